@@ -1,0 +1,1 @@
+"""Loyalty rules: joining, stamping, rewards, vouchers and redemption. No aiogram, no HTTP."""

@@ -1,0 +1,81 @@
+"""Customers and their messenger identities; leaving, erasing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from loyalty.clock import ensure_utc
+from loyalty.errors import CustomerErased
+from loyalty.ledger import forfeit_balance
+from loyalty.tokens import new_token
+from models import ChannelOptOut, Customer, Identity, Membership, Voucher
+from models.enums import MembershipStatus, Platform, VoucherStatus
+
+
+async def customer_for_identity(
+    platform: Platform,
+    external_id: str,
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    username: str | None = None,
+    language: str | None = None,
+) -> Customer:
+    """The customer behind a messenger account, created on first contact."""
+    identity = await Identity.get_or_none(platform=platform, external_id=external_id)
+    if identity is not None:
+        customer = await Customer.get(id=identity.customer_id)
+        if customer.erased_at is not None:
+            raise CustomerErased()
+        return customer
+    try:
+        async with in_transaction():
+            customer = await Customer.create(
+                first_name=(first_name or "")[:128] or None,
+                last_name=(last_name or "")[:128] or None,
+                language=language,
+            )
+            await Identity.create(
+                customer=customer,
+                platform=platform,
+                external_id=external_id,
+                username=(username or "")[:64] or None,
+            )
+            return customer
+    except IntegrityError:
+        # Two first messages raced: the other one created the identity, use it.
+        identity = await Identity.get(platform=platform, external_id=external_id)
+        return await Customer.get(id=identity.customer_id)
+
+
+async def erase_customer(customer: Customer, *, now: datetime | None = None) -> None:
+    """Forget the person: personal data and identities go, the ledger stays anonymous.
+
+    Memberships stay as anonymous rows (the ledger points at them) with their tokens rotated,
+    so every old QR code and link stops working; unused vouchers are voided.
+    """
+    moment = ensure_utc(now)
+    async with in_transaction():
+        await Identity.filter(customer_id=customer.id).delete()
+        await ChannelOptOut.filter(customer_id=customer.id).delete()
+        memberships = await Membership.filter(customer_id=customer.id).select_for_update()
+        for membership in memberships:
+            await forfeit_balance(membership, moment, reason="customer erased")
+            membership.status = MembershipStatus.LEFT
+            membership.left_at = membership.left_at or moment
+            membership.public_token = new_token()
+            await membership.save(update_fields=["status", "left_at", "public_token", "balance"])
+        await Voucher.filter(
+            membership_id__in=[m.id for m in memberships], status=VoucherStatus.ISSUED
+        ).update(status=VoucherStatus.VOID, voided_at=moment, void_reason="customer erased")
+        customer.first_name = None
+        customer.last_name = None
+        customer.email = None
+        customer.email_verified = False
+        customer.birthday = None
+        customer.language = None
+        customer.erased_at = moment
+        await customer.save()

@@ -1,0 +1,125 @@
+"""Typed refusals. Every one is raised before anything is written, so it changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class LoyaltyError(Exception):
+    """Base of every rule violation; ``code`` is stable and used to pick a localized text."""
+
+    code = "loyalty_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(LoyaltyError):
+    """Unknown, or belongs to another merchant: the two are deliberately indistinguishable."""
+
+    code = "not_found"
+
+
+class CardNotFound(NotFound):
+    code = "card_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("This card link is unknown or no longer active.")
+
+
+class MembershipNotFound(NotFound):
+    code = "membership_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such card holder at this shop.")
+
+
+class VoucherNotFound(NotFound):
+    code = "voucher_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such voucher at this shop.")
+
+
+class InviteInvalid(NotFound):
+    code = "invite_invalid"
+
+    def __init__(self) -> None:
+        super().__init__("This invite link is unknown, expired or already used.")
+
+
+class InvalidStampCount(LoyaltyError):
+    code = "invalid_stamp_count"
+
+    def __init__(self, count: object, maximum: int) -> None:
+        super().__init__(f"Stamps per visit must be between 1 and {maximum}, not {count!r}.")
+        self.count = count
+        self.maximum = maximum
+
+
+class InvalidIdempotencyKey(LoyaltyError):
+    code = "invalid_idempotency_key"
+
+    def __init__(self) -> None:
+        super().__init__("An idempotency key is 1 to 64 printable characters.")
+
+
+class StampCooldown(LoyaltyError):
+    """A second scan too soon after the first is almost always a double scan."""
+
+    code = "stamp_cooldown"
+
+    def __init__(self, last_stamp_at: datetime, retry_at: datetime) -> None:
+        super().__init__(
+            f"Already stamped at {last_stamp_at:%H:%M} UTC; "
+            f"the next stamp is possible from {retry_at:%H:%M} UTC."
+        )
+        self.last_stamp_at = last_stamp_at
+        self.retry_at = retry_at
+
+
+class MembershipNotActive(LoyaltyError):
+    code = "membership_not_active"
+
+    def __init__(self) -> None:
+        super().__init__("This customer has left the card.")
+
+
+class CustomerErased(LoyaltyError):
+    code = "customer_erased"
+
+    def __init__(self) -> None:
+        super().__init__("This customer's data has been erased.")
+
+
+class VoucherAlreadyRedeemed(LoyaltyError):
+    code = "voucher_already_redeemed"
+
+    def __init__(self, redeemed_at: datetime) -> None:
+        super().__init__(f"Already redeemed at {redeemed_at:%Y-%m-%d %H:%M} UTC.")
+        self.redeemed_at = redeemed_at
+
+
+class VoucherExpired(LoyaltyError):
+    code = "voucher_expired"
+
+    def __init__(self, expired_at: datetime) -> None:
+        super().__init__(f"This voucher expired on {expired_at:%Y-%m-%d %H:%M} UTC.")
+        self.expired_at = expired_at
+
+
+class VoucherVoid(LoyaltyError):
+    code = "voucher_void"
+
+    def __init__(self, reason: str | None) -> None:
+        super().__init__(f"This voucher was cancelled ({reason or 'no reason given'}).")
+        self.reason = reason
+
+
+class InvalidCardSettings(LoyaltyError):
+    code = "invalid_card_settings"
+
+
+class InvalidMerchantSettings(LoyaltyError):
+    code = "invalid_merchant_settings"

@@ -1,0 +1,171 @@
+"""Adding stamps: the double-scan guard, idempotency, rewards and carried-over surplus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from loyalty.clock import ensure_utc
+from loyalty.errors import (
+    InvalidIdempotencyKey,
+    InvalidStampCount,
+    MembershipNotActive,
+    MembershipNotFound,
+    StampCooldown,
+)
+from loyalty.ledger import record
+from loyalty.vouchers import issue_voucher
+from models import Card, Membership, StampEvent, Voucher
+from models.enums import LedgerKind, MembershipStatus, VoucherSource
+
+
+@dataclass(frozen=True, slots=True)
+class StampResult:
+    membership: Membership
+    card: Card
+    added: int
+    vouchers: list[Voucher] = field(default_factory=list)
+    replayed: bool = False
+    """True when the idempotency key was seen before and nothing new was written."""
+
+    @property
+    def stamps_to_reward(self) -> int:
+        return self.card.stamps_needed - self.membership.balance
+
+
+async def add_stamps(
+    membership_id: int,
+    count: int,
+    *,
+    merchant_id: int,
+    staff_id: int | None = None,
+    reason: str = "",
+    idempotency_key: str | None = None,
+    ignore_cooldown: bool = False,
+    now: datetime | None = None,
+) -> StampResult:
+    """Add ``count`` stamps to a membership of ``merchant_id``'s card.
+
+    ``ignore_cooldown`` is the owner's override for a genuine second purchase.
+    """
+    moment = ensure_utc(now)
+    if idempotency_key is not None and not (
+        0 < len(idempotency_key) <= 64 and idempotency_key.isprintable()
+    ):
+        raise InvalidIdempotencyKey()
+    try:
+        async with in_transaction():
+            return await _add_locked(
+                membership_id,
+                count,
+                merchant_id=merchant_id,
+                staff_id=staff_id,
+                reason=reason,
+                idempotency_key=idempotency_key,
+                ignore_cooldown=ignore_cooldown,
+                moment=moment,
+            )
+    except IntegrityError:
+        # Only the idempotency key can collide: the same request won in another transaction.
+        if idempotency_key is None:
+            raise
+        return await _replay(membership_id, idempotency_key)
+
+
+async def _add_locked(
+    membership_id: int,
+    count: int,
+    *,
+    merchant_id: int,
+    staff_id: int | None,
+    reason: str,
+    idempotency_key: str | None,
+    ignore_cooldown: bool,
+    moment: datetime,
+) -> StampResult:
+    # The row lock serialises stamps on one membership, so the cooldown and balance are exact.
+    membership = await Membership.select_for_update().get_or_none(id=membership_id)
+    if membership is None:
+        raise MembershipNotFound()
+    card = await Card.get(id=membership.card_id)
+    if card.merchant_id != merchant_id:
+        raise MembershipNotFound()
+    if idempotency_key is not None and await StampEvent.exists(
+        membership_id=membership_id, idempotency_key=idempotency_key
+    ):
+        return await _replay(membership_id, idempotency_key)
+    if (
+        isinstance(count, bool)
+        or not isinstance(count, int)
+        or not (1 <= count <= card.max_stamps_per_call)
+    ):
+        raise InvalidStampCount(count, card.max_stamps_per_call)
+    if membership.status != MembershipStatus.ACTIVE:
+        raise MembershipNotActive()
+    cooldown = timedelta(seconds=card.stamp_cooldown_seconds)
+    last = membership.last_visit_at
+    if not ignore_cooldown and cooldown and last is not None and moment < last + cooldown:
+        raise StampCooldown(last, last + cooldown)
+
+    await record(
+        membership,
+        LedgerKind.STAMP,
+        count,
+        moment,
+        staff_id=staff_id,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
+    vouchers: list[Voucher] = []
+    while membership.balance >= card.stamps_needed:
+        voucher = await issue_voucher(
+            membership,
+            card,
+            source=VoucherSource.REWARD,
+            title=card.reward_text,
+            validity_days=card.voucher_validity_days,
+            now=moment,
+        )
+        await record(
+            membership,
+            LedgerKind.REWARD,
+            -card.stamps_needed,
+            moment,
+            staff_id=staff_id,
+            voucher_id=voucher.id,
+            reason="reward",
+        )
+        vouchers.append(voucher)
+    membership.visits += 1
+    membership.last_visit_at = moment
+    await membership.save(update_fields=["balance", "visits", "last_visit_at"])
+    return StampResult(membership=membership, card=card, added=count, vouchers=vouchers)
+
+
+async def _replay(membership_id: int, idempotency_key: str) -> StampResult:
+    """The answer to a retried request: the state now and what the original request did."""
+    event = await StampEvent.get(membership_id=membership_id, idempotency_key=idempotency_key)
+    membership = await Membership.get(id=membership_id)
+    card = await Card.get(id=membership.card_id)
+    # Stamps on one membership are serialised, so this call's rewards are the reward rows
+    # between its stamp row and the next stamp row.
+    later_stamp = (
+        await StampEvent.filter(
+            membership_id=membership_id, kind=LedgerKind.STAMP, id__gt=event.id
+        )
+        .order_by("id")
+        .first()
+    )
+    rewards_query = StampEvent.filter(
+        membership_id=membership_id, kind=LedgerKind.REWARD, id__gt=event.id
+    )
+    if later_stamp is not None:
+        rewards_query = rewards_query.filter(id__lt=later_stamp.id)
+    rewards = await rewards_query.values_list("voucher_id", flat=True)
+    vouchers = await Voucher.filter(id__in=list(rewards)).order_by("id")
+    return StampResult(
+        membership=membership, card=card, added=event.delta, vouchers=vouchers, replayed=True
+    )

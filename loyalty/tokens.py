@@ -1,0 +1,63 @@
+"""Unguessable tokens for links and human-friendly voucher codes."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from enum import StrEnum
+
+from aiogram.utils.deep_linking import create_deep_link
+
+# 16 random bytes = 128 bits; urlsafe base64 stays inside Telegram's start-payload alphabet.
+TOKEN_BYTES = 16
+
+# Crockford-style alphabet without 0/O and 1/I/L: nothing a cashier can misread.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 12
+CODE_GROUP = 4
+_CODE_SEPARATORS = re.compile(r"[\s\-_.]+")
+
+
+class LinkKind(StrEnum):
+    """Deep-link payload prefixes: what a ``/start`` payload points at."""
+
+    JOIN = "j"
+    STAFF_INVITE = "i"
+    MEMBERSHIP = "m"
+    VOUCHER = "v"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_voucher_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + CODE_GROUP] for i in range(0, CODE_LENGTH, CODE_GROUP))
+
+
+def normalize_voucher_code(text: str) -> str | None:
+    """Accept what a cashier types (any case, spaces or dashes); ``None`` when it cannot be one."""
+    raw = _CODE_SEPARATORS.sub("", text.strip().upper())
+    if len(raw) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in raw):
+        return None
+    return "-".join(raw[i : i + CODE_GROUP] for i in range(0, CODE_LENGTH, CODE_GROUP))
+
+
+def payload(kind: LinkKind, token: str) -> str:
+    return f"{kind.value}-{token}"
+
+
+def parse_payload(text: str) -> tuple[LinkKind, str] | None:
+    """Split a ``/start`` payload; ``None`` for anything that is not one of ours."""
+    kind, sep, token = text.partition("-")
+    if not sep or not re.fullmatch(r"[A-Za-z0-9_-]{16,62}", token):
+        return None
+    try:
+        return LinkKind(kind), token
+    except ValueError:
+        return None
+
+
+def start_link(bot_username: str, kind: LinkKind, token: str) -> str:
+    return create_deep_link(bot_username, "start", payload(kind, token))

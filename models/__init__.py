@@ -1,0 +1,37 @@
+"""Tortoise ORM models. Times are stored in UTC; business rules live in ``loyalty/``."""
+
+from models.campaign import Campaign, Delivery
+from models.customer import ChannelOptOut, Customer, Identity, Membership
+from models.ledger import StampEvent
+from models.merchant import Card, Merchant, Staff, StaffInvite
+from models.voucher import Voucher
+
+__models__ = [
+    Merchant,
+    Staff,
+    StaffInvite,
+    Card,
+    Customer,
+    Identity,
+    ChannelOptOut,
+    Membership,
+    StampEvent,
+    Voucher,
+    Campaign,
+    Delivery,
+]
+
+__all__ = [
+    "Campaign",
+    "Card",
+    "ChannelOptOut",
+    "Customer",
+    "Delivery",
+    "Identity",
+    "Membership",
+    "Merchant",
+    "Staff",
+    "StaffInvite",
+    "StampEvent",
+    "Voucher",
+]

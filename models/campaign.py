@@ -1,0 +1,84 @@
+"""Campaigns and their delivery rows (the outbox the delivery workers drain)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import CampaignStatus, Channel, DeliveryPolicy, DeliveryStatus
+
+if TYPE_CHECKING:
+    from models.customer import Customer
+    from models.merchant import Card, Merchant, Staff
+
+
+class Campaign(Model):
+    id = fields.IntField(primary_key=True)
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="campaigns", on_delete=fields.CASCADE
+    )
+    merchant_id: int
+    card: fields.ForeignKeyRelation[Card] = fields.ForeignKeyField(
+        "models.Card", related_name="campaigns", on_delete=fields.CASCADE
+    )
+    card_id: int
+    name = fields.CharField(max_length=120)
+    status = fields.CharEnumField(CampaignStatus, max_length=16, default=CampaignStatus.DRAFT)
+    audience_filters: dict[str, Any] = fields.JSONField(default=dict)
+    push_text = fields.CharField(max_length=200, default="")
+    push_text_limit = fields.SmallIntField(default=20)
+    voucher_title = fields.CharField(max_length=200, null=True)
+    voucher_validity_days = fields.SmallIntField(null=True)
+    channels: list[str] = fields.JSONField(default=list)
+    delivery_policy = fields.CharEnumField(
+        DeliveryPolicy, max_length=8, default=DeliveryPolicy.EVERY_CHANNEL
+    )
+    channel_order: list[str] = fields.JSONField(default=list)
+    message_text = fields.TextField(default="")
+    photo_file_id = fields.CharField(max_length=255, null=True)
+    holdout_percent = fields.SmallIntField(default=0)
+    scheduled_at = fields.DatetimeField(null=True)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    created_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "campaign"
+        indexes = (("merchant", "status"),)
+
+
+class Delivery(Model):
+    """One message to one person on one channel; unique per (campaign, customer, channel)."""
+
+    id = fields.BigIntField(primary_key=True)
+    campaign: fields.ForeignKeyRelation[Campaign] = fields.ForeignKeyField(
+        "models.Campaign", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    campaign_id: int
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    customer_id: int
+    channel = fields.CharEnumField(Channel, max_length=16)
+    status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)
+    attempts = fields.SmallIntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    lease_expires_at = fields.DatetimeField(null=True)
+    leased_by = fields.CharField(max_length=64, null=True)
+    reason = fields.CharField(max_length=64, null=True)
+    external_id = fields.CharField(max_length=255, null=True)
+    sent_at = fields.DatetimeField(null=True)
+    opened_at = fields.DatetimeField(null=True)
+    clicked_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "delivery"
+        unique_together = (("campaign", "customer", "channel"),)
+        indexes = (("status", "next_attempt_at"),)

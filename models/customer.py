@@ -1,0 +1,86 @@
+"""Customers, their messenger identities, opt-outs and card memberships."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import Channel, MembershipStatus, Platform
+from models.merchant import Card
+
+
+class Customer(Model):
+    id = fields.IntField(primary_key=True)
+    first_name = fields.CharField(max_length=128, null=True)
+    last_name = fields.CharField(max_length=128, null=True)
+    language = fields.CharField(max_length=8, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    email_verified = fields.BooleanField(default=False)
+    birthday = fields.DateField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    erased_at = fields.DatetimeField(null=True)
+
+    identities: fields.ReverseRelation[Identity]
+    memberships: fields.ReverseRelation[Membership]
+    opt_outs: fields.ReverseRelation[ChannelOptOut]
+
+    class Meta:
+        table = "customer"
+
+
+class Identity(Model):
+    """One messenger account of a customer (Telegram user id, Viber id, WhatsApp number)."""
+
+    id = fields.IntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="identities", on_delete=fields.CASCADE
+    )
+    customer_id: int
+    platform = fields.CharEnumField(Platform, max_length=16)
+    external_id = fields.CharField(max_length=64)
+    username = fields.CharField(max_length=64, null=True)
+    reachable = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "identity"
+        unique_together = (("platform", "external_id"),)
+
+
+class ChannelOptOut(Model):
+    id = fields.IntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="opt_outs", on_delete=fields.CASCADE
+    )
+    customer_id: int
+    channel = fields.CharEnumField(Channel, max_length=16)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "channel_opt_out"
+        unique_together = (("customer", "channel"),)
+
+
+class Membership(Model):
+    """A customer's place on one card. ``balance`` is always the sum of its ledger deltas."""
+
+    id = fields.IntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="memberships", on_delete=fields.RESTRICT
+    )
+    customer_id: int
+    card: fields.ForeignKeyRelation[Card] = fields.ForeignKeyField(
+        "models.Card", related_name="memberships", on_delete=fields.CASCADE
+    )
+    card_id: int
+    status = fields.CharEnumField(MembershipStatus, max_length=8, default=MembershipStatus.ACTIVE)
+    balance = fields.IntField(default=0)
+    visits = fields.IntField(default=0)
+    last_visit_at = fields.DatetimeField(null=True)
+    public_token = fields.CharField(max_length=64, unique=True)
+    joined_at = fields.DatetimeField(auto_now_add=True)
+    left_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "membership"
+        unique_together = (("customer", "card"),)

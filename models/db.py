@@ -1,0 +1,82 @@
+"""Database set-up: the Tortoise configuration and the aerich migrations per dialect.
+
+aerich writes plain SQL per dialect, so SQLite and PostgreSQL each keep their own migration
+folder, generated from the same models (``make migrations NAME=…`` regenerates both).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aerich import Command
+from tortoise import Tortoise
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+APP = "models"
+
+
+def dialect_of(db_url: str) -> str:
+    scheme = db_url.split("://", 1)[0]
+    if scheme == "sqlite":
+        return "sqlite"
+    if scheme in {"postgres", "postgresql", "asyncpg", "psycopg"}:
+        return "postgres"
+    raise ValueError(f"unsupported database URL scheme {scheme!r}")
+
+
+def tortoise_config(db_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": db_url},
+        "apps": {APP: {"models": ["models", "aerich.models"], "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def migrations_location(db_url: str) -> str:
+    return str(MIGRATIONS_DIR / dialect_of(db_url))
+
+
+def _ensure_sqlite_dir(db_url: str) -> None:
+    if dialect_of(db_url) == "sqlite":
+        path = db_url.removeprefix("sqlite://")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def init_db(db_url: str) -> None:
+    """Connect the ORM for the whole process.
+
+    Tortoise 1.x keeps its state in a context variable; the global fallback makes it visible to
+    every task (aiogram handlers, aiohttp requests, workers), not only those started after init.
+    """
+    _ensure_sqlite_dir(db_url)
+    await Tortoise.init(config=tortoise_config(db_url), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def apply_migrations(db_url: str) -> list[str]:
+    """Bring the database up to the newest migration; returns the versions applied now."""
+    _ensure_sqlite_dir(db_url)
+    command = Command(tortoise_config(db_url), app=APP, location=migrations_location(db_url))
+    async with command:
+        await command.init()
+        return await command.upgrade(run_in_transaction=True)
+
+
+async def make_migration(db_url: str, name: str) -> str | None:
+    """Write the next migration for ``db_url``'s dialect (development only)."""
+    _ensure_sqlite_dir(db_url)
+    location = migrations_location(db_url)
+    command = Command(tortoise_config(db_url), app=APP, location=location)
+    async with command:
+        if not (Path(location) / APP).exists():
+            await command.init_migrations(safe=True)
+            return "initial"
+        await command.init(offline=True)
+        result: str | None = await command.migrate(name, no_input=True, offline=True)
+        return result

@@ -1,0 +1,88 @@
+"""Enumerations stored in the database as short strings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class StaffRole(StrEnum):
+    OWNER = "owner"
+    MANAGER = "manager"
+    CASHIER = "cashier"
+
+
+class Platform(StrEnum):
+    """Messengers a customer can be reached on; one identity row per platform account."""
+
+    TELEGRAM = "telegram"
+    VIBER = "viber"
+    WHATSAPP = "whatsapp"
+
+
+class Channel(StrEnum):
+    """Delivery channels a campaign can use and a customer can opt out of."""
+
+    TELEGRAM = "telegram"
+    VIBER = "viber"
+    WHATSAPP = "whatsapp"
+    EMAIL = "email"
+    APPLE_WALLET = "apple_wallet"
+    GOOGLE_WALLET = "google_wallet"
+
+
+class MembershipStatus(StrEnum):
+    ACTIVE = "active"
+    LEFT = "left"
+
+
+class LedgerKind(StrEnum):
+    """Why a stamp balance moved; the sum of all deltas of a membership is its balance."""
+
+    STAMP = "stamp"
+    REWARD = "reward"
+    FORFEIT = "forfeit"
+
+
+class VoucherSource(StrEnum):
+    REWARD = "reward"
+    MILESTONE = "milestone"
+    BIRTHDAY = "birthday"
+    CAMPAIGN = "campaign"
+    MANUAL = "manual"
+
+
+class VoucherStatus(StrEnum):
+    ISSUED = "issued"
+    REDEEMED = "redeemed"
+    EXPIRED = "expired"
+    VOID = "void"
+
+
+class RedeemVia(StrEnum):
+    SCAN = "scan"
+    CODE = "code"
+    SELF = "self"
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class DeliveryPolicy(StrEnum):
+    EVERY_CHANNEL = "every"
+    FIRST_REACHABLE = "first"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    HOLDOUT = "holdout"

@@ -1,0 +1,94 @@
+"""Merchants, their staff and their stamp cards."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import StaffRole
+
+
+class Merchant(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=120)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    default_language = fields.CharField(max_length=8, default="en")
+    background_color = fields.CharField(max_length=7, default="#1F2937")
+    foreground_color = fields.CharField(max_length=7, default="#FFFFFF")
+    accent_color = fields.CharField(max_length=7, default="#F59E0B")
+    logo_png = fields.BinaryField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    cards: fields.ReverseRelation[Card]
+    staff: fields.ReverseRelation[Staff]
+
+    class Meta:
+        table = "merchant"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(Model):
+    id = fields.IntField(primary_key=True)
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="staff", on_delete=fields.CASCADE
+    )
+    merchant_id: int
+    telegram_user_id = fields.BigIntField()
+    display_name = fields.CharField(max_length=128, default="")
+    role = fields.CharEnumField(StaffRole, max_length=16)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    removed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "staff"
+        unique_together = (("merchant", "telegram_user_id"),)
+
+
+class StaffInvite(Model):
+    """A single-use, expiring link that makes whoever opens it staff of the merchant."""
+
+    id = fields.IntField(primary_key=True)
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="invites", on_delete=fields.CASCADE
+    )
+    merchant_id: int
+    role = fields.CharEnumField(StaffRole, max_length=16)
+    token = fields.CharField(max_length=64, unique=True)
+    created_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    used_by_telegram_id = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "staff_invite"
+
+
+class Card(Model):
+    """A stamp program: collect ``stamps_needed`` stamps, get a voucher for ``reward_text``."""
+
+    id = fields.IntField(primary_key=True)
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="cards", on_delete=fields.CASCADE
+    )
+    merchant_id: int
+    name = fields.CharField(max_length=120)
+    stamps_needed = fields.SmallIntField()
+    reward_text = fields.CharField(max_length=200)
+    voucher_validity_days = fields.SmallIntField(default=30)
+    max_stamps_per_call = fields.SmallIntField(default=5)
+    stamp_cooldown_seconds = fields.IntField(default=300)
+    join_token = fields.CharField(max_length=64, unique=True)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "card"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from loyalty.errors import (
+    InvalidIdempotencyKey,
+    InvalidStampCount,
+    MembershipNotActive,
+    MembershipNotFound,
+    StampCooldown,
+)
+from loyalty.ledger import ledger_sum
+from loyalty.memberships import leave
+from loyalty.stamps import add_stamps
+from models import Membership, StampEvent, Voucher
+from models.enums import LedgerKind, VoucherSource, VoucherStatus
+from tests import factories
+from tests.factories import T0
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+async def _snapshot(membership_id: int) -> tuple[int, int, int, int]:
+    m = await Membership.get(id=membership_id)
+    return (
+        m.balance,
+        m.visits,
+        await StampEvent.filter(membership_id=membership_id).count(),
+        await Voucher.filter(membership_id=membership_id).count(),
+    )
+
+
+async def test_stamps_accumulate_and_are_recorded_in_the_ledger() -> None:
+    shop = await factories.merchant()
+    membership = await factories.member(shop)
+
+    result = await add_stamps(membership.id, 3, merchant_id=shop.merchant.id, now=T0)
+
+    assert result.added == 3
+    assert result.vouchers == []
+    assert result.stamps_to_reward == 7
+    stored = await Membership.get(id=membership.id)
+    assert (stored.balance, stored.visits, stored.last_visit_at) == (3, 1, T0)
+    event = await StampEvent.get(membership_id=membership.id)
+    assert (event.kind, event.delta, event.balance_after) == (LedgerKind.STAMP, 3, 3)
+
+
+async def test_reaching_the_goal_issues_a_voucher_and_carries_the_surplus() -> None:
+    shop = await factories.merchant()
+    membership = await factories.member(shop)
+    await add_stamps(membership.id, 5, merchant_id=shop.merchant.id, now=T0)
+    await add_stamps(membership.id, 4, merchant_id=shop.merchant.id, now=T0 + timedelta(days=1))
+
+    result = await add_stamps(
+        membership.id, 3, merchant_id=shop.merchant.id, now=T0 + timedelta(days=2)
+    )
+
+    assert len(result.vouchers) == 1
+    voucher = result.vouchers[0]
+    assert (voucher.source, voucher.title, voucher.status) == (
+        VoucherSource.REWARD,
+        "Free cappuccino",
+        VoucherStatus.ISSUED,
+    )
+    assert voucher.expires_at == T0 + timedelta(days=2 + 30)
+    assert (await Membership.get(id=membership.id)).balance == 2
+    kinds = await StampEvent.filter(membership_id=membership.id).order_by("id").values_list(
+        "kind", "delta", "balance_after"
+    )
+    assert kinds[-2:] == [(LedgerKind.STAMP, 3, 12), (LedgerKind.REWARD, -10, 2)]
+    assert await ledger_sum(membership.id) == 2
+
+
+async def test_a_large_stamp_can_complete_several_cards_at_once() -> None:
+    shop = await factories.merchant(stamps_needed=2, max_per_call=5)
+    membership = await factories.member(shop)
+
+    result = await add_stamps(membership.id, 5, merchant_id=shop.merchant.id, now=T0)
+
+    assert len(result.vouchers) == 2
+    assert result.membership.balance == 1
+    assert len({v.code for v in result.vouchers}) == 2
+
+
+@pytest.mark.parametrize("count", [0, -1, 6, True, 2.0, "1"])
+async def test_stamp_counts_outside_one_to_n_are_refused_and_change_nothing(
+    count: object,
+) -> None:
+    shop = await factories.merchant(max_per_call=5)
+    membership = await factories.member(shop)
+    before = await _snapshot(membership.id)
+
+    with pytest.raises(InvalidStampCount) as refused:
+        await add_stamps(membership.id, count, merchant_id=shop.merchant.id, now=T0)  # type: ignore[arg-type]
+
+    assert "between 1 and 5" in refused.value.message
+    assert await _snapshot(membership.id) == before
+
+
+async def test_a_second_scan_within_the_cooldown_is_refused_then_allowed_after_it() -> None:
+    shop = await factories.merchant(cooldown=300)
+    membership = await factories.member(shop)
+    await add_stamps(membership.id, 1, merchant_id=shop.merchant.id, now=T0)
+    before = await _snapshot(membership.id)
+
+    with pytest.raises(StampCooldown) as refused:
+        await add_stamps(
+            membership.id, 1, merchant_id=shop.merchant.id, now=T0 + timedelta(seconds=299)
+        )
+
+    assert refused.value.retry_at == T0 + timedelta(seconds=300)
+    assert await _snapshot(membership.id) == before
+    later = await add_stamps(
+        membership.id, 1, merchant_id=shop.merchant.id, now=T0 + timedelta(seconds=300)
+    )
+    assert later.membership.balance == 2
+
+
+async def test_the_owner_override_stamps_during_the_cooldown() -> None:
+    shop = await factories.merchant(cooldown=300)
+    membership = await factories.member(shop)
+    await add_stamps(membership.id, 1, merchant_id=shop.merchant.id, now=T0)
+
+    result = await add_stamps(
+        membership.id,
+        1,
+        merchant_id=shop.merchant.id,
+        ignore_cooldown=True,
+        now=T0 + timedelta(seconds=10),
+    )
+
+    assert result.membership.balance == 2
+
+
+async def test_a_retried_request_with_the_same_key_never_stamps_twice() -> None:
+    shop = await factories.merchant(stamps_needed=3)
+    membership = await factories.member(shop)
+    first = await add_stamps(
+        membership.id, 4, merchant_id=shop.merchant.id, idempotency_key="scan-1", now=T0
+    )
+
+    again = await add_stamps(
+        membership.id,
+        4,
+        merchant_id=shop.merchant.id,
+        idempotency_key="scan-1",
+        now=T0 + timedelta(seconds=5),
+    )
+
+    assert again.replayed and not first.replayed
+    assert [v.id for v in again.vouchers] == [v.id for v in first.vouchers]
+    assert await _snapshot(membership.id) == (1, 1, 2, 1)
+
+
+@pytest.mark.parametrize("key", ["", "x" * 65, "tab\tkey"])
+async def test_malformed_idempotency_keys_are_refused(key: str) -> None:
+    shop = await factories.merchant()
+    membership = await factories.member(shop)
+
+    with pytest.raises(InvalidIdempotencyKey):
+        await add_stamps(membership.id, 1, merchant_id=shop.merchant.id, idempotency_key=key)
+
+    assert await _snapshot(membership.id) == (0, 0, 0, 0)
+
+
+async def test_staff_of_another_merchant_cannot_stamp() -> None:
+    shop = await factories.merchant()
+    other = await factories.merchant("Other shop")
+    membership = await factories.member(shop)
+
+    with pytest.raises(MembershipNotFound):
+        await add_stamps(membership.id, 1, merchant_id=other.merchant.id, now=T0)
+
+    assert await _snapshot(membership.id) == (0, 0, 0, 0)
+
+
+async def test_a_left_membership_cannot_be_stamped() -> None:
+    shop = await factories.merchant()
+    membership = await factories.member(shop)
+    await leave(membership, now=T0)
+
+    with pytest.raises(MembershipNotActive):
+        await add_stamps(membership.id, 1, merchant_id=shop.merchant.id, now=T0)
+
+
+async def test_an_unknown_membership_is_not_found() -> None:
+    shop = await factories.merchant()
+
+    with pytest.raises(MembershipNotFound):
+        await add_stamps(999_999, 1, merchant_id=shop.merchant.id, now=T0)
