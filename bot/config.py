@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,8 +50,11 @@ class Settings(BaseSettings):
 
     @field_validator("bot_username")
     @classmethod
-    def _strip_at(cls, value: str) -> str:
-        return value.removeprefix("@")
+    def _bot_username(cls, value: str) -> str:
+        value = value.removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", value):
+            raise ValueError(f"not a Telegram bot username: {value!r}")
+        return value
 
     @property
     def effective_database_url(self) -> str:

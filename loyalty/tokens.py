@@ -6,8 +6,6 @@ import re
 import secrets
 from enum import StrEnum
 
-from aiogram.utils.deep_linking import create_deep_link
-
 # 16 random bytes = 128 bits; urlsafe base64 stays inside Telegram's start-payload alphabet.
 TOKEN_BYTES = 16
 
@@ -16,6 +14,9 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
 CODE_GROUP = 4
 _CODE_SEPARATORS = re.compile(r"[\s\-_.]+")
+# Telegram's rule for a /start payload.
+_START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 
 
 class LinkKind(StrEnum):
@@ -60,4 +61,14 @@ def parse_payload(text: str) -> tuple[LinkKind, str] | None:
 
 
 def start_link(bot_username: str, kind: LinkKind, token: str) -> str:
-    return create_deep_link(bot_username, "start", payload(kind, token))
+    """``https://t.me/<bot>?start=<payload>``.
+
+    Built here rather than with aiogram's ``create_deep_link`` because the domain must not
+    import aiogram (importing it costs about two seconds of start-up).
+    """
+    text = payload(kind, token)
+    if not _BOT_USERNAME.fullmatch(bot_username):
+        raise ValueError(f"not a Telegram bot username: {bot_username!r}")
+    if not _START_PAYLOAD.fullmatch(text):
+        raise ValueError("a start payload is 1-64 characters of A-Z a-z 0-9 _ -")
+    return f"https://t.me/{bot_username}?start={text}"

@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -20,9 +19,7 @@ from tortoise import Tortoise
 
 from models.db import apply_migrations, close_db, init_db
 
-PG_ADMIN_DSN = os.environ.get(
-    "STAMPBOT_TEST_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_DSN = os.environ.get("STAMPBOT_TEST_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("STAMPBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -147,7 +144,7 @@ async def _truncate_all(backend: Backend) -> None:
         quoted = ", ".join(f'"{table}"' for table in tables)
         await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
     else:
-        script = "".join(f'DELETE FROM "{table}";' for table in tables)
+        script = "".join(f'DELETE FROM "{table}";' for table in tables)  # noqa: S608
         await conn.execute_script("PRAGMA foreign_keys=OFF;" + script + "PRAGMA foreign_keys=ON;")
 
 
@@ -158,10 +155,3 @@ async def redis_client() -> AsyncIterator[Redis]:
     yield client
     await client.flushdb()
     await client.aclose()
-
-
-@pytest.fixture
-def var_dir(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "var"
-    path.mkdir()
-    yield path

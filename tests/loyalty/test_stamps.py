@@ -66,8 +66,10 @@ async def test_reaching_the_goal_issues_a_voucher_and_carries_the_surplus() -> N
     )
     assert voucher.expires_at == T0 + timedelta(days=2 + 30)
     assert (await Membership.get(id=membership.id)).balance == 2
-    kinds = await StampEvent.filter(membership_id=membership.id).order_by("id").values_list(
-        "kind", "delta", "balance_after"
+    kinds = (
+        await StampEvent.filter(membership_id=membership.id)
+        .order_by("id")
+        .values_list("kind", "delta", "balance_after")
     )
     assert kinds[-2:] == [(LedgerKind.STAMP, 3, 12), (LedgerKind.REWARD, -10, 2)]
     assert await ledger_sum(membership.id) == 2
@@ -149,7 +151,8 @@ async def test_a_retried_request_with_the_same_key_never_stamps_twice() -> None:
         now=T0 + timedelta(seconds=5),
     )
 
-    assert again.replayed and not first.replayed
+    assert again.replayed
+    assert not first.replayed
     assert [v.id for v in again.vouchers] == [v.id for v in first.vouchers]
     assert await _snapshot(membership.id) == (1, 1, 2, 1)
 

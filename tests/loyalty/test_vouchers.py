@@ -65,7 +65,9 @@ async def test_a_second_redeem_is_told_when_the_first_happened() -> None:
     shop = await factories.merchant(stamps_needed=2)
     voucher = await _rewarded(shop)
     first_at = T0 + timedelta(minutes=3)
-    await redeem_voucher(voucher.id, merchant_id=shop.merchant.id, via=RedeemVia.SCAN, now=first_at)
+    await redeem_voucher(
+        voucher.id, merchant_id=shop.merchant.id, via=RedeemVia.SCAN, now=first_at
+    )
 
     with pytest.raises(VoucherAlreadyRedeemed) as refused:
         await redeem_voucher(

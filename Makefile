@@ -1,0 +1,45 @@
+# Every target installs what it needs: a fresh machine needs only Python 3.11 and make.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-stamp
+
+.PHONY: install demo run test lint test-sqlite test-postgres bench migrations clean
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+demo: $(INSTALLED)
+	$(BIN)/stampbot demo
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+test-sqlite: $(INSTALLED)
+	@echo "== pytest on SQLite (embedded default) with Redis at 127.0.0.1:6379 =="
+	$(BIN)/pytest --db sqlite
+
+test-postgres: $(INSTALLED)
+	@echo "== pytest on PostgreSQL at 127.0.0.1:5432 (a fresh database per run) with Redis at 127.0.0.1:6379 =="
+	$(BIN)/pytest --db postgres
+
+test: lint test-sqlite test-postgres
+	@echo "== make test: ruff, mypy, pytest on SQLite and on PostgreSQL — all passed =="
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/ledger.py
+
+# Regenerate the aerich migrations of both dialects after a model change: make migrations NAME=add_x
+migrations: $(INSTALLED)
+	$(BIN)/python -c "import asyncio, sys; from models.db import make_migration; print(asyncio.run(make_migration('sqlite://:memory:', sys.argv[1])))" $(NAME)
+	$(BIN)/python -c "import asyncio, sys; from models.db import make_migration; print(asyncio.run(make_migration('postgres://postgres@127.0.0.1:5432/test', sys.argv[1])))" $(NAME)
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,138 @@
+"""The ``stampbot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings
+from bot.factory import database, invite_ttl
+from loyalty.errors import LoyaltyError
+from loyalty.merchants import CardSpec, MerchantSpec, create_merchant
+from loyalty.tokens import LinkKind, start_link
+from models.db import apply_migrations
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stampbot",
+        description="Messenger-first loyalty cards and campaigns for small merchants.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("migrate", help="apply database migrations (SQLite or PostgreSQL)")
+
+    demo = commands.add_parser(
+        "demo", help="run a scripted shop day on the embedded default and print it"
+    )
+    demo.add_argument(
+        "--database-url",
+        default=None,
+        help="database for the demo (default: a fresh var/demo.sqlite3)",
+    )
+
+    merchant = commands.add_parser("merchant", help="manage merchants")
+    merchant_commands = merchant.add_subparsers(dest="merchant_command", required=True)
+    create = merchant_commands.add_parser(
+        "create", help="create a merchant with its first card; prints the owner invite link"
+    )
+    create.add_argument("--name", required=True, help="shop name")
+    create.add_argument("--card-name", required=True, help="name of the stamp card")
+    create.add_argument("--stamps", type=int, required=True, help="stamps needed for a reward")
+    create.add_argument("--reward", required=True, help="what the reward voucher is for")
+    create.add_argument("--timezone", default=None, help="IANA time zone, e.g. Europe/Kyiv")
+    create.add_argument("--language", default=None, help="default language, e.g. en, uk, he")
+    create.add_argument("--validity-days", type=int, default=30, help="voucher validity")
+    create.add_argument(
+        "--cooldown", type=int, default=None, help="seconds between two stamps of one customer"
+    )
+    create.add_argument(
+        "--max-stamps", type=int, default=None, help="most stamps staff may add in one go"
+    )
+    return parser
+
+
+async def _migrate(settings: Settings) -> int:
+    applied = await apply_migrations(settings.effective_database_url)
+    print(f"database: {_safe_url(settings.effective_database_url)}")
+    print("applied: " + (", ".join(applied) if applied else "nothing, already up to date"))
+    return 0
+
+
+async def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
+    merchant_spec = MerchantSpec(
+        name=args.name,
+        timezone=args.timezone or settings.default_timezone,
+        default_language=args.language or settings.default_language,
+    )
+    card_spec = CardSpec(
+        name=args.card_name,
+        stamps_needed=args.stamps,
+        reward_text=args.reward,
+        voucher_validity_days=args.validity_days,
+        max_stamps_per_call=args.max_stamps or settings.max_stamps_per_call,
+        stamp_cooldown_seconds=(
+            settings.stamp_cooldown_seconds if args.cooldown is None else args.cooldown
+        ),
+    )
+    try:
+        merchant_spec.validate()
+        card_spec.validate()
+    except LoyaltyError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    async with database(settings):
+        created = await create_merchant(merchant_spec, card_spec, invite_ttl=invite_ttl(settings))
+    bot = settings.bot_username
+    print(f"Merchant #{created.merchant.id} {created.merchant.name!r} created.")
+    print(
+        f"Card #{created.card.id} {created.card.name!r}: {created.card.stamps_needed} stamps "
+        f"for {created.card.reward_text!r}."
+    )
+    print(
+        "Owner invite (one use, valid until "
+        f"{created.owner_invite.expires_at:%Y-%m-%d %H:%M} UTC):"
+    )
+    print("  " + start_link(bot, LinkKind.STAFF_INVITE, created.owner_invite.token))
+    print("Customer join link (print it as a QR at the counter):")
+    print("  " + start_link(bot, LinkKind.JOIN, created.card.join_token))
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """Database URL without a password, for printing."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}" if ":" in credentials else url
+    return url
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "migrate":
+        return await _migrate(settings)
+    if args.command == "merchant":
+        return await _merchant_create(settings, args)
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return await run_demo(settings, database_url=args.database_url)
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return asyncio.run(_run(args, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The ``stampbot`` command as a person runs it: a real subprocess, a real database file."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loyalty.tokens import parse_payload
+
+LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]{1,64})")
+
+
+def _stampbot(
+    *args: str, tmp_path: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("STAMPBOT_")
+    }
+    environment |= {
+        "STAMPBOT_VAR_DIR": str(tmp_path / "var"),
+        "STAMPBOT_BOT_USERNAME": "cafe_test_bot",
+        "STAMPBOT_LOG_LEVEL": "WARNING",
+    }
+    environment |= env or {}
+    return subprocess.run(  # noqa: S603 - our own entry point with fixed arguments
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = _stampbot("--help", tmp_path=tmp_path)
+
+    assert result.returncode == 0
+    for command in ("migrate", "merchant", "demo"):
+        assert command in result.stdout
+
+
+def test_migrate_creates_the_embedded_database_once(tmp_path: Path) -> None:
+    first = _stampbot("migrate", tmp_path=tmp_path)
+    second = _stampbot("migrate", tmp_path=tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert re.search(r"applied: 0_\d+_init\.py", first.stdout)
+    assert "nothing, already up to date" in second.stdout
+    tables = {
+        row[0]
+        for row in sqlite3.connect(tmp_path / "var" / "stampbot.sqlite3").execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        )
+    }
+    assert {"merchant", "card", "membership", "stamp_event", "voucher", "delivery"} <= tables
+
+
+def test_merchant_create_prints_working_owner_and_join_links(tmp_path: Path) -> None:
+    result = _stampbot(
+        "merchant", "create", "--name", "Bäckerei Sonne", "--card-name", "Brötchen",
+        "--stamps", "8", "--reward", "A free loaf", "--timezone", "Europe/Berlin",
+        tmp_path=tmp_path,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    links = LINK.findall(result.stdout)
+    assert [bot for bot, _ in links] == ["cafe_test_bot", "cafe_test_bot"]
+    (invite_kind, invite_token), (join_kind, join_token) = (
+        parse_payload(payload) or ("?", "?") for _, payload in links
+    )
+    assert (invite_kind, join_kind) == ("i", "j")
+    db = sqlite3.connect(tmp_path / "var" / "stampbot.sqlite3")
+    assert db.execute(
+        "SELECT role, used_at FROM staff_invite WHERE token = ?", (invite_token,)
+    ).fetchall() == [("owner", None)]
+    assert db.execute(
+        "SELECT c.name, c.stamps_needed, c.reward_text, m.name, m.timezone "
+        "FROM card c JOIN merchant m ON m.id = c.merchant_id WHERE c.join_token = ?",
+        (join_token,),
+    ).fetchall() == [("Brötchen", 8, "A free loaf", "Bäckerei Sonne", "Europe/Berlin")]
+    assert len(invite_token) >= 22
+    assert len(join_token) >= 22
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--stamps", "0"), "Stamps needed must be 1 to 100"),
+        (("--stamps", "10", "--timezone", "Mars/Olympus"), "Unknown time zone"),
+    ],
+)
+def test_merchant_create_refuses_bad_settings_and_creates_nothing(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = _stampbot(
+        "merchant", "create", "--name", "X", "--card-name", "Y", "--reward", "Z", *args,
+        tmp_path=tmp_path,
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (tmp_path / "var" / "stampbot.sqlite3").exists()
+
+
+def test_demo_prints_a_shop_day_with_a_consistent_ledger(tmp_path: Path) -> None:
+    result = _stampbot("demo", tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "goal reached: voucher" in out
+    assert "surplus carried over: 2/10" in out
+    assert "A second till scans the same voucher: Already redeemed at" in out
+    assert "replayed=True, balance still 9" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("Olena", "Ivan", "Noa"))]
+    assert rows == [
+        ["Olena", "active", "2/10", "5", "1", "yes"],
+        ["Ivan", "active", "2/10", "1", "0", "yes"],
+        ["Noa", "left", "0/10", "1", "0", "yes"],
+    ]
+    assert "token" not in result.stderr.lower()
