@@ -6,11 +6,16 @@ folder, generated from the same models (``make migrations NAME=…`` regenerates
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aerich import Command
 from tortoise import Tortoise
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 APP = "models"
@@ -59,19 +64,39 @@ async def close_db() -> None:
     await Tortoise.close_connections()
 
 
+async def _isolated(work: Coroutine[Any, Any, T]) -> T:
+    """Run aerich in a context of its own.
+
+    aerich initialises Tortoise in the current context and leaves it marked as initialised
+    after closing; a second migration in the same process would then find closed connections.
+    """
+    return await asyncio.create_task(work, context=contextvars.Context())
+
+
 async def apply_migrations(db_url: str) -> list[str]:
     """Bring the database up to the newest migration; returns the versions applied now."""
     _ensure_sqlite_dir(db_url)
+    return await _isolated(_upgrade(db_url))
+
+
+async def _upgrade(db_url: str) -> list[str]:
     command = Command(tortoise_config(db_url), app=APP, location=migrations_location(db_url))
     async with command:
         await command.init()
         return await command.upgrade(run_in_transaction=True)
 
 
-async def make_migration(db_url: str, name: str) -> str | None:
-    """Write the next migration for ``db_url``'s dialect (development only)."""
+async def make_migration(db_url: str, name: str, location: str | None = None) -> str | None:
+    """Write the next migration for ``db_url``'s dialect (development only).
+
+    Returns the new file's name, ``"initial"`` for the first one, or an empty result when the
+    models match the migrations.
+    """
     _ensure_sqlite_dir(db_url)
-    location = migrations_location(db_url)
+    return await _isolated(_make_migration(db_url, name, location or migrations_location(db_url)))
+
+
+async def _make_migration(db_url: str, name: str, location: str) -> str | None:
     command = Command(tortoise_config(db_url), app=APP, location=location)
     async with command:
         if not (Path(location) / APP).exists():
