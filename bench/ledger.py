@@ -16,18 +16,15 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 
 import asyncpg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from loyalty.customers import customer_for_identity  # noqa: E402
-from loyalty.memberships import join  # noqa: E402
-from loyalty.merchants import CardSpec, MerchantSpec, create_merchant  # noqa: E402
-from loyalty.stamps import add_stamps  # noqa: E402
-from models.db import apply_migrations, close_db, init_db  # noqa: E402
-from models.enums import Platform  # noqa: E402
+from loyalty.customers import customer_for_identity
+from loyalty.memberships import join
+from loyalty.merchants import CardSpec, MerchantSpec, create_merchant
+from loyalty.stamps import add_stamps
+from models.db import apply_migrations, close_db, init_db
+from models.enums import Platform
 
 PG_ADMIN = os.environ.get("STAMPBOT_TEST_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/test")
 CONCURRENCY = 20
