@@ -24,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("migrate", help="apply database migrations (SQLite or PostgreSQL)")
+    commands.add_parser(
+        "run",
+        help="run the bot: long polling, or a webhook when STAMPBOT_PUBLIC_URL is set",
+    )
 
     demo = commands.add_parser(
         "demo", help="run a scripted shop day on the embedded default and print it"
@@ -117,6 +121,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await _migrate(settings)
     if args.command == "merchant":
         return await _merchant_create(settings, args)
+    if args.command == "run":
+        from bot.app import run_bot
+
+        async with database(settings):
+            await run_bot(settings)
+        return 0
     if args.command == "demo":
         from bot.demo import run_demo
 
@@ -131,7 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return asyncio.run(_run(args, settings))
+    try:
+        return asyncio.run(_run(args, settings))
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     stamp_cooldown_seconds: int = Field(default=300, ge=0)
     max_stamps_per_call: int = Field(default=5, ge=1, le=100)
     staff_invite_ttl_hours: int = Field(default=72, ge=1)
+    flood_per_second: float = Field(default=1.0, gt=0)
+    flood_burst: int = Field(default=5, ge=1)
     log_level: str = "INFO"
 
     @field_validator("default_timezone")

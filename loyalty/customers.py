@@ -23,8 +23,12 @@ async def customer_for_identity(
     last_name: str | None = None,
     username: str | None = None,
     language: str | None = None,
+    language_code: str | None = None,
 ) -> Customer:
-    """The customer behind a messenger account, created on first contact."""
+    """The customer behind a messenger account, created on first contact.
+
+    ``language`` is an explicit choice; ``language_code`` is what the messenger reports.
+    """
     identity = await Identity.get_or_none(platform=platform, external_id=external_id)
     if identity is not None:
         customer = await Customer.get(id=identity.customer_id)
@@ -43,6 +47,7 @@ async def customer_for_identity(
                 platform=platform,
                 external_id=external_id,
                 username=(username or "")[:64] or None,
+                language_code=(language_code or "")[:16] or None,
             )
             return customer
     except IntegrityError:
@@ -75,7 +80,18 @@ async def erase_customer(customer: Customer, *, now: datetime | None = None) -> 
         customer.last_name = None
         customer.email = None
         customer.email_verified = False
-        customer.birthday = None
+        customer.birth_day = customer.birth_month = customer.birth_year = None
         customer.language = None
         customer.erased_at = moment
         await customer.save()
+
+
+async def find_customer(platform: Platform, external_id: str) -> tuple[Customer, Identity] | None:
+    """The customer behind a messenger account, without creating one."""
+    identity = await Identity.get_or_none(platform=platform, external_id=external_id)
+    if identity is None:
+        return None
+    customer = await Customer.get(id=identity.customer_id)
+    if customer.erased_at is not None:
+        return None
+    return customer, identity

@@ -123,3 +123,25 @@ class InvalidCardSettings(LoyaltyError):
 
 class InvalidMerchantSettings(LoyaltyError):
     code = "invalid_merchant_settings"
+
+
+class InvalidEmail(LoyaltyError):
+    code = "invalid_email"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"That is not an email address I can use: {reason}")
+        self.reason = reason
+
+
+class InvalidBirthday(LoyaltyError):
+    code = "invalid_birthday"
+
+    def __init__(self) -> None:
+        super().__init__("Send the date as DD.MM or DD.MM.YYYY, for example 24.11.")
+
+
+class InvalidLanguage(LoyaltyError):
+    code = "invalid_language"
+
+    def __init__(self, language: str) -> None:
+        super().__init__(f"Unsupported language {language!r}.")

@@ -82,3 +82,13 @@ async def leave(membership: Membership, *, now: datetime | None = None) -> Membe
             status=VoucherStatus.VOID, voided_at=moment, void_reason="left the card"
         )
     return locked
+
+
+async def leave_card(
+    membership_id: int, *, customer_id: int, now: datetime | None = None
+) -> Membership:
+    """Leave one of the customer's own cards; another customer's membership is unknown."""
+    membership = await Membership.get_or_none(id=membership_id, customer_id=customer_id)
+    if membership is None:
+        raise MembershipNotFound()
+    return await leave(membership, now=now)

@@ -16,7 +16,10 @@ class Customer(Model):
     language = fields.CharField(max_length=8, null=True)
     email = fields.CharField(max_length=254, null=True)
     email_verified = fields.BooleanField(default=False)
-    birthday = fields.DateField(null=True)
+    # Day and month drive birthday offers; the year is optional, as most people leave it out.
+    birth_day = fields.SmallIntField(null=True)
+    birth_month = fields.SmallIntField(null=True)
+    birth_year = fields.SmallIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     erased_at = fields.DatetimeField(null=True)
 
@@ -39,6 +42,8 @@ class Identity(Model):
     platform = fields.CharEnumField(Platform, max_length=16)
     external_id = fields.CharField(max_length=64)
     username = fields.CharField(max_length=64, null=True)
+    # The messenger's own language setting, used until the customer picks one.
+    language_code = fields.CharField(max_length=16, null=True)
     reachable = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

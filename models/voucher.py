@@ -46,6 +46,7 @@ class Voucher(Model):
     )
     redeemed_by_id: int | None
     redeemed_via = fields.CharEnumField(RedeemVia, max_length=8, null=True)
+    expiry_reminded_at = fields.DatetimeField(null=True)
     voided_at = fields.DatetimeField(null=True)
     void_reason = fields.CharField(max_length=200, null=True)
 

@@ -95,7 +95,7 @@ async def test_erasing_a_customer_removes_personal_data_and_keeps_an_anonymous_l
     await erase_customer(person, now=T0 + timedelta(days=1))
 
     erased = await Customer.get(id=person.id)
-    assert (erased.first_name, erased.email, erased.birthday, erased.language) == (
+    assert (erased.first_name, erased.email, erased.birth_month, erased.language) == (
         None,
         None,
         None,

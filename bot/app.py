@@ -1,0 +1,173 @@
+"""Builds the Telegram bot, its dispatcher and web app, and runs them (``stampbot run``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.utils.i18n import I18n
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot.config import Settings
+from bot.factory import build_fsm_storage
+from bot.web import WEBHOOK_PATH, build_web_app
+from channels.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
+from handlers import get_routers
+from handlers.media import FileIdCache, MemoryFileIdCache, RedisFileIdCache
+from handlers.middlewares import CustomerMiddleware, LocaleMiddleware, ThrottlingMiddleware
+from handlers.notify import CustomerNotifier, send_expiry_reminders
+from locales import SUPPORTED, compile_catalogs
+
+logger = logging.getLogger(__name__)
+
+FLOOD_WARN_EVERY = 10.0
+EXPIRY_NOTICE = timedelta(days=3)
+REMINDER_INTERVAL = 600.0
+
+
+@dataclass
+class BotRuntime:
+    bot: Bot
+    dispatcher: Dispatcher
+    i18n: I18n
+    notifier: CustomerNotifier
+    redis: Redis | None
+
+
+def build_i18n(settings: Settings, locales_dir: Path | None = None) -> I18n:
+    compiled = compile_catalogs(locales_dir or settings.var_dir / "locales")
+    default = settings.default_language if settings.default_language in SUPPORTED else "en"
+    return I18n(path=compiled, default_locale=default, domain="messages")
+
+
+def build_bot(settings: Settings) -> Bot:
+    if settings.bot_token is None:
+        raise SystemExit("STAMPBOT_BOT_TOKEN is not set: get a token from @BotFather.")
+    session = None
+    if settings.telegram_api_url:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+@asynccontextmanager
+async def bot_runtime(
+    settings: Settings, *, locales_dir: Path | None = None
+) -> AsyncIterator[BotRuntime]:
+    """Bot, dispatcher with middlewares and routers, and the services handlers receive."""
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
+    file_cache: FileIdCache = RedisFileIdCache(redis) if redis else MemoryFileIdCache()
+    i18n = build_i18n(settings, locales_dir)
+    bot = build_bot(settings)
+    notifier = CustomerNotifier(bot, i18n)
+    flood = Rate(per_second=settings.flood_per_second, burst=settings.flood_burst)
+    dispatcher = Dispatcher(
+        storage=build_fsm_storage(settings),
+        file_cache=file_cache,
+        notifier=notifier,
+        settings=settings,
+    )
+    for observer in (dispatcher.message, dispatcher.callback_query):
+        observer.outer_middleware(ThrottlingMiddleware(limiter, i18n, flood, FLOOD_WARN_EVERY))
+        observer.outer_middleware(CustomerMiddleware())
+    LocaleMiddleware(i18n).setup(dispatcher)
+    dispatcher.include_routers(*get_routers())
+    try:
+        yield BotRuntime(bot=bot, dispatcher=dispatcher, i18n=i18n, notifier=notifier, redis=redis)
+    finally:
+        await dispatcher.storage.close()
+        await bot.session.close()
+        if redis is not None:
+            await redis.aclose()
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu in every language we speak, plus the default for all others."""
+    names = ("card", "vouchers", "settings", "help")
+    for language in (None, *i18n.available_locales):
+        with i18n.use_locale(language or i18n.default_locale):
+            descriptions = (
+                i18n.gettext("Show my card and QR code"),
+                i18n.gettext("My vouchers"),
+                i18n.gettext("Language, email, birthday, notifications"),
+                i18n.gettext("What I can do"),
+            )
+        await bot.set_my_commands(
+            [
+                BotCommand(command=n, description=d)
+                for n, d in zip(names, descriptions, strict=True)
+            ],
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=language,
+        )
+
+
+async def _reminders(notifier: CustomerNotifier) -> None:
+    while True:
+        try:
+            sent = await send_expiry_reminders(notifier, within=EXPIRY_NOTICE)
+            if sent:
+                logger.info("sent %d voucher expiry reminders", sent)
+        except Exception:
+            logger.exception("expiry reminders failed; trying again later")
+        await asyncio.sleep(REMINDER_INTERVAL)
+
+
+async def run_bot(settings: Settings) -> None:
+    """Everything in one process: polling by default, a webhook when a public URL is set."""
+    async with bot_runtime(settings) as runtime:
+        await set_commands(runtime.bot, runtime.i18n)
+        reminders = asyncio.create_task(_reminders(runtime.notifier))
+        try:
+            if settings.public_url:
+                await _serve_webhook(settings, runtime)
+            else:
+                await runtime.bot.delete_webhook(drop_pending_updates=False)
+                logger.info("long polling for updates")
+                await runtime.dispatcher.start_polling(runtime.bot, handle_signals=False)
+        finally:
+            reminders.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reminders
+
+
+async def _serve_webhook(settings: Settings, runtime: BotRuntime) -> None:
+    secret = (
+        settings.webhook_secret.get_secret_value()
+        if settings.webhook_secret
+        else secrets.token_urlsafe(32)
+    )
+    app = build_web_app(runtime.dispatcher, runtime.bot, webhook_secret=secret)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web_host, settings.web_port)
+    await site.start()
+    url = settings.public_url.rstrip("/") + WEBHOOK_PATH if settings.public_url else ""
+    await runtime.bot.set_webhook(
+        url,
+        secret_token=secret,
+        allowed_updates=runtime.dispatcher.resolve_used_update_types(),
+    )
+    logger.info("webhook at %s, listening on %s:%d", url, settings.web_host, settings.web_port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

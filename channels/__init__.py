@@ -1,0 +1,1 @@
+"""Delivery channels behind one protocol, and the rate limits they share."""

@@ -1,0 +1,19 @@
+"""aiogram routers: one module per conversation; ``get_routers`` shows all routing at once."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+
+# Customers talk to the bot in private chats; in groups it stays silent.
+PRIVATE = F.chat.type == ChatType.PRIVATE
+
+
+def get_routers() -> list[Router]:
+    """Every conversation, in the order they are tried; the fallback is always last.
+
+    The routers are module singletons (aiogram style), so one process has one Dispatcher.
+    """
+    from handlers import cards, fallback, settings, start, vouchers
+
+    return [start.router, settings.router, cards.router, vouchers.router, fallback.router]

@@ -1,0 +1,53 @@
+"""Callback data of every inline button (aiogram CallbackData factories, ≤ 64 bytes packed)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class CardOp(StrEnum):
+    SHOW = "show"
+    LIST = "list"
+
+
+class CardAction(CallbackData, prefix="card"):
+    op: CardOp
+    membership_id: int = 0
+
+
+class VoucherOp(StrEnum):
+    LIST = "list"
+    SHOW = "show"
+    REDEEM = "redeem"
+    CONFIRM = "confirm"
+    CANCEL = "cancel"
+
+
+class VoucherAction(CallbackData, prefix="vch"):
+    op: VoucherOp
+    voucher_id: int = 0
+
+
+class SettingsOp(StrEnum):
+    MENU = "menu"
+    LANGUAGE = "lang"
+    SET_LANGUAGE = "setlang"
+    EMAIL = "email"
+    EMAIL_CLEAR = "email_clear"
+    BIRTHDAY = "bday"
+    BIRTHDAY_CLEAR = "bday_clear"
+    NOTIFICATIONS = "notif"
+    TOGGLE = "toggle"
+    LEAVE = "leave"
+    LEAVE_PICK = "leave_pick"
+    LEAVE_CONFIRM = "leave_ok"
+    ERASE = "erase"
+    ERASE_CONFIRM = "erase_ok"
+    CLOSE = "close"
+
+
+class SettingsAction(CallbackData, prefix="set"):
+    op: SettingsOp
+    value: str = ""

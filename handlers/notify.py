@@ -1,0 +1,158 @@
+"""Messages a customer gets outside a conversation: stamps, new vouchers, expiry, redemption."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from html import escape
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.callbacks import CardAction, CardOp, VoucherAction, VoucherOp
+from handlers.texts import code, local_date, local_datetime, ltr, progress_line
+from loyalty.profile import mark_unreachable
+from loyalty.stamps import StampResult
+from loyalty.views import (
+    Contact,
+    VoucherView,
+    contact_of,
+    customer_card,
+    customer_voucher,
+    mark_reminded,
+    vouchers_to_remind,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class CustomerNotifier:
+    def __init__(self, bot: Bot, i18n: I18n) -> None:
+        self._bot = bot
+        self._i18n = i18n
+
+    def _locale(self, contact: Contact) -> str:
+        if contact.language in self._i18n.available_locales:
+            return contact.language
+        return self._i18n.default_locale
+
+    async def _send(
+        self, contact: Contact, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> bool:
+        try:
+            await self._bot.send_message(contact.chat_id, text, reply_markup=markup)
+        except TelegramForbiddenError as exc:
+            logger.info("customer %s blocked the bot: %s", contact.customer_id, exc.message)
+            await mark_unreachable(contact.platform, contact.chat_id)
+            return False
+        except TelegramBadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                await mark_unreachable(contact.platform, contact.chat_id)
+            logger.warning("notifying customer %s failed: %s", contact.customer_id, exc.message)
+            return False
+        return True
+
+    async def stamps_added(self, customer_id: int, result: StampResult) -> bool:
+        contact = await contact_of(customer_id)
+        if contact is None:
+            return False
+        with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
+            card = await customer_card(result.membership.id, customer_id)
+            lines = [
+                ngettext(
+                    "+{count} stamp at {shop}!",
+                    "+{count} stamps at {shop}!",
+                    result.added,
+                ).format(count=ltr(str(result.added)), shop=escape(card.brand.merchant_name)),
+                progress_line(card),
+            ]
+            for voucher in result.vouchers:
+                view = await customer_voucher(voucher.id, customer_id)
+                lines += ["", self._voucher_issued_line(view)]
+            markup = _open_card(card.membership_id)
+            return await self._send(contact, "\n".join(lines), markup)
+
+    def _voucher_issued_line(self, voucher: VoucherView) -> str:
+        text = _("🎉 Your reward is ready: <b>{title}</b>. Code {code}.").format(
+            title=escape(voucher.title), code=code(voucher.code)
+        )
+        if voucher.expires_at is not None:
+            text += " " + _("Valid until {date}.").format(
+                date=local_date(voucher.expires_at, voucher.brand.timezone)
+            )
+        return text
+
+    async def voucher_issued(self, customer_id: int, voucher_id: int) -> bool:
+        contact = await contact_of(customer_id)
+        if contact is None:
+            return False
+        with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
+            voucher = await customer_voucher(voucher_id, customer_id)
+            return await self._send(
+                contact, self._voucher_issued_line(voucher), _open_voucher(voucher.id)
+            )
+
+    async def voucher_redeemed(self, customer_id: int, voucher_id: int) -> bool:
+        contact = await contact_of(customer_id)
+        if contact is None:
+            return False
+        with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
+            voucher = await customer_voucher(voucher_id, customer_id)
+            if voucher.redeemed_at is None:
+                return False
+            text = _("✅ <b>{title}</b> was redeemed at {shop} on {when}. Enjoy!").format(
+                title=escape(voucher.title),
+                shop=escape(voucher.brand.merchant_name),
+                when=local_datetime(voucher.redeemed_at, voucher.brand.timezone),
+            )
+            return await self._send(contact, text)
+
+    async def voucher_expiring(self, customer_id: int, voucher: VoucherView) -> bool:
+        contact = await contact_of(customer_id)
+        if contact is None or voucher.expires_at is None:
+            return False
+        with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
+            text = _(
+                "⏳ Your voucher <b>{title}</b> at {shop} expires on {date}. "
+                "Show it at the till before then!"
+            ).format(
+                title=escape(voucher.title),
+                shop=escape(voucher.brand.merchant_name),
+                date=local_date(voucher.expires_at, voucher.brand.timezone),
+            )
+            return await self._send(contact, text, _open_voucher(voucher.id))
+
+
+def _open_card(membership_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Show my card"),
+        callback_data=CardAction(op=CardOp.SHOW, membership_id=membership_id),
+    )
+    return builder.as_markup()
+
+
+def _open_voucher(voucher_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Show the voucher"),
+        callback_data=VoucherAction(op=VoucherOp.SHOW, voucher_id=voucher_id),
+    )
+    return builder.as_markup()
+
+
+async def send_expiry_reminders(
+    notifier: CustomerNotifier, *, within: timedelta, now: datetime | None = None
+) -> int:
+    """Remind every holder of a voucher expiring within ``within``, once; returns how many."""
+    sent = 0
+    for customer_id, voucher in await vouchers_to_remind(within=within, now=now):
+        if await notifier.voucher_expiring(customer_id, voucher):
+            sent += 1
+        # Marked even when undeliverable: retrying a blocked chat every hour helps no one.
+        await mark_reminded(voucher.id, now=now)
+    return sent

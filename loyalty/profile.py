@@ -1,0 +1,117 @@
+"""What customers change about themselves: language, email, birthday, notification opt-outs."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+
+from loyalty.errors import InvalidBirthday, InvalidEmail, InvalidLanguage
+from models import ChannelOptOut, Customer, Identity
+from models.enums import Channel, Platform
+
+_DATE = re.compile(r"\s*(\d{1,2})[./\-\s](\d{1,2})(?:[./\-\s](\d{4}))?\s*")
+_ISO_DATE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*")
+# A leap year, so that 29 February is a valid birthday when the year is not given.
+_ANY_LEAP_YEAR = 2000
+_OLDEST_YEAR = 1900
+
+Birthday = tuple[int, int, int | None]
+
+
+async def set_language(customer: Customer, language: str, supported: tuple[str, ...]) -> None:
+    if language not in supported:
+        raise InvalidLanguage(language)
+    customer.language = language
+    await customer.save(update_fields=["language"])
+
+
+async def set_email(customer: Customer, text: str) -> str:
+    """Store a syntactically valid address, unverified until the customer confirms it."""
+    if len(text) > 254:
+        raise InvalidEmail("it is longer than 254 characters")
+    try:
+        # Deliverability needs DNS; it is checked by actually sending the confirmation.
+        address = validate_email(text.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidEmail(str(exc)) from exc
+    if address != customer.email:
+        customer.email = address
+        customer.email_verified = False
+        await customer.save(update_fields=["email", "email_verified"])
+    return address
+
+
+async def clear_email(customer: Customer) -> None:
+    customer.email = None
+    customer.email_verified = False
+    await customer.save(update_fields=["email", "email_verified"])
+
+
+def parse_birthday(text: str, *, today: date) -> Birthday:
+    """(day, month, year or None) from DD.MM, DD.MM.YYYY, DD/MM/YYYY or YYYY-MM-DD."""
+    if len(text) > 32:
+        raise InvalidBirthday()
+    if match := _DATE.fullmatch(text):
+        day, month, year = int(match[1]), int(match[2]), int(match[3]) if match[3] else None
+    elif match := _ISO_DATE.fullmatch(text):
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+    else:
+        raise InvalidBirthday()
+    try:
+        born = date(year or _ANY_LEAP_YEAR, month, day)
+    except ValueError as exc:
+        raise InvalidBirthday() from exc
+    if year is not None and not (year >= _OLDEST_YEAR and born <= today):
+        raise InvalidBirthday()
+    return day, month, year
+
+
+async def set_birthday(
+    customer: Customer, text: str, *, today: date
+) -> tuple[int, int, int | None]:
+    day, month, year = parse_birthday(text, today=today)
+    customer.birth_day, customer.birth_month, customer.birth_year = day, month, year
+    await customer.save(update_fields=["birth_day", "birth_month", "birth_year"])
+    return day, month, year
+
+
+async def clear_birthday(customer: Customer) -> None:
+    customer.birth_day = customer.birth_month = customer.birth_year = None
+    await customer.save(update_fields=["birth_day", "birth_month", "birth_year"])
+
+
+async def opted_out(customer: Customer) -> set[Channel]:
+    channels = await ChannelOptOut.filter(customer_id=customer.id).values_list(
+        "channel", flat=True
+    )
+    return {Channel(str(channel)) for channel in channels}
+
+
+async def toggle_opt_out(customer: Customer, channel: Channel) -> bool:
+    """Flip the opt-out for ``channel``; returns True when the customer is now opted out."""
+    removed = await ChannelOptOut.filter(customer_id=customer.id, channel=channel).delete()
+    if removed:
+        return False
+    await ChannelOptOut.get_or_create(customer_id=customer.id, channel=channel)
+    return True
+
+
+async def remember_language_code(identity: Identity, language_code: str | None) -> None:
+    """Keep the messenger's language so messages sent outside a conversation match it."""
+    code = (language_code or "")[:16] or None
+    if code != identity.language_code:
+        identity.language_code = code
+        await identity.save(update_fields=["language_code"])
+
+
+async def mark_unreachable(platform: Platform, external_id: str) -> None:
+    """The person blocked the bot or deleted the account: stop trying this identity."""
+    await Identity.filter(platform=platform, external_id=external_id).update(reachable=False)
+
+
+async def mark_reachable(identity: Identity) -> None:
+    if not identity.reachable:
+        identity.reachable = True
+        await identity.save(update_fields=["reachable"])

@@ -1,0 +1,143 @@
+"""A real aiogram bot behind our webhook, talking to the fake Bot API over HTTP."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot.app import BotRuntime, bot_runtime
+from bot.config import Settings
+from bot.web import WEBHOOK_PATH, build_web_app
+from tests.conftest import REDIS_URL, Backend
+from tests.fakes.telegram_api import FakeTelegramAPI, FakeUser, StoredMessage
+
+WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+_user_ids = itertools.count(700_001)
+
+
+@pytest.fixture(scope="session")
+async def telegram() -> AsyncIterator[FakeTelegramAPI]:
+    async with FakeTelegramAPI(bot_username="stampbot_test_bot") as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def bot_settings(telegram: FakeTelegramAPI, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        bot_token=telegram.token,
+        telegram_api_url=telegram.base_url,
+        bot_username="stampbot_test_bot",
+        redis_url=REDIS_URL,
+        var_dir=tmp_path_factory.mktemp("var"),
+        flood_per_second=5.0,
+        flood_burst=20,
+    )
+
+
+@pytest.fixture(scope="session")
+async def runtime(database: Backend, bot_settings: Settings) -> AsyncIterator[BotRuntime]:
+    async with bot_runtime(bot_settings) as built:
+        yield built
+
+
+@pytest.fixture(scope="session")
+async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
+    app = build_web_app(runtime.dispatcher, runtime.bot, webhook_secret=WEBHOOK_SECRET)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    await runtime.bot.set_webhook(url, secret_token=WEBHOOK_SECRET)
+    yield url
+    await runtime.bot.delete_webhook()
+    await runner.cleanup()
+
+
+@dataclass
+class Chat:
+    """One person's private chat with the bot, driven through the webhook."""
+
+    telegram: FakeTelegramAPI
+    user: FakeUser
+    url: str
+    seen: int = 0
+    replies: list[StoredMessage] = field(default_factory=list)
+
+    async def _post(self, update: dict[str, Any]) -> list[StoredMessage]:
+        delivery = await self.telegram.post_update(update, url=self.url)
+        assert delivery.status == 200, delivery.body
+        return self.new_messages()
+
+    def new_messages(self) -> list[StoredMessage]:
+        sent = [m for m in self.telegram.sent_messages(self.user.id) if m.from_bot]
+        fresh, self.seen = sent[self.seen :], len(sent)
+        self.replies += fresh
+        return fresh
+
+    async def send(self, text: str) -> list[StoredMessage]:
+        return await self._post(self.telegram.message_update(self.user, text))
+
+    async def press(self, message: StoredMessage, data: str) -> list[StoredMessage]:
+        return await self._post(self.telegram.callback_update(self.user, message, data))
+
+    async def press_label(self, message: StoredMessage, label: str) -> list[StoredMessage]:
+        return await self.press(message, button(message, label))
+
+    def last_answer(self) -> dict[str, Any]:
+        """The params of the newest answerCallbackQuery (the toast the user saw)."""
+        return self.telegram.calls("answerCallbackQuery")[-1].params
+
+    def current(self, message: StoredMessage) -> StoredMessage:
+        return self.telegram.message(self.user.id, message.message_id)
+
+
+def text_of(message: StoredMessage) -> str:
+    return message.text if message.text is not None else message.caption or ""
+
+
+def buttons(message: StoredMessage) -> list[tuple[str, str]]:
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+
+def button(message: StoredMessage, label: str) -> str:
+    """The callback data of the button whose text contains ``label``."""
+    matches = [data for text, data in buttons(message) if label in text]
+    assert len(matches) == 1, f"{label!r} not exactly once in {buttons(message)}"
+    return matches[0]
+
+
+@pytest.fixture
+async def fresh_state(db: Backend, redis_client: Redis) -> Backend:
+    """Clean database and Redis (conversation state, flood buckets, file cache) per test."""
+    return db
+
+
+@pytest.fixture
+def new_chat(telegram: FakeTelegramAPI, webhook_url: str, fresh_state: Backend) -> Any:
+    def make(language: str | None = "en", first_name: str = "Olena") -> Chat:
+        user = telegram.add_user(next(_user_ids), first_name, language_code=language)
+        chat = Chat(telegram, user, webhook_url)
+        chat.new_messages()
+        return chat
+
+    return make
+
+
+@pytest.fixture
+def chat(new_chat: Any) -> Chat:
+    made: Chat = new_chat("en")
+    return made
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
