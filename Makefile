@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-stamp
 
-.PHONY: install demo run test lint test-sqlite test-postgres bench migrations clean
+.PHONY: install demo run test lint test-sqlite test-postgres bench migrations i18n clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -40,6 +40,12 @@ bench: $(INSTALLED)
 migrations: $(INSTALLED)
 	$(BIN)/python -c "import asyncio, sys; from models.db import make_migration; print(asyncio.run(make_migration('sqlite://:memory:', sys.argv[1])))" $(NAME)
 	$(BIN)/python -c "import asyncio, sys; from models.db import make_migration; print(asyncio.run(make_migration('postgres://postgres@127.0.0.1:5432/test', sys.argv[1])))" $(NAME)
+
+# After changing user-facing strings: refresh the template and merge it into every catalog.
+i18n: $(INSTALLED)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k ngettext:1,2 -k gettext -k lazy_gettext \
+		--no-location --sort-output -o locales/messages.pot handlers bot loyalty
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

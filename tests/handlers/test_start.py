@@ -4,7 +4,7 @@ import pytest
 
 from models import Customer, Identity, Membership
 from tests import factories
-from tests.handlers.conftest import Chat, buttons, text_of
+from tests.chat import Chat, buttons, text_of
 
 
 async def test_joining_by_qr_link_shows_the_card_with_photo_and_progress(chat: Chat) -> None:

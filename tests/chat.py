@@ -1,4 +1,4 @@
-"""A real aiogram bot behind our webhook, talking to the fake Bot API over HTTP."""
+"""Fixtures: a real aiogram bot behind our webhook, talking to the fake Bot API over HTTP."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.app import BotRuntime, bot_runtime
 from bot.config import Settings
 from bot.web import WEBHOOK_PATH, build_web_app
 from tests.conftest import REDIS_URL, Backend
-from tests.fakes.telegram_api import FakeTelegramAPI, FakeUser, StoredMessage
+from tests.fakes.telegram_api import FakeTelegramAPI, FakeUser, RecordedCall, StoredMessage
 
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 _user_ids = itertools.count(700_001)
@@ -136,6 +136,14 @@ def new_chat(telegram: FakeTelegramAPI, webhook_url: str, fresh_state: Backend) 
 def chat(new_chat: Any) -> Chat:
     made: Chat = new_chat("en")
     return made
+
+
+def uploaded_photo(call: RecordedCall) -> bytes | None:
+    """The bytes of the photo uploaded by a send call, or None when it reused a file_id."""
+    reference = str(call.params.get("photo", ""))
+    if not reference.startswith("attach://"):
+        return None
+    return call.files[reference.removeprefix("attach://")].data
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -1,0 +1,121 @@
+"""``stampbot run`` as a separate process, in both modes, against the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from tests.chat import text_of
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _env(telegram: FakeTelegramAPI, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STAMPBOT_")}
+    env |= {
+        "STAMPBOT_VAR_DIR": str(tmp_path / "var"),
+        "STAMPBOT_BOT_TOKEN": telegram.token,
+        "STAMPBOT_TELEGRAM_API_URL": telegram.base_url,
+        "STAMPBOT_BOT_USERNAME": "stampbot_test_bot",
+        "STAMPBOT_LOG_LEVEL": "INFO",
+    }
+    return env | extra
+
+
+async def _stampbot(env: dict[str, str], *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+@asynccontextmanager
+async def _running(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        process.terminate()
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+        assert "very-secret" not in output.decode()
+
+
+async def _join_link(env: dict[str, str]) -> str:
+    code, out = await _stampbot(
+        env, "merchant", "create", "--name", "Kafe Lviv", "--card-name", "Coffee card",
+        "--stamps", "10", "--reward", "Free cappuccino",
+    )  # fmt: skip
+    assert code == 0, out
+    return next(line.split("start=")[1] for line in out.splitlines() if "start=j-" in line)
+
+
+async def _wait_for(condition: object, seconds: float = 30.0) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if callable(condition) and condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+async def test_run_polls_by_default(telegram: FakeTelegramAPI, tmp_path: Path) -> None:
+    env = _env(telegram, tmp_path)
+    payload = await _join_link(env)
+    user = telegram.add_user(660_001, "Polly")
+    webhook_before = telegram.webhook.url
+    telegram.webhook.url = ""
+    try:
+        async with _running(env):
+            telegram.send_text(user, f"/start {payload}")
+            await _wait_for(lambda: any(m.from_bot for m in telegram.sent_messages(user.id)))
+    finally:
+        telegram.webhook.url = webhook_before
+    reply = next(m for m in telegram.sent_messages(user.id) if m.from_bot)
+    assert "Welcome to Coffee card at Kafe Lviv!" in text_of(reply)
+    assert telegram.commands({"type": "all_private_chats"}, "uk")
+
+
+async def test_run_serves_a_webhook_when_a_public_url_is_set(
+    telegram: FakeTelegramAPI, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = _env(
+        telegram,
+        tmp_path,
+        STAMPBOT_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        STAMPBOT_WEB_PORT=str(port),
+        STAMPBOT_WEBHOOK_SECRET="very-secret-webhook-token",
+    )
+    payload = await _join_link(env)
+    user = telegram.add_user(660_002, "Webb")
+    previous = (telegram.webhook.url, telegram.webhook.secret_token)
+    telegram.webhook.url = ""
+    try:
+        async with _running(env):
+            await _wait_for(lambda: telegram.webhook.url.endswith("/telegram/webhook"))
+            assert telegram.webhook.secret_token == "very-secret-webhook-token"
+            update = telegram.message_update(user, f"/start {payload}")
+            refused = await telegram.post_update(update, secret_token="wrong")
+            assert refused.status == 401
+            accepted = await telegram.post_update(update)
+            assert accepted.status == 200
+    finally:
+        telegram.webhook.url, telegram.webhook.secret_token = previous
+    replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]
+    assert len(replies) == 1
+    assert "Welcome to Coffee card at Kafe Lviv!" in text_of(replies[0])

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import asyncio
+
+from tests.chat import Chat, text_of
+
+
+async def test_a_spamming_customer_is_throttled_politely_and_others_are_not(
+    chat: Chat, new_chat: object
+) -> None:
+    for n in range(60):
+        await chat.send(f"spam {n}")
+    replies = [text_of(m) for m in chat.replies]
+    answered = [r for r in replies if r.startswith("Sorry, I didn't understand that.")]
+    warned = [r for r in replies if r == "You're going a bit fast — please wait a moment."]
+
+    # Burst 20 at 5/s (test settings): about 20 answered, then one warning, then silence.
+    assert 20 <= len(answered) < 40
+    assert len(warned) == 1
+    other: Chat = new_chat(first_name="Calm")  # type: ignore[operator]
+    assert text_of((await other.send("hello"))[0]).startswith("Sorry, I didn't understand")
+
+    await asyncio.sleep(0.5)
+    assert text_of((await chat.send("/help"))[0]).startswith("I keep your stamp cards")

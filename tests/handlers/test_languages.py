@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import pytest
+
+from handlers.texts import LRI, PDI
+from models import Customer, Identity
+from tests import factories
+from tests.chat import Chat, buttons, text_of
+
+
+@pytest.mark.parametrize(
+    ("language_code", "locale", "vouchers_button"),
+    [
+        ("en", "en", "🎟 My vouchers"),
+        ("uk", "uk", "🎟"),
+        ("he", "he", "🎟"),
+        ("iw", "he", "🎟"),
+        ("fa", "fa", "🎟"),
+        ("th", "th", "🎟"),
+        ("pt-br", "en", "🎟 My vouchers"),
+        (None, "en", "🎟 My vouchers"),
+    ],
+)
+async def test_the_bot_speaks_the_telegram_language(
+    new_chat: object, language_code: str | None, locale: str, vouchers_button: str
+) -> None:
+    shop = await factories.merchant()
+    chat: Chat = new_chat(language_code)  # type: ignore[operator]
+
+    card = (await chat.send(f"/start j-{shop.card.join_token}"))[0]
+
+    caption = text_of(card)
+    english = "Show this QR code at the counter" in caption
+    assert english == (locale == "en")
+    assert "Coffee card" in caption
+    assert "Kafe Lviv" in caption
+    assert buttons(card)[0][0].startswith(vouchers_button)
+    fraction = "0/10"
+    isolated = f"{LRI}{fraction}{PDI}"
+    assert (isolated in caption) == (locale in {"he", "fa"})
+    assert fraction in caption
+
+
+async def test_the_customers_choice_beats_the_telegram_language(new_chat: object) -> None:
+    shop = await factories.merchant()
+    chat: Chat = new_chat("en")  # type: ignore[operator]
+    await chat.send(f"/start j-{shop.card.join_token}")
+    identity = await Identity.get(external_id=str(chat.user.id))
+    await Customer.filter(id=identity.customer_id).update(language="he")
+
+    replies = await chat.send("/help")
+
+    assert "/card" in text_of(replies[0])
+    assert "show my card" not in text_of(replies[0])
+    assert any("\u0590" <= ch <= "\u05ff" for ch in text_of(replies[0]))
+
+
+async def test_voucher_codes_read_left_to_right_in_persian(new_chat: object) -> None:
+    from loyalty.stamps import add_stamps
+    from models import Membership
+
+    shop = await factories.merchant(stamps_needed=1)
+    chat: Chat = new_chat("fa")  # type: ignore[operator]
+    await chat.send(f"/start j-{shop.card.join_token}")
+    membership = await Membership.get(card_id=shop.card.id)
+    voucher = (await add_stamps(membership.id, 1, merchant_id=shop.merchant.id)).vouchers[0]
+    listing = (await chat.send("/vouchers"))[0]
+
+    detail = (await chat.press(listing, buttons(listing)[0][1]))[0]
+
+    assert f"{LRI}{voucher.code}{PDI}" in text_of(detail)
+    assert any("\u0600" <= ch <= "\u06ff" for ch in text_of(detail))
