@@ -11,7 +11,13 @@ from loyalty.customers import customer_for_identity
 from loyalty.errors import LoyaltyError
 from loyalty.ledger import ledger_sum
 from loyalty.memberships import card_by_join_token, join, leave
-from loyalty.merchants import CardSpec, MerchantSpec, accept_staff_invite, create_merchant
+from loyalty.merchants import (
+    CardSpec,
+    MerchantSpec,
+    NewMerchant,
+    accept_staff_invite,
+    create_merchant,
+)
 from loyalty.merchants import create_staff_invite as new_invite
 from loyalty.stamps import add_stamps
 from loyalty.tokens import LinkKind, start_link
@@ -38,7 +44,14 @@ async def run_demo(settings: Settings, *, database_url: str | None = None) -> in
     say = _Printer()
     say(f"stampbot demo — database {url}")
     async with database(demo_settings):
-        await _shop_day(demo_settings, say)
+        shop = await _shop_day(demo_settings, say)
+        say()
+        say("8. A new customer, Dana, in her Telegram chat (the Bot API is a loopback fake):")
+        from bot.demo_chat import chat_demo
+
+        await chat_demo(
+            demo_settings, join_token=shop.card.join_token, merchant_id=shop.merchant.id, say=say
+        )
     return 0
 
 
@@ -49,7 +62,7 @@ def _fresh_sqlite(path: Path) -> str:
     return f"sqlite://{path}"
 
 
-async def _shop_day(settings: Settings, say: _Printer) -> None:
+async def _shop_day(settings: Settings, say: _Printer) -> NewMerchant:
     bot = settings.bot_username
     now = DEMO_START
     shop = await create_merchant(
@@ -188,3 +201,4 @@ async def _shop_day(settings: Settings, say: _Printer) -> None:
             f"{name:<10}{stored.status:<8}{f'{stored.balance}/{card.stamps_needed}':>8}"
             f"{stored.visits:>8}{vouchers:>10}{'yes' if ok else 'NO':>11}"
         )
+    return shop

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 
 from locales import RIGHT_TO_LEFT
 from loyalty import errors
@@ -37,8 +37,11 @@ def local_date(moment: datetime, timezone: str) -> str:
 
 
 def local_datetime(moment: datetime, timezone: str) -> str:
+    """Date and time to the minute in the shop's time zone (seconds only add noise)."""
     local = moment.astimezone(ZoneInfo(timezone))
-    return ltr(format_datetime(local, "medium", locale=current_locale()))
+    locale = current_locale()
+    day = format_date(local, "medium", locale=locale)
+    return ltr(f"{day} {format_time(local, 'short', locale=locale)}")
 
 
 def progress_line(card: CardView) -> str:

@@ -126,3 +126,11 @@ def test_demo_prints_a_shop_day_with_a_consistent_ledger(tmp_path: Path) -> None
         ["Noa", "left", "0/10", "1", "0", "yes"],
     ]
     assert "token" not in result.stderr.lower()
+    chat = out.split("8. A new customer, Dana", 1)[1]
+    assert "Dana: /start j-" in chat
+    assert "[photo 1280×" in chat
+    assert "Welcome to Coffee card at Café Demo! 🎉" in chat
+    assert "9/10 — 1 more stamp for Free cappuccino" in chat
+    assert "🎉 Your reward is ready: Free cappuccino. Code " in chat
+    assert "Dana taps [Yes, redeem it now]" in chat
+    assert "✅ Free cappuccino redeemed at Café Demo on" in chat
