@@ -1,0 +1,98 @@
+"""The one protocol every delivery channel speaks.
+
+Adapters never import ``models``: the engine turns delivery rows into ``OutboundMessage`` and
+stores the ``DeliveryResult``. Channel names are the string values of ``models.enums.Channel``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+class Reason(StrEnum):
+    """Why a delivery failed, was retried or skipped; stored on the row and counted in stats."""
+
+    BOT_BLOCKED = "bot_blocked"
+    CHAT_NOT_FOUND = "chat_not_found"
+    USER_DEACTIVATED = "user_deactivated"
+    RATE_LIMITED = "rate_limited"
+    SERVER_ERROR = "server_error"
+    NETWORK_ERROR = "network_error"
+    BAD_REQUEST = "bad_request"
+    ADDRESS_REJECTED = "address_rejected"
+    MAILBOX_UNAVAILABLE = "mailbox_unavailable"
+    UNSUBSCRIBED = "unsubscribed"
+    OPTED_OUT = "opted_out"
+    NO_ADDRESS = "no_address"
+    NOT_VERIFIED = "not_verified"
+    UNREACHABLE = "unreachable"
+    PASS_REMOVED = "pass_removed"
+    QUOTA_SILENT = "quota_silent"
+    CANCELLED = "cancelled"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    outcome: Outcome
+    reason: Reason | None = None
+    # Seconds the platform asked us to wait (Telegram's retry_after), obeyed exactly.
+    retry_after: float | None = None
+    external_id: str | None = None
+    # The person cannot be reached on this channel any more (blocked the bot, address gone).
+    unreachable: bool = False
+    detail: str = ""
+
+    @classmethod
+    def delivered(cls, external_id: str | None = None) -> DeliveryResult:
+        return cls(Outcome.DELIVERED, external_id=external_id)
+
+    @classmethod
+    def retry(
+        cls, reason: Reason, *, after: float | None = None, detail: str = ""
+    ) -> DeliveryResult:
+        return cls(Outcome.RETRY, reason=reason, retry_after=after, detail=detail[:200])
+
+    @classmethod
+    def failed(
+        cls, reason: Reason, *, unreachable: bool = False, detail: str = ""
+    ) -> DeliveryResult:
+        return cls(Outcome.FAILED, reason=reason, unreachable=unreachable, detail=detail[:200])
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One campaign message for one person on one channel, already localized."""
+
+    delivery_id: int
+    channel: str
+    # Telegram chat id, email address, wallet pass serial … whatever the channel addresses.
+    address: str
+    language: str
+    right_to_left: bool
+    merchant_name: str
+    subject: str
+    # The wallet lock-screen line (≤ the campaign's limit, usually 20 characters).
+    push_text: str
+    # The long message in Telegram's HTML subset (<b>, <i>, <u>, <s>, <a href>, <code>, <pre>,
+    # <blockquote>, <tg-spoiler>); channels sanitize and adapt it.
+    html: str
+    photo: bytes | None = None
+    photo_file_id: str | None = None
+    # Public links the channel may use: "web" (card page), "unsubscribe", "open" (pixel),
+    # "click" (redirect base; append ?u=<url> signed by the engine), "voucher".
+    links: dict[str, str] = field(default_factory=dict)
+
+
+class DeliveryChannel(Protocol):
+    name: str
+
+    async def send(self, message: OutboundMessage) -> DeliveryResult: ...
