@@ -25,7 +25,12 @@ class Campaign(Model):
     )
     card_id: int
     name = fields.CharField(max_length=120)
-    status = fields.CharEnumField(CampaignStatus, max_length=16, default=CampaignStatus.DRAFT)
+    status = fields.CharEnumField(
+        CampaignStatus,
+        description="one of models.enums.CampaignStatus",
+        max_length=16,
+        default=CampaignStatus.DRAFT,
+    )
     audience_filters: dict[str, Any] = fields.JSONField(default=dict)
     push_text = fields.CharField(max_length=200, default="")
     push_text_limit = fields.SmallIntField(default=20)
@@ -33,7 +38,10 @@ class Campaign(Model):
     voucher_validity_days = fields.SmallIntField(null=True)
     channels: list[str] = fields.JSONField(default=list)
     delivery_policy = fields.CharEnumField(
-        DeliveryPolicy, max_length=8, default=DeliveryPolicy.EVERY_CHANNEL
+        DeliveryPolicy,
+        description="one of models.enums.DeliveryPolicy",
+        max_length=8,
+        default=DeliveryPolicy.EVERY_CHANNEL,
     )
     channel_order: list[str] = fields.JSONField(default=list)
     message_text = fields.TextField(default="")
@@ -45,6 +53,7 @@ class Campaign(Model):
     created_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
         "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -65,8 +74,15 @@ class Delivery(Model):
         "models.Customer", related_name="deliveries", on_delete=fields.CASCADE
     )
     customer_id: int
-    channel = fields.CharEnumField(Channel, max_length=16)
-    status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)
+    channel = fields.CharEnumField(
+        Channel, description="one of models.enums.Channel", max_length=16
+    )
+    status = fields.CharEnumField(
+        DeliveryStatus,
+        description="one of models.enums.DeliveryStatus",
+        max_length=16,
+        default=DeliveryStatus.PENDING,
+    )
     attempts = fields.SmallIntField(default=0)
     next_attempt_at = fields.DatetimeField(null=True)
     lease_expires_at = fields.DatetimeField(null=True)

@@ -39,7 +39,9 @@ class Identity(Model):
         "models.Customer", related_name="identities", on_delete=fields.CASCADE
     )
     customer_id: int
-    platform = fields.CharEnumField(Platform, max_length=16)
+    platform = fields.CharEnumField(
+        Platform, description="one of models.enums.Platform", max_length=16
+    )
     external_id = fields.CharField(max_length=64)
     username = fields.CharField(max_length=64, null=True)
     # The messenger's own language setting, used until the customer picks one.
@@ -58,7 +60,9 @@ class ChannelOptOut(Model):
         "models.Customer", related_name="opt_outs", on_delete=fields.CASCADE
     )
     customer_id: int
-    channel = fields.CharEnumField(Channel, max_length=16)
+    channel = fields.CharEnumField(
+        Channel, description="one of models.enums.Channel", max_length=16
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -78,7 +82,12 @@ class Membership(Model):
         "models.Card", related_name="memberships", on_delete=fields.CASCADE
     )
     card_id: int
-    status = fields.CharEnumField(MembershipStatus, max_length=8, default=MembershipStatus.ACTIVE)
+    status = fields.CharEnumField(
+        MembershipStatus,
+        description="one of models.enums.MembershipStatus",
+        max_length=8,
+        default=MembershipStatus.ACTIVE,
+    )
     balance = fields.IntField(default=0)
     visits = fields.IntField(default=0)
     last_visit_at = fields.DatetimeField(null=True)

@@ -1,4 +1,7 @@
-"""Enumerations stored in the database as short strings."""
+"""Enumerations stored in the database as short strings.
+
+The fields carry a fixed description, so adding a member needs no migration.
+"""
 
 from __future__ import annotations
 
@@ -80,6 +83,8 @@ class DeliveryPolicy(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
+    # Under "first reachable": the next channel in line, used only if the earlier ones fail.
+    STANDBY = "standby"
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"

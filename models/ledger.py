@@ -27,7 +27,9 @@ class StampEvent(Model):
         "models.Card", related_name=False, on_delete=fields.CASCADE
     )
     card_id: int
-    kind = fields.CharEnumField(LedgerKind, max_length=8)
+    kind = fields.CharEnumField(
+        LedgerKind, description="one of models.enums.LedgerKind", max_length=8
+    )
     delta = fields.IntField()
     balance_after = fields.IntField()
     staff: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(

@@ -37,7 +37,9 @@ class Staff(Model):
     merchant_id: int
     telegram_user_id = fields.BigIntField()
     display_name = fields.CharField(max_length=128, default="")
-    role = fields.CharEnumField(StaffRole, max_length=16)
+    role = fields.CharEnumField(
+        StaffRole, description="one of models.enums.StaffRole", max_length=16
+    )
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     removed_at = fields.DatetimeField(null=True)
@@ -55,7 +57,9 @@ class StaffInvite(Model):
         "models.Merchant", related_name="invites", on_delete=fields.CASCADE
     )
     merchant_id: int
-    role = fields.CharEnumField(StaffRole, max_length=16)
+    role = fields.CharEnumField(
+        StaffRole, description="one of models.enums.StaffRole", max_length=16
+    )
     token = fields.CharField(max_length=64, unique=True)
     created_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
         "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL

@@ -33,11 +33,18 @@ class Voucher(Model):
         "models.Campaign", related_name="vouchers", null=True, on_delete=fields.SET_NULL
     )
     campaign_id: int | None
-    source = fields.CharEnumField(VoucherSource, max_length=16)
+    source = fields.CharEnumField(
+        VoucherSource, description="one of models.enums.VoucherSource", max_length=16
+    )
     title = fields.CharField(max_length=200)
     code = fields.CharField(max_length=16)
     token = fields.CharField(max_length=64, unique=True)
-    status = fields.CharEnumField(VoucherStatus, max_length=16, default=VoucherStatus.ISSUED)
+    status = fields.CharEnumField(
+        VoucherStatus,
+        description="one of models.enums.VoucherStatus",
+        max_length=16,
+        default=VoucherStatus.ISSUED,
+    )
     issued_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(null=True)
     redeemed_at = fields.DatetimeField(null=True)
@@ -45,7 +52,9 @@ class Voucher(Model):
         "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     redeemed_by_id: int | None
-    redeemed_via = fields.CharEnumField(RedeemVia, max_length=8, null=True)
+    redeemed_via = fields.CharEnumField(
+        RedeemVia, description="one of models.enums.RedeemVia", max_length=8, null=True
+    )
     expiry_reminded_at = fields.DatetimeField(null=True)
     voided_at = fields.DatetimeField(null=True)
     void_reason = fields.CharField(max_length=200, null=True)

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS "staff" (
     "merchant_id" INT NOT NULL REFERENCES "merchant" ("id") ON DELETE CASCADE,
     CONSTRAINT "uid_staff_merchan_7c58ae" UNIQUE ("merchant_id", "telegram_user_id")
 );
-COMMENT ON COLUMN "staff"."role" IS 'OWNER: owner\nMANAGER: manager\nCASHIER: cashier';
+COMMENT ON COLUMN "staff"."role" IS 'one of models.enums.StaffRole';
 CREATE TABLE IF NOT EXISTS "staff_invite" (
     "id" SERIAL NOT NULL PRIMARY KEY,
     "role" VARCHAR(16) NOT NULL,
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS "staff_invite" (
     "created_by_id" INT REFERENCES "staff" ("id") ON DELETE SET NULL,
     "merchant_id" INT NOT NULL REFERENCES "merchant" ("id") ON DELETE CASCADE
 );
-COMMENT ON COLUMN "staff_invite"."role" IS 'OWNER: owner\nMANAGER: manager\nCASHIER: cashier';
+COMMENT ON COLUMN "staff_invite"."role" IS 'one of models.enums.StaffRole';
 COMMENT ON TABLE "staff_invite" IS 'A single-use, expiring link that makes whoever opens it staff of the merchant.';
 CREATE TABLE IF NOT EXISTS "card" (
     "id" SERIAL NOT NULL PRIMARY KEY,
@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS "identity" (
     "customer_id" INT NOT NULL REFERENCES "customer" ("id") ON DELETE CASCADE,
     CONSTRAINT "uid_identity_platfor_2d1616" UNIQUE ("platform", "external_id")
 );
-COMMENT ON COLUMN "identity"."platform" IS 'TELEGRAM: telegram\nVIBER: viber\nWHATSAPP: whatsapp';
+COMMENT ON COLUMN "identity"."platform" IS 'one of models.enums.Platform';
 COMMENT ON TABLE "identity" IS 'One messenger account of a customer (Telegram user id, Viber id, WhatsApp number).';
 CREATE TABLE IF NOT EXISTS "channel_opt_out" (
     "id" SERIAL NOT NULL PRIMARY KEY,
@@ -88,7 +88,7 @@ CREATE TABLE IF NOT EXISTS "channel_opt_out" (
     "customer_id" INT NOT NULL REFERENCES "customer" ("id") ON DELETE CASCADE,
     CONSTRAINT "uid_channel_opt_custome_674aab" UNIQUE ("customer_id", "channel")
 );
-COMMENT ON COLUMN "channel_opt_out"."channel" IS 'TELEGRAM: telegram\nVIBER: viber\nWHATSAPP: whatsapp\nEMAIL: email\nAPPLE_WALLET: apple_wallet\nGOOGLE_WALLET: google_wallet';
+COMMENT ON COLUMN "channel_opt_out"."channel" IS 'one of models.enums.Channel';
 CREATE TABLE IF NOT EXISTS "membership" (
     "id" SERIAL NOT NULL PRIMARY KEY,
     "status" VARCHAR(8) NOT NULL,
@@ -102,7 +102,7 @@ CREATE TABLE IF NOT EXISTS "membership" (
     "customer_id" INT NOT NULL REFERENCES "customer" ("id") ON DELETE RESTRICT,
     CONSTRAINT "uid_membership_custome_149cd4" UNIQUE ("customer_id", "card_id")
 );
-COMMENT ON COLUMN "membership"."status" IS 'ACTIVE: active\nLEFT: left';
+COMMENT ON COLUMN "membership"."status" IS 'one of models.enums.MembershipStatus';
 COMMENT ON TABLE "membership" IS 'A customer''s place on one card. ``balance`` is always the sum of its ledger deltas.';
 CREATE TABLE IF NOT EXISTS "campaign" (
     "id" SERIAL NOT NULL PRIMARY KEY,
@@ -129,8 +129,8 @@ CREATE TABLE IF NOT EXISTS "campaign" (
     "merchant_id" INT NOT NULL REFERENCES "merchant" ("id") ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS "idx_campaign_merchan_92df0c" ON "campaign" ("merchant_id", "status");
-COMMENT ON COLUMN "campaign"."status" IS 'DRAFT: draft\nSCHEDULED: scheduled\nSENDING: sending\nPAUSED: paused\nDONE: done\nCANCELLED: cancelled\nFAILED: failed';
-COMMENT ON COLUMN "campaign"."delivery_policy" IS 'EVERY_CHANNEL: every\nFIRST_REACHABLE: first';
+COMMENT ON COLUMN "campaign"."status" IS 'one of models.enums.CampaignStatus';
+COMMENT ON COLUMN "campaign"."delivery_policy" IS 'one of models.enums.DeliveryPolicy';
 CREATE TABLE IF NOT EXISTS "voucher" (
     "id" SERIAL NOT NULL PRIMARY KEY,
     "source" VARCHAR(16) NOT NULL,
@@ -153,9 +153,9 @@ CREATE TABLE IF NOT EXISTS "voucher" (
     CONSTRAINT "uid_voucher_merchan_3c30c3" UNIQUE ("merchant_id", "code")
 );
 CREATE INDEX IF NOT EXISTS "idx_voucher_status_306bf5" ON "voucher" ("status", "expires_at");
-COMMENT ON COLUMN "voucher"."source" IS 'REWARD: reward\nMILESTONE: milestone\nBIRTHDAY: birthday\nCAMPAIGN: campaign\nMANUAL: manual';
-COMMENT ON COLUMN "voucher"."status" IS 'ISSUED: issued\nREDEEMED: redeemed\nEXPIRED: expired\nVOID: void';
-COMMENT ON COLUMN "voucher"."redeemed_via" IS 'SCAN: scan\nCODE: code\nSELF: self';
+COMMENT ON COLUMN "voucher"."source" IS 'one of models.enums.VoucherSource';
+COMMENT ON COLUMN "voucher"."status" IS 'one of models.enums.VoucherStatus';
+COMMENT ON COLUMN "voucher"."redeemed_via" IS 'one of models.enums.RedeemVia';
 CREATE TABLE IF NOT EXISTS "stamp_event" (
     "id" SERIAL NOT NULL PRIMARY KEY,
     "kind" VARCHAR(8) NOT NULL,
@@ -171,7 +171,7 @@ CREATE TABLE IF NOT EXISTS "stamp_event" (
     CONSTRAINT "uid_stamp_event_members_d2f15b" UNIQUE ("membership_id", "idempotency_key")
 );
 CREATE INDEX IF NOT EXISTS "idx_stamp_event_card_id_c03dee" ON "stamp_event" ("card_id", "created_at");
-COMMENT ON COLUMN "stamp_event"."kind" IS 'STAMP: stamp\nREWARD: reward\nFORFEIT: forfeit';
+COMMENT ON COLUMN "stamp_event"."kind" IS 'one of models.enums.LedgerKind';
 COMMENT ON TABLE "stamp_event" IS 'One movement of a stamp balance. Rows are never updated or deleted.';
 CREATE TABLE IF NOT EXISTS "delivery" (
     "id" BIGSERIAL NOT NULL PRIMARY KEY,
@@ -192,8 +192,8 @@ CREATE TABLE IF NOT EXISTS "delivery" (
     CONSTRAINT "uid_delivery_campaig_74a53d" UNIQUE ("campaign_id", "customer_id", "channel")
 );
 CREATE INDEX IF NOT EXISTS "idx_delivery_status_bb1bd8" ON "delivery" ("status", "next_attempt_at");
-COMMENT ON COLUMN "delivery"."channel" IS 'TELEGRAM: telegram\nVIBER: viber\nWHATSAPP: whatsapp\nEMAIL: email\nAPPLE_WALLET: apple_wallet\nGOOGLE_WALLET: google_wallet';
-COMMENT ON COLUMN "delivery"."status" IS 'PENDING: pending\nSENDING: sending\nSENT: sent\nFAILED: failed\nSKIPPED: skipped\nHOLDOUT: holdout';
+COMMENT ON COLUMN "delivery"."channel" IS 'one of models.enums.Channel';
+COMMENT ON COLUMN "delivery"."status" IS 'one of models.enums.DeliveryStatus';
 COMMENT ON TABLE "delivery" IS 'One message to one person on one channel; unique per (campaign, customer, channel).';
 CREATE TABLE IF NOT EXISTS "aerich" (
     "id" SERIAL NOT NULL PRIMARY KEY,
@@ -209,91 +209,82 @@ async def downgrade(db: BaseDBAsyncClient) -> str:
 
 
 MODELS_STATE = (
-    "eJztXWtzozgW/SuU98P2VGW60k7n0dmtrcIJSXvHsVO2k+6e8RRRQLa1wYIBOWnvbP/3lX"
-    "jYPAQBGzuY0dZUbQd0AZ+rx9XR0dWfjZmpQ8N5fwNtbQowaZxLfzYwmEH6j8S9A6kBLGt1"
-    "h10g4NHwCodLPTrEBhp72hgYDqSXdOhoNrIIMjG9iueGwS6aGi2I8GR1aY7RH3OoEnMCyR"
-    "Ta9MZvv9PLCOvwO3SCP60ndYygoUc+F+ns3e51lSws91obkyu3IHvbo6qZxnyGV4WtBZma"
-    "eFkaeZ8/gRjagED2eGLP2eezr/N/afCLvC9dFfE+MWSjwzGYGyT0cx/V1bWGqnZ7Q3WgDF"
-    "W1UQAgzcQMXPqpjvvrJ+wTfm5++Hj68ezo5OMZLeJ+5vLK6Q/v1StgPEMXnu6w8cO9Dwjw"
-    "SrgYr0B1/z8B68UU2Hxcg/IxZOknx5ENcMyCNriwwnZVn3YB7gx8Vw2IJ2RK//zQPMyA8l"
-    "7uX3yW++9oqZ/YK03aALyW0fVvNb17DO8VvgTN4H9NXAjjsM3ucG7cDS8aOwH65GMOnE8+"
-    "psLMbkVR9j9YNQCezMGkENo82x2iDvFuQD/LgflZKuRnccQfgfY0sc051hmUpl0EcZ7tDh"
-    "H/24er5qej093AntU7B7CfpsJ+God9bNpwXdh5truE/cr9317CDjQNYlIc8rjdTuE+/qQc"
-    "tvYSbsOcmKpF356AuoUwsBd8sMNWMaAfFwQ6OaD2I7uqxCcZqLY6Pde3M8f5w/BhbrW7cv"
-    "/buxv5qwv1bOHf6vS610F5y3TIxHYf1Gh9GypyDHrNhgweFZAk+Jf0DotN+PBHLWMO0H3T"
-    "98E/9jFapD9Q72Fj4VeUDO8M2zfKYCjf3EZcdCkPFXanGfFOcPXdSayBLB8ifWkPP0vsT+"
-    "nXXleJu3FZbvhrg30TmBNTxeaLCvTQbCW4GqD2g82zxk+hSQG7wIbmF2DrauTOqno4BIzH"
-    "nGbpm1390ocGcIFN1gF/ujkIHrFn7v8RVPjg6qoahOao+Bn5Xc2GCLXdJ9UVJ41CsSFKF7"
-    "RcXeF5NufaFNobInTvPaWuIGlgZgE0wRvXI+8xdYKJdeVm00zr3JO3Zs1Z/ArAdDKs++9m"
-    "b4r03xwecdmxp5OIy+GjXAbxtwg7SaBB5zlgps4daKtIb/wuGMY3ZBgT7uAE9ZNUlHnWr2"
-    "O+B23Xh/1Ts3l0dNo8PDo5O/54enp8drjEP3kryxGt9jXzRSSCDJwTIsqQYxlgoRalfeN2"
-    "O5zI7mYG+6GZhyCjpTLI3wRJZptGCsoKns9cpNv0mwDWYALxwLbKRHuj96Wr9M8l84V+zQ"
-    "jfyF35mv3tjR30yoU8+NxmVzTgTJEXihT2zEkex8QnTyG/nCTZHIKeOY5pmRRzgNOonMAo"
-    "zi1Qq225JBgHdswt9HqdyMS11Y51LN27m5ZCUXdBp4XYTIXb3wg6Ib2W14tOiPR7cGY+r+"
-    "X1qGUJXt8fRq9KTg4wyfRyEHNzY7rUgC5mVadYbqMQOkHHJYFOonxl2pBOXX+Bi0QwwZ/s"
-    "hrUeewZy2mSXXrbBy3I2F69gFAP6y6E3QNF45EK+VBo/0rnOrU+dfWIvbQK94v1emUaraF"
-    "Xytdl0Q5Yciq0Bf56zu/C7hRjWkoHwk0SmgNCQ7Qk60svUhM/QlkwLYkdCRHLfJJljWghK"
-    "AbLv42HcFh4vdELVmsWLqUwlpzLEfPIEJLm1RYFBOc542zq/ZVWRmLykQ1/fyYs7ekFnDa"
-    "9HLWvo9T3xcq7ZC41U1mnZITMxO628fx8X6nIBoejKQ8oD1pqwVszPb7P2EAyKFNNCIXrC"
-    "rkYu2DBeF2TMdpAVZMwuyRh+J1ECwHmlZhXrG/KCm+gYI/DSr5C6d53OW5Fdrj6Lw3IFuq"
-    "10eksLSuShtQiYWZJlm2yIppNz0zCgRqSHB/eGo2IIdag/PHgFnQNpAokEJF9gJY1Nm5a1"
-    "oftzCfxOHh647NZ23iJIrmqRXGIz3HY3w0VaSxLowQwYRmolThjXKVo5ap6eLGsz+yOrIg"
-    "9u5E4nGQKG+pcilThmVsO63DzMU5dpqdS67N6Lou337eozMJCOyELVwYKjRM2u06kP2V3d"
-    "Pjqsfs1m3vSbv0XR0iikRZFOecTucD6uPswuPhQz09DNF6w6kL6Kp9LP7qK5D9hlfd5yhS"
-    "5tyv4fE1FEii7gRK3EKs6rqzhC7SfUfhWISOq7YCaoR0E9VpAd21AHFoZ99ghtZ4qsDXea"
-    "3SwfVCPYxb5FsW9xL/YtXswdYs5cljXJSQf3DjJ56XApkQJtn0bVgwzWd4xshxTeERe1Wm"
-    "seVrFlpx1siDPAGkhHjATQOYEunght4wRolYa55PxncAYQh4RMR3dpUD9om8d5SBtaKp1f"
-    "P07QNi5e6jO0EX0oT7qVRd8kjXdI4yyv7C2P84hsMmVrEUVZ9ohhjWRaZbDrHjYzE9M2sx"
-    "asS1MBLAfYBQSc1Hx5cA0sBayCzP3Lk7nUDesJ4yOGQhpfNWl8glbOw3wiHWKCCNo0oV3b"
-    "e85iD5t6LkbPtIhqzsmmhN4UYAyNnkV68zoR87HFIkGm54SK/kzEpjCbtr5L7zm1an3bJI"
-    "qXvRWHKA73ZOlEMQqXelXE3MNs77vj0Ok0tCWgaeYcE7YpHkgB4yy9G/q7kCSWB01C+oF0"
-    "jx79f32ZAuLIlkV/CGsTPyUVzNt5BTcTn0Wr49i0Z6wA/E6gjYEhkvC9Nccd9kqSsXp9C3"
-    "/YvsoK0cZQ6SjXffmGus+vziN8326xjfvPrDaP8JfP8nAg396eSy+sUrNWnM9FW97KH24s"
-    "XC+lbTqOmFXZOZWRhLEOrugqRNimfhRu+RgHqwkUQn2tZYilYf3QLr/zsCHQpu5PT4aKWU"
-    "R5xE5IHYXUUbBjWexYECwX3MAetRJSx9eljmGpzYZSx7C2Z89Azr0ROFrBqpTyLkpq8aRX"
-    "cdYrQ3/lFVV9ui3X7LqQDOu3SL3zXydmrm86cw28wI0gX5+4hsyrPDVaa946wsqN3O6cS6"
-    "7cYYTpzY6ifpE7HWV4LtECBlRfgEF7ghG+7vWuQzcnpjlZ3q3G/FdEVCKiEhGViKhERJUd"
-    "UYUWvjjhVHRZLOs470i5HJlWAkj+7kiWATQomZj+ByWWreW99PDwCAxWbR4eJORIwHgBC8"
-    "dN6+vMZ2ylARFHMqDO1h/oxxDg8PKsbOUdrwd6LN+MiPLeMsqjXQ6Zc9Y58wV5K+sdnkuz"
-    "2iJcJM6TL4bte4VGZ671CHeUKxqOGXC8VhRW+qHORoBvzvodstjdILwvG/yfkYN4opD0dC"
-    "BLAwFmHEx3F4gL0BozhISxEKhVTaAW9rU1fzSQVjw3RtxOZMd4dZmOpRNZa9IdMRRz7qq0"
-    "rzxzbhZtrNOJrsxE91nl7pPNZwryKSsLwaXwVnsFSyVYqv1iqfq0G+m3L4aNRNdQBrb1On"
-    "s9geuqO1w/bQx8hnjTLQEDllBPYQ+qEdoiY8xbK9xD1YpDIUcrXeYpdDNLhcuC+YTu5jOc"
-    "wUB87uXV9kmk91LffHEkYEMJu8fEzS0WT+qS6dK5tA3qKcr2zZ+Zcqh8mCNHOpxZJoFYW6"
-    "hPcJEgjH9bdq6h9cjfBY28Sxr5if6sdUnkwLbSMgF3anDu1fER7itf5P7lueSlcB7hq17/"
-    "SmkPz1nC+TFEVaCU3XWYAjV9WV5Ey7zEDF6vpoIx4cXIr9H0KzuBLgdd2m07ZiHCcWWxw4"
-    "WngktOa1KNW0maHh9DC0DNMa3fxgBxhqWg/ATlV4nBYBX8F81rHLMT6HLQ9U8wLwJs2KRG"
-    "qXrKUxv4Z4kUAjVqJGDNkYM7zAlsSKPWMofFQSIPd6xDzHEIoGCpy2CpEx1uCZjW/EjF8C"
-    "CTcpoip88tAdf8DPaeIhsdaSp1UmWAPYcLD7klnQgP1YKy96OFj3xw98MnWeeV+DV0/rzg"
-    "nXcrXzbnNk83m1O+vLSuNPccZ5tv2h06b6UT2nNphgzoEBPDEW61+8PPl/K3c8nNrqmDxQ"
-    "hf0Mmt3L7unkvB2QfUWu7eyR1qCvAcGOsw1eVvQSOI8DIopJNSS4MqO65KBGDRZCAb5QCp"
-    "Nr5bqL5F9bJCKJufSN3DHSrIceYw8Hrubr49GNwptJv3rNki46Wi3Chux69DOGPXlK+37T"
-    "675IUc9Mp9r03/fDa9iOHt24L39WvQ3hFDwXpXmvUOBbwFvRy1FHLmKns56HbWcHPMVPh5"
-    "L/z8jDiKkXzjbPwZFV4ibgwuZDojcjRAZ0MXvUs6jWLR7ggPlM4VvQ6N8TpDadnn3LCOcq"
-    "HacMZ+/VqJ4blPEE2xyk2RxXFrOTtiKHxcdR+rxSVPMbMKd7CV4j183quoRiNiJZZnOTuz"
-    "hPBFCF/2Cl1xWPq21Lt+6P+4KAZu0lB0tOIs+iLxYDln0QsFzFYVMEK5tRPl1upQ+o3rbu"
-    "7z7SvW9eavvpHwPofeKDRUlYBwzbVcyXG9UqqjZf3mJcUO1f2MfNjhUqUKjxIio/Bw769l"
-    "ConRTiVGRc+r2eismqqNWLHV4mYehoaWSl8vbiYYmj1c39dt4KeNLLDqcNmXWcZJ13aEBx"
-    "eflcu7DlvKd7Qp1OcGW8wfKN3LdveaLUJgnfplhG/luwErZIG5w0pcurIv3VV8XcjdC6Xj"
-    "PkNj4BjuM67ktntpDJABKyIKAHMdQbYPdowMwk068e9Br8tvTzzbOMGNNCL9TzKQs7W5TO"
-    "Of4znWmC+lxzn9EISd9+y1/ypYDcpgvBlWEbI7gP7djfw17pWLTq8VZ7HZA1oxF1lzZ6oS"
-    "+J0zsczK+xcyEjtx8xDSS8hUA80QB+3sk9M55rsjpZpbzllaxunpgdy9sKQ0YShWWHJV6A"
-    "C3Z2AgHZGFqoMFp4PPrtapD6kRI1hG7fZPVSk0gIZtqjFwsvfVZuD0T4teqJZpIC0ltcLr"
-    "gSznMTscUGFwTnWRiFa5V/rfVIpft6uww3DYM2j82e4PhmpfkemNVocGq2NkO1XIiLM8xc"
-    "rWeTvHXm1AK0PRikpvReyQbHb2KD8CHdKraQt0UbsaBKFZWhfl6zAb+qXUpdPrXgfF4/6I"
-    "RaRTkzA6zYAFT0BOGNYwYjo+zhMxHR+nR0zsXhTwqWno5pyoFrQ1yFvJy46VOOa1ObWgjB"
-    "hpyaesIaOL2wolXZWVdDSUstfLsRS1FF6uspfHCCNnupabY6bCz1X2s8iYlj461vdMDD8v"
-    "8Bpej1oKr1fF65zGnsg+LtTDpeux/T6wqAgzYVcjxlWIhyuJrFC3CnVrlWEtpG5d9Z8lAF"
-    "tzYWBirCmsC3y780v2BHLe0hSCG6J06a9N1ajNb/WYlyVeHIVpGMt0hakeLpXvfBdvIUQi"
-    "pntwt0WbhnuGt3eMt7eC9Q/Jcwu7K70LVKwHy9O/D4KCP6Wc91L+O/hnhIf0tZHzwj3LzF"
-    "x8mGljACFwZpHiCflaaPJXEcx+ajaPjk6bh0cnZ8cfT0+Pzw6XsVzyVlZQ12pfs7juIDyV"
-    "fF1WG/gy4YJ8y+Uh8yoLbRtDpaNc9+Ub6mI60E1sMBvh+3ZL6Z9Lz+gR2iP85bM8HMi3t+"
-    "fSyxQQh/YJI6zcyG22oj4DyBhherOjqF/kTkcZnku0gAHVF2DQcXOEr3u969DNiWlOlnfj"
-    "bfhttJ97qO+1PPVtwQXexm2g3rUC9W5Sz0uvDN0/SVypS+/90r69dRXBT8iy2JXPvc5l74"
-    "4a+Gt+1fCo37sWFnmF7cSKZQjQ+JiVwDWbCOWYi5WO6pCfSc7bgMCB6vpJ1Hj2wuOV9zif"
-    "JEjX10SM6qetKT9V6M7PEfuL4UvHGWhjYBTUicXM6of0VlRiLEZcR9myMhNDQpWHBJPOEt"
-    "Za944YCh9X2ceagbSn9SQtEUvh5Up7WQiXaiZhySNcervMgpVzctlSFp/yL4hs1Eog+7ra"
-    "4m2SBlUN5DKyBvGlAaGlq03hDT2qrvBG2y8f3rfJGCRDG2nTBmc1179zkLWWC1ZltpkrSG"
-    "QF2mVWoGdoO6hgAueVSZWXLKvEgbBGVQBhv3gN0f2QK3PDh4zMDR94Z4Jhwt1/mLEVemWy"
-    "+03QbzMdLW27cyIQ2+Vg9uP/TGCEwg=="
+    "eJztXWtz2zYW/Ssc7YdNZ9yMLT/T3dkZ2XFSb/3o2Gr6yHRomIQsrPkqCcrRdvPfF+ATJE"
+    "GKpCgKYtEvjUlcijwXj4uDg4s/R6atQ8N7ewNdbQ4sPPpO+XNkAROSfxTu7Skj4DjpHXoB"
+    "gycjLMyWevKwCzT6tBkwPEgu6dDTXORgZFvkquUbBr1oa6Qgsp7TS76F/vChiu1niOfQJT"
+    "c+/04uI0uHX6AX/+m8qDMEDT3zukinvx1cV/HSCa5dWfhDUJD+2pOq2YZvWmlhZ4nntpWU"
+    "RuHrP0MLugBD+njs+vT16dtFXxp/UfimaZHwFRkbHc6Ab2Dmc5/U9NpIVW/vpurD5VRVRw"
+    "0A0myLgkte1Qu+/pm+wrfjg6PTo7PDk6MzUiR4zeTK6dfwp1NgQsMAntvp6GtwH2AQlggw"
+    "TkEN/l+A9WIOXD6ucfkcsuSV88jGOFZBG19IsU3rUx/gmuCLakDrGc/Jnwfj/QooP03uL7"
+    "6f3L8hpb6hP2mTBhC2jNvo1ji8R/FO8cXIhP+1rUYYszb94Tz6aXox6gXok6MaOJ8clcJM"
+    "b2VRjl5YNYD17IPnRmjzbHtEHVr9gH5WA/OzUsjP8og/Ae3l2bV9S6dQ2m4TxHm2PSL+t4"
+    "MP43eHp/3AXtU7x7CflsJ+mod9ZruwLew82z5h/xD8t5OwA02DFm4Oed6uV7iP313un+8k"
+    "3Ib9bKsO+fUC1OfIAu6SDzZrlQP6aYmhVwPqKLITJT6pQPX8+i7wrel5fxgRzOdXt5P7X9"
+    "/cTH4JoDaX0a3ru9uPcXnH9vCzGzxodP7r9HKSg15zIYVHBbgI/ntyh8YmfPizljkH6JHp"
+    "2/gfuxgtkg/U7yxjGVWUCu9Mr24uH6aTmx8zLno/mV7SO+OMd+Krb05yDSR5iPLz1fR7hf"
+    "6p/HZ3e5l3Y1Ju+tuIvhPwsa1a9qsKdGa2El+NUftK51mzF2ZSQC/QofkVuLqauZNWDw+D"
+    "2YzTLCOzDz/cQwMEwBbrQDTdfIgfsWPu/xpX+PhqWg2YOaq1QFFXsyZCV8GThoqTRqBYE6"
+    "ULUm6o8CxsX5tDd02EPoVPGSpIGjAdgJ6ttetR+JghwUS7cntsl3XuxVvm2MxfARaZDOvR"
+    "b9NfyvTfHB4x6djLScRk+OiWQfycYScxNMg8B5iq70FXRfrod8kwbpFhLLiDE9Q/l6LMs1"
+    "6N+Q603Qj2d+Px4eHpeP/w5Oz46PT0+Gw/wb94q8oR51cfqS8yEWTsHIYoQ55jgKXalPbN"
+    "2/U4ke1nBnswrkOQkVIV5G+BJHNtowTlS8s3A6SvyDsBS4MFxGNbkYn2kW1BxZ4p0QAAyU"
+    "dFw8B99PaN3XBSxwv5mRLjhJMidYPRguOFc5u8IrDKeJvYKE8kEKtN4R93+j0TCXd315lZ"
+    "6vlVrhe5/enm/JKgHoBOCtFpCbdzkdxBeS0fFneQ6eSgaS9aeT1r2YHXd4e+E8nJMSaVXo"
+    "4DbG4AVxq95ayGFLitFS8XuLci0EWUP9guJPPUH+CyEDnwZ7assGPHQC6b2ZLLLnhNpm75"
+    "CkYwIF8OwwHqYvJwMXl/OfpaTmxufJ4csXhls+WU5FsxZ1ZRWnLV1Hk0UTyCrQG/9eld+M"
+    "VBFGvFQNaLgucAKyZ4gZ7yOrfhArqK7UDLUxBWgl+i8RyZVysxsm/zYdwGHi9FQWJN2eW8"
+    "ZfvzFmy/hNKQ2qqh2KAb5LdbwTesF5IzlXLohztTCYYq6LXwetZygF7fES/XmqqQsKRNy2"
+    "bM5FRUeP8+LdVkaaDpmkLJA1rNTgXz83ZWFeJBkWDaKB4v2A3IBWsG55J52Qyyknnpk3nh"
+    "dxIdAFxXRCZY31AX3ELHmIGXvIVy+9P19baYrUB5xaG0YkVWOZelxSXqcFgYmI7iuDYdor"
+    "9TSNdmQA0rj4/BDU+1INSh/vgYFvT2lGeIFaBE0illZrukrAuDz8XwC3585FJZm/kVyWiJ"
+    "xWjJbW6b3eaWaS1FoB9MYBillbhgPKRo5XB8epLUZvpHVUV+uJlcXxdDQKZ/aVKJc2YDrM"
+    "vj/Tp1mZQqrcvBvSzaUd+uLoCBdISXqg6WHI1pdZ0ufUh/dftwX/yaTb0ZNX+HoKURSJsi"
+    "XfKI/nA+Fh/mAB+CmW3o9qulepD8FE9/X91Fcx/QZ33ecIXubMr+HxsRRJou4GSt5CrOyl"
+    "UcKe2T0j4BIpLhLphJ6lFSjwKyY2uKvljYzSfoenPkrLmH7CZ50IBglzsS5Y7EndiReOF7"
+    "2DYDlrXIScf39ip5abaUTG62S6PqXgXrO0OuhxvvdctatZqHCbbs1MNWNwO0QDpjJIGuCX"
+    "TzFGdrpzYTGuaOM5tBEyAOCVmObmIwPGjHx3VIG1KqnF8/LtA2AV7qArqIPJQn3aqib4rG"
+    "PdI4yZWd5XGekIvndC2iKcueMRyQTKsLdj3ExrQt0mZawZqYSmA5wC4h4CTdq4NrbClhlW"
+    "TuX57MJW5oJ4zPGEppvGjS+AKtXIf5RDq0MMJo3VR1V+FzljvY1GsxeraDVdvH6xJ6c2BZ"
+    "0Lhz8J0/JGI+t1gkyfSaUJHPRHQKs27rex8+Z1Ctb5NEcdJbcYhiticrJ4oRW2qliPnOoh"
+    "vdPY9Mp6GrAE2zfQvTjcdAiRln5c002oWk0AxnCtL3lE/oKfrXz3OAvYnjkA+hbeKbooJ5"
+    "Mz/BzbHnkOo4s12TFoBfMHQtYMj0etvmuFmvFBmr1fv1WXuRFaLcPfs/Mi+//S37bKPgeq"
+    "Nsc3HGTGQnCCP9oh1Z09UG1mZ4VG33GMerBgRCvdVyQ2I4PLS77zxcCLR58OnFkLCKEM/Y"
+    "SUmjlDRKFqyKBYuD4oYb1bNWUtK4WtLISmrWlDSyGp4dA7n2ht9sBRMpj12WvOJJrPLsVo"
+    "XOKiyqRrRarVl0I7nV50y9i35OzlC3OkONvcCNIFdPUBlzkadG3PnpRfru248wZcAjAx4Z"
+    "8MiARwY81QEPs/7EiXayq1NV52VnytVIeBJD8ndPcQygkdHEUuigQpOmvFUeH5+AQavN46"
+    "OCPAUYr2DpBal0Pd+kAw/CnmJAnS4DkJfBwOOlO9nIb6yOw2jaFxmEbTMII10O9jnLjfVi"
+    "sNS6x4Nf0p2664ZhaZt9SD5k6+cnGzHSNWs6Y9HfcLwrO+4XyEM8lUZ5fo7EQIKZBzPYlh"
+    "EA1GKuUDCWijHRFGOsrx3/yUBa82QVeTuZrmLlehrN79Fq+p0xlLNvUdpXndm3AWetOtHU"
+    "THafInefdGbTkFlJLSSrwluWlXyV5Kt2i6+6J93I/dXFdFToGrrAdljHnBdwTbvD9nlc4A"
+    "Ja62r0H2iGu0v6oAGhLVO4bFtyzlQrDpmcrXSVZ8CZjgqTgvWU5/YCmjBWg4eJriMS6a1y"
+    "b796CnChYgWHtPkOjSd1xQ6IXdIG9RKp+frPLDm/nWXLkQ5Nx8bQ0pbqC1wWqOPPSefKrE"
+    "z+LgnlPgnlF/JZbenk2Hbn1vOvg7WPH6LX3zKFHKzANKjZSXkZHfMyI4S9mApmmBcTr6Ll"
+    "UzuJLgdd0k17diOCMbXoccmp4WJTS2pxI1nL82NmA6g5psNT7MtDJCXFJyk+IQaDNNhvml"
+    "g4ZyfR5aAbnRfeBFjWZEC5crpTF0SHeTQCNWskYa2RBJvlANakTQeZRGKvkAg71yHWOIVP"
+    "stJdsNKFDrcDTAd+piE7yJQcZ8jpczvAtT5jvaPIZkcaoY6KjLHncN+MW8qJb6YWdL1RjD"
+    "1zIdioXmSZU9krcwC85Jn7FS7bvsvTydYULifWO8c1R+3jIfmC7e8gwwjz8hOUM0uJgcjo"
+    "i8TiNU21sVaGDbHx3UD1bSpylerW+mzoDm4wQZ7nw9jrnfTVrXeXdF/Zw49rQU5nDCU3LT"
+    "Q3zYSlDb2ctZQiY5G97EIdQrNVY86ZSj/vhJ8XiKPrqDeQ5p8h8EIudyS9D97/U/jy2z4J"
+    "hvaRS9WFJv3wVqnTuU+QrVDkVriwUTtnZwylj0X3sdpck5QzE7hvFYrTiI6zbCqiyFjJ9V"
+    "POVimpTJHKlJ1CVx4nvil5bRT1Py2bgVs0lB2tPK29STzYzWntUqKyUYmKlFb1Iq1Kj21f"
+    "u+7WPgFesK63fvXNhPc1BEHMUNUBwgMXWxXHdaFkQUn95qWTZup+RSZptlSnyqCCCogd7q"
+    "N1SqkB6lUD1PSkl7VOeRFtxMqfKV+HoSGlKs6ULzA0O7h2r7tghkfNIOen6I46EpHW7oGv"
+    "I0g3lc6QgbkZG/79cHfLr/s82zwZjTSs/E8xkLexecfonzPf0ijuypNPXgRZ3lv6s/9q6L"
+    "Iu2GmKVYaYjqF/czP5Je+Vi+u78zzjTB9wnnOR43tzFcMvnElgVdI8xkhua61DHieQqQYy"
+    "EQft6nPAOeb9EUjjDSf87OIs8Fg73ljaWTCUqyG1KnSM2wIYSEd4qepgyengq6t16UMGxN"
+    "51ctJ9eP5GowGUtRFj4KS/N5iBMzr7eKk6toG0kjwFq4NOzmN6HFBhfOryutFnfILzj8lX"
+    "bFnzkpzQ5Oq8zVcrm01qKNtO522HHvRMz9Xkx51TcrVsCS1rN4DQs0qNcvnLtBr6RIxyfX"
+    "f7MS6e90cuDp3bmBJeBmx4um/BcIBx0vFxnTjp+Lg8TqL3soDPbUO3faw60NUgb62tOkLi"
+    "mA8m0X8XkZFH4kfdN1oJ3fK2UusmstaNBFBuuzRFWUvpZZG9PEMW8uat3JwzlX4W2c8y6V"
+    "j56DjcYySiVLotvJ61lF4Xxeucxl5I2C31vZ0rpqM+sKlMsmA3IJ5VynuFRFbqT6X+VGRY"
+    "G+lP0/6zA2AHLt0rjDWNlXvbO/JjRyDnLUghuCZK8VLOgNr8Rk9GSfDiaEBZLMs1oDpbqt"
+    "6RKOFCiILt4NRrhzSN4ADs8AzscAXrH0roFnpXeRPrTPeSo7P34oLflByR0v1v8A/YZhSw"
+    "mcO2Q8vKdHYWVcQAjKHp4OY57c7R819F0vpuPD48PB3vH56cHR+dnh6f7SexXPFWVVB3fv"
+    "WRxnV77FRytfA19mXBBfUWyRlzkaWwfF1m+u7bF2TuoEDWgZZOIevAFXFvLJRENuy8Giun"
+    "WDu5IMgAmh8SCrhW84wcc7mQIA63WKSUDQg8qLZPIMazlx4X3uP8OXi5fCVjNDzpSvd5MH"
+    "s/6eovhi8ZZ6BrAaOhDCtnNjykNyLC8qDVJhhgzOSQIPKQYJNZQqtl5Yyh9LHIPtYMpL20"
+    "U4xkLKWXhfay1AUNTCFSRxe0vdR6wjm5a6VIxKg3RDZrJZFdLWbYTtYc0UDuIm0Of+WdWR"
+    "laF17mUUOFN9t++fBuJ2XOBLpIm484i6XRnb2qpVKQltlkshyZFqfPtDgL6HqoYQbj1ETk"
+    "FUGROBDaqBogHBUfILoHtdIhHFSkQzjgHXhlYe72voqdxqlJ/3uMtzMd7Ww3cSEQ63Mw+/"
+    "p/g9fpnQ=="
 )

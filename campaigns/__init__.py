@@ -1,0 +1,1 @@
+"""Campaigns: composing, audiences, the delivery outbox and its workers, statistics."""

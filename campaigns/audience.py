@@ -1,0 +1,249 @@
+"""Who a campaign reaches, and the snapshot of that audience into delivery rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from campaigns.spec import AudienceFilter
+from campaigns.sql import Params, connection, is_postgres
+from channels.base import Reason
+from loyalty.clock import ensure_utc
+from loyalty.vouchers import issue_voucher
+from models import Campaign, Card, Delivery, Membership, Merchant
+from models.enums import (
+    CampaignStatus,
+    Channel,
+    DeliveryPolicy,
+    DeliveryStatus,
+    MembershipStatus,
+    VoucherSource,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRule:
+    """SQL over customer ``c``: is there an address, can it be used, why not."""
+
+    has_address: str
+    usable_address: str
+    unusable_reason: Reason
+
+
+def _rule(p: Params, channel: Channel) -> ChannelRule:
+    """Only the asked channel's values are bound: PostgreSQL refuses unused parameters."""
+    if channel == Channel.TELEGRAM:
+        telegram = p(Channel.TELEGRAM.value)
+        return ChannelRule(
+            has_address=(
+                "EXISTS (SELECT 1 FROM identity i WHERE i.customer_id = c.id "
+                f"AND i.platform = {telegram})"
+            ),
+            usable_address=(
+                "EXISTS (SELECT 1 FROM identity i WHERE i.customer_id = c.id "
+                f"AND i.platform = {telegram} AND i.reachable = TRUE)"
+            ),
+            unusable_reason=Reason.UNREACHABLE,
+        )
+    if channel == Channel.EMAIL:
+        return ChannelRule(
+            has_address="c.email IS NOT NULL",
+            usable_address="c.email IS NOT NULL AND c.email_verified = TRUE",
+            unusable_reason=Reason.NOT_VERIFIED,
+        )
+    # Wallet passes arrive with their own issue; until then nobody has one installed.
+    return ChannelRule("1 = 0", "1 = 0", Reason.NO_ADDRESS)
+
+
+def _opted_out(p: Params, channel: Channel) -> str:
+    return (
+        "EXISTS (SELECT 1 FROM channel_opt_out o WHERE o.customer_id = c.id "
+        f"AND o.channel = {p(channel.value)})"
+    )
+
+
+def _audience_where(
+    p: Params, audience: AudienceFilter, card: Card, timezone: str, moment: datetime
+) -> str:
+    clauses = [
+        f"m.card_id = {p(card.id)}",
+        f"m.status = {p(MembershipStatus.ACTIVE.value)}",
+        "c.erased_at IS NULL",
+    ]
+    if audience.new_within_days is not None:
+        clauses.append(f"m.joined_at >= {p(moment - timedelta(days=audience.new_within_days))}")
+    if audience.close_to_reward is not None:
+        clauses.append(f"m.balance >= {p(card.stamps_needed - audience.close_to_reward)}")
+    if audience.inactive_days is not None:
+        before = p(moment - timedelta(days=audience.inactive_days))
+        clauses.append(f"COALESCE(m.last_visit_at, m.joined_at) < {before}")
+    if audience.birthday_this_month:
+        clauses.append(f"c.birth_month = {p(moment.astimezone(ZoneInfo(timezone)).month)}")
+    if audience.has_unused_voucher:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM voucher v WHERE v.membership_id = m.id "
+            f"AND v.status = {p('issued')} "
+            f"AND (v.expires_at IS NULL OR v.expires_at > {p(moment)}))"
+        )
+    return " AND ".join(clauses)
+
+
+async def audience_count(
+    card: Card, audience: AudienceFilter, timezone: str, *, now: datetime | None = None
+) -> int:
+    conn = connection()
+    p = Params(is_postgres(conn))
+    where = _audience_where(p, audience, card, timezone, ensure_utc(now))
+    sql = (
+        "SELECT COUNT(*) AS n FROM membership m JOIN customer c ON c.id = m.customer_id "
+        f"WHERE {where}"
+    )
+    _, rows = await conn.execute_query(sql, p.values)
+    return int(dict(rows[0])["n"])
+
+
+async def reachable_counts(
+    card: Card, audience: AudienceFilter, timezone: str, *, now: datetime | None = None
+) -> dict[Channel, int]:
+    """How many of the audience each channel can reach right now (for the wizard's preview)."""
+    conn = connection()
+    counts: dict[Channel, int] = {}
+    for channel in (Channel.TELEGRAM, Channel.EMAIL, Channel.APPLE_WALLET, Channel.GOOGLE_WALLET):
+        p = Params(is_postgres(conn))
+        rule = _rule(p, channel)
+        where = _audience_where(p, audience, card, timezone, ensure_utc(now))
+        sql = (
+            "SELECT COUNT(*) AS n FROM membership m JOIN customer c ON c.id = m.customer_id "
+            f"WHERE {where} AND {rule.usable_address} AND NOT {_opted_out(p, channel)}"
+        )
+        _, rows = await conn.execute_query(sql, p.values)
+        counts[channel] = int(dict(rows[0])["n"])
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    rows: int
+    people: int
+    holdout: int
+
+
+async def snapshot(campaign_id: int, *, now: datetime | None = None) -> Snapshot | None:
+    """Turn a due scheduled campaign into delivery rows and mark it sending, atomically.
+
+    Returns None when another worker got there first (the campaign is no longer scheduled).
+    Safe to repeat: rows are unique per (campaign, customer, channel).
+    """
+    moment = ensure_utc(now)
+    async with in_transaction():
+        campaign = await Campaign.select_for_update().get_or_none(id=campaign_id)
+        if campaign is None or campaign.status != CampaignStatus.SCHEDULED:
+            return None
+        card = await Card.get(id=campaign.card_id)
+        merchant = await Merchant.get(id=campaign.merchant_id)
+        channels = [Channel(c) for c in campaign.channels]
+        conn = connection()
+        for index in range(len(channels)):
+            await _insert_rows(conn, campaign, card, merchant.timezone, channels, index, moment)
+        counts = await _counts(conn, campaign.id)
+        if campaign.voucher_title and campaign.voucher_validity_days:
+            await _issue_vouchers(campaign, card, moment)
+        campaign.status = CampaignStatus.SENDING
+        campaign.started_at = moment
+        await campaign.save(update_fields=["status", "started_at", "updated_at"])
+    return counts
+
+
+async def _insert_rows(
+    conn: BaseDBAsyncClient,
+    campaign: Campaign,
+    card: Card,
+    timezone: str,
+    channels: list[Channel],
+    index: int,
+    moment: datetime,
+) -> None:
+    p = Params(is_postgres(conn))
+    channel = channels[index]
+
+    def usable(ch: Channel) -> str:
+        return f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch)})"
+
+    rule = _rule(p, channel)
+    holdout = (
+        f"(((c.id * 7919) + {p(campaign.id)}) % 100) < {p(campaign.holdout_percent)}"
+        if campaign.holdout_percent
+        else "1 = 0"
+    )
+    if campaign.delivery_policy == DeliveryPolicy.FIRST_REACHABLE and index > 0:
+        earlier = " OR ".join(usable(ch) for ch in channels[:index])
+        usable_status = (
+            f"CASE WHEN {earlier} THEN {p(DeliveryStatus.STANDBY.value)} "
+            f"ELSE {p(DeliveryStatus.PENDING.value)} END"
+        )
+    else:
+        usable_status = p(DeliveryStatus.PENDING.value)
+    status = (
+        f"CASE WHEN {holdout} THEN {p(DeliveryStatus.HOLDOUT.value)} "
+        f"WHEN {usable(channel)} THEN {usable_status} "
+        f"ELSE {p(DeliveryStatus.SKIPPED.value)} END"
+    )
+    reason = (
+        f"CASE WHEN {holdout} OR {usable(channel)} THEN NULL "
+        f"WHEN NOT ({rule.has_address}) THEN {p(Reason.NO_ADDRESS.value)} "
+        f"WHEN NOT ({rule.usable_address}) THEN {p(rule.unusable_reason.value)} "
+        f"ELSE {p(Reason.OPTED_OUT.value)} END"
+    )
+    # The holdout group is recorded once, on the first channel.
+    only_first_for_holdout = f"NOT ({holdout})" if index > 0 else "1 = 1"
+    campaign_param, channel_param, now_param = p(campaign.id), p(channel.value), p(moment)
+    audience = AudienceFilter.from_json(campaign.audience_filters)
+    where = _audience_where(p, audience, card, timezone, moment)
+    sql = (
+        "INSERT INTO delivery (campaign_id, customer_id, channel, status, reason, attempts, "
+        "next_attempt_at, created_at) "
+        f"SELECT {campaign_param}, c.id, {channel_param}, {status}, {reason}, 0, "
+        f"{now_param}, {now_param} "
+        "FROM membership m JOIN customer c ON c.id = m.customer_id "
+        f"WHERE {where} AND {only_first_for_holdout} "
+        "ON CONFLICT (campaign_id, customer_id, channel) DO NOTHING"
+    )
+    await conn.execute_query(sql, p.values)
+
+
+async def _counts(conn: BaseDBAsyncClient, campaign_id: int) -> Snapshot:
+    p = Params(is_postgres(conn))
+    sql = (
+        "SELECT COUNT(*) AS n_rows, COUNT(DISTINCT customer_id) AS people, "
+        f"SUM(CASE WHEN status = {p(DeliveryStatus.HOLDOUT.value)} THEN 1 ELSE 0 END) AS holdout "
+        f"FROM delivery WHERE campaign_id = {p(campaign_id)}"
+    )
+    _, rows = await conn.execute_query(sql, p.values)
+    row = dict(rows[0])
+    return Snapshot(
+        rows=int(row["n_rows"]), people=int(row["people"]), holdout=int(row["holdout"] or 0)
+    )
+
+
+async def _issue_vouchers(campaign: Campaign, card: Card, moment: datetime) -> None:
+    """The campaign's voucher for everyone targeted (not the holdout group), once each."""
+    targeted = (
+        await Delivery.filter(campaign_id=campaign.id)
+        .exclude(status=DeliveryStatus.HOLDOUT)
+        .values_list("customer_id", flat=True)
+    )
+    memberships = await Membership.filter(card_id=card.id, customer_id__in=list(set(targeted)))
+    for membership in memberships:
+        await issue_voucher(
+            membership,
+            card,
+            source=VoucherSource.CAMPAIGN,
+            title=campaign.voucher_title or "",
+            validity_days=campaign.voucher_validity_days,
+            now=moment,
+            campaign_id=campaign.id,
+        )

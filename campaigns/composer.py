@@ -1,0 +1,131 @@
+"""One campaign message → the per-person, per-channel ``OutboundMessage``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import unescape
+
+from campaigns.links import LinkSigner, Purpose
+from campaigns.outbox import Claimed
+from channels.base import DeliveryResult, OutboundMessage, Reason
+from models import Campaign, ChannelOptOut, Customer, Identity, Merchant
+from models.enums import Channel, Platform
+
+_TAG = re.compile(r"<[^>]+>")
+SUBJECT_MAX = 78
+
+
+@dataclass(frozen=True, slots=True)
+class _CampaignContext:
+    campaign: Campaign
+    merchant: Merchant
+
+
+def subject_of(campaign: Campaign, merchant_name: str) -> str:
+    """The push text, else the message's first line, else the shop's name."""
+    if campaign.push_text.strip():
+        return campaign.push_text.strip()
+    for line in unescape(_TAG.sub("", campaign.message_text)).splitlines():
+        if line.strip():
+            text = line.strip()
+            return text if len(text) <= SUBJECT_MAX else text[: SUBJECT_MAX - 1] + "…"
+    return merchant_name
+
+
+class Composer:
+    def __init__(
+        self,
+        signer: LinkSigner,
+        *,
+        supported: tuple[str, ...],
+        right_to_left: frozenset[str],
+    ) -> None:
+        self._signer = signer
+        self._supported = supported
+        self._rtl = right_to_left
+        self._campaigns: dict[int, _CampaignContext] = {}
+
+    async def _context(self, campaign_id: int) -> _CampaignContext:
+        # Content cannot change while a campaign sends (edits are for drafts), so caching is safe.
+        if campaign_id not in self._campaigns:
+            campaign = await Campaign.get(id=campaign_id)
+            merchant = await Merchant.get(id=campaign.merchant_id)
+            self._campaigns[campaign_id] = _CampaignContext(campaign, merchant)
+        return self._campaigns[campaign_id]
+
+    def _language(self, customer: Customer, identity: Identity | None, fallback: str) -> str:
+        for candidate in (customer.language, identity.language_code if identity else None):
+            if candidate:
+                code = candidate.split("-")[0].lower()
+                code = {"iw": "he"}.get(code, code)
+                if code in self._supported:
+                    return code
+        return fallback if fallback in self._supported else self._supported[0]
+
+    async def compose(
+        self, rows: list[Claimed]
+    ) -> list[tuple[Claimed, OutboundMessage | DeliveryResult]]:
+        """A message for each row, or the result for a row that can no longer be sent."""
+        customer_ids = {row.customer_id for row in rows}
+        customers = {c.id: c for c in await Customer.filter(id__in=customer_ids)}
+        identities = {
+            i.customer_id: i
+            for i in await Identity.filter(
+                customer_id__in=customer_ids, platform=Platform.TELEGRAM
+            )
+        }
+        opted_out = {
+            (o.customer_id, str(o.channel))
+            for o in await ChannelOptOut.filter(customer_id__in=customer_ids)
+        }
+        out: list[tuple[Claimed, OutboundMessage | DeliveryResult]] = []
+        for row in rows:
+            context = await self._context(row.campaign_id)
+            customer = customers.get(row.customer_id)
+            identity = identities.get(row.customer_id)
+            if customer is None or customer.erased_at is not None:
+                out.append((row, DeliveryResult.failed(Reason.NO_ADDRESS)))
+                continue
+            if (row.customer_id, row.channel) in opted_out:
+                # Opted out after the audience was taken: respect it now.
+                out.append((row, DeliveryResult.failed(Reason.UNSUBSCRIBED)))
+                continue
+            address = self._address(row.channel, customer, identity)
+            if address is None:
+                out.append((row, DeliveryResult.failed(Reason.NO_ADDRESS)))
+                continue
+            language = self._language(customer, identity, context.merchant.default_language)
+            out.append((row, self._message(row, context, address, language)))
+        return out
+
+    @staticmethod
+    def _address(channel: str, customer: Customer, identity: Identity | None) -> str | None:
+        if channel == Channel.TELEGRAM:
+            return identity.external_id if identity and identity.reachable else None
+        if channel == Channel.EMAIL:
+            return customer.email if customer.email and customer.email_verified else None
+        return None
+
+    def _message(
+        self, row: Claimed, context: _CampaignContext, address: str, language: str
+    ) -> OutboundMessage:
+        campaign, merchant = context.campaign, context.merchant
+        links = {
+            "open": self._signer.url(Purpose.OPEN, row.id),
+            "click": self._signer.url(Purpose.CLICK, row.id),
+            "unsubscribe": self._signer.url(Purpose.UNSUBSCRIBE, row.id),
+        }
+        return OutboundMessage(
+            delivery_id=row.id,
+            channel=row.channel,
+            address=address,
+            language=language,
+            right_to_left=language in self._rtl,
+            merchant_name=merchant.name,
+            subject=subject_of(campaign, merchant.name),
+            push_text=campaign.push_text,
+            html=campaign.message_text,
+            photo_file_id=campaign.photo_file_id if row.channel == Channel.TELEGRAM else None,
+            links=links,
+        )

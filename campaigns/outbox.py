@@ -1,0 +1,146 @@
+"""The delivery rows as a durable queue: claim under a lease, record what happened.
+
+On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets any number of workers claim disjoint batches;
+SQLite has one writer at a time, so the same statement without it is already exclusive. A
+worker that dies leaves its rows ``sending`` with a lease that expires; the next claim takes
+them again, so nothing is lost and at most the rows in flight at the crash are sent twice.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from campaigns.sql import Params, connection, is_postgres
+from channels.base import DeliveryResult, Outcome, Reason
+from models.enums import CampaignStatus, DeliveryStatus
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 5.0
+BACKOFF_CAP = 1800.0
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    campaign_id: int
+    customer_id: int
+    channel: str
+    attempts: int
+
+
+async def claim(worker_id: str, *, limit: int, lease: timedelta, now: datetime) -> list[Claimed]:
+    conn = connection()
+    postgres = is_postgres(conn)
+    p = Params(postgres)
+    lock = " FOR UPDATE OF d SKIP LOCKED" if postgres else ""
+    sql = (
+        f"UPDATE delivery SET status = {p(DeliveryStatus.SENDING.value)}, "
+        f"lease_expires_at = {p(now + lease)}, leased_by = {p(worker_id)}, "
+        "attempts = attempts + 1 "
+        "WHERE id IN (SELECT d.id FROM delivery d JOIN campaign k ON k.id = d.campaign_id "
+        f"WHERE k.status = {p(CampaignStatus.SENDING.value)} AND ("
+        f"(d.status = {p(DeliveryStatus.PENDING.value)} AND d.next_attempt_at <= {p(now)}) OR "
+        f"(d.status = {p(DeliveryStatus.SENDING.value)} AND d.lease_expires_at < {p(now)})) "
+        f"ORDER BY d.next_attempt_at, d.id LIMIT {p(limit)}{lock}) "
+        "RETURNING id, campaign_id, customer_id, channel, attempts"
+    )
+    # execute_query would drop the RETURNING rows of an UPDATE on asyncpg.
+    rows = await conn.execute_query_dict(sql, p.values)
+    claimed = [Claimed(**row) for row in rows]
+    return sorted(claimed, key=lambda row: row.id)
+
+
+def backoff(attempts: int) -> float:
+    """Exponential with full jitter, so retries of a whole batch do not arrive together."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - spreading load, not secrecy
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    sent: int
+    retried: int
+    failed: int
+
+
+async def record(
+    worker_id: str, results: list[tuple[Claimed, DeliveryResult]], *, now: datetime
+) -> Recorded:
+    """Store each result; the ``leased_by`` condition ignores rows another worker took over."""
+    conn = connection()
+    postgres = is_postgres(conn)
+    sent, retried, failed = [], [], []
+    for row, result in results:
+        if result.outcome == Outcome.DELIVERED:
+            sent.append([now, result.external_id, row.id, worker_id])
+        elif result.outcome == Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
+            wait = result.retry_after if result.retry_after is not None else backoff(row.attempts)
+            reason = (result.reason or Reason.SERVER_ERROR).value
+            retried.append([now + timedelta(seconds=wait), reason, row.id, worker_id])
+        else:
+            reason = (result.reason or Reason.TOO_MANY_ATTEMPTS).value
+            failed.append([reason, row.id, worker_id])
+
+    def placeholders(count: int) -> list[str]:
+        p = Params(postgres)
+        return [p(None) for _ in range(count)]
+
+    if sent:
+        a, b, c, d = placeholders(4)
+        await conn.execute_many(
+            f"UPDATE delivery SET status = '{DeliveryStatus.SENT.value}', sent_at = {a}, "
+            f"external_id = {b}, reason = NULL, lease_expires_at = NULL "
+            f"WHERE id = {c} AND leased_by = {d}",
+            sent,
+        )
+    if retried:
+        a, b, c, d = placeholders(4)
+        await conn.execute_many(
+            f"UPDATE delivery SET status = '{DeliveryStatus.PENDING.value}', "
+            f"next_attempt_at = {a}, reason = {b}, lease_expires_at = NULL "
+            f"WHERE id = {c} AND leased_by = {d}",
+            retried,
+        )
+    if failed:
+        a, b, c = placeholders(3)
+        await conn.execute_many(
+            f"UPDATE delivery SET status = '{DeliveryStatus.FAILED.value}', reason = {a}, "
+            f"lease_expires_at = NULL WHERE id = {b} AND leased_by = {c}",
+            failed,
+        )
+    return Recorded(sent=len(sent), retried=len(retried), failed=len(failed))
+
+
+async def activate_fallbacks(rows: list[Claimed], *, now: datetime) -> int:
+    """Under "first reachable", hand each permanently failed person to their next channel."""
+    if not rows:
+        return 0
+    conn = connection()
+    postgres = is_postgres(conn)
+    p = Params(postgres)
+    a, b, c = p(None), p(None), p(None)
+    standby = DeliveryStatus.STANDBY.value
+    sql = (
+        f"UPDATE delivery SET status = '{DeliveryStatus.PENDING.value}', next_attempt_at = {a} "
+        "WHERE id = (SELECT MIN(id) FROM delivery WHERE campaign_id = "
+        f"{b} AND customer_id = {c} AND status = '{standby}')"
+    )
+    await conn.execute_many(sql, [[now, row.campaign_id, row.customer_id] for row in rows])
+    return len(rows)
+
+
+async def finish_campaigns(now: datetime) -> list[int]:
+    """Mark sending campaigns with nothing left to send as done; returns their ids."""
+    conn = connection()
+    p = Params(is_postgres(conn))
+    open_states = f"{p(DeliveryStatus.PENDING.value)}, {p(DeliveryStatus.SENDING.value)}"
+    sql = (
+        f"UPDATE campaign SET status = {p(CampaignStatus.DONE.value)}, finished_at = {p(now)} "
+        f"WHERE status = {p(CampaignStatus.SENDING.value)} AND NOT EXISTS ("
+        "SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id "
+        f"AND d.status IN ({open_states})) RETURNING id"
+    )
+    rows = await conn.execute_query_dict(sql, p.values)
+    return [int(row["id"]) for row in rows]

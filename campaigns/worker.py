@@ -1,0 +1,134 @@
+"""The delivery worker: starts due campaigns, drains the outbox, finishes campaigns."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from campaigns.audience import snapshot
+from campaigns.composer import Composer
+from campaigns.outbox import Claimed, activate_fallbacks, claim, finish_campaigns, record
+from channels.base import DeliveryChannel, DeliveryResult, OutboundMessage, Outcome, Reason
+from loyalty.clock import ensure_utc
+from models import Campaign, Customer, Identity
+from models.enums import CampaignStatus, Channel, DeliveryPolicy, Platform
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    started_campaigns: int
+    claimed: int
+    sent: int
+    retried: int
+    failed: int
+    finished_campaigns: int
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        channels: Mapping[str, DeliveryChannel],
+        composer: Composer,
+        *,
+        worker_id: str | None = None,
+        batch_size: int = 100,
+        lease: timedelta = timedelta(seconds=120),
+        concurrency: int = 64,
+    ) -> None:
+        self.channels = dict(channels)
+        self.composer = composer
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.batch_size = batch_size
+        self.lease = lease
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def start_due(self, now: datetime) -> int:
+        due = await Campaign.filter(
+            status=CampaignStatus.SCHEDULED, scheduled_at__lte=now
+        ).values_list("id", flat=True)
+        started = 0
+        for campaign_id in due:
+            taken = await snapshot(int(str(campaign_id)), now=now)
+            if taken is not None:
+                started += 1
+                logger.info(
+                    "campaign %s started: %d rows for %d people (%d held out)",
+                    campaign_id, taken.rows, taken.people, taken.holdout,
+                )  # fmt: skip
+        return started
+
+    async def _send(self, row: Claimed, message: OutboundMessage) -> DeliveryResult:
+        channel = self.channels.get(row.channel)
+        if channel is None:
+            return DeliveryResult.failed(Reason.UNREACHABLE, detail="channel not configured")
+        async with self._slots:
+            try:
+                return await channel.send(message)
+            except Exception as exc:
+                # A bug in one adapter must not take the batch down; retrying is the safe answer.
+                logger.exception("channel %s crashed on delivery %s", row.channel, row.id)
+                return DeliveryResult.retry(Reason.SERVER_ERROR, detail=type(exc).__name__)
+
+    async def tick(self, now: datetime | None = None) -> Tick:
+        moment = ensure_utc(now)
+        started = await self.start_due(moment)
+        rows = await claim(self.worker_id, limit=self.batch_size, lease=self.lease, now=moment)
+        results: list[tuple[Claimed, DeliveryResult]] = []
+        if rows:
+            composed = await self.composer.compose(rows)
+            pending = [(row, m) for row, m in composed if isinstance(m, OutboundMessage)]
+            results = [(row, r) for row, r in composed if isinstance(r, DeliveryResult)]
+            sent = await asyncio.gather(*(self._send(row, m) for row, m in pending))
+            results += list(zip((row for row, _ in pending), sent, strict=True))
+        done_at = ensure_utc(None) if now is None else moment
+        recorded = await record(self.worker_id, results, now=done_at)
+        await self._after_failures(results, done_at)
+        finished = await self.finish_campaigns(done_at)
+        return Tick(started, len(rows), recorded.sent, recorded.retried, recorded.failed, finished)
+
+    async def _after_failures(
+        self, results: list[tuple[Claimed, DeliveryResult]], now: datetime
+    ) -> None:
+        failed = [(row, r) for row, r in results if r.outcome == Outcome.FAILED]
+        for row, result in failed:
+            if result.unreachable and row.channel == Channel.TELEGRAM:
+                await Identity.filter(
+                    customer_id=row.customer_id, platform=Platform.TELEGRAM
+                ).update(reachable=False)
+            elif result.unreachable and row.channel == Channel.EMAIL:
+                await Customer.filter(id=row.customer_id).update(email_verified=False)
+        campaign_ids = {row.campaign_id for row, _ in failed}
+        first_reachable = set(
+            await Campaign.filter(
+                id__in=campaign_ids, delivery_policy=DeliveryPolicy.FIRST_REACHABLE
+            ).values_list("id", flat=True)
+        )
+        await activate_fallbacks(
+            [row for row, _ in failed if row.campaign_id in first_reachable], now=now
+        )
+
+    async def finish_campaigns(self, now: datetime) -> int:
+        finished = await finish_campaigns(now)
+        for campaign_id in finished:
+            logger.info("campaign %s done", campaign_id)
+        return len(finished)
+
+    async def run(self, stop: asyncio.Event, *, idle: float = 1.0) -> None:
+        """Work until ``stop`` is set; sleep ``idle`` seconds whenever there is nothing to do."""
+        while not stop.is_set():
+            try:
+                tick = await self.tick()
+            except Exception:
+                logger.exception("worker tick failed; retrying shortly")
+                tick = None
+            if tick is None or tick.claimed == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle)

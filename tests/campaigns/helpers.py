@@ -1,0 +1,83 @@
+"""A scripted channel (our own protocol, not an external service) and campaign builders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from campaigns.composer import Composer
+from campaigns.links import LinkSigner
+from campaigns.service import create_campaign, send_now
+from campaigns.spec import CampaignSpec
+from campaigns.worker import DeliveryWorker
+from channels.base import DeliveryResult, OutboundMessage
+from locales import RIGHT_TO_LEFT, SUPPORTED
+from loyalty.customers import customer_for_identity
+from loyalty.memberships import join
+from loyalty.merchants import NewMerchant
+from models import Campaign, Customer
+from models.enums import Channel, Platform
+
+SIGNER = LinkSigner(b"k" * 32, "http://127.0.0.1:8080")
+
+
+@dataclass
+class ScriptedChannel:
+    """Answers from a per-address script (default: delivered) and records every message."""
+
+    name: str
+    script: dict[str, deque[DeliveryResult]] = field(default_factory=lambda: defaultdict(deque))
+    sent: list[OutboundMessage] = field(default_factory=list)
+    delay: float = 0.0
+
+    async def send(self, message: OutboundMessage) -> DeliveryResult:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.sent.append(message)
+        queue = self.script.get(message.address)
+        if queue:
+            return queue.popleft()
+        return DeliveryResult.delivered(external_id=f"{self.name}-{message.delivery_id}")
+
+
+def worker(*channels: ScriptedChannel, **kwargs: object) -> DeliveryWorker:
+    composer = Composer(SIGNER, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
+    return DeliveryWorker(
+        {c.name: c for c in channels},
+        composer,
+        lease=timedelta(seconds=60),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def audience(
+    shop: NewMerchant, count: int, *, email_verified: bool = True, first_id: int = 5_000
+) -> list[Customer]:
+    people = []
+    for n in range(count):
+        person = await customer_for_identity(
+            Platform.TELEGRAM, str(first_id + n), first_name=f"P{n}", language_code="en"
+        )
+        person.email = f"p{n}@example.com"
+        person.email_verified = email_verified
+        await person.save()
+        await join(person, shop.card)
+        people.append(person)
+    return people
+
+
+async def started(
+    shop: NewMerchant, *channels: Channel, text: str = "Hello <b>friends</b>", **spec: object
+) -> Campaign:
+    campaign = await create_campaign(
+        shop.merchant.id,
+        CampaignSpec(
+            card_id=shop.card.id,
+            channels=channels,
+            message_text=text,
+            **spec,  # type: ignore[arg-type]
+        ),
+    )
+    return await send_now(campaign)
