@@ -23,7 +23,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.config import Settings
-from bot.factory import build_fsm_storage
+from bot.factory import build_fsm_storage, build_link_signer
 from bot.web import WEBHOOK_PATH, build_web_app
 from channels.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from handlers import get_routers
@@ -31,6 +31,7 @@ from handlers.media import FileIdCache, MemoryFileIdCache, RedisFileIdCache
 from handlers.middlewares import CustomerMiddleware, LocaleMiddleware, ThrottlingMiddleware
 from handlers.notify import CustomerNotifier, send_expiry_reminders
 from locales import SUPPORTED, compile_catalogs
+from loyalty.links import LinkSigner
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class BotRuntime:
     i18n: I18n
     notifier: CustomerNotifier
     redis: Redis | None
+    signer: LinkSigner
+    limiter: RateLimiter
 
 
 def build_i18n(settings: Settings, locales_dir: Path | None = None) -> I18n:
@@ -78,12 +81,14 @@ async def bot_runtime(
     i18n = build_i18n(settings, locales_dir)
     bot = build_bot(settings)
     notifier = CustomerNotifier(bot, i18n)
+    signer = build_link_signer(settings)
     flood = Rate(per_second=settings.flood_per_second, burst=settings.flood_burst)
     dispatcher = Dispatcher(
         storage=build_fsm_storage(settings),
         file_cache=file_cache,
         notifier=notifier,
         settings=settings,
+        link_signer=signer,
     )
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.outer_middleware(ThrottlingMiddleware(limiter, i18n, flood, FLOOD_WARN_EVERY))
@@ -91,7 +96,15 @@ async def bot_runtime(
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     try:
-        yield BotRuntime(bot=bot, dispatcher=dispatcher, i18n=i18n, notifier=notifier, redis=redis)
+        yield BotRuntime(
+            bot=bot,
+            dispatcher=dispatcher,
+            i18n=i18n,
+            notifier=notifier,
+            redis=redis,
+            signer=signer,
+            limiter=limiter,
+        )
     finally:
         await dispatcher.storage.close()
         await bot.session.close()
@@ -155,7 +168,13 @@ async def _serve_webhook(settings: Settings, runtime: BotRuntime) -> None:
         if settings.webhook_secret
         else secrets.token_urlsafe(32)
     )
-    app = build_web_app(runtime.dispatcher, runtime.bot, webhook_secret=secret)
+    app = build_web_app(
+        runtime.dispatcher,
+        runtime.bot,
+        webhook_secret=secret,
+        signer=runtime.signer,
+        i18n=runtime.i18n,
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, settings.web_host, settings.web_port)

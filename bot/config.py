@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # Signs the links in messages (open, click, unsubscribe, confirm email). Unset: a random key
+    # kept in var/signing.key, so links stay valid across restarts of the embedded default.
+    signing_key: SecretStr | None = None
 
     default_language: str = "en"
     default_timezone: str = "UTC"
@@ -64,6 +67,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite://{self.var_dir / 'stampbot.sqlite3'}"
+
+    @property
+    def base_url(self) -> str:
+        """Where people's browsers reach the web app (links in emails and messages)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.web_host}:{self.web_port}"
 
     @property
     def is_sqlite(self) -> bool:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from loyalty.links import LinkSigner
 from models.db import apply_migrations, close_db, init_db
 
 if TYPE_CHECKING:
@@ -31,6 +33,20 @@ def build_fsm_storage(settings: Settings) -> BaseStorage:
             data_ttl=timedelta(days=2),
         )
     return MemoryStorage()
+
+
+def build_link_signer(settings: Settings) -> LinkSigner:
+    if settings.signing_key is not None:
+        secret = settings.signing_key.get_secret_value().encode()
+    else:
+        path = settings.var_dir / "signing.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(secrets.token_bytes(32))
+            path.chmod(0o600)
+            logger.info("created a signing key for message links at %s", path)
+        secret = path.read_bytes()
+    return LinkSigner(secret, settings.base_url)
 
 
 def invite_ttl(settings: Settings) -> timedelta:

@@ -9,9 +9,13 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
+from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
+
+from handlers.http_links import setup_link_routes
+from loyalty.links import LinkSigner
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +57,18 @@ async def _health(request: web.Request) -> web.Response:
 
 
 def build_web_app(
-    dispatcher: Dispatcher, bot: Bot, *, webhook_secret: str | None, **data: Any
+    dispatcher: Dispatcher,
+    bot: Bot,
+    *,
+    webhook_secret: str | None,
+    signer: LinkSigner | None = None,
+    i18n: I18n | None = None,
+    **data: Any,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app.router.add_get("/healthz", _health)
+    if signer is not None and i18n is not None:
+        setup_link_routes(app, signer, i18n)
     if webhook_secret is not None:
         CheckedRequestHandler(
             dispatcher=dispatcher,

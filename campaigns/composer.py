@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from html import unescape
 
-from campaigns.links import LinkSigner, Purpose
 from campaigns.outbox import Claimed
 from channels.base import DeliveryResult, OutboundMessage, Reason
+from loyalty.links import LinkSigner, Purpose
 from models import Campaign, ChannelOptOut, Customer, Identity, Merchant
 from models.enums import Channel, Platform
 

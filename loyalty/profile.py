@@ -8,6 +8,7 @@ from datetime import date
 from email_validator import EmailNotValidError, validate_email
 
 from loyalty.errors import InvalidBirthday, InvalidEmail, InvalidLanguage
+from loyalty.links import LinkSigner, Purpose
 from models import ChannelOptOut, Customer, Identity
 from models.enums import Channel, Platform
 
@@ -115,3 +116,22 @@ async def mark_reachable(identity: Identity) -> None:
     if not identity.reachable:
         identity.reachable = True
         await identity.save(update_fields=["reachable"])
+
+
+async def confirm_email(token: str, signer: LinkSigner) -> int | None:
+    """Mark the address confirmed if the token was made for the customer's current address.
+
+    Returns the customer id, or None when the token is forged, or the address changed since.
+    """
+    unverified = signer.peek(token)
+    if unverified is None:
+        return None
+    customer = await Customer.get_or_none(id=unverified)
+    if customer is None or customer.email is None or customer.erased_at is not None:
+        return None
+    if signer.verify(Purpose.VERIFY_EMAIL, token, customer.email.lower()) != customer.id:
+        return None
+    if not customer.email_verified:
+        customer.email_verified = True
+        await customer.save(update_fields=["email_verified"])
+    return customer.id

@@ -48,13 +48,20 @@ async def runtime(database: Backend, bot_settings: Settings) -> AsyncIterator[Bo
 
 @pytest.fixture(scope="session")
 async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
-    app = build_web_app(runtime.dispatcher, runtime.bot, webhook_secret=WEBHOOK_SECRET)
+    app = build_web_app(
+        runtime.dispatcher,
+        runtime.bot,
+        webhook_secret=WEBHOOK_SECRET,
+        signer=runtime.signer,
+        i18n=runtime.i18n,
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
     url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    runtime.signer.base_url = f"http://127.0.0.1:{port}"
     await runtime.bot.set_webhook(url, secret_token=WEBHOOK_SECRET)
     yield url
     await runtime.bot.delete_webhook()

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from campaigns.composer import Composer
-from campaigns.links import LinkSigner
 from campaigns.service import create_campaign, send_now
 from campaigns.spec import CampaignSpec
 from campaigns.worker import DeliveryWorker
 from channels.base import DeliveryResult, OutboundMessage
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.customers import customer_for_identity
+from loyalty.links import LinkSigner
 from loyalty.memberships import join
 from loyalty.merchants import NewMerchant
 from models import Campaign, Customer

@@ -44,8 +44,8 @@ class LinkSigner:
         """``extra`` binds the token to a value, e.g. the email address being verified."""
         return f"{_b64(ident.to_bytes(8, 'big'))}.{_b64(self._mac(purpose, ident, extra))}"
 
-    def verify(self, purpose: Purpose, token: str, extra: str = "") -> int | None:
-        """The id inside a genuine token of this purpose, or None for anything else."""
+    @staticmethod
+    def _split(token: str) -> tuple[int, bytes] | None:
         if len(token) > 64 or token.count(".") != 1:
             return None
         ident_part, mac_part = token.split(".")
@@ -55,7 +55,19 @@ class LinkSigner:
             return None
         if len(raw_ident) != 8:
             return None
-        ident = int.from_bytes(raw_ident, "big")
+        return int.from_bytes(raw_ident, "big"), mac
+
+    def peek(self, token: str) -> int | None:
+        """The id a token claims, NOT verified: only to look up what ``extra`` to verify with."""
+        parts = self._split(token)
+        return None if parts is None else parts[0]
+
+    def verify(self, purpose: Purpose, token: str, extra: str = "") -> int | None:
+        """The id inside a genuine token of this purpose, or None for anything else."""
+        parts = self._split(token)
+        if parts is None:
+            return None
+        ident, mac = parts
         if not hmac.compare_digest(mac, self._mac(purpose, ident, extra)):
             return None
         return ident

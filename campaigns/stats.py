@@ -1,0 +1,171 @@
+"""Campaign statistics: per channel outcomes, and what people did afterwards.
+
+Attribution: a stamp (visit) or a voucher redemption on the campaign's card counts for the
+campaign when it happens within the window after the person's first delivered message. The
+holdout group, who got nothing, is measured over the same window from the campaign's start;
+the uplift is the difference between the two groups' visit rates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from campaigns.sql import Params, connection, is_postgres
+from models import Campaign, Delivery
+from models.enums import DeliveryStatus, LedgerKind, VoucherStatus
+
+DEFAULT_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class ChannelStats:
+    channel: str
+    targeted: int = 0
+    sent: int = 0
+    pending: int = 0
+    failed: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    opened: int = 0
+    clicked: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOutcome:
+    people: int
+    visitors: int
+    visits: int
+    redeemed: int
+
+    @property
+    def visit_rate(self) -> float:
+        return self.visitors / self.people if self.people else 0.0
+
+
+@dataclass
+class CampaignStats:
+    campaign_id: int
+    channels: dict[str, ChannelStats]
+    reached: GroupOutcome
+    holdout: GroupOutcome | None
+    window: timedelta
+
+    @property
+    def uplift(self) -> float | None:
+        """Percentage points of visit rate the campaign added over the holdout group."""
+        if self.holdout is None or not self.holdout.people:
+            return None
+        return (self.reached.visit_rate - self.holdout.visit_rate) * 100
+
+
+async def campaign_stats(
+    campaign: Campaign, *, window: timedelta = DEFAULT_WINDOW
+) -> CampaignStats:
+    per_channel: dict[str, ChannelStats] = {
+        str(channel): ChannelStats(str(channel)) for channel in campaign.channels
+    }
+    rows = await Delivery.filter(campaign_id=campaign.id).values(
+        "channel", "status", "reason", "opened_at", "clicked_at"
+    )
+    for row in rows:
+        stats = per_channel.setdefault(str(row["channel"]), ChannelStats(str(row["channel"])))
+        status = str(row["status"])
+        if status in (DeliveryStatus.STANDBY, DeliveryStatus.HOLDOUT):
+            continue
+        stats.targeted += 1
+        if status == DeliveryStatus.SENT:
+            stats.sent += 1
+        elif status == DeliveryStatus.FAILED:
+            stats.failed[str(row["reason"])] += 1
+        elif status == DeliveryStatus.SKIPPED:
+            stats.skipped[str(row["reason"])] += 1
+        else:
+            stats.pending += 1
+        stats.opened += row["opened_at"] is not None
+        stats.clicked += row["clicked_at"] is not None
+    reached = await _outcome(campaign, window, holdout=False)
+    holdout = await _outcome(campaign, window, holdout=True) if campaign.holdout_percent else None
+    return CampaignStats(campaign.id, per_channel, reached, holdout, window)
+
+
+async def _outcome(campaign: Campaign, window: timedelta, *, holdout: bool) -> GroupOutcome:
+    conn = connection()
+    p = Params(is_postgres(conn))
+    seconds = int(window.total_seconds())
+    if holdout:
+        # Nobody in the holdout got a message: their clock starts with the campaign.
+        start = p(campaign.started_at or campaign.created_at)
+        people = (
+            f"SELECT customer_id, {start} AS since FROM delivery "
+            f"WHERE campaign_id = {p(campaign.id)} AND status = {p(DeliveryStatus.HOLDOUT.value)}"
+        )
+    else:
+        people = (
+            "SELECT customer_id, MIN(sent_at) AS since FROM delivery "
+            f"WHERE campaign_id = {p(campaign.id)} AND status = {p(DeliveryStatus.SENT.value)} "
+            "GROUP BY customer_id"
+        )
+    card = p(campaign.card_id)
+    if is_postgres(conn):
+        until = f"g.since + make_interval(secs => {p(seconds)})"
+    else:
+        until = f"datetime(g.since, '+' || {p(seconds)} || ' seconds')"
+    # SQLite keeps times as text; comparing through datetime() puts both sides in one format.
+    ts = (lambda column: column) if is_postgres(conn) else (lambda column: f"datetime({column})")
+    sql = (
+        f"WITH g AS ({people}) SELECT "
+        "(SELECT COUNT(*) FROM g) AS people, "
+        "(SELECT COUNT(DISTINCT g.customer_id) FROM g JOIN membership m ON m.customer_id = "
+        f"g.customer_id AND m.card_id = {card} JOIN stamp_event e ON e.membership_id = m.id "
+        f"AND e.kind = {p(LedgerKind.STAMP.value)} AND {ts('e.created_at')} >= {ts('g.since')} "
+        f"AND {ts('e.created_at')} < {ts(until)}) AS visitors, "
+        "(SELECT COUNT(*) FROM g JOIN membership m ON m.customer_id = g.customer_id "
+        f"AND m.card_id = {card} JOIN stamp_event e ON e.membership_id = m.id "
+        f"AND e.kind = {p(LedgerKind.STAMP.value)} AND {ts('e.created_at')} >= {ts('g.since')} "
+        f"AND {ts('e.created_at')} < {ts(until)}) AS visits, "
+        "(SELECT COUNT(*) FROM g JOIN membership m ON m.customer_id = g.customer_id "
+        f"AND m.card_id = {card} JOIN voucher v ON v.membership_id = m.id "
+        f"AND v.status = {p(VoucherStatus.REDEEMED.value)} "
+        f"AND {ts('v.redeemed_at')} >= {ts('g.since')} AND {ts('v.redeemed_at')} < {ts(until)}"
+        ") AS redeemed"
+    )
+    rows = await conn.execute_query_dict(sql, p.values)
+    row = rows[0]
+    return GroupOutcome(
+        people=int(row["people"]),
+        visitors=int(row["visitors"]),
+        visits=int(row["visits"]),
+        redeemed=int(row["redeemed"]),
+    )
+
+
+def as_text(stats: CampaignStats) -> str:
+    """A plain-text report (the demo prints it; the admin chat renders its own)."""
+    lines = []
+    for channel in stats.channels.values():
+        failed = ", ".join(f"{k} {v}" for k, v in sorted(channel.failed.items())) or "none"
+        skipped = ", ".join(f"{k} {v}" for k, v in sorted(channel.skipped.items())) or "none"
+        lines.append(
+            f"{channel.channel:<9} targeted {channel.targeted}, sent {channel.sent}, "
+            f"opened {channel.opened}, clicked {channel.clicked}; "
+            f"failed: {failed}; skipped: {skipped}"
+        )
+    days = stats.window.days
+    reached = stats.reached
+    lines.append(
+        f"within {days} days of delivery: {reached.visitors}/{reached.people} people visited "
+        f"({reached.visits} visits), {reached.redeemed} vouchers redeemed"
+    )
+    if stats.holdout is not None:
+        held = stats.holdout
+        lines.append(
+            f"holdout: {held.visitors}/{held.people} visited; uplift "
+            f"{stats.uplift:+.1f} percentage points"
+            if stats.uplift is not None
+            else "holdout: empty"
+        )
+    return "\n".join(lines)
+
+
+__all__ = ["CampaignStats", "ChannelStats", "GroupOutcome", "as_text", "campaign_stats"]

@@ -1,0 +1,60 @@
+"""What recipients do with a message: open it, click in it, unsubscribe from it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from html import unescape
+
+from loyalty.clock import ensure_utc
+from models import Campaign, ChannelOptOut, Delivery, Merchant
+from models.enums import Channel
+
+_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_BARE_URL = re.compile(r"""https?://[^\s<>"']+""")
+
+
+async def record_open(delivery_id: int, *, now: datetime | None = None) -> bool:
+    """The first open counts; later ones (and unknown ids) change nothing."""
+    return bool(
+        await Delivery.filter(id=delivery_id, opened_at__isnull=True).update(
+            opened_at=ensure_utc(now)
+        )
+    )
+
+
+def campaign_links(html: str) -> set[str]:
+    text = unescape(html)
+    return set(_HREF.findall(text)) | set(_BARE_URL.findall(text))
+
+
+async def record_click(delivery_id: int, url: str, *, now: datetime | None = None) -> bool:
+    """Count a click on ``url`` if that link is really in the campaign (no open redirects).
+
+    A click implies the message was opened, even when images were blocked.
+    """
+    delivery = await Delivery.get_or_none(id=delivery_id)
+    if delivery is None:
+        return False
+    campaign = await Campaign.get(id=delivery.campaign_id)
+    if url not in campaign_links(campaign.message_text):
+        return False
+    moment = ensure_utc(now)
+    await Delivery.filter(id=delivery_id, clicked_at__isnull=True).update(clicked_at=moment)
+    await Delivery.filter(id=delivery_id, opened_at__isnull=True).update(opened_at=moment)
+    return True
+
+
+async def unsubscribe(delivery_id: int) -> str | None:
+    """Opt the recipient out of the delivery's channel; returns the shop's name, None if unknown.
+
+    Idempotent, so the mailbox provider's one-click POST and a person's click both work.
+    """
+    delivery = await Delivery.get_or_none(id=delivery_id)
+    if delivery is None:
+        return None
+    channel = Channel(delivery.channel)
+    await ChannelOptOut.get_or_create(customer_id=delivery.customer_id, channel=channel)
+    campaign = await Campaign.get(id=delivery.campaign_id)
+    merchant = await Merchant.get(id=campaign.merchant_id)
+    return merchant.name

@@ -1,0 +1,128 @@
+"""The web side of message links: open pixel, click redirect, unsubscribe, email confirmation.
+
+Each route checks its signed token first; a bad token is a 404 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+
+import jinja2
+from aiogram.utils.i18n import I18n
+from aiohttp import web
+
+from campaigns.tracking import record_click, record_open, unsubscribe
+from locales import RIGHT_TO_LEFT
+from loyalty.links import LinkSigner, Purpose
+from loyalty.profile import confirm_email
+from models import Customer, Delivery
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+SIGNER_KEY = web.AppKey("link_signer", LinkSigner)
+I18N_KEY = web.AppKey("i18n", I18n)
+_pages = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES / "web"), autoescape=True, enable_async=False
+)
+
+
+def _page(
+    request: web.Request, language: str, title: str, message: str, *,
+    action: str | None = None, button: str | None = None, status: int = 200,
+) -> web.Response:  # fmt: skip
+    html = _pages.get_template("page.html").render(
+        language=language, rtl=language in RIGHT_TO_LEFT, title=title, message=message,
+        action=action, button=button,
+    )  # fmt: skip
+    return web.Response(text=html, content_type="text/html", status=status)
+
+
+async def _language(request: web.Request, customer_id: int | None) -> str:
+    i18n = request.app[I18N_KEY]
+    customer = await Customer.get_or_none(id=customer_id) if customer_id else None
+    if customer is not None and customer.language in i18n.available_locales:
+        return customer.language
+    for part in request.headers.get("Accept-Language", "").split(","):
+        code = part.split(";")[0].strip().split("-")[0].lower()
+        if code in i18n.available_locales:
+            return code
+    return i18n.default_locale
+
+
+def _gettext(request: web.Request, language: str, text: str) -> str:
+    return request.app[I18N_KEY].gettext(text, locale=language)
+
+
+async def open_pixel(request: web.Request) -> web.Response:
+    delivery_id = request.app[SIGNER_KEY].verify(Purpose.OPEN, request.match_info["token"])
+    if delivery_id is None:
+        raise web.HTTPNotFound()
+    await record_open(delivery_id)
+    return web.Response(
+        body=PIXEL, content_type="image/gif", headers={"Cache-Control": "no-store, private"}
+    )
+
+
+async def click(request: web.Request) -> web.Response:
+    delivery_id = request.app[SIGNER_KEY].verify(Purpose.CLICK, request.match_info["token"])
+    target = request.query.get("u", "")
+    if delivery_id is None or not await record_click(delivery_id, target):
+        logger.info("refused a click link (bad token or a target not in the campaign)")
+        raise web.HTTPNotFound()
+    raise web.HTTPFound(target)
+
+
+async def unsubscribe_page(request: web.Request) -> web.Response:
+    token = request.match_info["token"]
+    delivery_id = request.app[SIGNER_KEY].verify(Purpose.UNSUBSCRIBE, token)
+    if delivery_id is None:
+        raise web.HTTPNotFound()
+    delivery = await Delivery.get_or_none(id=delivery_id)
+    language = await _language(request, delivery.customer_id if delivery else None)
+    t = lambda text: _gettext(request, language, text)  # noqa: E731
+    if request.method == "POST":
+        # RFC 8058: the mailbox provider POSTs "List-Unsubscribe=One-Click" with no cookies.
+        shop = await unsubscribe(delivery_id)
+        if shop is None:
+            raise web.HTTPNotFound()
+        return _page(
+            request, language, t("Unsubscribed"),
+            t("You will get no more emails from {shop}.").format(shop=shop),
+        )  # fmt: skip
+    return _page(
+        request, language, t("Unsubscribe"),
+        t("Stop getting emails from this shop? Your stamps and vouchers stay as they are."),
+        action=str(request.rel_url.path), button=t("Yes, unsubscribe"),
+    )  # fmt: skip
+
+
+async def confirm_email_link(request: web.Request) -> web.Response:
+    token = request.match_info["token"]
+    signer = request.app[SIGNER_KEY]
+    confirmed = await confirm_email(token, signer)
+    language = await _language(request, confirmed)
+    t = lambda text: _gettext(request, language, text)  # noqa: E731
+    if confirmed is None:
+        return _page(
+            request, language, t("Link not valid"),
+            t("This confirmation link is not valid any more. Set your email again in the bot."),
+            status=404,
+        )  # fmt: skip
+    return _page(
+        request, language, t("Email confirmed"),
+        t("Thank you! Your email address is confirmed."),
+    )  # fmt: skip
+
+
+def setup_link_routes(app: web.Application, signer: LinkSigner, i18n: I18n) -> None:
+    app[SIGNER_KEY] = signer
+    app[I18N_KEY] = i18n
+    app.router.add_get(r"/e/o/{token}.gif", open_pixel)
+    app.router.add_get("/e/c/{token}", click)
+    app.router.add_get("/e/u/{token}", unsubscribe_page)
+    app.router.add_post("/e/u/{token}", unsubscribe_page)
+    app.router.add_get("/e/v/{token}", confirm_email_link)

@@ -1,0 +1,124 @@
+"""Links inside messages, followed by a real HTTP client against the running web app."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot.app import BotRuntime
+from loyalty.links import Purpose
+from loyalty.profile import set_email
+from models import ChannelOptOut, Customer, Delivery
+from models.enums import Channel
+from tests import factories
+from tests.campaigns.helpers import ScriptedChannel, audience, started, worker
+
+pytestmark = pytest.mark.usefixtures("fresh_state")
+
+LINK = "https://kafe.example/menu"
+
+
+async def _delivered(
+    runtime: BotRuntime, text: str = f'New <a href="{LINK}">menu</a>'
+) -> Delivery:
+    shop = await factories.merchant()
+    await audience(shop, 1)
+    campaign = await started(shop, Channel.EMAIL, text=text)
+    await worker(ScriptedChannel("email")).tick()
+    return await Delivery.get(campaign_id=campaign.id)
+
+
+async def test_the_open_pixel_counts_the_first_open(runtime: BotRuntime, webhook_url: str) -> None:
+    delivery = await _delivered(runtime)
+    url = runtime.signer.url(Purpose.OPEN, delivery.id)
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as response:
+            assert (response.status, response.content_type) == (200, "image/gif")
+        first = (await Delivery.get(id=delivery.id)).opened_at
+        async with http.get(url) as response:
+            assert response.status == 200
+
+    assert first is not None
+    assert (await Delivery.get(id=delivery.id)).opened_at == first
+
+
+async def test_a_click_redirects_only_to_links_of_the_campaign(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    delivery = await _delivered(runtime)
+    base = runtime.signer.url(Purpose.CLICK, delivery.id)
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(
+            base, params={"u": "https://evil.example/"}, allow_redirects=False
+        ) as r:
+            assert r.status == 404
+        assert (await Delivery.get(id=delivery.id)).clicked_at is None
+        async with http.get(base, params={"u": LINK}, allow_redirects=False) as r:
+            assert (r.status, r.headers["Location"]) == (302, LINK)
+
+    stored = await Delivery.get(id=delivery.id)
+    assert stored.clicked_at is not None
+    assert stored.opened_at is not None
+
+
+@pytest.mark.parametrize("purpose", [Purpose.OPEN, Purpose.CLICK, Purpose.UNSUBSCRIBE])
+async def test_forged_or_cross_purpose_tokens_are_404(
+    runtime: BotRuntime, webhook_url: str, purpose: Purpose
+) -> None:
+    delivery = await _delivered(runtime)
+    wrong_purpose = Purpose.VERIFY_EMAIL
+    token = runtime.signer.token(wrong_purpose, delivery.id)
+    path = {"o": f"/e/o/{token}.gif", "c": f"/e/c/{token}?u={LINK}", "u": f"/e/u/{token}"}
+    forged = runtime.signer.token(purpose, delivery.id)[:-2] + "AA"
+
+    async with aiohttp.ClientSession() as http:
+        for candidate in (path[purpose.value], path[purpose.value].replace(token, forged)):
+            async with http.get(runtime.signer.base_url + candidate, allow_redirects=False) as r:
+                assert r.status == 404
+
+    stored = await Delivery.get(id=delivery.id)
+    assert (stored.opened_at, stored.clicked_at) == (None, None)
+    assert not await ChannelOptOut.all().exists()
+
+
+async def test_one_click_unsubscribe_really_unsubscribes(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    delivery = await _delivered(runtime)
+    url = runtime.signer.url(Purpose.UNSUBSCRIBE, delivery.id)
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as page:
+            html = await page.text()
+            assert "Yes, unsubscribe" in html
+        assert not await ChannelOptOut.all().exists()
+        # What Gmail and others send for RFC 8058: a POST with this body, no cookies.
+        async with http.post(url, data={"List-Unsubscribe": "One-Click"}) as done:
+            assert done.status == 200
+            assert "You will get no more emails from Kafe Lviv." in await done.text()
+
+    assert await ChannelOptOut.filter(
+        customer_id=delivery.customer_id, channel=Channel.EMAIL
+    ).exists()
+
+
+async def test_the_confirmation_link_verifies_only_the_current_address(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    shop = await factories.merchant()
+    person = (await audience(shop, 1, email_verified=False))[0]
+    token = runtime.signer.token(Purpose.VERIFY_EMAIL, person.id, "p0@example.com")
+    url = f"{runtime.signer.base_url}/e/v/{token}"
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as page:
+            assert page.status == 200
+            assert "Your email address is confirmed." in await page.text()
+        assert (await Customer.get(id=person.id)).email_verified is True
+
+        await set_email(await Customer.get(id=person.id), "new@example.com")
+        async with http.get(url) as stale:
+            assert stale.status == 404
+    assert (await Customer.get(id=person.id)).email_verified is False
