@@ -35,6 +35,7 @@ test: lint test-sqlite test-postgres
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/broadcast.py
 
 # Regenerate the aerich migrations of both dialects after a model change: make migrations NAME=add_x
 migrations: $(INSTALLED)
@@ -44,7 +45,7 @@ migrations: $(INSTALLED)
 # After changing user-facing strings: refresh the template and merge it into every catalog.
 i18n: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k ngettext:1,2 -k gettext -k lazy_gettext \
-		--no-location --sort-output -o locales/messages.pot handlers bot loyalty
+		--no-location --sort-output -o locales/messages.pot handlers bot loyalty templates
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 clean:

@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("migrate", help="apply database migrations (SQLite or PostgreSQL)")
+    commands.add_parser("worker", help="run only a delivery worker (any number may run at once)")
     commands.add_parser(
         "run",
         help="run the bot: long polling, or a webhook when STAMPBOT_PUBLIC_URL is set",
@@ -121,6 +122,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await _migrate(settings)
     if args.command == "merchant":
         return await _merchant_create(settings, args)
+    if args.command == "worker":
+        from bot.app import run_worker
+
+        async with database(settings):
+            await run_worker(settings)
+        return 0
     if args.command == "run":
         from bot.app import run_bot
 

@@ -23,8 +23,10 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.config import Settings
+from bot.delivery import build_email_channel, build_worker, stop_on_signals
 from bot.factory import build_fsm_storage, build_link_signer
 from bot.web import WEBHOOK_PATH, build_web_app
+from channels.email import EmailChannel
 from channels.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from handlers import get_routers
 from handlers.media import FileIdCache, MemoryFileIdCache, RedisFileIdCache
@@ -46,6 +48,8 @@ class BotRuntime:
     dispatcher: Dispatcher
     i18n: I18n
     notifier: CustomerNotifier
+    email: EmailChannel
+    settings: Settings
     redis: Redis | None
     signer: LinkSigner
     limiter: RateLimiter
@@ -82,6 +86,7 @@ async def bot_runtime(
     bot = build_bot(settings)
     notifier = CustomerNotifier(bot, i18n)
     signer = build_link_signer(settings)
+    email = build_email_channel(settings)
     flood = Rate(per_second=settings.flood_per_second, burst=settings.flood_burst)
     dispatcher = Dispatcher(
         storage=build_fsm_storage(settings),
@@ -89,6 +94,7 @@ async def bot_runtime(
         notifier=notifier,
         settings=settings,
         link_signer=signer,
+        email_channel=email,
     )
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.outer_middleware(ThrottlingMiddleware(limiter, i18n, flood, FLOOD_WARN_EVERY))
@@ -101,6 +107,8 @@ async def bot_runtime(
             dispatcher=dispatcher,
             i18n=i18n,
             notifier=notifier,
+            email=email,
+            settings=settings,
             redis=redis,
             signer=signer,
             limiter=limiter,
@@ -145,29 +153,52 @@ async def _reminders(notifier: CustomerNotifier) -> None:
 
 
 async def run_bot(settings: Settings) -> None:
-    """Everything in one process: polling by default, a webhook when a public URL is set."""
-    async with bot_runtime(settings) as runtime:
+    """Everything in one process: the bot (polling, or a webhook when a public URL is set),
+    the web app (message links; the webhook) and a delivery worker."""
+    async with bot_runtime(settings) as runtime, stop_on_signals() as stop:
         await set_commands(runtime.bot, runtime.i18n)
-        reminders = asyncio.create_task(_reminders(runtime.notifier))
+        secret = None
+        if settings.public_url:
+            secret = (
+                settings.webhook_secret.get_secret_value()
+                if settings.webhook_secret
+                else secrets.token_urlsafe(32)
+            )
+        runner = await _start_web(settings, runtime, secret)
+        worker = build_worker(settings, runtime.bot, runtime.limiter, runtime.signer)
+        background = [
+            asyncio.create_task(_reminders(runtime.notifier)),
+            asyncio.create_task(worker.run(stop)),
+        ]
         try:
-            if settings.public_url:
-                await _serve_webhook(settings, runtime)
+            if secret is not None:
+                url = f"{settings.base_url}{WEBHOOK_PATH}"
+                await runtime.bot.set_webhook(
+                    url,
+                    secret_token=secret,
+                    allowed_updates=runtime.dispatcher.resolve_used_update_types(),
+                )
+                logger.info("receiving updates by webhook at %s", url)
+                await stop.wait()
             else:
                 await runtime.bot.delete_webhook(drop_pending_updates=False)
                 logger.info("long polling for updates")
-                await runtime.dispatcher.start_polling(runtime.bot, handle_signals=False)
+                polling = asyncio.create_task(
+                    runtime.dispatcher.start_polling(runtime.bot, handle_signals=False)
+                )
+                await stop.wait()
+                await runtime.dispatcher.stop_polling()
+                await polling
         finally:
-            reminders.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reminders
+            stop.set()
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await runner.cleanup()
 
 
-async def _serve_webhook(settings: Settings, runtime: BotRuntime) -> None:
-    secret = (
-        settings.webhook_secret.get_secret_value()
-        if settings.webhook_secret
-        else secrets.token_urlsafe(32)
-    )
+async def _start_web(settings: Settings, runtime: BotRuntime, secret: str | None) -> web.AppRunner:
     app = build_web_app(
         runtime.dispatcher,
         runtime.bot,
@@ -177,16 +208,22 @@ async def _serve_webhook(settings: Settings, runtime: BotRuntime) -> None:
     )
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, settings.web_host, settings.web_port)
-    await site.start()
-    url = settings.public_url.rstrip("/") + WEBHOOK_PATH if settings.public_url else ""
-    await runtime.bot.set_webhook(
-        url,
-        secret_token=secret,
-        allowed_updates=runtime.dispatcher.resolve_used_update_types(),
-    )
-    logger.info("webhook at %s, listening on %s:%d", url, settings.web_host, settings.web_port)
+    await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+    logger.info("web app on %s:%d", settings.web_host, settings.web_port)
+    return runner
+
+
+async def run_worker(settings: Settings) -> None:
+    """Only the delivery worker: run as many of these as the platforms' limits allow."""
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
+    bot = build_bot(settings)
+    worker = build_worker(settings, bot, limiter, build_link_signer(settings))
+    logger.info("delivery worker %s started", worker.worker_id)
     try:
-        await asyncio.Event().wait()
+        async with stop_on_signals() as stop:
+            await worker.run(stop)
     finally:
-        await runner.cleanup()
+        await bot.session.close()
+        if redis is not None:
+            await redis.aclose()

@@ -35,6 +35,19 @@ class Settings(BaseSettings):
     # kept in var/signing.key, so links stay valid across restarts of the embedded default.
     signing_key: SecretStr | None = None
 
+    # Delivery engine.
+    telegram_per_second: float = Field(default=30.0, gt=0, le=1000)
+    delivery_batch_size: int = Field(default=100, ge=1, le=5000)
+    delivery_lease_seconds: int = Field(default=120, ge=1)
+    delivery_concurrency: int = Field(default=64, ge=1, le=2000)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    mail_from: str = "stampbot@localhost"
+
     default_language: str = "en"
     default_timezone: str = "UTC"
     stamp_cooldown_seconds: int = Field(default=300, ge=0)

@@ -18,11 +18,17 @@ from pydantic import SecretStr
 
 from bot.app import BotRuntime, bot_runtime, set_commands
 from bot.config import Settings
+from bot.delivery import build_worker
 from bot.web import WEBHOOK_PATH, build_web_app
+from campaigns.service import create_campaign, send_now
+from campaigns.spec import CampaignSpec
+from campaigns.stats import as_text, campaign_stats
 from loyalty.customers import find_customer
+from loyalty.profile import set_confirmed_email
 from loyalty.stamps import add_stamps
 from loyalty.views import customer_cards
-from models.enums import Platform
+from models import Campaign, Customer
+from models.enums import CampaignStatus, Channel, Platform
 from tests.fakes.telegram_api import FakeTelegramAPI, FakeUser, StoredMessage
 
 _TAG = re.compile(r"<[^>]+>")
@@ -35,6 +41,12 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+async def _customer(phone: _Phone) -> Customer:
+    found = await find_customer(Platform.TELEGRAM, str(phone.user.id))
+    assert found is not None, "joining through the chat must have created the customer"
+    return found[0]
 
 
 class _Phone:
@@ -123,9 +135,7 @@ async def _converse(
         phone = _Phone(fake, fake.add_user(424_242, "Dana", language_code="en"), say)
 
         await phone.send(f"/start j-{join_token}")
-        found = await find_customer(Platform.TELEGRAM, str(phone.user.id))
-        assert found is not None, "joining through the chat must have created the customer"
-        customer = found[0]
+        customer = await _customer(phone)
         membership_id = (await customer_cards(customer.id))[0].membership_id
         for count in (3, 3, 3, 2):
             say(f"   (the cashier scans Dana's QR code: +{count})")
@@ -142,5 +152,40 @@ async def _converse(
         final = fake.message(phone.user.id, confirm.message_id)
         say("   (the confirmation is edited in place:)")
         say("   bot: " + _TAG.sub("", final.text or ""))
+        await _campaign_demo(phone, runtime, merchant_id, say)
     finally:
         await runner.cleanup()
+
+
+async def _campaign_demo(
+    phone: _Phone, runtime: BotRuntime, merchant_id: int, say: Callable[[str], None]
+) -> None:
+    """The owner's campaign to every card holder, by Telegram and email, and its statistics."""
+    cards = await customer_cards((await _customer(phone)).id)
+    card_id = cards[0].card_id
+    # Olena confirmed her email earlier (the demo sets it directly): she gets the email too.
+    await set_confirmed_email(1001, "olena@example.com")
+    campaign = await create_campaign(
+        merchant_id,
+        CampaignSpec(
+            card_id=card_id,
+            channels=(Channel.TELEGRAM, Channel.EMAIL),
+            push_text="Pumpkin latte 🎃",
+            message_text=(
+                "<b>Autumn menu is here!</b>\n\nPumpkin latte and cinnamon buns, this week "
+                'only. <a href="https://cafe.example/menu">See the menu</a>'
+            ),
+        ),
+    )
+    await send_now(campaign)
+    say("")
+    say(f"9. The owner sends campaign {campaign.name!r} to every card holder:")
+    settings = runtime.settings
+    worker = build_worker(settings, runtime.bot, runtime.limiter, runtime.signer)
+    while (await Campaign.get(id=campaign.id)).status != CampaignStatus.DONE:
+        await worker.tick()
+    phone.notifications()
+    stats = await campaign_stats(await Campaign.get(id=campaign.id))
+    for line in as_text(stats).splitlines():
+        say("   " + line)
+    say(f"   emails written to {settings.var_dir / 'mail'}")

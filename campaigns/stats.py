@@ -110,9 +110,13 @@ async def _outcome(campaign: Campaign, window: timedelta, *, holdout: bool) -> G
     if is_postgres(conn):
         until = f"g.since + make_interval(secs => {p(seconds)})"
     else:
-        until = f"datetime(g.since, '+' || {p(seconds)} || ' seconds')"
-    # SQLite keeps times as text; comparing through datetime() puts both sides in one format.
-    ts = (lambda column: column) if is_postgres(conn) else (lambda column: f"datetime({column})")
+        until = f"strftime('%Y-%m-%d %H:%M:%f', g.since, '+' || {p(seconds)} || ' seconds')"
+    # SQLite keeps times as text; strftime() puts both sides in one format, to the millisecond.
+    ts = (
+        (lambda column: column)
+        if is_postgres(conn)
+        else (lambda column: f"strftime('%Y-%m-%d %H:%M:%f', {column})")
+    )
     sql = (
         f"WITH g AS ({people}) SELECT "
         "(SELECT COUNT(*) FROM g) AS people, "

@@ -88,7 +88,8 @@ class OutboundMessage:
     photo: bytes | None = None
     photo_file_id: str | None = None
     # Public links the channel may use: "web" (card page), "unsubscribe", "open" (pixel),
-    # "click" (redirect base; append ?u=<url> signed by the engine), "voucher".
+    # "click" (redirect base: append ?u=<url>; the web app redirects only to links that are in
+    # the campaign), "voucher".
     links: dict[str, str] = field(default_factory=dict)
 
 

@@ -29,14 +29,20 @@ class Rate:
 class RateLimiter(Protocol):
     async def try_acquire(self, key: str, rate: Rate, cost: int = 1) -> float: ...
 
+    async def reserve(self, key: str, rate: Rate, cost: int = 1) -> float: ...
+
 
 async def acquire(limiter: RateLimiter, key: str, rate: Rate, cost: int = 1) -> float:
-    """Wait until the tokens are taken; returns the seconds waited."""
-    waited = 0.0
-    while (wait := await limiter.try_acquire(key, rate, cost)) > 0:
-        await asyncio.sleep(wait)
-        waited += wait
-    return waited
+    """Reserve the next slot in the bucket and sleep until it; returns the seconds waited.
+
+    A reservation (GCRA) rather than try-and-sleep: the schedule is kept by the bucket, so a
+    task that wakes a little late does not cost the others throughput, and hundreds of waiting
+    tasks ask the bucket once each instead of polling it.
+    """
+    delay = await limiter.reserve(key, rate, cost)
+    if delay > 0:
+        await asyncio.sleep(delay)
+    return delay
 
 
 class MemoryRateLimiter:
@@ -46,6 +52,8 @@ class MemoryRateLimiter:
         self, *, clock: Callable[[], float] = time.monotonic, sweep_every: int = 10_000
     ) -> None:
         self._buckets: dict[str, tuple[float, float]] = {}
+        # Theoretical arrival time per key, for reservations.
+        self._schedule: dict[str, float] = {}
         self._clock = clock
         self._sweep_every = sweep_every
         self._calls = 0
@@ -65,10 +73,18 @@ class MemoryRateLimiter:
             self._sweep(now, rate)
         return wait
 
+    async def reserve(self, key: str, rate: Rate, cost: int = 1) -> float:
+        now = self._clock()
+        arrival = max(self._schedule.get(key, now), now) + cost / rate.per_second
+        self._schedule[key] = arrival
+        return max(0.0, arrival - rate.burst / rate.per_second - now)
+
     def _sweep(self, now: float, rate: Rate) -> None:
         idle = rate.burst / rate.per_second
         for key in [k for k, (_, stamp) in self._buckets.items() if now - stamp > idle]:
             del self._buckets[key]
+        for key in [k for k, arrival in self._schedule.items() if arrival < now]:
+            del self._schedule[key]
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -96,6 +112,22 @@ return tostring(wait)
 """
 
 
+_RESERVE_SCRIPT = """
+local per_second = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local arrival = tonumber(redis.call('GET', KEYS[1])) or now
+if arrival < now then arrival = now end
+arrival = arrival + cost / per_second
+redis.call('SET', KEYS[1], tostring(arrival), 'PX', math.ceil((arrival - now) * 1000) + 1000)
+local delay = arrival - burst / per_second - now
+if delay < 0 then delay = 0 end
+return tostring(delay)
+"""
+
+
 class RedisRateLimiter:
     """One Lua script per call: the read-refill-take is atomic across every client."""
 
@@ -103,6 +135,7 @@ class RedisRateLimiter:
         self._redis = redis
         self._prefix = prefix
         self._script = redis.register_script(_BUCKET_SCRIPT)
+        self._reserve = redis.register_script(_RESERVE_SCRIPT)
 
     async def try_acquire(self, key: str, rate: Rate, cost: int = 1) -> float:
         # Lua numbers come back as integers, so the wait travels as a string.
@@ -110,3 +143,20 @@ class RedisRateLimiter:
             keys=[self._prefix + key], args=[rate.per_second, rate.burst, cost]
         )
         return float(raw)
+
+    async def reserve(self, key: str, rate: Rate, cost: int = 1) -> float:
+        raw = await self._reserve(
+            keys=[self._prefix + "gcra:" + key], args=[rate.per_second, rate.burst, cost]
+        )
+        return float(raw)
+
+
+def within_rolling_second(limit: float) -> Rate:
+    """A bucket that never lets more than ``limit`` through in any rolling second.
+
+    Telegram counts sends in a sliding one-second window, and a bucket admits at most
+    ``burst + per_second`` in one. With reservations a late task costs no throughput, so the
+    burst is one and the rate keeps 4% to spare for the jitter between a slot and the request
+    arriving (measured on loopback: 2% still drew a few 429s from a strict server).
+    """
+    return Rate(per_second=limit * 0.96, burst=1)

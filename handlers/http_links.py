@@ -53,10 +53,6 @@ async def _language(request: web.Request, customer_id: int | None) -> str:
     return i18n.default_locale
 
 
-def _gettext(request: web.Request, language: str, text: str) -> str:
-    return request.app[I18N_KEY].gettext(text, locale=language)
-
-
 async def open_pixel(request: web.Request) -> web.Response:
     delivery_id = request.app[SIGNER_KEY].verify(Purpose.OPEN, request.match_info["token"])
     if delivery_id is None:
@@ -83,21 +79,23 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     delivery = await Delivery.get_or_none(id=delivery_id)
     language = await _language(request, delivery.customer_id if delivery else None)
-    t = lambda text: _gettext(request, language, text)  # noqa: E731
+    i18n = request.app[I18N_KEY]
     if request.method == "POST":
         # RFC 8058: the mailbox provider POSTs "List-Unsubscribe=One-Click" with no cookies.
         shop = await unsubscribe(delivery_id)
         if shop is None:
             raise web.HTTPNotFound()
-        return _page(
-            request, language, t("Unsubscribed"),
-            t("You will get no more emails from {shop}.").format(shop=shop),
-        )  # fmt: skip
-    return _page(
-        request, language, t("Unsubscribe"),
-        t("Stop getting emails from this shop? Your stamps and vouchers stay as they are."),
-        action=str(request.rel_url.path), button=t("Yes, unsubscribe"),
-    )  # fmt: skip
+        with i18n.use_locale(language):
+            title = i18n.gettext("Unsubscribed")
+            text = i18n.gettext("You will get no more emails from {shop}.").format(shop=shop)
+        return _page(request, language, title, text)
+    with i18n.use_locale(language):
+        title = i18n.gettext("Unsubscribe")
+        text = i18n.gettext(
+            "Stop getting emails from this shop? Your stamps and vouchers stay as they are."
+        )
+        button = i18n.gettext("Yes, unsubscribe")
+    return _page(request, language, title, text, action=str(request.rel_url.path), button=button)
 
 
 async def confirm_email_link(request: web.Request) -> web.Response:
@@ -105,17 +103,17 @@ async def confirm_email_link(request: web.Request) -> web.Response:
     signer = request.app[SIGNER_KEY]
     confirmed = await confirm_email(token, signer)
     language = await _language(request, confirmed)
-    t = lambda text: _gettext(request, language, text)  # noqa: E731
-    if confirmed is None:
-        return _page(
-            request, language, t("Link not valid"),
-            t("This confirmation link is not valid any more. Set your email again in the bot."),
-            status=404,
-        )  # fmt: skip
-    return _page(
-        request, language, t("Email confirmed"),
-        t("Thank you! Your email address is confirmed."),
-    )  # fmt: skip
+    i18n = request.app[I18N_KEY]
+    with i18n.use_locale(language):
+        if confirmed is None:
+            title = i18n.gettext("Link not valid")
+            text = i18n.gettext(
+                "This confirmation link is not valid any more. Set your email again in the bot."
+            )
+            return _page(request, language, title, text, status=404)
+        title = i18n.gettext("Email confirmed")
+        text = i18n.gettext("Thank you! Your email address is confirmed.")
+    return _page(request, language, title, text)
 
 
 def setup_link_routes(app: web.Application, signer: LinkSigner, i18n: I18n) -> None:

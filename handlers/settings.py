@@ -13,6 +13,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from channels.base import Outcome
+from channels.email import EmailChannel
 from handlers import PRIVATE
 from handlers.callbacks import SettingsAction, SettingsOp
 from handlers.texts import button_expired, ltr, refusal
@@ -20,6 +22,7 @@ from locales import NATIVE_NAMES
 from loyalty.clock import utcnow
 from loyalty.customers import erase_customer
 from loyalty.errors import LoyaltyError, MembershipNotFound
+from loyalty.links import LinkSigner, Purpose
 from loyalty.memberships import leave_card
 from loyalty.profile import (
     clear_birthday,
@@ -188,21 +191,42 @@ async def _set_language(
         await _show_menu(query, customer, i18n)
 
 
+async def _ask(
+    query: CallbackQuery,
+    message: Message,
+    state: FSMContext,
+    form: State,
+    prompt: str,
+    remove: tuple[str, SettingsOp] | None,
+) -> None:
+    """Ask for a value as text; offer to remove the current one when there is one."""
+    await state.set_state(form)
+    builder = InlineKeyboardBuilder()
+    if remove is not None:
+        _button(builder, *remove)
+    _button(builder, _("Cancel"), SettingsOp.MENU)
+    builder.adjust(1)
+    await query.answer()
+    await message.answer(prompt, reply_markup=builder.as_markup())
+
+
+async def _removed(
+    query: CallbackQuery, customer: Customer, i18n: I18n, state: FSMContext, toast: str
+) -> None:
+    await state.clear()
+    await query.answer(toast)
+    await _show_menu(query, customer, i18n)
+
+
 async def _ask_email(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    await state.set_state(SettingsForm.email)
-    builder = InlineKeyboardBuilder()
-    if customer.email:
-        _button(builder, _("Remove my email"), SettingsOp.EMAIL_CLEAR)
-    _button(builder, _("Cancel"), SettingsOp.MENU)
-    builder.adjust(1)
-    await query.answer()
-    await message.answer(
-        _("Send me your email address. We use it only for this shop's news and your vouchers."),
-        reply_markup=builder.as_markup(),
+    remove = (_("Remove my email"), SettingsOp.EMAIL_CLEAR) if customer.email else None
+    prompt = _(
+        "Send me your email address. We use it only for this shop's news and your vouchers."
     )
+    await _ask(query, message, state, SettingsForm.email, prompt, remove)
 
 
 async def _clear_email(
@@ -210,26 +234,16 @@ async def _clear_email(
     state: FSMContext,
 ) -> None:  # fmt: skip
     await clear_email(customer)
-    await state.clear()
-    await query.answer(_("Email removed."))
-    await _show_menu(query, customer, i18n)
+    await _removed(query, customer, i18n, state, _("Email removed."))
 
 
 async def _ask_birthday(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    await state.set_state(SettingsForm.birthday)
-    builder = InlineKeyboardBuilder()
-    if customer.birth_month:
-        _button(builder, _("Remove my birthday"), SettingsOp.BIRTHDAY_CLEAR)
-    _button(builder, _("Cancel"), SettingsOp.MENU)
-    builder.adjust(1)
-    await query.answer()
-    await message.answer(
-        _("When is your birthday? Send it as DD.MM — the year is optional (DD.MM.YYYY)."),
-        reply_markup=builder.as_markup(),
-    )
+    remove = (_("Remove my birthday"), SettingsOp.BIRTHDAY_CLEAR) if customer.birth_month else None
+    prompt = _("When is your birthday? Send it as DD.MM — the year is optional (DD.MM.YYYY).")
+    await _ask(query, message, state, SettingsForm.birthday, prompt, remove)
 
 
 async def _clear_birthday(
@@ -237,9 +251,7 @@ async def _clear_birthday(
     state: FSMContext,
 ) -> None:  # fmt: skip
     await clear_birthday(customer)
-    await state.clear()
-    await query.answer(_("Birthday removed."))
-    await _show_menu(query, customer, i18n)
+    await _removed(query, customer, i18n, state, _("Birthday removed."))
 
 
 async def _notifications(
@@ -392,7 +404,12 @@ _BUTTONS = {
 
 @router.message(StateFilter(SettingsForm.email), F.text)
 async def email_entered(
-    message: Message, customer: Customer | None, i18n: I18n, state: FSMContext
+    message: Message,
+    customer: Customer | None,
+    i18n: I18n,
+    state: FSMContext,
+    email_channel: EmailChannel,
+    link_signer: LinkSigner,
 ) -> None:
     if customer is None or message.text is None:
         await state.clear()
@@ -403,12 +420,26 @@ async def email_entered(
         await message.answer(refusal(refused) + "\n" + _("Or send /cancel."))
         return
     await state.clear()
-    await message.answer(
-        _(
-            "Saved: {email}. It stays unconfirmed until you open the confirmation link "
-            "we email you — we'll send it as soon as email is switched on for your shops."
-        ).format(email=ltr(escape(address)))
-    )
+    shown = ltr(escape(address))
+    if customer.email_verified:
+        await message.answer(_("{email} is already confirmed.").format(email=shown))
+    else:
+        # Double opt-in: campaigns use the address only after its owner opens this link.
+        link = link_signer.url(Purpose.VERIFY_EMAIL, customer.id, address.lower())
+        sent = await email_channel.send_verification(address, i18n.current_locale, link)
+        if sent.outcome == Outcome.FAILED:
+            await message.answer(
+                _("I could not send an email to {email}. Please check the address.").format(
+                    email=shown
+                )
+            )
+        else:
+            await message.answer(
+                _(
+                    "Saved: {email}. I sent you a confirmation link — open it to start "
+                    "getting emails."
+                ).format(email=shown)
+            )
     text, markup = await _menu(customer, i18n)
     await message.answer(text, reply_markup=markup)
 

@@ -135,3 +135,9 @@ async def confirm_email(token: str, signer: LinkSigner) -> int | None:
         customer.email_verified = True
         await customer.save(update_fields=["email_verified"])
     return customer.id
+
+
+async def set_confirmed_email(telegram_user_id: int, address: str) -> None:
+    """For the demo and imports: an address whose owner confirmed it elsewhere."""
+    identity = await Identity.get(platform=Platform.TELEGRAM, external_id=str(telegram_user_id))
+    await Customer.filter(id=identity.customer_id).update(email=address, email_verified=True)

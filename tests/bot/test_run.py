@@ -29,6 +29,8 @@ def _env(telegram: FakeTelegramAPI, tmp_path: Path, **extra: str) -> dict[str, s
         "STAMPBOT_TELEGRAM_API_URL": telegram.base_url,
         "STAMPBOT_BOT_USERNAME": "stampbot_test_bot",
         "STAMPBOT_LOG_LEVEL": "INFO",
+        # `run` always serves the web app (message links), so never the default port.
+        "STAMPBOT_WEB_PORT": str(_free_port()),
     }
     return env | extra
 
@@ -54,6 +56,8 @@ async def _running(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Proc
         process.terminate()
         output, _ = await asyncio.wait_for(process.communicate(), 30)
         assert "very-secret" not in output.decode()
+        # SIGTERM is a clean stop: the worker finishes its batch, connections close.
+        assert process.returncode == 0, output.decode()[-2000:]
 
 
 async def _join_link(env: dict[str, str]) -> str:

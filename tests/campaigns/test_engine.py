@@ -294,3 +294,66 @@ async def test_copy_makes_a_new_draft_and_sent_campaigns_cannot_be_edited() -> N
 
     with pytest.raises(WrongCampaignState):
         await update_campaign(campaign, spec_of(campaign))
+
+
+@pytest.mark.parametrize(
+    ("audience_filter", "chosen"),
+    [
+        (AudienceFilter(new_within_days=7), [0]),
+        (AudienceFilter(close_to_reward=2), [1]),
+        (AudienceFilter(inactive_days=30), [2]),
+        (AudienceFilter(has_unused_voucher=True), [1]),
+        (AudienceFilter(inactive_days=30, new_within_days=7), []),
+    ],
+)
+async def test_each_audience_filter_picks_the_right_people(
+    audience_filter: AudienceFilter, chosen: list[int]
+) -> None:
+    from loyalty.stamps import add_stamps
+    from models import Membership
+
+    shop = await factories.merchant(stamps_needed=5, max_per_call=5)
+    people = await audience(shop, 3)
+    now = utcnow()
+    memberships = [await Membership.get(customer_id=p.id, card_id=shop.card.id) for p in people]
+    # 0: joined yesterday. 1: a regular, 1 short of a second reward, holds a voucher.
+    # 2: joined and last seen two months ago.
+    await Membership.filter(id=memberships[0].id).update(joined_at=now - timedelta(days=1))
+    await Membership.filter(id=memberships[1].id).update(joined_at=now - timedelta(days=60))
+    await add_stamps(memberships[1].id, 5, merchant_id=shop.merchant.id, now=now)
+    await add_stamps(
+        memberships[1].id, 4, merchant_id=shop.merchant.id, now=now + timedelta(minutes=1)
+    )
+    await Membership.filter(id=memberships[2].id).update(
+        joined_at=now - timedelta(days=60), last_visit_at=now - timedelta(days=59)
+    )
+    campaign = await started(shop, Channel.TELEGRAM, audience=audience_filter)
+
+    await worker(ScriptedChannel("telegram")).start_due(utcnow())
+
+    targeted = await Delivery.filter(campaign_id=campaign.id).values_list("customer_id", flat=True)
+    assert sorted(targeted) == sorted(people[i].id for i in chosen)
+
+
+async def test_delete_refuses_a_sending_campaign_and_removes_a_draft() -> None:
+    from campaigns.errors import CampaignNotFound
+    from campaigns.service import delete_campaign, get_campaign
+
+    shop = await factories.merchant()
+    other = await factories.merchant("Other")
+    await audience(shop, 1)
+    sending = await started(shop, Channel.TELEGRAM)
+    await worker(ScriptedChannel("telegram", delay=0)).start_due(utcnow())
+    await sending.refresh_from_db()
+    draft = await create_campaign(
+        shop.merchant.id,
+        CampaignSpec(card_id=shop.card.id, channels=(Channel.TELEGRAM,), message_text="Hi"),
+    )
+
+    with pytest.raises(WrongCampaignState):
+        await delete_campaign(sending)
+    with pytest.raises(CampaignNotFound):
+        await get_campaign(draft.id, merchant_id=other.merchant.id)
+    await delete_campaign(draft)
+    with pytest.raises(CampaignNotFound):
+        await get_campaign(draft.id, merchant_id=shop.merchant.id)

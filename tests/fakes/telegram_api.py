@@ -372,8 +372,10 @@ class FakeTelegramAPI:
         bot_first_name: str = "Stampbot Test",
         strict_chats: bool = False,
         require_https_webhook: bool = False,
+        port: int = 0,
     ) -> None:
         self.token = token
+        self._listen_port = port
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_user: dict[str, Any] = {
             "id": self.bot_id,
@@ -465,7 +467,7 @@ class FakeTelegramAPI:
         app.router.add_route("GET", "/file/bot{token}/{file_path:.+}", self._handle_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self._listen_port)
         await site.start()
         self._port = self._runner.addresses[0][1]
 

@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+import email
+import email.policy
+import re
+
+import aiohttp
 import pytest
 
+from bot.config import Settings
 from loyalty.stamps import add_stamps
 from models import ChannelOptOut, Customer, Identity, Membership, Voucher
 from models.enums import Channel, MembershipStatus, VoucherStatus
@@ -50,7 +56,9 @@ async def test_settings_before_joining_explain_how_to_start(chat: Chat) -> None:
     assert await Customer.all().count() == 0
 
 
-async def test_email_is_validated_then_stored_unverified(chat: Chat) -> None:
+async def test_email_is_validated_then_confirmed_by_the_emailed_link(
+    chat: Chat, bot_settings: Settings
+) -> None:
     _, menu = await _customer_with_settings(chat)
     prompt = (await chat.press_label(menu, "Email"))[0]
     assert "Send me your email address" in text_of(prompt)
@@ -60,10 +68,24 @@ async def test_email_is_validated_then_stored_unverified(chat: Chat) -> None:
     assert (await _customer(chat)).email is None
 
     saved = await chat.send("  Olena.K@Example.COM ")
-    assert "Saved: Olena.K@example.com" in text_of(saved[0])
+    assert "Saved: Olena.K@example.com. I sent you a confirmation link" in text_of(saved[0])
     assert "Email: Olena.K@example.com (not confirmed yet)" in text_of(saved[1])
     customer = await _customer(chat)
     assert (customer.email, customer.email_verified) == ("Olena.K@example.com", False)
+
+    # The embedded default writes the mail into var/mail; follow its link like a person would.
+    mails = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in (bot_settings.var_dir / "mail").glob("verify-*.eml")
+    ]
+    mail = next(m for m in mails if m["To"] == "Olena.K@example.com")
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None
+    link = re.search(r"http://\S+/e/v/\S+", body.get_content())
+    assert link is not None
+    async with aiohttp.ClientSession() as http, http.get(link.group(0)) as page:
+        assert page.status == 200
+    assert (await _customer(chat)).email_verified is True
 
 
 async def test_oversized_input_is_refused_politely(chat: Chat) -> None:

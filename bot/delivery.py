@@ -1,0 +1,86 @@
+"""Wires the delivery engine: channels, composer, worker (``stampbot worker`` and ``run``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from aiogram import Bot
+
+from bot.config import Settings
+from campaigns.composer import Composer
+from campaigns.worker import DeliveryWorker
+from channels.base import DeliveryChannel
+from channels.email import EmailChannel, EmailSettings
+from channels.email_render import EmailRenderer
+from channels.ratelimit import RateLimiter, within_rolling_second
+from channels.telegram import DEFAULT_PER_CHAT_RATE, TelegramChannel
+from locales import RIGHT_TO_LEFT, SUPPORTED
+from loyalty.links import LinkSigner
+
+logger = logging.getLogger(__name__)
+
+
+def build_channels(
+    settings: Settings, bot: Bot, limiter: RateLimiter
+) -> dict[str, DeliveryChannel]:
+    channels: dict[str, DeliveryChannel] = {
+        "telegram": TelegramChannel(
+            bot,
+            limiter,
+            global_rate=within_rolling_second(settings.telegram_per_second),
+            per_chat_rate=DEFAULT_PER_CHAT_RATE,
+        )
+    }
+    channels["email"] = build_email_channel(settings)
+    return channels
+
+
+def build_email_channel(settings: Settings) -> EmailChannel:
+    """SMTP when a host is configured, else the embedded default: .eml files in var/mail."""
+    smtp = None
+    if settings.smtp_host:
+        smtp = EmailSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            use_tls=settings.smtp_tls,
+            from_address=settings.mail_from,
+        )
+    else:
+        logger.info("no SMTP server configured: emails go to %s", settings.var_dir / "mail")
+    renderer = EmailRenderer(settings.var_dir / "locales")
+    return EmailChannel(smtp, mailbox_dir=settings.var_dir / "mail", renderer=renderer)
+
+
+def build_worker(
+    settings: Settings, bot: Bot, limiter: RateLimiter, signer: LinkSigner
+) -> DeliveryWorker:
+    composer = Composer(signer, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
+    return DeliveryWorker(
+        build_channels(settings, bot, limiter),
+        composer,
+        batch_size=settings.delivery_batch_size,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        concurrency=settings.delivery_concurrency,
+    )
+
+
+@asynccontextmanager
+async def stop_on_signals() -> AsyncIterator[asyncio.Event]:
+    """An event set by SIGTERM or SIGINT, so a worker finishes its batch and stops cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield stop
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,310 @@
+"""The email channel: campaign mail and address verification over SMTP, or into a folder.
+
+With SMTP settings every message goes to that server (aiosmtplib, one connection per message).
+Without them — the embedded default — each message is written as an ``.eml`` file into the
+mailbox folder (``var/mail/``) and counts as delivered, so a demo or a development setup sends
+nothing anywhere. It is one or the other, never both.
+
+SMTP replies map onto delivery outcomes: 4xx and network trouble are retried, a 5xx about the
+recipient fails the delivery (marking the address unreachable when the server says it does not
+exist), and problems with our own account or sender address are retried, since they concern
+every message and are fixed on our side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import aiosmtplib
+from pydantic import SecretStr
+
+from channels.base import DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.email_render import WEB_SCHEMES, EmailRenderer, header_text, safe_url
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FROM_ADDRESS = "stampbot@localhost"
+DEFAULT_FROM_NAME = "stampbot"
+# 7bit: bodies are quoted-printable or base64, so no server needs 8BITMIME. refold_source none:
+# a header stored raw (List-Unsubscribe) stays one line; folding would turn the URL into
+# RFC 2047 encoded words that no mail client reads as a link.
+POLICY = SMTP.clone(cte_type="7bit", refold_source="none")
+# Enhanced status codes saying the address itself is bad (RFC 3463): bad mailbox, bad domain,
+# bad syntax, domain accepts no mail, mailbox disabled.
+_ADDRESS_GONE = re.compile(r"^\s*5\.(?:1\.(?:[0-3]|10)|2\.1)\b")
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]{2,}")
+_IMAGE_TYPES = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    """An SMTP relay. ``starttls`` upgrades a plain connection (port 587); ``use_tls`` speaks
+    TLS from the start (port 465)."""
+
+    host: str
+    port: int = 587
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = True
+    use_tls: bool = False
+    from_address: str = DEFAULT_FROM_ADDRESS
+    from_name: str = DEFAULT_FROM_NAME
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.starttls and self.use_tls:
+            raise ValueError("choose STARTTLS or implicit TLS, not both")
+        if not self.host:
+            raise ValueError("an SMTP host is required (leave the settings out for the mailbox)")
+        if self.password is not None and self.username is None:
+            raise ValueError("an SMTP password needs a username")
+
+
+class InvalidAddressError(ValueError):
+    pass
+
+
+def _recipient(address: str) -> str:
+    """The address as the envelope and ``To`` carry it: ASCII, the domain in IDNA form."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or not domain:
+        raise InvalidAddressError("not an email address")
+    if not local.isascii():
+        raise InvalidAddressError("internationalized mailbox names are not supported")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise InvalidAddressError("not an email address") from exc
+    if not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(ascii_domain):
+        raise InvalidAddressError("not an email address")
+    return Address(username=local, domain=ascii_domain).addr_spec
+
+
+def _result_for_reply(code: int, text: str, *, recipient: bool) -> DeliveryResult:
+    detail = f"{code} {text}".strip()
+    if 400 <= code < 500:
+        reason = Reason.MAILBOX_UNAVAILABLE if code in (450, 452) else Reason.SERVER_ERROR
+        return DeliveryResult.retry(reason, detail=detail)
+    if 500 <= code < 600:
+        gone = (recipient and code in (550, 551, 553)) or bool(_ADDRESS_GONE.match(text))
+        return DeliveryResult.failed(Reason.ADDRESS_REJECTED, unreachable=gone, detail=detail)
+    return DeliveryResult.retry(Reason.SERVER_ERROR, detail=detail)
+
+
+def result_for_error(exc: Exception) -> DeliveryResult:
+    """What an aiosmtplib (or socket) error means for the delivery."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        if not exc.recipients:
+            return DeliveryResult.retry(Reason.SERVER_ERROR, detail="recipients refused")
+        first = exc.recipients[0]
+        return _result_for_reply(first.code, first.message, recipient=True)
+    if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
+        return _result_for_reply(exc.code, exc.message, recipient=True)
+    if isinstance(
+        exc,
+        aiosmtplib.SMTPAuthenticationError
+        | aiosmtplib.SMTPSenderRefused
+        | aiosmtplib.SMTPHeloError
+        | aiosmtplib.SMTPConnectResponseError,
+    ):
+        # Our account, our sender address or the relay itself: not this person's fault, and
+        # fixed on our side, so the message waits instead of failing.
+        return DeliveryResult.retry(Reason.SERVER_ERROR, detail=f"{exc.code} {exc.message}")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return _result_for_reply(exc.code, exc.message, recipient=False)
+    if isinstance(
+        exc,
+        aiosmtplib.SMTPTimeoutError
+        | aiosmtplib.SMTPConnectError
+        | aiosmtplib.SMTPServerDisconnected
+        | OSError
+        | TimeoutError,
+    ):
+        return DeliveryResult.retry(Reason.NETWORK_ERROR, detail=str(exc) or type(exc).__name__)
+    return DeliveryResult.retry(Reason.SERVER_ERROR, detail=str(exc) or type(exc).__name__)
+
+
+def _image_subtype(data: bytes) -> str | None:
+    for magic, subtype in _IMAGE_TYPES:
+        if data.startswith(magic):
+            return subtype
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(
+        self,
+        settings: EmailSettings | None,
+        *,
+        mailbox_dir: Path | None = None,
+        renderer: EmailRenderer,
+    ) -> None:
+        if settings is None and mailbox_dir is None:
+            raise ValueError("without SMTP settings the channel needs a mailbox folder")
+        self.settings = settings
+        self.mailbox_dir = None if settings is not None else mailbox_dir
+        self.renderer = renderer
+        self.from_address = settings.from_address if settings else DEFAULT_FROM_ADDRESS
+        self.from_name = header_text(settings.from_name if settings else DEFAULT_FROM_NAME)
+        self._domain = self.from_address.rpartition("@")[2] or "localhost"
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def _sender(self, merchant_name: str | None) -> Address:
+        shop = header_text(merchant_name or "")
+        display = f"{shop} via {self.from_name}" if shop else self.from_name
+        local, _, domain = self.from_address.rpartition("@")
+        return Address(display_name=display, username=local, domain=domain)
+
+    def _envelope(
+        self, *, to: str, merchant_name: str | None, subject: str, message_id: str
+    ) -> EmailMessage:
+        mail = EmailMessage(policy=POLICY)
+        mail["From"] = self._sender(merchant_name)
+        mail["To"] = to
+        mail["Subject"] = header_text(subject)
+        mail["Date"] = format_datetime(datetime.now(UTC))
+        mail["Message-ID"] = message_id
+        return mail
+
+    def build(self, message: OutboundMessage) -> EmailMessage:
+        """The campaign message for one person, ready to send (raises InvalidAddressError)."""
+        to = _recipient(message.address)
+        message_id = make_msgid(idstring=f"d{message.delivery_id}", domain=self._domain)
+        subtype = _image_subtype(message.photo) if message.photo else None
+        photo_cid = make_msgid(idstring="photo", domain=self._domain) if subtype else None
+        rendered = self.renderer.campaign(
+            message, photo_cid=photo_cid[1:-1] if photo_cid else None
+        )
+        mail = self._envelope(
+            to=to,
+            merchant_name=message.merchant_name,
+            subject=rendered.subject or header_text(message.merchant_name),
+            message_id=message_id,
+        )
+        unsubscribe = safe_url(message.links.get("unsubscribe"), WEB_SCHEMES)
+        if unsubscribe:
+            # RFC 8058 one-click: mail providers POST "List-Unsubscribe=One-Click" to the URL.
+            mail.set_raw("List-Unsubscribe", f"<{unsubscribe}>")
+            mail.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        mail.set_content(rendered.text, subtype="plain", charset="utf-8")
+        mail.add_alternative(rendered.html, subtype="html", charset="utf-8")
+        if message.photo and subtype and photo_cid:
+            html_part = mail.get_body(("html",))
+            assert isinstance(html_part, EmailMessage)
+            html_part.add_related(
+                message.photo, maintype="image", subtype=subtype, cid=photo_cid,
+                disposition="inline", filename=f"photo.{subtype}",
+            )  # fmt: skip
+        return mail
+
+    def build_verification(
+        self, address: str, language: str, link: str, *, merchant_name: str | None = None
+    ) -> EmailMessage:
+        to = _recipient(address)
+        subject, text, html = self.renderer.verification(language, merchant_name, link)
+        mail = self._envelope(
+            to=to,
+            merchant_name=merchant_name,
+            subject=subject,
+            message_id=make_msgid(idstring="verify", domain=self._domain),
+        )
+        mail["Auto-Submitted"] = "auto-generated"
+        mail.set_content(text, subtype="plain", charset="utf-8")
+        mail.add_alternative(html, subtype="html", charset="utf-8")
+        return mail
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    async def send(self, message: OutboundMessage) -> DeliveryResult:
+        try:
+            mail = self.build(message)
+        except InvalidAddressError as exc:
+            return DeliveryResult.failed(
+                Reason.ADDRESS_REJECTED, unreachable=True, detail=str(exc)
+            )
+        return await self._deliver(mail, f"{message.delivery_id}.eml", f"#{message.delivery_id}")
+
+    async def send_verification(
+        self, address: str, language: str, link: str, *, merchant_name: str | None = None
+    ) -> DeliveryResult:
+        """The double opt-in mail: ``link`` proves the person reads this address."""
+        try:
+            mail = self.build_verification(address, language, link, merchant_name=merchant_name)
+        except InvalidAddressError as exc:
+            return DeliveryResult.failed(
+                Reason.ADDRESS_REJECTED, unreachable=True, detail=str(exc)
+            )
+        name = f"verify-{time.time_ns()}-{secrets.token_hex(4)}.eml"
+        return await self._deliver(mail, name, "verification")
+
+    async def _deliver(self, mail: EmailMessage, filename: str, label: str) -> DeliveryResult:
+        message_id = str(mail["Message-ID"])
+        raw = mail.as_bytes()
+        if self.settings is None:
+            assert self.mailbox_dir is not None
+            path = await asyncio.to_thread(_write_eml, self.mailbox_dir, filename, raw)
+            logger.info("email %s written to %s", label, path)
+            return DeliveryResult.delivered(message_id)
+        result = await self._smtp(raw, str(mail["To"]))
+        if result.outcome is Outcome.DELIVERED:
+            return DeliveryResult.delivered(message_id)
+        logger.warning(
+            "email %s via %s:%s: %s %s (%s)",
+            label, self.settings.host, self.settings.port, result.outcome, result.reason,
+            result.detail,
+        )  # fmt: skip
+        return result
+
+    async def _smtp(self, raw: bytes, recipient: str) -> DeliveryResult:
+        settings = self.settings
+        assert settings is not None
+        password = settings.password.get_secret_value() if settings.password else None
+        try:
+            await aiosmtplib.send(
+                raw,
+                sender=self.from_address,
+                recipients=[recipient],
+                hostname=settings.host,
+                port=settings.port,
+                username=settings.username,
+                password=password if settings.username is not None else None,
+                use_tls=settings.use_tls,
+                start_tls=settings.starttls,
+                timeout=settings.timeout,
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return result_for_error(exc)
+        return DeliveryResult.delivered()
+
+
+def _write_eml(folder: Path, filename: str, raw: bytes) -> Path:
+    """Written whole or not at all: a reader never sees half a message."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / filename
+    partial = folder / f".{filename}.{secrets.token_hex(4)}.tmp"
+    partial.write_bytes(raw)
+    os.replace(partial, path)
+    return path

@@ -1,0 +1,222 @@
+"""Campaign delivery through the Telegram Bot API.
+
+Rate limits: every Bot API send (each part of a split message) first takes a token from the
+shared ``tg:global`` bucket and from the ``tg:chat:<id>`` bucket. With a Redis-backed limiter
+the budget holds across every worker process. Telegram measures its limits over a sliding
+second, which a token bucket only respects if its burst plus one second of refill stays under
+the limit, with some room for network jitter between the moment a token is granted and the
+moment the request reaches Telegram. Hence the defaults: 28/s with no burst globally (at most
+29 sends in any second, against Telegram's 30) and one message per 1.1 s in a chat. Paid
+broadcasts (up to 1000/s) configure ``global_rate`` accordingly, e.g. ``Rate(950, 1)``.
+
+The two tokens are taken back to back right before the request: waiting for the chat after
+taking the global token would let delayed sends bunch up with fresh ones. When the chat is not
+ready yet the global token is given up (not used, so never a burst) and both are taken again.
+
+Multi-part messages are resumable: the message ids of parts already sent are kept in memory per
+delivery id, so a retry after a failure on part 3 starts at part 3. The trade-off: a crash of
+the process between parts forgets them, and the retry sends the earlier parts again; the
+engine's duplicate bound covers that rare case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass, replace
+
+from aiogram import Bot
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import BufferedInputFile, LinkPreviewOptions
+
+from channels.base import DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.ratelimit import Rate, RateLimiter, acquire
+from channels.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, split
+
+__all__ = ["DEFAULT_GLOBAL_RATE", "DEFAULT_PER_CHAT_RATE", "TelegramChannel"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_GLOBAL_RATE = Rate(28, 1)
+DEFAULT_PER_CHAT_RATE = Rate(1 / 1.1, 1)
+# Deliveries whose parts are remembered between attempts; the oldest are forgotten first.
+SENT_PARTS_LIMIT = 10_000
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_CHAT_GONE = ("chat not found", "user not found", "peer_id_invalid")
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    html: str
+    photo: bool  # sent with sendPhoto, ``html`` being the caption (possibly empty)
+
+
+class TelegramChannel:
+    name = "telegram"
+
+    def __init__(
+        self,
+        bot: Bot,
+        limiter: RateLimiter,
+        *,
+        global_rate: Rate = DEFAULT_GLOBAL_RATE,
+        per_chat_rate: Rate = DEFAULT_PER_CHAT_RATE,
+        request_timeout: int | None = None,
+        sent_parts: MutableMapping[int, list[int]] | None = None,
+    ) -> None:
+        self.bot = bot
+        self.limiter = limiter
+        self.global_rate = global_rate
+        self.per_chat_rate = per_chat_rate
+        self.request_timeout = request_timeout
+        # delivery id -> message ids of the parts already delivered (see the module docs).
+        self.sent_parts: MutableMapping[int, list[int]] = {} if sent_parts is None else sent_parts
+
+    async def send(self, message: OutboundMessage) -> DeliveryResult:
+        chat_id = _chat_id(message.address)
+        if chat_id is None:
+            return DeliveryResult.failed(Reason.NO_ADDRESS, detail="no Telegram chat id")
+        parts = _parts(message)
+        if not parts:
+            return DeliveryResult.failed(Reason.BAD_REQUEST, detail="message has no text")
+        done = list(self.sent_parts.get(message.delivery_id, ()))
+        last_sent: float | None = None
+        for index in range(len(done), len(parts)):
+            if last_sent is not None and self.per_chat_rate.burst == 1:
+                # Our previous part took the chat's token at ``last_sent``: wait for the refill
+                # here rather than waste a global token on a chat that is not ready.
+                pause = 1 / self.per_chat_rate.per_second - (time.monotonic() - last_sent)
+                if pause > 0:
+                    await asyncio.sleep(pause)
+            await self._wait_for_tokens(chat_id)
+            last_sent = time.monotonic()
+            try:
+                message_id = await self._send_part(chat_id, parts[index], message)
+            except Exception as error:
+                result = _result_for(error)
+                if result is None:
+                    raise
+                self._remember(message.delivery_id, done, keep=result.outcome == Outcome.RETRY)
+                if len(parts) > 1:
+                    detail = f"part {index + 1}/{len(parts)}: {result.detail}"
+                    result = replace(result, detail=detail[:200])
+                return result
+            done.append(message_id)
+            self._remember(message.delivery_id, done, keep=index + 1 < len(parts))
+        return DeliveryResult.delivered(external_id=",".join(str(i) for i in done))
+
+    async def _wait_for_tokens(self, chat_id: int | str) -> None:
+        chat_key = f"tg:chat:{chat_id}"
+        while True:
+            await acquire(self.limiter, "tg:global", self.global_rate)
+            wait = await self.limiter.try_acquire(chat_key, self.per_chat_rate)
+            if wait <= 0:
+                return
+            # The global token stays unused; taking it again after the wait keeps every
+            # request right behind its global token.
+            await asyncio.sleep(wait)
+
+    async def _send_part(self, chat_id: int | str, part: _Part, message: OutboundMessage) -> int:
+        if part.photo:
+            photo: BufferedInputFile | str
+            if message.photo_file_id:
+                photo = message.photo_file_id
+            else:
+                assert message.photo is not None
+                photo = BufferedInputFile(message.photo, filename="photo.jpg")
+            sent = await self.bot.send_photo(
+                chat_id,
+                photo,
+                caption=part.html or None,
+                parse_mode=ParseMode.HTML,
+                request_timeout=self.request_timeout,
+            )
+        else:
+            sent = await self.bot.send_message(
+                chat_id,
+                part.html,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=_NO_PREVIEW,
+                request_timeout=self.request_timeout,
+            )
+        return sent.message_id
+
+    def _remember(self, delivery_id: int, done: list[int], *, keep: bool) -> None:
+        if keep and done:
+            self.sent_parts.pop(delivery_id, None)  # re-insert as the newest
+            self.sent_parts[delivery_id] = list(done)
+            while len(self.sent_parts) > SENT_PARTS_LIMIT:
+                del self.sent_parts[next(iter(self.sent_parts))]
+        else:
+            self.sent_parts.pop(delivery_id, None)
+
+
+def _chat_id(address: str) -> int | str | None:
+    address = address.strip()
+    if not address:
+        return None
+    try:
+        return int(address)
+    except ValueError:
+        return address if address.startswith("@") else None
+
+
+def _parts(message: OutboundMessage) -> list[_Part]:
+    if message.photo is None and not message.photo_file_id:
+        return [_Part(html, photo=False) for html in split(message.html, TEXT_LIMIT)]
+    pieces = split(message.html, TEXT_LIMIT, first_limit=CAPTION_LIMIT)
+    caption, rest = (pieces[0], pieces[1:]) if pieces else ("", [])
+    return [_Part(caption, photo=True), *(_Part(html, photo=False) for html in rest)]
+
+
+def _result_for(error: Exception) -> DeliveryResult | None:
+    """What a Bot API failure means for the delivery; None for errors that are bugs."""
+    if isinstance(error, TelegramRetryAfter):
+        return DeliveryResult.retry(Reason.RATE_LIMITED, after=error.retry_after)
+    if isinstance(error, TelegramForbiddenError):
+        text = error.message
+        if "bot was blocked by the user" in text.lower():
+            return DeliveryResult.failed(Reason.BOT_BLOCKED, unreachable=True, detail=text)
+        if "user is deactivated" in text.lower():
+            return DeliveryResult.failed(Reason.USER_DEACTIVATED, unreachable=True, detail=text)
+        # Kicked from a group, never started by the user, a bot: nobody to deliver to.
+        return DeliveryResult.failed(Reason.UNREACHABLE, unreachable=True, detail=text)
+    if isinstance(error, TelegramBadRequest):
+        text = error.message
+        if any(marker in text.lower() for marker in _CHAT_GONE):
+            return DeliveryResult.failed(Reason.CHAT_NOT_FOUND, unreachable=True, detail=text)
+        return DeliveryResult.failed(Reason.BAD_REQUEST, detail=text)
+    if isinstance(error, TelegramMigrateToChat):
+        detail = f"chat migrated to {error.migrate_to_chat_id}"
+        return DeliveryResult.failed(Reason.CHAT_NOT_FOUND, unreachable=True, detail=detail)
+    if isinstance(error, TelegramEntityTooLarge):
+        return DeliveryResult.failed(Reason.BAD_REQUEST, detail=error.message)
+    if isinstance(error, TelegramServerError):
+        return DeliveryResult.retry(Reason.SERVER_ERROR, detail=error.message)
+    if isinstance(error, TelegramNetworkError):
+        return DeliveryResult.retry(Reason.NETWORK_ERROR, detail=error.message)
+    if isinstance(error, ClientDecodeError):
+        # Telegram's front answers 502 pages in HTML when the backend is down.
+        return DeliveryResult.retry(Reason.SERVER_ERROR, detail=error.message)
+    if isinstance(error, TimeoutError):
+        return DeliveryResult.retry(Reason.NETWORK_ERROR, detail="timeout")
+    if isinstance(error, TelegramAPIError):
+        # 401/404/409: our configuration (token, API URL), not the person; retrying lets an
+        # operator fix it before the attempts run out.
+        logger.error("Telegram API error: %s", error)
+        return DeliveryResult.retry(Reason.SERVER_ERROR, detail=error.message)
+    return None
