@@ -19,6 +19,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, ClassVar
 
 import aiohttp
 import asyncpg
@@ -113,6 +114,27 @@ async def _campaign(merchant_id: int, card: Card) -> Campaign:
     return await send_now(await create_campaign(merchant_id, spec))
 
 
+class TimedTelegramChannel(TelegramChannel):
+    """Records when each request leaves, to tell our pacing from the server's view of it."""
+
+    departures: ClassVar[list[float]] = []
+
+    async def _send_part(self, chat_id: int | str, part: Any, message: Any) -> int:
+        self.departures.append(time.monotonic())
+        return await super()._send_part(chat_id, part, message)
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most requests in any rolling one-second window."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
 def _workers(
     fake: FakeServer, per_second: float, count: int, batch: int
 ) -> tuple[list[DeliveryWorker], list[Bot]]:
@@ -123,7 +145,7 @@ def _workers(
     bots, workers = [], []
     for n in range(count):
         bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.url)))
-        channel = TelegramChannel(
+        channel = TimedTelegramChannel(
             bot,
             limiter,
             global_rate=within_rolling_second(per_second),
@@ -155,6 +177,7 @@ async def _drain(campaign: Campaign, workers: list[DeliveryWorker]) -> float:
 async def _deliver(
     merchant_id: int, card: Card, *, per_second: float, strict: int, loops: int, batch: int
 ) -> tuple[float, float, dict[str, int]]:
+    TimedTelegramChannel.departures.clear()
     with FakeServer(strict) as fake:
         workers, bots = _workers(fake, per_second, loops, batch)
         try:
@@ -214,6 +237,12 @@ async def run(people: int) -> None:
                 f"{3 if limit == 1000 else 4}. {count:,} messages at {limit}/s: {wall:.2f} s, "
                 f"ideal {ideal:.0f} s, {(wall / ideal - 1) * 100:+.1f}% (target within 5%); "
                 f"{stats['rate_limited']} answered 429 by the strict fake"
+            )
+            departures = TimedTelegramChannel.departures
+            span = max(departures) - min(departures)
+            print(
+                f"   first to last request {span:.2f} s ({count / span:,.0f}/s); busiest rolling "
+                f"second as sent: {busiest_second(departures)}"
             )
     finally:
         await close_db()
