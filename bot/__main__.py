@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply database migrations (SQLite or PostgreSQL)")
     commands.add_parser("worker", help="run only a delivery worker (any number may run at once)")
     commands.add_parser(
+        "web", help="run only the web app and webhook (any number behind a load balancer)"
+    )
+    commands.add_parser(
         "run",
         help="run the bot: long polling, or a webhook when STAMPBOT_PUBLIC_URL is set",
     )
@@ -127,6 +130,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         async with database(settings):
             await run_worker(settings)
+        return 0
+    if args.command == "web":
+        from bot.app import run_bot
+
+        async with database(settings):
+            await run_bot(settings, with_worker=False, polling=False)
         return 0
     if args.command == "run":
         from bot.app import run_bot

@@ -152,9 +152,13 @@ async def _reminders(notifier: CustomerNotifier) -> None:
         await asyncio.sleep(REMINDER_INTERVAL)
 
 
-async def run_bot(settings: Settings) -> None:
-    """Everything in one process: the bot (polling, or a webhook when a public URL is set),
-    the web app (message links; the webhook) and a delivery worker."""
+async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool = True) -> None:
+    """Everything in one process (``stampbot run``): the bot (polling, or a webhook when a
+    public URL is set), the web app (message links; the webhook) and a delivery worker.
+
+    ``stampbot web`` is the same without the worker and without polling, so any number of web
+    replicas can stand behind a load balancer while ``stampbot worker`` processes send.
+    """
     async with bot_runtime(settings) as runtime, stop_on_signals() as stop:
         await set_commands(runtime.bot, runtime.i18n)
         secret = None
@@ -165,13 +169,17 @@ async def run_bot(settings: Settings) -> None:
                 else secrets.token_urlsafe(32)
             )
         runner = await _start_web(settings, runtime, secret)
-        worker = build_worker(settings, runtime.bot, runtime.limiter, runtime.signer)
-        background = [
-            asyncio.create_task(_reminders(runtime.notifier)),
-            asyncio.create_task(worker.run(stop)),
-        ]
+        background = [asyncio.create_task(_reminders(runtime.notifier))]
+        if with_worker:
+            worker = build_worker(settings, runtime.bot, runtime.limiter, runtime.signer)
+            background.append(asyncio.create_task(worker.run(stop)))
         try:
-            if secret is not None:
+            if secret is None and not polling:
+                logger.warning(
+                    "no STAMPBOT_PUBLIC_URL: serving message links only, no Telegram updates"
+                )
+                await stop.wait()
+            elif secret is not None:
                 url = f"{settings.base_url}{WEBHOOK_PATH}"
                 await runtime.bot.set_webhook(
                     url,
@@ -183,12 +191,12 @@ async def run_bot(settings: Settings) -> None:
             else:
                 await runtime.bot.delete_webhook(drop_pending_updates=False)
                 logger.info("long polling for updates")
-                polling = asyncio.create_task(
+                poller = asyncio.create_task(
                     runtime.dispatcher.start_polling(runtime.bot, handle_signals=False)
                 )
                 await stop.wait()
                 await runtime.dispatcher.stop_polling()
-                await polling
+                await poller
         finally:
             stop.set()
             for task in background:

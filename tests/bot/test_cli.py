@@ -43,7 +43,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     result = _stampbot("--help", tmp_path=tmp_path)
 
     assert result.returncode == 0
-    for command in ("migrate", "merchant", "demo"):
+    for command in ("migrate", "merchant", "demo", "run", "web", "worker"):
         assert command in result.stdout
 
 

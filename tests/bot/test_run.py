@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.chat import text_of
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -45,9 +47,11 @@ async def _stampbot(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 
 @asynccontextmanager
-async def _running(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+async def _running(
+    env: dict[str, str], command: str = "run"
+) -> AsyncIterator[asyncio.subprocess.Process]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env,
+        sys.executable, "-m", "bot", command, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -94,8 +98,9 @@ async def test_run_polls_by_default(telegram: FakeTelegramAPI, tmp_path: Path) -
     assert telegram.commands({"type": "all_private_chats"}, "uk")
 
 
-async def test_run_serves_a_webhook_when_a_public_url_is_set(
-    telegram: FakeTelegramAPI, tmp_path: Path
+@pytest.mark.parametrize("command", ["run", "web"])
+async def test_run_and_web_serve_a_webhook_when_a_public_url_is_set(
+    telegram: FakeTelegramAPI, tmp_path: Path, command: str
 ) -> None:
     port = _free_port()
     env = _env(
@@ -106,11 +111,11 @@ async def test_run_serves_a_webhook_when_a_public_url_is_set(
         STAMPBOT_WEBHOOK_SECRET="very-secret-webhook-token",
     )
     payload = await _join_link(env)
-    user = telegram.add_user(660_002, "Webb")
+    user = telegram.add_user(660_002 if command == "run" else 660_003, "Webb")
     previous = (telegram.webhook.url, telegram.webhook.secret_token)
     telegram.webhook.url = ""
     try:
-        async with _running(env):
+        async with _running(env, command):
             await _wait_for(lambda: telegram.webhook.url.endswith("/telegram/webhook"))
             assert telegram.webhook.secret_token == "very-secret-webhook-token"
             update = telegram.message_update(user, f"/start {payload}")
