@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from html import unescape
 
@@ -14,6 +15,7 @@ from models.enums import Channel, Platform
 
 _TAG = re.compile(r"<[^>]+>")
 SUBJECT_MAX = 78
+CACHED_CAMPAIGNS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +46,20 @@ class Composer:
         self._signer = signer
         self._supported = supported
         self._rtl = right_to_left
-        self._campaigns: dict[int, _CampaignContext] = {}
+        self._campaigns: OrderedDict[int, _CampaignContext] = OrderedDict()
 
     async def _context(self, campaign_id: int) -> _CampaignContext:
-        # Content cannot change while a campaign sends (edits are for drafts), so caching is safe.
-        if campaign_id not in self._campaigns:
-            campaign = await Campaign.get(id=campaign_id)
-            merchant = await Merchant.get(id=campaign.merchant_id)
-            self._campaigns[campaign_id] = _CampaignContext(campaign, merchant)
-        return self._campaigns[campaign_id]
+        # Content cannot change while a campaign sends (edits are for drafts), so caching is
+        # safe; a long-lived worker keeps only the campaigns it sent most recently.
+        if campaign_id in self._campaigns:
+            self._campaigns.move_to_end(campaign_id)
+            return self._campaigns[campaign_id]
+        campaign = await Campaign.get(id=campaign_id)
+        merchant = await Merchant.get(id=campaign.merchant_id)
+        self._campaigns[campaign_id] = context = _CampaignContext(campaign, merchant)
+        while len(self._campaigns) > CACHED_CAMPAIGNS:
+            self._campaigns.popitem(last=False)
+        return context
 
     def _language(self, customer: Customer, identity: Identity | None, fallback: str) -> str:
         for candidate in (customer.language, identity.language_code if identity else None):

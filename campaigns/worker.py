@@ -98,6 +98,8 @@ class DeliveryWorker:
         self, results: list[tuple[Claimed, DeliveryResult]], now: datetime
     ) -> None:
         failed = [(row, r) for row, r in results if r.outcome == Outcome.FAILED]
+        if not failed:
+            return
         for row, result in failed:
             if result.unreachable and row.channel == Channel.TELEGRAM:
                 await Identity.filter(
