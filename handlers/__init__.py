@@ -14,6 +14,13 @@ def get_routers() -> list[Router]:
 
     The routers are module singletons (aiogram style), so one process has one Dispatcher.
     """
-    from handlers import cards, fallback, settings, start, vouchers
+    from handlers import cards, counter, fallback, settings, start, vouchers
 
-    return [start.router, settings.router, cards.router, vouchers.router, fallback.router]
+    return [
+        counter.router,
+        start.router,
+        settings.router,
+        cards.router,
+        vouchers.router,
+        fallback.router,
+    ]

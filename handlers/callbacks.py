@@ -51,3 +51,16 @@ class SettingsOp(StrEnum):
 class SettingsAction(CallbackData, prefix="set"):
     op: SettingsOp
     value: str = ""
+
+
+class StampAction(CallbackData, prefix="stp"):
+    """``nonce`` is fixed per screen: a double tap repeats the same idempotency key."""
+
+    membership_id: int
+    count: int
+    nonce: str
+    override: bool = False
+
+
+class RedeemAction(CallbackData, prefix="rdm"):
+    voucher_id: int

@@ -91,6 +91,15 @@ def refusal(error: errors.LoyaltyError, timezone: str = "UTC") -> str:
         return _("That doesn't look like an email address. Please send it as name@example.com.")
     if isinstance(error, errors.InvalidBirthday):
         return _("Please send the date as DD.MM or DD.MM.YYYY, for example 24.11 or 24.11.1990.")
+    if isinstance(error, errors.StampCooldown):
+        return _("Already stamped at {last}; the next stamp is possible from {next}.").format(
+            last=ltr(format_time(error.last_stamp_at.astimezone(ZoneInfo(timezone)), "short",
+                                 locale=current_locale())),
+            next=ltr(format_time(error.retry_at.astimezone(ZoneInfo(timezone)), "short",
+                                 locale=current_locale())),
+        )  # fmt: skip
+    if isinstance(error, errors.InviteInvalid):
+        return _("This invite link is unknown, expired or already used.")
     if isinstance(error, errors.CustomerErased):
         return _("Your data was erased. Scan a shop's QR code to start again.")
     return _("Sorry, that did not work.")

@@ -1,0 +1,237 @@
+"""At the counter: staff join by invite, stamp a customer's QR, redeem a voucher."""
+
+from __future__ import annotations
+
+import secrets
+from html import escape
+from typing import Any
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart, Filter
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers import PRIVATE
+from handlers.callbacks import RedeemAction, StampAction
+from handlers.notify import CustomerNotifier
+from handlers.texts import button_expired, code, local_date, ltr, refusal
+from loyalty.clock import utcnow
+from loyalty.counter import CounterCard, CounterVoucher, card_at_counter, voucher_at_counter
+from loyalty.errors import LoyaltyError, StampCooldown
+from loyalty.merchants import accept_staff_invite
+from loyalty.staff import Permission, allows
+from loyalty.stamps import add_stamps
+from loyalty.tokens import LinkKind, parse_payload
+from loyalty.vouchers import redeem_voucher
+from models.enums import RedeemVia, StaffRole, VoucherStatus
+
+router = Router(name="counter")
+router.message.filter(PRIVATE)
+STAMP_BUTTONS = 3
+
+
+class StaffLink(Filter):
+    """A ``/start`` payload of a staff invite, a personal QR or a voucher QR."""
+
+    async def __call__(self, message: Message, command: CommandObject) -> bool | dict[str, Any]:
+        parsed = parse_payload(command.args or "")
+        if parsed is None or parsed[0] == LinkKind.JOIN:
+            return False
+        return {"link": parsed}
+
+
+def _role_name(role: str) -> str:
+    names = {StaffRole.OWNER: _("owner"), StaffRole.MANAGER: _("manager")}
+    return names.get(StaffRole(role), _("cashier"))
+
+
+def _stamp_screen(card: CounterCard) -> tuple[str, Any]:
+    text = "\n".join(
+        [
+            f"<b>{escape(card.first_name)}</b> · {escape(card.card_name)}",
+            _("{fraction} stamps").format(fraction=ltr(f"{card.balance}/{card.stamps_needed}")),
+            _("How many stamps?"),
+        ]
+    )
+    builder = InlineKeyboardBuilder()
+    nonce = secrets.token_hex(8)
+    for count in range(1, min(STAMP_BUTTONS, card.max_stamps) + 1):
+        builder.button(
+            text=f"+{count}",
+            callback_data=StampAction(
+                membership_id=card.membership_id, count=count, nonce=f"{nonce}{count}"
+            ),
+        )
+    return text, builder.as_markup()
+
+
+def _voucher_screen(voucher: CounterVoucher) -> tuple[str, Any]:
+    lines = [
+        _("🎟 {title} for {name}").format(
+            title=f"<b>{escape(voucher.title)}</b>", name=escape(voucher.first_name)
+        ),
+        _("Code: {code}").format(code=code(voucher.code)),
+    ]
+    usable = voucher.status == VoucherStatus.ISSUED and (
+        voucher.expires_at is None or voucher.expires_at > utcnow()
+    )
+    builder = InlineKeyboardBuilder()
+    if usable:
+        if voucher.expires_at is not None:
+            lines.append(
+                _("Valid until {date}.").format(
+                    date=local_date(voucher.expires_at, voucher.timezone)
+                )
+            )
+        builder.button(
+            text=_("✅ Redeem now"), callback_data=RedeemAction(voucher_id=voucher.voucher_id)
+        )
+    return "\n".join(lines), builder.as_markup() if usable else None
+
+
+@router.message(CommandStart(deep_link=True), StaffLink())
+async def staff_link(message: Message, link: tuple[LinkKind, str]) -> None:
+    user = message.from_user
+    if user is None:
+        return
+    kind, token = link
+    try:
+        if kind == LinkKind.STAFF_INVITE:
+            staff = await accept_staff_invite(
+                token, telegram_user_id=user.id, display_name=user.full_name
+            )
+            shop = await staff.merchant
+            await message.answer(
+                _("Welcome, {name}! You are now {role} at {shop}.").format(
+                    name=escape(user.first_name),
+                    role=_role_name(staff.role),
+                    shop=f"<b>{escape(shop.name)}</b>",
+                )
+                + "\n"
+                + _("Scan a customer's QR code with your phone camera to stamp their card.")
+            )
+        elif kind == LinkKind.MEMBERSHIP:
+            card = await card_at_counter(user.id, token=token)
+            text, markup = _stamp_screen(card)
+            await message.answer(text, reply_markup=markup)
+        else:
+            voucher = await voucher_at_counter(user.id, token=token)
+            text, markup = _voucher_screen(voucher)
+            await message.answer(text, reply_markup=markup)
+    except LoyaltyError as refused:
+        if kind == LinkKind.STAFF_INVITE:
+            await message.answer(refusal(refused))
+        else:
+            # To someone who is not staff of this shop the code means nothing.
+            await message.answer(_("This link is meant for the shop's staff."))
+
+
+@router.message(Command("redeem"))
+async def redeem_command(message: Message, command: CommandObject) -> None:
+    user = message.from_user
+    if user is None:
+        return
+    if not command.args:
+        await message.answer(
+            _("Send /redeem followed by the code, for example /redeem K7QM-3XPD-9TRA.")
+        )
+        return
+    try:
+        voucher = await voucher_at_counter(user.id, code=command.args[:64])
+    except LoyaltyError as refused:
+        await message.answer(refusal(refused))
+        return
+    text, markup = _voucher_screen(voucher)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(StampAction.filter())
+async def stamp_pressed(
+    query: CallbackQuery, callback_data: StampAction, notifier: CustomerNotifier
+) -> None:
+    if not isinstance(query.message, Message):
+        await query.answer(button_expired())
+        return
+    try:
+        card = await card_at_counter(query.from_user.id, membership_id=callback_data.membership_id)
+    except LoyaltyError:
+        await query.answer(button_expired())
+        return
+    override = callback_data.override and allows(card.staff, Permission.OVERRIDE_COOLDOWN)
+    try:
+        result = await add_stamps(
+            card.membership_id,
+            callback_data.count,
+            merchant_id=card.staff.merchant_id,
+            staff_id=card.staff.id,
+            idempotency_key=f"tg-{callback_data.nonce}",
+            ignore_cooldown=override,
+        )
+    except StampCooldown as refused:
+        await query.answer()
+        builder = InlineKeyboardBuilder()
+        if allows(card.staff, Permission.OVERRIDE_COOLDOWN):
+            builder.button(
+                text=_("Stamp anyway"),
+                callback_data=StampAction(
+                    membership_id=card.membership_id,
+                    count=callback_data.count,
+                    nonce=secrets.token_hex(8),
+                    override=True,
+                ),
+            )
+        await query.message.edit_text(
+            refusal(refused, card.timezone), reply_markup=builder.as_markup()
+        )
+        return
+    except LoyaltyError as refused:
+        await query.answer(refusal(refused, card.timezone), show_alert=True)
+        return
+    await query.answer()
+    lines = [
+        _("✅ +{count} for {name}: {fraction}").format(
+            count=ltr(str(result.added)),
+            name=escape(card.first_name),
+            fraction=ltr(f"{result.membership.balance}/{result.card.stamps_needed}"),
+        )
+    ]
+    lines += [
+        _("🎉 Reward ready: {title}").format(title=f"<b>{escape(v.title)}</b>")
+        for v in result.vouchers
+    ]
+    if not result.replayed:
+        await query.message.edit_text("\n".join(lines))
+        await notifier.stamps_added(card.customer_id, result)
+
+
+@router.callback_query(RedeemAction.filter())
+async def redeem_pressed(
+    query: CallbackQuery, callback_data: RedeemAction, notifier: CustomerNotifier
+) -> None:
+    if not isinstance(query.message, Message):
+        await query.answer(button_expired())
+        return
+    try:
+        voucher = await voucher_at_counter(query.from_user.id, voucher_id=callback_data.voucher_id)
+    except LoyaltyError:
+        await query.answer(button_expired())
+        return
+    try:
+        await redeem_voucher(
+            voucher.voucher_id,
+            merchant_id=voucher.staff.merchant_id,
+            via=RedeemVia.SCAN,
+            staff_id=voucher.staff.id,
+        )
+    except LoyaltyError as refused:
+        await query.answer()
+        await query.message.edit_text(refusal(refused, voucher.timezone))
+        return
+    await query.answer()
+    await query.message.edit_text(
+        _("✅ Redeemed: {title} for {name}.").format(
+            title=f"<b>{escape(voucher.title)}</b>", name=escape(voucher.first_name)
+        )
+    )
+    await notifier.voucher_redeemed(voucher.customer_id, voucher.voucher_id)

@@ -1,0 +1,112 @@
+"""What staff see at the counter after scanning a QR code or typing a voucher code.
+
+A lookup succeeds only for staff of the merchant that owns the card or voucher; to anyone else
+the code is simply unknown, so guessing cannot reveal another shop's customers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from loyalty.errors import MembershipNotFound, VoucherNotFound
+from loyalty.staff import Permission, seat_at, staff_roles
+from loyalty.tokens import normalize_voucher_code
+from models import Card, Customer, Membership, Merchant, Staff, Voucher
+from models.enums import MembershipStatus, VoucherStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CounterCard:
+    staff: Staff
+    membership_id: int
+    customer_id: int
+    first_name: str
+    card_name: str
+    balance: int
+    stamps_needed: int
+    max_stamps: int
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class CounterVoucher:
+    staff: Staff
+    voucher_id: int
+    customer_id: int
+    first_name: str
+    title: str
+    code: str
+    status: VoucherStatus
+    expires_at: datetime | None
+    redeemed_at: datetime | None
+    timezone: str
+
+
+async def _name(customer_id: int) -> str:
+    customer = await Customer.get(id=customer_id)
+    return customer.first_name or "—"
+
+
+async def card_at_counter(
+    telegram_user_id: int, *, token: str | None = None, membership_id: int | None = None
+) -> CounterCard:
+    if token is not None:
+        membership = await Membership.get_or_none(public_token=token)
+    else:
+        membership = await Membership.get_or_none(id=membership_id)
+    if membership is None or membership.status != MembershipStatus.ACTIVE:
+        raise MembershipNotFound()
+    card = await Card.get(id=membership.card_id)
+    staff = await seat_at(telegram_user_id, card.merchant_id, Permission.STAMP)
+    if staff is None:
+        raise MembershipNotFound()
+    merchant = await Merchant.get(id=card.merchant_id)
+    return CounterCard(
+        staff=staff,
+        membership_id=membership.id,
+        customer_id=membership.customer_id,
+        first_name=await _name(membership.customer_id),
+        card_name=card.name,
+        balance=membership.balance,
+        stamps_needed=card.stamps_needed,
+        max_stamps=card.max_stamps_per_call,
+        timezone=merchant.timezone,
+    )
+
+
+async def voucher_at_counter(
+    telegram_user_id: int,
+    *,
+    token: str | None = None,
+    code: str | None = None,
+    voucher_id: int | None = None,
+) -> CounterVoucher:
+    voucher: Voucher | None = None
+    if token is not None:
+        voucher = await Voucher.get_or_none(token=token)
+    elif voucher_id is not None:
+        voucher = await Voucher.get_or_none(id=voucher_id)
+    elif code is not None and (normalized := normalize_voucher_code(code)) is not None:
+        # A code is unique per merchant: look only among the shops this person works for.
+        merchants = [s.merchant_id for s in await staff_roles(telegram_user_id)]
+        voucher = await Voucher.filter(code=normalized, merchant_id__in=merchants).first()
+    if voucher is None:
+        raise VoucherNotFound()
+    staff = await seat_at(telegram_user_id, voucher.merchant_id, Permission.REDEEM)
+    if staff is None:
+        raise VoucherNotFound()
+    membership = await Membership.get(id=voucher.membership_id)
+    merchant = await Merchant.get(id=voucher.merchant_id)
+    return CounterVoucher(
+        staff=staff,
+        voucher_id=voucher.id,
+        customer_id=membership.customer_id,
+        first_name=await _name(membership.customer_id),
+        title=voucher.title,
+        code=voucher.code,
+        status=VoucherStatus(voucher.status),
+        expires_at=voucher.expires_at,
+        redeemed_at=voucher.redeemed_at,
+        timezone=merchant.timezone,
+    )

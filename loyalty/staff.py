@@ -1,0 +1,43 @@
+"""Who may do what for which merchant. Every staff action is checked here: role and merchant."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from models import Staff
+from models.enums import StaffRole
+
+
+class Permission(StrEnum):
+    STAMP = "stamp"
+    REDEEM = "redeem"
+    CAMPAIGNS = "campaigns"
+    STATISTICS = "statistics"
+    STAFF = "staff"
+    OVERRIDE_COOLDOWN = "override_cooldown"
+
+
+_GRANTS: dict[StaffRole, frozenset[Permission]] = {
+    StaffRole.OWNER: frozenset(Permission),
+    StaffRole.MANAGER: frozenset(
+        {Permission.STAMP, Permission.REDEEM, Permission.CAMPAIGNS, Permission.STATISTICS}
+    ),
+    StaffRole.CASHIER: frozenset({Permission.STAMP, Permission.REDEEM}),
+}
+
+
+def allows(staff: Staff, permission: Permission) -> bool:
+    return staff.active and permission in _GRANTS[StaffRole(staff.role)]
+
+
+async def staff_roles(telegram_user_id: int) -> list[Staff]:
+    """Every active staff seat of this Telegram user, one per merchant."""
+    return await Staff.filter(telegram_user_id=telegram_user_id, active=True).order_by("id")
+
+
+async def seat_at(telegram_user_id: int, merchant_id: int, permission: Permission) -> Staff | None:
+    """The user's seat at ``merchant_id`` if it grants ``permission``; None otherwise."""
+    staff = await Staff.get_or_none(
+        telegram_user_id=telegram_user_id, merchant_id=merchant_id, active=True
+    )
+    return staff if staff is not None and allows(staff, permission) else None

@@ -1,0 +1,164 @@
+"""Staff at the counter, through the same bot: invite, stamp by QR, redeem by QR or code."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from loyalty.merchants import CardSpec, MerchantSpec, create_merchant, create_staff_invite
+from loyalty.stamps import add_stamps
+from models import Membership, Staff, StampEvent, Voucher
+from models.enums import RedeemVia, StaffRole, VoucherStatus
+from tests import factories
+from tests.chat import Chat, button, buttons, text_of
+
+
+async def _staff(chat: Chat, shop: factories.NewMerchant, role: StaffRole) -> Staff:
+    invite = await create_staff_invite(
+        shop.merchant, role, ttl=timedelta(hours=1), created_by=None
+    )
+    await chat.send(f"/start i-{invite.token}")
+    return await Staff.get(telegram_user_id=chat.user.id, merchant_id=shop.merchant.id)
+
+
+async def _member(chat: Chat, shop: factories.NewMerchant) -> Membership:
+    await chat.send(f"/start j-{shop.card.join_token}")
+    identity_id = str(chat.user.id)
+    return await Membership.get(
+        card_id=shop.card.id, customer__identities__external_id=identity_id
+    )
+
+
+async def test_the_owner_arrives_through_the_printed_invite_link(new_chat: object) -> None:
+    created = await create_merchant(
+        MerchantSpec(name="Kafe Lviv"),
+        CardSpec(name="Coffee card", stamps_needed=10, reward_text="Free cappuccino"),
+        invite_ttl=timedelta(hours=72),
+    )
+    owner: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
+
+    replies = await owner.send(f"/start i-{created.owner_invite.token}")
+
+    assert text_of(replies[0]).startswith("Welcome, Marta! You are now owner at Kafe Lviv.")
+    staff = await Staff.get(telegram_user_id=owner.user.id)
+    assert (staff.merchant_id, staff.role) == (created.merchant.id, StaffRole.OWNER)
+    again = await owner.send(f"/start i-{created.owner_invite.token}")
+    assert text_of(again[0]) == "This invite link is unknown, expired or already used."
+
+
+async def test_a_cashier_stamps_by_scanning_and_the_customer_is_told(new_chat: object) -> None:
+    shop = await factories.merchant(stamps_needed=4)
+    customer: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    membership = await _member(customer, shop)
+    await _staff(cashier, shop, StaffRole.CASHIER)
+    customer.new_messages()
+
+    screen = (await cashier.send(f"/start m-{membership.public_token}"))[0]
+    assert text_of(screen).splitlines() == [
+        "Olena · Coffee card",
+        "0/4 stamps",
+        "How many stamps?",
+    ]
+    assert [label for label, _ in buttons(screen)] == ["+1", "+2", "+3"]
+    plus_two = button(screen, "+2")
+    await cashier.press(screen, plus_two)
+    # A double tap sends the same button again before the edit arrives.
+    await cashier._post(
+        cashier.telegram.callback_update(cashier.user, screen, plus_two, check_button=False)
+    )
+
+    assert text_of(cashier.current(screen)) == "✅ +2 for Olena: 2/4"
+    assert await StampEvent.filter(membership_id=membership.id).count() == 1
+    told = customer.new_messages()
+    assert len(told) == 1
+    assert text_of(told[0]).startswith("+2 stamps at Kafe Lviv!")
+
+
+async def test_the_cooldown_refuses_a_second_scan_and_only_the_owner_may_override(
+    new_chat: object,
+) -> None:
+    shop = await factories.merchant(cooldown=300)
+    customer: Chat = new_chat()  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    owner: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
+    membership = await _member(customer, shop)
+    await _staff(cashier, shop, StaffRole.CASHIER)
+    await _staff(owner, shop, StaffRole.OWNER)
+    await add_stamps(membership.id, 1, merchant_id=shop.merchant.id)
+
+    screen = (await cashier.send(f"/start m-{membership.public_token}"))[0]
+    await cashier.press_label(screen, "+1")
+    assert "the next stamp is possible from" in text_of(cashier.current(screen))
+    assert buttons(cashier.current(screen)) == []
+    owner_screen = (await owner.send(f"/start m-{membership.public_token}"))[0]
+    await owner.press_label(owner_screen, "+1")
+    await owner.press_label(owner.current(owner_screen), "Stamp anyway")
+
+    assert text_of(owner.current(owner_screen)).startswith("✅ +1 for Olena: 2/10")
+    assert (await Membership.get(id=membership.id)).balance == 2
+
+
+async def test_a_customer_or_another_shops_staff_cannot_stamp(new_chat: object) -> None:
+    shop = await factories.merchant()
+    other = await factories.merchant("Other")
+    customer: Chat = new_chat()  # type: ignore[operator]
+    stranger: Chat = new_chat(first_name="Eve")  # type: ignore[operator]
+    foreign: Chat = new_chat(first_name="Mallory")  # type: ignore[operator]
+    membership = await _member(customer, shop)
+    await _staff(foreign, other, StaffRole.OWNER)
+
+    for person in (customer, stranger, foreign):
+        replies = await person.send(f"/start m-{membership.public_token}")
+        assert text_of(replies[-1]) == "This link is meant for the shop's staff."
+        forged = f"stp:{membership.id}:3:deadbeef:1"
+        message = person.replies[-1]
+        await person._post(
+            person.telegram.callback_update(person.user, message, forged, check_button=False)
+        )
+        assert person.last_answer()["text"] == "This button has expired."
+
+    assert await StampEvent.filter(membership_id=membership.id).count() == 0
+
+
+async def test_redeeming_by_voucher_qr_and_by_typed_code_is_exactly_once(
+    new_chat: object,
+) -> None:
+    shop = await factories.merchant(stamps_needed=1)
+    customer: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    till_a: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    till_b: Chat = new_chat(first_name="Ivan")  # type: ignore[operator]
+    membership = await _member(customer, shop)
+    await _staff(till_a, shop, StaffRole.CASHIER)
+    await _staff(till_b, shop, StaffRole.MANAGER)
+    voucher = (await add_stamps(membership.id, 1, merchant_id=shop.merchant.id)).vouchers[0]
+    customer.new_messages()
+
+    by_qr = (await till_a.send(f"/start v-{voucher.token}"))[0]
+    by_code = (await till_b.send(f"/redeem {voucher.code.lower().replace('-', ' ')}"))[0]
+    assert text_of(by_qr).startswith("🎟 Free cappuccino for Olena")
+    assert text_of(by_code).startswith("🎟 Free cappuccino for Olena")
+    await till_a.press_label(by_qr, "Redeem now")
+    await till_b.press_label(by_code, "Redeem now")
+
+    assert text_of(till_a.current(by_qr)) == "✅ Redeemed: Free cappuccino for Olena."
+    assert text_of(till_b.current(by_code)).startswith("This voucher was already redeemed on")
+    stored = await Voucher.get(id=voucher.id)
+    assert (stored.status, stored.redeemed_via) == (VoucherStatus.REDEEMED, RedeemVia.SCAN)
+    assert any("was redeemed at" in text_of(m) for m in customer.new_messages())
+
+
+async def test_redeem_without_a_code_or_with_a_foreign_code_explains(new_chat: object) -> None:
+    shop = await factories.merchant(stamps_needed=1)
+    other = await factories.merchant("Other", stamps_needed=1)
+    customer: Chat = new_chat()  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    membership = await _member(customer, other)
+    await _staff(cashier, shop, StaffRole.CASHIER)
+    foreign = (await add_stamps(membership.id, 1, merchant_id=other.merchant.id)).vouchers[0]
+
+    empty = await cashier.send("/redeem")
+    wrong = await cashier.send(f"/redeem {foreign.code}")
+
+    assert text_of(empty[0]).startswith("Send /redeem followed by the code")
+    assert text_of(wrong[0]) == "I can't find this voucher any more."
+    assert (await Voucher.get(id=foreign.id)).status == VoucherStatus.ISSUED
