@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.delivery import build_email_channel, build_worker, stop_on_signals
-from bot.factory import build_fsm_storage, build_link_signer
+from bot.factory import build_fsm_storage, build_link_signer, invite_ttl
 from bot.web import WEBHOOK_PATH, build_web_app
 from channels.email import EmailChannel
 from channels.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
@@ -95,6 +95,7 @@ async def bot_runtime(
         settings=settings,
         link_signer=signer,
         email_channel=email,
+        staff_invite_ttl=invite_ttl(settings),
     )
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.outer_middleware(ThrottlingMiddleware(limiter, i18n, flood, FLOOD_WARN_EVERY))

@@ -14,9 +14,10 @@ def get_routers() -> list[Router]:
 
     The routers are module singletons (aiogram style), so one process has one Dispatcher.
     """
-    from handlers import cards, counter, fallback, settings, start, vouchers
+    from handlers import admin, cards, counter, fallback, settings, start, vouchers
 
     return [
+        admin.router,
         counter.router,
         start.router,
         settings.router,

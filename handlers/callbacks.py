@@ -64,3 +64,17 @@ class StampAction(CallbackData, prefix="stp"):
 
 class RedeemAction(CallbackData, prefix="rdm"):
     voucher_id: int
+
+
+class AdminOp(StrEnum):
+    MENU = "menu"
+    STAFF = "staff"
+    INVITE = "invite"
+    REMOVE = "remove"
+    REMOVE_CONFIRM = "remove_ok"
+
+
+class AdminAction(CallbackData, prefix="adm"):
+    op: AdminOp
+    merchant_id: int
+    value: str = ""

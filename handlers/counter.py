@@ -41,7 +41,7 @@ class StaffLink(Filter):
         return {"link": parsed}
 
 
-def _role_name(role: str) -> str:
+def role_name(role: str) -> str:
     names = {StaffRole.OWNER: _("owner"), StaffRole.MANAGER: _("manager")}
     return names.get(StaffRole(role), _("cashier"))
 
@@ -105,7 +105,7 @@ async def staff_link(message: Message, link: tuple[LinkKind, str]) -> None:
             await message.answer(
                 _("Welcome, {name}! You are now {role} at {shop}.").format(
                     name=escape(user.first_name),
-                    role=_role_name(staff.role),
+                    role=role_name(staff.role),
                     shop=f"<b>{escape(shop.name)}</b>",
                 )
                 + "\n"

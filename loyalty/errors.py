@@ -145,3 +145,10 @@ class InvalidLanguage(LoyaltyError):
 
     def __init__(self, language: str) -> None:
         super().__init__(f"Unsupported language {language!r}.")
+
+
+class StaffNotFound(NotFound):
+    code = "staff_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such staff member at this shop.")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
+from loyalty.clock import ensure_utc
+from loyalty.errors import StaffNotFound
 from models import Staff
 from models.enums import StaffRole
 
@@ -41,3 +44,20 @@ async def seat_at(telegram_user_id: int, merchant_id: int, permission: Permissio
         telegram_user_id=telegram_user_id, merchant_id=merchant_id, active=True
     )
     return staff if staff is not None and allows(staff, permission) else None
+
+
+async def list_staff(merchant_id: int) -> list[Staff]:
+    return await Staff.filter(merchant_id=merchant_id, active=True).order_by("id")
+
+
+async def remove_staff(owner: Staff, staff_id: int, *, now: datetime | None = None) -> Staff:
+    """An owner removes someone of the same shop; an owner cannot remove themselves."""
+    if not allows(owner, Permission.STAFF):
+        raise StaffNotFound()
+    staff = await Staff.get_or_none(id=staff_id, merchant_id=owner.merchant_id, active=True)
+    if staff is None or staff.id == owner.id:
+        raise StaffNotFound()
+    staff.active = False
+    staff.removed_at = ensure_utc(now)
+    await staff.save(update_fields=["active", "removed_at"])
+    return staff

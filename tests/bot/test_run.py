@@ -8,6 +8,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -85,14 +86,15 @@ async def test_run_polls_by_default(telegram: FakeTelegramAPI, tmp_path: Path) -
     env = _env(telegram, tmp_path)
     payload = await _join_link(env)
     user = telegram.add_user(660_001, "Polly")
-    webhook_before = telegram.webhook.url
+    # The fake is shared by the session: the subprocess deletes the webhook, put it back after.
+    saved = replace(telegram.webhook)
     telegram.webhook.url = ""
     try:
         async with _running(env):
             telegram.send_text(user, f"/start {payload}")
             await _wait_for(lambda: any(m.from_bot for m in telegram.sent_messages(user.id)))
     finally:
-        telegram.webhook.url = webhook_before
+        telegram.webhook = saved
     reply = next(m for m in telegram.sent_messages(user.id) if m.from_bot)
     assert "Welcome to Coffee card at Kafe Lviv!" in text_of(reply)
     assert telegram.commands({"type": "all_private_chats"}, "uk")
@@ -112,7 +114,7 @@ async def test_run_and_web_serve_a_webhook_when_a_public_url_is_set(
     )
     payload = await _join_link(env)
     user = telegram.add_user(660_002 if command == "run" else 660_003, "Webb")
-    previous = (telegram.webhook.url, telegram.webhook.secret_token)
+    saved = replace(telegram.webhook)
     telegram.webhook.url = ""
     try:
         async with _running(env, command):
@@ -124,7 +126,7 @@ async def test_run_and_web_serve_a_webhook_when_a_public_url_is_set(
             accepted = await telegram.post_update(update)
             assert accepted.status == 200
     finally:
-        telegram.webhook.url, telegram.webhook.secret_token = previous
+        telegram.webhook = saved
     replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]
     assert len(replies) == 1
     assert "Welcome to Coffee card at Kafe Lviv!" in text_of(replies[0])

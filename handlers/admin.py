@@ -1,0 +1,169 @@
+"""Admin mode: ``/admin`` opens the menu a staff member's role allows; ``/exit`` leaves it.
+
+Staff management lives here for now (invite, list, remove); campaigns join the menu with the
+campaign wizard. To anyone who is not staff, ``/admin`` is an unknown command.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import escape
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, Filter
+from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers import PRIVATE
+from handlers.callbacks import AdminAction, AdminOp
+from handlers.counter import role_name
+from handlers.texts import button_expired, local_datetime
+from loyalty.errors import LoyaltyError
+from loyalty.merchants import create_staff_invite
+from loyalty.staff import Permission, allows, list_staff, remove_staff, seat_at, staff_roles
+from loyalty.tokens import LinkKind, start_link
+from models import Staff
+from models.enums import StaffRole
+
+router = Router(name="admin")
+router.message.filter(PRIVATE)
+INVITABLE = (StaffRole.MANAGER, StaffRole.CASHIER)
+
+
+class IsStaff(Filter):
+    async def __call__(self, message: Message, event_from_user: User) -> bool | dict[str, Any]:
+        seats = await staff_roles(event_from_user.id)
+        return {"seats": seats} if seats else False
+
+
+async def _menu(seat: Staff) -> tuple[str, Any]:
+    shop = await seat.merchant
+    lines = [
+        _("<b>Admin · {shop}</b>").format(shop=escape(shop.name)),
+        _("You are {role}.").format(role=role_name(seat.role)),
+        _("To stamp a card or redeem a voucher, scan the customer's QR code with your camera."),
+    ]
+    builder = InlineKeyboardBuilder()
+    if allows(seat, Permission.STAFF):
+        builder.button(
+            text=_("👥 Staff"),
+            callback_data=AdminAction(op=AdminOp.STAFF, merchant_id=seat.merchant_id),
+        )
+        for role in INVITABLE:
+            builder.button(
+                text=_("➕ Invite a {role}").format(role=role_name(role)),
+                callback_data=AdminAction(
+                    op=AdminOp.INVITE, merchant_id=seat.merchant_id, value=role.value
+                ),
+            )
+    builder.adjust(1)
+    return "\n".join(lines), builder.as_markup()
+
+
+@router.message(Command("admin"), IsStaff())
+async def admin_command(message: Message, seats: list[Staff]) -> None:
+    for seat in seats:
+        text, markup = await _menu(seat)
+        await message.answer(text, reply_markup=markup)
+
+
+@router.message(Command("exit"), IsStaff())
+async def exit_command(message: Message) -> None:
+    await message.answer(_("Back to customer mode. /admin opens the admin menu again."))
+
+
+async def _owner_seat(query: CallbackQuery, merchant_id: int) -> Staff | None:
+    seat = await seat_at(query.from_user.id, merchant_id, Permission.STAFF)
+    if seat is None or not isinstance(query.message, Message):
+        await query.answer(button_expired())
+        return None
+    return seat
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.INVITE))
+async def invite(
+    query: CallbackQuery, callback_data: AdminAction, staff_invite_ttl: timedelta
+) -> None:
+    seat = await _owner_seat(query, callback_data.merchant_id)
+    if seat is None or not isinstance(query.message, Message):
+        return
+    try:
+        role = StaffRole(callback_data.value)
+    except ValueError:
+        await query.answer(button_expired())
+        return
+    if role not in INVITABLE:
+        await query.answer(button_expired())
+        return
+    shop = await seat.merchant
+    link = await create_staff_invite(shop, role, ttl=staff_invite_ttl, created_by=seat)
+    if query.bot is None:
+        return
+    username = (await query.bot.me()).username or ""
+    await query.answer()
+    await query.message.answer(
+        _("Send this link to your new {role}. It works once, until {when}:\n{link}").format(
+            role=role_name(role),
+            when=local_datetime(link.expires_at, shop.timezone),
+            link=start_link(username, LinkKind.STAFF_INVITE, link.token),
+        )
+    )
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.STAFF))
+async def staff_list(query: CallbackQuery, callback_data: AdminAction) -> None:
+    seat = await _owner_seat(query, callback_data.merchant_id)
+    if seat is None or not isinstance(query.message, Message):
+        return
+    people = await list_staff(seat.merchant_id)
+    builder = InlineKeyboardBuilder()
+    lines = [_("<b>Staff</b>")]
+    for person in people:
+        lines.append(f"• {escape(person.display_name or '—')} — {role_name(person.role)}")
+        if person.id != seat.id:
+            builder.button(
+                text=_("Remove {name}").format(name=person.display_name or "—")[:64],
+                callback_data=AdminAction(
+                    op=AdminOp.REMOVE, merchant_id=seat.merchant_id, value=str(person.id)
+                ),
+            )
+    builder.adjust(1)
+    await query.answer()
+    await query.message.answer("\n".join(lines), reply_markup=builder.as_markup())
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.REMOVE))
+async def ask_remove(query: CallbackQuery, callback_data: AdminAction) -> None:
+    seat = await _owner_seat(query, callback_data.merchant_id)
+    if seat is None or not isinstance(query.message, Message):
+        return
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Yes, remove"),
+        callback_data=AdminAction(
+            op=AdminOp.REMOVE_CONFIRM, merchant_id=seat.merchant_id, value=callback_data.value
+        ),
+    )
+    await query.answer()
+    await query.message.answer(
+        _("Remove this person from your staff? They lose access at once."),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.REMOVE_CONFIRM))
+async def remove(query: CallbackQuery, callback_data: AdminAction) -> None:
+    seat = await _owner_seat(query, callback_data.merchant_id)
+    if seat is None or not isinstance(query.message, Message):
+        return
+    try:
+        removed = await remove_staff(seat, int(callback_data.value))
+    except (ValueError, LoyaltyError):
+        await query.answer(button_expired())
+        return
+    await query.answer()
+    await query.message.edit_text(
+        _("{name} is no longer on your staff.").format(name=escape(removed.display_name or "—"))
+    )

@@ -1,0 +1,121 @@
+"""Admin mode: the owner invites and removes staff; roles see what they may do."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from loyalty.merchants import create_staff_invite
+from models import Membership, Staff
+from models.enums import StaffRole
+from tests import factories
+from tests.chat import Chat, buttons, text_of
+
+
+async def _owner(chat: Chat, shop: factories.NewMerchant) -> None:
+    invite = await create_staff_invite(
+        shop.merchant, StaffRole.OWNER, ttl=timedelta(hours=1), created_by=None
+    )
+    await chat.send(f"/start i-{invite.token}")
+
+
+async def test_the_owner_invites_a_cashier_who_then_appears_in_the_staff_list(
+    new_chat: object,
+) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    owner: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
+    newcomer: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    await _owner(owner, shop)
+
+    menu = (await owner.send("/admin"))[0]
+    assert text_of(menu).startswith("Admin · Kafe Lviv\nYou are owner.")
+    assert [label for label, _ in buttons(menu)] == [
+        "👥 Staff",
+        "➕ Invite a manager",
+        "➕ Invite a cashier",
+    ]
+    invite = (await owner.press_label(menu, "Invite a cashier"))[0]
+    link = re.search(r"https://t\.me/stampbot_test_bot\?start=(i-[\w-]+)", text_of(invite))
+    assert link is not None
+    joined = await newcomer.send(f"/start {link.group(1)}")
+    assert "You are now cashier at Kafe Lviv." in text_of(joined[0])
+
+    listing = (await owner.press_label(menu, "Staff"))[0]
+    assert text_of(listing).splitlines()[1:] == ["• Marta — owner", "• Taras — cashier"]
+    assert [label for label, _ in buttons(listing)] == ["Remove Taras"]
+
+
+async def test_removing_a_cashier_takes_access_away_at_once(new_chat: object) -> None:
+    shop = await factories.merchant()
+    owner: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    customer: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    await _owner(owner, shop)
+    invite = await create_staff_invite(
+        shop.merchant, StaffRole.CASHIER, ttl=timedelta(hours=1), created_by=None
+    )
+    await cashier.send(f"/start i-{invite.token}")
+    await customer.send(f"/start j-{shop.card.join_token}")
+    membership = await Membership.get(card_id=shop.card.id)
+
+    listing = (await owner.press_label((await owner.send("/admin"))[0], "Staff"))[0]
+    confirm = (await owner.press_label(listing, "Remove Taras"))[0]
+    await owner.press_label(confirm, "Yes, remove")
+
+    assert text_of(owner.current(confirm)) == "Taras is no longer on your staff."
+    assert (await Staff.get(telegram_user_id=cashier.user.id)).active is False
+    scan = await cashier.send(f"/start m-{membership.public_token}")
+    assert text_of(scan[-1]) == "This link is meant for the shop's staff."
+    assert text_of((await cashier.send("/admin"))[-1]).startswith("Sorry, I didn't understand")
+
+
+async def test_a_cashier_sees_no_staff_tools_and_cannot_forge_them(new_chat: object) -> None:
+    shop = await factories.merchant()
+    owner: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    await _owner(owner, shop)
+    invite = await create_staff_invite(
+        shop.merchant, StaffRole.CASHIER, ttl=timedelta(hours=1), created_by=None
+    )
+    await cashier.send(f"/start i-{invite.token}")
+    owner_seat = await Staff.get(telegram_user_id=owner.user.id)
+
+    menu = (await cashier.send("/admin"))[0]
+    assert buttons(menu) == []
+    assert "You are cashier." in text_of(menu)
+    for forged in (
+        f"adm:remove_ok:{shop.merchant.id}:{owner_seat.id}",
+        f"adm:invite:{shop.merchant.id}:manager",
+        f"adm:staff:{shop.merchant.id}:",
+    ):
+        await cashier._post(
+            cashier.telegram.callback_update(cashier.user, menu, forged, check_button=False)
+        )
+        assert cashier.last_answer()["text"] == "This button has expired."
+    assert (await Staff.get(id=owner_seat.id)).active is True
+    assert await Staff.filter(merchant_id=shop.merchant.id).count() == 2
+
+
+async def test_staff_of_one_shop_cannot_manage_another(new_chat: object) -> None:
+    shop = await factories.merchant("A")
+    other = await factories.merchant("B")
+    owner_a: Chat = new_chat(first_name="Ann")  # type: ignore[operator]
+    owner_b: Chat = new_chat(first_name="Bob")  # type: ignore[operator]
+    await _owner(owner_a, shop)
+    await _owner(owner_b, other)
+    seat_b = await Staff.get(telegram_user_id=owner_b.user.id)
+    menu = (await owner_a.send("/admin"))[0]
+
+    forged = f"adm:remove_ok:{other.merchant.id}:{seat_b.id}"
+    await owner_a._post(
+        owner_a.telegram.callback_update(owner_a.user, menu, forged, check_button=False)
+    )
+
+    assert owner_a.last_answer()["text"] == "This button has expired."
+    assert (await Staff.get(id=seat_b.id)).active is True
+
+
+async def test_admin_is_an_unknown_command_for_customers(chat: Chat) -> None:
+    replies = await chat.send("/admin")
+
+    assert text_of(replies[0]).startswith("Sorry, I didn't understand that.")
