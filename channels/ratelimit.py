@@ -8,6 +8,7 @@ different machines agree on the bucket.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable
@@ -32,6 +33,11 @@ class RateLimiter(Protocol):
 
     async def reserve(self, key: str, rate: Rate, cost: int = 1) -> float: ...
 
+    async def depart(self, key: str, capacity: int) -> float:
+        """Record a departure if fewer than ``capacity`` left in the last second; else return
+        the seconds until one would be allowed (and record nothing)."""
+        ...
+
 
 async def acquire(limiter: RateLimiter, key: str, rate: Rate, cost: int = 1) -> float:
     """Reserve the next slot in the bucket and sleep until it; returns the seconds waited.
@@ -45,37 +51,41 @@ async def acquire(limiter: RateLimiter, key: str, rate: Rate, cost: int = 1) -> 
     delay = await limiter.reserve(key, rate, cost)
     if delay > 0:
         await asyncio.sleep(delay)
-    await _gate(key, rate).pass_through(cost)
+    await _gate(limiter, key, rate).pass_through(cost)
     return time.monotonic() - started
 
 
 class _DepartureGate:
-    """At most ``per_second`` (rounded down) departures from this process per rolling second."""
+    """At most ``per_second`` (rounded down) departures per rolling second, counted by the
+    limiter, so with Redis it holds across processes; in this process waiters queue on a lock
+    so only the first one asks."""
 
-    def __init__(self, rate: Rate) -> None:
+    def __init__(self, limiter: RateLimiter, key: str, rate: Rate) -> None:
+        self._limiter = limiter
+        self._key = f"{key}:departures"
         self._capacity = max(1, int(rate.per_second))
-        self._departures: deque[float] = deque()
         self._lock = asyncio.Lock()
 
     async def pass_through(self, cost: int) -> None:
         async with self._lock:
             for _ in range(cost):
+                # Polls a counter that may live in another process (Redis): no event to await.
                 while True:
-                    now = time.monotonic()
-                    while self._departures and now - self._departures[0] >= 1.0:
-                        self._departures.popleft()
-                    if len(self._departures) < self._capacity:
-                        self._departures.append(now)
+                    wait = await self._limiter.depart(self._key, self._capacity)
+                    if wait <= 0:
                         break
-                    await asyncio.sleep(1.0 - (now - self._departures[0]))
+                    await asyncio.sleep(wait)
 
 
 # Gates exist for the few shared keys ``acquire`` is used with (Telegram's global bucket).
-_gates: dict[tuple[str, float, int], _DepartureGate] = {}
+_gates: dict[tuple[int, str, float], _DepartureGate] = {}
 
 
-def _gate(key: str, rate: Rate) -> _DepartureGate:
-    return _gates.setdefault((key, rate.per_second, rate.burst), _DepartureGate(rate))
+def _gate(limiter: RateLimiter, key: str, rate: Rate) -> _DepartureGate:
+    index = (id(limiter), key, rate.per_second)
+    if index not in _gates:
+        _gates[index] = _DepartureGate(limiter, key, rate)
+    return _gates[index]
 
 
 class MemoryRateLimiter:
@@ -87,6 +97,7 @@ class MemoryRateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         # Theoretical arrival time per key, for reservations.
         self._schedule: dict[str, float] = {}
+        self._departures: dict[str, deque[float]] = {}
         self._clock = clock
         self._sweep_every = sweep_every
         self._calls = 0
@@ -111,6 +122,16 @@ class MemoryRateLimiter:
         arrival = max(self._schedule.get(key, now), now) + cost / rate.per_second
         self._schedule[key] = arrival
         return max(0.0, arrival - rate.burst / rate.per_second - now)
+
+    async def depart(self, key: str, capacity: int) -> float:
+        now = self._clock()
+        window = self._departures.setdefault(key, deque())
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) < capacity:
+            window.append(now)
+            return 0.0
+        return 1.0 - (now - window[0])
 
     def _sweep(self, now: float, rate: Rate) -> None:
         idle = rate.burst / rate.per_second
@@ -161,6 +182,21 @@ return tostring(delay)
 """
 
 
+_DEPART_SCRIPT = """
+local capacity = tonumber(ARGV[1])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1)
+if redis.call('ZCARD', KEYS[1]) < capacity then
+  redis.call('ZADD', KEYS[1], now, ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], 2000)
+  return '0'
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(tonumber(oldest[2]) + 1 - now)
+"""
+
+
 class RedisRateLimiter:
     """One Lua script per call: the read-refill-take is atomic across every client."""
 
@@ -169,6 +205,7 @@ class RedisRateLimiter:
         self._prefix = prefix
         self._script = redis.register_script(_BUCKET_SCRIPT)
         self._reserve = redis.register_script(_RESERVE_SCRIPT)
+        self._depart = redis.register_script(_DEPART_SCRIPT)
 
     async def try_acquire(self, key: str, rate: Rate, cost: int = 1) -> float:
         # Lua numbers come back as integers, so the wait travels as a string.
@@ -181,6 +218,11 @@ class RedisRateLimiter:
         raw = await self._reserve(
             keys=[self._prefix + "gcra:" + key], args=[rate.per_second, rate.burst, cost]
         )
+        return float(raw)
+
+    async def depart(self, key: str, capacity: int) -> float:
+        # A unique member, so two departures in the same microsecond are both counted.
+        raw = await self._depart(keys=[self._prefix + key], args=[capacity, secrets.token_hex(8)])
         return float(raw)
 
 
