@@ -38,7 +38,8 @@ async def test_reservations_pace_concurrent_tasks_and_never_exceed_the_rolling_l
     redis_client: Redis,
 ) -> None:
     limiter = RedisRateLimiter(redis_client, prefix="test:rate:")
-    rate = within_rolling_second(20)
+    limit = 20
+    rate = within_rolling_second(limit)
     departures: list[float] = []
 
     async def send() -> None:
@@ -52,7 +53,8 @@ async def test_reservations_pace_concurrent_tasks_and_never_exceed_the_rolling_l
     busiest = max(
         sum(1 for other in departures if 0 <= other - moment < 1.0) for moment in departures
     )
-    assert busiest <= int(rate.per_second)
+    # The gate counts by Redis' clock and admits 19; seen from here a second may hold one more.
+    assert busiest <= limit
 
 
 def test_within_rolling_second_keeps_a_margin() -> None:
