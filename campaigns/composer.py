@@ -9,6 +9,7 @@ from html import unescape
 
 from campaigns.outbox import Claimed
 from channels.base import DeliveryResult, OutboundMessage, Reason
+from locales import supported_language
 from loyalty.links import LinkSigner, Purpose
 from models import Campaign, ChannelOptOut, Customer, Identity, Merchant
 from models.enums import Channel, Platform
@@ -63,11 +64,8 @@ class Composer:
 
     def _language(self, customer: Customer, identity: Identity | None, fallback: str) -> str:
         for candidate in (customer.language, identity.language_code if identity else None):
-            if candidate:
-                code = candidate.split("-")[0].lower()
-                code = {"iw": "he"}.get(code, code)
-                if code in self._supported:
-                    return code
+            if code := supported_language(candidate, self._supported):
+                return code
         return fallback if fallback in self._supported else self._supported[0]
 
     async def compose(

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 
 from campaigns.tracking import record_click, record_open, unsubscribe
-from locales import RIGHT_TO_LEFT
+from locales import RIGHT_TO_LEFT, supported_language
 from loyalty.links import LinkSigner, Purpose
 from loyalty.profile import confirm_email
 from models import Customer, Delivery
@@ -47,8 +47,7 @@ async def _language(request: web.Request, customer_id: int | None) -> str:
     if customer is not None and customer.language in i18n.available_locales:
         return customer.language
     for part in request.headers.get("Accept-Language", "").split(","):
-        code = part.split(";")[0].strip().split("-")[0].lower()
-        if code in i18n.available_locales:
+        if code := supported_language(part.split(";")[0], i18n.available_locales):
             return code
     return i18n.default_locale
 

@@ -9,9 +9,9 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
-from babel import Locale, UnknownLocaleError
 
 from channels.ratelimit import Rate, RateLimiter
+from locales import supported_language
 from loyalty.customers import find_customer
 from loyalty.profile import mark_reachable, remember_language_code
 from models import Customer
@@ -24,15 +24,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 def telegram_locale(i18n: I18n, user: User | None) -> str:
     """The translated language closest to the user's Telegram language, else the default."""
-    if user is None or not user.language_code:
-        return i18n.default_locale
-    try:
-        language = Locale.parse(user.language_code, sep="-").language
-    except (UnknownLocaleError, ValueError):
-        return i18n.default_locale
-    # Telegram's clients still send the withdrawn ISO code "iw" for Hebrew.
-    language = {"iw": "he"}.get(language, language)
-    return language if language in i18n.available_locales else i18n.default_locale
+    code = user.language_code if user is not None else None
+    return supported_language(code, i18n.available_locales) or i18n.default_locale
 
 
 class ThrottlingMiddleware(BaseMiddleware):

@@ -15,6 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import CardAction, CardOp, VoucherAction, VoucherOp
 from handlers.texts import code, local_date, local_datetime, ltr, progress_line
+from locales import supported_language
 from loyalty.profile import mark_unreachable
 from loyalty.stamps import StampResult
 from loyalty.views import (
@@ -36,9 +37,8 @@ class CustomerNotifier:
         self._i18n = i18n
 
     def _locale(self, contact: Contact) -> str:
-        if contact.language in self._i18n.available_locales:
-            return contact.language
-        return self._i18n.default_locale
+        available = self._i18n.available_locales
+        return supported_language(contact.language, available) or self._i18n.default_locale
 
     async def _send(
         self, contact: Contact, text: str, markup: InlineKeyboardMarkup | None = None

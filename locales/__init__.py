@@ -6,6 +6,7 @@ start-up into a cache folder, so no compiled file is ever stale or committed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -22,6 +23,19 @@ NATIVE_NAMES = {
     "fa": "فارسی",
     "th": "ไทย",
 }
+
+
+def supported_language(code: str | None, available: Iterable[str] = SUPPORTED) -> str | None:
+    """The translated language for a messenger's or browser's code, or None.
+
+    Takes ``uk``, ``pt-br``, ``en_US``; Telegram's clients still send the withdrawn ISO code
+    ``iw`` for Hebrew.
+    """
+    if not code:
+        return None
+    language = code.strip().replace("_", "-").split("-")[0].lower()
+    language = {"iw": "he"}.get(language, language)
+    return language if language in available else None
 
 
 def compile_catalogs(target: Path) -> Path:
