@@ -27,6 +27,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from bot.app import freeze_startup_heap
 from campaigns.audience import snapshot
 from campaigns.composer import Composer
 from campaigns.service import cancel, create_campaign, send_now
@@ -162,22 +163,24 @@ def _workers(
 
 
 async def _drain(campaign: Campaign, workers: list[DeliveryWorker]) -> float:
+    """Each worker runs as ``stampbot worker`` does; stop them when the campaign is done."""
     started = time.perf_counter()
-
-    async def loop(worker: DeliveryWorker) -> None:
-        while (await Campaign.get(id=campaign.id)).status != CampaignStatus.DONE:
-            tick = await worker.tick()
-            if tick.claimed == 0:
-                await asyncio.sleep(0.01)
-
-    await asyncio.gather(*(loop(w) for w in workers))
-    return time.perf_counter() - started
+    stop = asyncio.Event()
+    running = [asyncio.create_task(w.run(stop, idle=0.01)) for w in workers]
+    # The status lives in the database: there is no event to await.
+    while (await Campaign.get(id=campaign.id)).status != CampaignStatus.DONE:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await asyncio.gather(*running)
+    return elapsed
 
 
 async def _deliver(
     merchant_id: int, card: Card, *, per_second: float, strict: int, loops: int, batch: int
 ) -> tuple[float, float, dict[str, int]]:
     TimedTelegramChannel.departures.clear()
+    freeze_startup_heap()
     with FakeServer(strict) as fake:
         workers, bots = _workers(fake, per_second, loops, batch)
         try:
@@ -229,8 +232,8 @@ async def run(people: int) -> None:
         )
         for card, limit, count in ((cards[2], 1000, 20_000), (cards[3], 30, 600)):
             wall, _, stats = await _deliver(
-                shop.merchant.id, card, per_second=limit, strict=limit, loops=2,
-                batch=max(50, limit // 2),
+                shop.merchant.id, card, per_second=limit, strict=limit, loops=1,
+                batch=100,
             )  # fmt: skip
             ideal = count / limit
             print(

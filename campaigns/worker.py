@@ -77,16 +77,27 @@ class DeliveryWorker:
                 logger.exception("channel %s crashed on delivery %s", row.channel, row.id)
                 return DeliveryResult.retry(Reason.SERVER_ERROR, detail=type(exc).__name__)
 
-    async def tick(self, now: datetime | None = None) -> Tick:
+    async def tick(
+        self, now: datetime | None = None, *, claimed: asyncio.Future[int] | None = None
+    ) -> Tick:
+        """One batch: start due campaigns, claim, compose, send, record, finish campaigns.
+
+        ``claimed`` gets the batch size once its messages are queued to send.
+        """
         moment = ensure_utc(now)
         started = await self.start_due(moment)
         rows = await claim(self.worker_id, limit=self.batch_size, lease=self.lease, now=moment)
         results: list[tuple[Claimed, DeliveryResult]] = []
+        if not rows and claimed is not None:
+            claimed.set_result(0)
         if rows:
             composed = await self.composer.compose(rows)
             pending = [(row, m) for row, m in composed if isinstance(m, OutboundMessage)]
             results = [(row, r) for row, r in composed if isinstance(r, DeliveryResult)]
-            sent = await asyncio.gather(*(self._send(row, m) for row, m in pending))
+            sending = asyncio.gather(*(self._send(row, m) for row, m in pending))
+            if claimed is not None:
+                claimed.set_result(len(rows))
+            sent = await sending
             results += list(zip((row for row, _ in pending), sent, strict=True))
         done_at = ensure_utc(None) if now is None else moment
         recorded = await record(self.worker_id, results, now=done_at)
@@ -123,14 +134,39 @@ class DeliveryWorker:
             logger.info("campaign %s done", campaign_id)
         return len(finished)
 
-    async def run(self, stop: asyncio.Event, *, idle: float = 1.0) -> None:
-        """Work until ``stop`` is set; sleep ``idle`` seconds whenever there is nothing to do."""
-        while not stop.is_set():
-            try:
-                tick = await self.tick()
-            except Exception:
-                logger.exception("worker tick failed; retrying shortly")
-                tick = None
-            if tick is None or tick.claimed == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
+    async def run(self, stop: asyncio.Event, *, idle: float = 1.0, overlap: int = 2) -> None:
+        """Work until ``stop`` is set; sleep ``idle`` seconds whenever there is nothing to do.
+
+        Up to ``overlap`` ticks run at once: the next batch is claimed and composed while the
+        previous one is still sending, so a rate-limited channel never idles while the database
+        records and claims. Sends still leave in claim order, as they queue on one semaphore.
+        """
+        running: set[asyncio.Task[Tick | None]] = set()
+        try:
+            while not stop.is_set():
+                claimed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+                task = asyncio.create_task(self._logged_tick(claimed))
+                running.add(task)
+                task.add_done_callback(running.discard)
+                # Settled once the batch is queued to send, or cancelled if the tick failed.
+                await asyncio.wait([claimed])
+                if claimed.cancelled() or claimed.result() == 0:
+                    await asyncio.wait([task])
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=idle)
+                while len(running) >= overlap:
+                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # A stop lets the batches in hand finish, so their rows are recorded, not re-leased.
+            if running:
+                await asyncio.wait(running)
+
+    async def _logged_tick(self, claimed: asyncio.Future[int]) -> Tick | None:
+        try:
+            return await self.tick(claimed=claimed)
+        except Exception:
+            logger.exception("worker tick failed; retrying shortly")
+            return None
+        finally:
+            if not claimed.done():
+                claimed.cancel()
