@@ -89,10 +89,37 @@ async def campaign_stats(
     return CampaignStats(campaign.id, per_channel, reached, holdout, window)
 
 
-async def _outcome(campaign: Campaign, window: timedelta, *, holdout: bool) -> GroupOutcome:
-    conn = connection()
-    p = Params(is_postgres(conn))
-    seconds = int(window.total_seconds())
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """SQL fragments, bound to one ``Params``, for what a group did within the window.
+
+    ``people`` selects ``(customer_id, since)``: the moment each person's window opens. The
+    ``stamps`` and ``redemptions`` fragments (``FROM …``, to be used after ``with_people``)
+    yield one row per attributed visit (``e``) or redeemed voucher (``v``). Statistics count
+    them; the daily report reads their times.
+    """
+
+    postgres: bool
+    people: str
+    stamps: str
+    redemptions: str
+
+    def with_people(self, select: str) -> str:
+        return f"WITH g AS ({self.people}) {select}"
+
+    def timestamp(self, column: str) -> str:
+        """``column`` as a comparable moment: as is on PostgreSQL, UTC text on SQLite.
+
+        SQLite keeps times as text with an offset; strftime() puts them in one format, in UTC,
+        to the millisecond.
+        """
+        return column if self.postgres else f"strftime('%Y-%m-%d %H:%M:%f', {column})"
+
+
+def attribution(
+    campaign: Campaign, window: timedelta, p: Params, *, holdout: bool = False
+) -> Attribution:
+    """The attribution rule, once: a stamp or redemption on the campaign's card in the window."""
     if holdout:
         # Nobody in the holdout got a message: their clock starts with the campaign.
         start = p(campaign.started_at or campaign.created_at)
@@ -107,32 +134,36 @@ async def _outcome(campaign: Campaign, window: timedelta, *, holdout: bool) -> G
             "GROUP BY customer_id"
         )
     card = p(campaign.card_id)
-    if is_postgres(conn):
-        until = f"g.since + make_interval(secs => {p(seconds)})"
+    seconds = p(int(window.total_seconds()))
+    if p.postgres:
+        until = f"g.since + make_interval(secs => {seconds})"
     else:
-        until = f"strftime('%Y-%m-%d %H:%M:%f', g.since, '+' || {p(seconds)} || ' seconds')"
-    # SQLite keeps times as text; strftime() puts both sides in one format, to the millisecond.
-    ts = (
-        (lambda column: column)
-        if is_postgres(conn)
-        else (lambda column: f"strftime('%Y-%m-%d %H:%M:%f', {column})")
+        until = f"strftime('%Y-%m-%d %H:%M:%f', g.since, '+' || {seconds} || ' seconds')"
+    shape = Attribution(p.postgres, people, "", "")
+    ts = shape.timestamp
+    member = f"FROM g JOIN membership m ON m.customer_id = g.customer_id AND m.card_id = {card} "
+    stamps = (
+        f"{member}JOIN stamp_event e ON e.membership_id = m.id "
+        f"AND e.kind = {p(LedgerKind.STAMP.value)} AND {ts('e.created_at')} >= {ts('g.since')} "
+        f"AND {ts('e.created_at')} < {ts(until)}"
     )
-    sql = (
-        f"WITH g AS ({people}) SELECT "
-        "(SELECT COUNT(*) FROM g) AS people, "
-        "(SELECT COUNT(DISTINCT g.customer_id) FROM g JOIN membership m ON m.customer_id = "
-        f"g.customer_id AND m.card_id = {card} JOIN stamp_event e ON e.membership_id = m.id "
-        f"AND e.kind = {p(LedgerKind.STAMP.value)} AND {ts('e.created_at')} >= {ts('g.since')} "
-        f"AND {ts('e.created_at')} < {ts(until)}) AS visitors, "
-        "(SELECT COUNT(*) FROM g JOIN membership m ON m.customer_id = g.customer_id "
-        f"AND m.card_id = {card} JOIN stamp_event e ON e.membership_id = m.id "
-        f"AND e.kind = {p(LedgerKind.STAMP.value)} AND {ts('e.created_at')} >= {ts('g.since')} "
-        f"AND {ts('e.created_at')} < {ts(until)}) AS visits, "
-        "(SELECT COUNT(*) FROM g JOIN membership m ON m.customer_id = g.customer_id "
-        f"AND m.card_id = {card} JOIN voucher v ON v.membership_id = m.id "
+    redemptions = (
+        f"{member}JOIN voucher v ON v.membership_id = m.id "
         f"AND v.status = {p(VoucherStatus.REDEEMED.value)} "
         f"AND {ts('v.redeemed_at')} >= {ts('g.since')} AND {ts('v.redeemed_at')} < {ts(until)}"
-        ") AS redeemed"
+    )
+    return Attribution(p.postgres, people, stamps, redemptions)
+
+
+async def _outcome(campaign: Campaign, window: timedelta, *, holdout: bool) -> GroupOutcome:
+    conn = connection()
+    p = Params(is_postgres(conn))
+    rule = attribution(campaign, window, p, holdout=holdout)
+    sql = rule.with_people(
+        "SELECT (SELECT COUNT(*) FROM g) AS people, "
+        f"(SELECT COUNT(DISTINCT g.customer_id) {rule.stamps}) AS visitors, "
+        f"(SELECT COUNT(*) {rule.stamps}) AS visits, "
+        f"(SELECT COUNT(*) {rule.redemptions}) AS redeemed"
     )
     rows = await conn.execute_query_dict(sql, p.values)
     row = rows[0]
@@ -172,4 +203,12 @@ def as_text(stats: CampaignStats) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["CampaignStats", "ChannelStats", "GroupOutcome", "as_text", "campaign_stats"]
+__all__ = [
+    "Attribution",
+    "CampaignStats",
+    "ChannelStats",
+    "GroupOutcome",
+    "as_text",
+    "attribution",
+    "campaign_stats",
+]
