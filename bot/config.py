@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     smtp_tls: bool = False
     mail_from: str = "stampbot@localhost"
 
+    # APNs token auth for Wallet pass pushes: off unless key id, team id and the .p8 key (as
+    # PEM text or a file path) are all set. host/port/CA file point tests at a loopback fake.
+    apns_key_id: str | None = None
+    apns_team_id: str | None = None
+    apns_key: SecretStr | None = None
+    apns_key_path: Path | None = None
+    apns_host: str = "api.push.apple.com"
+    apns_port: int = Field(default=443, ge=1, le=65535)
+    apns_ca_file: Path | None = None
+    apns_timeout_seconds: float = Field(default=10.0, gt=0)
+
     default_language: str = "en"
     default_timezone: str = "UTC"
     stamp_cooldown_seconds: int = Field(default=300, ge=0)
