@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     smtp_tls: bool = False
     mail_from: str = "stampbot@localhost"
 
+    # Google Wallet: off unless both the issuer id and the service-account JSON key file are
+    # set. The API and token URLs point tests at a loopback fake (token URL: the key's token_uri).
+    google_wallet_issuer_id: str | None = None
+    google_wallet_key_file: Path | None = None
+    google_wallet_api_url: str = "https://walletobjects.googleapis.com/walletobjects/v1"
+    google_wallet_token_url: str | None = None
+
     # APNs token auth for Wallet pass pushes: off unless key id, team id and the .p8 key (as
     # PEM text or a file path) are all set. host/port/CA file point tests at a loopback fake.
     apns_key_id: str | None = None
