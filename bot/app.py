@@ -29,7 +29,9 @@ from bot.factory import build_fsm_storage, build_link_signer, invite_ttl
 from bot.web import WEBHOOK_PATH, build_web_app
 from channels.email import EmailChannel
 from channels.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
+from channels.telegram import TelegramChannel
 from handlers import get_routers
+from handlers.campaign_progress import CampaignProgress
 from handlers.media import FileIdCache, MemoryFileIdCache, RedisFileIdCache
 from handlers.middlewares import CustomerMiddleware, LocaleMiddleware, ThrottlingMiddleware
 from handlers.notify import CustomerNotifier, send_expiry_reminders
@@ -54,6 +56,7 @@ class BotRuntime:
     redis: Redis | None
     signer: LinkSigner
     limiter: RateLimiter
+    progress: CampaignProgress
 
 
 def build_i18n(settings: Settings, locales_dir: Path | None = None) -> I18n:
@@ -89,6 +92,7 @@ async def bot_runtime(
     signer = build_link_signer(settings)
     email = build_email_channel(settings)
     flood = Rate(per_second=settings.flood_per_second, burst=settings.flood_burst)
+    progress = CampaignProgress(bot, i18n, interval=settings.progress_interval_seconds)
     dispatcher = Dispatcher(
         storage=build_fsm_storage(settings),
         file_cache=file_cache,
@@ -96,6 +100,9 @@ async def bot_runtime(
         settings=settings,
         link_signer=signer,
         email_channel=email,
+        # Wizard previews and tests go through the same adapter (and rate limit) as campaigns.
+        telegram_channel=TelegramChannel(bot, limiter),
+        progress=progress,
         staff_invite_ttl=invite_ttl(settings),
     )
     for observer in (dispatcher.message, dispatcher.callback_query):
@@ -114,8 +121,10 @@ async def bot_runtime(
             redis=redis,
             signer=signer,
             limiter=limiter,
+            progress=progress,
         )
     finally:
+        await progress.close()
         await dispatcher.storage.close()
         await bot.session.close()
         if redis is not None:

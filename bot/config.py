@@ -37,6 +37,8 @@ class Settings(BaseSettings):
 
     # Delivery engine.
     telegram_per_second: float = Field(default=30.0, gt=0, le=1000)
+    # How often the admin's progress message of a sending campaign is edited.
+    progress_interval_seconds: float = Field(default=3.0, gt=0, le=60)
     delivery_batch_size: int = Field(default=100, ge=1, le=5000)
     delivery_lease_seconds: int = Field(default=120, ge=1)
     delivery_concurrency: int = Field(default=64, ge=1, le=2000)
@@ -48,13 +50,6 @@ class Settings(BaseSettings):
     smtp_tls: bool = False
     mail_from: str = "stampbot@localhost"
 
-    # Google Wallet: off unless both the issuer id and the service-account JSON key file are
-    # set. The API and token URLs point tests at a loopback fake (token URL: the key's token_uri).
-    google_wallet_issuer_id: str | None = None
-    google_wallet_key_file: Path | None = None
-    google_wallet_api_url: str = "https://walletobjects.googleapis.com/walletobjects/v1"
-    google_wallet_token_url: str | None = None
-
     # APNs token auth for Wallet pass pushes: off unless key id, team id and the .p8 key (as
     # PEM text or a file path) are all set. host/port/CA file point tests at a loopback fake.
     apns_key_id: str | None = None
@@ -65,6 +60,24 @@ class Settings(BaseSettings):
     apns_port: int = Field(default=443, ge=1, le=65535)
     apns_ca_file: Path | None = None
     apns_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # Apple Wallet. Without certificate files a demo CA, WWDR-like intermediate and pass-type
+    # certificate are made once under var/apple_wallet/ (passes verify, but no iPhone trusts them).
+    apple_pass_type_id: str = "pass.dev.stampbot.demo"
+    apple_team_id: str = "DEMOTEAM00"
+    apple_pass_cert_path: Path | None = None
+    apple_pass_key_path: Path | None = None
+    apple_pass_key_password: SecretStr | None = None
+    apple_wwdr_cert_path: Path | None = None
+    # Where built .pkpass files are written (default var/passes/).
+    apple_passes_dir: Path | None = None
+
+    # Google Wallet: off unless both the issuer id and the service-account JSON key file are
+    # set. The API and token URLs point tests at a loopback fake (token URL: the key's token_uri).
+    google_wallet_issuer_id: str | None = None
+    google_wallet_key_file: Path | None = None
+    google_wallet_api_url: str = "https://walletobjects.googleapis.com/walletobjects/v1"
+    google_wallet_token_url: str | None = None
 
     default_language: str = "en"
     default_timezone: str = "UTC"
@@ -91,6 +104,30 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", value):
             raise ValueError(f"not a Telegram bot username: {value!r}")
         return value
+
+    @field_validator("apple_pass_type_id")
+    @classmethod
+    def _pass_type_id(cls, value: str) -> str:
+        # Apple's form: reverse-DNS starting with "pass."; it also lands in URLs and file names.
+        if not re.fullmatch(r"pass\.[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value):
+            raise ValueError(f"not a pass type identifier: {value!r}")
+        return value
+
+    @field_validator("apple_team_id")
+    @classmethod
+    def _team_id(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z0-9]{10}", value):
+            raise ValueError(f"an Apple team identifier is 10 letters or digits: {value!r}")
+        return value
+
+    @property
+    def apple_wallet_dir(self) -> Path:
+        """Demo signing material for Apple Wallet passes."""
+        return self.var_dir / "apple_wallet"
+
+    @property
+    def effective_apple_passes_dir(self) -> Path:
+        return self.apple_passes_dir or self.var_dir / "passes"
 
     @property
     def effective_database_url(self) -> str:

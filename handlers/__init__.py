@@ -14,10 +14,22 @@ def get_routers() -> list[Router]:
 
     The routers are module singletons (aiogram style), so one process has one Dispatcher.
     """
-    from handlers import admin, cards, counter, fallback, settings, start, vouchers
+    from handlers import (
+        admin,
+        campaign_list,
+        cards,
+        counter,
+        fallback,
+        settings,
+        start,
+        vouchers,
+        wizard,
+    )
 
     return [
         admin.router,
+        wizard.router,
+        campaign_list.router,
         counter.router,
         start.router,
         settings.router,

@@ -1,7 +1,9 @@
-"""Admin mode: ``/admin`` opens the menu a staff member's role allows; ``/exit`` leaves it.
+"""Admin mode: ``/admin`` switches a staff member into it, ``/exit`` back to customer mode.
 
-Staff management lives here for now (invite, list, remove); campaigns join the menu with the
-campaign wizard. To anyone who is not staff, ``/admin`` is an unknown command.
+In admin mode the chat keyboard holds what the role allows (campaigns for owners and
+managers), and the menu shows staff management to owners. The shop being worked for is kept
+in the FSM storage; every action still checks role and merchant. To anyone who is not staff,
+``/admin`` and ``/exit`` are unknown commands.
 """
 
 from __future__ import annotations
@@ -12,14 +14,26 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, Filter
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    CallbackQuery,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    User,
+)
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import PRIVATE
+from handlers.admin_mode import enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp
+from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
 from handlers.texts import button_expired, local_datetime
+from handlers.wizard import NEW_CAMPAIGN_BUTTON, new_campaign
 from loyalty.errors import LoyaltyError
 from loyalty.merchants import create_staff_invite
 from loyalty.staff import Permission, allows, list_staff, remove_staff, seat_at, staff_roles
@@ -30,12 +44,26 @@ from models.enums import StaffRole
 router = Router(name="admin")
 router.message.filter(PRIVATE)
 INVITABLE = (StaffRole.MANAGER, StaffRole.CASHIER)
+EXIT_BUTTON = __("🚪 Exit admin mode")
 
 
 class IsStaff(Filter):
     async def __call__(self, message: Message, event_from_user: User) -> bool | dict[str, Any]:
         seats = await staff_roles(event_from_user.id)
         return {"seats": seats} if seats else False
+
+
+def _keyboard(seat: Staff) -> ReplyKeyboardMarkup:
+    rows = []
+    if allows(seat, Permission.CAMPAIGNS):
+        rows.append(
+            [
+                KeyboardButton(text=str(NEW_CAMPAIGN_BUTTON)),
+                KeyboardButton(text=str(CAMPAIGNS_BUTTON)),
+            ]
+        )
+    rows.append([KeyboardButton(text=str(EXIT_BUTTON))])
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
 async def _menu(seat: Staff) -> tuple[str, Any]:
@@ -46,6 +74,15 @@ async def _menu(seat: Staff) -> tuple[str, Any]:
         _("To stamp a card or redeem a voucher, scan the customer's QR code with your camera."),
     ]
     builder = InlineKeyboardBuilder()
+    if allows(seat, Permission.CAMPAIGNS):
+        builder.button(
+            text=str(NEW_CAMPAIGN_BUTTON),
+            callback_data=AdminAction(op=AdminOp.NEW_CAMPAIGN, merchant_id=seat.merchant_id),
+        )
+        builder.button(
+            text=str(CAMPAIGNS_BUTTON),
+            callback_data=AdminAction(op=AdminOp.CAMPAIGNS, merchant_id=seat.merchant_id),
+        )
     if allows(seat, Permission.STAFF):
         builder.button(
             text=_("👥 Staff"),
@@ -62,16 +99,70 @@ async def _menu(seat: Staff) -> tuple[str, Any]:
     return "\n".join(lines), builder.as_markup()
 
 
+async def _enter(message: Message, state: FSMContext, seat: Staff) -> None:
+    await enter_admin_mode(state, seat.merchant_id)
+    await message.answer(
+        _("Admin mode is on. /exit returns to customer mode."), reply_markup=_keyboard(seat)
+    )
+    text, markup = await _menu(seat)
+    await message.answer(text, reply_markup=markup)
+
+
 @router.message(Command("admin"), IsStaff())
-async def admin_command(message: Message, seats: list[Staff]) -> None:
+async def admin_command(message: Message, seats: list[Staff], state: FSMContext) -> None:
+    if len(seats) == 1:
+        await _enter(message, state, seats[0])
+        return
+    builder = InlineKeyboardBuilder()
     for seat in seats:
-        text, markup = await _menu(seat)
-        await message.answer(text, reply_markup=markup)
+        shop = await seat.merchant
+        builder.button(
+            text=f"{shop.name} · {role_name(seat.role)}"[:64],
+            callback_data=AdminAction(op=AdminOp.ENTER, merchant_id=seat.merchant_id),
+        )
+    builder.adjust(1)
+    await message.answer(_("Which shop are you working for?"), reply_markup=builder.as_markup())
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.ENTER))
+async def enter_pressed(
+    query: CallbackQuery, callback_data: AdminAction, state: FSMContext
+) -> None:
+    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.STAMP)
+    if seat is None or not isinstance(query.message, Message):
+        await query.answer(button_expired())
+        return
+    await query.answer()
+    await _enter(query.message, state, seat)
+
+
+@router.callback_query(AdminAction.filter(F.op.in_({AdminOp.NEW_CAMPAIGN, AdminOp.CAMPAIGNS})))
+async def campaigns_pressed(
+    query: CallbackQuery, callback_data: AdminAction, state: FSMContext, **data: Any
+) -> None:
+    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.CAMPAIGNS)
+    if seat is None or not isinstance(query.message, Message):
+        await query.answer(button_expired())
+        return
+    await query.answer()
+    await enter_admin_mode(state, seat.merchant_id)
+    # The menu button acts for the person who pressed it, not the bot that sent the menu.
+    message = query.message.model_copy(update={"from_user": query.from_user})
+    if callback_data.op == AdminOp.NEW_CAMPAIGN:
+        await new_campaign(message, state, **data)
+    else:
+        await campaigns_command(message, state)
 
 
 @router.message(Command("exit"), IsStaff())
-async def exit_command(message: Message) -> None:
-    await message.answer(_("Back to customer mode. /admin opens the admin menu again."))
+@router.message(F.text == EXIT_BUTTON, IsStaff())
+async def exit_command(message: Message, state: FSMContext) -> None:
+    # Leaving admin mode drops a half-made campaign too: it belonged to the mode.
+    await state.clear()
+    await message.answer(
+        _("Back to customer mode. /admin opens the admin menu again."),
+        reply_markup=ReplyKeyboardRemove(),
+    )
 
 
 async def _owner_seat(query: CallbackQuery, merchant_id: int) -> Staff | None:

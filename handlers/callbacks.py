@@ -68,6 +68,9 @@ class RedeemAction(CallbackData, prefix="rdm"):
 
 class AdminOp(StrEnum):
     MENU = "menu"
+    ENTER = "enter"
+    NEW_CAMPAIGN = "new"
+    CAMPAIGNS = "cmps"
     STAFF = "staff"
     INVITE = "invite"
     REMOVE = "remove"
@@ -78,3 +81,61 @@ class AdminAction(CallbackData, prefix="adm"):
     op: AdminOp
     merchant_id: int
     value: str = ""
+
+
+class WizardOp(StrEnum):
+    CARD = "card"
+    FILTER = "filter"
+    NEXT = "next"
+    KEEP = "keep"
+    SKIP = "skip"
+    NO_VOUCHER = "novch"
+    VOUCHER = "vch"
+    DAYS = "days"
+    CHANNEL = "chan"
+    POLICY = "policy"
+    TEST = "test"
+    NOW = "now"
+    LATER = "later"
+    CONFIRM = "ok"
+    BACK = "back"
+    CANCEL = "cancel"
+
+
+class WizardAction(CallbackData, prefix="wz"):
+    """The shop is not in the data: it is the one the wizard was opened for (FSM storage)."""
+
+    op: WizardOp
+    value: str = ""
+
+
+class CampaignOp(StrEnum):
+    LIST = "list"
+    SHOW = "show"
+    EDIT = "edit"
+    COPY = "copy"
+    DELETE = "del"
+    DELETE_CONFIRM = "del_ok"
+    SEND = "send"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+    CANCEL_CONFIRM = "cancel_ok"
+    CHART = "chart"
+    CSV = "csv"
+
+
+class CampaignListFilter(StrEnum):
+    ALL = "all"
+    ACTIVE = "on"
+    INACTIVE = "off"
+    SUSPENDED = "susp"
+    SEARCH = "find"
+
+
+class CampaignAction(CallbackData, prefix="cmp"):
+    op: CampaignOp
+    merchant_id: int
+    campaign_id: int = 0
+    page: int = 0
+    group: CampaignListFilter = CampaignListFilter.ALL

@@ -15,7 +15,13 @@ from bot.app import BotRuntime, bot_runtime
 from bot.config import Settings
 from bot.web import WEBHOOK_PATH, build_web_app
 from tests.conftest import REDIS_URL, Backend
-from tests.fakes.telegram_api import FakeTelegramAPI, FakeUser, RecordedCall, StoredMessage
+from tests.fakes.telegram_api import (
+    FakeTelegramAPI,
+    FakeUser,
+    RecordedCall,
+    StoredMessage,
+    UploadedFile,
+)
 
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 _user_ids = itertools.count(700_001)
@@ -36,7 +42,9 @@ def bot_settings(telegram: FakeTelegramAPI, tmp_path_factory: pytest.TempPathFac
         redis_url=REDIS_URL,
         var_dir=tmp_path_factory.mktemp("var"),
         flood_per_second=5.0,
-        flood_burst=20,
+        # Room for a whole campaign wizard clicked through at test speed.
+        flood_burst=60,
+        progress_interval_seconds=0.2,
     )
 
 
@@ -151,6 +159,13 @@ def uploaded_photo(call: RecordedCall) -> bytes | None:
     if not reference.startswith("attach://"):
         return None
     return call.files[reference.removeprefix("attach://")].data
+
+
+def uploaded_file(call: RecordedCall, field: str) -> UploadedFile:
+    """The file a send call uploaded in ``field`` (sendDocument's "document", …)."""
+    reference = str(call.params.get(field, ""))
+    assert reference.startswith("attach://"), f"{field} was not uploaded: {reference!r}"
+    return call.files[reference.removeprefix("attach://")]
 
 
 def png_size(data: bytes) -> tuple[int, int]:

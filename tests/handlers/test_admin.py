@@ -27,9 +27,11 @@ async def test_the_owner_invites_a_cashier_who_then_appears_in_the_staff_list(
     newcomer: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
     await _owner(owner, shop)
 
-    menu = (await owner.send("/admin"))[0]
+    menu = (await owner.send("/admin"))[-1]
     assert text_of(menu).startswith("Admin · Kafe Lviv\nYou are owner.")
     assert [label for label, _ in buttons(menu)] == [
+        "📣 New campaign",
+        "📋 Campaigns",
         "👥 Staff",
         "➕ Invite a manager",
         "➕ Invite a cashier",
@@ -58,7 +60,7 @@ async def test_removing_a_cashier_takes_access_away_at_once(new_chat: object) ->
     await customer.send(f"/start j-{shop.card.join_token}")
     membership = await Membership.get(card_id=shop.card.id)
 
-    listing = (await owner.press_label((await owner.send("/admin"))[0], "Staff"))[0]
+    listing = (await owner.press_label((await owner.send("/admin"))[-1], "Staff"))[0]
     confirm = (await owner.press_label(listing, "Remove Taras"))[0]
     await owner.press_label(confirm, "Yes, remove")
 
@@ -80,7 +82,7 @@ async def test_a_cashier_sees_no_staff_tools_and_cannot_forge_them(new_chat: obj
     await cashier.send(f"/start i-{invite.token}")
     owner_seat = await Staff.get(telegram_user_id=owner.user.id)
 
-    menu = (await cashier.send("/admin"))[0]
+    menu = (await cashier.send("/admin"))[-1]
     assert buttons(menu) == []
     assert "You are cashier." in text_of(menu)
     for forged in (
@@ -104,7 +106,7 @@ async def test_staff_of_one_shop_cannot_manage_another(new_chat: object) -> None
     await _owner(owner_a, shop)
     await _owner(owner_b, other)
     seat_b = await Staff.get(telegram_user_id=owner_b.user.id)
-    menu = (await owner_a.send("/admin"))[0]
+    menu = (await owner_a.send("/admin"))[-1]
 
     forged = f"adm:remove_ok:{other.merchant.id}:{seat_b.id}"
     await owner_a._post(

@@ -1,0 +1,30 @@
+"""Which shop a staff member is working for while in admin mode (kept in the FSM storage)."""
+
+from __future__ import annotations
+
+from aiogram.fsm.context import FSMContext
+
+from loyalty.staff import Permission, seat_at
+from models import Staff
+
+ADMIN_KEY = "admin_merchant_id"
+
+
+async def admin_merchant(state: FSMContext) -> int | None:
+    value = (await state.get_data()).get(ADMIN_KEY)
+    return value if isinstance(value, int) else None
+
+
+async def enter_admin_mode(state: FSMContext, merchant_id: int) -> None:
+    await state.update_data({ADMIN_KEY: merchant_id})
+
+
+async def admin_seat(state: FSMContext, user_id: int, permission: Permission) -> Staff | None:
+    """The seat of the shop this person is in admin mode for, if it grants ``permission``.
+
+    Checked on every action, so a staff member removed mid-conversation loses access at once.
+    """
+    merchant_id = await admin_merchant(state)
+    if merchant_id is None:
+        return None
+    return await seat_at(user_id, merchant_id, permission)
