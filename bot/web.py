@@ -1,4 +1,4 @@
-"""The aiohttp application: Telegram's webhook and a health check (wallets and pages later)."""
+"""The aiohttp application: Telegram's webhook, a health check, the PassKit web service."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
+from channels.apple_wallet.passes import WEB_SERVICE_PREFIX, WalletPasses
+from channels.apple_wallet.webservice import passkit_app
 from handlers.http_links import setup_link_routes
 from loyalty.links import LinkSigner
 
@@ -63,10 +65,13 @@ def build_web_app(
     webhook_secret: str | None,
     signer: LinkSigner | None = None,
     i18n: I18n | None = None,
+    wallet_passes: WalletPasses | None = None,
     **data: Any,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app.router.add_get("/healthz", _health)
+    if wallet_passes is not None:
+        app.add_subapp(WEB_SERVICE_PREFIX, passkit_app(wallet_passes))
     if signer is not None and i18n is not None:
         setup_link_routes(app, signer, i18n)
     if webhook_secret is not None:

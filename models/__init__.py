@@ -5,6 +5,7 @@ from models.customer import ChannelOptOut, Customer, Identity, Membership
 from models.ledger import StampEvent
 from models.merchant import Card, Merchant, Staff, StaffInvite
 from models.voucher import Voucher
+from models.wallet import PassRegistration, WalletPass
 
 __models__ = [
     Merchant,
@@ -19,6 +20,8 @@ __models__ = [
     Voucher,
     Campaign,
     Delivery,
+    WalletPass,
+    PassRegistration,
 ]
 
 __all__ = [
@@ -30,8 +33,10 @@ __all__ = [
     "Identity",
     "Membership",
     "Merchant",
+    "PassRegistration",
     "Staff",
     "StaffInvite",
     "StampEvent",
     "Voucher",
+    "WalletPass",
 ]

@@ -1,0 +1,121 @@
+"""The pass images: ``icon.png`` (notifications, Mail) and ``logo.png`` (top left of the pass).
+
+From the merchant's uploaded logo when it decodes, otherwise the merchant's initial drawn in
+its colours. Pure functions: equal inputs give equal bytes, so an unchanged pass keeps its hashes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from io import BytesIO
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+# Points, from Apple's pass design guidelines; files come at @1x, @2x and @3x.
+ICON_POINTS = (29, 29)
+LOGO_POINTS = (160, 50)
+SCALES = (1, 2, 3)
+# Decoding a hostile upload must stay cheap: anything larger is ignored.
+MAX_SOURCE_PIXELS = 4096 * 4096
+
+RGB = tuple[int, int, int]
+
+
+def rgb(colour: str) -> RGB:
+    """``#RRGGBB`` → (r, g, b); anything else is a ValueError."""
+    if len(colour) != 7 or colour[0] != "#":
+        raise ValueError(f"colour must be #RRGGBB, got {colour!r}")
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _png(image: Image.Image) -> bytes:
+    buf = BytesIO()
+    image.save(buf, format="PNG", compress_level=9)
+    return buf.getvalue()
+
+
+def _decode(data: bytes) -> Image.Image | None:
+    """The upload as RGBA, or None when it is not a picture we can read safely."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as source:
+                if source.width * source.height > MAX_SOURCE_PIXELS:
+                    return None
+                image = source.convert("RGBA")
+    except Exception:  # Pillow raises many types on hostile input; all mean "no logo".
+        return None
+    return image if image.width >= 1 and image.height >= 1 else None
+
+
+def _fit(image: Image.Image, box: tuple[int, int]) -> Image.Image:
+    ratio = min(box[0] / image.width, box[1] / image.height)
+    size = (max(1, round(image.width * ratio)), max(1, round(image.height * ratio)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype(str(FONT_BOLD), size)
+    except OSError:
+        return ImageFont.load_default(size)
+
+
+def _initial(name: str) -> str:
+    for char in name.strip():
+        if char.isalnum():
+            return char.upper()
+    return "★"
+
+
+def _badge(side: int, fill: RGB, ink: RGB, letter: str, *, radius: int) -> Image.Image:
+    image = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 0, side - 1, side - 1), radius=radius, fill=(*fill, 255))
+    font = _font(round(side * 0.6))
+    draw.text((side / 2, side / 2), letter, font=font, fill=(*ink, 255), anchor="mm")
+    return image
+
+
+def icon_png(
+    merchant_name: str, background: str, foreground: str, logo: bytes | None, scale: int
+) -> bytes:
+    side = ICON_POINTS[0] * scale
+    source = _decode(logo) if logo else None
+    if source is None:
+        letter = _initial(merchant_name)
+        return _png(_badge(side, rgb(background), rgb(foreground), letter, radius=side // 5))
+    # An icon is shown on any background, so the logo sits on the card's own colour.
+    canvas = Image.new("RGBA", (side, side), (*rgb(background), 255))
+    fitted = _fit(source, (side, side))
+    canvas.alpha_composite(fitted, ((side - fitted.width) // 2, (side - fitted.height) // 2))
+    return _png(canvas)
+
+
+def logo_png(
+    merchant_name: str, background: str, accent: str, logo: bytes | None, scale: int
+) -> bytes:
+    width, height = LOGO_POINTS[0] * scale, LOGO_POINTS[1] * scale
+    source = _decode(logo) if logo else None
+    if source is None:
+        # A round badge; the merchant's name stands next to it as the pass's logoText.
+        return _png(_badge(height, rgb(accent), rgb(background), _initial(merchant_name),
+                           radius=height // 2))  # fmt: skip
+    # Transparent around the logo: Wallet draws the pass background behind it.
+    return _png(_fit(source, (width, height)))
+
+
+def pass_images(
+    merchant_name: str, background: str, foreground: str, accent: str, logo: bytes | None
+) -> dict[str, bytes]:
+    """File name → PNG bytes for every icon and logo size."""
+    files = {}
+    for scale in SCALES:
+        suffix = "" if scale == 1 else f"@{scale}x"
+        files[f"icon{suffix}.png"] = icon_png(merchant_name, background, foreground, logo, scale)
+        files[f"logo{suffix}.png"] = logo_png(merchant_name, background, accent, logo, scale)
+    return files

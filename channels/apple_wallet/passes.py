@@ -1,0 +1,135 @@
+"""A membership's current ``.pkpass``: read what the card shows, build, sign, keep a copy."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tortoise.expressions import Q
+
+from channels.apple_wallet.card_link import card_page_url
+from channels.apple_wallet.pkpass import PassContent, PassIdentity, build_pkpass
+from channels.apple_wallet.registry import ensure_wallet_pass
+from channels.apple_wallet.signing import PassSigner
+from loyalty.clock import ensure_utc
+from loyalty.links import LinkSigner
+from loyalty.tokens import LinkKind, start_link
+from models import Membership, Voucher, WalletPass
+from models.enums import MembershipStatus, VoucherStatus
+
+logger = logging.getLogger(__name__)
+
+# Apple appends "/v1/..." to the webServiceURL; the web app mounts the service here.
+WEB_SERVICE_PREFIX = "/passkit"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedPass:
+    serial_number: str
+    pkpass: bytes
+    # When the pass's content last changed (the update tag's moment).
+    updated_at: datetime
+    path: Path | None
+
+
+class WalletPasses:
+    """Builds the signed pass of a membership; one instance per process."""
+
+    def __init__(
+        self,
+        *,
+        pass_type_identifier: str,
+        team_identifier: str,
+        base_url: str,
+        signer: PassSigner,
+        link_signer: LinkSigner,
+        bot_username: str,
+        passes_dir: Path | None = None,
+    ) -> None:
+        self.identity = PassIdentity(
+            pass_type_identifier=pass_type_identifier,
+            team_identifier=team_identifier,
+            web_service_url=base_url.rstrip("/") + WEB_SERVICE_PREFIX,
+        )
+        self._signer = signer
+        self._links = link_signer
+        self._bot_username = bot_username
+        self._dir = passes_dir
+
+    @property
+    def pass_type_identifier(self) -> str:
+        return self.identity.pass_type_identifier
+
+    def barcode_message(self, public_token: str) -> str:
+        """The personal QR payload: the same link the Telegram card image carries."""
+        return start_link(self._bot_username, LinkKind.MEMBERSHIP, public_token)
+
+    async def content(
+        self, wallet_pass: WalletPass, *, now: datetime | None = None
+    ) -> PassContent:
+        moment = ensure_utc(now)
+        membership = await Membership.get(id=wallet_pass.membership_id).select_related(
+            "card__merchant"
+        )
+        card, merchant = membership.card, membership.card.merchant
+        active = membership.status == MembershipStatus.ACTIVE
+        vouchers: list[Voucher] = []
+        if active:
+            vouchers = await Voucher.filter(
+                Q(expires_at__isnull=True) | Q(expires_at__gt=moment),
+                membership_id=membership.id,
+                status=VoucherStatus.ISSUED,
+            ).order_by("expires_at", "id")
+        return PassContent(
+            serial_number=wallet_pass.serial_number,
+            authentication_token=wallet_pass.authentication_token,
+            merchant_name=merchant.name,
+            card_name=card.name,
+            stamps_needed=card.stamps_needed,
+            balance=membership.balance,
+            reward_text=card.reward_text,
+            background=merchant.background_color,
+            foreground=merchant.foreground_color,
+            accent=merchant.accent_color,
+            logo_png=merchant.logo_png,
+            barcode_message=self.barcode_message(membership.public_token),
+            card_page_url=card_page_url(self._links, membership.id, membership.public_token),
+            voucher_titles=tuple(voucher.title for voucher in vouchers),
+            campaign_message=wallet_pass.campaign_message,
+            voided=not active,
+        )
+
+    async def build(self, wallet_pass: WalletPass, *, now: datetime | None = None) -> IssuedPass:
+        content = await self.content(wallet_pass, now=now)
+        data = build_pkpass(content, self.identity, self._signer)
+        return IssuedPass(
+            serial_number=wallet_pass.serial_number,
+            pkpass=data,
+            updated_at=wallet_pass.updated_at,
+            path=self._keep(wallet_pass.serial_number, data),
+        )
+
+    async def issue(self, membership_id: int, *, now: datetime | None = None) -> IssuedPass:
+        """The pass to hand to the customer ("Add to Apple Wallet"), made on first use."""
+        wallet_pass = await ensure_wallet_pass(membership_id, now=now)
+        return await self.build(wallet_pass, now=now)
+
+    def _keep(self, serial_number: str, data: bytes) -> Path | None:
+        """Write ``<serial>.pkpass`` atomically, so a reader never sees half a pass."""
+        if self._dir is None:
+            return None
+        self._dir.mkdir(parents=True, exist_ok=True)
+        target = self._dir / f"{serial_number}.pkpass"
+        fd, temp = tempfile.mkstemp(dir=self._dir, prefix=".pass-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return target

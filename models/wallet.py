@@ -1,0 +1,55 @@
+"""Apple Wallet passes and the devices registered for their updates (PassKit web service)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.customer import Membership
+
+
+class WalletPass(Model):
+    """The one pass of a membership; serial and token never change once the pass is out."""
+
+    id = fields.IntField(primary_key=True)
+    membership: fields.OneToOneRelation[Membership] = fields.OneToOneField(
+        "models.Membership", related_name="wallet_pass", on_delete=fields.CASCADE
+    )
+    membership_id: int
+    serial_number = fields.CharField(max_length=64, unique=True)
+    # Sent back by devices in "Authorization: ApplePass <token>"; stored in clear because every
+    # rebuilt pass.json must carry it again.
+    authentication_token = fields.CharField(max_length=64)
+    # The lock-screen line of the latest campaign, shown through the pass field ``campaign``.
+    campaign_message = fields.CharField(max_length=200, default="")
+    # Microseconds since the epoch, strictly increasing per pass: the "passesUpdatedSince" tag.
+    update_tag = fields.BigIntField(default=0, db_index=True)
+    updated_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    registrations: fields.ReverseRelation[PassRegistration]
+
+    class Meta:
+        table = "wallet_pass"
+
+
+class PassRegistration(Model):
+    """A device that installed a pass and wants a push when it changes."""
+
+    id = fields.IntField(primary_key=True)
+    wallet_pass: fields.ForeignKeyRelation[WalletPass] = fields.ForeignKeyField(
+        "models.WalletPass", related_name="registrations", on_delete=fields.CASCADE
+    )
+    wallet_pass_id: int
+    device_library_identifier = fields.CharField(max_length=128)
+    push_token = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "pass_registration"
+        unique_together = (("device_library_identifier", "wallet_pass"),)
+        indexes = (("push_token",),)

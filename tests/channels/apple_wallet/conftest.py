@@ -1,0 +1,51 @@
+"""Fixtures: the tests' own certificate chain and a WalletPasses wired to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from channels.apple_wallet.passes import WalletPasses
+from channels.apple_wallet.signing import PassSigner
+from loyalty.links import LinkSigner
+from tests.channels.apple_wallet.pki import KEY_PASSWORD, PASS_TYPE_ID, TEAM_ID, Chain, make_chain
+
+BOT = "stampbot_test_bot"
+BASE_URL = "https://stamps.example"
+
+
+@pytest.fixture(scope="session")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Chain:
+    return make_chain(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def pass_signer(chain: Chain) -> PassSigner:
+    return PassSigner.from_files(
+        chain.pass_pem, chain.pass_key_pem, chain.wwdr_pem, SecretStr(KEY_PASSWORD)
+    )
+
+
+@pytest.fixture
+def link_signer() -> LinkSigner:
+    return LinkSigner(b"k" * 32, BASE_URL)
+
+
+@pytest.fixture
+def passes_dir(tmp_path: Path) -> Path:
+    return tmp_path / "passes"
+
+
+@pytest.fixture
+def wallet(pass_signer: PassSigner, link_signer: LinkSigner, passes_dir: Path) -> WalletPasses:
+    return WalletPasses(
+        pass_type_identifier=PASS_TYPE_ID,
+        team_identifier=TEAM_ID,
+        base_url=BASE_URL,
+        signer=pass_signer,
+        link_signer=link_signer,
+        bot_username=BOT,
+        passes_dir=passes_dir,
+    )

@@ -1,0 +1,101 @@
+"""Pass rows and registrations: what other code sees when it reports a changed pass."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from channels.apple_wallet.registry import (
+    Registration,
+    ensure_wallet_pass,
+    forget_push_token,
+    pass_changed,
+    pass_changed_by_serial,
+    register_device,
+    serials_updated_since,
+)
+from models import PassRegistration, WalletPass
+from tests import factories
+
+pytestmark = pytest.mark.usefixtures("db")
+
+NOW = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
+
+
+async def _pass() -> WalletPass:
+    shop = await factories.merchant()
+    return await ensure_wallet_pass((await factories.member(shop)).id, now=NOW)
+
+
+async def test_ensuring_a_pass_twice_gives_the_same_row() -> None:
+    first = await _pass()
+
+    again = await ensure_wallet_pass(first.membership_id)
+
+    assert (again.id, again.serial_number, again.authentication_token) == (
+        first.id, first.serial_number, first.authentication_token,
+    )  # fmt: skip
+
+
+async def test_a_membership_without_a_pass_has_nobody_to_notify() -> None:
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+
+    assert await pass_changed(member.id, campaign_message="Hello") == []
+    assert await WalletPass.all().count() == 0
+
+
+async def test_each_change_moves_the_tag_forward_even_at_the_same_instant() -> None:
+    wallet_pass = await _pass()
+    await register_device(wallet_pass, "device-1", "ab" * 32)
+    await register_device(wallet_pass, "device-2", "cd" * 32)
+    tags = [(await WalletPass.get(id=wallet_pass.id)).update_tag]
+
+    for _ in range(3):
+        tokens = await pass_changed(wallet_pass.membership_id, now=NOW)
+        tags.append((await WalletPass.get(id=wallet_pass.id)).update_tag)
+
+    assert tokens == ["ab" * 32, "cd" * 32]
+    assert tags == sorted(set(tags))
+    updated = await serials_updated_since("device-1", tags[-2])
+    assert updated is not None
+    assert (updated.serial_numbers, updated.last_updated) == (
+        [wallet_pass.serial_number], str(tags[-1]),
+    )  # fmt: skip
+    assert await serials_updated_since("device-1", tags[-1]) is None
+
+
+async def test_a_campaign_line_is_kept_until_the_next_one() -> None:
+    wallet_pass = await _pass()
+
+    await pass_changed_by_serial(wallet_pass.serial_number, campaign_message="Cake day!")
+    await pass_changed(wallet_pass.membership_id)  # a stamp: the line stays
+
+    assert (await WalletPass.get(id=wallet_pass.id)).campaign_message == "Cake day!"
+    with pytest.raises(ValueError, match="at most"):
+        await pass_changed(wallet_pass.membership_id, campaign_message="x" * 201)
+    assert (await WalletPass.get(id=wallet_pass.id)).campaign_message == "Cake day!"
+
+
+async def test_a_device_registers_once_per_pass() -> None:
+    wallet_pass = await _pass()
+
+    outcomes = [await register_device(wallet_pass, "device-1", "ab" * 32) for _ in range(2)]
+
+    assert outcomes == [Registration.CREATED, Registration.UPDATED]
+    assert await PassRegistration.all().count() == 1
+
+
+async def test_a_push_token_apns_rejected_is_forgotten_everywhere() -> None:
+    wallet_pass = await _pass()
+    shop = await factories.merchant("Second shop")
+    other = await ensure_wallet_pass((await factories.member(shop, telegram_id=5150)).id)
+    for row in (wallet_pass, other):
+        await register_device(row, "device-1", "ab" * 32)
+    await register_device(wallet_pass, "device-2", "cd" * 32)
+
+    assert await forget_push_token("ab" * 32) == 2
+
+    assert await pass_changed(wallet_pass.membership_id) == ["cd" * 32]
+    assert await pass_changed(other.membership_id) == []
