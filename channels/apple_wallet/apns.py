@@ -82,6 +82,8 @@ PRODUCTION_HOST: Final = "api.push.apple.com"
 TOKEN_REFRESH_AFTER: Final = 50 * 60
 TOKEN_MIN_AGE: Final = 20 * 60
 WALLET_PAYLOAD: Final = b"{}"
+# Requests APNs did not process (GOAWAY) go again on a new connection this many times.
+_UNPROCESSED_RESENDS: Final = 2
 # Device tokens are hex; Apple warns their length may change, so only bound it loosely. Checked
 # before the token goes into the request path.
 _PUSH_TOKEN = re.compile(r"[0-9A-Fa-f]{16,400}")
@@ -108,7 +110,15 @@ class ApnsConfigError(Exception):
 
 
 class ApnsConnectionError(Exception):
-    """No HTTP/2 answer: connection refused or lost, TLS or ALPN failure, GOAWAY."""
+    """No HTTP/2 answer: connection refused or lost, TLS or ALPN failure, GOAWAY.
+
+    ``unprocessed``: APNs certainly did not act on the request (it never left, or GOAWAY named
+    a last stream before it), so it can be sent again at once on a new connection.
+    """
+
+    def __init__(self, message: str, *, unprocessed: bool = False) -> None:
+        super().__init__(message)
+        self.unprocessed = unprocessed
 
 
 # --- credentials and the provider token ----------------------------------------------------
@@ -257,7 +267,8 @@ class Http2Connection:
         self._room = asyncio.Condition()  # stream slots or window space may have freed up
         self._write_lock = asyncio.Lock()
         self._closed = False
-        self._goaway = False
+        self._goaway = False  # either side said GOAWAY: no new streams
+        self._remote_goaway = False
         self._reader_task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -290,7 +301,7 @@ class Http2Connection:
         async with self._room:
             await self._room.wait_for(self._stream_slot_free)
         if not self.usable:
-            raise ApnsConnectionError("the connection to APNs is closed")
+            raise ApnsConnectionError("the connection to APNs is closed", unprocessed=True)
         stream_id = self._h2.get_next_available_stream_id()
         stream = _Stream(asyncio.get_running_loop().create_future())
         self._streams[stream_id] = stream
@@ -322,7 +333,8 @@ class Http2Connection:
                     await self._flush()
 
     async def close(self) -> None:
-        if not self._closed:
+        # After APNs' GOAWAY its TLS side may be closed already: nothing more to tell it.
+        if not (self._closed or self._remote_goaway):
             self._goaway = True
             with contextlib.suppress(H2Error, ApnsConnectionError):
                 self._h2.close_connection()
@@ -395,14 +407,16 @@ class Http2Connection:
                     ApnsConnectionError(f"APNs reset the stream ({event.error_code!r})")
                 )
         elif isinstance(event, ConnectionTerminated):
-            self._goaway = True
+            self._goaway = self._remote_goaway = True
             reason = _reason(event.additional_data or b"") or repr(event.error_code)
             logger.info("APNs sent GOAWAY: %s", reason)
             last = event.last_stream_id or 0
             for stream_id in [sid for sid in self._streams if sid > last]:
                 stream = self._streams.pop(stream_id)
                 if not stream.answer.done():
-                    stream.answer.set_exception(ApnsConnectionError(f"GOAWAY: {reason}"))
+                    stream.answer.set_exception(
+                        ApnsConnectionError(f"GOAWAY: {reason}", unprocessed=True)
+                    )
 
 
 def _reason(body: bytes) -> str:
@@ -546,10 +560,7 @@ class ApnsClient:
         ]
         try:
             async with asyncio.timeout(self._timeout):
-                connection = await self._usable_connection()
-                response = await connection.request(
-                    "POST", f"/3/device/{push_token}", headers, WALLET_PAYLOAD
-                )
+                response = await self._send(f"/3/device/{push_token}", headers)
         except TimeoutError:
             return ApnsResult(ApnsOutcome.RETRY, None, "timeout", apns_id)
         except ApnsConnectionError as exc:
@@ -576,6 +587,16 @@ class ApnsClient:
             if self._connection is not None:
                 await self._connection.close()
                 self._connection = None
+
+    async def _send(self, path: str, headers: list[tuple[str, str]]) -> Http2Response:
+        for attempt in range(_UNPROCESSED_RESENDS + 1):
+            connection = await self._usable_connection()
+            try:
+                return await connection.request("POST", path, headers, WALLET_PAYLOAD)
+            except ApnsConnectionError as exc:
+                if not exc.unprocessed or attempt == _UNPROCESSED_RESENDS:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _usable_connection(self) -> Http2Connection:
         async with self._connect_lock:

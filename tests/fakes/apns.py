@@ -211,6 +211,9 @@ class FakeAPNs:
         config.keyfile = str(keyfile)
         config.alpn_protocols = list(self.alpn_protocols)
         config.keep_alive_timeout = self.idle_timeout
+        # hypercorn's cap (1000) would drop the stream that crosses it unanswered; APNs keeps
+        # connections for as long as they are used.
+        config.keep_alive_max_requests = 2**31
         config.graceful_timeout = 1.0
         config.include_server_header = False
         config.accesslog = None
