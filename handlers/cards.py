@@ -13,7 +13,7 @@ from handlers import PRIVATE, keyboards
 from handlers.callbacks import CardAction, CardOp
 from handlers.card_image import CardImage, render_card
 from handlers.media import FileIdCache, send_photo_cached
-from handlers.texts import button_expired, progress_line, voucher_line
+from handlers.texts import button_expired, code, progress_line, voucher_line
 from loyalty.errors import MembershipNotFound
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card, customer_cards
@@ -33,6 +33,8 @@ def card_caption(card: CardView, *, greeting: str | None = None) -> str:
         lines += ["", _("🎟 Ready to use:")]
         lines += [f"• {voucher_line(voucher)}" for voucher in card.vouchers]
     lines += ["", _("Show this QR code at the counter to collect your stamps.")]
+    if card.counter_code:
+        lines.append(_("Code for the till: {code}").format(code=code(card.counter_code)))
     return "\n".join(lines)
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from html import escape
 from typing import Any
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, Filter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import PRIVATE
+from handlers.admin_mode import admin_merchant
 from handlers.callbacks import RedeemAction, StampAction
 from handlers.notify import CustomerNotifier
 from handlers.texts import button_expired, code, local_date, ltr, refusal
@@ -22,10 +25,16 @@ from loyalty.errors import LoyaltyError, StampCooldown
 from loyalty.merchants import accept_staff_invite
 from loyalty.staff import Permission, allows
 from loyalty.stamps import add_stamps
-from loyalty.tokens import LinkKind, parse_payload
+from loyalty.tokens import (
+    LinkKind,
+    normalize_counter_code,
+    normalize_voucher_code,
+    parse_payload,
+)
 from loyalty.vouchers import redeem_voucher
 from models.enums import RedeemVia, StaffRole, VoucherStatus
 
+logger = logging.getLogger(__name__)
 router = Router(name="counter")
 router.message.filter(PRIVATE)
 STAMP_BUTTONS = 3
@@ -125,6 +134,40 @@ async def staff_link(message: Message, link: tuple[LinkKind, str]) -> None:
         else:
             # To someone who is not staff of this shop the code means nothing.
             await message.answer(_("This link is meant for the shop's staff."))
+
+
+class TypedCode(Filter):
+    """In admin mode: text that is a card's till code (8 characters) or a voucher code (12)."""
+
+    async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
+        if not message.text or await admin_merchant(state) is None:
+            return False
+        if (card := normalize_counter_code(message.text)) is not None:
+            return {"typed": (LinkKind.MEMBERSHIP, card)}
+        if (voucher := normalize_voucher_code(message.text)) is not None:
+            return {"typed": (LinkKind.VOUCHER, voucher)}
+        return False
+
+
+@router.message(F.text, TypedCode())
+async def code_typed(message: Message, typed: tuple[LinkKind, str]) -> None:
+    """The code under a customer's QR (or on a voucher), typed when the camera cannot scan."""
+    user = message.from_user
+    if user is None:
+        return
+    kind, value = typed
+    try:
+        if kind == LinkKind.MEMBERSHIP:
+            card = await card_at_counter(user.id, code=value)
+            text, markup = _stamp_screen(card)
+        else:
+            voucher = await voucher_at_counter(user.id, code=value)
+            text, markup = _voucher_screen(voucher)
+    except LoyaltyError:
+        logger.info("typed code not found for staff user %s", user.id)
+        await message.answer(_("No card or voucher of your shop has this code."))
+        return
+    await message.answer(text, reply_markup=markup)
 
 
 @router.message(Command("redeem"))

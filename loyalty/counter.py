@@ -11,7 +11,7 @@ from datetime import datetime
 
 from loyalty.errors import MembershipNotFound, VoucherNotFound
 from loyalty.staff import Permission, seat_at, staff_roles
-from loyalty.tokens import normalize_voucher_code
+from loyalty.tokens import normalize_counter_code, normalize_voucher_code
 from models import Card, Customer, Membership, Merchant, Staff, Voucher
 from models.enums import MembershipStatus, VoucherStatus
 
@@ -49,10 +49,23 @@ async def _name(customer_id: int) -> str:
 
 
 async def card_at_counter(
-    telegram_user_id: int, *, token: str | None = None, membership_id: int | None = None
+    telegram_user_id: int,
+    *,
+    token: str | None = None,
+    membership_id: int | None = None,
+    code: str | None = None,
 ) -> CounterCard:
+    membership: Membership | None = None
     if token is not None:
         membership = await Membership.get_or_none(public_token=token)
+    elif code is not None:
+        # Codes are unique per card only: look among the shops this person works for.
+        normalized = normalize_counter_code(code)
+        merchants = [s.merchant_id for s in await staff_roles(telegram_user_id)]
+        if normalized is not None and merchants:
+            membership = await Membership.filter(
+                counter_code=normalized, card__merchant_id__in=merchants
+            ).first()
     else:
         membership = await Membership.get_or_none(id=membership_id)
     if membership is None or membership.status != MembershipStatus.ACTIVE:

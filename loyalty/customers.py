@@ -72,7 +72,10 @@ async def erase_customer(customer: Customer, *, now: datetime | None = None) -> 
             membership.status = MembershipStatus.LEFT
             membership.left_at = membership.left_at or moment
             membership.public_token = new_token()
-            await membership.save(update_fields=["status", "left_at", "public_token", "balance"])
+            membership.counter_code = None
+            await membership.save(
+                update_fields=["status", "left_at", "public_token", "counter_code", "balance"]
+            )
         await Voucher.filter(
             membership_id__in=[m.id for m in memberships], status=VoucherStatus.ISSUED
         ).update(status=VoucherStatus.VOID, voided_at=moment, void_reason="customer erased")

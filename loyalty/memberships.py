@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from loyalty.clock import ensure_utc
 from loyalty.errors import CardNotFound, CustomerErased, MembershipNotFound
 from loyalty.ledger import forfeit_balance
-from loyalty.tokens import new_token
+from loyalty.tokens import new_counter_code, new_token
 from models import Card, Customer, Membership, Voucher
 from models.enums import MembershipStatus, VoucherStatus
 
@@ -42,6 +42,7 @@ async def join(customer: Customer, card: Card, *, now: datetime | None = None) -
             membership = await Membership.create(
                 customer=customer, card=card, public_token=new_token()
             )
+            await ensure_counter_code(membership)
             return JoinResult(membership=membership, created=True)
         except IntegrityError:
             # A double tap on the join link raced us; the other request made the row.
@@ -53,6 +54,21 @@ async def join(customer: Customer, card: Card, *, now: datetime | None = None) -
         await existing.save(update_fields=["status", "left_at", "joined_at"])
         return JoinResult(membership=existing, created=False, rejoined=True)
     return JoinResult(membership=existing, created=False)
+
+
+async def ensure_counter_code(membership: Membership) -> str:
+    """The membership's code for typing at the till, made on first need (older rows have none)."""
+    while membership.counter_code is None:
+        code = new_counter_code()
+        # Conditional, so two requests making one at once agree on whichever landed first.
+        try:
+            await Membership.filter(id=membership.id, counter_code__isnull=True).update(
+                counter_code=code
+            )
+        except IntegrityError:
+            continue  # this card already has that code: draw another
+        await membership.refresh_from_db(fields=["counter_code"])
+    return membership.counter_code
 
 
 async def membership_by_token(token: str, *, merchant_id: int | None = None) -> Membership:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
+
 from loyalty.clock import ensure_utc
 from loyalty.errors import MembershipNotFound, VoucherNotFound
+from loyalty.memberships import ensure_counter_code
 from models import Card, Customer, Identity, Membership, Merchant, Voucher
 from models.enums import MembershipStatus, Platform, VoucherStatus
 
@@ -62,6 +65,7 @@ class CardView:
     reward_text: str
     brand: Brand
     vouchers: tuple[VoucherView, ...]
+    counter_code: str = ""
 
     @property
     def stamps_to_reward(self) -> int:
@@ -96,8 +100,9 @@ def _voucher_view(voucher: Voucher, card: Card, merchant: Merchant) -> VoucherVi
 async def _views(memberships: list[Membership], moment: datetime) -> list[CardView]:
     ids = [m.id for m in memberships]
     vouchers = (
+        # A voucher without an expiry date never expires: NULL must not drop out of the filter.
         await Voucher.filter(membership_id__in=ids, status=VoucherStatus.ISSUED)
-        .exclude(expires_at__lte=moment)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment))
         .order_by("expires_at", "id")
     )
     views = []
@@ -118,6 +123,7 @@ async def _views(memberships: list[Membership], moment: datetime) -> list[CardVi
                 reward_text=card.reward_text,
                 brand=Brand.of(merchant),
                 vouchers=own,
+                counter_code=await ensure_counter_code(membership),
             )
         )
     return views

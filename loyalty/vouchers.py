@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from loyalty.clock import ensure_utc
@@ -176,6 +177,6 @@ async def active_vouchers(membership_id: int, *, now: datetime | None = None) ->
     moment = ensure_utc(now)
     return (
         await Voucher.filter(membership_id=membership_id, status=VoucherStatus.ISSUED)
-        .exclude(expires_at__lte=moment)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment))
         .order_by("expires_at", "id")
     )

@@ -92,9 +92,11 @@ class Membership(Model):
     visits = fields.IntField(default=0)
     last_visit_at = fields.DatetimeField(null=True)
     public_token = fields.CharField(max_length=64, unique=True)
+    # Typed at the till when the QR cannot be scanned; unique per card, rotated on erasure.
+    counter_code = fields.CharField(max_length=9, null=True)
     joined_at = fields.DatetimeField(auto_now_add=True)
     left_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "membership"
-        unique_together = (("customer", "card"),)
+        unique_together = (("customer", "card"), ("card", "counter_code"))

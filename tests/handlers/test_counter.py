@@ -162,3 +162,52 @@ async def test_redeem_without_a_code_or_with_a_foreign_code_explains(new_chat: o
     assert text_of(empty[0]).startswith("Send /redeem followed by the code")
     assert text_of(wrong[0]) == "I can't find this voucher any more."
     assert (await Voucher.get(id=foreign.id)).status == VoucherStatus.ISSUED
+
+
+async def test_in_admin_mode_a_typed_till_code_opens_the_stamp_screen(new_chat: object) -> None:
+    import re
+
+    shop = await factories.merchant(stamps_needed=4)
+    other = await factories.merchant("Elsewhere")
+    customer: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    stranger: Chat = new_chat(first_name="Ivan")  # type: ignore[operator]
+    await customer.send(f"/start j-{shop.card.join_token}")
+    found = re.search(
+        r"Code for the till: ([2-9A-Z]{4}-[2-9A-Z]{4})", text_of(customer.replies[-1])
+    )
+    assert found is not None, text_of(customer.replies[-1])
+    typed = found.group(1).lower().replace("-", " ")
+    await _staff(cashier, shop, StaffRole.CASHIER)
+    await _staff(stranger, other, StaffRole.OWNER)
+
+    not_in_mode = await cashier.send(typed)
+    assert text_of(not_in_mode[-1]).startswith("Sorry, I didn't understand")
+    await cashier.send("/admin")
+    screen = (await cashier.send(typed))[-1]
+    assert text_of(screen).splitlines()[:2] == ["Olena · Coffee card", "0/4 stamps"]
+    await cashier.press_label(screen, "+2")
+    membership = await Membership.get(card_id=shop.card.id)
+    assert membership.balance == 2
+
+    await stranger.send("/admin")
+    refused = await stranger.send(typed)
+    assert text_of(refused[-1]) == "No card or voucher of your shop has this code."
+    assert (await Membership.get(id=membership.id)).balance == 2
+
+
+async def test_in_admin_mode_a_typed_voucher_code_opens_the_voucher(new_chat: object) -> None:
+    shop = await factories.merchant(stamps_needed=2)
+    customer: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    membership = await _member(customer, shop)
+    await add_stamps(membership.id, 2, merchant_id=shop.merchant.id)
+    voucher = await Voucher.get(membership_id=membership.id)
+    await _staff(cashier, shop, StaffRole.CASHIER)
+    await cashier.send("/admin")
+
+    screen = (await cashier.send(voucher.code.replace("-", "").lower()))[-1]
+
+    assert text_of(screen).startswith("🎟 Free cappuccino for Olena")
+    await cashier.press_label(screen, "Redeem now")
+    assert (await Voucher.get(id=voucher.id)).status == VoucherStatus.REDEEMED

@@ -91,6 +91,8 @@ async def test_erasing_a_customer_removes_personal_data_and_keeps_an_anonymous_l
     await person.save()
     await ChannelOptOut.create(customer=person, channel=Channel.EMAIL)
     old_token = membership.public_token
+    await membership.refresh_from_db()
+    assert membership.counter_code is not None  # made when the customer joined
 
     await erase_customer(person, now=T0 + timedelta(days=1))
 
@@ -106,6 +108,7 @@ async def test_erasing_a_customer_removes_personal_data_and_keeps_an_anonymous_l
     assert not await ChannelOptOut.filter(customer_id=person.id).exists()
     with pytest.raises(MembershipNotFound):
         await membership_by_token(old_token)
+    assert (await Membership.get(id=membership.id)).counter_code is None
     kinds = await StampEvent.filter(membership_id=membership.id).values_list("kind", flat=True)
     assert kinds == [LedgerKind.STAMP, LedgerKind.REWARD, LedgerKind.FORFEIT]
     assert await ledger_sum(membership.id) == 0
