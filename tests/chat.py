@@ -168,6 +168,17 @@ def uploaded_file(call: RecordedCall, field: str) -> UploadedFile:
     return call.files[reference.removeprefix("attach://")]
 
 
+def png_bytes(width: int, height: int) -> bytes:
+    """A real PNG of that size, as a phone would upload it."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")

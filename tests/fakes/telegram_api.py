@@ -549,6 +549,28 @@ class FakeTelegramAPI:
         message.reply_to = reply_to
         return {"update_id": next(self._update_ids), "message": message.to_dict()}
 
+    def photo_update(
+        self,
+        user: FakeUser | int,
+        data: bytes,
+        *,
+        caption: str = "",
+        caption_entities: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Build the Update for a private photo message from ``user``; the photo is stored as
+        Telegram would store an upload, so the bot can send it on by file_id."""
+        sender = self._user(user)
+        photo = self._photo_sizes(UploadedFile("photo", "photo.jpg", "image/jpeg", data))
+        message = self._store_message(
+            sender.private_chat(),
+            from_bot=False,
+            sender=sender.to_dict(),
+            photo=photo,
+            caption=caption or None,
+            caption_entities=caption_entities or [],
+        )
+        return {"update_id": next(self._update_ids), "message": message.to_dict()}
+
     def callback_update(
         self, user: FakeUser | int, message: Any, data: str, *, check_button: bool = True
     ) -> dict[str, Any]:

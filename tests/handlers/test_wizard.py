@@ -14,7 +14,7 @@ from loyalty.merchants import create_staff_invite
 from models import Campaign, Delivery, Staff
 from models.enums import CampaignStatus, DeliveryStatus, StaffRole
 from tests import factories
-from tests.chat import Chat, buttons, text_of, uploaded_file
+from tests.chat import Chat, buttons, png_bytes, text_of, uploaded_file
 
 
 async def staff_chat(
@@ -373,3 +373,44 @@ async def test_exit_leaves_admin_mode(new_chat: Any) -> None:
     )
     seat = await Staff.get(telegram_user_id=owner.user.id)
     assert seat.active
+
+
+async def test_a_photo_with_a_formatted_caption_becomes_the_message(
+    new_chat: Any, runtime: BotRuntime
+) -> None:
+    shop = await factories.merchant()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    guest = (await customers(new_chat, shop, 1))[0]
+    card_step = await open_wizard(owner)
+    audience = (await owner.press_label(card_step, "Coffee card"))[-1]
+    await owner.press_label(audience, "Continue")
+    voucher = (await owner.send("Autumn menu"))[-1]
+    channel_step = (await owner.press_label(voucher, "No voucher"))[-1]
+    await owner.press_label(owner.current(channel_step), "Messenger")
+    await owner.press_label(owner.current(channel_step), "Continue")
+
+    photo = png_bytes(640, 480)
+    waiting = await owner._post(owner.telegram.photo_update(owner.user, photo))
+    assert text_of(waiting[-1]) == "Got the photo. Now send the text that goes with it."
+    preview = await owner._post(
+        owner.telegram.photo_update(
+            owner.user,
+            photo,
+            caption="New menu today",
+            caption_entities=[{"type": "bold", "offset": 0, "length": 8}],
+        )
+    )
+
+    shown = [m for m in preview if m.photo]
+    assert len(shown) == 1
+    assert shown[0].caption == "New menu today"
+    assert shown[0].caption_entities[0]["type"] == "bold"
+    when = (await owner.press_label(preview[-1], "Continue"))[-1]
+    await owner.press_label((await owner.press_label(when, "Send now"))[-1], "Confirm")
+    campaign = await Campaign.get(merchant_id=shop.merchant.id)
+    assert campaign.message_text == "<b>New menu</b> today"
+    assert campaign.photo_file_id is not None
+    await deliver_all(runtime)
+    received = [m for m in guest.new_messages() if m.photo]
+    assert [m.caption for m in received] == ["New menu today"]
+    assert owner.telegram.file_bytes(received[0].photo[-1]["file_id"]) == photo
