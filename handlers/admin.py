@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
@@ -21,14 +21,13 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
-    User,
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import PRIVATE
-from handlers.admin_mode import enter_admin_mode
+from handlers.admin_mode import IsStaff, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
@@ -36,7 +35,7 @@ from handlers.texts import button_expired, local_datetime
 from handlers.wizard import NEW_CAMPAIGN_BUTTON, new_campaign
 from loyalty.errors import LoyaltyError
 from loyalty.merchants import create_staff_invite
-from loyalty.staff import Permission, allows, list_staff, remove_staff, seat_at, staff_roles
+from loyalty.staff import Permission, allows, list_staff, remove_staff, seat_at
 from loyalty.tokens import LinkKind, start_link
 from models import Staff
 from models.enums import StaffRole
@@ -45,12 +44,6 @@ router = Router(name="admin")
 router.message.filter(PRIVATE)
 INVITABLE = (StaffRole.MANAGER, StaffRole.CASHIER)
 EXIT_BUTTON = __("🚪 Exit admin mode")
-
-
-class IsStaff(Filter):
-    async def __call__(self, message: Message, event_from_user: User) -> bool | dict[str, Any]:
-        seats = await staff_roles(event_from_user.id)
-        return {"seats": seats} if seats else False
 
 
 def _keyboard(seat: Staff) -> ReplyKeyboardMarkup:

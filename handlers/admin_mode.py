@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from aiogram.fsm.context import FSMContext
+from typing import Any
 
-from loyalty.staff import Permission, seat_at
+from aiogram.filters import Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, User
+
+from loyalty.staff import Permission, seat_at, staff_roles
 from models import Staff
 
 ADMIN_KEY = "admin_merchant_id"
+
+
+class IsStaff(Filter):
+    """Staff anywhere; to everyone else admin commands stay unknown commands."""
+
+    async def __call__(self, message: Message, event_from_user: User) -> bool | dict[str, Any]:
+        seats = await staff_roles(event_from_user.id)
+        return {"seats": seats} if seats else False
 
 
 async def admin_merchant(state: FSMContext) -> int | None:

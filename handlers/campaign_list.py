@@ -40,7 +40,7 @@ from campaigns.service import (
 from campaigns.spec import AudienceFilter
 from campaigns.stats import campaign_stats
 from handlers import PRIVATE
-from handlers.admin_mode import admin_merchant, admin_seat
+from handlers.admin_mode import IsStaff, admin_merchant, admin_seat
 from handlers.callbacks import CampaignAction, CampaignListFilter, CampaignOp
 from handlers.campaign_progress import CampaignProgress
 from handlers.campaign_texts import (
@@ -163,8 +163,8 @@ async def _list_screen(
     return "\n".join(lines), builder.as_markup()
 
 
-@router.message(Command("campaigns"))
-@router.message(F.text == CAMPAIGNS_BUTTON)
+@router.message(Command("campaigns"), IsStaff())
+@router.message(F.text == CAMPAIGNS_BUTTON, IsStaff())
 async def campaigns_command(
     message: Message, state: FSMContext, command: CommandObject | None = None
 ) -> None:

@@ -30,7 +30,7 @@ from campaigns.spec import DEFAULT_PUSH_LIMIT, MAX_MESSAGE, push_length
 from channels.base import DeliveryChannel, OutboundMessage, Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
-from handlers.admin_mode import admin_merchant, admin_seat
+from handlers.admin_mode import IsStaff, admin_merchant, admin_seat
 from handlers.callbacks import WizardAction, WizardOp
 from handlers.campaign_progress import CampaignProgress
 from handlers.campaign_texts import WALLET, audience_lines, channel_name, channels_line
@@ -406,8 +406,8 @@ async def start_wizard(
     await steps.show(CampaignWizard.card)
 
 
-@router.message(Command("newcampaign"))
-@router.message(F.text == NEW_CAMPAIGN_BUTTON)
+@router.message(Command("newcampaign"), IsStaff())
+@router.message(F.text == NEW_CAMPAIGN_BUTTON, IsStaff())
 async def new_campaign(message: Message, state: FSMContext, **data: Any) -> None:
     user = message.from_user
     if user is None:

@@ -117,7 +117,8 @@ async def test_staff_of_one_shop_cannot_manage_another(new_chat: object) -> None
     assert (await Staff.get(id=seat_b.id)).active is True
 
 
-async def test_admin_is_an_unknown_command_for_customers(chat: Chat) -> None:
-    replies = await chat.send("/admin")
+async def test_admin_commands_are_unknown_commands_for_customers(chat: Chat) -> None:
+    for command in ("/admin", "/exit", "/newcampaign", "/campaigns", "📣 New campaign"):
+        replies = await chat.send(command)
 
-    assert text_of(replies[0]).startswith("Sorry, I didn't understand that.")
+        assert text_of(replies[0]).startswith("Sorry, I didn't understand that."), command
