@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +23,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from campaigns.sql import Params, connection, is_postgres
 from campaigns.stats import DEFAULT_WINDOW, CampaignStats, ChannelStats, attribution
+from channels.imaging import FONT_BOLD, FONT_REGULAR, Font
+from channels.imaging import font as _font
 from loyalty.clock import ensure_utc
 from models import Campaign, Delivery
 from models.enums import DeliveryStatus
@@ -158,10 +159,6 @@ class ChartLabels:
     no_data: str
 
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
-FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
-
 # Telegram shows photos up to 1280 px on the long side; 16:9 fills a phone held sideways and
 # leaves the text at about 10 pt when the chat shows it 400 points wide.
 WIDTH, HEIGHT = 1280, 720
@@ -182,7 +179,6 @@ _LINE_WIDTH = 6
 _DOT_RADIUS = 8
 _TICKS = 5
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 Anchor = Literal["lm", "rm", "mt", "mm", "lt"]
 
 
@@ -299,24 +295,6 @@ def _scale(peak: int) -> tuple[int, int]:
             if peak <= step * _TICKS:
                 return step * math.ceil(peak / step), step
         magnitude *= 10
-
-
-@lru_cache(maxsize=32)
-def _load_font(path: str, size: int) -> Font:
-    # As the card image: BASIC layout draws text in the order given, with or without libraqm;
-    # right-to-left words come out unshaped but never fail.
-    try:
-        return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
-    except OSError:
-        pass
-    try:
-        return ImageFont.load_default(size=size)
-    except (OSError, ImportError):
-        return ImageFont.load_default()
-
-
-def _font(path: Path, size: int) -> Font:
-    return _load_font(str(path), size)
 
 
 def _fitted(text: str, path: Path, largest: int, smallest: int, width: int) -> Font:

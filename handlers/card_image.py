@@ -11,7 +11,6 @@ import json
 import math
 import re
 import unicodedata
-import warnings
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from io import BytesIO
@@ -20,13 +19,20 @@ from pathlib import Path
 import segno
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from channels.imaging import (
+    FONT_BOLD,
+    FONT_MONO,
+    FONT_REGULAR,
+    Font,
+    decode_upload,
+    fit,
+)
+from channels.imaging import (
+    font as _font,
+)
+
 # Bump whenever the drawing changes, so cached photos of the old design are not re-used.
 RENDER_VERSION = "card-image-1"
-
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
-FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
-FONT_MONO = FONT_DIR / "DejaVuSansMono-Bold.ttf"
 
 MAX_STAMPS = 100
 
@@ -50,8 +56,6 @@ QR_TARGET_PX = 456
 QR_MAX_PX = 600
 QR_PANEL_PAD = 16
 
-LOGO_MAX_PIXELS = 4096 * 4096
-
 BACKDROP = (236, 239, 243)
 WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)
@@ -59,7 +63,6 @@ BLACK = (0, 0, 0)
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 RGB = tuple[int, int, int]
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 def _check_colours(*colours: str) -> None:
@@ -201,25 +204,6 @@ def _qr_image(url: str, scale: int) -> Image.Image:
 # --- text -------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=128)
-def _load_font(path: str, size: int) -> Font:
-    # BASIC layout: identical output whether or not libraqm is installed, and no bidi reordering
-    # (text is drawn in the order it was given).
-    try:
-        return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
-    except OSError:
-        pass
-    try:
-        return ImageFont.load_default(size=size)
-    except (OSError, ImportError):
-        # Pillow built without FreeType: a fixed bitmap font is better than no card.
-        return ImageFont.load_default()
-
-
-def _font(path: Path, size: int) -> Font:
-    return _load_font(str(path), size)
-
-
 def _clean(text: str) -> str:
     """One line of text: control characters (newlines, tabs) become spaces, runs collapse."""
     chars = (" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
@@ -329,25 +313,9 @@ def _png(image: Image.Image) -> bytes:
 
 
 def _decode_logo(data: bytes, side: int) -> Image.Image | None:
-    """The merchant's logo fitted into a square, or None when it can't be decoded safely.
-
-    A broken upload must not stop customers from seeing their card, so failures are dropped.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(BytesIO(data)) as source:
-                if source.width * source.height > LOGO_MAX_PIXELS:
-                    return None
-                logo = source.convert("RGBA")
-    except Exception:  # Pillow raises many types on hostile input; all mean "no logo".
-        return None
-    if logo.width < 1 or logo.height < 1:
-        return None
-    ratio = min(side / logo.width, side / logo.height)
-    size = (max(1, round(logo.width * ratio)), max(1, round(logo.height * ratio)))
-    return logo.resize(size, Image.Resampling.LANCZOS)
+    """The merchant's logo fitted into a square, or None when it can't be decoded safely."""
+    logo = decode_upload(data)
+    return fit(logo, (side, side)) if logo is not None else None
 
 
 # --- card -------------------------------------------------------------------------------------

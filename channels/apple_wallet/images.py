@@ -6,21 +6,18 @@ its colours. Pure functions: equal inputs give equal bytes, so an unchanged pass
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 from io import BytesIO
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+from channels.imaging import FONT_BOLD, Font, decode_upload, fit, font
 
 # Points, from Apple's pass design guidelines; files come at @1x, @2x and @3x.
 ICON_POINTS = (29, 29)
 LOGO_POINTS = (160, 50)
 SCALES = (1, 2, 3)
 # Decoding a hostile upload must stay cheap: anything larger is ignored.
-MAX_SOURCE_PIXELS = 4096 * 4096
 
 RGB = tuple[int, int, int]
 
@@ -38,32 +35,8 @@ def _png(image: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def _decode(data: bytes) -> Image.Image | None:
-    """The upload as RGBA, or None when it is not a picture we can read safely."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(BytesIO(data)) as source:
-                if source.width * source.height > MAX_SOURCE_PIXELS:
-                    return None
-                image = source.convert("RGBA")
-    except Exception:  # Pillow raises many types on hostile input; all mean "no logo".
-        return None
-    return image if image.width >= 1 and image.height >= 1 else None
-
-
-def _fit(image: Image.Image, box: tuple[int, int]) -> Image.Image:
-    ratio = min(box[0] / image.width, box[1] / image.height)
-    size = (max(1, round(image.width * ratio)), max(1, round(image.height * ratio)))
-    return image.resize(size, Image.Resampling.LANCZOS)
-
-
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    try:
-        return ImageFont.truetype(str(FONT_BOLD), size)
-    except OSError:
-        return ImageFont.load_default(size)
+def _font(size: int) -> Font:
+    return font(FONT_BOLD, size)
 
 
 def _initial(name: str) -> str:
@@ -86,13 +59,13 @@ def icon_png(
     merchant_name: str, background: str, foreground: str, logo: bytes | None, scale: int
 ) -> bytes:
     side = ICON_POINTS[0] * scale
-    source = _decode(logo) if logo else None
+    source = decode_upload(logo) if logo else None
     if source is None:
         letter = _initial(merchant_name)
         return _png(_badge(side, rgb(background), rgb(foreground), letter, radius=side // 5))
     # An icon is shown on any background, so the logo sits on the card's own colour.
     canvas = Image.new("RGBA", (side, side), (*rgb(background), 255))
-    fitted = _fit(source, (side, side))
+    fitted = fit(source, (side, side))
     canvas.alpha_composite(fitted, ((side - fitted.width) // 2, (side - fitted.height) // 2))
     return _png(canvas)
 
@@ -101,13 +74,13 @@ def logo_png(
     merchant_name: str, background: str, accent: str, logo: bytes | None, scale: int
 ) -> bytes:
     width, height = LOGO_POINTS[0] * scale, LOGO_POINTS[1] * scale
-    source = _decode(logo) if logo else None
+    source = decode_upload(logo) if logo else None
     if source is None:
         # A round badge; the merchant's name stands next to it as the pass's logoText.
         return _png(_badge(height, rgb(accent), rgb(background), _initial(merchant_name),
                            radius=height // 2))  # fmt: skip
     # Transparent around the logo: Wallet draws the pass background behind it.
-    return _png(_fit(source, (width, height)))
+    return _png(fit(source, (width, height)))
 
 
 def pass_images(

@@ -1,0 +1,66 @@
+"""Pillow helpers shared by every picture we draw: the card image, wallet pass images, charts.
+
+Fonts are DejaVu from Debian's fonts-dejavu-core; uploads from merchants are decoded defensively.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+
+from PIL import Image, ImageFont
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
+FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
+FONT_MONO = FONT_DIR / "DejaVuSansMono-Bold.ttf"
+# Larger uploads are refused before decoding: a decompression bomb must not take a worker down.
+MAX_SOURCE_PIXELS = 4096 * 4096
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@lru_cache(maxsize=128)
+def _load_font(path: str, size: int) -> Font:
+    # BASIC layout: identical output whether or not libraqm is installed, and no bidi reordering
+    # (text is drawn in the order it was given; right-to-left words come out unshaped).
+    try:
+        return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+    except OSError:
+        pass
+    try:
+        return ImageFont.load_default(size=size)
+    except (OSError, ImportError):
+        # Pillow built without FreeType: a fixed bitmap font is better than no picture.
+        return ImageFont.load_default()
+
+
+def font(path: Path, size: int) -> Font:
+    return _load_font(str(path), size)
+
+
+def decode_upload(data: bytes) -> Image.Image | None:
+    """An uploaded picture as RGBA, or None when it cannot be decoded safely.
+
+    A broken upload must not stop customers from seeing their card, so failures are dropped.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as source:
+                if source.width * source.height > MAX_SOURCE_PIXELS:
+                    return None
+                image = source.convert("RGBA")
+    except Exception:  # Pillow raises many types on hostile input; all mean "no picture".
+        return None
+    return image if image.width >= 1 and image.height >= 1 else None
+
+
+def fit(image: Image.Image, box: tuple[int, int]) -> Image.Image:
+    """Scaled to fit inside ``box``, keeping its proportions."""
+    ratio = min(box[0] / image.width, box[1] / image.height)
+    size = (max(1, round(image.width * ratio)), max(1, round(image.height * ratio)))
+    return image.resize(size, Image.Resampling.LANCZOS)
