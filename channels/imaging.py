@@ -23,11 +23,11 @@ Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @lru_cache(maxsize=128)
-def _load_font(path: str, size: int) -> Font:
+def font(path: Path, size: int) -> Font:
     # BASIC layout: identical output whether or not libraqm is installed, and no bidi reordering
     # (text is drawn in the order it was given; right-to-left words come out unshaped).
     try:
-        return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+        return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
     except OSError:
         pass
     try:
@@ -35,10 +35,6 @@ def _load_font(path: str, size: int) -> Font:
     except (OSError, ImportError):
         # Pillow built without FreeType: a fixed bitmap font is better than no picture.
         return ImageFont.load_default()
-
-
-def font(path: Path, size: int) -> Font:
-    return _load_font(str(path), size)
 
 
 def decode_upload(data: bytes) -> Image.Image | None:
