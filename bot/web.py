@@ -1,4 +1,4 @@
-"""The aiohttp application: Telegram's webhook, a health check, the PassKit web service."""
+"""The aiohttp app: Telegram's webhook, health check, PassKit service, links, the card page."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from channels.apple_wallet.passes import WEB_SERVICE_PREFIX, WalletPasses
 from channels.apple_wallet.webservice import passkit_app
+from handlers.card_page import CardPage, telegram_username
 from handlers.http_links import setup_link_routes
 from loyalty.links import LinkSigner
 
@@ -74,6 +75,7 @@ def build_web_app(
         app.add_subapp(WEB_SERVICE_PREFIX, passkit_app(wallet_passes))
     if signer is not None and i18n is not None:
         setup_link_routes(app, signer, i18n)
+        CardPage(signer, i18n, telegram_username(bot)).register(app)
     if webhook_secret is not None:
         CheckedRequestHandler(
             dispatcher=dispatcher,

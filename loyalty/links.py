@@ -1,4 +1,4 @@
-"""Signed, unguessable tokens for the links inside messages (open, click, unsubscribe, verify).
+"""Signed, unguessable tokens for links: open, click, unsubscribe, verify, the card page.
 
 A token is the id it points at plus a 128-bit HMAC over purpose and id, so it needs no table,
 cannot be guessed or re-aimed at another row, and one purpose's token never works for another.
@@ -19,6 +19,7 @@ class Purpose(StrEnum):
     CLICK = "c"
     UNSUBSCRIBE = "u"
     VERIFY_EMAIL = "v"
+    CARD_PAGE = "p"
 
 
 def _b64(data: bytes) -> str:

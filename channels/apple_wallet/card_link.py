@@ -13,9 +13,9 @@ from models import Membership
 from models.enums import MembershipStatus
 
 CARD_PAGE_PATH = "/c/"
-# Domain separation inside the signer's MAC; see the report on a dedicated Purpose.
+# Its own purpose keeps it apart from message links; ``extra`` ties it to the public token.
 _SCOPE = "card-page:"
-_PURPOSE = Purpose.CLICK
+_PURPOSE = Purpose.CARD_PAGE
 
 
 def card_page_token(signer: LinkSigner, membership_id: int, public_token: str) -> str:
@@ -32,7 +32,10 @@ async def membership_for_card_page(signer: LinkSigner, token: str) -> Membership
     claimed = signer.peek(token)
     if claimed is None:
         return None
-    membership = await Membership.get_or_none(id=claimed, status=MembershipStatus.ACTIVE)
+    # The card page needs the person's language and the shop's default: fetched in one go.
+    membership = await Membership.get_or_none(
+        id=claimed, status=MembershipStatus.ACTIVE
+    ).select_related("customer", "card__merchant")
     if membership is None:
         return None
     if signer.verify(_PURPOSE, token, _SCOPE + membership.public_token) != membership.id:

@@ -1,0 +1,57 @@
+"""What a customer was recently sent on one card: the long texts their card web page repeats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from loyalty.clock import ensure_utc
+from models import Campaign, Delivery
+from models.enums import Channel, DeliveryStatus
+
+RECENT_DAYS = 90
+RECENT_LIMIT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    campaign_id: int
+    sent_at: datetime
+    message_text: str  # Telegram's HTML subset, as the merchant wrote it
+
+
+async def recent_messages(
+    customer_id: int,
+    card_id: int,
+    *,
+    now: datetime | None = None,
+    days: int = RECENT_DAYS,
+    limit: int = RECENT_LIMIT,
+) -> list[SentMessage]:
+    """Campaigns of ``card_id`` that reached the customer on some channel, newest first.
+
+    A campaign that reached them on several channels counts once, at its latest delivery.
+    """
+    since = ensure_utc(now) - timedelta(days=days)
+    # One row per channel at most per campaign, so this many rows hold ``limit`` campaigns.
+    rows = (
+        await Delivery.filter(
+            customer_id=customer_id,
+            status=DeliveryStatus.SENT,
+            sent_at__gte=since,
+            campaign__card_id=card_id,
+        )
+        .order_by("-sent_at", "-id")
+        .limit(limit * len(Channel))
+        .values("campaign_id", "sent_at")
+    )
+    latest: dict[int, datetime] = {}
+    for row in rows:
+        latest.setdefault(row["campaign_id"], row["sent_at"])
+    newest = list(latest)[:limit]
+    texts = dict(await Campaign.filter(id__in=newest).values_list("id", "message_text"))
+    return [
+        SentMessage(cid, ensure_utc(latest[cid]), str(texts[cid]))
+        for cid in newest
+        if str(texts.get(cid, "")).strip()
+    ]

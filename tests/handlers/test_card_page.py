@@ -1,0 +1,224 @@
+"""The card page over real HTTP: what it shows, to whom, in which language, and what it refuses."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import aiohttp
+import pytest
+
+from bot.app import BotRuntime
+from channels.apple_wallet.card_link import card_page_token
+from handlers.card_page import accept_languages, choose_language
+from loyalty.customers import erase_customer
+from loyalty.links import Purpose
+from models import Customer, Membership, Merchant
+from tests.handlers.card_page_scenario import card_on_the_web, send_campaign
+
+pytestmark = pytest.mark.usefixtures("fresh_state")
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader gets: no <head>, no tags, whitespace collapsed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._hidden += tag in {"head", "style", "script"}
+
+    def handle_endtag(self, tag: str) -> None:
+        self._hidden -= tag in {"head", "style", "script"}
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+async def _get(url: str, **headers: str) -> tuple[int, dict[str, str], str]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url, headers=headers, allow_redirects=False) as response,
+    ):
+        return response.status, dict(response.headers), await response.text()
+
+
+def _assert_private(headers: dict[str, str], html: str) -> None:
+    assert headers["Cache-Control"] == "private, no-store"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Robots-Tag"].startswith("noindex")
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src" not in policy  # falls back to default-src 'none': no script at all
+    nonce = re.search(r"style-src 'nonce-([^']+)'", policy)
+    assert nonce is not None
+    assert f'<style nonce="{nonce.group(1)}">' in html
+
+
+async def test_the_page_shows_the_card_vouchers_and_messages(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    _, web = await card_on_the_web(runtime.signer)
+
+    status, headers, html = await _get(web.url)
+
+    assert status == 200
+    _assert_private(headers, html)
+    text = visible_text(html)
+    assert "Kafe Lviv" in text
+    assert "Coffee card" in text
+    assert "7/10 — 3 more stamps for Free cappuccino" in text
+    assert html.count('class="stamp on"') == 7
+    assert html.count('class="stamp"') == 3
+    assert f"Code: {web.voucher.code}" in text
+    assert "Free croissant — until" in text
+    assert html.count("<svg") == 1
+    assert "Our autumn menu is here: pumpkin latte and plum cake." in text
+    assert "<strong>autumn menu</strong>" in html
+    assert '<html lang="en" dir="ltr">' in html
+
+
+async def test_head_answers_without_a_body(runtime: BotRuntime, webhook_url: str) -> None:
+    _, web = await card_on_the_web(runtime.signer)
+
+    async with aiohttp.ClientSession() as http:
+        async with http.head(web.url) as found:
+            assert (found.status, await found.read()) == (200, b"")
+            assert found.headers["Cache-Control"] == "private, no-store"
+        async with http.head(web.url + "x") as missing:
+            assert missing.status == 404
+
+
+async def test_forged_foreign_and_junk_tokens_get_a_localized_404(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    _, web = await card_on_the_web(runtime.signer)
+    base = runtime.signer.base_url
+    ident, mac = web.url.rsplit("/", 1)[1].split(".")
+    candidates = [
+        f"{base}/c/{ident}.{mac[:-2]}AA",  # forged MAC
+        f"{base}/c/{runtime.signer.token(Purpose.CLICK, web.membership.id)}",  # other purpose
+        f"{base}/c/{'A' * 64}",
+        f"{base}/c/%00%ff..",
+    ]
+
+    for url in candidates:
+        status, headers, html = await _get(url)
+        assert status == 404, url
+        _assert_private(headers, html)
+        assert "This card link is not valid any more." in visible_text(html)
+        assert "Coffee card" not in html
+        assert web.voucher.code not in html
+
+    status, _, html = await _get(candidates[0], **{"Accept-Language": "he-IL,he;q=0.9"})
+    assert status == 404
+    assert '<html lang="he" dir="rtl">' in html
+    assert "הקישור אינו תקף" in visible_text(html)
+
+
+async def test_an_erased_customer_has_no_page_any_more(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    _, web = await card_on_the_web(runtime.signer)
+
+    await erase_customer(await Customer.get(id=web.customer.id))
+
+    status, _, html = await _get(web.url)
+    assert status == 404
+    assert web.voucher.code not in html
+    # Even a token minted for the rotated public token of the now anonymous membership.
+    fresh = await Membership.get(id=web.membership.id)
+    token = card_page_token(runtime.signer, fresh.id, fresh.public_token)
+    assert (await _get(f"{runtime.signer.base_url}/c/{token}"))[0] == 404
+
+
+async def test_campaign_text_is_shown_but_never_runs(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    hostile = (
+        'Hi <script>alert("x")</script><b onclick="alert(1)">bold</b> '
+        '<a href="javascript:alert(1)">bad link</a> <a href="https://kafe.example/menu">menu</a>'
+        ' <img src=x onerror=alert(1)> &lt;i&gt;literal&lt;/i&gt; <span style="color:red">s</span>'
+    )
+    _, web = await card_on_the_web(runtime.signer, campaign_text=hostile)
+
+    status, headers, html = await _get(web.url)
+
+    assert status == 200
+    body = html.split("</head>", 1)[1]
+    for forbidden in ("<script", "onclick", "onerror", "javascript:", "<img", "style="):
+        assert forbidden not in body, forbidden
+    text = visible_text(html)
+    assert "Hi bold bad link menu <i>literal</i> s" in text
+    assert "&lt;i&gt;literal&lt;/i&gt;" in body
+    assert '<a href="https://kafe.example/menu" target="_blank">menu</a>' in body
+    assert "alert" not in text
+    _assert_private(headers, html)
+
+
+async def test_newer_campaigns_come_first(runtime: BotRuntime, webhook_url: str) -> None:
+    shop, web = await card_on_the_web(runtime.signer)
+    await send_campaign(shop, "Second news: we open at 7 now.")
+
+    _, _, html = await _get(web.url)
+
+    text = visible_text(html)
+    assert text.index("Second news") < text.index("autumn menu")
+
+
+@pytest.mark.parametrize(
+    ("query", "chosen", "accept", "default", "expected"),
+    [
+        ("?lang=he", "uk", "th", "en", "he"),
+        ("?lang=xx", "uk", "th", "en", "uk"),
+        ("", None, "fr-CH, fr;q=0.9, fa;q=0.8, en;q=0.5", "en", "fa"),
+        ("", None, "fr", "th", "th"),
+        ("", "uk", "he", "en", "uk"),
+    ],
+)
+async def test_the_page_speaks_the_best_language(
+    runtime: BotRuntime,
+    webhook_url: str,
+    query: str,
+    chosen: str | None,
+    accept: str,
+    default: str,
+    expected: str,
+) -> None:
+    shop, web = await card_on_the_web(runtime.signer)
+    await Customer.filter(id=web.customer.id).update(language=chosen)
+    await Merchant.filter(id=shop.merchant.id).update(default_language=default)
+
+    status, headers, html = await _get(web.url + query, **{"Accept-Language": accept})
+
+    assert status == 200
+    direction = "rtl" if expected in {"he", "fa"} else "ltr"
+    assert f'<html lang="{expected}" dir="{direction}">' in html
+    assert headers["Content-Language"] == expected
+    assert '<bdi class="ltr" dir="ltr">7/10</bdi>' in html
+    assert f'<bdi class="ltr" dir="ltr">{web.voucher.code}</bdi>' in html
+
+
+def test_accept_language_is_read_by_quality() -> None:
+    assert accept_languages("da, en-GB;q=0.8, en;q=0.7, *;q=0.5, de;q=0") == ["da", "en-GB", "en"]
+    assert accept_languages("he;q=0.5, uk;q=oops, fa") == ["fa", "he"]
+    assert accept_languages("") == []
+    assert (
+        choose_language(
+            asked=None,
+            chosen=None,
+            accept_language="x;q=1, iw;q=0.3",
+            fallback="en",
+            available=("en", "he"),
+        )
+        == "he"
+    )
