@@ -58,6 +58,10 @@ VOUCHER_DAYS = (7, 14, 30, 90)
 MAX_VOUCHER_TITLE = 200
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 NEW_CAMPAIGN_BUTTON = __("📣 New campaign")
+# Commands (and /start links from scanning a customer's QR) are never answers to a step: the
+# counter and the customer commands keep working in the middle of a campaign.
+COMMAND = F.text.startswith("/")
+ANSWER = F.text & ~COMMAND
 
 
 class CampaignWizard(StatesGroup):
@@ -499,7 +503,7 @@ async def audience_done(query: CallbackQuery, state: FSMContext, **data: Any) ->
 # 3. Push text
 
 
-@router.message(CampaignWizard.push, F.text)
+@router.message(CampaignWizard.push, ANSWER)
 async def push_typed(message: Message, state: FSMContext, **data: Any) -> None:
     steps = await _steps(message, state, data)
     if steps is None or message.text is None:
@@ -558,7 +562,7 @@ async def voucher_choice(
         await steps.go(CampaignWizard.channels)
 
 
-@router.message(CampaignWizard.voucher_title, F.text)
+@router.message(CampaignWizard.voucher_title, ANSWER)
 async def voucher_title_typed(message: Message, state: FSMContext, **data: Any) -> None:
     steps = await _steps(message, state, data)
     if steps is None or message.text is None:
@@ -586,7 +590,7 @@ async def _voucher_days_set(steps: Steps, days: int) -> None:
     await steps.go(CampaignWizard.channels)
 
 
-@router.message(CampaignWizard.voucher_days, F.text)
+@router.message(CampaignWizard.voucher_days, ANSWER)
 async def voucher_days_typed(message: Message, state: FSMContext, **data: Any) -> None:
     steps = await _steps(message, state, data)
     if steps is None or message.text is None:
@@ -667,7 +671,7 @@ async def channels_done(query: CallbackQuery, state: FSMContext, **data: Any) ->
 # 6. Message
 
 
-@router.message(CampaignWizard.message, F.text | F.photo)
+@router.message(CampaignWizard.message, ANSWER | F.photo)
 async def message_sent(message: Message, state: FSMContext, **data: Any) -> None:
     steps = await _steps(message, state, data)
     if steps is None:
@@ -853,7 +857,7 @@ def parse_local_time(text: str, timezone: str, now: datetime) -> datetime | None
     return None
 
 
-@router.message(CampaignWizard.schedule_at, F.text)
+@router.message(CampaignWizard.schedule_at, ANSWER)
 async def schedule_typed(message: Message, state: FSMContext, **data: Any) -> None:
     steps = await _steps(message, state, data)
     if steps is None or message.text is None:
@@ -918,7 +922,7 @@ async def confirmed(
     await progress.follow(steps.message.chat.id, campaign.id, merchant_id=merchant.id)
 
 
-@router.message(CampaignWizard())
+@router.message(CampaignWizard(), ~COMMAND)
 async def unexpected_input(message: Message, state: FSMContext) -> None:
     """Anything a step does not take: say what it wants instead of the customer help."""
     step = await state.get_state()

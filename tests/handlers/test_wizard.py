@@ -415,3 +415,22 @@ async def test_a_photo_with_a_formatted_caption_becomes_the_message(
     assert [m.caption for m in received] == ["New menu today"]
     sizes = received[0].photo or []
     assert owner.telegram.file_bytes(sizes[-1]["file_id"]) == photo
+
+
+async def test_scanning_a_customer_mid_wizard_stamps_and_the_wizard_waits(new_chat: Any) -> None:
+    from models import Membership
+
+    shop = await factories.merchant()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await customers(new_chat, shop, 1)
+    membership = await Membership.get(card_id=shop.card.id)
+    card_step = await open_wizard(owner)
+    audience = (await owner.press_label(card_step, "Coffee card"))[-1]
+    await owner.press_label(audience, "Continue")
+
+    screen = (await owner.send(f"/start m-{membership.public_token}"))[-1]
+    await owner.press_label(screen, "+1")
+    accepted = await owner.send("Coffee −20% today")
+
+    assert (await Membership.get(id=membership.id)).balance == 1
+    assert text_of(accepted[0]) == "✓ Push text: Coffee −20% today (17/20 characters)"
