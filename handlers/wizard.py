@@ -24,7 +24,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from campaigns.audience import audience_count, reachable_counts
 from campaigns.composer import subject_of
-from campaigns.errors import CampaignError, CampaignNotFound
+from campaigns.errors import CampaignNotFound, InvalidCampaign, WrongCampaignState
 from campaigns.service import create_campaign, get_campaign, schedule, send_now, update_campaign
 from campaigns.spec import DEFAULT_PUSH_LIMIT, MAX_MESSAGE, push_length
 from channels.base import DeliveryChannel, OutboundMessage, Outcome
@@ -33,7 +33,13 @@ from handlers import PRIVATE
 from handlers.admin_mode import IsStaff, admin_merchant, admin_seat
 from handlers.callbacks import WizardAction, WizardOp
 from handlers.campaign_progress import CampaignProgress
-from handlers.campaign_texts import WALLET, audience_lines, channel_name, channels_line
+from handlers.campaign_texts import (
+    WALLET,
+    audience_lines,
+    channel_name,
+    channels_line,
+    status_name,
+)
 from handlers.texts import button_expired, current_locale, local_datetime, ltr
 from handlers.wizard_draft import Draft, load_draft, save_draft
 from locales import RIGHT_TO_LEFT
@@ -890,6 +896,9 @@ async def confirmed(
     draft = steps.draft
     seat = await admin_seat(state, query.from_user.id, Permission.CAMPAIGNS)
     assert seat is not None  # _steps checked it a moment ago
+    # Leave the confirm step before the slow part, so a double tap finds no step to confirm.
+    await state.set_state(None)
+    at = draft.send_time
     try:
         spec = draft.spec(DEFAULT_PUSH_LIMIT)
         if draft.campaign_id is not None:
@@ -898,17 +907,26 @@ async def confirmed(
             )
         else:
             campaign = await create_campaign(draft.merchant_id, spec, created_by_id=seat.id)
-        at = draft.send_time
         campaign = await (schedule(campaign, at=at) if at else send_now(campaign))
-    except (CampaignError, CampaignNotFound) as refused:
-        logger.info("wizard refused: %s", refused)
+    except InvalidCampaign as refused:
+        logger.info("wizard refused %s: %s", refused.field, refused)
+        await state.set_state(CampaignWizard.confirm)
         await steps.message.answer(
-            _("This campaign cannot be sent as it is: {reason}").format(
-                reason=escape(str(refused))
-            )
-        )
+            _("Part of this campaign is not valid any more ({field}). Please go back and "
+              "check it.").format(field=escape(refused.field))
+        )  # fmt: skip
         return
-    await state.set_state(None)
+    except WrongCampaignState as refused:
+        await save_draft(state, None)
+        await steps.message.answer(
+            _("This campaign is {status} now, so it can no longer be changed. /campaigns "
+              "shows it.").format(status=status_name(refused.status))
+        )  # fmt: skip
+        return
+    except CampaignNotFound:
+        await save_draft(state, None)
+        await steps.message.answer(_("This campaign was deleted in the meantime."))
+        return
     await save_draft(state, None)
     merchant = await Merchant.get(id=draft.merchant_id)
     if at is not None and campaign.status == CampaignStatus.SCHEDULED:

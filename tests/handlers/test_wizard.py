@@ -434,3 +434,40 @@ async def test_scanning_a_customer_mid_wizard_stamps_and_the_wizard_waits(new_ch
 
     assert (await Membership.get(id=membership.id)).balance == 1
     assert text_of(accepted[0]) == "✓ Push text: Coffee −20% today (17/20 characters)"
+
+
+async def test_confirming_an_edit_of_a_campaign_stopped_meanwhile_changes_nothing(
+    new_chat: Any,
+) -> None:
+    from campaigns.service import cancel
+
+    shop = await factories.merchant()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    counts = (await write_campaign(owner))[-1]
+    when = (await owner.press_label(counts, "Continue"))[-1]
+    local = (utcnow() + timedelta(days=3)).astimezone(ZoneInfo(shop.merchant.timezone))
+    await owner.press_label(when, "Schedule")
+    await owner.press_label((await owner.send(f"{local:%d.%m.%Y} 12:00"))[-1], "Confirm")
+    campaign = await Campaign.get(merchant_id=shop.merchant.id)
+    detail = (await owner.press_label((await owner.send("/campaigns"))[-1], campaign.name))[-1]
+    card_step = (await owner.press_label(detail, "Edit"))[-1]
+    audience = (await owner.press_label(card_step, "Coffee card"))[-1]
+    push = (await owner.press_label(audience, "Continue"))[-1]
+    voucher = (await owner.press_label(push, "Keep as it is"))[-1]
+    channels = (await owner.press_label(voucher, "No voucher"))[-1]
+    message = (await owner.press_label(channels, "Continue"))[-1]
+    counts = (await owner.press_label(message, "Keep as it is"))[-1]
+    when = (await owner.press_label(counts, "Continue"))[-1]
+    confirm = (await owner.press_label(when, "Send now"))[-1]
+    await cancel(await Campaign.get(id=campaign.id))  # another manager stopped it
+
+    refused = await owner.press_label(confirm, "Confirm")
+    await owner.press_label(confirm, "Confirm")
+
+    assert text_of(refused[-1]) == (
+        "This campaign is cancelled now, so it can no longer be changed. /campaigns shows it."
+    )
+    assert owner.last_answer()["text"] == "This button has expired."
+    stopped = await Campaign.get(id=campaign.id)
+    assert stopped.status == CampaignStatus.CANCELLED
+    assert await Campaign.filter(merchant_id=shop.merchant.id).count() == 1
