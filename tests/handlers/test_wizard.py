@@ -471,3 +471,30 @@ async def test_confirming_an_edit_of_a_campaign_stopped_meanwhile_changes_nothin
     stopped = await Campaign.get(id=campaign.id)
     assert stopped.status == CampaignStatus.CANCELLED
     assert await Campaign.filter(merchant_id=shop.merchant.id).count() == 1
+
+
+async def test_another_replica_sees_the_wizard_where_it_stopped(
+    new_chat: Any, runtime: BotRuntime
+) -> None:
+    from aiogram.fsm.storage.base import StorageKey
+
+    from bot.factory import build_fsm_storage
+
+    shop = await factories.merchant()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    card_step = await open_wizard(owner)
+    audience = (await owner.press_label(card_step, "Coffee card"))[-1]
+    await owner.press_label(audience, "Continue")
+
+    # A storage built from the same settings, as a restarted process or another replica has.
+    replica = build_fsm_storage(runtime.settings)
+    key = StorageKey(bot_id=runtime.bot.id, chat_id=owner.user.id, user_id=owner.user.id)
+    try:
+        state = await replica.get_state(key)
+        data = await replica.get_data(key)
+    finally:
+        await replica.close()
+
+    assert state == "CampaignWizard:push"
+    assert data["admin_merchant_id"] == shop.merchant.id
+    assert data["campaign_draft"]["card_id"] == shop.card.id
