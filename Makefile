@@ -3,6 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-stamp
+# The card page's browser test drives Debian's headless Chromium (these machines run as root).
+CHROMIUM := command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	{ apt-get update -qq && apt-get install -y --no-install-recommends \
+	  chromium chromium-driver fonts-dejavu-core; }
 
 .PHONY: install demo run test lint test-sqlite test-postgres bench migrations i18n clean
 
@@ -10,9 +14,11 @@ $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(CHROMIUM)
 	@touch $(INSTALLED)
 
 install: $(INSTALLED)
+	@$(CHROMIUM)
 
 demo: $(INSTALLED)
 	$(BIN)/stampbot demo

@@ -111,6 +111,11 @@ def _ltr(value: object) -> Markup:
     return Markup('<bdi class="ltr" dir="ltr">{}</bdi>').format(value)
 
 
+def _isolate(value: object) -> Markup:
+    """Text of either direction (a shop's name, a date) that must not reorder what is around it."""
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
 def _fill(template: str, **values: object) -> Markup:
     """A translated ``{name}`` template filled in; the text and plain values are escaped."""
     return escape(template).format(**values)
@@ -175,7 +180,7 @@ class CardPage:
             )
             translations = self._i18n.locales.get(language) or gettext.NullTranslations()
             env.install_gettext_translations(translations, newstyle=False)  # type: ignore[attr-defined]
-            env.filters.update(ltr=_ltr, fill=_fill)
+            env.filters.update(ltr=_ltr, isolate=_isolate, fill=_fill)
             self._environments[language] = env
         return self._environments[language]
 
