@@ -113,7 +113,8 @@ def look(browser: webdriver.Chrome, url: str, screenshot: Path) -> Seen:
         {
             "format": "png",
             "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+            # Captured beyond the viewport there is no scrollbar: the page is the phone's width.
+            "clip": {"x": 0, "y": 0, "width": PHONE[0], "height": size["height"], "scale": 1},
         },
     )
     screenshot.parent.mkdir(parents=True, exist_ok=True)
