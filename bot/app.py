@@ -25,8 +25,9 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.delivery import build_email_channel, build_worker, stop_on_signals
-from bot.factory import build_fsm_storage, build_link_signer, invite_ttl
+from bot.factory import build_fsm_storage, build_link_signer, build_wallets, invite_ttl
 from bot.web import WEBHOOK_PATH, build_web_app
+from campaigns.wallets import Wallets
 from channels.email import EmailChannel
 from channels.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from channels.telegram import TelegramChannel
@@ -35,6 +36,7 @@ from handlers.campaign_progress import CampaignProgress
 from handlers.media import FileIdCache, MemoryFileIdCache, RedisFileIdCache
 from handlers.middlewares import CustomerMiddleware, LocaleMiddleware, ThrottlingMiddleware
 from handlers.notify import CustomerNotifier, send_expiry_reminders
+from handlers.wallet_http import setup_wallet_routes
 from locales import SUPPORTED, compile_catalogs
 from loyalty.links import LinkSigner
 
@@ -57,6 +59,7 @@ class BotRuntime:
     signer: LinkSigner
     limiter: RateLimiter
     progress: CampaignProgress
+    wallets: Wallets
 
 
 def build_i18n(settings: Settings, locales_dir: Path | None = None) -> I18n:
@@ -88,8 +91,9 @@ async def bot_runtime(
     file_cache: FileIdCache = RedisFileIdCache(redis) if redis else MemoryFileIdCache()
     i18n = build_i18n(settings, locales_dir)
     bot = build_bot(settings)
-    notifier = CustomerNotifier(bot, i18n)
     signer = build_link_signer(settings)
+    wallets = build_wallets(settings, signer)
+    notifier = CustomerNotifier(bot, i18n, wallets=wallets)
     email = build_email_channel(settings)
     flood = Rate(per_second=settings.flood_per_second, burst=settings.flood_burst)
     progress = CampaignProgress(bot, i18n, interval=settings.progress_interval_seconds)
@@ -104,6 +108,7 @@ async def bot_runtime(
         telegram_channel=TelegramChannel(bot, limiter),
         progress=progress,
         staff_invite_ttl=invite_ttl(settings),
+        wallets=wallets,
     )
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.outer_middleware(ThrottlingMiddleware(limiter, i18n, flood, FLOOD_WARN_EVERY))
@@ -122,9 +127,11 @@ async def bot_runtime(
             signer=signer,
             limiter=limiter,
             progress=progress,
+            wallets=wallets,
         )
     finally:
         await progress.close()
+        await wallets.close()
         await dispatcher.storage.close()
         await bot.session.close()
         if redis is not None:
@@ -183,7 +190,9 @@ async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool
         freeze_startup_heap()
         background = [asyncio.create_task(_reminders(runtime.notifier))]
         if with_worker:
-            worker = build_worker(settings, runtime.bot, runtime.limiter, runtime.signer)
+            worker = build_worker(
+                settings, runtime.bot, runtime.limiter, runtime.signer, runtime.wallets
+            )
             background.append(asyncio.create_task(worker.run(stop)))
         try:
             if secret is None and not polling:
@@ -225,7 +234,10 @@ async def _start_web(settings: Settings, runtime: BotRuntime, secret: str | None
         webhook_secret=secret,
         signer=runtime.signer,
         i18n=runtime.i18n,
+        # The PassKit web service: Wallet registers devices and fetches updated passes here.
+        wallet_passes=runtime.wallets.passes,
     )
+    setup_wallet_routes(app)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, settings.web_host, settings.web_port).start()
@@ -248,13 +260,16 @@ async def run_worker(settings: Settings) -> None:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
     bot = build_bot(settings)
-    worker = build_worker(settings, bot, limiter, build_link_signer(settings))
+    signer = build_link_signer(settings)
+    wallets = build_wallets(settings, signer)
+    worker = build_worker(settings, bot, limiter, signer, wallets)
     freeze_startup_heap()
     logger.info("delivery worker %s started", worker.worker_id)
     try:
         async with stop_on_signals() as stop:
             await worker.run(stop)
     finally:
+        await wallets.close()
         await bot.session.close()
         if redis is not None:
             await redis.aclose()

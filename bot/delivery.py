@@ -13,7 +13,9 @@ from aiogram import Bot
 
 from bot.config import Settings
 from campaigns.composer import Composer
+from campaigns.wallets import Wallets
 from campaigns.worker import DeliveryWorker
+from channels.apple_wallet.channel import AppleWalletChannel
 from channels.base import DeliveryChannel
 from channels.email import EmailChannel, EmailSettings
 from channels.email_render import EmailRenderer
@@ -26,8 +28,10 @@ logger = logging.getLogger(__name__)
 
 
 def build_channels(
-    settings: Settings, bot: Bot, limiter: RateLimiter
+    settings: Settings, bot: Bot, limiter: RateLimiter, wallets: Wallets | None = None
 ) -> dict[str, DeliveryChannel]:
+    """Telegram and email always; the wallets when their push service is configured (Apple:
+    APNs, Google: the Wallet API), else their rows fail as "channel not configured"."""
     channels: dict[str, DeliveryChannel] = {
         "telegram": TelegramChannel(
             bot,
@@ -37,6 +41,10 @@ def build_channels(
         )
     }
     channels["email"] = build_email_channel(settings)
+    if wallets is not None and wallets.apns is not None:
+        channels["apple_wallet"] = AppleWalletChannel(wallets.apns)
+    if wallets is not None and wallets.google is not None:
+        channels["google_wallet"] = wallets.google
     return channels
 
 
@@ -60,11 +68,15 @@ def build_email_channel(settings: Settings) -> EmailChannel:
 
 
 def build_worker(
-    settings: Settings, bot: Bot, limiter: RateLimiter, signer: LinkSigner
+    settings: Settings,
+    bot: Bot,
+    limiter: RateLimiter,
+    signer: LinkSigner,
+    wallets: Wallets | None = None,
 ) -> DeliveryWorker:
     composer = Composer(signer, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
     return DeliveryWorker(
-        build_channels(settings, bot, limiter),
+        build_channels(settings, bot, limiter, wallets),
         composer,
         batch_size=settings.delivery_batch_size,
         lease=timedelta(seconds=settings.delivery_lease_seconds),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -15,6 +17,8 @@ from models.db import apply_migrations, close_db, init_db
 
 if TYPE_CHECKING:
     from aiogram.fsm.storage.base import BaseStorage
+
+    from campaigns.wallets import Wallets
 
 logger = logging.getLogger(__name__)
 
@@ -35,18 +39,89 @@ def build_fsm_storage(settings: Settings) -> BaseStorage:
     return MemoryStorage()
 
 
-def build_link_signer(settings: Settings) -> LinkSigner:
+def _signing_secret(settings: Settings) -> bytes:
     if settings.signing_key is not None:
-        secret = settings.signing_key.get_secret_value().encode()
-    else:
-        path = settings.var_dir / "signing.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(secrets.token_bytes(32))
-            path.chmod(0o600)
-            logger.info("created a signing key for message links at %s", path)
-        secret = path.read_bytes()
-    return LinkSigner(secret, settings.base_url)
+        return settings.signing_key.get_secret_value().encode()
+    path = settings.var_dir / "signing.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+        logger.info("created a signing key for message links at %s", path)
+    return path.read_bytes()
+
+
+def build_link_signer(settings: Settings) -> LinkSigner:
+    return LinkSigner(_signing_secret(settings), settings.base_url)
+
+
+def build_wallets(settings: Settings, signer: LinkSigner) -> Wallets:
+    """Apple passes (the configured certificates, else the demo chain under var/), APNs and
+    Google Wallet when configured; each one that is off says so in one log line."""
+    # Imported here, like aiogram above: `migrate` and `merchant create` need none of it.
+    from campaigns.wallets import Wallets
+    from channels.apple_wallet.apns import ApnsClient, load_apns_credentials
+    from channels.apple_wallet.demo_certs import load_signer
+    from channels.apple_wallet.passes import WalletPasses
+    from channels.google_wallet import google_wallet_channel
+
+    pass_signer = load_signer(
+        certificate=settings.apple_pass_cert_path,
+        private_key=settings.apple_pass_key_path,
+        wwdr=settings.apple_wwdr_cert_path,
+        password=settings.apple_pass_key_password,
+        demo_dir=settings.apple_wallet_dir,
+        pass_type_id=settings.apple_pass_type_id,
+        team_id=settings.apple_team_id,
+    )
+    passes = WalletPasses(
+        pass_type_identifier=settings.apple_pass_type_id,
+        team_identifier=settings.apple_team_id,
+        base_url=settings.base_url,
+        signer=pass_signer,
+        link_signer=signer,
+        bot_username=settings.bot_username,
+        passes_dir=settings.effective_apple_passes_dir,
+    )
+    credentials = load_apns_credentials(
+        key_id=settings.apns_key_id,
+        team_id=settings.apns_team_id,
+        key_pem=settings.apns_key,
+        key_path=settings.apns_key_path,
+    )
+    apns = None
+    if credentials is not None:
+        apns = ApnsClient(
+            credentials,
+            topic=settings.apple_pass_type_id,
+            host=settings.apns_host,
+            port=settings.apns_port,
+            ca_file=settings.apns_ca_file,
+            request_timeout=settings.apns_timeout_seconds,
+        )
+        logger.info(
+            "APNs on: Wallet pass pushes go to %s:%d", settings.apns_host, settings.apns_port
+        )
+    # Object ids carry an HMAC; a key of their own, derived from the link-signing secret.
+    object_id_key = hmac.new(
+        _signing_secret(settings), b"google-wallet-object-ids", hashlib.sha256
+    ).digest()
+    google = google_wallet_channel(
+        settings.google_wallet_issuer_id,
+        settings.google_wallet_key_file,
+        secret=object_id_key,
+        api_url=settings.google_wallet_api_url,
+        token_url=settings.google_wallet_token_url,
+        origins=(settings.base_url,),
+    )
+    return Wallets(
+        passes=passes,
+        link_signer=signer,
+        bot_username=settings.bot_username,
+        apns=apns,
+        google=google,
+        base_url=settings.base_url,
+    )
 
 
 def invite_ttl(settings: Settings) -> timedelta:

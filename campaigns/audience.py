@@ -27,7 +27,8 @@ from models.enums import (
 
 @dataclass(frozen=True, slots=True)
 class ChannelRule:
-    """SQL over customer ``c``: is there an address, can it be used, why not."""
+    """SQL over customer ``c`` and their membership ``m`` of the campaign's card: is there an
+    address, can it be used, why not."""
 
     has_address: str
     usable_address: str
@@ -55,7 +56,22 @@ def _rule(p: Params, channel: Channel) -> ChannelRule:
             usable_address="c.email IS NOT NULL AND c.email_verified = TRUE",
             unusable_reason=Reason.NOT_VERIFIED,
         )
-    # Wallet passes arrive with their own issue; until then nobody has one installed.
+    if channel == Channel.APPLE_WALLET:
+        # A pass downloaded but on no device (never added, or removed: Wallet unregistered it,
+        # or APNs called the token dead) cannot show a campaign line.
+        passes = "SELECT 1 FROM wallet_pass w"
+        return ChannelRule(
+            has_address=f"EXISTS ({passes} WHERE w.membership_id = m.id)",
+            usable_address=(
+                f"EXISTS ({passes} JOIN pass_registration r ON r.wallet_pass_id = w.id "
+                "WHERE w.membership_id = m.id)"
+            ),
+            unusable_reason=Reason.PASS_REMOVED,
+        )
+    if channel == Channel.GOOGLE_WALLET:
+        saved = "EXISTS (SELECT 1 FROM google_wallet_object g WHERE g.membership_id = m.id)"
+        return ChannelRule(saved, saved, Reason.NO_ADDRESS)
+    # Viber and WhatsApp arrive with their own issue; until then nobody has an address there.
     return ChannelRule("1 = 0", "1 = 0", Reason.NO_ADDRESS)
 
 

@@ -11,12 +11,22 @@ from campaigns.outbox import Claimed
 from channels.base import DeliveryResult, OutboundMessage, Reason
 from locales import supported_language
 from loyalty.links import LinkSigner, Purpose
-from models import Campaign, ChannelOptOut, Customer, Identity, Merchant
+from models import (
+    Campaign,
+    ChannelOptOut,
+    Customer,
+    GoogleWalletObject,
+    Identity,
+    Merchant,
+    WalletPass,
+)
 from models.enums import Channel, Platform
 
 _TAG = re.compile(r"<[^>]+>")
 SUBJECT_MAX = 78
 CACHED_CAMPAIGNS = 256
+# Addressed by the membership's pass, not by the customer.
+_WALLETS = frozenset({Channel.APPLE_WALLET.value, Channel.GOOGLE_WALLET.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,9 @@ class Composer:
             self._campaigns.popitem(last=False)
         return context
 
+    async def campaign(self, campaign_id: int) -> Campaign:
+        return (await self._context(campaign_id)).campaign
+
     def _language(self, customer: Customer, identity: Identity | None, fallback: str) -> str:
         for candidate in (customer.language, identity.language_code if identity else None):
             if code := supported_language(candidate, self._supported):
@@ -84,6 +97,7 @@ class Composer:
             (o.customer_id, str(o.channel))
             for o in await ChannelOptOut.filter(customer_id__in=customer_ids)
         }
+        wallets = await self._wallet_addresses(rows)
         out: list[tuple[Claimed, OutboundMessage | DeliveryResult]] = []
         for row in rows:
             context = await self._context(row.campaign_id)
@@ -96,13 +110,44 @@ class Composer:
                 # Opted out after the audience was taken: respect it now.
                 out.append((row, DeliveryResult.failed(Reason.UNSUBSCRIBED)))
                 continue
-            address = self._address(row.channel, customer, identity)
+            address = self._address(row.channel, customer, identity) or wallets.get(row.id)
             if address is None:
                 out.append((row, DeliveryResult.failed(Reason.NO_ADDRESS)))
                 continue
             language = self._language(customer, identity, context.merchant.default_language)
             out.append((row, self._message(row, context, address, language)))
         return out
+
+    async def _wallet_addresses(self, rows: list[Claimed]) -> dict[int, str]:
+        """Row id → the pass of the person's membership of the campaign's card: the Apple pass
+        serial, or the Google Wallet object id."""
+        wanted = [row for row in rows if row.channel in _WALLETS]
+        if not wanted:
+            return {}
+        card_of = {
+            row.id: (await self._context(row.campaign_id)).campaign.card_id for row in wanted
+        }
+        where = {
+            "membership__customer_id__in": list({row.customer_id for row in wanted}),
+            "membership__card_id__in": list(set(card_of.values())),
+        }
+        found: dict[tuple[str, int, int], str] = {}
+        channels = {row.channel for row in wanted}
+        if Channel.APPLE_WALLET in channels:
+            for customer_id, card_id, serial in await WalletPass.filter(**where).values_list(
+                "membership__customer_id", "membership__card_id", "serial_number"
+            ):
+                found[(Channel.APPLE_WALLET, int(customer_id), int(card_id))] = str(serial)
+        if Channel.GOOGLE_WALLET in channels:
+            for customer_id, card_id, object_id in await GoogleWalletObject.filter(
+                **where
+            ).values_list("membership__customer_id", "membership__card_id", "object_id"):
+                found[(Channel.GOOGLE_WALLET, int(customer_id), int(card_id))] = str(object_id)
+        return {
+            row.id: address
+            for row in wanted
+            if (address := found.get((row.channel, row.customer_id, card_of[row.id])))
+        }
 
     @staticmethod
     def _address(channel: str, customer: Customer, identity: Identity | None) -> str | None:

@@ -74,7 +74,9 @@ async def record(
     sent, retried, failed = [], [], []
     for row, result in results:
         if result.outcome == Outcome.DELIVERED:
-            sent.append([now, result.external_id, row.id, worker_id])
+            # Delivered with a reason: e.g. quota_silent, a wallet message without notification.
+            kept = result.reason.value if result.reason is not None else None
+            sent.append([now, result.external_id, kept, row.id, worker_id])
         elif result.outcome == Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
             wait = result.retry_after if result.retry_after is not None else backoff(row.attempts)
             reason = (result.reason or Reason.SERVER_ERROR).value
@@ -88,11 +90,11 @@ async def record(
         return [p(None) for _ in range(count)]
 
     if sent:
-        a, b, c, d = placeholders(4)
+        a, b, c, d, e = placeholders(5)
         await conn.execute_many(
             f"UPDATE delivery SET status = '{DeliveryStatus.SENT.value}', sent_at = {a}, "
-            f"external_id = {b}, reason = NULL, lease_expires_at = NULL "
-            f"WHERE id = {c} AND leased_by = {d}",
+            f"external_id = {b}, reason = {c}, lease_expires_at = NULL "
+            f"WHERE id = {d} AND leased_by = {e}",
             sent,
         )
     if retried:

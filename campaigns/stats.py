@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from campaigns.sql import Params, connection, is_postgres
+from channels.base import Reason
 from models import Campaign, Delivery
 from models.enums import DeliveryStatus, LedgerKind, VoucherStatus
 
@@ -29,6 +30,8 @@ class ChannelStats:
     skipped: Counter[str] = field(default_factory=Counter)
     opened: int = 0
     clicked: int = 0
+    # Sent, but without a lock-screen notification (Google Wallet's daily limit was spent).
+    silent: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,7 @@ async def campaign_stats(
         stats.targeted += 1
         if status == DeliveryStatus.SENT:
             stats.sent += 1
+            stats.silent += row["reason"] == Reason.QUOTA_SILENT
         elif status == DeliveryStatus.FAILED:
             stats.failed[str(row["reason"])] += 1
         elif status == DeliveryStatus.SKIPPED:
@@ -181,8 +185,9 @@ def as_text(stats: CampaignStats) -> str:
     for channel in stats.channels.values():
         failed = ", ".join(f"{k} {v}" for k, v in sorted(channel.failed.items())) or "none"
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(channel.skipped.items())) or "none"
+        silent = f" ({channel.silent} added without notification)" if channel.silent else ""
         lines.append(
-            f"{channel.channel:<9} targeted {channel.targeted}, sent {channel.sent}, "
+            f"{channel.channel:<9} targeted {channel.targeted}, sent {channel.sent}{silent}, "
             f"opened {channel.opened}, clicked {channel.clicked}; "
             f"failed: {failed}; skipped: {skipped}"
         )

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from campaigns.audience import snapshot
 from campaigns.composer import Composer
 from campaigns.outbox import Claimed, activate_fallbacks, claim, finish_campaigns, record
+from campaigns.wallets import forget_google_object
 from channels.base import DeliveryChannel, DeliveryResult, OutboundMessage, Outcome, Reason
 from loyalty.clock import ensure_utc
 from models import Campaign, Customer, Identity
@@ -118,6 +119,10 @@ class DeliveryWorker:
                 ).update(reachable=False)
             elif result.unreachable and row.channel == Channel.EMAIL:
                 await Customer.filter(id=row.customer_id).update(email_verified=False)
+            elif result.unreachable and row.channel == Channel.GOOGLE_WALLET:
+                campaign = await self.composer.campaign(row.campaign_id)
+                await forget_google_object(row.customer_id, campaign.card_id)
+            # Apple Wallet: the channel already dropped the dead push tokens.
         campaign_ids = {row.campaign_id for row, _ in failed}
         first_reachable = set(
             await Campaign.filter(

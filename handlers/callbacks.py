@@ -17,6 +17,12 @@ class CardAction(CallbackData, prefix="card"):
     membership_id: int = 0
 
 
+class AppleWalletAction(CallbackData, prefix="apw"):
+    """ "Add to Apple Wallet" on a card: sends that membership's signed pass."""
+
+    membership_id: int
+
+
 class VoucherOp(StrEnum):
     LIST = "list"
     SHOW = "show"

@@ -117,6 +117,8 @@ def stats_lines(stats: CampaignStats) -> list[str]:
         )
         if channel.pending:
             lines.append("  " + _("waiting: {count}").format(count=channel.pending))
+        if channel.silent:
+            lines.append(f"  {reason_name('quota_silent')}: {channel.silent}")
         for label, counts in ((_("failed"), channel.failed), (_("skipped"), channel.skipped)):
             if counts:
                 detail = ", ".join(

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from html import escape
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import gettext as _
 
+from campaigns.wallets import Wallets
 from handlers import PRIVATE, keyboards
-from handlers.callbacks import CardAction, CardOp
+from handlers.callbacks import AppleWalletAction, CardAction, CardOp
 from handlers.card_image import CardImage, render_card
 from handlers.media import FileIdCache, send_photo_cached
 from handlers.texts import button_expired, code, progress_line, voucher_line
@@ -21,6 +30,9 @@ from models import Customer
 
 router = Router(name="cards")
 router.message.filter(PRIVATE)
+logger = logging.getLogger(__name__)
+# Characters a file name on a phone should not carry; the rest of the card's name stays.
+_UNSAFE_FILE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
 
 
 def card_caption(card: CardView, *, greeting: str | None = None) -> str:
@@ -46,6 +58,7 @@ async def send_card(
     *,
     several_cards: bool,
     greeting: str | None = None,
+    wallets: Wallets | None = None,
 ) -> Message:
     me = await bot.me()
     image = CardImage(
@@ -66,8 +79,34 @@ async def send_card(
         key=image.cache_key(),
         render=lambda: render_card(image),
         caption=card_caption(card, greeting=greeting),
-        reply_markup=keyboards.card_menu(card, several_cards=several_cards),
+        reply_markup=await _with_wallet_buttons(
+            keyboards.card_menu(card, several_cards=several_cards), card, wallets
+        ),
     )
+
+
+async def _with_wallet_buttons(
+    menu: InlineKeyboardMarkup, card: CardView, wallets: Wallets | None
+) -> InlineKeyboardMarkup:
+    """The card's menu plus "Add to Apple Wallet" and, when Google Wallet is configured,
+    "Save to Google Wallet" (a link Google opens; made once per membership)."""
+    if wallets is None:
+        return menu
+    row = [
+        InlineKeyboardButton(
+            text=_("Add to Apple Wallet"),
+            callback_data=AppleWalletAction(membership_id=card.membership_id).pack(),
+        )
+    ]
+    save_url = await wallets.google_save_url(card)
+    if save_url is not None:
+        row.append(InlineKeyboardButton(text=_("Save to Google Wallet"), url=save_url))
+    return InlineKeyboardMarkup(inline_keyboard=[*menu.inline_keyboard, row])
+
+
+def pass_file_name(card_name: str) -> str:
+    name = _UNSAFE_FILE_NAME.sub(" ", card_name).strip(" .")[:60] or "card"
+    return f"{name}.pkpass"
 
 
 async def send_card_list(message: Message, cards: list[CardView]) -> None:
@@ -82,13 +121,19 @@ def no_cards_text() -> str:
 
 @router.message(Command("card"))
 async def card_command(
-    message: Message, bot: Bot, customer: Customer | None, file_cache: FileIdCache
+    message: Message,
+    bot: Bot,
+    customer: Customer | None,
+    file_cache: FileIdCache,
+    wallets: Wallets | None = None,
 ) -> None:
     cards = await customer_cards(customer.id) if customer else []
     if not cards:
         await message.answer(no_cards_text())
     elif len(cards) == 1:
-        await send_card(bot, file_cache, message.chat.id, cards[0], several_cards=False)
+        await send_card(
+            bot, file_cache, message.chat.id, cards[0], several_cards=False, wallets=wallets
+        )
     else:
         await send_card_list(message, cards)
 
@@ -100,6 +145,7 @@ async def show_card(
     bot: Bot,
     customer: Customer | None,
     file_cache: FileIdCache,
+    wallets: Wallets | None = None,
 ) -> None:
     if customer is None or query.message is None:
         await query.answer(button_expired())
@@ -111,7 +157,38 @@ async def show_card(
         return
     several = len(await customer_cards(customer.id)) > 1
     await query.answer()
-    await send_card(bot, file_cache, query.message.chat.id, card, several_cards=several)
+    await send_card(
+        bot, file_cache, query.message.chat.id, card, several_cards=several, wallets=wallets
+    )
+
+
+@router.callback_query(AppleWalletAction.filter())
+async def add_to_apple_wallet(
+    query: CallbackQuery,
+    callback_data: AppleWalletAction,
+    bot: Bot,
+    customer: Customer | None,
+    wallets: Wallets | None = None,
+) -> None:
+    """Sends the signed pass as a file: tapping it on an iPhone opens "Add to Apple Wallet"."""
+    if customer is None or query.message is None or wallets is None:
+        await query.answer(button_expired())
+        return
+    try:
+        card = await customer_card(callback_data.membership_id, customer.id)
+    except MembershipNotFound:
+        await query.answer(button_expired())
+        return
+    await query.answer()
+    issued = await wallets.apple_pass(card.membership_id)
+    logger.info("sent the Apple Wallet pass of membership %s", card.membership_id)
+    await bot.send_document(
+        query.message.chat.id,
+        BufferedInputFile(issued.pkpass, filename=pass_file_name(card.card_name)),
+        caption=_("Open this file on your iPhone to add <b>{card}</b> to Apple Wallet.").format(
+            card=escape(card.card_name)
+        ),
+    )
 
 
 @router.callback_query(CardAction.filter(F.op == CardOp.LIST))

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from campaigns.wallets import Wallets
 from handlers.callbacks import CardAction, CardOp, VoucherAction, VoucherOp
 from handlers.texts import code, local_date, local_datetime, ltr, progress_line
 from locales import supported_language
@@ -32,9 +33,24 @@ logger = logging.getLogger(__name__)
 
 
 class CustomerNotifier:
-    def __init__(self, bot: Bot, i18n: I18n) -> None:
+    """Tells the customer in the chat, and their wallet passes, what just changed.
+
+    The passes are told after the chat message (they are slower: APNs, Google's API) and
+    best-effort: ``Wallets`` logs a failure and never raises into a stamp or a redemption.
+    """
+
+    def __init__(self, bot: Bot, i18n: I18n, *, wallets: Wallets | None = None) -> None:
         self._bot = bot
         self._i18n = i18n
+        self._wallets = wallets
+
+    async def _passes_changed(self, membership_id: int) -> None:
+        if self._wallets is not None:
+            await self._wallets.membership_changed(membership_id)
+
+    async def _voucher_pass_changed(self, voucher_id: int) -> None:
+        if self._wallets is not None:
+            await self._wallets.voucher_changed(voucher_id)
 
     def _locale(self, contact: Contact) -> str:
         available = self._i18n.available_locales
@@ -57,6 +73,12 @@ class CustomerNotifier:
         return True
 
     async def stamps_added(self, customer_id: int, result: StampResult) -> bool:
+        try:
+            return await self._stamps_message(customer_id, result)
+        finally:
+            await self._passes_changed(result.membership.id)
+
+    async def _stamps_message(self, customer_id: int, result: StampResult) -> bool:
         contact = await contact_of(customer_id)
         if contact is None:
             return False
@@ -87,6 +109,12 @@ class CustomerNotifier:
         return text
 
     async def voucher_issued(self, customer_id: int, voucher_id: int) -> bool:
+        try:
+            return await self._voucher_issued_message(customer_id, voucher_id)
+        finally:
+            await self._voucher_pass_changed(voucher_id)
+
+    async def _voucher_issued_message(self, customer_id: int, voucher_id: int) -> bool:
         contact = await contact_of(customer_id)
         if contact is None:
             return False
@@ -97,6 +125,12 @@ class CustomerNotifier:
             )
 
     async def voucher_redeemed(self, customer_id: int, voucher_id: int) -> bool:
+        try:
+            return await self._voucher_redeemed_message(customer_id, voucher_id)
+        finally:
+            await self._voucher_pass_changed(voucher_id)
+
+    async def _voucher_redeemed_message(self, customer_id: int, voucher_id: int) -> bool:
         contact = await contact_of(customer_id)
         if contact is None:
             return False

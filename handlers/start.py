@@ -10,6 +10,7 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from campaigns.wallets import Wallets
 from handlers import PRIVATE
 from handlers.cards import no_cards_text, send_card, send_card_list
 from handlers.media import FileIdCache
@@ -34,6 +35,7 @@ async def start_with_link(
     bot: Bot,
     customer: Customer | None,
     file_cache: FileIdCache,
+    wallets: Wallets | None = None,
 ) -> None:
     parsed = parse_payload(command.args or "")
     if parsed is None:
@@ -73,14 +75,25 @@ async def start_with_link(
     else:
         greeting = _("You are already collecting stamps on <b>{card}</b>.").format(**names)
     several = len(await customer_cards(person.id)) > 1
+    # Joining offers the wallets right on the card: "Add to Apple Wallet", "Save to Google".
     await send_card(
-        bot, file_cache, message.chat.id, view, several_cards=several, greeting=greeting
+        bot,
+        file_cache,
+        message.chat.id,
+        view,
+        several_cards=several,
+        greeting=greeting,
+        wallets=wallets,
     )
 
 
 @router.message(CommandStart())
 async def start_plain(
-    message: Message, bot: Bot, customer: Customer | None, file_cache: FileIdCache
+    message: Message,
+    bot: Bot,
+    customer: Customer | None,
+    file_cache: FileIdCache,
+    wallets: Wallets | None = None,
 ) -> None:
     cards = await customer_cards(customer.id) if customer else []
     if not cards:
@@ -88,6 +101,8 @@ async def start_plain(
             _("Hi! I keep your stamp cards from your favourite shops.") + "\n\n" + no_cards_text()
         )
     elif len(cards) == 1:
-        await send_card(bot, file_cache, message.chat.id, cards[0], several_cards=False)
+        await send_card(
+            bot, file_cache, message.chat.id, cards[0], several_cards=False, wallets=wallets
+        )
     else:
         await send_card_list(message, cards)

@@ -5,7 +5,7 @@ from models.customer import ChannelOptOut, Customer, Identity, Membership
 from models.ledger import StampEvent
 from models.merchant import Card, Merchant, Staff, StaffInvite
 from models.voucher import Voucher
-from models.wallet import PassRegistration, WalletPass
+from models.wallet import GoogleWalletObject, PassRegistration, WalletPass
 
 __models__ = [
     Merchant,
@@ -22,6 +22,7 @@ __models__ = [
     Delivery,
     WalletPass,
     PassRegistration,
+    GoogleWalletObject,
 ]
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ChannelOptOut",
     "Customer",
     "Delivery",
+    "GoogleWalletObject",
     "Identity",
     "Membership",
     "Merchant",

@@ -1,4 +1,4 @@
-"""Apple Wallet passes and the devices registered for their updates (PassKit web service)."""
+"""Wallet passes: Apple passes with their registered devices, and Google Wallet objects."""
 
 from __future__ import annotations
 
@@ -53,3 +53,25 @@ class PassRegistration(Model):
         table = "pass_registration"
         unique_together = (("device_library_identifier", "wallet_pass"),)
         indexes = (("push_token",),)
+
+
+class GoogleWalletObject(Model):
+    """A membership's Google Wallet loyalty object, recorded once we created it at Google.
+
+    Its existence is what makes the member reachable on Google Wallet: campaign messages and
+    balance updates go to ``object_id``. Google does not tell us when a pass is deleted from a
+    phone; a 404 from the API removes the row.
+    """
+
+    id = fields.IntField(primary_key=True)
+    membership: fields.OneToOneRelation[Membership] = fields.OneToOneField(
+        "models.Membership", related_name="google_wallet_object", on_delete=fields.CASCADE
+    )
+    membership_id: int
+    object_id = fields.CharField(max_length=128, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # The last time the object was written to Google (created or patched).
+    synced_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "google_wallet_object"

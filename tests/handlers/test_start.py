@@ -19,7 +19,12 @@ async def test_joining_by_qr_link_shows_the_card_with_photo_and_progress(chat: C
     assert "Welcome to Coffee card at Kafe Lviv!" in caption
     assert "0/10 — 10 more stamps for Free cappuccino" in caption
     assert "Show this QR code at the counter" in caption
-    assert [label for label, _ in buttons(card)] == ["🎟 My vouchers", "⚙️ Settings"]
+    # Google Wallet is not configured in these tests: no "Save to Google Wallet" link.
+    assert [label for label, _ in buttons(card)] == [
+        "🎟 My vouchers",
+        "⚙️ Settings",
+        "Add to Apple Wallet",
+    ]
     identity = await Identity.get(external_id=str(chat.user.id))
     customer = await Customer.get(id=identity.customer_id)
     assert (customer.first_name, identity.language_code) == ("Olena", "en")

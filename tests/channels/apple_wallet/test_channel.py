@@ -1,0 +1,207 @@
+"""Campaigns on Apple Wallet: the push text on the pass, an APNs push to each device (fake APNs
+over HTTP/2), the device fetching the pass from the PassKit web service as Wallet does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.web import build_web_app
+from campaigns.composer import Composer
+from campaigns.stats import campaign_stats
+from campaigns.worker import DeliveryWorker
+from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
+from channels.apple_wallet.channel import AppleWalletChannel
+from channels.apple_wallet.passes import WalletPasses
+from channels.apple_wallet.pkpass import CAMPAIGN_FIELD
+from locales import RIGHT_TO_LEFT, SUPPORTED
+from models import Delivery, Membership, PassRegistration, WalletPass
+from models.enums import Channel, DeliveryStatus
+from tests import factories
+from tests.campaigns.helpers import SIGNER, started
+from tests.channels.apple_wallet.pki import PASS_TYPE_ID, Chain
+from tests.channels.apple_wallet.verify import pass_problems, unzip
+from tests.fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
+
+pytestmark = pytest.mark.usefixtures("db")
+
+DEVICE = "6b1c2a7e9f0d4c3b8a5e6f7d8c9b0a1e"
+OTHER_DEVICE = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+
+@pytest.fixture
+async def apns() -> AsyncIterator[tuple[FakeAPNs, ApnsClient]]:
+    key = generate_p8_key()
+    async with FakeAPNs(topic=PASS_TYPE_ID) as fake:
+        fake.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
+        client = ApnsClient(
+            ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
+            topic=PASS_TYPE_ID,
+            host="127.0.0.1",
+            port=fake.port,
+            ca_file=fake.ca_file,
+        )
+        async with client:
+            yield fake, client
+
+
+@pytest.fixture
+async def service(wallet: WalletPasses) -> AsyncIterator[str]:
+    """The web app with the PassKit web service, on a real port; yields its webServiceURL."""
+    app = build_web_app(Dispatcher(), Bot("42:TEST"), webhook_secret=None, wallet_passes=wallet)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}/passkit"
+    await runner.cleanup()
+
+
+def _worker(client: ApnsClient) -> DeliveryWorker:
+    composer = Composer(SIGNER, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
+    return DeliveryWorker(
+        {"apple_wallet": AppleWalletChannel(client)}, composer, lease=timedelta(seconds=60)
+    )
+
+
+async def _installed(
+    wallet: WalletPasses, service: str, membership: Membership, device: str, push_token: str
+) -> WalletPass:
+    """The customer adds the pass: Wallet registers the device with the web service."""
+    issued = await wallet.issue(membership.id)
+    wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
+    async with aiohttp.ClientSession() as http:
+        answer = await http.post(
+            f"{service}/v1/devices/{device}/registrations/{PASS_TYPE_ID}/{issued.serial_number}",
+            json={"pushToken": push_token},
+            headers={"Authorization": f"ApplePass {wallet_pass.authentication_token}"},
+        )
+        assert answer.status == 201
+    return wallet_pass
+
+
+async def _fetch_as_wallet(service: str, device: str, wallet_pass: WalletPass) -> bytes:
+    """What a device does after the push: ask what changed, then download that pass."""
+    async with aiohttp.ClientSession() as http:
+        changed = await http.get(f"{service}/v1/devices/{device}/registrations/{PASS_TYPE_ID}")
+        assert changed.status == 200
+        assert (await changed.json())["serialNumbers"] == [wallet_pass.serial_number]
+        answer = await http.get(
+            f"{service}/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial_number}",
+            headers={"Authorization": f"ApplePass {wallet_pass.authentication_token}"},
+        )
+        assert answer.status == 200
+        assert answer.content_type == "application/vnd.apple.pkpass"
+        return await answer.read()
+
+
+def _campaign_field(pkpass: bytes) -> dict[str, object]:
+    document = json.loads(unzip(pkpass)["pass.json"])
+    [field] = [f for f in document["storeCard"]["backFields"] if f["key"] == CAMPAIGN_FIELD]
+    return dict(field)
+
+
+async def test_a_campaign_pushes_every_device_and_the_pass_shows_the_push_text(
+    wallet: WalletPasses,
+    service: str,
+    apns: tuple[FakeAPNs, ApnsClient],
+    chain: Chain,
+) -> None:
+    fake, client = apns
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    phone, watch = fake.add_device(), fake.add_device()
+    wallet_pass = await _installed(wallet, service, member, DEVICE, phone)
+    await _installed(wallet, service, member, OTHER_DEVICE, watch)
+    campaign = await started(shop, Channel.APPLE_WALLET, push_text="Pumpkin latte 🎃")
+
+    tick = await _worker(client).tick()
+
+    assert tick.sent == 1
+    assert [push.payload for push in fake.pushes_to(phone)] == [{}]
+    assert [push.payload for push in fake.pushes_to(watch)] == [{}]
+    pkpass = await _fetch_as_wallet(service, DEVICE, wallet_pass)
+    assert pass_problems(pkpass, chain.ca_pem) == []
+    field = _campaign_field(pkpass)
+    # Wallet shows changeMessage with %@ replaced by the new value: exactly the push text.
+    assert field["value"] == "Pumpkin latte 🎃"
+    assert field["changeMessage"] == "%@"
+    row = await Delivery.get(campaign_id=campaign.id)
+    assert (row.status, row.reason) == (DeliveryStatus.SENT, None)
+
+
+async def test_a_pass_removed_from_its_only_device_makes_the_customer_unreachable(
+    wallet: WalletPasses, service: str, apns: tuple[FakeAPNs, ApnsClient]
+) -> None:
+    fake, client = apns
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    phone = fake.add_device()
+    await _installed(wallet, service, member, DEVICE, phone)
+    fake.unregister(phone)  # APNs answers 410 Unregistered from now on
+    first = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
+
+    await _worker(client).tick()
+
+    row = await Delivery.get(campaign_id=first.id)
+    assert (row.status, row.reason) == (DeliveryStatus.FAILED, "pass_removed")
+    assert await PassRegistration.all().count() == 0
+    stats = await campaign_stats(first)
+    assert stats.channels["apple_wallet"].failed == {"pass_removed": 1}
+    # The next campaign does not even try: the pass is on no device.
+    second = await started(shop, Channel.APPLE_WALLET, push_text="Again")
+    await _worker(client).tick()
+    assert len(fake.requests) == 1  # only the first campaign's push, answered 410
+    skipped = await Delivery.get(campaign_id=second.id)
+    assert (skipped.status, skipped.reason) == (DeliveryStatus.SKIPPED, "pass_removed")
+
+
+async def test_one_dead_device_of_two_is_forgotten_and_the_message_still_delivered(
+    wallet: WalletPasses, service: str, apns: tuple[FakeAPNs, ApnsClient]
+) -> None:
+    fake, client = apns
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    phone, old_phone = fake.add_device(), fake.add_device()
+    await _installed(wallet, service, member, DEVICE, phone)
+    await _installed(wallet, service, member, OTHER_DEVICE, old_phone)
+    fake.unregister(old_phone)
+    campaign = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
+
+    await _worker(client).tick()
+
+    row = await Delivery.get(campaign_id=campaign.id)
+    assert row.status == DeliveryStatus.SENT
+    tokens = await PassRegistration.all().values_list("push_token", flat=True)
+    assert tokens == [phone]
+
+
+async def test_apns_trouble_is_retried_and_a_pass_never_installed_is_not_targeted(
+    wallet: WalletPasses, service: str, apns: tuple[FakeAPNs, ApnsClient]
+) -> None:
+    fake, client = apns
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    downloaded_only = await factories.member(shop, telegram_id=1002)
+    await wallet.issue(downloaded_only.id)  # the file was sent, but never added to Wallet
+    phone = fake.add_device()
+    await _installed(wallet, service, member, DEVICE, phone)
+    fake.fail(phone, 503, "ServiceUnavailable", times=1)
+    campaign = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
+
+    await _worker(client).tick()
+
+    rows = {
+        r.customer_id: (r.status, r.reason)
+        for r in await Delivery.filter(campaign_id=campaign.id)
+    }
+    assert rows == {
+        member.customer_id: (DeliveryStatus.PENDING, "server_error"),
+        downloaded_only.customer_id: (DeliveryStatus.SKIPPED, "pass_removed"),
+    }
