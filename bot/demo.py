@@ -52,6 +52,10 @@ async def run_demo(settings: Settings, *, database_url: str | None = None) -> in
         await chat_demo(
             demo_settings, join_token=shop.card.join_token, merchant_id=shop.merchant.id, say=say
         )
+        say()
+        from bot.demo_wallet import wallet_demo
+
+        await wallet_demo(demo_settings, shop, say=say)
     return 0
 
 

@@ -65,6 +65,12 @@ class _Phone:
                 biggest = message.photo[-1]
                 self.say(f"{prefix}[photo {biggest['width']}×{biggest['height']}]")
                 prefix = "        "
+            if message.document:
+                document = message.document
+                self.say(
+                    f"{prefix}[file {document.get('file_name')}, {document['file_size']:,} bytes]"
+                )
+                prefix = "        "
             for line in (message.text or message.caption or "").splitlines():
                 self.say(f"{prefix}{line}")
                 prefix = "        "
@@ -136,7 +142,8 @@ async def _converse(
         await set_commands(runtime.bot, runtime.i18n)
         phone = _Phone(fake, fake.add_user(424_242, "Dana", language_code="en"), say)
 
-        await phone.send(f"/start j-{join_token}")
+        card = (await phone.send(f"/start j-{join_token}"))[-1]
+        await phone.tap(card, "Add to Apple Wallet")
         customer = await _customer(phone)
         membership_id = (await customer_cards(customer.id))[0].membership_id
         for count in (3, 3, 3, 2):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from loyalty.tokens import parse_payload
+from tests.channels.apple_wallet.verify import pass_problems
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]{1,64})")
 
@@ -134,3 +135,11 @@ def test_demo_prints_a_shop_day_with_a_consistent_ledger(tmp_path: Path) -> None
     assert "🎉 Your reward is ready: Free cappuccino. Code " in chat
     assert "Dana taps [Yes, redeem it now]" in chat
     assert "✅ Free cappuccino redeemed at Café Demo on" in chat
+    assert "Dana taps [Add to Apple Wallet]" in chat
+    assert "[file Coffee card.pkpass, " in chat
+    wallet = out.split("10. Apple Wallet", 1)[1]
+    [pass_path] = re.findall(r"is (\S+\.pkpass) \(", wallet)
+    demo_ca = tmp_path / "var" / "apple_wallet" / "ca.pem"
+    assert pass_problems(Path(pass_path).read_bytes(), demo_ca) == []
+    assert "one APNs push (2, payload {})" in wallet
+    assert "says 'Free cookie today 🍪' with changeMessage '%@'" in wallet

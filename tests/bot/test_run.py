@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.chat import text_of
@@ -125,6 +126,14 @@ async def test_run_and_web_serve_a_webhook_when_a_public_url_is_set(
             assert refused.status == 401
             accepted = await telegram.post_update(update)
             assert accepted.status == 200
+            # The PassKit web service and the wallet logo Google fetches are served too.
+            async with aiohttp.ClientSession() as http:
+                base = f"http://127.0.0.1:{port}"
+                devices = f"{base}/passkit/v1/devices/phone-1/registrations/pass.dev.stampbot.demo"
+                async with http.get(devices) as nothing_yet:
+                    assert nothing_yet.status == 204
+                async with http.get(f"{base}/wallet/logo/1.png") as logo:
+                    assert (logo.status, logo.content_type) == (200, "image/png")
     finally:
         telegram.webhook = saved
     replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]

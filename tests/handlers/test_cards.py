@@ -1,18 +1,28 @@
 from __future__ import annotations
 
 import io
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import jwt
+import pytest
 import zxingcpp
 from PIL import Image
 
 from bot.app import BotRuntime
+from bot.config import Settings
+from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
 from handlers.card_image import CardImage, stamp_centres
 from loyalty.stamps import add_stamps
-from models import Membership
+from models import GoogleWalletObject, Membership, WalletPass
 from tests import factories
-from tests.chat import Chat, buttons, png_size, text_of, uploaded_photo
+from tests.channels.apple_wallet.verify import pass_problems, unzip
+from tests.chat import Chat, buttons, png_size, text_of, uploaded_file, uploaded_photo
 from tests.factories import T0
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.google_wallet import FakeGoogleWallet
+from tests.fakes.telegram_api import FakeTelegramAPI, StoredMessage
 
 
 async def _joined(chat: Chat, **shop: int) -> tuple[factories.NewMerchant, Membership]:
@@ -122,3 +132,100 @@ async def test_card_command_without_cards_explains_how_to_join(chat: Chat) -> No
     replies = await chat.send("/card")
 
     assert "Scan the QR code at a shop's counter to join its card." in text_of(replies[0])
+
+
+# -- wallets ------------------------------------------------------------------------------------
+
+
+async def test_add_to_apple_wallet_sends_the_signed_pass_as_a_file(
+    chat: Chat, telegram: FakeTelegramAPI, bot_settings: Settings
+) -> None:
+    _, membership = await _joined(chat, name="Kava & Co")  # type: ignore[arg-type]
+    card = chat.replies[-1]
+
+    [sent] = await chat.press_label(card, "Add to Apple Wallet")
+
+    assert sent.document is not None
+    assert sent.document["file_name"] == "Coffee card.pkpass"
+    assert "add Coffee card to Apple Wallet" in text_of(sent)
+    upload = uploaded_file(telegram.calls("sendDocument")[-1], "document")
+    # Checked with openssl against the demo root the runtime made under var/apple_wallet/.
+    assert pass_problems(upload.data, bot_settings.apple_wallet_dir / "ca.pem") == []
+    document = json.loads(unzip(upload.data)["pass.json"])
+    wallet_pass = await WalletPass.get(membership_id=membership.id)
+    assert document["serialNumber"] == wallet_pass.serial_number
+    assert document["barcodes"][0]["message"].endswith(f"start=m-{membership.public_token}")
+    assert document["organizationName"] == "Kava & Co"
+
+
+async def test_someone_elses_or_a_forged_wallet_button_is_expired(
+    chat: Chat, new_chat: object, telegram: FakeTelegramAPI
+) -> None:
+    _, membership = await _joined(chat)
+    stranger: Chat = new_chat(first_name="Eve")  # type: ignore[operator]
+    await stranger.send("/start")
+    message = telegram.sent_messages(stranger.user.id)[-1]
+    documents = len(telegram.calls("sendDocument"))
+
+    for forged in (f"apw:{membership.id}", "apw:not-a-number", "apw:" + "9" * 60):
+        await stranger._post(
+            telegram.callback_update(stranger.user, message, forged, check_button=False)
+        )
+        assert stranger.last_answer()["text"] == "This button has expired."
+
+    assert len(telegram.calls("sendDocument")) == documents
+    assert await WalletPass.all().count() == 0
+
+
+@pytest.fixture
+async def google_wallet(runtime: BotRuntime, tmp_path: Path) -> AsyncIterator[FakeGoogleWallet]:
+    """Google Wallet configured for the running bot (the fake Google), for one test."""
+    # The bot signs its token requests with the wall clock; so must the fake check them.
+    async with FakeGoogleWallet(clock=time.time) as google:
+        account = google.new_service_account(tmp_path)
+        channel = GoogleWalletChannel.from_settings(
+            GoogleWalletSettings(
+                issuer_id=google.issuer_id,
+                key_file=tmp_path / f"{account.email}.json",
+                api_url=google.api_url,
+                token_url=google.token_url,
+            ),
+            secret=b"0123456789abcdef-object-ids",
+        )
+        runtime.wallets.google = channel
+        try:
+            yield google
+        finally:
+            runtime.wallets.google = None
+            await channel.close()
+
+
+def _url_buttons(message: StoredMessage) -> dict[str, str]:
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return {b["text"]: b["url"] for row in rows for b in row if "url" in b}
+
+
+async def test_with_google_wallet_the_card_links_to_the_members_saved_object(
+    chat: Chat, google_wallet: FakeGoogleWallet
+) -> None:
+    _, membership = await _joined(chat)
+    card = chat.replies[-1]
+
+    link = _url_buttons(card)["Save to Google Wallet"]
+
+    assert link.startswith("https://pay.google.com/gp/v/save/")
+    claims = jwt.decode(link.rsplit("/", 1)[1], options={"verify_signature": False})
+    stored = await GoogleWalletObject.get(membership_id=membership.id)
+    assert claims["payload"]["loyaltyObjects"][0]["id"] == stored.object_id
+    assert google_wallet.objects[stored.object_id]["accountName"] == "Olena"
+    again = await chat.send("/card")
+    assert _url_buttons(again[-1])["Save to Google Wallet"].startswith("https://pay.google.com/")
+
+
+async def test_without_google_wallet_there_is_no_google_button(chat: Chat) -> None:
+    await _joined(chat)
+
+    replies = await chat.send("/card")
+
+    assert _url_buttons(replies[-1]) == {}
+    assert [label for label, _ in buttons(replies[-1])][-1] == "Add to Apple Wallet"

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest
+from pydantic import SecretStr
+
 from bot.app import BotRuntime
+from bot.config import Settings
+from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
+from channels.apple_wallet.registry import register_device
 from handlers.notify import send_expiry_reminders
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
 from loyalty.vouchers import redeem_voucher
-from models import Identity, Membership, Voucher
+from models import Identity, Membership, PassRegistration, Voucher, WalletPass
 from models.enums import RedeemVia
 from tests import factories
+from tests.channels.apple_wallet.verify import unzip
 from tests.chat import Chat, buttons, text_of
+from tests.fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
 
 
 async def _member(chat: Chat, **shop: int) -> tuple[factories.NewMerchant, Membership]:
@@ -117,3 +127,89 @@ async def test_expired_vouchers_are_never_reminded(chat: Chat, runtime: BotRunti
     await Voucher.filter(id=voucher.id).update(expires_at=utcnow() - timedelta(seconds=1))
 
     assert await send_expiry_reminders(runtime.notifier, within=timedelta(days=3)) == 0
+
+
+@pytest.fixture
+async def apns(runtime: BotRuntime, bot_settings: Settings) -> AsyncIterator[FakeAPNs]:
+    """APNs configured for the running bot (the fake APNs), for one test."""
+    key = generate_p8_key()
+    async with FakeAPNs(topic=bot_settings.apple_pass_type_id) as fake:
+        fake.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
+        client = ApnsClient(
+            ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
+            topic=bot_settings.apple_pass_type_id,
+            host="127.0.0.1",
+            port=fake.port,
+            ca_file=fake.ca_file,
+        )
+        runtime.wallets.apns = client
+        try:
+            yield fake
+        finally:
+            runtime.wallets.apns = None
+            await client.close()
+
+
+async def _installed_pass(runtime: BotRuntime, apns: FakeAPNs, membership_id: int) -> WalletPass:
+    issued = await runtime.wallets.apple_pass(membership_id)
+    wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
+    await register_device(wallet_pass, "iphone-of-olena", apns.add_device())
+    return wallet_pass
+
+
+async def test_stamps_a_reward_and_a_redemption_each_update_the_wallet_pass(
+    chat: Chat, runtime: BotRuntime, apns: FakeAPNs
+) -> None:
+    shop, membership = await _member(chat, stamps_needed=3)
+    wallet_pass = await _installed_pass(runtime, apns, membership.id)
+    tags = [wallet_pass.update_tag]
+
+    stamped = await add_stamps(membership.id, 2, merchant_id=shop.merchant.id)
+    await runtime.notifier.stamps_added(membership.customer_id, stamped)
+    tags.append((await WalletPass.get(id=wallet_pass.id)).update_tag)
+    rewarded = await add_stamps(
+        membership.id, 1, merchant_id=shop.merchant.id, ignore_cooldown=True
+    )
+    await runtime.notifier.stamps_added(membership.customer_id, rewarded)
+    tags.append((await WalletPass.get(id=wallet_pass.id)).update_tag)
+    voucher = rewarded.vouchers[0]
+    await redeem_voucher(voucher.id, merchant_id=shop.merchant.id, via=RedeemVia.SCAN)
+    await runtime.notifier.voucher_redeemed(membership.customer_id, voucher.id)
+    tags.append((await WalletPass.get(id=wallet_pass.id)).update_tag)
+
+    assert tags == sorted(set(tags))  # moved forward at every change
+    assert [push.payload for push in apns.pushes] == [{}, {}, {}]
+    # The pass the device then fetches shows the new state.
+    latest = await runtime.wallets.passes.build(await WalletPass.get(id=wallet_pass.id))
+    document = json.loads(unzip(latest.pkpass)["pass.json"])
+    assert document["storeCard"]["primaryFields"][0]["value"] == "0/3"
+    assert document["storeCard"]["auxiliaryFields"][0]["value"] == "None"
+
+
+async def test_the_pass_is_updated_even_when_the_chat_message_cannot_be_sent(
+    chat: Chat, runtime: BotRuntime, apns: FakeAPNs
+) -> None:
+    shop, membership = await _member(chat, stamps_needed=5)
+    await _installed_pass(runtime, apns, membership.id)
+    result = await add_stamps(membership.id, 1, merchant_id=shop.merchant.id)
+    chat.telegram.block_chat(chat.user.id)
+    try:
+        delivered = await runtime.notifier.stamps_added(membership.customer_id, result)
+    finally:
+        chat.telegram.unblock_chat(chat.user.id)
+
+    assert delivered is False
+    assert len(apns.pushes) == 1
+
+
+async def test_apns_down_never_fails_the_stamp_notification(
+    chat: Chat, runtime: BotRuntime, apns: FakeAPNs
+) -> None:
+    shop, membership = await _member(chat, stamps_needed=5)
+    wallet_pass = await _installed_pass(runtime, apns, membership.id)
+    device = (await PassRegistration.get(wallet_pass_id=wallet_pass.id)).push_token
+    apns.fail(device, 500, "InternalServerError")
+    result = await add_stamps(membership.id, 1, merchant_id=shop.merchant.id)
+
+    assert await runtime.notifier.stamps_added(membership.customer_id, result)
+    assert (await WalletPass.get(id=wallet_pass.id)).update_tag > wallet_pass.update_tag

@@ -198,8 +198,7 @@ async def test_apns_trouble_is_retried_and_a_pass_never_installed_is_not_targete
     await _worker(client).tick()
 
     rows = {
-        r.customer_id: (r.status, r.reason)
-        for r in await Delivery.filter(campaign_id=campaign.id)
+        r.customer_id: (r.status, r.reason) for r in await Delivery.filter(campaign_id=campaign.id)
     }
     assert rows == {
         member.customer_id: (DeliveryStatus.PENDING, "server_error"),

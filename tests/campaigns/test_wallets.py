@@ -1,0 +1,220 @@
+"""Wallet passes as campaign channels and kept current, against the loopback fakes of APNs
+(HTTP/2) and Google's token endpoint + Wallet Objects API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from campaigns.composer import Composer
+from campaigns.stats import as_text, campaign_stats
+from campaigns.wallets import Wallets
+from campaigns.worker import DeliveryWorker
+from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
+from channels.apple_wallet.channel import AppleWalletChannel
+from channels.apple_wallet.demo_certs import demo_signer
+from channels.apple_wallet.passes import WalletPasses
+from channels.apple_wallet.registry import register_device
+from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
+from locales import RIGHT_TO_LEFT, SUPPORTED
+from loyalty.stamps import add_stamps
+from loyalty.views import customer_card
+from models import Delivery, GoogleWalletObject, WalletPass
+from models.enums import Channel, DeliveryStatus
+from tests import factories
+from tests.campaigns.helpers import SIGNER, started
+from tests.fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
+from tests.fakes.google_wallet import FakeClock, FakeGoogleWallet
+
+pytestmark = pytest.mark.usefixtures("db")
+
+PASS_TYPE_ID = "pass.example.stampbot.wallets"
+TEAM_ID = "TEAM123456"
+BOT = "stampbot_test_bot"
+
+
+@dataclass
+class Setup:
+    wallets: Wallets
+    apns: FakeAPNs
+    google: FakeGoogleWallet
+    clock: FakeClock
+
+    def worker(self) -> DeliveryWorker:
+        composer = Composer(SIGNER, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
+        channels = {"google_wallet": self.wallets.google}
+        if self.wallets.apns is not None:
+            channels["apple_wallet"] = AppleWalletChannel(self.wallets.apns)  # type: ignore[assignment]
+        return DeliveryWorker(channels, composer, lease=timedelta(seconds=60))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def pass_signer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("apple-demo")
+
+
+@pytest.fixture
+async def setup(pass_signer_dir: Path, tmp_path: Path) -> AsyncIterator[Setup]:
+    clock = FakeClock()
+    key = generate_p8_key()
+    async with FakeGoogleWallet(clock=clock) as google, FakeAPNs(topic=PASS_TYPE_ID) as apns:
+        apns.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
+        account = google.new_service_account(tmp_path)
+        channel = GoogleWalletChannel.from_settings(
+            GoogleWalletSettings(
+                issuer_id=google.issuer_id,
+                key_file=tmp_path / f"{account.email}.json",
+                api_url=google.api_url,
+                token_url=google.token_url,
+            ),
+            secret=b"0123456789abcdef-object-ids",
+            clock=clock,
+        )
+        client = ApnsClient(
+            ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
+            topic=PASS_TYPE_ID,
+            host="127.0.0.1",
+            port=apns.port,
+            ca_file=apns.ca_file,
+        )
+        passes = WalletPasses(
+            pass_type_identifier=PASS_TYPE_ID,
+            team_identifier=TEAM_ID,
+            base_url=SIGNER.base_url,
+            signer=demo_signer(pass_signer_dir, PASS_TYPE_ID, TEAM_ID),
+            link_signer=SIGNER,
+            bot_username=BOT,
+        )
+        wallets = Wallets(
+            passes=passes, link_signer=SIGNER, bot_username=BOT, apns=client, google=channel
+        )
+        yield Setup(wallets, apns, google, clock)
+        await wallets.close()
+
+
+async def test_saving_to_google_wallet_creates_the_object_once_and_links_to_it(
+    setup: Setup,
+) -> None:
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    card = await customer_card(member.id, member.customer_id)
+
+    first = await setup.wallets.google_save_url(card)
+    again = await setup.wallets.google_save_url(card)
+
+    assert first is not None
+    assert first.startswith("https://pay.google.com/gp/v/save/")
+    assert again is not None
+    stored = await GoogleWalletObject.get(membership_id=member.id)
+    google_object = setup.google.objects[stored.object_id]
+    assert google_object["loyaltyPoints"]["balance"] == {"string": "0/10"}
+    assert google_object["classId"] in setup.google.classes
+    # The object (refused: no class yet), the class, the object again; the second showing of
+    # the card wrote nothing.
+    assert [r.path.rsplit("/", 1)[1] for r in setup.google.api_requests("POST")] == [
+        "loyaltyObject",
+        "loyaltyClass",
+        "loyaltyObject",
+    ]
+    assert setup.google.api_requests("PATCH") == []
+
+
+async def test_google_wallet_campaigns_notify_three_times_a_day_then_go_silent(
+    setup: Setup,
+) -> None:
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    never_saved = await factories.member(shop, telegram_id=1002)
+    await setup.wallets.google_save_url(await customer_card(member.id, member.customer_id))
+    object_id = (await GoogleWalletObject.get(membership_id=member.id)).object_id
+
+    campaigns = []
+    for n in range(4):
+        campaign = await started(
+            shop, Channel.GOOGLE_WALLET, push_text=f"News {n}", text=f"Long text {n}"
+        )
+        await setup.worker().tick()
+        campaigns.append(campaign)
+        setup.clock.advance(3600)
+
+    messages = setup.google.messages(object_id)
+    assert [(m["header"], m["messageType"]) for m in messages] == [
+        ("News 0", "TEXT_AND_NOTIFY"),
+        ("News 1", "TEXT_AND_NOTIFY"),
+        ("News 2", "TEXT_AND_NOTIFY"),
+        ("News 3", "TEXT"),
+    ]
+    assert messages[0]["body"] == "Long text 0"
+    last = await Delivery.get(campaign_id=campaigns[-1].id, customer_id=member.customer_id)
+    assert (last.status, last.reason) == (DeliveryStatus.SENT, "quota_silent")
+    stats = await campaign_stats(campaigns[-1])
+    google = stats.channels["google_wallet"]
+    assert (google.sent, google.silent, google.skipped) == (1, 1, {"no_address": 1})
+    assert "sent 1 (1 added without notification)" in as_text(stats)
+    first = await campaign_stats(campaigns[0])
+    assert first.channels["google_wallet"].silent == 0
+    skipped = await Delivery.get(campaign_id=campaigns[0].id, customer_id=never_saved.customer_id)
+    assert skipped.status == DeliveryStatus.SKIPPED
+
+
+async def test_a_google_object_gone_at_google_stops_campaigns_to_it(setup: Setup) -> None:
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    await setup.wallets.google_save_url(await customer_card(member.id, member.customer_id))
+    setup.google.objects.clear()  # deleted at Google (by the issuer console, say)
+    campaign = await started(shop, Channel.GOOGLE_WALLET, push_text="Hello")
+
+    await setup.worker().tick()
+
+    row = await Delivery.get(campaign_id=campaign.id)
+    assert (row.status, row.reason) == (DeliveryStatus.FAILED, "unreachable")
+    assert await GoogleWalletObject.all().count() == 0
+
+
+async def test_a_stamp_moves_the_apple_pass_pushes_its_device_and_patches_google(
+    setup: Setup,
+) -> None:
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    card = await customer_card(member.id, member.customer_id)
+    await setup.wallets.google_save_url(card)
+    issued = await setup.wallets.apple_pass(member.id)
+    wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
+    device = setup.apns.add_device()
+    await register_device(wallet_pass, "device-1", device)
+    result = await add_stamps(member.id, 2, merchant_id=shop.merchant.id)
+
+    update = await setup.wallets.membership_changed(result.membership.id)
+
+    assert update.apple_devices == 1
+    moved = await WalletPass.get(id=wallet_pass.id)
+    assert moved.update_tag > wallet_pass.update_tag
+    assert [push.payload for push in setup.apns.pushes_to(device)] == [{}]
+    object_id = (await GoogleWalletObject.get(membership_id=member.id)).object_id
+    assert setup.google.objects[object_id]["loyaltyPoints"]["balance"] == {"string": "2/10"}
+    built = await setup.wallets.passes.build(moved)
+    assert built.updated_at == moved.updated_at
+
+
+async def test_wallet_trouble_never_raises_into_the_stamp(setup: Setup) -> None:
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    await setup.wallets.google_save_url(await customer_card(member.id, member.customer_id))
+    issued = await setup.wallets.apple_pass(member.id)
+    wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
+    device = setup.apns.add_device()
+    await register_device(wallet_pass, "device-1", device)
+    setup.apns.fail(device, 500, "InternalServerError")
+    setup.google.fail(500, times=5)
+
+    update = await setup.wallets.membership_changed(member.id)
+
+    assert update.apple is not None
+    assert update.apple.outcome == "retry"
+    assert update.google is not None
+    assert update.google.outcome == "retry"
