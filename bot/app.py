@@ -36,7 +36,6 @@ from handlers.campaign_progress import CampaignProgress
 from handlers.media import FileIdCache, MemoryFileIdCache, RedisFileIdCache
 from handlers.middlewares import CustomerMiddleware, LocaleMiddleware, ThrottlingMiddleware
 from handlers.notify import CustomerNotifier, send_expiry_reminders
-from handlers.wallet_http import setup_wallet_routes
 from locales import SUPPORTED, compile_catalogs
 from loyalty.links import LinkSigner
 
@@ -237,7 +236,6 @@ async def _start_web(settings: Settings, runtime: BotRuntime, secret: str | None
         # The PassKit web service: Wallet registers devices and fetches updated passes here.
         wallet_passes=runtime.wallets.passes,
     )
-    setup_wallet_routes(app)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, settings.web_host, settings.web_port).start()

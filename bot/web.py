@@ -18,6 +18,7 @@ from channels.apple_wallet.passes import WEB_SERVICE_PREFIX, WalletPasses
 from channels.apple_wallet.webservice import passkit_app
 from handlers.card_page import CardPage, telegram_username
 from handlers.http_links import setup_link_routes
+from handlers.wallet_http import setup_wallet_routes
 from loyalty.links import LinkSigner
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def build_web_app(
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app.router.add_get("/healthz", _health)
+    setup_wallet_routes(app, signer=signer, passes=wallet_passes)
     if wallet_passes is not None:
         app.add_subapp(WEB_SERVICE_PREFIX, passkit_app(wallet_passes))
     if signer is not None and i18n is not None:

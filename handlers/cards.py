@@ -23,7 +23,9 @@ from handlers.callbacks import AppleWalletAction, CardAction, CardOp
 from handlers.card_image import CardImage, render_card
 from handlers.media import FileIdCache, send_photo_cached
 from handlers.texts import button_expired, code, progress_line, voucher_line
+from handlers.wallet_http import pass_download_url
 from loyalty.errors import MembershipNotFound
+from loyalty.links import LinkSigner
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card, customer_cards
 from models import Customer
@@ -168,9 +170,11 @@ async def add_to_apple_wallet(
     callback_data: AppleWalletAction,
     bot: Bot,
     customer: Customer | None,
+    link_signer: LinkSigner,
     wallets: Wallets | None = None,
 ) -> None:
-    """Sends the signed pass as a file: tapping it on an iPhone opens "Add to Apple Wallet"."""
+    """Sends the signed pass as a file, and a private link to it: on an iPhone either one
+    opens "Add to Apple Wallet" (Safari knows the link's media type)."""
     if customer is None or query.message is None or wallets is None:
         await query.answer(button_expired())
         return
@@ -187,6 +191,10 @@ async def add_to_apple_wallet(
         BufferedInputFile(issued.pkpass, filename=pass_file_name(card.card_name)),
         caption=_("Open this file on your iPhone to add <b>{card}</b> to Apple Wallet.").format(
             card=escape(card.card_name)
+        )
+        + "\n"
+        + _("Or open this link in Safari: {link}").format(
+            link=pass_download_url(link_signer, card.membership_id, card.token)
         ),
     )
 

@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from campaigns.wallets import Wallets
 from handlers import PRIVATE, keyboards
 from handlers.callbacks import VoucherAction, VoucherOp
 from handlers.card_image import VoucherImage, render_voucher
@@ -163,7 +164,10 @@ async def ask_to_redeem(
 
 @router.callback_query(VoucherAction.filter(F.op == VoucherOp.CONFIRM))
 async def confirm_redeem(
-    query: CallbackQuery, callback_data: VoucherAction, customer: Customer | None
+    query: CallbackQuery,
+    callback_data: VoucherAction,
+    customer: Customer | None,
+    wallets: Wallets | None = None,
 ) -> None:
     voucher = await _own_voucher(query, customer, callback_data.voucher_id)
     if voucher is None or customer is None or not isinstance(query.message, Message):
@@ -181,6 +185,9 @@ async def confirm_redeem(
         await query.message.edit_text(text)
         return
     assert redeemed.redeemed_at is not None
+    if wallets is not None:
+        # The voucher leaves the wallet pass too (best effort: it never fails the redemption).
+        await wallets.voucher_changed(voucher.id)
     await query.answer(_("Redeemed ✅"))
     await query.message.edit_text(
         _(

@@ -1,4 +1,8 @@
-"""The web side of the wallets: each card's logo, which Google Wallet fetches for the pass.
+"""The web side of the wallets: the pass download link, and each card's logo for Google.
+
+``/c/<token>/pass.pkpass`` serves the customer's signed pass under the card page's own token
+(private to them, dead once they are erased), with Apple's media type, so Safari on an iPhone
+offers "Add to Apple Wallet" straight away.
 
 Google takes a loyalty class's logo as a public URL and downloads it itself; the image is the
 square badge the Apple pass uses as its icon (the merchant's logo, or their initial on their
@@ -13,7 +17,11 @@ import re
 from aiohttp import web
 
 from campaigns.wallets import LOGO_PATH
+from channels.apple_wallet.card_link import CARD_PAGE_PATH, card_page_url, membership_for_card_page
 from channels.apple_wallet.images import pass_images
+from channels.apple_wallet.passes import WalletPasses
+from channels.apple_wallet.pkpass import MEDIA_TYPE
+from loyalty.links import LinkSigner
 from models import Card
 
 logger = logging.getLogger(__name__)
@@ -46,5 +54,41 @@ async def card_logo(request: web.Request) -> web.Response:
     )
 
 
-def setup_wallet_routes(app: web.Application) -> None:
+PASS_FILE = "/pass.pkpass"
+
+
+def pass_download_url(signer: LinkSigner, membership_id: int, public_token: str) -> str:
+    return card_page_url(signer, membership_id, public_token) + PASS_FILE
+
+
+class PassDownload:
+    def __init__(self, signer: LinkSigner, passes: WalletPasses) -> None:
+        self._signer = signer
+        self._passes = passes
+
+    async def handle(self, request: web.Request) -> web.Response:
+        membership = await membership_for_card_page(self._signer, request.match_info["token"])
+        if membership is None:
+            logger.info("pass download refused: unknown or expired token")
+            raise web.HTTPNotFound()
+        issued = await self._passes.issue(membership.id)
+        return web.Response(
+            body=issued.pkpass,
+            content_type=MEDIA_TYPE,
+            headers={
+                "Cache-Control": "private, no-store",
+                "Content-Disposition": 'attachment; filename="card.pkpass"',
+                "Last-Modified": issued.updated_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+                "Referrer-Policy": "no-referrer",
+                "X-Robots-Tag": "noindex",
+            },
+        )
+
+
+def setup_wallet_routes(
+    app: web.Application, *, signer: LinkSigner | None = None, passes: WalletPasses | None = None
+) -> None:
     app.router.add_get(LOGO_PATH + "{card_id}.png", card_logo)
+    if signer is not None and passes is not None:
+        download = PassDownload(signer, passes)
+        app.router.add_get(CARD_PAGE_PATH + "{token}" + PASS_FILE, download.handle)

@@ -62,6 +62,7 @@ async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
         webhook_secret=WEBHOOK_SECRET,
         signer=runtime.signer,
         i18n=runtime.i18n,
+        wallet_passes=runtime.wallets.passes,
     )
     runner = web.AppRunner(app)
     await runner.setup()

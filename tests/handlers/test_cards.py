@@ -158,6 +158,33 @@ async def test_add_to_apple_wallet_sends_the_signed_pass_as_a_file(
     assert document["organizationName"] == "Kava & Co"
 
 
+async def test_the_pass_download_link_serves_the_same_signed_pass(
+    chat: Chat, telegram: FakeTelegramAPI, bot_settings: Settings
+) -> None:
+    import re
+
+    import aiohttp
+
+    await _joined(chat)
+    [sent] = await chat.press_label(chat.replies[-1], "Add to Apple Wallet")
+    found = re.search(r"Or open this link in Safari: (\S+/pass\.pkpass)", text_of(sent))
+    assert found is not None, text_of(sent)
+    link = found.group(1)
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(link) as response:
+            status, headers, body = response.status, response.headers, await response.read()
+        forged = link.replace("/c/", "/c/x", 1)
+        async with http.get(forged) as refused:
+            refused_status = refused.status
+
+    assert status == 200
+    assert headers["Content-Type"] == "application/vnd.apple.pkpass"
+    assert headers["Cache-Control"] == "private, no-store"
+    assert pass_problems(body, bot_settings.apple_wallet_dir / "ca.pem") == []
+    assert refused_status == 404
+
+
 async def test_someone_elses_or_a_forged_wallet_button_is_expired(
     chat: Chat, new_chat: object, telegram: FakeTelegramAPI
 ) -> None:

@@ -136,3 +136,16 @@ async def test_no_vouchers_yet_says_how_many_stamps_are_missing(chat: Chat) -> N
     assert text_of(replies[0]) == (
         "No vouchers yet. 5 more stamps on Coffee card and one is yours."
     )
+
+
+async def test_self_redeem_takes_the_voucher_off_the_wallet_pass(chat: Chat) -> None:
+    from channels.apple_wallet.registry import ensure_wallet_pass
+    from models import WalletPass
+
+    _, voucher = await _with_voucher(chat)
+    wallet_pass = await ensure_wallet_pass(voucher.membership_id)
+    confirm = (await chat.press_label(await _open_voucher(chat), "Use it now"))[0]
+
+    await chat.press_label(confirm, "Yes, redeem it now")
+
+    assert (await WalletPass.get(id=wallet_pass.id)).update_tag > wallet_pass.update_tag
