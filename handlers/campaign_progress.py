@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -93,21 +94,62 @@ class CampaignProgress:
         self._i18n = i18n
         self.interval = interval
         self._tasks: dict[tuple[int, int], asyncio.Task[None]] = {}
+        # Scheduled campaigns whose progress message waits for the start:
+        # id → (chat, locale, the campaign's created_at, so a reused id is never mistaken).
+        self._waiting: dict[int, tuple[int, str, datetime]] = {}
+        self._watcher: asyncio.Task[None] | None = None
 
     async def follow(self, chat_id: int, campaign_id: int, *, merchant_id: int) -> None:
         """Post the progress message now and keep it current in the background."""
         campaign = await Campaign.get(id=campaign_id, merchant_id=merchant_id)
-        text = progress_text(campaign, await delivery_counts(campaign_id))
-        markup = progress_markup(campaign)
+        self._waiting.pop(campaign_id, None)
+        await self._start(chat_id, campaign, current_locale())
+
+    def follow_when_started(self, chat_id: int, campaign: Campaign) -> None:
+        """Post the progress message once a scheduled campaign starts sending.
+
+        One query per interval watches every waiting campaign, however many there are; the
+        watch lives in this process, so after a restart /campaigns is where to look.
+        """
+        self._waiting[campaign.id] = (chat_id, current_locale(), campaign.created_at)
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._watch_scheduled())
+
+    async def _start(self, chat_id: int, campaign: Campaign, locale: str) -> None:
+        with self._i18n.use_locale(locale):
+            text = progress_text(campaign, await delivery_counts(campaign.id))
+            markup = progress_markup(campaign)
         sent = await self._bot.send_message(chat_id, text, reply_markup=markup)
-        key = (chat_id, campaign_id)
+        key = (chat_id, campaign.id)
         if old := self._tasks.pop(key, None):
             old.cancel()
         task = asyncio.create_task(
-            self._follow(chat_id, sent.message_id, campaign_id, current_locale(), (text, markup))
+            self._follow(chat_id, sent.message_id, campaign.id, locale, (text, markup))
         )
         self._tasks[key] = task
         task.add_done_callback(lambda done: self._tasks.pop(key, None) if done is task else None)
+
+    async def _watch_scheduled(self) -> None:
+        while self._waiting:
+            await asyncio.sleep(self.interval)
+            campaigns = [
+                c
+                for c in await Campaign.filter(id__in=list(self._waiting))
+                if c.created_at == self._waiting[c.id][2]
+            ]
+            found = {c.id for c in campaigns}
+            for gone in set(self._waiting) - found:
+                del self._waiting[gone]  # deleted while it waited
+            for campaign in campaigns:
+                if campaign.started_at is None and campaign.status not in FINISHED:
+                    continue
+                chat_id, locale, _created = self._waiting.pop(campaign.id)
+                if campaign.status == CampaignStatus.CANCELLED and campaign.started_at is None:
+                    continue  # stopped before it began: nothing to follow
+                try:
+                    await self._start(chat_id, campaign, locale)
+                except TelegramAPIError as error:
+                    logger.info("progress of campaign %s not posted: %s", campaign.id, error)
 
     async def _follow(
         self,
@@ -145,6 +187,11 @@ class CampaignProgress:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
     async def close(self) -> None:
+        self._waiting.clear()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         for task in list(self._tasks.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

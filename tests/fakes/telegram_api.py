@@ -421,6 +421,8 @@ class FakeTelegramAPI:
         self._open_callbacks: dict[str, dict[str, Any]] = {}
         self._allowed_updates: list[str] = []
         self._wakeup = asyncio.Event()
+        # Set (and replaced) whenever a message is stored: what ``wait_for_message`` awaits.
+        self._message_stored = asyncio.Event()
         self._poll_generation = 0
         self._faults: defaultdict[str, deque[Fault]] = defaultdict(deque)
         self._send_times: deque[float] = deque()
@@ -749,6 +751,19 @@ class FakeTelegramAPI:
         sent = self.sent_messages(chat_id)
         return sent[-1] if sent else None
 
+    async def wait_for_message(
+        self, chat_id: int, wanted: Callable[[StoredMessage], bool]
+    ) -> StoredMessage:
+        """The first message the bot sent to ``chat_id`` that ``wanted`` accepts, waiting for it
+        when something in the background (a worker, a timer) is still to send it. Callers
+        bound the wait with ``asyncio.timeout``."""
+        while True:
+            stored = self._message_stored
+            for message in self.sent_messages(chat_id):
+                if wanted(message):
+                    return message
+            await stored.wait()
+
     def message(self, chat_id: int, message_id: int) -> StoredMessage:
         return self._messages[(chat_id, message_id)]
 
@@ -1060,6 +1075,8 @@ class FakeTelegramAPI:
             **content,
         )
         self._messages[(chat_id, message.message_id)] = message
+        self._message_stored.set()
+        self._message_stored = asyncio.Event()
         return message
 
     # ----------------------------------------------------------------------------------------

@@ -498,3 +498,35 @@ async def test_another_replica_sees_the_wizard_where_it_stopped(
     assert state == "CampaignWizard:push"
     assert data["admin_merchant_id"] == shop.merchant.id
     assert data["campaign_draft"]["card_id"] == shop.card.id
+
+
+async def test_a_scheduled_campaign_posts_its_progress_when_it_starts(
+    new_chat: Any, runtime: BotRuntime
+) -> None:
+    import asyncio
+
+    from campaigns.service import send_now
+
+    shop = await factories.merchant()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await customers(new_chat, shop, 2)
+    counts = (await write_campaign(owner))[-1]
+    when = (await owner.press_label(counts, "Continue"))[-1]
+    local = (utcnow() + timedelta(days=1)).astimezone(ZoneInfo(shop.merchant.timezone))
+    await owner.press_label(when, "Schedule")
+    await owner.press_label((await owner.send(f"{local:%d.%m.%Y} 08:00"))[-1], "Confirm")
+    campaign = await Campaign.get(merchant_id=shop.merchant.id)
+    await asyncio.sleep(0.5)  # the watch runs a few times: nothing is posted before the start
+    assert not [m for m in owner.new_messages() if text_of(m).startswith("📣")]
+
+    await send_now(campaign)  # the time has come
+    await deliver_all(runtime)
+    async with asyncio.timeout(5):
+        posted = await owner.telegram.wait_for_message(
+            owner.user.id, lambda m: text_of(m).startswith("📣")
+        )
+    await runtime.progress.wait()
+
+    final = owner.current(posted)
+    assert text_of(final).startswith(f"📣 {campaign.name} — sent")
+    assert "Messenger: 2 sent, 0 failed, 0 waiting, 0 skipped" in text_of(final)
