@@ -81,6 +81,7 @@ def build_worker(
         batch_size=settings.delivery_batch_size,
         lease=timedelta(seconds=settings.delivery_lease_seconds),
         concurrency=settings.delivery_concurrency,
+        wallets=wallets,
     )
 
 

@@ -13,6 +13,7 @@ refresh catches up.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card
-from models import Customer, GoogleWalletObject, Membership, Voucher
+from models import Customer, GoogleWalletObject, Membership, Voucher, WalletPass
 
 __all__ = ["LOGO_PATH", "WalletUpdate", "Wallets", "forget_google_object"]
 
@@ -138,6 +139,33 @@ class Wallets:
             )
         google = await self._google_changed(membership_id)
         return WalletUpdate(apple_devices=devices, apple=apple, google=google)
+
+    async def campaign_vouchers_issued(self, campaign_id: int, *, parallel: int = 16) -> int:
+        """A campaign handed out its voucher: update the passes of the people who have one.
+
+        Returns how many passes were told. Runs ``parallel`` updates at once: each is a few
+        queries and one push per device.
+        """
+        memberships = set(
+            await Voucher.filter(campaign_id=campaign_id).values_list("membership_id", flat=True)
+        )
+        with_pass = set(
+            await WalletPass.filter(membership_id__in=list(memberships)).values_list(
+                "membership_id", flat=True
+            )
+        ) | set(
+            await GoogleWalletObject.filter(membership_id__in=list(memberships)).values_list(
+                "membership_id", flat=True
+            )
+        )
+        slots = asyncio.Semaphore(parallel)
+
+        async def update(membership_id: int) -> None:
+            async with slots:
+                await self.membership_changed(membership_id)
+
+        await asyncio.gather(*(update(int(str(m))) for m in with_pass))
+        return len(with_pass)
 
     async def voucher_changed(self, voucher_id: int) -> WalletUpdate:
         membership_id = await Voucher.filter(id=voucher_id).values_list("membership_id", flat=True)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from campaigns.audience import snapshot
 from campaigns.composer import Composer
 from campaigns.outbox import Claimed, activate_fallbacks, claim, finish_campaigns, record
-from campaigns.wallets import forget_google_object
+from campaigns.wallets import Wallets, forget_google_object
 from channels.base import DeliveryChannel, DeliveryResult, OutboundMessage, Outcome, Reason
 from loyalty.clock import ensure_utc
 from models import Campaign, Customer, Identity
@@ -43,6 +43,7 @@ class DeliveryWorker:
         batch_size: int = 100,
         lease: timedelta = timedelta(seconds=120),
         concurrency: int = 64,
+        wallets: Wallets | None = None,
     ) -> None:
         self.channels = dict(channels)
         self.composer = composer
@@ -50,6 +51,8 @@ class DeliveryWorker:
         self.batch_size = batch_size
         self.lease = lease
         self._slots = asyncio.Semaphore(concurrency)
+        # Told when a campaign hands out vouchers, so passes on phones show them at once.
+        self.wallets = wallets
 
     async def start_due(self, now: datetime) -> int:
         due = await Campaign.filter(
@@ -64,6 +67,10 @@ class DeliveryWorker:
                     "campaign %s started: %d rows for %d people (%d held out)",
                     campaign_id, taken.rows, taken.people, taken.holdout,
                 )  # fmt: skip
+                if self.wallets is not None:
+                    passes = await self.wallets.campaign_vouchers_issued(int(str(campaign_id)))
+                    if passes:
+                        logger.info("campaign %s: %d wallet passes updated", campaign_id, passes)
         return started
 
     async def _send(self, row: Claimed, message: OutboundMessage) -> DeliveryResult:

@@ -50,7 +50,12 @@ class Setup:
         channels = {"google_wallet": self.wallets.google}
         if self.wallets.apns is not None:
             channels["apple_wallet"] = AppleWalletChannel(self.wallets.apns)  # type: ignore[assignment]
-        return DeliveryWorker(channels, composer, lease=timedelta(seconds=60))  # type: ignore[arg-type]
+        return DeliveryWorker(
+            channels,  # type: ignore[arg-type]
+            composer,
+            lease=timedelta(seconds=60),
+            wallets=self.wallets,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +223,38 @@ async def test_wallet_trouble_never_raises_into_the_stamp(setup: Setup) -> None:
     assert update.apple.outcome == "retry"
     assert update.google is not None
     assert update.google.outcome == "retry"
+
+
+async def test_a_campaign_voucher_reaches_the_pass_even_without_a_wallet_channel(
+    setup: Setup,
+) -> None:
+    import json
+    import zipfile
+    from io import BytesIO
+
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    card = await customer_card(member.id, member.customer_id)
+    await setup.wallets.google_save_url(card)
+    issued = await setup.wallets.apple_pass(member.id)
+    wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
+    device = setup.apns.add_device()
+    await register_device(wallet_pass, "device-1", device)
+
+    await started(
+        shop,
+        Channel.EMAIL,
+        voucher_title="Free cookie",
+        voucher_validity_days=7,
+    )
+    await setup.worker().tick()
+
+    moved = await WalletPass.get(id=wallet_pass.id)
+    assert moved.update_tag > wallet_pass.update_tag
+    assert [push.payload for push in setup.apns.pushes_to(device)] == [{}]
+    rebuilt = await setup.wallets.passes.build(moved)
+    with zipfile.ZipFile(BytesIO(rebuilt.pkpass)) as archive:
+        document = json.loads(archive.read("pass.json"))
+    assert "Free cookie" in json.dumps(document, ensure_ascii=False)
+    object_id = (await GoogleWalletObject.get(membership_id=member.id)).object_id
+    assert "Free cookie" in json.dumps(setup.google.objects[object_id], ensure_ascii=False)
