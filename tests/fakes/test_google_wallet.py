@@ -19,17 +19,6 @@ from tests.fakes.google_wallet import (
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def google(clock: FakeClock) -> AsyncIterator[FakeGoogleWallet]:
-    async with FakeGoogleWallet(clock=clock) as fake:
-        yield fake
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session

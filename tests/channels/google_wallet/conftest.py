@@ -16,17 +16,6 @@ ORIGINS = ("https://stampbot.example",)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def google(clock: FakeClock) -> AsyncIterator[FakeGoogleWallet]:
-    async with FakeGoogleWallet(clock=clock) as fake:
-        yield fake
-
-
-@pytest.fixture
 def key(google: FakeGoogleWallet, tmp_path: Path) -> ServiceAccountKey:
     return google.new_service_account(tmp_path)
 
