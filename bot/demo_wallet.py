@@ -70,8 +70,9 @@ async def wallet_demo(
         [news] = [f for f in document["storeCard"]["backFields"] if f["key"] == CAMPAIGN_FIELD]
         customer = await Customer.get(id=olena.customer_id)
         say(
-            f"   Campaign {campaign.name!r} to the wallet: one APNs push ({push.http_version}, "
-            f"payload {push.body.decode()}) to {customer.first_name}'s iPhone;"
+            f"   Campaign {campaign.name!r} to the wallet: one APNs push over "
+            f"HTTP/{push.http_version} (payload {push.body.decode()}) to "
+            f"{customer.first_name}'s iPhone;"
         )
         say(
             f"   the pass it then fetches says {news['value']!r} with changeMessage "
