@@ -17,7 +17,11 @@ ADMIN_KEY = "admin_merchant_id"
 class IsStaff(Filter):
     """Staff anywhere; to everyone else admin commands stay unknown commands."""
 
-    async def __call__(self, message: Message, event_from_user: User) -> bool | dict[str, Any]:
+    async def __call__(
+        self, message: Message, event_from_user: User | None = None
+    ) -> bool | dict[str, Any]:
+        if event_from_user is None:
+            return False
         seats = await staff_roles(event_from_user.id)
         return {"seats": seats} if seats else False
 

@@ -139,8 +139,11 @@ async def staff_link(message: Message, link: tuple[LinkKind, str]) -> None:
 class TypedCode(Filter):
     """In admin mode: text that is a card's till code (8 characters) or a voucher code (12)."""
 
-    async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
-        if not message.text or await admin_merchant(state) is None:
+    async def __call__(
+        self, message: Message, state: FSMContext | None = None
+    ) -> bool | dict[str, Any]:
+        # No state when the update names no chat or sender: then it is no staff member's code.
+        if state is None or not message.text or await admin_merchant(state) is None:
             return False
         if (card := normalize_counter_code(message.text)) is not None:
             return {"typed": (LinkKind.MEMBERSHIP, card)}

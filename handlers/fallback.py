@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
@@ -55,6 +56,16 @@ async def refused(event: ErrorEvent) -> bool:
     assert isinstance(event.exception, LoyaltyError)
     logger.info("refused: %s", event.exception.code)
     await _tell(event, refusal(event.exception))
+    return True
+
+
+@router.error(
+    ExceptionTypeFilter(TelegramBadRequest), F.exception.message.contains("query is too old")
+)
+async def late_answer(event: ErrorEvent) -> bool:
+    """A button pressed long ago (or before a restart): Telegram no longer takes the answer, and
+    the person has already seen their button stop spinning."""
+    logger.info("update %s: the button's query expired before we answered", event.update.update_id)
     return True
 
 

@@ -141,5 +141,5 @@ def test_demo_prints_a_shop_day_with_a_consistent_ledger(tmp_path: Path) -> None
     [pass_path] = re.findall(r"is (\S+\.pkpass) \(", wallet)
     demo_ca = tmp_path / "var" / "apple_wallet" / "ca.pem"
     assert pass_problems(Path(pass_path).read_bytes(), demo_ca) == []
-    assert "one APNs push (2, payload {})" in wallet
+    assert "one APNs push over HTTP/2 (payload {})" in wallet
     assert "says 'Free cookie today 🍪' with changeMessage '%@'" in wallet

@@ -128,7 +128,12 @@ def _fuzzed_update(
     data=st.text(max_size=100),
 )
 async def test_fuzzed_updates_never_give_5xx_and_never_change_state(
-    telegram: FakeTelegramAPI, webhook_url: str, text: str, extra: dict[str, Any], data: str
+    telegram: FakeTelegramAPI,
+    webhook_url: str,
+    caplog: pytest.LogCaptureFixture,
+    text: str,
+    extra: dict[str, Any],
+    data: str,
 ) -> None:
     user = {"id": 990_001, "is_bot": False, "first_name": "Fuzz", "language_code": "en"}
     telegram.add_user(990_001, "Fuzz")
@@ -142,6 +147,63 @@ async def test_fuzzed_updates_never_give_5xx_and_never_change_state(
             ) as response:
                 assert response.status < 500, await response.text()
     assert await _counts() == before
+    said = [text_of(m) for m in telegram.sent_messages(990_001)]
+    assert not [t for t in said if t.startswith("Sorry, something went")], "a handler raised"
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == [], errors[:3]
+
+
+_OUR_PREFIXES = ("wz:", "cmp:", "adm:", "stp:", "rdm:", "apw:", "vch:", "card:", "set:")
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    text=st.text(max_size=300) | st.sampled_from(["/campaigns", "/newcampaign", "/exit"]),
+    data=st.builds(
+        lambda prefix, rest: prefix + rest, st.sampled_from(_OUR_PREFIXES), st.text(max_size=60)
+    ),
+)
+async def test_fuzzed_staff_input_in_the_middle_of_the_wizard_never_breaks_anything(
+    telegram: FakeTelegramAPI,
+    webhook_url: str,
+    caplog: pytest.LogCaptureFixture,
+    text: str,
+    data: str,
+) -> None:
+    from loyalty.merchants import accept_staff_invite
+    from models import Campaign, Staff
+
+    user = {"id": 990_002, "is_bot": False, "first_name": "Boss", "language_code": "en"}
+    telegram.add_user(990_002, "Boss")
+    if not await Staff.exists(telegram_user_id=990_002):
+        shop = await factories.merchant("Fuzz café")
+        await accept_staff_invite(
+            shop.owner_invite.token,
+            telegram_user_id=990_002,
+            display_name="Boss",
+            now=factories.T0,
+        )
+    owner = Chat(telegram, telegram.add_user(990_002, "Boss"), webhook_url)
+    await owner.send("/admin")
+    await owner.send("📣 New campaign")  # the wizard waits for a card: any input may come now
+    before = (await _counts(), await Campaign.all().count(), await Staff.all().count())
+    async with aiohttp.ClientSession() as http:
+        for update in _fuzzed_update(user, text, {}, data)[:3]:
+            async with http.post(
+                webhook_url,
+                data=json.dumps(update),
+                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+            ) as response:
+                assert response.status < 500, await response.text()
+    after = (await _counts(), await Campaign.all().count(), await Staff.all().count())
+    assert after == before
+    crashed = [m for m in owner.new_messages() if text_of(m).startswith("Sorry, something went")]
+    assert crashed == [], "a handler raised: see the log"
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
 
 
 async def test_long_polling_receives_updates_through_the_same_fake(
