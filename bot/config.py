@@ -37,6 +37,8 @@ class Settings(BaseSettings):
 
     # Delivery engine.
     telegram_per_second: float = Field(default=30.0, gt=0, le=1000)
+    # Characters of a campaign's lock-screen line (wallet push); phones cut longer text.
+    push_text_limit: int = Field(default=20, ge=1, le=200)
     # How often the admin's progress message of a sending campaign is edited.
     progress_interval_seconds: float = Field(default=3.0, gt=0, le=60)
     delivery_batch_size: int = Field(default=100, ge=1, le=5000)

@@ -26,7 +26,7 @@ from campaigns.audience import audience_count, reachable_counts
 from campaigns.composer import subject_of
 from campaigns.errors import CampaignNotFound, InvalidCampaign, WrongCampaignState
 from campaigns.service import create_campaign, get_campaign, schedule, send_now, update_campaign
-from campaigns.spec import DEFAULT_PUSH_LIMIT, MAX_MESSAGE, push_length
+from campaigns.spec import MAX_MESSAGE, push_length
 from channels.base import DeliveryChannel, OutboundMessage, Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
@@ -308,13 +308,14 @@ async def _show(
     bot: Bot,
     telegram_channel: DeliveryChannel,
     email_channel: EmailChannel,
+    push_limit: int,
 ) -> None:
     if step == CampaignWizard.card.state:
         await _ask_card(message, draft)
     elif step == CampaignWizard.audience.state:
         await _ask_audience(message, draft)
     elif step == CampaignWizard.push.state:
-        await _ask_push(message, draft, DEFAULT_PUSH_LIMIT)
+        await _ask_push(message, draft, push_limit)
     elif step == CampaignWizard.voucher.state:
         await _ask_voucher(message, draft)
     elif step == CampaignWizard.voucher_title.state:
@@ -349,6 +350,7 @@ class Steps:
         self.state = state
         self.draft = draft
         self._services = services
+        self.push_limit: int = services["push_limit"]
 
     async def show(self, step: State) -> None:
         await self.state.set_state(step)
@@ -376,6 +378,8 @@ def _services(data: dict[str, Any]) -> dict[str, Any]:
         "bot": data["bot"],
         "telegram_channel": data["telegram_channel"],
         "email_channel": data["email_channel"],
+        # The lock-screen line's length: STAMPBOT_PUSH_TEXT_LIMIT (20 unless configured).
+        "push_limit": data["settings"].push_text_limit,
     }
 
 
@@ -516,16 +520,17 @@ async def push_typed(message: Message, state: FSMContext, **data: Any) -> None:
         return
     text = " ".join(message.text.split())
     length = push_length(text)
-    if not text or length > DEFAULT_PUSH_LIMIT:
+    limit = steps.push_limit
+    if not text or length > limit:
         await message.answer(
             _("That is {count} characters; the lock screen shows {limit}. Please send a "
-              "shorter text.").format(count=ltr(str(length)), limit=DEFAULT_PUSH_LIMIT)
+              "shorter text.").format(count=ltr(str(length)), limit=limit)
         )  # fmt: skip
         return
     steps.draft.push_text = text
     await message.answer(
         _("✓ Push text: {text} ({count}/{limit} characters)").format(
-            text=escape(text), count=length, limit=DEFAULT_PUSH_LIMIT
+            text=escape(text), count=length, limit=limit
         )
     )
     await steps.go(CampaignWizard.voucher)
@@ -900,7 +905,7 @@ async def confirmed(
     await state.set_state(None)
     at = draft.send_time
     try:
-        spec = draft.spec(DEFAULT_PUSH_LIMIT)
+        spec = draft.spec(steps.push_limit)
         if draft.campaign_id is not None:
             campaign = await update_campaign(
                 await get_campaign(draft.campaign_id, merchant_id=draft.merchant_id), spec
