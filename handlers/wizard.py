@@ -2,7 +2,8 @@
 and counts → test → when → confirm. Back and Cancel work at every step; bad input re-asks.
 
 State lives in the FSM storage (Redis when configured), so a restart or another replica
-continues the conversation. Every step re-checks the staff member's role at the shop.
+continues the conversation. Every step re-checks the staff member's role at the shop. What each
+step shows is in ``handlers.wizard_screens``; this module handles the answers and moves on.
 """
 
 from __future__ import annotations
@@ -13,21 +14,18 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from campaigns.audience import audience_count, reachable_counts
-from campaigns.composer import subject_of
 from campaigns.errors import CampaignNotFound, InvalidCampaign, WrongCampaignState
 from campaigns.service import create_campaign, get_campaign, schedule, send_now, update_campaign
 from campaigns.spec import MAX_MESSAGE, push_length
-from channels.base import DeliveryChannel, OutboundMessage, Outcome
+from channels.base import DeliveryChannel, Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
 from handlers.admin_mode import IsStaff, admin_merchant, admin_seat
@@ -35,32 +33,30 @@ from handlers.callbacks import WizardAction, WizardOp
 from handlers.campaign_progress import CampaignProgress
 from handlers.campaign_texts import (
     WALLET,
-    audience_lines,
-    channel_name,
-    channels_line,
     status_name,
 )
-from handlers.texts import button_expired, current_locale, local_datetime, ltr
+from handlers.texts import button_expired, local_datetime, ltr
 from handlers.wizard_draft import Draft, load_draft, save_draft
-from locales import RIGHT_TO_LEFT
+from handlers.wizard_screens import (
+    AUDIENCE_CHOICES,
+    VOUCHER_DAYS,
+    CampaignWizard,
+    audience_markup,
+    audience_text,
+    channels_markup,
+    channels_text,
+    preview_message,
+    show_step,
+)
 from loyalty.clock import utcnow
 from loyalty.staff import Permission
-from models import Campaign, Card, Customer, Merchant
+from models import Card, Customer, Merchant
 from models.enums import CampaignStatus, Channel, DeliveryPolicy
 
 logger = logging.getLogger(__name__)
 router = Router(name="wizard")
 router.message.filter(PRIVATE)
 
-# The audience switches the wizard offers, with the values a small shop usually means.
-AUDIENCE_CHOICES: tuple[tuple[str, int | bool], ...] = (
-    ("new_within_days", 30),
-    ("close_to_reward", 2),
-    ("inactive_days", 30),
-    ("birthday_this_month", True),
-    ("has_unused_voucher", True),
-)
-VOUCHER_DAYS = (7, 14, 30, 90)
 MAX_VOUCHER_TITLE = 200
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 NEW_CAMPAIGN_BUTTON = __("📣 New campaign")
@@ -68,272 +64,6 @@ NEW_CAMPAIGN_BUTTON = __("📣 New campaign")
 # counter and the customer commands keep working in the middle of a campaign.
 COMMAND = F.text.startswith("/")
 ANSWER = F.text & ~COMMAND
-
-
-class CampaignWizard(StatesGroup):
-    card = State()
-    audience = State()
-    push = State()
-    voucher = State()
-    voucher_title = State()
-    voucher_days = State()
-    channels = State()
-    message = State()
-    preview = State()
-    when = State()
-    schedule_at = State()
-    confirm = State()
-
-
-def _nav(builder: InlineKeyboardBuilder, *, back: bool = True) -> None:
-    if back:
-        builder.button(text=_("◀ Back"), callback_data=WizardAction(op=WizardOp.BACK))
-    builder.button(text=_("✖ Cancel"), callback_data=WizardAction(op=WizardOp.CANCEL))
-
-
-def _markup(builder: InlineKeyboardBuilder, *rows: int, back: bool = True) -> Any:
-    _nav(builder, back=back)
-    builder.adjust(*rows, 2 if back else 1)
-    return builder.as_markup()
-
-
-# ---------------------------------------------------------------------------------------------
-# Steps: each one shows its question; ``_go`` moves forward and remembers where it came from.
-
-
-async def _ask_card(message: Message, draft: Draft) -> None:
-    builder = InlineKeyboardBuilder()
-    cards = await Card.filter(merchant_id=draft.merchant_id, active=True).order_by("id")
-    for card in cards:
-        mark = "✅ " if card.id == draft.card_id else ""
-        builder.button(
-            text=f"{mark}{card.name}"[:64],
-            callback_data=WizardAction(op=WizardOp.CARD, value=str(card.id)),
-        )
-    await message.answer(
-        _("<b>New campaign · 1/9</b>\nWhich card is it for?"),
-        reply_markup=_markup(builder, *([1] * len(cards)), back=False),
-    )
-
-
-def _audience_markup(draft: Draft) -> Any:
-    builder = InlineKeyboardBuilder()
-    labels = {
-        "new_within_days": _("New: joined in the last 30 days"),
-        "close_to_reward": _("Close: 2 stamps or fewer to a reward"),
-        "inactive_days": _("Lapsed: no visit for 30 days"),
-        "birthday_this_month": _("Birthday this month"),
-        "has_unused_voucher": _("Has an unused voucher"),
-    }
-    for name, _value in AUDIENCE_CHOICES:
-        mark = "✅ " if name in draft.audience else "▫️ "
-        builder.button(
-            text=mark + labels[name], callback_data=WizardAction(op=WizardOp.FILTER, value=name)
-        )
-    builder.button(text=_("Continue ▶"), callback_data=WizardAction(op=WizardOp.NEXT))
-    return _markup(builder, *([1] * (len(AUDIENCE_CHOICES) + 1)))
-
-
-async def _audience_text(draft: Draft) -> str:
-    card = await Card.get(id=draft.card_id)
-    merchant = await Merchant.get(id=draft.merchant_id)
-    count = await audience_count(card, draft.audience_filter, merchant.timezone)
-    return "\n".join(
-        [
-            _("<b>New campaign · 2/9</b>\nWho should get it? Pick any; all picked must hold."),
-            _("Now: {who} — {count} people.").format(
-                who=escape("; ".join(audience_lines(draft.audience_filter))), count=count
-            ),
-        ]
-    )
-
-
-async def _ask_audience(message: Message, draft: Draft) -> None:
-    await message.answer(await _audience_text(draft), reply_markup=_audience_markup(draft))
-
-
-def _keep_button(builder: InlineKeyboardBuilder, keep: bool) -> int:
-    if keep:
-        builder.button(text=_("Keep as it is ▶"), callback_data=WizardAction(op=WizardOp.KEEP))
-    return 1 if keep else 0
-
-
-async def _ask_push(message: Message, draft: Draft, limit: int) -> None:
-    builder = InlineKeyboardBuilder()
-    rows = [1] * _keep_button(builder, bool(draft.push_text))
-    builder.button(text=_("No push text ▶"), callback_data=WizardAction(op=WizardOp.SKIP))
-    lines = [
-        _("<b>New campaign · 3/9</b>\nSend the push text: the line the wallet card shows on "
-          "the lock screen, up to {limit} characters.").format(limit=limit),
-    ]  # fmt: skip
-    if draft.push_text:
-        lines.append(_("Now: {text}").format(text=escape(draft.push_text)))
-    await message.answer("\n".join(lines), reply_markup=_markup(builder, *rows, 1))
-
-
-async def _ask_voucher(message: Message, draft: Draft) -> None:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("No voucher"), callback_data=WizardAction(op=WizardOp.NO_VOUCHER))
-    builder.button(text=_("🎟 Add a voucher"), callback_data=WizardAction(op=WizardOp.VOUCHER))
-    lines = [_("<b>New campaign · 4/9</b>\nAttach a voucher that everyone reached receives?")]
-    if draft.with_voucher and draft.voucher_title:
-        lines.append(
-            _("Now: {title}, valid {days} days").format(
-                title=escape(draft.voucher_title), days=draft.voucher_days
-            )
-        )
-    await message.answer("\n".join(lines), reply_markup=_markup(builder, 2))
-
-
-async def _ask_voucher_title(message: Message, draft: Draft) -> None:
-    builder = InlineKeyboardBuilder()
-    rows = [1] * _keep_button(builder, bool(draft.voucher_title))
-    await message.answer(
-        _("What is the voucher for? Send its title, for example: Free cappuccino."),
-        reply_markup=_markup(builder, *rows),
-    )
-
-
-async def _ask_voucher_days(message: Message, draft: Draft) -> None:
-    builder = InlineKeyboardBuilder()
-    for days in VOUCHER_DAYS:
-        builder.button(
-            text=_("{days} days").format(days=days),
-            callback_data=WizardAction(op=WizardOp.DAYS, value=str(days)),
-        )
-    await message.answer(
-        _("How many days is the voucher valid? Pick one or send a number from 1 to 3650."),
-        reply_markup=_markup(builder, len(VOUCHER_DAYS)),
-    )
-
-
-def _channels_markup(draft: Draft) -> Any:
-    builder = InlineKeyboardBuilder()
-    choices = (
-        ("wallet", _("Wallet card push"), any(c in draft.channels for c in WALLET)),
-        (Channel.EMAIL.value, _("Email"), Channel.EMAIL in draft.channels),
-        (Channel.TELEGRAM.value, _("Messenger"), Channel.TELEGRAM in draft.channels),
-    )
-    for value, label, on in choices:
-        builder.button(
-            text=("✅ " if on else "▫️ ") + label,
-            callback_data=WizardAction(op=WizardOp.CHANNEL, value=value),
-        )
-    policy = (
-        _("Send on: every channel they have")
-        if draft.policy == DeliveryPolicy.EVERY_CHANNEL
-        else _("Send on: only the first that reaches them")
-    )
-    builder.button(text="🔁 " + policy, callback_data=WizardAction(op=WizardOp.POLICY))
-    builder.button(text=_("Continue ▶"), callback_data=WizardAction(op=WizardOp.NEXT))
-    return _markup(builder, 1, 1, 1, 1, 1)
-
-
-def _channels_text() -> str:
-    return _("<b>New campaign · 5/9</b>\nWhere should it go? Tap to switch channels on or off.")
-
-
-async def _ask_channels(message: Message, draft: Draft) -> None:
-    await message.answer(_channels_text(), reply_markup=_channels_markup(draft))
-
-
-async def _ask_message(message: Message, draft: Draft) -> None:
-    builder = InlineKeyboardBuilder()
-    rows = [1] * _keep_button(builder, bool(draft.message_text))
-    await message.answer(
-        _("<b>New campaign · 6/9</b>\nSend the message itself, with any formatting you like. "
-          "Attach a photo to send it with the message. It goes to the chat, the email and "
-          "the card's web page."),
-        reply_markup=_markup(builder, *rows),
-    )  # fmt: skip
-
-
-async def _ask_when(message: Message, draft: Draft) -> None:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🚀 Send now"), callback_data=WizardAction(op=WizardOp.NOW))
-    builder.button(text=_("🕒 Schedule"), callback_data=WizardAction(op=WizardOp.LATER))
-    await message.answer(
-        _("<b>New campaign · 8/9</b>\nSend it now or at a time you choose?"),
-        reply_markup=_markup(builder, 2),
-    )
-
-
-async def _ask_schedule_at(message: Message, draft: Draft) -> None:
-    merchant = await Merchant.get(id=draft.merchant_id)
-    example = (utcnow() + timedelta(days=1)).astimezone(ZoneInfo(merchant.timezone))
-    await message.answer(
-        _("When? Send the date and time in your shop's time zone ({zone}), for example "
-          "{example}.").format(zone=merchant.timezone, example=ltr(f"{example:%d.%m.%Y} 10:00")),
-        reply_markup=_markup(InlineKeyboardBuilder()),
-    )  # fmt: skip
-
-
-async def _ask_confirm(message: Message, draft: Draft) -> None:
-    merchant = await Merchant.get(id=draft.merchant_id)
-    card = await Card.get(id=draft.card_id)
-    when = (
-        local_datetime(draft.send_time, merchant.timezone)
-        if draft.send_time
-        else _("right after you confirm")
-    )
-    lines = [
-        _("<b>New campaign · 9/9</b> — please check:"),
-        _("Card: {card}").format(card=escape(card.name)),
-        _("Audience: {who}").format(who=escape("; ".join(audience_lines(draft.audience_filter)))),
-        _("Channels: {channels}").format(channels=channels_line(draft.channels)),
-    ]
-    if draft.push_text:
-        lines.append(_("Push text: {text}").format(text=escape(draft.push_text)))
-    if draft.with_voucher and draft.voucher_title:
-        lines.append(
-            _("Voucher: {title}, valid {days} days").format(
-                title=escape(draft.voucher_title), days=draft.voucher_days
-            )
-        )
-    lines.append(_("Sending: {when}").format(when=when))
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Confirm"), callback_data=WizardAction(op=WizardOp.CONFIRM))
-    await message.answer("\n".join(lines), reply_markup=_markup(builder, 1))
-
-
-# ---------------------------------------------------------------------------------------------
-# Navigation
-
-
-async def _show(
-    step: str,
-    message: Message,
-    draft: Draft,
-    *,
-    bot: Bot,
-    telegram_channel: DeliveryChannel,
-    email_channel: EmailChannel,
-    push_limit: int,
-) -> None:
-    if step == CampaignWizard.card.state:
-        await _ask_card(message, draft)
-    elif step == CampaignWizard.audience.state:
-        await _ask_audience(message, draft)
-    elif step == CampaignWizard.push.state:
-        await _ask_push(message, draft, push_limit)
-    elif step == CampaignWizard.voucher.state:
-        await _ask_voucher(message, draft)
-    elif step == CampaignWizard.voucher_title.state:
-        await _ask_voucher_title(message, draft)
-    elif step == CampaignWizard.voucher_days.state:
-        await _ask_voucher_days(message, draft)
-    elif step == CampaignWizard.channels.state:
-        await _ask_channels(message, draft)
-    elif step == CampaignWizard.message.state:
-        await _ask_message(message, draft)
-    elif step == CampaignWizard.preview.state:
-        await _show_preview(message, draft, telegram_channel, email_channel)
-    elif step == CampaignWizard.when.state:
-        await _ask_when(message, draft)
-    elif step == CampaignWizard.schedule_at.state:
-        await _ask_schedule_at(message, draft)
-    else:
-        await _ask_confirm(message, draft)
 
 
 class Steps:
@@ -355,7 +85,7 @@ class Steps:
     async def show(self, step: State) -> None:
         await self.state.set_state(step)
         await save_draft(self.state, self.draft)
-        await _show(step.state or "", self.message, self.draft, **self._services)
+        await show_step(step.state or "", self.message, self.draft, **self._services)
 
     async def go(self, step: State) -> None:
         current = await self.state.get_state()
@@ -370,7 +100,7 @@ class Steps:
         previous = self.draft.history.pop()
         await self.state.set_state(previous)
         await save_draft(self.state, self.draft)
-        await _show(previous, self.message, self.draft, **self._services)
+        await show_step(previous, self.message, self.draft, **self._services)
 
 
 def _services(data: dict[str, Any]) -> dict[str, Any]:
@@ -499,7 +229,7 @@ async def audience_toggled(
         audience[callback_data.value] = choices[callback_data.value]
     await save_draft(state, steps.draft)
     await steps.message.edit_text(
-        await _audience_text(steps.draft), reply_markup=_audience_markup(steps.draft)
+        await audience_text(steps.draft), reply_markup=audience_markup(steps.draft)
     )
 
 
@@ -664,7 +394,7 @@ async def channel_toggled(
     else:
         return
     await save_draft(state, draft)
-    await steps.message.edit_text(_channels_text(), reply_markup=_channels_markup(draft))
+    await steps.message.edit_text(channels_text(), reply_markup=channels_markup(draft))
 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.NEXT), CampaignWizard.channels)
@@ -715,75 +445,6 @@ async def message_kept(query: CallbackQuery, state: FSMContext, **data: Any) -> 
 # 7. Preview, counts and a test to myself
 
 
-async def _preview_message(
-    draft: Draft, channel: str, address: str, merchant: Merchant
-) -> OutboundMessage:
-    language = current_locale()
-    campaign = Campaign(push_text=draft.push_text, message_text=draft.message_text)
-    return OutboundMessage(
-        delivery_id=0,
-        channel=channel,
-        address=address,
-        language=language,
-        right_to_left=language in RIGHT_TO_LEFT,
-        merchant_name=merchant.name,
-        subject=subject_of(campaign, merchant.name),
-        push_text=draft.push_text,
-        html=draft.message_text,
-        photo_file_id=draft.photo_file_id if channel == Channel.TELEGRAM else None,
-    )
-
-
-async def _show_preview(
-    message: Message,
-    draft: Draft,
-    telegram_channel: DeliveryChannel,
-    email_channel: EmailChannel,
-) -> None:
-    merchant = await Merchant.get(id=draft.merchant_id)
-    await message.answer(_("<b>New campaign · 7/9</b> — the preview, as each channel shows it:"))
-    if Channel.TELEGRAM in draft.channels:
-        await message.answer(_("💬 In the chat:"))
-        result = await telegram_channel.send(
-            await _preview_message(draft, Channel.TELEGRAM, str(message.chat.id), merchant)
-        )
-        if result.outcome != Outcome.DELIVERED:
-            await message.answer(
-                _("Telegram refused this message ({reason}). Please go back and change it.")
-                .format(reason=escape(result.detail or str(result.reason)))
-            )  # fmt: skip
-    if Channel.EMAIL in draft.channels:
-        preview = await _preview_message(draft, Channel.EMAIL, "preview@example.com", merchant)
-        rendered = email_channel.renderer.campaign(preview)
-        await message.answer_document(
-            BufferedInputFile(rendered.html.encode(), filename="email-preview.html"),
-            caption=_("✉️ The email, subject: {subject}").format(subject=escape(rendered.subject))[
-                :1024
-            ],
-        )
-    if any(c in draft.channels for c in WALLET):
-        await message.answer(
-            _("📱 On the lock screen: {merchant} — {text}").format(
-                merchant=escape(merchant.name), text=escape(draft.push_text)
-            )
-        )
-    card = await Card.get(id=draft.card_id)
-    counts = await reachable_counts(card, draft.audience_filter, merchant.timezone)
-    total = await audience_count(card, draft.audience_filter, merchant.timezone)
-    lines = [_("<b>Who it reaches</b> ({total} people on the card match):").format(total=total)]
-    # The order of the channel step: wallet, email, messenger.
-    if any(c in draft.channels for c in WALLET):
-        wallet = sum(counts[c] for c in WALLET)
-        lines.append("• " + _("Wallet card push: {count}").format(count=wallet))
-    for channel in (Channel.EMAIL, Channel.TELEGRAM):
-        if channel in draft.channels:
-            lines.append(f"• {channel_name(channel)}: {counts[channel]}")
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🧪 Send a test to me"), callback_data=WizardAction(op=WizardOp.TEST))
-    builder.button(text=_("Continue ▶"), callback_data=WizardAction(op=WizardOp.NEXT))
-    await message.answer("\n".join(lines), reply_markup=_markup(builder, 1, 1))
-
-
 @router.callback_query(WizardAction.filter(F.op == WizardOp.TEST), CampaignWizard.preview)
 async def test_pressed(
     query: CallbackQuery,
@@ -802,7 +463,7 @@ async def test_pressed(
     report = []
     if Channel.TELEGRAM in draft.channels:
         result = await telegram_channel.send(
-            await _preview_message(draft, Channel.TELEGRAM, str(steps.message.chat.id), merchant)
+            await preview_message(draft, Channel.TELEGRAM, str(steps.message.chat.id), merchant)
         )
         report.append(
             _("chat: sent") if result.outcome == Outcome.DELIVERED else _("chat: failed")
@@ -810,7 +471,7 @@ async def test_pressed(
     if Channel.EMAIL in draft.channels:
         if customer is not None and customer.email and customer.email_verified:
             result = await email_channel.send(
-                await _preview_message(draft, Channel.EMAIL, customer.email, merchant)
+                await preview_message(draft, Channel.EMAIL, customer.email, merchant)
             )
             report.append(
                 _("email to {address}: sent").format(address=ltr(escape(customer.email)))
