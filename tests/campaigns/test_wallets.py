@@ -24,7 +24,7 @@ from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.stamps import add_stamps
 from loyalty.views import customer_card
-from models import Delivery, GoogleWalletObject, WalletPass
+from models import Delivery, GoogleWalletObject, Membership, WalletPass
 from models.enums import Channel, DeliveryStatus
 from tests import factories
 from tests.campaigns.helpers import SIGNER, started
@@ -100,6 +100,20 @@ async def setup(pass_signer_dir: Path, tmp_path: Path) -> AsyncIterator[Setup]:
         )
         yield Setup(wallets, apns, google, clock)
         await wallets.close()
+
+
+async def member_with_both_passes(
+    setup: Setup, shop: factories.NewMerchant
+) -> tuple[Membership, WalletPass, str]:
+    """A member who saved the card to Google Wallet and added it to an iPhone (one device)."""
+    member = await factories.member(shop)
+    card = await customer_card(member.id, member.customer_id)
+    await setup.wallets.google_save_url(card)
+    issued = await setup.wallets.apple_pass(member.id)
+    wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
+    device = setup.apns.add_device()
+    await register_device(wallet_pass, "device-1", device)
+    return member, wallet_pass, device
 
 
 async def test_saving_to_google_wallet_creates_the_object_once_and_links_to_it(
@@ -185,13 +199,7 @@ async def test_a_stamp_moves_the_apple_pass_pushes_its_device_and_patches_google
     setup: Setup,
 ) -> None:
     shop = await factories.merchant()
-    member = await factories.member(shop)
-    card = await customer_card(member.id, member.customer_id)
-    await setup.wallets.google_save_url(card)
-    issued = await setup.wallets.apple_pass(member.id)
-    wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
-    device = setup.apns.add_device()
-    await register_device(wallet_pass, "device-1", device)
+    member, wallet_pass, device = await member_with_both_passes(setup, shop)
     result = await add_stamps(member.id, 2, merchant_id=shop.merchant.id)
 
     update = await setup.wallets.membership_changed(result.membership.id)
@@ -233,13 +241,7 @@ async def test_a_campaign_voucher_reaches_the_pass_even_without_a_wallet_channel
     from io import BytesIO
 
     shop = await factories.merchant()
-    member = await factories.member(shop)
-    card = await customer_card(member.id, member.customer_id)
-    await setup.wallets.google_save_url(card)
-    issued = await setup.wallets.apple_pass(member.id)
-    wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
-    device = setup.apns.add_device()
-    await register_device(wallet_pass, "device-1", device)
+    member, wallet_pass, device = await member_with_both_passes(setup, shop)
 
     await started(
         shop,

@@ -55,6 +55,30 @@ async def write_campaign(owner: Chat, *, channels: tuple[str, ...] = ("Messenger
     return await owner.send("Hello <friends>! Our autumn blend is here.")
 
 
+async def schedule_in_three_days(owner: Chat, shop: factories.NewMerchant) -> Campaign:
+    counts = (await write_campaign(owner))[-1]
+    when = (await owner.press_label(counts, "Continue"))[-1]
+    local = (utcnow() + timedelta(days=3)).astimezone(ZoneInfo(shop.merchant.timezone))
+    await owner.press_label(when, "Schedule")
+    await owner.press_label((await owner.send(f"{local:%d.%m.%Y} 12:00"))[-1], "Confirm")
+    return await Campaign.get(merchant_id=shop.merchant.id)
+
+
+async def edit_to_send_now(owner: Chat, campaign: Campaign) -> Any:
+    """Open the campaign's Edit, keep everything, choose Send now: the confirm screen."""
+    detail = (await owner.press_label((await owner.send("/campaigns"))[-1], campaign.name))[-1]
+    card_step = (await owner.press_label(detail, "Edit"))[-1]
+    audience = (await owner.press_label(card_step, "Coffee card"))[-1]
+    push = (await owner.press_label(audience, "Continue"))[-1]
+    voucher = (await owner.press_label(push, "Keep as it is"))[-1]
+    channels = (await owner.press_label(voucher, "No voucher"))[-1]
+    message = (await owner.press_label(channels, "Continue"))[-1]
+    counts = (await owner.press_label(message, "Keep as it is"))[-1]
+    when = (await owner.press_label(counts, "Continue"))[-1]
+    confirm = (await owner.press_label(when, "Send now"))[-1]
+    return confirm
+
+
 async def deliver_all(runtime: BotRuntime) -> None:
     worker = build_worker(runtime.settings, runtime.bot, runtime.limiter, runtime.signer)
     for _ in range(5):
@@ -201,23 +225,9 @@ async def test_a_scheduled_campaign_is_paused_and_resumed_from_the_list(new_chat
 async def test_editing_a_scheduled_campaign_keeps_what_is_not_changed(new_chat: Any) -> None:
     shop = await factories.merchant()
     owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
-    counts = (await write_campaign(owner))[-1]
-    when = (await owner.press_label(counts, "Continue"))[-1]
-    local = (utcnow() + timedelta(days=3)).astimezone(ZoneInfo(shop.merchant.timezone))
-    await owner.press_label(when, "Schedule")
-    await owner.press_label((await owner.send(f"{local:%d.%m.%Y} 12:00"))[-1], "Confirm")
-    campaign = await Campaign.get(merchant_id=shop.merchant.id)
+    campaign = await schedule_in_three_days(owner, shop)
 
-    detail = (await owner.press_label((await owner.send("/campaigns"))[-1], campaign.name))[-1]
-    card_step = (await owner.press_label(detail, "Edit"))[-1]
-    audience = (await owner.press_label(card_step, "Coffee card"))[-1]
-    push = (await owner.press_label(audience, "Continue"))[-1]
-    voucher = (await owner.press_label(push, "Keep as it is"))[-1]
-    channels = (await owner.press_label(voucher, "No voucher"))[-1]
-    message = (await owner.press_label(channels, "Continue"))[-1]
-    counts = (await owner.press_label(message, "Keep as it is"))[-1]
-    when = (await owner.press_label(counts, "Continue"))[-1]
-    confirm = (await owner.press_label(when, "Send now"))[-1]
+    confirm = await edit_to_send_now(owner, campaign)
     await owner.press_label(confirm, "Confirm")
 
     assert await Campaign.filter(merchant_id=shop.merchant.id).count() == 1
@@ -443,22 +453,8 @@ async def test_confirming_an_edit_of_a_campaign_stopped_meanwhile_changes_nothin
 
     shop = await factories.merchant()
     owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
-    counts = (await write_campaign(owner))[-1]
-    when = (await owner.press_label(counts, "Continue"))[-1]
-    local = (utcnow() + timedelta(days=3)).astimezone(ZoneInfo(shop.merchant.timezone))
-    await owner.press_label(when, "Schedule")
-    await owner.press_label((await owner.send(f"{local:%d.%m.%Y} 12:00"))[-1], "Confirm")
-    campaign = await Campaign.get(merchant_id=shop.merchant.id)
-    detail = (await owner.press_label((await owner.send("/campaigns"))[-1], campaign.name))[-1]
-    card_step = (await owner.press_label(detail, "Edit"))[-1]
-    audience = (await owner.press_label(card_step, "Coffee card"))[-1]
-    push = (await owner.press_label(audience, "Continue"))[-1]
-    voucher = (await owner.press_label(push, "Keep as it is"))[-1]
-    channels = (await owner.press_label(voucher, "No voucher"))[-1]
-    message = (await owner.press_label(channels, "Continue"))[-1]
-    counts = (await owner.press_label(message, "Keep as it is"))[-1]
-    when = (await owner.press_label(counts, "Continue"))[-1]
-    confirm = (await owner.press_label(when, "Send now"))[-1]
+    campaign = await schedule_in_three_days(owner, shop)
+    confirm = await edit_to_send_now(owner, campaign)
     await cancel(await Campaign.get(id=campaign.id))  # another manager stopped it
 
     refused = await owner.press_label(confirm, "Confirm")
