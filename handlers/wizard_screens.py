@@ -5,6 +5,7 @@ The handlers in ``handlers.wizard`` move between these screens; nothing here cha
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from html import escape
 from typing import Any
@@ -312,7 +313,9 @@ async def preview_message(
     language = current_locale()
     campaign = Campaign(push_text=draft.push_text, message_text=draft.message_text)
     return OutboundMessage(
-        delivery_id=0,
+        # Negative and unique: the Telegram adapter remembers a long message's parts by this id,
+        # so two admins previewing at once must not share one (real deliveries are positive).
+        delivery_id=-1 - secrets.randbelow(2**62),
         channel=channel,
         address=address,
         language=language,

@@ -544,3 +544,25 @@ async def test_the_push_limit_is_the_configured_one(new_chat: Any, runtime: BotR
     assert "up to 12 characters" in text_of(push)
     assert text_of(refused[-1]).startswith("That is 17 characters; the lock screen shows 12.")
     assert text_of(accepted[0]) == "✓ Push text: Latte −20% (10/12 characters)"
+
+
+async def test_a_test_to_myself_goes_to_my_confirmed_email_too(
+    new_chat: Any, runtime: BotRuntime
+) -> None:
+    from loyalty.profile import set_confirmed_email
+
+    shop = await factories.merchant()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await owner.send(f"/start j-{shop.card.join_token}")  # the owner is a customer as well
+    await set_confirmed_email(owner.user.id, "marta@example.com")
+    mailbox = runtime.settings.var_dir / "mail"
+    before = set(mailbox.glob("*.eml")) if mailbox.exists() else set()
+
+    counts = (await write_campaign(owner, channels=("Email",)))[-1]
+    tested = await owner.press_label(counts, "Send a test to me")
+
+    assert text_of(tested[-1]) == "Test: email to marta@example.com: sent."
+    [written] = set(mailbox.glob("*.eml")) - before
+    mail = written.read_text()
+    assert "To: marta@example.com" in mail
+    assert "Our autumn blend is here." in mail
