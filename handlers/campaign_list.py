@@ -52,7 +52,7 @@ from handlers.campaign_texts import (
     status_name,
     when_line,
 )
-from handlers.texts import button_expired, current_locale, ltr
+from handlers.texts import button_expired, current_locale
 from handlers.wizard import start_wizard
 from handlers.wizard_draft import Draft
 from loyalty.staff import Permission, seat_at
@@ -463,7 +463,7 @@ async def export_pressed(query: CallbackQuery, callback_data: CampaignAction) ->
         )
         await found[1].answer_document(
             BufferedInputFile(data, filename=f"{safe_name}.csv"),
-            caption=ltr(_("{name}: statistics per day and per channel").format(
+            caption=_("{name}: statistics per day and per channel").format(
                 name=escape(campaign.name)
-            ))[:1024],
-        )  # fmt: skip
+            )[:1024],
+        )
