@@ -186,6 +186,8 @@ async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool
                 else secrets.token_urlsafe(32)
             )
         runner = await _start_web(settings, runtime, secret)
+        # Progress messages of campaigns followed before a restart carry on.
+        runtime.progress.start()
         freeze_startup_heap()
         background = [asyncio.create_task(_reminders(runtime.notifier))]
         if with_worker:

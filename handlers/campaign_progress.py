@@ -2,16 +2,18 @@
 
 It is edited at most every ``interval`` seconds, only when its text changed (an identical edit
 is refused by Telegram), shows sent / failed / waiting per channel with Pause, Resume and
-Cancel buttons, and settles on a summary when the campaign ends.
+Cancel buttons, and settles on a summary when the campaign ends. A scheduled campaign's message
+is posted when it starts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -25,6 +27,7 @@ from tortoise.functions import Count
 from handlers.callbacks import CampaignAction, CampaignOp
 from handlers.campaign_texts import channel_name, status_name
 from handlers.texts import current_locale
+from loyalty.clock import ensure_utc, utcnow
 from models import Campaign, Delivery
 from models.enums import CampaignStatus, DeliveryStatus
 
@@ -89,111 +92,134 @@ def progress_markup(campaign: Campaign) -> Any:
 
 
 class CampaignProgress:
+    """Keeps every followed campaign's progress message current, from any bot process.
+
+    Where the message is, its language, what it shows and when it was last looked at live on
+    the campaign row. Each round claims the campaigns due for a look with a conditional update,
+    so replicas never edit one message twice over, and a restarted process carries on.
+    """
+
     def __init__(self, bot: Bot, i18n: I18n, *, interval: float = 3.0) -> None:
         self._bot = bot
         self._i18n = i18n
         self.interval = interval
-        self._tasks: dict[tuple[int, int], asyncio.Task[None]] = {}
-        # Scheduled campaigns whose progress message waits for the start:
-        # id → (chat, locale, the campaign's created_at, so a reused id is never mistaken).
-        self._waiting: dict[int, tuple[int, str, datetime]] = {}
-        self._watcher: asyncio.Task[None] | None = None
+        self._loop: asyncio.Task[None] | None = None
 
     async def follow(self, chat_id: int, campaign_id: int, *, merchant_id: int) -> None:
-        """Post the progress message now and keep it current in the background."""
+        """Follow the campaign in this chat: the message is posted now if it is sending (or
+        about to), else when it starts, then kept current until it ends."""
         campaign = await Campaign.get(id=campaign_id, merchant_id=merchant_id)
-        self._waiting.pop(campaign_id, None)
-        await self._start(chat_id, campaign, current_locale())
+        campaign.progress_chat_id = chat_id
+        campaign.progress_language = current_locale()
+        campaign.progress_message_id = None
+        campaign.progress_digest = None
+        campaign.progress_checked_at = utcnow()
+        await campaign.save(update_fields=[*_PROGRESS_FIELDS, "updated_at"])
+        await self._look(campaign, campaign.progress_checked_at)
+        self.start()
 
-    def follow_when_started(self, chat_id: int, campaign: Campaign) -> None:
-        """Post the progress message once a scheduled campaign starts sending.
+    def start(self) -> None:
+        """Run the rounds in the background (at start-up too: followers survive restarts)."""
+        if self._loop is None or self._loop.done():
+            self._loop = asyncio.create_task(self._run())
 
-        One query per interval watches every waiting campaign, however many there are; the
-        watch lives in this process, so after a restart /campaigns is where to look.
-        """
-        self._waiting[campaign.id] = (chat_id, current_locale(), campaign.created_at)
-        if self._watcher is None or self._watcher.done():
-            self._watcher = asyncio.create_task(self._watch_scheduled())
-
-    async def _start(self, chat_id: int, campaign: Campaign, locale: str) -> None:
-        with self._i18n.use_locale(locale):
-            text = progress_text(campaign, await delivery_counts(campaign.id))
-            markup = progress_markup(campaign)
-        sent = await self._bot.send_message(chat_id, text, reply_markup=markup)
-        key = (chat_id, campaign.id)
-        if old := self._tasks.pop(key, None):
-            old.cancel()
-        task = asyncio.create_task(
-            self._follow(chat_id, sent.message_id, campaign.id, locale, (text, markup))
-        )
-        self._tasks[key] = task
-        task.add_done_callback(lambda done: self._tasks.pop(key, None) if done is task else None)
-
-    async def _watch_scheduled(self) -> None:
-        while self._waiting:
-            await asyncio.sleep(self.interval)
-            campaigns = [
-                c
-                for c in await Campaign.filter(id__in=list(self._waiting))
-                if c.created_at == self._waiting[c.id][2]
-            ]
-            found = {c.id for c in campaigns}
-            for gone in set(self._waiting) - found:
-                del self._waiting[gone]  # deleted while it waited
-            for campaign in campaigns:
-                if campaign.started_at is None and campaign.status not in FINISHED:
-                    continue
-                chat_id, locale, _created = self._waiting.pop(campaign.id)
-                if campaign.status == CampaignStatus.CANCELLED and campaign.started_at is None:
-                    continue  # stopped before it began: nothing to follow
-                try:
-                    await self._start(chat_id, campaign, locale)
-                except TelegramAPIError as error:
-                    logger.info("progress of campaign %s not posted: %s", campaign.id, error)
-
-    async def _follow(
-        self,
-        chat_id: int,
-        message_id: int,
-        campaign_id: int,
-        locale: str,
-        on_screen: tuple[str, Any],
-    ) -> None:
-        shown, last_markup = on_screen
+    async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            campaign = await Campaign.get_or_none(id=campaign_id)
-            if campaign is None:
-                return
-            with self._i18n.use_locale(locale):
-                text = progress_text(campaign, await delivery_counts(campaign_id))
-                markup = progress_markup(campaign)
-            if text != shown or repr(markup) != repr(last_markup):
-                try:
-                    await self._bot.edit_message_text(
-                        text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-                    )
-                except TelegramAPIError as error:
-                    # The admin deleted the message, or blocked the bot: stop following.
-                    logger.info("progress of campaign %s stopped: %s", campaign_id, error)
-                    return
-                shown, last_markup = text, markup
+            try:
+                if not await self.pump():
+                    return  # nothing followed: follow() starts the rounds again
+            except Exception:
+                logger.exception("progress round failed; trying again")
+
+    async def pump(self, now: datetime | None = None) -> int:
+        """One round: look at every followed campaign that is due. Returns how many are
+        followed (0 ends the rounds)."""
+        moment = ensure_utc(now)
+        due = moment - timedelta(seconds=self.interval * 0.9)
+        followed = await Campaign.filter(progress_chat_id__isnull=False)
+        for campaign in followed:
+            checked = campaign.progress_checked_at
+            if checked is not None and checked > due:
+                continue
+            claim = Campaign.filter(id=campaign.id)
+            claim = (
+                claim.filter(progress_checked_at__isnull=True)
+                if checked is None
+                else claim.filter(progress_checked_at=checked)
+            )
+            if not await claim.update(progress_checked_at=moment):
+                continue  # another process looks at it this round
+            await self._look(campaign, moment)
+        return len(followed)
+
+    async def _look(self, campaign: Campaign, moment: datetime) -> None:
+        chat_id = campaign.progress_chat_id
+        if chat_id is None:
+            return
+        begun = campaign.started_at is not None or (
+            campaign.status == CampaignStatus.SCHEDULED
+            and campaign.scheduled_at is not None
+            and campaign.scheduled_at <= moment
+        )
+        if campaign.progress_message_id is None and not begun:
             if campaign.status in FINISHED:
-                return
+                await self._stop(campaign)  # stopped before it began: nothing to show
+            return  # waits for its start
+        # Rounds run outside any update, so the translator is set here, not by the middleware.
+        language = campaign.progress_language or self._i18n.default_locale
+        with self._i18n.context(), self._i18n.use_locale(language):
+            text = progress_text(campaign, await delivery_counts(campaign.id))
+            markup = progress_markup(campaign)
+        digest = hashlib.sha256(f"{text}\n{markup!r}".encode()).hexdigest()[:32]
+        try:
+            if campaign.progress_message_id is None:
+                sent = await self._bot.send_message(chat_id, text, reply_markup=markup)
+                campaign.progress_message_id = sent.message_id
+            elif digest != campaign.progress_digest:
+                await self._bot.edit_message_text(
+                    text=text,
+                    chat_id=chat_id,
+                    message_id=campaign.progress_message_id,
+                    reply_markup=markup,
+                )
+        except TelegramAPIError as error:
+            # The admin deleted the message, or blocked the bot: stop following.
+            logger.info("progress of campaign %s stopped: %s", campaign.id, error)
+            await self._stop(campaign)
+            return
+        campaign.progress_digest = digest
+        if campaign.status in FINISHED:
+            campaign.progress_chat_id = None  # the summary is on screen: done
+        await Campaign.filter(id=campaign.id).update(
+            progress_message_id=campaign.progress_message_id,
+            progress_digest=digest,
+            progress_chat_id=campaign.progress_chat_id,
+        )
+
+    @staticmethod
+    async def _stop(campaign: Campaign) -> None:
+        campaign.progress_chat_id = None
+        await Campaign.filter(id=campaign.id).update(progress_chat_id=None)
 
     async def wait(self) -> None:
-        """Until every followed campaign has finished (tests and a clean shutdown use it)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+        """Until no campaign is followed any more (tests and the demo use it)."""
+        # The followed campaigns are rows in the database: there is no event to await.
+        while await self.pump():  # noqa: ASYNC110
+            await asyncio.sleep(self.interval)
 
     async def close(self) -> None:
-        self._waiting.clear()
-        if self._watcher is not None:
-            self._watcher.cancel()
+        if self._loop is not None:
+            self._loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-        for task in list(self._tasks.values()):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+                await self._loop
+            self._loop = None
+
+
+_PROGRESS_FIELDS = (
+    "progress_chat_id",
+    "progress_language",
+    "progress_message_id",
+    "progress_digest",
+    "progress_checked_at",
+)

@@ -602,7 +602,7 @@ async def confirmed(
                 when=local_datetime(at, merchant.timezone),
             )
         )
-        progress.follow_when_started(steps.message.chat.id, campaign)
+        await progress.follow(steps.message.chat.id, campaign.id, merchant_id=merchant.id)
         return
     await progress.follow(steps.message.chat.id, campaign.id, merchant_id=merchant.id)
 

@@ -56,6 +56,13 @@ class Campaign(Model):
     created_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # The admin's progress message: where it goes, in which language, what it shows now and
+    # when it was last looked at. Kept here so a restart or another replica carries it on.
+    progress_chat_id = fields.BigIntField(null=True)
+    progress_message_id = fields.BigIntField(null=True)
+    progress_language = fields.CharField(max_length=8, null=True)
+    progress_digest = fields.CharField(max_length=32, null=True)
+    progress_checked_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "campaign"

@@ -566,3 +566,28 @@ async def test_a_test_to_myself_goes_to_my_confirmed_email_too(
     mail = written.read_text()
     assert "To: marta@example.com" in mail
     assert "Our autumn blend is here." in mail
+
+
+async def test_after_a_restart_another_process_finishes_the_progress_message(
+    new_chat: Any, runtime: BotRuntime
+) -> None:
+    from handlers.campaign_progress import CampaignProgress
+
+    shop = await factories.merchant()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await customers(new_chat, shop, 2)
+    counts = (await write_campaign(owner))[-1]
+    when = (await owner.press_label(counts, "Continue"))[-1]
+    confirm = (await owner.press_label(when, "Send now"))[-1]
+    progress = (await owner.press_label(confirm, "Confirm"))[-1]
+    await runtime.progress.close()  # the process that posted it goes away
+
+    await deliver_all(runtime)
+    successor = CampaignProgress(runtime.bot, runtime.i18n, interval=0.2)
+    await successor.wait()
+
+    campaign = await Campaign.get(merchant_id=shop.merchant.id)
+    final = owner.current(progress)
+    assert text_of(final).startswith(f"📣 {campaign.name} — sent")
+    assert "Messenger: 2 sent, 0 failed, 0 waiting, 0 skipped" in text_of(final)
+    assert campaign.progress_chat_id is None  # followed to the end, then let go
