@@ -321,7 +321,7 @@ async def edit_pressed(
     await query.answer()
     # Editing works for the shop on the button, even if admin mode was left meanwhile.
     await state.update_data({"admin_merchant_id": seat.merchant_id})
-    await start_wizard(message, state, Draft.of_campaign(campaign), data)
+    await start_wizard(message, state, seat, Draft.of_campaign(campaign), data)
 
 
 @router.callback_query(CampaignAction.filter(F.op.in_({CampaignOp.DELETE, CampaignOp.CANCEL})))

@@ -50,7 +50,7 @@ from handlers.wizard_screens import (
 )
 from loyalty.clock import utcnow
 from loyalty.staff import Permission
-from models import Card, Customer, Merchant
+from models import Card, Customer, Merchant, Staff
 from models.enums import CampaignStatus, Channel, DeliveryPolicy
 
 logger = logging.getLogger(__name__)
@@ -74,11 +74,14 @@ class Steps:
         message: Message,
         state: FSMContext,
         draft: Draft,
+        seat: Staff,
         services: dict[str, Any],
     ) -> None:
         self.message = message
         self.state = state
         self.draft = draft
+        # The seat _steps checked for this event: role and shop as of now.
+        self.seat = seat
         self._services = services
         self.push_limit: int = services["push_limit"]
 
@@ -135,7 +138,7 @@ async def _steps(
         return None
     if isinstance(event, CallbackQuery):
         await event.answer()
-    return Steps(message, state, draft, _services(data))
+    return Steps(message, state, draft, seat, _services(data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,10 +146,10 @@ async def _steps(
 
 
 async def start_wizard(
-    message: Message, state: FSMContext, draft: Draft, data: dict[str, Any]
+    message: Message, state: FSMContext, seat: Staff, draft: Draft, data: dict[str, Any]
 ) -> None:
     await state.set_state(None)
-    steps = Steps(message, state, draft, _services(data))
+    steps = Steps(message, state, draft, seat, _services(data))
     await steps.show(CampaignWizard.card)
 
 
@@ -160,10 +163,11 @@ async def new_campaign(message: Message, state: FSMContext, **data: Any) -> None
     if merchant_id is None:
         await message.answer(_("Open admin mode with /admin first."))
         return
-    if await admin_seat(state, user.id, Permission.CAMPAIGNS) is None:
+    seat = await admin_seat(state, user.id, Permission.CAMPAIGNS)
+    if seat is None:
         await message.answer(_("Only the owner or a manager can create campaigns."))
         return
-    await start_wizard(message, state, Draft(merchant_id=merchant_id), data)
+    await start_wizard(message, state, seat, Draft(merchant_id=merchant_id), data)
 
 
 @router.message(Command("cancel"), CampaignWizard())
@@ -557,11 +561,9 @@ async def confirmed(
     query: CallbackQuery, state: FSMContext, progress: CampaignProgress, **data: Any
 ) -> None:
     steps = await _steps(query, state, data)
-    if steps is None or query.from_user is None:
+    if steps is None:
         return
-    draft = steps.draft
-    seat = await admin_seat(state, query.from_user.id, Permission.CAMPAIGNS)
-    assert seat is not None  # _steps checked it a moment ago
+    draft, seat = steps.draft, steps.seat
     # Leave the confirm step before the slow part, so a double tap finds no step to confirm.
     await state.set_state(None)
     at = draft.send_time

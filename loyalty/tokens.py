@@ -33,16 +33,27 @@ def new_token() -> str:
 
 
 def new_voucher_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i : i + CODE_GROUP] for i in range(0, CODE_LENGTH, CODE_GROUP))
+    return _new_code(CODE_LENGTH)
 
 
 def normalize_voucher_code(text: str) -> str | None:
     """Accept what a cashier types (any case, spaces or dashes); ``None`` when it cannot be one."""
+    return _normalize_code(text, CODE_LENGTH)
+
+
+def _grouped(raw: str) -> str:
+    return "-".join(raw[i : i + CODE_GROUP] for i in range(0, len(raw), CODE_GROUP))
+
+
+def _new_code(length: int) -> str:
+    return _grouped("".join(secrets.choice(CODE_ALPHABET) for _ in range(length)))
+
+
+def _normalize_code(text: str, length: int) -> str | None:
     raw = _CODE_SEPARATORS.sub("", text.strip().upper())
-    if len(raw) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in raw):
+    if len(raw) != length or any(ch not in CODE_ALPHABET for ch in raw):
         return None
-    return "-".join(raw[i : i + CODE_GROUP] for i in range(0, CODE_LENGTH, CODE_GROUP))
+    return _grouped(raw)
 
 
 # The code under a customer's QR for typing at the till: 8 characters (31^8 ≈ 8.5·10^11), found
@@ -51,15 +62,11 @@ COUNTER_CODE_LENGTH = 8
 
 
 def new_counter_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(COUNTER_CODE_LENGTH))
-    return f"{raw[:CODE_GROUP]}-{raw[CODE_GROUP:]}"
+    return _new_code(COUNTER_CODE_LENGTH)
 
 
 def normalize_counter_code(text: str) -> str | None:
-    raw = _CODE_SEPARATORS.sub("", text.strip().upper())
-    if len(raw) != COUNTER_CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in raw):
-        return None
-    return f"{raw[:CODE_GROUP]}-{raw[CODE_GROUP:]}"
+    return _normalize_code(text, COUNTER_CODE_LENGTH)
 
 
 def payload(kind: LinkKind, token: str) -> str:
