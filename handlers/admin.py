@@ -9,7 +9,6 @@ in the FSM storage; every action still checks role and merchant. To anyone who i
 from __future__ import annotations
 
 from datetime import timedelta
-from html import escape
 from typing import Any
 
 from aiogram import F, Router
@@ -31,7 +30,7 @@ from handlers.admin_mode import IsStaff, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
-from handlers.texts import button_expired, local_datetime
+from handlers.texts import button_expired, local_datetime, user_text
 from handlers.wizard import NEW_CAMPAIGN_BUTTON, new_campaign
 from loyalty.errors import LoyaltyError
 from loyalty.merchants import create_staff_invite
@@ -62,7 +61,7 @@ def _keyboard(seat: Staff) -> ReplyKeyboardMarkup:
 async def _menu(seat: Staff) -> tuple[str, Any]:
     shop = await seat.merchant
     lines = [
-        _("<b>Admin · {shop}</b>").format(shop=escape(shop.name)),
+        _("<b>Admin · {shop}</b>").format(shop=user_text(shop.name)),
         _("You are {role}.").format(role=role_name(seat.role)),
         _("To stamp a card or redeem a voucher, scan the customer's QR code with your camera."),
     ]
@@ -110,7 +109,7 @@ async def admin_command(message: Message, seats: list[Staff], state: FSMContext)
     for seat in seats:
         shop = await seat.merchant
         builder.button(
-            text=f"{shop.name} · {role_name(seat.role)}"[:64],
+            text=f"{user_text(shop.name, html=False, limit=48)} · {role_name(seat.role)}",
             callback_data=AdminAction(op=AdminOp.ENTER, merchant_id=seat.merchant_id),
         )
     builder.adjust(1)
@@ -205,10 +204,12 @@ async def staff_list(query: CallbackQuery, callback_data: AdminAction) -> None:
     builder = InlineKeyboardBuilder()
     lines = [_("<b>Staff</b>")]
     for person in people:
-        lines.append(f"• {escape(person.display_name or '—')} — {role_name(person.role)}")
+        lines.append(f"• {user_text(person.display_name)} — {role_name(person.role)}")
         if person.id != seat.id:
             builder.button(
-                text=_("Remove {name}").format(name=person.display_name or "—")[:64],
+                text=_("Remove {name}").format(
+                    name=user_text(person.display_name, html=False, limit=48)
+                ),
                 callback_data=AdminAction(
                     op=AdminOp.REMOVE, merchant_id=seat.merchant_id, value=str(person.id)
                 ),
@@ -249,5 +250,5 @@ async def remove(query: CallbackQuery, callback_data: AdminAction) -> None:
         return
     await query.answer()
     await query.message.edit_text(
-        _("{name} is no longer on your staff.").format(name=escape(removed.display_name or "—"))
+        _("{name} is no longer on your staff.").format(name=user_text(removed.display_name))
     )

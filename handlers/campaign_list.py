@@ -50,9 +50,17 @@ from handlers.campaign_texts import (
     reason_name,
     stats_lines,
     status_name,
+    voucher_summary,
     when_line,
 )
-from handlers.texts import button_expired, current_locale
+from handlers.texts import (
+    and_list,
+    arrows,
+    bold,
+    button_expired,
+    current_locale,
+    user_text,
+)
 from handlers.wizard import start_wizard
 from handlers.wizard_draft import Draft
 from loyalty.staff import Permission, seat_at
@@ -118,16 +126,17 @@ async def _list_screen(
     )
     heading = _("<b>Campaigns</b>")
     if group == CampaignListFilter.SEARCH and search:
-        heading = _("<b>Campaigns</b> matching “{text}”").format(text=escape(search))
+        heading = _("<b>Campaigns</b> matching “{text}”").format(text=user_text(search))
     lines = [heading]
     if not campaigns:
         lines.append(_("None here yet. 📣 New campaign creates one."))
     builder = InlineKeyboardBuilder()
     ids = {"merchant_id": seat.merchant_id}
     for campaign in campaigns:
-        lines.append(f"• {escape(campaign.name)} — {status_name(campaign.status)}")
+        lines.append(f"• {user_text(campaign.name)} — {status_name(campaign.status)}")
         builder.button(
-            text=f"{campaign.name} · {status_name(campaign.status)}"[:64],
+            text=f"{user_text(campaign.name, html=False, limit=48)} · "
+            f"{status_name(campaign.status)}",
             callback_data=CampaignAction(
                 op=CampaignOp.SHOW, campaign_id=campaign.id, page=page, group=group, **ids
             ),
@@ -144,16 +153,17 @@ async def _list_screen(
             callback_data=CampaignAction(op=CampaignOp.LIST, group=value, **ids),
         )
     paging = 0
+    back, forward = arrows()
     if page > 0:
         paging += 1
         builder.button(
-            text="◀",
+            text=back,
             callback_data=CampaignAction(op=CampaignOp.LIST, page=page - 1, group=group, **ids),
         )
     if page + 1 < pages:
         paging += 1
         builder.button(
-            text="▶",
+            text=forward,
             callback_data=CampaignAction(op=CampaignOp.LIST, page=page + 1, group=group, **ids),
         )
     if pages > 1:
@@ -265,20 +275,16 @@ async def _detail_text(campaign: Campaign) -> str:
     card = await Card.get(id=campaign.card_id)
     audience = AudienceFilter.from_json(campaign.audience_filters)
     lines = [
-        f"📣 <b>{escape(campaign.name)}</b> — {status_name(campaign.status)}",
-        _("Card: {card}").format(card=escape(card.name)),
-        _("Audience: {who}").format(who=escape("; ".join(audience_lines(audience)))),
+        f"📣 {bold(campaign.name)} — {status_name(campaign.status)}",
+        _("Card: {card}").format(card=user_text(card.name)),
+        _("Audience: {who}").format(who=escape(and_list(audience_lines(audience)))),
         _("Channels: {channels}").format(channels=channels_line(list(campaign.channels))),
         when_line(campaign, merchant.timezone),
     ]
     if campaign.push_text:
-        lines.append(_("Push text: {text}").format(text=escape(campaign.push_text)))
+        lines.append(_("Push text: {text}").format(text=user_text(campaign.push_text)))
     if campaign.voucher_title:
-        lines.append(
-            _("Voucher: {title}, valid {days} days").format(
-                title=escape(campaign.voucher_title), days=campaign.voucher_validity_days
-            )
-        )
+        lines.append(voucher_summary(campaign.voucher_title, campaign.voucher_validity_days or 0))
     if campaign.started_at is not None:
         lines.append("")
         lines += stats_lines(await campaign_stats(campaign))
@@ -309,9 +315,7 @@ async def edit_pressed(
     if callback_data.op == CampaignOp.COPY:
         campaign = await copy_campaign(campaign)
         await message.answer(
-            _("Copied as {name}, a draft. Change what you like:").format(
-                name=f"<b>{escape(campaign.name)}</b>"
-            )
+            _("Copied as {name}, a draft. Change what you like:").format(name=bold(campaign.name))
         )
     elif campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         await query.answer(
@@ -346,7 +350,7 @@ async def ask_to_confirm(query: CallbackQuery, callback_data: CampaignAction) ->
     )
     await query.answer()
     await found[1].answer(
-        question.format(name=f"<b>{escape(campaign.name)}</b>"), reply_markup=builder.as_markup()
+        question.format(name=bold(campaign.name)), reply_markup=builder.as_markup()
     )
 
 
@@ -370,7 +374,7 @@ async def change_pressed(
     if found is None or (campaign := await _campaign(query, callback_data)) is None:
         return
     message = found[1]
-    name = f"<b>{escape(campaign.name)}</b>"
+    name = bold(campaign.name)
     try:
         if callback_data.op == CampaignOp.DELETE_CONFIRM:
             await delete_campaign(campaign)
@@ -445,9 +449,9 @@ async def export_pressed(query: CallbackQuery, callback_data: CampaignAction) ->
         png = chart_png(rows, title=campaign.name, labels=_chart_labels())
         await found[1].answer_photo(
             BufferedInputFile(png, filename=f"{safe_name}.png"),
-            caption=_("{name}: deliveries and visits per day").format(name=escape(campaign.name))[
-                :1024
-            ],
+            caption=_("{name}: deliveries and visits per day").format(
+                name=user_text(campaign.name)
+            ),
         )
     else:
         stats = await campaign_stats(campaign)
@@ -464,6 +468,6 @@ async def export_pressed(query: CallbackQuery, callback_data: CampaignAction) ->
         await found[1].answer_document(
             BufferedInputFile(data, filename=f"{safe_name}.csv"),
             caption=_("{name}: statistics per day and per channel").format(
-                name=escape(campaign.name)
-            )[:1024],
+                name=user_text(campaign.name)
+            ),
         )

@@ -14,7 +14,6 @@ import hashlib
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from html import escape
 from typing import Any
 
 from aiogram import Bot
@@ -26,7 +25,7 @@ from tortoise.functions import Count
 
 from handlers.callbacks import CampaignAction, CampaignOp
 from handlers.campaign_texts import channel_name, status_name
-from handlers.texts import current_locale
+from handlers.texts import current_locale, number, user_text
 from loyalty.clock import ensure_utc, utcnow
 from models import Campaign, Delivery
 from models.enums import CampaignStatus, DeliveryStatus
@@ -52,7 +51,7 @@ async def delivery_counts(campaign_id: int) -> dict[str, dict[str, int]]:
 def progress_text(campaign: Campaign, counts: dict[str, dict[str, int]]) -> str:
     lines = [
         _("📣 <b>{name}</b> — {status}").format(
-            name=escape(campaign.name), status=status_name(campaign.status)
+            name=user_text(campaign.name), status=status_name(campaign.status)
         )
     ]
     for channel in campaign.channels:
@@ -65,10 +64,10 @@ def progress_text(campaign: Campaign, counts: dict[str, dict[str, int]]) -> str:
             _("{channel}: {sent} sent, {failed} failed, {waiting} waiting, {skipped} skipped")
             .format(
                 channel=channel_name(channel),
-                sent=by_status.get(DeliveryStatus.SENT, 0),
-                failed=by_status.get(DeliveryStatus.FAILED, 0),
-                waiting=waiting,
-                skipped=by_status.get(DeliveryStatus.SKIPPED, 0),
+                sent=number(by_status.get(DeliveryStatus.SENT, 0)),
+                failed=number(by_status.get(DeliveryStatus.FAILED, 0)),
+                waiting=number(waiting),
+                skipped=number(by_status.get(DeliveryStatus.SKIPPED, 0)),
             )
         )  # fmt: skip
     if campaign.status in FINISHED:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from html import escape
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from campaigns.spec import AudienceFilter
 from campaigns.stats import CampaignStats
-from handlers.texts import local_datetime, ltr
+from handlers.texts import and_list, local_datetime, ltr, number, separated, signed, user_text
 from models import Campaign
 from models.enums import CampaignStatus, Channel
 
@@ -61,18 +62,26 @@ def reason_name(reason: str) -> str:
 
 def audience_lines(audience: AudienceFilter) -> list[str]:
     lines = []
-    if audience.new_within_days is not None:
+    if (days := audience.new_within_days) is not None:
         lines.append(
-            _("joined in the last {days} days").format(days=ltr(str(audience.new_within_days)))
+            ngettext(
+                "joined in the last {days} day", "joined in the last {days} days", days
+            ).format(days=ltr(number(days)))
         )
-    if audience.close_to_reward is not None:
+    if (count := audience.close_to_reward) is not None:
         lines.append(
-            _("{count} stamps or fewer from a reward").format(
-                count=ltr(str(audience.close_to_reward))
+            ngettext(
+                "{count} stamp or fewer from a reward",
+                "{count} stamps or fewer from a reward",
+                count,
+            ).format(count=ltr(number(count)))
+        )
+    if (days := audience.inactive_days) is not None:
+        lines.append(
+            ngettext("no visit for {days} day", "no visit for {days} days", days).format(
+                days=ltr(number(days))
             )
         )
-    if audience.inactive_days is not None:
-        lines.append(_("no visit for {days} days").format(days=ltr(str(audience.inactive_days))))
     if audience.birthday_this_month:
         lines.append(_("birthday this month"))
     if audience.has_unused_voucher:
@@ -86,7 +95,36 @@ def channels_line(channels: list[str]) -> str:
         name = _("Wallet card push") if channel in WALLET else channel_name(channel)
         if name not in names:
             names.append(name)
-    return ", ".join(names) or "—"
+    return and_list(names) or "—"
+
+
+def voucher_summary(title: str, days: int, *, now: bool = False) -> str:
+    """The voucher a campaign attaches: its title and how many days it stays valid."""
+    if now:
+        text = ngettext("Now: {title}, valid {days} day", "Now: {title}, valid {days} days", days)
+    else:
+        text = ngettext(
+            "Voucher: {title}, valid {days} day", "Voucher: {title}, valid {days} days", days
+        )
+    return text.format(title=user_text(title), days=number(days))
+
+
+def field_name(field: str) -> str:
+    """The wizard step a refused part of a campaign belongs to, never the internal field name."""
+    names = {
+        "card_id": _("Card"),
+        "new_within_days": _("Audience"),
+        "close_to_reward": _("Audience"),
+        "inactive_days": _("Audience"),
+        "push_text": _("Push text"),
+        "push_text_limit": _("Push text"),
+        "voucher": _("Voucher"),
+        "channels": _("Channels"),
+        "message_text": _("Message"),
+        "holdout_percent": _("Holdout group"),
+        "name": _("Campaign name"),
+    }
+    return names.get(field, _("Campaign"))
 
 
 def when_line(campaign: Campaign, timezone: str) -> str:
@@ -109,41 +147,48 @@ def stats_lines(stats: CampaignStats) -> list[str]:
                 "<b>{channel}</b>: {sent} of {targeted} sent, {opened} opened, {clicked} clicked"
             ).format(
                 channel=channel_name(channel.channel),
-                sent=channel.sent,
-                targeted=channel.targeted,
-                opened=channel.opened,
-                clicked=channel.clicked,
+                sent=number(channel.sent),
+                targeted=number(channel.targeted),
+                opened=number(channel.opened),
+                clicked=number(channel.clicked),
             )
         )
         if channel.pending:
-            lines.append("  " + _("waiting: {count}").format(count=channel.pending))
+            lines.append("  " + _("waiting: {count}").format(count=number(channel.pending)))
         if channel.silent:
-            lines.append(f"  {reason_name('quota_silent')}: {channel.silent}")
-        for label, counts in ((_("failed"), channel.failed), (_("skipped"), channel.skipped)):
+            lines.append(f"  {reason_name('quota_silent')}: {number(channel.silent)}")
+        # "not delivered", not "failed": that word is also a campaign's status.
+        details = ((_("not delivered"), channel.failed), (_("skipped"), channel.skipped))
+        for label, counts in details:
             if counts:
-                detail = ", ".join(
-                    f"{reason_name(reason)} {count}" for reason, count in sorted(counts.items())
+                detail = separated(
+                    f"{reason_name(reason)} {number(count)}"
+                    for reason, count in sorted(counts.items())
                 )
                 lines.append(f"  {label}: {escape(detail)}")
     reached = stats.reached
+    days = stats.window.days
     lines.append(
-        _(
-            "Within {days} days: {visitors} of {people} people came back "
-            "({visits} visits), {redeemed} vouchers redeemed"
+        ngettext(
+            "Within {days} day: {visitors} of {people} came back (visits: {visits}); "
+            "vouchers redeemed: {redeemed}",
+            "Within {days} days: {visitors} of {people} came back (visits: {visits}); "
+            "vouchers redeemed: {redeemed}",
+            days,
         ).format(
-            days=stats.window.days,
-            visitors=reached.visitors,
-            people=reached.people,
-            visits=reached.visits,
-            redeemed=reached.redeemed,
+            days=number(days),
+            visitors=number(reached.visitors),
+            people=number(reached.people),
+            visits=number(reached.visits),
+            redeemed=number(reached.redeemed),
         )
     )
     if stats.holdout is not None and stats.uplift is not None:
         lines.append(
             _("Holdout group: {visitors} of {people} came back; uplift {uplift} points").format(
-                visitors=stats.holdout.visitors,
-                people=stats.holdout.people,
-                uplift=ltr(f"{stats.uplift:+.1f}"),
+                visitors=number(stats.holdout.visitors),
+                people=number(stats.holdout.people),
+                uplift=signed(stats.uplift),
             )
         )
     return lines

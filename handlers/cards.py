@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from html import escape
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -22,7 +21,7 @@ from handlers import PRIVATE, keyboards
 from handlers.callbacks import AppleWalletAction, CardAction, CardOp
 from handlers.card_image import CardImage, render_card
 from handlers.media import FileIdCache, send_photo_cached
-from handlers.texts import button_expired, code, progress_line, voucher_line
+from handlers.texts import bold, button_expired, code, progress_line, user_text, voucher_line
 from handlers.wallet_http import pass_download_url
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
@@ -41,7 +40,7 @@ def card_caption(card: CardView, *, greeting: str | None = None) -> str:
     lines = []
     if greeting:
         lines += [greeting, ""]
-    lines.append(f"<b>{escape(card.card_name)}</b> · {escape(card.brand.merchant_name)}")
+    lines.append(f"{bold(card.card_name)} · {user_text(card.brand.merchant_name)}")
     lines.append(progress_line(card))
     if card.vouchers:
         lines += ["", _("🎟 Ready to use:")]
@@ -190,7 +189,7 @@ async def add_to_apple_wallet(
         query.message.chat.id,
         BufferedInputFile(issued.pkpass, filename=pass_file_name(card.card_name)),
         caption=_("Open this file on your iPhone to add <b>{card}</b> to Apple Wallet.").format(
-            card=escape(card.card_name)
+            card=user_text(card.card_name)
         )
         + "\n"
         + _("Or open this link in Safari: {link}").format(

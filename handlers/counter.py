@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from html import escape
 from typing import Any
 
 from aiogram import F, Router
@@ -18,7 +17,16 @@ from handlers import PRIVATE
 from handlers.admin_mode import admin_merchant
 from handlers.callbacks import RedeemAction, StampAction
 from handlers.notify import CustomerNotifier
-from handlers.texts import button_expired, code, local_date, ltr, refusal
+from handlers.texts import (
+    bold,
+    button_expired,
+    code,
+    local_date,
+    ltr,
+    plus,
+    refusal,
+    user_text,
+)
 from loyalty.clock import utcnow
 from loyalty.counter import CounterCard, CounterVoucher, card_at_counter, voucher_at_counter
 from loyalty.errors import LoyaltyError, StampCooldown
@@ -58,7 +66,7 @@ def role_name(role: str) -> str:
 def _stamp_screen(card: CounterCard) -> tuple[str, Any]:
     text = "\n".join(
         [
-            f"<b>{escape(card.first_name)}</b> · {escape(card.card_name)}",
+            f"{bold(card.first_name)} · {user_text(card.card_name)}",
             _("{fraction} stamps").format(fraction=ltr(f"{card.balance}/{card.stamps_needed}")),
             _("How many stamps?"),
         ]
@@ -67,7 +75,7 @@ def _stamp_screen(card: CounterCard) -> tuple[str, Any]:
     nonce = secrets.token_hex(8)
     for count in range(1, min(STAMP_BUTTONS, card.max_stamps) + 1):
         builder.button(
-            text=f"+{count}",
+            text=plus(count),
             callback_data=StampAction(
                 membership_id=card.membership_id, count=count, nonce=f"{nonce}{count}"
             ),
@@ -78,7 +86,7 @@ def _stamp_screen(card: CounterCard) -> tuple[str, Any]:
 def _voucher_screen(voucher: CounterVoucher) -> tuple[str, Any]:
     lines = [
         _("🎟 {title} for {name}").format(
-            title=f"<b>{escape(voucher.title)}</b>", name=escape(voucher.first_name)
+            title=bold(voucher.title), name=user_text(voucher.first_name)
         ),
         _("Code: {code}").format(code=code(voucher.code)),
     ]
@@ -113,9 +121,9 @@ async def staff_link(message: Message, link: tuple[LinkKind, str]) -> None:
             shop = await staff.merchant
             await message.answer(
                 _("Welcome, {name}! You are now {role} at {shop}.").format(
-                    name=escape(user.first_name),
+                    name=user_text(user.first_name),
                     role=role_name(staff.role),
-                    shop=f"<b>{escape(shop.name)}</b>",
+                    shop=bold(shop.name),
                 )
                 + "\n"
                 + _("Scan a customer's QR code with your phone camera to stamp their card.")
@@ -236,16 +244,13 @@ async def stamp_pressed(
         return
     await query.answer()
     lines = [
-        _("✅ +{count} for {name}: {fraction}").format(
-            count=ltr(str(result.added)),
-            name=escape(card.first_name),
+        _("✅ {count} for {name}: {fraction}").format(
+            count=plus(result.added),
+            name=user_text(card.first_name),
             fraction=ltr(f"{result.membership.balance}/{result.card.stamps_needed}"),
         )
     ]
-    lines += [
-        _("🎉 Reward ready: {title}").format(title=f"<b>{escape(v.title)}</b>")
-        for v in result.vouchers
-    ]
+    lines += [_("🎉 Reward ready: {title}").format(title=bold(v.title)) for v in result.vouchers]
     if not result.replayed:
         await query.message.edit_text("\n".join(lines))
         await notifier.stamps_added(card.customer_id, result)
@@ -277,7 +282,7 @@ async def redeem_pressed(
     await query.answer()
     await query.message.edit_text(
         _("✅ Redeemed: {title} for {name}.").format(
-            title=f"<b>{escape(voucher.title)}</b>", name=escape(voucher.first_name)
+            title=bold(voucher.title), name=user_text(voucher.first_name)
         )
     )
     await notifier.voucher_redeemed(voucher.customer_id, voucher.voucher_id)

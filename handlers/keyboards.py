@@ -14,6 +14,7 @@ from handlers.callbacks import (
     VoucherAction,
     VoucherOp,
 )
+from handlers.texts import user_text
 from loyalty.views import CardView, VoucherView
 
 
@@ -33,7 +34,8 @@ def card_list(cards: list[CardView]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for card in cards:
         builder.button(
-            text=f"{card.card_name} · {card.brand.merchant_name}"[:64],
+            text=f"{user_text(card.card_name, html=False, limit=40)} · "
+            f"{user_text(card.brand.merchant_name, html=False, limit=20)}",
             callback_data=CardAction(op=CardOp.SHOW, membership_id=card.membership_id),
         )
     builder.adjust(1)
@@ -44,7 +46,8 @@ def voucher_list(vouchers: list[VoucherView]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for voucher in vouchers:
         builder.button(
-            text=f"🎟 {voucher.title} · {voucher.brand.merchant_name}"[:64],
+            text=f"🎟 {user_text(voucher.title, html=False, limit=38)} · "
+            f"{user_text(voucher.brand.merchant_name, html=False, limit=20)}",
             callback_data=VoucherAction(op=VoucherOp.SHOW, voucher_id=voucher.id),
         )
     builder.adjust(1)

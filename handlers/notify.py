@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from html import escape
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
@@ -15,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from campaigns.wallets import Wallets
 from handlers.callbacks import CardAction, CardOp, VoucherAction, VoucherOp
-from handlers.texts import code, local_date, local_datetime, ltr, progress_line
+from handlers.texts import code, local_date, local_datetime, plus, progress_line, user_text
 from locales import supported_language
 from loyalty.profile import mark_unreachable
 from loyalty.stamps import StampResult
@@ -86,10 +85,10 @@ class CustomerNotifier:
             card = await customer_card(result.membership.id, customer_id)
             lines = [
                 ngettext(
-                    "+{count} stamp at {shop}!",
-                    "+{count} stamps at {shop}!",
+                    "{count} stamp at {shop}!",
+                    "{count} stamps at {shop}!",
                     result.added,
-                ).format(count=ltr(str(result.added)), shop=escape(card.brand.merchant_name)),
+                ).format(count=plus(result.added), shop=user_text(card.brand.merchant_name)),
                 progress_line(card),
             ]
             for voucher in result.vouchers:
@@ -100,7 +99,7 @@ class CustomerNotifier:
 
     def _voucher_issued_line(self, voucher: VoucherView) -> str:
         text = _("🎉 Your reward is ready: <b>{title}</b>. Code {code}.").format(
-            title=escape(voucher.title), code=code(voucher.code)
+            title=user_text(voucher.title), code=code(voucher.code)
         )
         if voucher.expires_at is not None:
             text += " " + _("Valid until {date}.").format(
@@ -139,8 +138,8 @@ class CustomerNotifier:
             if voucher.redeemed_at is None:
                 return False
             text = _("✅ <b>{title}</b> was redeemed at {shop} on {when}. Enjoy!").format(
-                title=escape(voucher.title),
-                shop=escape(voucher.brand.merchant_name),
+                title=user_text(voucher.title),
+                shop=user_text(voucher.brand.merchant_name),
                 when=local_datetime(voucher.redeemed_at, voucher.brand.timezone),
             )
             return await self._send(contact, text)
@@ -154,8 +153,8 @@ class CustomerNotifier:
                 "⏳ Your voucher <b>{title}</b> at {shop} expires on {date}. "
                 "Show it at the till before then!"
             ).format(
-                title=escape(voucher.title),
-                shop=escape(voucher.brand.merchant_name),
+                title=user_text(voucher.title),
+                shop=user_text(voucher.brand.merchant_name),
                 date=local_date(voucher.expires_at, voucher.brand.timezone),
             )
             return await self._send(contact, text, _open_voucher(voucher.id))

@@ -17,7 +17,7 @@ from channels.base import Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
 from handlers.callbacks import SettingsAction, SettingsOp
-from handlers.texts import button_expired, ltr, refusal
+from handlers.texts import button_expired, ltr, refusal, separated, user_text
 from locales import NATIVE_NAMES
 from loyalty.clock import utcnow
 from loyalty.customers import erase_customer
@@ -75,7 +75,7 @@ async def _menu(customer: Customer, i18n: I18n) -> tuple[str, InlineKeyboardMark
     else:
         birthday = none
     off = await opted_out(customer)
-    notifications = ", ".join(
+    notifications = separated(
         f"{_channel_name(channel)} {'🔕' if channel in off else '🔔'}"
         for channel in OPTIONAL_CHANNELS
     )
@@ -298,7 +298,8 @@ async def _pick_card_to_leave(
     for card in cards:
         _button(
             builder,
-            f"{card.card_name} · {card.brand.merchant_name}"[:64],
+            f"{user_text(card.card_name, html=False, limit=40)} · "
+            f"{user_text(card.brand.merchant_name, html=False, limit=20)}",
             SettingsOp.LEAVE_PICK,
             str(card.membership_id),
         )
@@ -323,11 +324,11 @@ async def _confirm_leave(
     await query.answer()
     await message.answer(
         _(
-            "Leave <b>{card}</b> at {shop}? Your {stamps} stamps and {vouchers} unused "
-            "vouchers on it will be lost."
+            "Leave <b>{card}</b> at {shop}? Its stamps ({stamps}) and unused vouchers "
+            "({vouchers}) will be lost."
         ).format(
-            card=escape(card.card_name),
-            shop=escape(card.brand.merchant_name),
+            card=user_text(card.card_name),
+            shop=user_text(card.brand.merchant_name),
             stamps=ltr(str(card.balance)),
             vouchers=ltr(str(len(card.vouchers))),
         ),
@@ -348,7 +349,7 @@ async def _leave(
     await query.answer()
     await message.edit_text(
         _("You left <b>{card}</b>. Scan the shop's QR code any time to join again.").format(
-            card=escape(card.card_name)
+            card=user_text(card.card_name)
         )
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from html import escape
 
 from aiogram import Bot, Router
 from aiogram.filters import CommandObject, CommandStart
@@ -14,7 +13,7 @@ from campaigns.wallets import Wallets
 from handlers import PRIVATE
 from handlers.cards import no_cards_text, send_card, send_card_list
 from handlers.media import FileIdCache
-from handlers.texts import refusal
+from handlers.texts import refusal, user_text
 from loyalty.customers import customer_for_identity
 from loyalty.errors import LoyaltyError
 from loyalty.memberships import card_by_join_token, join
@@ -69,7 +68,7 @@ async def start_with_link(
         await message.answer(refusal(refused))
         return
     view = await customer_card(joined.membership.id, person.id)
-    names = {"card": escape(view.card_name), "shop": escape(view.brand.merchant_name)}
+    names = {"card": user_text(view.card_name), "shop": user_text(view.brand.merchant_name)}
     if joined.created or joined.rejoined:
         greeting = _("Welcome to <b>{card}</b> at {shop}! 🎉").format(**names)
     else:

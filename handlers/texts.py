@@ -2,36 +2,85 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from babel import Locale
 from babel.dates import format_date, format_time
+from babel.lists import format_list
+from babel.numbers import format_decimal
 
 from locales import RIGHT_TO_LEFT
 from loyalty import errors
 from loyalty.views import CardView, VoucherView
 
-# Unicode "left-to-right isolate" … "pop directional isolate": keeps codes, fractions and dates
-# in reading order inside Hebrew or Persian sentences without disturbing the sentence around.
-LRI, PDI = "\u2066", "\u2069"
+# Unicode isolates: "left-to-right isolate" and "first-strong isolate", closed by "pop
+# directional isolate". An isolated run is laid out on its own and cannot reorder the sentence
+# around it, whichever direction that sentence has.
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
+# Embeddings, overrides (U+202A–U+202E) and isolates (U+2066–U+2069): typed into a name, they
+# could close our isolate early or reverse the rest of the screen, e.g. the cashier's stamp
+# screen. Marks (U+200E/U+200F) and joiners stay: they cannot escape an isolate.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def current_locale() -> str:
     return get_i18n().current_locale
 
 
+def right_to_left() -> bool:
+    return current_locale() in RIGHT_TO_LEFT
+
+
 def ltr(text: str) -> str:
-    """Isolate a left-to-right run (a code, 7/10, a date) when the language reads right to left."""
-    if current_locale() in RIGHT_TO_LEFT:
+    """Keep a left-to-right run (a code, 7/10, +3, an all-digit date) in order in RTL text.
+
+    Only for runs without letters of an RTL script: a Hebrew or Persian date forced left to
+    right reads scrambled (its day and year attach to the wrong side); those get ``isolate``.
+    """
+    if right_to_left():
         return f"{LRI}{text}{PDI}"
     return text
 
 
+def isolate(text: str) -> str:
+    """Text of either direction kept whole: its direction comes from its own first letter."""
+    return f"{FSI}{text}{PDI}"
+
+
+def without_bidi_controls(text: str) -> str:
+    return _BIDI_CONTROLS.sub("", text)
+
+
+def user_text(value: str | None, *, html: bool = True, limit: int | None = None) -> str:
+    """A name someone typed (shop, card, reward, campaign, person), safe inside any sentence.
+
+    Escaped for Telegram HTML first (``html=False`` for button labels), stripped of bidi
+    controls, then isolated in every language, as the card page does with ``<bdi>``: a Latin
+    name cannot turn a Hebrew line left to right, ``183_04.05.202614:19`` keeps its order, and
+    U+202E cannot reverse what follows. ``limit`` cuts the name, never the closing isolate.
+    """
+    text = without_bidi_controls(value or "—")[:limit]
+    return isolate(escape(text) if html else text)
+
+
+def bold(value: str | None) -> str:
+    """A user-supplied name in bold, escaped and isolated."""
+    return f"<b>{user_text(value)}</b>"
+
+
+def _dated(text: str) -> str:
+    # In RTL languages Babel's date has RTL month names between digits: first-strong isolate.
+    return isolate(text) if right_to_left() else text
+
+
 def local_date(moment: datetime, timezone: str) -> str:
-    return ltr(
+    return _dated(
         format_date(moment.astimezone(ZoneInfo(timezone)), "medium", locale=current_locale())
     )
 
@@ -41,7 +90,40 @@ def local_datetime(moment: datetime, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
     locale = current_locale()
     day = format_date(local, "medium", locale=locale)
-    return ltr(f"{day} {format_time(local, 'short', locale=locale)}")
+    return _dated(f"{day} {format_time(local, 'short', locale=locale)}")
+
+
+def number(value: int | float) -> str:
+    """A count with the locale's digit grouping: 1,234 · 1 234 (uk)."""
+    return format_decimal(value, locale=current_locale())
+
+
+def signed(value: float) -> str:
+    """A change in percentage points with its sign, one decimal, as the locale writes it:
+    ``+1.5``, ``+1,5`` (uk); kept as one left-to-right token so RTL does not show ``1.5+``."""
+    return ltr(format_decimal(value, format="+#,##0.0;-#,##0.0", locale=current_locale()))
+
+
+def plus(count: int) -> str:
+    """``+3`` as one token: in RTL the sign would otherwise end up after the digits (``3+``)."""
+    return ltr(f"+{number(count)}")
+
+
+def and_list(items: Iterable[str]) -> str:
+    """Items that all apply, joined as the locale joins a list: "a, b and c", "a، b و c"."""
+    listed = list(items)
+    return format_list(listed, locale=current_locale()) if listed else ""
+
+
+def separated(items: Iterable[str]) -> str:
+    """Items joined by the locale's list separator alone: ", ", Persian "، ", Thai " "."""
+    middle = Locale.parse(current_locale()).list_patterns["standard"]["middle"]
+    return middle.format("", "").join(items)
+
+
+def arrows() -> tuple[str, str]:
+    """The (back, forward) paging arrows: ◀ points back only where lines read left to right."""
+    return ("▶", "◀") if right_to_left() else ("◀", "▶")
 
 
 def progress_line(card: CardView) -> str:
@@ -51,11 +133,11 @@ def progress_line(card: CardView) -> str:
         "{fraction} — {count} more stamp for {reward}",
         "{fraction} — {count} more stamps for {reward}",
         more,
-    ).format(fraction=fraction, count=more, reward=f"<b>{escape(card.reward_text)}</b>")
+    ).format(fraction=fraction, count=more, reward=bold(card.reward_text))
 
 
 def voucher_line(voucher: VoucherView) -> str:
-    title = f"<b>{escape(voucher.title)}</b>"
+    title = bold(voucher.title)
     if voucher.expires_at is None:
         return title
     return _("{title} — until {date}").format(

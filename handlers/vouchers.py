@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
@@ -15,7 +13,15 @@ from handlers import PRIVATE, keyboards
 from handlers.callbacks import VoucherAction, VoucherOp
 from handlers.card_image import VoucherImage, render_voucher
 from handlers.media import FileIdCache, send_photo_cached
-from handlers.texts import button_expired, code, local_date, local_datetime, refusal
+from handlers.texts import (
+    bold,
+    button_expired,
+    code,
+    local_date,
+    local_datetime,
+    refusal,
+    user_text,
+)
 from loyalty.clock import utcnow
 from loyalty.errors import LoyaltyError, VoucherNotFound
 from loyalty.tokens import LinkKind, start_link
@@ -44,7 +50,7 @@ async def _send_list(message: Message, customer: Customer | None) -> None:
                 "No vouchers yet. {count} more stamp on {card} and one is yours.",
                 "No vouchers yet. {count} more stamps on {card} and one is yours.",
                 card.stamps_to_reward,
-            ).format(count=card.stamps_to_reward, card=f"<b>{escape(card.card_name)}</b>")
+            ).format(count=card.stamps_to_reward, card=bold(card.card_name))
         )
     else:
         await message.answer(_("No vouchers yet. Join a shop's card by scanning its QR code."))
@@ -73,8 +79,8 @@ def _status_line(voucher: VoucherView) -> str:
 def _voucher_caption(voucher: VoucherView) -> str:
     return "\n".join(
         [
-            f"<b>{escape(voucher.title)}</b>",
-            f"{escape(voucher.brand.merchant_name)} · {escape(voucher.card_name)}",
+            bold(voucher.title),
+            f"{user_text(voucher.brand.merchant_name)} · {user_text(voucher.card_name)}",
             _("Code: {code}").format(code=code(voucher.code)),
             _status_line(voucher),
             "",
@@ -157,7 +163,7 @@ async def ask_to_redeem(
         _(
             "Use <b>{title}</b> now? Only do this at the till, in front of the staff: "
             "a voucher can be used once."
-        ).format(title=escape(voucher.title)),
+        ).format(title=user_text(voucher.title)),
         reply_markup=keyboards.redeem_confirm(voucher),
     )
 
@@ -193,8 +199,8 @@ async def confirm_redeem(
         _(
             "✅ <b>{title}</b> redeemed at {shop} on {when}. Show this message to the staff."
         ).format(
-            title=escape(voucher.title),
-            shop=escape(voucher.brand.merchant_name),
+            title=user_text(voucher.title),
+            shop=user_text(voucher.brand.merchant_name),
             when=local_datetime(redeemed.redeemed_at, voucher.brand.timezone),
         )
     )

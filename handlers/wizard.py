@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +20,7 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
 
 from campaigns.errors import CampaignNotFound, InvalidCampaign, WrongCampaignState
 from campaigns.service import create_campaign, get_campaign, schedule, send_now, update_campaign
@@ -31,11 +31,16 @@ from handlers import PRIVATE
 from handlers.admin_mode import IsStaff, admin_merchant, admin_seat
 from handlers.callbacks import WizardAction, WizardOp
 from handlers.campaign_progress import CampaignProgress
-from handlers.campaign_texts import (
-    WALLET,
-    status_name,
+from handlers.campaign_texts import WALLET, field_name, status_name
+from handlers.texts import (
+    bold,
+    button_expired,
+    local_datetime,
+    ltr,
+    number,
+    separated,
+    user_text,
 )
-from handlers.texts import button_expired, local_datetime, ltr
 from handlers.wizard_draft import Draft, load_draft, save_draft
 from handlers.wizard_screens import (
     AUDIENCE_CHOICES,
@@ -257,14 +262,19 @@ async def push_typed(message: Message, state: FSMContext, **data: Any) -> None:
     limit = steps.push_limit
     if not text or length > limit:
         await message.answer(
-            _("That is {count} characters; the lock screen shows {limit}. Please send a "
-              "shorter text.").format(count=ltr(str(length)), limit=limit)
-        )  # fmt: skip
+            ngettext(
+                "That is {count} character; the lock screen shows {limit}. Please send a "
+                "shorter text.",
+                "That is {count} characters; the lock screen shows {limit}. Please send a "
+                "shorter text.",
+                length,
+            ).format(count=ltr(number(length)), limit=ltr(number(limit)))
+        )
         return
     steps.draft.push_text = text
     await message.answer(
         _("✓ Push text: {text} ({count}/{limit} characters)").format(
-            text=escape(text), count=length, limit=limit
+            text=user_text(text), count=length, limit=limit
         )
     )
     await steps.go(CampaignWizard.voucher)
@@ -315,9 +325,11 @@ async def voucher_title_typed(message: Message, state: FSMContext, **data: Any) 
     title = " ".join(message.text.split())
     if not title or len(title) > MAX_VOUCHER_TITLE:
         await message.answer(
-            _("A voucher title is 1 to {limit} characters. Please send it again.").format(
-                limit=MAX_VOUCHER_TITLE
-            )
+            ngettext(
+                "A voucher title is 1 to {limit} character. Please send it again.",
+                "A voucher title is 1 to {limit} characters. Please send it again.",
+                MAX_VOUCHER_TITLE,
+            ).format(limit=number(MAX_VOUCHER_TITLE))
         )
         return
     steps.draft.voucher_title = title
@@ -430,9 +442,11 @@ async def message_sent(message: Message, state: FSMContext, **data: Any) -> None
             return
     if len(text) > MAX_MESSAGE:
         await message.answer(
-            _("The message is too long; please keep it under {limit} characters.").format(
-                limit=MAX_MESSAGE
-            )
+            ngettext(
+                "The message is too long; please keep it under {limit} character.",
+                "The message is too long; please keep it under {limit} characters.",
+                MAX_MESSAGE,
+            ).format(limit=number(MAX_MESSAGE))
         )
         return
     steps.draft.message_text = text
@@ -478,7 +492,7 @@ async def test_pressed(
                 await preview_message(draft, Channel.EMAIL, customer.email, merchant)
             )
             report.append(
-                _("email to {address}: sent").format(address=ltr(escape(customer.email)))
+                _("email to {address}: sent").format(address=user_text(customer.email))
                 if result.outcome == Outcome.DELIVERED
                 else _("email: failed")
             )
@@ -486,7 +500,7 @@ async def test_pressed(
             report.append(_("email: you have no confirmed address (see /settings)"))
     if any(c in draft.channels for c in WALLET):
         report.append(_("wallet: tests go to passes on phones, not to this chat"))
-    await steps.message.answer(_("Test: {report}.").format(report="; ".join(report)))
+    await steps.message.answer(_("Test: {report}.").format(report=separated(report)))
 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.NEXT), CampaignWizard.preview)
@@ -581,7 +595,7 @@ async def confirmed(
         await state.set_state(CampaignWizard.confirm)
         await steps.message.answer(
             _("Part of this campaign is not valid any more ({field}). Please go back and "
-              "check it.").format(field=escape(refused.field))
+              "check it.").format(field=field_name(refused.field))
         )  # fmt: skip
         return
     except WrongCampaignState as refused:
@@ -600,7 +614,7 @@ async def confirmed(
     if at is not None and campaign.status == CampaignStatus.SCHEDULED:
         await steps.message.answer(
             _("🕒 {name} is scheduled for {when}. /campaigns shows it.").format(
-                name=f"<b>{escape(campaign.name)}</b>",
+                name=bold(campaign.name),
                 when=local_datetime(at, merchant.timezone),
             )
         )

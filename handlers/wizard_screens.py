@@ -15,6 +15,7 @@ from aiogram import Bot
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from campaigns.audience import audience_count, reachable_counts
@@ -22,8 +23,14 @@ from campaigns.composer import subject_of
 from channels.base import DeliveryChannel, OutboundMessage, Outcome
 from channels.email import EmailChannel
 from handlers.callbacks import WizardAction, WizardOp
-from handlers.campaign_texts import WALLET, audience_lines, channel_name, channels_line
-from handlers.texts import current_locale, local_datetime, ltr
+from handlers.campaign_texts import (
+    WALLET,
+    audience_lines,
+    channel_name,
+    channels_line,
+    voucher_summary,
+)
+from handlers.texts import and_list, current_locale, local_datetime, ltr, number, user_text
 from handlers.wizard_draft import Draft
 from locales import RIGHT_TO_LEFT
 from loyalty.clock import utcnow
@@ -78,7 +85,7 @@ async def _ask_card(message: Message, draft: Draft) -> None:
     for card in cards:
         mark = "✅ " if card.id == draft.card_id else ""
         builder.button(
-            text=f"{mark}{card.name}"[:64],
+            text=mark + user_text(card.name, html=False, limit=60),
             callback_data=WizardAction(op=WizardOp.CARD, value=str(card.id)),
         )
     await message.answer(
@@ -112,8 +119,8 @@ async def audience_text(draft: Draft) -> str:
     return "\n".join(
         [
             _("<b>New campaign · 2/9</b>\nWho should get it? Pick any; all picked must hold."),
-            _("Now: {who} — {count} people.").format(
-                who=escape("; ".join(audience_lines(draft.audience_filter))), count=count
+            ngettext("Now: {who} — {count} person.", "Now: {who} — {count} people.", count).format(
+                who=escape(and_list(audience_lines(draft.audience_filter))), count=number(count)
             ),
         ]
     )
@@ -134,11 +141,16 @@ async def _ask_push(message: Message, draft: Draft, limit: int) -> None:
     rows = [1] * _keep_button(builder, bool(draft.push_text))
     builder.button(text=_("No push text ▶"), callback_data=WizardAction(op=WizardOp.SKIP))
     lines = [
-        _("<b>New campaign · 3/9</b>\nSend the push text: the line the wallet card shows on "
-          "the lock screen, up to {limit} characters.").format(limit=limit),
+        ngettext(
+            "<b>New campaign · 3/9</b>\nSend the push text: the line the wallet card shows on "
+            "the lock screen, up to {limit} character.",
+            "<b>New campaign · 3/9</b>\nSend the push text: the line the wallet card shows on "
+            "the lock screen, up to {limit} characters.",
+            limit,
+        ).format(limit=number(limit)),
     ]  # fmt: skip
     if draft.push_text:
-        lines.append(_("Now: {text}").format(text=escape(draft.push_text)))
+        lines.append(_("Now: {text}").format(text=user_text(draft.push_text)))
     await message.answer("\n".join(lines), reply_markup=nav_markup(builder, *rows, 1))
 
 
@@ -148,11 +160,7 @@ async def _ask_voucher(message: Message, draft: Draft) -> None:
     builder.button(text=_("🎟 Add a voucher"), callback_data=WizardAction(op=WizardOp.VOUCHER))
     lines = [_("<b>New campaign · 4/9</b>\nAttach a voucher that everyone reached receives?")]
     if draft.with_voucher and draft.voucher_title:
-        lines.append(
-            _("Now: {title}, valid {days} days").format(
-                title=escape(draft.voucher_title), days=draft.voucher_days
-            )
-        )
+        lines.append(voucher_summary(draft.voucher_title, draft.voucher_days or 0, now=True))
     await message.answer("\n".join(lines), reply_markup=nav_markup(builder, 2))
 
 
@@ -169,7 +177,7 @@ async def _ask_voucher_days(message: Message, draft: Draft) -> None:
     builder = InlineKeyboardBuilder()
     for days in VOUCHER_DAYS:
         builder.button(
-            text=_("{days} days").format(days=days),
+            text=ngettext("{days} day", "{days} days", days).format(days=number(days)),
             callback_data=WizardAction(op=WizardOp.DAYS, value=str(days)),
         )
     await message.answer(
@@ -249,18 +257,14 @@ async def _ask_confirm(message: Message, draft: Draft) -> None:
     )
     lines = [
         _("<b>New campaign · 9/9</b> — please check:"),
-        _("Card: {card}").format(card=escape(card.name)),
-        _("Audience: {who}").format(who=escape("; ".join(audience_lines(draft.audience_filter)))),
+        _("Card: {card}").format(card=user_text(card.name)),
+        _("Audience: {who}").format(who=escape(and_list(audience_lines(draft.audience_filter)))),
         _("Channels: {channels}").format(channels=channels_line(draft.channels)),
     ]
     if draft.push_text:
-        lines.append(_("Push text: {text}").format(text=escape(draft.push_text)))
+        lines.append(_("Push text: {text}").format(text=user_text(draft.push_text)))
     if draft.with_voucher and draft.voucher_title:
-        lines.append(
-            _("Voucher: {title}, valid {days} days").format(
-                title=escape(draft.voucher_title), days=draft.voucher_days
-            )
-        )
+        lines.append(voucher_summary(draft.voucher_title, draft.voucher_days or 0))
     lines.append(_("Sending: {when}").format(when=when))
     builder = InlineKeyboardBuilder()
     builder.button(text=_("✅ Confirm"), callback_data=WizardAction(op=WizardOp.CONFIRM))
@@ -358,20 +362,26 @@ async def _show_preview(
     if any(c in draft.channels for c in WALLET):
         await message.answer(
             _("📱 On the lock screen: {merchant} — {text}").format(
-                merchant=escape(merchant.name), text=escape(draft.push_text)
+                merchant=user_text(merchant.name), text=user_text(draft.push_text)
             )
         )
     card = await Card.get(id=draft.card_id)
     counts = await reachable_counts(card, draft.audience_filter, merchant.timezone)
     total = await audience_count(card, draft.audience_filter, merchant.timezone)
-    lines = [_("<b>Who it reaches</b> ({total} people on the card match):").format(total=total)]
+    lines = [
+        ngettext(
+            "<b>Who it reaches</b> ({total} person on the card matches):",
+            "<b>Who it reaches</b> ({total} people on the card match):",
+            total,
+        ).format(total=number(total))
+    ]
     # The order of the channel step: wallet, email, messenger.
     if any(c in draft.channels for c in WALLET):
         wallet = sum(counts[c] for c in WALLET)
-        lines.append("• " + _("Wallet card push: {count}").format(count=wallet))
+        lines.append("• " + _("Wallet card push: {count}").format(count=number(wallet)))
     for channel in (Channel.EMAIL, Channel.TELEGRAM):
         if channel in draft.channels:
-            lines.append(f"• {channel_name(channel)}: {counts[channel]}")
+            lines.append(f"• {channel_name(channel)}: {number(counts[channel])}")
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🧪 Send a test to me"), callback_data=WizardAction(op=WizardOp.TEST))
     builder.button(text=_("Continue ▶"), callback_data=WizardAction(op=WizardOp.NEXT))

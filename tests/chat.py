@@ -115,13 +115,24 @@ class Chat:
         return self.telegram.message(self.user.id, message.message_id)
 
 
-def text_of(message: StoredMessage) -> str:
+# The bidi isolates (LRI, RLI, FSI … PDI) around names, dates and codes are invisible: wording
+# tests read the text as a person reads it; bidi tests read ``raw_text_of`` to check them.
+_ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
+
+
+def raw_text_of(message: StoredMessage) -> str:
     return message.text if message.text is not None else message.caption or ""
+
+
+def text_of(message: StoredMessage) -> str:
+    return raw_text_of(message).translate(_ISOLATES)
 
 
 def buttons(message: StoredMessage) -> list[tuple[str, str]]:
     rows = (message.reply_markup or {}).get("inline_keyboard", [])
-    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+    return [
+        (b["text"].translate(_ISOLATES), b.get("callback_data", "")) for row in rows for b in row
+    ]
 
 
 def button(message: StoredMessage, label: str) -> str:

@@ -5,7 +5,7 @@ import pytest
 from handlers.texts import LRI, PDI
 from models import Customer, Identity
 from tests import factories
-from tests.chat import Chat, buttons, text_of
+from tests.chat import Chat, buttons, raw_text_of, text_of
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ async def test_the_bot_speaks_the_telegram_language(
     assert buttons(card)[0][0].startswith(vouchers_button)
     fraction = "0/10"
     isolated = f"{LRI}{fraction}{PDI}"
-    assert (isolated in caption) == (locale in {"he", "fa"})
+    assert (isolated in raw_text_of(card)) == (locale in {"he", "fa"})
     assert fraction in caption
 
 
@@ -68,5 +68,5 @@ async def test_voucher_codes_read_left_to_right_in_persian(new_chat: object) -> 
 
     detail = (await chat.press(listing, buttons(listing)[0][1]))[0]
 
-    assert f"{LRI}{voucher.code}{PDI}" in text_of(detail)
+    assert f"{LRI}{voucher.code}{PDI}" in raw_text_of(detail)
     assert any("\u0600" <= ch <= "\u06ff" for ch in text_of(detail))

@@ -183,7 +183,7 @@ async def test_leaving_a_card_asks_first_and_forfeits_it(chat: Chat) -> None:
     await add_stamps(membership.id, 4, merchant_id=shop.merchant.id)
     picker = (await chat.press_label(menu, "Leave a card"))[0]
     confirm = (await chat.press_label(picker, "Coffee card · Kafe Lviv"))[0]
-    assert "Your 4 stamps and 0 unused vouchers on it will be lost." in text_of(confirm)
+    assert "Its stamps (4) and unused vouchers (0) will be lost." in text_of(confirm)
     assert (await Membership.get(id=membership.id)).status == MembershipStatus.ACTIVE
 
     await chat.press_label(confirm, "Yes, leave the card")

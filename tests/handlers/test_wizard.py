@@ -143,7 +143,7 @@ async def test_the_owner_writes_previews_tests_and_sends_a_campaign(
         "• Messenger: 2",
     ]
     tested = await owner.press_label(counts, "Send a test to me")
-    assert text_of(tested[-1]).startswith("Test: chat: sent; email: you have no confirmed address")
+    assert text_of(tested[-1]).startswith("Test: chat: sent, email: you have no confirmed address")
     when = (await owner.press_label(counts, "Continue"))[-1]
     confirm = (await owner.press_label(when, "Send now"))[-1]
     assert "Voucher: Free cookie, valid 14 days" in text_of(confirm)
