@@ -29,6 +29,14 @@ from models import Campaign, Customer
 from models.enums import CampaignStatus, Platform
 from tests.fakes.telegram_api import FakeTelegramAPI, FakeUser, StoredMessage
 
+# The bidi isolates around names and dates are invisible in a chat; a terminal may show them.
+_ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
+
+
+def visible(text: str) -> str:
+    return text.translate(_ISOLATES)
+
+
 _TAG = re.compile(r"<[^>]+>")
 # The owner seat the shop-day part of the demo gave Marta (bot/demo.py).
 OWNER_TELEGRAM_ID = 900_001
@@ -71,11 +79,11 @@ class _Phone:
                     f"{prefix}[file {document.get('file_name')}, {document['file_size']:,} bytes]"
                 )
                 prefix = "        "
-            for line in (message.text or message.caption or "").splitlines():
+            for line in visible(message.text or message.caption or "").splitlines():
                 self.say(f"{prefix}{line}")
                 prefix = "        "
             labels = [
-                f"[{b['text']}]"
+                f"[{visible(b['text'])}]"
                 for row in (message.reply_markup or {}).get("inline_keyboard", [])
                 for b in row
             ]
@@ -95,7 +103,7 @@ class _Phone:
 
     async def tap(self, message: StoredMessage, label: str) -> list[StoredMessage]:
         rows = (message.reply_markup or {}).get("inline_keyboard", [])
-        data = next(b["callback_data"] for row in rows for b in row if label in b["text"])
+        data = next(b["callback_data"] for row in rows for b in row if label in visible(b["text"]))
         self.say(f"{self.user.first_name} taps [{label}]")
         return await self._post(self.fake.callback_update(self.user, message, data))
 
@@ -160,7 +168,7 @@ async def _converse(
         await phone.tap(confirm, "Yes, redeem it now")
         final = fake.message(phone.user.id, confirm.message_id)
         say("   (the confirmation is edited in place:)")
-        say("   bot: " + _TAG.sub("", final.text or ""))
+        say("   bot: " + visible(_TAG.sub("", final.text or "")))
         await _campaign_demo(phone, runtime, merchant_id, say)
     finally:
         await runner.cleanup()
@@ -203,7 +211,7 @@ async def _campaign_demo(
     phone.notifications()
     say("   (Marta's progress message, edited while it sent, now reads:)")
     final = phone.fake.message(owner.user.id, progress.message_id)
-    for line in _TAG.sub("", final.text or "").splitlines():
+    for line in visible(_TAG.sub("", final.text or "")).splitlines():
         say("   bot: " + line)
     stats = await campaign_stats(await Campaign.get(id=campaign.id))
     for line in as_text(stats).splitlines():

@@ -56,8 +56,13 @@ def reason_name(reason: str) -> str:
         "cancelled": _("cancelled"),
         "too_many_attempts": _("gave up after retries"),
         "holdout": _("holdout group"),
+        "rate_limited": _("rate limited"),
+        "server_error": _("server error"),
+        "network_error": _("network error"),
+        "bad_request": _("message refused"),
     }
-    return names.get(reason, reason.replace("_", " "))
+    # A reason code added later is still no internal name on the staff's screen.
+    return names.get(reason, _("other"))
 
 
 def audience_lines(audience: AudienceFilter) -> list[str]:

@@ -17,7 +17,14 @@ from channels.base import Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
 from handlers.callbacks import SettingsAction, SettingsOp
-from handlers.texts import button_expired, ltr, refusal, separated, user_text
+from handlers.texts import (
+    button_expired,
+    ltr,
+    refusal,
+    separated,
+    user_text,
+    without_bidi_controls,
+)
 from locales import NATIVE_NAMES
 from loyalty.clock import utcnow
 from loyalty.customers import erase_customer
@@ -64,7 +71,7 @@ async def _menu(customer: Customer, i18n: I18n) -> tuple[str, InlineKeyboardMark
     none = _("not set")
     if customer.email:
         state = _("confirmed") if customer.email_verified else _("not confirmed yet")
-        email = f"{ltr(escape(customer.email))} ({state})"
+        email = f"{ltr(escape(without_bidi_controls(customer.email)))} ({state})"
     else:
         email = none
     if customer.birth_day and customer.birth_month:
@@ -421,7 +428,7 @@ async def email_entered(
         await message.answer(refusal(refused) + "\n" + _("Or send /cancel."))
         return
     await state.clear()
-    shown = ltr(escape(address))
+    shown = ltr(escape(without_bidi_controls(address)))
     if customer.email_verified:
         await message.answer(_("{email} is already confirmed.").format(email=shown))
     else:

@@ -355,9 +355,9 @@ async def _show_preview(
         rendered = email_channel.renderer.campaign(preview)
         await message.answer_document(
             BufferedInputFile(rendered.html.encode(), filename="email-preview.html"),
-            caption=_("✉️ The email, subject: {subject}").format(subject=escape(rendered.subject))[
-                :1024
-            ],
+            caption=_("✉️ The email, subject: {subject}").format(
+                subject=user_text(rendered.subject)
+            )[:1024],
         )
     if any(c in draft.channels for c in WALLET):
         await message.answer(

@@ -606,7 +606,7 @@ async def test_the_verification_mail_is_localized_and_carries_the_link(
     assert result.outcome is Outcome.DELIVERED
     mail = smtp.handler.received[1].message
     assert mail["Message-ID"] == result.external_id != campaign.external_id
-    assert mail["Subject"] == "Підтвердьте свою адресу ел. пошти"
+    assert mail["Subject"] == "Підтвердь свою адресу ел. пошти"
     assert mail["From"].addresses[0].display_name == "Кафе Міа via stampbot"
     assert mail["List-Unsubscribe"] is None
     assert mail["Auto-Submitted"] == "auto-generated"
@@ -614,7 +614,7 @@ async def test_the_verification_mail_is_localized_and_carries_the_link(
     link = VERIFY_LINK.replace("&", "&amp;")
     assert html.count(f'href="{link}"') == 2  # the button and the copyable link
     assert '<html lang="uk" dir="ltr">' in html
-    assert "Кафе Міа може надсилати вам повідомлення на цю адресу." in html
+    assert "Кафе Міа може надсилати тобі повідомлення на цю адресу." in html
     text = text_of(mail)
     assert f"Підтвердити адресу: {VERIFY_LINK}" in text
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 
 from campaigns.spec import AudienceFilter
 from campaigns.stats import CampaignStats, ChannelStats, GroupOutcome
-from handlers.campaign_texts import audience_lines, field_name, stats_lines
-from handlers.texts import LRI, PDI, and_list, arrows, user_text
+from channels.base import Reason
+from handlers.campaign_texts import audience_lines, field_name, reason_name, stats_lines
+from handlers.texts import FSI, LRI, PDI, and_list, arrows, local_datetime, user_text
 from locales import compile_catalogs
+from tests.handlers.test_bidi import as_read_right_to_left, shown
 
 ROOT = Path(__file__).parents[2]
 
@@ -125,3 +128,27 @@ def test_a_refused_campaign_part_is_named_by_its_step_never_by_its_field(
             assert "_" not in name, field
             assert name != field, field
             assert name != generic, f"{field} has no step name"
+
+
+@pytest.mark.parametrize("language", ["uk", "he", "fa", "th"])
+def test_every_delivery_reason_has_a_translated_name(i18n: I18n, language: str) -> None:
+    with i18n.use_locale(language):
+        names = {reason: reason_name(reason) for reason in (*Reason, "holdout", "new_reason")}
+
+    untranslated = {reason: name for reason, name in names.items() if name.isascii()}
+    assert untranslated == {}
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("he", "24 בדצמ׳ 2026 10:05"), ("fa", "24 دسامبر 2026 10:05")]
+)
+def test_a_date_and_time_read_in_order_in_rtl_text(
+    i18n: I18n, language: str, expected: str
+) -> None:
+    moment = datetime(2026, 12, 24, 8, 5, tzinfo=UTC)
+    with i18n.use_locale(language):
+        when = local_datetime(moment, "Asia/Jerusalem")
+        text = _("This voucher was already redeemed on {when}.").format(when=when)
+
+    assert when == f"{FSI}{expected}{PDI}"
+    assert as_read_right_to_left(expected) in shown(text), shown(text)
