@@ -24,7 +24,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.config import Settings
-from bot.delivery import build_email_channel, build_worker, stop_on_signals
+from bot.delivery import build_email_channel, build_worker, photo_store, stop_on_signals
 from bot.factory import build_fsm_storage, build_link_signer, build_wallets, invite_ttl
 from bot.web import WEBHOOK_PATH, build_web_app
 from campaigns.wallets import Wallets
@@ -237,6 +237,7 @@ async def _start_web(settings: Settings, runtime: BotRuntime, secret: str | None
         i18n=runtime.i18n,
         # The PassKit web service: Wallet registers devices and fetches updated passes here.
         wallet_passes=runtime.wallets.passes,
+        photos=photo_store(settings, runtime.bot),
     )
     runner = web.AppRunner(app)
     await runner.setup()
