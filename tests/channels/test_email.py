@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import io
 import logging
 import re
 import socket
@@ -22,7 +23,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 
-from channels.base import DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.base import (
+    CardStatus,
+    DeliveryResult,
+    OutboundMessage,
+    Outcome,
+    Reason,
+    VoucherLine,
+)
 from channels.dkim import DkimSigner, new_private_key
 from channels.email import EmailChannel, EmailSettings, result_for_error
 from channels.email_render import EmailRenderer, telegram_html_to_email, telegram_html_to_text
@@ -902,3 +910,62 @@ async def test_footer_and_muted_text_meet_wcag_aa_contrast(
     assert preheader is not None
     for colour in (footer, unsubscribe, preheader):
         assert contrast_ratio(colour.group(1), page.group(1)) >= AA_NORMAL_TEXT
+
+
+def _logo() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (48, 48), (10, 120, 90)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_the_loyalty_part_is_right_to_left_in_hebrew_with_the_shops_logo_and_colours(
+    channel: EmailChannel, smtp: Server
+) -> None:
+    card = CardStatus(
+        card_name="כרטיס קפה",
+        stamps_needed=8,
+        balance=8,
+        reward_text="קפוצ'ינו חינם",
+        timezone="Asia/Jerusalem",
+        background="#0B3D2E",
+        foreground="#FFFFFF",
+        accent="#FFC107",
+        logo_png=_logo(),
+        vouchers=(VoucherLine("קפוצ'ינו חינם", "K7M2-QX"),),
+    )
+
+    await channel.send(outbound(language="he", right_to_left=True, card=card))
+
+    mail = smtp.handler.received[0].message
+    html = html_of(mail)
+    assert '<html lang="he" dir="rtl">' in html
+    assert html.count('dir="rtl"') >= 5
+    assert "text-align:right" in html
+    assert "8/10" not in html
+    assert "8/8 — ההטבה מוכנה: קפוצ&#39;ינו חינם" in html
+    assert "background-color:#0B3D2E;color:#FFFFFF" in html
+    assert 'color:#FFFFFF;text-decoration:none;border-radius:8px;">הצגת הכרטיס שלי</a>' in html
+    assert re.search(r'<span dir="ltr" [^>]*>K7M2-QX</span>', html)
+    logo = re.search(r'<img src="cid:([^"]+)" alt="Kafe Mia" width="48"', html)
+    assert logo is not None
+    images = {
+        str(part["Content-ID"]).strip("<>"): part.get_content()
+        for part in mail.walk()
+        if part.get_content_maintype() == "image"
+    }
+    assert images[logo.group(1)] == _logo()
+    assert len(images) == 1  # no QR code without a voucher link
+
+
+async def test_colours_that_are_not_hex_never_reach_a_style_attribute(
+    channel: EmailChannel, smtp: Server
+) -> None:
+    card = CardStatus("Coffee", 5, 1, "Cake", background="red;background:url(x)", accent="#12")
+
+    await channel.send(outbound(card=card))
+
+    html = html_of(smtp.handler.received[0].message)
+    assert "url(x)" not in html
+    assert "background-color:#1F2937" in html
