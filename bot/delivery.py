@@ -82,9 +82,12 @@ def dkim_signer(settings: Settings) -> DkimSigner | None:
     """The DKIM key when domain, selector and key file are all configured."""
     if not (settings.dkim_domain and settings.dkim_selector and settings.dkim_key_path):
         return None
-    return DkimSigner.from_file(
-        settings.dkim_domain, settings.dkim_selector, settings.dkim_key_path
-    )
+    sender_domain = settings.mail_from.rpartition("@")[2].lower()
+    domain = settings.dkim_domain.lower()
+    if sender_domain != domain and not sender_domain.endswith("." + domain):
+        # Gmail and Yahoo want the signature aligned with the From domain (DMARC).
+        logger.warning("DKIM domain %s is not the domain of STAMPBOT_MAIL_FROM", domain)
+    return DkimSigner.from_file(domain, settings.dkim_selector, settings.dkim_key_path)
 
 
 def photo_store(settings: Settings, bot: Bot) -> PhotoStore:

@@ -969,3 +969,26 @@ async def test_colours_that_are_not_hex_never_reach_a_style_attribute(
     html = html_of(smtp.handler.received[0].message)
     assert "url(x)" not in html
     assert "background-color:#1F2937" in html
+
+
+async def test_the_configured_dkim_key_signs_the_mailbox_too(
+    tmp_path: Path, dkim_signer: DkimSigner
+) -> None:
+    from bot.config import Settings
+    from bot.delivery import build_email_channel
+
+    key = tmp_path / "dkim.pem"
+    key.write_text(dkim_signer.private_key.get_secret_value(), encoding="ascii")
+    settings = Settings(
+        var_dir=tmp_path,
+        mail_from="hello@stamp.example",
+        dkim_domain=DKIM_DOMAIN,
+        dkim_selector=DKIM_SELECTOR,
+        dkim_key_path=key,
+    )
+
+    await build_email_channel(settings).send(outbound())
+
+    raw = (tmp_path / "mail" / "42.eml").read_bytes()
+    assert dkim.verify(raw, dnsfunc=_dns(dkim_signer))
+    assert "list-unsubscribe" in _signed_headers(raw)
