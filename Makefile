@@ -7,6 +7,9 @@ INSTALLED := $(VENV)/.installed-stamp
 CHROMIUM := command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	{ apt-get update -qq && apt-get install -y --no-install-recommends \
 	  chromium chromium-driver fonts-dejavu-core; }
+# The spam-score test runs Debian's SpamAssassin on rendered campaign emails (local tests only).
+SPAMASSASSIN := command -v spamassassin >/dev/null || \
+	{ apt-get update -qq && apt-get install -y --no-install-recommends spamassassin; }
 
 .PHONY: install demo run test lint test-sqlite test-postgres bench migrations i18n clean
 
@@ -29,10 +32,12 @@ lint: $(INSTALLED)
 	$(BIN)/mypy .
 
 test-sqlite: $(INSTALLED)
+	@$(SPAMASSASSIN)
 	@echo "== pytest on SQLite (embedded default) with Redis at 127.0.0.1:6379 =="
 	$(BIN)/pytest --db sqlite
 
 test-postgres: $(INSTALLED)
+	@$(SPAMASSASSIN)
 	@echo "== pytest on PostgreSQL at 127.0.0.1:5432 (a fresh database per run) with Redis at 127.0.0.1:6379 =="
 	$(BIN)/pytest --db postgres
 

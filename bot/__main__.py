@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run",
         help="run the bot: long polling, or a webhook when STAMPBOT_PUBLIC_URL is set",
+    )
+
+    commands.add_parser(
+        "dkim",
+        help="print the DNS TXT record for the DKIM key (made first if the key file is missing)",
     )
 
     demo = commands.add_parser(
@@ -110,6 +116,38 @@ async def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _dkim(settings: Settings) -> int:
+    """Where and what to publish so receivers can check our signatures."""
+    from bot.delivery import dkim_signer
+    from channels.dkim import new_private_key
+
+    path = settings.dkim_key_path
+    if not (settings.dkim_domain and settings.dkim_selector and path):
+        print(
+            "error: set STAMPBOT_DKIM_DOMAIN, STAMPBOT_DKIM_SELECTOR and STAMPBOT_DKIM_KEY_PATH",
+            file=sys.stderr,
+        )
+        return 2
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A secret: readable by this user only, from the first byte on.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as key_file:
+            key_file.write(new_private_key())
+        print(f"new DKIM key written to {path}", file=sys.stderr)
+    try:
+        signer = dkim_signer(settings)
+        assert signer is not None
+        record = signer.dns_record()
+    except (OSError, ValueError) as exc:
+        print(f"error: the DKIM key cannot be used: {exc}", file=sys.stderr)
+        return 2
+    print(f"{signer.record_name}. IN TXT")
+    # Resolvers join the quoted strings of a TXT record; one string may hold 255 bytes.
+    print(" ".join(f'"{record[i : i + 255]}"' for i in range(0, len(record), 255)))
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """Database URL without a password, for printing."""
     scheme, sep, rest = url.partition("://")
@@ -123,6 +161,8 @@ def _safe_url(url: str) -> str:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         return await _migrate(settings)
+    if args.command == "dkim":
+        return _dkim(settings)
     if args.command == "merchant":
         return await _merchant_create(settings, args)
     if args.command == "worker":

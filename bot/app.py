@@ -24,7 +24,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.config import Settings
-from bot.delivery import build_email_channel, build_worker, stop_on_signals
+from bot.delivery import build_email_channel, build_worker, photo_store, stop_on_signals
 from bot.factory import build_fsm_storage, build_link_signer, build_wallets, invite_ttl
 from bot.web import WEBHOOK_PATH, build_web_app
 from campaigns.wallets import Wallets
@@ -38,6 +38,7 @@ from handlers.middlewares import CustomerMiddleware, LocaleMiddleware, Throttlin
 from handlers.notify import CustomerNotifier, send_expiry_reminders
 from locales import SUPPORTED, compile_catalogs
 from loyalty.links import LinkSigner
+from loyalty.profile import ConfirmationLimits
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,14 @@ async def bot_runtime(
         progress=progress,
         staff_invite_ttl=invite_ttl(settings),
         wallets=wallets,
+        email_limits=ConfirmationLimits(
+            # Redis in production; two in-memory buckets sets in the embedded default.
+            limiter if redis else MemoryRateLimiter(),
+            limiter if redis else MemoryRateLimiter(),
+            address_interval=settings.email_confirm_address_interval_seconds,
+            daily=settings.email_confirm_daily_limit,
+            link_lifetime=timedelta(days=settings.email_confirm_ttl_days),
+        ),
     )
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.outer_middleware(ThrottlingMiddleware(limiter, i18n, flood, FLOOD_WARN_EVERY))
@@ -237,6 +246,7 @@ async def _start_web(settings: Settings, runtime: BotRuntime, secret: str | None
         i18n=runtime.i18n,
         # The PassKit web service: Wallet registers devices and fetches updated passes here.
         wallet_passes=runtime.wallets.passes,
+        photos=photo_store(settings, runtime.bot),
     )
     runner = web.AppRunner(app)
     await runner.setup()

@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_tls: bool = False
     mail_from: str = "stampbot@localhost"
+    # Where replies go; also offered as a mailto: unsubscribe. Empty: no Reply-To.
+    mail_reply_to: str | None = None
+    # DKIM signing of every email (SMTP and mailbox alike): off unless all three are set. The
+    # private key file is a secret; `stampbot dkim` prints the DNS TXT record to publish.
+    dkim_domain: str | None = None
+    dkim_selector: str | None = None
+    dkim_key_path: Path | None = None
+    # The 1x1 open-tracking image in campaign emails (opens are then counted from it).
+    email_open_tracking: bool = True
+    # Email confirmation: one mail per address per this many seconds, this many per customer
+    # a day, and how long a confirmation link works.
+    email_confirm_address_interval_seconds: int = Field(default=600, ge=1)
+    email_confirm_daily_limit: int = Field(default=5, ge=1, le=1000)
+    email_confirm_ttl_days: int = Field(default=7, ge=1, le=365)
 
     # APNs token auth for Wallet pass pushes: off unless key id, team id and the .p8 key (as
     # PEM text or a file path) are all set. host/port/CA file point tests at a loopback fake.

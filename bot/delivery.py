@@ -17,8 +17,10 @@ from campaigns.wallets import Wallets
 from campaigns.worker import DeliveryWorker
 from channels.apple_wallet.channel import AppleWalletChannel
 from channels.base import DeliveryChannel
+from channels.dkim import DkimSigner
 from channels.email import EmailChannel, EmailSettings
 from channels.email_render import EmailRenderer
+from channels.photos import PhotoStore, telegram_fetch
 from channels.ratelimit import RateLimiter, within_rolling_second
 from channels.telegram import DEFAULT_PER_CHAT_RATE, TelegramChannel
 from locales import RIGHT_TO_LEFT, SUPPORTED
@@ -64,7 +66,33 @@ def build_email_channel(settings: Settings) -> EmailChannel:
     else:
         logger.info("no SMTP server configured: emails go to %s", settings.var_dir / "mail")
     renderer = EmailRenderer(settings.var_dir / "locales")
-    return EmailChannel(smtp, mailbox_dir=settings.var_dir / "mail", renderer=renderer)
+    return EmailChannel(
+        smtp,
+        mailbox_dir=settings.var_dir / "mail",
+        renderer=renderer,
+        # The same sender and signature in both modes: the mailbox shows what SMTP would send.
+        from_address=settings.mail_from,
+        reply_to=settings.mail_reply_to,
+        dkim=dkim_signer(settings),
+        open_tracking=settings.email_open_tracking,
+    )
+
+
+def dkim_signer(settings: Settings) -> DkimSigner | None:
+    """The DKIM key when domain, selector and key file are all configured."""
+    if not (settings.dkim_domain and settings.dkim_selector and settings.dkim_key_path):
+        return None
+    sender_domain = settings.mail_from.rpartition("@")[2].lower()
+    domain = settings.dkim_domain.lower()
+    if sender_domain != domain and not sender_domain.endswith("." + domain):
+        # Gmail and Yahoo want the signature aligned with the From domain (DMARC).
+        logger.warning("DKIM domain %s is not the domain of STAMPBOT_MAIL_FROM", domain)
+    return DkimSigner.from_file(domain, settings.dkim_selector, settings.dkim_key_path)
+
+
+def photo_store(settings: Settings, bot: Bot) -> PhotoStore:
+    """Campaign photos fetched once from Telegram and kept in var/photos for email and web."""
+    return PhotoStore(settings.var_dir / "photos", telegram_fetch(bot))
 
 
 def build_worker(
@@ -74,7 +102,13 @@ def build_worker(
     signer: LinkSigner,
     wallets: Wallets | None = None,
 ) -> DeliveryWorker:
-    composer = Composer(signer, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
+    composer = Composer(
+        signer,
+        supported=SUPPORTED,
+        right_to_left=RIGHT_TO_LEFT,
+        photos=photo_store(settings, bot),
+        bot_username=settings.bot_username,
+    )
     return DeliveryWorker(
         build_channels(settings, bot, limiter, wallets),
         composer,

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from channels.apple_wallet.passes import WEB_SERVICE_PREFIX, WalletPasses
 from channels.apple_wallet.webservice import passkit_app
+from channels.photos import PhotoStore
 from handlers.card_page import CardPage, telegram_username
 from handlers.http_links import setup_link_routes
 from handlers.wallet_http import setup_wallet_routes
@@ -68,6 +69,7 @@ def build_web_app(
     signer: LinkSigner | None = None,
     i18n: I18n | None = None,
     wallet_passes: WalletPasses | None = None,
+    photos: PhotoStore | None = None,
     **data: Any,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
@@ -77,7 +79,7 @@ def build_web_app(
         app.add_subapp(WEB_SERVICE_PREFIX, passkit_app(wallet_passes))
     if signer is not None and i18n is not None:
         setup_link_routes(app, signer, i18n)
-        CardPage(signer, i18n, telegram_username(bot)).register(app)
+        CardPage(signer, i18n, telegram_username(bot), photos=photos).register(app)
     if webhook_secret is not None:
         CheckedRequestHandler(
             dispatcher=dispatcher,

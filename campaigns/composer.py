@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import unescape
 
 from campaigns.outbox import Claimed
-from channels.base import DeliveryResult, OutboundMessage, Reason
+from channels.apple_wallet.card_link import card_page_url
+from channels.base import CardStatus, DeliveryResult, OutboundMessage, Reason, VoucherLine
+from channels.photos import PhotoStore
 from locales import supported_language
 from loyalty.links import LinkSigner, Purpose
+from loyalty.tokens import LinkKind, start_link
+from loyalty.views import CardView, cards_on
 from models import (
     Campaign,
     ChannelOptOut,
@@ -53,8 +57,12 @@ class Composer:
         *,
         supported: tuple[str, ...],
         right_to_left: frozenset[str],
+        photos: PhotoStore | None = None,
+        bot_username: str | None = None,
     ) -> None:
         self._signer = signer
+        self._photos = photos
+        self._bot_username = bot_username
         self._supported = supported
         self._rtl = right_to_left
         self._campaigns: OrderedDict[int, _CampaignContext] = OrderedDict()
@@ -98,6 +106,7 @@ class Composer:
             for o in await ChannelOptOut.filter(customer_id__in=customer_ids)
         }
         wallets = await self._wallet_addresses(rows)
+        cards = await self._email_cards(rows)
         out: list[tuple[Claimed, OutboundMessage | DeliveryResult]] = []
         for row in rows:
             context = await self._context(row.campaign_id)
@@ -115,8 +124,63 @@ class Composer:
                 out.append((row, DeliveryResult.failed(Reason.NO_ADDRESS)))
                 continue
             language = self._language(customer, identity, context.merchant.default_language)
-            out.append((row, self._message(row, context, address, language)))
+            message = self._message(row, context, address, language)
+            if row.channel == Channel.EMAIL:
+                message = await self._for_email(
+                    message, context, cards.get((row.customer_id, context.campaign.card_id))
+                )
+            out.append((row, message))
         return out
+
+    async def _email_cards(self, rows: list[Claimed]) -> dict[tuple[int, int], CardView]:
+        """(customer id, card id) → the member's card of the campaign, shown in the email."""
+        card_of = {
+            row.id: (await self._context(row.campaign_id)).campaign.card_id
+            for row in rows
+            if row.channel == Channel.EMAIL
+        }
+        if not card_of:
+            return {}
+        customers = {row.customer_id for row in rows if row.id in card_of}
+        return await cards_on(set(card_of.values()), customers)
+
+    async def _for_email(
+        self, message: OutboundMessage, context: _CampaignContext, card: CardView | None
+    ) -> OutboundMessage:
+        """The loyalty part of an email: the card, its page, and the campaign's photo."""
+        photo = None
+        if self._photos is not None and context.campaign.photo_file_id:
+            photo = await self._photos.get(context.campaign.photo_file_id)
+        if card is None:
+            return replace(message, photo=photo)
+        username = self._bot_username
+        status = CardStatus(
+            card_name=card.card_name,
+            stamps_needed=card.stamps_needed,
+            balance=card.balance,
+            reward_text=card.reward_text,
+            timezone=card.brand.timezone,
+            background=card.brand.background,
+            foreground=card.brand.foreground,
+            accent=card.brand.accent,
+            logo_png=card.brand.logo_png,
+            vouchers=tuple(
+                VoucherLine(
+                    title=voucher.title,
+                    code=voucher.code,
+                    expires_at=voucher.expires_at,
+                    qr_link=start_link(username, LinkKind.VOUCHER, voucher.token)
+                    if username
+                    else None,
+                )
+                for voucher in card.vouchers
+            ),
+        )
+        links = {
+            **message.links,
+            "web": card_page_url(self._signer, card.membership_id, card.token),
+        }
+        return replace(message, photo=photo, card=status, links=links)
 
     async def _wallet_addresses(self, rows: list[Claimed]) -> dict[int, str]:
         """Row id → the pass of the person's membership of the campaign's card: the Apple pass

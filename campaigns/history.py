@@ -18,6 +18,7 @@ class SentMessage:
     campaign_id: int
     sent_at: datetime
     message_text: str  # Telegram's HTML subset, as the merchant wrote it
+    photo_file_id: str | None = None
 
 
 async def recent_messages(
@@ -49,9 +50,10 @@ async def recent_messages(
     for row in rows:
         latest.setdefault(row["campaign_id"], row["sent_at"])
     newest = list(latest)[:limit]
-    texts = dict(await Campaign.filter(id__in=newest).values_list("id", "message_text"))
+    found = await Campaign.filter(id__in=newest).values_list("id", "message_text", "photo_file_id")
+    texts = {cid: (str(text), photo) for cid, text, photo in found}
     return [
-        SentMessage(cid, ensure_utc(latest[cid]), str(texts[cid]))
+        SentMessage(cid, ensure_utc(latest[cid]), texts[cid][0], texts[cid][1] or None)
         for cid in newest
-        if str(texts.get(cid, "")).strip()
+        if cid in texts and (texts[cid][0].strip() or texts[cid][1])
     ]

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from html import unescape
 
+from channels.email_render import plain_urls
 from loyalty.clock import ensure_utc
 from models import Campaign, ChannelOptOut, Delivery, Merchant
 from models.enums import Channel
@@ -24,8 +25,10 @@ async def record_open(delivery_id: int, *, now: datetime | None = None) -> bool:
 
 
 def campaign_links(html: str) -> set[str]:
+    """Every target a click may redirect to: the links, and the URLs typed as plain text as
+    the email and the card page link them."""
     text = unescape(html)
-    return set(_HREF.findall(text)) | set(_BARE_URL.findall(text))
+    return set(_HREF.findall(text)) | set(_BARE_URL.findall(text)) | set(plain_urls(text))
 
 
 async def record_click(delivery_id: int, url: str, *, now: datetime | None = None) -> bool:

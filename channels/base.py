@@ -7,6 +7,7 @@ stores the ``DeliveryResult``. Channel names are the string values of ``models.e
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -69,6 +70,39 @@ class DeliveryResult:
 
 
 @dataclass(frozen=True, slots=True)
+class VoucherLine:
+    """An open voucher as a message shows it: staff scan ``qr_link`` or type ``code``."""
+
+    title: str
+    code: str
+    expires_at: datetime | None = None
+    qr_link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardStatus:
+    """The member's card at sending time, so an email is a loyalty email and not only a text.
+
+    Colours are ``#RRGGBB`` (anything else is replaced by the channel); the logo is PNG bytes.
+    """
+
+    card_name: str
+    stamps_needed: int
+    balance: int
+    reward_text: str
+    timezone: str = "UTC"
+    background: str = ""
+    foreground: str = ""
+    accent: str = ""
+    logo_png: bytes | None = None
+    vouchers: tuple[VoucherLine, ...] = ()
+
+    @property
+    def stamps_to_reward(self) -> int:
+        return max(self.stamps_needed - self.balance, 0)
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """One campaign message for one person on one channel, already localized."""
 
@@ -91,6 +125,8 @@ class OutboundMessage:
     # "click" (redirect base: append ?u=<url>; the web app redirects only to links that are in
     # the campaign), "voucher".
     links: dict[str, str] = field(default_factory=dict)
+    # The member's card on the campaign's card, for channels that show it (email).
+    card: CardStatus | None = None
 
 
 class DeliveryChannel(Protocol):

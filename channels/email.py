@@ -19,18 +19,20 @@ import os
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiosmtplib
 from pydantic import SecretStr
 
 from channels.base import DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.dkim import DkimSigner
 from channels.email_render import WEB_SCHEMES, EmailRenderer, header_text, safe_url
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,14 @@ _IMAGE_TYPES = (
     (b"GIF87a", "gif"),
     (b"GIF89a", "gif"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class InlineImage:
+    cid: str  # without the angle brackets, as the HTML's "cid:" URLs name it
+    data: bytes
+    subtype: str
+    filename: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +162,9 @@ def _image_subtype(data: bytes) -> str | None:
 
 
 class EmailChannel:
+    """Builds and delivers mail. The sender, Reply-To and DKIM signature do not depend on the
+    transport: the mailbox holds byte for byte what SMTP would have sent."""
+
     name = "email"
 
     def __init__(
@@ -160,14 +173,26 @@ class EmailChannel:
         *,
         mailbox_dir: Path | None = None,
         renderer: EmailRenderer,
+        from_address: str | None = None,
+        from_name: str | None = None,
+        reply_to: str | None = None,
+        dkim: DkimSigner | None = None,
+        open_tracking: bool = True,
     ) -> None:
         if settings is None and mailbox_dir is None:
             raise ValueError("without SMTP settings the channel needs a mailbox folder")
         self.settings = settings
         self.mailbox_dir = None if settings is not None else mailbox_dir
         self.renderer = renderer
-        self.from_address = settings.from_address if settings else DEFAULT_FROM_ADDRESS
-        self.from_name = header_text(settings.from_name if settings else DEFAULT_FROM_NAME)
+        self.from_address = from_address or (
+            settings.from_address if settings else DEFAULT_FROM_ADDRESS
+        )
+        self.from_name = header_text(
+            from_name or (settings.from_name if settings else DEFAULT_FROM_NAME)
+        )
+        self.reply_to = _recipient(reply_to) if reply_to else None
+        self.dkim = dkim
+        self.open_tracking = open_tracking
         self._domain = self.from_address.rpartition("@")[2] or "localhost"
 
     # -- messages ---------------------------------------------------------------------------
@@ -187,37 +212,61 @@ class EmailChannel:
         mail["Subject"] = header_text(subject)
         mail["Date"] = format_datetime(datetime.now(UTC))
         mail["Message-ID"] = message_id
+        if self.reply_to:
+            mail["Reply-To"] = self.reply_to
         return mail
+
+    def _list_unsubscribe(self, mail: EmailMessage, url: str | None) -> None:
+        """RFC 2369 targets: the web link, and a mailto: when people can write to us. One-click
+        (RFC 8058) only over HTTPS, as Gmail and Yahoo require."""
+        targets = []
+        if url:
+            targets.append(f"<{url}>")
+        if self.reply_to:
+            targets.append(f"<mailto:{self.reply_to}?subject=unsubscribe>")
+        if not targets:
+            return
+        mail.set_raw("List-Unsubscribe", ", ".join(targets))
+        if url and urlsplit(url).scheme.lower() == "https":
+            # Mail providers POST "List-Unsubscribe=One-Click" to the URL.
+            mail.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 
     def build(self, message: OutboundMessage) -> EmailMessage:
         """The campaign message for one person, ready to send (raises InvalidAddressError)."""
         to = _recipient(message.address)
         message_id = make_msgid(idstring=f"d{message.delivery_id}", domain=self._domain)
-        subtype = _image_subtype(message.photo) if message.photo else None
-        photo_cid = make_msgid(idstring="photo", domain=self._domain) if subtype else None
-        rendered = self.renderer.campaign(
-            message, photo_cid=photo_cid[1:-1] if photo_cid else None
-        )
+        if not self.open_tracking:
+            message = replace(
+                message, links={k: v for k, v in message.links.items() if k != "open"}
+            )
+        images: list[InlineImage] = []
+
+        def attach(data: bytes | None, name: str) -> str | None:
+            subtype = _image_subtype(data) if data else None
+            if data is None or subtype is None:
+                return None
+            cid = make_msgid(idstring=name, domain=self._domain)[1:-1]
+            images.append(InlineImage(cid, data, subtype, f"{name}.{subtype}"))
+            return cid
+
+        rendered = self.renderer.campaign(message, attach=attach)
         mail = self._envelope(
             to=to,
             merchant_name=message.merchant_name,
             subject=rendered.subject or header_text(message.merchant_name),
             message_id=message_id,
         )
-        unsubscribe = safe_url(message.links.get("unsubscribe"), WEB_SCHEMES)
-        if unsubscribe:
-            # RFC 8058 one-click: mail providers POST "List-Unsubscribe=One-Click" to the URL.
-            mail.set_raw("List-Unsubscribe", f"<{unsubscribe}>")
-            mail.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        self._list_unsubscribe(mail, safe_url(message.links.get("unsubscribe"), WEB_SCHEMES))
         mail.set_content(rendered.text, subtype="plain", charset="utf-8")
         mail.add_alternative(rendered.html, subtype="html", charset="utf-8")
-        if message.photo and subtype and photo_cid:
+        if images:
             html_part = mail.get_body(("html",))
             assert isinstance(html_part, EmailMessage)
-            html_part.add_related(
-                message.photo, maintype="image", subtype=subtype, cid=photo_cid,
-                disposition="inline", filename=f"photo.{subtype}",
-            )  # fmt: skip
+            for image in images:
+                html_part.add_related(
+                    image.data, maintype="image", subtype=image.subtype, cid=f"<{image.cid}>",
+                    disposition="inline", filename=image.filename,
+                )  # fmt: skip
         return mail
 
     def build_verification(
@@ -260,9 +309,14 @@ class EmailChannel:
         name = f"verify-{time.time_ns()}-{secrets.token_hex(4)}.eml"
         return await self._deliver(mail, name, "verification")
 
+    def signed(self, mail: EmailMessage) -> bytes:
+        """The bytes that go out: DKIM-signed when a key is configured."""
+        raw = mail.as_bytes()
+        return self.dkim.sign(raw) if self.dkim else raw
+
     async def _deliver(self, mail: EmailMessage, filename: str, label: str) -> DeliveryResult:
         message_id = str(mail["Message-ID"])
-        raw = mail.as_bytes()
+        raw = self.signed(mail)
         if self.settings is None:
             assert self.mailbox_dir is not None
             path = await asyncio.to_thread(_write_eml, self.mailbox_dir, filename, raw)

@@ -9,18 +9,25 @@ the ``jinja2.ext.i18n`` extension, from the same gettext catalogs as the bot.
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
+import segno
+from babel.dates import format_date
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
+from markupsafe import escape as markup_escape
 
-from channels.base import OutboundMessage
+from channels.base import CardStatus, OutboundMessage
 from locales import DOMAIN, RIGHT_TO_LEFT, SUPPORTED, compile_catalogs
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -169,10 +176,54 @@ class _TreeBuilder(HTMLParser):
             self._text(data)
 
 
+# A URL typed into the text, as Telegram links it: a web scheme, then anything but spaces and
+# brackets, without the punctuation that ends the sentence around it.
+_PLAIN_URL = re.compile(r"""https?://[^\s<>"'\u00a0]+""", re.IGNORECASE)
+_TRAILING = ".,:;!?'\")]}»…"
+_NO_AUTOLINK = frozenset({"a", "code", "pre"})
+
+
+def plain_urls(text: str) -> list[str]:
+    """The web URLs written as plain text in ``text``, in order, as links would target them."""
+    found = []
+    for match in _PLAIN_URL.finditer(text):
+        url = match.group().rstrip(_TRAILING)
+        if safe_url(url, WEB_SCHEMES):
+            found.append(url)
+    return found
+
+
+def _linkify(text: str) -> list[_Element | str]:
+    parts: list[_Element | str] = []
+    rest = text
+    for url in plain_urls(text):
+        before, _, rest = rest.partition(url)
+        if before:
+            parts.append(before)
+        parts.append(_Element("a", url, [url]))
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def _autolink(element: _Element) -> None:
+    """Plain URLs become links, as in the chat (not inside a link, code or preformatted)."""
+    children: list[_Element | str] = []
+    for child in element.children:
+        if isinstance(child, str):
+            children.extend(_linkify(child))
+        else:
+            if child.tag not in _NO_AUTOLINK:
+                _autolink(child)
+            children.append(child)
+    element.children = children
+
+
 def parse_telegram_html(source: str) -> _Element:
     builder = _TreeBuilder()
     builder.feed(source.replace("\r\n", "\n").replace("\r", "\n"))
     builder.close()
+    _autolink(builder.root)
     return builder.root
 
 
@@ -361,6 +412,77 @@ def header_text(value: str) -> str:
     return " ".join(_CONTROL.sub(" ", value).split())
 
 
+def _fill(template: str, **values: object) -> Markup:
+    """A translated ``{name}`` template filled in; the text and plain values are escaped."""
+    return markup_escape(template).format(**values)
+
+
+def _code(value: object) -> Markup:
+    """A voucher code: left to right in any text, monospace, bold."""
+    return Markup(
+        '<span dir="ltr" style="font-family:Menlo,Consolas,\'Liberation Mono\',monospace;'
+        'font-weight:700;">{}</span>'
+    ).format(value)
+
+
+Attach = Callable[[bytes, str], "str | None"]
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+DEFAULT_COLOURS = {"background": "#1F2937", "foreground": "#FFFFFF", "accent": "#F59E0B"}
+_QR_SCALE = 4
+
+
+def _colour(value: str, key: str) -> str:
+    # Colours go into style attributes, where HTML escaping protects nothing: only #RRGGBB.
+    return value if _COLOUR.fullmatch(value) else DEFAULT_COLOURS[key]
+
+
+def _colours(card: CardStatus | None) -> dict[str, str]:
+    if card is None:
+        return dict(DEFAULT_COLOURS)
+    return {
+        "background": _colour(card.background, "background"),
+        "foreground": _colour(card.foreground, "foreground"),
+        "accent": _colour(card.accent, "accent"),
+    }
+
+
+def qr_png(link: str) -> bytes:
+    """A QR code as PNG: mail clients show neither SVG nor data: URLs."""
+    out = io.BytesIO()
+    segno.make(link, error="m").save(out, kind="png", scale=_QR_SCALE, border=4)
+    return out.getvalue()
+
+
+def _card_context(message: OutboundMessage, embed: Attach) -> dict[str, object]:
+    card = message.card
+    assert card is not None
+    zone = ZoneInfo(card.timezone)
+
+    def until(moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        return format_date(moment.astimezone(zone), "medium", locale=message.language)
+
+    vouchers = [
+        {
+            "title": voucher.title,
+            "code": voucher.code,
+            "until": until(voucher.expires_at),
+            "qr_cid": embed(qr_png(voucher.qr_link), f"qr{number}") if voucher.qr_link else None,
+        }
+        for number, voucher in enumerate(card.vouchers, start=1)
+    ]
+    return {
+        "name": card.card_name,
+        "logo_cid": embed(card.logo_png, "logo") if card.logo_png else None,
+        "stamps": [n < card.balance for n in range(card.stamps_needed)],
+        "fraction": f"{min(card.balance, card.stamps_needed)}/{card.stamps_needed}",
+        "more": card.stamps_to_reward,
+        "reward": card.reward_text,
+        "vouchers": vouchers,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedEmail:
     subject: str
@@ -402,6 +524,7 @@ class EmailRenderer:
                 str(self._catalogs), [language], DOMAIN
             )
             env.install_gettext_translations(translations, newstyle=False)  # type: ignore[attr-defined]
+            env.filters.update(fill=_fill, code=_code)
             self._environments[language] = env
         return self._environments[language]
 
@@ -413,18 +536,24 @@ class EmailRenderer:
             "align": "right" if right_to_left else "left",
         }
 
-    def campaign(self, message: OutboundMessage, *, photo_cid: str | None = None) -> RenderedEmail:
+    def campaign(self, message: OutboundMessage, *, attach: Attach | None = None) -> RenderedEmail:
+        """Subject, text and HTML; ``attach`` embeds an image and returns its ``cid:`` name
+        (None: the image is left out, e.g. a preview without attachments)."""
         env = self.environment(message.language)
         links = message.links
+        embed: Attach = attach or (lambda data, name: None)
+        web_link = safe_url(links.get("web"), WEB_SCHEMES)
         context: dict[str, object] = {
             **self._page(message.language, message.right_to_left),
             "subject": message.subject,
             "merchant_name": message.merchant_name,
-            "preheader": message.push_text,
-            "web_link": safe_url(links.get("web"), WEB_SCHEMES),
+            "preheader": header_text(message.push_text),
+            "web_link": web_link,
             "unsubscribe_link": safe_url(links.get("unsubscribe"), LINK_SCHEMES),
             "open_pixel": safe_url(links.get("open"), WEB_SCHEMES),
-            "photo_cid": photo_cid,
+            "photo_cid": embed(message.photo, "photo") if message.photo else None,
+            "card": _card_context(message, embed) if message.card else None,
+            "colours": _colours(message.card),
         }
         click = safe_url(links.get("click"), WEB_SCHEMES)
         body_html = telegram_html_to_email(

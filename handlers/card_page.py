@@ -14,7 +14,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from campaigns.history import recent_messages
 from channels.apple_wallet.card_link import CARD_PAGE_PATH, membership_for_card_page
 from channels.email_render import telegram_html_to_email
+from channels.photos import PhotoStore
 from locales import RIGHT_TO_LEFT, supported_language
 from loyalty.clock import utcnow
 from loyalty.errors import MembershipNotFound
@@ -101,6 +102,21 @@ def choose_language(
     return fallback
 
 
+def html_datetime(moment: datetime) -> str:
+    """A valid HTML global date and time: UTC, whole seconds (HTML allows at most three
+    fraction digits; ``isoformat`` writes six)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _image_type(data: bytes) -> str | None:
+    for magic, kind in ((_PNG_MAGIC, "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF8", "gif")):
+        if data.startswith(magic):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
 def _colour(value: str | None, key: str) -> str:
     # Stored colours go into CSS, where HTML escaping protects nothing: only #RRGGBB passes.
     return value if value and _COLOUR.fullmatch(value) else _DEFAULT_COLOURS[key]
@@ -146,6 +162,7 @@ class _Message:
     date: str
     sent_at_iso: str
     html: Markup
+    photo: str | None = None  # a data: URL (the page loads nothing from elsewhere)
 
 
 class CardPage:
@@ -158,8 +175,10 @@ class CardPage:
         bot_username: UsernameSource,
         *,
         templates_dir: Path = TEMPLATES_DIR,
+        photos: PhotoStore | None = None,
     ) -> None:
         self._signer = signer
+        self._photos = photos
         self._i18n = i18n
         self._bot_username = bot_username
         self._loader = FileSystemLoader(templates_dir)
@@ -277,8 +296,9 @@ class CardPage:
         messages = [
             _Message(
                 date=local_date(message.sent_at),
-                sent_at_iso=message.sent_at.isoformat(),
+                sent_at_iso=html_datetime(message.sent_at),
                 html=_campaign_html(message.message_text, right_to_left=rtl),
+                photo=await self._photo(message.photo_file_id),
             )
             for message in sent
         ]
@@ -304,6 +324,16 @@ class CardPage:
             "vouchers": vouchers,
             "messages": messages,
         }
+
+    async def _photo(self, file_id: str | None) -> str | None:
+        """The campaign photo, downloaded once from Telegram and kept, inlined as data."""
+        if self._photos is None or not file_id:
+            return None
+        data = await self._photos.get(file_id)
+        kind = _image_type(data) if data else None
+        if data is None or kind is None:
+            return None
+        return f"data:image/{kind};base64," + base64.b64encode(data).decode()
 
     @staticmethod
     def _voucher_qr(username: str | None, token: str) -> Markup | None:

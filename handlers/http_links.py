@@ -100,7 +100,7 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
 async def confirm_email_link(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     signer = request.app[SIGNER_KEY]
-    confirmed = await confirm_email(token, signer)
+    confirmed = await confirm_email(token, signer, until=request.query.get("until"))
     language = await _language(request, confirmed)
     i18n = request.app[I18N_KEY]
     with i18n.use_locale(language):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from aiogram import F, Router
@@ -28,12 +29,14 @@ from handlers.texts import (
 from locales import NATIVE_NAMES
 from loyalty.clock import utcnow
 from loyalty.customers import erase_customer
-from loyalty.errors import LoyaltyError, MembershipNotFound
-from loyalty.links import LinkSigner, Purpose
+from loyalty.errors import ConfirmationThrottled, LoyaltyError, MembershipNotFound
+from loyalty.links import LinkSigner, confirm_email_url
 from loyalty.memberships import leave_card
 from loyalty.profile import (
+    ConfirmationLimits,
     clear_birthday,
     clear_email,
+    normalized_email,
     opted_out,
     set_birthday,
     set_email,
@@ -410,6 +413,33 @@ _BUTTONS = {
 }
 
 
+async def _send_confirmation(
+    message: Message,
+    customer: Customer,
+    address: str,
+    i18n: I18n,
+    email_channel: EmailChannel,
+    signer: LinkSigner,
+    expires_at: datetime,
+) -> None:
+    """Double opt-in: campaigns use the address only after its owner opens this link."""
+    link = confirm_email_url(signer, customer.id, address, expires_at=expires_at)
+    sent = await email_channel.send_verification(address, i18n.current_locale, link)
+    shown = ltr(escape(address))
+    if sent.outcome == Outcome.FAILED:
+        await message.answer(
+            _("I could not send an email to {email}. Please check the address.").format(
+                email=shown
+            )
+        )
+    else:
+        await message.answer(
+            _(
+                "Saved: {email}. I sent you a confirmation link — open it to start getting emails."
+            ).format(email=shown)
+        )
+
+
 @router.message(StateFilter(SettingsForm.email), F.text)
 async def email_entered(
     message: Message,
@@ -418,35 +448,31 @@ async def email_entered(
     state: FSMContext,
     email_channel: EmailChannel,
     link_signer: LinkSigner,
+    email_limits: ConfirmationLimits,
 ) -> None:
     if customer is None or message.text is None:
         await state.clear()
         return
     try:
-        address = await set_email(customer, message.text[:MAX_INPUT])
+        address = normalized_email(message.text[:MAX_INPUT])
     except LoyaltyError as refused:
         await message.answer(refusal(refused) + "\n" + _("Or send /cancel."))
         return
     await state.clear()
     shown = ltr(escape(without_bidi_controls(address)))
-    if customer.email_verified:
+    if address == customer.email and customer.email_verified:
         await message.answer(_("{email} is already confirmed.").format(email=shown))
     else:
-        # Double opt-in: campaigns use the address only after its owner opens this link.
-        link = link_signer.url(Purpose.VERIFY_EMAIL, customer.id, address.lower())
-        sent = await email_channel.send_verification(address, i18n.current_locale, link)
-        if sent.outcome == Outcome.FAILED:
-            await message.answer(
-                _("I could not send an email to {email}. Please check the address.").format(
-                    email=shown
-                )
-            )
+        try:
+            # Before anything is stored: a refused request changes nothing.
+            await email_limits.take(customer.id, address)
+        except ConfirmationThrottled as refused:
+            await message.answer(refusal(refused))
         else:
-            await message.answer(
-                _(
-                    "Saved: {email}. I sent you a confirmation link — open it to start "
-                    "getting emails."
-                ).format(email=shown)
+            await set_email(customer, address)
+            expires = utcnow() + email_limits.link_lifetime
+            await _send_confirmation(
+                message, customer, address, i18n, email_channel, link_signer, expires
             )
     text, markup = await _menu(customer, i18n)
     await message.answer(text, reply_markup=markup)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -171,6 +172,22 @@ def refusal(error: errors.LoyaltyError, timezone: str = "UTC") -> str:
         return _("You are not on this card any more.")
     if isinstance(error, errors.InvalidEmail):
         return _("That doesn't look like an email address. Please send it as name@example.com.")
+    if isinstance(error, errors.ConfirmationThrottled):
+        if error.daily:
+            hours = max(1, math.ceil(error.retry_after / 3600))
+            return ngettext(
+                "That is enough confirmation emails for today. Please try again in {hours} hour.",
+                "That is enough confirmation emails for today. Please try again in {hours} hours.",
+                hours,
+            ).format(hours=hours)
+        minutes = max(1, math.ceil(error.retry_after / 60))
+        return ngettext(
+            "A confirmation email went to this address a moment ago. Please check your inbox "
+            "(and spam folder), or try again in {minutes} minute.",
+            "A confirmation email went to this address a moment ago. Please check your inbox "
+            "(and spam folder), or try again in {minutes} minutes.",
+            minutes,
+        ).format(minutes=minutes)
     if isinstance(error, errors.InvalidBirthday):
         return _("Please send the date as DD.MM or DD.MM.YYYY, for example 24.11 or 24.11.1990.")
     if isinstance(error, errors.StampCooldown):

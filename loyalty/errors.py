@@ -133,6 +133,17 @@ class InvalidEmail(LoyaltyError):
         self.reason = reason
 
 
+class ConfirmationThrottled(LoyaltyError):
+    """Too many confirmation emails: to this address lately, or by this customer today."""
+
+    code = "confirmation_throttled"
+
+    def __init__(self, retry_after: float, *, daily: bool) -> None:
+        super().__init__(f"no confirmation email for another {retry_after:.0f} s")
+        self.retry_after = retry_after
+        self.daily = daily
+
+
 class InvalidBirthday(LoyaltyError):
     code = "invalid_birthday"
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
-from loyalty.errors import InvalidBirthday, InvalidEmail, InvalidLanguage
-from loyalty.links import LinkSigner, Purpose
+from channels.ratelimit import Rate, RateLimiter
+from loyalty.clock import ensure_utc
+from loyalty.errors import ConfirmationThrottled, InvalidBirthday, InvalidEmail, InvalidLanguage
+from loyalty.links import LinkSigner, confirmed_customer
 from models import ChannelOptOut, Customer, Identity
 from models.enums import Channel, Platform
 
@@ -28,15 +31,20 @@ async def set_language(customer: Customer, language: str, supported: tuple[str, 
     await customer.save(update_fields=["language"])
 
 
-async def set_email(customer: Customer, text: str) -> str:
-    """Store a syntactically valid address, unverified until the customer confirms it."""
+def normalized_email(text: str) -> str:
+    """The address as stored (raises InvalidEmail): checked before anything is sent or kept."""
     if len(text) > 254:
         raise InvalidEmail("it is longer than 254 characters")
     try:
         # Deliverability needs DNS; it is checked by actually sending the confirmation.
-        address = validate_email(text.strip(), check_deliverability=False).normalized
+        return str(validate_email(text.strip(), check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         raise InvalidEmail(str(exc)) from exc
+
+
+async def set_email(customer: Customer, text: str) -> str:
+    """Store a syntactically valid address, unverified until the customer confirms it."""
+    address = normalized_email(text)
     if address != customer.email:
         customer.email = address
         customer.email_verified = False
@@ -118,10 +126,53 @@ async def mark_reachable(identity: Identity) -> None:
         await identity.save(update_fields=["reachable"])
 
 
-async def confirm_email(token: str, signer: LinkSigner) -> int | None:
-    """Mark the address confirmed if the token was made for the customer's current address.
+class ConfirmationLimits:
+    """How often confirmation emails may go out, and how long their links work: one per
+    address per interval (nobody can flood someone else's inbox) and a few per customer a day.
+    Addresses are hashed in the keys.
 
-    Returns the customer id, or None when the token is forged, or the address changed since.
+    Two limiters, since an in-memory one forgets idle buckets by the rate of the call that
+    sweeps it; Redis keeps each key for its own rate, so one client may serve both.
+    """
+
+    def __init__(
+        self,
+        address_limiter: RateLimiter,
+        customer_limiter: RateLimiter,
+        *,
+        address_interval: float = 600,
+        daily: int = 5,
+        link_lifetime: timedelta = timedelta(days=7),
+    ) -> None:
+        self.link_lifetime = link_lifetime
+        self._address_limiter = address_limiter
+        self._customer_limiter = customer_limiter
+        self._per_address = Rate(per_second=1 / address_interval, burst=1)
+        self._per_customer = Rate(per_second=daily / 86_400, burst=daily)
+
+    async def take(self, customer_id: int, address: str) -> None:
+        """Count one confirmation email, or raise ConfirmationThrottled and count nothing for
+        the customer (the address is asked first, so retrying it costs no daily quota)."""
+        digest = hashlib.sha256(address.lower().encode()).hexdigest()[:32]
+        wait = await self._address_limiter.try_acquire(
+            f"email-confirm:address:{digest}", self._per_address
+        )
+        if wait > 0:
+            raise ConfirmationThrottled(wait, daily=False)
+        wait = await self._customer_limiter.try_acquire(
+            f"email-confirm:customer:{customer_id}", self._per_customer
+        )
+        if wait > 0:
+            raise ConfirmationThrottled(wait, daily=True)
+
+
+async def confirm_email(
+    token: str, signer: LinkSigner, *, until: str | None, now: datetime | None = None
+) -> int | None:
+    """Mark the address confirmed if the link was made for the customer's current address and
+    has not expired.
+
+    Returns the customer id, or None when the link is forged, expired, or the address changed.
     """
     unverified = signer.peek(token)
     if unverified is None:
@@ -129,7 +180,8 @@ async def confirm_email(token: str, signer: LinkSigner) -> int | None:
     customer = await Customer.get_or_none(id=unverified)
     if customer is None or customer.email is None or customer.erased_at is not None:
         return None
-    if signer.verify(Purpose.VERIFY_EMAIL, token, customer.email.lower()) != customer.id:
+    moment = ensure_utc(now)
+    if confirmed_customer(signer, token, until, customer.email, now=moment) != customer.id:
         return None
     if not customer.email_verified:
         customer.email_verified = True

@@ -138,6 +138,17 @@ async def customer_cards(customer_id: int, *, now: datetime | None = None) -> li
     return await _views(memberships, ensure_utc(now))
 
 
+async def cards_on(
+    card_ids: set[int], customer_ids: set[int], *, now: datetime | None = None
+) -> dict[tuple[int, int], CardView]:
+    """(customer id, card id) → the active card, in one query, for messages sent in bulk."""
+    memberships = await Membership.filter(
+        customer_id__in=customer_ids, card_id__in=card_ids, status=MembershipStatus.ACTIVE
+    ).select_related("card__merchant")
+    views = await _views(memberships, ensure_utc(now))
+    return {(m.customer_id, m.card_id): view for m, view in zip(memberships, views, strict=True)}
+
+
 async def customer_card(
     membership_id: int, customer_id: int, *, now: datetime | None = None
 ) -> CardView:

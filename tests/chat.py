@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from bot.app import BotRuntime, bot_runtime
 from bot.config import Settings
+from bot.delivery import photo_store
 from bot.web import WEBHOOK_PATH, build_web_app
 from tests.conftest import REDIS_URL, Backend
 from tests.fakes.telegram_api import (
@@ -63,6 +64,7 @@ async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
         signer=runtime.signer,
         i18n=runtime.i18n,
         wallet_passes=runtime.wallets.passes,
+        photos=photo_store(runtime.settings, runtime.bot),
     )
     runner = web.AppRunner(app)
     await runner.setup()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import io
 import logging
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -15,14 +17,24 @@ from typing import Any
 from urllib.parse import quote
 
 import aiosmtplib
+import dkim
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 
-from channels.base import DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.base import (
+    CardStatus,
+    DeliveryResult,
+    OutboundMessage,
+    Outcome,
+    Reason,
+    VoucherLine,
+)
+from channels.dkim import DkimSigner, new_private_key
 from channels.email import EmailChannel, EmailSettings, result_for_error
 from channels.email_render import EmailRenderer, telegram_html_to_email, telegram_html_to_text
+from tests.contrast import AA_NORMAL_TEXT, contrast_ratio
 
 BASE = "https://stamp.example"
 # Shaped like campaigns.links tokens: long enough that a folded header would break them.
@@ -705,3 +717,278 @@ def test_links_are_rewritten_only_for_the_web() -> None:
     assert 'href="mailto:hi@kafe.example"' in html
     assert [bad for bad in ("tg://", "relative", "data:") if bad in html] == []
     assert text == "web (https://a.example/x?y=1#z) mail (hi@kafe.example) tg rel data"
+
+
+# -- sender, DKIM and unsubscribe headers -------------------------------------------------
+
+DKIM_DOMAIN, DKIM_SELECTOR = "stamp.example", "mail2026"
+
+
+@pytest.fixture(scope="module")
+def dkim_signer() -> DkimSigner:
+    return DkimSigner(DKIM_DOMAIN, DKIM_SELECTOR, SecretStr(new_private_key().decode()))
+
+
+def _dns(signer: DkimSigner) -> Any:
+    """A stub resolver answering only our selector's TXT record, as dkimpy asks for it."""
+
+    def lookup(name: bytes, timeout: int = 5) -> bytes | None:
+        if name == f"{signer.record_name}.".encode():
+            return signer.dns_record().encode()
+        return None
+
+    return lookup
+
+
+def _signed_headers(raw: bytes) -> list[str]:
+    mail = parse(raw)
+    tags = dict(
+        part.strip().split("=", 1)
+        for part in str(mail["DKIM-Signature"]).split(";")
+        if "=" in part
+    )
+    return [name.strip().lower() for name in re.sub(r"\s", "", tags["h"]).split(":")]
+
+
+async def test_dkim_signs_the_from_domain_and_both_unsubscribe_headers(
+    smtp: Server, renderer: EmailRenderer, dkim_signer: DkimSigner
+) -> None:
+    channel = EmailChannel(smtp.settings(), renderer=renderer, dkim=dkim_signer)
+
+    await channel.send(outbound())
+
+    raw = smtp.handler.received[0].raw
+    assert raw.startswith(b"DKIM-Signature: ")
+    assert dkim.verify(raw, dnsfunc=_dns(dkim_signer))
+    signed = _signed_headers(raw)
+    for header in ("from", "to", "subject", "date", "message-id", "mime-version",
+                   "content-type", "list-unsubscribe", "list-unsubscribe-post"):  # fmt: skip
+        assert header in signed
+    assert "d=stamp.example" in str(parse(raw)["DKIM-Signature"])
+    assert parse(raw)["From"].addresses[0].domain == DKIM_DOMAIN  # aligned
+    # A relay that re-aims the unsubscribe link or edits the subject breaks the signature.
+    for old, new in (
+        (LINKS["unsubscribe"].encode(), b"https://evil.example/u"),
+        (b"Subject: Autumn menu", b"Subject: Autumn MENU"),
+        (b"Pumpkin latte", b"Pumpkin latte!"),
+    ):
+        assert old in raw
+        assert not dkim.verify(raw.replace(old, new, 1), dnsfunc=_dns(dkim_signer))
+
+
+async def test_the_mailbox_holds_what_smtp_sends(
+    smtp: Server, renderer: EmailRenderer, dkim_signer: DkimSigner, tmp_path: Path
+) -> None:
+    sender, reply_to = "hello@stamp.example", "shop@stamp.example"
+    over_smtp = EmailChannel(
+        smtp.settings(), renderer=renderer, dkim=dkim_signer, from_address=sender,
+        reply_to=reply_to,
+    )  # fmt: skip
+    mailbox = EmailChannel(
+        None, mailbox_dir=tmp_path, renderer=renderer, dkim=dkim_signer, from_address=sender,
+        reply_to=reply_to,
+    )  # fmt: skip
+
+    await over_smtp.send(outbound())
+    await mailbox.send(outbound())
+
+    sent = smtp.handler.received[0].raw
+    written = (tmp_path / "42.eml").read_bytes()
+    assert dkim.verify(written, dnsfunc=_dns(dkim_signer))
+    assert parse(written)["From"] == parse(sent)["From"]
+    assert parse(written)["From"].addresses[0].addr_spec == "hello@stamp.example"
+    varying = {"date", "message-id", "dkim-signature", "content-type"}  # + MIME boundary
+
+    def headers(raw: bytes) -> list[tuple[str, str]]:
+        mail = parse(raw)
+        return [(k, v) for k, v in mail.items() if k.lower() not in varying] + [
+            ("type", mail.get_content_type())
+        ]
+
+    assert headers(written) == headers(sent)
+    assert _signed_headers(written) == _signed_headers(sent)
+
+
+async def test_mailbox_mode_uses_the_configured_sender_not_localhost(
+    renderer: EmailRenderer, tmp_path: Path
+) -> None:
+    from bot.config import Settings
+    from bot.delivery import build_email_channel
+
+    settings = Settings(var_dir=tmp_path, mail_from="news@kafe.example", smtp_host=None)
+    channel = build_email_channel(settings)
+    assert channel.mailbox_dir == tmp_path / "mail"
+
+    await channel.send(outbound())
+
+    mail = parse((tmp_path / "mail" / "42.eml").read_bytes())
+    assert mail["From"].addresses[0].addr_spec == "news@kafe.example"
+    assert "@kafe.example>" in str(mail["Message-ID"])
+
+
+async def test_one_click_only_over_https_and_a_mailto_with_a_reply_address(
+    smtp: Server, renderer: EmailRenderer
+) -> None:
+    plain = EmailChannel(smtp.settings(), renderer=renderer)
+    replying = EmailChannel(smtp.settings(), renderer=renderer, reply_to="shop@stamp.example")
+    http_link = "http://127.0.0.1:8080/e/u/" + TOKEN
+
+    await plain.send(outbound(links={**LINKS, "unsubscribe": http_link}))
+    await replying.send(outbound())
+
+    over_http, with_mailto = (received.message for received in smtp.handler.received)
+    assert over_http["List-Unsubscribe"] == f"<{http_link}>"
+    assert over_http["List-Unsubscribe-Post"] is None
+    assert over_http["Reply-To"] is None
+    assert with_mailto["List-Unsubscribe"] == (
+        f"<{LINKS['unsubscribe']}>, <mailto:shop@stamp.example?subject=unsubscribe>"
+    )
+    assert with_mailto["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert with_mailto["Reply-To"] == "shop@stamp.example"
+
+
+async def test_the_open_pixel_can_be_switched_off(smtp: Server, renderer: EmailRenderer) -> None:
+    channel = EmailChannel(smtp.settings(), renderer=renderer, open_tracking=False)
+
+    await channel.send(outbound())
+
+    html = html_of(smtp.handler.received[0].message)
+    assert LINKS["open"] not in html
+    assert 'width="1" height="1"' not in html
+    assert f'href="{LINKS["click"]}?u=' in html  # clicks are still counted
+
+
+async def test_the_preheader_is_visible_text_not_hidden_in_the_background_colour(
+    channel: EmailChannel, smtp: Server
+) -> None:
+    await channel.send(outbound())
+
+    html = html_of(smtp.handler.received[0].message)
+    assert "display:none" not in html
+    assert "opacity:0" not in html
+    assert "<span>Pumpkin latte week</span>" in html
+
+
+def test_the_dkim_command_prints_the_record_that_verifies_our_mail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import main
+
+    key = tmp_path / "secrets" / "dkim.pem"
+    monkeypatch.setenv("STAMPBOT_DKIM_DOMAIN", DKIM_DOMAIN)
+    monkeypatch.setenv("STAMPBOT_DKIM_SELECTOR", DKIM_SELECTOR)
+    monkeypatch.setenv("STAMPBOT_DKIM_KEY_PATH", str(key))
+
+    assert main(["dkim"]) == 0
+    first = capsys.readouterr().out
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert main(["dkim"]) == 0  # the key is kept, not replaced
+    assert capsys.readouterr().out == first
+
+    name, value = first.splitlines()
+    assert name == f"{DKIM_SELECTOR}._domainkey.{DKIM_DOMAIN}. IN TXT"
+    record = "".join(re.findall(r'"([^"]*)"', value))
+    assert record.startswith("v=DKIM1; k=rsa; p=")
+    signer = DkimSigner.from_file(DKIM_DOMAIN, DKIM_SELECTOR, key)
+    raw = signer.sign(b"From: a@stamp.example\r\nSubject: hi\r\n\r\nbody\r\n")
+    assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: record.encode())
+
+
+async def test_footer_and_muted_text_meet_wcag_aa_contrast(
+    channel: EmailChannel, smtp: Server
+) -> None:
+    await channel.send(outbound())
+
+    html = html_of(smtp.handler.received[0].message)
+    page = re.search(r"<body[^>]*background-color:(#[0-9a-f]{6})", html)
+    assert page is not None
+    footer = re.search(r"<td[^>]*color:(#[0-9a-f]{6});[^>]*>\s*<p[^>]*>You receive this", html)
+    assert footer is not None
+    unsubscribe = re.search(r'style="color:(#[0-9a-f]{6});[^"]*">Unsubscribe<', html)
+    assert unsubscribe is not None
+    preheader = re.search(r"color:(#[0-9a-f]{6});[^>]*>\s*<span>Pumpkin latte week", html)
+    assert preheader is not None
+    for colour in (footer, unsubscribe, preheader):
+        assert contrast_ratio(colour.group(1), page.group(1)) >= AA_NORMAL_TEXT
+
+
+def _logo() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (48, 48), (10, 120, 90)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_the_loyalty_part_is_right_to_left_in_hebrew_with_the_shops_logo_and_colours(
+    channel: EmailChannel, smtp: Server
+) -> None:
+    card = CardStatus(
+        card_name="כרטיס קפה",
+        stamps_needed=8,
+        balance=8,
+        reward_text="קפוצ'ינו חינם",
+        timezone="Asia/Jerusalem",
+        background="#0B3D2E",
+        foreground="#FFFFFF",
+        accent="#FFC107",
+        logo_png=_logo(),
+        vouchers=(VoucherLine("קפוצ'ינו חינם", "K7M2-QX"),),
+    )
+
+    await channel.send(outbound(language="he", right_to_left=True, card=card))
+
+    mail = smtp.handler.received[0].message
+    html = html_of(mail)
+    assert '<html lang="he" dir="rtl">' in html
+    assert html.count('dir="rtl"') >= 5
+    assert "text-align:right" in html
+    assert "8/10" not in html
+    assert "8/8 — ההטבה מוכנה: קפוצ&#39;ינו חינם" in html
+    assert "background-color:#0B3D2E;color:#FFFFFF" in html
+    assert 'color:#FFFFFF;text-decoration:none;border-radius:8px;">הצגת הכרטיס שלי</a>' in html
+    assert re.search(r'<span dir="ltr" [^>]*>K7M2-QX</span>', html)
+    logo = re.search(r'<img src="cid:([^"]+)" alt="Kafe Mia" width="48"', html)
+    assert logo is not None
+    images = {
+        str(part["Content-ID"]).strip("<>"): part.get_content()
+        for part in mail.walk()
+        if part.get_content_maintype() == "image"
+    }
+    assert images[logo.group(1)] == _logo()
+    assert len(images) == 1  # no QR code without a voucher link
+
+
+async def test_colours_that_are_not_hex_never_reach_a_style_attribute(
+    channel: EmailChannel, smtp: Server
+) -> None:
+    card = CardStatus("Coffee", 5, 1, "Cake", background="red;background:url(x)", accent="#12")
+
+    await channel.send(outbound(card=card))
+
+    html = html_of(smtp.handler.received[0].message)
+    assert "url(x)" not in html
+    assert "background-color:#1F2937" in html
+
+
+async def test_the_configured_dkim_key_signs_the_mailbox_too(
+    tmp_path: Path, dkim_signer: DkimSigner
+) -> None:
+    from bot.config import Settings
+    from bot.delivery import build_email_channel
+
+    key = tmp_path / "dkim.pem"
+    key.write_text(dkim_signer.private_key.get_secret_value(), encoding="ascii")
+    settings = Settings(
+        var_dir=tmp_path,
+        mail_from="hello@stamp.example",
+        dkim_domain=DKIM_DOMAIN,
+        dkim_selector=DKIM_SELECTOR,
+        dkim_key_path=key,
+    )
+
+    await build_email_channel(settings).send(outbound())
+
+    raw = (tmp_path / "mail" / "42.eml").read_bytes()
+    assert dkim.verify(raw, dnsfunc=_dns(dkim_signer))
+    assert "list-unsubscribe" in _signed_headers(raw)

@@ -14,6 +14,7 @@ from handlers.card_page import accept_languages, choose_language
 from loyalty.customers import erase_customer
 from loyalty.links import Purpose
 from models import Customer, Membership, Merchant
+from tests.contrast import AA_NORMAL_TEXT, contrast_ratio
 from tests.handlers.card_page_scenario import card_on_the_web, send_campaign
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
@@ -222,3 +223,37 @@ def test_accept_language_is_read_by_quality() -> None:
         )
         == "he"
     )
+
+
+# A valid HTML "global date and time string": at most three digits of fractions.
+_HTML_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})"
+)
+
+
+async def test_message_times_are_valid_html_datetimes(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    _, web = await card_on_the_web(runtime.signer)
+
+    _, _, html = await _get(web.url)
+
+    values = re.findall(r'<time datetime="([^"]*)"', html)
+    assert values
+    for value in values:
+        assert _HTML_DATETIME.fullmatch(value), value
+
+
+async def test_muted_text_and_footer_meet_wcag_aa_contrast(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    _, web = await card_on_the_web(runtime.signer)
+
+    _, _, html = await _get(web.url)
+
+    variables = dict(re.findall(r"--([a-z]+): (#[0-9a-fA-F]{6})", html))
+    assert re.search(r"\.hint, time, footer \{ color: var\(--muted\)", html)
+    # The footer sits on the page background, hints and times on the white sections.
+    for background in (variables["page"], "#ffffff"):
+        assert contrast_ratio(variables["muted"], background) >= AA_NORMAL_TEXT
+        assert contrast_ratio(variables["text"], background) >= AA_NORMAL_TEXT

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import aiohttp
 import pytest
 
 from bot.app import BotRuntime
-from loyalty.links import Purpose
+from loyalty.clock import utcnow
+from loyalty.links import Purpose, confirm_email_url
 from loyalty.profile import set_email
 from models import ChannelOptOut, Customer, Delivery
 from models.enums import Channel
@@ -109,8 +112,9 @@ async def test_the_confirmation_link_verifies_only_the_current_address(
 ) -> None:
     shop = await factories.merchant()
     person = (await audience(shop, 1, email_verified=False))[0]
-    token = runtime.signer.token(Purpose.VERIFY_EMAIL, person.id, "p0@example.com")
-    url = f"{runtime.signer.base_url}/e/v/{token}"
+    url = confirm_email_url(
+        runtime.signer, person.id, "p0@example.com", expires_at=utcnow() + timedelta(days=7)
+    )
 
     async with aiohttp.ClientSession() as http:
         async with http.get(url) as page:
@@ -122,3 +126,34 @@ async def test_the_confirmation_link_verifies_only_the_current_address(
         async with http.get(url) as stale:
             assert stale.status == 404
     assert (await Customer.get(id=person.id)).email_verified is False
+
+
+async def test_a_confirmation_link_stops_working_when_it_expires_or_is_re_dated(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    shop = await factories.merchant()
+    person = (await audience(shop, 1, email_verified=False))[0]
+    expired = confirm_email_url(
+        runtime.signer, person.id, "p0@example.com", expires_at=utcnow() - timedelta(seconds=1)
+    )
+    fresh = confirm_email_url(
+        runtime.signer, person.id, "p0@example.com", expires_at=utcnow() + timedelta(days=7)
+    )
+    later = str(int((utcnow() + timedelta(days=365)).timestamp()))
+    token = fresh.split("/e/v/")[1].split("?")[0]
+    candidates = [
+        expired,
+        fresh.split("?")[0],  # no expiry at all
+        f"{runtime.signer.base_url}/e/v/{token}?until={later}",  # expiry pushed back
+        f"{runtime.signer.base_url}/e/v/{token}?until=soon",
+    ]
+
+    async with aiohttp.ClientSession() as http:
+        for url in candidates:
+            async with http.get(url) as page:
+                assert page.status == 404, url
+                assert "This confirmation link is not valid any more." in await page.text()
+        assert (await Customer.get(id=person.id)).email_verified is False
+        async with http.get(fresh) as page:
+            assert page.status == 200
+    assert (await Customer.get(id=person.id)).email_verified is True

@@ -3,6 +3,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from typing import Any
 
 import aiohttp
 import pytest
@@ -224,3 +225,58 @@ async def test_stale_settings_buttons_after_erasure_are_expired(chat: Chat) -> N
     await chat.press(menu, email_button)
 
     assert chat.last_answer()["text"] == "This button has expired."
+
+
+def _confirmations_to(bot_settings: Settings, address: str) -> int:
+    return sum(
+        1
+        for path in (bot_settings.var_dir / "mail").glob("verify-*.eml")
+        if email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["To"]
+        == address
+    )
+
+
+async def _enter_email(chat: Chat, address: str, label: str = "Email") -> list[StoredMessage]:
+    menu = (await chat.send("/settings"))[0]
+    await chat.press_label(menu, label)
+    return await chat.send(address)
+
+
+async def test_one_confirmation_per_address_per_ten_minutes_whoever_asks(
+    chat: Chat, new_chat: Any, bot_settings: Settings
+) -> None:
+    shop, _ = await _customer_with_settings(chat)
+    target = "victim.throttle@example.com"
+
+    first = await _enter_email(chat, target)
+    again = await _enter_email(chat, target)
+    # Another account asking for the same address is refused as well.
+    other = new_chat(first_name="Mallory")
+    await other.send(f"/start j-{shop.card.join_token}")
+    foreign = await _enter_email(other, target)
+
+    assert "I sent you a confirmation link" in text_of(first[0])
+    for refused in (again, foreign):
+        assert text_of(refused[0]) == (
+            "A confirmation email went to this address a moment ago. Please check your inbox "
+            "(and spam folder), or try again in 10 minutes."
+        )
+    assert _confirmations_to(bot_settings, target) == 1
+    # A refused request changes nothing: the other account has no address stored.
+    assert (await _customer(other)).email is None
+
+
+async def test_a_customer_gets_a_few_confirmations_a_day_then_a_localized_refusal(
+    new_chat: Any, bot_settings: Settings
+) -> None:
+    chat = new_chat(language="uk")
+    await _customer_with_settings(chat)
+    addresses = [f"daily{n}.cap@example.com" for n in range(6)]
+
+    answers = [await _enter_email(chat, address, "Ел. пошта") for address in addresses]
+
+    for address, answer in zip(addresses[:5], answers[:5], strict=True):
+        assert text_of(answer[0]).startswith(f"Збережено: {address}.")
+    assert "На сьогодні листів із підтвердженням досить" in text_of(answers[5][0])
+    assert _confirmations_to(bot_settings, addresses[5]) == 0
+    assert (await _customer(chat)).email == addresses[4]
