@@ -23,7 +23,7 @@ from tortoise.exceptions import IntegrityError
 from channels.apple_wallet.apns import ApnsClient
 from channels.apple_wallet.card_link import card_page_url
 from channels.apple_wallet.channel import push_to_devices
-from channels.apple_wallet.passes import IssuedPass, WalletPasses
+from channels.apple_wallet.passes import IssuedPass, WalletPasses, member_language
 from channels.apple_wallet.registry import pass_changed
 from channels.base import DeliveryResult, Outcome
 from channels.google_wallet import (
@@ -200,13 +200,15 @@ class Wallets:
     # -- Google objects ------------------------------------------------------------------------
 
     async def _google_pass(self, card: CardView) -> LoyaltyPass:
-        membership = await Membership.get(id=card.membership_id)
+        membership = await Membership.get(id=card.membership_id).select_related("card__merchant")
         customer = await Customer.get(id=membership.customer_id)
         return pass_from_card(
             card,
             account_name=customer.first_name or card.card_name,
             barcode_value=start_link(self._bot_username, LinkKind.MEMBERSHIP, card.token),
             card_page_url=card_page_url(self._links, card.membership_id, card.token),
+            language=await member_language(membership, membership.card.merchant.default_language),
+            counter_code=card.counter_code,
         )
 
     async def _sync_google(self, card: CardView, google_pass: LoyaltyPass) -> DeliveryResult:
