@@ -35,6 +35,7 @@ __all__ = [
     "PassIds",
     "TextModule",
     "class_body",
+    "erased_object_patch",
     "object_body",
     "pass_from_card",
     "program_from_card",
