@@ -56,7 +56,7 @@ migrations: $(INSTALLED)
 # After changing user-facing strings: refresh the template and merge it into every catalog.
 i18n: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k ngettext:1,2 -k gettext -k lazy_gettext \
-		--no-location --sort-output -o locales/messages.pot handlers bot loyalty templates
+		--no-location --sort-output -o locales/messages.pot handlers bot loyalty channels templates
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 clean:

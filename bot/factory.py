@@ -62,8 +62,18 @@ def build_wallets(settings: Settings, signer: LinkSigner) -> Wallets:
     from campaigns.wallets import Wallets
     from channels.apple_wallet.apns import ApnsClient, load_apns_credentials
     from channels.apple_wallet.demo_certs import load_signer
-    from channels.apple_wallet.passes import WalletPasses
+    from channels.apple_wallet.passes import (
+        WalletPasses,
+        WebServiceConfigError,
+        check_web_service,
+    )
     from channels.google_wallet import google_wallet_channel
+
+    real_certificates = settings.apple_pass_cert_path is not None
+    try:
+        check_web_service(settings.base_url, real_certificates=real_certificates)
+    except WebServiceConfigError as refused:
+        raise SystemExit(str(refused)) from None
 
     pass_signer = load_signer(
         certificate=settings.apple_pass_cert_path,

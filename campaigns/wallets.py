@@ -23,8 +23,8 @@ from tortoise.exceptions import IntegrityError
 from channels.apple_wallet.apns import ApnsClient
 from channels.apple_wallet.card_link import card_page_url
 from channels.apple_wallet.channel import push_to_devices
-from channels.apple_wallet.passes import IssuedPass, WalletPasses
-from channels.apple_wallet.registry import pass_changed
+from channels.apple_wallet.passes import IssuedPass, WalletPasses, member_language
+from channels.apple_wallet.registry import pass_changed, retire_pass
 from channels.base import DeliveryResult, Outcome
 from channels.google_wallet import (
     GoogleWalletChannel,
@@ -37,7 +37,8 @@ from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card
-from models import Customer, GoogleWalletObject, Membership, Voucher, WalletPass
+from models import Customer, GoogleWalletObject, Membership, PassRegistration, Voucher, WalletPass
+from models.enums import MembershipStatus
 
 __all__ = ["LOGO_PATH", "WalletUpdate", "Wallets", "forget_google_object"]
 
@@ -140,6 +141,54 @@ class Wallets:
         google = await self._google_changed(membership_id)
         return WalletUpdate(apple_devices=devices, apple=apple, google=google)
 
+    async def forget_left_memberships(self, customer_id: int) -> list[WalletUpdate]:
+        """After leaving a card or erasing: the wallets keep nothing that points at the person.
+
+        For every left membership of the customer (erasure leaves them all): each Apple
+        device holding the pass gets one last push (it shows the voided pass), then the
+        registrations go and the pass's authentication token changes, so the old copy can
+        ask nothing any more. The Google object is expired with its ``accountName`` cleared,
+        and no longer counted as a way to reach the member. Idempotent: a second run finds
+        no devices and no Google object. Best-effort like every wallet update.
+        """
+        left = await Membership.filter(
+            customer_id=customer_id, status=MembershipStatus.LEFT
+        ).values_list("id", flat=True)
+        return [await self._membership_gone(int(str(m))) for m in left]
+
+    async def _membership_gone(self, membership_id: int) -> WalletUpdate:
+        apple: DeliveryResult | None = None
+        devices = 0
+        try:
+            if await PassRegistration.exists(wallet_pass__membership_id=membership_id):
+                tokens = await pass_changed(membership_id)
+                devices = len(tokens)
+                if tokens and self.apns is not None:
+                    apple = await push_to_devices(self.apns, tokens)
+            if await WalletPass.exists(membership_id=membership_id):
+                await retire_pass(membership_id)
+        except Exception:
+            logger.exception(
+                "retiring the Apple Wallet pass of membership %s failed", membership_id
+            )
+        google: DeliveryResult | None = None
+        if self.google is not None:
+            try:
+                if await GoogleWalletObject.exists(membership_id=membership_id):
+                    google = await self.google.expire_pass(membership_id)
+                    if google.outcome is Outcome.DELIVERED or google.unreachable:
+                        await GoogleWalletObject.filter(membership_id=membership_id).delete()
+                    else:
+                        logger.warning(
+                            "Google Wallet object of membership %s not expired: %s (%s)",
+                            membership_id, google.reason, google.detail,
+                        )  # fmt: skip
+            except Exception:
+                logger.exception(
+                    "expiring the Google Wallet object of membership %s failed", membership_id
+                )
+        return WalletUpdate(apple_devices=devices, apple=apple, google=google)
+
     async def campaign_vouchers_issued(self, campaign_id: int, *, parallel: int = 16) -> int:
         """A campaign handed out its voucher: update the passes of the people who have one.
 
@@ -200,13 +249,15 @@ class Wallets:
     # -- Google objects ------------------------------------------------------------------------
 
     async def _google_pass(self, card: CardView) -> LoyaltyPass:
-        membership = await Membership.get(id=card.membership_id)
+        membership = await Membership.get(id=card.membership_id).select_related("card__merchant")
         customer = await Customer.get(id=membership.customer_id)
         return pass_from_card(
             card,
             account_name=customer.first_name or card.card_name,
             barcode_value=start_link(self._bot_username, LinkKind.MEMBERSHIP, card.token),
             card_page_url=card_page_url(self._links, card.membership_id, card.token),
+            language=await member_language(membership, membership.card.merchant.default_language),
+            counter_code=card.counter_code,
         )
 
     async def _sync_google(self, card: CardView, google_pass: LoyaltyPass) -> DeliveryResult:

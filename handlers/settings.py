@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from campaigns.wallets import Wallets
 from channels.base import Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
@@ -145,6 +146,7 @@ async def settings_button(
     customer: Customer | None,
     i18n: I18n,
     state: FSMContext,
+    wallets: Wallets | None = None,
 ) -> None:
     if customer is None or not isinstance(query.message, Message):
         await query.answer(button_expired())
@@ -154,6 +156,9 @@ async def settings_button(
         await query.answer(button_expired())
         return
     await handler(query, query.message, callback_data.value, customer, i18n, state)
+    if wallets is not None and callback_data.op in _GONE:
+        # After the answer: the wallets (APNs, Google's API) are slower than the chat.
+        await wallets.forget_left_memberships(customer.id)
 
 
 async def _open_menu(
@@ -393,6 +398,9 @@ async def _erase(
         _("Done: your data is erased. Scan a shop's QR code if you ever want to start again.")
     )
 
+
+# Buttons after which a membership may have ended: its wallet passes must forget the person.
+_GONE = frozenset({SettingsOp.LEAVE_CONFIRM, SettingsOp.ERASE_CONFIRM})
 
 _BUTTONS = {
     SettingsOp.MENU: _open_menu,

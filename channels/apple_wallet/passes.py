@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tortoise.expressions import Q
 
@@ -15,16 +16,56 @@ from channels.apple_wallet.card_link import card_page_url
 from channels.apple_wallet.pkpass import PassContent, PassIdentity, build_pkpass
 from channels.apple_wallet.registry import ensure_wallet_pass
 from channels.apple_wallet.signing import PassSigner
+from locales import supported_language
 from loyalty.clock import ensure_utc
 from loyalty.links import LinkSigner
+from loyalty.memberships import ensure_counter_code
 from loyalty.tokens import LinkKind, start_link
-from models import Membership, Voucher, WalletPass
+from models import Customer, Identity, Membership, Voucher, WalletPass
 from models.enums import MembershipStatus, VoucherStatus
 
 logger = logging.getLogger(__name__)
 
 # Apple appends "/v1/..." to the webServiceURL; the web app mounts the service here.
 WEB_SERVICE_PREFIX = "/passkit"
+
+
+class WebServiceConfigError(ValueError):
+    """Real Apple certificates with a base URL iPhones will not talk to."""
+
+
+def web_service_url(base_url: str) -> str | None:
+    """The pass's webServiceURL, or None: Wallet only updates passes over https."""
+    if urlsplit(base_url).scheme != "https":
+        return None
+    return base_url.rstrip("/") + WEB_SERVICE_PREFIX
+
+
+def check_web_service(base_url: str, *, real_certificates: bool) -> None:
+    """Refuse to start with real certificates but no https: every pass would stay frozen.
+
+    The demo certificates are for trying the bot out, where http on loopback is expected.
+    """
+    if real_certificates and web_service_url(base_url) is None:
+        raise WebServiceConfigError(
+            f"Apple Wallet: real pass certificates are configured but the public URL "
+            f"{base_url!r} is not https. iPhones refuse to register passes with a plain-http "
+            f"web service, so no pass would ever update. Set STAMPBOT_PUBLIC_URL to the "
+            f"https address of this server, or remove the STAMPBOT_APPLE_PASS_* certificate "
+            f"settings to use the demo certificates."
+        )
+
+
+async def member_language(membership: Membership, default: str) -> str:
+    """The language the member reads: their choice, else their messenger's, else the shop's."""
+    customer = await Customer.get(id=membership.customer_id)
+    if (chosen := supported_language(customer.language)) is not None:
+        return chosen
+    codes = await Identity.filter(customer_id=customer.id).values_list("language_code", flat=True)
+    for code in codes:
+        if (language := supported_language(str(code) if code else None)) is not None:
+            return language
+    return supported_language(default) or "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +94,14 @@ class WalletPasses:
         self.identity = PassIdentity(
             pass_type_identifier=pass_type_identifier,
             team_identifier=team_identifier,
-            web_service_url=base_url.rstrip("/") + WEB_SERVICE_PREFIX,
+            web_service_url=web_service_url(base_url),
         )
+        if self.identity.web_service_url is None:
+            logger.info(
+                "Apple Wallet passes are not updatable: the base URL %s is not https "
+                "(Wallet refuses a plain-http web service)",
+                base_url,
+            )
         self._signer = signer
         self._links = link_signer
         self._bot_username = bot_username
@@ -101,6 +148,8 @@ class WalletPasses:
             voucher_titles=tuple(voucher.title for voucher in vouchers),
             campaign_message=wallet_pass.campaign_message,
             voided=not active,
+            language=await member_language(membership, merchant.default_language),
+            counter_code=await ensure_counter_code(membership) if active else "",
         )
 
     async def build(self, wallet_pass: WalletPass, *, now: datetime | None = None) -> IssuedPass:

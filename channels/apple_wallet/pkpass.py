@@ -1,6 +1,13 @@
-"""Builds a signed ``.pkpass``: a zip of pass.json, images, manifest.json and signature.
+"""Builds a signed ``.pkpass``: a zip of pass.json, localizations, images, manifest and signature.
 
 Pure: everything the pass shows comes in as a ``PassContent``; nothing here reads the database.
+
+Localization is Apple's own: every supported language gets ``<lang>.lproj/pass.strings``, whose
+keys are the texts ``pass.json`` carries. Those texts are in the member's language, so the
+member's language is the pass's default, and a phone set to another of our languages shows
+that one. (When the phone's languages match no ``.lproj`` at all, Wallet picks one of them
+itself, in file-system order; the member's folder is written first, which is the best we can
+do.) Merchant data (shop, card, reward and voucher names, links) is not translated.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any
 
 from channels.apple_wallet.images import pass_images, rgb
 from channels.apple_wallet.signing import PassSigner
+from channels.pass_texts import PassTexts, pass_languages
 
 MEDIA_TYPE = "application/vnd.apple.pkpass"
 BARCODE_ENCODING = "iso-8859-1"
@@ -30,7 +38,9 @@ class PassIdentity:
 
     pass_type_identifier: str
     team_identifier: str
-    web_service_url: str
+    # None without an https base URL: Wallet on a real device refuses a plain-http service,
+    # so such a pass carries neither the URL nor its authentication token.
+    web_service_url: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +64,10 @@ class PassContent:
     logo_png: bytes | None = None
     # A left or erased membership: Wallet greys the pass out; no QR to scan any more.
     voided: bool = False
+    # The member's language: pass.json's texts, and the first localization.
+    language: str = "en"
+    # What the cashier types when the QR does not scan; shown under the QR.
+    counter_code: str = ""
 
     def __post_init__(self) -> None:
         if len(self.authentication_token) < 16:
@@ -76,35 +90,80 @@ def _field(key: str, label: str, value: str, **extra: Any) -> dict[str, Any]:
     return {"key": key, "label": label, "value": value, **extra}
 
 
-def _progress(content: PassContent) -> str:
-    to_go = content.stamps_needed - content.balance
-    if to_go <= 0:
-        return f"Ready: {content.reward_text}"
-    return f"{to_go} more for {content.reward_text}"
+def _words(content: PassContent, language: str) -> dict[str, str]:
+    """Every translatable text of the pass in ``language``, by a stable name."""
+    texts = PassTexts(language)
+    words = {
+        "card": texts.card,
+        "stamps": texts.stamps,
+        "reward": texts.reward,
+        "progress": texts.progress(content.stamps_needed - content.balance, content.reward_text),
+        "vouchers": texts.vouchers,
+        "voucher_list": texts.voucher_list(content.voucher_titles),
+        "news": texts.news,
+        "card_online": texts.card_online,
+        "how_it_works": texts.how_it_works,
+        "how": texts.how(content.stamps_needed, content.reward_text),
+        "description": texts.description(content.card_name, content.merchant_name),
+    }
+    if not content.campaign_message:
+        words["no_news"] = texts.no_news(content.merchant_name)
+    if content.counter_code and not content.voided:
+        words["till_code"] = texts.till_code(content.counter_code)
+    return words
 
 
-def _vouchers(titles: tuple[str, ...]) -> str:
-    if not titles:
-        return "None"
-    return f"{len(titles)}: {', '.join(titles)}"
+def localizations(content: PassContent) -> dict[str, dict[str, str]]:
+    """``{language: {text in pass.json: text in that language}}``, the member's first."""
+    languages = pass_languages(content.language)
+    own = _words(content, languages[0])
+    tables: dict[str, dict[str, str]] = {}
+    for language in languages:
+        theirs = own if language == languages[0] else _words(content, language)
+        table: dict[str, str] = {}
+        for name, key in own.items():
+            # Two texts that read the same in the member's language share one key.
+            table.setdefault(key, theirs[name])
+        tables[language] = table
+    return tables
+
+
+def _strings_literal(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
+def strings_file(table: dict[str, str]) -> bytes:
+    """A ``pass.strings`` file: ``"key" = "value";`` lines, UTF-16 with a byte-order mark.
+
+    UTF-16 is what Apple's pass documentation has always asked for; Foundation reads it on
+    every iOS version (UTF-8 only on newer ones).
+    """
+    lines = [
+        f'"{_strings_literal(key)}" = "{_strings_literal(value)}";' for key, value in table.items()
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-16")
 
 
 def pass_json(content: PassContent, identity: PassIdentity) -> dict[str, Any]:
+    words = _words(content, pass_languages(content.language)[0])
     shown = min(max(content.balance, 0), content.stamps_needed)
     store_card = {
-        "headerFields": [_field("card", "Card", content.card_name)],
-        "primaryFields": [_field("stamps", "Stamps", f"{shown}/{content.stamps_needed}")],
-        "secondaryFields": [_field("reward", "Reward", _progress(content))],
-        "auxiliaryFields": [_field("vouchers", "Vouchers", _vouchers(content.voucher_titles))],
+        "headerFields": [_field("card", words["card"], content.card_name)],
+        "primaryFields": [_field("stamps", words["stamps"], f"{shown}/{content.stamps_needed}")],
+        "secondaryFields": [_field("reward", words["reward"], words["progress"])],
+        "auxiliaryFields": [_field("vouchers", words["vouchers"], words["voucher_list"])],
         "backFields": [
-            _field(CAMPAIGN_FIELD, "News", content.campaign_message, changeMessage="%@"),
-            _field("card_page", "Your card online", content.card_page_url),
+            # Kept even before the first campaign (Wallet shows changeMessage only for a field
+            # that changed), with a sentence instead of an empty value.
             _field(
-                "how",
-                "How it works",
-                f"Show the QR code at the counter to collect stamps. "
-                f"{content.stamps_needed} stamps: {content.reward_text}.",
+                CAMPAIGN_FIELD,
+                words["news"],
+                content.campaign_message or words["no_news"],
+                changeMessage="%@",
             ),
+            _field("card_page", words["card_online"], content.card_page_url),
+            _field("how", words["how_it_works"], words["how"]),
         ],
     }
     document: dict[str, Any] = {
@@ -112,10 +171,8 @@ def pass_json(content: PassContent, identity: PassIdentity) -> dict[str, Any]:
         "passTypeIdentifier": identity.pass_type_identifier,
         "teamIdentifier": identity.team_identifier,
         "serialNumber": content.serial_number,
-        "authenticationToken": content.authentication_token,
-        "webServiceURL": identity.web_service_url,
         "organizationName": content.merchant_name,
-        "description": f"{content.card_name} at {content.merchant_name}",
+        "description": words["description"],
         "logoText": content.merchant_name,
         "foregroundColor": _css(content.foreground),
         "backgroundColor": _css(content.background),
@@ -124,16 +181,20 @@ def pass_json(content: PassContent, identity: PassIdentity) -> dict[str, Any]:
         "sharingProhibited": True,
         "storeCard": store_card,
     }
+    if identity.web_service_url is not None:
+        document["webServiceURL"] = identity.web_service_url
+        document["authenticationToken"] = content.authentication_token
     if content.voided:
         document["voided"] = True
     else:
-        document["barcodes"] = [
-            {
-                "format": "PKBarcodeFormatQR",
-                "message": content.barcode_message,
-                "messageEncoding": BARCODE_ENCODING,
-            }
-        ]
+        barcode = {
+            "format": "PKBarcodeFormatQR",
+            "message": content.barcode_message,
+            "messageEncoding": BARCODE_ENCODING,
+        }
+        if "till_code" in words:
+            barcode["altText"] = words["till_code"]
+        document["barcodes"] = [barcode]
     return document
 
 
@@ -141,6 +202,8 @@ def pass_files(content: PassContent, identity: PassIdentity) -> dict[str, bytes]
     """Every file of the pass except the manifest and the signature."""
     document = json.dumps(pass_json(content, identity), ensure_ascii=False, indent=2)
     files = {"pass.json": document.encode("utf-8")}
+    for language, table in localizations(content).items():
+        files[f"{language}.lproj/pass.strings"] = strings_file(table)
     files.update(
         pass_images(
             content.merchant_name,

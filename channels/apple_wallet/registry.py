@@ -172,3 +172,20 @@ async def pass_changed_by_serial(
 async def forget_push_token(push_token: str) -> int:
     """Drop every registration of a push token APNs called invalid (410); how many went."""
     return await PassRegistration.filter(push_token=push_token).delete()
+
+
+async def retire_pass(membership_id: int) -> int:
+    """After the last push of a voided pass: forget its devices and change its token.
+
+    For a left or erased member. The device's copy stays a voided pass, and nothing that
+    copy knows (its old token) reaches this service any more: every request with it is a
+    401, and no device is pushed again. Returns how many registrations went.
+    """
+    async with in_transaction():
+        wallet_pass = await WalletPass.select_for_update().get_or_none(membership_id=membership_id)
+        if wallet_pass is None:
+            return 0
+        gone = await PassRegistration.filter(wallet_pass_id=wallet_pass.id).delete()
+        wallet_pass.authentication_token = secrets.token_urlsafe(AUTH_TOKEN_BYTES)
+        await wallet_pass.save(update_fields=["authentication_token"])
+    return gone

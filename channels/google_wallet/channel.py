@@ -33,6 +33,7 @@ from channels.google_wallet.passes import (
     LoyaltyProgram,
     PassIds,
     class_body,
+    erased_object_patch,
     object_body,
 )
 from channels.google_wallet.quota import NotifyQuota
@@ -219,6 +220,15 @@ class GoogleWalletChannel:
         except _FAILURES as error:
             return self._result_for(error, body["id"], missing=Reason.BAD_REQUEST)
         return DeliveryResult.delivered(external_id=f"{body['id']}:{done}")
+
+    async def expire_pass(self, membership_id: int) -> DeliveryResult:
+        """A left or erased member: their object loses its name and is expired."""
+        object_id = self.ids.object_id(membership_id)
+        try:
+            await self.api.patch_object(object_id, erased_object_patch())
+        except _FAILURES as error:
+            return self._result_for(error, object_id)
+        return DeliveryResult.delivered(external_id=object_id)
 
     # -- campaign messages -------------------------------------------------------------------
 

@@ -7,6 +7,12 @@ stays stable for the life of the membership, whatever else changes.
 
 The channel package imports no models: :func:`program_from_card` and :func:`pass_from_card`
 take anything shaped like ``loyalty.views.CardView``.
+
+Our own words on the pass (labels, progress, voucher codes and dates) go to Google as
+``LocalizedString``: the member's language is the ``defaultValue`` (what a phone in a language
+we do not speak shows), every other supported language a ``translatedValues`` entry, and
+Google shows each phone its own. The plain ``label``/``header``/``body`` next to them carry
+the member's language too, for clients that read only those.
 """
 
 from __future__ import annotations
@@ -14,19 +20,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from channels.pass_texts import PassTexts, pass_languages
+
 __all__ = [
+    "Localized",
     "LoyaltyPass",
     "LoyaltyProgram",
     "PassIds",
-    "PassLabels",
     "TextModule",
     "class_body",
+    "erased_object_patch",
     "object_body",
     "pass_from_card",
     "program_from_card",
@@ -60,14 +69,40 @@ class PassIds:
 
 
 @dataclass(frozen=True, slots=True)
-class PassLabels:
-    """The words on the pass, in the member's language (the caller translates)."""
+class Localized:
+    """One text in several languages; the first is the default (the member's language)."""
 
-    stamps: str = "Stamps"
-    reward: str = "Reward"
-    code: str = "Code"
-    valid_until: str = "valid until"
-    card_page: str = "Your card"
+    values: tuple[tuple[str, str], ...]
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise ValueError("a localized text needs at least its default language")
+
+    @classmethod
+    def of(cls, language: str, render: Callable[[PassTexts], str]) -> Localized:
+        """``render`` in every supported language, ``language`` first."""
+        return cls(tuple((lang, render(PassTexts(lang))) for lang in pass_languages(language)))
+
+    @classmethod
+    def plain(cls, language: str, text: str) -> Localized:
+        """Merchant data: one value, whatever the phone's language."""
+        return cls(((language, text),))
+
+    @property
+    def text(self) -> str:
+        return self.values[0][1]
+
+    @property
+    def translated(self) -> bool:
+        return len(self.values) > 1
+
+    def body(self) -> dict[str, Any]:
+        """Google's ``LocalizedString``."""
+        (language, value), *others = self.values
+        return {
+            "defaultValue": {"language": language, "value": value},
+            "translatedValues": [{"language": lang, "value": text} for lang, text in others],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +119,20 @@ class LoyaltyProgram:
 @dataclass(frozen=True, slots=True)
 class TextModule:
     id: str
-    header: str
-    body: str
+    header: Localized
+    body: Localized
+
+    def data(self) -> dict[str, Any]:
+        module: dict[str, Any] = {
+            "id": self.id,
+            "header": self.header.text,
+            "body": self.body.text,
+        }
+        if self.header.translated:
+            module["localizedHeader"] = self.header.body()
+        if self.body.translated:
+            module["localizedBody"] = self.body.body()
+        return module
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +146,9 @@ class LoyaltyPass:
     barcode_value: str
     card_page_url: str | None = None
     texts: tuple[TextModule, ...] = ()
-    labels: PassLabels = field(default_factory=PassLabels)
+    language: str = "en"
+    # What the cashier types when the QR does not scan; shown under the QR.
+    counter_code: str = ""
 
     @property
     def balance_text(self) -> str:
@@ -125,25 +174,46 @@ def class_body(program: LoyaltyProgram, ids: PassIds) -> dict[str, Any]:
 
 
 def object_body(card: LoyaltyPass, ids: PassIds) -> dict[str, Any]:
+    stamps = Localized.of(card.language, lambda texts: texts.stamps)
+    barcode: dict[str, Any] = {"type": "QR_CODE", "value": card.barcode_value}
+    if card.counter_code:
+        barcode["alternateText"] = PassTexts(card.language).till_code(card.counter_code)
     body: dict[str, Any] = {
         "id": ids.object_id(card.membership_id),
         "classId": ids.class_id(card.card_id),
         "state": "ACTIVE",
         "accountId": str(card.membership_id),
         "accountName": card.account_name,
-        "loyaltyPoints": {"label": card.labels.stamps, "balance": {"string": card.balance_text}},
-        "barcode": {"type": "QR_CODE", "value": card.barcode_value},
+        "loyaltyPoints": {
+            "label": stamps.text,
+            "localizedLabel": stamps.body(),
+            "balance": {"string": card.balance_text},
+        },
+        "barcode": barcode,
         # Always the whole list: a patch replaces it, so a redeemed voucher disappears.
-        "textModulesData": [
-            {"id": text.id, "header": text.header, "body": text.body} for text in card.texts
-        ],
+        "textModulesData": [text.data() for text in card.texts],
         "linksModuleData": {"uris": []},
     }
     if card.card_page_url:
+        online = Localized.of(card.language, lambda texts: texts.card_online)
         body["linksModuleData"]["uris"].append(
-            {"id": "card-page", "uri": card.card_page_url, "description": card.labels.card_page}
+            {
+                "id": "card-page",
+                "uri": card.card_page_url,
+                "description": online.text,
+                "localizedDescription": online.body(),
+            }
         )
     return body
+
+
+def erased_object_patch() -> dict[str, Any]:
+    """What a left or erased member's object becomes: no name on it, and expired.
+
+    Google keeps the object (it cannot be deleted); an expired one moves to the phone's
+    "expired passes", and with ``accountName`` empty it no longer says whose card it was.
+    """
+    return {"state": "EXPIRED", "accountName": ""}
 
 
 # -- from the read model ---------------------------------------------------------------------
@@ -201,23 +271,42 @@ def program_from_card(card: CardLike, *, logo_url: str, language: str = "en") ->
     )
 
 
+def _voucher_code(code: str, until: date | None) -> Callable[[PassTexts], str]:
+    return lambda texts: texts.voucher_code(code, until)
+
+
 def pass_from_card(
     card: CardLike,
     *,
     account_name: str,
     barcode_value: str,
     card_page_url: str | None = None,
-    labels: PassLabels | None = None,
+    language: str = "en",
+    counter_code: str = "",
 ) -> LoyaltyPass:
-    """The pass for one membership: balance, reward, the usable vouchers and their codes."""
-    labels = labels or PassLabels()
+    """The pass for one membership: balance, reward, the usable vouchers and their codes.
+
+    ``language`` is the member's: the default of every localized text.
+    """
     zone = ZoneInfo(card.brand.timezone)
-    texts = [TextModule("reward", labels.reward, card.reward_text)]
+    to_go = card.stamps_needed - card.balance
+    texts = [
+        TextModule(
+            "reward",
+            Localized.of(language, lambda t: t.reward),
+            Localized.of(language, lambda t: t.progress(to_go, card.reward_text)),
+        )
+    ]
     for voucher in card.vouchers:
-        body = f"{labels.code}: {voucher.code}"
-        if voucher.expires_at is not None:
-            body += f" · {labels.valid_until} {voucher.expires_at.astimezone(zone):%Y-%m-%d}"
-        texts.append(TextModule(f"voucher-{voucher.id}", voucher.title, body))
+        # The voucher's last day as the shop's calendar has it, in each language's format.
+        until = voucher.expires_at.astimezone(zone).date() if voucher.expires_at else None
+        texts.append(
+            TextModule(
+                f"voucher-{voucher.id}",
+                Localized.plain(language, voucher.title),
+                Localized.of(language, _voucher_code(voucher.code, until)),
+            )
+        )
     return LoyaltyPass(
         membership_id=card.membership_id,
         card_id=card.card_id,
@@ -227,5 +316,6 @@ def pass_from_card(
         barcode_value=barcode_value,
         card_page_url=card_page_url,
         texts=tuple(texts),
-        labels=labels,
+        language=language,
+        counter_code=counter_code,
     )

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import web
 from pydantic import SecretStr
 
 from campaigns.composer import Composer
@@ -20,11 +22,14 @@ from channels.apple_wallet.channel import AppleWalletChannel
 from channels.apple_wallet.demo_certs import demo_signer
 from channels.apple_wallet.passes import WalletPasses
 from channels.apple_wallet.registry import register_device
+from channels.apple_wallet.webservice import passkit_app
 from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
 from locales import RIGHT_TO_LEFT, SUPPORTED
+from loyalty.customers import erase_customer
+from loyalty.memberships import leave
 from loyalty.stamps import add_stamps
 from loyalty.views import customer_card
-from models import Delivery, GoogleWalletObject, Membership, WalletPass
+from models import Customer, Delivery, GoogleWalletObject, Membership, PassRegistration, WalletPass
 from models.enums import Channel, DeliveryStatus
 from tests import factories
 from tests.campaigns.helpers import SIGNER, started
@@ -260,3 +265,90 @@ async def test_a_campaign_voucher_reaches_the_pass_even_without_a_wallet_channel
     assert "Free cookie" in json.dumps(document, ensure_ascii=False)
     object_id = (await GoogleWalletObject.get(membership_id=member.id)).object_id
     assert "Free cookie" in json.dumps(setup.google.objects[object_id], ensure_ascii=False)
+
+
+@pytest.fixture
+async def passkit(setup: Setup) -> AsyncIterator[str]:
+    """The PassKit web service of these wallets on a real port; yields its base URL."""
+    runner = web.AppRunner(passkit_app(setup.wallets.passes))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await runner.cleanup()
+
+
+async def _passkit_status(base: str, serial: str, token: str) -> int:
+    url = f"{base}/v1/passes/{PASS_TYPE_ID}/{serial}"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url, headers={"Authorization": f"ApplePass {token}"}) as response,
+    ):
+        return response.status
+
+
+async def test_erasing_a_customer_leaves_no_wallet_footprint(setup: Setup, passkit: str) -> None:
+    shop = await factories.merchant()
+    member, wallet_pass, device = await member_with_both_passes(setup, shop)
+    object_id = (await GoogleWalletObject.get(membership_id=member.id)).object_id
+    assert setup.google.objects[object_id]["accountName"] == "Olena"
+    old_token = wallet_pass.authentication_token
+    assert await _passkit_status(passkit, wallet_pass.serial_number, old_token) == 200
+
+    await erase_customer(await Customer.get(id=member.customer_id))
+    [update] = await setup.wallets.forget_left_memberships(member.customer_id)
+
+    # One last push: the device is told the pass changed (it is voided now).
+    assert [push.payload for push in setup.apns.pushes_to(device)] == [{}]
+    assert update.apple_devices == 1
+    retired = await WalletPass.get(id=wallet_pass.id)
+    assert retired.update_tag > wallet_pass.update_tag
+    assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 0
+    assert retired.authentication_token != old_token
+    assert await _passkit_status(passkit, wallet_pass.serial_number, old_token) == 401
+    stored = setup.google.objects[object_id]
+    assert (stored["state"], stored["accountName"]) == ("EXPIRED", "")
+    assert not await GoogleWalletObject.exists(membership_id=member.id)
+
+    # Nothing is left to do a second time: no second push, no second call to Google.
+    patches = len(setup.google.api_requests("PATCH"))
+    await setup.wallets.forget_left_memberships(member.customer_id)
+    assert len(setup.apns.pushes_to(device)) == 1
+    assert len(setup.google.api_requests("PATCH")) == patches
+
+
+async def test_leaving_one_card_retires_only_that_cards_passes(setup: Setup) -> None:
+    shop = await factories.merchant()
+    other_shop = await factories.merchant(name="Pekarnia")
+    member, wallet_pass, device = await member_with_both_passes(setup, shop)
+    kept, kept_pass, kept_device = await member_with_both_passes(setup, other_shop)
+    assert kept.customer_id == member.customer_id
+    kept_object = (await GoogleWalletObject.get(membership_id=kept.id)).object_id
+
+    await leave(member)
+    await setup.wallets.forget_left_memberships(member.customer_id)
+
+    assert len(setup.apns.pushes_to(device)) == 1
+    assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 0
+    assert setup.apns.pushes_to(kept_device) == []
+    assert await PassRegistration.filter(wallet_pass_id=kept_pass.id).count() == 1
+    assert (await WalletPass.get(id=kept_pass.id)).authentication_token == (
+        kept_pass.authentication_token
+    )
+    assert setup.google.objects[kept_object]["state"] == "ACTIVE"
+    assert setup.google.objects[kept_object]["accountName"] == "Olena"
+
+
+async def test_google_trouble_while_erasing_keeps_the_object_to_try_again(
+    setup: Setup,
+) -> None:
+    shop = await factories.merchant()
+    member, _, _ = await member_with_both_passes(setup, shop)
+    await erase_customer(await Customer.get(id=member.customer_id))
+    setup.google.fail(500, times=5)
+
+    [update] = await setup.wallets.forget_left_memberships(member.customer_id)
+
+    assert update.google is not None
+    assert update.google.outcome == "retry"
+    assert await GoogleWalletObject.exists(membership_id=member.id)

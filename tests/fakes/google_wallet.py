@@ -507,6 +507,7 @@ class FakeGoogleWallet:
         def missing(name: str) -> ApiError:
             return ApiError(400, f"Request contains an invalid argument. Missing {name}.")
 
+        _check_localized_strings(resource, "resource")
         if kind == "loyaltyClass":
             for name in ("issuerName", "reviewStatus"):
                 if not resource.get(name):
@@ -629,6 +630,83 @@ def _merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         else:
             current[key] = copy.deepcopy(value)
     return current
+
+
+# Fields of type LocalizedString: every ``localized…`` one, and image descriptions.
+_LOCALIZED_FIELD = re.compile(r"localized[A-Z]\w*|contentDescription")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_LOCALIZED_KEYS: Final = frozenset({"kind", "defaultValue", "translatedValues"})
+_TRANSLATED_KEYS: Final = frozenset({"kind", "language", "value"})
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def _check_localized_strings(node: Any, path: str) -> None:
+    """Refuse a malformed LocalizedString anywhere in a resource, as the API's parser does.
+
+    Unknown members are a JSON-payload error; a missing default, a TranslatedString without
+    a BCP 47 language or with a non-string value, and two translations for one language are
+    invalid arguments.
+    """
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _check_localized_strings(item, f"{path}[{index}]")
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        where = f"{path}.{_snake(key)}"
+        if _LOCALIZED_FIELD.fullmatch(key):
+            _check_localized(value, where)
+        else:
+            _check_localized_strings(value, where)
+
+
+def _unknown(name: str, where: str) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid JSON payload received. Unknown name \"{name}\" at '{where}': Cannot find field.",
+    )
+
+
+def _check_localized(value: Any, where: str) -> None:
+    if not isinstance(value, dict):
+        raise ApiError(400, f"Invalid JSON payload received. Expected an object at '{where}'.")
+    for name in value:
+        if name not in _LOCALIZED_KEYS:
+            raise _unknown(name, where)
+    if "defaultValue" not in value:
+        raise ApiError(
+            400, f"Request contains an invalid argument. Missing {where}.default_value."
+        )
+    translations = value.get("translatedValues", [])
+    if not isinstance(translations, list):
+        raise ApiError(
+            400, f"Invalid JSON payload received. Expected a list at '{where}.translated_values'."
+        )
+    seen: set[str] = set()
+    for index, translated in enumerate([value["defaultValue"], *translations]):
+        at = f"{where}.default_value" if index == 0 else f"{where}.translated_values[{index - 1}]"
+        if not isinstance(translated, dict):
+            raise ApiError(400, f"Invalid JSON payload received. Expected an object at '{at}'.")
+        for name in translated:
+            if name not in _TRANSLATED_KEYS:
+                raise _unknown(name, at)
+        language, text = translated.get("language"), translated.get("value")
+        if not isinstance(language, str) or not _LANGUAGE_TAG.fullmatch(language):
+            raise ApiError(
+                400, f"Request contains an invalid argument. Invalid language at {at}.language."
+            )
+        if not isinstance(text, str):
+            raise ApiError(400, f"Invalid value at '{at}.value' (TYPE_STRING), {json.dumps(text)}")
+        if index > 0 and language.lower() in seen:
+            raise ApiError(
+                400,
+                f"Request contains an invalid argument. Duplicate language {language} at {at}.",
+            )
+        seen.add(language.lower())
 
 
 def _bad_enum(path: str, value: object) -> ApiError:

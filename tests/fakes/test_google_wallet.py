@@ -116,3 +116,63 @@ async def test_api_refuses_other_issuers_and_malformed_ids(
     async with http.get(f"{google.api_url}/loyaltyClass/no%20id", headers=headers) as r:
         assert r.status == 400
         assert (await r.json())["error"]["status"] == "INVALID_ARGUMENT"
+
+
+GOOD = {"defaultValue": {"language": "uk", "value": "Штампи"}}
+
+
+@pytest.mark.parametrize(
+    ("localized", "message"),
+    [
+        ({"translatedValues": [{"language": "en", "value": "Stamps"}]}, "default_value"),
+        ({**GOOD, "default": {}}, 'Unknown name "default"'),
+        ({"defaultValue": {"lang": "uk", "value": "x"}}, 'Unknown name "lang"'),
+        ({"defaultValue": {"language": "Ukrainian!", "value": "x"}}, "Invalid language"),
+        ({"defaultValue": {"language": "uk", "value": 7}}, "TYPE_STRING"),
+        ({**GOOD, "translatedValues": {"language": "en"}}, "Expected a list"),
+        (
+            {
+                **GOOD,
+                "translatedValues": [
+                    {"language": "en", "value": "Stamps"},
+                    {"language": "EN", "value": "Stamps!"},
+                ],
+            },
+            "Duplicate language",
+        ),
+        ("Stamps", "Expected an object"),
+    ],
+)
+async def test_a_malformed_localized_string_is_refused_and_nothing_is_stored(
+    google: FakeGoogleWallet, http: aiohttp.ClientSession, localized: Any, message: str
+) -> None:
+    key = google.new_service_account()
+    _, answer = await grant(
+        http, google, {"grant_type": JWT_BEARER, "assertion": assertion(google, key)}
+    )
+    headers = {"Authorization": f"Bearer {answer['access_token']}"}
+    loyalty_class = {
+        "id": f"{google.issuer_id}.card-1",
+        "issuerName": "Kafe Lviv",
+        "reviewStatus": "UNDER_REVIEW",
+        "programLogo": {"sourceUri": {"uri": "https://x.example/logo.png"}},
+    }
+    async with http.post(
+        f"{google.api_url}/loyaltyClass", json=loyalty_class, headers=headers
+    ) as r:
+        assert r.status == 200
+    body = {
+        "id": f"{google.issuer_id}.m-1",
+        "classId": loyalty_class["id"],
+        "state": "ACTIVE",
+        "loyaltyPoints": {"localizedLabel": localized, "balance": {"string": "1/10"}},
+    }
+
+    async with http.post(f"{google.api_url}/loyaltyObject", json=body, headers=headers) as r:
+        assert r.status == 400
+        assert message in (await r.json())["error"]["message"]
+    assert body["id"] not in google.objects
+
+    body["loyaltyPoints"] = {"localizedLabel": GOOD, "balance": {"string": "1/10"}}
+    async with http.post(f"{google.api_url}/loyaltyObject", json=body, headers=headers) as r:
+        assert r.status == 200

@@ -8,9 +8,19 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.app import BotRuntime
 from bot.config import Settings
+from channels.apple_wallet.registry import register_device
 from loyalty.stamps import add_stamps
-from models import ChannelOptOut, Customer, Identity, Membership, Voucher
+from models import (
+    ChannelOptOut,
+    Customer,
+    Identity,
+    Membership,
+    PassRegistration,
+    Voucher,
+    WalletPass,
+)
 from models.enums import Channel, MembershipStatus, VoucherStatus
 from tests import factories
 from tests.chat import Chat, button, buttons, text_of
@@ -214,6 +224,24 @@ async def test_erasing_my_data_needs_confirmation_and_forgets_me(chat: Chat) -> 
     ]
     replies = await chat.send("/card")
     assert "You don't have a stamp card yet." in text_of(replies[0])
+
+
+async def test_leaving_a_card_in_the_chat_retires_its_apple_pass(
+    chat: Chat, runtime: BotRuntime
+) -> None:
+    shop, menu = await _customer_with_settings(chat)
+    membership = await Membership.get(card_id=shop.card.id)
+    issued = await runtime.wallets.apple_pass(membership.id)
+    wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
+    await register_device(wallet_pass, "device-1", "ab" * 32)
+    picker = (await chat.press_label(menu, "Leave a card"))[0]
+    confirm = (await chat.press_label(picker, "Coffee card · Kafe Lviv"))[0]
+
+    await chat.press_label(confirm, "Yes, leave the card")
+
+    assert not await PassRegistration.exists(wallet_pass_id=wallet_pass.id)
+    retired = await WalletPass.get(id=wallet_pass.id)
+    assert retired.authentication_token != wallet_pass.authentication_token
 
 
 async def test_stale_settings_buttons_after_erasure_are_expired(chat: Chat) -> None:

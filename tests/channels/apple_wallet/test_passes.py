@@ -66,6 +66,7 @@ async def test_a_members_pass_verifies_and_shows_the_card(
         "icon@2x.png",
         "logo.png",
         "logo@2x.png",
+        *(f"{language}.lproj/pass.strings" for language in ("en", "uk", "he", "fa", "th")),
     } <= set(files)
     document = json.loads(files["pass.json"])
     row = await WalletPass.get(membership_id=member.id)
@@ -83,20 +84,25 @@ async def test_a_members_pass_verifies_and_shows_the_card(
         "rgb(245, 158, 11)",
     )
     assert _fields(document, "primaryFields")["stamps"]["value"] == "7/10"
-    assert _fields(document, "secondaryFields")["reward"]["value"] == "3 more for Free cappuccino"
+    # Olena reads Ukrainian: pass.json speaks it, the plural form included.
+    assert _fields(document, "secondaryFields")["reward"]["value"] == (
+        "Ще 3 штампи до нагороди: \u2068Free cappuccino\u2069"
+    )
     [barcode] = document["barcodes"]
     assert barcode == {
         "format": "PKBarcodeFormatQR",
         "message": start_link(BOT, LinkKind.MEMBERSHIP, member.public_token),
         "messageEncoding": "iso-8859-1",
+        "altText": f"Код для каси: \u2068{member.counter_code}\u2069",
     }
     back = _fields(document, "backFields")
     assert back["campaign"] == {
         "key": "campaign",
-        "label": "News",
-        "value": "",
+        "label": "Новини",
+        "value": "Тут з’являтимуться новини від \u2068Kafe Lviv\u2069.",
         "changeMessage": "%@",
     }
+    assert all(field["value"].strip() for field in document["storeCard"]["backFields"])
     assert back["card_page"]["value"].startswith(f"{BASE_URL}/c/")
     assert issued.path == passes_dir / f"{row.serial_number}.pkpass"
     assert issued.path.read_bytes() == issued.pkpass
@@ -188,7 +194,7 @@ async def test_active_vouchers_are_counted_and_named(wallet: WalletPasses) -> No
     document = _document((await wallet.issue(member.id, now=NOW)).pkpass)
 
     vouchers = _fields(document, "auxiliaryFields")["vouchers"]
-    assert vouchers["value"] == "2: Free cappuccino, Birthday cake"
+    assert vouchers["value"] == "2: \u2068Free cappuccino\u2069 і \u2068Birthday cake\u2069"
 
 
 async def test_a_left_membership_gets_a_voided_pass_without_a_qr(

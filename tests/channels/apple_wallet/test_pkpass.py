@@ -36,4 +36,4 @@ def test_the_balance_shown_never_leaves_the_card() -> None:
     over = pass_json(dataclasses.replace(CONTENT, balance=12), identity)
 
     assert over["storeCard"]["primaryFields"][0]["value"] == "10/10"
-    assert over["storeCard"]["secondaryFields"][0]["value"] == "Ready: Free coffee"
+    assert over["storeCard"]["secondaryFields"][0]["value"] == "Ready: \u2068Free coffee\u2069"

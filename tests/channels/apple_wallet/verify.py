@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -85,3 +86,25 @@ def pass_problems(pkpass: bytes, ca_pem: Path) -> list[str]:
     if result.returncode != 0:
         problems.append(f"openssl: {result.stderr.strip()}")
     return problems
+
+
+_STRINGS_LINE = re.compile(r'"((?:[^"\\]|\\.)*)"\s*=\s*"((?:[^"\\]|\\.)*)";')
+_STRINGS_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def read_strings(data: bytes) -> dict[str, str]:
+    """A ``pass.strings`` file as Foundation reads it: UTF-16 with a byte-order mark."""
+    assert data[:2] in (b"\xff\xfe", b"\xfe\xff"), "pass.strings without a UTF-16 BOM"
+    text = data.decode("utf-16")
+    table: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        match = _STRINGS_LINE.fullmatch(line.strip())
+        assert match is not None, f"not a strings line: {line!r}"
+        key, value = (
+            re.sub(r"\\(.)", lambda m: _STRINGS_ESCAPES[m.group(1)], part)
+            for part in match.groups()
+        )
+        table[key] = value
+    return table

@@ -45,6 +45,8 @@ async def program_and_pass(membership: Membership) -> tuple[LoyaltyProgram, Loya
         account_name="Olena",
         barcode_value=start_link(BOT, LinkKind.MEMBERSHIP, view.token),
         card_page_url=f"{BASE}/c/{view.token}",
+        language="uk",
+        counter_code=view.counter_code,
     )
     return program, card
 
@@ -105,26 +107,52 @@ async def test_card_and_membership_become_class_and_object(
     assert stored["state"] == "ACTIVE"
     assert stored["accountId"] == str(membership.id)
     assert stored["accountName"] == "Olena"
-    assert stored["loyaltyPoints"] == {"label": "Stamps", "balance": {"string": "3/10"}}
+    # Olena reads Ukrainian: it is the default, every other language a translation.
+    assert stored["loyaltyPoints"] == {
+        "label": "Штампи",
+        "localizedLabel": {
+            "defaultValue": {"language": "uk", "value": "Штампи"},
+            "translatedValues": [
+                {"language": "en", "value": "Stamps"},
+                {"language": "he", "value": "חותמות"},
+                {"language": "fa", "value": "مهرها"},
+                {"language": "th", "value": "แสตมป์"},
+            ],
+        },
+        "balance": {"string": "3/10"},
+    }
+    code = await Membership.get(id=membership.id).values_list("counter_code", flat=True)
     assert stored["barcode"] == {
         "type": "QR_CODE",
         "value": f"https://t.me/{BOT}?start=m-{membership.public_token}",
+        "alternateText": f"Код для каси: \u2068{code}\u2069",
     }
     texts = {t["id"]: t for t in stored["textModulesData"]}
-    assert texts["reward"]["body"] == "Free cappuccino"
-    # Valid 30 days from 14:19 UTC, shown as the date in Kyiv.
-    assert texts[f"voucher-{voucher.id}"] == {
-        "id": f"voucher-{voucher.id}",
-        "header": "Free croissant",
-        "body": f"Code: {voucher.code} · valid until 2026-06-03",
+    assert texts["reward"]["header"] == "Нагорода"
+    assert texts["reward"]["body"] == "Ще 7 штампів до нагороди: \u2068Free cappuccino\u2069"
+    english = {
+        v["language"]: v["value"] for v in texts["reward"]["localizedBody"]["translatedValues"]
     }
-    assert stored["linksModuleData"]["uris"] == [
-        {
-            "id": "card-page",
-            "uri": f"{BASE}/c/{membership.public_token}",
-            "description": "Your card",
-        }
-    ]
+    assert english["en"] == "7 more stamps for \u2068Free cappuccino\u2069"
+    # Valid 30 days from 14:19 UTC: the date in Kyiv, in each language's own format.
+    module = texts[f"voucher-{voucher.id}"]
+    assert (module["header"], module["body"]) == (
+        "Free croissant",
+        f"Код: \u2068{voucher.code}\u2069 · діє до \u20683 черв. 2026\u202fр.\u2069",
+    )
+    assert "localizedHeader" not in module  # the shop's own words: no translations
+    dates = {v["language"]: v["value"] for v in module["localizedBody"]["translatedValues"]}
+    assert dates["en"] == f"Code: \u2068{voucher.code}\u2069 · valid until \u2068Jun 3, 2026\u2069"
+    assert dates["he"].endswith("בתוקף עד \u20683 ביוני 2026\u2069")
+    [link] = stored["linksModuleData"]["uris"]
+    assert (link["uri"], link["description"]) == (
+        f"{BASE}/c/{membership.public_token}",
+        "Твоя картка онлайн",
+    )
+    assert link["localizedDescription"]["translatedValues"][0] == {
+        "language": "en",
+        "value": "Your card online",
+    }
 
 
 async def test_object_follows_the_membership(
