@@ -69,7 +69,10 @@ class StampAction(CallbackData, prefix="stp"):
 
 
 class RedeemAction(CallbackData, prefix="rdm"):
+    """``typed``: the screen was opened by a typed code, not a scanned QR (``redeemed_via``)."""
+
     voucher_id: int
+    typed: bool = False
 
 
 class AdminOp(StrEnum):

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import PRIVATE
-from handlers.admin_mode import admin_merchant
+from handlers.admin_mode import IsStaff, admin_merchant
 from handlers.callbacks import RedeemAction, StampAction
 from handlers.notify import CustomerNotifier
 from handlers.texts import button_expired, code, local_date, ltr, refusal
@@ -75,7 +75,7 @@ def _stamp_screen(card: CounterCard) -> tuple[str, Any]:
     return text, builder.as_markup()
 
 
-def _voucher_screen(voucher: CounterVoucher) -> tuple[str, Any]:
+def _voucher_screen(voucher: CounterVoucher, *, typed: bool) -> tuple[str, Any]:
     lines = [
         _("🎟 {title} for {name}").format(
             title=f"<b>{escape(voucher.title)}</b>", name=escape(voucher.first_name)
@@ -94,7 +94,8 @@ def _voucher_screen(voucher: CounterVoucher) -> tuple[str, Any]:
                 )
             )
         builder.button(
-            text=_("✅ Redeem now"), callback_data=RedeemAction(voucher_id=voucher.voucher_id)
+            text=_("✅ Redeem now"),
+            callback_data=RedeemAction(voucher_id=voucher.voucher_id, typed=typed),
         )
     return "\n".join(lines), builder.as_markup() if usable else None
 
@@ -126,7 +127,7 @@ async def staff_link(message: Message, link: tuple[LinkKind, str]) -> None:
             await message.answer(text, reply_markup=markup)
         else:
             voucher = await voucher_at_counter(user.id, token=token)
-            text, markup = _voucher_screen(voucher)
+            text, markup = _voucher_screen(voucher, typed=False)
             await message.answer(text, reply_markup=markup)
     except LoyaltyError as refused:
         if kind == LinkKind.STAFF_INVITE:
@@ -165,7 +166,7 @@ async def code_typed(message: Message, typed: tuple[LinkKind, str]) -> None:
             text, markup = _stamp_screen(card)
         else:
             voucher = await voucher_at_counter(user.id, code=value)
-            text, markup = _voucher_screen(voucher)
+            text, markup = _voucher_screen(voucher, typed=True)
     except LoyaltyError:
         logger.info("typed code not found for staff user %s", user.id)
         await message.answer(_("No card or voucher of your shop has this code."))
@@ -173,7 +174,8 @@ async def code_typed(message: Message, typed: tuple[LinkKind, str]) -> None:
     await message.answer(text, reply_markup=markup)
 
 
-@router.message(Command("redeem"))
+# Like the other admin commands, /redeem means nothing to someone who is not staff anywhere.
+@router.message(Command("redeem"), IsStaff())
 async def redeem_command(message: Message, command: CommandObject) -> None:
     user = message.from_user
     if user is None:
@@ -188,7 +190,7 @@ async def redeem_command(message: Message, command: CommandObject) -> None:
     except LoyaltyError as refused:
         await message.answer(refusal(refused))
         return
-    text, markup = _voucher_screen(voucher)
+    text, markup = _voucher_screen(voucher, typed=True)
     await message.answer(text, reply_markup=markup)
 
 
@@ -267,7 +269,7 @@ async def redeem_pressed(
         await redeem_voucher(
             voucher.voucher_id,
             merchant_id=voucher.staff.merchant_id,
-            via=RedeemVia.SCAN,
+            via=RedeemVia.CODE if callback_data.typed else RedeemVia.SCAN,
             staff_id=voucher.staff.id,
         )
     except LoyaltyError as refused:

@@ -118,7 +118,8 @@ async def test_staff_of_one_shop_cannot_manage_another(new_chat: object) -> None
 
 
 async def test_admin_commands_are_unknown_commands_for_customers(chat: Chat) -> None:
-    for command in ("/admin", "/exit", "/newcampaign", "/campaigns", "📣 New campaign"):
+    commands = ("/admin", "/exit", "/newcampaign", "/campaigns", "📣 New campaign", "/redeem")
+    for command in (*commands, "/redeem K7QM-3XPD-9TRA"):
         replies = await chat.send(command)
 
         assert text_of(replies[0]).startswith("Sorry, I didn't understand that."), command

@@ -210,4 +210,21 @@ async def test_in_admin_mode_a_typed_voucher_code_opens_the_voucher(new_chat: ob
 
     assert text_of(screen).startswith("🎟 Free cappuccino for Olena")
     await cashier.press_label(screen, "Redeem now")
-    assert (await Voucher.get(id=voucher.id)).status == VoucherStatus.REDEEMED
+    stored = await Voucher.get(id=voucher.id)
+    assert (stored.status, stored.redeemed_via) == (VoucherStatus.REDEEMED, RedeemVia.CODE)
+
+
+async def test_a_redemption_by_redeem_command_is_stored_as_by_code(new_chat: object) -> None:
+    shop = await factories.merchant(stamps_needed=1)
+    customer: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    membership = await _member(customer, shop)
+    voucher = (await add_stamps(membership.id, 1, merchant_id=shop.merchant.id)).vouchers[0]
+    await _staff(cashier, shop, StaffRole.CASHIER)
+
+    screen = (await cashier.send(f"/redeem {voucher.code}"))[0]
+    await cashier.press_label(screen, "Redeem now")
+
+    assert text_of(cashier.current(screen)) == "✅ Redeemed: Free cappuccino for Olena."
+    stored = await Voucher.get(id=voucher.id)
+    assert (stored.status, stored.redeemed_via) == (VoucherStatus.REDEEMED, RedeemVia.CODE)
