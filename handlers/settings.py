@@ -16,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from channels.base import Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
+from handlers.admin_mode import admin_merchant
 from handlers.callbacks import SettingsAction, SettingsOp
 from handlers.texts import button_expired, ltr, refusal
 from locales import NATIVE_NAMES
@@ -104,11 +105,17 @@ def _no_customer_text() -> str:
     return _("Settings appear once you have joined a shop's card. Scan its QR code to start.")
 
 
+async def _end_form(state: FSMContext) -> None:
+    """Leave the settings conversation only: admin mode lives in the same FSM storage, and a
+    staff member who checks their own settings keeps it, like the admin keyboard on screen."""
+    await state.set_state(None)
+
+
 @router.message(Command("settings"))
 async def settings_command(
     message: Message, customer: Customer | None, i18n: I18n, state: FSMContext
 ) -> None:
-    await state.clear()
+    await _end_form(state)
     if customer is None:
         await message.answer(_no_customer_text())
         return
@@ -118,8 +125,13 @@ async def settings_command(
 
 @router.message(Command("cancel"))
 async def cancel_command(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled."))
+    """Cancel a half-answered question; in admin mode say that the mode stays on."""
+    asked = await state.get_state() is not None
+    await _end_form(state)
+    text = _("Cancelled.") if asked else _("There is nothing to cancel.")
+    if await admin_merchant(state) is not None:
+        text += "\n" + _("You are still in admin mode. /exit returns to customer mode.")
+    await message.answer(text)
 
 
 async def _show_menu(query: CallbackQuery, customer: Customer, i18n: I18n) -> None:
@@ -150,7 +162,7 @@ async def _open_menu(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    await state.clear()
+    await _end_form(state)
     await query.answer()
     await _show_menu(query, customer, i18n)
 
@@ -159,7 +171,7 @@ async def _close(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    await state.clear()
+    await _end_form(state)
     await query.answer()
     await message.delete_reply_markup()
 
@@ -213,7 +225,7 @@ async def _ask(
 async def _removed(
     query: CallbackQuery, customer: Customer, i18n: I18n, state: FSMContext, toast: str
 ) -> None:
-    await state.clear()
+    await _end_form(state)
     await query.answer(toast)
     await _show_menu(query, customer, i18n)
 
@@ -376,7 +388,7 @@ async def _erase(
     state: FSMContext,
 ) -> None:  # fmt: skip
     await erase_customer(customer)
-    await state.clear()
+    await _end_form(state)
     await query.answer()
     await message.edit_text(
         _("Done: your data is erased. Scan a shop's QR code if you ever want to start again.")
@@ -412,14 +424,14 @@ async def email_entered(
     link_signer: LinkSigner,
 ) -> None:
     if customer is None or message.text is None:
-        await state.clear()
+        await _end_form(state)
         return
     try:
         address = await set_email(customer, message.text[:MAX_INPUT])
     except LoyaltyError as refused:
         await message.answer(refusal(refused) + "\n" + _("Or send /cancel."))
         return
-    await state.clear()
+    await _end_form(state)
     shown = ltr(escape(address))
     if customer.email_verified:
         await message.answer(_("{email} is already confirmed.").format(email=shown))
@@ -449,7 +461,7 @@ async def birthday_entered(
     message: Message, customer: Customer | None, i18n: I18n, state: FSMContext
 ) -> None:
     if customer is None or message.text is None:
-        await state.clear()
+        await _end_form(state)
         return
     try:
         day, month, year = await set_birthday(
@@ -458,7 +470,7 @@ async def birthday_entered(
     except LoyaltyError as refused:
         await message.answer(refusal(refused) + "\n" + _("Or send /cancel."))
         return
-    await state.clear()
+    await _end_form(state)
     shown = f"{day:02d}.{month:02d}" + (f".{year}" if year else "")
     await message.answer(_("Saved: {date} 🎂").format(date=ltr(shown)))
     text, markup = await _menu(customer, i18n)
