@@ -75,10 +75,11 @@ def _rule(p: Params, channel: Channel) -> ChannelRule:
     return ChannelRule("1 = 0", "1 = 0", Reason.NO_ADDRESS)
 
 
-def _opted_out(p: Params, channel: Channel) -> str:
+def _opted_out(p: Params, channel: Channel, merchant_id: int) -> str:
+    """Opt-outs are per shop: a "no" to another shop's email does not silence this one."""
     return (
         "EXISTS (SELECT 1 FROM channel_opt_out o WHERE o.customer_id = c.id "
-        f"AND o.channel = {p(channel.value)})"
+        f"AND o.merchant_id = {p(merchant_id)} AND o.channel = {p(channel.value)})"
     )
 
 
@@ -132,9 +133,10 @@ async def reachable_counts(
         p = Params(is_postgres(conn))
         rule = _rule(p, channel)
         where = _audience_where(p, audience, card, timezone, ensure_utc(now))
+        opted_out = _opted_out(p, channel, card.merchant_id)
         sql = (
             "SELECT COUNT(*) AS n FROM membership m JOIN customer c ON c.id = m.customer_id "
-            f"WHERE {where} AND {rule.usable_address} AND NOT {_opted_out(p, channel)}"
+            f"WHERE {where} AND {rule.usable_address} AND NOT {opted_out}"
         )
         _, rows = await conn.execute_query(sql, p.values)
         counts[channel] = int(dict(rows[0])["n"])
@@ -187,7 +189,7 @@ async def _insert_rows(
     channel = channels[index]
 
     def usable(ch: Channel) -> str:
-        return f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch)})"
+        return f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch, card.merchant_id)})"
 
     rule = _rule(p, channel)
     holdout = (

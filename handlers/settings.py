@@ -28,6 +28,7 @@ from loyalty.memberships import leave_card
 from loyalty.profile import (
     clear_birthday,
     clear_email,
+    customer_shops,
     opted_out,
     set_birthday,
     set_email,
@@ -57,6 +58,13 @@ def _channel_name(channel: Channel) -> str:
     return names.get(channel, channel.value)
 
 
+def _switches(off: set[Channel] | None) -> str:
+    return ", ".join(
+        f"{_channel_name(channel)} {'🔕' if channel in (off or ()) else '🔔'}"
+        for channel in OPTIONAL_CHANNELS
+    )
+
+
 def _button(builder: InlineKeyboardBuilder, text: str, op: SettingsOp, value: str = "") -> None:
     builder.button(text=text, callback_data=SettingsAction(op=op, value=value))
 
@@ -75,20 +83,25 @@ async def _menu(customer: Customer, i18n: I18n) -> tuple[str, InlineKeyboardMark
         birthday = ltr(".".join(parts))
     else:
         birthday = none
-    off = await opted_out(customer)
-    notifications = ", ".join(
-        f"{_channel_name(channel)} {'🔕' if channel in off else '🔔'}"
-        for channel in OPTIONAL_CHANNELS
-    )
-    text = "\n".join(
-        [
-            _("<b>Settings</b>"),
-            _("Language: {language}").format(language=NATIVE_NAMES[i18n.current_locale]),
-            _("Email: {email}").format(email=email),
-            _("Birthday: {birthday}").format(birthday=birthday),
-            _("Notifications: {channels}").format(channels=notifications),
+    shops, off = await customer_shops(customer), await opted_out(customer)
+    lines = [
+        _("<b>Settings</b>"),
+        _("Language: {language}").format(language=NATIVE_NAMES[i18n.current_locale]),
+        _("Email: {email}").format(email=email),
+        _("Birthday: {birthday}").format(birthday=birthday),
+    ]
+    if len(shops) == 1:
+        lines.append(
+            _("Notifications: {channels}").format(channels=_switches(off.get(next(iter(shops)))))
+        )
+    else:
+        lines += [
+            _("Notifications from {shop}: {channels}").format(
+                shop=escape(name), channels=_switches(off.get(merchant_id))
+            )
+            for merchant_id, name in shops.items()
         ]
-    )
+    text = "\n".join(lines)
     builder = InlineKeyboardBuilder()
     _button(builder, _("🌐 Language"), SettingsOp.LANGUAGE)
     _button(builder, _("✉️ Email"), SettingsOp.EMAIL)
@@ -270,31 +283,65 @@ async def _notifications(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    if value:
+    """Opt-outs are per shop: pick the shop (when there are several), then its channels.
+
+    ``value`` is "" (from the menu), "<merchant id>" (a shop picked) or "<merchant id>-<channel>"
+    (a switch pressed).
+    """
+    shops = await customer_shops(customer)
+    if not value and len(shops) != 1:
+        await query.answer()
+        if not shops:
+            await message.answer(_("You are not on any card."))
+            return
+        builder = InlineKeyboardBuilder()
+        for shop_id, name in shops.items():
+            _button(builder, name[:64], SettingsOp.NOTIFICATIONS, str(shop_id))
+        _button(builder, _("⬅️ Settings"), SettingsOp.MENU)
+        builder.adjust(1)
+        await message.answer(_("News from which shop?"), reply_markup=builder.as_markup())
+        return
+    merchant_id = _int(value.partition("-")[0]) if value else next(iter(shops))
+    if merchant_id is None or merchant_id not in shops:
+        await query.answer(button_expired())
+        return
+    toggled = value.partition("-")[2]
+    if toggled:
         try:
-            channel = Channel(value)
+            channel = Channel(toggled)
         except ValueError:
             await query.answer(button_expired())
             return
         if channel not in OPTIONAL_CHANNELS:
             await query.answer(button_expired())
             return
-        now_off = await toggle_opt_out(customer, channel)
+        now_off = await toggle_opt_out(customer, merchant_id, channel)
         await query.answer(_("Turned off.") if now_off else _("Turned on."))
     else:
         await query.answer()
-    off = await opted_out(customer)
+    off = (await opted_out(customer)).get(merchant_id, set())
     builder = InlineKeyboardBuilder()
     for channel in OPTIONAL_CHANNELS:
         mark = "🔕" if channel in off else "🔔"
-        _button(builder, f"{mark} {_channel_name(channel)}", SettingsOp.TOGGLE, channel.value)
+        _button(
+            builder,
+            f"{mark} {_channel_name(channel)}",
+            SettingsOp.TOGGLE,
+            f"{merchant_id}-{channel.value}",
+        )
     _button(builder, _("⬅️ Settings"), SettingsOp.MENU)
     builder.adjust(1)
-    text = _("News and offers from your shops. Tap to turn a channel on or off.")
-    if value:
+    text = _("News and offers from {shop}. Tap to turn a channel on or off.").format(
+        shop=f"<b>{escape(shops[merchant_id])}</b>"
+    )
+    if toggled:
         await message.edit_text(text, reply_markup=builder.as_markup())
     else:
         await message.answer(text, reply_markup=builder.as_markup())
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdecimal() and len(text) <= 10 else None
 
 
 async def _pick_card_to_leave(

@@ -72,7 +72,7 @@ async def test_a_campaign_goes_to_every_reachable_channel_and_finishes() -> None
     shop = await factories.merchant()
     people = await audience(shop, 3)
     await Identity.filter(customer_id=people[2].id).update(reachable=False)
-    await ChannelOptOut.create(customer=people[1], channel=Channel.EMAIL)
+    await ChannelOptOut.create(customer=people[1], merchant=shop.merchant, channel=Channel.EMAIL)
     campaign = await started(shop, Channel.TELEGRAM, Channel.EMAIL)
     telegram, email = ScriptedChannel("telegram"), ScriptedChannel("email")
 
