@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from campaigns.spec import AudienceFilter
+from campaigns.spec import AudienceFilter, delivery_order
 from campaigns.sql import Params, connection, is_postgres
 from channels.base import Reason
 from loyalty.clock import ensure_utc
@@ -143,6 +143,33 @@ async def reachable_counts(
     return counts
 
 
+async def reachable_people(
+    card: Card,
+    audience: AudienceFilter,
+    timezone: str,
+    channels: tuple[Channel, ...],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """How many of the audience at least one of ``channels`` reaches right now: a member with
+    the card in Apple Wallet and in Google Wallet is one person for the wallet push."""
+    if not channels:
+        return 0
+    conn = connection()
+    p = Params(is_postgres(conn))
+    where = _audience_where(p, audience, card, timezone, ensure_utc(now))
+    reachable = " OR ".join(
+        f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch, card.merchant_id)})"
+        for ch in channels
+    )
+    sql = (
+        "SELECT COUNT(*) AS n FROM membership m JOIN customer c ON c.id = m.customer_id "
+        f"WHERE {where} AND ({reachable})"
+    )
+    _, rows = await conn.execute_query(sql, p.values)
+    return int(dict(rows[0])["n"])
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     rows: int
@@ -163,7 +190,14 @@ async def snapshot(campaign_id: int, *, now: datetime | None = None) -> Snapshot
             return None
         card = await Card.get(id=campaign.card_id)
         merchant = await Merchant.get(id=campaign.merchant_id)
-        channels = [Channel(c) for c in campaign.channels]
+        # Rows are made channel by channel in the fallback order: under "first reachable" the
+        # earliest standby row of a person is the one that takes over.
+        channels = list(
+            delivery_order(
+                [Channel(c) for c in campaign.channels],
+                [Channel(c) for c in campaign.channel_order if c in campaign.channels],
+            )
+        )
         conn = connection()
         for index in range(len(channels)):
             await _insert_rows(conn, campaign, card, merchant.timezone, channels, index, moment)
