@@ -75,6 +75,13 @@ class RedeemAction(CallbackData, prefix="rdm"):
     typed: bool = False
 
 
+class VoidAction(CallbackData, prefix="void"):
+    """Staff cancelling a voucher: the first press asks, ``confirmed`` does it."""
+
+    voucher_id: int
+    confirmed: bool = False
+
+
 class AdminOp(StrEnum):
     MENU = "menu"
     ENTER = "enter"

@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import PRIVATE
 from handlers.admin_mode import IsStaff, admin_merchant
-from handlers.callbacks import RedeemAction, StampAction
+from handlers.callbacks import RedeemAction, StampAction, VoidAction
 from handlers.notify import CustomerNotifier
 from handlers.texts import button_expired, code, local_date, ltr, refusal
 from loyalty.clock import utcnow
@@ -31,7 +31,7 @@ from loyalty.tokens import (
     normalize_voucher_code,
     parse_payload,
 )
-from loyalty.vouchers import redeem_voucher
+from loyalty.vouchers import redeem_voucher, void_voucher
 from models.enums import RedeemVia, StaffRole, VoucherStatus
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ def _stamp_screen(card: CounterCard) -> tuple[str, Any]:
 
 
 def _voucher_screen(voucher: CounterVoucher, *, typed: bool) -> tuple[str, Any]:
+    """The voucher with Redeem while usable, and Cancel for the staff who may void it."""
     lines = [
         _("🎟 {title} for {name}").format(
             title=f"<b>{escape(voucher.title)}</b>", name=escape(voucher.first_name)
@@ -97,6 +98,12 @@ def _voucher_screen(voucher: CounterVoucher, *, typed: bool) -> tuple[str, Any]:
             text=_("✅ Redeem now"),
             callback_data=RedeemAction(voucher_id=voucher.voucher_id, typed=typed),
         )
+        if allows(voucher.staff, Permission.VOID_VOUCHER):
+            builder.button(
+                text=_("🗑 Cancel the voucher"),
+                callback_data=VoidAction(voucher_id=voucher.voucher_id),
+            )
+        builder.adjust(1)
     return "\n".join(lines), builder.as_markup() if usable else None
 
 
@@ -283,3 +290,60 @@ async def redeem_pressed(
         )
     )
     await notifier.voucher_redeemed(voucher.customer_id, voucher.voucher_id)
+
+
+async def _void_seat(query: CallbackQuery, voucher_id: int) -> CounterVoucher | None:
+    """The voucher if this person may void it now (owner or manager of its shop)."""
+    try:
+        voucher = await voucher_at_counter(query.from_user.id, voucher_id=voucher_id)
+    except LoyaltyError:
+        voucher = None
+    if voucher is None or not allows(voucher.staff, Permission.VOID_VOUCHER):
+        await query.answer(button_expired())
+        return None
+    return voucher
+
+
+@router.callback_query(VoidAction.filter(~F.confirmed))
+async def void_pressed(query: CallbackQuery, callback_data: VoidAction) -> None:
+    voucher = await _void_seat(query, callback_data.voucher_id)
+    if voucher is None or not isinstance(query.message, Message):
+        return
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Yes, cancel it"),
+        callback_data=VoidAction(voucher_id=voucher.voucher_id, confirmed=True),
+    )
+    await query.answer()
+    await query.message.answer(
+        _("Cancel {title} for {name}? They can no longer use it; this cannot be undone.").format(
+            title=f"<b>{escape(voucher.title)}</b>", name=escape(voucher.first_name)
+        ),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(VoidAction.filter(F.confirmed))
+async def void_confirmed(
+    query: CallbackQuery, callback_data: VoidAction, notifier: CustomerNotifier
+) -> None:
+    voucher = await _void_seat(query, callback_data.voucher_id)
+    if voucher is None or not isinstance(query.message, Message):
+        return
+    try:
+        await void_voucher(
+            voucher.voucher_id,
+            merchant_id=voucher.staff.merchant_id,
+            reason=f"cancelled by staff #{voucher.staff.id}",
+        )
+    except LoyaltyError as refused:
+        await query.answer()
+        await query.message.edit_text(refusal(refused, voucher.timezone))
+        return
+    await query.answer()
+    await query.message.edit_text(
+        _("🗑 Cancelled: {title} for {name}. They have been told.").format(
+            title=f"<b>{escape(voucher.title)}</b>", name=escape(voucher.first_name)
+        )
+    )
+    await notifier.voucher_voided(voucher.customer_id, voucher.voucher_id)
