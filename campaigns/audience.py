@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from campaigns.spec import AudienceFilter
+from campaigns.spec import AudienceFilter, delivery_order
 from campaigns.sql import Params, connection, is_postgres
 from channels.base import Reason
 from loyalty.clock import ensure_utc
@@ -71,14 +71,15 @@ def _rule(p: Params, channel: Channel) -> ChannelRule:
     if channel == Channel.GOOGLE_WALLET:
         saved = "EXISTS (SELECT 1 FROM google_wallet_object g WHERE g.membership_id = m.id)"
         return ChannelRule(saved, saved, Reason.NO_ADDRESS)
-    # Viber and WhatsApp arrive with their own issue; until then nobody has an address there.
+    # A channel added to the enum before its rule here reaches nobody.
     return ChannelRule("1 = 0", "1 = 0", Reason.NO_ADDRESS)
 
 
-def _opted_out(p: Params, channel: Channel) -> str:
+def _opted_out(p: Params, channel: Channel, merchant_id: int) -> str:
+    """Opt-outs are per shop: a "no" to another shop's email does not silence this one."""
     return (
         "EXISTS (SELECT 1 FROM channel_opt_out o WHERE o.customer_id = c.id "
-        f"AND o.channel = {p(channel.value)})"
+        f"AND o.merchant_id = {p(merchant_id)} AND o.channel = {p(channel.value)})"
     )
 
 
@@ -132,13 +133,41 @@ async def reachable_counts(
         p = Params(is_postgres(conn))
         rule = _rule(p, channel)
         where = _audience_where(p, audience, card, timezone, ensure_utc(now))
+        opted_out = _opted_out(p, channel, card.merchant_id)
         sql = (
             "SELECT COUNT(*) AS n FROM membership m JOIN customer c ON c.id = m.customer_id "
-            f"WHERE {where} AND {rule.usable_address} AND NOT {_opted_out(p, channel)}"
+            f"WHERE {where} AND {rule.usable_address} AND NOT {opted_out}"
         )
         _, rows = await conn.execute_query(sql, p.values)
         counts[channel] = int(dict(rows[0])["n"])
     return counts
+
+
+async def reachable_people(
+    card: Card,
+    audience: AudienceFilter,
+    timezone: str,
+    channels: tuple[Channel, ...],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """How many of the audience at least one of ``channels`` reaches right now: a member with
+    the card in Apple Wallet and in Google Wallet is one person for the wallet push."""
+    if not channels:
+        return 0
+    conn = connection()
+    p = Params(is_postgres(conn))
+    where = _audience_where(p, audience, card, timezone, ensure_utc(now))
+    reachable = " OR ".join(
+        f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch, card.merchant_id)})"
+        for ch in channels
+    )
+    sql = (
+        "SELECT COUNT(*) AS n FROM membership m JOIN customer c ON c.id = m.customer_id "
+        f"WHERE {where} AND ({reachable})"
+    )
+    _, rows = await conn.execute_query(sql, p.values)
+    return int(dict(rows[0])["n"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +190,14 @@ async def snapshot(campaign_id: int, *, now: datetime | None = None) -> Snapshot
             return None
         card = await Card.get(id=campaign.card_id)
         merchant = await Merchant.get(id=campaign.merchant_id)
-        channels = [Channel(c) for c in campaign.channels]
+        # Rows are made channel by channel in the fallback order: under "first reachable" the
+        # earliest standby row of a person is the one that takes over.
+        channels = list(
+            delivery_order(
+                [Channel(c) for c in campaign.channels],
+                [Channel(c) for c in campaign.channel_order if c in campaign.channels],
+            )
+        )
         conn = connection()
         for index in range(len(channels)):
             await _insert_rows(conn, campaign, card, merchant.timezone, channels, index, moment)
@@ -187,7 +223,7 @@ async def _insert_rows(
     channel = channels[index]
 
     def usable(ch: Channel) -> str:
-        return f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch)})"
+        return f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch, card.merchant_id)})"
 
     rule = _rule(p, channel)
     holdout = (

@@ -102,7 +102,7 @@ class Composer:
             )
         }
         opted_out = {
-            (o.customer_id, str(o.channel))
+            (o.customer_id, o.merchant_id, str(o.channel))
             for o in await ChannelOptOut.filter(customer_id__in=customer_ids)
         }
         wallets = await self._wallet_addresses(rows)
@@ -115,7 +115,7 @@ class Composer:
             if customer is None or customer.erased_at is not None:
                 out.append((row, DeliveryResult.failed(Reason.NO_ADDRESS)))
                 continue
-            if (row.customer_id, row.channel) in opted_out:
+            if (row.customer_id, context.merchant.id, row.channel) in opted_out:
                 # Opted out after the audience was taken: respect it now.
                 out.append((row, DeliveryResult.failed(Reason.UNSUBSCRIBED)))
                 continue

@@ -35,7 +35,7 @@ async def _card(merchant_id: int, card_id: int) -> Card:
 def _apply(campaign: Campaign, spec: CampaignSpec) -> None:
     campaign.card_id = spec.card_id
     campaign.channels = [c.value for c in spec.channels]
-    campaign.channel_order = [c.value for c in spec.channels]
+    campaign.channel_order = [c.value for c in spec.ordered_channels()]
     campaign.message_text = spec.message_text
     campaign.push_text = spec.push_text
     campaign.push_text_limit = spec.push_text_limit
@@ -93,6 +93,7 @@ def spec_of(campaign: Campaign) -> CampaignSpec:
         policy=DeliveryPolicy(campaign.delivery_policy),
         photo_file_id=campaign.photo_file_id,
         holdout_percent=campaign.holdout_percent,
+        channel_order=tuple(Channel(c) for c in campaign.channel_order if c in campaign.channels),
     )
 
 

@@ -81,6 +81,13 @@ class CampaignSpec:
     photo_file_id: str | None = None
     holdout_percent: int = 0
     name: str | None = None
+    # Under "first reachable": the order the channels are tried in; empty means the order of
+    # ``channels``. Channels missing from it come after, in the order of ``channels``.
+    channel_order: tuple[Channel, ...] = ()
+
+    def ordered_channels(self) -> tuple[Channel, ...]:
+        """The channels in their fallback order (the one delivery rows are made in)."""
+        return delivery_order(self.channels, self.channel_order)
 
     def validate(self) -> None:
         if not self.channels:
@@ -89,6 +96,10 @@ class CampaignSpec:
             raise InvalidCampaign("channels", "Each channel once, please.")
         if unknown := [c for c in self.channels if c not in CAMPAIGN_CHANNELS]:
             raise InvalidCampaign("channels", f"Campaigns cannot use {unknown[0]} yet.")
+        if len(set(self.channel_order)) != len(self.channel_order) or not set(
+            self.channel_order
+        ) <= set(self.channels):
+            raise InvalidCampaign("channel_order", "The order lists the chosen channels once.")
         if not self.message_text.strip():
             raise InvalidCampaign("message_text", "The message is empty.")
         if len(self.message_text) > MAX_MESSAGE:
@@ -115,6 +126,14 @@ class CampaignSpec:
         if self.name is not None and not 1 <= len(self.name.strip()) <= 120:
             raise InvalidCampaign("name", "A campaign name is 1 to 120 characters.")
         self.audience.validate()
+
+
+def delivery_order(
+    channels: tuple[Channel, ...] | list[Channel], order: tuple[Channel, ...] | list[Channel]
+) -> tuple[Channel, ...]:
+    """``channels`` sorted by ``order``; those ``order`` does not name keep their place after."""
+    chosen = [c for c in order if c in channels]
+    return (*chosen, *(c for c in channels if c not in chosen))
 
 
 def push_length(text: str) -> int:

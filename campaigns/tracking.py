@@ -49,7 +49,8 @@ async def record_click(delivery_id: int, url: str, *, now: datetime | None = Non
 
 
 async def unsubscribe(delivery_id: int) -> str | None:
-    """Opt the recipient out of the delivery's channel; returns the shop's name, None if unknown.
+    """Opt the recipient out of the delivery's channel at the campaign's shop only (the page
+    promises "no more emails from <shop>"); returns the shop's name, None if unknown.
 
     Idempotent, so the mailbox provider's one-click POST and a person's click both work.
     """
@@ -57,7 +58,9 @@ async def unsubscribe(delivery_id: int) -> str | None:
     if delivery is None:
         return None
     channel = Channel(delivery.channel)
-    await ChannelOptOut.get_or_create(customer_id=delivery.customer_id, channel=channel)
     campaign = await Campaign.get(id=delivery.campaign_id)
     merchant = await Merchant.get(id=campaign.merchant_id)
+    await ChannelOptOut.get_or_create(
+        customer_id=delivery.customer_id, merchant_id=merchant.id, channel=channel
+    )
     return merchant.name

@@ -69,7 +69,17 @@ class StampAction(CallbackData, prefix="stp"):
 
 
 class RedeemAction(CallbackData, prefix="rdm"):
+    """``typed``: the screen was opened by a typed code, not a scanned QR (``redeemed_via``)."""
+
     voucher_id: int
+    typed: bool = False
+
+
+class VoidAction(CallbackData, prefix="void"):
+    """Staff cancelling a voucher: the first press asks, ``confirmed`` does it."""
+
+    voucher_id: int
+    confirmed: bool = False
 
 
 class AdminOp(StrEnum):

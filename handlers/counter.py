@@ -14,8 +14,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import PRIVATE
-from handlers.admin_mode import admin_merchant
-from handlers.callbacks import RedeemAction, StampAction
+from handlers.admin_mode import IsStaff, admin_merchant
+from handlers.callbacks import RedeemAction, StampAction, VoidAction
 from handlers.notify import CustomerNotifier
 from handlers.texts import (
     bold,
@@ -39,7 +39,7 @@ from loyalty.tokens import (
     normalize_voucher_code,
     parse_payload,
 )
-from loyalty.vouchers import redeem_voucher
+from loyalty.vouchers import redeem_voucher, void_voucher
 from models.enums import RedeemVia, StaffRole, VoucherStatus
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,8 @@ def _stamp_screen(card: CounterCard) -> tuple[str, Any]:
     return text, builder.as_markup()
 
 
-def _voucher_screen(voucher: CounterVoucher) -> tuple[str, Any]:
+def _voucher_screen(voucher: CounterVoucher, *, typed: bool) -> tuple[str, Any]:
+    """The voucher with Redeem while usable, and Cancel for the staff who may void it."""
     lines = [
         _("🎟 {title} for {name}").format(
             title=bold(voucher.title), name=user_text(voucher.first_name)
@@ -102,8 +103,15 @@ def _voucher_screen(voucher: CounterVoucher) -> tuple[str, Any]:
                 )
             )
         builder.button(
-            text=_("✅ Redeem now"), callback_data=RedeemAction(voucher_id=voucher.voucher_id)
+            text=_("✅ Redeem now"),
+            callback_data=RedeemAction(voucher_id=voucher.voucher_id, typed=typed),
         )
+        if allows(voucher.staff, Permission.VOID_VOUCHER):
+            builder.button(
+                text=_("🗑 Cancel the voucher"),
+                callback_data=VoidAction(voucher_id=voucher.voucher_id),
+            )
+        builder.adjust(1)
     return "\n".join(lines), builder.as_markup() if usable else None
 
 
@@ -134,7 +142,7 @@ async def staff_link(message: Message, link: tuple[LinkKind, str]) -> None:
             await message.answer(text, reply_markup=markup)
         else:
             voucher = await voucher_at_counter(user.id, token=token)
-            text, markup = _voucher_screen(voucher)
+            text, markup = _voucher_screen(voucher, typed=False)
             await message.answer(text, reply_markup=markup)
     except LoyaltyError as refused:
         if kind == LinkKind.STAFF_INVITE:
@@ -173,7 +181,7 @@ async def code_typed(message: Message, typed: tuple[LinkKind, str]) -> None:
             text, markup = _stamp_screen(card)
         else:
             voucher = await voucher_at_counter(user.id, code=value)
-            text, markup = _voucher_screen(voucher)
+            text, markup = _voucher_screen(voucher, typed=True)
     except LoyaltyError:
         logger.info("typed code not found for staff user %s", user.id)
         await message.answer(_("No card or voucher of your shop has this code."))
@@ -181,7 +189,8 @@ async def code_typed(message: Message, typed: tuple[LinkKind, str]) -> None:
     await message.answer(text, reply_markup=markup)
 
 
-@router.message(Command("redeem"))
+# Like the other admin commands, /redeem means nothing to someone who is not staff anywhere.
+@router.message(Command("redeem"), IsStaff())
 async def redeem_command(message: Message, command: CommandObject) -> None:
     user = message.from_user
     if user is None:
@@ -196,7 +205,7 @@ async def redeem_command(message: Message, command: CommandObject) -> None:
     except LoyaltyError as refused:
         await message.answer(refusal(refused))
         return
-    text, markup = _voucher_screen(voucher)
+    text, markup = _voucher_screen(voucher, typed=True)
     await message.answer(text, reply_markup=markup)
 
 
@@ -272,7 +281,7 @@ async def redeem_pressed(
         await redeem_voucher(
             voucher.voucher_id,
             merchant_id=voucher.staff.merchant_id,
-            via=RedeemVia.SCAN,
+            via=RedeemVia.CODE if callback_data.typed else RedeemVia.SCAN,
             staff_id=voucher.staff.id,
         )
     except LoyaltyError as refused:
@@ -286,3 +295,60 @@ async def redeem_pressed(
         )
     )
     await notifier.voucher_redeemed(voucher.customer_id, voucher.voucher_id)
+
+
+async def _void_seat(query: CallbackQuery, voucher_id: int) -> CounterVoucher | None:
+    """The voucher if this person may void it now (owner or manager of its shop)."""
+    try:
+        voucher = await voucher_at_counter(query.from_user.id, voucher_id=voucher_id)
+    except LoyaltyError:
+        voucher = None
+    if voucher is None or not allows(voucher.staff, Permission.VOID_VOUCHER):
+        await query.answer(button_expired())
+        return None
+    return voucher
+
+
+@router.callback_query(VoidAction.filter(~F.confirmed))
+async def void_pressed(query: CallbackQuery, callback_data: VoidAction) -> None:
+    voucher = await _void_seat(query, callback_data.voucher_id)
+    if voucher is None or not isinstance(query.message, Message):
+        return
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Yes, cancel it"),
+        callback_data=VoidAction(voucher_id=voucher.voucher_id, confirmed=True),
+    )
+    await query.answer()
+    await query.message.answer(
+        _("Cancel {title} for {name}? They can no longer use it; this cannot be undone.").format(
+            title=bold(voucher.title), name=user_text(voucher.first_name)
+        ),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(VoidAction.filter(F.confirmed))
+async def void_confirmed(
+    query: CallbackQuery, callback_data: VoidAction, notifier: CustomerNotifier
+) -> None:
+    voucher = await _void_seat(query, callback_data.voucher_id)
+    if voucher is None or not isinstance(query.message, Message):
+        return
+    try:
+        await void_voucher(
+            voucher.voucher_id,
+            merchant_id=voucher.staff.merchant_id,
+            reason=f"cancelled by staff #{voucher.staff.id}",
+        )
+    except LoyaltyError as refused:
+        await query.answer()
+        await query.message.edit_text(refusal(refused, voucher.timezone))
+        return
+    await query.answer()
+    await query.message.edit_text(
+        _("🗑 Cancelled: {title} for {name}. They have been told.").format(
+            title=bold(voucher.title), name=user_text(voucher.first_name)
+        )
+    )
+    await notifier.voucher_voided(voucher.customer_id, voucher.voucher_id)

@@ -144,6 +144,25 @@ class CustomerNotifier:
             )
             return await self._send(contact, text)
 
+    async def voucher_voided(self, customer_id: int, voucher_id: int) -> bool:
+        """Tell the customer their voucher was cancelled, and take it off the wallet card."""
+        try:
+            return await self._voucher_voided_message(customer_id, voucher_id)
+        finally:
+            await self._voucher_pass_changed(voucher_id)
+
+    async def _voucher_voided_message(self, customer_id: int, voucher_id: int) -> bool:
+        contact = await contact_of(customer_id)
+        if contact is None:
+            return False
+        with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
+            voucher = await customer_voucher(voucher_id, customer_id)
+            text = _(
+                "🗑 Your voucher <b>{title}</b> was cancelled by {shop}. Ask the staff if this "
+                "was a mistake."
+            ).format(title=user_text(voucher.title), shop=user_text(voucher.brand.merchant_name))
+            return await self._send(contact, text)
+
     async def voucher_expiring(self, customer_id: int, voucher: VoucherView) -> bool:
         contact = await contact_of(customer_id)
         if contact is None or voucher.expires_at is None:

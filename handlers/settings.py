@@ -18,8 +18,10 @@ from campaigns.wallets import Wallets
 from channels.base import Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
+from handlers.admin_mode import admin_merchant
 from handlers.callbacks import SettingsAction, SettingsOp
 from handlers.texts import (
+    bold,
     button_expired,
     ltr,
     refusal,
@@ -37,6 +39,7 @@ from loyalty.profile import (
     ConfirmationLimits,
     clear_birthday,
     clear_email,
+    customer_shops,
     normalized_email,
     opted_out,
     set_birthday,
@@ -67,6 +70,13 @@ def _channel_name(channel: Channel) -> str:
     return names.get(channel, channel.value)
 
 
+def _switches(off: set[Channel] | None) -> str:
+    return separated(
+        f"{_channel_name(channel)} {'🔕' if channel in (off or ()) else '🔔'}"
+        for channel in OPTIONAL_CHANNELS
+    )
+
+
 def _button(builder: InlineKeyboardBuilder, text: str, op: SettingsOp, value: str = "") -> None:
     builder.button(text=text, callback_data=SettingsAction(op=op, value=value))
 
@@ -85,20 +95,25 @@ async def _menu(customer: Customer, i18n: I18n) -> tuple[str, InlineKeyboardMark
         birthday = ltr(".".join(parts))
     else:
         birthday = none
-    off = await opted_out(customer)
-    notifications = separated(
-        f"{_channel_name(channel)} {'🔕' if channel in off else '🔔'}"
-        for channel in OPTIONAL_CHANNELS
-    )
-    text = "\n".join(
-        [
-            _("<b>Settings</b>"),
-            _("Language: {language}").format(language=NATIVE_NAMES[i18n.current_locale]),
-            _("Email: {email}").format(email=email),
-            _("Birthday: {birthday}").format(birthday=birthday),
-            _("Notifications: {channels}").format(channels=notifications),
+    shops, off = await customer_shops(customer), await opted_out(customer)
+    lines = [
+        _("<b>Settings</b>"),
+        _("Language: {language}").format(language=NATIVE_NAMES[i18n.current_locale]),
+        _("Email: {email}").format(email=email),
+        _("Birthday: {birthday}").format(birthday=birthday),
+    ]
+    if len(shops) == 1:
+        lines.append(
+            _("Notifications: {channels}").format(channels=_switches(off.get(next(iter(shops)))))
+        )
+    else:
+        lines += [
+            _("Notifications from {shop}: {channels}").format(
+                shop=user_text(name), channels=_switches(off.get(merchant_id))
+            )
+            for merchant_id, name in shops.items()
         ]
-    )
+    text = "\n".join(lines)
     builder = InlineKeyboardBuilder()
     _button(builder, _("🌐 Language"), SettingsOp.LANGUAGE)
     _button(builder, _("✉️ Email"), SettingsOp.EMAIL)
@@ -115,11 +130,17 @@ def _no_customer_text() -> str:
     return _("Settings appear once you have joined a shop's card. Scan its QR code to start.")
 
 
+async def _end_form(state: FSMContext) -> None:
+    """Leave the settings conversation only: admin mode lives in the same FSM storage, and a
+    staff member who checks their own settings keeps it, like the admin keyboard on screen."""
+    await state.set_state(None)
+
+
 @router.message(Command("settings"))
 async def settings_command(
     message: Message, customer: Customer | None, i18n: I18n, state: FSMContext
 ) -> None:
-    await state.clear()
+    await _end_form(state)
     if customer is None:
         await message.answer(_no_customer_text())
         return
@@ -129,8 +150,13 @@ async def settings_command(
 
 @router.message(Command("cancel"))
 async def cancel_command(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled."))
+    """Cancel a half-answered question; in admin mode say that the mode stays on."""
+    asked = await state.get_state() is not None
+    await _end_form(state)
+    text = _("Cancelled.") if asked else _("There is nothing to cancel.")
+    if await admin_merchant(state) is not None:
+        text += "\n" + _("You are still in admin mode. /exit returns to customer mode.")
+    await message.answer(text)
 
 
 async def _show_menu(query: CallbackQuery, customer: Customer, i18n: I18n) -> None:
@@ -165,7 +191,7 @@ async def _open_menu(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    await state.clear()
+    await _end_form(state)
     await query.answer()
     await _show_menu(query, customer, i18n)
 
@@ -174,7 +200,7 @@ async def _close(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    await state.clear()
+    await _end_form(state)
     await query.answer()
     await message.delete_reply_markup()
 
@@ -228,7 +254,7 @@ async def _ask(
 async def _removed(
     query: CallbackQuery, customer: Customer, i18n: I18n, state: FSMContext, toast: str
 ) -> None:
-    await state.clear()
+    await _end_form(state)
     await query.answer(toast)
     await _show_menu(query, customer, i18n)
 
@@ -273,31 +299,65 @@ async def _notifications(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    if value:
+    """Opt-outs are per shop: pick the shop (when there are several), then its channels.
+
+    ``value`` is "" (from the menu), "<merchant id>" (a shop picked) or "<merchant id>-<channel>"
+    (a switch pressed).
+    """
+    shops = await customer_shops(customer)
+    if not value and len(shops) != 1:
+        await query.answer()
+        if not shops:
+            await message.answer(_("You are not on any card."))
+            return
+        builder = InlineKeyboardBuilder()
+        for shop_id, name in shops.items():
+            _button(builder, name[:64], SettingsOp.NOTIFICATIONS, str(shop_id))
+        _button(builder, _("⬅️ Settings"), SettingsOp.MENU)
+        builder.adjust(1)
+        await message.answer(_("News from which shop?"), reply_markup=builder.as_markup())
+        return
+    merchant_id = _int(value.partition("-")[0]) if value else next(iter(shops))
+    if merchant_id is None or merchant_id not in shops:
+        await query.answer(button_expired())
+        return
+    toggled = value.partition("-")[2]
+    if toggled:
         try:
-            channel = Channel(value)
+            channel = Channel(toggled)
         except ValueError:
             await query.answer(button_expired())
             return
         if channel not in OPTIONAL_CHANNELS:
             await query.answer(button_expired())
             return
-        now_off = await toggle_opt_out(customer, channel)
+        now_off = await toggle_opt_out(customer, merchant_id, channel)
         await query.answer(_("Turned off.") if now_off else _("Turned on."))
     else:
         await query.answer()
-    off = await opted_out(customer)
+    off = (await opted_out(customer)).get(merchant_id, set())
     builder = InlineKeyboardBuilder()
     for channel in OPTIONAL_CHANNELS:
         mark = "🔕" if channel in off else "🔔"
-        _button(builder, f"{mark} {_channel_name(channel)}", SettingsOp.TOGGLE, channel.value)
+        _button(
+            builder,
+            f"{mark} {_channel_name(channel)}",
+            SettingsOp.TOGGLE,
+            f"{merchant_id}-{channel.value}",
+        )
     _button(builder, _("⬅️ Settings"), SettingsOp.MENU)
     builder.adjust(1)
-    text = _("News and offers from your shops. Tap to turn a channel on or off.")
-    if value:
+    text = _("News and offers from {shop}. Tap to turn a channel on or off.").format(
+        shop=bold(shops[merchant_id])
+    )
+    if toggled:
         await message.edit_text(text, reply_markup=builder.as_markup())
     else:
         await message.answer(text, reply_markup=builder.as_markup())
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdecimal() and len(text) <= 10 else None
 
 
 async def _pick_card_to_leave(
@@ -392,7 +452,7 @@ async def _erase(
     state: FSMContext,
 ) -> None:  # fmt: skip
     await erase_customer(customer)
-    await state.clear()
+    await _end_form(state)
     await query.answer()
     await message.edit_text(
         _("Done: your data is erased. Scan a shop's QR code if you ever want to start again.")
@@ -433,7 +493,7 @@ async def _send_confirmation(
     """Double opt-in: campaigns use the address only after its owner opens this link."""
     link = confirm_email_url(signer, customer.id, address, expires_at=expires_at)
     sent = await email_channel.send_verification(address, i18n.current_locale, link)
-    shown = ltr(escape(address))
+    shown = ltr(escape(without_bidi_controls(address)))
     if sent.outcome == Outcome.FAILED:
         await message.answer(
             _("I could not send an email to {email}. Please check the address.").format(
@@ -459,14 +519,14 @@ async def email_entered(
     email_limits: ConfirmationLimits,
 ) -> None:
     if customer is None or message.text is None:
-        await state.clear()
+        await _end_form(state)
         return
     try:
         address = normalized_email(message.text[:MAX_INPUT])
     except LoyaltyError as refused:
         await message.answer(refusal(refused) + "\n" + _("Or send /cancel."))
         return
-    await state.clear()
+    await _end_form(state)
     shown = ltr(escape(without_bidi_controls(address)))
     if address == customer.email and customer.email_verified:
         await message.answer(_("{email} is already confirmed.").format(email=shown))
@@ -491,7 +551,7 @@ async def birthday_entered(
     message: Message, customer: Customer | None, i18n: I18n, state: FSMContext
 ) -> None:
     if customer is None or message.text is None:
-        await state.clear()
+        await _end_form(state)
         return
     try:
         day, month, year = await set_birthday(
@@ -500,7 +560,7 @@ async def birthday_entered(
     except LoyaltyError as refused:
         await message.answer(refusal(refused) + "\n" + _("Or send /cancel."))
         return
-    await state.clear()
+    await _end_form(state)
     shown = f"{day:02d}.{month:02d}" + (f".{year}" if year else "")
     await message.answer(_("Saved: {date} 🎂").format(date=ltr(shown)))
     text, markup = await _menu(customer, i18n)

@@ -25,6 +25,7 @@ from aiogram.utils.i18n import ngettext
 from campaigns.errors import CampaignNotFound, InvalidCampaign, WrongCampaignState
 from campaigns.service import create_campaign, get_campaign, schedule, send_now, update_campaign
 from campaigns.spec import MAX_MESSAGE, push_length
+from campaigns.wallets import Wallets
 from channels.base import DeliveryChannel, Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
@@ -52,6 +53,7 @@ from handlers.wizard_screens import (
     channels_text,
     preview_message,
     show_step,
+    wallet_not_set_up,
 )
 from loyalty.clock import utcnow
 from loyalty.staff import Permission
@@ -89,6 +91,7 @@ class Steps:
         self.seat = seat
         self._services = services
         self.push_limit: int = services["push_limit"]
+        self.wallet_channels: tuple[Channel, ...] = services["wallet_channels"]
 
     async def show(self, step: State) -> None:
         await self.state.set_state(step)
@@ -118,7 +121,16 @@ def _services(data: dict[str, Any]) -> dict[str, Any]:
         "email_channel": data["email_channel"],
         # The lock-screen line's length: STAMPBOT_PUSH_TEXT_LIMIT (20 unless configured).
         "push_limit": data["settings"].push_text_limit,
+        "wallet_channels": wallet_channels(data.get("wallets")),
     }
+
+
+def wallet_channels(wallets: Wallets | None) -> tuple[Channel, ...]:
+    """The wallets this deployment can push to: Apple needs APNs, Google its issuer account."""
+    if wallets is None:
+        return ()
+    configured = {Channel.APPLE_WALLET: wallets.apns, Channel.GOOGLE_WALLET: wallets.google}
+    return tuple(channel for channel in WALLET if configured[channel] is not None)
 
 
 async def _steps(
@@ -393,15 +405,19 @@ async def channel_toggled(
             else DeliveryPolicy.EVERY_CHANNEL.value
         )
     elif callback_data.value == "wallet":
+        configured = steps.wallet_channels
         if any(c in draft.channels for c in WALLET):
             draft.channels = [c for c in draft.channels if c not in WALLET]
+        elif not configured:
+            await steps.message.answer(wallet_not_set_up())
+            return
         elif not draft.push_text:
             await steps.message.answer(
                 _("A wallet push needs a push text. Go back to step 3 to write one.")
             )
             return
         else:
-            draft.channels += [c.value for c in WALLET]
+            draft.channels += [c.value for c in configured]
     elif callback_data.value in (Channel.EMAIL, Channel.TELEGRAM):
         if callback_data.value in draft.channels:
             draft.channels.remove(callback_data.value)
@@ -410,7 +426,9 @@ async def channel_toggled(
     else:
         return
     await save_draft(state, draft)
-    await steps.message.edit_text(channels_text(), reply_markup=channels_markup(draft))
+    await steps.message.edit_text(
+        channels_text(), reply_markup=channels_markup(draft, steps.wallet_channels)
+    )
 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.NEXT), CampaignWizard.channels)

@@ -17,6 +17,8 @@ from models import Campaign
 from models.enums import Channel, DeliveryPolicy
 
 DRAFT_KEY = "campaign_draft"
+# The channel step's rows, top to bottom: the wallet card, email, the messenger.
+CHANNEL_STEP_ORDER = (Channel.APPLE_WALLET, Channel.GOOGLE_WALLET, Channel.EMAIL, Channel.TELEGRAM)
 
 
 @dataclass
@@ -35,6 +37,8 @@ class Draft:
     photo_file_id: str | None = None
     send_at: str | None = None  # ISO datetime in UTC; None = now
     history: list[str] = field(default_factory=list)
+    # Not asked by the wizard, but an edited campaign keeps the holdout it was made with.
+    holdout_percent: int = 0
 
     def spec(self, push_limit: int) -> CampaignSpec:
         assert self.card_id is not None
@@ -49,6 +53,9 @@ class Draft:
             voucher_validity_days=self.voucher_days if self.with_voucher else None,
             policy=DeliveryPolicy(self.policy),
             photo_file_id=self.photo_file_id,
+            holdout_percent=self.holdout_percent,
+            # "Only the first that reaches them" tries them as the channel step lists them.
+            channel_order=tuple(c for c in CHANNEL_STEP_ORDER if c in self.channels),
         )
 
     @property
@@ -74,6 +81,7 @@ class Draft:
             policy=str(campaign.delivery_policy),
             message_text=campaign.message_text,
             photo_file_id=campaign.photo_file_id,
+            holdout_percent=campaign.holdout_percent,
         )
 
 

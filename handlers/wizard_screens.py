@@ -18,7 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from campaigns.audience import audience_count, reachable_counts
+from campaigns.audience import audience_count, reachable_counts, reachable_people
 from campaigns.composer import subject_of
 from channels.base import DeliveryChannel, OutboundMessage, Outcome
 from channels.email import EmailChannel
@@ -186,16 +186,25 @@ async def _ask_voucher_days(message: Message, draft: Draft) -> None:
     )
 
 
-def channels_markup(draft: Draft) -> Any:
+def wallet_not_set_up() -> str:
+    return _(
+        "Wallet card pushes are not set up for this bot: they need Apple Wallet (APNs) or "
+        "Google Wallet in its settings."
+    )
+
+
+def channels_markup(draft: Draft, wallet_channels: tuple[Channel, ...]) -> Any:
     builder = InlineKeyboardBuilder()
+    wallet = _("Wallet card push") if wallet_channels else _("Wallet card push (not set up)")
     choices = (
-        ("wallet", _("Wallet card push"), any(c in draft.channels for c in WALLET)),
+        ("wallet", wallet, any(c in draft.channels for c in WALLET)),
         (Channel.EMAIL.value, _("Email"), Channel.EMAIL in draft.channels),
         (Channel.TELEGRAM.value, _("Messenger"), Channel.TELEGRAM in draft.channels),
     )
     for value, label, on in choices:
+        mark = "✅ " if on else "▫️ " if value != "wallet" or wallet_channels else "🚫 "
         builder.button(
-            text=("✅ " if on else "▫️ ") + label,
+            text=mark + label,
             callback_data=WizardAction(op=WizardOp.CHANNEL, value=value),
         )
     policy = (
@@ -212,8 +221,10 @@ def channels_text() -> str:
     return _("<b>New campaign · 5/9</b>\nWhere should it go? Tap to switch channels on or off.")
 
 
-async def _ask_channels(message: Message, draft: Draft) -> None:
-    await message.answer(channels_text(), reply_markup=channels_markup(draft))
+async def _ask_channels(
+    message: Message, draft: Draft, wallet_channels: tuple[Channel, ...]
+) -> None:
+    await message.answer(channels_text(), reply_markup=channels_markup(draft, wallet_channels))
 
 
 async def _ask_message(message: Message, draft: Draft) -> None:
@@ -284,6 +295,7 @@ async def show_step(
     telegram_channel: DeliveryChannel,
     email_channel: EmailChannel,
     push_limit: int,
+    wallet_channels: tuple[Channel, ...],
 ) -> None:
     if step == CampaignWizard.card.state:
         await _ask_card(message, draft)
@@ -298,7 +310,7 @@ async def show_step(
     elif step == CampaignWizard.voucher_days.state:
         await _ask_voucher_days(message, draft)
     elif step == CampaignWizard.channels.state:
-        await _ask_channels(message, draft)
+        await _ask_channels(message, draft, wallet_channels)
     elif step == CampaignWizard.message.state:
         await _ask_message(message, draft)
     elif step == CampaignWizard.preview.state:
@@ -376,8 +388,9 @@ async def _show_preview(
         ).format(total=number(total))
     ]
     # The order of the channel step: wallet, email, messenger.
-    if any(c in draft.channels for c in WALLET):
-        wallet = sum(counts[c] for c in WALLET)
+    if wallets := tuple(c for c in WALLET if c in draft.channels):
+        # One person with the card in both wallets gets one push on each, but is one person.
+        wallet = await reachable_people(card, draft.audience_filter, merchant.timezone, wallets)
         lines.append("• " + _("Wallet card push: {count}").format(count=number(wallet)))
     for channel in (Channel.EMAIL, Channel.TELEGRAM):
         if channel in draft.channels:

@@ -163,12 +163,3 @@ async def accept_staff_invite(
         staff.display_name = display_name[:128]
         await staff.save(update_fields=["role", "active", "removed_at", "display_name"])
         return staff
-
-
-async def set_card_cooldown(card: Card, seconds: int) -> Card:
-    """The owner's override of the double-scan guard (0 turns it off)."""
-    if seconds < 0 or seconds > 7 * 24 * 3600:
-        raise InvalidCardSettings("The cooldown is 0 seconds to 7 days.")
-    card.stamp_cooldown_seconds = seconds
-    await card.save(update_fields=["stamp_cooldown_seconds"])
-    return card

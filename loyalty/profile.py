@@ -12,8 +12,8 @@ from channels.ratelimit import Rate, RateLimiter
 from loyalty.clock import ensure_utc
 from loyalty.errors import ConfirmationThrottled, InvalidBirthday, InvalidEmail, InvalidLanguage
 from loyalty.links import LinkSigner, confirmed_customer
-from models import ChannelOptOut, Customer, Identity
-from models.enums import Channel, Platform
+from models import ChannelOptOut, Customer, Identity, Membership
+from models.enums import Channel, MembershipStatus, Platform
 
 _DATE = re.compile(r"\s*(\d{1,2})[./\-\s](\d{1,2})(?:[./\-\s](\d{4}))?\s*")
 _ISO_DATE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*")
@@ -91,19 +91,36 @@ async def clear_birthday(customer: Customer) -> None:
     await customer.save(update_fields=["birth_day", "birth_month", "birth_year"])
 
 
-async def opted_out(customer: Customer) -> set[Channel]:
-    channels = await ChannelOptOut.filter(customer_id=customer.id).values_list(
-        "channel", flat=True
+async def customer_shops(customer: Customer) -> dict[int, str]:
+    """The shops (merchant id → name) where the customer holds an active card, by name."""
+    memberships = await Membership.filter(
+        customer_id=customer.id, status=MembershipStatus.ACTIVE
+    ).select_related("card__merchant")
+    shops = {m.card.merchant.id: m.card.merchant.name for m in memberships}
+    return dict(sorted(shops.items(), key=lambda shop: (shop[1].casefold(), shop[0])))
+
+
+async def opted_out(customer: Customer) -> dict[int, set[Channel]]:
+    """The channels the customer turned off, per shop (merchant id)."""
+    rows = await ChannelOptOut.filter(customer_id=customer.id).values_list(
+        "merchant_id", "channel"
     )
-    return {Channel(str(channel)) for channel in channels}
+    off: dict[int, set[Channel]] = {}
+    for merchant_id, channel in rows:
+        off.setdefault(int(merchant_id), set()).add(Channel(str(channel)))
+    return off
 
 
-async def toggle_opt_out(customer: Customer, channel: Channel) -> bool:
-    """Flip the opt-out for ``channel``; returns True when the customer is now opted out."""
-    removed = await ChannelOptOut.filter(customer_id=customer.id, channel=channel).delete()
+async def toggle_opt_out(customer: Customer, merchant_id: int, channel: Channel) -> bool:
+    """Flip the opt-out for one shop's ``channel``; returns True when it is now off."""
+    removed = await ChannelOptOut.filter(
+        customer_id=customer.id, merchant_id=merchant_id, channel=channel
+    ).delete()
     if removed:
         return False
-    await ChannelOptOut.get_or_create(customer_id=customer.id, channel=channel)
+    await ChannelOptOut.get_or_create(
+        customer_id=customer.id, merchant_id=merchant_id, channel=channel
+    )
     return True
 
 

@@ -18,12 +18,20 @@ class Permission(StrEnum):
     STATISTICS = "statistics"
     STAFF = "staff"
     OVERRIDE_COOLDOWN = "override_cooldown"
+    # Cancel an issued voucher for good (a mistake at the till, a reward given by hand).
+    VOID_VOUCHER = "void_voucher"
 
 
 _GRANTS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.OWNER: frozenset(Permission),
     StaffRole.MANAGER: frozenset(
-        {Permission.STAMP, Permission.REDEEM, Permission.CAMPAIGNS, Permission.STATISTICS}
+        {
+            Permission.STAMP,
+            Permission.REDEEM,
+            Permission.CAMPAIGNS,
+            Permission.STATISTICS,
+            Permission.VOID_VOUCHER,
+        }
     ),
     StaffRole.CASHIER: frozenset({Permission.STAMP, Permission.REDEEM}),
 }

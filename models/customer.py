@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.enums import Channel, MembershipStatus, Platform
-from models.merchant import Card
+from models.merchant import Card, Merchant
 
 
 class Customer(Model):
@@ -55,11 +55,21 @@ class Identity(Model):
 
 
 class ChannelOptOut(Model):
+    """A customer's "no more of this" to one shop on one channel.
+
+    Per shop, because the unsubscribe page promises "no more emails from <shop>": saying no to
+    one café must not silence the bakery the same person also likes.
+    """
+
     id = fields.IntField(primary_key=True)
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "models.Customer", related_name="opt_outs", on_delete=fields.CASCADE
     )
     customer_id: int
+    merchant: fields.ForeignKeyRelation[Merchant] = fields.ForeignKeyField(
+        "models.Merchant", related_name="opt_outs", on_delete=fields.CASCADE
+    )
+    merchant_id: int
     channel = fields.CharEnumField(
         Channel, description="one of models.enums.Channel", max_length=16
     )
@@ -67,7 +77,7 @@ class ChannelOptOut(Model):
 
     class Meta:
         table = "channel_opt_out"
-        unique_together = (("customer", "channel"),)
+        unique_together = (("customer", "merchant", "channel"),)
 
 
 class Membership(Model):

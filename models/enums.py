@@ -1,6 +1,8 @@
 """Enumerations stored in the database as short strings.
 
-The fields carry a fixed description, so adding a member needs no migration.
+The fields carry a fixed description, so adding a member needs no migration. Members arrive
+with the feature that stores them (Viber and WhatsApp, milestone and birthday vouchers are
+planned); none is kept ahead of it.
 """
 
 from __future__ import annotations
@@ -18,16 +20,12 @@ class Platform(StrEnum):
     """Messengers a customer can be reached on; one identity row per platform account."""
 
     TELEGRAM = "telegram"
-    VIBER = "viber"
-    WHATSAPP = "whatsapp"
 
 
 class Channel(StrEnum):
     """Delivery channels a campaign can use and a customer can opt out of."""
 
     TELEGRAM = "telegram"
-    VIBER = "viber"
-    WHATSAPP = "whatsapp"
     EMAIL = "email"
     APPLE_WALLET = "apple_wallet"
     GOOGLE_WALLET = "google_wallet"
@@ -48,8 +46,6 @@ class LedgerKind(StrEnum):
 
 class VoucherSource(StrEnum):
     REWARD = "reward"
-    MILESTONE = "milestone"
-    BIRTHDAY = "birthday"
     CAMPAIGN = "campaign"
     MANUAL = "manual"
 

@@ -49,6 +49,8 @@ def test_the_default_name_is_card_id_and_local_time() -> None:
         ({"channels": (Channel.GOOGLE_WALLET,)}, "push_text"),
         ({"voucher_title": "Free tea"}, "voucher"),
         ({"holdout_percent": 80}, "holdout_percent"),
+        ({"channel_order": (Channel.EMAIL,)}, "channel_order"),
+        ({"channel_order": (Channel.TELEGRAM, Channel.TELEGRAM)}, "channel_order"),
         ({"audience": AudienceFilter(inactive_days=0)}, "inactive_days"),
     ],
 )
@@ -72,7 +74,7 @@ async def test_a_campaign_goes_to_every_reachable_channel_and_finishes() -> None
     shop = await factories.merchant()
     people = await audience(shop, 3)
     await Identity.filter(customer_id=people[2].id).update(reachable=False)
-    await ChannelOptOut.create(customer=people[1], channel=Channel.EMAIL)
+    await ChannelOptOut.create(customer=people[1], merchant=shop.merchant, channel=Channel.EMAIL)
     campaign = await started(shop, Channel.TELEGRAM, Channel.EMAIL)
     telegram, email = ScriptedChannel("telegram"), ScriptedChannel("email")
 
@@ -121,6 +123,27 @@ async def test_first_reachable_falls_back_to_email_when_telegram_is_blocked() ->
         ("email", "standby"): 1,
     }
     assert (await Identity.get(customer_id=people[0].id)).reachable is False
+
+
+async def test_first_reachable_follows_the_campaigns_channel_order() -> None:
+    """channel_order, not the order the channels happened to be switched on, says who is first."""
+    shop = await factories.merchant()
+    await audience(shop, 1)
+    telegram, email = ScriptedChannel("telegram"), ScriptedChannel("email")
+    campaign = await started(
+        shop,
+        Channel.TELEGRAM,
+        Channel.EMAIL,
+        policy=DeliveryPolicy.FIRST_REACHABLE,
+        channel_order=(Channel.EMAIL, Channel.TELEGRAM),
+    )
+
+    await worker(telegram, email).tick()
+
+    assert campaign.channel_order == ["email", "telegram"]
+    assert [m.address for m in email.sent] == ["p0@example.com"]
+    assert telegram.sent == []
+    assert await _statuses(campaign.id) == {("email", "sent"): 1, ("telegram", "standby"): 1}
 
 
 async def test_retry_after_is_obeyed_exactly_and_backoff_grows() -> None:

@@ -118,7 +118,39 @@ async def test_staff_of_one_shop_cannot_manage_another(new_chat: object) -> None
 
 
 async def test_admin_commands_are_unknown_commands_for_customers(chat: Chat) -> None:
-    for command in ("/admin", "/exit", "/newcampaign", "/campaigns", "📣 New campaign"):
+    commands = ("/admin", "/exit", "/newcampaign", "/campaigns", "📣 New campaign", "/redeem")
+    for command in (*commands, "/redeem K7QM-3XPD-9TRA"):
         replies = await chat.send(command)
 
         assert text_of(replies[0]).startswith("Sorry, I didn't understand that."), command
+
+
+async def test_settings_and_cancel_keep_admin_mode_on(new_chat: object) -> None:
+    """The admin keyboard stays on screen, so admin mode must stay on behind it too."""
+    from loyalty.stamps import add_stamps
+    from models import Voucher
+
+    shop = await factories.merchant("Kafe Lviv", stamps_needed=1)
+    customer: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    owner: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
+    await customer.send(f"/start j-{shop.card.join_token}")
+    await owner.send(f"/start j-{shop.card.join_token}")
+    membership = await Membership.get(card_id=shop.card.id, customer__first_name="Olena")
+    await add_stamps(membership.id, 1, merchant_id=shop.merchant.id)
+    voucher = await Voucher.get(membership_id=membership.id)
+    await _owner(owner, shop)
+    await owner.send("/admin")
+
+    settings = (await owner.send("/settings"))[0]
+    assert text_of(settings).startswith("Settings")
+    await owner.press_label(settings, "Birthday")
+    assert text_of((await owner.send("14.02"))[0]) == "Saved: 14.02 🎂"
+    nothing = await owner.send("/cancel")
+
+    assert text_of(nothing[0]) == (
+        "There is nothing to cancel.\nYou are still in admin mode. /exit returns to customer mode."
+    )
+    screen = (await owner.send(voucher.code))[-1]
+    assert text_of(screen).startswith("🎟 Free cappuccino for Olena")
+    removed = [m for m in owner.replies if (m.reply_markup or {}).get("remove_keyboard")]
+    assert removed == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from handlers.callbacks import VoidAction
 from loyalty.merchants import CardSpec, MerchantSpec, create_merchant, create_staff_invite
 from loyalty.stamps import add_stamps
 from models import Membership, Staff, StampEvent, Voucher
@@ -210,4 +211,65 @@ async def test_in_admin_mode_a_typed_voucher_code_opens_the_voucher(new_chat: ob
 
     assert text_of(screen).startswith("🎟 Free cappuccino for Olena")
     await cashier.press_label(screen, "Redeem now")
-    assert (await Voucher.get(id=voucher.id)).status == VoucherStatus.REDEEMED
+    stored = await Voucher.get(id=voucher.id)
+    assert (stored.status, stored.redeemed_via) == (VoucherStatus.REDEEMED, RedeemVia.CODE)
+
+
+async def test_a_redemption_by_redeem_command_is_stored_as_by_code(new_chat: object) -> None:
+    shop = await factories.merchant(stamps_needed=1)
+    customer: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    membership = await _member(customer, shop)
+    voucher = (await add_stamps(membership.id, 1, merchant_id=shop.merchant.id)).vouchers[0]
+    await _staff(cashier, shop, StaffRole.CASHIER)
+
+    screen = (await cashier.send(f"/redeem {voucher.code}"))[0]
+    await cashier.press_label(screen, "Redeem now")
+
+    assert text_of(cashier.current(screen)) == "✅ Redeemed: Free cappuccino for Olena."
+    stored = await Voucher.get(id=voucher.id)
+    assert (stored.status, stored.redeemed_via) == (VoucherStatus.REDEEMED, RedeemVia.CODE)
+
+
+async def test_an_owner_or_manager_cancels_a_voucher_and_the_customer_is_told(
+    new_chat: object,
+) -> None:
+    shop = await factories.merchant(stamps_needed=1)
+    customer: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    manager: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    membership = await _member(customer, shop)
+    voucher = (await add_stamps(membership.id, 1, merchant_id=shop.merchant.id)).vouchers[0]
+    await _staff(manager, shop, StaffRole.MANAGER)
+    await _staff(cashier, shop, StaffRole.CASHIER)
+    customer.new_messages()
+
+    at_till = (await cashier.send(f"/start v-{voucher.token}"))[0]
+    assert [label for label, _ in buttons(at_till)] == ["✅ Redeem now"]
+    forged = VoidAction(voucher_id=voucher.id, confirmed=True).pack()
+    await cashier._post(
+        cashier.telegram.callback_update(cashier.user, at_till, forged, check_button=False)
+    )
+    assert cashier.last_answer()["text"] == "This button has expired."
+    assert (await Voucher.get(id=voucher.id)).status == VoucherStatus.ISSUED
+
+    screen = (await manager.send(f"/start v-{voucher.token}"))[0]
+    assert [label for label, _ in buttons(screen)] == ["✅ Redeem now", "🗑 Cancel the voucher"]
+    ask = (await manager.press_label(screen, "Cancel the voucher"))[0]
+    assert text_of(ask).startswith("Cancel Free cappuccino for Olena?")
+    assert (await Voucher.get(id=voucher.id)).status == VoucherStatus.ISSUED
+    await manager.press_label(ask, "Yes, cancel it")
+
+    assert text_of(manager.current(ask)) == (
+        "🗑 Cancelled: Free cappuccino for Olena. They have been told."
+    )
+    stored = await Voucher.get(id=voucher.id)
+    assert stored.status == VoucherStatus.VOID
+    assert stored.voided_at is not None
+    told = customer.new_messages()
+    assert [text_of(m) for m in told] == [
+        "🗑 Your voucher Free cappuccino was cancelled by Kafe Lviv. Ask the staff if this was "
+        "a mistake."
+    ]
+    await cashier.press_label(at_till, "Redeem now")
+    assert text_of(cashier.current(at_till)) == "This voucher was cancelled by the shop."

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.app import BotRuntime
+from channels.email_render import EmailRenderer
 from loyalty.clock import utcnow
 from loyalty.links import Purpose, confirm_email_url
 from loyalty.profile import set_email
@@ -15,6 +17,9 @@ from models import ChannelOptOut, Customer, Delivery
 from models.enums import Channel
 from tests import factories
 from tests.campaigns.helpers import ScriptedChannel, audience, started, worker
+from tests.channels.test_email import Server, renderer, smtp
+
+__all__ = ["renderer", "smtp"]  # the real SMTP server and renderer of the email channel tests
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
 
@@ -157,3 +162,38 @@ async def test_a_confirmation_link_stops_working_when_it_expires_or_is_re_dated(
         async with http.get(fresh) as page:
             assert page.status == 200
     assert (await Customer.get(id=person.id)).email_verified is True
+
+
+async def test_unsubscribing_from_one_shop_stops_only_that_shops_email(
+    runtime: BotRuntime, webhook_url: str, smtp: Server, renderer: EmailRenderer, tmp_path: Path
+) -> None:
+    """The page says "no more emails from <shop>"; the bakery next door may still write."""
+    from campaigns.composer import Composer
+    from campaigns.worker import DeliveryWorker
+    from channels.email import EmailChannel
+    from locales import RIGHT_TO_LEFT, SUPPORTED
+    from loyalty.memberships import join
+
+    cafe, bakery = await factories.merchant("Kafe Lviv"), await factories.merchant("Bakery")
+    [person] = await audience(cafe, 1)
+    await join(person, bakery.card)
+    email = EmailChannel(smtp.settings(), mailbox_dir=tmp_path / "mail", renderer=renderer)
+    composer = Composer(runtime.signer, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
+    delivery = DeliveryWorker({"email": email}, composer, lease=timedelta(seconds=60))
+    await started(cafe, Channel.EMAIL, text="First week")
+    await delivery.tick()
+    [first] = smtp.handler.received
+    unsubscribe = str(first.message["List-Unsubscribe"]).strip("<>")
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}) as done,
+    ):
+        assert done.status == 200
+    await started(cafe, Channel.EMAIL, text="Second week at the cafe")
+    await started(bakery, Channel.EMAIL, text="Fresh bread")
+    await delivery.tick()
+
+    later = smtp.handler.received[1:]
+    assert [m.message["From"].addresses[0].display_name for m in later] == ["Bakery via stampbot"]
+    assert [m.rcpt_tos for m in later] == [[person.email]]

@@ -308,3 +308,39 @@ async def test_a_customer_gets_a_few_confirmations_a_day_then_a_localized_refusa
     assert "На сьогодні листів із підтвердженням досить" in text_of(answers[5][0])
     assert _confirmations_to(bot_settings, addresses[5]) == 0
     assert (await _customer(chat)).email == addresses[4]
+
+
+async def test_notification_opt_outs_are_per_shop(chat: Chat) -> None:
+    cafe = await factories.merchant("Kafe Lviv")
+    bakery = await factories.merchant("Bakery")
+    await chat.send(f"/start j-{cafe.card.join_token}")
+    await chat.send(f"/start j-{bakery.card.join_token}")
+    menu = (await chat.send("/settings"))[0]
+    assert text_of(menu).splitlines()[-2:] == [
+        "Notifications from Bakery: Messages in this chat 🔔, Email 🔔",
+        "Notifications from Kafe Lviv: Messages in this chat 🔔, Email 🔔",
+    ]
+
+    picker = (await chat.press_label(menu, "Notifications"))[0]
+    assert text_of(picker) == "News from which shop?"
+    assert [label for label, _ in buttons(picker)] == ["Bakery", "Kafe Lviv", "⬅️ Settings"]
+    panel = (await chat.press_label(picker, "Kafe Lviv"))[0]
+    assert text_of(panel).startswith("News and offers from Kafe Lviv.")
+    await chat.press_label(panel, "Email")
+
+    assert chat.last_answer()["text"] == "Turned off."
+    customer = await _customer(chat)
+    assert await ChannelOptOut.filter(customer_id=customer.id).values_list(
+        "merchant_id", "channel"
+    ) == [(cafe.merchant.id, Channel.EMAIL)]
+    again = (await chat.send("/settings"))[0]
+    assert text_of(again).splitlines()[-2:] == [
+        "Notifications from Bakery: Messages in this chat 🔔, Email 🔔",
+        "Notifications from Kafe Lviv: Messages in this chat 🔔, Email 🔕",
+    ]
+    # A switch for a shop the customer holds no card at is a stale button, not an opt-out.
+    florist = await factories.merchant("Florist")
+    forged = f"set:toggle:{florist.merchant.id}-email"
+    await chat._post(chat.telegram.callback_update(chat.user, panel, forged, check_button=False))
+    assert chat.last_answer()["text"] == "This button has expired."
+    assert await ChannelOptOut.filter(customer_id=customer.id).count() == 1

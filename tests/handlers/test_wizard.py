@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.app import BotRuntime
 from bot.delivery import build_worker
 from loyalty.clock import utcnow
@@ -14,7 +16,10 @@ from loyalty.merchants import create_staff_invite
 from models import Campaign, Delivery, Staff
 from models.enums import CampaignStatus, DeliveryStatus, StaffRole
 from tests import factories
+from tests.campaigns.test_wallets import Setup, member_with_both_passes, pass_signer_dir, setup
 from tests.chat import Chat, buttons, png_bytes, text_of, uploaded_file
+
+__all__ = ["pass_signer_dir", "setup"]  # the loopback wallets of the wallet tests
 
 
 async def staff_chat(
@@ -121,9 +126,14 @@ async def test_the_owner_writes_previews_tests_and_sends_a_campaign(
     assert text_of(owner.replies[-1]) == "Switch on at least one channel."
     await owner.press_label(owner.current(channel_step), "Messenger")
     await owner.press_label(owner.current(channel_step), "Email")
+    # This bot has neither APNs nor a Google Wallet issuer: the wallet push says why it is off.
     await owner.press_label(owner.current(channel_step), "Wallet card push")
+    assert text_of(owner.replies[-1]) == (
+        "Wallet card pushes are not set up for this bot: they need Apple Wallet (APNs) or "
+        "Google Wallet in its settings."
+    )
     assert [label for label, _ in buttons(owner.current(channel_step))][:3] == [
-        "✅ Wallet card push",
+        "🚫 Wallet card push (not set up)",
         "✅ Email",
         "✅ Messenger",
     ]
@@ -135,13 +145,9 @@ async def test_the_owner_writes_previews_tests_and_sends_a_campaign(
     email = uploaded_file(owner.telegram.calls("sendDocument")[-1], "document")
     assert "Hello &lt;friends&gt;! Our autumn blend is here." in email.data.decode()
     assert email.filename == "email-preview.html"
-    assert "📱 On the lock screen: Kafe Lviv — Coffee −20% today" in texts
+    assert not any(t.startswith("📱 On the lock screen") for t in texts)
     counts = preview[-1]
-    assert text_of(counts).splitlines()[1:] == [
-        "• Wallet card push: 0",
-        "• Email: 0",
-        "• Messenger: 2",
-    ]
+    assert text_of(counts).splitlines()[1:] == ["• Email: 0", "• Messenger: 2"]
     tested = await owner.press_label(counts, "Send a test to me")
     assert text_of(tested[-1]).startswith("Test: chat: sent, email: you have no confirmed address")
     when = (await owner.press_label(counts, "Continue"))[-1]
@@ -154,7 +160,7 @@ async def test_the_owner_writes_previews_tests_and_sends_a_campaign(
     assert campaign.push_text == "Coffee −20% today"
     assert campaign.voucher_title == "Free cookie"
     assert campaign.voucher_validity_days == 14
-    assert sorted(campaign.channels) == ["apple_wallet", "email", "google_wallet", "telegram"]
+    assert sorted(campaign.channels) == ["email", "telegram"]
     await deliver_all(runtime)
     await runtime.progress.wait()
     for person in people:
@@ -591,3 +597,55 @@ async def test_after_a_restart_another_process_finishes_the_progress_message(
     assert text_of(final).startswith(f"📣 {campaign.name} — sent")
     assert "Messenger: 2 sent, 0 failed, 0 waiting, 0 skipped" in text_of(final)
     assert campaign.progress_chat_id is None  # followed to the end, then let go
+
+
+async def test_editing_keeps_the_holdout_and_the_channel_step_sets_the_fallback_order(
+    new_chat: Any,
+) -> None:
+    from campaigns.service import create_campaign, schedule
+    from campaigns.spec import CampaignSpec
+    from models.enums import Channel, DeliveryPolicy
+
+    shop = await factories.merchant()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await owner.send("/admin")
+    made = await create_campaign(
+        shop.merchant.id,
+        CampaignSpec(
+            card_id=shop.card.id,
+            channels=(Channel.TELEGRAM, Channel.EMAIL),
+            message_text="Hello",
+            push_text="Coffee −20% today",
+            policy=DeliveryPolicy.FIRST_REACHABLE,
+            holdout_percent=20,
+        ),
+    )
+    campaign = await schedule(made, at=utcnow() + timedelta(days=3))
+
+    confirm = await edit_to_send_now(owner, campaign)
+    await owner.press_label(confirm, "Confirm")
+
+    edited = await Campaign.get(id=campaign.id)
+    assert edited.holdout_percent == 20
+    # Switched on messenger first, but the step lists email above it: email is tried first.
+    assert edited.channel_order == ["email", "telegram"]
+
+
+async def test_the_wallet_reach_counts_a_member_with_both_passes_once(
+    new_chat: Any, setup: Setup, runtime: BotRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This bot pushes to both wallets (the loopback APNs and Google Wallet of the wallet tests).
+    monkeypatch.setattr(runtime.wallets, "apns", setup.wallets.apns)
+    monkeypatch.setattr(runtime.wallets, "google", setup.wallets.google)
+    shop = await factories.merchant("Kafe Lviv")
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await member_with_both_passes(setup, shop)
+
+    preview = await write_campaign(owner, channels=("Wallet card push", "Messenger"))
+
+    assert "📱 On the lock screen: Kafe Lviv — Coffee −20% today" in [text_of(m) for m in preview]
+    assert text_of(preview[-1]).splitlines()[1:] == ["• Wallet card push: 1", "• Messenger: 1"]
+    when = (await owner.press_label(preview[-1], "Continue"))[-1]
+    await owner.press_label((await owner.press_label(when, "Send now"))[-1], "Confirm")
+    campaign = await Campaign.get(merchant_id=shop.merchant.id)
+    assert sorted(campaign.channels) == ["apple_wallet", "google_wallet", "telegram"]

@@ -89,7 +89,7 @@ async def test_erasing_a_customer_removes_personal_data_and_keeps_an_anonymous_l
     person = await Customer.get(id=membership.customer_id)
     person.email, person.email_verified = "olena@example.com", True
     await person.save()
-    await ChannelOptOut.create(customer=person, channel=Channel.EMAIL)
+    await ChannelOptOut.create(customer=person, merchant=shop.merchant, channel=Channel.EMAIL)
     old_token = membership.public_token
     await membership.refresh_from_db()
     assert membership.counter_code is not None  # made when the customer joined

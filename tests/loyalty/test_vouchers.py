@@ -185,3 +185,29 @@ async def test_codes_are_unique_readable_and_round_trip() -> None:
     assert len(set(codes)) == 50
     assert all(normalize_voucher_code(code) == code for code in codes)
     assert all(len(v.token) >= 22 for v in result.vouchers)
+
+
+async def test_a_voucher_without_an_end_date_is_never_swept_reminded_or_hidden() -> None:
+    """NULL expiry means "valid with no end date": every expiry filter must keep such rows."""
+    from campaigns.audience import audience_count
+    from campaigns.spec import AudienceFilter
+    from loyalty.views import customer_vouchers, vouchers_to_remind
+    from loyalty.vouchers import issue_voucher
+    from models.enums import VoucherSource
+
+    shop = await factories.merchant(stamps_needed=2)
+    membership = await factories.member(shop)
+    forever = await issue_voucher(
+        membership, shop.card, source=VoucherSource.MANUAL, title="Free tea", validity_days=None
+    )
+    later = T0 + timedelta(days=3650)
+
+    assert await expire_due_vouchers(now=later) == 0
+    assert (await Voucher.get(id=forever.id)).status == VoucherStatus.ISSUED
+    assert [v.id for v in await active_vouchers(membership.id, now=later)] == [forever.id]
+    assert [v.id for v in await customer_vouchers(membership.customer_id, now=later)] == [
+        forever.id
+    ]
+    assert await vouchers_to_remind(within=timedelta(days=3650), now=T0) == []
+    holders = AudienceFilter(has_unused_voucher=True)
+    assert await audience_count(shop.card, holders, shop.merchant.timezone, now=later) == 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -10,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from models.db import MIGRATIONS_DIR
+from tests.conftest import _pg_admin
 
 URLS = {
     "sqlite": "sqlite://:memory:",
@@ -39,3 +43,38 @@ def test_models_need_no_new_migration(dialect: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     after = sorted(p.name for p in (location / "models").glob("*.py"))
     assert after == before, f"models changed without a migration: run `make migrations`\n{result}"
+
+
+@pytest.mark.parametrize("dialect", sorted(URLS))
+def test_a_customer_wide_opt_out_becomes_one_per_shop_of_theirs(
+    dialect: str, tmp_path: Path
+) -> None:
+    """Nobody who said no before the upgrade hears from any of their shops after it."""
+    if dialect == "sqlite":
+        url = f"sqlite://{tmp_path / 'old.sqlite3'}"
+    else:
+        url = URLS["postgres"].rsplit("/", 1)[0] + f"/stampbot_optout_{secrets.token_hex(4)}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"'))
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed interpreter and arguments
+            [sys.executable, "-m", "tests.models.opt_out_migration", url, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    finally:
+        if dialect == "postgres":
+            name = url.rsplit("/", 1)[1]
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    ids = seen["ids"]
+    # The customer with cards at the café and the bakery: one row per shop; the florist, where
+    # they hold no card, and the customer with no card at all, get none.
+    assert seen["rows"] == [
+        [ids["customer"], ids["cafe"], "email"],
+        [ids["customer"], ids["bakery"], "email"],
+    ]
