@@ -125,6 +125,7 @@ def field_name(field: str) -> str:
         "push_text_limit": _("Push text"),
         "voucher": _("Voucher"),
         "channels": _("Channels"),
+        "channel_order": _("Channels"),
         "message_text": _("Message"),
         "holdout_percent": _("Holdout group"),
         "name": _("Campaign name"),
