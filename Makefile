@@ -7,6 +7,11 @@ INSTALLED := $(VENV)/.installed-stamp
 CHROMIUM := command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	{ apt-get update -qq && apt-get install -y --no-install-recommends \
 	  chromium chromium-driver fonts-dejavu-core; }
+# Pictures (card, voucher, pass images, chart) draw every script: DejaVu for Latin, Cyrillic and
+# Hebrew, Noto UI for Arabic script and Thai, Noto Color Emoji; libfribidi is what RAQM loads.
+FONTS := dpkg -s fonts-dejavu-core fonts-noto-ui-core fonts-noto-color-emoji libfribidi0 \
+	>/dev/null 2>&1 || { apt-get update -qq && apt-get install -y --no-install-recommends \
+	  fonts-dejavu-core fonts-noto-ui-core fonts-noto-color-emoji libfribidi0; }
 
 .PHONY: install demo run test lint test-sqlite test-postgres bench migrations i18n clean
 
@@ -15,12 +20,15 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@$(CHROMIUM)
+	@$(FONTS)
 	@touch $(INSTALLED)
 
 install: $(INSTALLED)
 	@$(CHROMIUM)
+	@$(FONTS)
 
 demo: $(INSTALLED)
+	@$(FONTS)
 	$(BIN)/stampbot demo
 
 lint: $(INSTALLED)
