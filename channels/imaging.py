@@ -13,10 +13,6 @@ from pathlib import Path
 
 from PIL import Image, ImageFont, features
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
-FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
-FONT_MONO = FONT_DIR / "DejaVuSansMono-Bold.ttf"
 # Larger uploads are refused before decoding: a decompression bomb must not take a worker down.
 MAX_SOURCE_PIXELS = 4096 * 4096
 

@@ -84,8 +84,12 @@ if not _RAQM:
     )
 
 _CLUSTER = regex.compile(r"\X")
+# Emoji shown as pictures: emoji presentation by default or by U+FE0F, flags, keycaps, skin
+# tones, and pictographs beyond U+1F000 that text fonts do not have.
 _EMOJI = regex.compile(
     r"\p{Emoji_Presentation}|\p{Regional_Indicator}|\p{Emoji}\uFE0F|\u20E3|\p{Emoji_Modifier}"
+    r"|[\U0001F000-\U0001FFFF&&\p{Extended_Pictographic}]",
+    regex.V1,
 )
 _SCRIPTS: tuple[tuple[Script, regex.Pattern[str]], ...] = (
     ("hebrew", regex.compile(r"\p{sc=Hebrew}")),
@@ -157,7 +161,7 @@ def _face(path: Path | None, size: int) -> Font:
 
 # --- bidi -------------------------------------------------------------------------------------
 
-_PAR_ON, _PAR_LTR, _PAR_RTL, _PAR_WRTL = 0x40, 0x110, 0x111, 0x121
+_PAR_ON, _PAR_LTR, _PAR_RTL = 0x40, 0x110, 0x111  # FriBidiParType values from fribidi-types.h
 
 
 def _load_fribidi() -> ctypes.CDLL | None:

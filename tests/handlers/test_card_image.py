@@ -233,6 +233,7 @@ def test_rendering_is_byte_for_byte_repeatable() -> None:
     first_card, first_voucher = render_card(card), render_voucher(voucher)
     # Fresh font and QR caches must not change a single byte either.
     imaging.font.cache_clear()
+    typeset.clear_caches()
     card_image._qr.cache_clear()
     assert render_card(card) == first_card
     assert render_voucher(voucher) == first_voucher
