@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-stamp
 # Debian packages, installed with apt when missing (these machines run as root).
 # Run time: what the product itself uses; install, demo and run bring these.
-# (The card and voucher images are drawn with DejaVu.)
-RUNTIME_DEB := fonts-dejavu-core
+# Pictures (card, voucher, pass images, chart) draw every script: DejaVu for Latin, Cyrillic and
+# Hebrew, Noto UI for Arabic script and Thai, Noto Color Emoji; libfribidi is what RAQM loads.
+RUNTIME_DEB := fonts-dejavu-core fonts-noto-ui-core fonts-noto-color-emoji libfribidi0
 # Tests only, brought by the test targets: the card page's browser test drives headless
 # Chromium (about 440 MB), which a shop running the product never needs.
 # The spam-score test runs Debian's SpamAssassin on rendered campaign emails.

@@ -15,16 +15,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from campaigns.sql import Params, connection, is_postgres
 from campaigns.stats import DEFAULT_WINDOW, CampaignStats, ChannelStats, attribution
-from channels.imaging import FONT_BOLD, FONT_REGULAR, Font
-from channels.imaging import font as _font
+from channels import typeset
 from loyalty.clock import ensure_utc
 from models import Campaign, Delivery
 from models.enums import DeliveryStatus
@@ -179,30 +177,23 @@ _LINE_WIDTH = 6
 _DOT_RADIUS = 8
 _TICKS = 5
 
-Anchor = Literal["lm", "rm", "mt", "mm", "lt"]
+Anchor = Literal["lm", "rm", "mt", "mm", "lt"]  # a subset of typeset.Anchor
 
 
 def chart_png(rows: Sequence[DayRow], *, title: str, labels: ChartLabels) -> bytes:
     """Bars of messages sent per day (left axis) and a line of attributed visits (right axis)."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    _title(draw, title)
+    _title(image, title)
     if not rows or not any(row.sent_total or row.visits for row in rows):
-        font = _fitted(labels.no_data, FONT_REGULAR, 40, 24, WIDTH - 160)
-        _put(
-            draw,
-            (WIDTH / 2, HEIGHT / 2),
-            _ellipsize(font, labels.no_data, WIDTH - 160),
-            font,
-            MUTED,
-            "mm",
-        )
+        size, text = typeset.fit(_one_line(labels.no_data), "regular", 40, 24, WIDTH - 160)
+        _put(image, (WIDTH / 2, HEIGHT / 2), text, "regular", size, MUTED, "mm")
         return _png(image)
-    _legend(draw, labels)
+    _legend(image, draw, labels)
     left, top, right, bottom = PLOT_BOX
     bar_top, bar_step = _scale(max(row.sent_total for row in rows))
     line_top, line_step = _scale(max(row.visits for row in rows))
-    _axes(draw, bar_top, bar_step, line_top, line_step)
+    _axes(image, draw, bar_top, bar_step, line_top, line_step)
     column = (right - left) / len(rows)
 
     def y(value: int, top_value: int) -> float:
@@ -224,62 +215,69 @@ def chart_png(rows: Sequence[DayRow], *, title: str, labels: ChartLabels) -> byt
     radius = min(_DOT_RADIUS, max(2.0, column / 3))
     for x, y_ in points:
         draw.ellipse((x - radius, y_ - radius, x + radius, y_ + radius), fill=LINE_COLOUR)
-    _day_labels(draw, [row.day for row in rows], column)
+    _day_labels(image, [row.day for row in rows], column)
     return _png(image)
 
 
-def _title(draw: ImageDraw.ImageDraw, title: str) -> None:
+def _title(image: Image.Image, title: str) -> None:
     text = _one_line(title)
     width = WIDTH - 2 * 48
-    font = _fitted(text, FONT_BOLD, 40, 26, width)
-    _put(draw, (48, 56), _ellipsize(font, text, width), font, INK, "lm")
+    size, text = typeset.fit(text, "bold", 40, 26, width)
+    # A right-to-left title starts at the right edge, where its reader looks first.
+    rtl = typeset.layout(text, "bold", size).rtl
+    at = (WIDTH - 48, 56) if rtl else (48, 56)
+    _put(image, at, text, "bold", size, INK, "rm" if rtl else "lm")
 
 
-def _legend(draw: ImageDraw.ImageDraw, labels: ChartLabels) -> None:
-    font = _font(FONT_REGULAR, 28)
+def _legend(image: Image.Image, draw: ImageDraw.ImageDraw, labels: ChartLabels) -> None:
+    size = 28
     left, y = PLOT_BOX[0], 124
     room = (PLOT_BOX[2] - left) // 2 - 60
     draw.rectangle((left, y - 14, left + 28, y + 14), fill=BAR_COLOUR)
-    text = _ellipsize(font, _one_line(labels.deliveries), room)
-    _put(draw, (left + 40, y), text, font, INK, "lm")
-    x = left + 40 + round(_length(font, text)) + 56
+    text = typeset.ellipsize(_one_line(labels.deliveries), "regular", size, room)
+    _put(image, (left + 40, y), text, "regular", size, INK, "lm")
+    x = left + 40 + round(typeset.width(text, "regular", size)) + 56
     draw.line((x, y, x + 44, y), fill=LINE_COLOUR, width=_LINE_WIDTH)
     draw.ellipse(
         (x + 22 - _DOT_RADIUS, y - _DOT_RADIUS, x + 22 + _DOT_RADIUS, y + _DOT_RADIUS),
         fill=LINE_COLOUR,
     )
-    text = _ellipsize(font, _one_line(labels.visits), room)
-    _put(draw, (x + 56, y), text, font, INK, "lm")
+    text = typeset.ellipsize(_one_line(labels.visits), "regular", size, room)
+    _put(image, (x + 56, y), text, "regular", size, INK, "lm")
 
 
 def _axes(
-    draw: ImageDraw.ImageDraw, bar_top: int, bar_step: int, line_top: int, line_step: int
+    image: Image.Image,
+    draw: ImageDraw.ImageDraw,
+    bar_top: int,
+    bar_step: int,
+    line_top: int,
+    line_step: int,
 ) -> None:
     left, top, right, bottom = PLOT_BOX
-    font = _font(FONT_REGULAR, 24)
     ticks = bar_top // bar_step
     for n in range(ticks + 1):
         y = bottom - n * (bottom - top) / ticks
         draw.line((left, y, right, y), fill=GRID if n else MUTED, width=2)
-        _put(draw, (left - 14, y), str(n * bar_step), font, BAR_COLOUR, "rm")
+        _put(image, (left - 14, y), str(n * bar_step), "regular", 24, BAR_COLOUR, "rm")
     # The visits axis has its own ticks; put them at its own heights, so each reads true.
     for n in range(line_top // line_step + 1):
         y = bottom - n * line_step / line_top * (bottom - top)
-        _put(draw, (right + 14, y), str(n * line_step), font, LINE_COLOUR, "lm")
+        _put(image, (right + 14, y), str(n * line_step), "regular", 24, LINE_COLOUR, "lm")
 
 
-def _day_labels(draw: ImageDraw.ImageDraw, days: Sequence[date], column: float) -> None:
-    font = _font(FONT_REGULAR, 24)
+def _day_labels(image: Image.Image, days: Sequence[date], column: float) -> None:
     left, _, _, bottom = PLOT_BOX
-    widest = max(_length(font, day.strftime("%d.%m")) for day in days)
+    widest = max(typeset.width(day.strftime("%d.%m"), "regular", 24) for day in days)
     every = max(1, math.ceil((widest + 16) / column))
     for n, day in enumerate(days):
         if n % every == 0:
             _put(
-                draw,
+                image,
                 (left + (n + 0.5) * column, bottom + 14),
                 day.strftime("%d.%m"),
-                font,
+                "regular",
+                24,
                 MUTED,
                 "mt",
             )
@@ -297,58 +295,21 @@ def _scale(peak: int) -> tuple[int, int]:
         magnitude *= 10
 
 
-def _fitted(text: str, path: Path, largest: int, smallest: int, width: int) -> Font:
-    size = largest
-    while size > smallest and _length(_font(path, size), text) > width:
-        size -= 2
-    return _font(path, size)
-
-
-def _ellipsize(font: Font, text: str, width: int) -> str:
-    text = _drawable(font, text)
-    if _length(font, text) <= width:
-        return text
-    dots = _drawable(font, "…")
-    while text and _length(font, text + dots) > width:
-        text = text[:-1]
-    return text.rstrip() + dots
-
-
-def _length(font: Font, text: str) -> float:
-    return font.getlength(_drawable(font, text))
-
-
-def _drawable(font: Font, text: str) -> str:
-    if isinstance(font, ImageFont.FreeTypeFont):
-        return text
-    # Pillow without FreeType has only a Latin-1 bitmap font, which raises on anything else.
-    return text.replace("…", "...").encode("latin-1", "replace").decode("latin-1")
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
 def _put(
-    draw: ImageDraw.ImageDraw,
+    image: Image.Image,
     xy: tuple[float, float],
     text: str,
-    font: Font,
+    style: typeset.Style,
+    size: int,
     fill: tuple[int, int, int],
     anchor: Anchor,
 ) -> None:
-    text = _drawable(font, text)
-    if not text:
-        return
-    if isinstance(font, ImageFont.FreeTypeFont):
-        draw.text(xy, text, font=font, fill=fill, anchor=anchor)
-        return
-    # The bitmap fallback font knows no anchors: place its box by hand.
-    x0, y0, x1, y1 = draw.textbbox((0, 0), text, font=font)
-    x, y = xy
-    x -= {"l": x0, "m": (x0 + x1) / 2, "r": x1}[anchor[0]]
-    y -= {"t": y0, "m": (y0 + y1) / 2}[anchor[1]]
-    draw.text((x, y), text, font=font, fill=fill)
+    if text:
+        typeset.draw(image, xy, text, style, size, fill, anchor)
 
 
 def _png(image: Image.Image) -> bytes:

@@ -1,6 +1,7 @@
 """Pillow helpers shared by every picture we draw: the card image, wallet pass images, charts.
 
-Fonts are DejaVu from Debian's fonts-dejavu-core; uploads from merchants are decoded defensively.
+Which font draws which script, and how a line is laid out, is ``channels.typeset``; uploads from
+merchants are decoded defensively.
 """
 
 from __future__ import annotations
@@ -10,26 +11,30 @@ from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
-from PIL import Image, ImageFont
+from PIL import Image, ImageFont, features
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
-FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
-FONT_MONO = FONT_DIR / "DejaVuSansMono-Bold.ttf"
 # Larger uploads are refused before decoding: a decompression bomb must not take a worker down.
 MAX_SOURCE_PIXELS = 4096 * 4096
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
-@lru_cache(maxsize=128)
+# RAQM shapes Arabic joining and Thai marks and lays out right-to-left runs; BASIC does neither,
+# and is only what is left when Pillow cannot load libraqm.
+LAYOUT = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+
+
+@lru_cache(maxsize=256)
 def font(path: Path, size: int) -> Font:
-    # BASIC layout: identical output whether or not libraqm is installed, and no bidi reordering
-    # (text is drawn in the order it was given; right-to-left words come out unshaped).
     try:
-        return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
+        return ImageFont.truetype(str(path), size, layout_engine=LAYOUT)
     except OSError:
-        pass
+        return default_font(size)
+
+
+@lru_cache(maxsize=32)
+def default_font(size: int) -> Font:
+    """Pillow's own font: Latin only, but better than no picture when no font file is found."""
     try:
         return ImageFont.load_default(size=size)
     except (OSError, ImportError):

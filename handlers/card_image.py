@@ -14,25 +14,16 @@ import unicodedata
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from io import BytesIO
-from pathlib import Path
 
 import segno
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
-from channels.imaging import (
-    FONT_BOLD,
-    FONT_MONO,
-    FONT_REGULAR,
-    Font,
-    decode_upload,
-    fit,
-)
-from channels.imaging import (
-    font as _font,
-)
+from channels import typeset
+from channels.imaging import decode_upload, fit
+from channels.typeset import Anchor, Style
 
 # Bump whenever the drawing changes, so cached photos of the old design are not re-used.
-RENDER_VERSION = "card-image-1"
+RENDER_VERSION = "card-image-2"
 
 MAX_STAMPS = 100
 
@@ -210,64 +201,22 @@ def _clean(text: str) -> str:
     return " ".join("".join(chars).split())
 
 
-def _width(font: Font, text: str) -> float:
-    return font.getlength(text)
-
-
-def _ellipsize(font: Font, text: str, max_width: int) -> str:
-    if _width(font, text) <= max_width:
-        return text
-    lo, hi = 0, len(text)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if _width(font, _cut(text, mid)) <= max_width:
-            lo = mid
-        else:
-            hi = mid - 1
-    return _cut(text, lo) if lo else ""
-
-
-def _cut(text: str, n: int) -> str:
-    head = text[:n].rstrip()
-    # Don't leave a dangling combining mark, joiner or variation selector before the ellipsis:
-    # it would attach to the ellipsis or draw as a stray box.
-    while head and (
-        unicodedata.combining(head[-1])
-        or unicodedata.category(head[-1]) in ("Mn", "Me", "Cf")
-        or "\ufe00" <= head[-1] <= "\ufe0f"
-    ):
-        head = head[:-1]
-    return head.rstrip() + "…"
-
-
-def _fit(text: str, path: Path, max_size: int, min_size: int, max_width: int) -> tuple[Font, str]:
-    """The largest font (down to ``min_size``) the text fits in, ellipsized if even that fails."""
-    text = _clean(text)
-    size = max_size
-    while True:
-        font = _font(path, size)
-        if _width(font, text) <= max_width:
-            return font, text
-        if size <= min_size:
-            return font, _ellipsize(font, text, max_width)
-        size = max(min_size, size - 2)
+def _fit(text: str, style: Style, max_size: int, min_size: int, max_width: int) -> tuple[int, str]:
+    """The largest size (down to ``min_size``) the text fits in, ellipsized if even that fails."""
+    return typeset.fit(_clean(text), style, max_size, min_size, max_width)
 
 
 def _text(
-    draw: ImageDraw.ImageDraw,
+    layer: Image.Image,
     xy: tuple[float, float],
     text: str,
-    font: Font,
+    style: Style,
+    size: int,
     fill: RGB,
-    anchor: str = "ls",
+    anchor: Anchor = "ls",
 ) -> None:
-    if not text:
-        return
-    # Anchors need FreeType; the bitmap fallback font is drawn from its top-left corner instead.
-    if isinstance(font, ImageFont.FreeTypeFont):
-        draw.text(xy, text, font=font, fill=fill, anchor=anchor)
-    else:
-        draw.text(xy, text, font=font, fill=fill)
+    if text:
+        typeset.draw(layer, xy, text, style, size, fill, anchor)
 
 
 # --- drawing helpers --------------------------------------------------------------------------
@@ -403,10 +352,10 @@ def render_card(card: CardImage) -> bytes:
         logo_at = (hx0 + (HEADER_H - logo.width) // 2, hy0 + (HEADER_H - logo.height) // 2)
         text_x = hx0 + HEADER_H + 24
     text_w = (hx1 - text_x) * s
-    font, text = _fit(card.merchant_name, FONT_BOLD, 46 * s, 30 * s, text_w)
-    _text(draw, (text_x * s, (hy0 + 48) * s), text, font, fg)
-    font, text = _fit(card.card_name, FONT_REGULAR, 32 * s, 22 * s, text_w)
-    _text(draw, (text_x * s, (hy0 + 96) * s), text, font, muted)
+    size, text = _fit(card.merchant_name, "bold", 46 * s, 30 * s, text_w)
+    _text(layer, (text_x * s, (hy0 + 48) * s), text, "bold", size, fg)
+    size, text = _fit(card.card_name, "regular", 32 * s, 22 * s, text_w)
+    _text(layer, (text_x * s, (hy0 + 96) * s), text, "regular", size, muted)
 
     # Stamps: an outlined slot each; collected ones hold a disc in the accent colour.
     radius = layout.stamp_radius * s
@@ -421,10 +370,10 @@ def render_card(card: CardImage) -> bytes:
 
     # Progress: "7/10" followed by a bar.
     px0, py0, px1, _ = layout.progress_box
-    font, text = _fit(f"{balance}/{card.stamps_needed}", FONT_BOLD, 56 * s, 56 * s, 400 * s)
+    fraction = f"{balance}/{card.stamps_needed}"
     baseline = (py0 + 56) * s
-    _text(draw, (px0 * s, baseline), text, font, fg)
-    bar_x0 = px0 * s + round(_width(font, text)) + 28 * s
+    _text(layer, (px0 * s, baseline), fraction, "bold", 56 * s, fg)
+    bar_x0 = px0 * s + round(typeset.width(fraction, "bold", 56 * s)) + 28 * s
     bar_x1 = px1 * s
     bar_h = 16 * s
     bar_y1 = baseline - 4 * s
@@ -481,33 +430,39 @@ def voucher_layout(voucher: VoucherImage) -> VoucherLayout:
 
 
 def _two_lines(
-    text: str, path: Path, max_size: int, min_size: int, width: int
-) -> tuple[Font, list[str]]:
+    text: str, style: Style, max_size: int, min_size: int, width: int
+) -> tuple[int, list[str]]:
     """Title on one line if it fits, else split at a space onto two, shrinking as needed."""
     text = _clean(text)
     words = text.split(" ")
+    # Both lines take the whole title's paragraph direction, so a Hebrew title that starts
+    # with a Latin word still reads right to left on its second line.
+    direction: typeset.Direction = "rtl" if typeset.layout(text, style, min_size).rtl else "ltr"
+
+    def fits(line: str, size: int) -> bool:
+        return typeset.width(line, style, size, direction) <= width
+
     size = max_size
     while True:
-        font = _font(path, size)
-        if _width(font, text) <= width:
-            return font, [text]
+        if fits(text, size):
+            return size, [text]
         for split in range(len(words) - 1, 0, -1):
             first, second = " ".join(words[:split]), " ".join(words[split:])
-            if _width(font, first) <= width and _width(font, second) <= width:
-                return font, [first, second]
+            if fits(first, size) and fits(second, size):
+                return size, [first, second]
         if size <= min_size:
             break
         size = max(min_size, size - 2)
     # Still too long at the smallest size: fill the first line, ellipsize the rest.
     first_words: list[str] = []
     for word in words:
-        if _width(font, " ".join([*first_words, word])) > width:
+        if not fits(" ".join([*first_words, word]), size):
             break
         first_words.append(word)
     if not first_words:
-        return font, [_ellipsize(font, text, width)]
+        return size, [typeset.ellipsize(text, style, size, width, direction)]
     rest = " ".join(words[len(first_words) :])
-    return font, [" ".join(first_words), _ellipsize(font, rest, width)]
+    return size, [" ".join(first_words), typeset.ellipsize(rest, style, size, width, direction)]
 
 
 def render_voucher(voucher: VoucherImage) -> bytes:
@@ -534,24 +489,23 @@ def render_voucher(voucher: VoucherImage) -> bytes:
 
     lx0, ly0, lx1, _ = layout.left_column
     width = (lx1 - lx0) * s
-    font, text = _fit(voucher.merchant_name, FONT_BOLD, 34 * s, 24 * s, width)
-    _text(draw, (lx0 * s, (ly0 + 34) * s), text, font, muted)
+    size, text = _fit(voucher.merchant_name, "bold", 34 * s, 24 * s, width)
+    _text(layer, (lx0 * s, (ly0 + 34) * s), text, "bold", size, muted)
     draw.rounded_rectangle(
         (lx0 * s, (ly0 + 54) * s, (lx0 + 72) * s, (ly0 + 60) * s), radius=3 * s, fill=accent
     )
-    font, lines = _two_lines(voucher.title, FONT_BOLD, 64 * s, 28 * s, width)
-    size = font.size if isinstance(font, ImageFont.FreeTypeFont) else 28 * s
+    size, lines = _two_lines(voucher.title, "bold", 64 * s, 28 * s, width)
     baseline = (ly0 + 92) * s + size
     for line in lines:
-        _text(draw, (lx0 * s, baseline), line, font, fg)
+        _text(layer, (lx0 * s, baseline), line, "bold", size, fg)
         baseline += round(size * 1.2)
 
     # The code sits on a tinted plate so it reads as the thing to type or show.
     cx0, cy0, cx1, cy1 = layout.code_box
     plate = _mix(bg, fg, 0.1)
     draw.rounded_rectangle(_scaled(layout.code_box), radius=20 * s, fill=(*plate, 255))
-    font, text = _fit(voucher.code, FONT_MONO, 64 * s, 24 * s, (cx1 - cx0 - 48) * s)
-    _text(draw, ((cx0 + cx1) // 2 * s, (cy0 + cy1) // 2 * s), text, font, fg, anchor="mm")
+    size, text = _fit(voucher.code, "mono", 64 * s, 24 * s, (cx1 - cx0 - 48) * s)
+    _text(layer, ((cx0 + cx1) // 2 * s, (cy0 + cy1) // 2 * s), text, "mono", size, fg, "mm")
 
     _qr_panel(draw, layout.qr_panel)
     image = _flatten(base, layer)

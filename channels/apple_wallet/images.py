@@ -9,9 +9,11 @@ from __future__ import annotations
 from functools import lru_cache
 from io import BytesIO
 
+import regex
 from PIL import Image, ImageDraw
 
-from channels.imaging import FONT_BOLD, Font, decode_upload, fit, font
+from channels import typeset
+from channels.imaging import decode_upload, fit
 
 # Points, from Apple's pass design guidelines; files come at @1x, @2x and @3x.
 ICON_POINTS = (29, 29)
@@ -35,23 +37,26 @@ def _png(image: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def _font(size: int) -> Font:
-    return font(FONT_BOLD, size)
+# The first letter with its marks (Thai tone marks, Hebrew points); a Thai vowel written before
+# its consonant (เ, แ, โ, ใ, ไ) is not where the name starts for the eye, so it is skipped.
+_LETTER = regex.compile(r"(?=[\p{L}\p{N}])(?!\p{Logical_Order_Exception})\X")
 
 
 def _initial(name: str) -> str:
-    for char in name.strip():
-        if char.isalnum():
-            return char.upper()
-    return "★"
+    found = _LETTER.search(name)
+    if found is None:
+        return "★"
+    letter = found.group()
+    # "ß".upper() is "SS": a badge shows one letter.
+    return letter.upper() if len(letter.upper()) == len(letter) else letter
 
 
 def _badge(side: int, fill: RGB, ink: RGB, letter: str, *, radius: int) -> Image.Image:
     image = Image.new("RGBA", (side, side), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((0, 0, side - 1, side - 1), radius=radius, fill=(*fill, 255))
-    font = _font(round(side * 0.6))
-    draw.text((side / 2, side / 2), letter, font=font, fill=(*ink, 255), anchor="mm")
+    # Through typeset, so a Thai, Hebrew or Persian initial is drawn in a font that has it.
+    typeset.draw(image, (side / 2, side / 2), letter, "bold", round(side * 0.6), (*ink, 255), "mm")
     return image
 
 

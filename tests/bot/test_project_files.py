@@ -26,16 +26,17 @@ def _dry_run(target: str) -> str:
 def test_running_the_product_installs_no_browser(target: str) -> None:
     commands = _dry_run(target)
 
-    assert "fonts-dejavu-core" in commands
+    assert "fonts-dejavu-core fonts-noto-ui-core fonts-noto-color-emoji" in commands
     assert "chromium" not in commands
+    assert "spamassassin" not in commands
 
 
 @pytest.mark.parametrize("target", ["test-sqlite", "test-postgres"])
 def test_the_tests_bring_the_browser_they_drive(target: str) -> None:
     commands = _dry_run(target)
 
-    assert "chromium chromium-driver" in commands
-    assert "fonts-dejavu-core" in commands
+    assert "chromium chromium-driver spamassassin" in commands
+    assert "fonts-noto-color-emoji" in commands
 
 
 def test_the_project_is_agpl_licensed() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import struct
 import zlib
 from io import BytesIO
@@ -11,9 +12,9 @@ from typing import Any
 
 import pytest
 import segno
-from PIL import Image
+from PIL import Image, ImageChops
 
-from channels import imaging
+from channels import imaging, typeset
 from handlers import card_image
 from handlers.card_image import (
     CardImage,
@@ -29,6 +30,8 @@ URL = "https://t.me/stampbot_test_bot?start=m-Q2xhcmtzb25fY29mZmVlX3Rva2Vu"
 # The longest link start_link can build: 32-character bot name, 64-character payload.
 LONGEST_URL = "https://t.me/" + "b" * 29 + "bot?start=m-" + "x" * 62
 BG, FG, ACCENT = "#1F3A5F", "#FFFFFF", "#F2B134"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 
 def rgb(colour: str) -> tuple[int, int, int]:
@@ -230,6 +233,7 @@ def test_rendering_is_byte_for_byte_repeatable() -> None:
     first_card, first_voucher = render_card(card), render_voucher(voucher)
     # Fresh font and QR caches must not change a single byte either.
     imaging.font.cache_clear()
+    typeset.clear_caches()
     card_image._qr.cache_clear()
     assert render_card(card) == first_card
     assert render_voucher(voucher) == first_voucher
@@ -358,12 +362,14 @@ def test_missing_fonts_fall_back_to_pillows_own(
 ) -> None:
     normal_card, normal_voucher = render_card(make_card()), render_voucher(make_voucher())
     missing = tmp_path / "no-such-font.ttf"
-    for name in ("FONT_REGULAR", "FONT_BOLD", "FONT_MONO"):
-        monkeypatch.setattr(card_image, name, missing)
-
-    card = make_card(merchant_name="W" * 120, card_name="ร้านกาแฟ ☕")
-    fallback_card = render_card(card)
-    fallback_voucher = render_voucher(make_voucher(title="T" * 120))
+    monkeypatch.setattr(typeset, "FONT_FILES", dict.fromkeys(typeset.FONT_FILES, (missing,)))
+    typeset.clear_caches()
+    try:
+        card = make_card(merchant_name="W" * 120, card_name="ร้านกาแฟ ☕")
+        fallback_card = render_card(card)
+        fallback_voucher = render_voucher(make_voucher(title="T" * 120))
+    finally:
+        typeset.clear_caches()
 
     assert fallback_card != normal_card
     assert fallback_voucher != normal_voucher
@@ -372,6 +378,77 @@ def test_missing_fonts_fall_back_to_pillows_own(
     layout = card_layout(card)
     assert gap_is_clear(image, layout.left_column[2], layout.qr_panel[0], layout.header_box[1])
     assert png(fallback_voucher).size == png(normal_voucher).size
+
+
+# --- every script ------------------------------------------------------------------------------
+
+
+def header(card: CardImage) -> Image.Image:
+    image = png(render_card(card))
+    image.save(ARTIFACTS / f"card-{card.merchant_name.encode().hex()[:16]}.png")
+    return image.crop(card_layout(card).header_box)
+
+
+def test_hebrew_shop_name_reads_right_to_left() -> None:
+    # Under a left-to-right override the reversed letters show exactly as stored: that is how
+    # the name must look. Drawn in logical order (no bidi), the two would differ.
+    name = header(make_card(merchant_name="קפה הפינה", card_name="Free cappuccino"))
+    stored = header(make_card(merchant_name="\u202dהניפה הפק\u202c", card_name="Free cappuccino"))
+    assert ImageChops.difference(name, stored).getbbox() is None
+
+
+def test_thai_and_persian_names_are_not_boxes() -> None:
+    for text in ("กขคงจฉ", "کافه سر کوچه"):
+        tofu = header(make_card(merchant_name="\U0010fffd" * len(text)))
+        assert ImageChops.difference(header(make_card(merchant_name=text)), tofu).getbbox()
+
+
+def ink_gaps(image: Image.Image) -> int:
+    """Separate shapes on the name's line, told apart by blank columns between them."""
+    image = image.crop((0, 0, image.width, 60))  # the merchant name, above the card name
+    red = image.getchannel("R")
+    ink = [
+        any(abs(int(red.getpixel((x, y))) - rgb(BG)[0]) > 100 for y in range(image.height))  # type: ignore[arg-type]
+        for x in range(image.width)
+    ]
+    return sum(1 for a, b in itertools.pairwise(ink) if a and not b)
+
+
+def test_persian_name_is_joined() -> None:
+    # کافه joins ک to ا and ف to ه: two connected shapes. Unshaped, each letter stands alone.
+    joined = header(make_card(merchant_name="کافه", card_name="x"))
+    isolated = header(make_card(merchant_name="\u200c".join("کافه"), card_name="x"))
+    assert ink_gaps(joined) == 2
+    assert ink_gaps(isolated) == 4
+
+
+def test_emoji_in_names_are_in_colour() -> None:
+    plain = header(make_card(merchant_name="Corner Coffee", card_name="Coffee card"))
+    with_emoji = header(make_card(merchant_name="Corner Coffee 🎃", card_name="Coffee card 🍪"))
+    text_colours = {rgb(FG), rgb(BG)}
+
+    def vivid(image: Image.Image) -> int:
+        # Text is anti-aliased between the two card colours; emoji bring colours of their own.
+        pixels: list[tuple[int, int, int]] = list(image.get_flattened_data())  # type: ignore[arg-type]
+        return sum(
+            1
+            for px in pixels
+            if min(sum(abs(a - b) for a, b in zip(px, c, strict=True)) for c in text_colours) > 90
+            and max(px) - min(px) > 60
+        )
+
+    assert vivid(plain) == 0
+    assert vivid(with_emoji) > 200
+
+
+@pytest.mark.parametrize("name", ["น้ำผึ้ง" * 20, "👨‍👩‍👧🇺🇦" * 20, "می‌خواهم " * 20])
+def test_long_names_are_shortened_between_characters(name: str) -> None:
+    for room in range(300, 1000, 61):
+        size, text = card_image._fit(name, "bold", 92, 60, room)
+        assert text.endswith("…")
+        assert typeset.width(text, "bold", size) <= room
+        kept = typeset.clusters(text[:-1])
+        assert typeset.clusters(name)[: len(kept)] == kept
 
 
 # --- logo ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from channels.apple_wallet.images import icon_png, logo_png
 from channels.apple_wallet.passes import WalletPasses
 from loyalty.memberships import leave
 from loyalty.stamps import add_stamps
@@ -242,3 +243,27 @@ async def test_a_broken_logo_upload_falls_back_to_the_initial(
     files = unzip(issued.pkpass)
     assert Image.open(BytesIO(files["logo.png"])).size == (50, 50)
     assert pass_problems(issued.pkpass, chain.ca_pem) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "other"),
+    [
+        ("กาแฟดี", "ขนมหวาน"),
+        ("קפה הפינה", "בית קפה"),
+        ("کافه سر کوچه", "باغ کافه"),
+        ("☕ Café", "Bar"),
+    ],
+)
+def test_the_initial_badge_draws_every_script(name: str, other: str) -> None:
+    # Two different letters drawn as the same picture would be two .notdef boxes.
+    icons = [icon_png(shop, "#1F3A5F", "#FFFFFF", None, 3) for shop in (name, other)]
+    logo = logo_png(name, "#1F3A5F", "#F2B134", None, 3)
+    artifacts = Path(__file__).resolve().parents[3] / "var" / "test-artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / f"pass-icon-{name.encode().hex()[:12]}.png").write_bytes(icons[0])
+    (artifacts / f"pass-logo-{name.encode().hex()[:12]}.png").write_bytes(logo)
+    first, second = (Image.open(BytesIO(icon)).convert("RGB") for icon in icons)
+    assert first.tobytes() != second.tobytes()
+    # The letter is drawn in the foreground colour near the middle of the badge.
+    centre = first.crop((20, 20, 67, 67))
+    assert (255, 255, 255) in {colour for _, colour in centre.getcolors(47 * 47) or []}
