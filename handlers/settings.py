@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from channels.base import Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
-from handlers.callbacks import SettingsAction, SettingsOp
+from handlers.callbacks import SettingsAction, SettingsOp, db_id
 from handlers.texts import button_expired, ltr, refusal
 from locales import NATIVE_NAMES
 from loyalty.clock import utcnow
@@ -312,7 +312,7 @@ async def _confirm_leave(
     state: FSMContext,
 ) -> None:  # fmt: skip
     try:
-        card = await customer_card(int(value), customer.id)
+        card = await customer_card(db_id(value), customer.id)
     except (ValueError, MembershipNotFound):
         await query.answer(button_expired())
         return
@@ -340,7 +340,7 @@ async def _leave(
     state: FSMContext,
 ) -> None:  # fmt: skip
     try:
-        card = await customer_card(int(value), customer.id)
+        card = await customer_card(db_id(value), customer.id)
     except (ValueError, MembershipNotFound):
         await query.answer(button_expired())
         return

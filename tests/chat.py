@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from bot.app import BotRuntime, bot_runtime
 from bot.config import Settings
-from bot.web import WEBHOOK_PATH, build_web_app
+from bot.web import WEBHOOK_PATH, build_web_app, web_runner
 from tests.conftest import REDIS_URL, Backend
 from tests.fakes.telegram_api import (
     FakeTelegramAPI,
@@ -64,7 +64,7 @@ async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
         i18n=runtime.i18n,
         wallet_passes=runtime.wallets.passes,
     )
-    runner = web.AppRunner(app)
+    runner = web_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
