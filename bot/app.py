@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 from bot.config import Settings
 from bot.delivery import build_email_channel, build_worker, photo_store, stop_on_signals
 from bot.factory import build_fsm_storage, build_link_signer, build_wallets, invite_ttl
-from bot.web import WEBHOOK_PATH, build_web_app
+from bot.web import WEBHOOK_PATH, build_web_app, web_runner
 from campaigns.wallets import Wallets
 from channels.email import EmailChannel
 from channels.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
@@ -248,7 +248,7 @@ async def _start_web(settings: Settings, runtime: BotRuntime, secret: str | None
         wallet_passes=runtime.wallets.passes,
         photos=photo_store(settings, runtime.bot),
     )
-    runner = web.AppRunner(app)
+    runner = web_runner(app)  # token-free access log, slow clients cut off
     await runner.setup()
     await web.TCPSite(runner, settings.web_host, settings.web_port).start()
     logger.info("web app on %s:%d", settings.web_host, settings.web_port)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from html import unescape
 
-from channels.email_render import plain_urls
+from channels.email_render import link_targets
 from loyalty.clock import ensure_utc
 from models import Campaign, ChannelOptOut, Delivery, Merchant
 from models.enums import Channel
-
-_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
-_BARE_URL = re.compile(r"""https?://[^\s<>"']+""")
 
 
 async def record_open(delivery_id: int, *, now: datetime | None = None) -> bool:
@@ -25,10 +20,8 @@ async def record_open(delivery_id: int, *, now: datetime | None = None) -> bool:
 
 
 def campaign_links(html: str) -> set[str]:
-    """Every target a click may redirect to: the links, and the URLs typed as plain text as
-    the email and the card page link them."""
-    text = unescape(html)
-    return set(_HREF.findall(text)) | set(_BARE_URL.findall(text)) | set(plain_urls(text))
+    """Where a click may lead: the links of the email as it was sent, after sanitizing."""
+    return link_targets(html)
 
 
 async def record_click(delivery_id: int, url: str, *, now: datetime | None = None) -> bool:

@@ -356,9 +356,11 @@ class EmailChannel:
 
 def _write_eml(folder: Path, filename: str, raw: bytes) -> Path:
     """Written whole or not at all: a reader never sees half a message."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / filename
     partial = folder / f".{filename}.{secrets.token_hex(4)}.tmp"
-    partial.write_bytes(raw)
+    # Owner only (0600): a message holds an address and signed links (confirm, unsubscribe).
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        out.write(raw)
     os.replace(partial, path)
     return path

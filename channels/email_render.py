@@ -380,6 +380,23 @@ def telegram_html_to_email(source: str, *, click: str | None, right_to_left: boo
     return Markup(html)  # noqa: S704 - built only from our own tags and escaped text
 
 
+def link_targets(source: str) -> set[str]:
+    """The web links the email of ``source`` routes through the click counter, as sanitized.
+
+    The click redirect follows only these: exactly the links a recipient can see, never a URL
+    the allow-list dropped (``javascript:``, text inside ``<script>``, a comment).
+    """
+    found: set[str] = set()
+    pending = [parse_telegram_html(source)]
+    while pending:
+        element = pending.pop()
+        href = element.href if element.tag == "a" else None
+        if href and urlsplit(href).scheme.lower() in WEB_SCHEMES:
+            found.add(href)
+        pending.extend(child for child in element.children if not isinstance(child, str))
+    return found
+
+
 def _plain(element: _Element) -> str:
     parts: list[str] = []
     for child in element.children:

@@ -27,7 +27,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import PRIVATE
 from handlers.admin_mode import IsStaff, enter_admin_mode
-from handlers.callbacks import AdminAction, AdminOp
+from handlers.callbacks import AdminAction, AdminOp, db_id
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
 from handlers.texts import button_expired, local_datetime, user_text
@@ -244,7 +244,7 @@ async def remove(query: CallbackQuery, callback_data: AdminAction) -> None:
     if seat is None or not isinstance(query.message, Message):
         return
     try:
-        removed = await remove_staff(seat, int(callback_data.value))
+        removed = await remove_staff(seat, db_id(callback_data.value))
     except (ValueError, LoyaltyError):
         await query.answer(button_expired())
         return

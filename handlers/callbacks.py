@@ -3,8 +3,32 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Every number in a button's data is bounded: the data comes back from the person's client and
+# can be anything, and an id beyond what an INTEGER column holds makes PostgreSQL raise instead
+# of finding nothing. Out of range, the data simply matches no handler (a "button expired").
+MAX_DB_ID = 2**31 - 1
+DbId = Annotated[int, Field(ge=0, le=MAX_DB_ID)]
+StampCount = Annotated[int, Field(ge=1, le=100)]
+Page = Annotated[int, Field(ge=0, le=10_000)]
+
+
+def parse_db_id(text: str) -> int | None:
+    """The id carried in a string field of a button, None when no row can have it."""
+    if text.isascii() and text.isdecimal() and len(text) <= 10 and 0 < int(text) <= MAX_DB_ID:
+        return int(text)
+    return None
+
+
+def db_id(text: str) -> int:
+    """``int(text)`` for an id carried in a string field; ValueError when no row can have it."""
+    if (ident := parse_db_id(text)) is None:
+        raise ValueError(f"not a row id: {text[:20]!r}")
+    return ident
 
 
 class CardOp(StrEnum):
@@ -14,13 +38,13 @@ class CardOp(StrEnum):
 
 class CardAction(CallbackData, prefix="card"):
     op: CardOp
-    membership_id: int = 0
+    membership_id: DbId = 0
 
 
 class AppleWalletAction(CallbackData, prefix="apw"):
     """ "Add to Apple Wallet" on a card: sends that membership's signed pass."""
 
-    membership_id: int
+    membership_id: DbId
 
 
 class VoucherOp(StrEnum):
@@ -33,7 +57,7 @@ class VoucherOp(StrEnum):
 
 class VoucherAction(CallbackData, prefix="vch"):
     op: VoucherOp
-    voucher_id: int = 0
+    voucher_id: DbId = 0
 
 
 class SettingsOp(StrEnum):
@@ -62,8 +86,8 @@ class SettingsAction(CallbackData, prefix="set"):
 class StampAction(CallbackData, prefix="stp"):
     """``nonce`` is fixed per screen: a double tap repeats the same idempotency key."""
 
-    membership_id: int
-    count: int
+    membership_id: DbId
+    count: StampCount
     nonce: str
     override: bool = False
 
@@ -71,14 +95,14 @@ class StampAction(CallbackData, prefix="stp"):
 class RedeemAction(CallbackData, prefix="rdm"):
     """``typed``: the screen was opened by a typed code, not a scanned QR (``redeemed_via``)."""
 
-    voucher_id: int
+    voucher_id: DbId
     typed: bool = False
 
 
 class VoidAction(CallbackData, prefix="void"):
     """Staff cancelling a voucher: the first press asks, ``confirmed`` does it."""
 
-    voucher_id: int
+    voucher_id: DbId
     confirmed: bool = False
 
 
@@ -95,7 +119,7 @@ class AdminOp(StrEnum):
 
 class AdminAction(CallbackData, prefix="adm"):
     op: AdminOp
-    merchant_id: int
+    merchant_id: DbId
     value: str = ""
 
 
@@ -151,7 +175,7 @@ class CampaignListFilter(StrEnum):
 
 class CampaignAction(CallbackData, prefix="cmp"):
     op: CampaignOp
-    merchant_id: int
-    campaign_id: int = 0
-    page: int = 0
+    merchant_id: DbId
+    campaign_id: DbId = 0
+    page: Page = 0
     group: CampaignListFilter = CampaignListFilter.ALL

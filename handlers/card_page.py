@@ -32,6 +32,7 @@ from campaigns.history import recent_messages
 from channels.apple_wallet.card_link import CARD_PAGE_PATH, membership_for_card_page
 from channels.email_render import telegram_html_to_email
 from channels.photos import PhotoStore
+from handlers.page_headers import private_page_headers
 from locales import RIGHT_TO_LEFT, supported_language
 from loyalty.clock import utcnow
 from loyalty.errors import MembershipNotFound
@@ -221,16 +222,8 @@ class CardPage:
             )
         )
         headers = {
-            # Personal data: no shared cache, no copy on disk, no search engine, no referrer.
-            "Cache-Control": "private, no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Robots-Tag": "noindex, nofollow",
-            "X-Content-Type-Options": "nosniff",
+            **private_page_headers(nonce, img_src="data:"),
             "Content-Language": language,
-            "Content-Security-Policy": (
-                f"default-src 'none'; style-src 'nonce-{nonce}'; img-src data:; "
-                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-            ),
         }
         return web.Response(text=html, content_type="text/html", status=status, headers=headers)
 

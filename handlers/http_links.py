@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import secrets
 from pathlib import Path
 
 import jinja2
@@ -14,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 
 from campaigns.tracking import record_click, record_open, unsubscribe
+from handlers.page_headers import private_page_headers
 from locales import RIGHT_TO_LEFT, supported_language
 from loyalty.links import LinkSigner, Purpose
 from loyalty.profile import confirm_email
@@ -34,11 +36,15 @@ def _page(
     request: web.Request, language: str, title: str, message: str, *,
     action: str | None = None, button: str | None = None, status: int = 200,
 ) -> web.Response:  # fmt: skip
+    nonce = secrets.token_urlsafe(16)
     html = _pages.get_template("page.html").render(
         language=language, rtl=language in RIGHT_TO_LEFT, title=title, message=message,
-        action=action, button=button,
+        action=action, button=button, nonce=nonce,
     )  # fmt: skip
-    return web.Response(text=html, content_type="text/html", status=status)
+    # The unsubscribe form posts back to this same address, and nowhere else.
+    headers = private_page_headers(nonce, form_action="'self'" if action else "'none'")
+    headers["Content-Language"] = language
+    return web.Response(text=html, content_type="text/html", status=status, headers=headers)
 
 
 async def _language(request: web.Request, customer_id: int | None) -> str:

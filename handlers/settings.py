@@ -19,7 +19,7 @@ from channels.base import Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
 from handlers.admin_mode import admin_merchant
-from handlers.callbacks import SettingsAction, SettingsOp
+from handlers.callbacks import SettingsAction, SettingsOp, db_id
 from handlers.texts import (
     bold,
     button_expired,
@@ -388,7 +388,7 @@ async def _confirm_leave(
     state: FSMContext,
 ) -> None:  # fmt: skip
     try:
-        card = await customer_card(int(value), customer.id)
+        card = await customer_card(db_id(value), customer.id)
     except (ValueError, MembershipNotFound):
         await query.answer(button_expired())
         return
@@ -416,7 +416,7 @@ async def _leave(
     state: FSMContext,
 ) -> None:  # fmt: skip
     try:
-        card = await customer_card(int(value), customer.id)
+        card = await customer_card(db_id(value), customer.id)
     except (ValueError, MembershipNotFound):
         await query.answer(button_expired())
         return

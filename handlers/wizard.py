@@ -30,7 +30,7 @@ from channels.base import DeliveryChannel, Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
 from handlers.admin_mode import IsStaff, admin_merchant, admin_seat
-from handlers.callbacks import WizardAction, WizardOp
+from handlers.callbacks import WizardAction, WizardOp, parse_db_id
 from handlers.campaign_progress import CampaignProgress
 from handlers.campaign_texts import WALLET, field_name, status_name
 from handlers.texts import (
@@ -221,7 +221,7 @@ async def card_picked(
     if steps is None:
         return
     card = await Card.get_or_none(
-        id=int(callback_data.value) if callback_data.value.isdigit() else 0,
+        id=parse_db_id(callback_data.value) or 0,
         merchant_id=steps.draft.merchant_id,
         active=True,
     )

@@ -13,6 +13,12 @@ from datetime import datetime
 from enum import StrEnum
 
 MAC_BYTES = 16
+ID_BYTES = 8
+# Ids come out of a token only within what the id columns hold: BIGINT for deliveries, and
+# INTEGER (32 bits on PostgreSQL) for the rows ``peek`` looks up before verifying. A larger
+# number would make the database raise instead of finding nothing.
+MAX_ID = 2**63 - 1
+MAX_PEEK_ID = 2**31 - 1
 
 
 class Purpose(StrEnum):
@@ -44,10 +50,16 @@ class LinkSigner:
 
     def token(self, purpose: Purpose, ident: int, extra: str = "") -> str:
         """``extra`` binds the token to a value, e.g. the email address being verified."""
-        return f"{_b64(ident.to_bytes(8, 'big'))}.{_b64(self._mac(purpose, ident, extra))}"
+        return f"{_b64(ident.to_bytes(ID_BYTES, 'big'))}.{_b64(self._mac(purpose, ident, extra))}"
 
     @staticmethod
     def _split(token: str) -> tuple[int, bytes] | None:
+        """Id and tag of a token in its one canonical spelling, else None.
+
+        Python's base64 decoder skips characters outside the alphabet and ignores the unused
+        low bits of the last character, so several strings decode alike; only the string that
+        ``token`` itself would write is accepted.
+        """
         if len(token) > 64 or token.count(".") != 1:
             return None
         ident_part, mac_part = token.split(".")
@@ -55,14 +67,25 @@ class LinkSigner:
             raw_ident, mac = _unb64(ident_part), _unb64(mac_part)
         except (ValueError, TypeError):
             return None
-        if len(raw_ident) != 8:
+        if len(raw_ident) != ID_BYTES or len(mac) != MAC_BYTES:
             return None
-        return int.from_bytes(raw_ident, "big"), mac
+        if _b64(raw_ident) != ident_part or _b64(mac) != mac_part:
+            return None
+        ident = int.from_bytes(raw_ident, "big")
+        if not 0 < ident <= MAX_ID:
+            return None
+        return ident, mac
 
     def peek(self, token: str) -> int | None:
-        """The id a token claims, NOT verified: only to look up what ``extra`` to verify with."""
+        """The id a token claims, NOT verified: only to look up what ``extra`` to verify with.
+
+        Only ids an INTEGER primary key can hold come out, so the look-up finds nothing rather
+        than failing on PostgreSQL.
+        """
         parts = self._split(token)
-        return None if parts is None else parts[0]
+        if parts is None or parts[0] > MAX_PEEK_ID:
+            return None
+        return parts[0]
 
     def verify(self, purpose: Purpose, token: str, extra: str = "") -> int | None:
         """The id inside a genuine token of this purpose, or None for anything else."""

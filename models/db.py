@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import logging
+import os
+import re
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,10 +48,60 @@ def migrations_location(db_url: str) -> str:
 
 
 def _ensure_sqlite_dir(db_url: str) -> None:
+    """The folder, and the database file made readable by its owner only (0600).
+
+    The file holds personal data. SQLite gives its journal and WAL files the database file's
+    mode, so creating this one 0600 before SQLite does covers them all.
+    """
     if dialect_of(db_url) == "sqlite":
-        path = db_url.removeprefix("sqlite://")
+        path = db_url.removeprefix("sqlite://").split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+
+
+# What the database drivers log at DEBUG includes the query's parameters: join, invite and
+# voucher tokens, wallet authentication tokens. Any string that could be one is blanked out.
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_=.~+/-]{12,}")
+_QUOTED_TOKEN = re.compile(r"'[A-Za-z0-9_=.~+/-]{12,}'")
+REDACTED = "<redacted>"
+
+
+def _redact(value: object) -> object:
+    if isinstance(value, str) and _TOKEN_LIKE.fullmatch(value):
+        return REDACTED
+    if isinstance(value, list | tuple):
+        return [_redact(item) for item in value]
+    return value
+
+
+class SqlParameterRedactor(logging.Filter):
+    """Drops token-like SQL parameters from tortoise's and aiosqlite's DEBUG records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._clean(arg) for arg in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _QUOTED_TOKEN.sub(f"'{REDACTED}'", record.msg)
+        return True
+
+    @staticmethod
+    def _clean(arg: object) -> object:
+        if isinstance(arg, functools.partial):
+            # aiosqlite logs the call it runs, whose repr holds the SQL and its parameters.
+            return getattr(arg.func, "__qualname__", "a database call")
+        if isinstance(arg, str):
+            return _QUOTED_TOKEN.sub(f"'{REDACTED}'", arg)
+        return _redact(arg)
+
+
+_REDACTOR = SqlParameterRedactor()
+
+
+def redact_sql_logs() -> None:
+    """Install the redactor on the loggers the drivers write queries to (idempotent)."""
+    for name in ("tortoise.db_client", "aiosqlite"):
+        logging.getLogger(name).addFilter(_REDACTOR)
 
 
 async def init_db(db_url: str) -> None:
@@ -57,6 +111,7 @@ async def init_db(db_url: str) -> None:
     every task (aiogram handlers, aiohttp requests, workers), not only those started after init.
     """
     _ensure_sqlite_dir(db_url)
+    redact_sql_logs()
     await Tortoise.init(config=tortoise_config(db_url), _enable_global_fallback=True)
 
 

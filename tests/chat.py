@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bot.app import BotRuntime, bot_runtime
 from bot.config import Settings
 from bot.delivery import photo_store
-from bot.web import WEBHOOK_PATH, build_web_app
+from bot.web import WEBHOOK_PATH, build_web_app, web_runner
 from tests.conftest import REDIS_URL, Backend
 from tests.fakes.telegram_api import (
     FakeTelegramAPI,
@@ -66,7 +66,7 @@ async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
         wallet_passes=runtime.wallets.passes,
         photos=photo_store(runtime.settings, runtime.bot),
     )
-    runner = web.AppRunner(app)
+    runner = web_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -2,7 +2,8 @@
 
 Mounted under ``WEB_SERVICE_PREFIX`` (the pass's webServiceURL); Wallet appends ``/v1/...``.
 A wrong or missing ``Authorization: ApplePass <token>`` is a 401 and changes nothing; malformed
-input is a 400. Tokens never reach the log.
+input is a 400. Tokens never reach the log, and what devices log here reaches ours only as
+printable text, a few lines at a time per client.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+import regex
 from aiohttp import web
 
 from channels.apple_wallet.passes import WalletPasses
@@ -25,13 +27,25 @@ from channels.apple_wallet.registry import (
     serials_updated_since,
     unregister_device,
 )
+from channels.ratelimit import MemoryRateLimiter, Rate
 
 logger = logging.getLogger(__name__)
 
 PASSES_KEY = web.AppKey("wallet_passes", WalletPasses)
+LOG_LIMITER_KEY = web.AppKey("device_log_limiter", MemoryRateLimiter)
+LOG_RATE_KEY = web.AppKey("device_log_rate", Rate)
 MAX_BODY_BYTES = 64 * 1024
 MAX_LOG_LINES = 50
 MAX_LOG_LINE = 500
+# Wallet posts its log after a failed update, rarely; more from one address is someone filling
+# our log. Per process and per remote address (behind a proxy: the proxy's, which only makes
+# the limit stricter). A few requests in a burst, then one a minute.
+DEVICE_LOG_RATE = Rate(per_second=1 / 60, burst=5)
+# The biggest update tag there can be: tags are BIGINT.
+MAX_TAG = 2**63 - 1
+# Control characters (newlines, escapes, bidi overrides), line and paragraph separators: in a
+# log line each of them could forge or hide lines.
+_UNPRINTABLE = regex.compile(r"[\p{C}\p{Zl}\p{Zp}]+")
 
 # What Wallet sends: opaque identifiers and hex push tokens. Anything else is refused before
 # it reaches the database or the log.
@@ -59,12 +73,21 @@ def _ours(request: web.Request) -> bool:
 
 
 async def _json_body(request: web.Request) -> Any:
+    """The whole body as JSON; ValueError for anything else (RecursionError: nested too deep).
+
+    ``request.read()`` waits for the whole body, however many TCP segments it comes in (the web
+    app's middleware has read it within its timeout already); ``content.read(n)`` would return
+    only what has arrived so far.
+    """
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise ValueError("body too large")
-    body = await request.content.read(MAX_BODY_BYTES + 1)
+    body = await request.read()
     if len(body) > MAX_BODY_BYTES:
         raise ValueError("body too large")
-    return json.loads(body)
+    try:
+        return json.loads(body)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deep") from exc
 
 
 def _device(request: web.Request) -> str | None:
@@ -127,7 +150,7 @@ async def updated_serials(request: web.Request) -> web.Response:
     if not _ours(request):
         return web.Response(status=204)
     since_text = request.query.get("passesUpdatedSince", "")
-    if since_text and not _TAG.fullmatch(since_text):
+    if since_text and not (_TAG.fullmatch(since_text) and int(since_text) <= MAX_TAG):
         return _bad_request("passesUpdatedSince is not one of our tags")
     since = int(since_text) if since_text else None
     updated = await serials_updated_since(device, since)
@@ -167,6 +190,10 @@ async def latest_pass(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/v1/log")
 async def device_log(request: web.Request) -> web.Response:
+    client = request.remote or "-"
+    wait = await request.app[LOG_LIMITER_KEY].try_acquire(client, request.app[LOG_RATE_KEY])
+    if wait > 0:
+        return web.Response(status=429, headers={"Retry-After": str(max(1, round(wait)))})
     try:
         payload = await _json_body(request)
     except (ValueError, UnicodeDecodeError):
@@ -175,14 +202,22 @@ async def device_log(request: web.Request) -> web.Response:
     if not isinstance(logs, list) or not all(isinstance(line, str) for line in logs):
         return _bad_request("log body without a list of strings")
     for line in logs[:MAX_LOG_LINES]:
-        # Wallet reports problems with our passes here (bad signature, missing header...).
-        logger.warning("Wallet device log: %s", line[:MAX_LOG_LINE].replace("\n", " "))
+        # Wallet reports problems with our passes here (bad signature, missing header...):
+        # worth reading, but anyone can post here, so it is not a warning of ours.
+        logger.info("Wallet device log: %s", printable(line[:MAX_LOG_LINE]))
     return web.Response(status=200)
 
 
-def passkit_app(passes: WalletPasses) -> web.Application:
+def printable(text: str) -> str:
+    """``text`` as one log line: every run of control characters becomes one space."""
+    return _UNPRINTABLE.sub(" ", text)
+
+
+def passkit_app(passes: WalletPasses, *, log_rate: Rate = DEVICE_LOG_RATE) -> web.Application:
     """The web service as a sub-app, to be mounted at ``WEB_SERVICE_PREFIX``."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[PASSES_KEY] = passes
+    app[LOG_LIMITER_KEY] = MemoryRateLimiter()
+    app[LOG_RATE_KEY] = log_rate
     app.add_routes(routes)
     return app

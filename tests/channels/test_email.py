@@ -7,8 +7,10 @@ import email
 import email.policy
 import io
 import logging
+import os
 import re
 import socket
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
@@ -587,6 +589,22 @@ async def test_without_smtp_settings_the_message_is_written_to_the_mailbox(
     assert mail["List-Unsubscribe"] == f"<{LINKS['unsubscribe']}>"
     assert "<strong>Autumn is here</strong>" in html_of(mail)
     assert "Autumn is here, friends!" in text_of(mail)
+
+
+async def test_mailbox_files_are_readable_by_their_owner_only(
+    renderer: EmailRenderer, tmp_path: Path
+) -> None:
+    """A written message holds an address and signed links: 0600, in a 0700 folder."""
+    mailbox = tmp_path / "var" / "mail"
+    channel = EmailChannel(None, mailbox_dir=mailbox, renderer=renderer)
+    previous = os.umask(0o022)  # the usual umask, which would make both world-readable
+    try:
+        await channel.send(outbound())
+    finally:
+        os.umask(previous)
+
+    assert stat.S_IMODE((mailbox / "42.eml").stat().st_mode) == 0o600
+    assert stat.S_IMODE(mailbox.stat().st_mode) == 0o700
 
 
 async def test_the_mailbox_needs_a_folder_when_there_is_no_smtp(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from html.parser import HTMLParser
 
@@ -16,6 +17,7 @@ from loyalty.links import Purpose
 from models import Customer, Membership, Merchant
 from tests.contrast import AA_NORMAL_TEXT, contrast_ratio
 from tests.handlers.card_page_scenario import card_on_the_web, send_campaign
+from tests.web_probe import other_spellings
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
 
@@ -104,9 +106,9 @@ async def test_forged_foreign_and_junk_tokens_get_a_localized_404(
 ) -> None:
     _, web = await card_on_the_web(runtime.signer)
     base = runtime.signer.base_url
-    ident, mac = web.url.rsplit("/", 1)[1].split(".")
+    ident, id_tag, mac = web.url.rsplit("/", 1)[1].split(".")
     candidates = [
-        f"{base}/c/{ident}.{mac[:-2]}AA",  # forged MAC
+        f"{base}/c/{ident}.{id_tag}.{'B' if mac[0] == 'A' else 'A'}{mac[1:]}",  # forged MAC
         f"{base}/c/{runtime.signer.token(Purpose.CLICK, web.membership.id)}",  # other purpose
         f"{base}/c/{'A' * 64}",
         f"{base}/c/%00%ff..",
@@ -257,3 +259,72 @@ async def test_muted_text_and_footer_meet_wcag_aa_contrast(
     for background in (variables["page"], "#ffffff"):
         assert contrast_ratio(variables["muted"], background) >= AA_NORMAL_TEXT
         assert contrast_ratio(variables["text"], background) >= AA_NORMAL_TEXT
+
+
+def test_other_spellings_do_spell_the_same_bytes() -> None:
+    import base64
+
+    token = "AAAAAAAAAAE.q83vASNFZ4mrze8BI0VniQ"
+    for variant in other_spellings(token):
+        decoded = [
+            base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)) for part in variant.split(".")
+        ]
+        original = [base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)) for p in token.split(".")]
+        assert decoded == original, variant
+
+
+async def test_only_the_canonical_spelling_of_a_token_opens_the_page(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    _, web = await card_on_the_web(runtime.signer)
+    base, token = web.url.rsplit("/", 1)
+    variants = other_spellings(token)
+    assert len(variants) >= 6
+
+    statuses = {variant: (await _get(f"{base}/{variant}"))[0] for variant in variants}
+
+    assert statuses == dict.fromkeys(variants, 404)
+    assert (await _get(web.url))[0] == 200
+
+
+_HUGE_ID = "__________8"  # 0xFFFFFFFFFFFFFFFC: no INTEGER or BIGINT column holds it
+_INT32_ID = "AAAAAIAAAAA"  # 2**31: beyond PostgreSQL's INTEGER
+
+
+@pytest.mark.parametrize("ident", [_HUGE_ID, _INT32_ID])
+@pytest.mark.parametrize("suffix", ["", "/pass.pkpass"])
+async def test_ids_out_of_range_are_404_on_every_database(
+    runtime: BotRuntime,
+    webhook_url: str,
+    caplog: pytest.LogCaptureFixture,
+    ident: str,
+    suffix: str,
+) -> None:
+    base = runtime.signer.base_url
+    tags = [f"{'A' * 22}", f"{'A' * 22}.{'A' * 22}"]
+
+    statuses = [(await _get(f"{base}/c/{ident}.{tag}{suffix}"))[0] for tag in tags]
+
+    assert statuses == [404, 404]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+async def test_a_made_up_tag_costs_no_database_query(
+    runtime: BotRuntime, webhook_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The answer for an id that exists and one that does not takes the same work: none."""
+    _, web = await card_on_the_web(runtime.signer)
+    ident, *tags = web.url.rsplit("/", 1)[1].split(".")
+    forged = ".".join([ident, *("A" * len(tag) for tag in tags)])
+    caplog.set_level(logging.DEBUG, logger="tortoise.db_client")
+
+    caplog.clear()
+    missing = await _get(f"{runtime.signer.base_url}/c/{forged}")
+    queries_for_forged = [r for r in caplog.records if r.name == "tortoise.db_client"]
+    caplog.clear()
+    found = await _get(web.url)
+    queries_for_genuine = [r for r in caplog.records if r.name == "tortoise.db_client"]
+
+    assert (missing[0], found[0]) == (404, 200)
+    assert queries_for_forged == []
+    assert queries_for_genuine != []  # the counting itself works

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.campaigns.helpers import ScriptedChannel, audience, started, worker
 from tests.channels.test_email import Server, renderer, smtp
 
 __all__ = ["renderer", "smtp"]  # the real SMTP server and renderer of the email channel tests
+from tests.web_probe import database_snapshot, error_lines, other_spellings
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
 
@@ -197,3 +199,116 @@ async def test_unsubscribing_from_one_shop_stops_only_that_shops_email(
     later = smtp.handler.received[1:]
     assert [m.message["From"].addresses[0].display_name for m in later] == ["Bakery via stampbot"]
     assert [m.rcpt_tos for m in later] == [[person.email]]
+
+
+def _assert_private_page(response: aiohttp.ClientResponse, html: str, form_action: str) -> None:
+    """The card page's headers: nothing cached, no referrer, no script, only our own style."""
+    headers = response.headers
+    assert headers["Cache-Control"] == "private, no-store"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Robots-Tag"].startswith("noindex")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert f"form-action {form_action}" in policy
+    nonce = re.search(r"style-src 'nonce-([^']+)'", policy)
+    assert nonce is not None
+    assert f'<style nonce="{nonce.group(1)}">' in html
+
+
+async def test_unsubscribe_and_confirmation_pages_are_private(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    delivery = await _delivered(runtime)
+    unsubscribe = runtime.signer.url(Purpose.UNSUBSCRIBE, delivery.id)
+    person = await Customer.get(id=delivery.customer_id)
+    await Customer.filter(id=person.id).update(email="p0@example.com", email_verified=False)
+    confirm = runtime.signer.url(Purpose.VERIFY_EMAIL, person.id, "p0@example.com")
+    stale = runtime.signer.url(Purpose.VERIFY_EMAIL, person.id, "old@example.com")
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(unsubscribe) as page:
+            _assert_private_page(page, await page.text(), "'self'")
+        async with http.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}) as done:
+            assert done.status == 200
+            _assert_private_page(done, await done.text(), "'none'")
+        async with http.get(confirm) as confirmed:
+            assert confirmed.status == 200
+            _assert_private_page(confirmed, await confirmed.text(), "'none'")
+        async with http.get(stale) as refused:
+            assert refused.status == 404
+            _assert_private_page(refused, await refused.text(), "'none'")
+
+
+async def test_a_click_follows_only_links_the_sanitized_email_has(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    text = (
+        '<a href="javascript:alert(1)">js</a> <a href="https://kafe.example/\tmenu">menu</a> '
+        '<code>https://code.example/</code> <!-- <a href="https://hidden.example/">x</a> -->'
+        ' <a href="data:text/html,hi">data</a>'
+    )
+    delivery = await _delivered(runtime, text)
+    base = runtime.signer.url(Purpose.CLICK, delivery.id)
+    refused = [
+        "javascript:alert(1)",
+        "https://kafe.example/\tmenu",
+        "https://code.example/",
+        "https://hidden.example/",
+        "data:text/html,hi",
+    ]
+
+    async with aiohttp.ClientSession() as http:
+        statuses = []
+        for target in refused:
+            async with http.get(base, params={"u": target}, allow_redirects=False) as r:
+                statuses.append(r.status)
+        assert statuses == [404] * len(refused)
+        assert (await Delivery.get(id=delivery.id)).clicked_at is None
+        # The link as the email carries it: the tab a browser would drop is gone.
+        async with http.get(
+            base, params={"u": "https://kafe.example/menu"}, allow_redirects=False
+        ) as r:
+            assert (r.status, r.headers["Location"]) == (302, "https://kafe.example/menu")
+    assert (await Delivery.get(id=delivery.id)).clicked_at is not None
+
+
+async def test_other_spellings_of_a_message_token_are_refused(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    delivery = await _delivered(runtime)
+    token = runtime.signer.token(Purpose.OPEN, delivery.id)
+    variants = other_spellings(token)
+    assert len(variants) >= 5
+
+    async with aiohttp.ClientSession() as http:
+        statuses = []
+        for variant in variants:
+            async with http.get(f"{runtime.signer.base_url}/e/o/{variant}.gif") as r:
+                statuses.append(r.status)
+
+    assert statuses == [404] * len(variants)
+    assert (await Delivery.get(id=delivery.id)).opened_at is None
+
+
+@pytest.mark.parametrize("ident", ["__________8", "AAAAAIAAAAA", "AAAAAAAAAAA"])
+async def test_ids_out_of_range_in_message_links_are_404(
+    runtime: BotRuntime, webhook_url: str, caplog: pytest.LogCaptureFixture, ident: str
+) -> None:
+    """Ids beyond BIGINT, beyond PostgreSQL's INTEGER, and 0: never a database error."""
+    await _delivered(runtime)
+    before = await database_snapshot()
+    token = f"{ident}.{'A' * 22}"
+    paths = [f"/e/o/{token}.gif", f"/e/c/{token}?u={LINK}", f"/e/u/{token}", f"/e/v/{token}"]
+
+    async with aiohttp.ClientSession() as http:
+        statuses = []
+        for path in paths:
+            async with http.get(runtime.signer.base_url + path, allow_redirects=False) as r:
+                statuses.append(r.status)
+        async with http.post(f"{runtime.signer.base_url}/e/u/{token}") as r:
+            statuses.append(r.status)
+
+    assert statuses == [404] * 5
+    assert error_lines(caplog) == []
+    assert await database_snapshot() == before

@@ -19,6 +19,7 @@ from models import Membership, PassRegistration, WalletPass
 from tests import factories
 from tests.channels.apple_wallet.pki import PASS_TYPE_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, unzip
+from tests.web_probe import error_lines, raw_exchange, request_bytes
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -239,7 +240,7 @@ async def test_unregistering_removes_only_that_device(
 async def test_device_logs_are_written_to_our_log(
     service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="channels.apple_wallet.webservice")
+    caplog.set_level(logging.INFO, logger="channels.apple_wallet.webservice")
     message = "[2026-05-04 14:19:00 +0000] Web service error for pass.example: bad signature"
 
     async with http.post(f"{service}/v1/log", json={"logs": [message]}) as response:
@@ -249,9 +250,85 @@ async def test_device_logs_are_written_to_our_log(
     async with http.post(f"{service}/v1/log", json={"logs": "not a list"}) as wrong:
         assert wrong.status == 400
 
-    assert [r.getMessage() for r in caplog.records if "Wallet device log" in r.getMessage()] == [
-        f"Wallet device log: {message}"
+    logged = [r for r in caplog.records if "Wallet device log" in r.getMessage()]
+    assert [(r.levelname, r.getMessage()) for r in logged] == [
+        ("INFO", f"Wallet device log: {message}")
     ]
+
+
+async def test_device_logs_lose_every_control_character(
+    service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No forged log line, no terminal escape, no reversed text: one printable line each."""
+    caplog.set_level(logging.INFO, logger="channels.apple_wallet.webservice")
+    hostile = "ok\r\n2026-01-01 ERROR fake\x1b[31m red\x00\u202ereversed\u2028next\x85\tend"
+
+    async with http.post(f"{service}/v1/log", json={"logs": [hostile]}) as response:
+        assert response.status == 200
+
+    [line] = [r.getMessage() for r in caplog.records if "Wallet device log" in r.getMessage()]
+    assert line == "Wallet device log: ok 2026-01-01 ERROR fake [31m red reversed next end"
+
+
+async def test_device_logs_are_rate_limited_per_client(
+    service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="channels.apple_wallet.webservice")
+
+    statuses = []
+    for n in range(8):
+        async with http.post(f"{service}/v1/log", json={"logs": [f"line {n}"]}) as response:
+            statuses.append(response.status)
+
+    assert statuses == [200] * 5 + [429] * 3
+    logged = [r.getMessage() for r in caplog.records if "Wallet device log" in r.getMessage()]
+    assert logged == [f"Wallet device log: line {n}" for n in range(5)]
+
+
+@pytest.mark.parametrize("path", ["/v1/log", "registration"])
+async def test_json_nested_too_deep_is_400(
+    service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    wallet_pass = await _pass()
+    url = _registration(service, wallet_pass) if path == "registration" else service + path
+
+    # Under the 64 KiB cap, so it is the nesting that is refused, not the size.
+    for body in (b"[" * 60_000, b'{"logs":' * 7_000):
+        async with http.post(url, data=body, headers=_auth(wallet_pass)) as response:
+            assert response.status == 400
+
+    assert error_lines(caplog) == []
+    assert await PassRegistration.all().count() == 0
+
+
+async def test_a_registration_sent_in_two_writes_is_read_whole(service: str) -> None:
+    wallet_pass = await _pass()
+    url = _registration(service, wallet_pass)
+    request = request_bytes(
+        "POST", url, json.dumps({"pushToken": PUSH}).encode(), _auth(wallet_pass)
+    )
+    cut = len(request) - 20
+
+    status, _ = await raw_exchange(url, [request[:cut], request[cut:]], pause=0.3)
+
+    assert status == 201
+    [row] = await PassRegistration.filter(wallet_pass_id=wallet_pass.id)
+    assert row.push_token == PUSH
+
+
+async def test_a_tag_beyond_bigint_is_400_not_a_database_error(
+    service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _pass()
+    listing = f"{service}/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}"
+
+    statuses = []
+    for since in ("9999999999999999999", str(2**63), str(2**63 - 1)):
+        async with http.get(listing, params={"passesUpdatedSince": since}) as response:
+            statuses.append(response.status)
+
+    assert statuses == [400, 400, 204]
+    assert error_lines(caplog) == []
 
 
 async def test_a_membership_that_left_still_gets_its_voided_pass(

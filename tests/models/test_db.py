@@ -1,0 +1,68 @@
+"""Database set-up details that protect people: file modes, and what the DEBUG log may say."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from channels.apple_wallet.registry import ensure_wallet_pass
+from models import Card, Membership
+from tests import factories
+
+
+def test_the_sqlite_file_and_its_journals_are_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "stampbot.sqlite3"
+    # Migrated in a process of its own (the session's ORM stays connected), with the usual
+    # umask, under which SQLite alone would make the file 0644.
+    script = (
+        "import asyncio, os, sys; from models.db import apply_migrations; os.umask(0o022); "
+        "asyncio.run(apply_migrations(sys.argv[1]))"
+    )
+    subprocess.run(  # noqa: S603 - fixed interpreter and arguments
+        [sys.executable, "-c", script, f"sqlite://{path}"], check=True, timeout=120
+    )
+    previous = os.umask(0o022)
+    try:
+        # SQLite gives journal and WAL files the database file's mode.
+        with sqlite3.connect(path) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("CREATE TABLE probe (x)")
+            journals = sorted(p.name for p in path.parent.iterdir() if p != path)
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+    finally:
+        os.umask(previous)
+
+    assert journals == ["stampbot.sqlite3-shm", "stampbot.sqlite3-wal"]
+    assert modes == dict.fromkeys(["stampbot.sqlite3", *journals], 0o600)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.usefixtures("db")
+async def test_tokens_in_sql_parameters_never_reach_the_debug_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tortoise.db_client")
+    caplog.set_level(logging.DEBUG, logger="aiosqlite")
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    wallet_pass = await ensure_wallet_pass(member.id)
+    assert await Card.get(join_token=shop.card.join_token)
+    assert await Membership.get(public_token=member.public_token)
+
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "INSERT" in logged  # queries are logged, tokens are not
+    assert "SELECT" in logged
+    secrets = {
+        "join token": shop.card.join_token,
+        "invite token": shop.owner_invite.token,
+        "public token": member.public_token,
+        "pass authentication token": wallet_pass.authentication_token,
+    }
+    assert [name for name, secret in secrets.items() if secret in logged] == []
