@@ -223,8 +223,9 @@ async def test_unsubscribe_and_confirmation_pages_are_private(
     unsubscribe = runtime.signer.url(Purpose.UNSUBSCRIBE, delivery.id)
     person = await Customer.get(id=delivery.customer_id)
     await Customer.filter(id=person.id).update(email="p0@example.com", email_verified=False)
-    confirm = runtime.signer.url(Purpose.VERIFY_EMAIL, person.id, "p0@example.com")
-    stale = runtime.signer.url(Purpose.VERIFY_EMAIL, person.id, "old@example.com")
+    until = utcnow() + timedelta(days=7)
+    confirm = confirm_email_url(runtime.signer, person.id, "p0@example.com", expires_at=until)
+    stale = confirm_email_url(runtime.signer, person.id, "old@example.com", expires_at=until)
 
     async with aiohttp.ClientSession() as http:
         async with http.get(unsubscribe) as page:
