@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,7 +24,13 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.delivery import build_email_channel, build_worker, stop_on_signals
-from bot.factory import build_fsm_storage, build_link_signer, build_wallets, invite_ttl
+from bot.factory import (
+    build_fsm_storage,
+    build_link_signer,
+    build_wallets,
+    invite_ttl,
+    webhook_secret,
+)
 from bot.web import WEBHOOK_PATH, build_web_app
 from campaigns.wallets import Wallets
 from channels.email import EmailChannel
@@ -178,13 +183,8 @@ async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool
     """
     async with bot_runtime(settings) as runtime, stop_on_signals() as stop:
         await set_commands(runtime.bot, runtime.i18n)
-        secret = None
-        if settings.public_url:
-            secret = (
-                settings.webhook_secret.get_secret_value()
-                if settings.webhook_secret
-                else secrets.token_urlsafe(32)
-            )
+        # One secret for all replicas: Telegram keeps only the last setWebhook's.
+        secret = webhook_secret(settings) if settings.public_url else None
         runner = await _start_web(settings, runtime, secret)
         # Progress messages of campaigns followed before a restart carry on.
         runtime.progress.start()

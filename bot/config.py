@@ -107,6 +107,16 @@ class Settings(BaseSettings):
             raise ValueError(f"not a Telegram bot username: {value!r}")
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token; the value itself stays out of the message.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
     @field_validator("apple_pass_type_id")
     @classmethod
     def _pass_type_id(cls, value: str) -> str:

@@ -14,7 +14,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests import factories
 from tests.chat import text_of
+from tests.conftest import REDIS_URL, Backend
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 
@@ -139,3 +141,53 @@ async def test_run_and_web_serve_a_webhook_when_a_public_url_is_set(
     replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]
     assert len(replies) == 1
     assert "Welcome to Coffee card at Kafe Lviv!" in text_of(replies[0])
+
+
+def _replica_envs(
+    telegram: FakeTelegramAPI, tmp_path: Path, db: Backend, **extra: str
+) -> list[dict[str, str]]:
+    """``stampbot web`` replicas as a deployment runs them: one database, one Redis, one
+    signing key, one public URL (the load balancer's), each its own port and ``var/``."""
+    ports = [_free_port(), _free_port()]
+    return [
+        _env(
+            telegram,
+            tmp_path / f"replica{n}",
+            STAMPBOT_DATABASE_URL=db.url,
+            STAMPBOT_REDIS_URL=REDIS_URL,
+            STAMPBOT_SIGNING_KEY="shared-signing-key-" + "k" * 24,
+            STAMPBOT_PUBLIC_URL=f"http://127.0.0.1:{ports[0]}",
+            STAMPBOT_WEB_PORT=str(port),
+            **extra,
+        )
+        for n, port in enumerate(ports)
+    ]
+
+
+async def test_two_web_replicas_both_accept_telegrams_updates(
+    telegram: FakeTelegramAPI, tmp_path: Path, fresh_state: Backend
+) -> None:
+    shop = await factories.merchant()
+    envs = _replica_envs(telegram, tmp_path, fresh_state)
+    users = [telegram.add_user(660_100 + n, f"Replica{n}") for n in range(len(envs))]
+    registered = len(telegram.calls("setWebhook"))
+    saved = replace(telegram.webhook)
+    try:
+        async with _running(envs[0], "web"), _running(envs[1], "web"):
+            # Each replica sets the webhook once its web app listens (slow on a busy machine).
+            await _wait_for(lambda: len(telegram.calls("setWebhook")) >= registered + 2, 90)
+            statuses = []
+            for env, user in zip(envs, users, strict=True):
+                update = telegram.message_update(user, f"/start j-{shop.card.join_token}")
+                url = f"http://127.0.0.1:{env['STAMPBOT_WEB_PORT']}/telegram/webhook"
+                # The secret Telegram holds is the one of the last setWebhook.
+                statuses.append((await telegram.post_update(update, url=url)).status)
+    finally:
+        telegram.webhook = saved
+
+    assert statuses == [200, 200]
+    for user in users:
+        replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]
+        assert [text_of(m).splitlines()[0] for m in replies] == [
+            "Welcome to Coffee card at Kafe Lviv! 🎉"
+        ]
