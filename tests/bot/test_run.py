@@ -14,6 +14,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from loyalty.stamps import add_stamps
+from models import Voucher
 from tests import factories
 from tests.chat import text_of
 from tests.conftest import REDIS_URL, Backend
@@ -191,3 +193,34 @@ async def test_two_web_replicas_both_accept_telegrams_updates(
         assert [text_of(m).splitlines()[0] for m in replies] == [
             "Welcome to Coffee card at Kafe Lviv! 🎉"
         ]
+
+
+async def test_two_replicas_send_each_expiry_reminder_once(
+    telegram: FakeTelegramAPI, tmp_path: Path, fresh_state: Backend
+) -> None:
+    shop = await factories.merchant(stamps_needed=1, validity_days=2)
+    chat_id = 660_200
+    membership = await factories.member(shop, telegram_id=chat_id)
+    vouchers = 5
+    await add_stamps(membership.id, vouchers, merchant_id=shop.merchant.id)
+    envs = _replica_envs(telegram, tmp_path, fresh_state)
+    # Slow sends (10 s for all five), so both replicas' first rounds overlap however far apart
+    # the two processes finish starting.
+    telegram.delay_next("sendMessage", 2.0, times=2 * vouchers)
+
+    def reminders() -> int:
+        return sum(int(c.params["chat_id"]) == chat_id for c in telegram.calls("sendMessage"))
+
+    registered = len(telegram.calls("setWebhook"))
+    saved = replace(telegram.webhook)
+    try:
+        async with _running(envs[0], "web"), _running(envs[1], "web"):
+            await _wait_for(lambda: len(telegram.calls("setWebhook")) >= registered + 2, 90)
+            await _wait_for(lambda: reminders() >= vouchers, 60)
+            await asyncio.sleep(3)  # a second copy would be on its way by now
+    finally:
+        telegram.webhook = saved
+        telegram.clear_faults()
+
+    assert reminders() == vouchers
+    assert await Voucher.filter(membership_id=membership.id, expiry_reminded_at=None).count() == 0
