@@ -31,6 +31,7 @@ from bot.factory import (
     invite_ttl,
     webhook_secret,
 )
+from bot.telegram_retry import RetryAfterMiddleware
 from bot.web import WEBHOOK_PATH, build_web_app
 from campaigns.wallets import Wallets
 from channels.email import EmailChannel
@@ -72,12 +73,23 @@ def build_i18n(settings: Settings, locales_dir: Path | None = None) -> I18n:
     return I18n(path=compiled, default_locale=default, domain="messages")
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_bot(settings: Settings, *, replies: bool = True) -> Bot:
+    """The bot that answers people (``replies``: a 429 is waited out and sent again), or the
+    delivery worker's, whose 429s go back to the outbox (see ``bot.telegram_retry``)."""
     if settings.bot_token is None:
         raise SystemExit("STAMPBOT_BOT_TOKEN is not set: get a token from @BotFather.")
-    session = None
-    if settings.telegram_api_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        if settings.telegram_api_url
+        else AiohttpSession()
+    )
+    if replies and settings.telegram_retry_attempts:
+        session.middleware(
+            RetryAfterMiddleware(
+                max_wait=settings.telegram_retry_max_seconds,
+                attempts=settings.telegram_retry_attempts,
+            )
+        )
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
@@ -190,9 +202,11 @@ async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool
         runtime.progress.start()
         freeze_startup_heap()
         background = [asyncio.create_task(_reminders(runtime.notifier))]
+        delivery_bot = None
         if with_worker:
+            delivery_bot = build_bot(settings, replies=False)
             worker = build_worker(
-                settings, runtime.bot, runtime.limiter, runtime.signer, runtime.wallets
+                settings, delivery_bot, runtime.limiter, runtime.signer, runtime.wallets
             )
             background.append(asyncio.create_task(worker.run(stop)))
         try:
@@ -225,6 +239,8 @@ async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if delivery_bot is not None:
+                await delivery_bot.session.close()
             await runner.cleanup()
 
 
@@ -259,7 +275,7 @@ async def run_worker(settings: Settings) -> None:
     """Only the delivery worker: run as many of these as the platforms' limits allow."""
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
-    bot = build_bot(settings)
+    bot = build_bot(settings, replies=False)
     signer = build_link_signer(settings)
     wallets = build_wallets(settings, signer)
     worker = build_worker(settings, bot, limiter, signer, wallets)

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     # kept in var/signing.key, so links stay valid across restarts of the embedded default.
     signing_key: SecretStr | None = None
 
+    # Replies to people: a 429 "retry after N s" is waited out (N at most this many seconds)
+    # and sent again up to this many times. 0 attempts: raise at once. Campaigns go through the
+    # outbox's own rescheduling instead.
+    telegram_retry_max_seconds: float = Field(default=10.0, ge=0, le=60)
+    telegram_retry_attempts: int = Field(default=2, ge=0, le=10)
+
     # Delivery engine.
     telegram_per_second: float = Field(default=30.0, gt=0, le=1000)
     # Characters of a campaign's lock-screen line (wallet push); phones cut longer text.
