@@ -17,6 +17,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiohttp import web
@@ -97,18 +98,55 @@ def build_bot(settings: Settings, *, replies: bool = True) -> Bot:
     )
 
 
+async def telegram_username(bot: Bot, settings: Settings) -> str:
+    """The bot's username as Telegram reports it (getMe): every t.me link and QR code points
+    there. STAMPBOT_BOT_USERNAME only names the demo's offline bot; a real token decides.
+
+    Asked once at start (aiogram keeps the answer for handlers' ``bot.me()``); a token
+    Telegram refuses, or a Bot API that cannot be reached, stops the start with a clear
+    message rather than printing links to some other bot."""
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    try:
+        me = await bot.me()
+    except TelegramUnauthorizedError:
+        raise SystemExit(
+            "Telegram refused STAMPBOT_BOT_TOKEN (getMe: Unauthorized): "
+            "copy the token again from @BotFather."
+        ) from None
+    except TelegramAPIError as error:
+        where = settings.telegram_api_url or "https://api.telegram.org"
+        detail = error.message.replace(token, "***") if token else error.message
+        raise SystemExit(f"could not ask {where} who this bot is (getMe: {detail})") from None
+    if not me.username:
+        raise SystemExit(
+            "Telegram reports no username for this bot (getMe): set one with @BotFather."
+        )
+    if "bot_username" in settings.model_fields_set and settings.bot_username != me.username:
+        logger.warning(
+            "STAMPBOT_BOT_USERNAME=%s is ignored: this token is @%s's, links use that",
+            settings.bot_username,
+            me.username,
+        )
+    return me.username
+
+
 @asynccontextmanager
 async def bot_runtime(
     settings: Settings, *, locales_dir: Path | None = None
 ) -> AsyncIterator[BotRuntime]:
     """Bot, dispatcher with middlewares and routers, and the services handlers receive."""
+    bot = build_bot(settings)
+    try:
+        username = await telegram_username(bot, settings)
+    except BaseException:
+        await bot.session.close()
+        raise
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
     file_cache: FileIdCache = RedisFileIdCache(redis) if redis else MemoryFileIdCache()
     i18n = build_i18n(settings, locales_dir)
-    bot = build_bot(settings)
     signer = build_link_signer(settings)
-    wallets = build_wallets(settings, signer)
+    wallets = build_wallets(settings, signer, bot_username=username)
     notifier = CustomerNotifier(bot, i18n, wallets=wallets)
     email = build_email_channel(settings)
     flood = Rate(per_second=settings.flood_per_second, burst=settings.flood_burst)
@@ -273,11 +311,16 @@ def freeze_startup_heap() -> None:
 
 async def run_worker(settings: Settings) -> None:
     """Only the delivery worker: run as many of these as the platforms' limits allow."""
+    bot = build_bot(settings, replies=False)
+    try:
+        username = await telegram_username(bot, settings)
+    except BaseException:
+        await bot.session.close()
+        raise
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
-    bot = build_bot(settings, replies=False)
     signer = build_link_signer(settings)
-    wallets = build_wallets(settings, signer)
+    wallets = build_wallets(settings, signer, bot_username=username)
     worker = build_worker(settings, bot, limiter, signer, wallets)
     freeze_startup_heap()
     logger.info("delivery worker %s started", worker.worker_id)

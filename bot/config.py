@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
 
     bot_token: SecretStr | None = None
+    # Only without a token (the offline demo): with one, Telegram's getMe names the bot.
     bot_username: str = "stampbot_demo_bot"
     telegram_api_url: str | None = None
     public_url: str | None = None

@@ -86,9 +86,15 @@ def build_link_signer(settings: Settings) -> LinkSigner:
     return LinkSigner(_signing_secret(settings), settings.base_url)
 
 
-def build_wallets(settings: Settings, signer: LinkSigner) -> Wallets:
+def build_wallets(
+    settings: Settings, signer: LinkSigner, *, bot_username: str | None = None
+) -> Wallets:
     """Apple passes (the configured certificates, else the demo chain under var/), APNs and
-    Google Wallet when configured; each one that is off says so in one log line."""
+    Google Wallet when configured; each one that is off says so in one log line.
+
+    ``bot_username`` is the one Telegram reported (getMe): the pass QR codes open that bot.
+    Only the offline demo goes without and takes the setting."""
+    username = bot_username or settings.bot_username
     # Imported here, like aiogram above: `migrate` and `merchant create` need none of it.
     from campaigns.wallets import Wallets
     from channels.apple_wallet.apns import ApnsClient, load_apns_credentials
@@ -111,7 +117,7 @@ def build_wallets(settings: Settings, signer: LinkSigner) -> Wallets:
         base_url=settings.base_url,
         signer=pass_signer,
         link_signer=signer,
-        bot_username=settings.bot_username,
+        bot_username=username,
         passes_dir=settings.effective_apple_passes_dir,
     )
     credentials = load_apns_credentials(
@@ -148,7 +154,7 @@ def build_wallets(settings: Settings, signer: LinkSigner) -> Wallets:
     return Wallets(
         passes=passes,
         link_signer=signer,
-        bot_username=settings.bot_username,
+        bot_username=username,
         apns=apns,
         google=google,
         base_url=settings.base_url,

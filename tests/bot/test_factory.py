@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
@@ -7,15 +8,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiogram import Router
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from pydantic import SecretStr, ValidationError
 from redis.asyncio import Redis
 
+from bot.app import bot_runtime
 from bot.config import Settings
 from bot.factory import build_fsm_storage, webhook_secret
 from tests.conftest import REDIS_URL
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 
 async def test_without_redis_conversations_live_in_memory() -> None:
@@ -99,3 +103,35 @@ def test_a_webhook_secret_telegram_would_refuse_is_a_settings_error(value: str) 
         Settings(webhook_secret=SecretStr(value))
 
     assert value not in str(raised.value) or value == ""
+
+
+async def test_pass_qr_codes_open_the_bot_telegram_names_for_the_token(
+    telegram: FakeTelegramAPI,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """STAMPBOT_BOT_USERNAME is left at the demo default, or set to another bot by mistake."""
+
+    def settings(**username: str) -> Settings:
+        return Settings.model_validate(
+            {
+                "var_dir": tmp_path,
+                "bot_token": telegram.token,
+                "telegram_api_url": telegram.base_url,
+            }
+            | username
+        )
+
+    # The routers are module singletons that the session's runtime holds already.
+    monkeypatch.setattr("bot.app.get_routers", lambda: [Router()])
+    with caplog.at_level(logging.WARNING):
+        async with bot_runtime(settings()) as runtime:
+            default = runtime.wallets.passes.barcode_message("t0ken")
+        assert caplog.text == ""
+        async with bot_runtime(settings(bot_username="someone_elses_bot")) as runtime:
+            mistaken = runtime.wallets.passes.barcode_message("t0ken")
+
+    assert default == mistaken == "https://t.me/stampbot_test_bot?start=m-t0ken"
+    assert "STAMPBOT_BOT_USERNAME=someone_elses_bot is ignored" in caplog.text
+    assert "@stampbot_test_bot" in caplog.text

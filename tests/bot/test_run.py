@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -224,3 +225,40 @@ async def test_two_replicas_send_each_expiry_reminder_once(
 
     assert reminders() == vouchers
     assert await Voucher.filter(membership_id=membership.id, expiry_reminded_at=None).count() == 0
+
+
+async def test_merchant_create_prints_links_to_the_tokens_bot_not_the_default(
+    telegram: FakeTelegramAPI, tmp_path: Path
+) -> None:
+    env = _env(telegram, tmp_path)
+    del env["STAMPBOT_BOT_USERNAME"]  # the default, stampbot_demo_bot, is some other bot
+
+    code, out = await _stampbot(
+        env, "merchant", "create", "--name", "Kafe", "--card-name", "Card", "--stamps", "5",
+        "--reward", "Coffee",
+    )  # fmt: skip
+
+    assert code == 0, out
+    links = [line.strip() for line in out.splitlines() if "https://t.me/" in line]
+    assert len(links) == 2
+    assert all(link.startswith("https://t.me/stampbot_test_bot?start=") for link in links)
+
+
+async def test_a_token_telegram_refuses_stops_the_start_with_a_clear_message(
+    telegram: FakeTelegramAPI, tmp_path: Path
+) -> None:
+    env = _env(telegram, tmp_path, STAMPBOT_BOT_TOKEN="123456:very-secret-but-wrong")
+
+    created = await _stampbot(
+        env, "merchant", "create", "--name", "Kafe", "--card-name", "Card", "--stamps", "5",
+        "--reward", "Coffee",
+    )  # fmt: skip
+    started = await _stampbot(env, "web")
+
+    for code, out in (created, started):
+        assert code == 1
+        assert "Telegram refused STAMPBOT_BOT_TOKEN (getMe: Unauthorized)" in out
+        assert "very-secret" not in out
+        assert "Traceback" not in out
+    with sqlite3.connect(tmp_path / "var" / "stampbot.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM merchant").fetchone() == (0,)
