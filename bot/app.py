@@ -213,6 +213,18 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
         )
 
 
+async def set_menu(runtime: BotRuntime) -> None:
+    """Every replica sets the same menu at start; when Telegram keeps refusing for now (a
+    flood wait longer than we wait, many replicas restarting at once) the menu already set
+    stays, and this replica serves anyway."""
+    try:
+        await set_commands(runtime.bot, runtime.i18n)
+    except TelegramAPIError as error:
+        logger.warning(
+            "command menu not updated, the one set before stays: %s", error.message.splitlines()[0]
+        )
+
+
 async def _reminders(notifier: CustomerNotifier) -> None:
     while True:
         try:
@@ -232,7 +244,7 @@ async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool
     replicas can stand behind a load balancer while ``stampbot worker`` processes send.
     """
     async with bot_runtime(settings) as runtime, stop_on_signals() as stop:
-        await set_commands(runtime.bot, runtime.i18n)
+        await set_menu(runtime)
         # One secret for all replicas: Telegram keeps only the last setWebhook's.
         secret = webhook_secret(settings) if settings.public_url else None
         runner = await _start_web(settings, runtime, secret)
