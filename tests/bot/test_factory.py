@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from pydantic import SecretStr, ValidationError
 from redis.asyncio import Redis
 
-from bot.app import bot_runtime
+from bot.app import bot_runtime, build_bot, telegram_username
 from bot.config import Settings
 from bot.factory import build_fsm_storage, webhook_secret
 from tests.conftest import REDIS_URL
@@ -135,3 +136,19 @@ async def test_pass_qr_codes_open_the_bot_telegram_names_for_the_token(
     assert default == mistaken == "https://t.me/stampbot_test_bot?start=m-t0ken"
     assert "STAMPBOT_BOT_USERNAME=someone_elses_bot is ignored" in caplog.text
     assert "@stampbot_test_bot" in caplog.text
+
+
+async def test_an_unreachable_bot_api_stops_the_start_with_where_it_looked() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    token = "123456:very-secret-token"
+    settings = Settings(bot_token=SecretStr(token), telegram_api_url=closed)
+
+    async with build_bot(settings) as bot:
+        with pytest.raises(SystemExit) as stopped:
+            await telegram_username(bot, settings)
+
+    message = str(stopped.value)
+    assert message.startswith(f"could not ask {closed} who this bot is (getMe: ")
+    assert "very-secret" not in message
