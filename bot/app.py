@@ -281,8 +281,14 @@ async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool
                     runtime.dispatcher.start_polling(runtime.bot, handle_signals=False)
                 )
                 await stop.wait()
-                await runtime.dispatcher.stop_polling()
-                await poller
+                try:
+                    await runtime.dispatcher.stop_polling()
+                except RuntimeError:
+                    # Stopped while starting (an orchestrator's SIGTERM right after the
+                    # start): the poller has not begun, so there is no polling to stop.
+                    poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
         finally:
             stop.set()
             for task in background:

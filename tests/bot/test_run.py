@@ -80,7 +80,7 @@ async def _join_link(env: dict[str, str]) -> str:
     return next(line.split("start=")[1] for line in out.splitlines() if "start=j-" in line)
 
 
-async def _wait_for(condition: object, seconds: float = 30.0) -> None:
+async def _wait_for(condition: object, seconds: float = 90.0) -> None:
     for _ in range(int(seconds / 0.1)):
         if callable(condition) and condition():
             return
