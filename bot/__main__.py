@@ -98,9 +98,10 @@ async def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
     except LoyaltyError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
+    # Asked before anything is stored: a token Telegram refuses creates nothing.
+    bot = await _bot_username(settings)
     async with database(settings):
         created = await create_merchant(merchant_spec, card_spec, invite_ttl=invite_ttl(settings))
-    bot = settings.bot_username
     print(f"Merchant #{created.merchant.id} {created.merchant.name!r} created.")
     print(
         f"Card #{created.card.id} {created.card.name!r}: {created.card.stamps_needed} stamps "
@@ -146,6 +147,19 @@ def _dkim(settings: Settings) -> int:
     # Resolvers join the quoted strings of a TXT record; one string may hold 255 bytes.
     print(" ".join(f'"{record[i : i + 255]}"' for i in range(0, len(record), 255)))
     return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    """The token's bot as Telegram names it; without a token (offline, the demo) the setting."""
+    if settings.bot_token is None:
+        return settings.bot_username
+    from bot.app import build_bot, telegram_username
+
+    bot = build_bot(settings, replies=False)
+    try:
+        return await telegram_username(bot, settings)
+    finally:
+        await bot.session.close()
 
 
 def _safe_url(url: str) -> str:

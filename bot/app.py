@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiohttp import web
@@ -25,7 +25,14 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.delivery import build_email_channel, build_worker, photo_store, stop_on_signals
-from bot.factory import build_fsm_storage, build_link_signer, build_wallets, invite_ttl
+from bot.factory import (
+    build_fsm_storage,
+    build_link_signer,
+    build_wallets,
+    invite_ttl,
+    webhook_secret,
+)
+from bot.telegram_retry import RetryAfterMiddleware
 from bot.web import WEBHOOK_PATH, build_web_app, web_runner
 from campaigns.wallets import Wallets
 from channels.email import EmailChannel
@@ -68,12 +75,23 @@ def build_i18n(settings: Settings, locales_dir: Path | None = None) -> I18n:
     return I18n(path=compiled, default_locale=default, domain="messages")
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_bot(settings: Settings, *, replies: bool = True) -> Bot:
+    """The bot that answers people (``replies``: a 429 is waited out and sent again), or the
+    delivery worker's, whose 429s go back to the outbox (see ``bot.telegram_retry``)."""
     if settings.bot_token is None:
         raise SystemExit("STAMPBOT_BOT_TOKEN is not set: get a token from @BotFather.")
-    session = None
-    if settings.telegram_api_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        if settings.telegram_api_url
+        else AiohttpSession()
+    )
+    if replies and settings.telegram_retry_attempts:
+        session.middleware(
+            RetryAfterMiddleware(
+                max_wait=settings.telegram_retry_max_seconds,
+                attempts=settings.telegram_retry_attempts,
+            )
+        )
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
@@ -81,18 +99,55 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
+async def telegram_username(bot: Bot, settings: Settings) -> str:
+    """The bot's username as Telegram reports it (getMe): every t.me link and QR code points
+    there. STAMPBOT_BOT_USERNAME only names the demo's offline bot; a real token decides.
+
+    Asked once at start (aiogram keeps the answer for handlers' ``bot.me()``); a token
+    Telegram refuses, or a Bot API that cannot be reached, stops the start with a clear
+    message rather than printing links to some other bot."""
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    try:
+        me = await bot.me()
+    except TelegramUnauthorizedError:
+        raise SystemExit(
+            "Telegram refused STAMPBOT_BOT_TOKEN (getMe: Unauthorized): "
+            "copy the token again from @BotFather."
+        ) from None
+    except TelegramAPIError as error:
+        where = settings.telegram_api_url or "https://api.telegram.org"
+        detail = error.message.replace(token, "***") if token else error.message
+        raise SystemExit(f"could not ask {where} who this bot is (getMe: {detail})") from None
+    if not me.username:
+        raise SystemExit(
+            "Telegram reports no username for this bot (getMe): set one with @BotFather."
+        )
+    if "bot_username" in settings.model_fields_set and settings.bot_username != me.username:
+        logger.warning(
+            "STAMPBOT_BOT_USERNAME=%s is ignored: this token is @%s's, links use that",
+            settings.bot_username,
+            me.username,
+        )
+    return me.username
+
+
 @asynccontextmanager
 async def bot_runtime(
     settings: Settings, *, locales_dir: Path | None = None
 ) -> AsyncIterator[BotRuntime]:
     """Bot, dispatcher with middlewares and routers, and the services handlers receive."""
+    bot = build_bot(settings)
+    try:
+        username = await telegram_username(bot, settings)
+    except BaseException:
+        await bot.session.close()
+        raise
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
     file_cache: FileIdCache = RedisFileIdCache(redis) if redis else MemoryFileIdCache()
     i18n = build_i18n(settings, locales_dir)
-    bot = build_bot(settings)
     signer = build_link_signer(settings)
-    wallets = build_wallets(settings, signer)
+    wallets = build_wallets(settings, signer, bot_username=username)
     notifier = CustomerNotifier(bot, i18n, wallets=wallets)
     email = build_email_channel(settings)
     flood = Rate(per_second=settings.flood_per_second, burst=settings.flood_burst)
@@ -167,6 +222,18 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
         )
 
 
+async def set_menu(runtime: BotRuntime) -> None:
+    """Every replica sets the same menu at start; when Telegram keeps refusing for now (a
+    flood wait longer than we wait, many replicas restarting at once) the menu already set
+    stays, and this replica serves anyway."""
+    try:
+        await set_commands(runtime.bot, runtime.i18n)
+    except TelegramAPIError as error:
+        logger.warning(
+            "command menu not updated, the one set before stays: %s", error.message.splitlines()[0]
+        )
+
+
 async def _reminders(notifier: CustomerNotifier) -> None:
     while True:
         try:
@@ -186,22 +253,19 @@ async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool
     replicas can stand behind a load balancer while ``stampbot worker`` processes send.
     """
     async with bot_runtime(settings) as runtime, stop_on_signals() as stop:
-        await set_commands(runtime.bot, runtime.i18n)
-        secret = None
-        if settings.public_url:
-            secret = (
-                settings.webhook_secret.get_secret_value()
-                if settings.webhook_secret
-                else secrets.token_urlsafe(32)
-            )
+        await set_menu(runtime)
+        # One secret for all replicas: Telegram keeps only the last setWebhook's.
+        secret = webhook_secret(settings) if settings.public_url else None
         runner = await _start_web(settings, runtime, secret)
         # Progress messages of campaigns followed before a restart carry on.
         runtime.progress.start()
         freeze_startup_heap()
         background = [asyncio.create_task(_reminders(runtime.notifier))]
+        delivery_bot = None
         if with_worker:
+            delivery_bot = build_bot(settings, replies=False)
             worker = build_worker(
-                settings, runtime.bot, runtime.limiter, runtime.signer, runtime.wallets
+                settings, delivery_bot, runtime.limiter, runtime.signer, runtime.wallets
             )
             background.append(asyncio.create_task(worker.run(stop)))
         try:
@@ -226,14 +290,22 @@ async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool
                     runtime.dispatcher.start_polling(runtime.bot, handle_signals=False)
                 )
                 await stop.wait()
-                await runtime.dispatcher.stop_polling()
-                await poller
+                try:
+                    await runtime.dispatcher.stop_polling()
+                except RuntimeError:
+                    # Stopped while starting (an orchestrator's SIGTERM right after the
+                    # start): the poller has not begun, so there is no polling to stop.
+                    poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
         finally:
             stop.set()
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if delivery_bot is not None:
+                await delivery_bot.session.close()
             await runner.cleanup()
 
 
@@ -267,11 +339,16 @@ def freeze_startup_heap() -> None:
 
 async def run_worker(settings: Settings) -> None:
     """Only the delivery worker: run as many of these as the platforms' limits allow."""
+    bot = build_bot(settings, replies=False)
+    try:
+        username = await telegram_username(bot, settings)
+    except BaseException:
+        await bot.session.close()
+        raise
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
-    bot = build_bot(settings)
     signer = build_link_signer(settings)
-    wallets = build_wallets(settings, signer)
+    wallets = build_wallets(settings, signer, bot_username=username)
     worker = build_worker(settings, bot, limiter, signer, wallets)
     freeze_startup_heap()
     logger.info("delivery worker %s started", worker.worker_id)

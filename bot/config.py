@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
 
     bot_token: SecretStr | None = None
+    # Only without a token (the offline demo): with one, Telegram's getMe names the bot.
     bot_username: str = "stampbot_demo_bot"
     telegram_api_url: str | None = None
     public_url: str | None = None
@@ -34,6 +35,12 @@ class Settings(BaseSettings):
     # Signs the links in messages (open, click, unsubscribe, confirm email). Unset: a random key
     # kept in var/signing.key, so links stay valid across restarts of the embedded default.
     signing_key: SecretStr | None = None
+
+    # Replies to people: a 429 "retry after N s" is waited out (N at most this many seconds)
+    # and sent again up to this many times. 0 attempts: raise at once. Campaigns go through the
+    # outbox's own rescheduling instead.
+    telegram_retry_max_seconds: float = Field(default=10.0, ge=0, le=60)
+    telegram_retry_attempts: int = Field(default=2, ge=0, le=10)
 
     # Delivery engine.
     telegram_per_second: float = Field(default=30.0, gt=0, le=1000)
@@ -119,6 +126,16 @@ class Settings(BaseSettings):
         value = value.removeprefix("@")
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", value):
             raise ValueError(f"not a Telegram bot username: {value!r}")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token; the value itself stays out of the message.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
     @field_validator("apple_pass_type_id")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
@@ -44,20 +47,54 @@ def _signing_secret(settings: Settings) -> bytes:
         return settings.signing_key.get_secret_value().encode()
     path = settings.var_dir / "signing.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(secrets.token_bytes(32))
-        path.chmod(0o600)
-        logger.info("created a signing key for message links at %s", path)
+        _create_key_file(path)
     return path.read_bytes()
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key whole, then link it into place: two processes starting together on one
+    ``var/`` agree on one key (the loser's link fails and it reads the winner's), and nobody
+    ever reads a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        os.link(draft, path)
+        logger.info("created a signing key for message links at %s", path)
+    except FileExistsError:
+        pass  # another process made it first: use theirs
+    finally:
+        draft.unlink(missing_ok=True)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The ``X-Telegram-Bot-Api-Secret-Token`` every replica expects and sets.
+
+    Telegram keeps the secret of the last ``setWebhook`` only, so it must be one value across
+    replicas: the configured one, else derived from the link-signing key (which replicas share
+    already, or their links would not verify on each other)."""
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value()
+    digest = hmac.new(_signing_secret(settings), b"telegram-webhook-secret", hashlib.sha256)
+    # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -: url-safe base64 fits.
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
 def build_link_signer(settings: Settings) -> LinkSigner:
     return LinkSigner(_signing_secret(settings), settings.base_url)
 
 
-def build_wallets(settings: Settings, signer: LinkSigner) -> Wallets:
+def build_wallets(
+    settings: Settings, signer: LinkSigner, *, bot_username: str | None = None
+) -> Wallets:
     """Apple passes (the configured certificates, else the demo chain under var/), APNs and
-    Google Wallet when configured; each one that is off says so in one log line."""
+    Google Wallet when configured; each one that is off says so in one log line.
+
+    ``bot_username`` is the one Telegram reported (getMe): the pass QR codes open that bot.
+    Only the offline demo goes without and takes the setting."""
+    username = bot_username or settings.bot_username
     # Imported here, like aiogram above: `migrate` and `merchant create` need none of it.
     from campaigns.wallets import Wallets
     from channels.apple_wallet.apns import ApnsClient, load_apns_credentials
@@ -90,7 +127,7 @@ def build_wallets(settings: Settings, signer: LinkSigner) -> Wallets:
         base_url=settings.base_url,
         signer=pass_signer,
         link_signer=signer,
-        bot_username=settings.bot_username,
+        bot_username=username,
         passes_dir=settings.effective_apple_passes_dir,
     )
     credentials = load_apns_credentials(
@@ -127,7 +164,7 @@ def build_wallets(settings: Settings, signer: LinkSigner) -> Wallets:
     return Wallets(
         passes=passes,
         link_signer=signer,
-        bot_username=settings.bot_username,
+        bot_username=username,
         apns=apns,
         google=google,
         base_url=settings.base_url,

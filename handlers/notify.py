@@ -21,10 +21,11 @@ from loyalty.stamps import StampResult
 from loyalty.views import (
     Contact,
     VoucherView,
+    claim_reminder,
     contact_of,
     customer_card,
     customer_voucher,
-    mark_reminded,
+    release_reminder,
     vouchers_to_remind,
 )
 
@@ -200,11 +201,19 @@ def _open_voucher(voucher_id: int) -> InlineKeyboardMarkup:
 async def send_expiry_reminders(
     notifier: CustomerNotifier, *, within: timedelta, now: datetime | None = None
 ) -> int:
-    """Remind every holder of a voucher expiring within ``within``, once; returns how many."""
+    """Remind every holder of a voucher expiring within ``within``, once, whichever process
+    claims it; returns how many this call sent."""
     sent = 0
     for customer_id, voucher in await vouchers_to_remind(within=within, now=now):
-        if await notifier.voucher_expiring(customer_id, voucher):
-            sent += 1
-        # Marked even when undeliverable: retrying a blocked chat every hour helps no one.
-        await mark_reminded(voucher.id, now=now)
+        # Claimed even when undeliverable: retrying a blocked chat every hour helps no one.
+        if not await claim_reminder(voucher.id, now=now):
+            continue  # another replica's, or redeemed since the list was read
+        try:
+            delivered = await notifier.voucher_expiring(customer_id, voucher)
+        except Exception:
+            # Telegram unreachable or refusing for now: the next round tries again. (A stop
+            # mid-send keeps the claim: that message may have gone out.)
+            await release_reminder(voucher.id)
+            raise
+        sent += delivered
     return sent

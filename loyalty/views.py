@@ -211,5 +211,21 @@ async def vouchers_to_remind(
     ]
 
 
-async def mark_reminded(voucher_id: int, *, now: datetime | None = None) -> None:
-    await Voucher.filter(id=voucher_id).update(expiry_reminded_at=ensure_utc(now))
+async def claim_reminder(voucher_id: int, *, now: datetime | None = None) -> bool:
+    """Take the voucher's one expiry reminder; False when another process took it first (or
+    the voucher was used meanwhile).
+
+    One conditional UPDATE decides, so any number of ``run``/``web`` processes listing the
+    same vouchers send each reminder once. Taken before sending: a crash between the two
+    loses that reminder rather than sending it twice.
+    """
+    taken = await Voucher.filter(
+        id=voucher_id, status=VoucherStatus.ISSUED, expiry_reminded_at__isnull=True
+    ).update(expiry_reminded_at=ensure_utc(now))
+    return taken == 1
+
+
+async def release_reminder(voucher_id: int) -> None:
+    """Give a claimed reminder back after a send that failed for a passing reason (network,
+    Telegram down), so the next round tries it again."""
+    await Voucher.filter(id=voucher_id).update(expiry_reminded_at=None)

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import fcntl
 import functools
 import logging
 import os
 import re
-from collections.abc import Coroutine
+import zlib
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 from aerich import Command
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 
 T = TypeVar("T")
 
@@ -129,9 +134,50 @@ async def _isolated(work: Coroutine[Any, Any, T]) -> T:
 
 
 async def apply_migrations(db_url: str) -> list[str]:
-    """Bring the database up to the newest migration; returns the versions applied now."""
+    """Bring the database up to the newest migration; returns the versions applied now.
+
+    Every ``run``, ``web`` and ``worker`` migrates at start, so replicas starting together
+    take turns: without the lock two of them apply the same migration and one crashes
+    (PostgreSQL: duplicate type; SQLite: duplicate column). The later one finds nothing to do.
+    """
     _ensure_sqlite_dir(db_url)
-    return await _isolated(_upgrade(db_url))
+    async with _migration_lock(db_url):
+        return await _isolated(_upgrade(db_url))
+
+
+# pg_advisory_lock takes a bigint; any fixed number that other software is unlikely to use.
+MIGRATION_LOCK_KEY = zlib.crc32(b"stampbot migrations")
+
+
+@asynccontextmanager
+async def _migration_lock(db_url: str) -> AsyncIterator[None]:
+    """PostgreSQL: a session advisory lock (released when its connection closes, even if the
+    process dies). SQLite: an exclusive ``flock`` on a file next to the database."""
+    credentials = expand_db_url(db_url)["credentials"]
+    if dialect_of(db_url) == "postgres":
+        connection = await asyncpg.connect(
+            host=credentials.get("host"),
+            port=credentials.get("port"),
+            user=credentials.get("user"),
+            password=credentials.get("password"),
+            database=credentials.get("database"),
+        )
+        try:
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            yield
+        finally:
+            await connection.close()
+        return
+    path = credentials.get("file_path", "")
+    if not path or path == ":memory:":
+        yield  # a private in-memory database: nobody to take turns with
+        return
+    with open(f"{path}.migrate-lock", "a") as handle:  # noqa: ASYNC230 - opening is instant
+        await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 async def _upgrade(db_url: str) -> list[str]:

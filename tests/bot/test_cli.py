@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import pytest
 
 from loyalty.tokens import parse_payload
 from tests.channels.apple_wallet.verify import pass_problems
+from tests.conftest import PG_ADMIN_DSN, Backend, _pg_admin
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]{1,64})")
 
@@ -143,3 +146,27 @@ def test_demo_prints_a_shop_day_with_a_consistent_ledger(tmp_path: Path) -> None
     assert pass_problems(Path(pass_path).read_bytes(), demo_ca) == []
     assert "one APNs push over HTTP/2 (payload {})" in wallet
     assert "says 'Free cookie today 🍪' with changeMessage '%@'" in wallet
+
+
+async def test_two_migrations_started_together_both_succeed(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """What two replicas do when they start at once: each migrates the same fresh database."""
+    env = {"STAMPBOT_LOG_LEVEL": "WARNING"}
+    name = f"stampbot_migrate_race_{secrets.token_hex(4)}"
+    if backend.is_postgres:
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        env["STAMPBOT_DATABASE_URL"] = f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
+    try:
+        first, second = await asyncio.gather(
+            asyncio.to_thread(_stampbot, "migrate", tmp_path=tmp_path, env=env),
+            asyncio.to_thread(_stampbot, "migrate", tmp_path=tmp_path, env=env),
+        )
+    finally:
+        if backend.is_postgres:
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    outputs = sorted([first.stdout, second.stdout], key=lambda out: "up to date" in out)
+    assert re.search(r"applied: 0_\d+_init\.py", outputs[0])
+    assert "applied: nothing, already up to date" in outputs[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from loyalty.stamps import add_stamps
+from models import Voucher
+from tests import factories
 from tests.chat import text_of
+from tests.conftest import REDIS_URL, Backend
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 
@@ -75,7 +80,7 @@ async def _join_link(env: dict[str, str]) -> str:
     return next(line.split("start=")[1] for line in out.splitlines() if "start=j-" in line)
 
 
-async def _wait_for(condition: object, seconds: float = 30.0) -> None:
+async def _wait_for(condition: object, seconds: float = 90.0) -> None:
     for _ in range(int(seconds / 0.1)):
         if callable(condition) and condition():
             return
@@ -139,3 +144,121 @@ async def test_run_and_web_serve_a_webhook_when_a_public_url_is_set(
     replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]
     assert len(replies) == 1
     assert "Welcome to Coffee card at Kafe Lviv!" in text_of(replies[0])
+
+
+def _replica_envs(
+    telegram: FakeTelegramAPI, tmp_path: Path, db: Backend, **extra: str
+) -> list[dict[str, str]]:
+    """``stampbot web`` replicas as a deployment runs them: one database, one Redis, one
+    signing key, one public URL (the load balancer's), each its own port and ``var/``."""
+    ports = [_free_port(), _free_port()]
+    return [
+        _env(
+            telegram,
+            tmp_path / f"replica{n}",
+            STAMPBOT_DATABASE_URL=db.url,
+            STAMPBOT_REDIS_URL=REDIS_URL,
+            STAMPBOT_SIGNING_KEY="shared-signing-key-" + "k" * 24,
+            STAMPBOT_PUBLIC_URL=f"http://127.0.0.1:{ports[0]}",
+            STAMPBOT_WEB_PORT=str(port),
+            **extra,
+        )
+        for n, port in enumerate(ports)
+    ]
+
+
+async def test_two_web_replicas_both_accept_telegrams_updates(
+    telegram: FakeTelegramAPI, tmp_path: Path, fresh_state: Backend
+) -> None:
+    shop = await factories.merchant()
+    envs = _replica_envs(telegram, tmp_path, fresh_state)
+    users = [telegram.add_user(660_100 + n, f"Replica{n}") for n in range(len(envs))]
+    registered = len(telegram.calls("setWebhook"))
+    saved = replace(telegram.webhook)
+    try:
+        async with _running(envs[0], "web"), _running(envs[1], "web"):
+            # Each replica sets the webhook once its web app listens (slow on a busy machine).
+            await _wait_for(lambda: len(telegram.calls("setWebhook")) >= registered + 2, 90)
+            statuses = []
+            for env, user in zip(envs, users, strict=True):
+                update = telegram.message_update(user, f"/start j-{shop.card.join_token}")
+                url = f"http://127.0.0.1:{env['STAMPBOT_WEB_PORT']}/telegram/webhook"
+                # The secret Telegram holds is the one of the last setWebhook.
+                statuses.append((await telegram.post_update(update, url=url)).status)
+    finally:
+        telegram.webhook = saved
+
+    assert statuses == [200, 200]
+    for user in users:
+        replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]
+        assert [text_of(m).splitlines()[0] for m in replies] == [
+            "Welcome to Coffee card at Kafe Lviv! 🎉"
+        ]
+
+
+async def test_two_replicas_send_each_expiry_reminder_once(
+    telegram: FakeTelegramAPI, tmp_path: Path, fresh_state: Backend
+) -> None:
+    shop = await factories.merchant(stamps_needed=1, validity_days=2)
+    chat_id = 660_200
+    membership = await factories.member(shop, telegram_id=chat_id)
+    vouchers = 5
+    await add_stamps(membership.id, vouchers, merchant_id=shop.merchant.id)
+    envs = _replica_envs(telegram, tmp_path, fresh_state)
+    # Slow sends (10 s for all five), so both replicas' first rounds overlap however far apart
+    # the two processes finish starting.
+    telegram.delay_next("sendMessage", 2.0, times=2 * vouchers)
+
+    def reminders() -> int:
+        return sum(int(c.params["chat_id"]) == chat_id for c in telegram.calls("sendMessage"))
+
+    registered = len(telegram.calls("setWebhook"))
+    saved = replace(telegram.webhook)
+    try:
+        async with _running(envs[0], "web"), _running(envs[1], "web"):
+            await _wait_for(lambda: len(telegram.calls("setWebhook")) >= registered + 2, 90)
+            await _wait_for(lambda: reminders() >= vouchers, 60)
+            await asyncio.sleep(3)  # a second copy would be on its way by now
+    finally:
+        telegram.webhook = saved
+        telegram.clear_faults()
+
+    assert reminders() == vouchers
+    assert await Voucher.filter(membership_id=membership.id, expiry_reminded_at=None).count() == 0
+
+
+async def test_merchant_create_prints_links_to_the_tokens_bot_not_the_default(
+    telegram: FakeTelegramAPI, tmp_path: Path
+) -> None:
+    env = _env(telegram, tmp_path)
+    del env["STAMPBOT_BOT_USERNAME"]  # the default, stampbot_demo_bot, is some other bot
+
+    code, out = await _stampbot(
+        env, "merchant", "create", "--name", "Kafe", "--card-name", "Card", "--stamps", "5",
+        "--reward", "Coffee",
+    )  # fmt: skip
+
+    assert code == 0, out
+    links = [line.strip() for line in out.splitlines() if "https://t.me/" in line]
+    assert len(links) == 2
+    assert all(link.startswith("https://t.me/stampbot_test_bot?start=") for link in links)
+
+
+async def test_a_token_telegram_refuses_stops_the_start_with_a_clear_message(
+    telegram: FakeTelegramAPI, tmp_path: Path
+) -> None:
+    env = _env(telegram, tmp_path, STAMPBOT_BOT_TOKEN="123456:very-secret-but-wrong")
+
+    created = await _stampbot(
+        env, "merchant", "create", "--name", "Kafe", "--card-name", "Card", "--stamps", "5",
+        "--reward", "Coffee",
+    )  # fmt: skip
+    started = await _stampbot(env, "web")
+
+    for code, out in (created, started):
+        assert code == 1
+        assert "Telegram refused STAMPBOT_BOT_TOKEN (getMe: Unauthorized)" in out
+        assert "very-secret" not in out
+        assert "Traceback" not in out
+    with sqlite3.connect(tmp_path / "var" / "stampbot.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM merchant").fetchone() == (0,)

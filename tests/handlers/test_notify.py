@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from aiogram.exceptions import TelegramServerError
 from pydantic import SecretStr
 
 from bot.app import BotRuntime
@@ -21,6 +23,7 @@ from tests import factories
 from tests.channels.apple_wallet.verify import unzip
 from tests.chat import Chat, buttons, text_of
 from tests.fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 
 async def _member(chat: Chat, **shop: int) -> tuple[factories.NewMerchant, Membership]:
@@ -213,3 +216,43 @@ async def test_apns_down_never_fails_the_stamp_notification(
 
     assert await runtime.notifier.stamps_added(membership.customer_id, result)
     assert (await WalletPass.get(id=wallet_pass.id)).update_tag > wallet_pass.update_tag
+
+
+async def test_two_reminder_rounds_at_once_send_each_reminder_once(
+    chat: Chat, runtime: BotRuntime, telegram: FakeTelegramAPI
+) -> None:
+    """What two replicas do when their reminder loops run together."""
+    shop, membership = await _member(chat, stamps_needed=1, validity_days=2)
+    await add_stamps(membership.id, 3, merchant_id=shop.merchant.id)
+    # Slow sends, so each round is still sending when the other reads the due vouchers.
+    telegram.delay_next("sendMessage", 0.2, times=6)
+    try:
+        counts = await asyncio.gather(
+            send_expiry_reminders(runtime.notifier, within=timedelta(days=3)),
+            send_expiry_reminders(runtime.notifier, within=timedelta(days=3)),
+        )
+    finally:
+        telegram.clear_faults()
+
+    assert sum(counts) == 3
+    reminders = [m for m in chat.new_messages() if "⏳ Your voucher" in text_of(m)]
+    assert len(reminders) == 3
+    unreminded = await Voucher.filter(membership_id=membership.id, expiry_reminded_at=None)
+    assert unreminded == []
+
+
+async def test_a_reminder_telegram_failed_to_take_is_tried_again(
+    chat: Chat, runtime: BotRuntime, telegram: FakeTelegramAPI
+) -> None:
+    shop, membership = await _member(chat, stamps_needed=1, validity_days=2)
+    await add_stamps(membership.id, 1, merchant_id=shop.merchant.id)
+    telegram.fail_with_server_error("sendMessage", times=10)
+    try:
+        with pytest.raises(TelegramServerError):
+            await send_expiry_reminders(runtime.notifier, within=timedelta(days=3))
+    finally:
+        telegram.clear_faults()
+
+    assert await Voucher.filter(expiry_reminded_at__isnull=False).count() == 0
+    assert await send_expiry_reminders(runtime.notifier, within=timedelta(days=3)) == 1
+    assert ["⏳ Your voucher" in text_of(m) for m in chat.new_messages()] == [True]
