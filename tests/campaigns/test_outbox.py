@@ -9,7 +9,7 @@ import pytest
 from tortoise.transactions import in_transaction
 
 import campaigns.outbox
-from campaigns.outbox import BACKOFF_CAP, backoff, claim
+from campaigns.outbox import BACKOFF_CAP, activate_fallbacks, backoff, claim
 from channels.base import DeliveryResult, Reason
 from loyalty.clock import utcnow
 from models import Campaign, Delivery
@@ -98,3 +98,7 @@ async def test_a_tick_counts_what_it_retried_and_failed_and_a_done_campaign_is_d
         CampaignStatus.DONE,
         now + timedelta(seconds=7),
     )
+
+
+async def test_no_failed_rows_hand_over_nobody() -> None:
+    assert await activate_fallbacks([], now=utcnow()) == 0

@@ -344,3 +344,33 @@ async def test_redis_departures_hold_for_one_second_exactly(redis_client: Redis)
     assert 1.0 - (answered - before) - 0.005 <= later <= 1.0 - (asked - first_at) + 0.005
     assert later > 0
     assert freed == 0.0
+
+
+async def test_each_key_and_each_limiter_has_its_own_departure_gate() -> None:
+    one, other = UnpacedLimiter(), UnpacedLimiter()
+    rate = Rate(per_second=1, burst=5)
+    started = time.monotonic()
+
+    await asyncio.gather(
+        acquire(one, "chat:a", rate), acquire(one, "chat:b", rate), acquire(other, "chat:a", rate)
+    )
+
+    assert time.monotonic() - started < 0.5
+
+
+async def test_a_send_of_cost_two_reserves_and_departs_twice() -> None:
+    paced = MemoryRateLimiter()
+    started = time.monotonic()
+    await asyncio.gather(*(acquire(paced, "bulk", Rate(10, 1), cost=2) for _ in range(2)))
+    reserved = time.monotonic() - started
+
+    gated = UnpacedLimiter()
+    started = time.monotonic()
+    waited = [await acquire(gated, "bulk", Rate(2, 5), cost=2) for _ in range(2)]
+    departed = time.monotonic() - started
+
+    # Two tokens each at 10/s: the second send leaves 0.4 s after its bucket's allowance.
+    assert reserved >= 0.28
+    # Two departures each through a gate of two per second: the second waits a second.
+    assert departed >= 0.9
+    assert waited[0] < 0.5 <= 0.9 <= waited[1] <= departed

@@ -36,5 +36,7 @@ async def test_leaving_forfeits_the_balance_through_the_ledger_with_its_reason()
     forfeit = await StampEvent.get(membership_id=membership.id, kind=LedgerKind.FORFEIT)
     assert (forfeit.delta, forfeit.balance_after, forfeit.reason) == (-3, 0, "left the card")
     assert (await Membership.get(id=membership.id)).balance == 0
+    stamp = await StampEvent.get(membership_id=membership.id, kind=LedgerKind.STAMP)
+    assert stamp.reason == ""
     assert await ledger_sum(membership.id) == 0
     assert await ledger_sum(membership.id, LedgerKind.STAMP) == 3
