@@ -374,3 +374,23 @@ async def test_a_send_of_cost_two_reserves_and_departs_twice() -> None:
     # Two departures each through a gate of two per second: the second waits a second.
     assert departed >= 0.9
     assert waited[0] < 0.5 <= 0.9 <= waited[1] <= departed
+
+
+async def test_the_sweep_waits_for_burst_over_rate_seconds_of_idleness() -> None:
+    clock = FakeClock()
+    limiter = MemoryRateLimiter(clock=clock, sweep_every=2)
+    rate = Rate(per_second=4, burst=2)  # refills from empty in 0.5 s
+    await limiter.try_acquire("early", rate, cost=2)
+    await limiter.try_acquire("early", rate)
+
+    clock.now += 0.4
+    await limiter.try_acquire("a", rate)
+    await limiter.try_acquire("a", rate)
+    kept = len(limiter)
+    clock.now += 0.2
+    await limiter.try_acquire("b", rate)
+    await limiter.try_acquire("b", rate)
+
+    assert kept == 2
+    assert len(limiter) == 2
+    assert sorted(limiter._buckets) == ["a", "b"]
