@@ -82,6 +82,10 @@ def main() -> int:
         if module is None:
             continue
         counts = by_module[module]
+        if status == "not checked":
+            # Outside this run's MUTANTS selection.
+            counts["not checked"] += 1
+            continue
         counts["generated"] += 1
         if status in DETECTED:
             counts["detected"] += 1
@@ -91,7 +95,7 @@ def main() -> int:
             if name in known:
                 print(f"stale entry in {EQUIVALENTS.name}, not excluded: {name}")
             survivors.append(f"{name}: {status}")
-    print(f"{'module':22} {'generated':>9} {'detected':>8} {'equiv.':>6} {'left':>5} {'score':>6}")
+    print(f"{'module':22} {'run':>9} {'detected':>8} {'equiv.':>6} {'left':>5} {'score':>6}")
     below = []
     for module, c in by_module.items():
         if not c["generated"]:
@@ -105,6 +109,9 @@ def main() -> int:
             f"{module:22} {c['generated']:9} {c['detected']:8} {c['equivalent']:6} {left:5}"
             f" {score:5.1f}%"
         )
+    unchecked = sum(c["not checked"] for c in by_module.values())
+    if unchecked:
+        print(f"{unchecked} mutants were not run (MUTANTS selected a subset)")
     for line in survivors:
         print(f"    survived: {line}")
     if below:
