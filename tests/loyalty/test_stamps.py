@@ -12,10 +12,11 @@ from loyalty.errors import (
     MembershipNotFound,
     StampCooldown,
 )
-from loyalty.ledger import ledger_sum
+from loyalty.ledger import ledger_sum, record
 from loyalty.memberships import leave
 from loyalty.merchants import NewMerchant
 from loyalty.stamps import add_stamps
+from loyalty.vouchers import issue_voucher
 from models import Membership, Staff, StampEvent, Voucher
 from models.enums import LedgerKind, StaffRole, VoucherSource, VoucherStatus
 from tests import factories
@@ -341,3 +342,23 @@ async def test_a_refused_count_is_reported_back() -> None:
         await add_stamps(membership.id, 6, merchant_id=shop.merchant.id, now=T0)
 
     assert refused.value.count == 6
+
+
+async def test_a_replay_ignores_another_members_stamp_between_its_rows() -> None:
+    """Concurrent transactions on PostgreSQL can number another member's stamp between this
+    request's stamp and reward rows; written here directly through the ledger."""
+    shop = await factories.merchant(stamps_needed=3)
+    alice = await factories.member(shop, 1)
+    bob = await factories.member(shop, 2)
+    await record(alice, LedgerKind.STAMP, 3, T0, idempotency_key="a-1")
+    await record(bob, LedgerKind.STAMP, 1, T0)
+    voucher = await issue_voucher(
+        alice, shop.card, source=VoucherSource.REWARD, title="Tea", validity_days=7, now=T0
+    )
+    await record(alice, LedgerKind.REWARD, -3, T0, voucher_id=voucher.id, reason="reward")
+    await alice.save(update_fields=["balance"])
+
+    replay = await add_stamps(alice.id, 3, merchant_id=shop.merchant.id, idempotency_key="a-1")
+
+    assert replay.replayed
+    assert [v.id for v in replay.vouchers] == [voucher.id]
