@@ -213,7 +213,7 @@ async def test_the_sweep_keeps_a_part_empty_bucket_and_a_future_schedule() -> No
 def test_a_rate_must_be_positive_with_a_burst_of_at_least_one(
     per_second: float, burst: int
 ) -> None:
-    with pytest.raises(ValueError, match=r"per_second > 0 and burst >= 1"):
+    with pytest.raises(ValueError, match=r"^a rate needs per_second > 0 and burst >= 1$"):
         Rate(per_second=per_second, burst=burst)
 
 
