@@ -18,7 +18,7 @@ deb = missing=; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null 
 	{ apt-get update -qq && apt-get install -y --no-install-recommends $$missing; }
 
 .PHONY: install demo run test lint test-sqlite test-postgres bench migrations i18n clean \
-	runtime-deb test-deb
+	runtime-deb test-deb mutation
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -70,6 +70,22 @@ i18n: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k ngettext:1,2 -k gettext -k lazy_gettext \
 		--no-location --sort-output -o locales/messages.pot handlers bot loyalty channels templates
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+
+# Mutation testing of the six modules that must never silently break (not part of test/CI;
+# ~20-40 min of CPU). mutmut works in a copy under var/mutation; one child, because every test
+# flushes its Redis db. MUTANTS='loyalty.links.*' runs a subset; the score excludes the
+# equivalent mutants in tests/mutation/equivalents.txt. Then the hand-made Lua mutants.
+MUTATION_REDIS_URL ?= redis://127.0.0.1:6379/14
+MUTATION_DIR := var/mutation
+mutation: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)
+	git ls-files --cached --others --exclude-standard -z | \
+		tar --null --ignore-failed-read -T - -cf - | tar -xf - -C $(MUTATION_DIR)
+	cd $(MUTATION_DIR) && STAMPBOT_TEST_DB=sqlite STAMPBOT_TEST_REDIS_URL=$(MUTATION_REDIS_URL) \
+		nice -n 10 $(CURDIR)/$(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	cd $(MUTATION_DIR) && $(CURDIR)/$(BIN)/python -m tests.mutation.score
+	STAMPBOT_TEST_REDIS_URL=$(MUTATION_REDIS_URL) nice -n 10 $(BIN)/python -m tests.mutation.lua
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis
