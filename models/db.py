@@ -172,7 +172,9 @@ async def _migration_lock(db_url: str) -> AsyncIterator[None]:
     if not path or path == ":memory:":
         yield  # a private in-memory database: nobody to take turns with
         return
-    with open(f"{path}.migrate-lock", "a") as handle:  # noqa: ASYNC230 - opening is instant
+    # Owner-only like the database beside it (an empty file, but nobody else's business).
+    descriptor = os.open(f"{path}.migrate-lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(descriptor, "a") as handle:
         await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

@@ -39,7 +39,12 @@ def test_the_sqlite_file_and_its_journals_are_owner_only(tmp_path: Path) -> None
     finally:
         os.umask(previous)
 
-    assert journals == ["stampbot.sqlite3-shm", "stampbot.sqlite3-wal"]
+    # The lock file that lets starting replicas take turns on migrations, and SQLite's journals.
+    assert journals == [
+        "stampbot.sqlite3-shm",
+        "stampbot.sqlite3-wal",
+        "stampbot.sqlite3.migrate-lock",
+    ]
     assert modes == dict.fromkeys(["stampbot.sqlite3", *journals], 0o600)
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
