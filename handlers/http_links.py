@@ -83,7 +83,9 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
     if delivery_id is None:
         raise web.HTTPNotFound()
     delivery = await Delivery.get_or_none(id=delivery_id)
-    language = await _language(request, delivery.customer_id if delivery else None)
+    if delivery is None:  # erased with its customer: no page that offers to unsubscribe
+        raise web.HTTPNotFound()
+    language = await _language(request, delivery.customer_id)
     i18n = request.app[I18N_KEY]
     if request.method == "POST":
         # RFC 8058: the mailbox provider POSTs "List-Unsubscribe=One-Click" with no cookies.

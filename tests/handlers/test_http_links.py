@@ -313,3 +313,17 @@ async def test_ids_out_of_range_in_message_links_are_404(
     assert statuses == [404] * 5
     assert error_lines(caplog) == []
     assert await database_snapshot() == before
+
+
+async def test_an_unsubscribe_link_for_a_delivery_that_is_gone_is_404(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    """A genuine link whose delivery was erased offers nothing to unsubscribe from."""
+    gone = runtime.signer.url(Purpose.UNSUBSCRIBE, 987_654)
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(gone) as page:
+            assert page.status == 404
+        async with http.post(gone, data={"List-Unsubscribe": "One-Click"}) as posted:
+            assert posted.status == 404
+    assert await ChannelOptOut.all().count() == 0
