@@ -19,6 +19,8 @@ class SentMessage:
     sent_at: datetime
     message_text: str  # Telegram's HTML subset, as the merchant wrote it
     photo_file_id: str | None = None
+    # The latest delivery that brought it: a click on the card page is counted on it.
+    delivery_id: int | None = None
 
 
 async def recent_messages(
@@ -44,16 +46,20 @@ async def recent_messages(
         )
         .order_by("-sent_at", "-id")
         .limit(limit * len(Channel))
-        .values("campaign_id", "sent_at")
+        .values("campaign_id", "sent_at", "id")
     )
     latest: dict[int, datetime] = {}
+    delivered_by: dict[int, int] = {}
     for row in rows:
         latest.setdefault(row["campaign_id"], row["sent_at"])
+        delivered_by.setdefault(row["campaign_id"], row["id"])
     newest = list(latest)[:limit]
     found = await Campaign.filter(id__in=newest).values_list("id", "message_text", "photo_file_id")
     texts = {cid: (str(text), photo) for cid, text, photo in found}
     return [
-        SentMessage(cid, ensure_utc(latest[cid]), texts[cid][0], texts[cid][1] or None)
+        SentMessage(
+            cid, ensure_utc(latest[cid]), texts[cid][0], texts[cid][1] or None, delivered_by[cid]
+        )
         for cid in newest
         if cid in texts and (texts[cid][0].strip() or texts[cid][1])
     ]

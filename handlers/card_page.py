@@ -36,7 +36,7 @@ from handlers.page_headers import private_page_headers
 from locales import RIGHT_TO_LEFT, supported_language
 from loyalty.clock import utcnow
 from loyalty.errors import MembershipNotFound
-from loyalty.links import LinkSigner
+from loyalty.links import LinkSigner, Purpose
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card
 from models import Membership, Merchant
@@ -143,9 +143,13 @@ def _qr_svg(link: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno's own markup; the payload is our start link
 
 
-def _campaign_html(text: str, *, right_to_left: bool) -> Markup:
-    """The merchant's Telegram HTML as the email renderer makes it safe, minus inline styles."""
-    html = telegram_html_to_email(text, click=None, right_to_left=right_to_left)
+def _campaign_html(text: str, *, click: str | None, right_to_left: bool) -> Markup:
+    """The merchant's Telegram HTML as the email renderer makes it safe, minus inline styles.
+
+    Links (plain URLs too, as the chat shows them) go through ``click``, the counter of the
+    delivery that brought the message, so a click on the card page counts like one in the email.
+    """
+    html = telegram_html_to_email(text, click=click, right_to_left=right_to_left)
     # On str, not Markup: Markup would escape the tags the substitution puts back.
     return Markup(_STYLE_ATTRIBUTE.sub(r"\1", str(html)))  # noqa: S704 - allow-listed, escaped
 
@@ -290,7 +294,15 @@ class CardPage:
             _Message(
                 date=local_date(message.sent_at),
                 sent_at_iso=html_datetime(message.sent_at),
-                html=_campaign_html(message.message_text, right_to_left=rtl),
+                html=_campaign_html(
+                    message.message_text,
+                    click=(
+                        self._signer.url(Purpose.CLICK, message.delivery_id)
+                        if message.delivery_id is not None
+                        else None
+                    ),
+                    right_to_left=rtl,
+                ),
                 photo=await self._photo(message.photo_file_id),
             )
             for message in sent

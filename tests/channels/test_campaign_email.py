@@ -25,6 +25,7 @@ from campaigns.worker import DeliveryWorker
 from channels.apple_wallet.card_link import card_page_url
 from channels.email import EmailChannel
 from locales import RIGHT_TO_LEFT, SUPPORTED
+from loyalty.links import Purpose
 from loyalty.stamps import add_stamps
 from loyalty.tokens import LinkKind, start_link
 from loyalty.vouchers import issue_voucher
@@ -171,10 +172,22 @@ async def test_a_plain_url_is_a_counted_link_in_the_email_and_a_link_on_the_card
     async with aiohttp.ClientSession() as http:
         async with http.get(link.group(1), allow_redirects=False) as followed:
             assert (followed.status, followed.headers["Location"]) == (302, MENU)
+        first = await Delivery.filter(channel=Channel.EMAIL).order_by("customer_id").first()
+        assert first is not None
+        assert first.clicked_at is not None
+        # The card page links the same URL through the counter of the delivery that brought it.
+        await Delivery.filter(id=first.id).update(clicked_at=None)
         membership = await Membership.get(customer__email="p0@example.com")
         url = card_page_url(runtime.signer, membership.id, membership.public_token)
         async with http.get(url) as page:
-            assert f'<a href="{MENU}" target="_blank">{MENU}</a>.' in await page.text()
-    first = await Delivery.filter(channel=Channel.EMAIL).order_by("customer_id").first()
-    assert first is not None
-    assert first.clicked_at is not None
+            on_page = re.search(
+                r'<a href="([^"]+)" target="_blank">https://cafe.example/menu</a>\.',
+                await page.text(),
+            )
+        assert on_page is not None
+        assert on_page.group(1) == runtime.signer.url(Purpose.CLICK, first.id) + "?u=" + quote(
+            MENU, safe=""
+        )
+        async with http.get(on_page.group(1), allow_redirects=False) as followed:
+            assert (followed.status, followed.headers["Location"]) == (302, MENU)
+    assert (await Delivery.get(id=first.id)).clicked_at is not None
