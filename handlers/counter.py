@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable
 from typing import Any
 
 from aiogram import F, Router
@@ -277,24 +278,42 @@ async def redeem_pressed(
     except LoyaltyError:
         await query.answer(button_expired())
         return
+    redeemed = redeem_voucher(
+        voucher.voucher_id,
+        merchant_id=voucher.staff.merchant_id,
+        via=RedeemVia.CODE if callback_data.typed else RedeemVia.SCAN,
+        staff_id=voucher.staff.id,
+    )
+    if await _settle(
+        query, query.message, voucher, redeemed, _("✅ Redeemed: {title} for {name}.")
+    ):
+        await notifier.voucher_redeemed(voucher.customer_id, voucher.voucher_id)
+
+
+async def _settle(
+    query: CallbackQuery,
+    message: Message,
+    voucher: CounterVoucher,
+    change: Awaitable[object],
+    done: str,
+) -> bool:
+    """Make a till's change to a voucher and show how it went on the staff screen.
+
+    A refusal replaces the screen with its reason and changes nothing; success shows ``done``
+    with the voucher and the customer named. Redeeming and cancelling share this, so both
+    answer the button and treat names the same way. True when the change went through.
+    """
     try:
-        await redeem_voucher(
-            voucher.voucher_id,
-            merchant_id=voucher.staff.merchant_id,
-            via=RedeemVia.CODE if callback_data.typed else RedeemVia.SCAN,
-            staff_id=voucher.staff.id,
-        )
+        await change
     except LoyaltyError as refused:
         await query.answer()
-        await query.message.edit_text(refusal(refused, voucher.timezone))
-        return
+        await message.edit_text(refusal(refused, voucher.timezone))
+        return False
     await query.answer()
-    await query.message.edit_text(
-        _("✅ Redeemed: {title} for {name}.").format(
-            title=bold(voucher.title), name=user_text(voucher.first_name)
-        )
+    await message.edit_text(
+        done.format(title=bold(voucher.title), name=user_text(voucher.first_name))
     )
-    await notifier.voucher_redeemed(voucher.customer_id, voucher.voucher_id)
+    return True
 
 
 async def _void_seat(query: CallbackQuery, voucher_id: int) -> CounterVoucher | None:
@@ -335,20 +354,11 @@ async def void_confirmed(
     voucher = await _void_seat(query, callback_data.voucher_id)
     if voucher is None or not isinstance(query.message, Message):
         return
-    try:
-        await void_voucher(
-            voucher.voucher_id,
-            merchant_id=voucher.staff.merchant_id,
-            reason=f"cancelled by staff #{voucher.staff.id}",
-        )
-    except LoyaltyError as refused:
-        await query.answer()
-        await query.message.edit_text(refusal(refused, voucher.timezone))
-        return
-    await query.answer()
-    await query.message.edit_text(
-        _("🗑 Cancelled: {title} for {name}. They have been told.").format(
-            title=bold(voucher.title), name=user_text(voucher.first_name)
-        )
+    voided = void_voucher(
+        voucher.voucher_id,
+        merchant_id=voucher.staff.merchant_id,
+        reason=f"cancelled by staff #{voucher.staff.id}",
     )
-    await notifier.voucher_voided(voucher.customer_id, voucher.voucher_id)
+    done = _("🗑 Cancelled: {title} for {name}. They have been told.")
+    if await _settle(query, query.message, voucher, voided, done):
+        await notifier.voucher_voided(voucher.customer_id, voucher.voucher_id)
