@@ -127,7 +127,8 @@ async def test_an_expired_voucher_is_refused_and_marked_expired() -> None:
     assert (stored.status, stored.redeemed_at) == (VoucherStatus.EXPIRED, None)
 
 
-async def test_expiry_sweep_marks_only_vouchers_past_their_date() -> None:
+async def _old_and_fresh_vouchers() -> tuple[NewMerchant, Voucher, Voucher]:
+    """A shop with two reward vouchers valid 7 days: one from T0, one from three days later."""
     shop = await factories.merchant(stamps_needed=2, validity_days=7)
     old = await _rewarded(shop, 1)
     membership = await factories.member(shop, 2)
@@ -136,15 +137,19 @@ async def test_expiry_sweep_marks_only_vouchers_past_their_date() -> None:
             membership.id, 2, merchant_id=shop.merchant.id, now=T0 + timedelta(days=3)
         )
     ).vouchers[0]
+    return shop, old, fresh
+
+
+async def test_expiry_sweep_marks_only_vouchers_past_their_date() -> None:
+    _, old, fresh = await _old_and_fresh_vouchers()
 
     expired = await expire_due_vouchers(now=T0 + timedelta(days=8))
 
     assert expired == 1
     assert (await Voucher.get(id=old.id)).status == VoucherStatus.EXPIRED
     assert (await Voucher.get(id=fresh.id)).status == VoucherStatus.ISSUED
-    assert [v.id for v in await active_vouchers(membership.id, now=T0 + timedelta(days=8))] == [
-        fresh.id
-    ]
+    still_active = await active_vouchers(fresh.membership_id, now=T0 + timedelta(days=8))
+    assert [v.id for v in still_active] == [fresh.id]
 
 
 async def test_a_void_voucher_cannot_be_redeemed() -> None:
@@ -310,14 +315,7 @@ async def test_an_expiry_noticed_late_never_overwrites_a_redemption(
 
 
 async def test_expiring_one_voucher_leaves_the_others_issued() -> None:
-    shop = await factories.merchant(stamps_needed=2, validity_days=7)
-    old = await _rewarded(shop, 1)
-    membership = await factories.member(shop, 2)
-    fresh = (
-        await add_stamps(
-            membership.id, 2, merchant_id=shop.merchant.id, now=T0 + timedelta(days=3)
-        )
-    ).vouchers[0]
+    shop, old, fresh = await _old_and_fresh_vouchers()
 
     with pytest.raises(VoucherExpired):
         await redeem_voucher(
