@@ -35,6 +35,7 @@ from bot.factory import (
 from bot.telegram_retry import RetryAfterMiddleware
 from bot.web import WEBHOOK_PATH, build_web_app, web_runner
 from campaigns.wallets import Wallets
+from channels.apple_wallet.registry import retire_overdue_passes
 from channels.email import EmailChannel
 from channels.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from channels.telegram import TelegramChannel
@@ -52,6 +53,8 @@ logger = logging.getLogger(__name__)
 FLOOD_WARN_EVERY = 10.0
 EXPIRY_NOTICE = timedelta(days=3)
 REMINDER_INTERVAL = 600.0
+# Voided passes wait a week for their devices (RETIRING_GRACE); an hour late is no matter.
+WALLET_RETIRE_INTERVAL = 3600.0
 
 
 @dataclass
@@ -245,6 +248,20 @@ async def _reminders(notifier: CustomerNotifier) -> None:
         await asyncio.sleep(REMINDER_INTERVAL)
 
 
+async def _retire_wallet_passes() -> None:
+    """Every replica runs this; each overdue pass is claimed by one conditional UPDATE."""
+    while True:
+        try:
+            retired = await retire_overdue_passes()
+            if retired:
+                logger.info(
+                    "retired %d voided Apple Wallet passes after the grace period", retired
+                )
+        except Exception:
+            logger.exception("retiring voided Apple Wallet passes failed; trying again later")
+        await asyncio.sleep(WALLET_RETIRE_INTERVAL)
+
+
 async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool = True) -> None:
     """Everything in one process (``stampbot run``): the bot (polling, or a webhook when a
     public URL is set), the web app (message links; the webhook) and a delivery worker.
@@ -260,7 +277,10 @@ async def run_bot(settings: Settings, *, with_worker: bool = True, polling: bool
         # Progress messages of campaigns followed before a restart carry on.
         runtime.progress.start()
         freeze_startup_heap()
-        background = [asyncio.create_task(_reminders(runtime.notifier))]
+        background = [
+            asyncio.create_task(_reminders(runtime.notifier)),
+            asyncio.create_task(_retire_wallet_passes()),
+        ]
         delivery_bot = None
         if with_worker:
             delivery_bot = build_bot(settings, replies=False)

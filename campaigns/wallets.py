@@ -24,7 +24,7 @@ from channels.apple_wallet.apns import ApnsClient
 from channels.apple_wallet.card_link import card_page_url
 from channels.apple_wallet.channel import push_to_devices
 from channels.apple_wallet.passes import IssuedPass, WalletPasses, member_language
-from channels.apple_wallet.registry import pass_changed, retire_pass
+from channels.apple_wallet.registry import pass_changed, start_retiring
 from channels.base import DeliveryResult, Outcome
 from channels.google_wallet import (
     GoogleWalletChannel,
@@ -37,7 +37,7 @@ from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card
-from models import Customer, GoogleWalletObject, Membership, PassRegistration, Voucher, WalletPass
+from models import Customer, GoogleWalletObject, Membership, Voucher, WalletPass
 from models.enums import MembershipStatus
 
 __all__ = ["LOGO_PATH", "WalletUpdate", "Wallets", "forget_google_object"]
@@ -145,11 +145,14 @@ class Wallets:
         """After leaving a card or erasing: the wallets keep nothing that points at the person.
 
         For every left membership of the customer (erasure leaves them all): each Apple
-        device holding the pass gets one last push (it shows the voided pass), then the
-        registrations go and the pass's authentication token changes, so the old copy can
-        ask nothing any more. The Google object is expired with its ``accountName`` cleared,
-        and no longer counted as a way to reach the member. Idempotent: a second run finds
-        no devices and no Google object. Best-effort like every wallet update.
+        device holding the pass gets one last push, and the pass is retiring: the devices can
+        still ask for it and download the voided copy with the old token, and nothing else is
+        pushed to them. Once they have it (or unregistered, or ``RETIRING_GRACE`` is over) the
+        registrations go and the token changes, so the old copy can ask nothing any more
+        (``channels.apple_wallet.registry``). The Google object is expired with its
+        ``accountName`` cleared, and no longer counted as a way to reach the member.
+        Idempotent: a second run pushes nothing again and finds no Google object. Best-effort
+        like every wallet update.
         """
         left = await Membership.filter(
             customer_id=customer_id, status=MembershipStatus.LEFT
@@ -160,13 +163,10 @@ class Wallets:
         apple: DeliveryResult | None = None
         devices = 0
         try:
-            if await PassRegistration.exists(wallet_pass__membership_id=membership_id):
-                tokens = await pass_changed(membership_id)
-                devices = len(tokens)
-                if tokens and self.apns is not None:
-                    apple = await push_to_devices(self.apns, tokens)
-            if await WalletPass.exists(membership_id=membership_id):
-                await retire_pass(membership_id)
+            tokens = await start_retiring(membership_id)
+            devices = len(tokens)
+            if tokens and self.apns is not None:
+                apple = await push_to_devices(self.apns, tokens)
         except Exception:
             logger.exception(
                 "retiring the Apple Wallet pass of membership %s failed", membership_id

@@ -28,6 +28,11 @@ class WalletPass(Model):
     # Microseconds since the epoch, strictly increasing per pass: the "passesUpdatedSince" tag.
     update_tag = fields.BigIntField(default=0, db_index=True)
     updated_at = fields.DatetimeField()
+    # Set when the member left or was erased and the devices got the push of the voided pass:
+    # until each device has fetched that pass (or unregistered, or the grace period is over)
+    # the old token still works, so the phone can download the voided copy. Cleared once the
+    # pass is retired (registrations gone, token changed).
+    retiring_since = fields.DatetimeField(null=True, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     registrations: fields.ReverseRelation[PassRegistration]
@@ -46,6 +51,10 @@ class PassRegistration(Model):
     wallet_pass_id: int
     device_library_identifier = fields.CharField(max_length=128)
     push_token = fields.CharField(max_length=200)
+    # While the pass is retiring: when this device asked for its changed serials and was given
+    # the voided pass's. The pass download that follows names no device, so it retires one of
+    # the registrations that asked.
+    retiring_asked_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -166,6 +166,13 @@ def pass_json(content: PassContent, identity: PassIdentity) -> dict[str, Any]:
             _field("how", words["how_it_works"], words["how"]),
         ],
     }
+    if content.voided:
+        # Nothing of the member stays on their phone: no stamps, vouchers, news or card link,
+        # only what names the card.
+        store_card = {
+            "headerFields": store_card["headerFields"],
+            "backFields": [_field("how", words["how_it_works"], words["how"])],
+        }
     document: dict[str, Any] = {
         "formatVersion": 1,
         "passTypeIdentifier": identity.pass_type_identifier,

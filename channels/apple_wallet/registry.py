@@ -2,6 +2,14 @@
 
 Other code calls ``pass_changed`` after anything a pass shows has changed (a stamp, a voucher,
 a campaign line); it moves the pass's update tag and returns the push tokens to notify.
+
+A left or erased member's pass is *retired* in two steps: ``start_retiring`` moves the tag once
+more and returns the tokens for one last push; the pass then stays "retiring" (old token still
+valid, no further pushes) until every device has fetched the voided copy or unregistered, or
+``RETIRING_GRACE`` is over (``retire_overdue_passes``). Only then do the registrations go and
+the token change. Deleting them at once would leave the phone with a live-looking card: Wallet
+answers the push by asking which of its passes changed, and a device with no registration is
+told "none" and never downloads the voided pass.
 """
 
 from __future__ import annotations
@@ -9,7 +17,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from tortoise.exceptions import IntegrityError
@@ -17,11 +25,20 @@ from tortoise.transactions import in_transaction
 
 from loyalty.clock import ensure_utc
 from models import Membership, PassRegistration, WalletPass
+from models.enums import MembershipStatus
 
 SERIAL_BYTES = 16
 # Wallet wants at least 16 characters; 32 random bytes are 43 characters, 256 bits.
 AUTH_TOKEN_BYTES = 32
 CAMPAIGN_MESSAGE_MAX = 200
+RETIRING_GRACE = timedelta(days=7)
+"""How long a voided pass waits for its devices to fetch it after the last push.
+
+A phone that is off, in flight mode or without data gets the push (APNs keeps the latest one)
+when it is back and only then fetches; a week covers a holiday. Until then the registrations
+(device library ids and push tokens, nothing else about the person) and the old token are
+kept for exactly this purpose; afterwards ``retire_overdue_passes`` deletes them.
+"""
 
 
 class Registration(Enum):
@@ -84,9 +101,14 @@ async def authorized_pass(serial_number: str, authorization: str | None) -> Wall
 async def register_device(
     wallet_pass: WalletPass, device_library_identifier: str, push_token: str
 ) -> Registration:
+    """Record the device; a retiring pass takes no new devices (UNAUTHORIZED): the copy that
+    device holds is the voided one already, and nothing will be pushed to it again."""
     existing = await PassRegistration.get_or_none(
         wallet_pass_id=wallet_pass.id, device_library_identifier=device_library_identifier
     )
+    retiring = wallet_pass.retiring_since is not None and not await _rejoined(wallet_pass)
+    if existing is None and retiring:
+        return Registration.UNAUTHORIZED
     if existing is None:
         try:
             await PassRegistration.create(
@@ -108,24 +130,49 @@ async def register_device(
 
 
 async def unregister_device(wallet_pass: WalletPass, device_library_identifier: str) -> bool:
-    deleted = await PassRegistration.filter(
-        wallet_pass_id=wallet_pass.id, device_library_identifier=device_library_identifier
-    ).delete()
+    """Forget the device; the last device of a retiring pass leaving retires the pass."""
+    async with in_transaction():
+        locked = await WalletPass.select_for_update().get_or_none(id=wallet_pass.id)
+        if locked is None:
+            return False
+        deleted = await PassRegistration.filter(
+            wallet_pass_id=locked.id, device_library_identifier=device_library_identifier
+        ).delete()
+        if (
+            locked.retiring_since is not None
+            and not await _rejoined(locked)
+            and not await PassRegistration.exists(wallet_pass_id=locked.id)
+        ):
+            await _retire(locked)
     return deleted > 0
 
 
 async def serials_updated_since(
-    device_library_identifier: str, since: int | None
+    device_library_identifier: str, since: int | None, *, now: datetime | None = None
 ) -> UpdatedSerials | None:
-    """The device's passes changed after tag ``since`` (all of them without one); None if none."""
+    """The device's passes changed after tag ``since`` (all of them without one); None if none.
+
+    A retiring pass among them is noted on the device's registration: the download that
+    follows (which names no device) may then retire that registration.
+    """
     query = PassRegistration.filter(device_library_identifier=device_library_identifier)
     if since is not None:
         query = query.filter(wallet_pass__update_tag__gt=since)
-    rows = await query.values_list("wallet_pass__serial_number", "wallet_pass__update_tag")
+    rows = await query.values_list(
+        "id",
+        "wallet_pass__serial_number",
+        "wallet_pass__update_tag",
+        "wallet_pass__retiring_since",
+    )
     if not rows:
         return None
-    serials = sorted({str(serial) for serial, _ in rows})
-    return UpdatedSerials(serials, str(max(int(tag) for _, tag in rows)))
+    asking = [int(row_id) for row_id, _, _, retiring in rows if retiring is not None]
+    if asking:
+        await PassRegistration.filter(id__in=asking, retiring_asked_at__isnull=True).update(
+            retiring_asked_at=ensure_utc(now)
+        )
+    serials = sorted({str(serial) for _, serial, _, _ in rows})
+    return UpdatedSerials(serials, str(max(int(tag) for _, _, tag, _ in rows)))
 
 
 async def _touch(
@@ -138,6 +185,8 @@ async def _touch(
         wallet_pass = await WalletPass.select_for_update().get_or_none(**wallet_pass_filter)
         if wallet_pass is None:
             return []  # never downloaded: no device to tell
+        if wallet_pass.retiring_since is not None and not await _rejoined(wallet_pass):
+            return []  # voided and pushed once already: its devices hear nothing more
         wallet_pass.update_tag = _next_tag(wallet_pass.update_tag, moment)
         wallet_pass.updated_at = moment
         fields = ["update_tag", "updated_at"]
@@ -174,18 +223,105 @@ async def forget_push_token(push_token: str) -> int:
     return await PassRegistration.filter(push_token=push_token).delete()
 
 
-async def retire_pass(membership_id: int) -> int:
-    """After the last push of a voided pass: forget its devices and change its token.
+async def _rejoined(wallet_pass: WalletPass) -> bool:
+    """A retiring pass whose member joined the card again is live again: it stops retiring,
+    keeps its devices and token, and is pushed like any other pass. True then."""
+    if wallet_pass.retiring_since is None:
+        return False
+    if not await Membership.exists(id=wallet_pass.membership_id, status=MembershipStatus.ACTIVE):
+        return False
+    await WalletPass.filter(id=wallet_pass.id).update(retiring_since=None)
+    await PassRegistration.filter(wallet_pass_id=wallet_pass.id).update(retiring_asked_at=None)
+    wallet_pass.retiring_since = None
+    return True
 
-    For a left or erased member. The device's copy stays a voided pass, and nothing that
-    copy knows (its old token) reaches this service any more: every request with it is a
-    401, and no device is pushed again. Returns how many registrations went.
+
+async def _retire(wallet_pass: WalletPass) -> int:
+    """Inside the caller's transaction: the devices go, the token changes, the pass is done
+    retiring. Every request with the old token is a 401 from now on."""
+    gone = await PassRegistration.filter(wallet_pass_id=wallet_pass.id).delete()
+    wallet_pass.authentication_token = secrets.token_urlsafe(AUTH_TOKEN_BYTES)
+    wallet_pass.retiring_since = None
+    await wallet_pass.save(update_fields=["authentication_token", "retiring_since"])
+    return gone
+
+
+async def start_retiring(membership_id: int, *, now: datetime | None = None) -> list[str]:
+    """A left or erased member: void the pass; the push tokens for its one last push.
+
+    The pass's content is voided already (the membership is not active); this moves its tag so
+    the devices fetch it, and marks it retiring. Without devices there is nothing to wait for:
+    the token changes at once. A pass that is retiring already gets no second push ([]).
     """
+    moment = ensure_utc(now)
     async with in_transaction():
         wallet_pass = await WalletPass.select_for_update().get_or_none(membership_id=membership_id)
-        if wallet_pass is None:
-            return 0
-        gone = await PassRegistration.filter(wallet_pass_id=wallet_pass.id).delete()
-        wallet_pass.authentication_token = secrets.token_urlsafe(AUTH_TOKEN_BYTES)
-        await wallet_pass.save(update_fields=["authentication_token"])
-    return gone
+        if wallet_pass is None or wallet_pass.retiring_since is not None:
+            return []
+        tokens = await PassRegistration.filter(wallet_pass_id=wallet_pass.id).values_list(
+            "push_token", flat=True
+        )
+        if not tokens:
+            await _retire(wallet_pass)
+            return []
+        wallet_pass.retiring_since = moment
+        wallet_pass.update_tag = _next_tag(wallet_pass.update_tag, moment)
+        wallet_pass.updated_at = moment
+        await wallet_pass.save(update_fields=["retiring_since", "update_tag", "updated_at"])
+    return sorted({str(token) for token in tokens})
+
+
+async def voided_pass_fetched(wallet_pass: WalletPass) -> bool:
+    """A retiring pass was served with its old token: one device that asked has it now.
+
+    The download names no device, so it retires one registration among those that asked for
+    the pass since the push (the earliest): each asking device fetches once, so the count comes
+    out right whichever row goes. A download without an ask (a pull-to-refresh) retires none.
+    When no registration is left, the pass is retired. True then.
+    """
+    async with in_transaction():
+        locked = await WalletPass.select_for_update().get_or_none(id=wallet_pass.id)
+        if locked is None or locked.retiring_since is None or await _rejoined(locked):
+            return False
+        asked = (
+            await PassRegistration.filter(
+                wallet_pass_id=locked.id, retiring_asked_at__isnull=False
+            )
+            .order_by("retiring_asked_at", "id")
+            .first()
+        )
+        if asked is None:
+            return False
+        await PassRegistration.filter(id=asked.id).delete()
+        if await PassRegistration.exists(wallet_pass_id=locked.id):
+            return False
+        await _retire(locked)
+    return True
+
+
+async def retire_overdue_passes(
+    *, now: datetime | None = None, grace: timedelta = RETIRING_GRACE
+) -> int:
+    """Retire every pass retiring for longer than ``grace``; how many this call retired.
+
+    Safe with any number of processes running it at once: each pass is claimed by one
+    conditional UPDATE (still retiring and overdue), which only one of them wins.
+    """
+    cutoff = ensure_utc(now) - grace
+    due = await WalletPass.filter(retiring_since__lte=cutoff).values_list(
+        "id", "membership__status"
+    )
+    retired = 0
+    for pass_id, status in due:
+        if status == MembershipStatus.ACTIVE:
+            # Joined the card again: the pass is live, its devices stay.
+            await WalletPass.filter(id=pass_id).update(retiring_since=None)
+            continue
+        async with in_transaction():
+            claimed = await WalletPass.filter(id=pass_id, retiring_since__lte=cutoff).update(
+                retiring_since=None, authentication_token=secrets.token_urlsafe(AUTH_TOKEN_BYTES)
+            )
+            if claimed:
+                await PassRegistration.filter(wallet_pass_id=pass_id).delete()
+                retired += 1
+    return retired

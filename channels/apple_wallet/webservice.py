@@ -26,8 +26,10 @@ from channels.apple_wallet.registry import (
     register_device,
     serials_updated_since,
     unregister_device,
+    voided_pass_fetched,
 )
 from channels.ratelimit import MemoryRateLimiter, Rate
+from models import WalletPass
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +122,8 @@ async def register(request: web.Request) -> web.Response:
     if not isinstance(push_token, str) or not _PUSH_TOKEN.fullmatch(push_token):
         return _bad_request("registration without a valid pushToken")
     outcome = await register_device(wallet_pass, device, push_token)
+    if outcome is Registration.UNAUTHORIZED:
+        return _unauthorized("registration of a retiring pass", request)
     logger.info("PassKit device registered for pass %s (%s)", wallet_pass.id, outcome.value)
     return web.Response(status=201 if outcome is Registration.CREATED else 200)
 
@@ -179,13 +183,23 @@ async def latest_pass(request: web.Request) -> web.StreamResponse:
     served_at = datetime.now(UTC).replace(microsecond=0)
     modified_since = request.if_modified_since
     if modified_since is not None and wallet_pass.updated_at < modified_since:
+        # Its copy is newer than the voiding, if the pass is retiring: it has the voided one.
+        await _delivered_if_retiring(wallet_pass)
         return web.Response(status=304, headers={"Last-Modified": _http_date(served_at)})
     issued = await request.app[PASSES_KEY].build(wallet_pass)
+    await _delivered_if_retiring(wallet_pass)
     return web.Response(
         body=issued.pkpass,
         content_type=MEDIA_TYPE,
         headers={"Last-Modified": _http_date(served_at), "Cache-Control": "no-cache"},
     )
+
+
+async def _delivered_if_retiring(wallet_pass: WalletPass) -> None:
+    """The voided copy reached a device: it may let that device's registration go. The copy
+    was built before, with the token it was asked with, so this device holds a valid pass."""
+    if wallet_pass.retiring_since is not None and await voided_pass_fetched(wallet_pass):
+        logger.info("PassKit pass %s retired: its devices have the voided pass", wallet_pass.id)
 
 
 @routes.post("/v1/log")

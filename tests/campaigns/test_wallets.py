@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -18,21 +20,27 @@ from campaigns.stats import as_text, campaign_stats
 from campaigns.wallets import Wallets
 from campaigns.worker import DeliveryWorker
 from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
+from channels.apple_wallet.card_link import CARD_PAGE_PATH
 from channels.apple_wallet.channel import AppleWalletChannel
 from channels.apple_wallet.demo_certs import demo_signer
 from channels.apple_wallet.passes import WalletPasses
-from channels.apple_wallet.registry import register_device
+from channels.apple_wallet.registry import (
+    RETIRING_GRACE,
+    register_device,
+    retire_overdue_passes,
+)
 from channels.apple_wallet.webservice import passkit_app
 from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.customers import erase_customer
-from loyalty.memberships import leave
+from loyalty.memberships import join, leave
 from loyalty.stamps import add_stamps
 from loyalty.views import customer_card
 from models import Customer, Delivery, GoogleWalletObject, Membership, PassRegistration, WalletPass
 from models.enums import Channel, DeliveryStatus
 from tests import factories
 from tests.campaigns.helpers import SIGNER, started
+from tests.channels.apple_wallet.verify import pass_problems, read_strings, unzip
 from tests.fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
 from tests.fakes.google_wallet import FakeClock, FakeGoogleWallet
 
@@ -241,7 +249,6 @@ async def test_wallet_trouble_never_raises_into_the_stamp(setup: Setup) -> None:
 async def test_a_campaign_voucher_reaches_the_pass_even_without_a_wallet_channel(
     setup: Setup,
 ) -> None:
-    import json
     import zipfile
     from io import BytesIO
 
@@ -278,22 +285,73 @@ async def passkit(setup: Setup) -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-async def _passkit_status(base: str, serial: str, token: str) -> int:
-    url = f"{base}/v1/passes/{PASS_TYPE_ID}/{serial}"
+async def _passkit(
+    base: str,
+    path: str,
+    token: str | None = None,
+    method: str = "GET",
+    body: dict[str, str] | None = None,
+) -> tuple[int, bytes]:
+    """One request to the PassKit web service as Wallet makes it: status and body."""
+    headers = {"Authorization": f"ApplePass {token}"} if token else {}
     async with (
         aiohttp.ClientSession() as http,
-        http.get(url, headers={"Authorization": f"ApplePass {token}"}) as response,
+        http.request(method, f"{base}{path}", headers=headers, json=body) as response,
     ):
-        return response.status
+        return response.status, await response.read()
 
 
-async def test_erasing_a_customer_leaves_no_wallet_footprint(setup: Setup, passkit: str) -> None:
+async def _passkit_status(base: str, serial: str, token: str) -> int:
+    status, _ = await _passkit(base, f"/v1/passes/{PASS_TYPE_ID}/{serial}", token)
+    return status
+
+
+async def _asks_for_changes(base: str, device: str, since: int) -> list[str]:
+    """What Wallet does on a push: the serials of its passes changed since its last tag."""
+    path = f"/v1/devices/{device}/registrations/{PASS_TYPE_ID}?passesUpdatedSince={since}"
+    status, body = await _passkit(base, path)
+    if status == 204:
+        return []
+    assert status == 200
+    return list(json.loads(body)["serialNumbers"])
+
+
+def _voided_pass_problems(pkpass: bytes, ca_pem: Path) -> list[str]:
+    """Why this is not a signed, voided pass that keeps nothing of the member; []."""
+    problems = pass_problems(pkpass, ca_pem)
+    files = unzip(pkpass)
+    document = json.loads(files["pass.json"])
+    if document.get("voided") is not True:
+        problems.append("not voided")
+    if "barcodes" in document:
+        problems.append("still has a QR code")
+    shown = {field["key"] for fields in document["storeCard"].values() for field in fields}
+    if shown != {"card", "how"}:
+        problems.append(f"shows {sorted(shown)}")
+    texts = [
+        read_strings(data) if name.endswith("pass.strings") else {"": data.decode("utf-8")}
+        for name, data in files.items()
+        if name.endswith((".json", ".strings"))
+    ]
+    everything = " ".join(" ".join(table.values()) for table in texts)
+    for personal in ("Olena", "/10", CARD_PAGE_PATH):
+        if personal in everything:
+            problems.append(f"carries {personal!r}")
+    return problems
+
+
+async def test_erasing_a_customer_leaves_no_wallet_footprint(
+    setup: Setup, passkit: str, pass_signer_dir: Path
+) -> None:
     shop = await factories.merchant()
     member, wallet_pass, device = await member_with_both_passes(setup, shop)
+    await add_stamps(member.id, 3, merchant_id=shop.merchant.id)
     object_id = (await GoogleWalletObject.get(membership_id=member.id)).object_id
     assert setup.google.objects[object_id]["accountName"] == "Olena"
     old_token = wallet_pass.authentication_token
-    assert await _passkit_status(passkit, wallet_pass.serial_number, old_token) == 200
+    serial = wallet_pass.serial_number
+    assert await _passkit_status(passkit, serial, old_token) == 200
+    device_tag = (await WalletPass.get(id=wallet_pass.id)).update_tag
 
     await erase_customer(await Customer.get(id=member.customer_id))
     [update] = await setup.wallets.forget_left_memberships(member.customer_id)
@@ -301,35 +359,92 @@ async def test_erasing_a_customer_leaves_no_wallet_footprint(setup: Setup, passk
     # One last push: the device is told the pass changed (it is voided now).
     assert [push.payload for push in setup.apns.pushes_to(device)] == [{}]
     assert update.apple_devices == 1
-    retired = await WalletPass.get(id=wallet_pass.id)
-    assert retired.update_tag > wallet_pass.update_tag
-    assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 0
-    assert retired.authentication_token != old_token
-    assert await _passkit_status(passkit, wallet_pass.serial_number, old_token) == 401
     stored = setup.google.objects[object_id]
     assert (stored["state"], stored["accountName"]) == ("EXPIRED", "")
     assert not await GoogleWalletObject.exists(membership_id=member.id)
 
-    # Nothing is left to do a second time: no second push, no second call to Google.
+    # Until the device has the voided pass, nothing else reaches it: no second push from a
+    # second run, a change or a campaign, and no second call to Google.
     patches = len(setup.google.api_requests("PATCH"))
     await setup.wallets.forget_left_memberships(member.customer_id)
+    assert (await setup.wallets.membership_changed(member.id)).apple_devices == 0
+    await started(shop, Channel.APPLE_WALLET, push_text="Sale today")
+    await setup.worker().tick()
     assert len(setup.apns.pushes_to(device)) == 1
     assert len(setup.google.api_requests("PATCH")) == patches
 
+    # No new device joins a retiring pass.
+    path = f"/v1/devices/device-9/registrations/{PASS_TYPE_ID}/{serial}"
+    new_device = {"pushToken": setup.apns.add_device()}
+    assert (await _passkit(passkit, path, old_token, "POST", new_device))[0] == 401
+    assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 1
 
-async def test_leaving_one_card_retires_only_that_cards_passes(setup: Setup) -> None:
+    # The device answers the push: it asks what changed, and downloads the voided pass.
+    assert await _asks_for_changes(passkit, "device-1", device_tag) == [serial]
+    status, pkpass = await _passkit(passkit, f"/v1/passes/{PASS_TYPE_ID}/{serial}", old_token)
+    assert status == 200
+    assert _voided_pass_problems(pkpass, pass_signer_dir / "ca.pem") == []
+
+    # Then the pass is retired: no registration, a new token, the old copy asks nothing.
+    assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 0
+    retired = await WalletPass.get(id=wallet_pass.id)
+    assert (retired.retiring_since, retired.authentication_token != old_token) == (None, True)
+    assert await _passkit_status(passkit, serial, old_token) == 401
+    assert await _asks_for_changes(passkit, "device-1", device_tag) == []
+    assert len(setup.apns.pushes_to(device)) == 1
+
+
+async def test_two_devices_each_get_the_voided_pass_before_it_is_retired(
+    setup: Setup, passkit: str, pass_signer_dir: Path
+) -> None:
+    shop = await factories.merchant()
+    member, wallet_pass, phone = await member_with_both_passes(setup, shop)
+    watch = setup.apns.add_device()
+    await register_device(wallet_pass, "device-2", watch)
+    serial, old_token = wallet_pass.serial_number, wallet_pass.authentication_token
+    tag = (await WalletPass.get(id=wallet_pass.id)).update_tag
+
+    await erase_customer(await Customer.get(id=member.customer_id))
+    await setup.wallets.forget_left_memberships(member.customer_id)
+
+    assert (len(setup.apns.pushes_to(phone)), len(setup.apns.pushes_to(watch))) == (1, 1)
+    assert await _asks_for_changes(passkit, "device-1", tag) == [serial]
+    assert await _asks_for_changes(passkit, "device-2", tag) == [serial]
+    first, pkpass = await _passkit(passkit, f"/v1/passes/{PASS_TYPE_ID}/{serial}", old_token)
+    second, _ = await _passkit(passkit, f"/v1/passes/{PASS_TYPE_ID}/{serial}", old_token)
+    assert (first, second) == (200, 200)
+    assert _voided_pass_problems(pkpass, pass_signer_dir / "ca.pem") == []
+    assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 0
+    assert await _passkit_status(passkit, serial, old_token) == 401
+
+
+async def test_leaving_one_card_retires_only_that_cards_passes(
+    setup: Setup, passkit: str, pass_signer_dir: Path
+) -> None:
     shop = await factories.merchant()
     other_shop = await factories.merchant(name="Pekarnia")
     member, wallet_pass, device = await member_with_both_passes(setup, shop)
     kept, kept_pass, kept_device = await member_with_both_passes(setup, other_shop)
     assert kept.customer_id == member.customer_id
     kept_object = (await GoogleWalletObject.get(membership_id=kept.id)).object_id
+    serial, old_token = wallet_pass.serial_number, wallet_pass.authentication_token
 
     await leave(member)
     await setup.wallets.forget_left_memberships(member.customer_id)
 
     assert len(setup.apns.pushes_to(device)) == 1
+    # The left card's pass on the phone is voided, without the link to the card's page.
+    status, pkpass = await _passkit(passkit, f"/v1/passes/{PASS_TYPE_ID}/{serial}", old_token)
+    assert status == 200
+    assert _voided_pass_problems(pkpass, pass_signer_dir / "ca.pem") == []
+    # This download followed no ask (a pull-to-refresh): the device stays registered until
+    # it unregisters, which retires the pass.
+    assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 1
+    path = f"/v1/devices/device-1/registrations/{PASS_TYPE_ID}/{serial}"
+    assert (await _passkit(passkit, path, old_token, method="DELETE"))[0] == 200
     assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 0
+    assert await _passkit_status(passkit, serial, old_token) == 401
+
     assert setup.apns.pushes_to(kept_device) == []
     assert await PassRegistration.filter(wallet_pass_id=kept_pass.id).count() == 1
     assert (await WalletPass.get(id=kept_pass.id)).authentication_token == (
@@ -337,6 +452,58 @@ async def test_leaving_one_card_retires_only_that_cards_passes(setup: Setup) -> 
     )
     assert setup.google.objects[kept_object]["state"] == "ACTIVE"
     assert setup.google.objects[kept_object]["accountName"] == "Olena"
+
+
+async def test_rejoining_the_card_while_its_pass_retires_makes_the_pass_live_again(
+    setup: Setup, passkit: str
+) -> None:
+    shop = await factories.merchant()
+    member, wallet_pass, device = await member_with_both_passes(setup, shop)
+    serial, token = wallet_pass.serial_number, wallet_pass.authentication_token
+    await leave(member)
+    await setup.wallets.forget_left_memberships(member.customer_id)
+    assert len(setup.apns.pushes_to(device)) == 1
+
+    await join(await Customer.get(id=member.customer_id), shop.card)
+    result = await add_stamps(member.id, 2, merchant_id=shop.merchant.id)
+    update = await setup.wallets.membership_changed(result.membership.id)
+
+    assert update.apple_devices == 1
+    assert len(setup.apns.pushes_to(device)) == 2
+    status, pkpass = await _passkit(passkit, f"/v1/passes/{PASS_TYPE_ID}/{serial}", token)
+    assert status == 200
+    assert "voided" not in json.loads(unzip(pkpass)["pass.json"])
+    assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 1
+    later = datetime.now(UTC) + RETIRING_GRACE * 2
+    assert await retire_overdue_passes(now=later) == 0
+    assert await _passkit_status(passkit, serial, token) == 200
+
+
+async def test_a_device_that_never_asks_is_forgotten_after_the_grace_period(
+    setup: Setup, passkit: str
+) -> None:
+    shop = await factories.merchant()
+    member, wallet_pass, device = await member_with_both_passes(setup, shop)
+    serial, old_token = wallet_pass.serial_number, wallet_pass.authentication_token
+    erased_at = datetime.now(UTC)
+
+    await erase_customer(await Customer.get(id=member.customer_id), now=erased_at)
+    await setup.wallets.forget_left_memberships(member.customer_id)
+    assert len(setup.apns.pushes_to(device)) == 1
+
+    # Within the grace period the phone (switched off, say) can still fetch the voided pass.
+    assert await retire_overdue_passes(now=erased_at + RETIRING_GRACE - timedelta(hours=1)) == 0
+    assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 1
+    assert await _passkit_status(passkit, serial, old_token) == 200
+
+    # After it, two processes run the cleanup at once: the pass is retired once.
+    later = erased_at + RETIRING_GRACE + timedelta(minutes=1)
+    runs = await asyncio.gather(retire_overdue_passes(now=later), retire_overdue_passes(now=later))
+    assert sorted(runs) == [0, 1]
+    assert await PassRegistration.filter(wallet_pass_id=wallet_pass.id).count() == 0
+    assert await _passkit_status(passkit, serial, old_token) == 401
+    assert await retire_overdue_passes(now=later + RETIRING_GRACE) == 0
+    assert len(setup.apns.pushes_to(device)) == 1
 
 
 async def test_google_trouble_while_erasing_keeps_the_object_to_try_again(

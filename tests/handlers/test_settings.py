@@ -10,7 +10,11 @@ import pytest
 
 from bot.app import BotRuntime
 from bot.config import Settings
-from channels.apple_wallet.registry import register_device
+from channels.apple_wallet.registry import (
+    RETIRING_GRACE,
+    register_device,
+    retire_overdue_passes,
+)
 from loyalty.stamps import add_stamps
 from models import (
     ChannelOptOut,
@@ -239,6 +243,13 @@ async def test_leaving_a_card_in_the_chat_retires_its_apple_pass(
 
     await chat.press_label(confirm, "Yes, leave the card")
 
+    # Retiring: the device may still fetch the voided pass with the old token.
+    retiring = await WalletPass.get(id=wallet_pass.id)
+    assert retiring.retiring_since is not None
+    assert retiring.update_tag > wallet_pass.update_tag
+    assert retiring.authentication_token == wallet_pass.authentication_token
+    # A device that never fetches it is forgotten after the grace period.
+    assert await retire_overdue_passes(now=retiring.retiring_since + RETIRING_GRACE) == 1
     assert not await PassRegistration.exists(wallet_pass_id=wallet_pass.id)
     retired = await WalletPass.get(id=wallet_pass.id)
     assert retired.authentication_token != wallet_pass.authentication_token
