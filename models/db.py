@@ -23,6 +23,7 @@ import asyncpg
 from aerich import Command
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import OperationalError
 
 T = TypeVar("T")
 
@@ -141,6 +142,11 @@ async def apply_migrations(db_url: str) -> list[str]:
     (PostgreSQL: duplicate type; SQLite: duplicate column). The later one finds nothing to do.
     """
     _ensure_sqlite_dir(db_url)
+    # Look before queueing: when nothing is pending (every start but the first after an
+    # upgrade) the replicas go on at once instead of taking turns over nothing; a worker that
+    # waited its turn would start seconds behind the others.
+    if not await _isolated(_pending(db_url)):
+        return []
     async with _migration_lock(db_url):
         return await _isolated(_upgrade(db_url))
 
@@ -180,6 +186,17 @@ async def _migration_lock(db_url: str) -> AsyncIterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+async def _pending(db_url: str) -> bool:
+    """Whether any migration is not applied yet (a new database counts: no aerich table)."""
+    command = Command(tortoise_config(db_url), app=APP, location=migrations_location(db_url))
+    async with command:
+        await command.init()
+        try:
+            return bool(await command.heads())
+        except OperationalError:
+            return True
 
 
 async def _upgrade(db_url: str) -> list[str]:
