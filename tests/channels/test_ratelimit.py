@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from channels.ratelimit import (
     MemoryRateLimiter,
     Rate,
+    RateLimiter,
     RedisRateLimiter,
     acquire,
     within_rolling_second,
@@ -221,16 +222,20 @@ def test_the_smallest_valid_rate_is_accepted() -> None:
     assert Rate(per_second=0.001, burst=1).per_second == 0.001
 
 
-async def test_the_gate_spreads_tasks_that_all_wake_at_once() -> None:
-    limiter = UnpacedLimiter()
-    rate = within_rolling_second(20)
+async def _departures(limiter: RateLimiter, rate: Rate, sends: int) -> list[float]:
+    """When each of ``sends`` tasks, all started at once, got through ``acquire``."""
     departures: list[float] = []
 
     async def send() -> None:
         await acquire(limiter, "global", rate)
         departures.append(time.monotonic())
 
-    await asyncio.gather(*(send() for _ in range(30)))
+    await asyncio.gather(*(send() for _ in range(sends)))
+    return departures
+
+
+async def test_the_gate_spreads_tasks_that_all_wake_at_once() -> None:
+    departures = await _departures(UnpacedLimiter(), within_rolling_second(20), 30)
 
     busiest = max(
         sum(1 for other in departures if 0 <= other - moment < 1.0) for moment in departures
@@ -250,16 +255,9 @@ async def test_the_gate_admits_one_per_second_below_one_per_second() -> None:
 
 
 async def test_acquire_paces_at_the_rate_and_reaches_it() -> None:
-    limiter = MemoryRateLimiter()
     rate = within_rolling_second(20)
-    departures: list[float] = []
-
-    async def send() -> None:
-        await acquire(limiter, "global", rate)
-        departures.append(time.monotonic())
-
     started = time.monotonic()
-    await asyncio.gather(*(send() for _ in range(30)))
+    departures = await _departures(MemoryRateLimiter(), rate, 30)
     elapsed = time.monotonic() - started
 
     step = 1 / rate.per_second
