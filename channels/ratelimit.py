@@ -94,7 +94,11 @@ class MemoryRateLimiter:
     def __init__(
         self, *, clock: Callable[[], float] = time.monotonic, sweep_every: int = 10_000
     ) -> None:
-        self._buckets: dict[str, tuple[float, float]] = {}
+        # key -> (tokens, last call, seconds idle after which it is surely full again). The idle
+        # time is the bucket's own: one limiter holds buckets of different rates (a flood limit
+        # beside ten-minute confirmation limits), and a sweep judged by the caller's rate would
+        # drop a slow bucket while it still holds back its key.
+        self._buckets: dict[str, tuple[float, float, float]] = {}
         # Theoretical arrival time per key, for reservations.
         self._schedule: dict[str, float] = {}
         self._departures: dict[str, deque[float]] = {}
@@ -104,17 +108,17 @@ class MemoryRateLimiter:
 
     async def try_acquire(self, key: str, rate: Rate, cost: int = 1) -> float:
         now = self._clock()
-        tokens, stamp = self._buckets.get(key, (float(rate.burst), now))
+        tokens, stamp, _ = self._buckets.get(key, (float(rate.burst), now, 0.0))
         tokens = min(float(rate.burst), tokens + (now - stamp) * rate.per_second)
         wait = 0.0
         if tokens >= cost:
             tokens -= cost
         else:
             wait = (cost - tokens) / rate.per_second
-        self._buckets[key] = (tokens, now)
+        self._buckets[key] = (tokens, now, rate.burst / rate.per_second)
         self._calls += 1
         if self._calls % self._sweep_every == 0:
-            self._sweep(now, rate)
+            self._sweep(now)
         return wait
 
     async def reserve(self, key: str, rate: Rate, cost: int = 1) -> float:
@@ -133,9 +137,11 @@ class MemoryRateLimiter:
             return 0.0
         return 1.0 - (now - window[0])
 
-    def _sweep(self, now: float, rate: Rate) -> None:
-        idle = rate.burst / rate.per_second
-        for key in [k for k, (_, stamp) in self._buckets.items() if now - stamp > idle]:
+    def _sweep(self, now: float) -> None:
+        idle = [
+            k for k, (_, stamp, full_after) in self._buckets.items() if now - stamp > full_after
+        ]
+        for key in idle:
             del self._buckets[key]
         for key in [k for k, arrival in self._schedule.items() if arrival < now]:
             del self._schedule[key]

@@ -193,6 +193,19 @@ async def test_the_sweep_forgets_only_idle_full_buckets_and_past_schedules() -> 
     assert await limiter.reserve("paced", Rate(per_second=1, burst=1)) == pytest.approx(0.0)
 
 
+async def test_a_sweep_by_a_fast_rate_keeps_a_slow_bucket_that_still_holds_back() -> None:
+    """One limiter, two rates: a flood limit's calls sweep, a 10-minute limit must survive it."""
+    clock = FakeClock()
+    limiter = MemoryRateLimiter(clock=clock, sweep_every=2)
+    slow, fast = Rate(per_second=1 / 600, burst=1), Rate(per_second=10, burst=1)
+    assert await limiter.try_acquire("mail:p0@example.com", slow) == 0.0
+
+    clock.now += 60.0  # long idle for the fast rate (0.1 s), a tenth of the slow one's 600 s
+    await limiter.try_acquire("flood", fast)
+
+    assert await limiter.try_acquire("mail:p0@example.com", slow) == pytest.approx(540.0)
+
+
 async def test_the_sweep_keeps_a_part_empty_bucket_and_a_future_schedule() -> None:
     clock = FakeClock()
     limiter = MemoryRateLimiter(clock=clock, sweep_every=2)
