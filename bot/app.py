@@ -168,9 +168,10 @@ async def bot_runtime(
         staff_invite_ttl=invite_ttl(settings),
         wallets=wallets,
         email_limits=ConfirmationLimits(
-            # Redis in production; two in-memory buckets sets in the embedded default.
-            limiter if redis else MemoryRateLimiter(),
-            limiter if redis else MemoryRateLimiter(),
+            # The shared limiter: Redis in production, memory in the embedded default (its
+            # buckets are swept by their own rates, so the slow ones survive the flood limit).
+            limiter,
+            limiter,
             address_interval=settings.email_confirm_address_interval_seconds,
             daily=settings.email_confirm_daily_limit,
             link_lifetime=timedelta(days=settings.email_confirm_ttl_days),
