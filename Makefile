@@ -68,7 +68,7 @@ migrations: $(INSTALLED)
 # After changing user-facing strings: refresh the template and merge it into every catalog.
 i18n: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k ngettext:1,2 -k gettext -k lazy_gettext \
-		--no-location --sort-output -o locales/messages.pot handlers bot loyalty channels templates
+		--no-location --sort-output -o locales/messages.pot handlers web bot demo loyalty campaigns wallets channels render templates
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 # Mutation testing of the six modules that must never silently break (not part of test/CI;

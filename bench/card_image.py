@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from handlers.card_image import CardImage, render_card
+from render.card import CardImage, render_card
 
 NAMES = {
     "en": ("Corner Coffee ☕", "Free cappuccino"),

@@ -198,7 +198,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             await run_bot(settings)
         return 0
     if args.command == "demo":
-        from bot.demo import run_demo
+        from demo.week import run_demo
 
         return await run_demo(settings, database_url=args.database_url)
     raise AssertionError(args.command)

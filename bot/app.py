@@ -33,9 +33,6 @@ from bot.factory import (
     webhook_secret,
 )
 from bot.telegram_retry import RetryAfterMiddleware
-from bot.web import WEBHOOK_PATH, build_web_app, web_runner
-from campaigns.wallets import Wallets
-from channels.apple_wallet.registry import retire_overdue_passes
 from channels.email import EmailChannel
 from channels.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from channels.telegram import TelegramChannel
@@ -47,6 +44,9 @@ from handlers.notify import CustomerNotifier, send_expiry_reminders
 from locales import SUPPORTED, compile_catalogs
 from loyalty.links import LinkSigner
 from loyalty.profile import ConfirmationLimits
+from wallets.apple_registry import retire_overdue_passes
+from wallets.service import Wallets
+from web.app import WEBHOOK_PATH, build_web_app, web_runner
 
 logger = logging.getLogger(__name__)
 

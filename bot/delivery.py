@@ -13,7 +13,6 @@ from aiogram import Bot
 
 from bot.config import Settings
 from campaigns.composer import Composer
-from campaigns.wallets import Wallets
 from campaigns.worker import DeliveryWorker
 from channels.apple_wallet.channel import AppleWalletChannel
 from channels.base import DeliveryChannel
@@ -25,6 +24,7 @@ from channels.ratelimit import RateLimiter, within_rolling_second
 from channels.telegram import DEFAULT_PER_CHAT_RATE, TelegramChannel
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.links import LinkSigner
+from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from models.db import apply_migrations, close_db, init_db
 if TYPE_CHECKING:
     from aiogram.fsm.storage.base import BaseStorage
 
-    from campaigns.wallets import Wallets
+    from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +96,15 @@ def build_wallets(
     Only the offline demo goes without and takes the setting."""
     username = bot_username or settings.bot_username
     # Imported here, like aiogram above: `migrate` and `merchant create` need none of it.
-    from campaigns.wallets import Wallets
     from channels.apple_wallet.apns import ApnsClient, load_apns_credentials
     from channels.apple_wallet.demo_certs import load_signer
-    from channels.apple_wallet.passes import (
+    from channels.google_wallet import google_wallet_channel
+    from wallets.apple_passes import (
         WalletPasses,
         WebServiceConfigError,
         check_web_service,
     )
-    from channels.google_wallet import google_wallet_channel
+    from wallets.service import Wallets
 
     real_certificates = settings.apple_pass_cert_path is not None
     try:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from html import unescape
 
 from campaigns.outbox import Claimed
-from channels.apple_wallet.card_link import card_page_url
 from channels.base import CardStatus, DeliveryResult, OutboundMessage, Reason, VoucherLine
 from channels.photos import PhotoStore
 from locales import supported_language
@@ -25,6 +24,7 @@ from models import (
     WalletPass,
 )
 from models.enums import Channel, Platform
+from wallets.card_link import card_page_url
 
 _TAG = re.compile(r"<[^>]+>")
 SUBJECT_MAX = 78

@@ -22,10 +22,10 @@ from PIL import Image, ImageDraw
 
 from campaigns.sql import Params, connection, is_postgres
 from campaigns.stats import DEFAULT_WINDOW, CampaignStats, ChannelStats, attribution
-from channels import typeset
 from loyalty.clock import ensure_utc
 from models import Campaign, Delivery
 from models.enums import DeliveryStatus
+from render import typeset
 
 # --- the daily series -------------------------------------------------------------------------
 

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from campaigns.audience import snapshot
 from campaigns.composer import Composer
 from campaigns.outbox import Claimed, activate_fallbacks, claim, finish_campaigns, record
-from campaigns.wallets import Wallets, forget_google_object
 from channels.base import DeliveryChannel, DeliveryResult, OutboundMessage, Outcome, Reason
 from loyalty.clock import ensure_utc
 from models import Campaign, Customer, Identity
 from models.enums import CampaignStatus, Channel, DeliveryPolicy, Platform
+from wallets.service import Wallets, forget_google_object
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from handlers.callbacks import AdminAction, AdminOp, db_id
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
 from handlers.texts import button_expired, local_datetime, user_text
-from handlers.wizard import NEW_CAMPAIGN_BUTTON, new_campaign
+from handlers.wizard.flow import NEW_CAMPAIGN_BUTTON, new_campaign
 from loyalty.errors import LoyaltyError
 from loyalty.merchants import create_staff_invite
 from loyalty.staff import Permission, allows, list_staff, remove_staff, seat_at

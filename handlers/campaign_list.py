@@ -61,8 +61,8 @@ from handlers.texts import (
     current_locale,
     user_text,
 )
-from handlers.wizard import start_wizard
-from handlers.wizard_draft import Draft
+from handlers.wizard.draft import Draft
+from handlers.wizard.flow import start_wizard
 from loyalty.staff import Permission, seat_at
 from models import Campaign, Card, Merchant, Staff
 from models.enums import CampaignStatus, Channel

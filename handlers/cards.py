@@ -16,18 +16,18 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from campaigns.wallets import Wallets
 from handlers import PRIVATE, keyboards
 from handlers.callbacks import AppleWalletAction, CardAction, CardOp
-from handlers.card_image import CardImage, render_card
 from handlers.media import FileIdCache, send_photo_cached
 from handlers.texts import bold, button_expired, code, progress_line, user_text, voucher_line
-from handlers.wallet_http import pass_download_url
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card, customer_cards
 from models import Customer
+from render.card import CardImage, render_card
+from wallets.service import Wallets
+from web.passes import pass_download_url
 
 router = Router(name="cards")
 router.message.filter(PRIVATE)

@@ -12,7 +12,6 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from campaigns.wallets import Wallets
 from handlers.callbacks import CardAction, CardOp, VoucherAction, VoucherOp
 from handlers.texts import code, local_date, local_datetime, plus, progress_line, user_text
 from locales import supported_language
@@ -28,6 +27,7 @@ from loyalty.views import (
     release_reminder,
     vouchers_to_remind,
 )
+from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from campaigns.wallets import Wallets
 from channels.base import Outcome
 from channels.email import EmailChannel
 from handlers import PRIVATE
@@ -50,6 +49,7 @@ from loyalty.profile import (
 from loyalty.views import customer_card, customer_cards
 from models import Customer
 from models.enums import Channel
+from wallets.service import Wallets
 
 router = Router(name="settings")
 router.message.filter(PRIVATE)

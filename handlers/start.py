@@ -9,7 +9,6 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from campaigns.wallets import Wallets
 from handlers import PRIVATE
 from handlers.cards import no_cards_text, send_card, send_card_list
 from handlers.media import FileIdCache
@@ -21,6 +20,7 @@ from loyalty.tokens import LinkKind, parse_payload
 from loyalty.views import customer_card, customer_cards
 from models import Customer
 from models.enums import Platform
+from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 router = Router(name="start")

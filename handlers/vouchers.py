@@ -8,10 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from campaigns.wallets import Wallets
 from handlers import PRIVATE, keyboards
 from handlers.callbacks import VoucherAction, VoucherOp
-from handlers.card_image import VoucherImage, render_voucher
 from handlers.media import FileIdCache, send_photo_cached
 from handlers.texts import (
     bold,
@@ -29,6 +27,8 @@ from loyalty.views import VoucherView, customer_cards, customer_voucher, custome
 from loyalty.vouchers import redeem_voucher
 from models import Customer
 from models.enums import RedeemVia, VoucherStatus
+from render.card import VoucherImage, render_voucher
+from wallets.service import Wallets
 
 router = Router(name="vouchers")
 router.message.filter(PRIVATE)

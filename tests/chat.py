@@ -14,15 +14,15 @@ from redis.asyncio import Redis
 from bot.app import BotRuntime, bot_runtime
 from bot.config import Settings
 from bot.delivery import photo_store
-from bot.web import WEBHOOK_PATH, build_web_app, web_runner
-from tests.conftest import REDIS_URL, Backend
-from tests.fakes.telegram_api import (
+from fakes.telegram_api import (
     FakeTelegramAPI,
     FakeUser,
     RecordedCall,
     StoredMessage,
     UploadedFile,
 )
+from tests.conftest import REDIS_URL, Backend
+from web.app import WEBHOOK_PATH, build_web_app, web_runner
 
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 _user_ids = itertools.count(700_001)

@@ -17,8 +17,8 @@ import asyncio
 import logging
 
 from channels.apple_wallet.apns import ApnsClient, ApnsOutcome, ApnsResult
-from channels.apple_wallet.registry import forget_push_token, pass_changed_by_serial
 from channels.base import DeliveryResult, OutboundMessage, Reason
+from wallets.apple_registry import forget_push_token, pass_changed_by_serial
 
 __all__ = ["AppleWalletChannel", "push_to_devices"]
 

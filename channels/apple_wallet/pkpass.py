@@ -19,9 +19,9 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from channels.apple_wallet.images import pass_images, rgb
 from channels.apple_wallet.signing import PassSigner
 from channels.pass_texts import PassTexts, pass_languages
+from render.pass_images import pass_images, rgb
 
 MEDIA_TYPE = "application/vnd.apple.pkpass"
 BARCODE_ENCODING = "iso-8859-1"

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from bot.app import BotRuntime, set_commands, set_menu
-from tests.fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram_api import FakeTelegramAPI
 
 SCOPE = {"type": "all_private_chats"}
 

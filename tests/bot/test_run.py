@@ -15,12 +15,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from fakes.telegram_api import FakeTelegramAPI
 from loyalty.stamps import add_stamps
 from models import Voucher
 from tests import factories
 from tests.chat import text_of
 from tests.conftest import REDIS_URL, Backend
-from tests.fakes.telegram_api import FakeTelegramAPI
 
 
 def _free_port() -> int:

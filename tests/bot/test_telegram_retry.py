@@ -12,11 +12,11 @@ from aiogram.exceptions import TelegramRetryAfter
 from bot.app import build_bot
 from bot.config import Settings
 from bot.telegram_retry import RetryAfterMiddleware
+from fakes.telegram_api import FakeTelegramAPI
 from loyalty.merchants import create_staff_invite
 from models.enums import StaffRole
 from tests import factories
 from tests.chat import Chat, text_of
-from tests.fakes.telegram_api import FakeTelegramAPI
 
 
 async def test_admin_mode_gets_both_messages_through_a_per_chat_flood_limit(

@@ -15,12 +15,12 @@ import pytest
 
 from campaigns.service import create_campaign, send_now
 from campaigns.spec import CampaignSpec
+from fakes.telegram_api import FakeTelegramAPI
 from models import Campaign, Delivery
 from models.enums import CampaignStatus, Channel, DeliveryStatus
 from tests import factories
 from tests.campaigns.helpers import audience
 from tests.conftest import REDIS_URL, Backend
-from tests.fakes.telegram_api import FakeTelegramAPI
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
 

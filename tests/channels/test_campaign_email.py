@@ -22,8 +22,8 @@ from bot.app import BotRuntime
 from bot.delivery import photo_store
 from campaigns.composer import Composer
 from campaigns.worker import DeliveryWorker
-from channels.apple_wallet.card_link import card_page_url
 from channels.email import EmailChannel
+from fakes.telegram_api import FakeTelegramAPI
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.links import Purpose
 from loyalty.stamps import add_stamps
@@ -33,7 +33,7 @@ from models import Delivery, Membership, Voucher
 from models.enums import Channel, VoucherSource
 from tests import factories
 from tests.campaigns.helpers import audience, started
-from tests.fakes.telegram_api import FakeTelegramAPI
+from wallets.card_link import card_page_url
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
 

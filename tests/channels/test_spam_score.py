@@ -21,7 +21,7 @@ from channels.email_render import EmailRenderer
 LIMIT = 2.0
 BASE = "http://127.0.0.1:8080"
 TOKEN = "AAAAAAAAAAE.Tl43vACHOwDkMh3M6WTBOA"
-# The demo's campaign (bot/demo_chat.py), in three scripts.
+# The demo's campaign (demo/chat.py), in three scripts.
 TEXTS = {
     "en": (
         "Autumn menu is here! Pumpkin latte and cinnamon buns, this week only: "

@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.fakes.google_wallet import (
+from fakes.google_wallet import (
     WALLET_SCOPE,
     FakeClock,
     FakeGoogleWallet,

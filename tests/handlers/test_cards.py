@@ -14,15 +14,15 @@ from PIL import Image
 from bot.app import BotRuntime
 from bot.config import Settings
 from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
-from handlers.card_image import CardImage, stamp_centres
+from fakes.google_wallet import FakeGoogleWallet
+from fakes.telegram_api import FakeTelegramAPI, StoredMessage
 from loyalty.stamps import add_stamps
 from models import GoogleWalletObject, Membership, WalletPass
+from render.card import CardImage, stamp_centres
 from tests import factories
 from tests.channels.apple_wallet.verify import pass_problems, unzip
 from tests.chat import Chat, buttons, png_size, text_of, uploaded_file, uploaded_photo
 from tests.factories import T0
-from tests.fakes.google_wallet import FakeGoogleWallet
-from tests.fakes.telegram_api import FakeTelegramAPI, StoredMessage
 
 
 async def _joined(chat: Chat, **shop: int) -> tuple[factories.NewMerchant, Membership]:

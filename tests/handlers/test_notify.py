@@ -12,7 +12,8 @@ from pydantic import SecretStr
 from bot.app import BotRuntime
 from bot.config import Settings
 from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
-from channels.apple_wallet.registry import register_device
+from fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
+from fakes.telegram_api import FakeTelegramAPI
 from handlers.notify import send_expiry_reminders
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
@@ -22,8 +23,7 @@ from models.enums import RedeemVia
 from tests import factories
 from tests.channels.apple_wallet.verify import unzip
 from tests.chat import Chat, buttons, text_of
-from tests.fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
-from tests.fakes.telegram_api import FakeTelegramAPI
+from wallets.apple_registry import register_device
 
 
 async def _member(chat: Chat, **shop: int) -> tuple[factories.NewMerchant, Membership]:

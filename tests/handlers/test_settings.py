@@ -10,11 +10,7 @@ import pytest
 
 from bot.app import BotRuntime
 from bot.config import Settings
-from channels.apple_wallet.registry import (
-    RETIRING_GRACE,
-    register_device,
-    retire_overdue_passes,
-)
+from fakes.telegram_api import StoredMessage
 from loyalty.stamps import add_stamps
 from models import (
     ChannelOptOut,
@@ -28,7 +24,11 @@ from models import (
 from models.enums import Channel, MembershipStatus, VoucherStatus
 from tests import factories
 from tests.chat import Chat, button, buttons, text_of
-from tests.fakes.telegram_api import StoredMessage
+from wallets.apple_registry import (
+    RETIRING_GRACE,
+    register_device,
+    retire_overdue_passes,
+)
 
 
 async def _customer_with_settings(chat: Chat) -> tuple[factories.NewMerchant, StoredMessage]:

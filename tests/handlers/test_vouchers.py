@@ -6,6 +6,7 @@ from datetime import timedelta
 import zxingcpp
 from PIL import Image
 
+from fakes.telegram_api import StoredMessage
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
 from loyalty.vouchers import redeem_voucher
@@ -13,7 +14,6 @@ from models import Membership, Voucher
 from models.enums import RedeemVia, VoucherStatus
 from tests import factories
 from tests.chat import Chat, button, buttons, text_of
-from tests.fakes.telegram_api import StoredMessage
 
 
 async def _with_voucher(chat: Chat) -> tuple[factories.NewMerchant, Voucher]:
@@ -139,8 +139,8 @@ async def test_no_vouchers_yet_says_how_many_stamps_are_missing(chat: Chat) -> N
 
 
 async def test_self_redeem_takes_the_voucher_off_the_wallet_pass(chat: Chat) -> None:
-    from channels.apple_wallet.registry import ensure_wallet_pass
     from models import WalletPass
+    from wallets.apple_registry import ensure_wallet_pass
 
     _, voucher = await _with_voucher(chat)
     wallet_pass = await ensure_wallet_pass(voucher.membership_id)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from channels.apple_wallet.registry import ensure_wallet_pass
 from models import Card, Membership
 from tests import factories
+from wallets.apple_registry import ensure_wallet_pass
 
 
 def test_the_sqlite_file_and_its_journals_are_owner_only(tmp_path: Path) -> None:

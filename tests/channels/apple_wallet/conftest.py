@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from channels.apple_wallet.passes import WalletPasses
 from channels.apple_wallet.signing import PassSigner
 from loyalty.links import LinkSigner
 from tests.channels.apple_wallet.pki import KEY_PASSWORD, PASS_TYPE_ID, TEAM_ID, Chain, make_chain
+from wallets.apple_passes import WalletPasses
 
 BOT = "stampbot_test_bot"
 BASE_URL = "https://stamps.example"

@@ -26,7 +26,7 @@ from channels.apple_wallet.apns import (
     load_apns_credentials,
 )
 from channels.base import Outcome, Reason
-from tests.fakes.apns import FakeAPNs, generate_p8_key
+from fakes.apns import FakeAPNs, generate_p8_key
 
 TOPIC = "pass.com.example.stampbot"
 KEY_ID = "KEY4567890"

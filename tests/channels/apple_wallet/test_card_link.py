@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from channels.apple_wallet.card_link import (
-    card_page_token,
-    card_page_url,
-    membership_for_card_page,
-)
 from loyalty.customers import erase_customer
 from loyalty.links import LinkSigner, Purpose
 from models import Customer
 from tests import factories
 from tests.channels.apple_wallet.conftest import BASE_URL
+from wallets.card_link import (
+    card_page_token,
+    card_page_url,
+    membership_for_card_page,
+)
 
 pytestmark = pytest.mark.usefixtures("db")
 

@@ -13,14 +13,13 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.web import build_web_app
 from campaigns.composer import Composer
 from campaigns.stats import campaign_stats
 from campaigns.worker import DeliveryWorker
 from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
 from channels.apple_wallet.channel import AppleWalletChannel
-from channels.apple_wallet.passes import WalletPasses
 from channels.apple_wallet.pkpass import CAMPAIGN_FIELD
+from fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from models import Delivery, Membership, PassRegistration, WalletPass
 from models.enums import Channel, DeliveryStatus
@@ -28,7 +27,8 @@ from tests import factories
 from tests.campaigns.helpers import SIGNER, started
 from tests.channels.apple_wallet.pki import PASS_TYPE_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, unzip
-from tests.fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
+from wallets.apple_passes import WalletPasses
+from web.app import build_web_app
 
 pytestmark = pytest.mark.usefixtures("db")
 

@@ -10,7 +10,6 @@ import pytest
 
 from bot.config import Settings
 from bot.factory import build_link_signer, build_wallets
-from channels.apple_wallet.passes import WalletPasses
 from channels.apple_wallet.signing import PassSigner
 from loyalty.links import LinkSigner
 from models import Customer, Identity, Membership
@@ -18,6 +17,7 @@ from tests import factories
 from tests.channels.apple_wallet.conftest import BOT
 from tests.channels.apple_wallet.pki import KEY_PASSWORD, PASS_TYPE_ID, TEAM_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, read_strings, unzip
+from wallets.apple_passes import WalletPasses
 
 pytestmark = pytest.mark.usefixtures("db")
 

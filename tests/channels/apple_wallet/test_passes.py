@@ -12,18 +12,18 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from channels.apple_wallet.images import icon_png, logo_png
-from channels.apple_wallet.passes import WalletPasses
 from loyalty.memberships import leave
 from loyalty.stamps import add_stamps
 from loyalty.tokens import LinkKind, start_link
 from loyalty.vouchers import issue_voucher
 from models import Membership, WalletPass
 from models.enums import VoucherSource
+from render.pass_images import icon_png, logo_png
 from tests import factories
 from tests.channels.apple_wallet.conftest import BASE_URL, BOT
 from tests.channels.apple_wallet.pki import PASS_TYPE_ID, TEAM_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, rezip, unzip
+from wallets.apple_passes import WalletPasses
 
 pytestmark = pytest.mark.usefixtures("db")
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from channels.apple_wallet.registry import (
+from models import PassRegistration, WalletPass
+from tests import factories
+from wallets.apple_registry import (
     Registration,
     ensure_wallet_pass,
     forget_push_token,
@@ -15,8 +17,6 @@ from channels.apple_wallet.registry import (
     register_device,
     serials_updated_since,
 )
-from models import PassRegistration, WalletPass
-from tests import factories
 
 pytestmark = pytest.mark.usefixtures("db")
 

@@ -12,14 +12,14 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiohttp import web
 
-from bot.web import build_web_app
-from channels.apple_wallet.passes import WalletPasses
-from channels.apple_wallet.registry import ensure_wallet_pass, pass_changed
 from models import Membership, PassRegistration, WalletPass
 from tests import factories
 from tests.channels.apple_wallet.pki import PASS_TYPE_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, unzip
 from tests.web_probe import error_lines, raw_exchange, request_bytes
+from wallets.apple_passes import WalletPasses
+from wallets.apple_registry import ensure_wallet_pass, pass_changed
+from web.app import build_web_app
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -240,7 +240,7 @@ async def test_unregistering_removes_only_that_device(
 async def test_device_logs_are_written_to_our_log(
     service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="channels.apple_wallet.webservice")
+    caplog.set_level(logging.INFO, logger="web.passkit")
     message = "[2026-05-04 14:19:00 +0000] Web service error for pass.example: bad signature"
 
     async with http.post(f"{service}/v1/log", json={"logs": [message]}) as response:
@@ -260,7 +260,7 @@ async def test_device_logs_lose_every_control_character(
     service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     """No forged log line, no terminal escape, no reversed text: one printable line each."""
-    caplog.set_level(logging.INFO, logger="channels.apple_wallet.webservice")
+    caplog.set_level(logging.INFO, logger="web.passkit")
     hostile = "ok\r\n2026-01-01 ERROR fake\x1b[31m red\x00\u202ereversed\u2028next\x85\tend"
 
     async with http.post(f"{service}/v1/log", json={"logs": [hostile]}) as response:
@@ -273,7 +273,7 @@ async def test_device_logs_lose_every_control_character(
 async def test_device_logs_are_rate_limited_per_client(
     service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="channels.apple_wallet.webservice")
+    caplog.set_level(logging.INFO, logger="web.passkit")
 
     statuses = []
     for n in range(8):

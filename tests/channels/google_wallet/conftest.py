@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
-from tests.fakes.google_wallet import FakeClock, FakeGoogleWallet, ServiceAccountKey
+from fakes.google_wallet import FakeClock, FakeGoogleWallet, ServiceAccountKey
 
 SECRET = b"0123456789abcdef-google-wallet-test-secret"
 ORIGINS = ("https://stampbot.example",)

@@ -20,8 +20,8 @@ from channels.google_wallet import (
     ServiceAccount,
     ServiceAccountError,
 )
+from fakes.google_wallet import FakeClock, FakeGoogleWallet, ServiceAccountKey
 from tests.channels.google_wallet.conftest import SECRET
-from tests.fakes.google_wallet import FakeClock, FakeGoogleWallet, ServiceAccountKey
 
 PROGRAM = LoyaltyProgram(
     card_id=7,

@@ -20,6 +20,7 @@ from channels.google_wallet import (
     pass_from_card,
     program_from_card,
 )
+from fakes.google_wallet import FakeClock, FakeGoogleWallet
 from loyalty.stamps import add_stamps
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import customer_card
@@ -29,7 +30,6 @@ from models.enums import RedeemVia, VoucherSource
 from tests import factories
 from tests.channels.google_wallet.conftest import SECRET
 from tests.factories import T0
-from tests.fakes.google_wallet import FakeClock, FakeGoogleWallet
 
 BOT = "stampbot_demo_bot"
 BASE = "https://stampbot.example"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from channels.google_wallet import NotifyQuota
-from tests.fakes.google_wallet import FakeClock
+from fakes.google_wallet import FakeClock
 
 
 def test_three_per_rolling_day_per_pass() -> None:

@@ -11,8 +11,8 @@ from channels.google_wallet import (
     LoyaltyPass,
     LoyaltyProgram,
 )
+from fakes.google_wallet import FakeClock, FakeGoogleWallet, ServiceAccountKey
 from tests.channels.google_wallet.conftest import ORIGINS
-from tests.fakes.google_wallet import FakeClock, FakeGoogleWallet, ServiceAccountKey
 
 PROGRAM = LoyaltyProgram(3, "Coffee card", "Kafe Lviv", "https://stampbot.example/logo/3.png")
 CARD = LoyaltyPass(12, 3, "Olena", 7, 10, barcode_value="https://t.me/stampbot_demo_bot?start=m-x")

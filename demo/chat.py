@@ -1,0 +1,219 @@
+"""The customer's side of the demo: a real chat with the bot through the loopback Bot API.
+
+The fake Telegram server from ``tests/fakes`` stands in for api.telegram.org, so the demo runs
+with no token and no network, and prints exactly what the customer's phone would show.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.app import BotRuntime, bot_runtime, set_commands
+from bot.config import Settings
+from bot.delivery import build_worker
+from campaigns.stats import as_text, campaign_stats
+from fakes.telegram_api import FakeTelegramAPI, FakeUser, StoredMessage
+from loyalty.customers import find_customer
+from loyalty.profile import set_confirmed_email
+from loyalty.stamps import add_stamps
+from loyalty.views import customer_cards
+from models import Campaign, Customer
+from models.enums import CampaignStatus, Platform
+from web.app import WEBHOOK_PATH, build_web_app
+
+# The bidi isolates around names and dates are invisible in a chat; a terminal may show them.
+_ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
+
+
+def visible(text: str) -> str:
+    return text.translate(_ISOLATES)
+
+
+_TAG = re.compile(r"<[^>]+>")
+# The owner seat the shop-day part of the demo gave Marta (demo/week.py).
+OWNER_TELEGRAM_ID = 900_001
+# Only between this process and itself on loopback; a fresh random one would do as well.
+_SECRET = secrets.token_urlsafe(24)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def _customer(phone: _Phone) -> Customer:
+    found = await find_customer(Platform.TELEGRAM, str(phone.user.id))
+    assert found is not None, "joining through the chat must have created the customer"
+    return found[0]
+
+
+class _Phone:
+    """Posts the customer's updates to our webhook and prints what comes back."""
+
+    def __init__(self, fake: FakeTelegramAPI, user: FakeUser, say: Callable[[str], None]) -> None:
+        self.fake, self.user, self.say = fake, user, say
+        self._seen = 0
+
+    def _show_new(self) -> list[StoredMessage]:
+        sent = [m for m in self.fake.sent_messages(self.user.id) if m.from_bot]
+        fresh, self._seen = sent[self._seen :], len(sent)
+        for message in fresh:
+            prefix = "   bot: "
+            if message.photo:
+                biggest = message.photo[-1]
+                self.say(f"{prefix}[photo {biggest['width']}×{biggest['height']}]")
+                prefix = "        "
+            if message.document:
+                document = message.document
+                self.say(
+                    f"{prefix}[file {document.get('file_name')}, {document['file_size']:,} bytes]"
+                )
+                prefix = "        "
+            for line in visible(message.text or message.caption or "").splitlines():
+                self.say(f"{prefix}{line}")
+                prefix = "        "
+            labels = [
+                f"[{visible(b['text'])}]"
+                for row in (message.reply_markup or {}).get("inline_keyboard", [])
+                for b in row
+            ]
+            if labels:
+                self.say("        " + " ".join(labels))
+        return fresh
+
+    async def _post(self, update: dict[str, Any]) -> list[StoredMessage]:
+        delivery = await self.fake.post_update(update)
+        if delivery.status != 200:
+            raise RuntimeError(f"webhook answered {delivery.status}")
+        return self._show_new()
+
+    async def send(self, text: str) -> list[StoredMessage]:
+        self.say(f"{self.user.first_name}: {text}")
+        return await self._post(self.fake.message_update(self.user, text))
+
+    async def tap(self, message: StoredMessage, label: str) -> list[StoredMessage]:
+        rows = (message.reply_markup or {}).get("inline_keyboard", [])
+        data = next(b["callback_data"] for row in rows for b in row if label in visible(b["text"]))
+        self.say(f"{self.user.first_name} taps [{label}]")
+        return await self._post(self.fake.callback_update(self.user, message, data))
+
+    def notifications(self) -> list[StoredMessage]:
+        return self._show_new()
+
+
+async def chat_demo(
+    settings: Settings, *, join_token: str, merchant_id: int, say: Callable[[str], None]
+) -> None:
+    # Per-update access lines would drown the transcript.
+    for noisy in ("aiogram.event", "aiohttp.access", "aiogram.dispatcher"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    async with FakeTelegramAPI(bot_username=settings.bot_username) as fake:
+        bot_settings = settings.model_copy(
+            update={
+                "bot_token": SecretStr(fake.token),
+                "telegram_api_url": fake.base_url,
+                "redis_url": None,
+                # The demo's people tap at machine speed; flood control is shown by its tests.
+                "flood_burst": 100,
+            }
+        )
+        async with bot_runtime(bot_settings) as runtime:
+            await _converse(fake, runtime, join_token, merchant_id, say)
+
+
+async def _converse(
+    fake: FakeTelegramAPI,
+    runtime: BotRuntime,
+    join_token: str,
+    merchant_id: int,
+    say: Callable[[str], None],
+) -> None:
+    app = build_web_app(runtime.dispatcher, runtime.bot, webhook_secret=_SECRET)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await runtime.bot.set_webhook(
+            f"http://127.0.0.1:{port}{WEBHOOK_PATH}", secret_token=_SECRET
+        )
+        await set_commands(runtime.bot, runtime.i18n)
+        phone = _Phone(fake, fake.add_user(424_242, "Dana", language_code="en"), say)
+
+        card = (await phone.send(f"/start j-{join_token}"))[-1]
+        await phone.tap(card, "Add to Apple Wallet")
+        customer = await _customer(phone)
+        membership_id = (await customer_cards(customer.id))[0].membership_id
+        for count in (3, 3, 3, 2):
+            say(f"   (the cashier scans Dana's QR code: +{count})")
+            # The owner's override, so the demo need not wait out the double-scan guard.
+            result = await add_stamps(
+                membership_id, count, merchant_id=merchant_id, ignore_cooldown=True
+            )
+            await runtime.notifier.stamps_added(customer.id, result)
+            phone.notifications()
+        listing = (await phone.send("/vouchers"))[-1]
+        detail = (await phone.tap(listing, "Free cappuccino"))[-1]
+        confirm = (await phone.tap(detail, "Use it now"))[-1]
+        await phone.tap(confirm, "Yes, redeem it now")
+        final = fake.message(phone.user.id, confirm.message_id)
+        say("   (the confirmation is edited in place:)")
+        say("   bot: " + visible(_TAG.sub("", final.text or "")))
+        await _campaign_demo(phone, runtime, merchant_id, say)
+    finally:
+        await runner.cleanup()
+
+
+async def _campaign_demo(
+    phone: _Phone, runtime: BotRuntime, merchant_id: int, say: Callable[[str], None]
+) -> None:
+    """The owner writes a campaign with the wizard in her own chat; it goes out by Telegram and
+    email, and her progress message ends with the figures."""
+    # Olena confirmed her email earlier (the demo sets it directly): she gets the email too.
+    await set_confirmed_email(1001, "olena@example.com")
+    owner = _Phone(phone.fake, phone.fake.add_user(OWNER_TELEGRAM_ID, "Marta"), say)
+    say("")
+    say("9. The owner, Marta, writes a campaign in her chat with the campaign wizard:")
+    await owner.send("/admin")
+    card_step = (await owner.send("📣 New campaign"))[-1]
+    audience = (await owner.tap(card_step, "Coffee card"))[-1]
+    await owner.tap(audience, "Continue")
+    voucher = (await owner.send("Pumpkin latte 🎃"))[-1]
+    channels = (await owner.tap(voucher, "No voucher"))[-1]
+    for name in ("Email", "Messenger", "Continue"):
+        await owner.tap(phone.fake.message(owner.user.id, channels.message_id), name)
+    counts = (
+        await owner.send(
+            "Autumn menu is here! Pumpkin latte and cinnamon buns, this week only: "
+            "https://cafe.example/menu"
+        )
+    )[-1]
+    when = (await owner.tap(counts, "Continue"))[-1]
+    confirm = (await owner.tap(when, "Send now"))[-1]
+    progress = (await owner.tap(confirm, "Confirm"))[-1]
+    campaign = await Campaign.get(merchant_id=merchant_id)
+    settings = runtime.settings
+    worker = build_worker(settings, runtime.bot, runtime.limiter, runtime.signer)
+    while (await Campaign.get(id=campaign.id)).status != CampaignStatus.DONE:
+        await worker.tick()
+    await runtime.progress.wait()
+    say("   (the worker sends it; Dana's chat:)")
+    phone.notifications()
+    say("   (Marta's progress message, edited while it sent, now reads:)")
+    final = phone.fake.message(owner.user.id, progress.message_id)
+    for line in visible(_TAG.sub("", final.text or "")).splitlines():
+        say("   bot: " + line)
+    stats = await campaign_stats(await Campaign.get(id=campaign.id))
+    for line in as_text(stats).splitlines():
+        say("   " + line)
+    say(f"   emails written to {settings.var_dir / 'mail'}")

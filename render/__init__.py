@@ -1,0 +1,1 @@
+"""Pixels: text shaped for every script, card and pass images, charts."""

@@ -1,0 +1,1 @@
+"""Apple passes and Google objects kept in step with memberships: the wallet rows live here."""
