@@ -66,9 +66,11 @@ migrations: $(INSTALLED)
 	$(BIN)/python -c "import asyncio, sys; from models.db import make_migration; print(asyncio.run(make_migration('postgres://postgres@127.0.0.1:5432/test', sys.argv[1])))" $(NAME)
 
 # After changing user-facing strings: refresh the template and merge it into every catalog.
+# The rooms whose strings are extracted (tests/locales reads this line too).
+I18N_SOURCES := handlers web bot demo loyalty campaigns wallets channels render templates
 i18n: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k ngettext:1,2 -k gettext -k lazy_gettext \
-		--no-location --sort-output -o locales/messages.pot handlers web bot demo loyalty campaigns wallets channels render templates
+		--no-location --sort-output -o locales/messages.pot $(I18N_SOURCES)
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 # Mutation testing of the six modules that must never silently break (not part of test/CI;
