@@ -16,6 +16,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
+    InlineKeyboardMarkup,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -58,7 +59,7 @@ def _keyboard(seat: Staff) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
-async def _menu(seat: Staff) -> tuple[str, Any]:
+async def _menu(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
     shop = await seat.merchant
     lines = [
         _("<b>Admin · {shop}</b>").format(shop=user_text(shop.name)),

@@ -18,7 +18,7 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -111,7 +111,7 @@ def _search(query: QuerySet[Campaign], text: str, timezone: str) -> QuerySet[Cam
 
 async def _list_screen(
     seat: Staff, page: int, group: CampaignListFilter, search: str | None
-) -> tuple[str, Any]:
+) -> tuple[str, InlineKeyboardMarkup]:
     merchant = await Merchant.get(id=seat.merchant_id)
     query = Campaign.filter(merchant_id=seat.merchant_id)
     if group == CampaignListFilter.SEARCH and search:
@@ -235,7 +235,7 @@ async def list_pressed(
             raise
 
 
-def _detail_markup(campaign: Campaign, back: CampaignAction) -> Any:
+def _detail_markup(campaign: Campaign, back: CampaignAction) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     ids = {"merchant_id": campaign.merchant_id, "campaign_id": campaign.id}
     status = CampaignStatus(campaign.status)

@@ -14,10 +14,10 @@ import hashlib
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -75,7 +75,7 @@ def progress_text(campaign: Campaign, counts: dict[str, dict[str, int]]) -> str:
     return "\n".join(lines)
 
 
-def progress_markup(campaign: Campaign) -> Any:
+def progress_markup(campaign: Campaign) -> InlineKeyboardMarkup | None:
     if campaign.status in FINISHED:
         return None
     builder = InlineKeyboardBuilder()

@@ -118,7 +118,7 @@ def and_list(items: Iterable[str]) -> str:
 
 def separated(items: Iterable[str]) -> str:
     """Items joined by the locale's list separator alone: ", ", Persian "، ", Thai " "."""
-    middle = Locale.parse(current_locale()).list_patterns["standard"]["middle"]
+    middle: str = Locale.parse(current_locale()).list_patterns["standard"]["middle"]
     return middle.format("", "").join(items)
 
 

@@ -33,9 +33,9 @@ class Campaign(Model):
     )
     audience_filters: dict[str, Any] = fields.JSONField(default=dict)
     push_text = fields.CharField(max_length=200, default="")
-    push_text_limit = fields.SmallIntField(default=20)
+    push_text_limit: int = fields.SmallIntField(default=20)
     voucher_title = fields.CharField(max_length=200, null=True)
-    voucher_validity_days = fields.SmallIntField(null=True)
+    voucher_validity_days: int | None = fields.SmallIntField(null=True)
     channels: list[str] = fields.JSONField(default=list)
     delivery_policy = fields.CharEnumField(
         DeliveryPolicy,
@@ -46,7 +46,7 @@ class Campaign(Model):
     channel_order: list[str] = fields.JSONField(default=list)
     message_text = fields.TextField(default="")
     photo_file_id = fields.CharField(max_length=255, null=True)
-    holdout_percent = fields.SmallIntField(default=0)
+    holdout_percent: int = fields.SmallIntField(default=0)
     scheduled_at = fields.DatetimeField(null=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
@@ -58,8 +58,8 @@ class Campaign(Model):
     updated_at = fields.DatetimeField(auto_now=True)
     # The admin's progress message: where it goes, in which language, what it shows now and
     # when it was last looked at. Kept here so a restart or another replica carries it on.
-    progress_chat_id = fields.BigIntField(null=True)
-    progress_message_id = fields.BigIntField(null=True)
+    progress_chat_id: int | None = fields.BigIntField(null=True)
+    progress_message_id: int | None = fields.BigIntField(null=True)
     progress_language = fields.CharField(max_length=8, null=True)
     progress_digest = fields.CharField(max_length=32, null=True)
     progress_checked_at = fields.DatetimeField(null=True)
@@ -72,7 +72,7 @@ class Campaign(Model):
 class Delivery(Model):
     """One message to one person on one channel; unique per (campaign, customer, channel)."""
 
-    id = fields.BigIntField(primary_key=True)
+    id: int = fields.BigIntField(primary_key=True)
     campaign: fields.ForeignKeyRelation[Campaign] = fields.ForeignKeyField(
         "models.Campaign", related_name="deliveries", on_delete=fields.CASCADE
     )
@@ -90,7 +90,7 @@ class Delivery(Model):
         max_length=16,
         default=DeliveryStatus.PENDING,
     )
-    attempts = fields.SmallIntField(default=0)
+    attempts: int = fields.SmallIntField(default=0)
     next_attempt_at = fields.DatetimeField(null=True)
     lease_expires_at = fields.DatetimeField(null=True)
     leased_by = fields.CharField(max_length=64, null=True)

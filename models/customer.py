@@ -17,9 +17,9 @@ class Customer(Model):
     email = fields.CharField(max_length=254, null=True)
     email_verified = fields.BooleanField(default=False)
     # Day and month drive birthday offers; the year is optional, as most people leave it out.
-    birth_day = fields.SmallIntField(null=True)
-    birth_month = fields.SmallIntField(null=True)
-    birth_year = fields.SmallIntField(null=True)
+    birth_day: int | None = fields.SmallIntField(null=True)
+    birth_month: int | None = fields.SmallIntField(null=True)
+    birth_year: int | None = fields.SmallIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     erased_at = fields.DatetimeField(null=True)
 

@@ -35,7 +35,7 @@ class Staff(Model):
         "models.Merchant", related_name="staff", on_delete=fields.CASCADE
     )
     merchant_id: int
-    telegram_user_id = fields.BigIntField()
+    telegram_user_id: int = fields.BigIntField()
     display_name = fields.CharField(max_length=128, default="")
     role = fields.CharEnumField(
         StaffRole, description="one of models.enums.StaffRole", max_length=16
@@ -67,7 +67,7 @@ class StaffInvite(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
-    used_by_telegram_id = fields.BigIntField(null=True)
+    used_by_telegram_id: int | None = fields.BigIntField(null=True)
 
     class Meta:
         table = "staff_invite"
@@ -82,10 +82,10 @@ class Card(Model):
     )
     merchant_id: int
     name = fields.CharField(max_length=120)
-    stamps_needed = fields.SmallIntField()
+    stamps_needed: int = fields.SmallIntField()
     reward_text = fields.CharField(max_length=200)
-    voucher_validity_days = fields.SmallIntField(default=30)
-    max_stamps_per_call = fields.SmallIntField(default=5)
+    voucher_validity_days: int = fields.SmallIntField(default=30)
+    max_stamps_per_call: int = fields.SmallIntField(default=5)
     stamp_cooldown_seconds = fields.IntField(default=300)
     join_token = fields.CharField(max_length=64, unique=True)
     active = fields.BooleanField(default=True)

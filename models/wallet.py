@@ -26,7 +26,7 @@ class WalletPass(Model):
     # The lock-screen line of the latest campaign, shown through the pass field ``campaign``.
     campaign_message = fields.CharField(max_length=200, default="")
     # Microseconds since the epoch, strictly increasing per pass: the "passesUpdatedSince" tag.
-    update_tag = fields.BigIntField(default=0, db_index=True)
+    update_tag: int = fields.BigIntField(default=0, db_index=True)
     updated_at = fields.DatetimeField()
     # Set when the member left or was erased and the devices got the push of the voided pass:
     # until each device has fetched that pass (or unregistered, or the grace period is over)

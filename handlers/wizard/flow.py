@@ -554,14 +554,14 @@ def parse_local_time(text: str, timezone: str, now: datetime) -> datetime | None
     local_now = now.astimezone(zone)
     for pattern, with_year in (("%d.%m.%Y %H:%M", True), ("%d.%m %H:%M", False)):
         try:
-            parsed = datetime.strptime(cleaned, pattern)
+            parsed = datetime.strptime(cleaned, pattern).replace(tzinfo=zone)
         except ValueError:
             continue
         if not with_year:
             parsed = parsed.replace(year=local_now.year)
-            if parsed.replace(tzinfo=zone) < local_now:
+            if parsed < local_now:
                 parsed = parsed.replace(year=local_now.year + 1)
-        return parsed.replace(tzinfo=zone).astimezone(UTC)
+        return parsed.astimezone(UTC)
     return None
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from html import escape
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -69,7 +68,9 @@ def _nav(builder: InlineKeyboardBuilder, *, back: bool = True) -> None:
     builder.button(text=_("✖ Cancel"), callback_data=WizardAction(op=WizardOp.CANCEL))
 
 
-def nav_markup(builder: InlineKeyboardBuilder, *rows: int, back: bool = True) -> Any:
+def nav_markup(
+    builder: InlineKeyboardBuilder, *rows: int, back: bool = True
+) -> InlineKeyboardMarkup:
     _nav(builder, back=back)
     builder.adjust(*rows, 2 if back else 1)
     return builder.as_markup()
@@ -94,7 +95,7 @@ async def _ask_card(message: Message, draft: Draft) -> None:
     )
 
 
-def audience_markup(draft: Draft) -> Any:
+def audience_markup(draft: Draft) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     labels = {
         "new_within_days": _("New: joined in the last 30 days"),
@@ -193,7 +194,7 @@ def wallet_not_set_up() -> str:
     )
 
 
-def channels_markup(draft: Draft, wallet_channels: tuple[Channel, ...]) -> Any:
+def channels_markup(draft: Draft, wallet_channels: tuple[Channel, ...]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     wallet = _("Wallet card push") if wallet_channels else _("Wallet card push (not set up)")
     choices = (

@@ -32,7 +32,8 @@ def _right_to_left(text: str) -> bool:
 
 def shown(line: str) -> str:
     """The line as a screen lays it out from left to right, in an RTL paragraph."""
-    return get_display(line, base_dir="R").translate(_CONTROLS)
+    display: str = get_display(line, base_dir="R")
+    return display.translate(_CONTROLS)
 
 
 def as_read_right_to_left(phrase: str) -> str:

@@ -43,7 +43,8 @@ def _sha1(data: bytes) -> str:
 
 
 def _document(pkpass: bytes) -> dict[str, Any]:
-    return json.loads(unzip(pkpass)["pass.json"])
+    document: dict[str, Any] = json.loads(unzip(pkpass)["pass.json"])
+    return document
 
 
 def _fields(document: dict[str, Any], section: str) -> dict[str, dict[str, Any]]:
