@@ -277,8 +277,11 @@ async def voided_pass_fetched(wallet_pass: WalletPass) -> bool:
     The download names no device, so it retires one registration among those that asked for
     the pass since the push (the earliest): each asking device fetches once, so the count comes
     out right whichever row goes. A download without an ask (a pull-to-refresh) retires none.
-    When no registration is left, the pass is retired. True then.
+    When no registration is left, the pass is retired. True then. A live pass: False, with no
+    query.
     """
+    if wallet_pass.retiring_since is None:
+        return False
     async with in_transaction():
         locked = await WalletPass.select_for_update().get_or_none(id=wallet_pass.id)
         if locked is None or locked.retiring_since is None or await _rejoined(locked):
