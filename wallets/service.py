@@ -38,7 +38,7 @@ from models import Card, Customer, GoogleWalletObject, Membership, Voucher, Wall
 from models.enums import MembershipStatus
 from render.pass_images import pass_images
 from wallets.apple_passes import IssuedPass, WalletPasses, member_language
-from wallets.apple_registry import pass_changed, start_retiring
+from wallets.apple_registry import forget_push_tokens, pass_changed, start_retiring
 from wallets.card_link import card_page_url
 
 __all__ = ["LOGO_PATH", "WalletUpdate", "Wallets", "card_logo_png", "forget_google_object"]
@@ -132,6 +132,7 @@ class Wallets:
             devices = len(tokens)
             if tokens and self.apns is not None:
                 apple = await push_to_devices(self.apns, tokens)
+                await forget_push_tokens(apple.forget)
                 if apple.outcome is not Outcome.DELIVERED:
                     logger.info(
                         "Apple Wallet pass of membership %s: push %s (%s)",
@@ -170,6 +171,7 @@ class Wallets:
             devices = len(tokens)
             if tokens and self.apns is not None:
                 apple = await push_to_devices(self.apns, tokens)
+                await forget_push_tokens(apple.forget)
         except Exception:
             logger.exception(
                 "retiring the Apple Wallet pass of membership %s failed", membership_id

@@ -24,6 +24,7 @@ from tests.campaigns.helpers import SIGNER, started
 from tests.channels.apple_wallet.pki import PASS_TYPE_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, unzip
 from wallets.apple_passes import WalletPasses
+from wallets.apple_registry import PassRegistry
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -34,7 +35,7 @@ OTHER_DEVICE = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 def _worker(client: ApnsClient) -> DeliveryWorker:
     composer = Composer(SIGNER, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
     return DeliveryWorker(
-        {"apple_wallet": AppleWalletChannel(client)},
+        {"apple_wallet": AppleWalletChannel(client, PassRegistry())},
         composer,
         lease=timedelta(seconds=60),
     )
