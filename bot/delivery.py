@@ -24,6 +24,7 @@ from channels.ratelimit import RateLimiter, within_rolling_second
 from channels.telegram import DEFAULT_PER_CHAT_RATE, TelegramChannel
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.links import LinkSigner
+from wallets.apple_registry import PassRegistry
 from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def build_channels(
     }
     channels["email"] = build_email_channel(settings)
     if wallets is not None and wallets.apns is not None:
-        channels["apple_wallet"] = AppleWalletChannel(wallets.apns)
+        channels["apple_wallet"] = AppleWalletChannel(wallets.apns, PassRegistry())
     if wallets is not None and wallets.google is not None:
         channels["google_wallet"] = wallets.google
     return channels

@@ -18,6 +18,7 @@ from channels.base import DeliveryChannel, DeliveryResult, OutboundMessage, Outc
 from loyalty.clock import ensure_utc
 from models import Campaign, Customer, Identity
 from models.enums import CampaignStatus, Channel, DeliveryPolicy, Platform
+from wallets.apple_registry import forget_push_tokens
 from wallets.service import Wallets, forget_google_object
 
 logger = logging.getLogger(__name__)
@@ -108,6 +109,13 @@ class DeliveryWorker:
             sent = await sending
             results += list(zip((row for row, _ in pending), sent, strict=True))
         done_at = ensure_utc(None) if now is None else moment
+        # Apple Wallet: the devices APNs called gone, whatever became of the push.
+        await forget_push_tokens(
+            token
+            for row, r in results
+            if row.channel == Channel.APPLE_WALLET
+            for token in r.forget
+        )
         recorded = await record(self.worker_id, results, now=done_at)
         await self._after_failures(results, done_at)
         finished = await self.finish_campaigns(done_at)
@@ -129,7 +137,7 @@ class DeliveryWorker:
             elif result.unreachable and row.channel == Channel.GOOGLE_WALLET:
                 campaign = await self.composer.campaign(row.campaign_id)
                 await forget_google_object(row.customer_id, campaign.card_id)
-            # Apple Wallet: the channel already dropped the dead push tokens.
+            # Apple Wallet: its dead push tokens were forgotten before recording.
         campaign_ids = {row.campaign_id for row, _ in failed}
         first_reachable = set(
             await Campaign.filter(

@@ -1,7 +1,9 @@
 """The one protocol every delivery channel speaks.
 
-Adapters never import ``models``: the engine turns delivery rows into ``OutboundMessage`` and
-stores the ``DeliveryResult``. Channel names are the string values of ``models.enums.Channel``.
+Adapters import neither ``models`` nor ``loyalty``: the engine turns delivery rows into
+``OutboundMessage`` and stores the ``DeliveryResult``; whatever state an adapter must read or
+change on the way (an Apple pass's campaign line) is a small protocol it is given. Channel
+names are the string values of ``models.enums.Channel``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ class DeliveryResult:
     # The person cannot be reached on this channel any more (blocked the bot, address gone).
     unreachable: bool = False
     detail: str = ""
+    # Endpoints behind the address the platform called dead, for the caller to forget: with
+    # any outcome, since one address may reach several (an Apple pass: its devices' push
+    # tokens, some gone while another took the push).
+    forget: tuple[str, ...] = ()
 
     @classmethod
     def delivered(cls, external_id: str | None = None) -> DeliveryResult:

@@ -32,7 +32,7 @@ from loyalty.links import LinkSigner
 from loyalty.merchants import NewMerchant
 from models import Campaign, Customer, Membership, WalletPass
 from models.enums import CampaignStatus, Channel
-from wallets.apple_registry import register_device
+from wallets.apple_registry import PassRegistry, register_device
 
 PUSH_TEXT = "Free cookie today 🍪"
 
@@ -85,7 +85,9 @@ async def wallet_demo(
 def _wallet_worker(signer: LinkSigner, client: ApnsClient) -> DeliveryWorker:
     composer = Composer(signer, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
     return DeliveryWorker(
-        {"apple_wallet": AppleWalletChannel(client)}, composer, lease=timedelta(seconds=60)
+        {"apple_wallet": AppleWalletChannel(client, PassRegistry())},
+        composer,
+        lease=timedelta(seconds=60),
     )
 
 

@@ -1,4 +1,10 @@
-"""A membership's current ``.pkpass``: read what the card shows, build, sign, keep a copy."""
+"""A membership's current ``.pkpass``: read what the card shows, build, sign, keep a copy.
+
+The pass format and its signature are the adapter's (``channels.apple_wallet.pkpass`` and
+``signing``), which takes plain values; reading them from the membership, its vouchers and the
+member's language is database work, so it lives here. The web service and the download link
+build the same pass through one ``WalletPasses``.
+"""
 
 from __future__ import annotations
 

@@ -10,12 +10,17 @@ valid, no further pushes) until every device has fetched the voided copy or unre
 the token change. Deleting them at once would leave the phone with a live-looking card: Wallet
 answers the push by asking which of its passes changed, and a device with no registration is
 told "none" and never downloads the voided pass.
+
+The Apple Wallet channel sees this module only through ``PassRegistry``, the store it is given:
+an adapter never touches the database, and what its pushes found out (dead push tokens) is
+forgotten here by whoever sent them (``forget_push_tokens``).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -218,9 +223,23 @@ async def pass_changed_by_serial(
     return await _touch({"serial_number": serial_number}, campaign_message, now)
 
 
-async def forget_push_token(push_token: str) -> int:
-    """Drop every registration of a push token APNs called invalid (410); how many went."""
-    return await PassRegistration.filter(push_token=push_token).delete()
+async def forget_push_tokens(push_tokens: Iterable[str]) -> int:
+    """Drop every registration of push tokens APNs called invalid (410); how many went.
+
+    A Wallet push token belongs to a device and a pass type, so it goes from every pass.
+    """
+    tokens = sorted(set(push_tokens))
+    if not tokens:
+        return 0
+    return await PassRegistration.filter(push_token__in=tokens).delete()
+
+
+class PassRegistry:
+    """The registry as the Apple Wallet channel's store (``channels.apple_wallet.channel``
+    defines what it needs; this is the only implementation, over the database)."""
+
+    async def put_campaign_line(self, serial_number: str, text: str) -> list[str]:
+        return await pass_changed_by_serial(serial_number, campaign_message=text)
 
 
 async def _rejoined(wallet_pass: WalletPass) -> bool:
@@ -277,8 +296,11 @@ async def voided_pass_fetched(wallet_pass: WalletPass) -> bool:
     The download names no device, so it retires one registration among those that asked for
     the pass since the push (the earliest): each asking device fetches once, so the count comes
     out right whichever row goes. A download without an ask (a pull-to-refresh) retires none.
-    When no registration is left, the pass is retired. True then.
+    When no registration is left, the pass is retired. True then. A live pass: False, with no
+    query.
     """
+    if wallet_pass.retiring_since is None:
+        return False
     async with in_transaction():
         locked = await WalletPass.select_for_update().get_or_none(id=wallet_pass.id)
         if locked is None or locked.retiring_since is None or await _rejoined(locked):

@@ -34,18 +34,21 @@ from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card
-from models import Customer, GoogleWalletObject, Membership, Voucher, WalletPass
+from models import Card, Customer, GoogleWalletObject, Membership, Voucher, WalletPass
 from models.enums import MembershipStatus
+from render.pass_images import pass_images
 from wallets.apple_passes import IssuedPass, WalletPasses, member_language
-from wallets.apple_registry import pass_changed, start_retiring
+from wallets.apple_registry import forget_push_tokens, pass_changed, start_retiring
 from wallets.card_link import card_page_url
 
-__all__ = ["LOGO_PATH", "WalletUpdate", "Wallets", "forget_google_object"]
+__all__ = ["LOGO_PATH", "WalletUpdate", "Wallets", "card_logo_png", "forget_google_object"]
 
 logger = logging.getLogger(__name__)
 
 # Google fetches a class's logo itself: the web app serves each card's logo here.
 LOGO_PATH = "/wallet/logo/"
+# The biggest square Apple size; Google scales it down for the pass header.
+LOGO_FILE = "icon@3x.png"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,7 @@ class Wallets:
             devices = len(tokens)
             if tokens and self.apns is not None:
                 apple = await push_to_devices(self.apns, tokens)
+                await forget_push_tokens(apple.forget)
                 if apple.outcome is not Outcome.DELIVERED:
                     logger.info(
                         "Apple Wallet pass of membership %s: push %s (%s)",
@@ -167,6 +171,7 @@ class Wallets:
             devices = len(tokens)
             if tokens and self.apns is not None:
                 apple = await push_to_devices(self.apns, tokens)
+                await forget_push_tokens(apple.forget)
         except Exception:
             logger.exception(
                 "retiring the Apple Wallet pass of membership %s failed", membership_id
@@ -279,6 +284,23 @@ async def _record_object(membership_id: int, object_id: str) -> None:
         await GoogleWalletObject.create(
             membership_id=membership_id, object_id=object_id, synced_at=moment
         )
+
+
+async def card_logo_png(card_id: int) -> bytes | None:
+    """The card's logo as Google shows it: the square badge the Apple pass uses as its icon
+    (the merchant's logo, or their initial on their colours). None for an unknown card."""
+    card = await Card.get_or_none(id=card_id).select_related("merchant")
+    if card is None:
+        return None
+    merchant = card.merchant
+    images = pass_images(
+        merchant.name,
+        merchant.background_color,
+        merchant.foreground_color,
+        merchant.accent_color,
+        merchant.logo_png,
+    )
+    return images[LOGO_FILE]
 
 
 async def forget_google_object(customer_id: int, card_id: int) -> int:

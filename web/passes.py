@@ -18,37 +18,25 @@ from aiohttp import web
 
 from channels.apple_wallet.pkpass import MEDIA_TYPE
 from loyalty.links import LinkSigner
-from models import Card
-from render.pass_images import pass_images
 from wallets.apple_passes import WalletPasses
 from wallets.card_link import CARD_PAGE_PATH, card_page_url, membership_for_card_page
-from wallets.service import LOGO_PATH
+from wallets.service import LOGO_PATH, card_logo_png
 
 logger = logging.getLogger(__name__)
 
 _CARD_ID = re.compile(r"\d{1,9}")
-# The biggest square Apple size; Google scales it down for the pass header.
-LOGO_FILE = "icon@3x.png"
 
 
 async def card_logo(request: web.Request) -> web.Response:
     card_id = request.match_info["card_id"]
     if not _CARD_ID.fullmatch(card_id):
         raise web.HTTPNotFound()
-    card = await Card.get_or_none(id=int(card_id)).select_related("merchant")
-    if card is None:
+    logo = await card_logo_png(int(card_id))
+    if logo is None:
         logger.info("wallet logo for an unknown card %s", card_id)
         raise web.HTTPNotFound()
-    merchant = card.merchant
-    images = pass_images(
-        merchant.name,
-        merchant.background_color,
-        merchant.foreground_color,
-        merchant.accent_color,
-        merchant.logo_png,
-    )
     return web.Response(
-        body=images[LOGO_FILE],
+        body=logo,
         content_type="image/png",
         headers={"Cache-Control": "public, max-age=3600"},
     )

@@ -13,14 +13,13 @@ import logging
 import re
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import regex
 from aiohttp import web
 
 from channels.apple_wallet.pkpass import MEDIA_TYPE
 from channels.ratelimit import MemoryRateLimiter, Rate
-from models import WalletPass
 from wallets.apple_passes import WalletPasses
 from wallets.apple_registry import (
     Registration,
@@ -30,6 +29,9 @@ from wallets.apple_registry import (
     unregister_device,
     voided_pass_fetched,
 )
+
+if TYPE_CHECKING:
+    from models import WalletPass
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +200,7 @@ async def latest_pass(request: web.Request) -> web.StreamResponse:
 async def _delivered_if_retiring(wallet_pass: WalletPass) -> None:
     """The voided copy reached a device: it may let that device's registration go. The copy
     was built before, with the token it was asked with, so this device holds a valid pass."""
-    if wallet_pass.retiring_since is not None and await voided_pass_fetched(wallet_pass):
+    if await voided_pass_fetched(wallet_pass):
         logger.info("PassKit pass %s retired: its devices have the voided pass", wallet_pass.id)
 
 

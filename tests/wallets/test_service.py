@@ -37,6 +37,7 @@ from tests.channels.apple_wallet.verify import pass_problems, read_strings, unzi
 from wallets.apple_passes import WalletPasses
 from wallets.apple_registry import (
     RETIRING_GRACE,
+    PassRegistry,
     register_device,
     retire_overdue_passes,
 )
@@ -62,7 +63,7 @@ class Setup:
         composer = Composer(SIGNER, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
         channels = {"google_wallet": self.wallets.google}
         if self.wallets.apns is not None:
-            channels["apple_wallet"] = AppleWalletChannel(self.wallets.apns)  # type: ignore[assignment]
+            channels["apple_wallet"] = AppleWalletChannel(self.wallets.apns, PassRegistry())  # type: ignore[assignment]
         return DeliveryWorker(
             channels,  # type: ignore[arg-type]
             composer,
@@ -225,6 +226,25 @@ async def test_a_stamp_moves_the_apple_pass_pushes_its_device_and_patches_google
     assert setup.google.objects[object_id]["loyaltyPoints"]["balance"] == {"string": "2/10"}
     built = await setup.wallets.passes.build(moved)
     assert built.updated_at == moved.updated_at
+
+
+async def test_a_stamp_push_to_a_device_apns_calls_gone_forgets_only_that_device(
+    setup: Setup,
+) -> None:
+    shop = await factories.merchant()
+    member, wallet_pass, device = await member_with_both_passes(setup, shop)
+    old_phone = setup.apns.add_device()
+    await register_device(wallet_pass, "device-2", old_phone)
+    setup.apns.unregister(old_phone)
+
+    update = await setup.wallets.membership_changed(member.id)
+
+    assert update.apple is not None
+    assert (update.apple_devices, update.apple.outcome) == (2, "delivered")
+    tokens = await PassRegistration.filter(wallet_pass_id=wallet_pass.id).values_list(
+        "push_token", flat=True
+    )
+    assert tokens == [device]
 
 
 async def test_wallet_trouble_never_raises_into_the_stamp(setup: Setup) -> None:

@@ -1,51 +1,28 @@
-"""Fixtures: the tests' own certificate chain and a WalletPasses wired to it."""
+"""The fake APNs with a client that trusts it, for the Apple Wallet channel's tests."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from pydantic import SecretStr
 
-from channels.apple_wallet.signing import PassSigner
-from loyalty.links import LinkSigner
-from tests.channels.apple_wallet.pki import KEY_PASSWORD, PASS_TYPE_ID, TEAM_ID, Chain, make_chain
-from wallets.apple_passes import WalletPasses
-
-BOT = "stampbot_test_bot"
-BASE_URL = "https://stamps.example"
-
-
-@pytest.fixture(scope="session")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Chain:
-    return make_chain(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="session")
-def pass_signer(chain: Chain) -> PassSigner:
-    return PassSigner.from_files(
-        chain.pass_pem, chain.pass_key_pem, chain.wwdr_pem, SecretStr(KEY_PASSWORD)
-    )
+from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
+from fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
+from tests.channels.apple_wallet.pki import PASS_TYPE_ID
 
 
 @pytest.fixture
-def link_signer() -> LinkSigner:
-    return LinkSigner(b"k" * 32, BASE_URL)
-
-
-@pytest.fixture
-def passes_dir(tmp_path: Path) -> Path:
-    return tmp_path / "passes"
-
-
-@pytest.fixture
-def wallet(pass_signer: PassSigner, link_signer: LinkSigner, passes_dir: Path) -> WalletPasses:
-    return WalletPasses(
-        pass_type_identifier=PASS_TYPE_ID,
-        team_identifier=TEAM_ID,
-        base_url=BASE_URL,
-        signer=pass_signer,
-        link_signer=link_signer,
-        bot_username=BOT,
-        passes_dir=passes_dir,
-    )
+async def apns() -> AsyncIterator[tuple[FakeAPNs, ApnsClient]]:
+    key = generate_p8_key()
+    async with FakeAPNs(topic=PASS_TYPE_ID) as fake:
+        fake.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
+        client = ApnsClient(
+            ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
+            topic=PASS_TYPE_ID,
+            host="127.0.0.1",
+            port=fake.port,
+            ca_file=fake.ca_file,
+        )
+        async with client:
+            yield fake, client

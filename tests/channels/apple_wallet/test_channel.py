@@ -4,22 +4,18 @@ over HTTP/2), the device fetching the pass from the PassKit web service as Walle
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
 import pytest
-from aiogram import Bot, Dispatcher
-from aiohttp import web
-from pydantic import SecretStr
 
 from campaigns.composer import Composer
 from campaigns.stats import campaign_stats
 from campaigns.worker import DeliveryWorker
-from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
+from channels.apple_wallet.apns import ApnsClient
 from channels.apple_wallet.channel import AppleWalletChannel
 from channels.apple_wallet.pkpass import CAMPAIGN_FIELD
-from fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
+from fakes.apns import FakeAPNs
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from models import Delivery, Membership, PassRegistration, WalletPass
 from models.enums import Channel, DeliveryStatus
@@ -28,7 +24,7 @@ from tests.campaigns.helpers import SIGNER, started
 from tests.channels.apple_wallet.pki import PASS_TYPE_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, unzip
 from wallets.apple_passes import WalletPasses
-from web.app import build_web_app
+from wallets.apple_registry import PassRegistry
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -36,49 +32,28 @@ DEVICE = "6b1c2a7e9f0d4c3b8a5e6f7d8c9b0a1e"
 OTHER_DEVICE = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
 
-@pytest.fixture
-async def apns() -> AsyncIterator[tuple[FakeAPNs, ApnsClient]]:
-    key = generate_p8_key()
-    async with FakeAPNs(topic=PASS_TYPE_ID) as fake:
-        fake.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
-        client = ApnsClient(
-            ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
-            topic=PASS_TYPE_ID,
-            host="127.0.0.1",
-            port=fake.port,
-            ca_file=fake.ca_file,
-        )
-        async with client:
-            yield fake, client
-
-
-@pytest.fixture
-async def service(wallet: WalletPasses) -> AsyncIterator[str]:
-    """The web app with the PassKit web service, on a real port; yields its webServiceURL."""
-    app = build_web_app(Dispatcher(), Bot("42:TEST"), webhook_secret=None, wallet_passes=wallet)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/passkit"
-    await runner.cleanup()
-
-
 def _worker(client: ApnsClient) -> DeliveryWorker:
     composer = Composer(SIGNER, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
     return DeliveryWorker(
-        {"apple_wallet": AppleWalletChannel(client)}, composer, lease=timedelta(seconds=60)
+        {"apple_wallet": AppleWalletChannel(client, PassRegistry())},
+        composer,
+        lease=timedelta(seconds=60),
     )
 
 
 async def _installed(
-    wallet: WalletPasses, service: str, membership: Membership, device: str, push_token: str
+    wallet: WalletPasses,
+    passkit_service: str,
+    membership: Membership,
+    device: str,
+    push_token: str,
 ) -> WalletPass:
     """The customer adds the pass: Wallet registers the device with the web service."""
     issued = await wallet.issue(membership.id)
     wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
     async with aiohttp.ClientSession() as http:
         answer = await http.post(
-            f"{service}/v1/devices/{device}/registrations/{PASS_TYPE_ID}/{issued.serial_number}",
+            f"{passkit_service}/v1/devices/{device}/registrations/{PASS_TYPE_ID}/{issued.serial_number}",
             json={"pushToken": push_token},
             headers={"Authorization": f"ApplePass {wallet_pass.authentication_token}"},
         )
@@ -86,14 +61,16 @@ async def _installed(
     return wallet_pass
 
 
-async def _fetch_as_wallet(service: str, device: str, wallet_pass: WalletPass) -> bytes:
+async def _fetch_as_wallet(passkit_service: str, device: str, wallet_pass: WalletPass) -> bytes:
     """What a device does after the push: ask what changed, then download that pass."""
     async with aiohttp.ClientSession() as http:
-        changed = await http.get(f"{service}/v1/devices/{device}/registrations/{PASS_TYPE_ID}")
+        changed = await http.get(
+            f"{passkit_service}/v1/devices/{device}/registrations/{PASS_TYPE_ID}"
+        )
         assert changed.status == 200
         assert (await changed.json())["serialNumbers"] == [wallet_pass.serial_number]
         answer = await http.get(
-            f"{service}/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial_number}",
+            f"{passkit_service}/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial_number}",
             headers={"Authorization": f"ApplePass {wallet_pass.authentication_token}"},
         )
         assert answer.status == 200
@@ -109,7 +86,7 @@ def _campaign_field(pkpass: bytes) -> dict[str, object]:
 
 async def test_a_campaign_pushes_every_device_and_the_pass_shows_the_push_text(
     wallet: WalletPasses,
-    service: str,
+    passkit_service: str,
     apns: tuple[FakeAPNs, ApnsClient],
     chain: Chain,
 ) -> None:
@@ -117,8 +94,8 @@ async def test_a_campaign_pushes_every_device_and_the_pass_shows_the_push_text(
     shop = await factories.merchant()
     member = await factories.member(shop)
     phone, watch = fake.add_device(), fake.add_device()
-    wallet_pass = await _installed(wallet, service, member, DEVICE, phone)
-    await _installed(wallet, service, member, OTHER_DEVICE, watch)
+    wallet_pass = await _installed(wallet, passkit_service, member, DEVICE, phone)
+    await _installed(wallet, passkit_service, member, OTHER_DEVICE, watch)
     campaign = await started(shop, Channel.APPLE_WALLET, push_text="Pumpkin latte 🎃")
 
     tick = await _worker(client).tick()
@@ -126,7 +103,7 @@ async def test_a_campaign_pushes_every_device_and_the_pass_shows_the_push_text(
     assert tick.sent == 1
     assert [push.payload for push in fake.pushes_to(phone)] == [{}]
     assert [push.payload for push in fake.pushes_to(watch)] == [{}]
-    pkpass = await _fetch_as_wallet(service, DEVICE, wallet_pass)
+    pkpass = await _fetch_as_wallet(passkit_service, DEVICE, wallet_pass)
     assert pass_problems(pkpass, chain.ca_pem) == []
     field = _campaign_field(pkpass)
     # Wallet shows changeMessage with %@ replaced by the new value: exactly the push text.
@@ -137,13 +114,13 @@ async def test_a_campaign_pushes_every_device_and_the_pass_shows_the_push_text(
 
 
 async def test_a_pass_removed_from_its_only_device_makes_the_customer_unreachable(
-    wallet: WalletPasses, service: str, apns: tuple[FakeAPNs, ApnsClient]
+    wallet: WalletPasses, passkit_service: str, apns: tuple[FakeAPNs, ApnsClient]
 ) -> None:
     fake, client = apns
     shop = await factories.merchant()
     member = await factories.member(shop)
     phone = fake.add_device()
-    await _installed(wallet, service, member, DEVICE, phone)
+    await _installed(wallet, passkit_service, member, DEVICE, phone)
     fake.unregister(phone)  # APNs answers 410 Unregistered from now on
     first = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
 
@@ -163,14 +140,14 @@ async def test_a_pass_removed_from_its_only_device_makes_the_customer_unreachabl
 
 
 async def test_one_dead_device_of_two_is_forgotten_and_the_message_still_delivered(
-    wallet: WalletPasses, service: str, apns: tuple[FakeAPNs, ApnsClient]
+    wallet: WalletPasses, passkit_service: str, apns: tuple[FakeAPNs, ApnsClient]
 ) -> None:
     fake, client = apns
     shop = await factories.merchant()
     member = await factories.member(shop)
     phone, old_phone = fake.add_device(), fake.add_device()
-    await _installed(wallet, service, member, DEVICE, phone)
-    await _installed(wallet, service, member, OTHER_DEVICE, old_phone)
+    await _installed(wallet, passkit_service, member, DEVICE, phone)
+    await _installed(wallet, passkit_service, member, OTHER_DEVICE, old_phone)
     fake.unregister(old_phone)
     campaign = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
 
@@ -183,7 +160,7 @@ async def test_one_dead_device_of_two_is_forgotten_and_the_message_still_deliver
 
 
 async def test_apns_trouble_is_retried_and_a_pass_never_installed_is_not_targeted(
-    wallet: WalletPasses, service: str, apns: tuple[FakeAPNs, ApnsClient]
+    wallet: WalletPasses, passkit_service: str, apns: tuple[FakeAPNs, ApnsClient]
 ) -> None:
     fake, client = apns
     shop = await factories.merchant()
@@ -191,7 +168,7 @@ async def test_apns_trouble_is_retried_and_a_pass_never_installed_is_not_targete
     downloaded_only = await factories.member(shop, telegram_id=1002)
     await wallet.issue(downloaded_only.id)  # the file was sent, but never added to Wallet
     phone = fake.add_device()
-    await _installed(wallet, service, member, DEVICE, phone)
+    await _installed(wallet, passkit_service, member, DEVICE, phone)
     fake.fail(phone, 503, "ServiceUnavailable", times=1)
     campaign = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
 

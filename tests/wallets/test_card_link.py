@@ -8,7 +8,7 @@ from loyalty.customers import erase_customer
 from loyalty.links import LinkSigner, Purpose
 from models import Customer
 from tests import factories
-from tests.channels.apple_wallet.conftest import BASE_URL
+from tests.apple_wallet_fixtures import BASE_URL
 from wallets.card_link import (
     card_page_token,
     card_page_url,

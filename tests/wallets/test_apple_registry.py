@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
+from channels.apple_wallet.channel import PassStore
 from models import PassRegistration, WalletPass
 from tests import factories
 from wallets.apple_registry import (
+    PassRegistry,
     Registration,
     ensure_wallet_pass,
-    forget_push_token,
+    forget_push_tokens,
     pass_changed,
     pass_changed_by_serial,
     register_device,
@@ -78,6 +80,24 @@ async def test_a_campaign_line_is_kept_until_the_next_one() -> None:
     assert (await WalletPass.get(id=wallet_pass.id)).campaign_message == "Cake day!"
 
 
+async def test_the_channels_store_puts_the_line_on_the_pass_and_names_its_devices() -> None:
+    wallet_pass = await _pass()
+    await register_device(wallet_pass, "device-2", "cd" * 32)
+    await register_device(wallet_pass, "device-1", "ab" * 32)
+    store: PassStore = PassRegistry()  # mypy: the registry is what the channel asks for
+
+    tokens = await store.put_campaign_line(wallet_pass.serial_number, "Cake day!")
+
+    assert tokens == ["ab" * 32, "cd" * 32]
+    moved = await WalletPass.get(id=wallet_pass.id)
+    assert (moved.campaign_message, moved.update_tag > wallet_pass.update_tag) == (
+        "Cake day!", True,
+    )  # fmt: skip
+    assert await store.put_campaign_line("no-such-serial", "Cake day!") == []
+    with pytest.raises(ValueError, match="at most"):
+        await store.put_campaign_line(wallet_pass.serial_number, "x" * 201)
+
+
 async def test_a_device_registers_once_per_pass() -> None:
     wallet_pass = await _pass()
 
@@ -95,7 +115,8 @@ async def test_a_push_token_apns_rejected_is_forgotten_everywhere() -> None:
         await register_device(row, "device-1", "ab" * 32)
     await register_device(wallet_pass, "device-2", "cd" * 32)
 
-    assert await forget_push_token("ab" * 32) == 2
+    assert await forget_push_tokens(["ab" * 32, "ab" * 32, "ef" * 32]) == 2
+    assert await forget_push_tokens([]) == 0
 
     assert await pass_changed(wallet_pass.membership_id) == ["cd" * 32]
     assert await pass_changed(other.membership_id) == []

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import pytest
-from aiogram import Bot, Dispatcher
-from aiohttp import web
 
 from models import Membership, PassRegistration, WalletPass
 from tests import factories
 from tests.channels.apple_wallet.pki import PASS_TYPE_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, unzip
 from tests.web_probe import error_lines, raw_exchange, request_bytes
-from wallets.apple_passes import WalletPasses
 from wallets.apple_registry import ensure_wallet_pass, pass_changed
-from web.app import build_web_app
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -27,19 +25,6 @@ DEVICE = "6b1c2a7e9f0d4c3b8a5e6f7d8c9b0a1e"
 PUSH = "a" * 64
 # Made in the past, so a copy served now is newer than the pass's last change.
 MADE = datetime(2026, 5, 4, 14, 19, tzinfo=UTC)
-
-
-@pytest.fixture
-async def service(wallet: WalletPasses) -> AsyncIterator[str]:
-    """The whole web app with the service mounted, on a real port; yields the webServiceURL."""
-    app = build_web_app(Dispatcher(), Bot("42:TEST"), webhook_secret=None, wallet_passes=wallet)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}/passkit"
-    await runner.cleanup()
 
 
 @pytest.fixture
@@ -63,10 +48,10 @@ def _registration(base: str, wallet_pass: WalletPass, device: str = DEVICE) -> s
 
 
 async def test_registering_is_201_the_first_time_and_200_after(
-    service: str, http: aiohttp.ClientSession
+    passkit_service: str, http: aiohttp.ClientSession
 ) -> None:
     wallet_pass = await _pass()
-    url = _registration(service, wallet_pass)
+    url = _registration(passkit_service, wallet_pass)
 
     async with http.post(url, json={"pushToken": PUSH}, headers=_auth(wallet_pass)) as first:
         assert first.status == 201
@@ -84,7 +69,7 @@ async def test_registering_is_201_the_first_time_and_200_after(
     [None, "ApplePass wrong-token-wrong-token", "Bearer {token}", "ApplePass", "{token}"],
 )
 async def test_registering_without_the_passes_token_is_401_and_stores_nothing(
-    service: str, http: aiohttp.ClientSession, authorization: str | None
+    passkit_service: str, http: aiohttp.ClientSession, authorization: str | None
 ) -> None:
     wallet_pass = await _pass()
     headers = {}
@@ -92,7 +77,7 @@ async def test_registering_without_the_passes_token_is_401_and_stores_nothing(
         headers["Authorization"] = authorization.format(token=wallet_pass.authentication_token)
 
     async with http.post(
-        _registration(service, wallet_pass), json={"pushToken": PUSH}, headers=headers
+        _registration(passkit_service, wallet_pass), json={"pushToken": PUSH}, headers=headers
     ) as response:
         assert response.status == 401
 
@@ -100,15 +85,15 @@ async def test_registering_without_the_passes_token_is_401_and_stores_nothing(
 
 
 async def test_another_passes_token_or_type_does_not_authorize(
-    service: str, http: aiohttp.ClientSession
+    passkit_service: str, http: aiohttp.ClientSession
 ) -> None:
     mine = await _pass()
     shop = await factories.merchant("Other shop")
     other = await ensure_wallet_pass((await factories.member(shop, telegram_id=4242)).id)
-    wrong_type = _registration(service, mine).replace(PASS_TYPE_ID, "pass.example.other")
+    wrong_type = _registration(passkit_service, mine).replace(PASS_TYPE_ID, "pass.example.other")
 
     async with http.post(
-        _registration(service, mine), json={"pushToken": PUSH}, headers=_auth(other)
+        _registration(passkit_service, mine), json={"pushToken": PUSH}, headers=_auth(other)
     ) as response:
         assert response.status == 401
     async with http.post(wrong_type, json={"pushToken": PUSH}, headers=_auth(mine)) as response:
@@ -121,12 +106,12 @@ async def test_another_passes_token_or_type_does_not_authorize(
     "body", [b"not json", b"[]", b'{"pushToken": 5}', b'{"pushToken": "<script>"}', b"{}"]
 )
 async def test_a_malformed_registration_is_400_and_stores_nothing(
-    service: str, http: aiohttp.ClientSession, body: bytes
+    passkit_service: str, http: aiohttp.ClientSession, body: bytes
 ) -> None:
     wallet_pass = await _pass()
 
     async with http.post(
-        _registration(service, wallet_pass), data=body, headers=_auth(wallet_pass)
+        _registration(passkit_service, wallet_pass), data=body, headers=_auth(wallet_pass)
     ) as response:
         assert response.status == 400
 
@@ -134,14 +119,16 @@ async def test_a_malformed_registration_is_400_and_stores_nothing(
 
 
 async def test_serials_since_a_tag_list_only_passes_changed_after_it(
-    service: str, http: aiohttp.ClientSession
+    passkit_service: str, http: aiohttp.ClientSession
 ) -> None:
     wallet_pass = await _pass()
     async with http.post(
-        _registration(service, wallet_pass), json={"pushToken": PUSH}, headers=_auth(wallet_pass)
+        _registration(passkit_service, wallet_pass),
+        json={"pushToken": PUSH},
+        headers=_auth(wallet_pass),
     ) as response:
         assert response.status == 201
-    listing = f"{service}/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}"
+    listing = f"{passkit_service}/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}"
 
     async with http.get(listing) as everything:
         assert everything.status == 200
@@ -162,10 +149,10 @@ async def test_serials_since_a_tag_list_only_passes_changed_after_it(
 
 
 async def test_serials_of_an_unknown_device_or_a_bad_tag(
-    service: str, http: aiohttp.ClientSession
+    passkit_service: str, http: aiohttp.ClientSession
 ) -> None:
     await _pass()
-    listing = f"{service}/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}"
+    listing = f"{passkit_service}/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}"
 
     async with http.get(listing) as unknown:
         assert unknown.status == 204
@@ -174,10 +161,10 @@ async def test_serials_of_an_unknown_device_or_a_bad_tag(
 
 
 async def test_the_latest_pass_is_200_then_304_until_it_changes(
-    service: str, http: aiohttp.ClientSession, chain: Chain
+    passkit_service: str, http: aiohttp.ClientSession, chain: Chain
 ) -> None:
     wallet_pass = await _pass()
-    url = f"{service}/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial_number}"
+    url = f"{passkit_service}/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial_number}"
 
     async with http.get(url, headers=_auth(wallet_pass)) as first:
         assert first.status == 200
@@ -201,9 +188,11 @@ async def test_the_latest_pass_is_200_then_304_until_it_changes(
     assert (campaign["value"], campaign["changeMessage"]) == ("Cake day!", "%@")
 
 
-async def test_the_latest_pass_needs_its_token(service: str, http: aiohttp.ClientSession) -> None:
+async def test_the_latest_pass_needs_its_token(
+    passkit_service: str, http: aiohttp.ClientSession
+) -> None:
     wallet_pass = await _pass()
-    url = f"{service}/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial_number}"
+    url = f"{passkit_service}/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial_number}"
 
     async with http.get(url, headers={"Authorization": "ApplePass " + "x" * 43}) as wrong:
         assert wrong.status == 401
@@ -214,22 +203,24 @@ async def test_the_latest_pass_needs_its_token(service: str, http: aiohttp.Clien
 
 
 async def test_unregistering_removes_only_that_device(
-    service: str, http: aiohttp.ClientSession
+    passkit_service: str, http: aiohttp.ClientSession
 ) -> None:
     wallet_pass = await _pass()
     other_device = "f" * 32
     for device in (DEVICE, other_device):
         async with http.post(
-            _registration(service, wallet_pass, device),
+            _registration(passkit_service, wallet_pass, device),
             json={"pushToken": PUSH},
             headers=_auth(wallet_pass),
         ) as response:
             assert response.status == 201
 
-    async with http.delete(_registration(service, wallet_pass)) as anonymous:
+    async with http.delete(_registration(passkit_service, wallet_pass)) as anonymous:
         assert anonymous.status == 401
     assert await PassRegistration.all().count() == 2
-    async with http.delete(_registration(service, wallet_pass), headers=_auth(wallet_pass)) as ok:
+    async with http.delete(
+        _registration(passkit_service, wallet_pass), headers=_auth(wallet_pass)
+    ) as ok:
         assert ok.status == 200
 
     remaining = await PassRegistration.all().values_list("device_library_identifier", flat=True)
@@ -238,16 +229,16 @@ async def test_unregistering_removes_only_that_device(
 
 
 async def test_device_logs_are_written_to_our_log(
-    service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+    passkit_service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="web.passkit")
     message = "[2026-05-04 14:19:00 +0000] Web service error for pass.example: bad signature"
 
-    async with http.post(f"{service}/v1/log", json={"logs": [message]}) as response:
+    async with http.post(f"{passkit_service}/v1/log", json={"logs": [message]}) as response:
         assert response.status == 200
-    async with http.post(f"{service}/v1/log", data=b"{") as broken:
+    async with http.post(f"{passkit_service}/v1/log", data=b"{") as broken:
         assert broken.status == 400
-    async with http.post(f"{service}/v1/log", json={"logs": "not a list"}) as wrong:
+    async with http.post(f"{passkit_service}/v1/log", json={"logs": "not a list"}) as wrong:
         assert wrong.status == 400
 
     logged = [r for r in caplog.records if "Wallet device log" in r.getMessage()]
@@ -257,13 +248,13 @@ async def test_device_logs_are_written_to_our_log(
 
 
 async def test_device_logs_lose_every_control_character(
-    service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+    passkit_service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     """No forged log line, no terminal escape, no reversed text: one printable line each."""
     caplog.set_level(logging.INFO, logger="web.passkit")
     hostile = "ok\r\n2026-01-01 ERROR fake\x1b[31m red\x00\u202ereversed\u2028next\x85\tend"
 
-    async with http.post(f"{service}/v1/log", json={"logs": [hostile]}) as response:
+    async with http.post(f"{passkit_service}/v1/log", json={"logs": [hostile]}) as response:
         assert response.status == 200
 
     [line] = [r.getMessage() for r in caplog.records if "Wallet device log" in r.getMessage()]
@@ -271,13 +262,15 @@ async def test_device_logs_lose_every_control_character(
 
 
 async def test_device_logs_are_rate_limited_per_client(
-    service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+    passkit_service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="web.passkit")
 
     statuses = []
     for n in range(8):
-        async with http.post(f"{service}/v1/log", json={"logs": [f"line {n}"]}) as response:
+        async with http.post(
+            f"{passkit_service}/v1/log", json={"logs": [f"line {n}"]}
+        ) as response:
             statuses.append(response.status)
 
     assert statuses == [200] * 5 + [429] * 3
@@ -287,10 +280,14 @@ async def test_device_logs_are_rate_limited_per_client(
 
 @pytest.mark.parametrize("path", ["/v1/log", "registration"])
 async def test_json_nested_too_deep_is_400(
-    service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture, path: str
+    passkit_service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture, path: str
 ) -> None:
     wallet_pass = await _pass()
-    url = _registration(service, wallet_pass) if path == "registration" else service + path
+    url = (
+        _registration(passkit_service, wallet_pass)
+        if path == "registration"
+        else passkit_service + path
+    )
 
     # Under the 64 KiB cap, so it is the nesting that is refused, not the size.
     for body in (b"[" * 60_000, b'{"logs":' * 7_000):
@@ -301,9 +298,9 @@ async def test_json_nested_too_deep_is_400(
     assert await PassRegistration.all().count() == 0
 
 
-async def test_a_registration_sent_in_two_writes_is_read_whole(service: str) -> None:
+async def test_a_registration_sent_in_two_writes_is_read_whole(passkit_service: str) -> None:
     wallet_pass = await _pass()
-    url = _registration(service, wallet_pass)
+    url = _registration(passkit_service, wallet_pass)
     request = request_bytes(
         "POST", url, json.dumps({"pushToken": PUSH}).encode(), _auth(wallet_pass)
     )
@@ -317,10 +314,10 @@ async def test_a_registration_sent_in_two_writes_is_read_whole(service: str) -> 
 
 
 async def test_a_tag_beyond_bigint_is_400_not_a_database_error(
-    service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+    passkit_service: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     await _pass()
-    listing = f"{service}/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}"
+    listing = f"{passkit_service}/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}"
 
     statuses = []
     for since in ("9999999999999999999", str(2**63), str(2**63 - 1)):
@@ -332,13 +329,13 @@ async def test_a_tag_beyond_bigint_is_400_not_a_database_error(
 
 
 async def test_a_membership_that_left_still_gets_its_voided_pass(
-    service: str, http: aiohttp.ClientSession, chain: Chain
+    passkit_service: str, http: aiohttp.ClientSession, chain: Chain
 ) -> None:
     wallet_pass = await _pass()
     await Membership.filter(id=wallet_pass.membership_id).update(status="left")
 
     async with http.get(
-        f"{service}/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial_number}",
+        f"{passkit_service}/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial_number}",
         headers=_auth(wallet_pass),
     ) as response:
         assert response.status == 200
@@ -346,3 +343,40 @@ async def test_a_membership_that_left_still_gets_its_voided_pass(
 
     assert json.loads(unzip(pkpass)["pass.json"])["voided"] is True
     assert pass_problems(pkpass, chain.ca_pem) == []
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Modules a file imports when it runs: what ``if TYPE_CHECKING:`` guards does not count."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    guarded = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in guarded:
+            continue
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", ["passkit.py", "passes.py"])
+def test_the_wallet_pages_reach_the_database_only_through_wallets(module: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "web" / module
+    models = {n for n in _runtime_imports(path) if n.split(".")[0] in ("models", "tortoise")}
+    assert models <= {"models.enums"}
+
+
+def test_the_import_check_skips_only_type_checking_imports(tmp_path: Path) -> None:
+    module = tmp_path / "page.py"
+    module.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from models import Card\n"
+        "from models.enums import Channel\nimport models\n"
+    )
+    assert _runtime_imports(module) == {"typing", "models.enums", "models"}

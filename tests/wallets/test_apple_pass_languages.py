@@ -14,7 +14,7 @@ from channels.apple_wallet.signing import PassSigner
 from loyalty.links import LinkSigner
 from models import Customer, Identity, Membership
 from tests import factories
-from tests.channels.apple_wallet.conftest import BOT
+from tests.apple_wallet_fixtures import BOT
 from tests.channels.apple_wallet.pki import KEY_PASSWORD, PASS_TYPE_ID, TEAM_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, read_strings, unzip
 from wallets.apple_passes import WalletPasses

@@ -20,7 +20,7 @@ from models import Membership, WalletPass
 from models.enums import VoucherSource
 from render.pass_images import icon_png, logo_png
 from tests import factories
-from tests.channels.apple_wallet.conftest import BASE_URL, BOT
+from tests.apple_wallet_fixtures import BASE_URL, BOT
 from tests.channels.apple_wallet.pki import PASS_TYPE_ID, TEAM_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, rezip, unzip
 from wallets.apple_passes import WalletPasses
