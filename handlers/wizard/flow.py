@@ -105,7 +105,7 @@ class Steps:
         self.push_limit = services.push_limit
         self.wallet_channels = services.wallet_channels
 
-    async def save(self) -> None:
+    async def keep(self) -> None:
         await save_draft(self.state, self.draft)
 
     async def show(self, step: State) -> None:
@@ -126,7 +126,7 @@ class Steps:
     async def _show(self, step: str) -> None:
         step = reachable(step, self.draft, self.shop)
         await self.state.set_state(step)
-        await self.save()
+        await self.keep()
         await show_step(step, self.message, self.draft, self.shop, self.services)
 
 
@@ -302,7 +302,7 @@ async def audience_toggled(
         del audience[callback_data.value]
     else:
         audience[callback_data.value] = choices[callback_data.value]
-    await steps.save()
+    await steps.keep()
     await steps.message.edit_text(
         await audience_text(steps.draft, steps.shop), reply_markup=audience_markup(steps.draft)
     )
@@ -538,7 +538,7 @@ async def channel_toggled(
             draft.channels.append(callback_data.value)
     else:
         return
-    await steps.save()
+    await steps.keep()
     await steps.message.edit_text(
         channels_text(), reply_markup=channels_markup(draft, steps.wallet_channels)
     )
@@ -582,7 +582,7 @@ async def message_sent(
     if message.photo:
         steps.draft.photo_file_id = message.photo[-1].file_id
         if not text.strip():
-            await steps.save()
+            await steps.keep()
             await message.answer(_("Got the photo. Now send the text that goes with it."))
             return
     if len(text) > MAX_MESSAGE:
