@@ -10,7 +10,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, Filter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -62,7 +62,7 @@ def role_name(role: str) -> str:
     return names.get(StaffRole(role), _("cashier"))
 
 
-def _stamp_screen(card: CounterCard) -> tuple[str, Any]:
+def _stamp_screen(card: CounterCard) -> tuple[str, InlineKeyboardMarkup | None]:
     text = "\n".join(
         [
             f"{bold(card.first_name)} · {user_text(card.card_name)}",
@@ -82,7 +82,9 @@ def _stamp_screen(card: CounterCard) -> tuple[str, Any]:
     return text, builder.as_markup()
 
 
-def _voucher_screen(voucher: CounterVoucher, *, typed: bool) -> tuple[str, Any]:
+def _voucher_screen(
+    voucher: CounterVoucher, *, typed: bool
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """The voucher with Redeem while usable, and Cancel for the staff who may void it."""
     lines = [
         _("🎟 {title} for {name}").format(
