@@ -2,8 +2,12 @@
 and counts → test → when → confirm. Back and Cancel work at every step; bad input re-asks.
 
 State lives in the FSM storage (Redis when configured), so a restart or another replica
-continues the conversation. Every step re-checks the staff member's role at the shop. What each
-step shows is in ``handlers.wizard.screens``; this module handles the answers and moves on.
+continues the conversation: the draft, and the shop as ``campaigns.views`` read it when the
+wizard opened (name, time zone, active cards), so the steps do not read it again. Every step
+re-checks the staff member's role at the shop; the campaign service checks the rest when it is
+confirmed. What each step shows is in ``handlers.wizard.screens``; this module handles the
+answers and moves on. Handlers take the dispatcher's services by name (``settings``,
+``telegram_channel``, ``email_channel``, ``wallets``, ``progress``, ``customer``).
 """
 
 from __future__ import annotations
