@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -23,6 +24,17 @@ from models.enums import (
     MembershipStatus,
     VoucherSource,
 )
+
+
+class AudienceCard(Protocol):
+    """What the audience queries need of a card: a stored ``Card`` or a screen's view of one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def merchant_id(self) -> int: ...
+    @property
+    def stamps_needed(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +96,7 @@ def _opted_out(p: Params, channel: Channel, merchant_id: int) -> str:
 
 
 def _audience_where(
-    p: Params, audience: AudienceFilter, card: Card, timezone: str, moment: datetime
+    p: Params, audience: AudienceFilter, card: AudienceCard, timezone: str, moment: datetime
 ) -> str:
     clauses = [
         f"m.card_id = {p(card.id)}",
@@ -110,7 +122,7 @@ def _audience_where(
 
 
 async def audience_count(
-    card: Card, audience: AudienceFilter, timezone: str, *, now: datetime | None = None
+    card: AudienceCard, audience: AudienceFilter, timezone: str, *, now: datetime | None = None
 ) -> int:
     conn = connection()
     p = Params(is_postgres(conn))
@@ -124,7 +136,7 @@ async def audience_count(
 
 
 async def reachable_counts(
-    card: Card, audience: AudienceFilter, timezone: str, *, now: datetime | None = None
+    card: AudienceCard, audience: AudienceFilter, timezone: str, *, now: datetime | None = None
 ) -> dict[Channel, int]:
     """How many of the audience each channel can reach right now (for the wizard's preview)."""
     conn = connection()
@@ -144,7 +156,7 @@ async def reachable_counts(
 
 
 async def reachable_people(
-    card: Card,
+    card: AudienceCard,
     audience: AudienceFilter,
     timezone: str,
     channels: tuple[Channel, ...],

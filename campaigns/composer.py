@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from html import unescape
+from typing import Protocol
 
 from campaigns.outbox import Claimed
+from campaigns.spec import CampaignSpec
 from channels.base import CardStatus, DeliveryResult, OutboundMessage, Reason, VoucherLine
 from channels.photos import PhotoStore
 from locales import supported_language
@@ -39,15 +42,53 @@ class _CampaignContext:
     merchant: Merchant
 
 
-def subject_of(campaign: Campaign, merchant_name: str) -> str:
+class Content(Protocol):
+    """What a message says: a stored campaign, or a spec not stored yet (the wizard's)."""
+
+    @property
+    def push_text(self) -> str: ...
+    @property
+    def message_text(self) -> str: ...
+    @property
+    def photo_file_id(self) -> str | None: ...
+
+
+def subject_of(content: Content, merchant_name: str) -> str:
     """The push text, else the message's first line, else the shop's name."""
-    if campaign.push_text.strip():
-        return campaign.push_text.strip()
-    for line in unescape(_TAG.sub("", campaign.message_text)).splitlines():
+    if content.push_text.strip():
+        return content.push_text.strip()
+    for line in unescape(_TAG.sub("", content.message_text)).splitlines():
         if line.strip():
             text = line.strip()
             return text if len(text) <= SUBJECT_MAX else text[: SUBJECT_MAX - 1] + "…"
     return merchant_name
+
+
+def _outbound(
+    content: Content,
+    *,
+    delivery_id: int,
+    channel: str,
+    address: str,
+    language: str,
+    right_to_left: bool,
+    merchant_name: str,
+    links: dict[str, str] | None = None,
+) -> OutboundMessage:
+    """The one place a campaign's content becomes a message for one channel and person."""
+    return OutboundMessage(
+        delivery_id=delivery_id,
+        channel=channel,
+        address=address,
+        language=language,
+        right_to_left=right_to_left,
+        merchant_name=merchant_name,
+        subject=subject_of(content, merchant_name),
+        push_text=content.push_text,
+        html=content.message_text,
+        photo_file_id=content.photo_file_id if channel == Channel.TELEGRAM else None,
+        links=links or {},
+    )
 
 
 class Composer:
@@ -224,22 +265,43 @@ class Composer:
     def _message(
         self, row: Claimed, context: _CampaignContext, address: str, language: str
     ) -> OutboundMessage:
-        campaign, merchant = context.campaign, context.merchant
         links = {
             "open": self._signer.url(Purpose.OPEN, row.id),
             "click": self._signer.url(Purpose.CLICK, row.id),
             "unsubscribe": self._signer.url(Purpose.UNSUBSCRIBE, row.id),
         }
-        return OutboundMessage(
+        return _outbound(
+            context.campaign,
             delivery_id=row.id,
             channel=row.channel,
             address=address,
             language=language,
             right_to_left=language in self._rtl,
-            merchant_name=merchant.name,
-            subject=subject_of(campaign, merchant.name),
-            push_text=campaign.push_text,
-            html=campaign.message_text,
-            photo_file_id=campaign.photo_file_id if row.channel == Channel.TELEGRAM else None,
+            merchant_name=context.merchant.name,
             links=links,
+        )
+
+    @staticmethod
+    def preview(
+        spec: CampaignSpec,
+        *,
+        channel: str,
+        address: str,
+        language: str,
+        right_to_left: bool,
+        merchant_name: str,
+    ) -> OutboundMessage:
+        """The message a campaign not sent yet would make, for its author to look at or to
+        send to themselves: composed like a delivery's, but with no row behind it, so nothing
+        to count and no tracked links. Static, because it needs nothing a worker keeps."""
+        return _outbound(
+            spec,
+            # Negative and unique: the Telegram adapter remembers a long message's parts by
+            # this id, so two admins previewing at once must not share one (rows are positive).
+            delivery_id=-1 - secrets.randbelow(2**62),
+            channel=channel,
+            address=address,
+            language=language,
+            right_to_left=right_to_left,
+            merchant_name=merchant_name,
         )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from markupsafe import Markup
+
+from channels.email_render import telegram_html_to_email
 from loyalty.clock import ensure_utc
 from models import Campaign, Delivery
 from models.enums import Channel, DeliveryStatus
@@ -63,3 +66,9 @@ async def recent_messages(
         for cid in newest
         if cid in texts and (texts[cid][0].strip() or texts[cid][1])
     ]
+
+
+def message_html(message: SentMessage, *, click: str | None, right_to_left: bool) -> Markup:
+    """The merchant's Telegram HTML made safe as the email renderer makes it: what the card
+    page repeats is what the email showed, links routed through ``click``."""
+    return telegram_html_to_email(message.message_text, click=click, right_to_left=right_to_left)

@@ -7,7 +7,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from campaigns.errors import CampaignNotFound, InvalidCampaign, WrongCampaignState
-from campaigns.spec import AudienceFilter, CampaignSpec, default_name
+from campaigns.spec import AudienceFilter, CampaignSpec, check_send_time, default_name
 from channels.base import Reason
 from loyalty.clock import ensure_utc
 from models import Campaign, Card, Delivery, Merchant
@@ -26,7 +26,8 @@ async def get_campaign(campaign_id: int, *, merchant_id: int) -> Campaign:
 
 
 async def _card(merchant_id: int, card_id: int) -> Card:
-    card = await Card.get_or_none(id=card_id, merchant_id=merchant_id)
+    # A card the shop has switched off takes no new campaigns (nor edits of old ones).
+    card = await Card.get_or_none(id=card_id, merchant_id=merchant_id, active=True)
     if card is None:
         raise InvalidCampaign("card_id", "No such card at this shop.")
     return card
@@ -98,10 +99,12 @@ def spec_of(campaign: Campaign) -> CampaignSpec:
 
 
 async def schedule(campaign: Campaign, *, at: datetime, now: datetime | None = None) -> Campaign:
-    """Send at ``at`` (or at once when it is not in the future)."""
+    """Send at ``at`` (or at once when it is not in the future), at most a year ahead."""
     if campaign.status not in EDITABLE:
         raise WrongCampaignState("scheduled", campaign.status)
-    campaign.scheduled_at = max(ensure_utc(at), ensure_utc(now))
+    moment = ensure_utc(now)
+    check_send_time(ensure_utc(at), moment)
+    campaign.scheduled_at = max(ensure_utc(at), moment)
     campaign.status = CampaignStatus.SCHEDULED
     await campaign.save(update_fields=["scheduled_at", "status", "updated_at"])
     return campaign

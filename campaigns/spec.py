@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import regex
@@ -15,6 +15,10 @@ from models.enums import Channel, DeliveryPolicy
 DEFAULT_PUSH_LIMIT = 20
 MAX_MESSAGE = 20_000
 MAX_HOLDOUT = 50
+MAX_VOUCHER_TITLE = 200
+MAX_VOUCHER_DAYS = 3650
+# A campaign scheduled further ahead is more likely a typo in the year than a plan.
+MAX_SCHEDULE_AHEAD = timedelta(days=365)
 CAMPAIGN_CHANNELS = (
     Channel.TELEGRAM,
     Channel.EMAIL,
@@ -119,13 +123,29 @@ class CampaignSpec:
             raise InvalidCampaign("voucher", "A voucher needs both a title and a validity.")
         if self.voucher_title is not None and not self.voucher_title.strip():
             raise InvalidCampaign("voucher", "The voucher needs a title.")
-        if self.voucher_validity_days is not None and not 1 <= self.voucher_validity_days <= 3650:
-            raise InvalidCampaign("voucher", "Voucher validity is 1 to 3650 days.")
+        if self.voucher_title is not None and len(self.voucher_title) > MAX_VOUCHER_TITLE:
+            raise InvalidCampaign(
+                "voucher", f"A voucher title is at most {MAX_VOUCHER_TITLE} characters."
+            )
+        if (
+            self.voucher_validity_days is not None
+            and not 1 <= self.voucher_validity_days <= MAX_VOUCHER_DAYS
+        ):
+            raise InvalidCampaign("voucher", f"Voucher validity is 1 to {MAX_VOUCHER_DAYS} days.")
         if not 0 <= self.holdout_percent <= MAX_HOLDOUT:
             raise InvalidCampaign("holdout_percent", f"The holdout is 0 to {MAX_HOLDOUT}%.")
         if self.name is not None and not 1 <= len(self.name.strip()) <= 120:
             raise InvalidCampaign("name", "A campaign name is 1 to 120 characters.")
         self.audience.validate()
+
+
+def check_send_time(at: datetime, now: datetime) -> None:
+    """A campaign is sent now or at most ``MAX_SCHEDULE_AHEAD`` from now."""
+    if at > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidCampaign(
+            "scheduled_at",
+            f"Campaigns can be scheduled up to {MAX_SCHEDULE_AHEAD.days} days ahead.",
+        )
 
 
 def delivery_order(

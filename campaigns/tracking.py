@@ -41,6 +41,12 @@ async def record_click(delivery_id: int, url: str, *, now: datetime | None = Non
     return True
 
 
+async def recipient_of(delivery_id: int) -> int | None:
+    """The customer a delivery went to; None once it is gone (erased with its customer)."""
+    found = await Delivery.filter(id=delivery_id).first().values("customer_id")
+    return int(found["customer_id"]) if found else None
+
+
 async def unsubscribe(delivery_id: int) -> str | None:
     """Opt the recipient out of the delivery's channel at the campaign's shop only (the page
     promises "no more emails from <shop>"); returns the shop's name, None if unknown.

@@ -10,7 +10,8 @@ PRIVATE = F.chat.type == ChatType.PRIVATE
 
 
 def get_routers() -> list[Router]:
-    """Every conversation, in the order they are tried; the fallback is always last.
+    """Every conversation under one parent that only hears private chats, in the order they
+    are tried; the fallback is always last.
 
     The routers are module singletons (aiogram style), so one process has one Dispatcher.
     """
@@ -26,7 +27,10 @@ def get_routers() -> list[Router]:
         wizard,
     )
 
-    return [
+    private = Router(name="private")
+    # Checked once for every message, before any conversation sees it.
+    private.message.filter(PRIVATE)
+    private.include_routers(
         admin.router,
         wizard.router,
         campaign_list.router,
@@ -36,4 +40,5 @@ def get_routers() -> list[Router]:
         cards.router,
         vouchers.router,
         fallback.router,
-    ]
+    )
+    return [private]

@@ -9,7 +9,7 @@ in the FSM storage; every action still checks role and merchant. To anyone who i
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -26,7 +26,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers import PRIVATE
 from handlers.admin_mode import IsStaff, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp, db_id
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
@@ -35,13 +34,18 @@ from handlers.texts import button_expired, local_datetime, user_text
 from handlers.wizard.flow import NEW_CAMPAIGN_BUTTON, new_campaign
 from loyalty.errors import LoyaltyError
 from loyalty.merchants import create_staff_invite
-from loyalty.staff import Permission, allows, list_staff, remove_staff, seat_at
+from loyalty.staff import Permission, allows, list_staff, remove_staff, seat_at, shop_of
 from loyalty.tokens import LinkKind, start_link
-from models import Staff
 from models.enums import StaffRole
 
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from campaigns.preview import MailChannel
+    from channels.base import DeliveryChannel
+    from models import Staff
+    from wallets.service import Wallets
+
 router = Router(name="admin")
-router.message.filter(PRIVATE)
 INVITABLE = (StaffRole.MANAGER, StaffRole.CASHIER)
 EXIT_BUTTON = __("🚪 Exit admin mode")
 
@@ -60,7 +64,7 @@ def _keyboard(seat: Staff) -> ReplyKeyboardMarkup:
 
 
 async def _menu(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
-    shop = await seat.merchant
+    shop = await shop_of(seat)
     lines = [
         _("<b>Admin · {shop}</b>").format(shop=user_text(shop.name)),
         _("You are {role}.").format(role=role_name(seat.role)),
@@ -108,7 +112,7 @@ async def admin_command(message: Message, seats: list[Staff], state: FSMContext)
         return
     builder = InlineKeyboardBuilder()
     for seat in seats:
-        shop = await seat.merchant
+        shop = await shop_of(seat)
         builder.button(
             text=f"{user_text(shop.name, html=False, limit=48)} · {role_name(seat.role)}",
             callback_data=AdminAction(op=AdminOp.ENTER, merchant_id=seat.merchant_id),
@@ -131,7 +135,13 @@ async def enter_pressed(
 
 @router.callback_query(AdminAction.filter(F.op.in_({AdminOp.NEW_CAMPAIGN, AdminOp.CAMPAIGNS})))
 async def campaigns_pressed(
-    query: CallbackQuery, callback_data: AdminAction, state: FSMContext, **data: Any
+    query: CallbackQuery,
+    callback_data: AdminAction,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
     seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.CAMPAIGNS)
     if seat is None or not isinstance(query.message, Message):
@@ -142,7 +152,7 @@ async def campaigns_pressed(
     # The menu button acts for the person who pressed it, not the bot that sent the menu.
     message = query.message.model_copy(update={"from_user": query.from_user})
     if callback_data.op == AdminOp.NEW_CAMPAIGN:
-        await new_campaign(message, state, **data)
+        await new_campaign(message, state, settings, telegram_channel, email_channel, wallets)
     else:
         await campaigns_command(message, state)
 
@@ -181,7 +191,7 @@ async def invite(
     if role not in INVITABLE:
         await query.answer(button_expired())
         return
-    shop = await seat.merchant
+    shop = await shop_of(seat)
     link = await create_staff_invite(shop, role, ttl=staff_invite_ttl, created_by=seat)
     if query.bot is None:
         return

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, User
 
 from loyalty.staff import Permission, seat_at, staff_roles
-from models import Staff
+
+if TYPE_CHECKING:
+    from models import Staff
 
 ADMIN_KEY = "admin_merchant_id"
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta
 from html import escape
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -23,11 +21,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.numbers import format_decimal
-from tortoise.expressions import Q
-from tortoise.queryset import QuerySet
 
-from campaigns.errors import CampaignError, CampaignNotFound
-from campaigns.report import ChartLabels, CsvLabels, chart_png, csv_export, daily_series
+from campaigns.errors import CampaignError, CampaignNotFound, WrongCampaignState
+from campaigns.report import ChartLabels, CsvLabels, chart_png, csv_export
 from campaigns.service import (
     cancel,
     copy_campaign,
@@ -37,12 +33,9 @@ from campaigns.service import (
     resume,
     send_now,
 )
-from campaigns.spec import AudienceFilter
-from campaigns.stats import campaign_stats
-from handlers import PRIVATE
+from campaigns.views import CampaignDetail, campaign_detail, campaign_page, campaign_report
 from handlers.admin_mode import IsStaff, admin_merchant, admin_seat
 from handlers.callbacks import CampaignAction, CampaignListFilter, CampaignOp
-from handlers.campaign_progress import CampaignProgress
 from handlers.campaign_texts import (
     audience_lines,
     channel_name,
@@ -62,14 +55,20 @@ from handlers.texts import (
     user_text,
 )
 from handlers.wizard.draft import Draft
-from handlers.wizard.flow import start_wizard
+from handlers.wizard.flow import start_wizard, wizard_services
 from loyalty.staff import Permission, seat_at
-from models import Campaign, Card, Merchant, Staff
 from models.enums import CampaignStatus, Channel
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from campaigns.preview import MailChannel
+    from channels.base import DeliveryChannel
+    from handlers.campaign_progress import CampaignProgress
+    from models import Campaign, Staff
+    from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 router = Router(name="campaign_list")
-router.message.filter(PRIVATE)
 
 PAGE_SIZE = 5
 SEARCH_KEY = "campaign_search"
@@ -85,45 +84,19 @@ _GROUPS: dict[CampaignListFilter, tuple[CampaignStatus, ...]] = {
     ),
 }
 CHANNELS = {c.value for c in Channel}
-_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?")
-
-
-def _search(query: QuerySet[Campaign], text: str, timezone: str) -> QuerySet[Campaign]:
-    """A date (dd.mm or dd.mm.yyyy) finds campaigns created, scheduled or sent that day in the
-    shop's time zone; anything else is part of a name."""
-    if match := _DATE.fullmatch(text.strip()):
-        zone = ZoneInfo(timezone)
-        today = datetime.now(zone)
-        try:
-            day = datetime(
-                int(match[3] or today.year), int(match[2]), int(match[1]), tzinfo=zone
-            ).astimezone(UTC)
-        except ValueError:
-            return query.filter(id=0)
-        until = day + timedelta(days=1)
-        return query.filter(
-            Q(created_at__gte=day, created_at__lt=until)
-            | Q(scheduled_at__gte=day, scheduled_at__lt=until)
-            | Q(started_at__gte=day, started_at__lt=until)
-        )
-    return query.filter(name__icontains=text.strip())
 
 
 async def _list_screen(
     seat: Staff, page: int, group: CampaignListFilter, search: str | None
 ) -> tuple[str, InlineKeyboardMarkup]:
-    merchant = await Merchant.get(id=seat.merchant_id)
-    query = Campaign.filter(merchant_id=seat.merchant_id)
-    if group == CampaignListFilter.SEARCH and search:
-        query = _search(query, search, merchant.timezone)
-    elif group in _GROUPS:
-        query = query.filter(status__in=_GROUPS[group])
-    total = await query.count()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    campaigns = (
-        await query.order_by("-created_at", "-id").offset(page * PAGE_SIZE).limit(PAGE_SIZE)
+    found = await campaign_page(
+        seat.merchant_id,
+        page=page,
+        size=PAGE_SIZE,
+        statuses=_GROUPS.get(group),
+        search=search if group == CampaignListFilter.SEARCH else None,
     )
+    campaigns, page, pages = found.campaigns, found.page, found.pages
     heading = _("<b>Campaigns</b>")
     if group == CampaignListFilter.SEARCH and search:
         heading = _("<b>Campaigns</b> matching “{text}”").format(text=user_text(search))
@@ -235,7 +208,7 @@ async def list_pressed(
             raise
 
 
-def _detail_markup(campaign: Campaign, back: CampaignAction) -> InlineKeyboardMarkup:
+def _detail_markup(campaign: CampaignDetail, back: CampaignAction) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     ids = {"merchant_id": campaign.merchant_id, "campaign_id": campaign.id}
     status = CampaignStatus(campaign.status)
@@ -270,43 +243,51 @@ def _detail_markup(campaign: Campaign, back: CampaignAction) -> InlineKeyboardMa
     return builder.as_markup()
 
 
-async def _detail_text(campaign: Campaign) -> str:
-    merchant = await Merchant.get(id=campaign.merchant_id)
-    card = await Card.get(id=campaign.card_id)
-    audience = AudienceFilter.from_json(campaign.audience_filters)
+def _detail_text(campaign: CampaignDetail) -> str:
     lines = [
         f"📣 {bold(campaign.name)} — {status_name(campaign.status)}",
-        _("Card: {card}").format(card=user_text(card.name)),
-        _("Audience: {who}").format(who=escape(and_list(audience_lines(audience)))),
+        _("Card: {card}").format(card=user_text(campaign.card_name)),
+        _("Audience: {who}").format(who=escape(and_list(audience_lines(campaign.audience)))),
         _("Channels: {channels}").format(channels=channels_line(list(campaign.channels))),
-        when_line(campaign, merchant.timezone),
+        when_line(campaign, campaign.timezone),
     ]
     if campaign.push_text:
         lines.append(_("Push text: {text}").format(text=user_text(campaign.push_text)))
     if campaign.voucher_title:
         lines.append(voucher_summary(campaign.voucher_title, campaign.voucher_validity_days or 0))
-    if campaign.started_at is not None:
+    if campaign.stats is not None:
         lines.append("")
-        lines += stats_lines(await campaign_stats(campaign))
+        lines += stats_lines(campaign.stats)
     return "\n".join(lines)
-
-
-async def _show(message: Message, campaign: Campaign, back: CampaignAction) -> None:
-    await message.answer(await _detail_text(campaign), reply_markup=_detail_markup(campaign, back))
 
 
 @router.callback_query(CampaignAction.filter(F.op == CampaignOp.SHOW))
 async def show_pressed(query: CallbackQuery, callback_data: CampaignAction) -> None:
     found = await _seat(query, callback_data, Permission.STATISTICS)
-    if found is None or (campaign := await _campaign(query, callback_data)) is None:
+    if found is None:
+        return
+    try:
+        campaign = await campaign_detail(
+            callback_data.campaign_id, merchant_id=callback_data.merchant_id
+        )
+    except CampaignNotFound:
+        await query.answer(button_expired())
         return
     await query.answer()
-    await _show(found[1], campaign, callback_data)
+    await found[1].answer(
+        _detail_text(campaign), reply_markup=_detail_markup(campaign, callback_data)
+    )
 
 
 @router.callback_query(CampaignAction.filter(F.op.in_({CampaignOp.EDIT, CampaignOp.COPY})))
 async def edit_pressed(
-    query: CallbackQuery, callback_data: CampaignAction, state: FSMContext, **data: Any
+    query: CallbackQuery,
+    callback_data: CampaignAction,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
     found = await _seat(query, callback_data, Permission.CAMPAIGNS)
     if found is None or (campaign := await _campaign(query, callback_data)) is None:
@@ -325,7 +306,8 @@ async def edit_pressed(
     await query.answer()
     # Editing works for the shop on the button, even if admin mode was left meanwhile.
     await state.update_data({"admin_merchant_id": seat.merchant_id})
-    await start_wizard(message, state, seat, Draft.of_campaign(campaign), data)
+    services = wizard_services(settings, wallets, telegram_channel, email_channel)
+    await start_wizard(message, state, seat, Draft.of_campaign(campaign), services)
 
 
 @router.callback_query(CampaignAction.filter(F.op.in_({CampaignOp.DELETE, CampaignOp.CANCEL})))
@@ -395,14 +377,16 @@ async def change_pressed(
             await query.answer()
             await progress.follow(message.chat.id, campaign.id, merchant_id=campaign.merchant_id)
             return
-    except CampaignError:
-        await campaign.refresh_from_db()
+    except WrongCampaignState as refused:
         await query.answer(
             _("Not possible now: the campaign is {status}.").format(
-                status=status_name(campaign.status)
+                status=status_name(refused.status)
             ),
             show_alert=True,
         )
+        return
+    except CampaignError:
+        await query.answer(button_expired())
         return
     await query.answer(notice)
     if callback_data.op == CampaignOp.CANCEL_CONFIRM:
@@ -439,10 +423,18 @@ def _csv_labels(codes: set[str]) -> CsvLabels:
 @router.callback_query(CampaignAction.filter(F.op.in_({CampaignOp.CHART, CampaignOp.CSV})))
 async def export_pressed(query: CallbackQuery, callback_data: CampaignAction) -> None:
     found = await _seat(query, callback_data, Permission.STATISTICS)
-    if found is None or (campaign := await _campaign(query, callback_data)) is None:
+    if found is None:
         return
-    merchant = await Merchant.get(id=campaign.merchant_id)
-    rows = await daily_series(campaign, timezone=merchant.timezone)
+    try:
+        campaign = await campaign_report(
+            callback_data.campaign_id,
+            merchant_id=callback_data.merchant_id,
+            with_stats=callback_data.op == CampaignOp.CSV,
+        )
+    except CampaignNotFound:
+        await query.answer(button_expired())
+        return
+    rows = campaign.days
     safe_name = re.sub(r"[^\w.-]+", "_", campaign.name)[:60] or "campaign"
     await query.answer()
     if callback_data.op == CampaignOp.CHART:
@@ -454,7 +446,8 @@ async def export_pressed(query: CallbackQuery, callback_data: CampaignAction) ->
             ),
         )
     else:
-        stats = await campaign_stats(campaign)
+        stats = campaign.stats
+        assert stats is not None  # asked for with the CSV
         codes = set(stats.channels) | {
             reason
             for channel in stats.channels.values()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -10,8 +11,10 @@ from aiogram.utils.i18n import ngettext
 from campaigns.spec import AudienceFilter
 from campaigns.stats import CampaignStats
 from handlers.texts import and_list, local_datetime, ltr, number, separated, signed, user_text
-from models import Campaign
 from models.enums import CampaignStatus, Channel
+
+if TYPE_CHECKING:
+    from campaigns.views import CampaignDetail
 
 # The wizard offers one "wallet" switch: a pass lives in Apple or Google Wallet, not both.
 WALLET = (Channel.APPLE_WALLET, Channel.GOOGLE_WALLET)
@@ -127,13 +130,15 @@ def field_name(field: str) -> str:
         "channels": _("Channels"),
         "channel_order": _("Channels"),
         "message_text": _("Message"),
+        # Step 8's button: the schedule typed after it is what was refused.
+        "scheduled_at": _("🕒 Schedule"),
         "holdout_percent": _("Holdout group"),
         "name": _("Campaign name"),
     }
     return names.get(field, _("Campaign"))
 
 
-def when_line(campaign: Campaign, timezone: str) -> str:
+def when_line(campaign: CampaignDetail, timezone: str) -> str:
     if campaign.finished_at is not None:
         return _("Finished {when}").format(when=local_datetime(campaign.finished_at, timezone))
     if campaign.started_at is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -16,7 +17,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from handlers import PRIVATE, keyboards
+from handlers import keyboards
 from handlers.callbacks import AppleWalletAction, CardAction, CardOp
 from handlers.media import FileIdCache, send_photo_cached
 from handlers.texts import bold, button_expired, code, progress_line, user_text, voucher_line
@@ -24,13 +25,14 @@ from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card, customer_cards
-from models import Customer
 from render.card import CardImage, render_card
 from wallets.service import Wallets
 from web.passes import pass_download_url
 
+if TYPE_CHECKING:
+    from models import Customer
+
 router = Router(name="cards")
-router.message.filter(PRIVATE)
 logger = logging.getLogger(__name__)
 # Characters a file name on a phone should not carry; the rest of the card's name stays.
 _UNSAFE_FILE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')

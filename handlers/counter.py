@@ -14,7 +14,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers import PRIVATE
 from handlers.admin_mode import IsStaff, admin_merchant
 from handlers.callbacks import RedeemAction, StampAction, VoidAction
 from handlers.notify import CustomerNotifier
@@ -32,7 +31,7 @@ from loyalty.clock import utcnow
 from loyalty.counter import CounterCard, CounterVoucher, card_at_counter, voucher_at_counter
 from loyalty.errors import LoyaltyError, StampCooldown
 from loyalty.merchants import accept_staff_invite
-from loyalty.staff import Permission, allows
+from loyalty.staff import Permission, allows, shop_of
 from loyalty.stamps import add_stamps
 from loyalty.tokens import (
     LinkKind,
@@ -45,7 +44,6 @@ from models.enums import RedeemVia, StaffRole, VoucherStatus
 
 logger = logging.getLogger(__name__)
 router = Router(name="counter")
-router.message.filter(PRIVATE)
 STAMP_BUTTONS = 3
 
 
@@ -129,7 +127,7 @@ async def staff_link(message: Message, link: tuple[LinkKind, str]) -> None:
             staff = await accept_staff_invite(
                 token, telegram_user_id=user.id, display_name=user.full_name
             )
-            shop = await staff.merchant
+            shop = await shop_of(staff)
             await message.answer(
                 _("Welcome, {name}! You are now {role} at {shop}.").format(
                     name=user_text(user.first_name),

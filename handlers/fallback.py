@@ -10,13 +10,11 @@ from aiogram.filters import Command, ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers import PRIVATE
 from handlers.texts import button_expired, refusal
 from loyalty.errors import LoyaltyError
 
 logger = logging.getLogger(__name__)
 router = Router(name="fallback")
-router.message.filter(PRIVATE)
 
 
 def help_text() -> str:

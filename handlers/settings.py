@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from typing import TYPE_CHECKING
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -14,9 +15,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from channels.base import Outcome
-from channels.email import EmailChannel
-from handlers import PRIVATE
 from handlers.admin_mode import admin_merchant
 from handlers.callbacks import SettingsAction, SettingsOp, db_id
 from handlers.texts import (
@@ -32,27 +30,30 @@ from locales import NATIVE_NAMES
 from loyalty.clock import utcnow
 from loyalty.customers import erase_customer
 from loyalty.errors import ConfirmationThrottled, LoyaltyError, MembershipNotFound
-from loyalty.links import LinkSigner, confirm_email_url
+from loyalty.links import LinkSigner
 from loyalty.memberships import leave_card
 from loyalty.profile import (
     ConfirmationLimits,
+    ConfirmationMailer,
     clear_birthday,
     clear_email,
     customer_shops,
     normalized_email,
     opted_out,
+    send_email_confirmation,
     set_birthday,
     set_email,
     set_language,
     toggle_opt_out,
 )
 from loyalty.views import customer_card, customer_cards
-from models import Customer
 from models.enums import Channel
 from wallets.service import Wallets
 
+if TYPE_CHECKING:
+    from models import Customer
+
 router = Router(name="settings")
-router.message.filter(PRIVATE)
 
 # Wallet cards are missing on purpose: a pass on the phone is the customer's own opt-in, and
 # removing it from the wallet is how one stops its updates.
@@ -486,15 +487,21 @@ async def _send_confirmation(
     customer: Customer,
     address: str,
     i18n: I18n,
-    email_channel: EmailChannel,
+    email_channel: ConfirmationMailer,
     signer: LinkSigner,
     expires_at: datetime,
 ) -> None:
     """Double opt-in: campaigns use the address only after its owner opens this link."""
-    link = confirm_email_url(signer, customer.id, address, expires_at=expires_at)
-    sent = await email_channel.send_verification(address, i18n.current_locale, link)
+    sent = await send_email_confirmation(
+        email_channel,
+        signer,
+        customer.id,
+        address,
+        language=i18n.current_locale,
+        expires_at=expires_at,
+    )
     shown = ltr(escape(without_bidi_controls(address)))
-    if sent.outcome == Outcome.FAILED:
+    if not sent:
         await message.answer(
             _("I could not send an email to {email}. Please check the address.").format(
                 email=shown
@@ -514,7 +521,7 @@ async def email_entered(
     customer: Customer | None,
     i18n: I18n,
     state: FSMContext,
-    email_channel: EmailChannel,
+    email_channel: ConfirmationMailer,
     link_signer: LinkSigner,
     email_limits: ConfirmationLimits,
 ) -> None:

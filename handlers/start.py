@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers import PRIVATE
 from handlers.cards import no_cards_text, send_card, send_card_list
 from handlers.media import FileIdCache
 from handlers.texts import refusal, user_text
@@ -18,13 +18,14 @@ from loyalty.errors import LoyaltyError
 from loyalty.memberships import card_by_join_token, join
 from loyalty.tokens import LinkKind, parse_payload
 from loyalty.views import customer_card, customer_cards
-from models import Customer
 from models.enums import Platform
 from wallets.service import Wallets
 
+if TYPE_CHECKING:
+    from models import Customer
+
 logger = logging.getLogger(__name__)
 router = Router(name="start")
-router.message.filter(PRIVATE)
 
 
 @router.message(CommandStart(deep_link=True))

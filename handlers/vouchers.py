@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers import PRIVATE, keyboards
+from handlers import keyboards
 from handlers.callbacks import VoucherAction, VoucherOp
 from handlers.media import FileIdCache, send_photo_cached
 from handlers.texts import (
@@ -25,13 +27,14 @@ from loyalty.errors import LoyaltyError, VoucherNotFound
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import VoucherView, customer_cards, customer_voucher, customer_vouchers
 from loyalty.vouchers import redeem_voucher
-from models import Customer
 from models.enums import RedeemVia, VoucherStatus
 from render.card import VoucherImage, render_voucher
 from wallets.service import Wallets
 
+if TYPE_CHECKING:
+    from models import Customer
+
 router = Router(name="vouchers")
-router.message.filter(PRIVATE)
 
 
 async def _send_list(message: Message, customer: Customer | None) -> None:

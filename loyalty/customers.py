@@ -56,6 +56,12 @@ async def customer_for_identity(
         return await Customer.get(id=identity.customer_id)
 
 
+async def chosen_language(customer_id: int) -> str | None:
+    """The language the customer picked in the bot's settings, if any (and if they exist)."""
+    found = await Customer.filter(id=customer_id).first().values("language")
+    return str(found["language"]) if found and found["language"] else None
+
+
 async def erase_customer(customer: Customer, *, now: datetime | None = None) -> None:
     """Forget the person: personal data and identities go, the ledger stays anonymous.
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from email_validator import EmailNotValidError, validate_email
 
+from channels.base import DeliveryResult, Outcome
 from channels.ratelimit import Rate, RateLimiter
 from loyalty.clock import ensure_utc
 from loyalty.errors import ConfirmationThrottled, InvalidBirthday, InvalidEmail, InvalidLanguage
-from loyalty.links import LinkSigner, confirmed_customer
+from loyalty.links import LinkSigner, confirm_email_url, confirmed_customer
 from models import ChannelOptOut, Customer, Identity, Membership
 from models.enums import Channel, MembershipStatus, Platform
 
@@ -56,6 +58,30 @@ async def clear_email(customer: Customer) -> None:
     customer.email = None
     customer.email_verified = False
     await customer.save(update_fields=["email", "email_verified"])
+
+
+class ConfirmationMailer(Protocol):
+    """The email adapter as the double opt-in uses it."""
+
+    async def send_verification(
+        self, address: str, language: str, link: str
+    ) -> DeliveryResult: ...
+
+
+async def send_email_confirmation(
+    mailer: ConfirmationMailer,
+    signer: LinkSigner,
+    customer_id: int,
+    address: str,
+    *,
+    language: str,
+    expires_at: datetime,
+) -> bool:
+    """Double opt-in: mail ``address`` the link that proves its owner reads it; campaigns use
+    the address only after it is opened. False when the mail could not be sent at all."""
+    link = confirm_email_url(signer, customer_id, address, expires_at=expires_at)
+    sent = await mailer.send_verification(address, language, link)
+    return sent.outcome != Outcome.FAILED
 
 
 def parse_birthday(text: str, *, today: date) -> Birthday:

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from loyalty.clock import ensure_utc
 from loyalty.errors import StaffNotFound
-from models import Staff
+from models import Merchant, Staff
 from models.enums import StaffRole
 
 
@@ -52,6 +52,11 @@ async def seat_at(telegram_user_id: int, merchant_id: int, permission: Permissio
         telegram_user_id=telegram_user_id, merchant_id=merchant_id, active=True
     )
     return staff if staff is not None and allows(staff, permission) else None
+
+
+async def shop_of(seat: Staff) -> Merchant:
+    """The shop a seat is at (read once per seat object; later calls reuse it)."""
+    return await seat.merchant
 
 
 async def list_staff(merchant_id: int) -> list[Staff]:

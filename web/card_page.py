@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import segno
@@ -28,18 +28,19 @@ from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from campaigns.history import recent_messages
-from channels.email_render import telegram_html_to_email
-from channels.photos import PhotoStore
+from campaigns.history import SentMessage, message_html, recent_messages
 from locales import RIGHT_TO_LEFT, supported_language
 from loyalty.clock import utcnow
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner, Purpose
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card
-from models import Membership, Merchant
 from wallets.card_link import CARD_PAGE_PATH, membership_for_card_page
 from web.headers import private_page_headers
+
+if TYPE_CHECKING:
+    from channels.photos import PhotoStore
+    from models import Membership, Merchant
 
 logger = logging.getLogger(__name__)
 
@@ -143,13 +144,13 @@ def _qr_svg(link: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno's own markup; the payload is our start link
 
 
-def _campaign_html(text: str, *, click: str | None, right_to_left: bool) -> Markup:
+def _campaign_html(message: SentMessage, *, click: str | None, right_to_left: bool) -> Markup:
     """The merchant's Telegram HTML as the email renderer makes it safe, minus inline styles.
 
     Links (plain URLs too, as the chat shows them) go through ``click``, the counter of the
     delivery that brought the message, so a click on the card page counts like one in the email.
     """
-    html = telegram_html_to_email(text, click=click, right_to_left=right_to_left)
+    html = message_html(message, click=click, right_to_left=right_to_left)
     # On str, not Markup: Markup would escape the tags the substitution puts back.
     return Markup(_STYLE_ATTRIBUTE.sub(r"\1", str(html)))  # noqa: S704 - allow-listed, escaped
 
@@ -295,7 +296,7 @@ class CardPage:
                 date=local_date(message.sent_at),
                 sent_at_iso=html_datetime(message.sent_at),
                 html=_campaign_html(
-                    message.message_text,
+                    message,
                     click=(
                         self._signer.url(Purpose.CLICK, message.delivery_id)
                         if message.delivery_id is not None

@@ -14,11 +14,11 @@ import jinja2
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
-from campaigns.tracking import record_click, record_open, unsubscribe
+from campaigns.tracking import recipient_of, record_click, record_open, unsubscribe
 from locales import RIGHT_TO_LEFT, supported_language
+from loyalty.customers import chosen_language
 from loyalty.links import LinkSigner, Purpose
 from loyalty.profile import confirm_email
-from models import Customer, Delivery
 from web.headers import private_page_headers
 
 logger = logging.getLogger(__name__)
@@ -49,9 +49,9 @@ def _page(
 
 async def _language(request: web.Request, customer_id: int | None) -> str:
     i18n = request.app[I18N_KEY]
-    customer = await Customer.get_or_none(id=customer_id) if customer_id else None
-    if customer is not None and customer.language in i18n.available_locales:
-        return customer.language
+    chosen = await chosen_language(customer_id) if customer_id else None
+    if chosen is not None and chosen in i18n.available_locales:
+        return chosen
     for part in request.headers.get("Accept-Language", "").split(","):
         if code := supported_language(part.split(";")[0], i18n.available_locales):
             return code
@@ -82,10 +82,10 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
     delivery_id = request.app[SIGNER_KEY].verify(Purpose.UNSUBSCRIBE, token)
     if delivery_id is None:
         raise web.HTTPNotFound()
-    delivery = await Delivery.get_or_none(id=delivery_id)
-    if delivery is None:  # erased with its customer: no page that offers to unsubscribe
+    customer_id = await recipient_of(delivery_id)
+    if customer_id is None:  # erased with its customer: no page that offers to unsubscribe
         raise web.HTTPNotFound()
-    language = await _language(request, delivery.customer_id)
+    language = await _language(request, customer_id)
     i18n = request.app[I18N_KEY]
     if request.method == "POST":
         # RFC 8058: the mailbox provider POSTs "List-Unsubscribe=One-Click" with no cookies.

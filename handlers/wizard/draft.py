@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.context import FSMContext
 
 from campaigns.spec import AudienceFilter, CampaignSpec
-from models import Campaign
+from campaigns.views import CampaignShop
 from models.enums import Channel, DeliveryPolicy
 
+if TYPE_CHECKING:
+    from models import Campaign
+
 DRAFT_KEY = "campaign_draft"
+# The shop as the wizard read it when it opened: its name, time zone and cards, so the steps
+# after it ask the database nothing but who may still compose (and the counts they show).
+SHOP_KEY = "campaign_shop"
 # The channel step's rows, top to bottom: the wallet card, email, the messenger.
 CHANNEL_STEP_ORDER = (Channel.APPLE_WALLET, Channel.GOOGLE_WALLET, Channel.EMAIL, Channel.TELEGRAM)
 
@@ -85,14 +91,26 @@ class Draft:
         )
 
 
-async def load_draft(state: FSMContext) -> Draft | None:
-    data: dict[str, Any] = (await state.get_data()).get(DRAFT_KEY) or {}
+async def load_draft(state: FSMContext) -> tuple[Draft, CampaignShop] | None:
+    """The campaign being composed and its shop, or None when there is none (or it was
+    stored by an older version of the wizard: start again rather than guess)."""
+    stored = await state.get_data()
+    data: dict[str, Any] = stored.get(DRAFT_KEY) or {}
+    shop = CampaignShop.from_json(stored.get(SHOP_KEY))
     try:
-        return Draft(**data) if data else None
+        draft = Draft(**data) if data else None
     except TypeError:
-        # Stored by an older version of the wizard: start again rather than guess.
         return None
+    if draft is None or shop is None or shop.merchant_id != draft.merchant_id:
+        return None
+    return draft, shop
 
 
-async def save_draft(state: FSMContext, draft: Draft | None) -> None:
-    await state.update_data({DRAFT_KEY: asdict(draft) if draft is not None else None})
+async def save_draft(
+    state: FSMContext, draft: Draft | None, shop: CampaignShop | None = None
+) -> None:
+    """Keep the draft (None: forget it, and its shop); ``shop`` when the wizard opens."""
+    update: dict[str, Any] = {DRAFT_KEY: asdict(draft) if draft is not None else None}
+    if shop is not None or draft is None:
+        update[SHOP_KEY] = shop.as_json() if shop is not None else None
+    await state.update_data(update)

@@ -2,15 +2,19 @@
 and counts → test → when → confirm. Back and Cancel work at every step; bad input re-asks.
 
 State lives in the FSM storage (Redis when configured), so a restart or another replica
-continues the conversation. Every step re-checks the staff member's role at the shop. What each
-step shows is in ``handlers.wizard.screens``; this module handles the answers and moves on.
+continues the conversation: the draft, and the shop as ``campaigns.views`` read it when the
+wizard opened (name, time zone, active cards), so the steps do not read it again. Every step
+re-checks the staff member's role at the shop; the campaign service checks the rest when it is
+confirmed. What each step shows is in ``handlers.wizard.screens``; this module handles the
+answers and moves on. Handlers take the dispatcher's services by name (``settings``,
+``telegram_channel``, ``email_channel``, ``wallets``, ``progress``, ``customer``).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
@@ -23,18 +27,23 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
 
 from campaigns.errors import CampaignNotFound, InvalidCampaign, WrongCampaignState
+from campaigns.preview import send_test
 from campaigns.service import create_campaign, get_campaign, schedule, send_now, update_campaign
-from campaigns.spec import MAX_MESSAGE, push_length
-from channels.base import DeliveryChannel, Outcome
-from channels.email import EmailChannel
-from handlers import PRIVATE
+from campaigns.spec import (
+    MAX_MESSAGE,
+    MAX_VOUCHER_DAYS,
+    MAX_VOUCHER_TITLE,
+    check_send_time,
+    push_length,
+)
+from campaigns.views import campaign_shop
 from handlers.admin_mode import IsStaff, admin_merchant, admin_seat
 from handlers.callbacks import WizardAction, WizardOp, parse_db_id
-from handlers.campaign_progress import CampaignProgress
 from handlers.campaign_texts import WALLET, field_name, status_name
 from handlers.texts import (
     bold,
     button_expired,
+    current_locale,
     local_datetime,
     ltr,
     number,
@@ -46,26 +55,31 @@ from handlers.wizard.screens import (
     AUDIENCE_CHOICES,
     VOUCHER_DAYS,
     CampaignWizard,
+    WizardServices,
     audience_markup,
     audience_text,
     channels_markup,
     channels_text,
-    preview_message,
+    reachable,
     show_step,
     wallet_not_set_up,
 )
 from loyalty.clock import utcnow
 from loyalty.staff import Permission
-from models import Card, Customer, Merchant, Staff
 from models.enums import CampaignStatus, Channel, DeliveryPolicy
-from wallets.service import Wallets
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from campaigns.preview import MailChannel
+    from campaigns.views import CampaignShop
+    from channels.base import DeliveryChannel
+    from handlers.campaign_progress import CampaignProgress
+    from models import Customer, Staff
+    from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 router = Router(name="wizard")
-router.message.filter(PRIVATE)
 
-MAX_VOUCHER_TITLE = 200
-MAX_SCHEDULE_AHEAD = timedelta(days=365)
 NEW_CAMPAIGN_BUTTON = __("📣 New campaign")
 # Commands (and /start links from scanning a customer's QR) are never answers to a step: the
 # counter and the customer commands keep working in the middle of a campaign.
@@ -74,29 +88,32 @@ ANSWER = F.text & ~COMMAND
 
 
 class Steps:
-    """What every wizard handler needs to move: the chat, the storage and the channels."""
+    """What every wizard handler needs to move: the chat, the storage, the draft and its shop."""
 
     def __init__(
         self,
         message: Message,
         state: FSMContext,
         draft: Draft,
+        shop: CampaignShop,
         seat: Staff,
-        services: dict[str, Any],
+        services: WizardServices,
     ) -> None:
         self.message = message
         self.state = state
         self.draft = draft
+        self.shop = shop
         # The seat _steps checked for this event: role and shop as of now.
         self.seat = seat
-        self._services = services
-        self.push_limit: int = services["push_limit"]
-        self.wallet_channels: tuple[Channel, ...] = services["wallet_channels"]
+        self.services = services
+        self.push_limit = services.push_limit
+        self.wallet_channels = services.wallet_channels
+
+    async def keep(self) -> None:
+        await save_draft(self.state, self.draft)
 
     async def show(self, step: State) -> None:
-        await self.state.set_state(step)
-        await save_draft(self.state, self.draft)
-        await show_step(step.state or "", self.message, self.draft, **self._services)
+        await self._show(str(step.state))
 
     async def go(self, step: State) -> None:
         current = await self.state.get_state()
@@ -108,21 +125,29 @@ class Steps:
         if not self.draft.history:
             await self.show(CampaignWizard.card)
             return
-        previous = self.draft.history.pop()
-        await self.state.set_state(previous)
-        await save_draft(self.state, self.draft)
-        await show_step(previous, self.message, self.draft, **self._services)
+        await self._show(self.draft.history.pop())
+
+    async def _show(self, step: str) -> None:
+        step = reachable(step, self.draft, self.shop)
+        await self.state.set_state(step)
+        await self.keep()
+        await show_step(step, self.message, self.draft, self.shop, self.services)
 
 
-def _services(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "bot": data["bot"],
-        "telegram_channel": data["telegram_channel"],
-        "email_channel": data["email_channel"],
+def wizard_services(
+    settings: Settings,
+    wallets: Wallets | None,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+) -> WizardServices:
+    """The handler's typed parameters, as the steps use them."""
+    return WizardServices(
         # The lock-screen line's length: STAMPBOT_PUSH_TEXT_LIMIT (20 unless configured).
-        "push_limit": data["settings"].push_text_limit,
-        "wallet_channels": wallet_channels(data.get("wallets")),
-    }
+        push_limit=settings.push_text_limit,
+        wallet_channels=wallet_channels(wallets),
+        telegram_channel=telegram_channel,
+        email_channel=email_channel,
+    )
 
 
 def wallet_channels(wallets: Wallets | None) -> tuple[Channel, ...]:
@@ -134,16 +159,22 @@ def wallet_channels(wallets: Wallets | None) -> tuple[Channel, ...]:
 
 
 async def _steps(
-    event: Message | CallbackQuery, state: FSMContext, data: dict[str, Any]
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    settings: Settings,
+    wallets: Wallets | None,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
 ) -> Steps | None:
     """The wizard for this person, or None (and a polite refusal) when they may not use it."""
     user = event.from_user
     message = event.message if isinstance(event, CallbackQuery) else event
-    draft = await load_draft(state)
-    if user is None or not isinstance(message, Message) or draft is None:
+    loaded = await load_draft(state)
+    if user is None or not isinstance(message, Message) or loaded is None:
         if isinstance(event, CallbackQuery):
             await event.answer(button_expired())
         return None
+    draft, shop = loaded
     seat = await admin_seat(state, user.id, Permission.CAMPAIGNS)
     if seat is None or seat.merchant_id != draft.merchant_id:
         await state.set_state(None)
@@ -155,7 +186,8 @@ async def _steps(
         return None
     if isinstance(event, CallbackQuery):
         await event.answer()
-    return Steps(message, state, draft, seat, _services(data))
+    services = wizard_services(settings, wallets, telegram_channel, email_channel)
+    return Steps(message, state, draft, shop, seat, services)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,16 +195,26 @@ async def _steps(
 
 
 async def start_wizard(
-    message: Message, state: FSMContext, seat: Staff, draft: Draft, data: dict[str, Any]
+    message: Message, state: FSMContext, seat: Staff, draft: Draft, services: WizardServices
 ) -> None:
+    """Open the wizard on ``draft``: the shop is read here, once for the whole flow."""
     await state.set_state(None)
-    steps = Steps(message, state, draft, seat, _services(data))
+    shop = await campaign_shop(draft.merchant_id)
+    await save_draft(state, draft, shop)
+    steps = Steps(message, state, draft, shop, seat, services)
     await steps.show(CampaignWizard.card)
 
 
 @router.message(Command("newcampaign"), IsStaff())
 @router.message(F.text == NEW_CAMPAIGN_BUTTON, IsStaff())
-async def new_campaign(message: Message, state: FSMContext, **data: Any) -> None:
+async def new_campaign(
+    message: Message,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
     user = message.from_user
     if user is None:
         return
@@ -184,7 +226,8 @@ async def new_campaign(message: Message, state: FSMContext, **data: Any) -> None
     if seat is None:
         await message.answer(_("Only the owner or a manager can create campaigns."))
         return
-    await start_wizard(message, state, seat, Draft(merchant_id=merchant_id), data)
+    services = wizard_services(settings, wallets, telegram_channel, email_channel)
+    await start_wizard(message, state, seat, Draft(merchant_id=merchant_id), services)
 
 
 @router.message(Command("cancel"), CampaignWizard())
@@ -204,8 +247,15 @@ async def cancel_pressed(query: CallbackQuery, state: FSMContext) -> None:
 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.BACK), CampaignWizard())
-async def back_pressed(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
-    if steps := await _steps(query, state, data):
+async def back_pressed(
+    query: CallbackQuery,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    if steps := await _steps(query, state, settings, wallets, telegram_channel, email_channel):
         await steps.back()
 
 
@@ -215,18 +265,20 @@ async def back_pressed(query: CallbackQuery, state: FSMContext, **data: Any) -> 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.CARD), CampaignWizard.card)
 async def card_picked(
-    query: CallbackQuery, callback_data: WizardAction, state: FSMContext, **data: Any
+    query: CallbackQuery,
+    callback_data: WizardAction,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
-    steps = await _steps(query, state, data)
+    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
-    card = await Card.get_or_none(
-        id=parse_db_id(callback_data.value) or 0,
-        merchant_id=steps.draft.merchant_id,
-        active=True,
-    )
+    card = steps.shop.card(parse_db_id(callback_data.value))
     if card is None:
-        # Another shop's card id, or one deactivated since: nothing to pick.
+        # Another shop's card id, or one not offered: nothing to pick.
         await steps.message.answer(button_expired())
         return
     steps.draft.card_id = card.id
@@ -235,9 +287,15 @@ async def card_picked(
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.FILTER), CampaignWizard.audience)
 async def audience_toggled(
-    query: CallbackQuery, callback_data: WizardAction, state: FSMContext, **data: Any
+    query: CallbackQuery,
+    callback_data: WizardAction,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
-    steps = await _steps(query, state, data)
+    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
     choices = dict(AUDIENCE_CHOICES)
@@ -248,15 +306,22 @@ async def audience_toggled(
         del audience[callback_data.value]
     else:
         audience[callback_data.value] = choices[callback_data.value]
-    await save_draft(state, steps.draft)
+    await steps.keep()
     await steps.message.edit_text(
-        await audience_text(steps.draft), reply_markup=audience_markup(steps.draft)
+        await audience_text(steps.draft, steps.shop), reply_markup=audience_markup(steps.draft)
     )
 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.NEXT), CampaignWizard.audience)
-async def audience_done(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
-    if steps := await _steps(query, state, data):
+async def audience_done(
+    query: CallbackQuery,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    if steps := await _steps(query, state, settings, wallets, telegram_channel, email_channel):
         await steps.go(CampaignWizard.push)
 
 
@@ -265,8 +330,15 @@ async def audience_done(query: CallbackQuery, state: FSMContext, **data: Any) ->
 
 
 @router.message(CampaignWizard.push, ANSWER)
-async def push_typed(message: Message, state: FSMContext, **data: Any) -> None:
-    steps = await _steps(message, state, data)
+async def push_typed(
+    message: Message,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    steps = await _steps(message, state, settings, wallets, telegram_channel, email_channel)
     if steps is None or message.text is None:
         return
     text = " ".join(message.text.split())
@@ -296,9 +368,15 @@ async def push_typed(message: Message, state: FSMContext, **data: Any) -> None:
     WizardAction.filter(F.op.in_({WizardOp.SKIP, WizardOp.KEEP})), CampaignWizard.push
 )
 async def push_skipped(
-    query: CallbackQuery, callback_data: WizardAction, state: FSMContext, **data: Any
+    query: CallbackQuery,
+    callback_data: WizardAction,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
-    steps = await _steps(query, state, data)
+    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
     if callback_data.op == WizardOp.SKIP:
@@ -317,9 +395,15 @@ async def push_skipped(
     CampaignWizard.voucher,
 )
 async def voucher_choice(
-    query: CallbackQuery, callback_data: WizardAction, state: FSMContext, **data: Any
+    query: CallbackQuery,
+    callback_data: WizardAction,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
-    steps = await _steps(query, state, data)
+    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
     steps.draft.with_voucher = callback_data.op == WizardOp.VOUCHER
@@ -330,8 +414,15 @@ async def voucher_choice(
 
 
 @router.message(CampaignWizard.voucher_title, ANSWER)
-async def voucher_title_typed(message: Message, state: FSMContext, **data: Any) -> None:
-    steps = await _steps(message, state, data)
+async def voucher_title_typed(
+    message: Message,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    steps = await _steps(message, state, settings, wallets, telegram_channel, email_channel)
     if steps is None or message.text is None:
         return
     title = " ".join(message.text.split())
@@ -349,8 +440,15 @@ async def voucher_title_typed(message: Message, state: FSMContext, **data: Any) 
 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.KEEP), CampaignWizard.voucher_title)
-async def voucher_title_kept(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
-    if steps := await _steps(query, state, data):
+async def voucher_title_kept(
+    query: CallbackQuery,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    if steps := await _steps(query, state, settings, wallets, telegram_channel, email_channel):
         await steps.go(CampaignWizard.voucher_days)
 
 
@@ -360,12 +458,19 @@ async def _voucher_days_set(steps: Steps, days: int) -> None:
 
 
 @router.message(CampaignWizard.voucher_days, ANSWER)
-async def voucher_days_typed(message: Message, state: FSMContext, **data: Any) -> None:
-    steps = await _steps(message, state, data)
+async def voucher_days_typed(
+    message: Message,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    steps = await _steps(message, state, settings, wallets, telegram_channel, email_channel)
     if steps is None or message.text is None:
         return
     text = message.text.strip()
-    if not text.isdecimal() or not 1 <= int(text) <= 3650:
+    if not text.isdecimal() or not 1 <= int(text) <= MAX_VOUCHER_DAYS:
         await message.answer(_("Please send a whole number of days from 1 to 3650."))
         return
     await _voucher_days_set(steps, int(text))
@@ -373,9 +478,15 @@ async def voucher_days_typed(message: Message, state: FSMContext, **data: Any) -
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.DAYS), CampaignWizard.voucher_days)
 async def voucher_days_picked(
-    query: CallbackQuery, callback_data: WizardAction, state: FSMContext, **data: Any
+    query: CallbackQuery,
+    callback_data: WizardAction,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
-    steps = await _steps(query, state, data)
+    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
     if not callback_data.value.isdecimal() or int(callback_data.value) not in VOUCHER_DAYS:
@@ -392,9 +503,15 @@ async def voucher_days_picked(
     WizardAction.filter(F.op.in_({WizardOp.CHANNEL, WizardOp.POLICY})), CampaignWizard.channels
 )
 async def channel_toggled(
-    query: CallbackQuery, callback_data: WizardAction, state: FSMContext, **data: Any
+    query: CallbackQuery,
+    callback_data: WizardAction,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
-    steps = await _steps(query, state, data)
+    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
     draft = steps.draft
@@ -425,15 +542,22 @@ async def channel_toggled(
             draft.channels.append(callback_data.value)
     else:
         return
-    await save_draft(state, draft)
+    await steps.keep()
     await steps.message.edit_text(
         channels_text(), reply_markup=channels_markup(draft, steps.wallet_channels)
     )
 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.NEXT), CampaignWizard.channels)
-async def channels_done(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
-    steps = await _steps(query, state, data)
+async def channels_done(
+    query: CallbackQuery,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
     if not steps.draft.channels:
@@ -447,15 +571,22 @@ async def channels_done(query: CallbackQuery, state: FSMContext, **data: Any) ->
 
 
 @router.message(CampaignWizard.message, ANSWER | F.photo)
-async def message_sent(message: Message, state: FSMContext, **data: Any) -> None:
-    steps = await _steps(message, state, data)
+async def message_sent(
+    message: Message,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    steps = await _steps(message, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
     text = message.html_text if (message.text or message.caption) else ""
     if message.photo:
         steps.draft.photo_file_id = message.photo[-1].file_id
         if not text.strip():
-            await save_draft(state, steps.draft)
+            await steps.keep()
             await message.answer(_("Got the photo. Now send the text that goes with it."))
             return
     if len(text) > MAX_MESSAGE:
@@ -472,8 +603,15 @@ async def message_sent(message: Message, state: FSMContext, **data: Any) -> None
 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.KEEP), CampaignWizard.message)
-async def message_kept(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
-    if steps := await _steps(query, state, data):
+async def message_kept(
+    query: CallbackQuery,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    if steps := await _steps(query, state, settings, wallets, telegram_channel, email_channel):
         await steps.go(CampaignWizard.preview)
 
 
@@ -482,36 +620,36 @@ async def message_kept(query: CallbackQuery, state: FSMContext, **data: Any) -> 
 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.TEST), CampaignWizard.preview)
-async def test_pressed(
+async def self_test_pressed(
     query: CallbackQuery,
     state: FSMContext,
     customer: Customer | None,
+    settings: Settings,
     telegram_channel: DeliveryChannel,
-    email_channel: EmailChannel,
-    **data: Any,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
-    data |= {"telegram_channel": telegram_channel, "email_channel": email_channel}
-    steps = await _steps(query, state, data)
+    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
     draft = steps.draft
-    merchant = await Merchant.get(id=draft.merchant_id)
+    spec = draft.spec(steps.push_limit)
+    sender = {"merchant_name": steps.shop.name, "language": current_locale()}
     report = []
     if Channel.TELEGRAM in draft.channels:
-        result = await telegram_channel.send(
-            await preview_message(draft, Channel.TELEGRAM, str(steps.message.chat.id), merchant)
+        address = str(steps.message.chat.id)
+        tried = await send_test(
+            spec, telegram_channel, channel=Channel.TELEGRAM, address=address, **sender
         )
-        report.append(
-            _("chat: sent") if result.outcome == Outcome.DELIVERED else _("chat: failed")
-        )
+        report.append(_("chat: sent") if tried.delivered else _("chat: failed"))
     if Channel.EMAIL in draft.channels:
         if customer is not None and customer.email and customer.email_verified:
-            result = await email_channel.send(
-                await preview_message(draft, Channel.EMAIL, customer.email, merchant)
+            tried = await send_test(
+                spec, email_channel, channel=Channel.EMAIL, address=customer.email, **sender
             )
             report.append(
                 _("email to {address}: sent").format(address=user_text(customer.email))
-                if result.outcome == Outcome.DELIVERED
+                if tried.delivered
                 else _("email: failed")
             )
         else:
@@ -522,8 +660,15 @@ async def test_pressed(
 
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.NEXT), CampaignWizard.preview)
-async def preview_done(query: CallbackQuery, state: FSMContext, **data: Any) -> None:
-    if steps := await _steps(query, state, data):
+async def preview_done(
+    query: CallbackQuery,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    if steps := await _steps(query, state, settings, wallets, telegram_channel, email_channel):
         await steps.go(CampaignWizard.when)
 
 
@@ -535,9 +680,15 @@ async def preview_done(query: CallbackQuery, state: FSMContext, **data: Any) -> 
     WizardAction.filter(F.op.in_({WizardOp.NOW, WizardOp.LATER})), CampaignWizard.when
 )
 async def when_picked(
-    query: CallbackQuery, callback_data: WizardAction, state: FSMContext, **data: Any
+    query: CallbackQuery,
+    callback_data: WizardAction,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
-    steps = await _steps(query, state, data)
+    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
     if callback_data.op == WizardOp.NOW:
@@ -566,13 +717,19 @@ def parse_local_time(text: str, timezone: str, now: datetime) -> datetime | None
 
 
 @router.message(CampaignWizard.schedule_at, ANSWER)
-async def schedule_typed(message: Message, state: FSMContext, **data: Any) -> None:
-    steps = await _steps(message, state, data)
+async def schedule_typed(
+    message: Message,
+    state: FSMContext,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
+) -> None:
+    steps = await _steps(message, state, settings, wallets, telegram_channel, email_channel)
     if steps is None or message.text is None:
         return
-    merchant = await Merchant.get(id=steps.draft.merchant_id)
     now = utcnow()
-    at = parse_local_time(message.text, merchant.timezone, now)
+    at = parse_local_time(message.text, steps.shop.timezone, now)
     if at is None:
         await message.answer(
             _("Please send the date and time as DD.MM.YYYY HH:MM, for example 24.12.2026 10:00.")
@@ -581,7 +738,9 @@ async def schedule_typed(message: Message, state: FSMContext, **data: Any) -> No
     if at <= now:
         await message.answer(_("That time has already passed. Please send a time ahead."))
         return
-    if at > now + MAX_SCHEDULE_AHEAD:
+    try:
+        check_send_time(at, now)
+    except InvalidCampaign:
         await message.answer(_("Campaigns can be scheduled up to a year ahead."))
         return
     steps.draft.send_at = at.isoformat()
@@ -590,9 +749,15 @@ async def schedule_typed(message: Message, state: FSMContext, **data: Any) -> No
 
 @router.callback_query(WizardAction.filter(F.op == WizardOp.CONFIRM), CampaignWizard.confirm)
 async def confirmed(
-    query: CallbackQuery, state: FSMContext, progress: CampaignProgress, **data: Any
+    query: CallbackQuery,
+    state: FSMContext,
+    progress: CampaignProgress,
+    settings: Settings,
+    telegram_channel: DeliveryChannel,
+    email_channel: MailChannel,
+    wallets: Wallets | None = None,
 ) -> None:
-    steps = await _steps(query, state, data)
+    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
     if steps is None:
         return
     draft, seat = steps.draft, steps.seat
@@ -628,17 +793,14 @@ async def confirmed(
         await steps.message.answer(_("This campaign was deleted in the meantime."))
         return
     await save_draft(state, None)
-    merchant = await Merchant.get(id=draft.merchant_id)
     if at is not None and campaign.status == CampaignStatus.SCHEDULED:
         await steps.message.answer(
             _("🕒 {name} is scheduled for {when}. /campaigns shows it.").format(
                 name=bold(campaign.name),
-                when=local_datetime(at, merchant.timezone),
+                when=local_datetime(at, steps.shop.timezone),
             )
         )
-        await progress.follow(steps.message.chat.id, campaign.id, merchant_id=merchant.id)
-        return
-    await progress.follow(steps.message.chat.id, campaign.id, merchant_id=merchant.id)
+    await progress.follow(steps.message.chat.id, campaign.id, merchant_id=draft.merchant_id)
 
 
 @router.message(CampaignWizard(), ~COMMAND)

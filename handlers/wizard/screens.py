@@ -5,12 +5,12 @@ The handlers in ``handlers.wizard.flow`` move between these screens; nothing her
 
 from __future__ import annotations
 
-import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -18,9 +18,7 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from campaigns.audience import audience_count, reachable_counts, reachable_people
-from campaigns.composer import subject_of
-from channels.base import DeliveryChannel, OutboundMessage, Outcome
-from channels.email import EmailChannel
+from campaigns.preview import mail_preview, send_test
 from handlers.callbacks import WizardAction, WizardOp
 from handlers.campaign_texts import (
     WALLET,
@@ -31,10 +29,13 @@ from handlers.campaign_texts import (
 )
 from handlers.texts import and_list, current_locale, local_datetime, ltr, number, user_text
 from handlers.wizard.draft import Draft
-from locales import RIGHT_TO_LEFT
 from loyalty.clock import utcnow
-from models import Campaign, Card, Merchant
 from models.enums import Channel, DeliveryPolicy
+
+if TYPE_CHECKING:
+    from campaigns.preview import MailChannel
+    from campaigns.views import CampaignShop, CardChoice
+    from channels.base import DeliveryChannel
 
 # The audience switches the wizard offers, with the values a small shop usually means.
 AUDIENCE_CHOICES: tuple[tuple[str, int | bool], ...] = (
@@ -45,6 +46,18 @@ AUDIENCE_CHOICES: tuple[tuple[str, int | bool], ...] = (
     ("has_unused_voucher", True),
 )
 VOUCHER_DAYS = (7, 14, 30, 90)
+
+
+@dataclass(frozen=True, slots=True)
+class WizardServices:
+    """What the steps need besides the draft: the lock-screen line's length
+    (STAMPBOT_PUSH_TEXT_LIMIT), the wallets this bot can push to, and the adapters the
+    preview goes through (the ones campaigns use, with their rate limits)."""
+
+    push_limit: int
+    wallet_channels: tuple[Channel, ...]
+    telegram_channel: DeliveryChannel
+    email_channel: MailChannel
 
 
 class CampaignWizard(StatesGroup):
@@ -80,9 +93,9 @@ def nav_markup(
 # Steps: each one shows its question; ``_go`` moves forward and remembers where it came from.
 
 
-async def _ask_card(message: Message, draft: Draft) -> None:
+async def _ask_card(message: Message, draft: Draft, shop: CampaignShop) -> None:
     builder = InlineKeyboardBuilder()
-    cards = await Card.filter(merchant_id=draft.merchant_id, active=True).order_by("id")
+    cards = shop.cards
     for card in cards:
         mark = "✅ " if card.id == draft.card_id else ""
         builder.button(
@@ -113,10 +126,17 @@ def audience_markup(draft: Draft) -> InlineKeyboardMarkup:
     return nav_markup(builder, *([1] * (len(AUDIENCE_CHOICES) + 1)))
 
 
-async def audience_text(draft: Draft) -> str:
-    card = await Card.get(id=draft.card_id)
-    merchant = await Merchant.get(id=draft.merchant_id)
-    count = await audience_count(card, draft.audience_filter, merchant.timezone)
+def chosen_card(draft: Draft, shop: CampaignShop) -> CardChoice:
+    """The card picked at step 1 (the steps after it are reached only with one picked)."""
+    card = shop.card(draft.card_id)
+    if card is None:
+        raise LookupError(f"card {draft.card_id} is not one of the shop's active cards")
+    return card
+
+
+async def audience_text(draft: Draft, shop: CampaignShop) -> str:
+    card = chosen_card(draft, shop)
+    count = await audience_count(card, draft.audience_filter, shop.timezone)
     return "\n".join(
         [
             _("<b>New campaign · 2/9</b>\nWho should get it? Pick any; all picked must hold."),
@@ -127,8 +147,8 @@ async def audience_text(draft: Draft) -> str:
     )
 
 
-async def _ask_audience(message: Message, draft: Draft) -> None:
-    await message.answer(await audience_text(draft), reply_markup=audience_markup(draft))
+async def _ask_audience(message: Message, draft: Draft, shop: CampaignShop) -> None:
+    await message.answer(await audience_text(draft, shop), reply_markup=audience_markup(draft))
 
 
 def _keep_button(builder: InlineKeyboardBuilder, keep: bool) -> int:
@@ -239,7 +259,7 @@ async def _ask_message(message: Message, draft: Draft) -> None:
     )  # fmt: skip
 
 
-async def _ask_when(message: Message, draft: Draft) -> None:
+async def _ask_when(message: Message) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🚀 Send now"), callback_data=WizardAction(op=WizardOp.NOW))
     builder.button(text=_("🕒 Schedule"), callback_data=WizardAction(op=WizardOp.LATER))
@@ -249,21 +269,19 @@ async def _ask_when(message: Message, draft: Draft) -> None:
     )
 
 
-async def _ask_schedule_at(message: Message, draft: Draft) -> None:
-    merchant = await Merchant.get(id=draft.merchant_id)
-    example = (utcnow() + timedelta(days=1)).astimezone(ZoneInfo(merchant.timezone))
+async def _ask_schedule_at(message: Message, shop: CampaignShop) -> None:
+    example = (utcnow() + timedelta(days=1)).astimezone(ZoneInfo(shop.timezone))
     await message.answer(
         _("When? Send the date and time in your shop's time zone ({zone}), for example "
-          "{example}.").format(zone=merchant.timezone, example=ltr(f"{example:%d.%m.%Y} 10:00")),
+          "{example}.").format(zone=shop.timezone, example=ltr(f"{example:%d.%m.%Y} 10:00")),
         reply_markup=nav_markup(InlineKeyboardBuilder()),
     )  # fmt: skip
 
 
-async def _ask_confirm(message: Message, draft: Draft) -> None:
-    merchant = await Merchant.get(id=draft.merchant_id)
-    card = await Card.get(id=draft.card_id)
+async def _ask_confirm(message: Message, draft: Draft, shop: CampaignShop) -> None:
+    card = chosen_card(draft, shop)
     when = (
-        local_datetime(draft.send_time, merchant.timezone)
+        local_datetime(draft.send_time, shop.timezone)
         if draft.send_time
         else _("right after you confirm")
     )
@@ -287,23 +305,31 @@ async def _ask_confirm(message: Message, draft: Draft) -> None:
 # Navigation
 
 
+CARD_STEP = str(CampaignWizard.card.state)
+# Steps 2 to 9 are about the card picked at step 1.
+NEEDS_CARD = frozenset(str(step.state) for step in CampaignWizard.__states__) - {CARD_STEP}
+
+
+def reachable(step: str, draft: Draft, shop: CampaignShop) -> str:
+    """``step``, or the card step when no card of this shop is picked (pick one again)."""
+    if step in NEEDS_CARD and shop.card(draft.card_id) is None:
+        return CARD_STEP
+    return step
+
+
 async def show_step(
     step: str,
     message: Message,
     draft: Draft,
-    *,
-    bot: Bot,
-    telegram_channel: DeliveryChannel,
-    email_channel: EmailChannel,
-    push_limit: int,
-    wallet_channels: tuple[Channel, ...],
+    shop: CampaignShop,
+    services: WizardServices,
 ) -> None:
     if step == CampaignWizard.card.state:
-        await _ask_card(message, draft)
+        await _ask_card(message, draft, shop)
     elif step == CampaignWizard.audience.state:
-        await _ask_audience(message, draft)
+        await _ask_audience(message, draft, shop)
     elif step == CampaignWizard.push.state:
-        await _ask_push(message, draft, push_limit)
+        await _ask_push(message, draft, services.push_limit)
     elif step == CampaignWizard.voucher.state:
         await _ask_voucher(message, draft)
     elif step == CampaignWizard.voucher_title.state:
@@ -311,76 +337,59 @@ async def show_step(
     elif step == CampaignWizard.voucher_days.state:
         await _ask_voucher_days(message, draft)
     elif step == CampaignWizard.channels.state:
-        await _ask_channels(message, draft, wallet_channels)
+        await _ask_channels(message, draft, services.wallet_channels)
     elif step == CampaignWizard.message.state:
         await _ask_message(message, draft)
     elif step == CampaignWizard.preview.state:
-        await _show_preview(message, draft, telegram_channel, email_channel)
+        await _show_preview(message, draft, shop, services)
     elif step == CampaignWizard.when.state:
-        await _ask_when(message, draft)
+        await _ask_when(message)
     elif step == CampaignWizard.schedule_at.state:
-        await _ask_schedule_at(message, draft)
+        await _ask_schedule_at(message, shop)
     else:
-        await _ask_confirm(message, draft)
-
-
-async def preview_message(
-    draft: Draft, channel: str, address: str, merchant: Merchant
-) -> OutboundMessage:
-    language = current_locale()
-    campaign = Campaign(push_text=draft.push_text, message_text=draft.message_text)
-    return OutboundMessage(
-        # Negative and unique: the Telegram adapter remembers a long message's parts by this id,
-        # so two admins previewing at once must not share one (real deliveries are positive).
-        delivery_id=-1 - secrets.randbelow(2**62),
-        channel=channel,
-        address=address,
-        language=language,
-        right_to_left=language in RIGHT_TO_LEFT,
-        merchant_name=merchant.name,
-        subject=subject_of(campaign, merchant.name),
-        push_text=draft.push_text,
-        html=draft.message_text,
-        photo_file_id=draft.photo_file_id if channel == Channel.TELEGRAM else None,
-    )
+        await _ask_confirm(message, draft, shop)
 
 
 async def _show_preview(
-    message: Message,
-    draft: Draft,
-    telegram_channel: DeliveryChannel,
-    email_channel: EmailChannel,
+    message: Message, draft: Draft, shop: CampaignShop, services: WizardServices
 ) -> None:
-    merchant = await Merchant.get(id=draft.merchant_id)
+    spec = draft.spec(services.push_limit)
+    language = current_locale()
     await message.answer(_("<b>New campaign · 7/9</b> — the preview, as each channel shows it:"))
     if Channel.TELEGRAM in draft.channels:
         await message.answer(_("💬 In the chat:"))
-        result = await telegram_channel.send(
-            await preview_message(draft, Channel.TELEGRAM, str(message.chat.id), merchant)
+        tried = await send_test(
+            spec,
+            services.telegram_channel,
+            channel=Channel.TELEGRAM,
+            address=str(message.chat.id),
+            merchant_name=shop.name,
+            language=language,
         )
-        if result.outcome != Outcome.DELIVERED:
+        if not tried.delivered:
             await message.answer(
                 _("Telegram refused this message ({reason}). Please go back and change it.")
-                .format(reason=escape(result.detail or str(result.reason)))
+                .format(reason=escape(tried.detail))
             )  # fmt: skip
     if Channel.EMAIL in draft.channels:
-        preview = await preview_message(draft, Channel.EMAIL, "preview@example.com", merchant)
-        rendered = email_channel.renderer.campaign(preview)
+        mail = mail_preview(
+            spec, services.email_channel, merchant_name=shop.name, language=language
+        )
         await message.answer_document(
-            BufferedInputFile(rendered.html.encode(), filename="email-preview.html"),
-            caption=_("✉️ The email, subject: {subject}").format(
-                subject=user_text(rendered.subject)
-            )[:1024],
+            BufferedInputFile(mail.html.encode(), filename="email-preview.html"),
+            caption=_("✉️ The email, subject: {subject}").format(subject=user_text(mail.subject))[
+                :1024
+            ],
         )
     if any(c in draft.channels for c in WALLET):
         await message.answer(
             _("📱 On the lock screen: {merchant} — {text}").format(
-                merchant=user_text(merchant.name), text=user_text(draft.push_text)
+                merchant=user_text(shop.name), text=user_text(draft.push_text)
             )
         )
-    card = await Card.get(id=draft.card_id)
-    counts = await reachable_counts(card, draft.audience_filter, merchant.timezone)
-    total = await audience_count(card, draft.audience_filter, merchant.timezone)
+    card = chosen_card(draft, shop)
+    counts = await reachable_counts(card, draft.audience_filter, shop.timezone)
+    total = await audience_count(card, draft.audience_filter, shop.timezone)
     lines = [
         ngettext(
             "<b>Who it reaches</b> ({total} person on the card matches):",
@@ -391,7 +400,7 @@ async def _show_preview(
     # The order of the channel step: wallet, email, messenger.
     if wallets := tuple(c for c in WALLET if c in draft.channels):
         # One person with the card in both wallets gets one push on each, but is one person.
-        wallet = await reachable_people(card, draft.audience_filter, merchant.timezone, wallets)
+        wallet = await reachable_people(card, draft.audience_filter, shop.timezone, wallets)
         lines.append("• " + _("Wallet card push: {count}").format(count=number(wallet)))
     for channel in (Channel.EMAIL, Channel.TELEGRAM):
         if channel in draft.channels:

@@ -1,0 +1,66 @@
+"""What one whole wizard flow asks the database: the shop and its cards are read once, when the
+wizard opens, and kept with the draft; the steps after that only re-check the seat and count."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from models.enums import StaffRole
+from tests import factories
+from tests.handlers.wizard.test_flow import customers, staff_chat, write_campaign
+
+_TABLE = re.compile(r'\bFROM\s+"?(merchant|card)"?(?:\s|$)', re.IGNORECASE)
+
+
+class _Queries(logging.Handler):
+    """Every statement Tortoise sends, as its debug log names it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(record.getMessage())
+
+    def reading(self, table: str) -> int:
+        return sum(
+            1
+            for sql in self.statements
+            if sql.lstrip().upper().startswith("SELECT")
+            and any(m.lower() == table for m in _TABLE.findall(sql))
+        )
+
+
+@contextmanager
+def counted() -> Iterator[_Queries]:
+    logger = logging.getLogger("tortoise.db_client")
+    queries = _Queries()
+    level = logger.level
+    logger.addHandler(queries)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield queries
+    finally:
+        logger.removeHandler(queries)
+        logger.setLevel(level)
+
+
+async def test_a_whole_flow_reads_the_shop_and_its_cards_once(new_chat: Any) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await customers(new_chat, shop, 2)
+    with counted() as queries:  # from /admin to the confirmed campaign
+        counts = (await write_campaign(owner, channels=("Messenger", "Email")))[-1]
+        await owner.press_label(counts, "Send a test to me")
+        when = (await owner.press_label(counts, "Continue"))[-1]
+        confirm = (await owner.press_label(when, "Send now"))[-1]
+        await owner.press_label(confirm, "Confirm")
+    merchant, card = queries.reading("merchant"), queries.reading("card")
+    # The shop: for the /admin menu, once when the wizard opens, and when the service creates
+    # the campaign (its time zone names it). The card: when the wizard opens (the shop's
+    # active cards) and when the service checks it is one of them.
+    assert (merchant, card) == (3, 2), f"{len(queries.statements)} statements in all"
