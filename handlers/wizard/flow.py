@@ -120,7 +120,7 @@ def _services(data: dict[str, Any]) -> dict[str, Any]:
         "telegram_channel": data["telegram_channel"],
         "email_channel": data["email_channel"],
         # The lock-screen line's length: STAMPBOT_PUSH_TEXT_LIMIT (20 unless configured).
-        "push_limit": data["settings"].push_text_limit,
+        "push_limit": data["settings"].campaigns.push_text_limit,
         "wallet_channels": wallet_channels(data.get("wallets")),
     }
 
