@@ -79,17 +79,17 @@ async def _migrate(settings: Settings) -> int:
 async def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
     merchant_spec = MerchantSpec(
         name=args.name,
-        timezone=args.timezone or settings.default_timezone,
-        default_language=args.language or settings.default_language,
+        timezone=args.timezone or settings.shops.default_timezone,
+        default_language=args.language or settings.shops.default_language,
     )
     card_spec = CardSpec(
         name=args.card_name,
         stamps_needed=args.stamps,
         reward_text=args.reward,
         voucher_validity_days=args.validity_days,
-        max_stamps_per_call=args.max_stamps or settings.max_stamps_per_call,
+        max_stamps_per_call=args.max_stamps or settings.shops.max_stamps_per_call,
         stamp_cooldown_seconds=(
-            settings.stamp_cooldown_seconds if args.cooldown is None else args.cooldown
+            settings.shops.stamp_cooldown_seconds if args.cooldown is None else args.cooldown
         ),
     )
     try:
@@ -122,8 +122,8 @@ def _dkim(settings: Settings) -> int:
     from bot.delivery import dkim_signer
     from channels.dkim import new_private_key
 
-    path = settings.dkim_key_path
-    if not (settings.dkim_domain and settings.dkim_selector and path):
+    path = settings.dkim.key_path
+    if not (settings.dkim.domain and settings.dkim.selector and path):
         print(
             "error: set STAMPBOT_DKIM_DOMAIN, STAMPBOT_DKIM_SELECTOR and STAMPBOT_DKIM_KEY_PATH",
             file=sys.stderr,
@@ -151,13 +151,13 @@ def _dkim(settings: Settings) -> int:
 
 async def _bot_username(settings: Settings) -> str:
     """The token's bot as Telegram names it; without a token (offline, the demo) the setting."""
-    if settings.bot_token is None:
-        return settings.bot_username
-    from bot.app import build_bot, telegram_username
+    if settings.telegram.token is None:
+        return settings.telegram.username
+    from bot.factory import build_bot, telegram_username
 
-    bot = build_bot(settings, replies=False)
+    bot = build_bot(settings.telegram, replies=False)
     try:
-        return await telegram_username(bot, settings)
+        return await telegram_username(bot, settings.telegram)
     finally:
         await bot.session.close()
 
@@ -179,23 +179,11 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _dkim(settings)
     if args.command == "merchant":
         return await _merchant_create(settings, args)
-    if args.command == "worker":
-        from bot.app import run_worker
+    if args.command in ("run", "web", "worker"):
+        # Imported here: aiogram and the handlers take seconds, the other commands need neither.
+        from bot.app import serve
 
-        async with database(settings):
-            await run_worker(settings)
-        return 0
-    if args.command == "web":
-        from bot.app import run_bot
-
-        async with database(settings):
-            await run_bot(settings, with_worker=False, polling=False)
-        return 0
-    if args.command == "run":
-        from bot.app import run_bot
-
-        async with database(settings):
-            await run_bot(settings)
+        await serve(settings, args.command)
         return 0
     if args.command == "demo":
         from demo.week import run_demo

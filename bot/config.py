@@ -1,132 +1,105 @@
-"""Settings read from ``STAMPBOT_*`` environment variables or a ``.env`` file."""
+"""Settings read from ``STAMPBOT_*`` environment variables or a ``.env`` file.
+
+One sub-model per concern, so each builder receives the part it needs (``settings.smtp``,
+``settings.apple_wallet``) rather than fields copied one by one. Every concern is its own
+``BaseSettings`` with its own ``env_prefix``; a field whose variable does not share that prefix
+names it with ``validation_alias``. The variable names are the flat ones stampbot always had
+(``STAMPBOT_SMTP_HOST``, ``STAMPBOT_BOT_TOKEN``): deployments keep their environment as it is.
+"""
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_VAR_DIR = Path("var")
+PREFIX = "STAMPBOT_"
 
 
-class Settings(BaseSettings):
+class _Concern(BaseSettings):
+    """What every part of the settings shares: the prefix, the ``.env`` file, and that code
+    and tests pass fields by name while the environment uses the aliases."""
+
     model_config = SettingsConfigDict(
-        env_prefix="STAMPBOT_",
+        env_prefix=PREFIX,
         env_file=".env",
         env_file_encoding="utf-8",
+        # Each part reads the one .env, which holds every other part's variables too.
         extra="ignore",
+        validate_by_name=True,
     )
 
-    var_dir: Path = DEFAULT_VAR_DIR
-    database_url: str = ""
-    redis_url: str | None = None
+    def __init__(self, **values: Any) -> None:
+        # extra="ignore" is for the environment; a name passed here that no field has is a
+        # mistake (a setting moved to its part: Settings(web={"port": 8443}), not web_port).
+        fields = type(self).model_fields
+        unknown = sorted(key for key in values if not key.startswith("_") and key not in fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no setting {', '.join(unknown)}")
+        # Pydantic validates a dict into a nested model without calling its __init__, which is
+        # where a BaseSettings reads the environment: build the parts here, with the same
+        # choice of .env file.
+        options = {key: values[key] for key in ("_env_file",) if key in values}
+        for name, field in fields.items():
+            part = field.annotation
+            if not (isinstance(part, type) and issubclass(part, _Concern)):
+                continue
+            given = values.get(name)
+            if given is None:
+                values[name] = part(**options)
+            elif isinstance(given, dict):
+                values[name] = part(**options, **given)
+        super().__init__(**values)
 
-    bot_token: SecretStr | None = None
+
+class DatabaseSettings(_Concern, env_prefix="STAMPBOT_DATABASE_"):
+    # Empty: the embedded SQLite file under var_dir (see Settings.effective_database_url).
+    url: str = ""
+
+
+class RedisSettings(_Concern, env_prefix="STAMPBOT_REDIS_"):
+    # Conversation state (FSM), shared limits and the file-id cache across processes.
+    url: str | None = None
+
+
+class TelegramSettings(_Concern, env_prefix="STAMPBOT_TELEGRAM_"):
+    token: SecretStr | None = Field(default=None, validation_alias="STAMPBOT_BOT_TOKEN")
     # Only without a token (the offline demo): with one, Telegram's getMe names the bot.
-    bot_username: str = "stampbot_demo_bot"
-    telegram_api_url: str | None = None
-    public_url: str | None = None
-    web_host: str = "127.0.0.1"
-    web_port: int = Field(default=8080, ge=1, le=65535)
-    webhook_secret: SecretStr | None = None
-    # Signs the links in messages (open, click, unsubscribe, confirm email). Unset: a random key
-    # kept in var/signing.key, so links stay valid across restarts of the embedded default.
-    signing_key: SecretStr | None = None
-
+    username: str = Field(default="stampbot_demo_bot", validation_alias="STAMPBOT_BOT_USERNAME")
+    api_url: str | None = None
     # Replies to people: a 429 "retry after N s" is waited out (N at most this many seconds)
     # and sent again up to this many times. 0 attempts: raise at once. Campaigns go through the
     # outbox's own rescheduling instead.
-    telegram_retry_max_seconds: float = Field(default=10.0, ge=0, le=60)
-    telegram_retry_attempts: int = Field(default=2, ge=0, le=10)
+    retry_max_seconds: float = Field(default=10.0, ge=0, le=60)
+    retry_attempts: int = Field(default=2, ge=0, le=10)
 
-    # Delivery engine.
-    telegram_per_second: float = Field(default=30.0, gt=0, le=1000)
-    # Characters of a campaign's lock-screen line (wallet push); phones cut longer text.
-    push_text_limit: int = Field(default=20, ge=1, le=200)
-    # How often the admin's progress message of a sending campaign is edited.
-    progress_interval_seconds: float = Field(default=3.0, gt=0, le=60)
-    delivery_batch_size: int = Field(default=100, ge=1, le=5000)
-    delivery_lease_seconds: int = Field(default=120, ge=1)
-    delivery_concurrency: int = Field(default=64, ge=1, le=2000)
-    smtp_host: str | None = None
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = True
-    smtp_tls: bool = False
-    mail_from: str = "stampbot@localhost"
-    # Where replies go; also offered as a mailto: unsubscribe. Empty: no Reply-To.
-    mail_reply_to: str | None = None
-    # DKIM signing of every email (SMTP and mailbox alike): off unless all three are set. The
-    # private key file is a secret; `stampbot dkim` prints the DNS TXT record to publish.
-    dkim_domain: str | None = None
-    dkim_selector: str | None = None
-    dkim_key_path: Path | None = None
-    # The 1x1 open-tracking image in campaign emails (opens are then counted from it).
-    email_open_tracking: bool = True
-    # Email confirmation: one mail per address per this many seconds, this many per customer
-    # a day, and how long a confirmation link works.
-    email_confirm_address_interval_seconds: int = Field(default=600, ge=1)
-    email_confirm_daily_limit: int = Field(default=5, ge=1, le=1000)
-    email_confirm_ttl_days: int = Field(default=7, ge=1, le=365)
-
-    # APNs token auth for Wallet pass pushes: off unless key id, team id and the .p8 key (as
-    # PEM text or a file path) are all set. host/port/CA file point tests at a loopback fake.
-    apns_key_id: str | None = None
-    apns_team_id: str | None = None
-    apns_key: SecretStr | None = None
-    apns_key_path: Path | None = None
-    apns_host: str = "api.push.apple.com"
-    apns_port: int = Field(default=443, ge=1, le=65535)
-    apns_ca_file: Path | None = None
-    apns_timeout_seconds: float = Field(default=10.0, gt=0)
-
-    # Apple Wallet. Without certificate files a demo CA, WWDR-like intermediate and pass-type
-    # certificate are made once under var/apple_wallet/ (passes verify, but no iPhone trusts them).
-    apple_pass_type_id: str = "pass.dev.stampbot.demo"
-    apple_team_id: str = "DEMOTEAM00"
-    apple_pass_cert_path: Path | None = None
-    apple_pass_key_path: Path | None = None
-    apple_pass_key_password: SecretStr | None = None
-    apple_wwdr_cert_path: Path | None = None
-    # Where built .pkpass files are written (default var/passes/).
-    apple_passes_dir: Path | None = None
-
-    # Google Wallet: off unless both the issuer id and the service-account JSON key file are
-    # set. The API and token URLs point tests at a loopback fake (token URL: the key's token_uri).
-    google_wallet_issuer_id: str | None = None
-    google_wallet_key_file: Path | None = None
-    google_wallet_api_url: str = "https://walletobjects.googleapis.com/walletobjects/v1"
-    google_wallet_token_url: str | None = None
-
-    default_language: str = "en"
-    default_timezone: str = "UTC"
-    stamp_cooldown_seconds: int = Field(default=300, ge=0)
-    max_stamps_per_call: int = Field(default=5, ge=1, le=100)
-    staff_invite_ttl_hours: int = Field(default=72, ge=1)
-    flood_per_second: float = Field(default=1.0, gt=0)
-    flood_burst: int = Field(default=5, ge=1)
-    log_level: str = "INFO"
-
-    @field_validator("default_timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
-
-    @field_validator("bot_username")
+    @field_validator("username")
     @classmethod
     def _bot_username(cls, value: str) -> str:
         value = value.removeprefix("@")
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", value):
             raise ValueError(f"not a Telegram bot username: {value!r}")
         return value
+
+
+class WebSettings(_Concern, env_prefix="STAMPBOT_WEB_"):
+    """The web app, and the links in messages that point at it."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = Field(default=None, validation_alias="STAMPBOT_PUBLIC_URL")
+    webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="STAMPBOT_WEBHOOK_SECRET"
+    )
+    # Signs the links in messages (open, click, unsubscribe, confirm email). Unset: a random key
+    # kept in var/signing.key, so links stay valid across restarts of the embedded default.
+    signing_key: SecretStr | None = Field(default=None, validation_alias="STAMPBOT_SIGNING_KEY")
 
     @field_validator("webhook_secret")
     @classmethod
@@ -138,7 +111,95 @@ class Settings(BaseSettings):
             raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
-    @field_validator("apple_pass_type_id")
+    @property
+    def base_url(self) -> str:
+        """Where people's browsers reach the web app (links in emails and messages)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+
+class DeliverySettings(_Concern, env_prefix="STAMPBOT_DELIVERY_"):
+    """The delivery engine (outbox workers)."""
+
+    telegram_per_second: float = Field(
+        default=30.0, gt=0, le=1000, validation_alias="STAMPBOT_TELEGRAM_PER_SECOND"
+    )
+    batch_size: int = Field(default=100, ge=1, le=5000)
+    lease_seconds: int = Field(default=120, ge=1)
+    concurrency: int = Field(default=64, ge=1, le=2000)
+
+
+class CampaignSettings(_Concern):
+    # Characters of a campaign's lock-screen line (wallet push); phones cut longer text.
+    push_text_limit: int = Field(default=20, ge=1, le=200)
+    # How often the admin's progress message of a sending campaign is edited.
+    progress_interval_seconds: float = Field(default=3.0, gt=0, le=60)
+
+
+class SmtpSettings(_Concern, env_prefix="STAMPBOT_SMTP_"):
+    # No host: emails are written as .eml files into var/mail instead.
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = True
+    tls: bool = False
+
+
+class MailSettings(_Concern, env_prefix="STAMPBOT_EMAIL_"):
+    """What every email says about itself, and the limits of address confirmation."""
+
+    from_address: str = Field(default="stampbot@localhost", validation_alias="STAMPBOT_MAIL_FROM")
+    # Where replies go; also offered as a mailto: unsubscribe. Empty: no Reply-To.
+    reply_to: str | None = Field(default=None, validation_alias="STAMPBOT_MAIL_REPLY_TO")
+    # The 1x1 open-tracking image in campaign emails (opens are then counted from it).
+    open_tracking: bool = True
+    # Email confirmation: one mail per address per this many seconds, this many per customer
+    # a day, and how long a confirmation link works.
+    confirm_address_interval_seconds: int = Field(default=600, ge=1)
+    confirm_daily_limit: int = Field(default=5, ge=1, le=1000)
+    confirm_ttl_days: int = Field(default=7, ge=1, le=365)
+
+
+class DkimSettings(_Concern, env_prefix="STAMPBOT_DKIM_"):
+    """DKIM signing of every email (SMTP and mailbox alike): off unless all three are set. The
+    private key file is a secret; `stampbot dkim` prints the DNS TXT record to publish."""
+
+    domain: str | None = None
+    selector: str | None = None
+    key_path: Path | None = None
+
+
+class ApnsSettings(_Concern, env_prefix="STAMPBOT_APNS_"):
+    """APNs token auth for Wallet pass pushes: off unless key id, team id and the .p8 key (as
+    PEM text or a file path) are all set. host/port/CA file point tests at a loopback fake."""
+
+    key_id: str | None = None
+    team_id: str | None = None
+    key: SecretStr | None = None
+    key_path: Path | None = None
+    host: str = "api.push.apple.com"
+    port: int = Field(default=443, ge=1, le=65535)
+    ca_file: Path | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class AppleWalletSettings(_Concern, env_prefix="STAMPBOT_APPLE_"):
+    """Apple Wallet passes. Without certificate files a demo CA, WWDR-like intermediate and
+    pass-type certificate are made once under var/apple_wallet/ (passes verify, but no iPhone
+    trusts them)."""
+
+    pass_type_id: str = "pass.dev.stampbot.demo"
+    team_id: str = "DEMOTEAM00"
+    pass_cert_path: Path | None = None
+    pass_key_path: Path | None = None
+    pass_key_password: SecretStr | None = None
+    wwdr_cert_path: Path | None = None
+    # Where built .pkpass files are written (default var/passes/).
+    passes_dir: Path | None = None
+
+    @field_validator("pass_type_id")
     @classmethod
     def _pass_type_id(cls, value: str) -> str:
         # Apple's form: reverse-DNS starting with "pass."; it also lands in URLs and file names.
@@ -146,12 +207,87 @@ class Settings(BaseSettings):
             raise ValueError(f"not a pass type identifier: {value!r}")
         return value
 
-    @field_validator("apple_team_id")
+    @field_validator("team_id")
     @classmethod
     def _team_id(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Z0-9]{10}", value):
             raise ValueError(f"an Apple team identifier is 10 letters or digits: {value!r}")
         return value
+
+
+class GoogleWalletSettings(_Concern, env_prefix="STAMPBOT_GOOGLE_WALLET_"):
+    """Google Wallet: off unless both the issuer id and the service-account JSON key file are
+    set. The API and token URLs point tests at a loopback fake (token URL: the key's
+    token_uri)."""
+
+    issuer_id: str | None = None
+    key_file: Path | None = None
+    api_url: str = "https://walletobjects.googleapis.com/walletobjects/v1"
+    token_url: str | None = None
+
+
+class ShopSettings(_Concern):
+    """Defaults for new shops and cards, and for customers whose language we do not speak."""
+
+    default_language: str = "en"
+    default_timezone: str = "UTC"
+    stamp_cooldown_seconds: int = Field(default=300, ge=0)
+    max_stamps_per_call: int = Field(default=5, ge=1, le=100)
+    staff_invite_ttl_hours: int = Field(default=72, ge=1)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class FloodSettings(_Concern, env_prefix="STAMPBOT_FLOOD_"):
+    """Flood control per person writing to the bot: updates per second and the burst above."""
+
+    per_second: float = Field(default=1.0, gt=0)
+    burst: int = Field(default=5, ge=1)
+
+
+class Settings(_Concern):
+    """All of stampbot's settings: the process-wide ones here, the rest one part per concern.
+
+    ``Settings()`` reads every part from the environment and ``.env``. A part given as a dict
+    (``Settings(web={"port": 8443})``) still reads the environment for its other fields, as a
+    part left out does; ``_env_file`` applies to every part.
+    """
+
+    var_dir: Path = DEFAULT_VAR_DIR
+    log_level: str = "INFO"
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    campaigns: CampaignSettings = Field(default_factory=CampaignSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    email: MailSettings = Field(default_factory=MailSettings)
+    dkim: DkimSettings = Field(default_factory=DkimSettings)
+    apns: ApnsSettings = Field(default_factory=ApnsSettings)
+    apple_wallet: AppleWalletSettings = Field(default_factory=AppleWalletSettings)
+    google_wallet: GoogleWalletSettings = Field(default_factory=GoogleWalletSettings)
+    shops: ShopSettings = Field(default_factory=ShopSettings)
+    flood: FloodSettings = Field(default_factory=FloodSettings)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under ``var_dir``."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite://{self.var_dir / 'stampbot.sqlite3'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite://")
 
     @property
     def apple_wallet_dir(self) -> Path:
@@ -160,22 +296,37 @@ class Settings(BaseSettings):
 
     @property
     def effective_apple_passes_dir(self) -> Path:
-        return self.apple_passes_dir or self.var_dir / "passes"
+        return self.apple_wallet.passes_dir or self.var_dir / "passes"
 
-    @property
-    def effective_database_url(self) -> str:
-        """The configured URL, or the embedded SQLite file under ``var_dir``."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite://{self.var_dir / 'stampbot.sqlite3'}"
 
-    @property
-    def base_url(self) -> str:
-        """Where people's browsers reach the web app (links in emails and messages)."""
-        if self.public_url:
-            return self.public_url.rstrip("/")
-        return f"http://{self.web_host}:{self.web_port}"
+@cache
+def concerns() -> dict[str, type[_Concern]]:
+    """The parts of :class:`Settings` by attribute name."""
+    parts: dict[str, type[_Concern]] = {}
+    for name, field in Settings.model_fields.items():
+        kind = field.annotation
+        if isinstance(kind, type) and issubclass(kind, _Concern):
+            parts[name] = kind
+    return parts
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.effective_database_url.startswith("sqlite://")
+
+def env_names() -> dict[str, str]:
+    """Every ``STAMPBOT_*`` variable stampbot reads and the attribute it sets
+    (``"STAMPBOT_SMTP_HOST": "smtp.host"``), as pydantic-settings looks them up: the alias,
+    else the part's prefix and the field name."""
+    names = {}
+    for name in Settings.model_fields:
+        part = concerns().get(name)
+        if part is None:
+            names[_env_name(Settings, name)] = name
+            continue
+        for field_name in part.model_fields:
+            names[_env_name(part, field_name)] = f"{name}.{field_name}"
+    return names
+
+
+def _env_name(model: type[_Concern], field_name: str) -> str:
+    alias = model.model_fields[field_name].validation_alias
+    if isinstance(alias, str):
+        return alias.upper()
+    return f"{model.model_config.get('env_prefix', '')}{field_name}".upper()

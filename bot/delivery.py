@@ -31,19 +31,26 @@ logger = logging.getLogger(__name__)
 
 
 def build_channels(
-    settings: Settings, bot: Bot, limiter: RateLimiter, wallets: Wallets | None = None
+    settings: Settings,
+    bot: Bot,
+    limiter: RateLimiter,
+    wallets: Wallets | None = None,
+    *,
+    email: EmailChannel | None = None,
 ) -> dict[str, DeliveryChannel]:
     """Telegram and email always; the wallets when their push service is configured (Apple:
-    APNs, Google: the Wallet API), else their rows fail as "channel not configured"."""
+    APNs, Google: the Wallet API), else their rows fail as "channel not configured".
+
+    ``email``: the runtime's channel, so one process builds one; else a new one."""
     channels: dict[str, DeliveryChannel] = {
         "telegram": TelegramChannel(
             bot,
             limiter,
-            global_rate=within_rolling_second(settings.telegram_per_second),
+            global_rate=within_rolling_second(settings.delivery.telegram_per_second),
             per_chat_rate=DEFAULT_PER_CHAT_RATE,
         )
     }
-    channels["email"] = build_email_channel(settings)
+    channels["email"] = email or build_email_channel(settings)
     if wallets is not None and wallets.apns is not None:
         channels["apple_wallet"] = AppleWalletChannel(wallets.apns, PassRegistry())
     if wallets is not None and wallets.google is not None:
@@ -54,15 +61,15 @@ def build_channels(
 def build_email_channel(settings: Settings) -> EmailChannel:
     """SMTP when a host is configured, else the embedded default: .eml files in var/mail."""
     smtp = None
-    if settings.smtp_host:
+    if settings.smtp.host:
         smtp = EmailSettings(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            starttls=settings.smtp_starttls,
-            use_tls=settings.smtp_tls,
-            from_address=settings.mail_from,
+            host=settings.smtp.host,
+            port=settings.smtp.port,
+            username=settings.smtp.username,
+            password=settings.smtp.password,
+            starttls=settings.smtp.starttls,
+            use_tls=settings.smtp.tls,
+            from_address=settings.email.from_address,
         )
     else:
         logger.info("no SMTP server configured: emails go to %s", settings.var_dir / "mail")
@@ -72,23 +79,24 @@ def build_email_channel(settings: Settings) -> EmailChannel:
         mailbox_dir=settings.var_dir / "mail",
         renderer=renderer,
         # The same sender and signature in both modes: the mailbox shows what SMTP would send.
-        from_address=settings.mail_from,
-        reply_to=settings.mail_reply_to,
+        from_address=settings.email.from_address,
+        reply_to=settings.email.reply_to,
         dkim=dkim_signer(settings),
-        open_tracking=settings.email_open_tracking,
+        open_tracking=settings.email.open_tracking,
     )
 
 
 def dkim_signer(settings: Settings) -> DkimSigner | None:
     """The DKIM key when domain, selector and key file are all configured."""
-    if not (settings.dkim_domain and settings.dkim_selector and settings.dkim_key_path):
+    dkim = settings.dkim
+    if not (dkim.domain and dkim.selector and dkim.key_path):
         return None
-    sender_domain = settings.mail_from.rpartition("@")[2].lower()
-    domain = settings.dkim_domain.lower()
+    sender_domain = settings.email.from_address.rpartition("@")[2].lower()
+    domain = dkim.domain.lower()
     if sender_domain != domain and not sender_domain.endswith("." + domain):
         # Gmail and Yahoo want the signature aligned with the From domain (DMARC).
         logger.warning("DKIM domain %s is not the domain of STAMPBOT_MAIL_FROM", domain)
-    return DkimSigner.from_file(domain, settings.dkim_selector, settings.dkim_key_path)
+    return DkimSigner.from_file(domain, dkim.selector, dkim.key_path)
 
 
 def photo_store(settings: Settings, bot: Bot) -> PhotoStore:
@@ -102,20 +110,25 @@ def build_worker(
     limiter: RateLimiter,
     signer: LinkSigner,
     wallets: Wallets | None = None,
+    *,
+    email: EmailChannel | None = None,
+    bot_username: str | None = None,
 ) -> DeliveryWorker:
+    """``bot_username``: the one Telegram reported (getMe), for the t.me links campaigns carry;
+    without it (tests, the offline demo) the setting."""
     composer = Composer(
         signer,
         supported=SUPPORTED,
         right_to_left=RIGHT_TO_LEFT,
         photos=photo_store(settings, bot),
-        bot_username=settings.bot_username,
+        bot_username=bot_username or settings.telegram.username,
     )
     return DeliveryWorker(
-        build_channels(settings, bot, limiter, wallets),
+        build_channels(settings, bot, limiter, wallets, email=email),
         composer,
-        batch_size=settings.delivery_batch_size,
-        lease=timedelta(seconds=settings.delivery_lease_seconds),
-        concurrency=settings.delivery_concurrency,
+        batch_size=settings.delivery.batch_size,
+        lease=timedelta(seconds=settings.delivery.lease_seconds),
+        concurrency=settings.delivery.concurrency,
         wallets=wallets,
     )
 

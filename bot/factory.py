@@ -1,4 +1,13 @@
-"""Builds the shared runtime pieces from settings; the only place that wires objects."""
+"""Builds everything a stampbot process is made of, once; the only place that wires objects.
+
+``bot_runtime`` is the one factory: ``stampbot run``, ``web`` and ``worker`` each build one
+runtime with it and take what they serve from it (the dispatcher and web app, the delivery
+worker), and tests and the demo build theirs the same way.
+
+Light on import: ``stampbot migrate``, ``merchant create`` and ``dkim`` import this module as
+well, and aiogram with the handlers takes seconds to import, so what only the running bot needs
+is imported in the function that builds it.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +18,232 @@ import logging
 import os
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
+from bot.config import (
+    ApnsSettings,
+    AppleWalletSettings,
+    GoogleWalletSettings,
+    Settings,
+    TelegramSettings,
+)
 from loyalty.links import LinkSigner
-from models.db import apply_migrations, close_db, init_db
 
 if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
     from aiogram.fsm.storage.base import BaseStorage
+    from aiogram.utils.i18n import I18n
+    from redis.asyncio import Redis
 
+    from channels.apple_wallet.apns import ApnsClient
+    from channels.email import EmailChannel
+    from channels.google_wallet import GoogleWalletChannel
+    from channels.ratelimit import RateLimiter
+    from handlers.campaign_progress import CampaignProgress
+    from handlers.media import FileIdCache
+    from handlers.notify import CustomerNotifier
+    from wallets.apple_passes import WalletPasses
     from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class BotRuntime:
+    """One process's pieces, built once by :func:`bot_runtime` and closed with it."""
+
+    settings: Settings
+    bot: Bot  # answers people: a 429 is waited out (see bot.telegram_retry)
+    username: str  # the bot as Telegram names it (getMe); t.me links and pass QR codes
+    redis: Redis | None
+    limiter: RateLimiter
+    file_cache: FileIdCache
+    storage: BaseStorage
+    i18n: I18n
+    signer: LinkSigner
+    wallets: Wallets
+    email: EmailChannel
+    notifier: CustomerNotifier
+    progress: CampaignProgress
+    dispatcher: Dispatcher
+
+
+@asynccontextmanager
+async def bot_runtime(
+    settings: Settings, *, locales_dir: Path | None = None
+) -> AsyncIterator[BotRuntime]:
+    """The bot (asked who it is first), the shared limiter and caches (Redis when configured),
+    links, wallets, email, notifications, campaign progress and the dispatcher handlers run in.
+
+    The database is not opened here: the commands open it first (:func:`database`), tests and
+    the demo have theirs."""
+    from redis.asyncio import Redis
+
+    from bot.context import Services
+    from bot.delivery import build_email_channel
+    from bot.dispatcher import build_dispatcher
+    from channels.ratelimit import MemoryRateLimiter, RedisRateLimiter
+    from channels.telegram import TelegramChannel
+    from handlers.campaign_progress import CampaignProgress
+    from handlers.media import MemoryFileIdCache, RedisFileIdCache
+    from handlers.notify import CustomerNotifier
+    from loyalty.profile import ConfirmationLimits
+
+    async with AsyncExitStack() as closing:
+        bot = build_bot(settings.telegram)
+        closing.push_async_callback(bot.session.close)
+        username = await telegram_username(bot, settings.telegram)
+        redis = Redis.from_url(settings.redis.url) if settings.redis.url else None
+        if redis is not None:
+            closing.push_async_callback(redis.aclose)
+        limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
+        file_cache: FileIdCache = RedisFileIdCache(redis) if redis else MemoryFileIdCache()
+        storage = build_fsm_storage(settings)
+        closing.push_async_callback(storage.close)
+        i18n = build_i18n(settings, locales_dir)
+        signer = build_link_signer(settings)
+        wallets = build_wallets(settings, signer, bot_username=username)
+        closing.push_async_callback(wallets.close)
+        email = build_email_channel(settings)
+        notifier = CustomerNotifier(bot, i18n, wallets=wallets)
+        progress = CampaignProgress(
+            bot, i18n, interval=settings.campaigns.progress_interval_seconds
+        )
+        closing.push_async_callback(progress.close)
+        # What handlers receive by parameter name; mypy checks it against the TypedDict.
+        services: Services = {
+            "settings": settings,
+            "file_cache": file_cache,
+            "notifier": notifier,
+            "link_signer": signer,
+            "email_channel": email,
+            # Wizard previews and tests go through the same adapter (and limit) as campaigns.
+            "telegram_channel": TelegramChannel(bot, limiter),
+            "progress": progress,
+            "staff_invite_ttl": invite_ttl(settings),
+            "wallets": wallets,
+            "email_limits": ConfirmationLimits(
+                # The shared limiter: Redis in production, memory in the embedded default (its
+                # buckets are swept by their own rates, so the slow ones survive the flood
+                # limit).
+                limiter,
+                limiter,
+                address_interval=settings.email.confirm_address_interval_seconds,
+                daily=settings.email.confirm_daily_limit,
+                link_lifetime=timedelta(days=settings.email.confirm_ttl_days),
+            ),
+        }
+        yield BotRuntime(
+            settings=settings,
+            bot=bot,
+            username=username,
+            redis=redis,
+            limiter=limiter,
+            file_cache=file_cache,
+            storage=storage,
+            i18n=i18n,
+            signer=signer,
+            wallets=wallets,
+            email=email,
+            notifier=notifier,
+            progress=progress,
+            dispatcher=build_dispatcher(
+                storage, services, limiter=limiter, i18n=i18n, flood=settings.flood
+            ),
+        )
+
+
+def build_bot(telegram: TelegramSettings, *, replies: bool = True) -> Bot:
+    """The bot that answers people (``replies``: a 429 is waited out and sent again), or the
+    delivery worker's, whose 429s go back to the outbox (see ``bot.telegram_retry``)."""
+    from aiogram import Bot
+    from aiogram.client.default import DefaultBotProperties
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.enums import ParseMode
+
+    from bot.telegram_retry import RetryAfterMiddleware
+
+    if telegram.token is None:
+        raise SystemExit("STAMPBOT_BOT_TOKEN is not set: get a token from @BotFather.")
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(telegram.api_url))
+        if telegram.api_url
+        else AiohttpSession()
+    )
+    if replies and telegram.retry_attempts:
+        session.middleware(
+            RetryAfterMiddleware(
+                max_wait=telegram.retry_max_seconds, attempts=telegram.retry_attempts
+            )
+        )
+    return Bot(
+        telegram.token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+async def telegram_username(bot: Bot, telegram: TelegramSettings) -> str:
+    """The bot's username as Telegram reports it (getMe): every t.me link and QR code points
+    there. STAMPBOT_BOT_USERNAME only names the demo's offline bot; a real token decides.
+
+    Asked once at start (aiogram keeps the answer for handlers' ``bot.me()``); a token
+    Telegram refuses, or a Bot API that cannot be reached, stops the start with a clear
+    message rather than printing links to some other bot."""
+    from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+
+    token = telegram.token.get_secret_value() if telegram.token else ""
+    try:
+        me = await bot.me()
+    except TelegramUnauthorizedError:
+        raise SystemExit(
+            "Telegram refused STAMPBOT_BOT_TOKEN (getMe: Unauthorized): "
+            "copy the token again from @BotFather."
+        ) from None
+    except TelegramAPIError as error:
+        where = telegram.api_url or "https://api.telegram.org"
+        detail = error.message.replace(token, "***") if token else error.message
+        raise SystemExit(f"could not ask {where} who this bot is (getMe: {detail})") from None
+    if not me.username:
+        raise SystemExit(
+            "Telegram reports no username for this bot (getMe): set one with @BotFather."
+        )
+    if "username" in telegram.model_fields_set and telegram.username != me.username:
+        logger.warning(
+            "STAMPBOT_BOT_USERNAME=%s is ignored: this token is @%s's, links use that",
+            telegram.username,
+            me.username,
+        )
+    return me.username
+
+
+def build_i18n(settings: Settings, locales_dir: Path | None = None) -> I18n:
+    from aiogram.utils.i18n import I18n
+
+    from locales import SUPPORTED, compile_catalogs
+
+    compiled = compile_catalogs(locales_dir or settings.var_dir / "locales")
+    language = settings.shops.default_language
+    return I18n(
+        path=compiled,
+        default_locale=language if language in SUPPORTED else "en",
+        domain="messages",
+    )
+
+
 def build_fsm_storage(settings: Settings) -> BaseStorage:
     """Redis when configured, so a restart or another replica continues a conversation."""
-    # Imported here: aiogram takes ~2 s to import and commands like `migrate` never need it.
     from aiogram.fsm.storage.memory import MemoryStorage
     from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 
-    if settings.redis_url:
+    if settings.redis.url:
         return RedisStorage.from_url(
-            settings.redis_url,
+            settings.redis.url,
             key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
             state_ttl=timedelta(days=2),
             data_ttl=timedelta(days=2),
@@ -43,8 +252,8 @@ def build_fsm_storage(settings: Settings) -> BaseStorage:
 
 
 def _signing_secret(settings: Settings) -> bytes:
-    if settings.signing_key is not None:
-        return settings.signing_key.get_secret_value().encode()
+    if settings.web.signing_key is not None:
+        return settings.web.signing_key.get_secret_value().encode()
     path = settings.var_dir / "signing.key"
     if not path.exists():
         _create_key_file(path)
@@ -75,15 +284,15 @@ def webhook_secret(settings: Settings) -> str:
     Telegram keeps the secret of the last ``setWebhook`` only, so it must be one value across
     replicas: the configured one, else derived from the link-signing key (which replicas share
     already, or their links would not verify on each other)."""
-    if settings.webhook_secret is not None:
-        return settings.webhook_secret.get_secret_value()
+    if settings.web.webhook_secret is not None:
+        return settings.web.webhook_secret.get_secret_value()
     digest = hmac.new(_signing_secret(settings), b"telegram-webhook-secret", hashlib.sha256)
     # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -: url-safe base64 fits.
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
 def build_link_signer(settings: Settings) -> LinkSigner:
-    return LinkSigner(_signing_secret(settings), settings.base_url)
+    return LinkSigner(_signing_secret(settings), settings.web.base_url)
 
 
 def build_wallets(
@@ -94,90 +303,116 @@ def build_wallets(
 
     ``bot_username`` is the one Telegram reported (getMe): the pass QR codes open that bot.
     Only the offline demo goes without and takes the setting."""
-    username = bot_username or settings.bot_username
-    # Imported here, like aiogram above: `migrate` and `merchant create` need none of it.
-    from channels.apple_wallet.apns import ApnsClient, load_apns_credentials
-    from channels.apple_wallet.demo_certs import load_signer
-    from channels.google_wallet import google_wallet_channel
-    from wallets.apple_passes import (
-        WalletPasses,
-        WebServiceConfigError,
-        check_web_service,
-    )
     from wallets.service import Wallets
 
-    real_certificates = settings.apple_pass_cert_path is not None
-    try:
-        check_web_service(settings.base_url, real_certificates=real_certificates)
-    except WebServiceConfigError as refused:
-        raise SystemExit(str(refused)) from None
-
-    pass_signer = load_signer(
-        certificate=settings.apple_pass_cert_path,
-        private_key=settings.apple_pass_key_path,
-        wwdr=settings.apple_wwdr_cert_path,
-        password=settings.apple_pass_key_password,
-        demo_dir=settings.apple_wallet_dir,
-        pass_type_id=settings.apple_pass_type_id,
-        team_id=settings.apple_team_id,
-    )
-    passes = WalletPasses(
-        pass_type_identifier=settings.apple_pass_type_id,
-        team_identifier=settings.apple_team_id,
-        base_url=settings.base_url,
-        signer=pass_signer,
-        link_signer=signer,
-        bot_username=username,
-        passes_dir=settings.effective_apple_passes_dir,
-    )
-    credentials = load_apns_credentials(
-        key_id=settings.apns_key_id,
-        team_id=settings.apns_team_id,
-        key_pem=settings.apns_key,
-        key_path=settings.apns_key_path,
-    )
-    apns = None
-    if credentials is not None:
-        apns = ApnsClient(
-            credentials,
-            topic=settings.apple_pass_type_id,
-            host=settings.apns_host,
-            port=settings.apns_port,
-            ca_file=settings.apns_ca_file,
-            request_timeout=settings.apns_timeout_seconds,
-        )
-        logger.info(
-            "APNs on: Wallet pass pushes go to %s:%d", settings.apns_host, settings.apns_port
-        )
+    username = bot_username or settings.telegram.username
+    base_url = settings.web.base_url
     # Object ids carry an HMAC; a key of their own, derived from the link-signing secret.
     object_id_key = hmac.new(
         _signing_secret(settings), b"google-wallet-object-ids", hashlib.sha256
     ).digest()
-    google = google_wallet_channel(
-        settings.google_wallet_issuer_id,
-        settings.google_wallet_key_file,
-        secret=object_id_key,
-        api_url=settings.google_wallet_api_url,
-        token_url=settings.google_wallet_token_url,
-        origins=(settings.base_url,),
-    )
     return Wallets(
-        passes=passes,
+        passes=build_apple_passes(
+            settings.apple_wallet,
+            demo_dir=settings.apple_wallet_dir,
+            passes_dir=settings.effective_apple_passes_dir,
+            base_url=base_url,
+            link_signer=signer,
+            bot_username=username,
+        ),
         link_signer=signer,
         bot_username=username,
-        apns=apns,
-        google=google,
-        base_url=settings.base_url,
+        apns=build_apns(settings.apns, topic=settings.apple_wallet.pass_type_id),
+        google=build_google_wallet(
+            settings.google_wallet, object_id_key=object_id_key, origins=(base_url,)
+        ),
+        base_url=base_url,
+    )
+
+
+def build_apple_passes(
+    apple: AppleWalletSettings,
+    *,
+    demo_dir: Path,
+    passes_dir: Path,
+    base_url: str,
+    link_signer: LinkSigner,
+    bot_username: str,
+) -> WalletPasses:
+    """Signed passes and the PassKit web service's view of them; real certificates need an
+    https base URL (Wallet updates passes over nothing else), which stops the start if not."""
+    from channels.apple_wallet.demo_certs import load_signer
+    from wallets.apple_passes import WalletPasses, WebServiceConfigError, check_web_service
+
+    try:
+        check_web_service(base_url, real_certificates=apple.pass_cert_path is not None)
+    except WebServiceConfigError as refused:
+        raise SystemExit(str(refused)) from None
+    pass_signer = load_signer(
+        certificate=apple.pass_cert_path,
+        private_key=apple.pass_key_path,
+        wwdr=apple.wwdr_cert_path,
+        password=apple.pass_key_password,
+        demo_dir=demo_dir,
+        pass_type_id=apple.pass_type_id,
+        team_id=apple.team_id,
+    )
+    return WalletPasses(
+        pass_type_identifier=apple.pass_type_id,
+        team_identifier=apple.team_id,
+        base_url=base_url,
+        signer=pass_signer,
+        link_signer=link_signer,
+        bot_username=bot_username,
+        passes_dir=passes_dir,
+    )
+
+
+def build_apns(apns: ApnsSettings, *, topic: str) -> ApnsClient | None:
+    """The APNs client for pass pushes, or None (logged) when its credentials are not set."""
+    from channels.apple_wallet.apns import ApnsClient, load_apns_credentials
+
+    credentials = load_apns_credentials(
+        key_id=apns.key_id, team_id=apns.team_id, key_pem=apns.key, key_path=apns.key_path
+    )
+    if credentials is None:
+        return None
+    logger.info("APNs on: Wallet pass pushes go to %s:%d", apns.host, apns.port)
+    return ApnsClient(
+        credentials,
+        topic=topic,
+        host=apns.host,
+        port=apns.port,
+        ca_file=apns.ca_file,
+        request_timeout=apns.timeout_seconds,
+    )
+
+
+def build_google_wallet(
+    google: GoogleWalletSettings, *, object_id_key: bytes, origins: tuple[str, ...]
+) -> GoogleWalletChannel | None:
+    """The Google Wallet channel, or None (logged) when the issuer or the key file is unset."""
+    from channels.google_wallet import google_wallet_channel
+
+    return google_wallet_channel(
+        google.issuer_id,
+        google.key_file,
+        secret=object_id_key,
+        api_url=google.api_url,
+        token_url=google.token_url,
+        origins=origins,
     )
 
 
 def invite_ttl(settings: Settings) -> timedelta:
-    return timedelta(hours=settings.staff_invite_ttl_hours)
+    return timedelta(hours=settings.shops.staff_invite_ttl_hours)
 
 
 @asynccontextmanager
 async def database(settings: Settings, *, migrate: bool = True) -> AsyncIterator[None]:
     """Migrated and connected for the duration of the block."""
+    from models.db import apply_migrations, close_db, init_db
+
     url = settings.effective_database_url
     if migrate:
         applied = await apply_migrations(url)

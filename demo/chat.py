@@ -17,7 +17,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.app import BotRuntime, bot_runtime, set_commands
-from bot.config import Settings
+from bot.config import RedisSettings, Settings
 from bot.delivery import build_worker
 from campaigns.stats import as_text, campaign_stats
 from fakes.telegram_api import FakeTelegramAPI, FakeUser, StoredMessage
@@ -117,14 +117,15 @@ async def chat_demo(
     # Per-update access lines would drown the transcript.
     for noisy in ("aiogram.event", "aiohttp.access", "aiogram.dispatcher"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    async with FakeTelegramAPI(bot_username=settings.bot_username) as fake:
+    async with FakeTelegramAPI(bot_username=settings.telegram.username) as fake:
         bot_settings = settings.model_copy(
             update={
-                "bot_token": SecretStr(fake.token),
-                "telegram_api_url": fake.base_url,
-                "redis_url": None,
+                "telegram": settings.telegram.model_copy(
+                    update={"token": SecretStr(fake.token), "api_url": fake.base_url}
+                ),
+                "redis": RedisSettings(url=None),
                 # The demo's people tap at machine speed; flood control is shown by its tests.
-                "flood_burst": 100,
+                "flood": settings.flood.model_copy(update={"burst": 100}),
             }
         )
         async with bot_runtime(bot_settings) as runtime:

@@ -51,13 +51,13 @@ async def wallet_demo(
         say(f"   It verifies against {settings.apple_wallet_dir / CA_FILE} with openssl smime.")
         wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
         key = generate_p8_key()
-        async with FakeAPNs(topic=settings.apple_pass_type_id) as apns:
+        async with FakeAPNs(topic=settings.apple_wallet.pass_type_id) as apns:
             apns.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
             # What Wallet does once the pass is added: register the phone's push token.
             await register_device(wallet_pass, "olenas-iphone", apns.add_device())
             client = ApnsClient(
                 ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
-                topic=settings.apple_pass_type_id,
+                topic=settings.apple_wallet.pass_type_id,
                 host="127.0.0.1",
                 port=apns.port,
                 ca_file=apns.ca_file,

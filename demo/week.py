@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import DatabaseSettings, Settings
 from bot.factory import database, invite_ttl
 from loyalty.customers import customer_for_identity
 from loyalty.errors import LoyaltyError
@@ -40,7 +40,7 @@ class _Printer:
 
 async def run_demo(settings: Settings, *, database_url: str | None = None) -> int:
     url = database_url or _fresh_sqlite(settings.var_dir / "demo.sqlite3")
-    demo_settings = settings.model_copy(update={"database_url": url})
+    demo_settings = settings.model_copy(update={"database": DatabaseSettings(url=url)})
     say = _Printer()
     say(f"stampbot demo — database {url}")
     async with database(demo_settings):
@@ -67,7 +67,7 @@ def _fresh_sqlite(path: Path) -> str:
 
 
 async def _shop_day(settings: Settings, say: _Printer) -> NewMerchant:
-    bot = settings.bot_username
+    bot = settings.telegram.username
     now = DEMO_START
     shop = await create_merchant(
         MerchantSpec(name="Café Demo", timezone="Europe/Kyiv", default_language="uk"),
@@ -77,7 +77,7 @@ async def _shop_day(settings: Settings, say: _Printer) -> NewMerchant:
             reward_text="Free cappuccino",
             voucher_validity_days=30,
             max_stamps_per_call=3,
-            stamp_cooldown_seconds=settings.stamp_cooldown_seconds,
+            stamp_cooldown_seconds=settings.shops.stamp_cooldown_seconds,
         ),
         invite_ttl=invite_ttl(settings),
         now=now,

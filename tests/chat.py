@@ -37,15 +37,16 @@ async def telegram() -> AsyncIterator[FakeTelegramAPI]:
 @pytest.fixture(scope="session")
 def bot_settings(telegram: FakeTelegramAPI, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
-        bot_token=telegram.token,
-        telegram_api_url=telegram.base_url,
-        bot_username="stampbot_test_bot",
-        redis_url=REDIS_URL,
+        telegram={
+            "token": telegram.token,
+            "api_url": telegram.base_url,
+            "username": "stampbot_test_bot",
+        },
+        redis={"url": REDIS_URL},
         var_dir=tmp_path_factory.mktemp("var"),
-        flood_per_second=5.0,
         # Room for a whole campaign wizard clicked through at test speed.
-        flood_burst=60,
-        progress_interval_seconds=0.2,
+        flood={"per_second": 5.0, "burst": 60},
+        campaigns={"progress_interval_seconds": 0.2},
     )
 
 

@@ -143,7 +143,7 @@ def wizard_services(
     """The handler's typed parameters, as the steps use them."""
     return WizardServices(
         # The lock-screen line's length: STAMPBOT_PUSH_TEXT_LIMIT (20 unless configured).
-        push_limit=settings.push_text_limit,
+        push_limit=settings.campaigns.push_text_limit,
         wallet_channels=wallet_channels(wallets),
         telegram_channel=telegram_channel,
         email_channel=email_channel,

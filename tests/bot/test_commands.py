@@ -4,7 +4,8 @@ import logging
 
 import pytest
 
-from bot.app import BotRuntime, set_commands, set_menu
+from bot.app import set_commands, set_menu
+from bot.factory import BotRuntime
 from fakes.telegram_api import FakeTelegramAPI
 
 SCOPE = {"type": "all_private_chats"}

@@ -16,15 +16,20 @@ from aiogram.fsm.storage.redis import RedisStorage
 from pydantic import SecretStr, ValidationError
 from redis.asyncio import Redis
 
-from bot.app import bot_runtime, build_bot, telegram_username
 from bot.config import Settings
-from bot.factory import build_fsm_storage, webhook_secret
+from bot.factory import (
+    bot_runtime,
+    build_bot,
+    build_fsm_storage,
+    telegram_username,
+    webhook_secret,
+)
 from fakes.telegram_api import FakeTelegramAPI
 from tests.conftest import REDIS_URL
 
 
 async def test_without_redis_conversations_live_in_memory() -> None:
-    storage = build_fsm_storage(Settings(redis_url=None))
+    storage = build_fsm_storage(Settings(redis={"url": None}))
 
     assert isinstance(storage, MemoryStorage)
     await storage.close()
@@ -35,13 +40,13 @@ async def test_with_redis_a_conversation_survives_a_new_storage_instance(
 ) -> None:
     """What a restart or a second replica sees: the state written by the first one."""
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    first = build_fsm_storage(Settings(redis_url=REDIS_URL))
+    first = build_fsm_storage(Settings(redis={"url": REDIS_URL}))
     assert isinstance(first, RedisStorage)
     await first.set_state(key, "CampaignWizard:push_text")
     await first.set_data(key, {"card_id": 7})
     await first.close()
 
-    second = build_fsm_storage(Settings(redis_url=REDIS_URL))
+    second = build_fsm_storage(Settings(redis={"url": REDIS_URL}))
     try:
         assert await second.get_state(key) == "CampaignWizard:push_text"
         assert await second.get_data(key) == {"card_id": 7}
@@ -52,10 +57,12 @@ async def test_with_redis_a_conversation_survives_a_new_storage_instance(
 
 def test_replicas_sharing_the_signing_key_derive_one_webhook_secret(tmp_path: Path) -> None:
     key = SecretStr("shared-signing-key-" + "k" * 24)
-    first = webhook_secret(Settings(signing_key=key, var_dir=tmp_path / "a"))
-    second = webhook_secret(Settings(signing_key=key, var_dir=tmp_path / "b"))
-    other = webhook_secret(Settings(signing_key=SecretStr("another-key-" + "x" * 24)))
-    configured = webhook_secret(Settings(signing_key=key, webhook_secret=SecretStr("set-by-me")))
+    first = webhook_secret(Settings(web={"signing_key": key}, var_dir=tmp_path / "a"))
+    second = webhook_secret(Settings(web={"signing_key": key}, var_dir=tmp_path / "b"))
+    other = webhook_secret(Settings(web={"signing_key": SecretStr("another-key-" + "x" * 24)}))
+    configured = webhook_secret(
+        Settings(web={"signing_key": key, "webhook_secret": SecretStr("set-by-me")})
+    )
 
     assert first == second != other
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", first)
@@ -101,7 +108,7 @@ def test_processes_creating_the_signing_key_at_once_agree_on_one(tmp_path: Path)
 @pytest.mark.parametrize("value", ["", "with space", "ключ", "x" * 257])
 def test_a_webhook_secret_telegram_would_refuse_is_a_settings_error(value: str) -> None:
     with pytest.raises(ValidationError) as raised:
-        Settings(webhook_secret=SecretStr(value))
+        Settings(web={"webhook_secret": SecretStr(value)})
 
     assert value not in str(raised.value) or value == ""
 
@@ -115,22 +122,16 @@ async def test_pass_qr_codes_open_the_bot_telegram_names_for_the_token(
     """STAMPBOT_BOT_USERNAME is left at the demo default, or set to another bot by mistake."""
 
     def settings(**username: str) -> Settings:
-        return Settings.model_validate(
-            {
-                "var_dir": tmp_path,
-                "bot_token": telegram.token,
-                "telegram_api_url": telegram.base_url,
-            }
-            | username
-        )
+        telegram_settings = {"token": telegram.token, "api_url": telegram.base_url}
+        return Settings(var_dir=tmp_path, telegram=telegram_settings | username)
 
     # The routers are module singletons that the session's runtime holds already.
-    monkeypatch.setattr("bot.app.get_routers", lambda: [Router()])
+    monkeypatch.setattr("bot.dispatcher.get_routers", lambda: [Router()])
     with caplog.at_level(logging.WARNING):
         async with bot_runtime(settings()) as runtime:
             default = runtime.wallets.passes.barcode_message("t0ken")
         assert caplog.text == ""
-        async with bot_runtime(settings(bot_username="someone_elses_bot")) as runtime:
+        async with bot_runtime(settings(username="someone_elses_bot")) as runtime:
             mistaken = runtime.wallets.passes.barcode_message("t0ken")
 
     assert default == mistaken == "https://t.me/stampbot_test_bot?start=m-t0ken"
@@ -143,11 +144,11 @@ async def test_an_unreachable_bot_api_stops_the_start_with_where_it_looked() -> 
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
     token = "123456:very-secret-token"
-    settings = Settings(bot_token=SecretStr(token), telegram_api_url=closed)
+    settings = Settings(telegram={"token": SecretStr(token), "api_url": closed})
 
-    async with build_bot(settings) as bot:
+    async with build_bot(settings.telegram) as bot:
         with pytest.raises(SystemExit) as stopped:
-            await telegram_username(bot, settings)
+            await telegram_username(bot, settings.telegram)
 
     message = str(stopped.value)
     assert message.startswith(f"could not ask {closed} who this bot is (getMe: ")

@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from fakes.telegram_api import FakeTelegramAPI
 from loyalty.stamps import add_stamps
@@ -71,15 +70,6 @@ async def _running(
         assert process.returncode == 0, output.decode()[-2000:]
 
 
-async def _join_link(env: dict[str, str]) -> str:
-    code, out = await _stampbot(
-        env, "merchant", "create", "--name", "Kafe Lviv", "--card-name", "Coffee card",
-        "--stamps", "10", "--reward", "Free cappuccino",
-    )  # fmt: skip
-    assert code == 0, out
-    return next(line.split("start=")[1] for line in out.splitlines() if "start=j-" in line)
-
-
 async def _wait_for(condition: object, seconds: float = 90.0) -> None:
     for _ in range(int(seconds / 0.1)):
         if callable(condition) and condition():
@@ -88,16 +78,18 @@ async def _wait_for(condition: object, seconds: float = 90.0) -> None:
     raise AssertionError("timed out")
 
 
-async def test_run_polls_by_default(telegram: FakeTelegramAPI, tmp_path: Path) -> None:
-    env = _env(telegram, tmp_path)
-    payload = await _join_link(env)
+async def test_run_polls_by_default(
+    telegram: FakeTelegramAPI, tmp_path: Path, fresh_state: Backend
+) -> None:
+    shop = await factories.merchant()
+    env = _env(telegram, tmp_path, STAMPBOT_DATABASE_URL=fresh_state.url)
     user = telegram.add_user(660_001, "Polly")
     # The fake is shared by the session: the subprocess deletes the webhook, put it back after.
     saved = replace(telegram.webhook)
     telegram.webhook.url = ""
     try:
         async with _running(env):
-            telegram.send_text(user, f"/start {payload}")
+            telegram.send_text(user, f"/start j-{shop.card.join_token}")
             await _wait_for(lambda: any(m.from_bot for m in telegram.sent_messages(user.id)))
     finally:
         telegram.webhook = saved
@@ -106,24 +98,26 @@ async def test_run_polls_by_default(telegram: FakeTelegramAPI, tmp_path: Path) -
     assert telegram.commands({"type": "all_private_chats"}, "uk")
 
 
-@pytest.mark.parametrize("command", ["run", "web"])
-async def test_run_and_web_serve_a_webhook_when_a_public_url_is_set(
-    telegram: FakeTelegramAPI, tmp_path: Path, command: str
+async def test_run_serves_a_webhook_when_a_public_url_is_set(
+    telegram: FakeTelegramAPI, tmp_path: Path, fresh_state: Backend
 ) -> None:
+    """``stampbot web`` serves the same, as the replicas below show."""
+    shop = await factories.merchant()
     port = _free_port()
     env = _env(
         telegram,
         tmp_path,
+        STAMPBOT_DATABASE_URL=fresh_state.url,
         STAMPBOT_PUBLIC_URL=f"http://127.0.0.1:{port}",
         STAMPBOT_WEB_PORT=str(port),
         STAMPBOT_WEBHOOK_SECRET="very-secret-webhook-token",
     )
-    payload = await _join_link(env)
-    user = telegram.add_user(660_002 if command == "run" else 660_003, "Webb")
+    payload = f"j-{shop.card.join_token}"
+    user = telegram.add_user(660_002, "Webb")
     saved = replace(telegram.webhook)
     telegram.webhook.url = ""
     try:
-        async with _running(env, command):
+        async with _running(env, "run"):
             await _wait_for(lambda: telegram.webhook.url.endswith("/telegram/webhook"))
             assert telegram.webhook.secret_token == "very-secret-webhook-token"
             update = telegram.message_update(user, f"/start {payload}")
@@ -131,19 +125,22 @@ async def test_run_and_web_serve_a_webhook_when_a_public_url_is_set(
             assert refused.status == 401
             accepted = await telegram.post_update(update)
             assert accepted.status == 200
-            # The PassKit web service and the wallet logo Google fetches are served too.
-            async with aiohttp.ClientSession() as http:
-                base = f"http://127.0.0.1:{port}"
-                devices = f"{base}/passkit/v1/devices/phone-1/registrations/pass.dev.stampbot.demo"
-                async with http.get(devices) as nothing_yet:
-                    assert nothing_yet.status == 204
-                async with http.get(f"{base}/wallet/logo/1.png") as logo:
-                    assert (logo.status, logo.content_type) == (200, "image/png")
+            await _serves_wallets(f"http://127.0.0.1:{port}", shop.merchant.id)
     finally:
         telegram.webhook = saved
     replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]
     assert len(replies) == 1
     assert "Welcome to Coffee card at Kafe Lviv!" in text_of(replies[0])
+
+
+async def _serves_wallets(base: str, merchant_id: int) -> None:
+    """The PassKit web service and the wallet logo Google fetches are served too."""
+    async with aiohttp.ClientSession() as http:
+        devices = f"{base}/passkit/v1/devices/phone-1/registrations/pass.dev.stampbot.demo"
+        async with http.get(devices) as nothing_yet:
+            assert nothing_yet.status == 204
+        async with http.get(f"{base}/wallet/logo/{merchant_id}.png") as logo:
+            assert (logo.status, logo.content_type) == (200, "image/png")
 
 
 def _replica_envs(
@@ -167,46 +164,21 @@ def _replica_envs(
     ]
 
 
-async def test_two_web_replicas_both_accept_telegrams_updates(
+async def test_two_web_replicas_both_accept_updates_and_send_each_reminder_once(
     telegram: FakeTelegramAPI, tmp_path: Path, fresh_state: Backend
 ) -> None:
-    shop = await factories.merchant()
-    envs = _replica_envs(telegram, tmp_path, fresh_state)
-    users = [telegram.add_user(660_100 + n, f"Replica{n}") for n in range(len(envs))]
-    registered = len(telegram.calls("setWebhook"))
-    saved = replace(telegram.webhook)
-    try:
-        async with _running(envs[0], "web"), _running(envs[1], "web"):
-            # Each replica sets the webhook once its web app listens (slow on a busy machine).
-            await _wait_for(lambda: len(telegram.calls("setWebhook")) >= registered + 2, 90)
-            statuses = []
-            for env, user in zip(envs, users, strict=True):
-                update = telegram.message_update(user, f"/start j-{shop.card.join_token}")
-                url = f"http://127.0.0.1:{env['STAMPBOT_WEB_PORT']}/telegram/webhook"
-                # The secret Telegram holds is the one of the last setWebhook.
-                statuses.append((await telegram.post_update(update, url=url)).status)
-    finally:
-        telegram.webhook = saved
-
-    assert statuses == [200, 200]
-    for user in users:
-        replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]
-        assert [text_of(m).splitlines()[0] for m in replies] == [
-            "Welcome to Coffee card at Kafe Lviv! 🎉"
-        ]
-
-
-async def test_two_replicas_send_each_expiry_reminder_once(
-    telegram: FakeTelegramAPI, tmp_path: Path, fresh_state: Backend
-) -> None:
+    """``stampbot web`` as a deployment runs it: every replica takes updates, the secret they
+    derive from the shared signing key is one, and the expiry reminders both replicas find due
+    go out once. One pair of processes for all of it: each start is seconds of imports."""
     shop = await factories.merchant(stamps_needed=1, validity_days=2)
     chat_id = 660_200
     membership = await factories.member(shop, telegram_id=chat_id)
     vouchers = 5
     await add_stamps(membership.id, vouchers, merchant_id=shop.merchant.id)
     envs = _replica_envs(telegram, tmp_path, fresh_state)
-    # Slow sends (10 s for all five), so both replicas' first rounds overlap however far apart
-    # the two processes finish starting.
+    users = [telegram.add_user(660_100 + n, f"Replica{n}") for n in range(len(envs))]
+    # Slow sends (10 s for all five), so both replicas' first rounds of expiry reminders
+    # overlap however far apart the two processes finish starting.
     telegram.delay_next("sendMessage", 2.0, times=2 * vouchers)
 
     def reminders() -> int:
@@ -216,15 +188,34 @@ async def test_two_replicas_send_each_expiry_reminder_once(
     saved = replace(telegram.webhook)
     try:
         async with _running(envs[0], "web"), _running(envs[1], "web"):
+            # Each replica sets the webhook once its web app listens (slow on a busy machine).
             await _wait_for(lambda: len(telegram.calls("setWebhook")) >= registered + 2, 90)
             await _wait_for(lambda: reminders() >= vouchers, 60)
             await asyncio.sleep(3)  # a second copy would be on its way by now
+            telegram.clear_faults()
+            statuses = []
+            for env, user in zip(envs, users, strict=True):
+                update = telegram.message_update(user, f"/start j-{shop.card.join_token}")
+                url = f"http://127.0.0.1:{env['STAMPBOT_WEB_PORT']}/telegram/webhook"
+                refused = await telegram.post_update(update, url=url, secret_token="wrong")
+                assert refused.status == 401
+                # The secret Telegram holds is the one of the last setWebhook.
+                statuses.append((await telegram.post_update(update, url=url)).status)
+                await _serves_wallets(
+                    f"http://127.0.0.1:{env['STAMPBOT_WEB_PORT']}", shop.merchant.id
+                )
     finally:
         telegram.webhook = saved
         telegram.clear_faults()
 
     assert reminders() == vouchers
     assert await Voucher.filter(membership_id=membership.id, expiry_reminded_at=None).count() == 0
+    assert statuses == [200, 200]
+    for user in users:
+        replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]
+        assert [text_of(m).splitlines()[0] for m in replies] == [
+            "Welcome to Coffee card at Kafe Lviv! 🎉"
+        ]
 
 
 async def test_merchant_create_prints_links_to_the_tokens_bot_not_the_default(
@@ -249,11 +240,12 @@ async def test_a_token_telegram_refuses_stops_the_start_with_a_clear_message(
 ) -> None:
     env = _env(telegram, tmp_path, STAMPBOT_BOT_TOKEN="123456:very-secret-but-wrong")
 
-    created = await _stampbot(
-        env, "merchant", "create", "--name", "Kafe", "--card-name", "Card", "--stamps", "5",
-        "--reward", "Coffee",
-    )  # fmt: skip
-    started = await _stampbot(env, "web")
+    # Side by side, as each start is seconds of imports: merchant create asks Telegram before
+    # it opens the database, so it never meets the migration web runs first.
+    create = ("merchant", "create", "--name", "Kafe", "--card-name", "Card", "--stamps", "5")
+    created, started = await asyncio.gather(
+        _stampbot(env, *create, "--reward", "Coffee"), _stampbot(env, "web")
+    )
 
     for code, out in (created, started):
         assert code == 1

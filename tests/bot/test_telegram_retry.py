@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from aiogram.exceptions import TelegramRetryAfter
 
-from bot.app import build_bot
 from bot.config import Settings
+from bot.factory import build_bot
 from bot.telegram_retry import RetryAfterMiddleware
 from fakes.telegram_api import FakeTelegramAPI
 from loyalty.merchants import create_staff_invite
@@ -104,7 +104,7 @@ async def test_the_delivery_workers_bot_leaves_a_429_to_the_outbox(
     calls_before = len(telegram.calls("sendMessage"))
     started = time.monotonic()
     try:
-        async with build_bot(bot_settings, replies=False) as bot:
+        async with build_bot(bot_settings.telegram, replies=False) as bot:
             with pytest.raises(TelegramRetryAfter):
                 await bot.send_message(700_902, "campaign")
     finally:

@@ -93,7 +93,7 @@ async def _send(runtime: BotRuntime, telegram: FakeTelegramAPI, tmp_path: Path) 
         supported=SUPPORTED,
         right_to_left=RIGHT_TO_LEFT,
         photos=photo_store(runtime.settings, runtime.bot),
-        bot_username=runtime.settings.bot_username,
+        bot_username=runtime.settings.telegram.username,
     )
     worker = DeliveryWorker({"email": channel}, composer, lease=timedelta(seconds=60))
     await worker.tick()
@@ -128,7 +128,7 @@ async def test_the_email_shows_the_members_card_vouchers_and_a_show_my_card_butt
     qr_cid = re.search(r'<img src="cid:([^"]+)" alt="QR code"', html)
     assert qr_cid is not None
     qr = Image.open(io.BytesIO(_images(mail)[qr_cid.group(1)]))
-    expected = start_link(runtime.settings.bot_username, LinkKind.VOUCHER, voucher.token)
+    expected = start_link(runtime.settings.telegram.username, LinkKind.VOUCHER, voucher.token)
     assert [code.text for code in zxingcpp.read_barcodes(qr)] == [expected]
     # The second member has no voucher: no voucher section, but their own card.
     other = _html(_read(files["second"]))

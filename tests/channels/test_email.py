@@ -833,7 +833,9 @@ async def test_mailbox_mode_uses_the_configured_sender_not_localhost(
     from bot.config import Settings
     from bot.delivery import build_email_channel
 
-    settings = Settings(var_dir=tmp_path, mail_from="news@kafe.example", smtp_host=None)
+    settings = Settings(
+        var_dir=tmp_path, email={"from_address": "news@kafe.example"}, smtp={"host": None}
+    )
     channel = build_email_channel(settings)
     assert channel.mailbox_dir == tmp_path / "mail"
 
@@ -999,10 +1001,8 @@ async def test_the_configured_dkim_key_signs_the_mailbox_too(
     key.write_text(dkim_signer.private_key.get_secret_value(), encoding="ascii")
     settings = Settings(
         var_dir=tmp_path,
-        mail_from="hello@stamp.example",
-        dkim_domain=DKIM_DOMAIN,
-        dkim_selector=DKIM_SELECTOR,
-        dkim_key_path=key,
+        email={"from_address": "hello@stamp.example"},
+        dkim={"domain": DKIM_DOMAIN, "selector": DKIM_SELECTOR, "key_path": key},
     )
 
     await build_email_channel(settings).send(outbound())

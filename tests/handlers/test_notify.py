@@ -136,11 +136,11 @@ async def test_expired_vouchers_are_never_reminded(chat: Chat, runtime: BotRunti
 async def apns(runtime: BotRuntime, bot_settings: Settings) -> AsyncIterator[FakeAPNs]:
     """APNs configured for the running bot (the fake APNs), for one test."""
     key = generate_p8_key()
-    async with FakeAPNs(topic=bot_settings.apple_pass_type_id) as fake:
+    async with FakeAPNs(topic=bot_settings.apple_wallet.pass_type_id) as fake:
         fake.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
         client = ApnsClient(
             ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
-            topic=bot_settings.apple_pass_type_id,
+            topic=bot_settings.apple_wallet.pass_type_id,
             host="127.0.0.1",
             port=fake.port,
             ca_file=fake.ca_file,

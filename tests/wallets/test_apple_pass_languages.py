@@ -147,13 +147,15 @@ def _settings(chain: Chain, tmp_path: Path, public_url: str) -> Settings:
     return Settings(
         _env_file=None,
         var_dir=tmp_path,
-        public_url=public_url,
-        apple_pass_type_id=PASS_TYPE_ID,
-        apple_team_id=TEAM_ID,
-        apple_pass_cert_path=chain.pass_pem,
-        apple_pass_key_path=chain.pass_key_pem,
-        apple_pass_key_password=KEY_PASSWORD,
-        apple_wwdr_cert_path=chain.wwdr_pem,
+        web={"public_url": public_url},
+        apple_wallet={
+            "pass_type_id": PASS_TYPE_ID,
+            "team_id": TEAM_ID,
+            "pass_cert_path": chain.pass_pem,
+            "pass_key_path": chain.pass_key_pem,
+            "pass_key_password": KEY_PASSWORD,
+            "wwdr_cert_path": chain.wwdr_pem,
+        },
     )
 
 

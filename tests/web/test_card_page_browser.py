@@ -157,7 +157,9 @@ async def test_a_person_sees_their_card_in_chromium(
         assert visible in seen.text, visible
     assert seen.filled == [ACCENT] * 7
     assert seen.empty == 3
-    voucher_link = start_link(runtime.settings.bot_username, LinkKind.VOUCHER, web.voucher.token)
+    voucher_link = start_link(
+        runtime.settings.telegram.username, LinkKind.VOUCHER, web.voucher.token
+    )
     assert seen.qr_texts == [voucher_link]
     assert seen.csp_complaints == []
     assert screenshot.stat().st_size > 10_000

@@ -354,10 +354,10 @@ def test_apns_is_off_with_one_log_line_when_not_configured(
     settings = Settings(_env_file=None)
     with caplog.at_level(logging.INFO, logger="channels.apple_wallet.apns"):
         credentials = load_apns_credentials(
-            key_id=settings.apns_key_id,
-            team_id=settings.apns_team_id,
-            key_pem=settings.apns_key,
-            key_path=settings.apns_key_path,
+            key_id=settings.apns.key_id,
+            team_id=settings.apns.team_id,
+            key_pem=settings.apns.key,
+            key_path=settings.apns.key_path,
         )
 
     assert credentials is None
@@ -380,12 +380,12 @@ def test_key_from_a_p8_file_or_from_settings_text(key: str, tmp_path: Path) -> N
     p8 = tmp_path / f"AuthKey_{KEY_ID}.p8"
     p8.write_text(key)
     settings = Settings(
-        _env_file=None, apns_key_id=KEY_ID, apns_team_id=TEAM_ID, apns_key=SecretStr(key)
+        _env_file=None, apns={"key_id": KEY_ID, "team_id": TEAM_ID, "key": SecretStr(key)}
     )
 
     from_file = load_apns_credentials(key_id=KEY_ID, team_id=TEAM_ID, key_path=p8)
     from_text = load_apns_credentials(
-        key_id=settings.apns_key_id, team_id=settings.apns_team_id, key_pem=settings.apns_key
+        key_id=settings.apns.key_id, team_id=settings.apns.team_id, key_pem=settings.apns.key
     )
 
     assert from_file == from_text

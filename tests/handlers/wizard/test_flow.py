@@ -537,7 +537,7 @@ async def test_a_scheduled_campaign_posts_its_progress_when_it_starts(
 async def test_the_push_limit_is_the_configured_one(new_chat: Any, runtime: BotRuntime) -> None:
     shop = await factories.merchant()
     owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
-    runtime.settings.push_text_limit = 12
+    runtime.settings.campaigns.push_text_limit = 12
     try:
         card_step = await open_wizard(owner)
         audience = (await owner.press_label(card_step, "Coffee card"))[-1]
@@ -545,7 +545,7 @@ async def test_the_push_limit_is_the_configured_one(new_chat: Any, runtime: BotR
         refused = await owner.send("Coffee −20% today")
         accepted = await owner.send("Latte −20%")
     finally:
-        runtime.settings.push_text_limit = 20
+        runtime.settings.campaigns.push_text_limit = 20
 
     assert "up to 12 characters" in text_of(push)
     assert text_of(refused[-1]).startswith("That is 17 characters; the lock screen shows 12.")
