@@ -52,9 +52,10 @@ QR_TARGET_PX = 456
 QR_MAX_PX = 600
 QR_PANEL_PAD = 16
 
-# Card pictures without their QR code kept for re-use, most recently used first. One is a few
-# megabytes (Pillow keeps 4 bytes a pixel), so this bounds the memory to well under 100 MB; a
-# shop's card at the join balance stays in while its poster draws people in.
+# Card pictures without their QR code kept for re-use, most recently used first. One keeps the
+# rows the QR code crosses (2-3 MB: Pillow keeps 4 bytes a pixel) and the rest compressed, so
+# this bounds the memory to about 50 MB; a shop's card at the join balance stays in while its
+# poster draws people in.
 BASE_CACHE_SIZE = 16
 
 BACKDROP = (236, 239, 243)
@@ -353,18 +354,35 @@ def render_card(card: CardImage) -> bytes:
     # The base is keyed on everything drawn but the QR code, with the balance as shown; the
     # code's size is part of the key too, because it moves the columns.
     design = dataclasses.replace(card, qr_url="", balance=card.shown_balance)
-    image = _card_base(design, modules).copy()
-    image.paste(_qr_image(card.qr_url, scale), layout.qr_box[:2])
-    return png.encode(image)
+    base = _card_base(design, modules)
+    band = base.band.copy()
+    band.paste(_qr_image(card.qr_url, scale), (layout.qr_box[0], 0))
+    return base.template.encode(band)
+
+
+@dataclass(frozen=True, slots=True)
+class _CardBase:
+    """A card drawn without its QR code, ready for a member's code to be pasted on."""
+
+    band: Image.Image
+    """The rows the QR code crosses, the white panel empty; callers paste onto a copy."""
+    template: png.Template
+    """The rows above and below the band, already compressed."""
 
 
 @lru_cache(maxsize=BASE_CACHE_SIZE)
-def _card_base(card: CardImage, modules: int) -> Image.Image:
-    """Everything on the card but the QR code, on its white panel; ``card.qr_url`` is unused.
-
-    Callers copy before pasting: the image is shared by every render of this design.
-    """
+def _card_base(card: CardImage, modules: int) -> _CardBase:
     layout = _card_layout(card.stamps_needed, modules, _qr_scale(modules))
+    image = _draw_card(card, layout)
+    top, bottom = layout.qr_box[1], layout.qr_box[3]
+    return _CardBase(
+        band=image.crop((0, top, image.width, bottom)),
+        template=png.Template(image, (top, bottom)),
+    )
+
+
+def _draw_card(card: CardImage, layout: CardLayout) -> Image.Image:
+    """Everything on the card but the QR code, on its white panel; ``card.qr_url`` is unused."""
     s = SUPERSAMPLE
     bg, fg, accent = _rgb(card.background), _rgb(card.foreground), _rgb(card.accent)
     muted = _mix(fg, bg, 0.35)
