@@ -2,10 +2,16 @@
 
 Pure functions of frozen inputs: the same input always gives the same bytes, so a rendered photo
 can be cached (and re-sent by Telegram ``file_id``) under ``cache_key()``.
+
+A card's picture is the same for every member at the same balance except for the QR code, which
+carries the member's own link. So the card is drawn once per design and balance, kept, and each
+member's QR pasted onto a copy: a rush of people joining at a new poster costs a QR code and a
+PNG each, not a whole drawing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -13,12 +19,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from io import BytesIO
 
 import segno
 from PIL import Image, ImageDraw, ImageFilter
 
-from render import typeset
+from render import png, typeset
 from render.imaging import decode_upload, fit
 from render.typeset import Anchor, Style
 
@@ -46,6 +51,12 @@ QR_MIN_SCALE = 8
 QR_TARGET_PX = 456
 QR_MAX_PX = 600
 QR_PANEL_PAD = 16
+
+# Card pictures without their QR code kept for re-use, most recently used first. One keeps the
+# rows the QR code crosses (2-3 MB: Pillow keeps 4 bytes a pixel) and the rest compressed, so
+# this bounds the memory to about 50 MB; a shop's card at the join balance stays in while its
+# poster draws people in.
+BASE_CACHE_SIZE = 16
 
 BACKDROP = (236, 239, 243)
 WHITE = (255, 255, 255)
@@ -176,10 +187,14 @@ def _qr(url: str) -> segno.QRCode:
 def _qr_geometry(url: str) -> tuple[int, int]:
     """(modules across including the quiet zone, pixels per module)."""
     modules = int(_qr(url).symbol_size(scale=1, border=QR_BORDER)[0])
+    return modules, _qr_scale(modules)
+
+
+def _qr_scale(modules: int) -> int:
     scale = max(QR_MIN_SCALE, QR_TARGET_PX // modules)
     if modules * scale > QR_MAX_PX:
         raise ValueError("qr_url is too long for a QR code that can be scanned from a screen")
-    return modules, scale
+    return scale
 
 
 def _qr_image(url: str, scale: int) -> Image.Image:
@@ -254,13 +269,6 @@ def _qr_panel(draw: ImageDraw.ImageDraw, panel: Box) -> None:
     draw.rounded_rectangle(_scaled(panel), radius=28 * SUPERSAMPLE, fill=(*WHITE, 255))
 
 
-def _png(image: Image.Image) -> bytes:
-    buf = BytesIO()
-    # No pnginfo, no dpi: nothing but pixels, so equal inputs give equal bytes.
-    image.save(buf, format="PNG", compress_level=9)
-    return buf.getvalue()
-
-
 def _decode_logo(data: bytes, side: int) -> Image.Image | None:
     """The merchant's logo fitted into a square, or None when it can't be decoded safely."""
     logo = decode_upload(data)
@@ -278,13 +286,18 @@ def _grid(stamps: int) -> tuple[int, int]:
 
 
 def card_layout(card: CardImage) -> CardLayout:
-    modules, scale = _qr_geometry(card.qr_url)
+    return _card_layout(card.stamps_needed, *_qr_geometry(card.qr_url))
+
+
+@lru_cache(maxsize=256)
+def _card_layout(stamps_needed: int, modules: int, scale: int) -> CardLayout:
+    """The layout depends on nothing but the number of stamps and the size of the QR code."""
     qr_px = modules * scale
     panel_w = qr_px + 2 * QR_PANEL_PAD
     inner_w = WIDTH - 2 * MARGIN - 2 * PAD
     left_w = inner_w - panel_w - COLUMN_GAP
 
-    cols, rows = _grid(card.stamps_needed)
+    cols, rows = _grid(stamps_needed)
     cell = min(left_w // cols, 120)
     grid_h = rows * cell
     left_h = HEADER_H + SECTION_GAP + grid_h + SECTION_GAP + PROGRESS_H
@@ -306,7 +319,7 @@ def card_layout(card: CardImage) -> CardLayout:
     grid_y = y0 + HEADER_H + SECTION_GAP + spare // 2
     centres = tuple(
         (x0 + (i % cols) * cell + cell // 2, grid_y + (i // cols) * cell + cell // 2)
-        for i in range(card.stamps_needed)
+        for i in range(stamps_needed)
     )
     return CardLayout(
         width=WIDTH,
@@ -323,13 +336,53 @@ def card_layout(card: CardImage) -> CardLayout:
     )
 
 
+def clear_caches() -> None:
+    """Forget kept pictures, layouts and QR codes (tests check a fresh render is the same)."""
+    _card_base.cache_clear()
+    _card_layout.cache_clear()
+    _qr.cache_clear()
+
+
 def stamp_centres(card: CardImage) -> list[tuple[int, int]]:
     """Centre of each stamp circle in the rendered image, in stamp order."""
     return list(card_layout(card).stamp_centres)
 
 
 def render_card(card: CardImage) -> bytes:
-    layout = card_layout(card)
+    modules, scale = _qr_geometry(card.qr_url)
+    layout = _card_layout(card.stamps_needed, modules, scale)
+    # The base is keyed on everything drawn but the QR code, with the balance as shown; the
+    # code's size is part of the key too, because it moves the columns.
+    design = dataclasses.replace(card, qr_url="", balance=card.shown_balance)
+    base = _card_base(design, modules)
+    band = base.band.copy()
+    band.paste(_qr_image(card.qr_url, scale), (layout.qr_box[0], 0))
+    return base.template.encode(band)
+
+
+@dataclass(frozen=True, slots=True)
+class _CardBase:
+    """A card drawn without its QR code, ready for a member's code to be pasted on."""
+
+    band: Image.Image
+    """The rows the QR code crosses, the white panel empty; callers paste onto a copy."""
+    template: png.Template
+    """The rows above and below the band, already compressed."""
+
+
+@lru_cache(maxsize=BASE_CACHE_SIZE)
+def _card_base(card: CardImage, modules: int) -> _CardBase:
+    layout = _card_layout(card.stamps_needed, modules, _qr_scale(modules))
+    image = _draw_card(card, layout)
+    top, bottom = layout.qr_box[1], layout.qr_box[3]
+    return _CardBase(
+        band=image.crop((0, top, image.width, bottom)),
+        template=png.Template(image, (top, bottom)),
+    )
+
+
+def _draw_card(card: CardImage, layout: CardLayout) -> Image.Image:
+    """Everything on the card but the QR code, on its white panel; ``card.qr_url`` is unused."""
     s = SUPERSAMPLE
     bg, fg, accent = _rgb(card.background), _rgb(card.foreground), _rgb(card.accent)
     muted = _mix(fg, bg, 0.35)
@@ -388,10 +441,9 @@ def render_card(card: CardImage) -> bytes:
 
     _qr_panel(draw, layout.qr_panel)
     image = _flatten(base, layer)
-    image.paste(_qr_image(card.qr_url, layout.qr_scale), layout.qr_box[:2])
     if logo is not None and logo_at is not None:
         image.paste(logo, logo_at, logo)
-    return _png(image)
+    return image
 
 
 # --- voucher ----------------------------------------------------------------------------------
@@ -510,4 +562,4 @@ def render_voucher(voucher: VoucherImage) -> bytes:
     _qr_panel(draw, layout.qr_panel)
     image = _flatten(base, layer)
     image.paste(_qr_image(voucher.qr_url, layout.qr_scale), layout.qr_box[:2])
-    return _png(image)
+    return png.encode(image)

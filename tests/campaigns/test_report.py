@@ -2,19 +2,12 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image
 
 from campaigns.report import (
-    BAR_COLOUR,
-    HEIGHT,
-    LINE_COLOUR,
-    PLOT_BOX,
-    WIDTH,
     ChartLabels,
     CsvLabels,
     DayRow,
@@ -30,7 +23,9 @@ from loyalty.stamps import add_stamps
 from loyalty.vouchers import redeem_voucher
 from models import Campaign, Delivery, Membership
 from models.enums import Channel, DeliveryStatus, RedeemVia
+from render.chart import BAR_COLOUR, HEIGHT, LINE_COLOUR, WIDTH
 from tests import factories
+from tests.render.charts import column_pixels
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -207,15 +202,6 @@ async def test_an_unknown_time_zone_is_refused() -> None:
         await daily_series(campaign, timezone="Mars/Olympus")
 
 
-def _column_pixels(image: Image.Image, index: int, count: int, colour: tuple[int, ...]) -> int:
-    left, top, right, bottom = PLOT_BOX
-    width = (right - left) / count
-    x0, x1 = round(left + index * width), round(left + (index + 1) * width)
-    pixels = image.load()
-    assert pixels is not None
-    return sum(pixels[x, y] == colour for x in range(x0, x1) for y in range(top, bottom))
-
-
 async def test_the_chart_shows_bars_on_days_with_messages_and_the_visits_line() -> None:
     _, campaign = await _three_day_campaign()
     rows = await daily_series(campaign, timezone=KYIV, now=LATER)
@@ -225,105 +211,12 @@ async def test_the_chart_shows_bars_on_days_with_messages_and_the_visits_line() 
     decoded = Image.open(io.BytesIO(png))
     assert (decoded.format, decoded.size) == ("PNG", (WIDTH, HEIGHT))
     image = decoded.convert("RGB")
-    bars = [_column_pixels(image, n, len(rows), BAR_COLOUR) for n in range(len(rows))]
+    bars = [column_pixels(image, n, len(rows), BAR_COLOUR) for n in range(len(rows))]
     with_messages = [n for n, count in enumerate(bars) if count]
     assert [rows[n].day.day for n in with_messages] == [4, 6, 7]
     # Three messages on the 4th, two on the 6th, one on the 7th: the bars say so.
     assert bars[0] > bars[2] > bars[3] > 0
-    assert _column_pixels(image, 1, len(rows), LINE_COLOUR)  # the visit on the 5th
-
-
-def test_an_empty_series_draws_a_no_data_chart() -> None:
-    image = Image.open(io.BytesIO(chart_png([], title="Autumn menu", labels=LABELS)))
-
-    assert image.size == (WIDTH, HEIGHT)
-    colours = {colour for _, colour in image.convert("RGB").getcolors(WIDTH * HEIGHT) or []}
-    assert BAR_COLOUR not in colours
-    assert LINE_COLOUR not in colours
-    assert len(colours) > 2  # the title and the message are drawn
-
-
-def test_right_to_left_and_overlong_labels_draw_without_crashing() -> None:
-    rows = [
-        DayRow(date(2026, 5, 4) + timedelta(days=n), {"telegram": 900 * n}, 0, 0, 0, n, 0)
-        for n in range(60)
-    ]
-    labels = ChartLabels(
-        deliveries="הודעות שנשלחו " * 20, visits="بازدیدها", no_data="אין עדיין נתונים"
-    )
-
-    for series in (rows, []):
-        png = chart_png(series, title="קמפיין סתיו\n" + "ا" * 300, labels=labels)
-        assert Image.open(io.BytesIO(png)).size == (WIDTH, HEIGHT)
-
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
-TRANSLATED = {
-    "he": (
-        "קמפיין סתיו ☕",
-        ChartLabels("הודעות שנמסרו", "ביקורים אחרי הקמפיין", "עדיין אין משלוחים"),
-    ),
-    "fa": (
-        "کمپین پاییز ☕",
-        ChartLabels("پیام‌های تحویل‌شده", "مراجعه‌ها پس از کمپین", "هنوز پیامی تحویل نشده"),
-    ),
-    "th": ("แคมเปญฤดูใบไม้ร่วง ☕", ChartLabels("ข้อความที่ส่งถึง", "การมาที่ร้านหลังแคมเปญ", "ยังไม่มีการส่ง")),
-}
-ROWS = [
-    DayRow(date(2026, 5, 4) + timedelta(days=n), {"telegram": 5 + 3 * n}, 0, 0, 0, n, 0)
-    for n in range(7)
-]
-
-
-def _chart(title: str, labels: ChartLabels = LABELS, rows: list[DayRow] = ROWS) -> Image.Image:
-    return Image.open(io.BytesIO(chart_png(rows, title=title, labels=labels))).convert("RGB")
-
-
-def _band(image: Image.Image, top: int, bottom: int) -> Image.Image:
-    return image.crop((0, top, WIDTH, bottom))
-
-
-@pytest.mark.parametrize("lang", sorted(TRANSLATED))
-def test_translated_charts_are_saved_for_a_person_to_look_at(lang: str) -> None:
-    title, labels = TRANSLATED[lang]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    _chart(title, labels).save(ARTIFACTS / f"chart-{lang}.png")
-    _chart(title, labels, []).save(ARTIFACTS / f"chart-{lang}-empty.png")
-
-
-def test_a_hebrew_title_reads_right_to_left_from_the_right_edge() -> None:
-    # The same letters stored reversed under a left-to-right override show as stored: that is
-    # how the title must look. Without bidi the two differ.
-    title = _band(_chart("קמפיין סתיו"), 20, 90)
-    stored = _band(_chart("\u202dויתס ןייפמק\u202c"), 20, 90)
-    assert ImageChops.difference(title, stored).getbbox() is None
-    box = ImageChops.invert(title).getbbox()
-    assert box is not None
-    assert box[2] > WIDTH - 60  # right-aligned
-    assert box[0] > WIDTH // 2
-
-
-def test_thai_and_persian_labels_are_not_boxes() -> None:
-    for text in ("ข้อความที่ส่งถึง", "مراجعه‌ها"):
-        tofu = "\U0010fffd" * len(text)
-        drawn = _band(_chart("x", ChartLabels(text, text, text)), 100, 150)
-        boxes = _band(_chart("x", ChartLabels(tofu, tofu, tofu)), 100, 150)
-        assert ImageChops.difference(drawn, boxes).getbbox() is not None
-
-
-def _shapes(band: Image.Image) -> int:
-    """Separate shapes on a line of dark text, told apart by blank columns between them."""
-    grey = band.convert("L").tobytes()  # one byte per pixel, row by row
-    ink = [
-        any(grey[y * band.width + x] < 128 for y in range(band.height)) for x in range(band.width)
-    ]
-    return sum(1 for a, b in itertools.pairwise(ink) if a and not b)
-
-
-def test_a_persian_title_is_joined() -> None:
-    # کافه is two joined shapes (ک to ا, ف to ه); unshaped it is four letters.
-    assert _shapes(_band(_chart("کافه"), 20, 90)) == 2
-    assert _shapes(_band(_chart("\u200c".join("کافه")), 20, 90)) == 4
+    assert column_pixels(image, 1, len(rows), LINE_COLOUR)  # the visit on the 5th
 
 
 async def test_the_csv_has_the_days_then_the_channel_totals() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import segno
+import zxingcpp
 from PIL import Image, ImageChops
 
 from render import card as card_image
@@ -234,9 +235,45 @@ def test_rendering_is_byte_for_byte_repeatable() -> None:
     # Fresh font and QR caches must not change a single byte either.
     imaging.font.cache_clear()
     typeset.clear_caches()
-    card_image._qr.cache_clear()
+    card_image.clear_caches()
     assert render_card(card) == first_card
     assert render_voucher(voucher) == first_voucher
+
+
+def test_members_joining_one_card_share_its_drawing_and_each_gets_their_own_qr() -> None:
+    # The first member's render draws the card and keeps it; the next ones paste their QR on.
+    card_image.clear_caches()
+    first = make_card(balance=0, qr_url=URL)
+    others = [make_card(balance=0, qr_url=f"{URL[:-4]}{n:04d}") for n in range(3)]
+    first_image = png(render_card(first))
+    box = card_layout(first).qr_box
+    assert card_image._card_base.cache_info().currsize == 1
+    for other in others:
+        data = render_card(other)
+        image = png(data)
+        assert [code.text for code in zxingcpp.read_barcodes(image)] == [other.qr_url]
+        # Outside the QR code the picture is the first member's, pixel for pixel.
+        outside = ImageChops.difference(image, first_image)
+        outside.paste((0, 0, 0), box)
+        assert outside.getbbox() is None
+    assert card_image._card_base.cache_info().currsize == 1
+    assert card_image._card_base.cache_info().hits == len(others)
+    # Pasted onto a kept drawing or drawn from nothing, the bytes are the same.
+    card_image.clear_caches()
+    assert render_card(others[-1]) == data
+
+
+def test_a_new_balance_or_design_is_drawn_afresh() -> None:
+    card_image.clear_caches()
+    render_card(make_card(balance=0))
+    render_card(make_card(balance=1))
+    render_card(make_card(balance=0, accent="#00AA00"))
+    render_card(make_card(balance=0, qr_url=LONGEST_URL))  # a bigger QR code moves the columns
+    assert card_image._card_base.cache_info().currsize == 4
+    # A balance beyond the card is drawn as the full card: the same picture, kept once.
+    render_card(make_card(balance=10))
+    render_card(make_card(balance=12))
+    assert card_image._card_base.cache_info().currsize == 5
 
 
 def png_chunks(data: bytes) -> list[bytes]:
