@@ -61,7 +61,7 @@ class FakeServer:
         self.process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> FakeServer:
-        args = [sys.executable, str(ROOT / "bench" / "fake_telegram_server.py"), str(self.port)]
+        args = [sys.executable, "-m", "fakes.telegram", str(self.port)]
         if self.strict:
             args += ["--strict-per-second", str(self.strict)]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT)  # noqa: S603

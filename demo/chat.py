@@ -20,7 +20,7 @@ from bot.app import BotRuntime, bot_runtime, set_commands
 from bot.config import Settings
 from bot.delivery import build_worker
 from campaigns.stats import as_text, campaign_stats
-from fakes.telegram_api import FakeTelegramAPI, FakeUser, StoredMessage
+from fakes.telegram import FakeTelegramAPI, FakeUser, StoredMessage
 from loyalty.customers import find_customer
 from loyalty.profile import set_confirmed_email
 from loyalty.stamps import add_stamps

@@ -35,6 +35,8 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .loopback import LoopbackSite
+
 __all__ = [
     "GOOGLE_TOKEN_URI",
     "NOTIFY_LIMIT",
@@ -216,8 +218,7 @@ class FakeGoogleWallet:
         self._accounts: dict[str, _Account] = {}
         self._grants: dict[str, _Grant] = {}
         self._faults: list[_Fault] = []
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._site = LoopbackSite("FakeGoogleWallet")
         self._serials = itertools.count(1)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -230,23 +231,15 @@ class FakeGoogleWallet:
         app.router.add_route(
             "*", "/walletobjects/v1/{kind}/{resource_id}/{action}", self._resource_action
         )
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        await self._site.start(app, shutdown=1.0)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._site.stop()
 
     @property
     def base_url(self) -> str:
-        if not self._port:
-            raise RuntimeError("FakeGoogleWallet is not started")
-        return f"http://127.0.0.1:{self._port}"
+        return self._site.base_url
 
     @property
     def api_url(self) -> str:

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bot.app import BotRuntime, bot_runtime
 from bot.config import Settings
 from bot.delivery import photo_store
-from fakes.telegram_api import (
+from fakes.telegram import (
     FakeTelegramAPI,
     FakeUser,
     RecordedCall,

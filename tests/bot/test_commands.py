@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from bot.app import BotRuntime, set_commands, set_menu
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram import FakeTelegramAPI
 
 SCOPE = {"type": "all_private_chats"}
 

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from bot.app import bot_runtime, build_bot, telegram_username
 from bot.config import Settings
 from bot.factory import build_fsm_storage, webhook_secret
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram import FakeTelegramAPI
 from tests.conftest import REDIS_URL
 
 

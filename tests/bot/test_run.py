@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram import FakeTelegramAPI
 from loyalty.stamps import add_stamps
 from models import Voucher
 from tests import factories

@@ -19,8 +19,8 @@ from redis.asyncio import Redis
 from channels.base import DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
 from channels.telegram import DEFAULT_GLOBAL_RATE, DEFAULT_PER_CHAT_RATE, TelegramChannel
-from fakes.telegram_api import FakeTelegramAPI, StoredMessage
-from fakes.telegram_markup import utf16_len
+from fakes.telegram import FakeTelegramAPI, StoredMessage
+from fakes.telegram.formatting import utf16_len
 
 FAST = Rate(1000, 1000)
 # Far from the ids other test modules give their fake users.

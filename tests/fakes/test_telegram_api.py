@@ -45,7 +45,7 @@ from aiohttp import ClientSession, web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fakes.telegram_api import (
+from fakes.telegram import (
     MESSAGE_NOT_MODIFIED,
     TERMINATED_BY_OTHER_POLL,
     WEBHOOK_ACTIVE,
@@ -54,7 +54,7 @@ from fakes.telegram_api import (
     FakeUser,
     UploadedFile,
 )
-from fakes.telegram_markup import parse_html, parse_markdown_v2, utf16_len
+from fakes.telegram.formatting import parse_html, parse_markdown_v2, utf16_len
 
 
 @pytest.fixture

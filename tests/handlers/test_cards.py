@@ -15,7 +15,7 @@ from bot.app import BotRuntime
 from bot.config import Settings
 from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
 from fakes.google_wallet import FakeGoogleWallet
-from fakes.telegram_api import FakeTelegramAPI, StoredMessage
+from fakes.telegram import FakeTelegramAPI, StoredMessage
 from loyalty.stamps import add_stamps
 from models import GoogleWalletObject, Membership, WalletPass
 from render.card import CardImage, stamp_centres

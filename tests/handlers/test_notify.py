@@ -13,7 +13,7 @@ from bot.app import BotRuntime
 from bot.config import Settings
 from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
 from fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram import FakeTelegramAPI
 from handlers.notify import send_expiry_reminders
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
