@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from bot.app import BotRuntime, bot_runtime, set_commands
 from bot.config import Settings
 from bot.delivery import build_worker
 from campaigns.stats import as_text, campaign_stats
+from fakes.loopback import free_port
 from fakes.telegram import FakeTelegramAPI, FakeUser, StoredMessage
 from loyalty.customers import find_customer
 from loyalty.profile import set_confirmed_email
@@ -42,13 +42,6 @@ _TAG = re.compile(r"<[^>]+>")
 OWNER_TELEGRAM_ID = 900_001
 # Only between this process and itself on loopback; a fresh random one would do as well.
 _SECRET = secrets.token_urlsafe(24)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def _customer(phone: _Phone) -> Customer:
@@ -141,7 +134,7 @@ async def _converse(
     app = build_web_app(runtime.dispatcher, runtime.bot, webhook_secret=_SECRET)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         await runtime.bot.set_webhook(

@@ -11,15 +11,14 @@ import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher
 from aiohttp import web
-from pydantic import SecretStr
 
 from campaigns.composer import Composer
 from campaigns.stats import campaign_stats
 from campaigns.worker import DeliveryWorker
-from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
+from channels.apple_wallet.apns import ApnsClient
 from channels.apple_wallet.channel import AppleWalletChannel
 from channels.apple_wallet.pkpass import CAMPAIGN_FIELD
-from fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
+from fakes.apns import FakeAPNs
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from models import Delivery, Membership, PassRegistration, WalletPass
 from models.enums import Channel, DeliveryStatus
@@ -38,16 +37,9 @@ OTHER_DEVICE = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
 @pytest.fixture
 async def apns() -> AsyncIterator[tuple[FakeAPNs, ApnsClient]]:
-    key = generate_p8_key()
     async with FakeAPNs(topic=PASS_TYPE_ID) as fake:
-        fake.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
-        client = ApnsClient(
-            ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
-            topic=PASS_TYPE_ID,
-            host="127.0.0.1",
-            port=fake.port,
-            ca_file=fake.ca_file,
-        )
+        key = fake.register_key()
+        client = fake.make_client(key)
         async with client:
             yield fake, client
 
