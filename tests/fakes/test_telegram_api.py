@@ -193,41 +193,36 @@ async def test_default_parse_mode_and_pre_with_language(fake: FakeTelegramAPI) -
 
 
 @pytest.mark.parametrize(
-    ("html", "error"),
+    ("parse_mode", "source", "error"),
     [
-        ("<foo>x</foo>", 'Unsupported start tag "foo" at byte offset 0'),
-        ("if a < b", 'Unsupported start tag "" at byte offset 5'),
-        ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
-        ("<b>bold", 'Can\'t find end tag corresponding to start tag "b"'),
-        ("x</b>", "Unexpected end tag at byte offset 1"),
-        ("é <b", "Unclosed start tag at byte offset 3"),
-        ("<span>s</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        ("HTML", "<foo>x</foo>", 'Unsupported start tag "foo" at byte offset 0'),
+        ("HTML", "if a < b", 'Unsupported start tag "" at byte offset 5'),
+        ("HTML", "<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("HTML", "<b>bold", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("HTML", "x</b>", "Unexpected end tag at byte offset 1"),
+        ("HTML", "é <b", "Unclosed start tag at byte offset 3"),
+        ("HTML", "<span>s</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        (
+            "MarkdownV2",
+            "Price 5.00",
+            "Character '.' is reserved and must be escaped with the preceding '\\'",
+        ),
+        ("MarkdownV2", "*bold", "Can't find end of Bold entity at byte offset 0"),
+        ("MarkdownV2", "ok _it", "Can't find end of Italic entity at byte offset 3"),
+        ("MarkdownV2", "[link](http://x.com", "Can't find end of a URL at byte offset 7"),
     ],
 )
-async def test_html_errors_match_telegram(bot: Bot, html: str, error: str) -> None:
+async def test_parse_errors_match_telegram(
+    bot: Bot, parse_mode: str, source: str, error: str
+) -> None:
     with pytest.raises(TelegramBadRequest) as caught:
-        await bot.send_message(1, html, parse_mode="HTML")
+        await bot.send_message(1, source, parse_mode=parse_mode)
     assert caught.value.message == f"Bad Request: can't parse entities: {error}"
 
 
 async def test_stray_ampersand_is_literal_like_tdlib(bot: Bot) -> None:
     sent = await bot.send_message(1, "Tom & Jerry &copy; &lt;3", parse_mode="HTML")
     assert sent.text == "Tom & Jerry &copy; <3"
-
-
-@pytest.mark.parametrize(
-    ("markdown", "error"),
-    [
-        ("Price 5.00", "Character '.' is reserved and must be escaped with the preceding '\\'"),
-        ("*bold", "Can't find end of Bold entity at byte offset 0"),
-        ("ok _it", "Can't find end of Italic entity at byte offset 3"),
-        ("[link](http://x.com", "Can't find end of a URL at byte offset 7"),
-    ],
-)
-async def test_markdown_v2_errors_match_telegram(bot: Bot, markdown: str, error: str) -> None:
-    with pytest.raises(TelegramBadRequest) as caught:
-        await bot.send_message(1, markdown, parse_mode="MarkdownV2")
-    assert caught.value.message == f"Bad Request: can't parse entities: {error}"
 
 
 async def test_markdown_v2_entities(bot: Bot) -> None:
