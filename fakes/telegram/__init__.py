@@ -36,7 +36,7 @@ from .errors import (
 from .faults import Fault
 from .files import StoredFile
 from .server import DEFAULT_TOKEN, USE_WEBHOOK_SECRET, WebhookDelivery
-from .state import FakeUser, StoredMessage
+from .state import FakeUser, StoredMessage, visible
 
 __all__ = [
     "BAD_GATEWAY_HTML",
@@ -57,4 +57,5 @@ __all__ = [
     "StoredMessage",
     "UploadedFile",
     "WebhookDelivery",
+    "visible",
 ]

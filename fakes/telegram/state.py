@@ -24,6 +24,16 @@ if TYPE_CHECKING:
     from .faults import Fault, RateLimit
 
 
+# The bidi isolates (LRI, RLI, FSI … PDI) that keep names, dates and codes in their own
+# direction; clients draw them as nothing.
+_ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
+
+
+def visible(text: str) -> str:
+    """Text as a person sees it in a Telegram client: without the invisible bidi isolates."""
+    return text.translate(_ISOLATES)
+
+
 @dataclass(frozen=True)
 class FakeUser:
     id: int
@@ -77,9 +87,18 @@ class StoredMessage:
     def has_media(self) -> bool:
         return self.photo is not None or self.document is not None
 
-    def callback_data(self) -> list[str]:
+    @property
+    def shown_text(self) -> str:
+        """The text, or the caption of a photo or document ("" when there is neither)."""
+        return self.text if self.text is not None else self.caption or ""
+
+    def inline_buttons(self) -> list[dict[str, Any]]:
+        """The buttons of the message's inline keyboard, row after row."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
-        return [b["callback_data"] for row in rows for b in row if "callback_data" in b]
+        return [button for row in rows for button in row]
+
+    def callback_data(self) -> list[str]:
+        return [b["callback_data"] for b in self.inline_buttons() if "callback_data" in b]
 
     def to_dict(self, *, nested: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -21,7 +21,6 @@ from channels.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
 from channels.telegram import DEFAULT_GLOBAL_RATE, DEFAULT_PER_CHAT_RATE, TelegramChannel
 from fakes.telegram import FakeTelegramAPI
 from fakes.telegram.formatting import utf16_len
-from tests.chat import raw_text_of
 
 FAST = Rate(1000, 1000)
 # Far from the ids other test modules give their fake users.
@@ -119,7 +118,7 @@ async def test_long_text_is_split_at_paragraph_boundaries(
     sent = telegram.sent_messages(chat_id)
     assert result.outcome == Outcome.DELIVERED
     assert result.external_id == ",".join(str(m.message_id) for m in sent)
-    texts = [raw_text_of(m) for m in sent]
+    texts = [m.shown_text for m in sent]
     plain = [telegram_plain(p) for p in paragraphs]
     # 1500 + 2 + 1500 fits in 4096, a third paragraph does not.
     assert texts == ["\n\n".join(plain[i : i + 2]) for i in (0, 2, 4)]
@@ -137,10 +136,10 @@ async def test_one_huge_paragraph_is_split_within_the_limit(
 
     sent = telegram.sent_messages(chat_id)
     assert result.outcome == Outcome.DELIVERED
-    sizes = [utf16_len(raw_text_of(m)) for m in sent]
+    sizes = [utf16_len(m.shown_text) for m in sent]
     assert len(sizes) >= math.ceil(utf16_len(words) / 4096) > 1
     assert all(4096 - 8 < size <= 4096 for size in sizes[:-1])  # cut at the last space
-    assert " ".join(raw_text_of(m) for m in sent) == words
+    assert " ".join(m.shown_text for m in sent) == words
 
 
 async def test_hostile_html_is_sanitized_and_accepted(
@@ -331,7 +330,7 @@ async def test_retry_resumes_a_split_message_at_the_failed_part(
     sent = faults.sent_messages(chat_id)
     assert len(sent) == 3  # part 1 was not sent twice
     assert second == DeliveryResult.delivered(",".join(str(m.message_id) for m in sent))
-    assert [raw_text_of(m).split()[1] for m in sent] == ["1", "2", "3"]
+    assert [m.shown_text.split()[1] for m in sent] == ["1", "2", "3"]
     assert channel.sent_parts == {}
 
 

@@ -53,6 +53,7 @@ from fakes.telegram import (
     FakeTelegramAPI,
     FakeUser,
     UploadedFile,
+    visible,
 )
 from fakes.telegram.formatting import parse_html, parse_markdown_v2, utf16_len
 
@@ -535,6 +536,29 @@ async def test_callback_queries(fake: FakeTelegramAPI, bot: Bot, alice: FakeUser
     )
     with pytest.raises(ValueError, match="no button"):
         fake.callback_update(alice, sent, "forged")
+
+
+async def test_a_message_reads_as_a_person_sees_it(
+    fake: FakeTelegramAPI, bot: Bot, alice: FakeUser
+) -> None:
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="\u2068Olena\u2069", callback_data="a")],
+            [
+                InlineKeyboardButton(text="B", callback_data="b"),
+                InlineKeyboardButton(text="Site", url="https://example.org/"),
+            ],
+        ]
+    )
+    sent = await bot.send_message(alice.id, "Hi \u2066Olena\u2069", reply_markup=markup)
+    stored = fake.message(alice.id, sent.message_id)
+    assert stored.shown_text == "Hi \u2066Olena\u2069"
+    assert visible(stored.shown_text) == "Hi Olena"
+    assert [b["text"] for b in stored.inline_buttons()] == ["\u2068Olena\u2069", "B", "Site"]
+    assert stored.callback_data() == ["a", "b"]
+    photo = await bot.send_photo(alice.id, BufferedInputFile(png(2, 2), "p.png"), caption="Cap")
+    assert fake.message(alice.id, photo.message_id).shown_text == "Cap"
+    assert fake.message(alice.id, photo.message_id).inline_buttons() == []
 
 
 async def test_update_builders_produce_valid_updates(

@@ -219,8 +219,7 @@ async def google_wallet(runtime: BotRuntime, tmp_path: Path) -> AsyncIterator[Fa
 
 
 def _url_buttons(message: StoredMessage) -> dict[str, str]:
-    rows = (message.reply_markup or {}).get("inline_keyboard", [])
-    return {b["text"]: b["url"] for row in rows for b in row if "url" in b}
+    return {b["text"]: b["url"] for b in message.inline_buttons() if "url" in b}
 
 
 async def test_with_google_wallet_the_card_links_to_the_members_saved_object(
