@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from campaigns.spec import CampaignSpec
 from campaigns.worker import DeliveryWorker
 from channels.ratelimit import MemoryRateLimiter, Rate, within_rolling_second
 from channels.telegram import TelegramChannel
+from fakes.loopback import free_port
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.links import LinkSigner
 from loyalty.merchants import CardSpec, MerchantSpec, create_card, create_merchant
@@ -47,21 +47,14 @@ TOKEN = "123456:TEST-TOKEN"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class FakeServer:
     def __init__(self, strict_per_second: int = 0) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.strict = strict_per_second
         self.process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> FakeServer:
-        args = [sys.executable, str(ROOT / "bench" / "fake_telegram_server.py"), str(self.port)]
+        args = [sys.executable, "-m", "fakes.telegram", str(self.port)]
         if self.strict:
             args += ["--strict-per-second", str(self.strict)]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT)  # noqa: S603

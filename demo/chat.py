@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +19,8 @@ from bot.app import BotRuntime, bot_runtime, set_commands
 from bot.config import RedisSettings, Settings
 from bot.delivery import build_worker
 from campaigns.stats import as_text, campaign_stats
-from fakes.telegram_api import FakeTelegramAPI, FakeUser, StoredMessage
+from fakes.loopback import free_port
+from fakes.telegram import FakeTelegramAPI, FakeUser, StoredMessage, visible
 from loyalty.customers import find_customer
 from loyalty.profile import set_confirmed_email
 from loyalty.stamps import add_stamps
@@ -29,26 +29,11 @@ from models import Campaign, Customer
 from models.enums import CampaignStatus, Platform
 from web.app import WEBHOOK_PATH, build_web_app
 
-# The bidi isolates around names and dates are invisible in a chat; a terminal may show them.
-_ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
-
-
-def visible(text: str) -> str:
-    return text.translate(_ISOLATES)
-
-
 _TAG = re.compile(r"<[^>]+>")
 # The owner seat the shop-day part of the demo gave Marta (demo/week.py).
 OWNER_TELEGRAM_ID = 900_001
 # Only between this process and itself on loopback; a fresh random one would do as well.
 _SECRET = secrets.token_urlsafe(24)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def _customer(phone: _Phone) -> Customer:
@@ -79,14 +64,10 @@ class _Phone:
                     f"{prefix}[file {document.get('file_name')}, {document['file_size']:,} bytes]"
                 )
                 prefix = "        "
-            for line in visible(message.text or message.caption or "").splitlines():
+            for line in visible(message.shown_text).splitlines():
                 self.say(f"{prefix}{line}")
                 prefix = "        "
-            labels = [
-                f"[{visible(b['text'])}]"
-                for row in (message.reply_markup or {}).get("inline_keyboard", [])
-                for b in row
-            ]
+            labels = [f"[{visible(b['text'])}]" for b in message.inline_buttons()]
             if labels:
                 self.say("        " + " ".join(labels))
         return fresh
@@ -102,8 +83,8 @@ class _Phone:
         return await self._post(self.fake.message_update(self.user, text))
 
     async def tap(self, message: StoredMessage, label: str) -> list[StoredMessage]:
-        rows = (message.reply_markup or {}).get("inline_keyboard", [])
-        data = next(b["callback_data"] for row in rows for b in row if label in visible(b["text"]))
+        buttons = message.inline_buttons()
+        data = next(b["callback_data"] for b in buttons if label in visible(b["text"]))
         self.say(f"{self.user.first_name} taps [{label}]")
         return await self._post(self.fake.callback_update(self.user, message, data))
 
@@ -142,7 +123,7 @@ async def _converse(
     app = build_web_app(runtime.dispatcher, runtime.bot, webhook_secret=_SECRET)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         await runtime.bot.set_webhook(

@@ -14,19 +14,17 @@ import zipfile
 from collections.abc import Callable
 from datetime import timedelta
 
-from pydantic import SecretStr
-
 from bot.config import Settings
 from bot.factory import build_link_signer, build_wallets
 from campaigns.composer import Composer
 from campaigns.service import create_campaign, send_now
 from campaigns.spec import CampaignSpec
 from campaigns.worker import DeliveryWorker
-from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
+from channels.apple_wallet.apns import ApnsClient
 from channels.apple_wallet.channel import AppleWalletChannel
 from channels.apple_wallet.demo_certs import CA_FILE
 from channels.apple_wallet.pkpass import CAMPAIGN_FIELD
-from fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
+from fakes.apns import FakeAPNs
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.links import LinkSigner
 from loyalty.merchants import NewMerchant
@@ -50,18 +48,11 @@ async def wallet_demo(
         say(f"   certificate chain, is {issued.path} ({len(issued.pkpass):,} bytes).")
         say(f"   It verifies against {settings.apple_wallet_dir / CA_FILE} with openssl smime.")
         wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
-        key = generate_p8_key()
         async with FakeAPNs(topic=settings.apple_wallet.pass_type_id) as apns:
-            apns.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
+            key = apns.register_key()
             # What Wallet does once the pass is added: register the phone's push token.
             await register_device(wallet_pass, "olenas-iphone", apns.add_device())
-            client = ApnsClient(
-                ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
-                topic=settings.apple_wallet.pass_type_id,
-                host="127.0.0.1",
-                port=apns.port,
-                ca_file=apns.ca_file,
-            )
+            client = apns.make_client(key)
             async with client:
                 campaign = await _send_wallet_campaign(shop, _wallet_worker(signer, client))
             [push] = apns.pushes

@@ -52,6 +52,8 @@ from hypercorn.config import Config
 if TYPE_CHECKING:
     from hypercorn.typing import ASGIFramework
 
+    from channels.apple_wallet.apns import ApnsClient
+
 __all__ = [
     "DEFAULT_KEY_ID",
     "DEFAULT_TEAM_ID",
@@ -255,6 +257,29 @@ class FakeAPNs:
         public_key = _public_key(key)
         self._keys[key_id] = _Key(team_id, public_key)
         return made
+
+    def make_client(
+        self,
+        key: str,
+        *,
+        key_id: str = DEFAULT_KEY_ID,
+        team_id: str = DEFAULT_TEAM_ID,
+        clock: Callable[[], float] | None = None,
+    ) -> ApnsClient:
+        """stampbot's real APNs client wired to this server for the fake's topic, signing with
+        ``key`` (the PEM :meth:`register_key` returned); close it with ``async with``."""
+        from pydantic import SecretStr
+
+        from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
+
+        return ApnsClient(
+            ApnsCredentials(key_id, team_id, SecretStr(key)),
+            topic=self.topic,
+            host="127.0.0.1",
+            port=self.port,
+            ca_file=self.ca_file,
+            clock=clock or time.time,
+        )
 
     def allow_topic(self, topic: str) -> None:
         self.topics.add(topic)

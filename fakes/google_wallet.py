@@ -35,6 +35,9 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .clock import FakeClock
+from .loopback import LoopbackSite
+
 __all__ = [
     "GOOGLE_TOKEN_URI",
     "NOTIFY_LIMIT",
@@ -43,6 +46,7 @@ __all__ = [
     "FakeGoogleWallet",
     "RecordedRequest",
     "ServiceAccountKey",
+    "generate_rsa_pem",
 ]
 
 WALLET_SCOPE: Final = "https://www.googleapis.com/auth/wallet_object.issuer"
@@ -102,19 +106,6 @@ _FAULT_MESSAGES: Final = {
     500: "Internal error encountered.",
     503: "The service is currently unavailable.",
 }
-
-
-class FakeClock:
-    """Seconds since the epoch, moved by hand; share one between the fake and the client."""
-
-    def __init__(self, start: float = 1_777_904_340.0) -> None:  # 2026-05-04 14:19 UTC
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class ApiError(Exception):
@@ -202,6 +193,20 @@ class _Account:
     issuer_ids: set[str] = field(default_factory=set)
 
 
+def generate_rsa_pem() -> str:
+    """A fresh RSA private key as PKCS#8 PEM, the form of a service account's ``private_key``
+    (for tests that need a key Google does not know)."""
+    return _pkcs8_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+def _pkcs8_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
 class FakeGoogleWallet:
     def __init__(
         self, *, issuer_id: str = "3388000000022123456", clock: Callable[[], float] | None = None
@@ -216,8 +221,7 @@ class FakeGoogleWallet:
         self._accounts: dict[str, _Account] = {}
         self._grants: dict[str, _Grant] = {}
         self._faults: list[_Fault] = []
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._site = LoopbackSite("FakeGoogleWallet")
         self._serials = itertools.count(1)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -230,23 +234,15 @@ class FakeGoogleWallet:
         app.router.add_route(
             "*", "/walletobjects/v1/{kind}/{resource_id}/{action}", self._resource_action
         )
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        await self._site.start(app, shutdown=1.0)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._site.stop()
 
     @property
     def base_url(self) -> str:
-        if not self._port:
-            raise RuntimeError("FakeGoogleWallet is not started")
-        return f"http://127.0.0.1:{self._port}"
+        return self._site.base_url
 
     @property
     def api_url(self) -> str:
@@ -269,11 +265,7 @@ class FakeGoogleWallet:
         With ``folder`` its JSON key file is also written there as ``<email>.json``.
         """
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        private_pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
+        private_pem = _pkcs8_pem(key)
         public_pem = key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )

@@ -14,12 +14,13 @@ from redis.asyncio import Redis
 from bot.app import BotRuntime, bot_runtime
 from bot.config import Settings
 from bot.delivery import photo_store
-from fakes.telegram_api import (
+from fakes.telegram import (
     FakeTelegramAPI,
     FakeUser,
     RecordedCall,
     StoredMessage,
     UploadedFile,
+    visible,
 )
 from tests.conftest import REDIS_URL, Backend
 from web.app import WEBHOOK_PATH, build_web_app, web_runner
@@ -118,24 +119,20 @@ class Chat:
         return self.telegram.message(self.user.id, message.message_id)
 
 
-# The bidi isolates (LRI, RLI, FSI … PDI) around names, dates and codes are invisible: wording
-# tests read the text as a person reads it; bidi tests read ``raw_text_of`` to check them.
-_ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
+# Wording tests read the text as a person reads it (``visible``: without the bidi isolates
+# around names, dates and codes); bidi tests read ``raw_text_of`` to check the isolates.
 
 
 def raw_text_of(message: StoredMessage) -> str:
-    return message.text if message.text is not None else message.caption or ""
+    return message.shown_text
 
 
 def text_of(message: StoredMessage) -> str:
-    return raw_text_of(message).translate(_ISOLATES)
+    return visible(message.shown_text)
 
 
 def buttons(message: StoredMessage) -> list[tuple[str, str]]:
-    rows = (message.reply_markup or {}).get("inline_keyboard", [])
-    return [
-        (b["text"].translate(_ISOLATES), b.get("callback_data", "")) for row in rows for b in row
-    ]
+    return [(visible(b["text"]), b.get("callback_data", "")) for b in message.inline_buttons()]
 
 
 def button(message: StoredMessage, label: str) -> str:

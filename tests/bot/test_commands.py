@@ -6,7 +6,7 @@ import pytest
 
 from bot.app import set_commands, set_menu
 from bot.factory import BotRuntime
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram import FakeTelegramAPI
 
 SCOPE = {"type": "all_private_chats"}
 

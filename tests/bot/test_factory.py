@@ -24,7 +24,7 @@ from bot.factory import (
     telegram_username,
     webhook_secret,
 )
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram import FakeTelegramAPI
 from tests.conftest import REDIS_URL
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
@@ -14,19 +13,13 @@ from pathlib import Path
 
 import aiohttp
 
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.loopback import free_port
+from fakes.telegram import FakeTelegramAPI
 from loyalty.stamps import add_stamps
 from models import Voucher
 from tests import factories
 from tests.chat import text_of
 from tests.conftest import REDIS_URL, Backend
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _env(telegram: FakeTelegramAPI, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -38,7 +31,7 @@ def _env(telegram: FakeTelegramAPI, tmp_path: Path, **extra: str) -> dict[str, s
         "STAMPBOT_BOT_USERNAME": "stampbot_test_bot",
         "STAMPBOT_LOG_LEVEL": "INFO",
         # `run` always serves the web app (message links), so never the default port.
-        "STAMPBOT_WEB_PORT": str(_free_port()),
+        "STAMPBOT_WEB_PORT": str(free_port()),
     }
     return env | extra
 
@@ -103,7 +96,7 @@ async def test_run_serves_a_webhook_when_a_public_url_is_set(
 ) -> None:
     """``stampbot web`` serves the same, as the replicas below show."""
     shop = await factories.merchant()
-    port = _free_port()
+    port = free_port()
     env = _env(
         telegram,
         tmp_path,
@@ -148,7 +141,7 @@ def _replica_envs(
 ) -> list[dict[str, str]]:
     """``stampbot web`` replicas as a deployment runs them: one database, one Redis, one
     signing key, one public URL (the load balancer's), each its own port and ``var/``."""
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     return [
         _env(
             telegram,

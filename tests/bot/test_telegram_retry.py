@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramRetryAfter
 from bot.config import Settings
 from bot.factory import build_bot
 from bot.telegram_retry import RetryAfterMiddleware
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram import FakeTelegramAPI
 from loyalty.merchants import create_staff_invite
 from models.enums import StaffRole
 from tests import factories

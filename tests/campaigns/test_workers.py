@@ -15,7 +15,7 @@ import pytest
 
 from campaigns.service import create_campaign, send_now
 from campaigns.spec import CampaignSpec
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram import FakeTelegramAPI
 from models import Campaign, Delivery
 from models.enums import CampaignStatus, Channel, DeliveryStatus
 from tests import factories

@@ -23,7 +23,7 @@ from bot.delivery import photo_store
 from campaigns.composer import Composer
 from campaigns.worker import DeliveryWorker
 from channels.email import EmailChannel
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram import FakeTelegramAPI
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.links import Purpose
 from loyalty.stamps import add_stamps

@@ -9,7 +9,6 @@ import io
 import logging
 import os
 import re
-import socket
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -36,6 +35,7 @@ from channels.base import (
 from channels.dkim import DkimSigner, new_private_key
 from channels.email import EmailChannel, EmailSettings, result_for_error
 from channels.email_render import EmailRenderer, telegram_html_to_email, telegram_html_to_text
+from fakes.loopback import free_port
 from tests.contrast import AA_NORMAL_TEXT, contrast_ratio
 
 BASE = "https://stamp.example"
@@ -207,13 +207,6 @@ def renderer(tmp_path_factory: pytest.TempPathFactory) -> EmailRenderer:
 @pytest.fixture
 def channel(smtp: Server, renderer: EmailRenderer, tmp_path: Path) -> EmailChannel:
     return EmailChannel(smtp.settings(), mailbox_dir=tmp_path / "mail", renderer=renderer)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 # -- a campaign message over SMTP -----------------------------------------------------------
@@ -461,7 +454,7 @@ async def test_content_rejected_at_data_fails_without_giving_up_the_address(
 async def test_a_server_that_is_down_means_retry_later(
     renderer: EmailRenderer, tmp_path: Path
 ) -> None:
-    settings = EmailSettings(host="127.0.0.1", port=_free_port(), starttls=False, timeout=2.0)
+    settings = EmailSettings(host="127.0.0.1", port=free_port(), starttls=False, timeout=2.0)
     channel = EmailChannel(settings, mailbox_dir=tmp_path / "mail", renderer=renderer)
 
     result = await channel.send(outbound())

@@ -19,8 +19,8 @@ from redis.asyncio import Redis
 from channels.base import DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
 from channels.telegram import DEFAULT_GLOBAL_RATE, DEFAULT_PER_CHAT_RATE, TelegramChannel
-from fakes.telegram_api import FakeTelegramAPI, StoredMessage
-from fakes.telegram_markup import utf16_len
+from fakes.telegram import FakeTelegramAPI
+from fakes.telegram.formatting import utf16_len
 
 FAST = Rate(1000, 1000)
 # Far from the ids other test modules give their fake users.
@@ -63,10 +63,6 @@ def paragraph(number: int, size: int) -> str:
 def telegram_plain(html: str) -> str:
     """The visible text of a paragraph() (only <b> in it)."""
     return html.replace("<b>", "").replace("</b>", "")
-
-
-def text_of(message: StoredMessage) -> str:
-    return message.text if message.text is not None else message.caption or ""
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +118,7 @@ async def test_long_text_is_split_at_paragraph_boundaries(
     sent = telegram.sent_messages(chat_id)
     assert result.outcome == Outcome.DELIVERED
     assert result.external_id == ",".join(str(m.message_id) for m in sent)
-    texts = [text_of(m) for m in sent]
+    texts = [m.shown_text for m in sent]
     plain = [telegram_plain(p) for p in paragraphs]
     # 1500 + 2 + 1500 fits in 4096, a third paragraph does not.
     assert texts == ["\n\n".join(plain[i : i + 2]) for i in (0, 2, 4)]
@@ -140,10 +136,10 @@ async def test_one_huge_paragraph_is_split_within_the_limit(
 
     sent = telegram.sent_messages(chat_id)
     assert result.outcome == Outcome.DELIVERED
-    sizes = [utf16_len(text_of(m)) for m in sent]
+    sizes = [utf16_len(m.shown_text) for m in sent]
     assert len(sizes) >= math.ceil(utf16_len(words) / 4096) > 1
     assert all(4096 - 8 < size <= 4096 for size in sizes[:-1])  # cut at the last space
-    assert " ".join(text_of(m) for m in sent) == words
+    assert " ".join(m.shown_text for m in sent) == words
 
 
 async def test_hostile_html_is_sanitized_and_accepted(
@@ -334,7 +330,7 @@ async def test_retry_resumes_a_split_message_at_the_failed_part(
     sent = faults.sent_messages(chat_id)
     assert len(sent) == 3  # part 1 was not sent twice
     assert second == DeliveryResult.delivered(",".join(str(m.message_id) for m in sent))
-    assert [text_of(m).split()[1] for m in sent] == ["1", "2", "3"]
+    assert [m.shown_text.split()[1] for m in sent] == ["1", "2", "3"]
     assert channel.sent_parts == {}
 
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels.telegram_html import sanitize, split, visible_length, visible_text
-from fakes.telegram_markup import Entity, parse_html, utf16_len
+from fakes.telegram.formatting import Entity, parse_html, utf16_len
 
 TRIM = " \t\r\n"
 

@@ -18,18 +18,11 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from channels.apple_wallet.apns import Http2Connection, Http2Response
 from fakes.apns import FakeAPNs, generate_p8_key
+from fakes.clock import FakeClock
 
 TOPIC = "pass.com.example.stampbot"
 KEY_ID = "KEY4567890"
 TEAM_ID = "TEAM123456"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -38,12 +31,12 @@ def key() -> str:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(time.time())
 
 
 @pytest.fixture
-async def fake(key: str, clock: Clock) -> AsyncIterator[FakeAPNs]:
+async def fake(key: str, clock: FakeClock) -> AsyncIterator[FakeAPNs]:
     async with FakeAPNs(topic=TOPIC, clock=clock) as fake:
         fake.register_key(KEY_ID, TEAM_ID, key)
         yield fake
@@ -86,12 +79,12 @@ def reason(response: Http2Response) -> tuple[int, str]:
     return response.status, json.loads(response.body)["reason"]
 
 
-def good_headers(key: str, clock: Clock) -> dict[str, str]:
+def good_headers(key: str, clock: FakeClock) -> dict[str, str]:
     return {"authorization": provider_token(key, clock()), "apns-topic": TOPIC}
 
 
 async def test_accepted_push_is_recorded_and_echoes_apns_id(
-    fake: FakeAPNs, connection: Http2Connection, key: str, clock: Clock
+    fake: FakeAPNs, connection: Http2Connection, key: str, clock: FakeClock
 ) -> None:
     device = fake.add_device()
     apns_id = str(uuid.uuid4())
@@ -106,7 +99,7 @@ async def test_accepted_push_is_recorded_and_echoes_apns_id(
 
 
 async def test_apns_id_is_made_when_the_request_has_none(
-    fake: FakeAPNs, connection: Http2Connection, key: str, clock: Clock
+    fake: FakeAPNs, connection: Http2Connection, key: str, clock: FakeClock
 ) -> None:
     response = await post(connection, fake.add_device(), good_headers(key, clock))
 
@@ -135,7 +128,7 @@ async def test_header_rules(
     fake: FakeAPNs,
     connection: Http2Connection,
     key: str,
-    clock: Clock,
+    clock: FakeClock,
     change: dict[str, str | None],
     expected: tuple[int, str],
 ) -> None:
@@ -154,7 +147,7 @@ async def test_header_rules(
 
 
 async def test_token_signed_by_another_key_or_team_is_invalid(
-    fake: FakeAPNs, connection: Http2Connection, key: str, clock: Clock
+    fake: FakeAPNs, connection: Http2Connection, key: str, clock: FakeClock
 ) -> None:
     device = fake.add_device()
     forged = [
@@ -170,7 +163,7 @@ async def test_token_signed_by_another_key_or_team_is_invalid(
 
 
 async def test_token_older_than_an_hour_is_expired(
-    fake: FakeAPNs, connection: Http2Connection, key: str, clock: Clock
+    fake: FakeAPNs, connection: Http2Connection, key: str, clock: FakeClock
 ) -> None:
     headers = {"authorization": provider_token(key, clock() - 3601), "apns-topic": TOPIC}
 
@@ -180,7 +173,7 @@ async def test_token_older_than_an_hour_is_expired(
 
 
 async def test_token_changed_within_20_minutes_on_a_connection_is_refused(
-    fake: FakeAPNs, connection: Http2Connection, key: str, clock: Clock
+    fake: FakeAPNs, connection: Http2Connection, key: str, clock: FakeClock
 ) -> None:
     device = fake.add_device()
     first = {"authorization": provider_token(key, clock() - 600), "apns-topic": TOPIC}
@@ -213,7 +206,7 @@ async def test_payload_rules(
     fake: FakeAPNs,
     connection: Http2Connection,
     key: str,
-    clock: Clock,
+    clock: FakeClock,
     body: bytes,
     expected: tuple[int, str],
 ) -> None:
@@ -223,7 +216,7 @@ async def test_payload_rules(
 
 
 async def test_largest_payload_is_accepted(
-    fake: FakeAPNs, connection: Http2Connection, key: str, clock: Clock
+    fake: FakeAPNs, connection: Http2Connection, key: str, clock: FakeClock
 ) -> None:
     body = json.dumps({"pad": ""}).encode()
     body = json.dumps({"pad": "x" * (4096 - len(body))}).encode()
@@ -235,7 +228,7 @@ async def test_largest_payload_is_accepted(
 
 
 async def test_method_path_and_device_rules(
-    fake: FakeAPNs, connection: Http2Connection, key: str, clock: Clock
+    fake: FakeAPNs, connection: Http2Connection, key: str, clock: FakeClock
 ) -> None:
     headers = good_headers(key, clock)
     device = fake.add_device()
@@ -259,7 +252,7 @@ async def test_method_path_and_device_rules(
 
 
 async def test_programmed_answers(
-    fake: FakeAPNs, connection: Http2Connection, key: str, clock: Clock
+    fake: FakeAPNs, connection: Http2Connection, key: str, clock: FakeClock
 ) -> None:
     headers = good_headers(key, clock)
     device = fake.add_device()
@@ -277,7 +270,7 @@ async def test_programmed_answers(
     assert [request.status for request in fake.requests] == [500, 410, 200]
 
 
-async def test_http1_is_answered_505(fake: FakeAPNs, key: str, clock: Clock) -> None:
+async def test_http1_is_answered_505(fake: FakeAPNs, key: str, clock: FakeClock) -> None:
     device = fake.add_device()
     connector = aiohttp.TCPConnector(ssl=tls(fake, ["http/1.1"]))
     async with aiohttp.ClientSession(connector=connector) as session:

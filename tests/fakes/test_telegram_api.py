@@ -45,7 +45,7 @@ from aiohttp import ClientSession, web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fakes.telegram_api import (
+from fakes.telegram import (
     MESSAGE_NOT_MODIFIED,
     TERMINATED_BY_OTHER_POLL,
     WEBHOOK_ACTIVE,
@@ -53,8 +53,9 @@ from fakes.telegram_api import (
     FakeTelegramAPI,
     FakeUser,
     UploadedFile,
+    visible,
 )
-from fakes.telegram_markup import parse_html, parse_markdown_v2, utf16_len
+from fakes.telegram.formatting import parse_html, parse_markdown_v2, utf16_len
 
 
 @pytest.fixture
@@ -193,41 +194,36 @@ async def test_default_parse_mode_and_pre_with_language(fake: FakeTelegramAPI) -
 
 
 @pytest.mark.parametrize(
-    ("html", "error"),
+    ("parse_mode", "source", "error"),
     [
-        ("<foo>x</foo>", 'Unsupported start tag "foo" at byte offset 0'),
-        ("if a < b", 'Unsupported start tag "" at byte offset 5'),
-        ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
-        ("<b>bold", 'Can\'t find end tag corresponding to start tag "b"'),
-        ("x</b>", "Unexpected end tag at byte offset 1"),
-        ("é <b", "Unclosed start tag at byte offset 3"),
-        ("<span>s</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        ("HTML", "<foo>x</foo>", 'Unsupported start tag "foo" at byte offset 0'),
+        ("HTML", "if a < b", 'Unsupported start tag "" at byte offset 5'),
+        ("HTML", "<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("HTML", "<b>bold", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("HTML", "x</b>", "Unexpected end tag at byte offset 1"),
+        ("HTML", "é <b", "Unclosed start tag at byte offset 3"),
+        ("HTML", "<span>s</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        (
+            "MarkdownV2",
+            "Price 5.00",
+            "Character '.' is reserved and must be escaped with the preceding '\\'",
+        ),
+        ("MarkdownV2", "*bold", "Can't find end of Bold entity at byte offset 0"),
+        ("MarkdownV2", "ok _it", "Can't find end of Italic entity at byte offset 3"),
+        ("MarkdownV2", "[link](http://x.com", "Can't find end of a URL at byte offset 7"),
     ],
 )
-async def test_html_errors_match_telegram(bot: Bot, html: str, error: str) -> None:
+async def test_parse_errors_match_telegram(
+    bot: Bot, parse_mode: str, source: str, error: str
+) -> None:
     with pytest.raises(TelegramBadRequest) as caught:
-        await bot.send_message(1, html, parse_mode="HTML")
+        await bot.send_message(1, source, parse_mode=parse_mode)
     assert caught.value.message == f"Bad Request: can't parse entities: {error}"
 
 
 async def test_stray_ampersand_is_literal_like_tdlib(bot: Bot) -> None:
     sent = await bot.send_message(1, "Tom & Jerry &copy; &lt;3", parse_mode="HTML")
     assert sent.text == "Tom & Jerry &copy; <3"
-
-
-@pytest.mark.parametrize(
-    ("markdown", "error"),
-    [
-        ("Price 5.00", "Character '.' is reserved and must be escaped with the preceding '\\'"),
-        ("*bold", "Can't find end of Bold entity at byte offset 0"),
-        ("ok _it", "Can't find end of Italic entity at byte offset 3"),
-        ("[link](http://x.com", "Can't find end of a URL at byte offset 7"),
-    ],
-)
-async def test_markdown_v2_errors_match_telegram(bot: Bot, markdown: str, error: str) -> None:
-    with pytest.raises(TelegramBadRequest) as caught:
-        await bot.send_message(1, markdown, parse_mode="MarkdownV2")
-    assert caught.value.message == f"Bad Request: can't parse entities: {error}"
 
 
 async def test_markdown_v2_entities(bot: Bot) -> None:
@@ -540,6 +536,29 @@ async def test_callback_queries(fake: FakeTelegramAPI, bot: Bot, alice: FakeUser
     )
     with pytest.raises(ValueError, match="no button"):
         fake.callback_update(alice, sent, "forged")
+
+
+async def test_a_message_reads_as_a_person_sees_it(
+    fake: FakeTelegramAPI, bot: Bot, alice: FakeUser
+) -> None:
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="\u2068Olena\u2069", callback_data="a")],
+            [
+                InlineKeyboardButton(text="B", callback_data="b"),
+                InlineKeyboardButton(text="Site", url="https://example.org/"),
+            ],
+        ]
+    )
+    sent = await bot.send_message(alice.id, "Hi \u2066Olena\u2069", reply_markup=markup)
+    stored = fake.message(alice.id, sent.message_id)
+    assert stored.shown_text == "Hi \u2066Olena\u2069"
+    assert visible(stored.shown_text) == "Hi Olena"
+    assert [b["text"] for b in stored.inline_buttons()] == ["\u2068Olena\u2069", "B", "Site"]
+    assert stored.callback_data() == ["a", "b"]
+    photo = await bot.send_photo(alice.id, BufferedInputFile(png(2, 2), "p.png"), caption="Cap")
+    assert fake.message(alice.id, photo.message_id).shown_text == "Cap"
+    assert fake.message(alice.id, photo.message_id).inline_buttons() == []
 
 
 async def test_update_builders_produce_valid_updates(

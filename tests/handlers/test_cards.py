@@ -13,9 +13,8 @@ from PIL import Image
 
 from bot.app import BotRuntime
 from bot.config import Settings
-from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
 from fakes.google_wallet import FakeGoogleWallet
-from fakes.telegram_api import FakeTelegramAPI, StoredMessage
+from fakes.telegram import FakeTelegramAPI, StoredMessage
 from loyalty.stamps import add_stamps
 from models import GoogleWalletObject, Membership, WalletPass
 from render.card import CardImage, stamp_centres
@@ -23,6 +22,7 @@ from tests import factories
 from tests.channels.apple_wallet.verify import pass_problems, unzip
 from tests.chat import Chat, buttons, png_size, text_of, uploaded_file, uploaded_photo
 from tests.factories import T0
+from tests.google_wallet_fixtures import google_channel
 
 
 async def _joined(chat: Chat, **shop: int) -> tuple[factories.NewMerchant, Membership]:
@@ -209,16 +209,7 @@ async def google_wallet(runtime: BotRuntime, tmp_path: Path) -> AsyncIterator[Fa
     """Google Wallet configured for the running bot (the fake Google), for one test."""
     # The bot signs its token requests with the wall clock; so must the fake check them.
     async with FakeGoogleWallet(clock=time.time) as google:
-        account = google.new_service_account(tmp_path)
-        channel = GoogleWalletChannel.from_settings(
-            GoogleWalletSettings(
-                issuer_id=google.issuer_id,
-                key_file=tmp_path / f"{account.email}.json",
-                api_url=google.api_url,
-                token_url=google.token_url,
-            ),
-            secret=b"0123456789abcdef-object-ids",
-        )
+        channel = google_channel(google, tmp_path)
         runtime.wallets.google = channel
         try:
             yield google
@@ -228,8 +219,7 @@ async def google_wallet(runtime: BotRuntime, tmp_path: Path) -> AsyncIterator[Fa
 
 
 def _url_buttons(message: StoredMessage) -> dict[str, str]:
-    rows = (message.reply_markup or {}).get("inline_keyboard", [])
-    return {b["text"]: b["url"] for row in rows for b in row if "url" in b}
+    return {b["text"]: b["url"] for b in message.inline_buttons() if "url" in b}
 
 
 async def test_with_google_wallet_the_card_links_to_the_members_saved_object(

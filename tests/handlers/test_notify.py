@@ -7,13 +7,11 @@ from datetime import timedelta
 
 import pytest
 from aiogram.exceptions import TelegramServerError
-from pydantic import SecretStr
 
 from bot.app import BotRuntime
 from bot.config import Settings
-from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
-from fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.apns import FakeAPNs
+from fakes.telegram import FakeTelegramAPI
 from handlers.notify import send_expiry_reminders
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
@@ -135,16 +133,9 @@ async def test_expired_vouchers_are_never_reminded(chat: Chat, runtime: BotRunti
 @pytest.fixture
 async def apns(runtime: BotRuntime, bot_settings: Settings) -> AsyncIterator[FakeAPNs]:
     """APNs configured for the running bot (the fake APNs), for one test."""
-    key = generate_p8_key()
     async with FakeAPNs(topic=bot_settings.apple_wallet.pass_type_id) as fake:
-        fake.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
-        client = ApnsClient(
-            ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
-            topic=bot_settings.apple_wallet.pass_type_id,
-            host="127.0.0.1",
-            port=fake.port,
-            ca_file=fake.ca_file,
-        )
+        key = fake.register_key()
+        client = fake.make_client(key)
         runtime.wallets.apns = client
         try:
             yield fake

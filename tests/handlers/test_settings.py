@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import BotRuntime
 from bot.config import Settings
-from fakes.telegram_api import StoredMessage
+from fakes.telegram import StoredMessage
 from loyalty.stamps import add_stamps
 from models import (
     ChannelOptOut,

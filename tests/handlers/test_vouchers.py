@@ -6,7 +6,7 @@ from datetime import timedelta
 import zxingcpp
 from PIL import Image
 
-from fakes.telegram_api import StoredMessage
+from fakes.telegram import StoredMessage
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
 from loyalty.vouchers import redeem_voucher

@@ -13,16 +13,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from pydantic import SecretStr
 
 from campaigns.composer import Composer
 from campaigns.stats import as_text, campaign_stats
 from campaigns.worker import DeliveryWorker
-from channels.apple_wallet.apns import ApnsClient, ApnsCredentials
 from channels.apple_wallet.channel import AppleWalletChannel
 from channels.apple_wallet.demo_certs import demo_signer
-from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
-from fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs, generate_p8_key
+from fakes.apns import FakeAPNs
 from fakes.google_wallet import FakeClock, FakeGoogleWallet
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.customers import erase_customer
@@ -34,6 +31,7 @@ from models.enums import Channel, DeliveryStatus
 from tests import factories
 from tests.campaigns.helpers import SIGNER, started
 from tests.channels.apple_wallet.verify import pass_problems, read_strings, unzip
+from tests.google_wallet_fixtures import google_channel
 from wallets.apple_passes import WalletPasses
 from wallets.apple_registry import (
     RETIRING_GRACE,
@@ -80,27 +78,10 @@ def pass_signer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 async def setup(pass_signer_dir: Path, tmp_path: Path) -> AsyncIterator[Setup]:
     clock = FakeClock()
-    key = generate_p8_key()
     async with FakeGoogleWallet(clock=clock) as google, FakeAPNs(topic=PASS_TYPE_ID) as apns:
-        apns.register_key(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, key)
-        account = google.new_service_account(tmp_path)
-        channel = GoogleWalletChannel.from_settings(
-            GoogleWalletSettings(
-                issuer_id=google.issuer_id,
-                key_file=tmp_path / f"{account.email}.json",
-                api_url=google.api_url,
-                token_url=google.token_url,
-            ),
-            secret=b"0123456789abcdef-object-ids",
-            clock=clock,
-        )
-        client = ApnsClient(
-            ApnsCredentials(DEFAULT_KEY_ID, DEFAULT_TEAM_ID, SecretStr(key)),
-            topic=PASS_TYPE_ID,
-            host="127.0.0.1",
-            port=apns.port,
-            ca_file=apns.ca_file,
-        )
+        key = apns.register_key()
+        channel = google_channel(google, tmp_path, clock=clock)
+        client = apns.make_client(key)
         passes = WalletPasses(
             pass_type_identifier=PASS_TYPE_ID,
             team_identifier=TEAM_ID,

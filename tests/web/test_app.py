@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import BotRuntime
-from fakes.telegram_api import FakeTelegramAPI
+from fakes.telegram import FakeTelegramAPI
 from models import Customer, Membership, StampEvent, Voucher
 from tests import factories
 from tests.chat import WEBHOOK_SECRET, Chat, text_of

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -27,6 +26,8 @@ from channels.apple_wallet.apns import (
 )
 from channels.base import Outcome, Reason
 from fakes.apns import FakeAPNs, generate_p8_key
+from fakes.clock import FakeClock as Clock
+from fakes.loopback import free_port
 
 TOPIC = "pass.com.example.stampbot"
 KEY_ID = "KEY4567890"
@@ -34,22 +35,9 @@ TEAM_ID = "TEAM123456"
 MINUTE = 60
 
 
-class Clock:
-    """Wall time that moves only when a test says so."""
-
-    def __init__(self, now: float | None = None) -> None:
-        self.now = time.time() if now is None else now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(time.time())
 
 
 @pytest.fixture
@@ -264,7 +252,7 @@ async def test_provider_token_is_reused_then_renewed_before_the_hour(
 
 
 async def test_token_apns_calls_expired_is_replaced_on_the_next_push(key: str) -> None:
-    ours = Clock()
+    ours = Clock(time.time())
     apple = Clock(ours.now + 61 * MINUTE)  # our clock lags Apple's by more than an hour
     async with FakeAPNs(topic=TOPIC, clock=apple) as fake:
         fake.register_key(KEY_ID, TEAM_ID, key)
@@ -302,9 +290,7 @@ async def test_no_answer_in_time_is_retried_and_the_connection_stays(
 
 
 async def test_unreachable_apns_is_retried(key: str, clock: Clock, tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     client = ApnsClient(
         ApnsCredentials(KEY_ID, TEAM_ID, SecretStr(key)),
         topic=TOPIC,

@@ -10,6 +10,7 @@ import pytest
 
 from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
 from fakes.google_wallet import FakeClock, FakeGoogleWallet, ServiceAccountKey
+from tests.google_wallet_fixtures import google_settings
 
 SECRET = b"0123456789abcdef-google-wallet-test-secret"
 ORIGINS = ("https://stampbot.example",)
@@ -27,13 +28,7 @@ def key_file(key: ServiceAccountKey, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(google: FakeGoogleWallet, key_file: Path) -> GoogleWalletSettings:
-    return GoogleWalletSettings(
-        issuer_id=google.issuer_id,
-        key_file=key_file,
-        api_url=google.api_url,
-        token_url=google.token_url,
-        origins=ORIGINS,
-    )
+    return google_settings(google, key_file, origins=ORIGINS)
 
 
 @pytest.fixture

@@ -8,20 +8,18 @@ from pathlib import Path
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from channels.base import Outcome, Reason
 from channels.google_wallet import (
     WALLET_SCOPE,
     GoogleWalletChannel,
-    GoogleWalletSettings,
     LoyaltyProgram,
     ServiceAccount,
     ServiceAccountError,
 )
-from fakes.google_wallet import FakeClock, FakeGoogleWallet, ServiceAccountKey
+from fakes.google_wallet import FakeClock, FakeGoogleWallet, ServiceAccountKey, generate_rsa_pem
 from tests.channels.google_wallet.conftest import SECRET
+from tests.google_wallet_fixtures import google_settings
 
 PROGRAM = LoyaltyProgram(
     card_id=7,
@@ -115,20 +113,12 @@ async def test_a_refused_token_is_refreshed_once_and_the_request_repeated(
 async def test_unknown_service_account_is_retried_not_failed(
     google: FakeGoogleWallet, tmp_path: Path, clock: FakeClock
 ) -> None:
-    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = stranger.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    pem = generate_rsa_pem()
     key_file = tmp_path / "stranger.json"
     key_file.write_text(
         json.dumps({"client_email": "who@nowhere.iam.gserviceaccount.com", "private_key": pem})
     )
-    settings = GoogleWalletSettings(
-        issuer_id=google.issuer_id, key_file=key_file, api_url=google.api_url,
-        token_url=google.token_url,
-    )  # fmt: skip
+    settings = google_settings(google, key_file)
     async with GoogleWalletChannel.from_settings(settings, secret=SECRET, clock=clock) as channel:
         result = await channel.sync_program(PROGRAM)
 
@@ -145,21 +135,10 @@ async def test_a_key_that_does_not_match_the_account_fails_the_signature_check(
     google: FakeGoogleWallet, key: ServiceAccountKey, tmp_path: Path, clock: FakeClock
 ) -> None:
     forged = dict(key.info)
-    forged["private_key"] = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+    forged["private_key"] = generate_rsa_pem()
     key_file = tmp_path / "forged.json"
     key_file.write_text(json.dumps(forged))
-    settings = GoogleWalletSettings(
-        issuer_id=google.issuer_id, key_file=key_file, api_url=google.api_url,
-        token_url=google.token_url,
-    )  # fmt: skip
+    settings = google_settings(google, key_file)
     async with GoogleWalletChannel.from_settings(settings, secret=SECRET, clock=clock) as channel:
         result = await channel.sync_program(PROGRAM)
 

@@ -1,6 +1,6 @@
 """The fake Bot API in a process of its own, so the engine's CPU is measured alone.
 
-Usage: python fakes/telegram_server.py PORT [--strict-per-second N]
+Usage: python -m fakes.telegram PORT [--strict-per-second N]
 Serves until killed; ``getBenchStats`` returns the count of sends and of 429 answers.
 """
 
@@ -11,7 +11,7 @@ import asyncio
 import gc
 from typing import Any
 
-from fakes.telegram_api import FakeTelegramAPI
+from .api import FakeTelegramAPI
 
 
 async def main() -> None:

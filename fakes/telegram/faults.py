@@ -1,0 +1,118 @@
+"""What goes wrong on purpose: injected faults and Telegram's flood limits.
+
+Product code must survive a slow, failing or throttling Telegram; tests plan those answers
+here. A fault is taken by the next call of its method before the method runs; the rate limit
+is checked by the send methods once a request is otherwise valid, where Telegram checks it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Final
+
+from .errors import BAD_GATEWAY_HTML, too_many_requests
+from .state import TelegramState
+
+SEND_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+
+
+@dataclass(frozen=True)
+class Fault:
+    status: int = 0
+    description: str | None = None
+    retry_after: int | None = None
+    raw_body: str | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class RateLimit:
+    """Sends allowed in any rolling second, overall and (optionally) to one chat."""
+
+    per_second: int
+    per_chat_per_second: int | None
+    retry_after: int | None
+    methods: frozenset[str]
+    _sends: deque[float] = field(default_factory=deque)
+    _chat_sends: defaultdict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def refusal(self, method: str, chat_id: int) -> int | None:
+        """Count a send and return None, or return the retry_after of a refused one."""
+        if method not in self.methods:
+            return None
+        now = time.monotonic()
+        windows = [(self._sends, self.per_second)]
+        if self.per_chat_per_second is not None:
+            windows.append((self._chat_sends[chat_id], self.per_chat_per_second))
+        for window, allowed in windows:
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= allowed:
+                return self.retry_after or max(1, math.ceil(1.0 - (now - window[0])))
+        for window, _ in windows:
+            window.append(now)
+        return None
+
+
+class FaultInjection(TelegramState):
+    """The test's plan of failures, and the flood limit the send methods consult."""
+
+    def inject_fault(self, method: str, fault: Fault, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` ("*" for any) with ``fault``."""
+        self._faults[method.lower()].extend([fault] * times)
+
+    def fail_with_retry_after(self, method: str, retry_after: int, *, times: int = 1) -> None:
+        self.inject_fault(method, Fault(status=429, retry_after=retry_after), times=times)
+
+    def fail_with_server_error(
+        self, method: str, *, times: int = 1, description: str = "Internal Server Error"
+    ) -> None:
+        self.inject_fault(method, Fault(status=500, description=description), times=times)
+
+    def fail_with_bad_gateway(self, method: str, *, times: int = 1) -> None:
+        self.inject_fault(method, Fault(status=502, raw_body=BAD_GATEWAY_HTML), times=times)
+
+    def fail_with_error(
+        self, method: str, status: int, description: str, *, times: int = 1
+    ) -> None:
+        self.inject_fault(method, Fault(status=status, description=description), times=times)
+
+    def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Hold the next calls before handling them: past the client's timeout the client gives
+        up, yet the call still takes effect, as a slow Telegram does."""
+        self.inject_fault(method, Fault(delay=seconds), times=times)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def enable_rate_limit(
+        self,
+        *,
+        per_second: int = 30,
+        per_chat_per_second: int | None = None,
+        retry_after: int | None = None,
+        methods: frozenset[str] = SEND_METHODS,
+    ) -> None:
+        """Answer 429 past ``per_second`` sends in any rolling second (and past
+        ``per_chat_per_second`` to one chat). ``retry_after`` defaults to the time until the
+        window has room again, rounded up."""
+        self.rate_limit = RateLimit(per_second, per_chat_per_second, retry_after, methods)
+
+    def disable_rate_limit(self) -> None:
+        self.rate_limit = None
+
+    def _take_fault(self, method: str) -> Fault | None:
+        for key in (method.lower(), "*"):
+            queue = self._faults.get(key)
+            if queue:
+                return queue.popleft()
+        return None
+
+    def _check_rate_limit(self, method: str, chat_id: int) -> None:
+        wait = None if self.rate_limit is None else self.rate_limit.refusal(method, chat_id)
+        if wait is not None:
+            self.rate_limited_count += 1
+            raise too_many_requests(wait)
