@@ -1,4 +1,10 @@
-"""One campaign message → the per-person, per-channel ``OutboundMessage``."""
+"""One campaign message → the per-person, per-channel ``OutboundMessage``.
+
+Composing prepares the medium a channel carries, so an adapter only transmits: an email gets
+its card and photo here, and an Apple Wallet delivery gets its campaign line put on the pass
+here (the pass is the medium there; the channel then only pushes, and its ``send()`` writes
+nothing). A line the pass cannot hold fails the delivery now, before anything is pushed.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ from models import (
     WalletPass,
 )
 from models.enums import Channel, Platform
+from wallets.apple_registry import campaign_line, put_campaign_line
 from wallets.card_link import card_page_url
 
 _TAG = re.compile(r"<[^>]+>")
@@ -91,6 +98,20 @@ def _outbound(
     )
 
 
+async def _onto_pass(message: OutboundMessage) -> DeliveryResult | None:
+    """Put the message's line on the Apple pass it is addressed to, before the channel pushes
+    (a device told before the pass changed would fetch the old one). A retried row is composed
+    again and puts the same line again: harmless, the device fetches the same pass. The failed
+    result when the line is longer than the pass holds; the pass is left unchanged then."""
+    try:
+        await put_campaign_line(
+            message.address, campaign_line(message.push_text, message.merchant_name)
+        )
+    except ValueError as error:
+        return DeliveryResult.failed(Reason.BAD_REQUEST, detail=str(error))
+    return None
+
+
 class Composer:
     def __init__(
         self,
@@ -133,7 +154,10 @@ class Composer:
     async def compose(
         self, rows: list[Claimed]
     ) -> list[tuple[Claimed, OutboundMessage | DeliveryResult]]:
-        """A message for each row, or the result for a row that can no longer be sent."""
+        """A message for each row, or the result for a row that can no longer be sent.
+
+        Not free of writes: an Apple Wallet row's line goes onto its pass here (``_onto_pass``).
+        """
         customer_ids = {row.customer_id for row in rows}
         customers = {c.id: c for c in await Customer.filter(id__in=customer_ids)}
         identities = {
@@ -170,6 +194,9 @@ class Composer:
                 message = await self._for_email(
                     message, context, cards.get((row.customer_id, context.campaign.card_id))
                 )
+            elif row.channel == Channel.APPLE_WALLET and (failed := await _onto_pass(message)):
+                out.append((row, failed))
+                continue
             out.append((row, message))
         return out
 

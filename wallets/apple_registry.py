@@ -11,9 +11,11 @@ the token change. Deleting them at once would leave the phone with a live-lookin
 answers the push by asking which of its passes changed, and a device with no registration is
 told "none" and never downloads the voided pass.
 
-The Apple Wallet channel sees this module only through ``PassRegistry``, the store it is given:
-an adapter never touches the database, and what its pushes found out (dead push tokens) is
-forgotten here by whoever sent them (``forget_push_tokens``).
+A campaign to Apple Wallet writes here twice removed from the push: the composer puts the line
+on the pass (``put_campaign_line``) when it composes the delivery, and the Apple Wallet channel
+then sees this module only through ``PassRegistry``, the read-only store it is given (the push
+tokens of a pass). An adapter never touches the database, and what its pushes found out (dead
+push tokens) is forgotten here by whoever sent them (``forget_push_tokens``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from loyalty.clock import ensure_utc
@@ -216,11 +219,22 @@ async def pass_changed(
     return await _touch({"membership_id": membership_id}, campaign_message, now)
 
 
-async def pass_changed_by_serial(
-    serial_number: str, *, campaign_message: str | None = None, now: datetime | None = None
-) -> list[str]:
-    """``pass_changed`` for a channel that addresses the pass by its serial number."""
-    return await _touch({"serial_number": serial_number}, campaign_message, now)
+def campaign_line(push_text: str, merchant_name: str) -> str:
+    """What a pass's campaign field shows for a campaign's push text: one line (the lock screen
+    shows the field as one), or the shop's name when the campaign has no push text."""
+    return " ".join(push_text.split()) or merchant_name
+
+
+async def put_campaign_line(serial_number: str, text: str, *, now: datetime | None = None) -> None:
+    """Show ``text`` as the campaign line of the pass with that serial and mark it changed.
+
+    The composer calls this while composing an Apple Wallet delivery, before the channel
+    pushes: the pass is the message. A retried delivery is composed again and puts the same
+    line again, which only moves the tag once more: harmless, the device fetches the same pass.
+    An unknown, never downloaded or retiring pass is left as it is. ValueError when ``text``
+    is longer than the pass holds (``CAMPAIGN_MESSAGE_MAX``); the pass is not touched then.
+    """
+    await _touch({"serial_number": serial_number}, text, now)
 
 
 async def forget_push_tokens(push_tokens: Iterable[str]) -> int:
@@ -236,10 +250,22 @@ async def forget_push_tokens(push_tokens: Iterable[str]) -> int:
 
 class PassRegistry:
     """The registry as the Apple Wallet channel's store (``channels.apple_wallet.channel``
-    defines what it needs; this is the only implementation, over the database)."""
+    defines what it needs; this is the only implementation, over the database). Read-only:
+    a send changes no pass, the composer did that already (``put_campaign_line``)."""
 
-    async def put_campaign_line(self, serial_number: str, text: str) -> list[str]:
-        return await pass_changed_by_serial(serial_number, campaign_message=text)
+    async def push_tokens(self, serial_number: str) -> list[str]:
+        """The push tokens of the pass's devices; [] for an unknown or never downloaded pass,
+        and for a retiring one (its last push is done) unless its member joined again.
+
+        One query and no write, so unlike ``_rejoined`` it leaves a rejoined member's
+        ``retiring_since`` for the next change of the pass to clear.
+        """
+        tokens = await PassRegistration.filter(
+            Q(wallet_pass__retiring_since__isnull=True)
+            | Q(wallet_pass__membership__status=MembershipStatus.ACTIVE),
+            wallet_pass__serial_number=serial_number,
+        ).values_list("push_token", flat=True)
+        return sorted({str(token) for token in tokens})
 
 
 async def _rejoined(wallet_pass: WalletPass) -> bool:

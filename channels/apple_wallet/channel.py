@@ -1,15 +1,17 @@
-"""The Apple Wallet channel: a campaign line on the pass, then a push to every device holding it.
+"""The Apple Wallet channel: a push to every device holding the pass, and nothing else.
 
-A campaign message to a membership's pass (addressed by its serial number) replaces the pass's
-``campaign`` field with the push text. That field's ``changeMessage`` is ``"%@"``, so after the
-device fetched the new pass the lock screen shows exactly the push text. The push itself is
-empty (Wallet asks the PassKit web service what changed), one per registered device.
+A campaign message to a membership's pass (addressed by its serial number) is the pass itself:
+its ``campaign`` field holds the push text, and that field's ``changeMessage`` is ``"%@"``, so
+once the device fetched the changed pass the lock screen shows exactly the push text. The push
+is empty (Wallet asks the PassKit web service what changed), one per registered device.
 
-The pass and its devices live in the database, which an adapter never touches: the channel is
-given a ``PassStore`` (the registry in ``wallets/`` implements it), the way a campaign manager
-is given a store and its messengers see none. Putting the line on the pass is the delivery
-itself (as patching the object is for Google), so it goes through the store before the push;
-what the push found out is only reported: the tokens APNs called dead come back in
+So the medium is the pass, and preparing the medium is composing, not sending: the composer
+(``campaigns.composer``) puts the line on the pass before the row reaches this channel, as it
+renders an email before the mailer sees it. That also keeps the order a device needs (the pass
+changed before the push, or the device could fetch the old one). What is left here only reads
+and pushes: the channel is given a read-only ``PassStore`` (the registry in ``wallets/``
+implements it) for the push tokens of the pass's devices, and ``send()`` writes nothing. What
+the push found out is only reported: the tokens APNs called dead come back in
 ``DeliveryResult.forget`` and the caller forgets them.
 
 Outcomes: at least one device took the push → delivered. No device registered, or APNs called
@@ -33,12 +35,11 @@ logger = logging.getLogger(__name__)
 
 
 class PassStore(Protocol):
-    """What the channel needs of the pass registry: the one write a campaign line is."""
+    """What the channel needs of the pass registry: one read, so a send cannot change a pass."""
 
-    async def put_campaign_line(self, serial_number: str, text: str) -> list[str]:
-        """Show ``text`` as the pass's campaign line and mark the pass changed; the push tokens
-        of its devices ([] for an unknown, never downloaded or retiring pass). ValueError when
-        ``text`` is longer than the pass holds."""
+    async def push_tokens(self, serial_number: str) -> list[str]:
+        """The push tokens of the devices holding the pass ([] for an unknown, never
+        downloaded or retiring pass: nobody to push)."""
         ...
 
 
@@ -74,6 +75,7 @@ class AppleWalletChannel:
     name = "apple_wallet"
 
     def __init__(self, apns: ApnsClient, store: PassStore) -> None:
+        """``store`` is only read: the composer put the campaign line on the pass already."""
         self._apns = apns
         self._store = store
 
@@ -81,9 +83,4 @@ class AppleWalletChannel:
         serial = message.address.strip()
         if not serial:
             return DeliveryResult.failed(Reason.NO_ADDRESS, detail="no pass serial number")
-        text = " ".join(message.push_text.split()) or message.merchant_name
-        try:
-            tokens = await self._store.put_campaign_line(serial, text)
-        except ValueError as error:  # longer than the pass field holds
-            return DeliveryResult.failed(Reason.BAD_REQUEST, detail=str(error))
-        return await push_to_devices(self._apns, tokens)
+        return await push_to_devices(self._apns, await self._store.push_tokens(serial))

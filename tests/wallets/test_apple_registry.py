@@ -7,17 +7,20 @@ from datetime import UTC, datetime
 import pytest
 
 from channels.apple_wallet.channel import PassStore
-from models import PassRegistration, WalletPass
+from models import Membership, PassRegistration, WalletPass
+from models.enums import MembershipStatus
 from tests import factories
 from wallets.apple_registry import (
     PassRegistry,
     Registration,
+    campaign_line,
     ensure_wallet_pass,
     forget_push_tokens,
     pass_changed,
-    pass_changed_by_serial,
+    put_campaign_line,
     register_device,
     serials_updated_since,
+    start_retiring,
 )
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -71,7 +74,7 @@ async def test_each_change_moves_the_tag_forward_even_at_the_same_instant() -> N
 async def test_a_campaign_line_is_kept_until_the_next_one() -> None:
     wallet_pass = await _pass()
 
-    await pass_changed_by_serial(wallet_pass.serial_number, campaign_message="Cake day!")
+    await put_campaign_line(wallet_pass.serial_number, "Cake day!")
     await pass_changed(wallet_pass.membership_id)  # a stamp: the line stays
 
     assert (await WalletPass.get(id=wallet_pass.id)).campaign_message == "Cake day!"
@@ -80,22 +83,64 @@ async def test_a_campaign_line_is_kept_until_the_next_one() -> None:
     assert (await WalletPass.get(id=wallet_pass.id)).campaign_message == "Cake day!"
 
 
-async def test_the_channels_store_puts_the_line_on_the_pass_and_names_its_devices() -> None:
+async def test_a_campaign_line_moves_the_tag_and_one_too_long_changes_nothing() -> None:
     wallet_pass = await _pass()
-    await register_device(wallet_pass, "device-2", "cd" * 32)
-    await register_device(wallet_pass, "device-1", "ab" * 32)
-    store: PassStore = PassRegistry()  # mypy: the registry is what the channel asks for
 
-    tokens = await store.put_campaign_line(wallet_pass.serial_number, "Cake day!")
+    await put_campaign_line(wallet_pass.serial_number, "Cake day!")
+    await put_campaign_line("no-such-serial", "Cake day!")  # nothing to change, no error
 
-    assert tokens == ["ab" * 32, "cd" * 32]
     moved = await WalletPass.get(id=wallet_pass.id)
     assert (moved.campaign_message, moved.update_tag > wallet_pass.update_tag) == (
         "Cake day!", True,
     )  # fmt: skip
-    assert await store.put_campaign_line("no-such-serial", "Cake day!") == []
     with pytest.raises(ValueError, match="at most"):
-        await store.put_campaign_line(wallet_pass.serial_number, "x" * 201)
+        await put_campaign_line(wallet_pass.serial_number, "x" * 201)
+    after = await WalletPass.get(id=wallet_pass.id)
+    assert (after.campaign_message, after.update_tag) == ("Cake day!", moved.update_tag)
+
+
+def test_a_campaign_line_is_one_line_or_the_shops_name() -> None:
+    assert campaign_line("  Cake\n day!\t", "Corner Café") == "Cake day!"
+    assert campaign_line(" \n ", "Corner Café") == "Corner Café"
+
+
+async def _rows() -> list[tuple[object, ...]]:
+    passes = await WalletPass.all().order_by("id").values_list(
+        "id", "update_tag", "updated_at", "campaign_message", "retiring_since",
+        "authentication_token",
+    )  # fmt: skip
+    devices = (
+        await PassRegistration.all()
+        .order_by("id")
+        .values_list("id", "push_token", "retiring_asked_at")
+    )
+    return [*passes, *devices]
+
+
+async def test_the_channels_store_names_the_devices_and_writes_nothing() -> None:
+    wallet_pass = await _pass()
+    await register_device(wallet_pass, "device-2", "cd" * 32)
+    await register_device(wallet_pass, "device-1", "ab" * 32)
+    store: PassStore = PassRegistry()  # mypy: the registry is what the channel asks for
+    before = await _rows()
+
+    assert await store.push_tokens(wallet_pass.serial_number) == ["ab" * 32, "cd" * 32]
+    assert await store.push_tokens("no-such-serial") == []
+    assert await _rows() == before
+
+
+async def test_the_store_names_no_device_of_a_retiring_pass_unless_its_member_came_back() -> None:
+    wallet_pass = await _pass()
+    await register_device(wallet_pass, "device-1", "ab" * 32)
+    await Membership.filter(id=wallet_pass.membership_id).update(status=MembershipStatus.LEFT)
+    assert await start_retiring(wallet_pass.membership_id, now=NOW) == ["ab" * 32]
+    store = PassRegistry()
+
+    assert await store.push_tokens(wallet_pass.serial_number) == []
+    await Membership.filter(id=wallet_pass.membership_id).update(status=MembershipStatus.ACTIVE)
+    before = await _rows()
+    assert await store.push_tokens(wallet_pass.serial_number) == ["ab" * 32]
+    assert await _rows() == before  # still marked retiring: the store only reads
 
 
 async def test_a_device_registers_once_per_pass() -> None:

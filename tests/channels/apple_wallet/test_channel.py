@@ -15,6 +15,7 @@ from campaigns.worker import DeliveryWorker
 from channels.apple_wallet.apns import ApnsClient
 from channels.apple_wallet.channel import AppleWalletChannel
 from channels.apple_wallet.pkpass import CAMPAIGN_FIELD
+from channels.base import OutboundMessage, Outcome
 from fakes.apns import FakeAPNs
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from models import Delivery, Membership, PassRegistration, WalletPass
@@ -23,6 +24,7 @@ from tests import factories
 from tests.campaigns.helpers import SIGNER, started
 from tests.channels.apple_wallet.pki import PASS_TYPE_ID, Chain
 from tests.channels.apple_wallet.verify import pass_problems, unzip
+from wallets import apple_registry
 from wallets.apple_passes import WalletPasses
 from wallets.apple_registry import PassRegistry
 
@@ -181,3 +183,85 @@ async def test_apns_trouble_is_retried_and_a_pass_never_installed_is_not_targete
         member.customer_id: (DeliveryStatus.PENDING, "server_error"),
         downloaded_only.customer_id: (DeliveryStatus.SKIPPED, "pass_removed"),
     }
+
+
+async def test_a_line_longer_than_the_pass_holds_fails_the_delivery_and_changes_no_pass(
+    wallet: WalletPasses,
+    passkit_service: str,
+    apns: tuple[FakeAPNs, ApnsClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake, client = apns
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    phone = fake.add_device()
+    wallet_pass = await _installed(wallet, passkit_service, member, DEVICE, phone)
+    before = await WalletPass.get(id=wallet_pass.id)
+    # The stored campaign cannot hold more than the pass does, so the pass is made smaller.
+    monkeypatch.setattr(apple_registry, "CAMPAIGN_MESSAGE_MAX", 8)
+    campaign = await started(shop, Channel.APPLE_WALLET, push_text="Pumpkin latte")
+
+    await _worker(client).tick()
+
+    row = await Delivery.get(campaign_id=campaign.id)
+    assert (row.status, row.reason) == (DeliveryStatus.FAILED, "bad_request")
+    assert fake.requests == []
+    after = await WalletPass.get(id=wallet_pass.id)
+    assert (after.campaign_message, after.update_tag) == (
+        before.campaign_message, before.update_tag,
+    )  # fmt: skip
+
+
+async def test_sending_alone_changes_no_pass_and_no_registration(
+    wallet: WalletPasses, passkit_service: str, apns: tuple[FakeAPNs, ApnsClient]
+) -> None:
+    """The channel only pushes: with no composer before it, the pass is not touched (so a
+    device fetching it finds what it had) and the devices still get their push."""
+    fake, client = apns
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    phone = fake.add_device()
+    wallet_pass = await _installed(wallet, passkit_service, member, DEVICE, phone)
+    before = await _rows()
+
+    result = await AppleWalletChannel(client, PassRegistry()).send(
+        OutboundMessage(
+            delivery_id=1,
+            channel=Channel.APPLE_WALLET,
+            address=wallet_pass.serial_number,
+            language="en",
+            right_to_left=False,
+            merchant_name="Corner Café",
+            subject="Cake day!",
+            push_text="Cake day!",
+            html="",
+        )
+    )
+
+    assert result.outcome == Outcome.DELIVERED
+    assert [push.payload for push in fake.pushes_to(phone)] == [{}]
+    assert await _rows() == before
+    assert "Cake day!" not in json.dumps(
+        _campaign_field(await _fetch_as_wallet_again(passkit_service, wallet_pass))
+    )
+
+
+async def _rows() -> list[tuple[object, ...]]:
+    passes = await WalletPass.all().order_by("id").values_list(
+        "id", "update_tag", "updated_at", "campaign_message", "retiring_since",
+        "authentication_token",
+    )  # fmt: skip
+    devices = (
+        await PassRegistration.all().order_by("id").values_list("id", "push_token", "updated_at")
+    )
+    return [*passes, *devices]
+
+
+async def _fetch_as_wallet_again(passkit_service: str, wallet_pass: WalletPass) -> bytes:
+    async with aiohttp.ClientSession() as http:
+        answer = await http.get(
+            f"{passkit_service}/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial_number}",
+            headers={"Authorization": f"ApplePass {wallet_pass.authentication_token}"},
+        )
+        assert answer.status == 200
+        return await answer.read()
