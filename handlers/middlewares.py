@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
@@ -14,8 +14,10 @@ from channels.ratelimit import Rate, RateLimiter
 from locales import supported_language
 from loyalty.customers import find_customer
 from loyalty.profile import mark_reachable, remember_language_code
-from models import Customer
 from models.enums import Platform
+
+if TYPE_CHECKING:
+    from models import Customer
 
 logger = logging.getLogger(__name__)
 

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from tortoise.expressions import Q
 
+# The web pages serve passes by this media type without importing the adapter.
+from channels.apple_wallet.pkpass import MEDIA_TYPE as MEDIA_TYPE
 from channels.apple_wallet.pkpass import PassContent, PassIdentity, build_pkpass
 from channels.apple_wallet.signing import PassSigner
 from locales import supported_language

@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
@@ -23,13 +23,15 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 from pydantic import ValidationError
 
-from channels.photos import PhotoStore
 from loyalty.links import LinkSigner
 from wallets.apple_passes import WEB_SERVICE_PREFIX, WalletPasses
 from web.card_page import CardPage, telegram_username
 from web.links import setup_link_routes
 from web.passes import setup_wallet_routes
 from web.passkit import passkit_app
+
+if TYPE_CHECKING:
+    from channels.photos import PhotoStore
 
 logger = logging.getLogger(__name__)
 

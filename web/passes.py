@@ -16,9 +16,8 @@ import re
 
 from aiohttp import web
 
-from channels.apple_wallet.pkpass import MEDIA_TYPE
 from loyalty.links import LinkSigner
-from wallets.apple_passes import WalletPasses
+from wallets.apple_passes import MEDIA_TYPE, WalletPasses
 from wallets.card_link import CARD_PAGE_PATH, card_page_url, membership_for_card_page
 from wallets.service import LOGO_PATH, card_logo_png
 

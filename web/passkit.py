@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 import regex
 from aiohttp import web
 
-from channels.apple_wallet.pkpass import MEDIA_TYPE
 from channels.ratelimit import MemoryRateLimiter, Rate
-from wallets.apple_passes import WalletPasses
+from wallets.apple_passes import MEDIA_TYPE, WalletPasses
 from wallets.apple_registry import (
     Registration,
     authorized_pass,

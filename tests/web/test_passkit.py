@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -343,40 +341,3 @@ async def test_a_membership_that_left_still_gets_its_voided_pass(
 
     assert json.loads(unzip(pkpass)["pass.json"])["voided"] is True
     assert pass_problems(pkpass, chain.ca_pem) == []
-
-
-def _runtime_imports(path: Path) -> set[str]:
-    """Modules a file imports when it runs: what ``if TYPE_CHECKING:`` guards does not count."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    guarded = {
-        id(inner)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
-        for statement in node.body
-        for inner in ast.walk(statement)
-    }
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if id(node) in guarded:
-            continue
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
-
-
-@pytest.mark.parametrize("module", ["passkit.py", "passes.py"])
-def test_the_wallet_pages_reach_the_database_only_through_wallets(module: str) -> None:
-    path = Path(__file__).resolve().parents[2] / "web" / module
-    models = {n for n in _runtime_imports(path) if n.split(".")[0] in ("models", "tortoise")}
-    assert models <= {"models.enums"}
-
-
-def test_the_import_check_skips_only_type_checking_imports(tmp_path: Path) -> None:
-    module = tmp_path / "page.py"
-    module.write_text(
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from models import Card\n"
-        "from models.enums import Channel\nimport models\n"
-    )
-    assert _runtime_imports(module) == {"typing", "models.enums", "models"}
