@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
@@ -9,11 +11,13 @@ from aiogram.enums import ChatType
 PRIVATE = F.chat.type == ChatType.PRIVATE
 
 
+@functools.cache
 def get_routers() -> list[Router]:
     """Every conversation under one parent that only hears private chats, in the order they
     are tried; the fallback is always last.
 
-    The routers are module singletons (aiogram style), so one process has one Dispatcher.
+    The routers are module singletons (aiogram style), so one process has one Dispatcher;
+    the parent is built once too, so asking again (a check of the routing) is harmless.
     """
     from handlers import (
         admin,
