@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import FileIdCache
     from handlers.notify import CustomerNotifier
+    from handlers.wizard.screens import WizardServices
     from loyalty.links import LinkSigner
     from loyalty.profile import ConfirmationLimits
     from models import Customer, Identity
@@ -42,6 +43,7 @@ class Services(TypedDict):
     staff_invite_ttl: timedelta
     wallets: Wallets
     email_limits: ConfirmationLimits
+    wizard: WizardServices
 
 
 class CustomerData(TypedDict, total=False):

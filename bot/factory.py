@@ -91,6 +91,7 @@ async def bot_runtime(
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import MemoryFileIdCache, RedisFileIdCache
     from handlers.notify import CustomerNotifier
+    from handlers.wizard.flow import wizard_services
     from loyalty.profile import ConfirmationLimits
 
     async with AsyncExitStack() as closing:
@@ -115,17 +116,21 @@ async def bot_runtime(
         )
         closing.push_async_callback(progress.close)
         # What handlers receive by parameter name; mypy checks it against the TypedDict.
+        # Wizard previews and tests go through the same adapter (and limit) as campaigns.
+        telegram = TelegramChannel(bot, limiter)
         services: Services = {
             "settings": settings,
             "file_cache": file_cache,
             "notifier": notifier,
             "link_signer": signer,
             "email_channel": email,
-            # Wizard previews and tests go through the same adapter (and limit) as campaigns.
-            "telegram_channel": TelegramChannel(bot, limiter),
+            "telegram_channel": telegram,
             "progress": progress,
             "staff_invite_ttl": invite_ttl(settings),
             "wallets": wallets,
+            "wizard": wizard_services(
+                settings.campaigns.push_text_limit, wallets, telegram, email
+            ),
             "email_limits": ConfirmationLimits(
                 # The shared limiter: Redis in production, memory in the embedded default (its
                 # buckets are swept by their own rates, so the slow ones survive the flood

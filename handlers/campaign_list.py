@@ -55,17 +55,14 @@ from handlers.texts import (
     user_text,
 )
 from handlers.wizard.draft import Draft
-from handlers.wizard.flow import start_wizard, wizard_services
+from handlers.wizard.flow import start_wizard
 from loyalty.staff import Permission, seat_at
 from models.enums import CampaignStatus, Channel
 
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from campaigns.preview import MailChannel
-    from channels.base import DeliveryChannel
     from handlers.campaign_progress import CampaignProgress
+    from handlers.wizard.screens import WizardServices
     from models import Campaign, Staff
-    from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 router = Router(name="campaign_list")
@@ -284,10 +281,7 @@ async def edit_pressed(
     query: CallbackQuery,
     callback_data: CampaignAction,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
     found = await _seat(query, callback_data, Permission.CAMPAIGNS)
     if found is None or (campaign := await _campaign(query, callback_data)) is None:
@@ -306,8 +300,7 @@ async def edit_pressed(
     await query.answer()
     # Editing works for the shop on the button, even if admin mode was left meanwhile.
     await state.update_data({"admin_merchant_id": seat.merchant_id})
-    services = wizard_services(settings, wallets, telegram_channel, email_channel)
-    await start_wizard(message, state, seat, Draft.of_campaign(campaign), services)
+    await start_wizard(message, state, seat, Draft.of_campaign(campaign), wizard)
 
 
 @router.callback_query(CampaignAction.filter(F.op.in_({CampaignOp.DELETE, CampaignOp.CANCEL})))

@@ -6,8 +6,9 @@ continues the conversation: the draft, and the shop as ``campaigns.views`` read 
 wizard opened (name, time zone, active cards), so the steps do not read it again. Every step
 re-checks the staff member's role at the shop; the campaign service checks the rest when it is
 confirmed. What each step shows is in ``handlers.wizard.screens``; this module handles the
-answers and moves on. Handlers take the dispatcher's services by name (``settings``,
-``telegram_channel``, ``email_channel``, ``wallets``, ``progress``, ``customer``).
+answers and moves on. Handlers take the dispatcher's services by name: ``wizard`` (the
+:class:`WizardServices` the composition root builds once with ``wizard_services``),
+``progress``, ``customer``.
 """
 
 from __future__ import annotations
@@ -69,7 +70,6 @@ from loyalty.staff import Permission
 from models.enums import CampaignStatus, Channel, DeliveryPolicy
 
 if TYPE_CHECKING:
-    from bot.config import Settings
     from campaigns.preview import MailChannel
     from campaigns.views import CampaignShop
     from channels.base import DeliveryChannel
@@ -135,15 +135,15 @@ class Steps:
 
 
 def wizard_services(
-    settings: Settings,
+    push_limit: int,
     wallets: Wallets | None,
     telegram_channel: DeliveryChannel,
     email_channel: MailChannel,
 ) -> WizardServices:
-    """The handler's typed parameters, as the steps use them."""
+    """What the steps use, built once per process by the composition root (none of it changes
+    between updates). ``push_limit``: STAMPBOT_PUSH_TEXT_LIMIT (20 unless configured)."""
     return WizardServices(
-        # The lock-screen line's length: STAMPBOT_PUSH_TEXT_LIMIT (20 unless configured).
-        push_limit=settings.campaigns.push_text_limit,
+        push_limit=push_limit,
         wallet_channels=wallet_channels(wallets),
         telegram_channel=telegram_channel,
         email_channel=email_channel,
@@ -159,12 +159,7 @@ def wallet_channels(wallets: Wallets | None) -> tuple[Channel, ...]:
 
 
 async def _steps(
-    event: Message | CallbackQuery,
-    state: FSMContext,
-    settings: Settings,
-    wallets: Wallets | None,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
+    event: Message | CallbackQuery, state: FSMContext, wizard: WizardServices
 ) -> Steps | None:
     """The wizard for this person, or None (and a polite refusal) when they may not use it."""
     user = event.from_user
@@ -186,8 +181,7 @@ async def _steps(
         return None
     if isinstance(event, CallbackQuery):
         await event.answer()
-    services = wizard_services(settings, wallets, telegram_channel, email_channel)
-    return Steps(message, state, draft, shop, seat, services)
+    return Steps(message, state, draft, shop, seat, wizard)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,10 +204,7 @@ async def start_wizard(
 async def new_campaign(
     message: Message,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
     user = message.from_user
     if user is None:
@@ -226,8 +217,7 @@ async def new_campaign(
     if seat is None:
         await message.answer(_("Only the owner or a manager can create campaigns."))
         return
-    services = wizard_services(settings, wallets, telegram_channel, email_channel)
-    await start_wizard(message, state, seat, Draft(merchant_id=merchant_id), services)
+    await start_wizard(message, state, seat, Draft(merchant_id=merchant_id), wizard)
 
 
 @router.message(Command("cancel"), CampaignWizard())
@@ -250,12 +240,9 @@ async def cancel_pressed(query: CallbackQuery, state: FSMContext) -> None:
 async def back_pressed(
     query: CallbackQuery,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    if steps := await _steps(query, state, settings, wallets, telegram_channel, email_channel):
+    if steps := await _steps(query, state, wizard):
         await steps.back()
 
 
@@ -268,12 +255,9 @@ async def card_picked(
     query: CallbackQuery,
     callback_data: WizardAction,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(query, state, wizard)
     if steps is None:
         return
     card = steps.shop.card(parse_db_id(callback_data.value))
@@ -290,12 +274,9 @@ async def audience_toggled(
     query: CallbackQuery,
     callback_data: WizardAction,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(query, state, wizard)
     if steps is None:
         return
     choices = dict(AUDIENCE_CHOICES)
@@ -316,12 +297,9 @@ async def audience_toggled(
 async def audience_done(
     query: CallbackQuery,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    if steps := await _steps(query, state, settings, wallets, telegram_channel, email_channel):
+    if steps := await _steps(query, state, wizard):
         await steps.go(CampaignWizard.push)
 
 
@@ -333,12 +311,9 @@ async def audience_done(
 async def push_typed(
     message: Message,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(message, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(message, state, wizard)
     if steps is None or message.text is None:
         return
     text = " ".join(message.text.split())
@@ -371,12 +346,9 @@ async def push_skipped(
     query: CallbackQuery,
     callback_data: WizardAction,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(query, state, wizard)
     if steps is None:
         return
     if callback_data.op == WizardOp.SKIP:
@@ -398,12 +370,9 @@ async def voucher_choice(
     query: CallbackQuery,
     callback_data: WizardAction,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(query, state, wizard)
     if steps is None:
         return
     steps.draft.with_voucher = callback_data.op == WizardOp.VOUCHER
@@ -417,12 +386,9 @@ async def voucher_choice(
 async def voucher_title_typed(
     message: Message,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(message, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(message, state, wizard)
     if steps is None or message.text is None:
         return
     title = " ".join(message.text.split())
@@ -443,12 +409,9 @@ async def voucher_title_typed(
 async def voucher_title_kept(
     query: CallbackQuery,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    if steps := await _steps(query, state, settings, wallets, telegram_channel, email_channel):
+    if steps := await _steps(query, state, wizard):
         await steps.go(CampaignWizard.voucher_days)
 
 
@@ -461,12 +424,9 @@ async def _voucher_days_set(steps: Steps, days: int) -> None:
 async def voucher_days_typed(
     message: Message,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(message, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(message, state, wizard)
     if steps is None or message.text is None:
         return
     text = message.text.strip()
@@ -481,12 +441,9 @@ async def voucher_days_picked(
     query: CallbackQuery,
     callback_data: WizardAction,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(query, state, wizard)
     if steps is None:
         return
     if not callback_data.value.isdecimal() or int(callback_data.value) not in VOUCHER_DAYS:
@@ -506,12 +463,9 @@ async def channel_toggled(
     query: CallbackQuery,
     callback_data: WizardAction,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(query, state, wizard)
     if steps is None:
         return
     draft = steps.draft
@@ -552,12 +506,9 @@ async def channel_toggled(
 async def channels_done(
     query: CallbackQuery,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(query, state, wizard)
     if steps is None:
         return
     if not steps.draft.channels:
@@ -574,12 +525,9 @@ async def channels_done(
 async def message_sent(
     message: Message,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(message, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(message, state, wizard)
     if steps is None:
         return
     text = message.html_text if (message.text or message.caption) else ""
@@ -606,12 +554,9 @@ async def message_sent(
 async def message_kept(
     query: CallbackQuery,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    if steps := await _steps(query, state, settings, wallets, telegram_channel, email_channel):
+    if steps := await _steps(query, state, wizard):
         await steps.go(CampaignWizard.preview)
 
 
@@ -624,12 +569,9 @@ async def self_test_pressed(
     query: CallbackQuery,
     state: FSMContext,
     customer: Customer | None,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(query, state, wizard)
     if steps is None:
         return
     draft = steps.draft
@@ -639,13 +581,13 @@ async def self_test_pressed(
     if Channel.TELEGRAM in draft.channels:
         address = str(steps.message.chat.id)
         tried = await send_test(
-            spec, telegram_channel, channel=Channel.TELEGRAM, address=address, **sender
+            spec, wizard.telegram_channel, channel=Channel.TELEGRAM, address=address, **sender
         )
         report.append(_("chat: sent") if tried.delivered else _("chat: failed"))
     if Channel.EMAIL in draft.channels:
         if customer is not None and customer.email and customer.email_verified:
             tried = await send_test(
-                spec, email_channel, channel=Channel.EMAIL, address=customer.email, **sender
+                spec, wizard.email_channel, channel=Channel.EMAIL, address=customer.email, **sender
             )
             report.append(
                 _("email to {address}: sent").format(address=user_text(customer.email))
@@ -663,12 +605,9 @@ async def self_test_pressed(
 async def preview_done(
     query: CallbackQuery,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    if steps := await _steps(query, state, settings, wallets, telegram_channel, email_channel):
+    if steps := await _steps(query, state, wizard):
         await steps.go(CampaignWizard.when)
 
 
@@ -683,12 +622,9 @@ async def when_picked(
     query: CallbackQuery,
     callback_data: WizardAction,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(query, state, wizard)
     if steps is None:
         return
     if callback_data.op == WizardOp.NOW:
@@ -720,12 +656,9 @@ def parse_local_time(text: str, timezone: str, now: datetime) -> datetime | None
 async def schedule_typed(
     message: Message,
     state: FSMContext,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(message, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(message, state, wizard)
     if steps is None or message.text is None:
         return
     now = utcnow()
@@ -752,12 +685,9 @@ async def confirmed(
     query: CallbackQuery,
     state: FSMContext,
     progress: CampaignProgress,
-    settings: Settings,
-    telegram_channel: DeliveryChannel,
-    email_channel: MailChannel,
-    wallets: Wallets | None = None,
+    wizard: WizardServices,
 ) -> None:
-    steps = await _steps(query, state, settings, wallets, telegram_channel, email_channel)
+    steps = await _steps(query, state, wizard)
     if steps is None:
         return
     draft, seat = steps.draft, steps.seat

@@ -3,6 +3,7 @@ read from the fake Bot API, campaigns and deliveries read from the database."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ import pytest
 
 from bot.app import BotRuntime
 from bot.delivery import build_worker
+from handlers.wizard.flow import wallet_channels
 from loyalty.clock import utcnow
 from loyalty.merchants import create_staff_invite
 from models import Campaign, Delivery, Staff
@@ -534,18 +536,20 @@ async def test_a_scheduled_campaign_posts_its_progress_when_it_starts(
     assert "Messenger: 2 sent, 0 failed, 0 waiting, 0 skipped" in text_of(final)
 
 
-async def test_the_push_limit_is_the_configured_one(new_chat: Any, runtime: BotRuntime) -> None:
+async def test_the_push_limit_is_the_configured_one(
+    new_chat: Any, runtime: BotRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The wizard's services are built once, from the settings (STAMPBOT_PUSH_TEXT_LIMIT).
+    wizard = runtime.dispatcher["wizard"]
+    assert wizard.push_limit == runtime.settings.campaigns.push_text_limit == 20
+    monkeypatch.setitem(runtime.dispatcher.workflow_data, "wizard", replace(wizard, push_limit=12))
     shop = await factories.merchant()
     owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
-    runtime.settings.campaigns.push_text_limit = 12
-    try:
-        card_step = await open_wizard(owner)
-        audience = (await owner.press_label(card_step, "Coffee card"))[-1]
-        push = (await owner.press_label(audience, "Continue"))[-1]
-        refused = await owner.send("Coffee −20% today")
-        accepted = await owner.send("Latte −20%")
-    finally:
-        runtime.settings.campaigns.push_text_limit = 20
+    card_step = await open_wizard(owner)
+    audience = (await owner.press_label(card_step, "Coffee card"))[-1]
+    push = (await owner.press_label(audience, "Continue"))[-1]
+    refused = await owner.send("Coffee −20% today")
+    accepted = await owner.send("Latte −20%")
 
     assert "up to 12 characters" in text_of(push)
     assert text_of(refused[-1]).startswith("That is 17 characters; the lock screen shows 12.")
@@ -637,6 +641,11 @@ async def test_the_wallet_reach_counts_a_member_with_both_passes_once(
     # This bot pushes to both wallets (the loopback APNs and Google Wallet of the wallet tests).
     monkeypatch.setattr(runtime.wallets, "apns", setup.wallets.apns)
     monkeypatch.setattr(runtime.wallets, "google", setup.wallets.google)
+    # The wizard learnt at start which wallets this bot pushes to: as a bot started so would.
+    wizard = replace(
+        runtime.dispatcher["wizard"], wallet_channels=wallet_channels(runtime.wallets)
+    )
+    monkeypatch.setitem(runtime.dispatcher.workflow_data, "wizard", wizard)
     shop = await factories.merchant("Kafe Lviv")
     owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
     await member_with_both_passes(setup, shop)
