@@ -1,5 +1,6 @@
 """Tortoise ORM models. Times are stored in UTC; business rules live in ``loyalty/``."""
 
+from models.audit import AuditEntry
 from models.campaign import Campaign, Delivery
 from models.customer import ChannelOptOut, Customer, Identity, Membership
 from models.ledger import StampEvent
@@ -8,6 +9,7 @@ from models.voucher import Voucher
 from models.wallet import GoogleWalletObject, PassRegistration, WalletPass
 
 __models__ = [
+    AuditEntry,
     Merchant,
     Staff,
     StaffInvite,
@@ -26,6 +28,7 @@ __models__ = [
 ]
 
 __all__ = [
+    "AuditEntry",
     "Campaign",
     "Card",
     "ChannelOptOut",

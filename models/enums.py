@@ -42,12 +42,16 @@ class LedgerKind(StrEnum):
     STAMP = "stamp"
     REWARD = "reward"
     FORFEIT = "forfeit"
+    # A compensating row: staff took back a stamp given by mistake (``reverses_id`` says which).
+    UNDO = "undo"
 
 
 class VoucherSource(StrEnum):
     REWARD = "reward"
     CAMPAIGN = "campaign"
     MANUAL = "manual"
+    # Given by staff as a gesture, with a reason (a wrong order, a long wait).
+    GOODWILL = "goodwill"
 
 
 class VoucherStatus(StrEnum):
@@ -87,3 +91,15 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     HOLDOUT = "holdout"
+
+
+class CardState(StrEnum):
+    """Whether a card takes new members and stamps.
+
+    Paused: members keep card and vouchers, nobody joins or collects until it is resumed.
+    Retired: for good; members keep their vouchers, the join link says the card has ended.
+    """
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    RETIRED = "retired"

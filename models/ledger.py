@@ -41,6 +41,17 @@ class StampEvent(Model):
     )
     voucher_id: int | None
     reason = fields.CharField(max_length=200, default="")
+    # A receipt amount in minor units of the shop's currency, when the card asks for it.
+    amount_minor: int | None = fields.IntField(null=True)
+    # For an UNDO row: the stamp row it takes back (unique: a stamp is undone at most once).
+    reverses: fields.ForeignKeyNullableRelation[StampEvent] = fields.ForeignKeyField(
+        "models.StampEvent",
+        related_name=False,
+        null=True,
+        unique=True,
+        on_delete=fields.SET_NULL,
+    )
+    reverses_id: int | None
     idempotency_key = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField()
 

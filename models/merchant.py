@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from models.enums import StaffRole
+from models.enums import CardState, StaffRole
 
 
 class Merchant(Model):
@@ -17,6 +17,13 @@ class Merchant(Model):
     foreground_color = fields.CharField(max_length=7, default="#FFFFFF")
     accent_color = fields.CharField(max_length=7, default="#F59E0B")
     logo_png = fields.BinaryField(null=True)
+    # Where the shop is: passes show on the lock screen near it (Apple ``locations``).
+    latitude: float | None = fields.FloatField(null=True)
+    longitude: float | None = fields.FloatField(null=True)
+    # ISO 4217 code of receipt amounts entered at stamping (when a card asks for them).
+    currency = fields.CharField(max_length=3, default="USD")
+    # Set when the owner finished (or skipped) the first-run set-up of ``/admin``.
+    onboarded_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     cards: fields.ReverseRelation[Card]
@@ -68,6 +75,7 @@ class StaffInvite(Model):
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
     used_by_telegram_id: int | None = fields.BigIntField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "staff_invite"
@@ -88,7 +96,18 @@ class Card(Model):
     max_stamps_per_call: int = fields.SmallIntField(default=5)
     stamp_cooldown_seconds = fields.IntField(default=300)
     join_token = fields.CharField(max_length=64, unique=True)
+    # False while paused or retired (``state`` says which); what the joins and stamps check.
     active = fields.BooleanField(default=True)
+    state = fields.CharEnumField(
+        CardState,
+        description="one of models.enums.CardState",
+        max_length=8,
+        default=CardState.ACTIVE,
+    )
+    # Ask the cashier for the receipt amount at stamping, so value can be reported.
+    asks_receipt_amount = fields.BooleanField(default=False)
+    # How long after a stamp staff may still take it back.
+    undo_window_seconds = fields.IntField(default=600)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -58,6 +58,12 @@ class Voucher(Model):
     expiry_reminded_at = fields.DatetimeField(null=True)
     voided_at = fields.DatetimeField(null=True)
     void_reason = fields.CharField(max_length=200, null=True)
+    # Who gave a goodwill voucher, and why (shown to owners in the audit log too).
+    issued_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    issued_by_id: int | None
+    issue_reason = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "voucher"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import re
 import shutil
 import sys
 from collections.abc import Coroutine
@@ -20,7 +21,6 @@ from aerich import Command
 from tortoise import Tortoise
 
 from models.db import APP, MIGRATIONS_DIR, dialect_of, tortoise_config
-from tests import factories
 
 MIGRATION = "per_shop_optouts"
 
@@ -33,27 +33,68 @@ async def _upgrade(url: str, location: Path) -> None:
 
 
 async def _old_data(url: str) -> dict[str, int]:
+    """Rows as the schema before the migration holds them, written in SQL: the models of today
+    have columns that schema does not have yet."""
     await Tortoise.init(config=tortoise_config(url))
+    pg = "postgres" in url
+
+    def sql(text: str) -> str:
+        if not pg:
+            return text.replace("now()", "CURRENT_TIMESTAMP")
+        count = 0
+
+        def numbered(_: re.Match[str]) -> str:
+            nonlocal count
+            count += 1
+            return f"${count}"
+
+        return re.sub(r"\?", numbered, text)
+
+    conn = Tortoise.get_connection("default")
+
+    async def insert(text: str, values: list[Any]) -> int:
+        await conn.execute_query(sql(text), values)
+        _, rows = await conn.execute_query(
+            "SELECT lastval() AS id" if pg else "SELECT last_insert_rowid() AS id"
+        )
+        return int(rows[0]["id"])
+
     try:
-        cafe = await factories.merchant("Cafe")
-        bakery = await factories.merchant("Bakery")
-        await factories.merchant("Florist")
-        both = await factories.member(cafe, telegram_id=1)
-        await factories.member(bakery, telegram_id=1)
-        nowhere = await factories.customer(telegram_id=2)
-        conn = Tortoise.get_connection("default")
-        for customer_id in (both.customer_id, nowhere.id):
-            await conn.execute_query(
+        shops: dict[str, int] = {}
+        cards: dict[str, int] = {}
+        for name in ("Cafe", "Bakery", "Florist"):
+            shops[name] = await insert(
+                "INSERT INTO merchant (name, timezone, default_language, background_color, "
+                "foreground_color, accent_color, created_at) "
+                "VALUES (?, 'UTC', 'en', '#000000', '#FFFFFF', '#F59E0B', now())",
+                [name],
+            )
+            cards[name] = await insert(
+                "INSERT INTO card (merchant_id, name, stamps_needed, reward_text, "
+                "voucher_validity_days, max_stamps_per_call, stamp_cooldown_seconds, "
+                "join_token, active, created_at) "
+                "VALUES (?, 'Card', 10, 'Coffee', 30, 5, 0, ?, ?, now())",
+                [shops[name], f"join-{name}", True],
+            )
+        both = await insert(
+            "INSERT INTO customer (email_verified, created_at) VALUES (?, now())", [False]
+        )
+        nowhere = await insert(
+            "INSERT INTO customer (email_verified, created_at) VALUES (?, now())", [False]
+        )
+        for name in ("Cafe", "Bakery"):
+            await insert(
+                "INSERT INTO membership (card_id, customer_id, status, balance, visits, "
+                "public_token, joined_at) VALUES (?, ?, 'active', 0, 0, ?, now())",
+                [cards[name], both, f"member-{name}"],
+            )
+        for customer_id in (both, nowhere):
+            await insert(
                 "INSERT INTO channel_opt_out (customer_id, channel, created_at) "
-                + ("VALUES ($1, 'email', now())" if "postgres" in url else
-                   "VALUES (?, 'email', CURRENT_TIMESTAMP)"),
+                "VALUES (?, 'email', now())",
                 [customer_id],
-            )  # fmt: skip
-        return {
-            "customer": both.customer_id,
-            "cafe": cafe.merchant.id,
-            "bakery": bakery.merchant.id,
-        }
+            )
+        return {"customer": both, "cafe": shops["Cafe"], "bakery": shops["Bakery"]}
     finally:
         await Tortoise.close_connections()
 
