@@ -160,13 +160,17 @@ class TypedCode(Filter):
         self, message: Message, state: FSMContext | None = None
     ) -> bool | dict[str, Any]:
         # No state when the update names no chat or sender: then it is no staff member's code.
-        if state is None or not message.text or await admin_merchant(state) is None:
+        if state is None or not message.text:
             return False
+        # The shape first: it costs nothing, while admin mode is a read of the FSM storage that
+        # every other text (a /start, a customer's message) would pay for.
         if (card := normalize_counter_code(message.text)) is not None:
-            return {"typed": (LinkKind.MEMBERSHIP, card)}
-        if (voucher := normalize_voucher_code(message.text)) is not None:
-            return {"typed": (LinkKind.VOUCHER, voucher)}
-        return False
+            typed = (LinkKind.MEMBERSHIP, card)
+        elif (voucher := normalize_voucher_code(message.text)) is not None:
+            typed = (LinkKind.VOUCHER, voucher)
+        else:
+            return False
+        return {"typed": typed} if await admin_merchant(state) is not None else False
 
 
 @router.message(F.text, TypedCode())

@@ -1,0 +1,460 @@
+"""Webhook speed: stampbot against a bare aiogram echo bot, same fake Bot API, same driver.
+
+Both bots run as processes of their own and answer webhooks as production does (the update is
+handled before the HTTP answer, so an answer's latency is the whole handling, the bot's calls
+to the Bot API included). This process is the driver and the loopback Bot API: it posts real
+update JSON, built before the clock starts, and times each answer.
+
+Scenarios, each from people the bot has never heard from in that scenario:
+
+- ``start``: ``/start`` from someone with no card (stampbot: a customer look-up, a text answer);
+- ``card``: ``/card`` from a member (their card image with the personal QR, as a photo);
+- ``stamp``: a cashier pressing "+1" on a customer's stamp screen (the ledger row, the edited
+  screen, the customer's notice);
+- ``join``: ``/start <join link>`` from someone new (customer, membership, the first card).
+
+The echo bot answers every message with its text and every button with an empty answer.
+Loads: a closed loop with 64 updates in flight (throughput), and an open loop at a fixed rate
+(200/s; joins 20/s) whose latencies count from the moment each update was due, so a queue in
+the bot shows. PostgreSQL and Redis as in production. Prints a markdown table; asserts nothing.
+
+Run: ``make bench`` or ``.venv/bin/python bench/webhook.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from fakes.loopback import free_port
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegramAPI, FakeUser
+
+PG_ADMIN = os.environ.get("STAMPBOT_TEST_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("STAMPBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+ROOT = Path(__file__).resolve().parent.parent
+# The child echo bot reads the same secret from its environment.
+SECRET = os.environ.setdefault("STAMPBOT_BENCH_SECRET", secrets.token_urlsafe(32))
+IN_FLIGHT = 64
+FAILURES: list[str] = []  # the first few, printed at the end
+SCENARIOS = ("start", "card", "stamp", "join")
+# People per scenario: numbered ranges, so the seed and the fake agree without a list.
+BASE = {"start": 5_000_000, "card": 6_000_000, "stamp": 7_000_000, "join": 8_000_000}
+CASHIERS = 9_000_000
+# A cashier presses at most this many buttons in a run: under the flood limit's burst.
+PRESSES_PER_CASHIER = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    name: str
+    rate: float | None  # None: closed loop with IN_FLIGHT updates in flight
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    bot: str
+    scenario: str
+    load: str
+    sent: int
+    failed: int
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float  # the bot process's CPU per update: what the machine's load does not change
+
+
+def loads(scenario: str, quick: bool) -> list[Load]:
+    scale = 4 if quick else 1
+    if scenario == "join":
+        return [Load("closed 64", None, 600 // scale), Load("open 20/s", 20.0, 300 // scale)]
+    return [Load("closed 64", None, 2400 // scale), Load("open 200/s", 200.0, 2000 // scale)]
+
+
+def people(scenario: str, quick: bool) -> int:
+    warm = 100
+    return sum(load.count for load in loads(scenario, quick)) * 2 + warm * 4
+
+
+# -- the two bots --------------------------------------------------------------------------
+
+
+def echo_main(port: int, api: str) -> None:
+    """The baseline: aiogram's own webhook handler and one handler per update type."""
+    from aiogram import Bot, Dispatcher
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.types import CallbackQuery, Message
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+    from aiohttp import web
+
+    bot = Bot(DEFAULT_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api)))
+    dispatcher = Dispatcher()
+
+    @dispatcher.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "?")
+
+    @dispatcher.callback_query()
+    async def pressed(query: CallbackQuery) -> None:
+        await query.answer()
+
+    app = web.Application()
+    SimpleRequestHandler(
+        dispatcher=dispatcher, bot=bot, secret_token=SECRET, handle_in_background=False
+    ).register(app, path="/webhook")
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+@contextlib.contextmanager
+def process(args: Sequence[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    log = open(os.devnull, "wb")  # noqa: SIM115 - closed below
+    child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+    try:
+        yield child
+    finally:
+        child.terminate()
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        log.close()
+
+
+async def wait_ready(url: str, child: subprocess.Popen[bytes]) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            if child.poll() is not None:
+                raise RuntimeError(f"{url}: the bot exited with {child.returncode}")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(url) as response:
+                    if response.status < 500:
+                        return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def stampbot_env(db_url: str, api: str, port: int, log_level: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        STAMPBOT_DATABASE_URL=db_url,
+        STAMPBOT_REDIS_URL=REDIS,
+        STAMPBOT_BOT_TOKEN=DEFAULT_TOKEN,
+        STAMPBOT_BOT_USERNAME="stampbot_bench_bot",
+        STAMPBOT_TELEGRAM_API_URL=api,
+        STAMPBOT_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        STAMPBOT_WEB_HOST="127.0.0.1",
+        STAMPBOT_WEB_PORT=str(port),
+        STAMPBOT_WEBHOOK_SECRET=SECRET,
+        STAMPBOT_SIGNING_KEY=secrets.token_urlsafe(32),
+        STAMPBOT_LOG_LEVEL=log_level,
+    )
+    return env
+
+
+# -- the shop and its people ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shop:
+    join_payload: str
+    stamp_members: dict[int, int]  # telegram id -> membership id
+    stamp_screens: dict[int, tuple[int, str]]  # customer telegram id -> (cashier id, data)
+
+
+async def seed(db_url: str, quick: bool) -> Shop:
+    """One café: a card without cooldown, members to view and stamp, cashiers to stamp them."""
+    from tortoise import Tortoise
+
+    from handlers.callbacks import StampAction
+    from loyalty.merchants import CardSpec, MerchantSpec, create_merchant
+    from loyalty.tokens import LinkKind, payload
+    from models.db import apply_migrations, close_db, init_db
+
+    await apply_migrations(db_url)
+    await init_db(db_url)
+    try:
+        shop = await create_merchant(
+            MerchantSpec(name="Кав'ярня Bench", timezone="Europe/Kyiv"),
+            CardSpec(name="Coffee card", stamps_needed=10, reward_text="Free cappuccino",
+                     stamp_cooldown_seconds=0),
+            invite_ttl=timedelta(hours=1),
+        )  # fmt: skip
+        conn = Tortoise.get_connection("default")
+        card_id, merchant_id = shop.card.id, shop.merchant.id
+        for scenario in ("card", "stamp"):
+            first, count = BASE[scenario] + 1, people(scenario, quick)
+            await conn.execute_script(
+                "INSERT INTO customer (first_name, language, email_verified, created_at) "
+                f"SELECT 'M' || g, 'uk', FALSE, now() FROM generate_series({first}, "
+                f"{first + count - 1}) g;"
+                "INSERT INTO identity (customer_id, platform, external_id, reachable, created_at)"
+                f" SELECT id, 'telegram', substr(first_name, 2), TRUE, now() FROM customer "
+                f"WHERE first_name LIKE 'M%' AND substr(first_name, 2)::bigint >= {first} "
+                f"AND substr(first_name, 2)::bigint < {first + count};"
+                "INSERT INTO membership (customer_id, card_id, status, balance, visits, "
+                "public_token, counter_code, joined_at) "
+                f"SELECT customer_id, {card_id}, 'active', 0, 0, md5(random()::text || id), "
+                f"NULL, now() FROM identity WHERE external_id::bigint >= {first} "
+                f"AND external_id::bigint < {first + count};"
+            )
+        _, rows = await conn.execute_query(
+            "SELECT i.external_id, m.id FROM identity i JOIN membership m "
+            "ON m.customer_id = i.customer_id WHERE i.external_id::bigint >= $1 "
+            "AND i.external_id::bigint < $2",
+            [BASE["stamp"], BASE["stamp"] + 1_000_000],
+        )
+        members = {int(row["external_id"]): int(row["id"]) for row in rows}
+        cashiers = len(members) // PRESSES_PER_CASHIER + 1
+        await conn.execute_script(
+            "INSERT INTO staff (merchant_id, telegram_user_id, display_name, role, active, "
+            f"created_at) SELECT {merchant_id}, {CASHIERS} + g, 'Cashier ' || g, 'cashier', "
+            f"TRUE, now() FROM generate_series(1, {cashiers}) g;"
+        )
+        screens = {}
+        for n, (telegram_id, membership_id) in enumerate(sorted(members.items())):
+            data = StampAction(membership_id=membership_id, count=1, nonce=f"b{n:014d}").pack()
+            screens[telegram_id] = (CASHIERS + 1 + n // PRESSES_PER_CASHIER, data)
+        return Shop(payload(LinkKind.JOIN, shop.card.join_token), members, screens)
+    finally:
+        await close_db()
+
+
+# -- the driver ----------------------------------------------------------------------------
+
+
+class Driver:
+    """Builds each scenario's updates on the fake, then posts them to one bot."""
+
+    def __init__(self, fake: FakeTelegramAPI, shop: Shop) -> None:
+        self.fake = fake
+        self.shop = shop
+        self.users: dict[int, FakeUser] = {}
+
+    def user(self, telegram_id: int) -> FakeUser:
+        if (found := self.users.get(telegram_id)) is None:
+            found = self.fake.add_user(telegram_id, f"P{telegram_id}", language_code="uk")
+            self.users[telegram_id] = found
+        return found
+
+    def updates(self, scenario: str, first: int, count: int) -> list[bytes]:
+        """``count`` updates of ``scenario`` from people ``first``, ``first + 1`` …"""
+        built = []
+        for telegram_id in range(first, first + count):
+            person = self.user(telegram_id)
+            if scenario == "start":
+                update = self.fake.message_update(person, "/start")
+            elif scenario == "card":
+                update = self.fake.message_update(person, "/card")
+            elif scenario == "join":
+                update = self.fake.message_update(person, f"/start {self.shop.join_payload}")
+            else:
+                cashier_id, data = self.shop.stamp_screens[telegram_id]
+                cashier = self.user(cashier_id)
+                screen = self.fake._store_message(  # a stamp screen the bot had sent
+                    cashier.private_chat(),
+                    from_bot=True,
+                    sender=self.fake.bot_sender,
+                    text=f"P{telegram_id} · Coffee card\n0/10 stamps\nHow many stamps?",
+                    reply_markup={"inline_keyboard": [[{"text": "+1", "callback_data": data}]]},
+                )
+                update = self.fake.callback_update(cashier, screen, data)
+            built.append(json.dumps(update).encode())
+        return built
+
+
+async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> bool:
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with http.post(url, data=body, headers=headers) as response:
+        answer = await response.read()
+        if response.status != 200 and len(FAILURES) < 3:
+            FAILURES.append(f"{url}: {response.status} {answer[:200]!r}")
+        return response.status == 200
+
+
+async def closed_loop(url: str, bodies: list[bytes]) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    failed = 0
+    queue = iter(bodies)
+    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def worker() -> None:
+            nonlocal failed
+            for body in queue:
+                started = time.perf_counter()
+                ok = await post(http, url, body)
+                latencies.append(time.perf_counter() - started)
+                failed += not ok
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+        return time.perf_counter() - started, latencies, failed
+
+
+async def open_loop(url: str, bodies: list[bytes], rate: float) -> tuple[float, list[float], int]:
+    """Each update is due at ``i / rate``; its latency counts from then, not from when sent."""
+    latencies: list[float] = []
+    failed = 0
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def one(body: bytes, due: float) -> None:
+            nonlocal failed
+            ok = await post(http, url, body)
+            latencies.append(time.perf_counter() - due)
+            failed += not ok
+
+        started = time.perf_counter()
+        tasks = []
+        for n, body in enumerate(bodies):
+            due = started + n / rate
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            tasks.append(asyncio.create_task(one(body, due)))
+        await asyncio.gather(*tasks)
+        return time.perf_counter() - started, latencies, failed
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if values else 0
+
+
+async def measure(
+    driver: Driver, bots: dict[str, tuple[str, int]], scenario: str, quick: bool
+) -> list[Result]:
+    results = []
+    next_person = {bot: BASE[scenario] + 1 for bot in bots}
+    for load in [Load("warm-up", None, 100), *loads(scenario, quick)]:
+        for bot, (url, pid) in bots.items():
+            bodies = driver.updates(scenario, next_person[bot], load.count)
+            next_person[bot] += load.count
+            cpu = cpu_seconds(pid)
+            if load.rate is None:
+                elapsed, latencies, failed = await closed_loop(url, bodies)
+            else:
+                elapsed, latencies, failed = await open_loop(url, bodies, load.rate)
+            cpu = cpu_seconds(pid) - cpu
+            if load.name == "warm-up":
+                continue
+            results.append(
+                Result(
+                    bot, scenario, load.name, len(bodies), failed, len(bodies) / elapsed,
+                    percentile(latencies, 50), percentile(latencies, 99),
+                    cpu / len(bodies) * 1000,
+                )
+            )  # fmt: skip
+        # The echo bot's people are fresh for stampbot too: both start from the same range.
+        next_person = {bot: max(next_person.values()) for bot in bots}
+    return results
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| scenario | load | echo /s | stampbot /s | ratio | echo p50/p99 ms "
+        "| stampbot p50/p99 ms | CPU ms/update echo / stampbot | failed |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    by_key = {(r.bot, r.scenario, r.load): r for r in results}
+    for r in results:
+        if r.bot != "stampbot":
+            continue
+        echo = by_key[("echo", r.scenario, r.load)]
+        lines.append(
+            f"| {r.scenario} | {r.load} | {echo.per_second:.0f} | {r.per_second:.0f} "
+            f"| {r.per_second / echo.per_second:.2f}× | {echo.p50_ms:.1f} / {echo.p99_ms:.1f} "
+            f"| {r.p50_ms:.1f} / {r.p99_ms:.1f} | {echo.cpu_ms:.2f} / {r.cpu_ms:.2f} "
+            f"| {r.failed + echo.failed} |"
+        )
+    return "\n".join(lines)
+
+
+@contextlib.asynccontextmanager
+async def database() -> AsyncIterator[str]:
+    name = f"stampbot_bench_webhook_{os.getpid()}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def run(
+    scenarios: Sequence[str], quick: bool, log_level: str, profile: Path | None
+) -> None:
+    from redis.asyncio import Redis
+
+    async with Redis.from_url(REDIS) as redis:  # flood buckets and caches of an earlier run
+        await redis.flushdb()
+    async with database() as db_url, FakeTelegramAPI() as fake:
+        shop = await seed(db_url, quick)
+        echo_port, bot_port = free_port(), free_port()
+        python = sys.executable
+        stampbot = [python, "-m", "bot", "web"]
+        if profile is not None and profile.suffix == ".prof":  # cProfile: CPU per function
+            stampbot[1:1] = ["-m", "cProfile", "-o", str(profile)]
+        elif profile is not None:  # pyinstrument (dev extra): where the wall time goes
+            stampbot[1:1] = ["-m", "pyinstrument", "-r", "text", "-o", str(profile)]
+        echo = [python, str(Path(__file__).resolve()), "--echo", str(echo_port), fake.base_url]
+        env = stampbot_env(db_url, fake.base_url, bot_port, log_level)
+        with process(echo, dict(os.environ)) as echo_child, process(stampbot, env) as child:
+            await wait_ready(f"http://127.0.0.1:{echo_port}/webhook", echo_child)
+            await wait_ready(f"http://127.0.0.1:{bot_port}/healthz", child)
+            bots = {
+                "echo": (f"http://127.0.0.1:{echo_port}/webhook", echo_child.pid),
+                "stampbot": (f"http://127.0.0.1:{bot_port}/telegram/webhook", child.pid),
+            }
+            driver = Driver(fake, shop)
+            results: list[Result] = []
+            for scenario in scenarios:
+                results += await measure(driver, bots, scenario, quick)
+                print(f"… {scenario} done", file=sys.stderr, flush=True)
+    print(f"webhook: stampbot `web` (log level {log_level}) vs a bare aiogram echo bot, "
+          f"PostgreSQL + Redis, {os.cpu_count()} cores\n")  # fmt: skip
+    print(table(results))
+    for failure in FAILURES:
+        print(f"\nfailed: {failure}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--echo", nargs=2, metavar=("PORT", "API"), help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="a quarter of the updates")
+    parser.add_argument("--log-level", default="INFO", help="stampbot's STAMPBOT_LOG_LEVEL")
+    parser.add_argument("--profile", type=Path, help="write stampbot's profile to this file")
+    parser.add_argument("scenarios", nargs="*", help=f"some of {', '.join(SCENARIOS)}")
+    args = parser.parse_args()
+    if unknown := set(args.scenarios) - set(SCENARIOS):
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if args.echo:
+        echo_main(int(args.echo[0]), args.echo[1])
+        return
+    asyncio.run(run(args.scenarios or SCENARIOS, args.quick, args.log_level, args.profile))
+
+
+if __name__ == "__main__":
+    main()
