@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.config import Settings
 from bot.factory import database, invite_ttl
@@ -192,6 +192,16 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     raise AssertionError(args.command)
 
 
+def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed: the same asyncio API on libuv, with less CPU for each
+    socket round trip, and a webhook update makes five of them (bench/webhook.py)."""
+    try:
+        import uvloop
+    except ImportError:  # Windows: the standard loop
+        return None
+    return uvloop.new_event_loop
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
@@ -199,8 +209,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # aiogram logs every update it handled at INFO, a second line for what the access log
+    # already says: at hundreds of updates a second that is a third of the webhook's CPU
+    # beyond a bare bot (bench/webhook.py). Its warnings and errors still show.
+    logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, logging.root.level))
     try:
-        return asyncio.run(_run(args, settings))
+        with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+            return runner.run(_run(args, settings))
     except KeyboardInterrupt:
         return 130
 

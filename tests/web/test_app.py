@@ -508,3 +508,22 @@ async def test_a_request_the_parser_refuses_is_400_without_an_error_or_its_bytes
     assert statuses == [400, 400, 400]
     assert error_lines(caplog) == []
     assert not [r for r in caplog.records if token in r.getMessage() or r.exc_info]
+
+
+async def test_the_access_log_keeps_only_webhook_calls_that_failed(
+    telegram: FakeTelegramAPI, webhook_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram's calls come hundreds a second; a line each would be most of the log."""
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    user = telegram.add_user(880_002, "Taras")
+
+    handled = await telegram.post_update(telegram.message_update(user, "/start"), url=webhook_url)
+    refused = await telegram.post_update(
+        telegram.message_update(user, "/start"), url=webhook_url, secret_token="guess"
+    )
+
+    assert (handled.status, refused.status) == (200, 401)
+    await asyncio.sleep(0.1)  # aiohttp writes the line once the answer is out
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 1
+    assert '"POST /telegram/webhook" 401' in lines[0]
