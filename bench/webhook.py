@@ -37,7 +37,6 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import asyncpg
@@ -47,7 +46,8 @@ from fakes.telegram import DEFAULT_TOKEN, FakeTelegramAPI, FakeUser
 
 PG_ADMIN = os.environ.get("STAMPBOT_TEST_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("STAMPBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
-ROOT = Path(__file__).resolve().parent.parent
+HERE = str(Path(__file__).resolve())
+ROOT = Path(HERE).parent.parent
 # The child echo bot reads the same secret from its environment.
 SECRET = os.environ.setdefault("STAMPBOT_BENCH_SECRET", secrets.token_urlsafe(32))
 IN_FLIGHT = 64
@@ -338,7 +338,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if values else 0
 
 
@@ -403,9 +403,7 @@ async def database() -> AsyncIterator[str]:
         await admin.close()
 
 
-async def run(
-    scenarios: Sequence[str], quick: bool, log_level: str, profile: Path | None
-) -> None:
+async def run(scenarios: Sequence[str], quick: bool, log_level: str, profile: Path | None) -> None:
     from redis.asyncio import Redis
 
     async with Redis.from_url(REDIS) as redis:  # flood buckets and caches of an earlier run
@@ -419,7 +417,7 @@ async def run(
             stampbot[1:1] = ["-m", "cProfile", "-o", str(profile)]
         elif profile is not None:  # pyinstrument (dev extra): where the wall time goes
             stampbot[1:1] = ["-m", "pyinstrument", "-r", "text", "-o", str(profile)]
-        echo = [python, str(Path(__file__).resolve()), "--echo", str(echo_port), fake.base_url]
+        echo = [python, HERE, "--echo", str(echo_port), fake.base_url]
         env = stampbot_env(db_url, fake.base_url, bot_port, log_level)
         with process(echo, dict(os.environ)) as echo_child, process(stampbot, env) as child:
             await wait_ready(f"http://127.0.0.1:{echo_port}/webhook", echo_child)

@@ -35,11 +35,14 @@ def get_routers() -> list[Router]:
     # Checked once for every message, before any conversation sees it.
     private.message.filter(PRIVATE)
     private.include_routers(
+        # /start first: it is most of what people send (every QR scan is one), and no other
+        # conversation takes a /start, so it need not pass every filter of theirs first.
+        counter.links,
+        start.router,
         admin.router,
         wizard.router,
         campaign_list.router,
         counter.router,
-        start.router,
         settings.router,
         cards.router,
         vouchers.router,

@@ -44,6 +44,9 @@ from models.enums import RedeemVia, StaffRole, VoucherStatus
 
 logger = logging.getLogger(__name__)
 router = Router(name="counter")
+# The staff's ``/start`` links (an invite, a customer's QR, a voucher QR), tried with the
+# customers' ``/start`` before every other conversation (see ``handlers.get_routers``).
+links = Router(name="staff_links")
 STAMP_BUTTONS = 3
 
 
@@ -116,7 +119,7 @@ def _voucher_screen(
     return "\n".join(lines), builder.as_markup() if usable else None
 
 
-@router.message(CommandStart(deep_link=True), StaffLink())
+@links.message(CommandStart(deep_link=True), StaffLink())
 async def staff_link(message: Message, link: tuple[LinkKind, str]) -> None:
     user = message.from_user
     if user is None:
