@@ -22,6 +22,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         admin,
         campaign_list,
+        card_settings,
         cards,
         counter,
         fallback,
@@ -36,6 +37,7 @@ def get_routers() -> list[Router]:
     private.message.filter(PRIVATE)
     private.include_routers(
         admin.router,
+        card_settings.router,
         wizard.router,
         campaign_list.router,
         counter.router,
