@@ -183,9 +183,9 @@ async def _draft(state: FSMContext) -> dict[str, Any] | None:
     return draft if isinstance(draft, dict) else None
 
 
-async def _put_draft(state: FSMContext, **draft: Any) -> str:
+async def _put_draft(state: FSMContext, merchant_id: int, draft: dict[str, Any]) -> str:
     nonce = secrets.token_urlsafe(6)
-    await state.update_data({DRAFT_KEY: {"nonce": nonce, **draft}})
+    await state.update_data({DRAFT_KEY: {**draft, "nonce": nonce, "merchant_id": merchant_id}})
     return nonce
 
 
@@ -336,7 +336,7 @@ async def _preview(
         qr_url=start_link(username, LinkKind.JOIN, str(card.get("token") or "preview")),
         logo_png=logo,
     )
-    nonce = await _put_draft(state, merchant_id=seat.merchant_id, **draft)
+    nonce = await _put_draft(state, seat.merchant_id, draft)
     await state.set_state(None)
     builder = InlineKeyboardBuilder()
     builder.button(
@@ -401,7 +401,7 @@ async def field_pressed(
         await query.answer(button_expired())
         return
     await query.answer()
-    await _put_draft(state, merchant_id=seat.merchant_id, card_id=card.id, field=field.value)
+    await _put_draft(state, seat.merchant_id, {"card_id": card.id, "field": field.value})
     await state.set_state(CardForm.value)
     builder = InlineKeyboardBuilder()
     _cancel_row(builder, seat.merchant_id, "")
@@ -499,7 +499,7 @@ async def new_pressed(
     if seat is None or not isinstance(query.message, Message):
         return
     await query.answer()
-    await _put_draft(state, merchant_id=seat.merchant_id, kind="create", values={})
+    await _put_draft(state, seat.merchant_id, {"kind": "create", "values": {}})
     await _ask_step(query.message, state, seat, 0)
 
 
@@ -654,7 +654,7 @@ async def colours_pressed(
         return
     await query.answer()
     current = shop_colours(await shop_of(seat))
-    await _put_draft(state, merchant_id=seat.merchant_id, kind="colours")
+    await _put_draft(state, seat.merchant_id, {"kind": "colours"})
     await state.set_state(CardForm.colours)
     builder = InlineKeyboardBuilder()
     for index, colours in enumerate(PALETTE):
@@ -750,7 +750,7 @@ async def logo_pressed(
     if seat is None or not isinstance(query.message, Message):
         return
     await query.answer()
-    await _put_draft(state, merchant_id=seat.merchant_id, kind="logo")
+    await _put_draft(state, seat.merchant_id, {"kind": "logo"})
     await state.set_state(CardForm.logo)
     builder = InlineKeyboardBuilder()
     _cancel_row(builder, seat.merchant_id, "")
