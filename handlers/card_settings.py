@@ -98,7 +98,7 @@ def _shown(field: CardField, value: Value) -> str:
     if isinstance(value, str):
         return user_text(value)
     if field is CardField.VALIDITY_DAYS:
-        return ngettext("{n} day", "{n} days", value).format(n=number(value))
+        return ngettext("{days} day", "{days} days", value).format(days=number(value))
     if field is CardField.COOLDOWN_MINUTES:
         if value == 0:
             return _("none")
@@ -132,9 +132,11 @@ def _state_name(state: str) -> str:
 
 def value_refusal(error: CardValueRefused) -> str:
     if error.kind == "length":
-        return _("{field}: please send 1 to {maximum} characters. Nothing was changed.").format(
-            field=_field_name(error.field), maximum=number(error.maximum)
-        )
+        return ngettext(
+            "{field}: please send 1 to {maximum} character. Nothing was changed.",
+            "{field}: please send 1 to {maximum} characters. Nothing was changed.",
+            error.maximum,
+        ).format(field=_field_name(error.field), maximum=number(error.maximum))
     return _("{field}: please send a whole number from {minimum} to {maximum}. "
              "Nothing was changed.").format(
         field=_field_name(error.field),
