@@ -76,6 +76,10 @@ DRAFT_KEY = "card_draft"
 _ON_THE_PASS = frozenset({CardField.NAME, CardField.STAMPS_NEEDED, CardField.REWARD})
 
 
+# A typed answer; commands (/cancel, /exit, /admin) keep their meaning mid-question.
+ANSWER = F.text & ~F.text.startswith("/")
+
+
 class CardForm(StatesGroup):
     value = State()  # a typed value for one setting of one card
     create = State()  # the questions of a new card, one after the other
@@ -419,7 +423,7 @@ async def field_pressed(
     )
 
 
-@router.message(CardForm.value, F.text)
+@router.message(CardForm.value, ANSWER)
 async def value_typed(message: Message, bot: Bot, state: FSMContext) -> None:
     found = await _typing_seat(message, state)
     if found is None or message.text is None:
@@ -556,7 +560,7 @@ async def skip_pressed(
     await _next_step(query.message, bot, state, seat, draft, _defaults()[field])
 
 
-@router.message(CardForm.create, F.text)
+@router.message(CardForm.create, ANSWER)
 async def step_typed(message: Message, bot: Bot, state: FSMContext) -> None:
     found = await _typing_seat(message, state)
     if found is None or message.text is None:
@@ -718,7 +722,7 @@ async def palette_pressed(
     await _preview_colours(query.message, bot, state, seat, PALETTE[index])
 
 
-@router.message(CardForm.colours, F.text)
+@router.message(CardForm.colours, ANSWER)
 async def colours_typed(message: Message, bot: Bot, state: FSMContext) -> None:
     found = await _typing_seat(message, state)
     if found is None or message.text is None:
@@ -801,7 +805,7 @@ async def logo_sent(message: Message, bot: Bot, state: FSMContext) -> None:
     )
 
 
-@router.message(StateFilter(CardForm.logo))
+@router.message(StateFilter(CardForm.logo), ~F.text.startswith("/"))
 async def logo_expected(message: Message) -> None:
     await message.answer(logo_refusal(LogoRefused("not_image")))
 

@@ -474,3 +474,32 @@ async def test_new_colours_reach_every_pass_of_the_shop(
     classes = [p for p in google_wallet.api_requests("PATCH") if "loyaltyClass" in p.path]
     assert classes
     assert classes[-1].body["hexBackgroundColor"].upper() == "#1E3A8A"
+
+
+async def test_cancel_mid_question_is_a_command_not_a_value(new_chat: Any) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    await owner.press_label(await _card_screen(owner), "Name")
+    answer = (await owner.send("/cancel"))[-1]
+    assert text_of(answer).startswith("Cancelled.")
+    await owner.send("Tea card")
+    assert not _photos(owner)
+    assert (await Card.get(id=shop.card.id)).name == "Coffee card"
+
+
+async def test_the_owners_language_is_used_throughout(new_chat: Any) -> None:
+    shop = await factories.merchant()
+    owner: Chat = new_chat("uk", first_name="Marta")
+    invite = await create_staff_invite(
+        shop.merchant, StaffRole.OWNER, ttl=timedelta(hours=1), created_by=None
+    )
+    await owner.send(f"/start i-{invite.token}")
+    menu = (await owner.send("/admin"))[-1]
+    cards = (await owner.press_label(menu, "Картки"))[-1]
+    screen = (await owner.press_label(cards, "Coffee card"))[-1]
+    assert "Потрібно штампів: 10" in text_of(screen)
+    await owner.press_label(screen, "Потрібно штампів")
+    answer = (await owner.send("500"))[-1]
+    assert text_of(answer) == (
+        "Потрібно штампів: надішли ціле число від 1 до 100. Нічого не змінено."
+    )
