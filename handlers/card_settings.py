@@ -17,6 +17,7 @@ from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -784,7 +785,12 @@ async def logo_sent(message: Message, bot: Bot, state: FSMContext) -> None:
     try:
         check_upload_size(size)
         data = BytesIO()
-        await bot.download(file_id, destination=data)
+        try:
+            await bot.download(file_id, destination=data)
+        except TelegramBadRequest as refused:
+            # An upload without a size that turns out too big: Telegram refuses it here.
+            too_big = "too big" in refused.message
+            raise LogoRefused("too_big" if too_big else "not_image") from refused
         png = logo_png(data.getvalue())
     except LogoRefused as refused:
         await message.answer(logo_refusal(refused))

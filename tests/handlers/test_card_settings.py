@@ -503,3 +503,17 @@ async def test_the_owners_language_is_used_throughout(new_chat: Any) -> None:
     assert text_of(answer) == (
         "Потрібно штампів: надішли ціле число від 1 до 100. Нічого не змінено."
     )
+
+
+async def test_a_huge_file_without_a_size_is_refused_when_telegram_refuses_it(
+    new_chat: Any,
+) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    await owner.press_label(await _cards_screen(owner), "Logo")
+    huge = _transparent_png(64, 64) + b"\0" * (20 * 1024 * 1024)
+    update = owner.telegram.document_update(owner.user, huge, file_name="huge.png")
+    del update["message"]["document"]["file_size"]  # the field is optional in the Bot API
+    answer = (await owner._post(update))[-1]
+    assert text_of(answer).startswith("This file is over 20 MB")
+    assert (await Merchant.get(id=shop.merchant.id)).logo_png is None
