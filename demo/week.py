@@ -7,6 +7,8 @@ from pathlib import Path
 
 from bot.config import DatabaseSettings, Settings
 from bot.factory import database, invite_ttl
+from loyalty.branding import PALETTE, ColoursRefused, parse_colours, set_colours
+from loyalty.cards import CardField, CardValueRefused, edit_card, parse_value
 from loyalty.customers import customer_for_identity
 from loyalty.errors import LoyaltyError
 from loyalty.ledger import ledger_sum
@@ -22,7 +24,7 @@ from loyalty.merchants import create_staff_invite as new_invite
 from loyalty.stamps import add_stamps
 from loyalty.tokens import LinkKind, start_link
 from loyalty.vouchers import find_voucher, redeem_voucher
-from models import Customer, Membership, Voucher
+from models import Card, Customer, Membership, Staff, Voucher
 from models.enums import Platform, RedeemVia, StaffRole
 
 # The demo runs on its own clock so cooldowns and expiry dates read like a real week.
@@ -57,6 +59,29 @@ async def run_demo(settings: Settings, *, database_url: str | None = None) -> in
 
         await wallet_demo(demo_settings, shop, say=say)
     return 0
+
+
+async def _owner_edits_the_card(owner: Staff, card: Card, say: _Printer) -> None:
+    """What 🎴 Cards in /admin does once the owner pressed Save on each preview."""
+    try:
+        parse_value(CardField.STAMPS_NEEDED, "0")
+    except CardValueRefused as refused:
+        say(
+            f"   Owner {owner.display_name} types 0 as stamps needed: refused, it is "
+            f"{refused.minimum} to {refused.maximum}; nothing changes."
+        )
+    edit = await edit_card(owner, card.id, CardField.VALIDITY_DAYS, 60)
+    colours = PALETTE[4]
+    await set_colours(owner, colours)
+    say(
+        f"   {owner.display_name} saves voucher validity {edit.old} → {edit.new} days and the "
+        f"colours {' '.join(colours.as_list())} (in the chat: previewed as the card, then Save)."
+    )
+    low = "#777777 #888888"
+    try:
+        parse_colours(low, accent=colours.accent)
+    except ColoursRefused as refused:
+        say(f"   {low!r} as colours: refused, contrast {refused.ratio:.1f}:1 (4.5:1 needed).")
 
 
 def _fresh_sqlite(path: Path) -> str:
@@ -192,6 +217,7 @@ async def _shop_day(settings: Settings, say: _Printer) -> NewMerchant:
     await add_stamps(joined["Noa"].id, 1, merchant_id=shop.merchant.id, now=now)
     await leave(joined["Noa"], now=now + timedelta(hours=1))
     say("7. Ivan gets 2 stamps; Noa gets 1 and leaves the card (stamps forfeited).")
+    await _owner_edits_the_card(owner, card, say)
 
     say()
     say(

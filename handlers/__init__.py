@@ -22,6 +22,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         admin,
         campaign_list,
+        card_settings,
         cards,
         counter,
         fallback,
@@ -40,6 +41,7 @@ def get_routers() -> list[Router]:
         counter.links,
         start.router,
         admin.router,
+        card_settings.router,
         wizard.router,
         campaign_list.router,
         counter.router,

@@ -115,6 +115,7 @@ class AdminOp(StrEnum):
     INVITE = "invite"
     REMOVE = "remove"
     REMOVE_CONFIRM = "remove_ok"
+    CARDS = "cards"
 
 
 class AdminAction(CallbackData, prefix="adm"):
@@ -179,3 +180,29 @@ class CampaignAction(CallbackData, prefix="cmp"):
     campaign_id: DbId = 0
     page: Page = 0
     group: CampaignListFilter = CampaignListFilter.ALL
+
+
+class CardSetOp(StrEnum):
+    LIST = "list"
+    SHOW = "show"
+    FIELD = "field"
+    NEW = "new"
+    SKIP = "skip"
+    PAUSE = "pause"
+    RESUME = "resume"
+    RETIRE = "retire"
+    RETIRE_CONFIRM = "retire_ok"
+    COLOURS = "colours"
+    PALETTE = "palette"
+    LOGO = "logo"
+    SAVE = "save"
+    DISCARD = "discard"
+
+
+class CardSetAction(CallbackData, prefix="cset"):
+    """An owner's card settings; ``value`` is a field, a palette index or a draft's nonce."""
+
+    op: CardSetOp
+    merchant_id: DbId
+    card_id: DbId = 0
+    value: str = ""

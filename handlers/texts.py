@@ -164,6 +164,13 @@ def refusal(error: errors.LoyaltyError, timezone: str = "UTC") -> str:
         return _("This voucher was cancelled by the shop.")
     if isinstance(error, errors.VoucherNotFound):
         return _("I can't find this voucher any more.")
+    if isinstance(error, errors.CardPaused):
+        return _(
+            "This card is paused: the shop is not taking new members right now. "
+            "Please try again later."
+        )
+    if isinstance(error, errors.CardEnded):
+        return _("This card has ended: the shop no longer runs it. Vouchers you hold still work.")
     if isinstance(error, errors.CardNotFound):
         return _(
             "This card link is unknown or no longer active. Ask the shop for a fresh QR code."

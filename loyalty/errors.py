@@ -28,6 +28,18 @@ class CardNotFound(NotFound):
         super().__init__("This card link is unknown or no longer active.")
 
 
+class CardPaused(CardNotFound):
+    """The join link of a paused card: it takes no members until the shop resumes it."""
+
+    code = "card_paused"
+
+
+class CardEnded(CardNotFound):
+    """The join link of a retired card: the card has ended for good."""
+
+    code = "card_ended"
+
+
 class MembershipNotFound(NotFound):
     code = "membership_not_found"
 

@@ -9,11 +9,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from loyalty.clock import ensure_utc
-from loyalty.errors import CardNotFound, CustomerErased, MembershipNotFound
+from loyalty.errors import CardEnded, CardNotFound, CardPaused, CustomerErased, MembershipNotFound
 from loyalty.ledger import forfeit_balance
 from loyalty.tokens import new_counter_code, new_token
 from models import Card, Customer, Membership, Voucher
-from models.enums import MembershipStatus, VoucherStatus
+from models.enums import CardState, MembershipStatus, VoucherStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,18 +24,29 @@ class JoinResult:
 
 
 async def card_by_join_token(token: str) -> Card:
-    card = await Card.get_or_none(join_token=token, active=True)
+    """The card behind a join link; a paused or retired card says so (CardPaused, CardEnded)."""
+    card = await Card.get_or_none(join_token=token)
     if card is None:
         raise CardNotFound()
+    _check_open(card)
     return card
+
+
+def _check_open(card: Card) -> None:
+    if card.active:
+        return
+    if card.state == CardState.RETIRED:
+        raise CardEnded()
+    if card.state == CardState.PAUSED:
+        raise CardPaused()
+    raise CardNotFound()
 
 
 async def join(customer: Customer, card: Card, *, now: datetime | None = None) -> JoinResult:
     """Idempotent: the same customer and card always give the same membership."""
     if customer.erased_at is not None:
         raise CustomerErased()
-    if not card.active:
-        raise CardNotFound()
+    _check_open(card)
     existing = await Membership.get_or_none(customer_id=customer.id, card_id=card.id)
     if existing is None:
         try:

@@ -20,6 +20,8 @@ class Permission(StrEnum):
     OVERRIDE_COOLDOWN = "override_cooldown"
     # Cancel an issued voucher for good (a mistake at the till, a reward given by hand).
     VOID_VOUCHER = "void_voucher"
+    # Create, change, pause and retire cards; the shop's colours and logo. Owners only.
+    CARDS = "cards"
 
 
 _GRANTS: dict[StaffRole, frozenset[Permission]] = {

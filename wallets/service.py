@@ -41,7 +41,14 @@ from wallets.apple_passes import IssuedPass, WalletPasses, member_language
 from wallets.apple_registry import forget_push_tokens, pass_changed, start_retiring
 from wallets.card_link import card_page_url
 
-__all__ = ["LOGO_PATH", "WalletUpdate", "Wallets", "card_logo_png", "forget_google_object"]
+__all__ = [
+    "LOGO_PATH",
+    "CardsUpdate",
+    "WalletUpdate",
+    "Wallets",
+    "card_logo_png",
+    "forget_google_object",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +56,17 @@ logger = logging.getLogger(__name__)
 LOGO_PATH = "/wallet/logo/"
 # The biggest square Apple size; Google scales it down for the pass header.
 LOGO_FILE = "icon@3x.png"
+
+
+@dataclass(frozen=True, slots=True)
+class CardsUpdate:
+    """What a change to cards told the wallets: passes touched, devices pushed, Google
+    objects and classes patched."""
+
+    passes: int = 0
+    apple_devices: int = 0
+    google_objects: int = 0
+    google_classes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +238,68 @@ class Wallets:
 
         await asyncio.gather(*(update(int(str(m))) for m in with_pass))
         return len(with_pass)
+
+    async def cards_changed(self, card_ids: list[int], *, parallel: int = 16) -> CardsUpdate:
+        """An owner changed a card (or the shop's colours or logo, which every card shows):
+        Google's loyalty class of each card is patched, then every pass of those cards is
+        bumped and pushed (Apple) and every saved object patched (Google).
+
+        Awaited by the change's screen, so the owner is told how many passes were reached.
+        """
+        memberships = await Membership.filter(card_id__in=card_ids).values_list("id", "card_id")
+        by_id = {int(str(m)): int(str(c)) for m, c in memberships}
+        with_pass = set(
+            await WalletPass.filter(membership_id__in=list(by_id)).values_list(
+                "membership_id", flat=True
+            )
+        ) | set(
+            await GoogleWalletObject.filter(membership_id__in=list(by_id)).values_list(
+                "membership_id", flat=True
+            )
+        )
+        classes = 0
+        if self.google is not None:
+            # One member's card stands for the class: the class holds what all members share.
+            for card_id in sorted(set(card_ids)):
+                member = next((m for m, c in sorted(by_id.items()) if c == card_id), None)
+                if member is not None and await self._sync_class(member):
+                    classes += 1
+        slots = asyncio.Semaphore(parallel)
+        updates: list[WalletUpdate] = []
+
+        async def update(membership_id: int) -> None:
+            async with slots:
+                updates.append(await self.membership_changed(membership_id))
+
+        await asyncio.gather(*(update(int(str(m))) for m in sorted(with_pass)))
+        return CardsUpdate(
+            passes=len(with_pass),
+            apple_devices=sum(u.apple_devices for u in updates),
+            google_objects=sum(
+                1
+                for u in updates
+                if u.google is not None and u.google.outcome is Outcome.DELIVERED
+            ),
+            google_classes=classes,
+        )
+
+    async def _sync_class(self, membership_id: int) -> bool:
+        assert self.google is not None
+        try:
+            membership = await Membership.get(id=membership_id)
+            card = await customer_card(membership_id, membership.customer_id)
+            program = program_from_card(card, logo_url=self.logo_url(card.card_id))
+            result = await self.google.sync_program(program)
+        except MembershipNotFound:
+            return False
+        except Exception:
+            logger.exception(
+                "updating the Google Wallet class of card of %s failed", membership_id
+            )
+            return False
+        if result.outcome is not Outcome.DELIVERED:
+            logger.info("Google Wallet class not updated: %s (%s)", result.reason, result.detail)
+        return result.outcome is Outcome.DELIVERED
 
     async def voucher_changed(self, voucher_id: int) -> WalletUpdate:
         membership_id = await Voucher.filter(id=voucher_id).values_list("membership_id", flat=True)

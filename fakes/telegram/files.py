@@ -17,6 +17,9 @@ from typing import Any, Final
 from .calls import Params, UploadedFile, Uploads, bot_method
 from .errors import WRONG_FILE_ID, ApiError, bad_request
 
+# Bots may download files up to 20 MB; getFile refuses bigger ones, as Telegram does.
+BOT_DOWNLOAD_LIMIT: Final = 20 * 1024 * 1024
+
 # A 1x1 PNG stands in for photos sent by URL, which the fake cannot download.
 _TINY_PNG: Final = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -181,6 +184,8 @@ class FileMethods:
         stored = self._files.get(file_id)
         if stored is None:
             raise bad_request("invalid file_id")
+        if len(stored.data) > BOT_DOWNLOAD_LIMIT:
+            raise bad_request("file is too big")
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,

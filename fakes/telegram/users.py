@@ -15,7 +15,7 @@ from .state import FakeUser, StoredMessage, TelegramState
 
 
 class UserActions(TelegramState):
-    """Private messages from users: text (with bot_command entities) and photos."""
+    """Private messages from users: text (with bot_command entities), photos and files."""
 
     def message_update(
         self,
@@ -58,6 +58,22 @@ class UserActions(TelegramState):
             photo=photo,
             caption=caption or None,
             caption_entities=caption_entities or [],
+        )
+        return self._new_update("message", message.to_dict())
+
+    def document_update(
+        self,
+        user: FakeUser | int,
+        data: bytes,
+        *,
+        file_name: str = "file.bin",
+    ) -> dict[str, Any]:
+        """Build the Update for a private file (document) message from ``user``; the file is
+        stored as Telegram would, with its real ``file_size`` and a type from its name."""
+        sender = self._user(user)
+        document = self._files.document(UploadedFile("document", file_name, None, data))
+        message = self._store_message(
+            sender.private_chat(), from_bot=False, sender=sender.to_dict(), document=document
         )
         return self._new_update("message", message.to_dict())
 

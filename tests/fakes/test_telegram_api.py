@@ -581,6 +581,27 @@ async def test_update_builders_produce_valid_updates(
 # Files
 
 
+async def test_a_file_from_a_user_downloads_up_to_the_bot_limit(
+    fake: FakeTelegramAPI, bot: Bot, alice: FakeUser
+) -> None:
+    update = fake.document_update(alice, b"hello", file_name="logo.png")
+    document = Update.model_validate(update).message.document  # type: ignore[union-attr]
+    assert document is not None
+    assert (document.file_name, document.mime_type, document.file_size) == (
+        "logo.png",
+        "image/png",
+        5,
+    )
+    assert (await bot.download(document.file_id)).read() == b"hello"  # type: ignore[union-attr]
+
+    huge = fake.document_update(alice, b"\0" * (20 * 1024 * 1024 + 1), file_name="big.png")
+    big = Update.model_validate(huge).message.document  # type: ignore[union-attr]
+    assert big is not None
+    assert big.file_size == 20 * 1024 * 1024 + 1
+    with pytest.raises(TelegramBadRequest, match="file is too big"):
+        await bot.get_file(big.file_id)
+
+
 async def test_photo_upload_sizes_and_file_id_reuse(
     fake: FakeTelegramAPI, bot: Bot, alice: FakeUser
 ) -> None:
