@@ -80,6 +80,11 @@ async def _menu(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
             text=str(CAMPAIGNS_BUTTON),
             callback_data=AdminAction(op=AdminOp.CAMPAIGNS, merchant_id=seat.merchant_id),
         )
+    if allows(seat, Permission.STATISTICS):
+        builder.button(
+            text=_("📊 Dashboard"),
+            callback_data=AdminAction(op=AdminOp.DASHBOARD, merchant_id=seat.merchant_id),
+        )
     if allows(seat, Permission.STAFF):
         builder.button(
             text=_("👥 Staff"),

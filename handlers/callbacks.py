@@ -115,6 +115,7 @@ class AdminOp(StrEnum):
     INVITE = "invite"
     REMOVE = "remove"
     REMOVE_CONFIRM = "remove_ok"
+    DASHBOARD = "dash"
 
 
 class AdminAction(CallbackData, prefix="adm"):
@@ -163,6 +164,7 @@ class CampaignOp(StrEnum):
     CANCEL_CONFIRM = "cancel_ok"
     CHART = "chart"
     CSV = "csv"
+    EXPORT = "export"
 
 
 class CampaignListFilter(StrEnum):
@@ -179,3 +181,18 @@ class CampaignAction(CallbackData, prefix="cmp"):
     campaign_id: DbId = 0
     page: Page = 0
     group: CampaignListFilter = CampaignListFilter.ALL
+
+
+class DashboardOp(StrEnum):
+    SHOW = "show"
+    CHART = "chart"
+    CSV = "csv"
+    MEMBERS = "members"
+
+
+class DashboardAction(CallbackData, prefix="dsh"):
+    """``period``: a ``campaigns.dashboard.Period`` value (week, 30d, all)."""
+
+    op: DashboardOp
+    merchant_id: DbId
+    period: str = "week"

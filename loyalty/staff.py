@@ -20,6 +20,8 @@ class Permission(StrEnum):
     OVERRIDE_COOLDOWN = "override_cooldown"
     # Cancel an issued voucher for good (a mistake at the till, a reward given by hand).
     VOID_VOUCHER = "void_voucher"
+    # A spreadsheet of every member: personal data, so the owner's alone.
+    EXPORT_MEMBERS = "export_members"
 
 
 _GRANTS: dict[StaffRole, frozenset[Permission]] = {
