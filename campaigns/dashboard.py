@@ -109,13 +109,17 @@ async def dashboard(
         return list(await conn.execute_query_dict(sql, p.values))
 
     p = Params(postgres)
+    merchant_p = p(merchant_id)
     first_seen = await rows(
-        "SELECT MIN(m.joined_at) AS at FROM membership m JOIN card k ON k.id = m.card_id "
-        f"WHERE k.merchant_id = {p(merchant_id)}",
+        "SELECT (SELECT MIN(m.joined_at) FROM membership m JOIN card k ON k.id = m.card_id "
+        f"WHERE k.merchant_id = {merchant_p}) AS joined, (SELECT MIN(e.created_at) "
+        f"FROM stamp_event e JOIN card k ON k.id = e.card_id WHERE k.merchant_id = {merchant_p}"
+        ") AS stamped",
         p,
     )
-    since = _moment(first_seen[0]["at"]) if first_seen[0]["at"] else merchant.created_at
-    since = min(ensure_utc(since), moment)
+    # All time begins with the shop's first member or stamp (imported history may be older).
+    known = [_moment(v) for v in first_seen[0].values() if v is not None]
+    since = min([ensure_utc(merchant.created_at), *known, moment])
     start = period_start(
         period,
         timezone=merchant.timezone,

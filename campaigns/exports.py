@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,17 +23,28 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.numbers import get_currency_precision
+from tortoise.expressions import Q
 
-from campaigns.audience import _opted_out, _rule
 from campaigns.dashboard import Dashboard
 from campaigns.errors import CampaignNotFound
-from campaigns.sql import Params, connection, is_postgres
 from loyalty.audit import record
 from loyalty.clock import ensure_utc
 from loyalty.errors import StaffNotFound
 from loyalty.staff import Permission, allows
-from models import Campaign, Customer, Delivery, Merchant, Staff
-from models.enums import Channel, MembershipStatus, VoucherStatus
+from models import (
+    Campaign,
+    ChannelOptOut,
+    Customer,
+    Delivery,
+    GoogleWalletObject,
+    Identity,
+    Membership,
+    Merchant,
+    PassRegistration,
+    Staff,
+    Voucher,
+)
+from models.enums import Channel, MembershipStatus, Platform, VoucherStatus
 
 CHUNK = 2_000
 MAX_BYTES = 45 * 1024 * 1024
@@ -254,8 +266,6 @@ async def member_export(
     merchant = await Merchant.get(id=seat.merchant_id)
     zone = ZoneInfo(merchant.timezone)
     labels = columns or MemberColumns()
-    conn = connection()
-    postgres = is_postgres(conn)
     sheet = _Sheet(delimiter)
     sheet.header(
         [
@@ -273,51 +283,54 @@ async def member_export(
     )
     last = 0
     while True:
-        p = Params(postgres)
-        reach = ", ".join(
-            f"CASE WHEN {_rule(p, channel).usable_address} AND NOT "
-            f"{_opted_out(p, channel, seat.merchant_id)} THEN 1 ELSE 0 END AS r_{channel.value}"
-            for channel in REACHABLE
+        chunk = (
+            await Membership.filter(
+                card__merchant_id=seat.merchant_id,
+                status=MembershipStatus.ACTIVE,
+                customer__erased_at__isnull=True,
+                id__gt=last,
+            )
+            .order_by("id")
+            .limit(CHUNK)
+            .values(
+                "id",
+                "customer_id",
+                "joined_at",
+                "balance",
+                "visits",
+                "last_visit_at",
+                card_name="card__name",
+                first_name="customer__first_name",
+                last_name="customer__last_name",
+                email="customer__email",
+                email_verified="customer__email_verified",
+            )
         )
-        email_ok = (
-            f"c.email_verified = TRUE AND NOT {_opted_out(p, Channel.EMAIL, seat.merchant_id)}"
-        )
-        sql = (
-            "SELECT m.id, c.id AS customer_id, c.first_name, c.last_name, k.name AS card, "
-            "m.joined_at, m.balance, m.visits, m.last_visit_at, "
-            "(SELECT COUNT(*) FROM voucher v WHERE v.membership_id = m.id "
-            f"AND v.status = {p(VoucherStatus.ISSUED.value)} "
-            f"AND (v.expires_at IS NULL OR v.expires_at > {p(moment)})) AS vouchers, "
-            f"{reach}, CASE WHEN {email_ok} THEN c.email END AS email "
-            "FROM membership m JOIN card k ON k.id = m.card_id "
-            "JOIN customer c ON c.id = m.customer_id "
-            f"WHERE k.merchant_id = {p(seat.merchant_id)} "
-            f"AND m.status = {p(MembershipStatus.ACTIVE.value)} AND c.erased_at IS NULL "
-            f"AND m.id > {p(last)} ORDER BY m.id LIMIT {p(CHUNK)}"
-        )
-        chunk: list[dict[str, Any]] = list(await conn.execute_query_dict(sql, p.values))
         if not chunk:
             break
-        last = int(chunk[-1]["id"])
-        lines = [
-            [
-                row["customer_id"],
-                _name(row["first_name"], row["last_name"]),
-                row["card"],
-                _local(_moment(row["joined_at"]), zone),
-                int(row["balance"]),
-                int(row["visits"]),
-                _local(_moment(row["last_visit_at"]), zone),
-                int(row["vouchers"]),
-                labels.separator.join(
-                    labels.channel_names.get(channel.value, channel.value)
-                    for channel in REACHABLE
-                    if int(row[f"r_{channel.value}"])
-                ),
-                row["email"] or "",
-            ]
-            for row in chunk
-        ]
+        last = chunk[-1]["id"]
+        reach = await _reach(seat.merchant_id, chunk, moment)
+        lines = []
+        for row in chunk:
+            channels = reach.channels.get(row["id"], set())
+            lines.append(
+                [
+                    row["customer_id"],
+                    _name(row["first_name"], row["last_name"]),
+                    row["card_name"],
+                    _local(row["joined_at"], zone),
+                    row["balance"],
+                    row["visits"],
+                    _local(row["last_visit_at"], zone),
+                    reach.vouchers[row["id"]],
+                    labels.separator.join(
+                        labels.channel_names.get(channel.value, channel.value)
+                        for channel in REACHABLE
+                        if channel in channels
+                    ),
+                    row["email"] if Channel.EMAIL in channels else "",
+                ]
+            )
         if not sheet.add(lines) or len(chunk) < CHUNK:
             break
     done = sheet.done()
@@ -327,10 +340,63 @@ async def member_export(
     return done
 
 
-def _moment(value: datetime | str | None) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    channels: dict[int, set[Channel]]
+    """Per membership: where a campaign of this shop could reach the person now."""
+    vouchers: Counter[int]
+
+
+async def _reach(merchant_id: int, chunk: list[dict[str, Any]], moment: datetime) -> _Reach:
+    """The rules of ``campaigns.audience`` (a reachable Telegram identity, a confirmed email,
+    a pass on a device, a saved Google object, and no opt-out from this shop), asked once per
+    chunk with the chunk's ids: the foreign keys they look up carry no index, so one question
+    per member would read the whole table each time."""
+    memberships = [row["id"] for row in chunk]
+    customers = {row["customer_id"] for row in chunk}
+    telegram = set(
+        await Identity.filter(
+            customer_id__in=customers, platform=Platform.TELEGRAM, reachable=True
+        ).values_list("customer_id", flat=True)
+    )
+    opted_out = {
+        (customer, str(channel))
+        for customer, channel in await ChannelOptOut.filter(
+            customer_id__in=customers, merchant_id=merchant_id
+        ).values_list("customer_id", "channel")
+    }
+    apple = set(
+        await PassRegistration.filter(wallet_pass__membership_id__in=memberships).values_list(
+            "wallet_pass__membership_id", flat=True
+        )
+    )
+    google = set(
+        await GoogleWalletObject.filter(membership_id__in=memberships).values_list(
+            "membership_id", flat=True
+        )
+    )
+    held = Counter(
+        await Voucher.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=moment),
+            membership_id__in=memberships,
+            status=VoucherStatus.ISSUED,
+        ).values_list("membership_id", flat=True)
+    )
+    channels: dict[int, set[Channel]] = {}
+    for row in chunk:
+        person = row["customer_id"]
+        found = {
+            Channel.TELEGRAM: person in telegram,
+            Channel.EMAIL: bool(row["email"]) and bool(row["email_verified"]),
+            Channel.APPLE_WALLET: row["id"] in apple,
+            Channel.GOOGLE_WALLET: row["id"] in google,
+        }
+        channels[row["id"]] = {
+            channel
+            for channel, usable in found.items()
+            if usable and (person, channel.value) not in opted_out
+        }
+    return _Reach(channels, held)  # type: ignore[arg-type]
 
 
 # --- the dashboard ------------------------------------------------------------------------
