@@ -286,3 +286,61 @@ def test_formula_cells_are_kept_as_text() -> None:
         "",
         -5,
     ]
+
+
+async def test_in_hebrew_the_figures_money_and_chart_read_right_to_left(new_chat: Any) -> None:
+    from babel.numbers import format_currency
+    from PIL import Image
+
+    from models import Merchant
+    from render.chart import BAR_COLOUR, PLOT_BOX
+
+    shop, _ = await _shop_with_a_week()
+    await Merchant.filter(id=shop.merchant.id).update(currency="ILS")
+    owner: Chat = new_chat("he", first_name="Noa")
+    invite = await create_staff_invite(
+        shop.merchant, StaffRole.OWNER, ttl=timedelta(hours=1), created_by=None
+    )
+    await owner.send(f"/start i-{invite.token}")
+    menu = (await owner.send("/admin"))[-1]
+    board = (await owner.press_label(menu, "לוח בקרה"))[-1]
+
+    text = text_of(board)
+    assert text.splitlines()[0] == "לוח בקרה · Kafe Lviv"
+    assert "👥 חברים: 3 (1 חדשים)" in text
+    assert f"💰 סכומי קבלות שנרשמו: {format_currency(4.5, 'ILS', locale='he')}" in text
+
+    await owner.press_label(board, "📈")
+    png = uploaded_file(owner.telegram.calls("sendPhoto")[-1], "photo").data
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    pixels = image.load()
+    assert pixels is not None
+    legend = [x for x in range(image.width) if pixels[x, 124] == BAR_COLOUR]
+    assert max(legend) == PLOT_BOX[2]  # the legend starts at the right edge
+
+
+def test_the_week_starts_where_the_locale_says() -> None:
+    from datetime import UTC, datetime
+
+    from campaigns.dashboard import Period, period_start
+    from handlers.dashboard import first_week_day
+
+    assert [first_week_day(code) for code in ("uk", "en", "he", "fa", "th", "xx")] == [
+        0,
+        6,
+        6,
+        5,
+        6,
+        0,
+    ]
+    wednesday = datetime(2026, 12, 2, 12, tzinfo=UTC)
+
+    def start(day: int) -> datetime:
+        return period_start(
+            Period.WEEK, timezone="Asia/Tehran", first_week_day=day, now=wednesday, since=wednesday
+        )
+
+    # Local midnight in Tehran (UTC+3:30) of Monday 30 Nov, Sunday 29, Saturday 28.
+    assert start(0) == datetime(2026, 11, 29, 20, 30, tzinfo=UTC)
+    assert start(6) == datetime(2026, 11, 28, 20, 30, tzinfo=UTC)
+    assert start(5) == datetime(2026, 11, 27, 20, 30, tzinfo=UTC)
