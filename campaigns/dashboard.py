@@ -66,6 +66,8 @@ class Dashboard:
     attributed_value_minor: int
     attributed_with_amount: int
     """How many attributed visits had a receipt amount: the value covers only those."""
+    window_days: int
+    """The attribution window, in days after a person's first message of a campaign."""
     days: tuple[DayFigures, ...]
 
 
@@ -207,6 +209,7 @@ async def dashboard(
         attributed_visits=int(attributed[0]["visits"]),
         attributed_value_minor=int(attributed[0]["value"] or 0),
         attributed_with_amount=int(attributed[0]["priced"]),
+        window_days=window.days,
         days=days,
     )
 

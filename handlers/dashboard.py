@@ -144,8 +144,8 @@ def dashboard_text(board: Dashboard) -> str:
         ngettext(
             "📈 Visits after a campaign: {count} (within {days} day of the message)",
             "📈 Visits after a campaign: {count} (within {days} days of the message)",
-            7,
-        ).format(count=number(board.attributed_visits), days=number(7)),
+            board.window_days,
+        ).format(count=number(board.attributed_visits), days=number(board.window_days)),
     ]
     if board.attributed_with_amount:
         lines.append(

@@ -15,7 +15,17 @@ from loyalty.clock import utcnow
 from loyalty.memberships import join
 from loyalty.merchants import create_staff_invite
 from loyalty.stamps import add_stamps
-from models import AuditEntry, Campaign, ChannelOptOut, Delivery, Membership, StampEvent
+from models import (
+    AuditEntry,
+    Campaign,
+    ChannelOptOut,
+    Delivery,
+    GoogleWalletObject,
+    Membership,
+    PassRegistration,
+    StampEvent,
+    WalletPass,
+)
 from models.enums import CampaignStatus, Channel, DeliveryStatus, LedgerKind, StaffRole
 from tests import factories
 from tests.chat import Chat, buttons, png_size, text_of, uploaded_file
@@ -190,6 +200,16 @@ async def test_the_member_export_keeps_to_what_the_shop_may_know(new_chat: Any) 
     await ChannelOptOut.create(
         customer_id=quiet.id, merchant_id=shop.merchant.id, channel=Channel.EMAIL
     )
+    sly_card = await Membership.get(customer_id=sly.id)
+    wallet = await WalletPass.create(
+        membership_id=sly_card.id, serial_number="s-1", authentication_token="t" * 32,
+        updated_at=utcnow(),
+    )  # fmt: skip
+    await PassRegistration.create(
+        wallet_pass_id=wallet.id, device_library_identifier="device", push_token="push"
+    )
+    quiet_card = await Membership.get(customer_id=quiet.id)
+    await GoogleWalletObject.create(membership_id=quiet_card.id, object_id="issuer.quiet")
     left = await factories.member(shop, 3004)
     await Membership.filter(id=left.id).update(status="left")
 
@@ -212,8 +232,8 @@ async def test_the_member_export_keeps_to_what_the_shop_may_know(new_chat: Any) 
     by_id = {int(row[0]): row for row in rows[1:]}
     assert set(by_id) == {sly.id, quiet.id, unconfirmed.id}  # who left is not in it
     assert by_id[sly.id][1] == "'" + '=HYPERLINK("http://evil.example","click")'
-    assert by_id[sly.id][8:] == ["Messenger, Email", "sly@example.com"]
-    assert by_id[quiet.id][8:] == ["Messenger", ""]
+    assert by_id[sly.id][8:] == ["Messenger, Email, Apple Wallet", "sly@example.com"]
+    assert by_id[quiet.id][8:] == ["Messenger, Google Wallet", ""]
     assert by_id[unconfirmed.id][8:] == ["Messenger", ""]
     assert "3 members." in text_of(owner.replies[-1])
     entry = await AuditEntry.get(action="export.members")
