@@ -159,6 +159,33 @@ def attribution(
     return Attribution(p.postgres, people, stamps, redemptions)
 
 
+def shop_attributed(merchant_id: int, window: timedelta, p: Params) -> str:
+    """An EXISTS fragment: stamp row ``e`` counts for some campaign of the shop.
+
+    The same rule as :func:`attribution`, over every campaign at once: a stamp on the
+    campaign's card within ``window`` after the person's first sent message of it. A visit two
+    campaigns both claim is still one visit (the fragment tests the row, it does not join).
+    """
+    seconds = p(int(window.total_seconds()))
+    ts = Attribution(p.postgres, "", "", "").timestamp
+    if p.postgres:
+        until = f"g.since + make_interval(secs => {seconds})"
+    else:
+        until = f"strftime('%Y-%m-%d %H:%M:%f', g.since, '+' || {seconds} || ' seconds')"
+    people = (
+        "SELECT d.customer_id, c.card_id, MIN(d.sent_at) AS since FROM delivery d "
+        f"JOIN campaign c ON c.id = d.campaign_id WHERE c.merchant_id = {p(merchant_id)} "
+        f"AND d.status = {p(DeliveryStatus.SENT.value)} "
+        "GROUP BY d.campaign_id, d.customer_id, c.card_id"
+    )
+    return (
+        f"EXISTS (SELECT 1 FROM ({people}) g JOIN membership gm "
+        "ON gm.customer_id = g.customer_id AND gm.card_id = g.card_id "
+        f"WHERE gm.id = e.membership_id AND {ts('e.created_at')} >= {ts('g.since')} "
+        f"AND {ts('e.created_at')} < {ts(until)})"
+    )
+
+
 async def _outcome(campaign: Campaign, window: timedelta, *, holdout: bool) -> GroupOutcome:
     conn = connection()
     p = Params(is_postgres(conn))
@@ -216,4 +243,5 @@ __all__ = [
     "as_text",
     "attribution",
     "campaign_stats",
+    "shop_attributed",
 ]

@@ -85,6 +85,11 @@ async def _menu(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
             text=_("🎴 Cards"),
             callback_data=AdminAction(op=AdminOp.CARDS, merchant_id=seat.merchant_id),
         )
+    if allows(seat, Permission.STATISTICS):
+        builder.button(
+            text=_("📊 Dashboard"),
+            callback_data=AdminAction(op=AdminOp.DASHBOARD, merchant_id=seat.merchant_id),
+        )
     if allows(seat, Permission.STAFF):
         builder.button(
             text=_("👥 Staff"),

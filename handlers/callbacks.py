@@ -116,6 +116,7 @@ class AdminOp(StrEnum):
     REMOVE = "remove"
     REMOVE_CONFIRM = "remove_ok"
     CARDS = "cards"
+    DASHBOARD = "dash"
 
 
 class AdminAction(CallbackData, prefix="adm"):
@@ -164,6 +165,7 @@ class CampaignOp(StrEnum):
     CANCEL_CONFIRM = "cancel_ok"
     CHART = "chart"
     CSV = "csv"
+    EXPORT = "export"
 
 
 class CampaignListFilter(StrEnum):
@@ -206,3 +208,16 @@ class CardSetAction(CallbackData, prefix="cset"):
     merchant_id: DbId
     card_id: DbId = 0
     value: str = ""
+class DashboardOp(StrEnum):
+    SHOW = "show"
+    CHART = "chart"
+    CSV = "csv"
+    MEMBERS = "members"
+
+
+class DashboardAction(CallbackData, prefix="dsh"):
+    """``period``: a ``campaigns.dashboard.Period`` value (week, 30d, all)."""
+
+    op: DashboardOp
+    merchant_id: DbId
+    period: str = "week"

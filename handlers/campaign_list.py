@@ -225,6 +225,7 @@ def _detail_markup(campaign: CampaignDetail, back: CampaignAction) -> InlineKeyb
         actions.append((_("🗑 Delete"), CampaignOp.DELETE))
     if campaign.started_at is not None:
         actions += [(_("📈 Chart"), CampaignOp.CHART), (_("📊 CSV"), CampaignOp.CSV)]
+        actions.append((_("⬇️ Export"), CampaignOp.EXPORT))  # per recipient: handlers/dashboard
     for label, op in actions:
         builder.button(text=label, callback_data=CampaignAction(op=op, **ids))
     builder.button(

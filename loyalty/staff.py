@@ -22,6 +22,8 @@ class Permission(StrEnum):
     VOID_VOUCHER = "void_voucher"
     # Create, change, pause and retire cards; the shop's colours and logo. Owners only.
     CARDS = "cards"
+    # A spreadsheet of every member: personal data, so the owner's alone.
+    EXPORT_MEMBERS = "export_members"
 
 
 _GRANTS: dict[StaffRole, frozenset[Permission]] = {

@@ -197,3 +197,88 @@ def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+# --- the shop's dashboard: two series of bars side by side ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BarDay:
+    """One column of the dashboard chart: a day, or the first day of a week."""
+
+    day: date
+    visits: int
+    stamps: int
+
+
+@dataclass(frozen=True, slots=True)
+class BarLabels:
+    visits: str
+    stamps: str
+    no_data: str
+
+
+SECOND_BAR_COLOUR = LINE_COLOUR
+
+
+def render_bars(
+    days: Sequence[BarDay], *, title: str, labels: BarLabels, rtl: bool = False
+) -> bytes:
+    """Visits and stamps per column as pairs of bars on one axis (stamps ≥ visits).
+
+    ``rtl``: the title and the legend start at the right edge, where a Hebrew or Persian
+    reader looks first; the days still run left to right, as dates and digits do in RTL text.
+    """
+    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    _title(image, title)
+    if not days or not any(day.visits or day.stamps for day in days):
+        size, text = typeset.fit(_one_line(labels.no_data), "regular", 40, 24, WIDTH - 160)
+        _put(image, (WIDTH / 2, HEIGHT / 2), text, "regular", size, MUTED, "mm")
+        return _png(image)
+    _bar_legend(image, draw, labels, rtl)
+    left, top, right, bottom = PLOT_BOX
+    peak, step = _scale(max(max(day.visits, day.stamps) for day in days))
+    ticks = peak // step
+    for n in range(ticks + 1):
+        y = bottom - n * (bottom - top) / ticks
+        draw.line((left, y, right, y), fill=GRID if n else MUTED, width=2)
+        _put(image, (left - 14, y), str(n * step), "regular", 24, MUTED, "rm")
+    column = (right - left) / len(days)
+    half = min(_BAR_MAX / 2, max(1.0, column * _BAR_SHARE / 2))
+    for n, day in enumerate(days):
+        centre = left + (n + 0.5) * column
+        for value, colour, x0, x1 in (
+            (day.visits, BAR_COLOUR, centre - half, centre),
+            (day.stamps, SECOND_BAR_COLOUR, centre, centre + half),
+        ):
+            if value:
+                top_y = min(bottom - value / peak * (bottom - top), bottom - 2)
+                draw.rectangle(
+                    (round(x0), round(top_y), max(round(x0), round(x1) - 1), bottom - 1),
+                    fill=colour,
+                )
+    _day_labels(image, [day.day for day in days], column)
+    return _png(image)
+
+
+def _bar_legend(
+    image: Image.Image, draw: ImageDraw.ImageDraw, labels: BarLabels, rtl: bool
+) -> None:
+    size, y = 28, 124
+    room = (PLOT_BOX[2] - PLOT_BOX[0]) // 2 - 60
+    entries = [(labels.visits, BAR_COLOUR), (labels.stamps, SECOND_BAR_COLOUR)]
+    if rtl:
+        x = PLOT_BOX[2]
+        for text, colour in entries:
+            text = typeset.ellipsize(_one_line(text), "regular", size, room)
+            draw.rectangle((x - 28, y - 14, x, y + 14), fill=colour)
+            _put(image, (x - 40, y), text, "regular", size, INK, "rm")
+            x -= 40 + round(typeset.width(text, "regular", size)) + 56
+        return
+    x = PLOT_BOX[0]
+    for text, colour in entries:
+        text = typeset.ellipsize(_one_line(text), "regular", size, room)
+        draw.rectangle((x, y - 14, x + 28, y + 14), fill=colour)
+        _put(image, (x + 40, y), text, "regular", size, INK, "lm")
+        x += 40 + round(typeset.width(text, "regular", size)) + 56

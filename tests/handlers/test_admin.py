@@ -33,6 +33,7 @@ async def test_the_owner_invites_a_cashier_who_then_appears_in_the_staff_list(
         "📣 New campaign",
         "📋 Campaigns",
         "🎴 Cards",
+        "📊 Dashboard",
         "👥 Staff",
         "➕ Invite a manager",
         "➕ Invite a cashier",
