@@ -25,6 +25,8 @@ def get_routers() -> list[Router]:
         cards,
         counter,
         fallback,
+        onboarding,
+        operator,
         settings,
         start,
         vouchers,
@@ -35,6 +37,8 @@ def get_routers() -> list[Router]:
     # Checked once for every message, before any conversation sees it.
     private.message.filter(PRIVATE)
     private.include_routers(
+        operator.router,
+        onboarding.router,
         admin.router,
         wizard.router,
         campaign_list.router,

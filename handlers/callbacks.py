@@ -179,3 +179,20 @@ class CampaignAction(CallbackData, prefix="cmp"):
     campaign_id: DbId = 0
     page: Page = 0
     group: CampaignListFilter = CampaignListFilter.ALL
+
+
+class OnboardingOp(StrEnum):
+    KEEP = "keep"
+    ZONE = "zone"
+    OTHER_ZONE = "other"
+    LANGUAGE = "lang"
+    EDIT_CARD = "edit"
+    SKIP = "skip"
+
+
+class OnboardingAction(CallbackData, prefix="onb"):
+    """A button of the owner's first-run set-up; ``value`` is a step, a zone or a language."""
+
+    op: OnboardingOp
+    merchant_id: DbId
+    value: str = ""
