@@ -23,6 +23,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import OnboardingAction, OnboardingOp
@@ -162,11 +163,11 @@ async def _ask(message: Message, state: FSMContext, seat: Staff, step: str) -> N
         if card is None:
             await _finish(message, state, seat)
             return
-        text = _("<b>{step} · Your first card</b>\n{card}: {stamps} stamps for {reward}.").format(
-            step=_step_line(step),
-            card=user_text(card.name),
-            stamps=number(card.stamps_needed),
-            reward=user_text(card.reward_text),
+        text = "\n".join(
+            [
+                _("<b>{step} · Your first card</b>").format(step=_step_line(step)),
+                _card_line(card.name, card.stamps_needed, card.reward_text),
+            ]
         )
         _button(builder, _("Keep this card"), OnboardingOp.KEEP, seat, step)
         _button(builder, _("✏️ Change name, stamps and reward"), OnboardingOp.EDIT_CARD, seat)
@@ -180,6 +181,14 @@ async def _ask(message: Message, state: FSMContext, seat: Staff, step: str) -> N
     await state.set_state(_STATES[step])
     await state.update_data({STEP_KEY: step})
     await message.answer(text, reply_markup=builder.as_markup())
+
+
+def _card_line(name: str, stamps: int, reward: str) -> str:
+    return ngettext(
+        "Card: {card}, {stamps} stamp for {reward}",
+        "Card: {card}, {stamps} stamps for {reward}",
+        stamps,
+    ).format(card=user_text(name), stamps=number(stamps), reward=user_text(reward))
 
 
 def _card_question(step: str) -> str:
@@ -251,13 +260,7 @@ async def _finish(
         if shop.latitude is not None:
             lines.append(_("Location: saved, wallet cards show near the shop."))
         if card is not None:
-            lines.append(
-                _("Card: {card}, {stamps} stamps for {reward}").format(
-                    card=user_text(card.name),
-                    stamps=number(card.stamps_needed),
-                    reward=user_text(card.reward_text),
-                )
-            )
+            lines.append(_card_line(card.name, card.stamps_needed, card.reward_text))
         await message.answer("\n".join(lines))
     # admin imports this module (its /admin starts the walkthrough): import it when done.
     from handlers.admin import show_admin
@@ -428,7 +431,13 @@ async def card_text_entered(
     text = " ".join((message.text or "").split())
     limit = 120 if step == "card_name" else 200
     if not text or len(text) > limit:
-        await message.answer(_("Please send 1 to {limit} characters.").format(limit=limit))
+        await message.answer(
+            ngettext(
+                "Please send 1 to {limit} character.",
+                "Please send 1 to {limit} characters.",
+                limit,
+            ).format(limit=limit)
+        )
         return
     await _remember(state, "name" if step == "card_name" else "reward_text", text)
     await _next(message, state, seat, step, wallets)

@@ -85,7 +85,7 @@ async def test_an_operator_creates_a_shop_and_its_owner_sets_it_up(
     assert text_of(language_step).startswith("Step 3 of 4 · Language")
     card_step = (await owner.press_label(language_step, "עברית"))[0]
     assert text_of(card_step).startswith(
-        "Step 4 of 4 · Your first card\nStamp card: 10 stamps for A free treat."
+        "Step 4 of 4 · Your first card\nCard: Stamp card, 10 stamps for A free treat"
     )
     ask_name = (await owner.press_label(card_step, "Change name"))[0]
     assert text_of(ask_name) == "What is the card called? Send its name."
