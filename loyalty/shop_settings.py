@@ -23,7 +23,7 @@ from loyalty.clock import ensure_utc
 from loyalty.errors import LoyaltyError, NotFound
 from loyalty.merchants import CardSpec, MerchantSpec, NewMerchant, create_merchant
 from loyalty.merchants import create_staff_invite as _create_staff_invite
-from loyalty.staff import Permission, allows
+from loyalty.staff import Permission, allows, shop_of
 from models import Card, Merchant, Staff, StaffInvite
 from models.enums import StaffRole
 
@@ -239,7 +239,9 @@ async def needs_walkthrough(seat: Staff) -> bool:
     """The owner of a shop never set up: their first ``/admin`` walks through the essentials."""
     if not allows(seat, Permission.STAFF):
         return False
-    return await Merchant.filter(id=seat.merchant_id, onboarded_at__isnull=True).exists()
+    # Fetched onto the seat, so the admin menu that follows reads the shop from it.
+    await seat.fetch_related("merchant")
+    return (await shop_of(seat)).onboarded_at is None
 
 
 async def finish_walkthrough(seat: Staff, *, now: datetime | None = None) -> bool:
