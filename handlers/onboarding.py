@@ -40,6 +40,7 @@ from loyalty.shop_settings import (
     edit_first_card,
     finish_walkthrough,
     first_card,
+    fresh_shop,
     needs_walkthrough,
     rename_shop,
     set_shop_language,
@@ -120,7 +121,7 @@ def _step_line(step: str) -> str:
 
 
 async def _ask(message: Message, state: FSMContext, seat: Staff, step: str) -> None:
-    shop = await shop_of(seat)
+    shop = await fresh_shop(seat)
     builder = InlineKeyboardBuilder()
     widths: list[int] = []
     if step == "name":
@@ -244,7 +245,7 @@ async def _finish(
     await finish_walkthrough(seat)
     await state.set_state(None)
     await state.update_data({STEP_KEY: None, CARD_KEY: None})
-    shop = await shop_of(seat)
+    shop = await fresh_shop(seat)
     if skipped:
         await message.answer(_("Set-up skipped. The shop keeps its settings as they are."))
     else:

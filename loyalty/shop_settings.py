@@ -244,6 +244,13 @@ async def needs_walkthrough(seat: Staff) -> bool:
     return (await shop_of(seat)).onboarded_at is None
 
 
+async def fresh_shop(seat: Staff) -> Merchant:
+    """The seat's shop as it is now (after a step changed it), kept on the seat for the rest of
+    the update."""
+    await seat.fetch_related("merchant")
+    return await shop_of(seat)
+
+
 async def finish_walkthrough(seat: Staff, *, now: datetime | None = None) -> bool:
     """Done or skipped; True the first time only (a stale button finds it done)."""
     _owner(seat)

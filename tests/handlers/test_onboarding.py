@@ -245,3 +245,32 @@ async def test_skip_ends_the_set_up_at_once_and_forged_buttons_change_nothing(
     assert owner.last_answer()["text"] == "This button has expired."
     assert text_of((await owner.send("Renamed?"))[0]) != "Saved: the shop is now Renamed?."
     assert (await Merchant.get(id=shop.merchant.id)).name == "Kafe Lviv"
+
+
+async def test_a_location_without_a_zone_on_the_map_takes_the_nearest_and_says_so(
+    new_chat: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NoZones:
+        def timezone_at(self, *, lng: float, lat: float) -> None:
+            return None
+
+    monkeypatch.setattr("loyalty.shop_settings._finder", NoZones)
+    shop = await factories.merchant("Kafe Lviv", timezone="UTC", onboarded=False)
+    owner: Chat = new_chat(first_name="Marta")
+    await _become(owner, shop.merchant, StaffRole.OWNER)
+    name_step = (await owner.send("/admin"))[-1]
+    await owner.press_label(name_step, "Keep Kafe Lviv")
+
+    guessed, zone_again = await _send_location(owner, 31.0, 33.0)
+
+    assert text_of(guessed) == (
+        "Location saved. I could not read the zone of that exact place, so I took the nearest "
+        "I know: Asia/Jerusalem. Pick another below if it is wrong."
+    )
+    assert text_of(zone_again).startswith("Step 2 of 4 · Time zone\nNow: Asia/Jerusalem.")
+    merchant = await Merchant.get(id=shop.merchant.id)
+    assert (merchant.latitude, merchant.longitude, merchant.timezone) == (
+        31.0, 33.0, "Asia/Jerusalem",
+    )  # fmt: skip
+    language_step = (await owner.press_label(zone_again, "Keep Asia/Jerusalem"))[0]
+    assert text_of(language_step).startswith("Step 3 of 4 · Language")
