@@ -21,7 +21,7 @@ from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -137,7 +137,8 @@ async def _ask(message: Message, state: FSMContext, seat: Staff, step: str) -> N
                 _("<b>{step} · Time zone</b>").format(step=_step_line(step)),
                 _("Now: {zone}.").format(zone=user_text(shop.timezone)),
                 _(
-                    "Send the shop's location (📎 → Location) and I'll take the zone from it; "
+                    "Send the shop's location (the 📍 button, or 📎 → Location) and I'll take "
+                    "the zone from it; "
                     "your customers' wallet cards then show up on their lock screens near the "
                     "shop. Or pick a zone:"
                 ),
@@ -181,6 +182,15 @@ async def _ask(message: Message, state: FSMContext, seat: Staff, step: str) -> N
     builder.adjust(*widths, 1)
     await state.set_state(_STATES[step])
     await state.update_data({STEP_KEY: step})
+    if step == "zone":
+        # Telegram's own button for it: one tap on a phone, no attachment menu to find.
+        place = KeyboardButton(text=_("📍 Send the shop's location"), request_location=True)
+        await message.answer(
+            _("Tap the button below to send where the shop is."),
+            reply_markup=ReplyKeyboardMarkup(
+                keyboard=[[place]], resize_keyboard=True, one_time_keyboard=True
+            ),
+        )
     await message.answer(text, reply_markup=builder.as_markup())
 
 

@@ -75,7 +75,11 @@ async def test_an_operator_creates_a_shop_and_its_owner_sets_it_up(
     assert text_of(name_step).startswith("Step 1 of 4 · Name")
     assert [label for label, _ in buttons(name_step)] == ["Keep Kafe Shalom", "Skip set-up"]
 
-    saved, zone_step = await owner.send("  Café   Shalom ")
+    saved, place, zone_step = await owner.send("  Café   Shalom ")
+    assert place.sent_reply_markup is not None
+    assert place.sent_reply_markup["keyboard"] == [
+        [{"text": "📍 Send the shop's location", "request_location": True}]
+    ]
     assert text_of(saved) == "Saved: the shop is now Café Shalom."
     assert text_of(zone_step).startswith("Step 2 of 4 · Time zone\nNow: UTC.")
     assert "Asia/Jerusalem" in [label for label, _ in buttons(zone_step)]
@@ -164,7 +168,7 @@ async def test_a_bad_zone_and_an_impossible_location_are_refused_and_change_noth
     owner: Chat = new_chat(first_name="Marta")
     await _become(owner, shop.merchant, StaffRole.OWNER)
     name_step = (await owner.send("/admin"))[-1]
-    zone_step = (await owner.press_label(name_step, "Keep Kafe Lviv"))[0]
+    zone_step = (await owner.press_label(name_step, "Keep Kafe Lviv"))[-1]
 
     refused = await owner.send("Mars/Olympus")
     assert text_of(refused[0]) == (
@@ -261,7 +265,7 @@ async def test_a_location_without_a_zone_on_the_map_takes_the_nearest_and_says_s
     name_step = (await owner.send("/admin"))[-1]
     await owner.press_label(name_step, "Keep Kafe Lviv")
 
-    guessed, zone_again = await _send_location(owner, 31.0, 33.0)
+    guessed, _place, zone_again = await _send_location(owner, 31.0, 33.0)
 
     assert text_of(guessed) == (
         "Location saved. I could not read the zone of that exact place, so I took the nearest "
