@@ -66,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--max-stamps", type=int, default=None, help="most stamps staff may add in one go"
     )
+    reissue = merchant_commands.add_parser(
+        "invite", help="a new one-time owner invite link for a merchant (the first was lost)"
+    )
+    reissue.add_argument("merchant_id", type=int, help="the merchant's number (#id)")
     return parser
 
 
@@ -114,6 +118,27 @@ async def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
     print("  " + start_link(bot, LinkKind.STAFF_INVITE, created.owner_invite.token))
     print("Customer join link (print it as a QR at the counter):")
     print("  " + start_link(bot, LinkKind.JOIN, created.card.join_token))
+    return 0
+
+
+async def _merchant_invite(settings: Settings, args: argparse.Namespace) -> int:
+    from loyalty.shop_settings import reissue_owner_invite
+
+    if not 0 < args.merchant_id < 2**31:
+        print(f"error: no merchant #{args.merchant_id}", file=sys.stderr)
+        return 2
+    bot = await _bot_username(settings)
+    async with database(settings):
+        try:
+            merchant, invite = await reissue_owner_invite(
+                args.merchant_id, ttl=invite_ttl(settings)
+            )
+        except LoyaltyError:
+            print(f"error: no merchant #{args.merchant_id}", file=sys.stderr)
+            return 2
+    print(f"New owner invite for merchant #{merchant.id} {merchant.name!r}")
+    print(f"(one use, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC):")
+    print("  " + start_link(bot, LinkKind.STAFF_INVITE, invite.token))
     return 0
 
 
@@ -177,6 +202,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await _migrate(settings)
     if args.command == "dkim":
         return _dkim(settings)
+    if args.command == "merchant" and args.merchant_command == "invite":
+        return await _merchant_invite(settings, args)
     if args.command == "merchant":
         return await _merchant_create(settings, args)
     if args.command in ("run", "web", "worker"):

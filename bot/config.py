@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_VAR_DIR = Path("var")
 PREFIX = "STAMPBOT_"
@@ -78,6 +78,19 @@ class TelegramSettings(_Concern, env_prefix="STAMPBOT_TELEGRAM_"):
     # outbox's own rescheduling instead.
     retry_max_seconds: float = Field(default=10.0, ge=0, le=60)
     retry_attempts: int = Field(default=2, ge=0, le=10)
+    # Telegram user ids of the people who run this deployment: they may create shops from the
+    # chat (/newshop). To everyone else that command is unknown.
+    operators: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias="STAMPBOT_OPERATORS"
+    )
+
+    @field_validator("operators", mode="before")
+    @classmethod
+    def _operator_ids(cls, value: object) -> object:
+        # "123, 456" in the environment; a list when given in code.
+        if isinstance(value, str):
+            return [part for part in re.split(r"[\s,]+", value.strip()) if part]
+        return value
 
     @field_validator("username")
     @classmethod

@@ -131,6 +131,10 @@ class PassTexts:
     def description(self, card: str, shop: str) -> str:
         return self._("{card} at {shop}").format(card=isolate(card), shop=isolate(shop))
 
+    def nearby(self, shop: str) -> str:
+        """The lock-screen line when the phone is near the shop."""
+        return self._("{shop} is nearby — show your card").format(shop=isolate(shop))
+
     def till_code(self, code: str) -> str:
         return self._("Code for the till: {code}").format(code=isolate(code))
 

@@ -512,6 +512,7 @@ class FakeGoogleWallet:
             color = resource.get("hexBackgroundColor")
             if color is not None and not re.fullmatch(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}", color):
                 raise ApiError(400, f"Invalid hex color: {color}")
+            _check_merchant_locations(resource.get("merchantLocations"))
         else:
             if not resource.get("classId"):
                 raise missing("classId")
@@ -612,6 +613,33 @@ class FakeGoogleWallet:
         stored["kind"] = "walletobjects#walletObjectMessage"
         resource.setdefault("messages", []).append(stored)
         return {"resource": copy.deepcopy(resource)}
+
+
+def _check_merchant_locations(places: Any) -> None:
+    """MerchantLocation: at most ten, each with a latitude in [-90, 90] and a longitude in
+    [-180, 180] ("Values outside these bounds will be rejected")."""
+    if places is None:
+        return
+    if not isinstance(places, list):
+        raise ApiError(
+            400, "Invalid JSON payload received. Expected a list at 'merchant_locations'."
+        )
+    if len(places) > 10:
+        raise ApiError(400, "Request contains an invalid argument. At most 10 merchantLocations.")
+    for index, place in enumerate(places):
+        where = f"merchant_locations[{index}]"
+        if not isinstance(place, dict):
+            raise ApiError(400, f"Invalid JSON payload received. Expected an object at '{where}'.")
+        for name in place:
+            if name not in ("latitude", "longitude"):
+                raise _unknown(name, where)
+        latitude, longitude = place.get("latitude"), place.get("longitude")
+        if not isinstance(latitude, int | float) or not -90 <= latitude <= 90:
+            raise ApiError(400, f"Request contains an invalid argument. Invalid {where}.latitude.")
+        if not isinstance(longitude, int | float) or not -180 <= longitude <= 180:
+            raise ApiError(
+                400, f"Request contains an invalid argument. Invalid {where}.longitude."
+            )
 
 
 def _merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ def get_routers() -> list[Router]:
         counter,
         dashboard,
         fallback,
+        onboarding,
+        operator,
         settings,
         start,
         vouchers,
@@ -41,6 +43,8 @@ def get_routers() -> list[Router]:
         # conversation takes a /start, so it need not pass every filter of theirs first.
         counter.links,
         start.router,
+        operator.router,
+        onboarding.router,
         admin.router,
         card_settings.router,
         wizard.router,

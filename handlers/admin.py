@@ -30,6 +30,7 @@ from handlers.admin_mode import IsStaff, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp, db_id
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
+from handlers.onboarding import start_walkthrough
 from handlers.texts import button_expired, local_datetime, user_text
 from handlers.wizard.flow import NEW_CAMPAIGN_BUTTON, new_campaign
 from loyalty.errors import LoyaltyError
@@ -108,6 +109,13 @@ async def _menu(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
 
 async def _enter(message: Message, state: FSMContext, seat: Staff) -> None:
     await enter_admin_mode(state, seat.merchant_id)
+    if await start_walkthrough(message, state, seat):
+        return
+    await show_admin(message, seat)
+
+
+async def show_admin(message: Message, seat: Staff) -> None:
+    """The admin keyboard and menu (after entering, or at the end of the owner's set-up)."""
     await message.answer(
         _("Admin mode is on. /exit returns to customer mode."), reply_markup=_keyboard(seat)
     )

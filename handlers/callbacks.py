@@ -208,6 +208,8 @@ class CardSetAction(CallbackData, prefix="cset"):
     merchant_id: DbId
     card_id: DbId = 0
     value: str = ""
+
+
 class DashboardOp(StrEnum):
     SHOW = "show"
     CHART = "chart"
@@ -221,3 +223,20 @@ class DashboardAction(CallbackData, prefix="dsh"):
     op: DashboardOp
     merchant_id: DbId
     period: str = "week"
+
+
+class OnboardingOp(StrEnum):
+    KEEP = "keep"
+    ZONE = "zone"
+    OTHER_ZONE = "other"
+    LANGUAGE = "lang"
+    EDIT_CARD = "edit"
+    SKIP = "skip"
+
+
+class OnboardingAction(CallbackData, prefix="onb"):
+    """A button of the owner's first-run set-up; ``value`` is a step, a zone or a language."""
+
+    op: OnboardingOp
+    merchant_id: DbId
+    value: str = ""

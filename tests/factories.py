@@ -21,8 +21,11 @@ async def merchant(
     max_per_call: int = 5,
     validity_days: int = 30,
     timezone: str = "Europe/Kyiv",
+    onboarded: bool = True,
 ) -> NewMerchant:
-    return await create_merchant(
+    """A shop with its first card; set up already (its owner's /admin is the menu) unless
+    ``onboarded=False``, which leaves the first-run walkthrough to do."""
+    created = await create_merchant(
         MerchantSpec(name=name, timezone=timezone),
         CardSpec(
             name="Coffee card",
@@ -35,6 +38,10 @@ async def merchant(
         invite_ttl=timedelta(hours=72),
         now=T0,
     )
+    if onboarded:
+        created.merchant.onboarded_at = T0
+        await created.merchant.save(update_fields=["onboarded_at"])
+    return created
 
 
 async def customer(telegram_id: int = 1001, first_name: str = "Olena") -> Customer:

@@ -27,7 +27,7 @@ from loyalty.clock import ensure_utc
 from loyalty.links import LinkSigner
 from loyalty.memberships import ensure_counter_code
 from loyalty.tokens import LinkKind, start_link
-from models import Customer, Identity, Membership, Voucher, WalletPass
+from models import Customer, Identity, Membership, Merchant, Voucher, WalletPass
 from models.enums import MembershipStatus, VoucherStatus
 from wallets.apple_registry import ensure_wallet_pass
 from wallets.card_link import card_page_url
@@ -74,6 +74,13 @@ async def member_language(membership: Membership, default: str) -> str:
         if (language := supported_language(str(code) if code else None)) is not None:
             return language
     return supported_language(default) or "en"
+
+
+def shop_locations(merchant: Merchant) -> tuple[tuple[float, float], ...]:
+    """The shop's place on the pass, when the owner sent it (one shop, one place for now)."""
+    if merchant.latitude is None or merchant.longitude is None:
+        return ()
+    return ((merchant.latitude, merchant.longitude),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +165,7 @@ class WalletPasses:
             voided=not active,
             language=await member_language(membership, merchant.default_language),
             counter_code=await ensure_counter_code(membership) if active else "",
+            locations=shop_locations(merchant),
         )
 
     async def build(self, wallet_pass: WalletPass, *, now: datetime | None = None) -> IssuedPass:

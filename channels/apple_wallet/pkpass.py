@@ -28,6 +28,8 @@ BARCODE_ENCODING = "iso-8859-1"
 # The field a campaign fills with its lock-screen line; Wallet shows the new value as the
 # notification because its changeMessage is just the value.
 CAMPAIGN_FIELD = "campaign"
+# Wallet takes at most this many relevant locations per pass.
+MAX_LOCATIONS = 10
 # Every entry gets the same timestamp, so only the content decides the zip's bytes.
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -68,6 +70,8 @@ class PassContent:
     language: str = "en"
     # What the cashier types when the QR does not scan; shown under the QR.
     counter_code: str = ""
+    # Where the shop is, (latitude, longitude): near one, the pass shows on the lock screen.
+    locations: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.authentication_token) < 16:
@@ -76,6 +80,9 @@ class PassContent:
             raise ValueError("a card needs at least one stamp")
         for colour in (self.background, self.foreground, self.accent):
             rgb(colour)
+        for latitude, longitude in self.locations:
+            if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+                raise ValueError(f"not a place on Earth: {latitude}, {longitude}")
         # Wallet encodes the QR in this charset; our payloads are ASCII links, so this only
         # stops a caller's mistake from producing a QR that scans as something else.
         self.barcode_message.encode(BARCODE_ENCODING)
@@ -108,6 +115,8 @@ def _words(content: PassContent, language: str) -> dict[str, str]:
     }
     if not content.campaign_message:
         words["no_news"] = texts.no_news(content.merchant_name)
+    if content.locations and not content.voided:
+        words["nearby"] = texts.nearby(content.merchant_name)
     if content.counter_code and not content.voided:
         words["till_code"] = texts.till_code(content.counter_code)
     return words
@@ -202,6 +211,13 @@ def pass_json(content: PassContent, identity: PassIdentity) -> dict[str, Any]:
         if "till_code" in words:
             barcode["altText"] = words["till_code"]
         document["barcodes"] = [barcode]
+    if "nearby" in words:
+        # relevantText is a key of pass.strings like every other text: each phone reads it in
+        # its own language.
+        document["locations"] = [
+            {"latitude": latitude, "longitude": longitude, "relevantText": words["nearby"]}
+            for latitude, longitude in content.locations[:MAX_LOCATIONS]
+        ]
     return document
 
 

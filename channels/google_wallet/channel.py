@@ -221,6 +221,16 @@ class GoogleWalletChannel:
             return self._result_for(error, body["id"], missing=Reason.BAD_REQUEST)
         return DeliveryResult.delivered(external_id=f"{body['id']}:{done}")
 
+    async def sync_class(self, program: LoyaltyProgram) -> DeliveryResult:
+        """Create or update a card's class (its name, shop, colour, places): Google shows the
+        change on every object of the class."""
+        body = class_body(program, self.ids)
+        try:
+            await self.api.upsert_class(body)
+        except _FAILURES as error:
+            return self._result_for(error, body["id"], missing=Reason.BAD_REQUEST)
+        return DeliveryResult.delivered(external_id=body["id"])
+
     async def expire_pass(self, membership_id: int) -> DeliveryResult:
         """A left or erased member: their object loses its name and is expired."""
         object_id = self.ids.object_id(membership_id)

@@ -114,6 +114,8 @@ class LoyaltyProgram:
     logo_url: str
     background_color: str = "#1F2937"
     language: str = "en"
+    # The shop's place(s), (latitude, longitude): Google notifies near them.
+    locations: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +159,7 @@ class LoyaltyPass:
 
 def class_body(program: LoyaltyProgram, ids: PassIds) -> dict[str, Any]:
     color = program.background_color
-    return {
+    body: dict[str, Any] = {
         "id": ids.class_id(program.card_id),
         "issuerName": program.issuer_name,
         "programName": program.program_name,
@@ -171,6 +173,13 @@ def class_body(program: LoyaltyProgram, ids: PassIds) -> dict[str, Any]:
         # Classes go live after Google's review; a patch has to say so again.
         "reviewStatus": "UNDER_REVIEW",
     }
+    if program.locations:
+        # merchantLocations (at most 10), not the deprecated ``locations`` (LatLongPoint).
+        body["merchantLocations"] = [
+            {"latitude": latitude, "longitude": longitude}
+            for latitude, longitude in program.locations[:10]
+        ]
+    return body
 
 
 def object_body(card: LoyaltyPass, ids: PassIds) -> dict[str, Any]:
@@ -260,7 +269,13 @@ class CardLike(Protocol):
     def vouchers(self) -> Sequence[VoucherLike]: ...
 
 
-def program_from_card(card: CardLike, *, logo_url: str, language: str = "en") -> LoyaltyProgram:
+def program_from_card(
+    card: CardLike,
+    *,
+    logo_url: str,
+    language: str = "en",
+    locations: tuple[tuple[float, float], ...] = (),
+) -> LoyaltyProgram:
     return LoyaltyProgram(
         card_id=card.card_id,
         program_name=card.card_name,
@@ -268,6 +283,7 @@ def program_from_card(card: CardLike, *, logo_url: str, language: str = "en") ->
         logo_url=logo_url,
         background_color=card.brand.background,
         language=language,
+        locations=locations,
     )
 
 

@@ -170,3 +170,42 @@ async def test_two_migrations_started_together_both_succeed(
     outputs = sorted([first.stdout, second.stdout], key=lambda out: "up to date" in out)
     assert re.search(r"applied: 0_\d+_init\.py", outputs[0])
     assert "applied: nothing, already up to date" in outputs[1]
+
+
+def test_merchant_invite_issues_a_new_owner_link_for_a_lost_one(tmp_path: Path) -> None:
+    created = _stampbot(
+        "merchant", "create", "--name", "Kafe Lviv", "--card-name", "Coffee", "--stamps", "9",
+        "--reward", "A free coffee", tmp_path=tmp_path,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    first_token = parse_payload(LINK.findall(created.stdout)[0][1])
+
+    result = _stampbot("merchant", "invite", "1", tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "New owner invite for merchant #1 'Kafe Lviv'" in result.stdout
+    links = LINK.findall(result.stdout)
+    assert len(links) == 1
+    parsed = parse_payload(links[0][1])
+    assert parsed is not None
+    assert parsed[0] == "i"
+    assert parsed != first_token
+    db = sqlite3.connect(tmp_path / "var" / "stampbot.sqlite3")
+    assert db.execute(
+        "SELECT merchant_id, role, used_at FROM staff_invite WHERE token = ?", (parsed[1],)
+    ).fetchall() == [(1, "owner", None)]
+    assert db.execute("SELECT action FROM audit_entry WHERE merchant_id = 1").fetchall() == [
+        ("staff.invite",)
+    ]
+
+
+@pytest.mark.parametrize("merchant_id", ["7", "0", "99999999999"])
+def test_merchant_invite_refuses_an_unknown_merchant(tmp_path: Path, merchant_id: str) -> None:
+    _stampbot("migrate", tmp_path=tmp_path)
+
+    result = _stampbot("merchant", "invite", merchant_id, tmp_path=tmp_path)
+
+    assert result.returncode == 2
+    assert f"error: no merchant #{merchant_id}" in result.stderr
+    db = sqlite3.connect(tmp_path / "var" / "stampbot.sqlite3")
+    assert db.execute("SELECT count(*) FROM staff_invite").fetchall() == [(0,)]

@@ -56,6 +56,7 @@ OLD_NAMES: dict[str, tuple[str, str, Any]] = {
     "STAMPBOT_SIGNING_KEY": ("web.signing_key", "k" * 40, "k" * 40),
     "STAMPBOT_TELEGRAM_RETRY_MAX_SECONDS": ("telegram.retry_max_seconds", "4.5", 4.5),
     "STAMPBOT_TELEGRAM_RETRY_ATTEMPTS": ("telegram.retry_attempts", "7", 7),
+    "STAMPBOT_OPERATORS": ("telegram.operators", "123, 456", [123, 456]),
     "STAMPBOT_TELEGRAM_PER_SECOND": ("delivery.telegram_per_second", "900", 900.0),
     "STAMPBOT_PUSH_TEXT_LIMIT": ("campaigns.push_text_limit", "33", 33),
     "STAMPBOT_PROGRESS_INTERVAL_SECONDS": ("campaigns.progress_interval_seconds", "1.5", 1.5),
@@ -148,7 +149,7 @@ def _plain(value: object) -> object:
 
 
 def test_the_old_names_are_all_there_is() -> None:
-    assert len(OLD_NAMES) == 61
+    assert len(OLD_NAMES) == 62
     assert env_names() == {name: path for name, (path, _, _) in OLD_NAMES.items()}
 
 
