@@ -30,6 +30,7 @@ from handlers.admin_mode import IsStaff, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp, db_id
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
+from handlers.poster import POSTER_BUTTON
 from handlers.texts import button_expired, local_datetime, user_text
 from handlers.wizard.flow import NEW_CAMPAIGN_BUTTON, new_campaign
 from loyalty.errors import LoyaltyError
@@ -79,6 +80,11 @@ async def _menu(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
         builder.button(
             text=str(CAMPAIGNS_BUTTON),
             callback_data=AdminAction(op=AdminOp.CAMPAIGNS, merchant_id=seat.merchant_id),
+        )
+    if allows(seat, Permission.PRINT_POSTER):
+        builder.button(
+            text=str(POSTER_BUTTON),
+            callback_data=AdminAction(op=AdminOp.POSTER, merchant_id=seat.merchant_id),
         )
     if allows(seat, Permission.STAFF):
         builder.button(

@@ -115,6 +115,7 @@ class AdminOp(StrEnum):
     INVITE = "invite"
     REMOVE = "remove"
     REMOVE_CONFIRM = "remove_ok"
+    POSTER = "poster"
 
 
 class AdminAction(CallbackData, prefix="adm"):
@@ -179,3 +180,11 @@ class CampaignAction(CallbackData, prefix="cmp"):
     campaign_id: DbId = 0
     page: Page = 0
     group: CampaignListFilter = CampaignListFilter.ALL
+
+
+class PosterAction(CallbackData, prefix="pst"):
+    """The counter poster: ``card_id`` 0 asks which card, ``paper`` "" asks which size."""
+
+    merchant_id: DbId
+    card_id: DbId = 0
+    paper: str = ""

@@ -20,6 +20,8 @@ class Permission(StrEnum):
     OVERRIDE_COOLDOWN = "override_cooldown"
     # Cancel an issued voucher for good (a mistake at the till, a reward given by hand).
     VOID_VOUCHER = "void_voucher"
+    # The counter poster with the card's join QR, as PDF and PNG.
+    PRINT_POSTER = "print_poster"
 
 
 _GRANTS: dict[StaffRole, frozenset[Permission]] = {
@@ -31,6 +33,7 @@ _GRANTS: dict[StaffRole, frozenset[Permission]] = {
             Permission.CAMPAIGNS,
             Permission.STATISTICS,
             Permission.VOID_VOUCHER,
+            Permission.PRINT_POSTER,
         }
     ),
     StaffRole.CASHIER: frozenset({Permission.STAMP, Permission.REDEEM}),
