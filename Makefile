@@ -10,8 +10,9 @@ INSTALLED := $(VENV)/.installed-stamp
 RUNTIME_DEB := fonts-dejavu-core fonts-noto-ui-core fonts-noto-color-emoji libfribidi0
 # Tests only, brought by the test targets: the card page's browser test drives headless
 # Chromium (about 440 MB), which a shop running the product never needs.
-# The spam-score test runs Debian's SpamAssassin on rendered campaign emails.
-TEST_DEB := chromium chromium-driver spamassassin
+# The spam-score test runs Debian's SpamAssassin on rendered campaign emails; the poster test
+# rasterises the counter poster's PDF with poppler's pdftoppm and reads its page size with pdfinfo.
+TEST_DEB := chromium chromium-driver spamassassin poppler-utils
 # $(call deb,PACKAGES): apt-get install those of PACKAGES that are not installed yet.
 deb = missing=; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 	grep -q 'ok installed' || missing="$$missing $$p"; done; test -z "$$missing" || \

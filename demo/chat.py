@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -151,14 +152,15 @@ async def _converse(
         final = fake.message(phone.user.id, confirm.message_id)
         say("   (the confirmation is edited in place:)")
         say("   bot: " + visible(_TAG.sub("", final.text or "")))
-        await _campaign_demo(phone, runtime, merchant_id, say)
+        owner = await _campaign_demo(phone, runtime, merchant_id, say)
+        await _poster_demo(owner, runtime.settings.var_dir, say)
     finally:
         await runner.cleanup()
 
 
 async def _campaign_demo(
     phone: _Phone, runtime: BotRuntime, merchant_id: int, say: Callable[[str], None]
-) -> None:
+) -> _Phone:
     """The owner writes a campaign with the wizard in her own chat; it goes out by Telegram and
     email, and her progress message ends with the figures."""
     # Olena confirmed her email earlier (the demo sets it directly): she gets the email too.
@@ -201,3 +203,21 @@ async def _campaign_demo(
     for line in as_text(stats).splitlines():
         say("   " + line)
     say(f"   emails written to {settings.var_dir / 'mail'}")
+    return owner
+
+
+async def _poster_demo(owner: _Phone, var_dir: Path, say: Callable[[str], None]) -> None:
+    """The owner prints the counter poster with the card's join QR; the files the bot sent
+    are kept where the transcript says."""
+    say("")
+    say("9b. Marta prints the counter poster from the admin menu:")
+    menu = (await owner.send("/admin"))[-1]
+    size = (await owner.tap(menu, "Counter poster"))[-1]
+    before = len(owner.fake.calls("sendDocument"))
+    await owner.tap(size, "A5")
+    folder = var_dir / "poster"
+    folder.mkdir(parents=True, exist_ok=True)
+    for call in owner.fake.calls("sendDocument")[before:]:
+        upload = call.files[str(call.params["document"]).removeprefix("attach://")]
+        (folder / (upload.filename or "poster")).write_bytes(upload.data)
+    say(f"   poster files written to {folder}")

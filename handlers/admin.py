@@ -31,6 +31,7 @@ from handlers.callbacks import AdminAction, AdminOp, db_id
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
 from handlers.onboarding import start_walkthrough
+from handlers.poster import POSTER_BUTTON
 from handlers.texts import button_expired, local_datetime, user_text
 from handlers.wizard.flow import NEW_CAMPAIGN_BUTTON, new_campaign
 from loyalty.errors import LoyaltyError
@@ -90,6 +91,11 @@ async def _menu(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
         builder.button(
             text=_("📊 Dashboard"),
             callback_data=AdminAction(op=AdminOp.DASHBOARD, merchant_id=seat.merchant_id),
+        )
+    if allows(seat, Permission.PRINT_POSTER):
+        builder.button(
+            text=str(POSTER_BUTTON),
+            callback_data=AdminAction(op=AdminOp.POSTER, merchant_id=seat.merchant_id),
         )
     if allows(seat, Permission.STAFF):
         builder.button(

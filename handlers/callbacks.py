@@ -117,6 +117,7 @@ class AdminOp(StrEnum):
     REMOVE_CONFIRM = "remove_ok"
     CARDS = "cards"
     DASHBOARD = "dash"
+    POSTER = "poster"
 
 
 class AdminAction(CallbackData, prefix="adm"):
@@ -240,3 +241,11 @@ class OnboardingAction(CallbackData, prefix="onb"):
     op: OnboardingOp
     merchant_id: DbId
     value: str = ""
+
+
+class PosterAction(CallbackData, prefix="pst"):
+    """The counter poster: ``card_id`` 0 asks which card, ``paper`` "" asks which size."""
+
+    merchant_id: DbId
+    card_id: DbId = 0
+    paper: str = ""

@@ -24,6 +24,8 @@ class Permission(StrEnum):
     CARDS = "cards"
     # A spreadsheet of every member: personal data, so the owner's alone.
     EXPORT_MEMBERS = "export_members"
+    # The counter poster with the card's join QR, as PDF and PNG.
+    PRINT_POSTER = "print_poster"
 
 
 _GRANTS: dict[StaffRole, frozenset[Permission]] = {
@@ -35,6 +37,7 @@ _GRANTS: dict[StaffRole, frozenset[Permission]] = {
             Permission.CAMPAIGNS,
             Permission.STATISTICS,
             Permission.VOID_VOUCHER,
+            Permission.PRINT_POSTER,
         }
     ),
     StaffRole.CASHIER: frozenset({Permission.STAMP, Permission.REDEEM}),

@@ -34,6 +34,7 @@ async def test_the_owner_invites_a_cashier_who_then_appears_in_the_staff_list(
         "📋 Campaigns",
         "🎴 Cards",
         "📊 Dashboard",
+        "🖨 Counter poster",
         "👥 Staff",
         "➕ Invite a manager",
         "➕ Invite a cashier",

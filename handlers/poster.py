@@ -1,0 +1,186 @@
+"""The counter poster: owners and managers take a card's join QR as a print-ready PDF and PNG.
+
+🖨 Counter poster in the admin menu → which card (when the shop has several) → A5 or A4 → the
+PDF and the PNG, both as documents so Telegram sends the print resolution untouched. The poster
+speaks the shop's default language, the captions the staff member's. Every press checks role
+and shop again; a button for another shop's card, or a card retired meanwhile, has expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from aiogram import Bot, F, Router
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.callbacks import AdminAction, AdminOp, PosterAction
+from handlers.texts import bold, button_expired, user_text
+from locales import NATIVE_NAMES
+from loyalty.errors import CardNotFound
+from loyalty.poster import PosterCard, PosterShop, poster_shop, record_print
+from loyalty.staff import Permission, seat_at
+from loyalty.tokens import LinkKind, start_link
+from render.poster import Paper, Poster, render_poster
+
+router = Router(name="poster")
+logger = logging.getLogger(__name__)
+POSTER_BUTTON = __("🖨 Counter poster")
+_UNSAFE_FILE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
+
+
+def poster_texts(i18n: I18n, language: str, card: PosterCard) -> tuple[str, str, str, str]:
+    """(locale, call to action, reward line, footer) in the shop's language."""
+    locale = language if language in i18n.available_locales else i18n.default_locale
+    with i18n.use_locale(locale):
+        call = _("Scan to join and collect stamps")
+        # The reward is the shop's own text in any script: isolated, so it keeps its direction.
+        reward = ngettext(
+            "Collect {count} stamp and get: {reward}",
+            "Collect {count} stamps and get: {reward}",
+            card.stamps_needed,
+        ).format(count=card.stamps_needed, reward=f"\u2068{card.reward_text}\u2069")
+        footer = _("Opens in Telegram")
+    return locale, call, reward, footer
+
+
+def poster_file_name(card_name: str, paper: Paper, extension: str) -> str:
+    name = _UNSAFE_FILE_NAME.sub(" ", card_name).strip(" .")[:60] or "card"
+    return f"{name} poster {paper.value}.{extension}"
+
+
+async def _seat_and_shop(query: CallbackQuery, merchant_id: int) -> PosterShop | None:
+    seat = await seat_at(query.from_user.id, merchant_id, Permission.PRINT_POSTER)
+    if seat is None or not isinstance(query.message, Message):
+        await query.answer(button_expired())
+        return None
+    return await poster_shop(merchant_id)
+
+
+def _card_label(card: PosterCard) -> str:
+    name = user_text(card.name, html=False, limit=48)
+    return _("{card} (paused)").format(card=name) if card.paused else name
+
+
+async def _ask_paper(message: Message, shop: PosterShop, card: PosterCard) -> None:
+    builder = InlineKeyboardBuilder()
+    for paper in Paper:
+        w, h = paper.millimetres
+        builder.button(
+            text=_("{paper} · {width} × {height} mm").format(paper=paper.value, width=w, height=h),
+            callback_data=PosterAction(
+                merchant_id=shop.merchant_id, card_id=card.id, paper=paper.value
+            ),
+        )
+    builder.adjust(2)
+    await message.answer(
+        _("Which paper size for the poster of {card}?").format(card=bold(card.name)),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.POSTER))
+async def poster_pressed(query: CallbackQuery, callback_data: AdminAction) -> None:
+    shop = await _seat_and_shop(query, callback_data.merchant_id)
+    if shop is None or not isinstance(query.message, Message):
+        return
+    await query.answer()
+    if not shop.cards:
+        await query.message.answer(_("This shop has no card to print a poster for."))
+        return
+    if len(shop.cards) == 1:
+        await _ask_paper(query.message, shop, shop.cards[0])
+        return
+    builder = InlineKeyboardBuilder()
+    for card in shop.cards:
+        builder.button(
+            text=_card_label(card),
+            callback_data=PosterAction(merchant_id=shop.merchant_id, card_id=card.id),
+        )
+    builder.adjust(1)
+    await query.message.answer(
+        _("Which card is the poster for?"), reply_markup=builder.as_markup()
+    )
+
+
+@router.callback_query(PosterAction.filter())
+async def poster_step(
+    query: CallbackQuery, callback_data: PosterAction, bot: Bot, i18n: I18n
+) -> None:
+    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.PRINT_POSTER)
+    if seat is None or not isinstance(query.message, Message):
+        await query.answer(button_expired())
+        return
+    shop = await poster_shop(seat.merchant_id)
+    try:
+        card = shop.card(callback_data.card_id)
+        paper = Paper(callback_data.paper) if callback_data.paper else None
+    except (CardNotFound, ValueError):
+        await query.answer(button_expired())
+        return
+    await query.answer()
+    if paper is None:
+        await _ask_paper(query.message, shop, card)
+        return
+    await _send_poster(bot, query.message.chat.id, i18n, shop, card, paper)
+    await record_print(seat, card, paper.value)
+
+
+async def _send_poster(
+    bot: Bot, chat_id: int, i18n: I18n, shop: PosterShop, card: PosterCard, paper: Paper
+) -> None:
+    me = await bot.me()
+    language, call, reward, footer = poster_texts(i18n, shop.language, card)
+    poster = Poster(
+        merchant_name=shop.brand.merchant_name,
+        card_name=card.name,
+        call_to_action=call,
+        reward_line=reward,
+        footer=footer,
+        join_url=start_link(me.username or "", LinkKind.JOIN, card.join_token),
+        background=shop.brand.background,
+        foreground=shop.brand.foreground,
+        accent=shop.brand.accent,
+        language=language,
+        paper=paper,
+        logo_png=shop.brand.logo_png,
+    )
+    await bot.send_chat_action(chat_id, "upload_document")
+    # About half a second of drawing at A4: kept off the event loop, which serves everyone.
+    files = await asyncio.to_thread(render_poster, poster)
+    logger.info(
+        "poster of card %s at %s: PNG %d bytes, PDF %d bytes",
+        card.id,
+        paper.value,
+        len(files.png),
+        len(files.pdf),
+    )
+    w, h = paper.millimetres
+    lines = [
+        _("🖨 Counter poster for {card}, {paper} ({width} × {height} mm).").format(
+            card=bold(card.name), paper=paper.value, width=w, height=h
+        ),
+        _("Print the PDF at actual size, without scaling. The poster is in {language}.").format(
+            language=NATIVE_NAMES.get(language, language)
+        ),
+    ]
+    if card.paused:
+        lines += [
+            "",
+            _("⏸ This card is paused: whoever scans the code is told so until you resume it."),
+        ]
+    await bot.send_document(
+        chat_id,
+        BufferedInputFile(files.pdf, filename=poster_file_name(card.name, paper, "pdf")),
+        caption="\n".join(lines),
+    )
+    await bot.send_document(
+        chat_id,
+        BufferedInputFile(files.png, filename=poster_file_name(card.name, paper, "png")),
+        caption=_("The same poster as a picture, 300 dpi."),
+    )
