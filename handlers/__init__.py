@@ -27,6 +27,7 @@ def get_routers() -> list[Router]:
         fallback,
         settings,
         start,
+        till,
         vouchers,
         wizard,
     )
@@ -39,6 +40,7 @@ def get_routers() -> list[Router]:
         wizard.router,
         campaign_list.router,
         counter.router,
+        till.router,
         start.router,
         settings.router,
         cards.router,
