@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from datetime import timedelta
 
 import pytest
@@ -176,7 +177,7 @@ async def test_the_database_refuses_a_second_reversal_of_one_row(db: Backend) ->
     shop = await factories.merchant()
     membership = await factories.member(shop)
     stamped = await add_stamps(membership.id, 1, merchant_id=shop.merchant.id, now=T0)
-    row = dict(
+    row: dict[str, Any] = dict(
         membership_id=membership.id,
         card_id=shop.card.id,
         kind=LedgerKind.UNDO,
