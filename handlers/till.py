@@ -135,9 +135,7 @@ def till_refusal(error: errors.LoyaltyError, timezone: str = "UTC") -> str:
     if isinstance(error, errors.InvalidExtension):
         return _("Send a number of days from 1 to {maximum}.").format(maximum=error.maximum)
     if isinstance(error, errors.InvalidReason):
-        return _("Please write a reason of at most {maximum} characters.").format(
-            maximum=error.maximum
-        )
+        return _("Please write a short reason, in a line or two.")
     return refusal(error, timezone)
 
 
