@@ -36,8 +36,17 @@ async def test_a_cashier_undoes_a_stamp_once_and_the_customer_is_told(new_chat: 
     assert [label for label, _ in buttons(done)] == ["↩️ Undo"]
     event = await StampEvent.get(membership_id=membership.id, kind=LedgerKind.STAMP)
 
-    await _forge(foreign, UndoAction(event_id=event.id, reason="wrong_count").pack())
-    assert foreign.last_answer()["text"] == "This button has expired."
+    for forged in (
+        UndoAction(event_id=event.id, reason="wrong_count"),
+        UndoAction(event_id=event.id),
+        TillAction(op=TillOp.LOOKUP, target=membership.id),
+        TillAction(op=TillOp.GOODWILL, target=membership.id),
+    ):
+        await _forge(foreign, forged.pack())
+        assert foreign.last_answer()["text"] == "This button has expired."
+    # A cashier may stamp and undo, but gives no goodwill vouchers.
+    await _forge(cashier, TillAction(op=TillOp.GOODWILL, target=membership.id).pack())
+    assert cashier.last_answer()["text"] == "This button has expired."
     ask = (await cashier.press_label(done, "Undo"))[0]
     assert text_of(ask) == "Take back +3 from Olena? Why?"
     await cashier.press_label(ask, "Wrong number of stamps")
