@@ -32,6 +32,7 @@ def get_routers() -> list[Router]:
         poster,
         settings,
         start,
+        till,
         vouchers,
         wizard,
     )
@@ -53,6 +54,7 @@ def get_routers() -> list[Router]:
         dashboard.router,
         poster.router,
         counter.router,
+        till.router,
         settings.router,
         cards.router,
         vouchers.router,

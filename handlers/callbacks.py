@@ -249,3 +249,29 @@ class PosterAction(CallbackData, prefix="pst"):
     merchant_id: DbId
     card_id: DbId = 0
     paper: str = ""
+
+
+class UndoAction(CallbackData, prefix="undo"):
+    """Taking back stamp row ``event_id``: without a ``reason`` the press asks why."""
+
+    event_id: DbId
+    reason: str = ""
+
+
+class TillOp(StrEnum):
+    LOOKUP = "look"
+    GOODWILL = "gw"
+    GOODWILL_DEFAULT = "gw_ok"
+    VOID = "void"
+    VOID_REASON = "void_ok"
+    EXTEND = "ext"
+    EXTEND_BY = "ext_by"
+    SKIP_AMOUNT = "amt_skip"
+
+
+class TillAction(CallbackData, prefix="till"):
+    """At the till: ``target`` is a membership (look-up, goodwill) or a voucher id."""
+
+    op: TillOp
+    target: DbId
+    value: str = ""

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import IsStaff, admin_merchant
-from handlers.callbacks import RedeemAction, StampAction, VoidAction
+from handlers.callbacks import RedeemAction, StampAction, TillAction, TillOp, VoidAction
 from handlers.notify import CustomerNotifier
 from handlers.texts import (
     bold,
@@ -27,6 +27,7 @@ from handlers.texts import (
     refusal,
     user_text,
 )
+from handlers.till import ask_amount, undo_markup
 from loyalty.clock import utcnow
 from loyalty.counter import CounterCard, CounterVoucher, card_at_counter, voucher_at_counter
 from loyalty.errors import LoyaltyError, StampCooldown
@@ -39,7 +40,7 @@ from loyalty.tokens import (
     normalize_voucher_code,
     parse_payload,
 )
-from loyalty.vouchers import redeem_voucher, void_voucher
+from loyalty.vouchers import redeem_voucher, void_by_staff
 from models.enums import RedeemVia, StaffRole, VoucherStatus
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,11 @@ def _stamp_screen(card: CounterCard) -> tuple[str, InlineKeyboardMarkup | None]:
                 membership_id=card.membership_id, count=count, nonce=f"{nonce}{count}"
             ),
         )
+    builder.button(
+        text=_("🔎 Customer"),
+        callback_data=TillAction(op=TillOp.LOOKUP, target=card.membership_id),
+    )
+    builder.adjust(min(STAMP_BUTTONS, card.max_stamps), 1)
     return text, builder.as_markup()
 
 
@@ -219,7 +225,10 @@ async def redeem_command(message: Message, command: CommandObject) -> None:
 
 @router.callback_query(StampAction.filter())
 async def stamp_pressed(
-    query: CallbackQuery, callback_data: StampAction, notifier: CustomerNotifier
+    query: CallbackQuery,
+    callback_data: StampAction,
+    notifier: CustomerNotifier,
+    state: FSMContext,
 ) -> None:
     if not isinstance(query.message, Message):
         await query.answer(button_expired())
@@ -269,7 +278,8 @@ async def stamp_pressed(
     ]
     lines += [_("🎉 Reward ready: {title}").format(title=bold(v.title)) for v in result.vouchers]
     if not result.replayed:
-        await query.message.edit_text("\n".join(lines))
+        await query.message.edit_text("\n".join(lines), reply_markup=undo_markup(result))
+        await ask_amount(query.message, state, result)
         await notifier.stamps_added(card.customer_id, result)
 
 
@@ -361,11 +371,7 @@ async def void_confirmed(
     voucher = await _void_seat(query, callback_data.voucher_id)
     if voucher is None or not isinstance(query.message, Message):
         return
-    voided = void_voucher(
-        voucher.voucher_id,
-        merchant_id=voucher.staff.merchant_id,
-        reason=f"cancelled by staff #{voucher.staff.id}",
-    )
+    voided = void_by_staff(voucher.staff, voucher.voucher_id, reason="cancelled at the till")
     done = _("🗑 Cancelled: {title} for {name}. They have been told.")
     if await _settle(query, query.message, voucher, voided, done):
         await notifier.voucher_voided(voucher.customer_id, voucher.voucher_id)

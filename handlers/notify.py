@@ -13,10 +13,19 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import CardAction, CardOp, VoucherAction, VoucherOp
-from handlers.texts import code, local_date, local_datetime, plus, progress_line, user_text
+from handlers.texts import (
+    bold,
+    code,
+    local_date,
+    local_datetime,
+    plus,
+    progress_line,
+    user_text,
+)
 from locales import supported_language
 from loyalty.profile import mark_unreachable
 from loyalty.stamps import StampResult
+from loyalty.undo import UndoResult
 from loyalty.views import (
     Contact,
     VoucherView,
@@ -163,6 +172,82 @@ class CustomerNotifier:
                 "was a mistake."
             ).format(title=user_text(voucher.title), shop=user_text(voucher.brand.merchant_name))
             return await self._send(contact, text)
+
+    async def stamps_undone(self, customer_id: int, result: UndoResult) -> bool:
+        """Tell the customer a stamp was taken back (and the reward it made, if any)."""
+        try:
+            return await self._stamps_undone_message(customer_id, result)
+        finally:
+            await self._passes_changed(result.membership_id)
+            for voucher_id in result.voided_voucher_ids:
+                await self._voucher_pass_changed(voucher_id)
+
+    async def _stamps_undone_message(self, customer_id: int, result: UndoResult) -> bool:
+        contact = await contact_of(customer_id)
+        if contact is None:
+            return False
+        with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
+            card = await customer_card(result.membership_id, customer_id)
+            lines = [
+                ngettext(
+                    "↩️ {shop} took back {count} stamp given by mistake.",
+                    "↩️ {shop} took back {count} stamps given by mistake.",
+                    result.removed,
+                ).format(count=result.removed, shop=user_text(card.brand.merchant_name)),
+                progress_line(card),
+            ]
+            lines += [
+                _("The reward {title} it completed was cancelled with it.").format(
+                    title=bold(title)
+                )
+                for title in result.voided_titles
+            ]
+            return await self._send(contact, "\n".join(lines), _open_card(card.membership_id))
+
+    async def voucher_given(self, customer_id: int, voucher_id: int) -> bool:
+        """A goodwill voucher from the shop: said as a gift, not as a reward earned."""
+        try:
+            return await self._voucher_given_message(customer_id, voucher_id)
+        finally:
+            await self._voucher_pass_changed(voucher_id)
+
+    async def _voucher_given_message(self, customer_id: int, voucher_id: int) -> bool:
+        contact = await contact_of(customer_id)
+        if contact is None:
+            return False
+        with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
+            voucher = await customer_voucher(voucher_id, customer_id)
+            text = _("🎁 {shop} gave you a voucher: <b>{title}</b>. Code {code}.").format(
+                shop=user_text(voucher.brand.merchant_name),
+                title=user_text(voucher.title),
+                code=code(voucher.code),
+            )
+            if voucher.expires_at is not None:
+                text += " " + _("Valid until {date}.").format(
+                    date=local_date(voucher.expires_at, voucher.brand.timezone)
+                )
+            return await self._send(contact, text, _open_voucher(voucher.id))
+
+    async def voucher_extended(self, customer_id: int, voucher_id: int) -> bool:
+        try:
+            return await self._voucher_extended_message(customer_id, voucher_id)
+        finally:
+            await self._voucher_pass_changed(voucher_id)
+
+    async def _voucher_extended_message(self, customer_id: int, voucher_id: int) -> bool:
+        contact = await contact_of(customer_id)
+        if contact is None:
+            return False
+        with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
+            voucher = await customer_voucher(voucher_id, customer_id)
+            if voucher.expires_at is None:
+                return False
+            text = _("⏳ Your voucher <b>{title}</b> at {shop} is now valid until {date}.").format(
+                title=user_text(voucher.title),
+                shop=user_text(voucher.brand.merchant_name),
+                date=local_date(voucher.expires_at, voucher.brand.timezone),
+            )
+            return await self._send(contact, text, _open_voucher(voucher.id))
 
     async def voucher_expiring(self, customer_id: int, voucher: VoucherView) -> bool:
         contact = await contact_of(customer_id)

@@ -27,6 +27,7 @@ class CounterCard:
     stamps_needed: int
     max_stamps: int
     timezone: str
+    reward_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ async def card_at_counter(
         stamps_needed=card.stamps_needed,
         max_stamps=card.max_stamps_per_call,
         timezone=merchant.timezone,
+        reward_text=card.reward_text,
     )
 
 

@@ -175,3 +175,79 @@ class StaffNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("No such staff member at this shop.")
+
+
+class StampNotFound(NotFound):
+    """No stamp of a shop this person works for (or not a stamp row at all)."""
+
+    code = "stamp_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No such stamp at this shop.")
+
+
+class StampAlreadyUndone(LoyaltyError):
+    code = "stamp_already_undone"
+
+    def __init__(self) -> None:
+        super().__init__("This stamp was already taken back.")
+
+
+class UndoWindowPassed(LoyaltyError):
+    code = "undo_window_passed"
+
+    def __init__(self, deadline: datetime) -> None:
+        super().__init__(f"Stamps can be taken back until {deadline:%H:%M} UTC only.")
+        self.deadline = deadline
+
+
+class UndoNotLatest(LoyaltyError):
+    """A later stamp was given on the card: undo that one first, or the balance could not be
+    put back the way it was."""
+
+    code = "undo_not_latest"
+
+    def __init__(self) -> None:
+        super().__init__("A later stamp was given on this card; undo that one first.")
+
+
+class UndoRewardRedeemed(LoyaltyError):
+    """The stamp completed the card and its reward was already used: nothing to take back."""
+
+    code = "undo_reward_redeemed"
+
+    def __init__(self, title: str, redeemed_at: datetime) -> None:
+        super().__init__(f"The reward {title!r} of this stamp was redeemed at {redeemed_at}.")
+        self.title = title
+        self.redeemed_at = redeemed_at
+
+
+class InvalidAmount(LoyaltyError):
+    code = "invalid_amount"
+
+    def __init__(self, digits: int) -> None:
+        super().__init__(f"An amount is a positive number with at most {digits} decimals.")
+        self.digits = digits
+
+
+class AmountAlreadyRecorded(LoyaltyError):
+    code = "amount_already_recorded"
+
+    def __init__(self) -> None:
+        super().__init__("A receipt amount is already recorded for this stamp.")
+
+
+class InvalidExtension(LoyaltyError):
+    code = "invalid_extension"
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(f"A voucher is extended by 1 to {maximum} days.")
+        self.maximum = maximum
+
+
+class InvalidReason(LoyaltyError):
+    code = "invalid_reason"
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(f"A reason is 1 to {maximum} characters.")
+        self.maximum = maximum

@@ -18,6 +18,7 @@ async def record(
     voucher_id: int | None = None,
     reason: str = "",
     idempotency_key: str | None = None,
+    reverses_id: int | None = None,
 ) -> StampEvent:
     """Append one movement and apply it to ``membership.balance`` (the caller saves it)."""
     membership.balance += delta
@@ -31,6 +32,7 @@ async def record(
         voucher_id=voucher_id,
         reason=reason[:200],
         idempotency_key=idempotency_key,
+        reverses_id=reverses_id,
         created_at=moment,
     )
 

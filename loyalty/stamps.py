@@ -30,6 +30,9 @@ class StampResult:
     vouchers: list[Voucher] = field(default_factory=list)
     replayed: bool = False
     """True when the idempotency key was seen before and nothing new was written."""
+    event_id: int | None = None
+    """The stamp row this call wrote (or, replayed, the one it wrote the first time): what an
+    undo or a receipt amount refers to."""
 
     @property
     def stamps_to_reward(self) -> int:
@@ -110,7 +113,7 @@ async def _add_locked(
     if not ignore_cooldown and cooldown and last is not None and moment < last + cooldown:
         raise StampCooldown(last, last + cooldown)
 
-    await record(
+    stamp = await record(
         membership,
         LedgerKind.STAMP,
         count,
@@ -142,7 +145,9 @@ async def _add_locked(
     membership.visits += 1
     membership.last_visit_at = moment
     await membership.save(update_fields=["balance", "visits", "last_visit_at"])
-    return StampResult(membership=membership, card=card, added=count, vouchers=vouchers)
+    return StampResult(
+        membership=membership, card=card, added=count, vouchers=vouchers, event_id=stamp.id
+    )
 
 
 async def _replay(membership_id: int, idempotency_key: str) -> StampResult:
@@ -167,5 +172,10 @@ async def _replay(membership_id: int, idempotency_key: str) -> StampResult:
     rewards = await rewards_query.values_list("voucher_id", flat=True)
     vouchers = await Voucher.filter(id__in=list(rewards)).order_by("id")
     return StampResult(
-        membership=membership, card=card, added=event.delta, vouchers=vouchers, replayed=True
+        membership=membership,
+        card=card,
+        added=event.delta,
+        vouchers=vouchers,
+        replayed=True,
+        event_id=event.id,
     )

@@ -9,19 +9,29 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from loyalty import audit
 from loyalty.clock import ensure_utc
 from loyalty.errors import (
+    InvalidExtension,
+    InvalidReason,
     LoyaltyError,
+    MembershipNotActive,
+    MembershipNotFound,
     VoucherAlreadyRedeemed,
     VoucherExpired,
     VoucherNotFound,
     VoucherVoid,
 )
+from loyalty.staff import Permission, allows
 from loyalty.tokens import new_token, new_voucher_code, normalize_voucher_code
-from models import Card, Membership, Voucher
-from models.enums import RedeemVia, VoucherSource, VoucherStatus
+from models import Card, Membership, Staff, Voucher
+from models.enums import MembershipStatus, RedeemVia, VoucherSource, VoucherStatus
 
 _CODE_ATTEMPTS = 5
+MAX_EXTENSION_DAYS = 365
+MAX_REASON = 200
+# Cancelling, extending and giving vouchers away all hand out (or take) value: the same trust.
+MANAGE_VOUCHERS = Permission.VOID_VOUCHER
 
 
 async def issue_voucher(
@@ -33,6 +43,8 @@ async def issue_voucher(
     validity_days: int | None,
     now: datetime | None = None,
     campaign_id: int | None = None,
+    issued_by_id: int | None = None,
+    issue_reason: str | None = None,
 ) -> Voucher:
     moment = ensure_utc(now)
     expires_at = moment + timedelta(days=validity_days) if validity_days else None
@@ -51,6 +63,8 @@ async def issue_voucher(
                     token=new_token(),
                     issued_at=moment,
                     expires_at=expires_at,
+                    issued_by_id=issued_by_id,
+                    issue_reason=issue_reason[:200] if issue_reason is not None else None,
                 )
         except IntegrityError:
             if attempt == _CODE_ATTEMPTS - 1:
@@ -180,3 +194,115 @@ async def active_vouchers(membership_id: int, *, now: datetime | None = None) ->
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment))
         .order_by("expires_at", "id")
     )
+
+
+def clean_reason(text: str) -> str:
+    """A typed reason, spaces tidied; refused when empty or too long."""
+    reason = " ".join(text.split())
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidReason(MAX_REASON)
+    return reason
+
+
+async def void_by_staff(
+    seat: Staff, voucher_id: int, *, reason: str, now: datetime | None = None
+) -> Voucher:
+    """A manager or owner cancels an issued voucher of their shop, with a reason, audited."""
+    if not allows(seat, MANAGE_VOUCHERS):
+        raise VoucherNotFound()
+    why = clean_reason(reason)
+    async with in_transaction():
+        voucher = await void_voucher(voucher_id, merchant_id=seat.merchant_id, reason=why, now=now)
+        await audit.record(
+            seat.merchant_id, "voucher.void", by=seat, now=now, voucher_id=voucher.id, reason=why
+        )
+    return voucher
+
+
+async def extend_voucher(
+    seat: Staff, voucher_id: int, *, days: int, now: datetime | None = None
+) -> Voucher:
+    """Push a usable voucher's end date back by ``days`` (1 to 365); audited.
+
+    Only a voucher with an end date that is still usable: an expired one stays expired (a
+    goodwill voucher replaces it), so a customer is never told "expired" and then "valid".
+    The expiry reminder is re-armed for the new date.
+    """
+    moment = ensure_utc(now)
+    if not allows(seat, MANAGE_VOUCHERS):
+        raise VoucherNotFound()
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise InvalidExtension(MAX_EXTENSION_DAYS)
+    async with in_transaction():
+        voucher = await Voucher.select_for_update().get_or_none(
+            id=voucher_id, merchant_id=seat.merchant_id
+        )
+        if voucher is None:
+            raise VoucherNotFound()
+        if error := _refusal(voucher, moment):
+            raise error
+        if voucher.expires_at is None:
+            raise InvalidExtension(MAX_EXTENSION_DAYS)
+        before = voucher.expires_at
+        voucher.expires_at = before + timedelta(days=days)
+        voucher.expiry_reminded_at = None
+        await voucher.save(update_fields=["expires_at", "expiry_reminded_at"])
+        await audit.record(
+            seat.merchant_id,
+            "voucher.extend",
+            by=seat,
+            now=moment,
+            voucher_id=voucher.id,
+            days=days,
+            old_expires_at=before.isoformat(),
+            new_expires_at=voucher.expires_at.isoformat(),
+        )
+    return voucher
+
+
+async def give_goodwill(
+    seat: Staff,
+    membership_id: int,
+    *,
+    reason: str,
+    title: str | None = None,
+    now: datetime | None = None,
+) -> Voucher:
+    """A voucher given as a gesture (a wrong order, a long wait): who gave it and why are kept
+    on the voucher and in the audit log. The title defaults to the card's reward; it is valid
+    as long as the card's rewards are."""
+    moment = ensure_utc(now)
+    if not allows(seat, MANAGE_VOUCHERS):
+        raise MembershipNotFound()
+    why = clean_reason(reason)
+    named = " ".join((title or "").split())
+    if len(named) > MAX_REASON:
+        raise InvalidReason(MAX_REASON)
+    async with in_transaction():
+        membership = await Membership.get_or_none(id=membership_id)
+        card = await Card.get_or_none(id=membership.card_id) if membership else None
+        if membership is None or card is None or card.merchant_id != seat.merchant_id:
+            raise MembershipNotFound()
+        if membership.status != MembershipStatus.ACTIVE:
+            raise MembershipNotActive()
+        voucher = await issue_voucher(
+            membership,
+            card,
+            source=VoucherSource.GOODWILL,
+            title=named or card.reward_text,
+            validity_days=card.voucher_validity_days,
+            now=moment,
+            issued_by_id=seat.id,
+            issue_reason=why,
+        )
+        await audit.record(
+            seat.merchant_id,
+            "voucher.goodwill",
+            by=seat,
+            now=moment,
+            voucher_id=voucher.id,
+            membership_id=membership.id,
+            title=voucher.title,
+            reason=why,
+        )
+    return voucher

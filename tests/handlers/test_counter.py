@@ -60,7 +60,7 @@ async def test_a_cashier_stamps_by_scanning_and_the_customer_is_told(new_chat: o
         "0/4 stamps",
         "How many stamps?",
     ]
-    assert [label for label, _ in buttons(screen)] == ["+1", "+2", "+3"]
+    assert [label for label, _ in buttons(screen)] == ["+1", "+2", "+3", "🔎 Customer"]
     plus_two = button(screen, "+2")
     await cashier.press(screen, plus_two)
     # A double tap sends the same button again before the edit arrives.
