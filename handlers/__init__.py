@@ -26,6 +26,7 @@ def get_routers() -> list[Router]:
         counter,
         fallback,
         settings,
+        staff,
         start,
         vouchers,
         wizard,
@@ -36,6 +37,7 @@ def get_routers() -> list[Router]:
     private.message.filter(PRIVATE)
     private.include_routers(
         admin.router,
+        staff.router,
         wizard.router,
         campaign_list.router,
         counter.router,

@@ -179,3 +179,24 @@ class CampaignAction(CallbackData, prefix="cmp"):
     campaign_id: DbId = 0
     page: Page = 0
     group: CampaignListFilter = CampaignListFilter.ALL
+
+
+class StaffOp(StrEnum):
+    LIST = "list"
+    PERSON = "person"
+    ROLE = "role"
+    TRANSFER = "xfer"
+    TRANSFER_CONFIRM = "xfer_ok"
+    INVITES = "invites"
+    REVOKE = "revoke"
+    ACTIVITY = "log"
+
+
+class StaffAction(CallbackData, prefix="stf"):
+    """The owners' staff screens and activity log; ``target`` is a staff seat or an invite."""
+
+    op: StaffOp
+    merchant_id: DbId
+    target: DbId = 0
+    value: str = ""
+    page: Page = 0
