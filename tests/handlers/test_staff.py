@@ -379,3 +379,43 @@ async def test_two_owners_demoting_each_other_at_once_leave_one_owner(db: Any) -
         changes = AuditEntry.filter(merchant_id=shop.merchant.id, action="staff.role")
         assert await changes.count() == round_ + 1
         await Staff.filter(merchant_id=shop.merchant.id).update(active=False)
+
+
+async def test_two_owners_pressing_demote_on_each_other_at_once_in_the_chat(
+    new_chat: Any,
+) -> None:
+    """The same race through the webhook: both presses arrive together; one is refused."""
+    shop = await factories.merchant()
+    ann_chat: Chat = new_chat(first_name="Ann")
+    bob_chat: Chat = new_chat(first_name="Bob")
+    ann = await _join(ann_chat, shop, StaffRole.OWNER)
+    bob = await _join(bob_chat, shop, StaffRole.OWNER)
+    ann_list = await _staff_screen(ann_chat)
+    bob_list = await _staff_screen(bob_chat)
+    await ann_chat.press_label(ann_list, "Bob · owner")
+    await bob_chat.press_label(bob_list, "Ann · owner")
+    ann_press = button_data(ann_chat.current(ann_list), "Make manager")
+    bob_press = button_data(bob_chat.current(bob_list), "Make manager")
+    before = len(ann_chat.telegram.calls("answerCallbackQuery"))
+
+    await asyncio.gather(
+        ann_chat.press(ann_chat.current(ann_list), ann_press),
+        bob_chat.press(bob_chat.current(bob_list), bob_press),
+    )
+
+    roles = {(await Staff.get(id=s.id)).role for s in (ann, bob)}
+    assert roles == {StaffRole.OWNER, StaffRole.MANAGER}
+    calls = ann_chat.telegram.calls("answerCallbackQuery")[before:]
+    assert sorted(str(c.params.get("text")) for c in calls) == ["None", OWNERS_ONLY]
+    assert await AuditEntry.filter(merchant_id=shop.merchant.id, action="staff.role").count() == 1
+
+
+async def test_an_owner_opening_a_cashier_link_stays_owner(new_chat: Any) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    owner: Chat = new_chat(first_name="Marta")
+    marta = await _join(owner, shop, StaffRole.OWNER)
+    await _join(owner, shop, StaffRole.CASHIER)
+
+    assert (await Staff.get(id=marta.id)).role == StaffRole.OWNER
+    joins = await AuditEntry.filter(merchant_id=shop.merchant.id, action="staff.join").count()
+    assert joins == 2
