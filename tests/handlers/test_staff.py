@@ -419,3 +419,19 @@ async def test_an_owner_opening_a_cashier_link_stays_owner(new_chat: Any) -> Non
     assert (await Staff.get(id=marta.id)).role == StaffRole.OWNER
     joins = await AuditEntry.filter(merchant_id=shop.merchant.id, action="staff.join").count()
     assert joins == 2
+
+
+async def test_the_refusals_and_the_log_speak_the_persons_language(new_chat: Any) -> None:
+    shop = await factories.merchant("Кафе")
+    owner: Chat = new_chat(language="uk", first_name="Марта")
+    marta = await _join(owner, shop, StaffRole.OWNER)
+    menu = (await owner.send("/admin"))[-1]
+
+    answer = await _forge(owner, f"stf:role:{shop.merchant.id}:{marta.id}:cashier:0")
+    log = (await owner.press_label(menu, "Журнал дій"))[0]
+
+    assert answer.startswith("У закладу має бути хоча б один власник.")
+    assert text_of(log).splitlines()[0] == "📜 Журнал дій"
+    assert text_of(log).splitlines()[1].endswith("Марта: приєднується до персоналу, роль: власник")
+    help_lines = text_of((await owner.send("/help"))[0]).splitlines()
+    assert help_lines[0] == "Твоя роль тут — власник. Ти можеш:"
