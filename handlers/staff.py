@@ -9,14 +9,18 @@ audit records are in :mod:`loyalty.staff_admin`.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import IsStaff, admin_seat
@@ -44,6 +48,8 @@ if TYPE_CHECKING:
 router = Router(name="staff")
 ROLES = (StaffRole.OWNER, StaffRole.MANAGER, StaffRole.CASHIER)
 ACTIVITY_PAGE = 10
+# Translated in the shop's language when sent (see _tell); marked here for the catalogs.
+YOUR_ROLE = __("You are now {role} at {shop}. /admin shows what you can do.")
 
 
 def activity_button(merchant_id: int) -> tuple[str, str]:
@@ -81,6 +87,22 @@ async def _refused(query: CallbackQuery, error: LoyaltyError) -> None:
         await query.answer(owners_only(), show_alert=True)
     else:
         await query.answer(button_expired())
+
+
+async def _tell(bot: Bot | None, i18n: I18n, seat: Staff, person: Staff, text: object) -> None:
+    """Tell the person whose seat changed, in the shop's language (we do not know theirs);
+    ``text`` is a lazy template with ``{role}`` and ``{shop}``, translated on sending."""
+    if bot is None:
+        return
+    shop = await shop_of(seat)
+    language = shop.default_language
+    if language not in i18n.available_locales:
+        language = i18n.default_locale
+    with i18n.use_locale(language):
+        message = str(text).format(role=role_name(person.role), shop=bold(shop.name))
+    # Someone who blocked the bot misses the notice; the change stands.
+    with contextlib.suppress(TelegramAPIError):
+        await bot.send_message(person.telegram_user_id, message)
 
 
 def _name(staff: Staff) -> str:
@@ -200,7 +222,7 @@ async def person(query: CallbackQuery, callback_data: StaffAction) -> None:
 
 
 @router.callback_query(StaffAction.filter(F.op == StaffOp.ROLE))
-async def role_pressed(query: CallbackQuery, callback_data: StaffAction) -> None:
+async def role_pressed(query: CallbackQuery, callback_data: StaffAction, i18n: I18n) -> None:
     seat = await _owner_seat(query, callback_data.merchant_id)
     if seat is None or not isinstance(query.message, Message):
         return
@@ -213,6 +235,8 @@ async def role_pressed(query: CallbackQuery, callback_data: StaffAction) -> None
     except LoyaltyError as refused:
         await _refused(query, refused)
         return
+    if changed.old_role != changed.new_role and changed.staff.id != seat.id:
+        await _tell(query.bot, i18n, seat, changed.staff, YOUR_ROLE)
     builder = InlineKeyboardBuilder()
     _back(builder, seat.merchant_id)
     await query.answer()
@@ -306,7 +330,7 @@ async def transfer(query: CallbackQuery, callback_data: StaffAction) -> None:
 
 
 @router.callback_query(StaffAction.filter(F.op == StaffOp.TRANSFER_CONFIRM))
-async def transfer_confirmed(query: CallbackQuery, callback_data: StaffAction) -> None:
+async def transfer_confirmed(query: CallbackQuery, callback_data: StaffAction, i18n: I18n) -> None:
     seat = await _owner_seat(query, callback_data.merchant_id)
     if seat is None or not isinstance(query.message, Message):
         return
@@ -315,6 +339,7 @@ async def transfer_confirmed(query: CallbackQuery, callback_data: StaffAction) -
     except LoyaltyError as refused:
         await _refused(query, refused)
         return
+    await _tell(query.bot, i18n, seat, done.new_owner, YOUR_ROLE)
     await query.answer()
     await query.message.edit_text(
         _("{name} is now the owner; you are a manager. /admin shows your new menu.").format(

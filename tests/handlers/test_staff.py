@@ -69,6 +69,9 @@ async def test_the_owner_makes_a_cashier_manager_and_the_log_says_so(new_chat: A
         "old": "cashier",
         "new": "manager",
     }
+    assert text_of(cashier.new_messages()[-1]) == (
+        "You are now manager at Kafe Lviv. /admin shows what you can do."
+    )
     # The manager's menu now offers campaigns.
     menu = (await cashier.send("/admin"))[-1]
     assert "You are manager." in text_of(menu)
@@ -229,6 +232,7 @@ async def test_the_owner_hands_the_shop_over_after_confirming(new_chat: Any) -> 
         "old": "cashier",
         "from_name": "Marta",
     }
+    assert text_of(cashier.new_messages()[-1]).startswith("You are now owner at Kafe Lviv.")
     assert "👥 Staff" not in [label for label, _ in buttons((await owner.send("/admin"))[-1])]
     assert "👥 Staff" in [label for label, _ in buttons((await cashier.send("/admin"))[-1])]
     # Pressing the old confirmation again: Marta is no owner any more.
