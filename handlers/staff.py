@@ -148,6 +148,17 @@ async def _staff_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
         text=_("✉️ Pending invites"),
         callback_data=StaffAction(op=StaffOp.INVITES, merchant_id=seat.merchant_id),
     )
+    if any(p.role == StaffRole.OWNER and p.id != seat.id for p in people):
+        # A co-owner may step down; the last owner hands the shop over instead.
+        builder.button(
+            text=_("⬇ Step down to manager"),
+            callback_data=StaffAction(
+                op=StaffOp.ROLE,
+                merchant_id=seat.merchant_id,
+                target=seat.id,
+                value=StaffRole.MANAGER,
+            ),
+        )
     if len(people) > 1:
         builder.button(
             text=_("👑 Transfer ownership"),

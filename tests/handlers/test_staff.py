@@ -128,9 +128,10 @@ async def test_with_two_owners_one_may_step_down(new_chat: Any) -> None:
     partner: Chat = new_chat(first_name="Ivan")
     marta = await _join(owner, shop, StaffRole.OWNER)
     ivan = await _join(partner, shop, StaffRole.OWNER)
-    await _staff_screen(owner)
+    listing = await _staff_screen(owner)
 
-    await _forge(owner, f"stf:role:{shop.merchant.id}:{marta.id}:manager:0")
+    await owner.press_label(listing, "Step down to manager")
+    assert text_of(owner.current(listing)) == "Marta is now manager (was owner)."
     assert (await Staff.get(id=marta.id)).role == StaffRole.MANAGER
     # Now Ivan is the last owner: Marta (a manager) can no longer manage him either.
     assert await _forge(owner, f"stf:role:{shop.merchant.id}:{ivan.id}:cashier:0") == OWNERS_ONLY
