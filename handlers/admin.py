@@ -8,7 +8,6 @@ in the FSM storage; every action still checks role and merchant. To anyone who i
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiogram import F, Router
@@ -27,18 +26,15 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import IsStaff, enter_admin_mode
-from handlers.callbacks import AdminAction, AdminOp, db_id
+from handlers.callbacks import AdminAction, AdminOp
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
 from handlers.onboarding import start_walkthrough
 from handlers.poster import POSTER_BUTTON
-from handlers.texts import button_expired, local_datetime, user_text
+from handlers.staff import activity_button
+from handlers.texts import button_expired, user_text
 from handlers.wizard.flow import NEW_CAMPAIGN_BUTTON, new_campaign
-from loyalty.errors import LoyaltyError
-from loyalty.merchants import create_staff_invite
-from loyalty.staff import Permission, allows, list_staff, remove_staff, seat_at, shop_of
-from loyalty.tokens import LinkKind, start_link
-from models.enums import StaffRole
+from loyalty.staff import Permission, allows, seat_at, shop_of
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -48,7 +44,6 @@ if TYPE_CHECKING:
     from wallets.service import Wallets
 
 router = Router(name="admin")
-INVITABLE = (StaffRole.MANAGER, StaffRole.CASHIER)
 EXIT_BUTTON = __("🚪 Exit admin mode")
 
 
@@ -102,13 +97,8 @@ async def _menu(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
             text=_("👥 Staff"),
             callback_data=AdminAction(op=AdminOp.STAFF, merchant_id=seat.merchant_id),
         )
-        for role in INVITABLE:
-            builder.button(
-                text=_("➕ Invite a {role}").format(role=role_name(role)),
-                callback_data=AdminAction(
-                    op=AdminOp.INVITE, merchant_id=seat.merchant_id, value=role.value
-                ),
-            )
+        label, data = activity_button(seat.merchant_id)
+        builder.button(text=label, callback_data=data)
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
 
@@ -189,101 +179,4 @@ async def exit_command(message: Message, state: FSMContext) -> None:
     await message.answer(
         _("Back to customer mode. /admin opens the admin menu again."),
         reply_markup=ReplyKeyboardRemove(),
-    )
-
-
-async def _owner_seat(query: CallbackQuery, merchant_id: int) -> Staff | None:
-    seat = await seat_at(query.from_user.id, merchant_id, Permission.STAFF)
-    if seat is None or not isinstance(query.message, Message):
-        await query.answer(button_expired())
-        return None
-    return seat
-
-
-@router.callback_query(AdminAction.filter(F.op == AdminOp.INVITE))
-async def invite(
-    query: CallbackQuery, callback_data: AdminAction, staff_invite_ttl: timedelta
-) -> None:
-    seat = await _owner_seat(query, callback_data.merchant_id)
-    if seat is None or not isinstance(query.message, Message):
-        return
-    try:
-        role = StaffRole(callback_data.value)
-    except ValueError:
-        await query.answer(button_expired())
-        return
-    if role not in INVITABLE:
-        await query.answer(button_expired())
-        return
-    shop = await shop_of(seat)
-    link = await create_staff_invite(shop, role, ttl=staff_invite_ttl, created_by=seat)
-    if query.bot is None:
-        return
-    username = (await query.bot.me()).username or ""
-    await query.answer()
-    await query.message.answer(
-        _("Send this link to your new {role}. It works once, until {when}:\n{link}").format(
-            role=role_name(role),
-            when=local_datetime(link.expires_at, shop.timezone),
-            link=start_link(username, LinkKind.STAFF_INVITE, link.token),
-        )
-    )
-
-
-@router.callback_query(AdminAction.filter(F.op == AdminOp.STAFF))
-async def staff_list(query: CallbackQuery, callback_data: AdminAction) -> None:
-    seat = await _owner_seat(query, callback_data.merchant_id)
-    if seat is None or not isinstance(query.message, Message):
-        return
-    people = await list_staff(seat.merchant_id)
-    builder = InlineKeyboardBuilder()
-    lines = [_("<b>Staff</b>")]
-    for person in people:
-        lines.append(f"• {user_text(person.display_name)} — {role_name(person.role)}")
-        if person.id != seat.id:
-            builder.button(
-                text=_("Remove {name}").format(
-                    name=user_text(person.display_name, html=False, limit=48)
-                ),
-                callback_data=AdminAction(
-                    op=AdminOp.REMOVE, merchant_id=seat.merchant_id, value=str(person.id)
-                ),
-            )
-    builder.adjust(1)
-    await query.answer()
-    await query.message.answer("\n".join(lines), reply_markup=builder.as_markup())
-
-
-@router.callback_query(AdminAction.filter(F.op == AdminOp.REMOVE))
-async def ask_remove(query: CallbackQuery, callback_data: AdminAction) -> None:
-    seat = await _owner_seat(query, callback_data.merchant_id)
-    if seat is None or not isinstance(query.message, Message):
-        return
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Yes, remove"),
-        callback_data=AdminAction(
-            op=AdminOp.REMOVE_CONFIRM, merchant_id=seat.merchant_id, value=callback_data.value
-        ),
-    )
-    await query.answer()
-    await query.message.answer(
-        _("Remove this person from your staff? They lose access at once."),
-        reply_markup=builder.as_markup(),
-    )
-
-
-@router.callback_query(AdminAction.filter(F.op == AdminOp.REMOVE_CONFIRM))
-async def remove(query: CallbackQuery, callback_data: AdminAction) -> None:
-    seat = await _owner_seat(query, callback_data.merchant_id)
-    if seat is None or not isinstance(query.message, Message):
-        return
-    try:
-        removed = await remove_staff(seat, db_id(callback_data.value))
-    except (ValueError, LoyaltyError):
-        await query.answer(button_expired())
-        return
-    await query.answer()
-    await query.message.edit_text(
-        _("{name} is no longer on your staff.").format(name=user_text(removed.display_name))
     )

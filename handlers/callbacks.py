@@ -275,3 +275,24 @@ class TillAction(CallbackData, prefix="till"):
     op: TillOp
     target: DbId
     value: str = ""
+
+
+class StaffOp(StrEnum):
+    LIST = "list"
+    PERSON = "person"
+    ROLE = "role"
+    TRANSFER = "xfer"
+    TRANSFER_CONFIRM = "xfer_ok"
+    INVITES = "invites"
+    REVOKE = "revoke"
+    ACTIVITY = "log"
+
+
+class StaffAction(CallbackData, prefix="stf"):
+    """The owners' staff screens and activity log; ``target`` is a staff seat or an invite."""
+
+    op: StaffOp
+    merchant_id: DbId
+    target: DbId = 0
+    value: str = ""
+    page: Page = 0

@@ -204,6 +204,8 @@ def refusal(error: errors.LoyaltyError, timezone: str = "UTC") -> str:
             next=ltr(format_time(error.retry_at.astimezone(ZoneInfo(timezone)), "short",
                                  locale=current_locale())),
         )  # fmt: skip
+    if isinstance(error, errors.InviteRevoked):
+        return _("This invite link was withdrawn by the shop. Ask them for a new one.")
     if isinstance(error, errors.InviteInvalid):
         return _("This invite link is unknown, expired or already used.")
     if isinstance(error, errors.CustomerErased):

@@ -251,3 +251,30 @@ class InvalidReason(LoyaltyError):
     def __init__(self, maximum: int) -> None:
         super().__init__(f"A reason is 1 to {maximum} characters.")
         self.maximum = maximum
+
+
+class InviteRevoked(InviteInvalid):
+    """An owner withdrew the link before anyone used it."""
+
+    code = "invite_revoked"
+
+    def __init__(self) -> None:
+        LoyaltyError.__init__(self, "This invite link was withdrawn by the shop.")
+
+
+class LastOwner(LoyaltyError):
+    """A shop always keeps one owner: the last one cannot be removed or demoted."""
+
+    code = "last_owner"
+
+    def __init__(self) -> None:
+        super().__init__("A shop needs at least one owner.")
+
+
+class OwnersOnly(LoyaltyError):
+    """Staff management is the owners' alone (managers and cashiers see no such buttons)."""
+
+    code = "owners_only"
+
+    def __init__(self) -> None:
+        super().__init__("Only the shop's owners manage its staff.")

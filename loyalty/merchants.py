@@ -9,8 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.transactions import in_transaction
 
+from loyalty import audit
 from loyalty.clock import ensure_utc
-from loyalty.errors import InvalidCardSettings, InvalidMerchantSettings, InviteInvalid
+from loyalty.errors import (
+    InvalidCardSettings,
+    InvalidMerchantSettings,
+    InviteInvalid,
+    InviteRevoked,
+)
 from loyalty.tokens import new_token
 from models import Card, Merchant, Staff, StaffInvite
 from models.enums import StaffRole
@@ -18,6 +24,7 @@ from models.enums import StaffRole
 MAX_STAMPS_NEEDED = 100
 MAX_VALIDITY_DAYS = 3650
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+_RANK = {StaffRole.CASHIER: 0, StaffRole.MANAGER: 1, StaffRole.OWNER: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,30 +143,51 @@ async def accept_staff_invite(
     display_name: str,
     now: datetime | None = None,
 ) -> Staff:
-    """Use an invite exactly once; a second use, an expired or unknown token is refused."""
+    """Use an invite exactly once; a second use, an expired, revoked or unknown token is
+    refused (a revoked one says so, as the person was sent it by the shop)."""
     moment = ensure_utc(now)
     async with in_transaction():
         invite = await StaffInvite.select_for_update().get_or_none(token=token)
         if invite is None or invite.used_at is not None or invite.expires_at <= moment:
             raise InviteInvalid()
-        claimed = await StaffInvite.filter(id=invite.id, used_at__isnull=True).update(
-            used_at=moment, used_by_telegram_id=telegram_user_id
-        )
+        if invite.revoked_at is not None:
+            raise InviteRevoked()
+        claimed = await StaffInvite.filter(
+            id=invite.id, used_at__isnull=True, revoked_at__isnull=True
+        ).update(used_at=moment, used_by_telegram_id=telegram_user_id)
         if claimed != 1:
             raise InviteInvalid()
         staff = await Staff.get_or_none(
             merchant_id=invite.merchant_id, telegram_user_id=telegram_user_id
         )
         if staff is None:
-            return await Staff.create(
+            staff = await Staff.create(
                 merchant_id=invite.merchant_id,
                 telegram_user_id=telegram_user_id,
                 display_name=display_name[:128],
                 role=invite.role,
             )
-        staff.role = invite.role
+            await audit.record(
+                invite.merchant_id,
+                "staff.join",
+                by=staff,
+                now=moment,
+                role=StaffRole(staff.role).value,
+            )
+            return staff
+        # An invite never lowers an active seat: an owner opening a cashier's link by mistake
+        # stays owner (and the shop keeps its owner).
+        if not (staff.active and _RANK[StaffRole(staff.role)] > _RANK[StaffRole(invite.role)]):
+            staff.role = invite.role
         staff.active = True
         staff.removed_at = None
         staff.display_name = display_name[:128]
         await staff.save(update_fields=["role", "active", "removed_at", "display_name"])
+        await audit.record(
+            invite.merchant_id,
+            "staff.join",
+            by=staff,
+            now=moment,
+            role=StaffRole(staff.role).value,
+        )
         return staff

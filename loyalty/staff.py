@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
-from loyalty.clock import ensure_utc
-from loyalty.errors import StaffNotFound
 from models import Merchant, Staff
 from models.enums import StaffRole
 
@@ -68,16 +65,3 @@ async def shop_of(seat: Staff) -> Merchant:
 
 async def list_staff(merchant_id: int) -> list[Staff]:
     return await Staff.filter(merchant_id=merchant_id, active=True).order_by("id")
-
-
-async def remove_staff(owner: Staff, staff_id: int, *, now: datetime | None = None) -> Staff:
-    """An owner removes someone of the same shop; an owner cannot remove themselves."""
-    if not allows(owner, Permission.STAFF):
-        raise StaffNotFound()
-    staff = await Staff.get_or_none(id=staff_id, merchant_id=owner.merchant_id, active=True)
-    if staff is None or staff.id == owner.id:
-        raise StaffNotFound()
-    staff.active = False
-    staff.removed_at = ensure_utc(now)
-    await staff.save(update_fields=["active", "removed_at"])
-    return staff
