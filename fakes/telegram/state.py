@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
@@ -257,9 +257,10 @@ class TelegramState:
             return user
         return self._users.get(user) or self.add_user(user, f"User {user}")
 
-    def _user_dicts(self) -> dict[int, dict[str, Any]]:
-        """Known users as the API embeds them (in text_mention entities)."""
-        return {uid: u.to_dict() for uid, u in self._users.items()}
+    def _user_dicts(self) -> Mapping[int, dict[str, Any]]:
+        """Known users as the API embeds them (in text_mention entities), made on look-up:
+        every sent message asks, and a bench's fake knows thousands of users."""
+        return _UserDicts(self._users)
 
     def _resolve_chat(self, params: Params) -> dict[str, Any]:
         """The chat a request's ``chat_id`` names, or Telegram's refusal of it."""
@@ -373,3 +374,17 @@ def _synthetic_chat(chat_id: int) -> dict[str, Any]:
         return {"id": chat_id, "first_name": f"User {chat_id}", "type": "private"}
     kind = "supergroup" if str(chat_id).startswith("-100") else "group"
     return {"id": chat_id, "title": f"Chat {chat_id}", "type": kind}
+
+
+class _UserDicts(Mapping[int, dict[str, Any]]):
+    def __init__(self, users: dict[int, FakeUser]) -> None:
+        self._users = users
+
+    def __getitem__(self, user_id: int) -> dict[str, Any]:
+        return self._users[user_id].to_dict()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._users)
+
+    def __len__(self) -> int:
+        return len(self._users)

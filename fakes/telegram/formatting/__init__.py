@@ -7,7 +7,7 @@ runs; :func:`format_text` is the one entry the methods use, turning a request's 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from ..calls import Params
@@ -57,7 +57,7 @@ def format_text(
     raw_entities: Any,
     *,
     field_name: str,
-    users: dict[int, dict[str, Any]],
+    users: Mapping[int, dict[str, Any]],
 ) -> tuple[str, list[dict[str, Any]]]:
     """Turn text plus parse_mode/entities into Telegram's plain text and entity list.
 
@@ -79,7 +79,7 @@ def format_text(
 
 
 def format_param(
-    params: Params, name: str, entities_field: str, users: dict[int, dict[str, Any]]
+    params: Params, name: str, entities_field: str, users: Mapping[int, dict[str, Any]]
 ) -> tuple[str, list[dict[str, Any]]]:
     """:func:`format_text` of the request's ``name`` ("text", "caption"), its parse_mode and
     its ``entities_field`` ("entities", "caption_entities")."""
@@ -93,7 +93,7 @@ def format_param(
 
 
 def message_text(
-    params: Params, users: dict[int, dict[str, Any]], *, too_long: str
+    params: Params, users: Mapping[int, dict[str, Any]], *, too_long: str
 ) -> tuple[str, list[dict[str, Any]]]:
     """The formatted ``text`` of a send or edit, which must be non-empty and within the limit;
     ``too_long`` is the wording of the method (sendMessage and the edits word it apart)."""

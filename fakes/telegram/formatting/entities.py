@@ -7,7 +7,7 @@ helpers here convert between the two and resolve links the way TDLib's LinkManag
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,7 +44,7 @@ class Entity:
     unix_time: int | None = None
     date_time_format: str | None = None
 
-    def to_dict(self, users: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    def to_dict(self, users: Mapping[int, dict[str, Any]] | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {"offset": self.offset, "length": self.length, "type": self.type}
         if self.url is not None:
             data["url"] = self.url
