@@ -19,7 +19,6 @@ import logging
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Subquery
 
 from channels.apple_wallet.apns import ApnsClient
 from channels.apple_wallet.channel import push_to_devices
@@ -27,7 +26,6 @@ from channels.base import DeliveryResult, Outcome
 from channels.google_wallet import (
     GoogleWalletChannel,
     LoyaltyPass,
-    LoyaltyProgram,
     pass_from_card,
     program_from_card,
 )
@@ -298,7 +296,10 @@ class Wallets:
         try:
             membership = await Membership.get(id=membership_id)
             card = await customer_card(membership_id, membership.customer_id)
-            program = program_from_card(card, logo_url=self.logo_url(card.card_id))
+            merchant = await Merchant.get(cards__id=card.card_id)
+            program = program_from_card(
+                card, logo_url=self.logo_url(card.card_id), locations=shop_locations(merchant)
+            )
             result = await self.google.sync_program(program)
         except MembershipNotFound:
             return False
@@ -312,60 +313,12 @@ class Wallets:
         return result.outcome is Outcome.DELIVERED
 
     async def shop_changed(self, merchant_id: int, *, parallel: int = 16) -> int:
-        """The shop's name, place or a card changed: every pass of its members is updated
-        (Apple: new tag and a push, so phones fetch the pass with its new ``locations``;
-        Google: the class and object sent again). Returns how many memberships were told."""
-        memberships = await Membership.filter(card__merchant_id=merchant_id).values_list(
-            "id", flat=True
-        )
-        ids = [int(str(m)) for m in memberships]
-        with_pass = set(
-            await WalletPass.filter(membership_id__in=ids).values_list("membership_id", flat=True)
-        ) | set(
-            await GoogleWalletObject.filter(membership_id__in=ids).values_list(
-                "membership_id", flat=True
-            )
-        )
-        slots = asyncio.Semaphore(parallel)
-
-        async def update(membership_id: int) -> None:
-            async with slots:
-                await self.membership_changed(membership_id)
-
-        await self._google_classes(merchant_id)
-        await asyncio.gather(*(update(int(str(m))) for m in with_pass))
-        return len(with_pass)
-
-    async def _google_classes(self, merchant_id: int) -> None:
-        """A member's object update does not touch an existing class: send the classes of the
-        shop's cards that Google holds again."""
-        if self.google is None:
-            return
-        try:
-            merchant = await Merchant.get(id=merchant_id)
-            cards = await Card.filter(
-                merchant_id=merchant_id,
-                memberships__id__in=Subquery(GoogleWalletObject.all().values("membership_id")),
-            ).distinct()
-            for card in cards:
-                result = await self.google.sync_class(
-                    LoyaltyProgram(
-                        card_id=card.id,
-                        program_name=card.name,
-                        issuer_name=merchant.name,
-                        logo_url=self.logo_url(card.id),
-                        background_color=merchant.background_color,
-                        language=merchant.default_language,
-                        locations=shop_locations(merchant),
-                    )
-                )
-                if result.outcome is not Outcome.DELIVERED:
-                    logger.info(
-                        "Google Wallet class of card %s not updated: %s (%s)",
-                        card.id, result.reason, result.detail,
-                    )  # fmt: skip
-        except Exception:
-            logger.exception("updating the Google Wallet classes of shop %s failed", merchant_id)
+        """The shop's name or place changed: every card of it changed (``cards_changed``).
+        Apple phones fetch the pass with its new ``locations``; Google gets class and objects
+        again. Returns how many memberships with a pass were told."""
+        card_ids = await Card.filter(merchant_id=merchant_id).values_list("id", flat=True)
+        update = await self.cards_changed([int(str(c)) for c in card_ids], parallel=parallel)
+        return update.passes
 
     async def voucher_changed(self, voucher_id: int) -> WalletUpdate:
         membership_id = await Voucher.filter(id=voucher_id).values_list("membership_id", flat=True)
