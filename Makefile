@@ -60,6 +60,7 @@ test: lint test-sqlite test-postgres
 bench: $(INSTALLED)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/webhook.py
 
 # Regenerate the aerich migrations of both dialects after a model change: make migrations NAME=add_x
 migrations: $(INSTALLED)
