@@ -200,6 +200,7 @@ class CardSetOp(StrEnum):
     LOGO = "logo"
     SAVE = "save"
     DISCARD = "discard"
+    RECEIPT = "receipt"
 
 
 class CardSetAction(CallbackData, prefix="cset"):

@@ -59,6 +59,7 @@ from loyalty.cards import (
     shop_cards,
 )
 from loyalty.errors import LoyaltyError
+from loyalty.receipts import set_asks_receipt_amount
 from loyalty.staff import Permission, seat_at, shop_of
 from loyalty.tokens import LinkKind, start_link
 from models.enums import CardState
@@ -253,6 +254,11 @@ def _card_screen(card: Card) -> tuple[str, InlineKeyboardMarkup]:
     values = current_values(card)
     lines = [f"<b>🎴 {user_text(card.name)}</b> · {_state_name(card.state)}"]
     lines += [f"{_field_name(f)}: {_shown(f, v)}" for f, v in values.items()]
+    lines.append(
+        _("Receipt amount at stamping: asked")
+        if card.asks_receipt_amount
+        else _("Receipt amount at stamping: not asked")
+    )
     builder = InlineKeyboardBuilder()
     ids = {"merchant_id": card.merchant_id, "card_id": card.id}
     state = CardState(card.state)
@@ -262,6 +268,13 @@ def _card_screen(card: Card) -> tuple[str, InlineKeyboardMarkup]:
                 text=f"✏️ {_field_name(field)}",
                 callback_data=CardSetAction(op=CardSetOp.FIELD, value=field.value, **ids),
             )
+    if state is not CardState.RETIRED:
+        builder.button(
+            text=_("🧾 Stop asking for receipt amounts")
+            if card.asks_receipt_amount
+            else _("🧾 Ask for receipt amounts"),
+            callback_data=CardSetAction(op=CardSetOp.RECEIPT, **ids),
+        )
     if state is CardState.ACTIVE:
         builder.button(text=_("⏸ Pause"), callback_data=CardSetAction(op=CardSetOp.PAUSE, **ids))
     if state is CardState.PAUSED:
@@ -312,6 +325,29 @@ async def card_pressed(query: CallbackQuery, callback_data: CardSetAction) -> No
     await query.answer()
     text, markup = _card_screen(card)
     await query.message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(CardSetAction.filter(F.op == CardSetOp.RECEIPT))
+async def receipt_pressed(query: CallbackQuery, callback_data: CardSetAction) -> None:
+    """The cashier is asked for the receipt amount after stamping, or no longer: value for the
+    dashboard's "visits and value" figures. Saved at once (nothing to preview) and audited."""
+    seat = await _seat(query, callback_data.merchant_id)
+    if seat is None or not isinstance(query.message, Message):
+        return
+    card = await _card(query, seat, callback_data.card_id)
+    if card is None:
+        return
+    if CardState(card.state) is CardState.RETIRED:
+        await query.answer(button_expired())
+        return
+    try:
+        card = await set_asks_receipt_amount(seat, card.id, not card.asks_receipt_amount)
+    except LoyaltyError:
+        await query.answer(button_expired())
+        return
+    await query.answer()
+    text, markup = _card_screen(card)
+    await query.message.edit_text(text, reply_markup=markup)
 
 
 # --- previews ------------------------------------------------------------------------------

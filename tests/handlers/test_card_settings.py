@@ -82,6 +82,7 @@ async def test_the_owner_changes_the_reward_after_seeing_the_new_card(new_chat: 
         "Voucher validity: 30 days",
         "Cooldown between stamps: none",
         "Most stamps per visit: 5",
+        "Receipt amount at stamping: not asked",
     ]
     question = (await owner.press_label(screen, "Reward"))[-1]
     assert "Reward of Coffee card is now Free cappuccino." in text_of(question)
@@ -529,3 +530,40 @@ async def test_a_huge_file_without_a_size_is_refused_when_telegram_refuses_it(
     answer = (await owner._post(update))[-1]
     assert text_of(answer).startswith("This file is over 20 MB")
     assert (await Merchant.get(id=shop.merchant.id)).logo_png is None
+
+
+async def test_the_owner_switches_receipt_amounts_on_and_the_cashier_is_asked(
+    new_chat: Any,
+) -> None:
+    shop = await factories.merchant()
+    other = await factories.merchant("Other shop")
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    cashier = await _staff(new_chat, shop, StaffRole.CASHIER, "Ivan")
+    member = await factories.member(shop, telegram_id=880_901)
+    screen = await _card_screen(owner)
+
+    await owner.press_label(screen, "Ask for receipt amounts")
+    switched = owner.current(screen)  # the card's screen, edited in place
+
+    assert "Receipt amount at stamping: asked" in text_of(switched)
+    assert "🧾 Stop asking for receipt amounts" in [label for label, _ in buttons(switched)]
+    assert (await Card.get(id=shop.card.id)).asks_receipt_amount is True
+    entry = await AuditEntry.get(action="card.edit")
+    assert (entry.detail["field"], entry.detail["old"], entry.detail["new"]) == (
+        "asks_receipt_amount", False, True,
+    )  # fmt: skip
+    stamp_screen = (await cashier.send(f"/start m-{member.public_token}"))[0]
+    asked = (await cashier.press_label(stamp_screen, "+1"))[-1]
+    assert text_of(asked).startswith("🧾 What did the receipt come to")
+
+    # A cashier's forged press, and the owner's press naming another shop's card, change nothing.
+    for chat, data in (
+        (cashier, f"cset:receipt:{shop.merchant.id}:{shop.card.id}:"),
+        (owner, f"cset:receipt:{shop.merchant.id}:{other.card.id}:"),
+        (owner, f"cset:receipt:{other.merchant.id}:{other.card.id}:"),
+    ):
+        await chat._post(_forge(chat, switched, data))
+        assert chat.last_answer()["text"] == "This button has expired."
+    assert (await Card.get(id=shop.card.id)).asks_receipt_amount is True
+    assert (await Card.get(id=other.card.id)).asks_receipt_amount is False
+    assert await AuditEntry.filter(action="card.edit").count() == 1
