@@ -149,7 +149,9 @@ def attribution(
     stamps = (
         f"{member}JOIN stamp_event e ON e.membership_id = m.id "
         f"AND e.kind = {p(LedgerKind.STAMP.value)} AND {ts('e.created_at')} >= {ts('g.since')} "
-        f"AND {ts('e.created_at')} < {ts(until)}"
+        f"AND {ts('e.created_at')} < {ts(until)} "
+        # A stamp taken back at the till (an ``undo`` row reverses it) was no visit.
+        "AND NOT EXISTS (SELECT 1 FROM stamp_event u WHERE u.reverses_id = e.id)"
     )
     redemptions = (
         f"{member}JOIN voucher v ON v.membership_id = m.id "

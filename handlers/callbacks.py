@@ -201,6 +201,7 @@ class CardSetOp(StrEnum):
     SAVE = "save"
     DISCARD = "discard"
     RECEIPT = "receipt"
+    UNDO_WINDOW = "undo"
 
 
 class CardSetAction(CallbackData, prefix="cset"):

@@ -53,8 +53,10 @@ from loyalty.cards import (
     current_values,
     edit_card,
     move_card,
+    next_undo_window,
     other_active_cards,
     parse_value,
+    set_undo_window,
     shop_card,
     shop_cards,
 )
@@ -259,6 +261,8 @@ def _card_screen(card: Card) -> tuple[str, InlineKeyboardMarkup]:
         if card.asks_receipt_amount
         else _("Receipt amount at stamping: not asked")
     )
+    undo_minutes = card.undo_window_seconds // 60
+    lines.append(_("A stamp can be taken back for {minutes} min.").format(minutes=undo_minutes))
     builder = InlineKeyboardBuilder()
     ids = {"merchant_id": card.merchant_id, "card_id": card.id}
     state = CardState(card.state)
@@ -274,6 +278,10 @@ def _card_screen(card: Card) -> tuple[str, InlineKeyboardMarkup]:
             if card.asks_receipt_amount
             else _("🧾 Ask for receipt amounts"),
             callback_data=CardSetAction(op=CardSetOp.RECEIPT, **ids),
+        )
+        builder.button(
+            text=_("↩️ Undo window: {minutes} min").format(minutes=undo_minutes),
+            callback_data=CardSetAction(op=CardSetOp.UNDO_WINDOW, **ids),
         )
     if state is CardState.ACTIVE:
         builder.button(text=_("⏸ Pause"), callback_data=CardSetAction(op=CardSetOp.PAUSE, **ids))
@@ -342,6 +350,25 @@ async def receipt_pressed(query: CallbackQuery, callback_data: CardSetAction) ->
         return
     try:
         card = await set_asks_receipt_amount(seat, card.id, not card.asks_receipt_amount)
+    except LoyaltyError:
+        await query.answer(button_expired())
+        return
+    await query.answer()
+    text, markup = _card_screen(card)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(CardSetAction.filter(F.op == CardSetOp.UNDO_WINDOW))
+async def undo_window_pressed(query: CallbackQuery, callback_data: CardSetAction) -> None:
+    """Each press steps to the next undo window (2, 5, 10, 30, 60 minutes, then 2 again)."""
+    seat = await _seat(query, callback_data.merchant_id)
+    if seat is None or not isinstance(query.message, Message):
+        return
+    card = await _card(query, seat, callback_data.card_id)
+    if card is None:
+        return
+    try:
+        card = await set_undo_window(seat, card.id, next_undo_window(card.undo_window_seconds))
     except LoyaltyError:
         await query.answer(button_expired())
         return

@@ -226,6 +226,43 @@ async def set_card_cooldown(seat: Staff, card_id: int, minutes: int) -> CardEdit
     return await edit_card(seat, card_id, CardField.COOLDOWN_MINUTES, minutes)
 
 
+# How long after a stamp staff may take it back, the choices an owner steps through (minutes).
+UNDO_WINDOW_CHOICES = (2, 5, 10, 30, 60)
+
+
+def next_undo_window(seconds: int) -> int:
+    """The choice after a card's window, in seconds; after the longest comes the shortest."""
+    choices = [minutes * 60 for minutes in UNDO_WINDOW_CHOICES]
+    return next((c for c in choices if c > seconds), choices[0])
+
+
+async def set_undo_window(seat: Staff, card_id: int, seconds: int) -> Card:
+    """How long a stamp of this card can be taken back at the till (``card.edit``, audited)."""
+    _require(seat)
+    if seconds not in {minutes * 60 for minutes in UNDO_WINDOW_CHOICES}:
+        raise InvalidCardSettings(f"undo window of {seconds} s is not one of the choices")
+    async with in_transaction():
+        card = await Card.select_for_update().get_or_none(id=card_id, merchant_id=seat.merchant_id)
+        if card is None:
+            raise CardNotFound()
+        if card.state == CardState.RETIRED:
+            raise CardRetired()
+        old = card.undo_window_seconds
+        if old != seconds:
+            card.undo_window_seconds = seconds
+            await card.save(update_fields=["undo_window_seconds"])
+            await audit.record(
+                seat.merchant_id,
+                "card.edit",
+                by=seat,
+                card_id=card.id,
+                field="undo_window_seconds",
+                old=old,
+                new=seconds,
+            )
+    return card
+
+
 class CardMove(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"

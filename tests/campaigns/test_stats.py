@@ -8,6 +8,7 @@ from campaigns.stats import as_text, campaign_stats
 from channels.base import DeliveryResult, Reason
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
+from loyalty.undo import undo_stamp
 from loyalty.vouchers import redeem_voucher
 from models import Campaign, Delivery, Identity, Membership
 from models.enums import Channel, RedeemVia
@@ -72,3 +73,33 @@ async def test_visits_and_redemptions_within_the_window_and_the_holdout_uplift()
     assert (stats.holdout.people, stats.holdout.visitors) == (len(held), 1)
     expected = (len(reached) // 2 / len(reached) - 1 / len(held)) * 100
     assert stats.uplift == pytest.approx(expected)
+
+
+async def test_a_stamp_taken_back_at_the_till_is_no_visit_of_the_campaign() -> None:
+    from models import Staff
+    from models.enums import StaffRole
+
+    shop = await factories.merchant(stamps_needed=5)
+    await audience(shop, 4)
+    campaign = await started(shop, Channel.TELEGRAM)
+    await worker(ScriptedChannel("telegram"), batch_size=100).tick()
+    reached = await Delivery.filter(campaign_id=campaign.id, status="sent").values_list(
+        "customer_id", flat=True
+    )
+    cashier = await Staff.create(
+        merchant_id=shop.merchant.id, telegram_user_id=880_777, role=StaffRole.CASHIER
+    )
+    later = utcnow() + timedelta(hours=1)
+    events = []
+    for customer_id in reached[:2]:
+        membership = await Membership.get(customer_id=customer_id, card_id=shop.card.id)
+        result = await add_stamps(
+            membership.id, 1, merchant_id=shop.merchant.id, staff_id=cashier.id, now=later
+        )
+        events.append(result.event_id)
+    assert events[0] is not None
+    await undo_stamp(880_777, events[0], reason="wrong_customer", now=later)
+
+    stats = await campaign_stats(await Campaign.get(id=campaign.id))
+
+    assert (stats.reached.people, stats.reached.visitors) == (len(reached), 1)

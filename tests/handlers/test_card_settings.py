@@ -83,6 +83,7 @@ async def test_the_owner_changes_the_reward_after_seeing_the_new_card(new_chat: 
         "Cooldown between stamps: none",
         "Most stamps per visit: 5",
         "Receipt amount at stamping: not asked",
+        "A stamp can be taken back for 10 min.",
     ]
     question = (await owner.press_label(screen, "Reward"))[-1]
     assert "Reward of Coffee card is now Free cappuccino." in text_of(question)
@@ -567,3 +568,25 @@ async def test_the_owner_switches_receipt_amounts_on_and_the_cashier_is_asked(
     assert (await Card.get(id=shop.card.id)).asks_receipt_amount is True
     assert (await Card.get(id=other.card.id)).asks_receipt_amount is False
     assert await AuditEntry.filter(action="card.edit").count() == 1
+
+
+async def test_the_owner_steps_the_undo_window_and_others_cannot(new_chat: Any) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    manager = await _staff(new_chat, shop, StaffRole.MANAGER, "Ivan")
+    screen = await _card_screen(owner)
+
+    await owner.press_label(screen, "Undo window: 10 min")
+    await owner.press_label(owner.current(screen), "Undo window: 30 min")
+
+    assert "A stamp can be taken back for 60 min." in text_of(owner.current(screen))
+    assert (await Card.get(id=shop.card.id)).undo_window_seconds == 3600
+    edits = await AuditEntry.filter(action="card.edit").order_by("id")
+    assert [(e.detail["old"], e.detail["new"]) for e in edits] == [(600, 1800), (1800, 3600)]
+    await owner.press_label(owner.current(screen), "Undo window: 60 min")
+    assert (await Card.get(id=shop.card.id)).undo_window_seconds == 120  # round to the shortest
+    await manager._post(
+        _forge(manager, owner.current(screen), f"cset:undo:{shop.merchant.id}:{shop.card.id}:")
+    )
+    assert manager.last_answer()["text"] == "This button has expired."
+    assert (await Card.get(id=shop.card.id)).undo_window_seconds == 120
