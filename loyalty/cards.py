@@ -241,24 +241,33 @@ async def set_undo_window(seat: Staff, card_id: int, seconds: int) -> Card:
     _require(seat)
     if seconds not in {minutes * 60 for minutes in UNDO_WINDOW_CHOICES}:
         raise InvalidCardSettings(f"undo window of {seconds} s is not one of the choices")
+    return await set_card_column(seat, card_id, "undo_window_seconds", seconds)
+
+
+async def set_card_column(
+    seat: Staff, card_id: int, column: str, value: int | bool, *, retired_too: bool = False
+) -> Card:
+    """One stored setting of one of the seat's cards, under a row lock, audited as
+    ``card.edit`` with the old and new value when it changed. Callers check the role and the
+    value; a retired card takes no change unless ``retired_too``."""
     async with in_transaction():
         card = await Card.select_for_update().get_or_none(id=card_id, merchant_id=seat.merchant_id)
         if card is None:
             raise CardNotFound()
-        if card.state == CardState.RETIRED:
+        if card.state == CardState.RETIRED and not retired_too:
             raise CardRetired()
-        old = card.undo_window_seconds
-        if old != seconds:
-            card.undo_window_seconds = seconds
-            await card.save(update_fields=["undo_window_seconds"])
+        old = getattr(card, column)
+        if old != value:
+            setattr(card, column, value)
+            await card.save(update_fields=[column])
             await audit.record(
                 seat.merchant_id,
                 "card.edit",
                 by=seat,
                 card_id=card.id,
-                field="undo_window_seconds",
+                field=column,
                 old=old,
-                new=seconds,
+                new=value,
             )
     return card
 

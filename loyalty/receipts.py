@@ -14,6 +14,7 @@ from babel.numbers import get_currency_precision
 from tortoise.transactions import in_transaction
 
 from loyalty import audit
+from loyalty.cards import set_card_column
 from loyalty.clock import ensure_utc
 from loyalty.errors import AmountAlreadyRecorded, CardNotFound, InvalidAmount, StampNotFound
 from loyalty.staff import Permission, allows, seat_at
@@ -102,21 +103,4 @@ async def set_asks_receipt_amount(seat: Staff, card_id: int, enabled: bool) -> C
     """Switch the receipt-amount question at stamping on or off (owners); audited."""
     if not allows(seat, Permission.STAFF):
         raise CardNotFound()
-    async with in_transaction():
-        card = await Card.select_for_update().get_or_none(id=card_id, merchant_id=seat.merchant_id)
-        if card is None:
-            raise CardNotFound()
-        before = card.asks_receipt_amount
-        if before != enabled:
-            card.asks_receipt_amount = enabled
-            await card.save(update_fields=["asks_receipt_amount"])
-            await audit.record(
-                seat.merchant_id,
-                "card.edit",
-                by=seat,
-                card_id=card.id,
-                field="asks_receipt_amount",
-                old=before,
-                new=enabled,
-            )
-    return card
+    return await set_card_column(seat, card_id, "asks_receipt_amount", enabled, retired_too=True)
