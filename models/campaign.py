@@ -63,6 +63,8 @@ class Campaign(Model):
     progress_language = fields.CharField(max_length=8, null=True)
     progress_digest = fields.CharField(max_length=32, null=True)
     progress_checked_at = fields.DatetimeField(null=True)
+    # How many results digests the owner got after the send (the next day, then a week on).
+    digests_sent: int = fields.SmallIntField(default=0)
 
     class Meta:
         table = "campaign"

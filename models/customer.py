@@ -20,6 +20,8 @@ class Customer(Model):
     birth_day: int | None = fields.SmallIntField(null=True)
     birth_month: int | None = fields.SmallIntField(null=True)
     birth_year: int | None = fields.SmallIntField(null=True)
+    # When the chat last offered to add an email (once, after the first reward): never again.
+    email_prompted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     erased_at = fields.DatetimeField(null=True)
 

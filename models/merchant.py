@@ -24,6 +24,10 @@ class Merchant(Model):
     currency = fields.CharField(max_length=3, default="USD")
     # Set when the owner finished (or skipped) the first-run set-up of ``/admin``.
     onboarded_at = fields.DatetimeField(null=True)
+    # A number customers can call, offered when they write to the bot instead of the shop.
+    phone = fields.CharField(max_length=32, null=True)
+    # Opt-in: a cashier's scan of a card adds one stamp at once (the screen offers more/undo).
+    scan_adds_stamp = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     cards: fields.ReverseRelation[Card]
@@ -48,6 +52,8 @@ class Staff(Model):
         StaffRole, description="one of models.enums.StaffRole", max_length=16
     )
     active = fields.BooleanField(default=True)
+    # Where "email me a test" of a campaign goes for staff who are not customers themselves.
+    test_email = fields.CharField(max_length=254, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     removed_at = fields.DatetimeField(null=True)
 

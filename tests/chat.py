@@ -90,6 +90,11 @@ class Chat:
     url: str
     seen: int = 0
     replies: list[StoredMessage] = field(default_factory=list)
+    # What the person did, counted as the chat review counts it: each message typed and each
+    # button tapped is one; a scan with the camera (and tapping its link chip) is one; the
+    # START button of a chat that has never talked to the bot is one more.
+    actions: int = 0
+    started: bool = False
 
     async def _post(self, update: dict[str, Any]) -> list[StoredMessage]:
         delivery = await self.telegram.post_update(update, url=self.url)
@@ -103,9 +108,19 @@ class Chat:
         return fresh
 
     async def send(self, text: str) -> list[StoredMessage]:
+        self.actions += 1
+        self.started = True
         return await self._post(self.telegram.message_update(self.user, text))
 
+    async def scan(self, payload: str) -> list[StoredMessage]:
+        """The phone camera reads a ``t.me/<bot>?start=<payload>`` QR and Telegram opens the
+        chat: one action, plus START the first time this person meets the bot."""
+        if not self.started:
+            self.actions += 1
+        return await self.send(f"/start {payload}")
+
     async def press(self, message: StoredMessage, data: str) -> list[StoredMessage]:
+        self.actions += 1
         return await self._post(self.telegram.callback_update(self.user, message, data))
 
     async def press_label(self, message: StoredMessage, label: str) -> list[StoredMessage]:
