@@ -127,6 +127,18 @@ def arrows() -> tuple[str, str]:
     return ("▶", "◀") if right_to_left() else ("◀", "▶")
 
 
+def back_label(to: str | None = None) -> str:
+    """The one "back" button label everywhere: ``◀ Back`` or ``◀ <to>`` (the arrow points
+    back in the reading direction, so ``▶`` in right-to-left languages)."""
+    where = to if to is not None else _("Back")
+    return f"{arrows()[0]} {where}"
+
+
+def close_label() -> str:
+    """The one "close" button label everywhere (the same mark as every dismissal)."""
+    return "✖ " + _("Close")
+
+
 def progress_line(card: CardView) -> str:
     fraction = ltr(f"{card.balance}/{card.stamps_needed}")
     more = card.stamps_to_reward
