@@ -22,19 +22,20 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import IsStaff, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
+from handlers.counter_menu import EXIT_BUTTON, cashier_keyboard
 from handlers.onboarding import start_walkthrough
 from handlers.poster import POSTER_BUTTON
 from handlers.staff import activity_button
 from handlers.texts import button_expired, user_text
 from handlers.wizard.flow import NEW_CAMPAIGN_BUTTON, new_campaign
 from loyalty.staff import Permission, allows, seat_at, shop_of
+from models.enums import StaffRole
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -44,10 +45,11 @@ if TYPE_CHECKING:
     from wallets.service import Wallets
 
 router = Router(name="admin")
-EXIT_BUTTON = __("🚪 Exit admin mode")
 
 
 def _keyboard(seat: Staff) -> ReplyKeyboardMarkup:
+    if seat.role == StaffRole.CASHIER:
+        return cashier_keyboard(seat)
     rows = []
     if allows(seat, Permission.CAMPAIGNS):
         rows.append(
