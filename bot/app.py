@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.delivery import build_worker, photo_store, stop_on_signals
 from bot.factory import BotRuntime, bot_runtime, build_bot, database, webhook_secret
 from campaigns.worker import DeliveryWorker
+from handlers.campaign_progress import CampaignDigests
 from handlers.notify import CustomerNotifier, send_expiry_reminders
 from wallets.apple_registry import retire_overdue_passes
 from web.app import WEBHOOK_PATH, build_web_app, web_runner
@@ -204,6 +205,8 @@ async def _delivery_worker(runtime: BotRuntime) -> AsyncIterator[DeliveryWorker]
             runtime.wallets,
             email=runtime.email,
             bot_username=runtime.username,
+            # The owner's results digests, a day and a week on, from whichever worker claims.
+            digests=CampaignDigests(bot, runtime.i18n),
         )
     finally:
         await bot.session.close()

@@ -167,13 +167,16 @@ class CampaignOp(StrEnum):
     CHART = "chart"
     CSV = "csv"
     EXPORT = "export"
+    RESULTS = "results"  # 📊 on a progress message or a digest: the campaign's page, anew
+    RENAME = "rename"
 
 
 class CampaignListFilter(StrEnum):
     ALL = "all"
-    ACTIVE = "on"
-    INACTIVE = "off"
-    SUSPENDED = "susp"
+    SCHEDULED = "sched"
+    DRAFTS = "draft"
+    SENT = "sent"
+    PAUSED = "susp"
     SEARCH = "find"
 
 

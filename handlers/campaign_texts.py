@@ -7,10 +7,20 @@ from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
+from babel.numbers import format_percent
 
 from campaigns.spec import AudienceFilter
 from campaigns.stats import CampaignStats
-from handlers.texts import and_list, local_datetime, ltr, number, separated, signed, user_text
+from handlers.texts import (
+    and_list,
+    current_locale,
+    local_datetime,
+    ltr,
+    number,
+    separated,
+    signed,
+    user_text,
+)
 from models.enums import CampaignStatus, Channel
 
 if TYPE_CHECKING:
@@ -150,13 +160,62 @@ def when_line(campaign: CampaignDetail, timezone: str) -> str:
     return _("Not scheduled yet")
 
 
+def _outcome_phrase(channel: str, reason: str, count: int) -> str:
+    """One reason a message did not go or did not arrive, as a sentence part with its count:
+    "2 have no email", "1 hasn't confirmed theirs", "1 blocked the bot"."""
+    n = ltr(number(count))
+    if reason == "no_address" and channel == Channel.EMAIL:
+        text = ngettext("{count} has no email", "{count} have no email", count)
+    elif reason == "no_address" and channel in WALLET:
+        text = ngettext("{count} has no pass", "{count} have no pass", count)
+    elif reason in ("no_address", "unreachable") and channel == Channel.TELEGRAM:
+        text = ngettext(
+            "{count} can't get chat messages", "{count} can't get chat messages", count
+        )
+    elif reason == "not_verified":
+        text = ngettext(
+            "{count} hasn't confirmed theirs", "{count} haven't confirmed theirs", count
+        )
+    elif reason == "unsubscribed":
+        text = ngettext("{count} unsubscribed", "{count} unsubscribed", count)
+    elif reason == "opted_out":
+        text = ngettext(
+            "{count} turned these messages off", "{count} turned these messages off", count
+        )
+    elif reason == "pass_removed":
+        text = ngettext("{count} removed the pass", "{count} removed the pass", count)
+    elif reason == "cancelled":
+        text = ngettext(
+            "{count} was left when it was stopped", "{count} were left when it was stopped", count
+        )
+    elif reason == "bot_blocked":
+        text = ngettext("{count} blocked the bot", "{count} blocked the bot", count)
+    elif reason == "user_deactivated":
+        text = ngettext("{count} deleted their account", "{count} deleted their accounts", count)
+    else:
+        return f"{reason_name(reason)}: {n}"
+    return text.format(count=n)
+
+
+def _percent(rate: float) -> str:
+    return ltr(format_percent(rate, locale=current_locale()))
+
+
 def stats_lines(stats: CampaignStats) -> list[str]:
     lines = []
     for channel in stats.channels.values():
-        lines.append(
-            _(
+        if channel.channel == Channel.TELEGRAM:
+            # Telegram tells a bot nothing about reads, and chat links are not tracked.
+            line = _(
+                "<b>{channel}</b>: {sent} of {targeted} sent; opens and clicks: "
+                "not measured in Telegram"
+            )
+        else:
+            line = _(
                 "<b>{channel}</b>: {sent} of {targeted} sent, {opened} opened, {clicked} clicked"
-            ).format(
+            )
+        lines.append(
+            line.format(
                 channel=channel_name(channel.channel),
                 sent=number(channel.sent),
                 targeted=number(channel.targeted),
@@ -169,14 +228,15 @@ def stats_lines(stats: CampaignStats) -> list[str]:
         if channel.silent:
             lines.append(f"  {reason_name('quota_silent')}: {number(channel.silent)}")
         # "not delivered", not "failed": that word is also a campaign's status.
-        details = ((_("not delivered"), channel.failed), (_("skipped"), channel.skipped))
+        details = ((_("not delivered: {reasons}"), channel.failed),
+                   (_("not sent: {reasons}"), channel.skipped))  # fmt: skip
         for label, counts in details:
             if counts:
                 detail = separated(
-                    f"{reason_name(reason)} {number(count)}"
-                    for reason, count in sorted(counts.items())
+                    _outcome_phrase(channel.channel, reason, count)
+                    for reason, count in sorted(counts.items(), key=lambda item: -item[1])
                 )
-                lines.append(f"  {label}: {escape(detail)}")
+                lines.append("  " + label.format(reasons=escape(detail)))
     reached = stats.reached
     days = stats.window.days
     lines.append(
@@ -195,11 +255,19 @@ def stats_lines(stats: CampaignStats) -> list[str]:
         )
     )
     if stats.holdout is not None and stats.uplift is not None:
+        people = stats.holdout.people
         lines.append(
-            _("Holdout group: {visitors} of {people} came back; uplift {uplift} points").format(
-                visitors=number(stats.holdout.visitors),
-                people=number(stats.holdout.people),
-                uplift=signed(stats.uplift),
+            ngettext(
+                "Compared with {people} person who didn't get it: {without} came back without "
+                "it, {with_it} with it ({change} points)",
+                "Compared with {people} people who didn't get it: {without} came back without "
+                "it, {with_it} with it ({change} points)",
+                people,
+            ).format(
+                people=number(people),
+                without=_percent(stats.holdout.visit_rate),
+                with_it=_percent(reached.visit_rate),
+                change=signed(stats.uplift),
             )
         )
     return lines
