@@ -71,6 +71,7 @@ from handlers.texts import (
 )
 from handlers.wizard.draft import Draft
 from handlers.wizard.flow import start_wizard
+from loyalty.clock import utcnow
 from loyalty.staff import Permission, seat_at
 from models.enums import CampaignStatus, Channel
 
@@ -327,9 +328,17 @@ def _title(campaign: CampaignDetail) -> str:
     )
 
 
+def _status(campaign: CampaignDetail) -> str:
+    """Its status in words; "starting…" once its time has come and the worker has not begun."""
+    due = campaign.scheduled_at is not None and campaign.scheduled_at <= utcnow()
+    if campaign.status == CampaignStatus.SCHEDULED and due and campaign.started_at is None:
+        return _("starting…")
+    return status_name(campaign.status)
+
+
 def _detail_text(campaign: CampaignDetail) -> str:
     lines = [
-        f"📣 <b>{_title(campaign)}</b> — {status_name(campaign.status)}",
+        f"📣 <b>{_title(campaign)}</b> — {_status(campaign)}",
         _("Card: {card}").format(card=user_text(campaign.card_name)),
         _("To: {who}").format(who=escape(and_list(audience_lines(campaign.audience)))),
         _("Channels: {channels}").format(channels=channels_line(list(campaign.channels))),
