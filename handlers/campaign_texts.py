@@ -193,7 +193,7 @@ def _outcome_phrase(channel: str, reason: str, count: int) -> str:
     elif reason == "user_deactivated":
         text = ngettext("{count} deleted their account", "{count} deleted their accounts", count)
     else:
-        return f"{reason_name(reason)}: {n}"
+        return f"{reason_name(reason)} {n}"
     return text.format(count=n)
 
 

@@ -84,7 +84,7 @@ def test_persian_lists_use_the_persian_comma(i18n: I18n) -> None:
     assert "، " in who.replace("\u200f", "")
     assert ", " not in who
     with i18n.use_locale("en"):
-        assert stats_lines(_stats())[1] == "  not delivered: blocked the bot 3, chat not found 1"
+        assert stats_lines(_stats())[1] == "  not delivered: 3 blocked the bot, chat not found 1"
 
 
 def test_paging_arrows_point_the_way_the_language_reads(i18n: I18n) -> None:
