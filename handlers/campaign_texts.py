@@ -236,7 +236,7 @@ def stats_lines(stats: CampaignStats) -> list[str]:
                     _outcome_phrase(channel.channel, reason, count)
                     for reason, count in sorted(counts.items(), key=lambda item: -item[1])
                 )
-                lines.append("  " + label.format(reasons=escape(detail)))
+                lines.append("  " + label.format(reasons=escape(detail, quote=False)))
     reached = stats.reached
     days = stats.window.days
     lines.append(

@@ -4,25 +4,32 @@ and the results digests a day and a week later, driven through the webhook like 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiogram.utils.i18n import I18n
 from babel.dates import format_skeleton
 
 from bot.app import BotRuntime
 from bot.delivery import build_worker
 from campaigns.service import create_campaign, schedule
 from campaigns.spec import CampaignSpec
+from campaigns.stats import CampaignStats, ChannelStats, GroupOutcome
 from handlers.campaign_progress import CampaignDigests
+from handlers.campaign_texts import stats_lines
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
 from models import Campaign, Membership
 from models.enums import CampaignStatus, Channel, StaffRole
 from tests import factories
 from tests.chat import Chat, button, buttons, text_of
+from tests.handlers.test_texts import i18n
 from tests.handlers.wizard.test_flow import customers, deliver_all, staff_chat
+
+__all__ = ["i18n"]  # the compiled catalogs of the wording tests
 
 MESSAGE = "<b>Autumn menu</b>\nPumpkin latte is back, and so are we."
 
@@ -330,3 +337,32 @@ async def test_a_copy_is_named_as_a_copy(new_chat: Any) -> None:
     assert any(text_of(m).startswith("Copied as Autumn menu (copy) · ") for m in copied)
     copy = await Campaign.filter(merchant_id=shop.merchant.id).exclude(id=campaign.id).get()
     assert copy.name == f"{campaign.name} (copy)"
+
+
+def test_statistics_say_why_not_sent_and_compare_with_the_holdout(i18n: I18n) -> None:
+    email = ChannelStats(
+        "email", targeted=4, sent=1, opened=1, skipped=Counter(no_address=2, not_verified=1)
+    )
+    chat = ChannelStats("telegram", targeted=3, sent=3, failed=Counter(bot_blocked=1))
+    stats = CampaignStats(
+        campaign_id=1,
+        channels={"telegram": chat, "email": email},
+        reached=GroupOutcome(people=10, visitors=3, visits=4, redeemed=1),
+        holdout=GroupOutcome(people=20, visitors=2, visits=2, redeemed=0),
+        window=timedelta(days=7),
+    )
+    with i18n.use_locale("en"):
+        lines = stats_lines(stats)
+
+    assert lines[0].endswith(": 3 of 3 sent; opens and clicks: not measured in Telegram")
+    assert "0 opened" not in lines[0]
+    assert lines[1] == "  not delivered: 1 blocked the bot"
+    assert lines[2] == "<b>Email</b>: 1 of 4 sent, 1 opened, 0 clicked"
+    assert lines[3] == "  not sent: 2 have no email, 1 hasn't confirmed theirs"
+    assert lines[-1] == (
+        "Compared with 20 people who didn't get it: 10% came back without it, 30% with it "
+        "(+20.0 points)"
+    )
+    with i18n.use_locale("uk"):
+        ukrainian = stats_lines(stats)
+    assert ukrainian[3] == "  не надіслано: 2 не мають email, 1 не підтвердила свою"
