@@ -366,3 +366,27 @@ def test_statistics_say_why_not_sent_and_compare_with_the_holdout(i18n: I18n) ->
     with i18n.use_locale("uk"):
         ukrainian = stats_lines(stats)
     assert ukrainian[3] == "  не надіслано: 2 не мають email, 1 не підтвердила свою"
+
+
+async def test_stop_from_the_progress_message_asks_below_it_and_the_report_stays(
+    new_chat: Any, runtime: BotRuntime
+) -> None:
+    shop = await factories.merchant()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await customers(new_chat, shop, 1)
+    campaign = await draft(shop, channels=(Channel.TELEGRAM,))
+    await owner.send("/admin")
+    started = await owner.press_label(await open_page(owner, campaign), "🚀")
+    [progress] = [m for m in started if text_of(m).startswith("📣")]
+
+    [ask] = await owner.press_label(progress, "Stop sending")
+    assert [label for label, _ in buttons(ask)] == ["Yes, stop sending", "No, keep it"]
+    assert "⏹ Stop sending" in [label for label, _ in buttons(owner.current(progress))]
+    await owner.press_label(ask, "Yes, stop sending")
+
+    assert (await Campaign.get(id=campaign.id)).status == CampaignStatus.CANCELLED
+    assert text_of(owner.current(ask)).splitlines()[0].endswith("— cancelled")
+    await runtime.progress.wait()
+    final = owner.current(progress)
+    assert text_of(final).splitlines()[0].endswith("— cancelled")
+    assert [label for label, _ in buttons(final)] == ["📊 Results"]
