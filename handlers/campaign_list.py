@@ -61,6 +61,8 @@ from handlers.campaign_texts import (
     voucher_summary,
     when_line,
 )
+from handlers.dashboard import DASHBOARD_BUTTON
+from handlers.poster import POSTER_BUTTON
 from handlers.texts import (
     and_list,
     arrows,
@@ -583,7 +585,13 @@ async def rename_pressed(
     )
 
 
-@router.message(StateFilter(CampaignRename.name), ANSWER)
+def _not_a_menu_button(message: Message) -> bool:
+    """A tap on the admin keyboard while renaming goes where it always goes, not into a name
+    (the other admin buttons are heard by routers tried before this one)."""
+    return message.text not in {str(label) for label in (DASHBOARD_BUTTON, POSTER_BUTTON)}
+
+
+@router.message(StateFilter(CampaignRename.name), ANSWER, _not_a_menu_button)
 async def rename_typed(message: Message, state: FSMContext) -> None:
     user = message.from_user
     stored = (await state.get_data()).get(RENAME_KEY)
