@@ -308,8 +308,13 @@ async def test_rename_takes_a_typed_name_and_refuses_a_bad_one(new_chat: Any) ->
     campaign = await draft(shop)
     await owner.send("/admin")
     page = await open_page(owner, campaign)
-
     await owner.press_label(page, "Rename")
+    await owner.press_label(owner.current(page), "Back")  # changed my mind: the page again
+    assert text_of(owner.current(page)).startswith("📣 Autumn menu · ")
+    await owner.send("Not a name")
+    assert (await Campaign.get(id=campaign.id)).name == campaign.name
+
+    await owner.press_label(owner.current(page), "Rename")
     assert "up to 60 characters" in text_of(owner.current(page))
     await owner.send("📊 Dashboard")  # the admin keyboard still works, and is no name
     assert (await Campaign.get(id=campaign.id)).name == campaign.name
