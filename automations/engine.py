@@ -646,11 +646,26 @@ def _reachable(p: Params, channel: Channel) -> str:
     )
 
 
-async def run_scheduler(scheduler: Scheduler, stop: asyncio.Event, *, idle: float = 5.0) -> None:
-    """Fire due steps until ``stop`` is set: batch after batch while there is work, then a
-    pause of ``idle`` seconds. Runs in every worker process; the leases share the work."""
+async def run_scheduler(
+    scheduler: Scheduler,
+    stop: asyncio.Event,
+    *,
+    idle: float = 5.0,
+    scan_every: timedelta = timedelta(seconds=60),
+) -> None:
+    """Scan the triggers every ``scan_every`` and fire due steps until ``stop`` is set: batch
+    after batch while there is work, then a pause of ``idle`` seconds. Runs in every worker
+    process; event keys and leases share the work."""
+    from automations.triggers import scan
+
+    scanned: datetime | None = None
     while not stop.is_set():
         try:
+            now = ensure_utc(None)
+            if scanned is None or now - scanned >= scan_every:
+                scanned = now
+                if enrolled := await scan(now):
+                    logger.info("automations: %d people enrolled", enrolled)
             fired = await scheduler.tick()
         except Exception:
             logger.exception("automation scheduler tick failed; trying again shortly")
