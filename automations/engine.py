@@ -416,28 +416,29 @@ class Scheduler:
         """Delivery rows for the outbox (the first channel pending, the others pending too or
         standing by under "first reachable"), and one skipped row per capped person, so the
         step's statistics count them with the reason."""
-        p = Params(is_postgres(conn))
-        # Typed placeholders: PostgreSQL cannot infer a parameter's type in a SELECT list.
-        a, b, c, d, e, f = p(0), p(""), p(""), p(""), p(now), p(0)
-        sql = (
-            "INSERT INTO delivery (campaign_id, customer_id, channel, status, reason, attempts, "
-            f"next_attempt_at, created_at, enrollment_id) SELECT {a}, e.customer_id, {b}, {c}, "
-            f"{d}, 0, {e}, {e}, e.id FROM enrollment e WHERE e.id = {f} "
-            "ON CONFLICT (enrollment_id, campaign_id, channel) WHERE enrollment_id IS NOT NULL "
-            "DO NOTHING"
-        )
-        batch: list[list[object]] = []
+        postgres = is_postgres(conn)
+        groups: list[tuple[str, DeliveryStatus, str | None, Sequence[int]]] = []
         for index, channel in enumerate(send.channels):
             standby = send.policy == DeliveryPolicy.FIRST_REACHABLE.value and index > 0
             status = DeliveryStatus.STANDBY if standby else DeliveryStatus.PENDING
-            batch += [[campaign_id, channel.value, status.value, None, now, i] for i in sent]
-        first = send.channels[0].value
-        batch += [
-            [campaign_id, first, DeliveryStatus.SKIPPED.value, "frequency_cap", now, i]
-            for i in capped
-        ]
-        if batch:
-            await conn.execute_many(sql, batch)
+            groups.append((channel.value, status, None, sent))
+        groups.append((send.channels[0].value, DeliveryStatus.SKIPPED, "frequency_cap", capped))
+        for channel_name, status, reason, ids in groups:
+            if not ids:
+                continue
+            p = Params(postgres)
+            # Typed placeholders: PostgreSQL cannot infer a parameter's type in a SELECT list.
+            at = p(now)
+            reason_sql = p(reason) if reason is not None else "NULL"
+            sql = (
+                "INSERT INTO delivery (campaign_id, customer_id, channel, status, reason, "
+                f"attempts, next_attempt_at, created_at, enrollment_id) SELECT {p(campaign_id)}, "
+                f"e.customer_id, {p(channel_name)}, {p(status.value)}, {reason_sql}, 0, "
+                f"{at}, {at}, e.id FROM enrollment e WHERE e.id IN ({_listed(p, ids)}) "
+                "ON CONFLICT (enrollment_id, campaign_id, channel) "
+                "WHERE enrollment_id IS NOT NULL DO NOTHING"
+            )
+            await conn.execute_query(sql, p.values)
 
     async def _issue(
         self,
@@ -550,16 +551,17 @@ class Scheduler:
         if step_id is None:
             await self._finish(conn, list(due), EnrollmentStatus.DONE, min(due.values()))
             return
-        p = Params(is_postgres(conn))
-        a, b, c = p(None), p(None), p(None)
-        await conn.execute_many(
-            f"UPDATE enrollment SET step = {a}, due_at = {b}, lease_expires_at = NULL, "
-            f"leased_by = NULL WHERE id = {c} AND leased_by = {p(self.worker_id)}",
-            [
-                [step_id, when, enrollment_id, self.worker_id]
-                for enrollment_id, when in due.items()
-            ],
-        )
+        by_time: dict[datetime, list[int]] = defaultdict(list)
+        for enrollment_id, when in due.items():
+            by_time[when].append(enrollment_id)
+        for when, ids in by_time.items():
+            p = Params(is_postgres(conn))
+            await conn.execute_query(
+                f"UPDATE enrollment SET step = {p(step_id)}, due_at = {p(when)}, "
+                "lease_expires_at = NULL, leased_by = NULL "
+                f"WHERE id IN ({_listed(p, ids)}) AND leased_by = {p(self.worker_id)}",
+                p.values,
+            )
 
     async def _finish(
         self,
@@ -578,6 +580,10 @@ class Scheduler:
             f"WHERE id IN ({listed})",
             p.values,
         )
+
+
+def _listed(p: Params, ids: Iterable[int]) -> str:
+    return ", ".join(p(i) for i in ids)
 
 
 async def _holds(
