@@ -17,6 +17,7 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
+from automations.engine import Scheduler, run_scheduler
 from bot.config import Settings
 from bot.delivery import build_worker, photo_store, stop_on_signals
 from bot.factory import BotRuntime, bot_runtime, build_bot, database, webhook_secret
@@ -96,6 +97,12 @@ async def _reminders(notifier: CustomerNotifier) -> None:
         await asyncio.sleep(REMINDER_INTERVAL)
 
 
+async def _automations(worker_id: str, stop: asyncio.Event) -> None:
+    """The automation scheduler beside the delivery worker: it writes delivery rows, the
+    worker sends them."""
+    await run_scheduler(Scheduler(worker_id), stop)
+
+
 async def _retire_wallet_passes() -> None:
     """Every replica runs this; each overdue pass is claimed by one conditional UPDATE."""
     while True:
@@ -130,6 +137,7 @@ async def run_bot(
         ]
         if worker is not None:
             background.append(asyncio.create_task(worker.run(stop)))
+            background.append(asyncio.create_task(_automations(worker.worker_id, stop)))
         try:
             await _receive_updates(runtime, stop, secret, polling=polling)
         finally:
@@ -227,4 +235,4 @@ async def run_worker(runtime: BotRuntime, stop: asyncio.Event) -> None:
     async with _delivery_worker(runtime) as worker:
         freeze_startup_heap()
         logger.info("delivery worker %s started", worker.worker_id)
-        await worker.run(stop)
+        await asyncio.gather(worker.run(stop), _automations(worker.worker_id, stop))

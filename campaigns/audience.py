@@ -274,7 +274,7 @@ async def _insert_rows(
         f"{now_param}, {now_param} "
         "FROM membership m JOIN customer c ON c.id = m.customer_id "
         f"WHERE {where} AND {only_first_for_holdout} "
-        "ON CONFLICT (campaign_id, customer_id, channel) DO NOTHING"
+        "ON CONFLICT (campaign_id, customer_id, channel) WHERE enrollment_id IS NULL DO NOTHING"
     )
     await conn.execute_query(sql, p.values)
 

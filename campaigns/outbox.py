@@ -40,7 +40,9 @@ async def claim(worker_id: str, *, limit: int, lease: timedelta, now: datetime) 
         f"lease_expires_at = {p(now + lease)}, leased_by = {p(worker_id)}, "
         "attempts = attempts + 1 "
         "WHERE id IN (SELECT d.id FROM delivery d JOIN campaign k ON k.id = d.campaign_id "
-        f"WHERE k.status = {p(CampaignStatus.SENDING.value)} AND ("
+        # An automation's send steps are campaigns that never finish (status "automation").
+        f"WHERE k.status IN ({p(CampaignStatus.SENDING.value)}, "
+        f"{p(CampaignStatus.AUTOMATION.value)}) AND ("
         f"(d.status = {p(DeliveryStatus.PENDING.value)} AND d.next_attempt_at <= {p(now)}) OR "
         f"(d.status = {p(DeliveryStatus.SENDING.value)} AND d.lease_expires_at < {p(now)})) "
         f"ORDER BY d.next_attempt_at, d.id LIMIT {p(limit)}{lock}) "

@@ -142,7 +142,8 @@ async def campaign_page(
     search: str | None = None,
 ) -> CampaignPage:
     """Campaigns in ``statuses`` (None: all), or those ``search`` finds."""
-    query = Campaign.filter(merchant_id=merchant_id)
+    # An automation's send steps are campaign rows too; they are listed with the automation.
+    query = Campaign.filter(merchant_id=merchant_id, automation_id__isnull=True)
     merchant = await Merchant.get(id=merchant_id)
     if search:
         query = _search(query, search, merchant.timezone)
