@@ -121,4 +121,5 @@ class Delivery(Model):
         # campaign, channel) for an automation's: two partial unique indexes the migration
         # makes by hand (``uid_delivery_campaign``, ``uid_delivery_enrollment``), which the
         # ORM cannot declare. The same person may pass a recurring automation's step weekly.
+        # Also by hand: (customer, created_at), what the frequency cap counts a person by.
         indexes = (("status", "next_attempt_at"),)

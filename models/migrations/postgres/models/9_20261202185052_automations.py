@@ -64,11 +64,13 @@ COMMENT ON TABLE "enrollment_step" IS 'A step fired for an enrolment: written in
         ALTER TABLE "delivery" ADD CONSTRAINT "fk_delivery_enrollme_c8214fb5" FOREIGN KEY ("enrollment_id") REFERENCES "enrollment" ("id") ON DELETE CASCADE;
         CREATE UNIQUE INDEX IF NOT EXISTS "uid_delivery_campaign" ON "delivery" ("campaign_id", "customer_id", "channel") WHERE "enrollment_id" IS NULL;
         CREATE UNIQUE INDEX IF NOT EXISTS "uid_delivery_enrollment" ON "delivery" ("enrollment_id", "campaign_id", "channel") WHERE "enrollment_id" IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS "idx_enrollment_due" ON "enrollment" ("due_at") WHERE "status" = 'waiting';"""
+        CREATE INDEX IF NOT EXISTS "idx_enrollment_due" ON "enrollment" ("due_at") WHERE "status" = 'waiting';
+        CREATE INDEX IF NOT EXISTS "idx_delivery_customer_created" ON "delivery" ("customer_id", "created_at");"""
 
 
 async def downgrade(db: BaseDBAsyncClient) -> str:
     return """
+        DROP INDEX IF EXISTS "idx_delivery_customer_created";
         DROP INDEX IF EXISTS "uid_delivery_enrollment";
         DROP INDEX IF EXISTS "uid_delivery_campaign";
         ALTER TABLE "delivery" DROP CONSTRAINT IF EXISTS "fk_delivery_enrollme_c8214fb5";

@@ -77,11 +77,13 @@ CREATE INDEX IF NOT EXISTS "idx_enrollment_automat_fcf8f8" ON "enrollment" ("aut
         CREATE INDEX IF NOT EXISTS "idx_delivery_status_bb1bd8" ON "delivery" ("status", "next_attempt_at");
         CREATE UNIQUE INDEX IF NOT EXISTS "uid_delivery_campaign" ON "delivery" ("campaign_id", "customer_id", "channel") WHERE "enrollment_id" IS NULL;
         CREATE UNIQUE INDEX IF NOT EXISTS "uid_delivery_enrollment" ON "delivery" ("enrollment_id", "campaign_id", "channel") WHERE "enrollment_id" IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS "idx_enrollment_due" ON "enrollment" ("due_at") WHERE "status" = 'waiting';"""
+        CREATE INDEX IF NOT EXISTS "idx_enrollment_due" ON "enrollment" ("due_at") WHERE "status" = 'waiting';
+        CREATE INDEX IF NOT EXISTS "idx_delivery_customer_created" ON "delivery" ("customer_id", "created_at");"""
 
 
 async def downgrade(db: BaseDBAsyncClient) -> str:
     return """
+        DROP INDEX IF EXISTS "idx_delivery_customer_created";
         DROP INDEX IF EXISTS "uid_delivery_enrollment";
         DROP INDEX IF EXISTS "uid_delivery_campaign";
         ALTER TABLE "merchant" DROP COLUMN "frequency_days";
