@@ -143,6 +143,10 @@ class WizardOp(StrEnum):
     CONFIRM = "ok"
     BACK = "back"
     CANCEL = "cancel"
+    YES = "yes"
+    DONE = "done"
+    DELETE = "del"
+    EMAIL = "email"
 
 
 class WizardAction(CallbackData, prefix="wz"):
@@ -167,6 +171,8 @@ class CampaignOp(StrEnum):
     CHART = "chart"
     CSV = "csv"
     EXPORT = "export"
+    # A scheduled campaign's detail: pick a new time (handled by the wizard, which has the slots).
+    CHANGE_TIME = "time"
 
 
 class CampaignListFilter(StrEnum):

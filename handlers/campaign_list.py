@@ -212,6 +212,8 @@ def _detail_markup(campaign: CampaignDetail, back: CampaignAction) -> InlineKeyb
     actions: list[tuple[str, CampaignOp]] = []
     if status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         actions.append((_("✏️ Edit"), CampaignOp.EDIT))
+    if status == CampaignStatus.SCHEDULED:
+        actions.append((_("🕒 Change time"), CampaignOp.CHANGE_TIME))  # handlers/wizard/flow
     if status == CampaignStatus.DRAFT:
         actions.append((_("🚀 Send now"), CampaignOp.SEND))
     if status in (CampaignStatus.SENDING, CampaignStatus.SCHEDULED):
