@@ -34,6 +34,13 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from campaigns.author import (
+    card_voucher_days,
+    own_passes,
+    push_to_own_pass,
+    set_test_email,
+    wallet_senders,
+)
 from campaigns.errors import CampaignNotFound, InvalidCampaign, WrongCampaignState
 from campaigns.preview import send_test
 from campaigns.service import (
@@ -94,7 +101,6 @@ from loyalty.clock import utcnow
 from loyalty.errors import InvalidEmail
 from loyalty.profile import normalized_email
 from loyalty.staff import Permission, seat_at
-from models import Card, GoogleWalletObject, Membership, Staff, WalletPass
 from models.enums import CampaignStatus, Channel, DeliveryPolicy
 
 if TYPE_CHECKING:
@@ -102,7 +108,7 @@ if TYPE_CHECKING:
     from campaigns.views import CampaignShop
     from channels.base import DeliveryChannel
     from handlers.campaign_progress import CampaignProgress
-    from models import Campaign, Customer
+    from models import Campaign, Customer, Staff
     from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
@@ -217,21 +223,6 @@ def wallet_channels(wallets: Wallets | None) -> tuple[Channel, ...]:
         return ()
     configured = {Channel.APPLE_WALLET: wallets.apns, Channel.GOOGLE_WALLET: wallets.google}
     return tuple(channel for channel in WALLET if configured[channel] is not None)
-
-
-def wallet_senders(wallets: Wallets | None) -> tuple[tuple[Channel, DeliveryChannel], ...]:
-    """The wallet adapters campaigns push through, for a test to the author's own pass."""
-    from channels.apple_wallet.channel import AppleWalletChannel
-    from wallets.apple_registry import PassRegistry
-
-    if wallets is None:
-        return ()
-    senders: list[tuple[Channel, DeliveryChannel]] = []
-    if wallets.apns is not None:
-        senders.append((Channel.APPLE_WALLET, AppleWalletChannel(wallets.apns, PassRegistry())))
-    if wallets.google is not None:
-        senders.append((Channel.GOOGLE_WALLET, wallets.google))
-    return tuple(senders)
 
 
 async def _steps(
@@ -674,8 +665,7 @@ async def voucher_removed(query: CallbackQuery, state: FSMContext, wizard: Wizar
 
 
 async def _card_validity(draft: Draft) -> int:
-    card = await Card.get_or_none(id=draft.card_id, merchant_id=draft.merchant_id)
-    return card.voucher_validity_days if card is not None else 30
+    return await card_voucher_days(draft.merchant_id, draft.card_id)
 
 
 @router.message(CampaignWizard.voucher_title, ANSWER)
@@ -837,46 +827,20 @@ async def rename_typed(message: Message, state: FSMContext, wizard: WizardServic
 # A test to myself: the chat, my test email, my own wallet pass
 
 
-async def _own_passes(customer: Customer | None, draft: Draft) -> dict[Channel, str]:
-    """The author's own passes of the campaign's card: Apple serial, Google object id."""
-    if customer is None:
-        return {}
-    membership = await Membership.get_or_none(customer_id=customer.id, card_id=draft.card_id)
-    if membership is None:
-        return {}
-    found: dict[Channel, str] = {}
-    apple = await WalletPass.filter(membership_id=membership.id).first()
-    if apple is not None:
-        found[Channel.APPLE_WALLET] = str(apple.serial_number)
-    google = await GoogleWalletObject.filter(membership_id=membership.id).first()
-    if google is not None:
-        found[Channel.GOOGLE_WALLET] = str(google.object_id)
-    return found
-
-
 async def _wallet_test(steps: Steps, customer: Customer | None) -> list[str]:
-    from wallets.apple_registry import campaign_line, put_campaign_line
-
     draft = steps.draft
     wanted = [c for c in WALLET if c in draft.channels]
     if not wanted:
         return []
-    passes = await _own_passes(customer, draft)
+    passes = await own_passes(customer.id if customer else None, draft.card_id)
     senders = dict(steps.services.wallet_senders)
     report = []
     for channel in wanted:
         address = passes.get(channel)
         if address is None or channel not in senders:
             continue
-        spec = draft.spec(steps.push_limit)
-        if channel == Channel.APPLE_WALLET:
-            try:
-                await put_campaign_line(address, campaign_line(spec.push_text, steps.shop.name))
-            except ValueError:
-                report.append(_("wallet pass: the line is too long for it"))
-                continue
-        tried = await send_test(
-            spec,
+        tried = await push_to_own_pass(
+            draft.spec(steps.push_limit),
             senders[channel],
             channel=channel,
             address=address,
@@ -968,7 +932,7 @@ async def test_email_typed(message: Message, state: FSMContext, wizard: WizardSe
               "name@example.com.")
         )  # fmt: skip
         return
-    await Staff.filter(id=steps.seat.id).update(test_email=address)
+    await set_test_email(steps.seat.id, address)
     await message.answer(
         _("Your tests go to {address} now. Tap “Send me a test” again.").format(
             address=user_text(address)

@@ -280,8 +280,8 @@ def summary_text(draft: Draft, shop: CampaignShop, services: WizardServices, fou
         lines.append(_("Gift voucher: none"))
     if draft.holdout_percent:
         lines.append(
-            _("Comparison group: {percent}% get nothing, to measure the effect").format(
-                percent=number(draft.holdout_percent)
+            _("Comparison group: {share} get nothing, to measure the effect").format(
+                share=ltr(f"{number(draft.holdout_percent)}%")
             )
         )
     else:
@@ -481,8 +481,9 @@ async def audience_screen(draft: Draft, shop: CampaignShop) -> Screen:
     for name, default in AUDIENCE_CHOICES:
         on = name in draft.audience
         value = draft.audience.get(name, default)
-        state = _("on") if on else _("off")
-        _button(builder, f"{_filter_label(name, value)}: {state}", WizardOp.FILTER, name)
+        state = _("On") if on else _("Off")
+        # The state first: a long label is cut at its end on a narrow phone.
+        _button(builder, f"{state} · {_filter_label(name, value)}", WizardOp.FILTER, name)
         if name in NUMBER_RANGES:
             _button(builder, _("Other number"), WizardOp.SKIP, name)
             rows.append(2)
@@ -521,13 +522,17 @@ async def channels_screen(draft: Draft, shop: CampaignShop, services: WizardServ
     configured = services.wallet_channels
     builder = InlineKeyboardBuilder()
     for channel in offered_channels(services):
-        state = _("on") if channel in draft.channels else _("off")
+        state = _("On") if channel in draft.channels else _("Off")
         _button(
             builder,
-            _("{channel} · {count} people: {state}").format(
+            f"{state} · "
+            + ngettext(
+                "{channel} · {count} person",
+                "{channel} · {count} people",
+                found.by_channel[channel],
+            ).format(
                 channel=via_name(channel, configured),
                 count=number(found.by_channel[channel]),
-                state=state,
             ),
             WizardOp.CHANNEL,
             channel.value,
@@ -636,8 +641,8 @@ def more_screen(draft: Draft, services: WizardServices) -> Screen:
     holdout = (
         _("Comparison group: off")
         if not draft.holdout_percent
-        else _("Comparison group: {percent}% get nothing, to measure the effect").format(
-            percent=number(draft.holdout_percent)
+        else _("Comparison group: {share} get nothing, to measure the effect").format(
+            share=ltr(f"{number(draft.holdout_percent)}%")
         )
     )
     lines = [
