@@ -669,3 +669,32 @@ async def test_both_wallets_are_shown_apart_and_the_test_updates_my_own_pass(
     await send_it(owner, summary)
     campaign = await Campaign.get(merchant_id=shop.merchant.id)
     assert sorted(campaign.channels) == ["apple_wallet", "google_wallet", "telegram"]
+
+
+async def test_birthdays_in_the_next_days_count_day_and_month_in_the_shops_zone(
+    new_chat: Any, runtime: BotRuntime
+) -> None:
+    from models import Customer
+
+    shop = await factories.merchant(timezone="Europe/Kyiv")
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    people = await customers(new_chat, shop, 3)
+    today = utcnow().astimezone(ZoneInfo("Europe/Kyiv"))
+    for person, ahead in zip(people, (0, 5, 40), strict=True):
+        day = today + timedelta(days=ahead)
+        await Customer.filter(identities__external_id=str(person.user.id)).update(
+            birth_day=day.day, birth_month=day.month
+        )
+    summary = await write_campaign(owner)
+    await owner.press_label(summary, "Audience")
+    await owner.press(owner.current(summary), "wz:skip:birthday_within_days")
+    screen = (await owner.send("14"))[-1]
+
+    assert "birthday in the next 14 days — 2 people." in text_of(screen)
+    await owner.press_label(screen, "Back")
+    assert "To: birthday in the next 14 days · 2 people" in text_of(owner.current(screen))
+    await send_it(owner, owner.current(screen))
+    campaign = await Campaign.get(merchant_id=shop.merchant.id)
+    assert campaign.audience_filters == {"birthday_within_days": 14}
+    await deliver_all(runtime)
+    assert await Delivery.filter(campaign_id=campaign.id).count() == 2
