@@ -143,6 +143,10 @@ class WizardOp(StrEnum):
     CONFIRM = "ok"
     BACK = "back"
     CANCEL = "cancel"
+    YES = "yes"
+    DONE = "done"
+    DELETE = "del"
+    EMAIL = "email"
 
 
 class WizardAction(CallbackData, prefix="wz"):
@@ -169,6 +173,8 @@ class CampaignOp(StrEnum):
     EXPORT = "export"
     RESULTS = "results"  # 📊 on a progress message or a digest: the campaign's page, anew
     RENAME = "rename"
+    # A scheduled campaign's detail: pick a new time (handled by the wizard, which has the slots).
+    CHANGE_TIME = "time"
 
 
 class CampaignListFilter(StrEnum):

@@ -292,6 +292,8 @@ def _detail_markup(campaign: CampaignDetail, back: CampaignAction) -> InlineKeyb
     }
     status = CampaignStatus(campaign.status)
     actions: list[tuple[str, CampaignOp]] = []
+    if status == CampaignStatus.SCHEDULED:
+        actions.append((_("🕒 Change time"), CampaignOp.CHANGE_TIME))  # handlers/wizard/flow
     if status == CampaignStatus.DRAFT:
         actions.append((_("🚀 Send now"), CampaignOp.SEND))
     if status in (CampaignStatus.SENDING, CampaignStatus.SCHEDULED):

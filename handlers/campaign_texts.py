@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from html import escape
+import re
+from datetime import datetime
+from html import escape, unescape
 from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import gettext as _
@@ -14,6 +16,7 @@ from campaigns.stats import CampaignStats
 from handlers.texts import (
     and_list,
     current_locale,
+    local_date,
     local_datetime,
     ltr,
     number,
@@ -26,8 +29,11 @@ from models.enums import CampaignStatus, Channel
 if TYPE_CHECKING:
     from campaigns.views import CampaignDetail
 
-# The wizard offers one "wallet" switch: a pass lives in Apple or Google Wallet, not both.
+# The wallets: a lock-screen line on the card's pass.
 WALLET = (Channel.APPLE_WALLET, Channel.GOOGLE_WALLET)
+# A name as ``campaigns.spec.default_name`` makes it: ``<cardId>_<dd.mm.yyyyHH:MM>``.
+_DEFAULT_NAME = re.compile(r"\d+_\d{2}\.\d{2}\.\d{4}\d{2}:\d{2}")
+_TAG = re.compile(r"<[^>]+>")
 
 
 def status_name(status: str) -> str:
@@ -44,7 +50,8 @@ def status_name(status: str) -> str:
 
 def channel_name(channel: str) -> str:
     names = {
-        Channel.TELEGRAM: _("Messenger"),
+        # The platform by its name: customers and owners know "Telegram", not "Messenger".
+        Channel.TELEGRAM: _("Telegram chat"),
         Channel.EMAIL: _("Email"),
         Channel.APPLE_WALLET: _("Apple Wallet"),
         Channel.GOOGLE_WALLET: _("Google Wallet"),
@@ -102,6 +109,12 @@ def audience_lines(audience: AudienceFilter) -> list[str]:
         )
     if audience.birthday_this_month:
         lines.append(_("birthday this month"))
+    if (days := audience.birthday_within_days) is not None:
+        lines.append(
+            ngettext(
+                "birthday in the next {days} day", "birthday in the next {days} days", days
+            ).format(days=ltr(number(days)))
+        )
     if audience.has_unused_voucher:
         lines.append(_("holds an unused voucher"))
     return lines or [_("everyone on the card")]
@@ -110,7 +123,7 @@ def audience_lines(audience: AudienceFilter) -> list[str]:
 def channels_line(channels: list[str]) -> str:
     names = []
     for channel in channels:
-        name = _("Wallet card push") if channel in WALLET else channel_name(channel)
+        name = _("Wallet pass (lock screen)") if channel in WALLET else channel_name(channel)
         if name not in names:
             names.append(name)
     return and_list(names) or "—"
@@ -134,18 +147,31 @@ def field_name(field: str) -> str:
         "new_within_days": _("Audience"),
         "close_to_reward": _("Audience"),
         "inactive_days": _("Audience"),
-        "push_text": _("Push text"),
-        "push_text_limit": _("Push text"),
+        "birthday_within_days": _("Audience"),
+        "push_text": _("Lock-screen line"),
+        "push_text_limit": _("Lock-screen line"),
         "voucher": _("Voucher"),
         "channels": _("Channels"),
         "channel_order": _("Channels"),
         "message_text": _("Message"),
-        # Step 8's button: the schedule typed after it is what was refused.
-        "scheduled_at": _("🕒 Schedule"),
-        "holdout_percent": _("Holdout group"),
+        "scheduled_at": _("Sending time"),
+        "holdout_percent": _("Comparison group"),
         "name": _("Campaign name"),
     }
     return names.get(field, _("Campaign"))
+
+
+def campaign_title(name: str, message_text: str, created: datetime, timezone: str) -> str:
+    """How a campaign is called in the chat: its own name, or, for the stored default
+    ``<cardId>_<date>``, the message's first line and the day it was made ("Autumn menu · 2 Dec").
+    """
+    if not _DEFAULT_NAME.fullmatch(name):
+        return name
+    for line in unescape(_TAG.sub("", message_text)).splitlines():
+        if text := " ".join(line.split()):
+            short = text if len(text) <= 40 else text[:39] + "…"
+            return f"{short} · {local_date(created, timezone)}"
+    return local_date(created, timezone)
 
 
 def when_line(campaign: CampaignDetail, timezone: str) -> str:

@@ -69,7 +69,7 @@ def test_counts_are_grouped_and_singular_when_one(i18n: I18n) -> None:
     with i18n.use_locale("en"):
         lines = stats_lines(_stats())
 
-    assert lines[0].startswith("<b>Messenger</b>: 1,180 of 1,200 sent")
+    assert lines[0].startswith("<b>Telegram chat</b>: 1,180 of 1,200 sent")
     assert lines[-2].startswith("Within 1 day: 23 of 200 came back")
 
 
