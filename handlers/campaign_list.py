@@ -27,6 +27,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.numbers import format_decimal
 
@@ -580,9 +581,11 @@ async def rename_pressed(
     await query.answer()
     await _edit(
         message,
-        _("Send the new name for <b>{name}</b>, up to {limit} characters.").format(
-            name=_title(campaign), limit=NAME_LIMIT
-        ),
+        ngettext(
+            "Send the new name for <b>{name}</b>, up to {limit} character.",
+            "Send the new name for <b>{name}</b>, up to {limit} characters.",
+            NAME_LIMIT,
+        ).format(name=_title(campaign), limit=NAME_LIMIT),
         builder.as_markup(),
     )
 
@@ -610,9 +613,12 @@ async def rename_typed(message: Message, state: FSMContext) -> None:
         await rename(int(campaign_id), merchant_id=int(merchant_id), text=message.text or "")
     except InvalidCampaign:
         await message.answer(
-            _(
-                "A campaign name is one line of 1 to {limit} characters. Please send another, "
-                "or press Back."
+            ngettext(
+                "A campaign name is one line of up to {limit} character. Please send another, "
+                "or press Back.",
+                "A campaign name is one line of up to {limit} characters. Please send another, "
+                "or press Back.",
+                NAME_LIMIT,
             ).format(limit=NAME_LIMIT)
         )
         return

@@ -319,7 +319,7 @@ async def test_rename_takes_a_typed_name_and_refuses_a_bad_one(new_chat: Any) ->
     await owner.send("📊 Dashboard")  # the admin keyboard still works, and is no name
     assert (await Campaign.get(id=campaign.id)).name == campaign.name
     refused = await owner.send("x" * 61)
-    assert text_of(refused[-1]).startswith("A campaign name is one line of 1 to 60 characters.")
+    assert text_of(refused[-1]).startswith("A campaign name is one line of up to 60 characters.")
     assert (await Campaign.get(id=campaign.id)).name == campaign.name
     renamed = await owner.send("  Pumpkin   week ")
 
