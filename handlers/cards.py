@@ -65,7 +65,11 @@ def welcome_caption(card: CardView) -> str:
     return "\n".join(
         [
             _("Welcome to {shop}! 🎉").format(shop=user_text(card.brand.merchant_name)),
-            _("{needed} stamps = <b>{reward}</b>. You have {balance}.").format(
+            ngettext(
+                "{needed} stamp = <b>{reward}</b>. You have {balance}.",
+                "{needed} stamps = <b>{reward}</b>. You have {balance}.",
+                card.stamps_needed,
+            ).format(
                 needed=ltr(str(card.stamps_needed)),
                 reward=user_text(card.reward_text),
                 balance=ltr(str(card.balance)),

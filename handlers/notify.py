@@ -130,9 +130,11 @@ class CustomerNotifier:
                 )
                 lines.append(self._show_it_line(view))
             lines.append(
-                _("New card started: {balance} of {needed} stamps.").format(
-                    balance=ltr(str(card.balance)), needed=ltr(str(card.stamps_needed))
-                )
+                ngettext(
+                    "New card started: {balance} of {needed} stamp.",
+                    "New card started: {balance} of {needed} stamps.",
+                    card.stamps_needed,
+                ).format(balance=ltr(str(card.balance)), needed=ltr(str(card.stamps_needed)))
             )
             markup = _reward_buttons(result.vouchers[0].id, card.membership_id)
             sent = await self._send(contact, "\n".join(lines), markup)

@@ -133,8 +133,8 @@ async def test_notifications_follow_the_customers_language(
     await runtime.notifier.stamps_added(membership.customer_id, result)
 
     assert text_of(chat.new_messages()[0]).splitlines() == [
-        "Kafe Lviv: +2 штампи!",
-        "2/5 — ще 3 штампи до нагороди: Free cappuccino",
+        "+2 штампи у Kafe Lviv!",
+        "2 з 5 штампів — ще 3 до: Free cappuccino",
     ]
 
 

@@ -227,8 +227,11 @@ _BUTTONS = {
     "Wallet card push": "✅ ",
     "Send on: every channel they have": "🔁 ",
     "Send on: only the first that reaches them": "🔁 ",
-    "✅ Use it now, at the till": "",
-    "Yes, redeem it now": "",
+    "✅ I'm at the counter — use it": "",
+    "Use it now": "",
+    "📲 Add to phone wallet": "",
+    "✉️ Add my email": "",
+    "🎟 Show the voucher": "",
     "▶ Resume": "",
     "🧪 Send a test to me": "",
 }
