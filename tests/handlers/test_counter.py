@@ -174,9 +174,7 @@ async def test_in_admin_mode_a_typed_till_code_opens_the_stamp_screen(new_chat: 
     cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
     stranger: Chat = new_chat(first_name="Ivan")  # type: ignore[operator]
     await customer.send(f"/start j-{shop.card.join_token}")
-    found = re.search(
-        r"say code ([2-9A-Z]{4}-[2-9A-Z]{4})", text_of(customer.replies[0])
-    )
+    found = re.search(r"say code ([2-9A-Z]{4}-[2-9A-Z]{4})", text_of(customer.replies[0]))
     assert found is not None, text_of(customer.replies[0])
     typed = found.group(1).lower().replace("-", " ")
     await _staff(cashier, shop, StaffRole.CASHIER)

@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import BotRuntime
 from bot.delivery import build_worker
+from fakes.telegram import visible
 from handlers.wizard.flow import wallet_channels
 from loyalty.clock import utcnow
 from loyalty.merchants import create_staff_invite
@@ -143,7 +144,16 @@ async def test_the_owner_writes_previews_tests_and_sends_a_campaign(
 
     preview = await owner.send("Hello <friends>! Our autumn blend is here.")
     texts = [text_of(m) for m in preview]
-    assert "Hello <friends>! Our autumn blend is here." in texts
+    # The chat rendition as customers get it: the shop on top, My card and Stop offers below.
+    [chat_preview] = [m for m in preview if "autumn blend" in text_of(m)]
+    assert text_of(chat_preview).startswith(
+        "Kafe Lviv\n\nHello <friends>! Our autumn blend is here.\n\n🎁 Your gift: "
+    )
+    assert [label for label, _ in buttons(chat_preview)] == [
+        "🎟 Show the voucher",
+        "🪪 My card",
+        "🔕 Stop offers from Kafe Lviv",
+    ]
     email = uploaded_file(owner.telegram.calls("sendDocument")[-1], "document")
     assert "Hello &lt;friends&gt;! Our autumn blend is here." in email.data.decode()
     assert email.filename == "email-preview.html"
@@ -166,9 +176,10 @@ async def test_the_owner_writes_previews_tests_and_sends_a_campaign(
     await deliver_all(runtime)
     await runtime.progress.wait()
     for person in people:
-        assert "Hello <friends>! Our autumn blend is here." in [
-            text_of(m) for m in person.new_messages()
-        ]
+        assert any(
+            "Hello <friends>! Our autumn blend is here." in text_of(m)
+            for m in person.new_messages()
+        )
     final = owner.current(progress)
     assert text_of(final).startswith(f"📣 {campaign.name} — sent")
     assert "Messenger: 2 sent, 0 failed, 0 waiting, 0 skipped" in text_of(final)
@@ -421,8 +432,8 @@ async def test_a_photo_with_a_formatted_caption_becomes_the_message(
 
     shown = [m for m in preview if m.photo]
     assert len(shown) == 1
-    assert shown[0].caption == "New menu today"
-    assert shown[0].caption_entities[0]["type"] == "bold"
+    assert visible(shown[0].caption or "") == "Kafe Lviv\n\nNew menu today"
+    assert [e["type"] for e in shown[0].caption_entities] == ["bold", "bold"]  # shop, "New menu"
     when = (await owner.press_label(preview[-1], "Continue"))[-1]
     await owner.press_label((await owner.press_label(when, "Send now"))[-1], "Confirm")
     campaign = await Campaign.get(merchant_id=shop.merchant.id)
@@ -430,7 +441,7 @@ async def test_a_photo_with_a_formatted_caption_becomes_the_message(
     assert campaign.photo_file_id is not None
     await deliver_all(runtime)
     received = [m for m in guest.new_messages() if m.photo]
-    assert [m.caption for m in received] == ["New menu today"]
+    assert [visible(m.caption or "") for m in received] == ["Kafe Lviv\n\nNew menu today"]
     sizes = received[0].photo or []
     assert owner.telegram.file_bytes(sizes[-1]["file_id"]) == photo
 
