@@ -109,6 +109,7 @@ async def start_plain(
     bot: Bot,
     customer: Customer | None,
     file_cache: FileIdCache,
+    state: FSMContext,
     wallets: Wallets | None = None,
     link_signer: LinkSigner | None = None,
 ) -> None:
@@ -118,3 +119,5 @@ async def start_plain(
         )
         return
     await show_my_cards(message, bot, customer, file_cache, wallets, link_signer)
+    # Members from before the keyboard existed get it here (Telegram's menu sends /start).
+    await offer_shortcuts(message, state)

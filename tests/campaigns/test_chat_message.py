@@ -120,7 +120,9 @@ async def test_forged_stop_buttons_change_nothing(new_chat: Any, runtime: BotRun
     card = dana.replies[0]
 
     for forged in (f"off:stop:{other.merchant.id}", "off:stop:999999", "off:stop:x"):
-        await dana._post(dana.telegram.callback_update(dana.user, card, forged, check_button=False))
+        await dana._post(
+            dana.telegram.callback_update(dana.user, card, forged, check_button=False)
+        )
 
     answers = [c.params.get("text") for c in dana.telegram.calls("answerCallbackQuery")[-3:]]
     assert answers[:2] == ["You are not on a card of this shop."] * 2
@@ -173,3 +175,20 @@ def test_the_owners_preview_has_the_same_header_gift_and_buttons() -> None:
         merchant_name="Kafe Lviv",
     )
     assert email.html == TEXT and email.buttons == ()
+
+
+async def test_a_preview_button_only_says_it_is_a_preview(new_chat: Any) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    [marta] = await _members(new_chat, shop, "Marta")
+
+    await marta._post(
+        marta.telegram.callback_update(
+            marta.user, marta.replies[0], chat_parts.preview_data(), check_button=False
+        )
+    )
+
+    assert marta.last_answer()["text"] == (
+        "This is your preview: in your customers' chats this button works."
+    )
+    assert marta.new_messages() == []
+    assert await ChannelOptOut.all().count() == 0

@@ -13,7 +13,7 @@ from loyalty.clock import utcnow
 from loyalty.merchants import create_staff_invite
 from loyalty.stamps import add_stamps
 from loyalty.vouchers import redeem_voucher
-from models import Membership, Voucher
+from models import Membership, Merchant, Voucher
 from models.enums import RedeemVia, StaffRole, VoucherStatus
 from tests import factories
 from tests.chat import Chat, button, buttons, text_of
@@ -77,7 +77,10 @@ async def test_self_redeem_from_the_card_is_three_taps_with_the_confirm_edited_i
     assert len(chat.telegram.calls("editMessageCaption")) == edits + 1
     confirm = chat.current(detail)
     assert "Only do this at the counter, in front of the staff" in text_of(confirm)
-    assert [label for label, _ in buttons(confirm)] == ["✅ I'm at the counter — use it", "Not now"]
+    assert [label for label, _ in buttons(confirm)] == [
+        "✅ I'm at the counter — use it",
+        "Not now",
+    ]
     assert (await Voucher.get(id=voucher.id)).status == VoucherStatus.ISSUED
 
     yes = button(confirm, "I'm at the counter")
@@ -191,3 +194,28 @@ async def test_self_redeem_takes_the_voucher_off_the_wallet_pass(chat: Chat) -> 
     await chat.press_label(chat.current(detail), "I'm at the counter")
 
     assert (await WalletPass.get(id=wallet_pass.id)).update_tag > wallet_pass.update_tag
+
+
+async def test_the_shop_hears_of_a_self_redeem_in_its_own_language(
+    chat: Chat, new_chat: object
+) -> None:
+    shop, voucher = await _with_voucher(chat)
+    await Merchant.filter(id=shop.merchant.id).update(default_language="uk")
+    manager: Chat = new_chat(first_name="Ihor")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    for person, role in ((manager, StaffRole.MANAGER), (cashier, StaffRole.CASHIER)):
+        invite = await create_staff_invite(
+            shop.merchant, role, ttl=timedelta(hours=1), created_by=None
+        )
+        await person.send(f"/start i-{invite.token}")
+        person.new_messages()
+    detail = await _open_voucher(chat)
+    await chat.press_label(detail, "Use it now")
+
+    await chat.press_label(chat.current(detail), "I'm at the counter")
+
+    [told] = manager.new_messages()
+    assert text_of(told).startswith("Olena щойно")
+    assert "Free cappuccino" in text_of(told)
+    # Owners and managers hear it; the bot cannot know which cashier is on duty.
+    assert cashier.new_messages() == []
