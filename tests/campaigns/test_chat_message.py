@@ -65,7 +65,8 @@ async def test_a_campaign_names_the_shop_shows_the_gift_and_stopping_it_sticks(
         "",
         f"🎁 Your gift: Free cookie, until {until}",
     ]
-    assert message.entities[0]["type"] == "bold" and message.entities[0]["offset"] == 0
+    assert message.entities[0]["type"] == "bold"
+    assert message.entities[0]["offset"] == 0
     assert buttons(message) == [
         ("🎟 Show the voucher", f"vch:show:{voucher.id}"),
         ("🪪 My card", f"card:show:{membership.id}"),
@@ -75,7 +76,8 @@ async def test_a_campaign_names_the_shop_shows_the_gift_and_stopping_it_sticks(
     assert len(olena.new_messages()) == 1
 
     [shown] = await dana.press_label(message, "Show the voucher")
-    assert shown.photo is not None and voucher.code in text_of(shown)
+    assert shown.photo is not None
+    assert voucher.code in text_of(shown)
 
     stop = button(message, "Stop offers")
     [answer] = await dana.press(message, stop)
@@ -161,10 +163,12 @@ def test_the_owners_preview_has_the_same_header_gift_and_buttons() -> None:
     lines = preview.html.splitlines()
     assert lines[0] == "<b>\u2068Kafe Lviv\u2069</b>"
     assert lines[2] == TEXT
-    assert lines[4].startswith("🎁 ") and "Free cookie" in lines[4]
+    assert lines[4].startswith("🎁 ")
+    assert "Free cookie" in lines[4]
     assert "Your gift" not in lines[4]  # in Ukrainian
     labels = [[b.text for b in row] for row in preview.buttons]
-    assert len(labels) == 2 and len(labels[1]) == 2
+    assert len(labels) == 2
+    assert len(labels[1]) == 2
     assert {b.data for row in preview.buttons for b in row} == {chat_parts.preview_data()}
     email = Composer.preview(
         spec,
@@ -174,7 +178,8 @@ def test_the_owners_preview_has_the_same_header_gift_and_buttons() -> None:
         right_to_left=False,
         merchant_name="Kafe Lviv",
     )
-    assert email.html == TEXT and email.buttons == ()
+    assert email.html == TEXT
+    assert email.buttons == ()
 
 
 async def test_a_preview_button_only_says_it_is_a_preview(new_chat: Any) -> None:

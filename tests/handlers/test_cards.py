@@ -192,10 +192,12 @@ ANDROID = (
 async def _page(link: str, user_agent: str) -> str:
     import aiohttp
 
-    async with aiohttp.ClientSession() as http:
-        async with http.get(link, headers={"User-Agent": user_agent}) as response:
-            assert response.status == 200
-            return await response.text()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(link, headers={"User-Agent": user_agent}) as response,
+    ):
+        assert response.status == 200
+        return await response.text()
 
 
 def _badges(html: str) -> dict[str, str]:
@@ -222,10 +224,12 @@ async def test_the_wallet_button_opens_the_card_page_with_the_phones_own_badge(
     assert set(_badges(iphone)) == {"apple"}
     assert "Add to Apple Wallet" in iphone
     assert _badges(android) == {}
-    async with aiohttp.ClientSession() as http:
-        async with http.get(html_unescape(_badges(iphone)["apple"])) as response:
-            body = await response.read()
-            assert response.headers["Content-Type"] == "application/vnd.apple.pkpass"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(html_unescape(_badges(iphone)["apple"])) as response,
+    ):
+        body = await response.read()
+        assert response.headers["Content-Type"] == "application/vnd.apple.pkpass"
     assert pass_problems(body, bot_settings.apple_wallet_dir / "ca.pem") == []
 
 

@@ -65,7 +65,8 @@ async def test_the_customer_is_told_about_stamps_and_a_new_reward(
         ("🪪 My card", f"card:show:{membership.id}"),
     ]
     [shown] = await chat.press_label(message, "Show the voucher")
-    assert shown.photo is not None and voucher.code in text_of(shown)
+    assert shown.photo is not None
+    assert voucher.code in text_of(shown)
 
 
 async def test_expiry_reminders_go_out_once_per_voucher(chat: Chat, runtime: BotRuntime) -> None:
@@ -285,10 +286,10 @@ def _confirmation_link(settings: Settings, address: str) -> str:
     return found.group(0)
 
 
-async def _reward(runtime: BotRuntime, shop: factories.NewMerchant, membership: Membership) -> None:
-    result = await add_stamps(
-        membership.id, 2, merchant_id=shop.merchant.id, ignore_cooldown=True
-    )
+async def _reward(
+    runtime: BotRuntime, shop: factories.NewMerchant, membership: Membership
+) -> None:
+    result = await add_stamps(membership.id, 2, merchant_id=shop.merchant.id, ignore_cooldown=True)
     assert result.vouchers
     await runtime.notifier.stamps_added(membership.customer_id, result)
 
@@ -300,7 +301,7 @@ async def test_after_the_first_reward_adding_an_email_takes_three_actions_offere
 
     shop, membership = await _member(chat, stamps_needed=2)
     await _reward(runtime, shop, membership)
-    reward, offer = chat.new_messages()
+    _, offer = chat.new_messages()
     assert text_of(offer) == "Want offers and vouchers by email too?"
     assert [label for label, _ in buttons(offer)] == ["✉️ Add my email", "No thanks"]
     customer = await Customer.get(id=membership.customer_id)
@@ -311,9 +312,9 @@ async def test_after_the_first_reward_adding_an_email_takes_three_actions_offere
     assert "Send me your email address" in text_of(prompt)  # the settings' own question
     saved = await chat.send("olena@example.com")
     assert "I sent you a confirmation link" in text_of(saved[0])
-    async with aiohttp.ClientSession() as http:  # the link in the mail: the third action
-        async with http.get(_confirmation_link(bot_settings, "olena@example.com")) as page:
-            assert page.status == 200
+    link = _confirmation_link(bot_settings, "olena@example.com")
+    async with aiohttp.ClientSession() as http, http.get(link) as page:  # the third action
+        assert page.status == 200
     actions = chat.actions - before + 1
 
     assert actions <= 3
@@ -322,7 +323,8 @@ async def test_after_the_first_reward_adding_an_email_takes_three_actions_offere
     # The next reward brings no second offer.
     await _reward(runtime, shop, membership)
     later = chat.new_messages()
-    assert len(later) == 1 and "is yours!" in text_of(later[0])
+    assert len(later) == 1
+    assert "is yours!" in text_of(later[0])
 
 
 async def test_no_thanks_closes_the_offer_and_it_never_comes_back(

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import pytest
-
 from datetime import timedelta
+
+import pytest
 
 from bot.app import BotRuntime
 from loyalty.merchants import create_staff_invite
@@ -11,7 +11,6 @@ from models.enums import StaffRole
 from tests import factories
 from tests.chat import Chat, buttons, text_of
 from wallets.card_link import card_page_url
-
 
 CUSTOMER_KEYBOARD = {
     "keyboard": [[{"text": "🪪 My card"}, {"text": "🎟 Vouchers"}]],
@@ -77,7 +76,8 @@ async def test_the_keyboard_buttons_work_in_another_language_and_inside_a_settin
     chat: Chat = new_chat("uk")  # type: ignore[operator]
     await chat.send(f"/start j-{shop.card.join_token}")
     ukrainian = chat.replies[-1].sent_reply_markup
-    assert ukrainian is not None and ukrainian["keyboard"][0][0]["text"] != "🪪 My card"
+    assert ukrainian is not None
+    assert ukrainian["keyboard"][0][0]["text"] != "🪪 My card"
     # Asked for an email, the person taps "My card" instead: the card, not "bad email".
     await chat._post(
         chat.telegram.callback_update(chat.user, chat.replies[0], "set:email", check_button=False)

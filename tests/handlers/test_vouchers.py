@@ -50,7 +50,8 @@ async def test_voucher_detail_shows_title_code_qr_and_expiry(chat: Chat) -> None
     assert "Free cappuccino" in caption
     assert f"Code: {voucher.code}" in caption
     assert "Valid until" in caption
-    assert "at the counter" in caption and "till" not in caption
+    assert "at the counter" in caption
+    assert "till" not in caption
     assert [label for label, _ in buttons(detail)] == ["Use it now", "◀ My vouchers"]
 
 
@@ -199,7 +200,7 @@ async def test_self_redeem_takes_the_voucher_off_the_wallet_pass(chat: Chat) -> 
 async def test_the_shop_hears_of_a_self_redeem_in_its_own_language(
     chat: Chat, new_chat: object
 ) -> None:
-    shop, voucher = await _with_voucher(chat)
+    shop, _voucher = await _with_voucher(chat)
     await Merchant.filter(id=shop.merchant.id).update(default_language="uk")
     manager: Chat = new_chat(first_name="Ihor")  # type: ignore[operator]
     cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]

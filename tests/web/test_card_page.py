@@ -134,7 +134,8 @@ async def test_the_wallet_badge_is_localized_and_points_at_the_members_pass(
 
     found = re.search(r'<a class="badge apple" href="([^"]+)">', iphone)
     assert found is not None
-    assert found.group(1).startswith(web.url) and found.group(1).endswith("/pass.pkpass")
+    assert found.group(1).startswith(web.url)
+    assert found.group(1).endswith("/pass.pkpass")
     assert "Add to Apple Wallet" not in visible_text(iphone)  # in Ukrainian
     # Google Wallet is not configured in these tests: nothing an Android phone could add.
     assert 'class="badge' not in android

@@ -200,11 +200,11 @@ def badges_seen(browser: webdriver.Chrome, url: str, user_agent: str) -> list[tu
     ],
     ids=["iphone", "android", "android-he"],
 )
+@pytest.mark.usefixtures("google_wallet")
 async def test_each_phone_sees_its_own_wallet_badge_in_chromium(
     runtime: BotRuntime,
     webhook_url: str,
     chromium: webdriver.Chrome,
-    google_wallet: object,
     user_agent: str,
     language: str,
     expected: list[str],
