@@ -3,6 +3,8 @@ buttons [🪪 My card] [🎟 Vouchers] under the message field."""
 
 from __future__ import annotations
 
+import functools
+
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -36,9 +38,11 @@ def vouchers_label() -> str:
     return _("🎟 Vouchers")
 
 
+@functools.cache
 def shortcut_labels(i18n: I18n) -> dict[str, str]:
     """Every language's text of the two persistent buttons → which one it is ("card" or
-    "vouchers"): a keyboard sent in one language keeps working after a language change."""
+    "vouchers"): a keyboard sent in one language keeps working after a language change.
+    Made once per process (the catalogs do not change while it runs): every message asks."""
     labels: dict[str, str] = {}
     for locale in i18n.available_locales:
         with i18n.use_locale(locale):

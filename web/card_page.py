@@ -1,4 +1,7 @@
-"""The customer's card as a web page, ``/c/<token>``: the link on the back of the wallet pass.
+"""The customer's card as a web page, ``/c/<token>``: the link on the back of the wallet pass
+and behind the chat's one "Add to phone wallet" button, so the page shows the wallet badge the
+phone can use (told from its User-Agent: Apple on an iPhone, iPad or Safari on a Mac, Google
+on Android, both otherwise).
 
 It shows what the bot shows in the chat (stamps, progress, usable vouchers with their QR and
 code) plus the long text of the campaigns recently sent to this person on this card. The page
