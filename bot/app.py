@@ -191,6 +191,8 @@ async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
         # The PassKit web service: Wallet registers devices and fetches updated passes here.
         wallet_passes=runtime.wallets.passes,
         photos=photo_store(runtime.settings, runtime.bot),
+        # The card page's "Save to Google Wallet" badge (None while Google is not configured).
+        google_save=runtime.wallets.google_save_url,
     )
     runner = web_runner(app)  # token-free access log, slow clients cut off
     await runner.setup()

@@ -307,3 +307,18 @@ class StaffAction(CallbackData, prefix="stf"):
     target: DbId = 0
     value: str = ""
     page: Page = 0
+
+
+class OffersOp(StrEnum):
+    STOP = "stop"
+    PREVIEW = "preview"
+    NO_EMAIL = "noemail"
+
+
+class OffersAction(CallbackData, prefix="off"):
+    """Under a campaign message: stop this shop's offers (``merchant_id``); the buttons of an
+    owner's preview; "No thanks" to the one-time email offer. ``campaigns/chat_parts.py`` writes
+    the same data without aiogram."""
+
+    op: OffersOp
+    merchant_id: DbId = 0

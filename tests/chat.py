@@ -67,6 +67,7 @@ async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
         i18n=runtime.i18n,
         wallet_passes=runtime.wallets.passes,
         photos=photo_store(runtime.settings, runtime.bot),
+        google_save=runtime.wallets.google_save_url,
     )
     runner = web_runner(app)
     await runner.setup()

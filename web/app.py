@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from loyalty.links import LinkSigner
 from wallets.apple_passes import WEB_SERVICE_PREFIX, WalletPasses
-from web.card_page import CardPage, telegram_username
+from web.card_page import CardPage, GoogleSaveLink, telegram_username
 from web.links import setup_link_routes
 from web.passes import setup_wallet_routes
 from web.passkit import passkit_app
@@ -200,6 +200,7 @@ def build_web_app(
     i18n: I18n | None = None,
     wallet_passes: WalletPasses | None = None,
     photos: PhotoStore | None = None,
+    google_save: GoogleSaveLink | None = None,
     body_timeout: float = BODY_TIMEOUT,
     **data: Any,
 ) -> web.Application:
@@ -212,7 +213,14 @@ def build_web_app(
         app.add_subapp(WEB_SERVICE_PREFIX, passkit_app(wallet_passes))
     if signer is not None and i18n is not None:
         setup_link_routes(app, signer, i18n)
-        CardPage(signer, i18n, telegram_username(bot), photos=photos).register(app)
+        CardPage(
+            signer,
+            i18n,
+            telegram_username(bot),
+            photos=photos,
+            apple_passes=wallet_passes is not None,
+            google_save=google_save,
+        ).register(app)
     if webhook_secret is not None:
         CheckedRequestHandler(
             dispatcher=dispatcher,

@@ -233,8 +233,11 @@ _BUTTONS = {
     "Yes, send": "",
     "Not yet": "",
     "🗑 Discard it": "",
-    "✅ Use it now, at the till": "",
-    "Yes, redeem it now": "",
+    "✅ I'm at the counter — use it": "",
+    "Use it now": "",
+    "📲 Add to phone wallet": "",
+    "✉️ Add my email": "",
+    "🎟 Show the voucher": "",
     "▶ Resume": "",
 }
 
