@@ -16,7 +16,17 @@ from campaigns.spec import AudienceFilter
 from campaigns.stats import CampaignStats, ChannelStats, GroupOutcome
 from channels.base import Reason
 from handlers.campaign_texts import audience_lines, field_name, reason_name, stats_lines
-from handlers.texts import FSI, LRI, PDI, and_list, arrows, local_datetime, user_text
+from handlers.texts import (
+    FSI,
+    LRI,
+    PDI,
+    and_list,
+    arrows,
+    back_label,
+    close_label,
+    local_datetime,
+    user_text,
+)
 from locales import compile_catalogs
 from tests.handlers.test_bidi import as_read_right_to_left, shown
 
@@ -93,6 +103,12 @@ def test_paging_arrows_point_the_way_the_language_reads(i18n: I18n) -> None:
     for language in ("he", "fa"):
         with i18n.use_locale(language):
             assert arrows() == ("▶", "◀")
+            # Every back button takes its arrow from here (no back arrow in the catalogs).
+            assert back_label().startswith("▶ ")
+            assert back_label("x") == "▶ x"
+    with i18n.use_locale("en"):
+        assert back_label() == "◀ Back"
+        assert close_label() == "✖ Close"
 
 
 def test_a_name_is_escaped_then_isolated_and_loses_its_bidi_controls() -> None:

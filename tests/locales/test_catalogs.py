@@ -209,7 +209,9 @@ def test_direction_arrows_are_mirrored_in_right_to_left_languages(language: str)
             if source.endswith(f" {arrow}"):
                 arrows += 1
                 assert translated.endswith(f" {mirrored}"), translated
-    assert arrows >= 4
+    # Back buttons draw their arrow in code (handlers.texts.back_label, tested there), so only
+    # a few arrows remain in the catalogs.
+    assert arrows >= 3
     resume = catalog.get("▶ Resume")
     assert resume is not None
     assert _forms(resume)[0].startswith("▶ ")

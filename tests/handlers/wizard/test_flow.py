@@ -16,6 +16,7 @@ import pytest
 
 from bot.app import BotRuntime
 from bot.delivery import build_worker
+from fakes.telegram import visible
 from handlers.wizard.flow import wallet_channels, wizard_services
 from loyalty.clock import utcnow
 from loyalty.merchants import create_staff_invite
@@ -94,8 +95,10 @@ async def test_a_campaign_goes_out_in_four_actions_after_admin(
 
     await owner.send("📣 New campaign")
     shown = await owner.send("Autumn menu is here!\nCome and taste it.")
-    # One copy of the chat message as customers get it, then the summary.
-    assert [text_of(m) for m in shown[:-1]] == ["Autumn menu is here!\nCome and taste it."]
+    # One copy of the chat message as customers get it (the shop first), then the summary.
+    assert [text_of(m) for m in shown[:-1]] == [
+        "Kafe Lviv\n\nAutumn menu is here!\nCome and taste it."
+    ]
     summary = shown[-1]
     assert text_of(summary).splitlines() == [
         "Ready to send — Kafe Lviv",
@@ -143,7 +146,7 @@ async def test_a_campaign_goes_out_in_four_actions_after_admin(
     await runtime.progress.wait()
     assert await Delivery.filter(campaign_id=campaign.id, status=DeliveryStatus.SENT).count() == 2
     for person in people:
-        assert "Autumn menu is here!\nCome and taste it." in [
+        assert "Kafe Lviv\n\nAutumn menu is here!\nCome and taste it." in [
             text_of(m) for m in person.new_messages()
         ]
     assert any(text_of(m).startswith("📣") for m in done + owner.new_messages())
@@ -524,15 +527,22 @@ async def test_a_photo_with_a_formatted_caption_becomes_the_message(
 
     shown = [m for m in preview if m.photo]
     assert len(shown) == 1
-    assert shown[0].caption == "New menu today"
-    assert shown[0].caption_entities[0]["type"] == "bold"
+    # As customers get it: the shop's name first, then the caption with its bold kept.
+    assert visible(shown[0].caption or "") == "Kafe Lviv\n\nNew menu today"
+    caption = shown[0].caption or ""
+    bold = [
+        caption[e["offset"] : e["offset"] + e["length"]]
+        for e in shown[0].caption_entities
+        if e["type"] == "bold"
+    ]
+    assert "New menu" in bold
     await send_it(owner, preview[-1])
     campaign = await Campaign.get(merchant_id=shop.merchant.id)
     assert campaign.message_text == "<b>New menu</b> today"
     assert campaign.photo_file_id is not None
     await deliver_all(runtime)
     received = [m for m in guest.new_messages() if m.photo]
-    assert [m.caption for m in received] == ["New menu today"]
+    assert [visible(m.caption or "") for m in received] == ["Kafe Lviv\n\nNew menu today"]
 
 
 async def test_scanning_a_customer_mid_wizard_stamps_and_the_wizard_waits(new_chat: Any) -> None:
