@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from campaigns.metrics import count_result
 from campaigns.sql import Params, connection, is_postgres
 from channels.base import DeliveryResult, Outcome, Reason
 from models.enums import CampaignStatus, DeliveryStatus
@@ -79,13 +80,16 @@ async def record(
             # Delivered with a reason: e.g. quota_silent, a wallet message without notification.
             kept = result.reason.value if result.reason is not None else None
             sent.append([now, result.external_id, kept, row.id, worker_id])
+            count_result(row.channel, "sent")
         elif result.outcome == Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
             wait = result.retry_after if result.retry_after is not None else backoff(row.attempts)
             reason = (result.reason or Reason.SERVER_ERROR).value
             retried.append([now + timedelta(seconds=wait), reason, row.id, worker_id])
+            count_result(row.channel, "retry", reason)
         else:
             reason = (result.reason or Reason.TOO_MANY_ATTEMPTS).value
             failed.append([reason, row.id, worker_id])
+            count_result(row.channel, "failed")
 
     def placeholders(count: int) -> list[str]:
         p = Params(postgres)
