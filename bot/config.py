@@ -145,6 +145,12 @@ class DeliverySettings(_Concern, env_prefix="STAMPBOT_DELIVERY_"):
     # worker on a machine needs its own.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # ``STAMPBOT_DELIVERY_METRICS_PORT=`` (as .env.example has it) means "no port".
+        return None if value == "" else value
+
 
 class CampaignSettings(_Concern):
     # Characters of a campaign's lock-screen line (wallet push); phones cut longer text.

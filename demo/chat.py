@@ -172,22 +172,15 @@ async def _campaign_demo(
     entered = await owner.send("/admin")
     # Her first /admin offers the shop's set-up; the demo shop is set up already.
     await owner.tap(entered[-1], "Skip set-up")
-    card_step = (await owner.send("📣 New campaign"))[-1]
-    audience = (await owner.tap(card_step, "Coffee card"))[-1]
-    await owner.tap(audience, "Continue")
-    voucher = (await owner.send("Pumpkin latte 🎃"))[-1]
-    channels = (await owner.tap(voucher, "No voucher"))[-1]
-    for name in ("Email", "Messenger", "Continue"):
-        await owner.tap(phone.fake.message(owner.user.id, channels.message_id), name)
-    counts = (
-        await owner.send(
-            "Autumn menu is here! Pumpkin latte and cinnamon buns, this week only: "
-            "https://cafe.example/menu"
-        )
-    )[-1]
-    when = (await owner.tap(counts, "Continue"))[-1]
-    confirm = (await owner.tap(when, "Send now"))[-1]
-    progress = (await owner.tap(confirm, "Confirm"))[-1]
+    # The quick path: the message, one summary with what the defaults chose, send, confirm.
+    await owner.send("📣 New campaign")
+    shown = await owner.send(
+        "Autumn menu is here! Pumpkin latte and cinnamon buns, this week only: "
+        "https://cafe.example/menu"
+    )
+    summary = shown[-1]
+    await owner.tap(summary, "Send to")
+    await owner.tap(phone.fake.message(owner.user.id, summary.message_id), "Yes, send")
     campaign = await Campaign.get(merchant_id=merchant_id)
     settings = runtime.settings
     worker = build_worker(settings, runtime.bot, runtime.limiter, runtime.signer)
@@ -197,6 +190,11 @@ async def _campaign_demo(
     say("   (the worker sends it; Dana's chat:)")
     phone.notifications()
     say("   (Marta's progress message, edited while it sent, now reads:)")
+    progress = next(
+        m
+        for m in reversed(phone.fake.sent_messages(owner.user.id))
+        if m.from_bot and visible(m.text or "").startswith("📣")
+    )
     final = phone.fake.message(owner.user.id, progress.message_id)
     for line in visible(_TAG.sub("", final.text or "")).splitlines():
         say("   bot: " + line)

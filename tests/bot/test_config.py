@@ -63,6 +63,7 @@ OLD_NAMES: dict[str, tuple[str, str, Any]] = {
     "STAMPBOT_DELIVERY_BATCH_SIZE": ("delivery.batch_size", "250", 250),
     "STAMPBOT_DELIVERY_LEASE_SECONDS": ("delivery.lease_seconds", "45", 45),
     "STAMPBOT_DELIVERY_CONCURRENCY": ("delivery.concurrency", "8", 8),
+    "STAMPBOT_DELIVERY_METRICS_PORT": ("delivery.metrics_port", "9101", 9101),
     "STAMPBOT_SMTP_HOST": ("smtp.host", "smtp.kafe.example", "smtp.kafe.example"),
     "STAMPBOT_SMTP_PORT": ("smtp.port", "465", 465),
     "STAMPBOT_SMTP_USERNAME": ("smtp.username", "mailer", "mailer"),
@@ -149,7 +150,7 @@ def _plain(value: object) -> object:
 
 
 def test_the_old_names_are_all_there_is() -> None:
-    assert len(OLD_NAMES) == 62
+    assert len(OLD_NAMES) == 63
     assert env_names() == {name: path for name, (path, _, _) in OLD_NAMES.items()}
 
 
@@ -222,3 +223,10 @@ def test_bad_settings_fail_loudly(monkeypatch: pytest.MonkeyPatch, name: str, va
 
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_an_empty_metrics_port_means_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STAMPBOT_DELIVERY_METRICS_PORT", "")
+    assert Settings().delivery.metrics_port is None
+    monkeypatch.setenv("STAMPBOT_DELIVERY_METRICS_PORT", "9101")
+    assert Settings().delivery.metrics_port == 9101
