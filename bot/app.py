@@ -58,7 +58,7 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
     Staff get a list of their own per chat (``handlers.command_menu``), set as their seats
     change; this one is everybody else's."""
     for language in (None, *i18n.available_locales):
-        with i18n.use_locale(language or i18n.default_locale):
+        with i18n.context(), i18n.use_locale(language or i18n.default_locale):
             commands = customer_commands()
         await bot.set_my_commands(
             commands, scope=BotCommandScopeAllPrivateChats(), language_code=language

@@ -74,7 +74,7 @@ async def sync_staff_commands(
         if not seats:
             await bot.delete_my_commands(scope=scope)
             return
-        with i18n.use_locale(locale or i18n.current_locale):
+        with i18n.context(), i18n.use_locale(locale or i18n.current_locale):
             commands = staff_commands(seats)
         await bot.set_my_commands(commands, scope=scope)
     except TelegramAPIError as error:
