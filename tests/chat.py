@@ -229,7 +229,7 @@ def invite_payload(message: StoredMessage) -> str:
     """The ``/start`` payload behind a staff invite's 📤 Share button (the link its QR holds)."""
     from urllib.parse import parse_qs, urlsplit
 
-    shares = [b["url"] for b in message.inline_buttons() if "url" in b]
+    shares = [str(b["url"]) for b in message.inline_buttons() if "url" in b]
     assert len(shares) == 1, message.inline_buttons()
     shared = parse_qs(urlsplit(shares[0]).query)["url"][0]
-    return parse_qs(urlsplit(shared).query)["start"][0]
+    return str(parse_qs(urlsplit(shared).query)["start"][0])

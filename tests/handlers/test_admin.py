@@ -331,3 +331,29 @@ async def test_settings_and_cancel_keep_admin_mode_on(new_chat: object) -> None:
     assert text_of(screen).startswith("🎟 Free cappuccino for Olena")
     removed = [m for m in owner.replies if (m.reply_markup or {}).get("remove_keyboard")]
     assert removed == []
+
+
+async def test_the_home_totals_count_this_weeks_stamps_newcomers_and_rewards(
+    new_chat: object,
+) -> None:
+    from loyalty.stamps import add_stamps
+    from models import Voucher
+    from models.enums import VoucherStatus
+
+    shop = await factories.merchant("Kafe Lviv", stamps_needed=2)
+    owner: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
+    await _owner(owner, shop)
+    for telegram_id in (5001, 5002, 5003):
+        member = await factories.member(shop, telegram_id)
+        await add_stamps(member.id, 2, merchant_id=shop.merchant.id)  # a reward each
+    used = await Voucher.filter(merchant_id=shop.merchant.id).first()
+    assert used is not None
+    await Voucher.filter(id=used.id).update(
+        status=VoucherStatus.REDEEMED, redeemed_at=used.issued_at
+    )
+
+    home = (await owner.send("/admin"))[-1]
+
+    assert text_of(home).splitlines()[1] == (
+        "This week: 6 stamps · 3 new customers · 1 reward used · 2 waiting"
+    )
