@@ -360,3 +360,22 @@ async def test_the_first_run_ends_with_a_checklist_whose_buttons_do_each_step(
         assert stranger.last_answer()["text"] == "This button has expired.", forged
     assert await StaffInvite.filter(merchant_id=shop.merchant.id).count() == invites
     assert await Membership.filter(card_id=shop.card.id).count() == 1
+
+
+async def test_a_reissued_owner_link_withdraws_the_operators_earlier_one(new_chat: Any) -> None:
+    from loyalty.shop_settings import reissue_owner_invite
+
+    shop = await factories.merchant("Kafe Lviv", onboarded=False)
+    _, first = await reissue_owner_invite(shop.merchant.id, ttl=timedelta(hours=1))
+    _, second = await reissue_owner_invite(shop.merchant.id, ttl=timedelta(hours=1))
+    late: Chat = new_chat(first_name="Ivan")
+    owner: Chat = new_chat(first_name="Marta")
+
+    refused = await late.scan(f"i-{first.token}")
+    joined = await owner.scan(f"i-{second.token}")
+
+    assert text_of(refused[0]) == (
+        "This invite link was withdrawn by the shop. Ask them for a new one."
+    )
+    assert "You are now owner at Kafe Lviv." in text_of(joined[0])
+    assert await Staff.filter(merchant_id=shop.merchant.id).count() == 1
