@@ -22,12 +22,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from handlers.admin_mode import SeatFor
 from handlers.callbacks import AdminAction, AdminOp, PosterAction
 from handlers.texts import bold, button_expired, ltr, user_text
 from locales import NATIVE_NAMES
 from loyalty.errors import CardNotFound
 from loyalty.poster import PosterCard, PosterShop, poster_shop, record_print
-from loyalty.staff import Permission, allows, seat_at
+from loyalty.staff import Permission, allows
 from loyalty.tokens import LinkKind, start_link
 from render.poster import Paper, Poster, render_poster
 
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 POSTER_BUTTON = __("🖨 Counter poster")
 COUNTER_QR_BUTTON = __("🖨 Counter QR")
 QUICK_PAPER = Paper.A5
+PRINT = Permission.PRINT_POSTER
 _UNSAFE_FILE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
 
 
@@ -60,14 +62,6 @@ def poster_texts(i18n: I18n, language: str, card: PosterCard) -> tuple[str, str,
 def poster_file_name(card_name: str, paper: Paper, extension: str) -> str:
     name = _UNSAFE_FILE_NAME.sub(" ", card_name).strip(" .")[:60] or "card"
     return f"{name} poster {paper.value}.{extension}"
-
-
-async def _seat_and_shop(query: CallbackQuery, merchant_id: int) -> PosterShop | None:
-    seat = await seat_at(query.from_user.id, merchant_id, Permission.PRINT_POSTER)
-    if seat is None or not isinstance(query.message, Message):
-        await query.answer(button_expired())
-        return None
-    return await poster_shop(merchant_id)
 
 
 def _card_label(card: PosterCard) -> str:
@@ -92,19 +86,17 @@ async def _ask_paper(message: Message, shop: PosterShop, card: PosterCard) -> No
     )
 
 
-@router.callback_query(AdminAction.filter(F.op == AdminOp.POSTER))
-async def poster_pressed(query: CallbackQuery, callback_data: AdminAction) -> None:
-    shop = await _seat_and_shop(query, callback_data.merchant_id)
-    if shop is None or not isinstance(query.message, Message):
-        return
+@router.callback_query(AdminAction.filter(F.op == AdminOp.POSTER), SeatFor(PRINT))
+async def poster_pressed(query: CallbackQuery, seat: Staff, screen: Message) -> None:
+    shop = await poster_shop(seat.merchant_id)
     await query.answer()
     if not shop.cards:
-        await query.message.answer(_("This shop has no card to print a poster for."))
+        await screen.answer(_("This shop has no card to print a poster for."))
         return
     if len(shop.cards) == 1:
-        await _ask_paper(query.message, shop, shop.cards[0])
+        await _ask_paper(screen, shop, shop.cards[0])
         return
-    await _ask_card(query.message, shop)
+    await _ask_card(screen, shop)
 
 
 async def _ask_card(message: Message, shop: PosterShop) -> None:
@@ -118,14 +110,15 @@ async def _ask_card(message: Message, shop: PosterShop) -> None:
     await message.answer(_("Which card is the poster for?"), reply_markup=builder.as_markup())
 
 
-@router.callback_query(PosterAction.filter())
+@router.callback_query(PosterAction.filter(), SeatFor(PRINT))
 async def poster_step(
-    query: CallbackQuery, callback_data: PosterAction, bot: Bot, i18n: I18n
+    query: CallbackQuery,
+    callback_data: PosterAction,
+    bot: Bot,
+    i18n: I18n,
+    seat: Staff,
+    screen: Message,
 ) -> None:
-    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.PRINT_POSTER)
-    if seat is None or not isinstance(query.message, Message):
-        await query.answer(button_expired())
-        return
     shop = await poster_shop(seat.merchant_id)
     try:
         card = shop.card(callback_data.card_id)
@@ -135,9 +128,9 @@ async def poster_step(
         return
     await query.answer()
     if paper is None:
-        await _ask_paper(query.message, shop, card)
+        await _ask_paper(screen, shop, card)
         return
-    await _send_poster(bot, query.message.chat.id, i18n, shop, card, paper)
+    await _send_poster(bot, screen.chat.id, i18n, shop, card, paper)
     await record_print(seat, card, paper.value)
 
 
@@ -185,16 +178,12 @@ async def send_counter_qr(message: Message, bot: Bot, i18n: I18n, seat: Staff) -
     await record_print(seat, card, QUICK_PAPER.value)
 
 
-@router.callback_query(AdminAction.filter(F.op == AdminOp.COUNTER_QR))
+@router.callback_query(AdminAction.filter(F.op == AdminOp.COUNTER_QR), SeatFor(PRINT))
 async def counter_qr_pressed(
-    query: CallbackQuery, callback_data: AdminAction, bot: Bot, i18n: I18n
+    query: CallbackQuery, bot: Bot, i18n: I18n, seat: Staff, screen: Message
 ) -> None:
-    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.PRINT_POSTER)
-    if seat is None or not isinstance(query.message, Message):
-        await query.answer(button_expired())
-        return
     await query.answer()
-    await send_counter_qr(query.message, bot, i18n, seat)
+    await send_counter_qr(screen, bot, i18n, seat)
 
 
 async def _poster(
