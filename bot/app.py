@@ -13,7 +13,7 @@ from typing import Literal
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.types import BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
@@ -24,6 +24,7 @@ from bot.factory import BotRuntime, bot_runtime, build_bot, database, webhook_se
 from campaigns.metrics import refresh as refresh_metrics
 from campaigns.worker import DeliveryWorker
 from handlers.campaign_progress import CampaignDigests
+from handlers.command_menu import customer_commands
 from handlers.notify import CustomerNotifier, send_expiry_reminders
 from models.db import database_answers, schema_is_current
 from wallets.apple_registry import retire_overdue_passes
@@ -57,23 +58,15 @@ async def serve(settings: Settings, command: Command) -> None:
 
 
 async def set_commands(bot: Bot, i18n: I18n) -> None:
-    """The command menu in every language we speak, plus the default for all others."""
-    names = ("card", "vouchers", "settings", "help")
+    """The command menu in every language we speak, plus the default for all others.
+
+    Staff get a list of their own per chat (``handlers.command_menu``), set as their seats
+    change; this one is everybody else's."""
     for language in (None, *i18n.available_locales):
-        with i18n.use_locale(language or i18n.default_locale):
-            descriptions = (
-                i18n.gettext("Show my card and QR code"),
-                i18n.gettext("My vouchers"),
-                i18n.gettext("Language, email, birthday, notifications"),
-                i18n.gettext("What I can do"),
-            )
+        with i18n.context(), i18n.use_locale(language or i18n.default_locale):
+            commands = customer_commands()
         await bot.set_my_commands(
-            [
-                BotCommand(command=n, description=d)
-                for n, d in zip(names, descriptions, strict=True)
-            ],
-            scope=BotCommandScopeAllPrivateChats(),
-            language_code=language,
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=language
         )
 
 

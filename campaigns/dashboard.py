@@ -19,6 +19,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tortoise.expressions import Q
+
 from campaigns.sql import Params, connection, is_postgres
 from campaigns.stats import DEFAULT_WINDOW, shop_attributed
 from loyalty.clock import ensure_utc
@@ -60,6 +62,8 @@ class Dashboard:
     """Receipt amounts recorded with the period's visits (minor units of ``currency``)."""
     vouchers_issued: int
     vouchers_redeemed: int
+    vouchers_waiting: int
+    """Rewards issued and still usable now, whenever they were earned: the shop owes them."""
     campaigns_sending: int
     campaigns_scheduled: int
     attributed_visits: int
@@ -204,6 +208,9 @@ async def dashboard(
         vouchers_redeemed=await vouchers.filter(
             status=VoucherStatus.REDEEMED, redeemed_at__gte=start, redeemed_at__lt=moment
         ).count(),
+        vouchers_waiting=await vouchers.filter(status=VoucherStatus.ISSUED)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment))
+        .count(),
         campaigns_sending=await campaigns.filter(status=CampaignStatus.SENDING).count(),
         campaigns_scheduled=await campaigns.filter(status=CampaignStatus.SCHEDULED).count(),
         attributed_visits=int(attributed[0]["visits"]),

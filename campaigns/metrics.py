@@ -64,4 +64,3 @@ async def refresh(now: datetime | None = None) -> None:
         p.values,
     )
     ENROLMENTS_DUE.set(int(due[0]["n"]))
-

@@ -210,7 +210,8 @@ async def _poster_demo(owner: _Phone, var_dir: Path, say: Callable[[str], None])
     are kept where the transcript says."""
     say("")
     say("9b. Marta prints the counter poster from the admin menu:")
-    menu = (await owner.send("/admin"))[-1]
+    await owner.send("/admin")
+    menu = (await owner.send("More…"))[-1]  # the shop keyboard's folded menu
     size = (await owner.tap(menu, "Counter poster"))[-1]
     before = len(owner.fake.calls("sendDocument"))
     await owner.tap(size, "A5")

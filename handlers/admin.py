@@ -1,17 +1,25 @@
 """Admin mode: ``/admin`` switches a staff member into it, ``/exit`` back to customer mode.
 
-In admin mode the chat keyboard holds what the role allows (campaigns for owners and
-managers), and the menu shows staff management to owners. The shop being worked for is kept
-in the FSM storage; every action still checks role and merchant. To anyone who is not staff,
-``/admin`` and ``/exit`` are unknown commands.
+``/admin`` posts one message, the shop home: the shop's name, this week's totals and a chat
+keyboard of what the role allows (📣 New campaign, 📋 Campaigns, 👥 Staff, ➕ Invite staff,
+🖨 Counter QR, 🔎 Find a customer, and "More…" for the rest: cards and shop settings, the
+dashboard, the activity log). ``/exit`` is said in the text, not a button. Entering also sets
+the person's own command menu (``handlers.command_menu``).
+
+The shop being worked for is kept in the FSM storage; every action still checks role and
+merchant, so a keyboard button of someone who lost the seat (or pressed a button of another
+shop) changes nothing. To anyone who is not staff, ``/admin`` and ``/exit`` are unknown
+commands.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
@@ -21,30 +29,43 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.admin_mode import IsStaff, enter_admin_mode
+from campaigns.dashboard import Period, dashboard
+from handlers.admin_mode import IsStaff, admin_merchant, admin_seat, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
+from handlers.command_menu import sync_staff_commands
 from handlers.counter import role_name
 from handlers.counter_menu import EXIT_BUTTON, cashier_keyboard
+from handlers.dashboard import first_week_day
 from handlers.onboarding import start_walkthrough
-from handlers.poster import POSTER_BUTTON
-from handlers.staff import activity_button
-from handlers.texts import button_expired, user_text
+from handlers.poster import COUNTER_QR_BUTTON, send_counter_qr
+from handlers.staff import INVITE_BUTTON, activity_button, show_invite_roles, show_staff
+from handlers.start import start_with_link
+from handlers.texts import button_expired, current_locale, number, user_text
+from handlers.till import customer_command
 from handlers.wizard.flow import NEW_CAMPAIGN_BUTTON, new_campaign
+from loyalty.poster import poster_shop
 from loyalty.staff import Permission, allows, seat_at, shop_of
+from loyalty.tokens import LinkKind, payload
 from models.enums import StaffRole
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from campaigns.preview import MailChannel
     from channels.base import DeliveryChannel
-    from models import Staff
+    from handlers.media import FileIdCache
+    from models import Customer, Staff
     from wallets.service import Wallets
 
 router = Router(name="admin")
+STAFF_BUTTON = __("👥 Staff")
+FIND_BUTTON = __("🔎 Find a customer")
+MORE_BUTTON = __("More…")
 
 
 def _keyboard(seat: Staff) -> ReplyKeyboardMarkup:
@@ -52,79 +73,121 @@ def _keyboard(seat: Staff) -> ReplyKeyboardMarkup:
         return cashier_keyboard(seat)
     rows = []
     if allows(seat, Permission.CAMPAIGNS):
-        rows.append(
-            [
-                KeyboardButton(text=str(NEW_CAMPAIGN_BUTTON)),
-                KeyboardButton(text=str(CAMPAIGNS_BUTTON)),
-            ]
-        )
-    rows.append([KeyboardButton(text=str(EXIT_BUTTON))])
+        rows.append([KeyboardButton(text=str(NEW_CAMPAIGN_BUTTON)),
+                     KeyboardButton(text=str(CAMPAIGNS_BUTTON))])  # fmt: skip
+    people = []
+    if allows(seat, Permission.STAFF):
+        people = [KeyboardButton(text=str(STAFF_BUTTON)), KeyboardButton(text=str(INVITE_BUTTON))]
+    counter = [KeyboardButton(text=str(FIND_BUTTON))]
+    if allows(seat, Permission.PRINT_POSTER):
+        counter.insert(0, KeyboardButton(text=str(COUNTER_QR_BUTTON)))
+    rows += [row for row in (people, counter) if row]
+    rows.append([KeyboardButton(text=str(MORE_BUTTON))])
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
-async def _menu(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
+async def week_line(seat: Staff) -> str:
+    """ "This week: 42 stamps · 6 new customers · 3 rewards used · 2 waiting" (the dashboard's
+    own figures, on the shop's local days)."""
+    board = await dashboard(
+        seat.merchant_id, Period.WEEK, first_week_day=first_week_day(current_locale())
+    )
+    parts = [
+        ngettext("{count} stamp", "{count} stamps", board.stamps),
+        ngettext("{count} new customer", "{count} new customers", board.members_new),
+        ngettext("{count} reward used", "{count} rewards used", board.vouchers_redeemed),
+        ngettext("{count} waiting", "{count} waiting", board.vouchers_waiting),
+    ]
+    counts = (board.stamps, board.members_new, board.vouchers_redeemed, board.vouchers_waiting)
+    figures = " · ".join(
+        part.format(count=number(n)) for part, n in zip(parts, counts, strict=True)
+    )
+    return _("This week: {figures}").format(figures=figures)
+
+
+async def _home(seat: Staff) -> str:
     shop = await shop_of(seat)
-    lines = [
-        _("<b>Admin · {shop}</b>").format(shop=user_text(shop.name)),
+    lines = [_("<b>Admin · {shop}</b>").format(shop=user_text(shop.name))]
+    if allows(seat, Permission.STATISTICS):
+        lines.append(await week_line(seat))
+    lines += [
+        "",
         _("You are {role}.").format(role=role_name(seat.role)),
         _("To stamp a card or redeem a voucher, scan the customer's QR code with your camera."),
+        _("/exit returns to customer mode."),
     ]
+    return "\n".join(lines)
+
+
+async def _cashier_menu(seat: Staff) -> str:
+    """A cashier's entry, as before the shop home: the counter's own module may grow it."""
+    shop = await shop_of(seat)
+    return "\n".join(
+        [
+            _("<b>Admin · {shop}</b>").format(shop=user_text(shop.name)),
+            _("You are {role}.").format(role=role_name(seat.role)),
+            _(
+                "To stamp a card or redeem a voucher, scan the customer's QR code with your "
+                "camera."
+            ),
+        ]
+    )
+
+
+def _more(seat: Staff) -> InlineKeyboardMarkup:
+    """The rest of the shop, folded behind "More…": cards and settings, figures, the printable
+    poster, staff and the log."""
     builder = InlineKeyboardBuilder()
-    if allows(seat, Permission.CAMPAIGNS):
-        builder.button(
-            text=str(NEW_CAMPAIGN_BUTTON),
-            callback_data=AdminAction(op=AdminOp.NEW_CAMPAIGN, merchant_id=seat.merchant_id),
-        )
-        builder.button(
-            text=str(CAMPAIGNS_BUTTON),
-            callback_data=AdminAction(op=AdminOp.CAMPAIGNS, merchant_id=seat.merchant_id),
-        )
+    ids = {"merchant_id": seat.merchant_id}
     if allows(seat, Permission.CARDS):
         builder.button(
-            text=_("🎴 Cards"),
-            callback_data=AdminAction(op=AdminOp.CARDS, merchant_id=seat.merchant_id),
+            text=_("Cards and shop settings"), callback_data=AdminAction(op=AdminOp.CARDS, **ids)
         )
     if allows(seat, Permission.STATISTICS):
-        builder.button(
-            text=_("📊 Dashboard"),
-            callback_data=AdminAction(op=AdminOp.DASHBOARD, merchant_id=seat.merchant_id),
-        )
+        builder.button(text=_("Dashboard"), callback_data=AdminAction(op=AdminOp.DASHBOARD, **ids))
     if allows(seat, Permission.PRINT_POSTER):
         builder.button(
-            text=str(POSTER_BUTTON),
-            callback_data=AdminAction(op=AdminOp.POSTER, merchant_id=seat.merchant_id),
+            text=_("Counter poster, PDF to print"),
+            callback_data=AdminAction(op=AdminOp.POSTER, **ids),
         )
     if allows(seat, Permission.STAFF):
-        builder.button(
-            text=_("👥 Staff"),
-            callback_data=AdminAction(op=AdminOp.STAFF, merchant_id=seat.merchant_id),
-        )
+        builder.button(text=_("Staff"), callback_data=AdminAction(op=AdminOp.STAFF, **ids))
         label, data = activity_button(seat.merchant_id)
         builder.button(text=label, callback_data=data)
     builder.adjust(1)
-    return "\n".join(lines), builder.as_markup()
+    return builder.as_markup()
 
 
-async def _enter(message: Message, state: FSMContext, seat: Staff) -> None:
+async def _more_text(seat: Staff) -> str:
+    shop = await shop_of(seat)
+    return _("<b>Shop menu · {shop}</b>").format(shop=user_text(shop.name))
+
+
+async def _enter(message: Message, state: FSMContext, seat: Staff, bot: Bot, i18n: I18n) -> None:
     await enter_admin_mode(state, seat.merchant_id)
+    await sync_staff_commands(bot, i18n, seat.telegram_user_id)
     if await start_walkthrough(message, state, seat):
         return
     await show_admin(message, seat)
 
 
 async def show_admin(message: Message, seat: Staff) -> None:
-    """The admin keyboard and menu (after entering, or at the end of the owner's set-up)."""
-    await message.answer(
-        _("Admin mode is on. /exit returns to customer mode."), reply_markup=_keyboard(seat)
-    )
-    text, markup = await _menu(seat)
-    await message.answer(text, reply_markup=markup)
+    """The shop home: one message with the totals and the shop keyboard."""
+    if seat.role == StaffRole.CASHIER:
+        await message.answer(
+            _("Admin mode is on. /exit returns to customer mode."), reply_markup=_keyboard(seat)
+        )
+        await message.answer(await _cashier_menu(seat))
+        return
+    await message.answer(await _home(seat), reply_markup=_keyboard(seat))
 
 
 @router.message(Command("admin"), IsStaff())
-async def admin_command(message: Message, seats: list[Staff], state: FSMContext) -> None:
+async def admin_command(
+    message: Message, seats: list[Staff], state: FSMContext, bot: Bot, i18n: I18n
+) -> None:
     if len(seats) == 1:
-        await _enter(message, state, seats[0])
+        await _enter(message, state, seats[0], bot, i18n)
         return
     builder = InlineKeyboardBuilder()
     for seat in seats:
@@ -139,14 +202,74 @@ async def admin_command(message: Message, seats: list[Staff], state: FSMContext)
 
 @router.callback_query(AdminAction.filter(F.op == AdminOp.ENTER))
 async def enter_pressed(
-    query: CallbackQuery, callback_data: AdminAction, state: FSMContext
+    query: CallbackQuery, callback_data: AdminAction, state: FSMContext, bot: Bot, i18n: I18n
 ) -> None:
     seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.STAMP)
     if seat is None or not isinstance(query.message, Message):
         await query.answer(button_expired())
         return
     await query.answer()
-    await _enter(query.message, state, seat)
+    with contextlib.suppress(TelegramBadRequest):  # the shop is chosen: the question is done
+        await query.message.edit_reply_markup(reply_markup=None)
+    await _enter(query.message, state, seat, bot, i18n)
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.HOME))
+async def home_pressed(
+    query: CallbackQuery, callback_data: AdminAction, state: FSMContext
+) -> None:
+    """⚙️ Shop menu at the end of the owner's first-run checklist."""
+    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.STAMP)
+    if seat is None or not isinstance(query.message, Message):
+        await query.answer(button_expired())
+        return
+    await query.answer()
+    await enter_admin_mode(state, seat.merchant_id)
+    await show_admin(query.message, seat)
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.MORE))
+async def more_pressed(query: CallbackQuery, callback_data: AdminAction) -> None:
+    """Back to the folded shop menu from a screen opened there: in place."""
+    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.STATISTICS)
+    if seat is None or not isinstance(query.message, Message):
+        await query.answer(button_expired())
+        return
+    await query.answer()
+    with contextlib.suppress(TelegramBadRequest):
+        await query.message.edit_text(await _more_text(seat), reply_markup=_more(seat))
+
+
+async def _find(message: Message) -> None:
+    """The till's own lookup (``/customer``), asked without a code: it says what to send."""
+    await customer_command(message, CommandObject(prefix="/", command="customer"))
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.JOIN_OWN))
+async def join_own_pressed(
+    query: CallbackQuery,
+    callback_data: AdminAction,
+    bot: Bot,
+    file_cache: FileIdCache,
+    customer: Customer | None = None,
+    wallets: Wallets | None = None,
+) -> None:
+    """Step 3 of the first run: the owner joins their own card as a customer would, by the
+    same path as a scan of the counter QR (so they see what customers see)."""
+    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.STAMP)
+    if seat is None or not isinstance(query.message, Message):
+        await query.answer(button_expired())
+        return
+    shop = await poster_shop(seat.merchant_id)
+    if not shop.cards:
+        await query.answer(_("This shop has no card to join yet."), show_alert=True)
+        return
+    await query.answer()
+    message = query.message.model_copy(update={"from_user": query.from_user})
+    command = CommandObject(
+        prefix="/", command="start", args=payload(LinkKind.JOIN, shop.cards[0].join_token)
+    )
+    await start_with_link(message, command, bot, customer, file_cache, wallets)
 
 
 @router.callback_query(AdminAction.filter(F.op.in_({AdminOp.NEW_CAMPAIGN, AdminOp.CAMPAIGNS})))
@@ -171,6 +294,59 @@ async def campaigns_pressed(
         await new_campaign(message, state, settings, telegram_channel, email_channel, wallets)
     else:
         await campaigns_command(message, state)
+
+
+# -- the shop keyboard ------------------------------------------------------------------------
+
+
+async def _keyboard_seat(message: Message, state: FSMContext) -> Staff | None:
+    """The seat behind a shop-keyboard button: admin mode for a shop this person still works
+    for; else they are told (a keyboard left over from a seat they lost)."""
+    user = message.from_user
+    seat = await admin_seat(state, user.id, Permission.STAMP) if user is not None else None
+    if seat is None:
+        if await admin_merchant(state) is None:
+            await message.answer(_("Open admin mode with /admin first."))
+        else:
+            await message.answer(
+                _("You no longer work for this shop."), reply_markup=ReplyKeyboardRemove()
+            )
+    return seat
+
+
+@router.message(F.text == STAFF_BUTTON, IsStaff())
+async def staff_button(message: Message, state: FSMContext) -> None:
+    if (seat := await _keyboard_seat(message, state)) is not None:
+        await show_staff(message, seat)
+
+
+@router.message(F.text == INVITE_BUTTON, IsStaff())
+async def invite_button(message: Message, state: FSMContext) -> None:
+    if (seat := await _keyboard_seat(message, state)) is not None:
+        await show_invite_roles(message, seat)
+
+
+@router.message(F.text == COUNTER_QR_BUTTON, IsStaff())
+async def counter_qr_button(message: Message, state: FSMContext, bot: Bot, i18n: I18n) -> None:
+    if (seat := await _keyboard_seat(message, state)) is not None:
+        await send_counter_qr(message, bot, i18n, seat)
+
+
+@router.message(F.text == FIND_BUTTON, IsStaff())
+async def find_button(message: Message, state: FSMContext) -> None:
+    if await _keyboard_seat(message, state) is not None:
+        await _find(message)
+
+
+@router.message(F.text == MORE_BUTTON, IsStaff())
+async def more_button(message: Message, state: FSMContext) -> None:
+    seat = await _keyboard_seat(message, state)
+    if seat is None:
+        return
+    if not allows(seat, Permission.STATISTICS):
+        await message.answer(_("The shop menu is for the owner and managers."))
+        return
+    await message.answer(await _more_text(seat), reply_markup=_more(seat))
 
 
 @router.message(Command("exit"), IsStaff())

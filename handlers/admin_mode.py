@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message, User
+from aiogram.types import CallbackQuery, Message, User
 
 from loyalty.staff import Permission, seat_at, staff_roles
 
@@ -26,6 +27,28 @@ class IsStaff(Filter):
             return False
         seats = await staff_roles(event_from_user.id)
         return {"seats": seats} if seats else False
+
+
+class SeatFor(Filter):
+    """A button's presser seated at the shop the button names, with ``permission``: the
+    handler gets ``seat: Staff`` and ``screen: Message`` (the message the button is on).
+
+    Put it after the CallbackData filter (it reads ``callback_data.merchant_id``). Without such
+    a seat (another shop's id, a role without the permission, a seat removed since) the button
+    matches no handler, and the fallback answers that it has expired: nothing changes.
+    """
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    async def __call__(
+        self, query: CallbackQuery, callback_data: CallbackData | None = None
+    ) -> bool | dict[str, Any]:
+        merchant_id = getattr(callback_data, "merchant_id", None)
+        if not isinstance(merchant_id, int) or not isinstance(query.message, Message):
+            return False
+        seat = await seat_at(query.from_user.id, merchant_id, self.permission)
+        return {"seat": seat, "screen": query.message} if seat is not None else False
 
 
 async def admin_merchant(state: FSMContext) -> int | None:

@@ -118,6 +118,14 @@ class AdminOp(StrEnum):
     CARDS = "cards"
     DASHBOARD = "dash"
     POSTER = "poster"
+    # The shop home and its folded menu (O1, O10-O12).
+    HOME = "home"
+    MORE = "more"
+    COUNTER_QR = "qr"
+    JOIN_OWN = "joinown"
+    INVITE_PICK = "invpick"
+    REVOKE_INVITE = "invrev"
+    PHONE = "phone"
 
 
 class AdminAction(CallbackData, prefix="adm"):

@@ -28,7 +28,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp, CardSetAction, CardSetOp
-from handlers.texts import bold, button_expired, code, number, user_text
+from handlers.texts import bold, button_expired, code, ltr, number, user_text
 from loyalty.branding import (
     PALETTE,
     Colours,
@@ -62,6 +62,7 @@ from loyalty.cards import (
 )
 from loyalty.errors import LoyaltyError
 from loyalty.receipts import set_asks_receipt_amount
+from loyalty.shop_settings import InvalidPhone, set_shop_phone
 from loyalty.staff import Permission, seat_at, shop_of
 from loyalty.tokens import LinkKind, start_link
 from models.enums import CardState
@@ -89,6 +90,7 @@ class CardForm(StatesGroup):
     create = State()  # the questions of a new card, one after the other
     colours = State()  # typed #RRGGBB colours
     logo = State()  # a photo or file
+    phone = State()  # the shop's phone number, typed
 
 
 def _field_name(field: CardField) -> str:
@@ -232,6 +234,7 @@ async def _list_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
     shop = await shop_of(seat)
     cards = await shop_cards(seat.merchant_id)
     lines = [_("<b>🎴 Cards · {shop}</b>").format(shop=user_text(shop.name))]
+    lines.append(_phone_line(shop.phone))
     builder = InlineKeyboardBuilder()
     for card in cards:
         label = f"{user_text(card.name, html=False, limit=40)} · {_state_name(card.state)}"
@@ -248,8 +251,18 @@ async def _list_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
         (_("🖼 Logo"), CardSetOp.LOGO),
     ):
         builder.button(text=text, callback_data=CardSetAction(op=op, merchant_id=seat.merchant_id))
+    builder.button(
+        text=_("Shop phone"),
+        callback_data=AdminAction(op=AdminOp.PHONE, merchant_id=seat.merchant_id),
+    )
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
+
+
+def _phone_line(phone: str | None) -> str:
+    if phone is None:
+        return _("Shop phone: not set (customers get no call button)")
+    return _("Shop phone: {phone}").format(phone=ltr(phone))
 
 
 def _card_screen(card: Card) -> tuple[str, InlineKeyboardMarkup]:
@@ -963,3 +976,76 @@ async def _save(seat: Staff, draft: dict[str, Any], bot: Bot) -> tuple[str, list
 
 async def _all(merchant: Merchant) -> list[int]:
     return [card.id for card in await shop_cards(merchant.id)]
+
+
+# --- the shop's phone -------------------------------------------------------------------------
+
+PHONE_KEY = "phone_merchant"
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.PHONE))
+async def phone_pressed(
+    query: CallbackQuery, callback_data: AdminAction, state: FSMContext
+) -> None:
+    """Ask for the number (``value`` "clear": remove it). The customers' card shows a call
+    button while one is set."""
+    seat = await _seat(query, callback_data.merchant_id)
+    if seat is None or not isinstance(query.message, Message):
+        return
+    await query.answer()
+    if callback_data.value == "clear":
+        await state.set_state(None)
+        shop = await set_shop_phone(seat, None)
+        await query.message.edit_text(_phone_line(shop.phone))
+        return
+    shop = await shop_of(seat)
+    await state.set_state(CardForm.phone)
+    await state.update_data({PHONE_KEY: seat.merchant_id})
+    builder = InlineKeyboardBuilder()
+    if shop.phone is not None:
+        builder.button(
+            text=_("Remove the phone"),
+            callback_data=AdminAction(
+                op=AdminOp.PHONE, merchant_id=seat.merchant_id, value="clear"
+            ),
+        )
+    await query.message.answer(
+        "\n".join(
+            [
+                _phone_line(shop.phone),
+                _(
+                    "Send the shop's phone number with the country code, e.g. +380 44 123 4567. "
+                    "Customers then get a button on their card to call you. /cancel keeps it "
+                    "as it is."
+                ),
+            ]
+        ),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.message(CardForm.phone, ANSWER)
+async def phone_typed(message: Message, state: FSMContext) -> None:
+    merchant_id = (await state.get_data()).get(PHONE_KEY)
+    user = message.from_user
+    seat = (
+        await seat_at(user.id, merchant_id, Permission.CARDS)
+        if user is not None and isinstance(merchant_id, int)
+        else None
+    )
+    if seat is None:
+        await state.set_state(None)
+        await message.answer(_("You can no longer change this shop's settings."))
+        return
+    try:
+        shop = await set_shop_phone(seat, (message.text or "")[:64])
+    except InvalidPhone:
+        await message.answer(
+            _(
+                "That is not a phone number I can dial. Send it with + and the country code, "
+                "e.g. +380 44 123 4567."
+            )
+        )
+        return
+    await state.set_state(None)
+    await message.answer(_("Saved. {line}").format(line=_phone_line(shop.phone)))

@@ -35,7 +35,7 @@ from campaigns.exports import (
     member_export,
     money,
 )
-from handlers.admin_mode import IsStaff, admin_merchant, admin_seat, enter_admin_mode
+from handlers.admin_mode import IsStaff, SeatFor, admin_merchant, admin_seat, enter_admin_mode
 from handlers.callbacks import (
     AdminAction,
     AdminOp,
@@ -211,18 +211,16 @@ async def dashboard_command(message: Message, state: FSMContext) -> None:
     await message.answer(dashboard_text(board), reply_markup=_markup(seat, Period.WEEK))
 
 
-@router.callback_query(AdminAction.filter(F.op == AdminOp.DASHBOARD))
+@router.callback_query(
+    AdminAction.filter(F.op == AdminOp.DASHBOARD), SeatFor(Permission.STATISTICS)
+)
 async def dashboard_pressed(
-    query: CallbackQuery, callback_data: AdminAction, state: FSMContext
+    query: CallbackQuery, state: FSMContext, seat: Staff, screen: Message
 ) -> None:
-    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.STATISTICS)
-    if seat is None or not isinstance(query.message, Message):
-        await query.answer(button_expired())
-        return
     await query.answer()
     await enter_admin_mode(state, seat.merchant_id)
     board = await _board(seat, Period.WEEK)
-    await query.message.answer(dashboard_text(board), reply_markup=_markup(seat, Period.WEEK))
+    await screen.answer(dashboard_text(board), reply_markup=_markup(seat, Period.WEEK))
 
 
 def _chart_labels() -> BarLabels:
@@ -373,13 +371,13 @@ class _ReasonNames(DeliveryColumns):
         return self.names.get(code) or reason_name(code)
 
 
-@router.callback_query(CampaignAction.filter(F.op == CampaignOp.EXPORT))
-async def export_deliveries(query: CallbackQuery, callback_data: CampaignAction) -> None:
-    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.STATISTICS)
-    message = query.message
-    if seat is None or not isinstance(message, Message):
-        await query.answer(button_expired())
-        return
+@router.callback_query(
+    CampaignAction.filter(F.op == CampaignOp.EXPORT), SeatFor(Permission.STATISTICS)
+)
+async def export_deliveries(
+    query: CallbackQuery, callback_data: CampaignAction, seat: Staff, screen: Message
+) -> None:
+    message = screen
     try:
         export = await delivery_export(
             callback_data.campaign_id,

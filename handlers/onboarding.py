@@ -3,9 +3,11 @@
 1. the shop's name (keep or send a new one), 2. its time zone (send the shop's location — the
 zone is read from it, and passes then show on the lock screen near the shop — or pick one, or
 type an IANA name), 3. the shop's language, 4. the first card (keep it, or send its name,
-stamps needed and reward). Then the shop is marked set up (``Merchant.onboarded_at``) and the
-normal admin menu follows. "Skip set-up" ends it at once. Managers and cashiers, and an owner
-whose shop is set up, go straight to the menu.
+stamps needed and reward). Then the shop is marked set up (``Merchant.onboarded_at``) and a
+checklist of the first three things to do follows, each one a button: print the counter QR,
+invite a cashier, join the own card as a customer; and ⚙️ Shop menu for the rest (with a word
+that ``/admin`` brings it back any time). "Skip set-up" ends it at once, with the checklist.
+Managers and cashiers, and an owner whose shop is set up, go straight to the menu.
 
 What the FSM keeps: the shop (``onb_merchant``), the step whose buttons are live
 (``onb_step``) and the card values typed so far (``onb_card``). Every button and every answer
@@ -26,7 +28,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import OnboardingAction, OnboardingOp
+from handlers.callbacks import AdminAction, AdminOp, OnboardingAction, OnboardingOp
 from handlers.texts import button_expired, number, user_text
 from locales import NATIVE_NAMES
 from loyalty.errors import LoyaltyError
@@ -48,6 +50,7 @@ from loyalty.shop_settings import (
     set_shop_timezone,
 )
 from loyalty.staff import Permission, seat_at, shop_of
+from models.enums import StaffRole
 
 if TYPE_CHECKING:
     from models import Staff
@@ -273,10 +276,36 @@ async def _finish(
         if card is not None:
             lines.append(_card_line(card.name, card.stamps_needed, card.reward_text))
         await message.answer("\n".join(lines))
-    # admin imports this module (its /admin starts the walkthrough): import it when done.
-    from handlers.admin import show_admin
+    await message.answer(**checklist(shop.name, seat.merchant_id))
 
-    await show_admin(message, seat)
+
+def checklist(shop_name: str, merchant_id: int) -> dict[str, Any]:
+    """The owner's first three things to do, each a button (the text and its keyboard)."""
+    ids = {"merchant_id": merchant_id}
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("🖨 Get counter QR"), callback_data=AdminAction(op=AdminOp.COUNTER_QR, **ids)
+    )
+    builder.button(
+        text=_("➕ Invite a cashier"),
+        callback_data=AdminAction(op=AdminOp.INVITE, value=StaffRole.CASHIER.value, **ids),
+    )
+    builder.button(
+        text=_("Join my own card"), callback_data=AdminAction(op=AdminOp.JOIN_OWN, **ids)
+    )
+    builder.button(text=_("⚙️ Shop menu"), callback_data=AdminAction(op=AdminOp.HOME, **ids))
+    builder.adjust(1)
+    text = "\n".join(
+        [
+            _("You're the owner of {shop}. 3 steps to start:").format(shop=user_text(shop_name)),
+            _("1. Print your counter QR: customers scan it to join."),
+            _("2. Add your cashier: they scan an invite QR from your phone."),
+            _("3. Try it: scan your own card, as your customers will."),
+            "",
+            _("/admin opens the shop menu any time."),
+        ]
+    )
+    return {"text": text, "reply_markup": builder.as_markup()}
 
 
 async def _wallets_follow(wallets: Wallets | None, seat: Staff) -> None:

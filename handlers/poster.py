@@ -1,7 +1,9 @@
 """The counter poster: owners and managers take a card's join QR as a print-ready PDF and PNG.
 
 🖨 Counter poster in the admin menu → which card (when the shop has several) → A5 or A4 → the
-PDF and the PNG, both as documents so Telegram sends the print resolution untouched. The poster
+PDF and the PNG, both as documents so Telegram sends the print resolution untouched. The quick
+way, 🖨 Counter QR (the shop keyboard, the owner's first-run checklist): the A5 poster as a
+photo to look at right away, with the join link and a PDF button per paper size. The poster
 speaks the shop's default language, the captions the staff member's. Every press checks role
 and shop again; a button for another shop's card, or a card retired meanwhile, has expired.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -19,18 +22,25 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from handlers.admin_mode import SeatFor
 from handlers.callbacks import AdminAction, AdminOp, PosterAction
-from handlers.texts import bold, button_expired, user_text
+from handlers.texts import bold, button_expired, ltr, user_text
 from locales import NATIVE_NAMES
 from loyalty.errors import CardNotFound
 from loyalty.poster import PosterCard, PosterShop, poster_shop, record_print
-from loyalty.staff import Permission, seat_at
+from loyalty.staff import Permission, allows
 from loyalty.tokens import LinkKind, start_link
 from render.poster import Paper, Poster, render_poster
+
+if TYPE_CHECKING:
+    from models import Staff
 
 router = Router(name="poster")
 logger = logging.getLogger(__name__)
 POSTER_BUTTON = __("🖨 Counter poster")
+COUNTER_QR_BUTTON = __("🖨 Counter QR")
+QUICK_PAPER = Paper.A5
+PRINT = Permission.PRINT_POSTER
 _UNSAFE_FILE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
 
 
@@ -52,14 +62,6 @@ def poster_texts(i18n: I18n, language: str, card: PosterCard) -> tuple[str, str,
 def poster_file_name(card_name: str, paper: Paper, extension: str) -> str:
     name = _UNSAFE_FILE_NAME.sub(" ", card_name).strip(" .")[:60] or "card"
     return f"{name} poster {paper.value}.{extension}"
-
-
-async def _seat_and_shop(query: CallbackQuery, merchant_id: int) -> PosterShop | None:
-    seat = await seat_at(query.from_user.id, merchant_id, Permission.PRINT_POSTER)
-    if seat is None or not isinstance(query.message, Message):
-        await query.answer(button_expired())
-        return None
-    return await poster_shop(merchant_id)
 
 
 def _card_label(card: PosterCard) -> str:
@@ -84,18 +86,20 @@ async def _ask_paper(message: Message, shop: PosterShop, card: PosterCard) -> No
     )
 
 
-@router.callback_query(AdminAction.filter(F.op == AdminOp.POSTER))
-async def poster_pressed(query: CallbackQuery, callback_data: AdminAction) -> None:
-    shop = await _seat_and_shop(query, callback_data.merchant_id)
-    if shop is None or not isinstance(query.message, Message):
-        return
+@router.callback_query(AdminAction.filter(F.op == AdminOp.POSTER), SeatFor(PRINT))
+async def poster_pressed(query: CallbackQuery, seat: Staff, screen: Message) -> None:
+    shop = await poster_shop(seat.merchant_id)
     await query.answer()
     if not shop.cards:
-        await query.message.answer(_("This shop has no card to print a poster for."))
+        await screen.answer(_("This shop has no card to print a poster for."))
         return
     if len(shop.cards) == 1:
-        await _ask_paper(query.message, shop, shop.cards[0])
+        await _ask_paper(screen, shop, shop.cards[0])
         return
+    await _ask_card(screen, shop)
+
+
+async def _ask_card(message: Message, shop: PosterShop) -> None:
     builder = InlineKeyboardBuilder()
     for card in shop.cards:
         builder.button(
@@ -103,19 +107,18 @@ async def poster_pressed(query: CallbackQuery, callback_data: AdminAction) -> No
             callback_data=PosterAction(merchant_id=shop.merchant_id, card_id=card.id),
         )
     builder.adjust(1)
-    await query.message.answer(
-        _("Which card is the poster for?"), reply_markup=builder.as_markup()
-    )
+    await message.answer(_("Which card is the poster for?"), reply_markup=builder.as_markup())
 
 
-@router.callback_query(PosterAction.filter())
+@router.callback_query(PosterAction.filter(), SeatFor(PRINT))
 async def poster_step(
-    query: CallbackQuery, callback_data: PosterAction, bot: Bot, i18n: I18n
+    query: CallbackQuery,
+    callback_data: PosterAction,
+    bot: Bot,
+    i18n: I18n,
+    seat: Staff,
+    screen: Message,
 ) -> None:
-    seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.PRINT_POSTER)
-    if seat is None or not isinstance(query.message, Message):
-        await query.answer(button_expired())
-        return
     shop = await poster_shop(seat.merchant_id)
     try:
         card = shop.card(callback_data.card_id)
@@ -125,18 +128,70 @@ async def poster_step(
         return
     await query.answer()
     if paper is None:
-        await _ask_paper(query.message, shop, card)
+        await _ask_paper(screen, shop, card)
         return
-    await _send_poster(bot, query.message.chat.id, i18n, shop, card, paper)
+    await _send_poster(bot, screen.chat.id, i18n, shop, card, paper)
     await record_print(seat, card, paper.value)
 
 
-async def _send_poster(
-    bot: Bot, chat_id: int, i18n: I18n, shop: PosterShop, card: PosterCard, paper: Paper
+async def send_counter_qr(message: Message, bot: Bot, i18n: I18n, seat: Staff) -> None:
+    """The counter QR at once: the poster as a photo, its join link and the PDF buttons; with
+    several cards, which card first (then the paper sizes, as from the poster button)."""
+    if not allows(seat, Permission.PRINT_POSTER):
+        await message.answer(_("Only the owner or a manager can print the counter QR."))
+        return
+    shop = await poster_shop(seat.merchant_id)
+    if not shop.cards:
+        await message.answer(_("This shop has no card to print a poster for."))
+        return
+    if len(shop.cards) > 1:
+        await _ask_card(message, shop)
+        return
+    card = shop.cards[0]
+    poster = await _poster(bot, i18n, shop, card, QUICK_PAPER)
+    await bot.send_chat_action(message.chat.id, "upload_photo")
+    files = await asyncio.to_thread(render_poster, poster)
+    builder = InlineKeyboardBuilder()
+    for paper in Paper:
+        builder.button(
+            text=_("PDF to print, {paper}").format(paper=paper.value),
+            callback_data=PosterAction(
+                merchant_id=shop.merchant_id, card_id=card.id, paper=paper.value
+            ),
+        )
+    builder.adjust(2)
+    lines = [
+        _("🖨 The counter QR of {card}. Print it and put it by the till: customers scan it to "
+          "join.").format(card=bold(card.name)),
+        _("Or send them this link: {link}").format(link=ltr(poster.join_url)),
+    ]  # fmt: skip
+    if card.paused:
+        lines.append(
+            _("⏸ This card is paused: whoever scans the code is told so until you resume it.")
+        )
+    await bot.send_photo(
+        message.chat.id,
+        BufferedInputFile(files.png, filename=poster_file_name(card.name, QUICK_PAPER, "png")),
+        caption="\n".join(lines),
+        reply_markup=builder.as_markup(),
+    )
+    await record_print(seat, card, QUICK_PAPER.value)
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.COUNTER_QR), SeatFor(PRINT))
+async def counter_qr_pressed(
+    query: CallbackQuery, bot: Bot, i18n: I18n, seat: Staff, screen: Message
 ) -> None:
+    await query.answer()
+    await send_counter_qr(screen, bot, i18n, seat)
+
+
+async def _poster(
+    bot: Bot, i18n: I18n, shop: PosterShop, card: PosterCard, paper: Paper
+) -> Poster:
     me = await bot.me()
     language, call, reward, footer = poster_texts(i18n, shop.language, card)
-    poster = Poster(
+    return Poster(
         merchant_name=shop.brand.merchant_name,
         card_name=card.name,
         call_to_action=call,
@@ -150,6 +205,13 @@ async def _send_poster(
         paper=paper,
         logo_png=shop.brand.logo_png,
     )
+
+
+async def _send_poster(
+    bot: Bot, chat_id: int, i18n: I18n, shop: PosterShop, card: PosterCard, paper: Paper
+) -> None:
+    poster = await _poster(bot, i18n, shop, card, paper)
+    language = poster.language
     await bot.send_chat_action(chat_id, "upload_document")
     # About half a second of drawing at A4: kept off the event loop, which serves everyone.
     files = await asyncio.to_thread(render_poster, poster)

@@ -12,22 +12,32 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import IsStaff, admin_seat
-from handlers.callbacks import AdminAction, AdminOp, StaffAction, StaffOp, db_id
+from handlers.callbacks import AdminAction, AdminOp, StaffAction, StaffOp, db_id, parse_db_id
+from handlers.command_menu import sync_staff_commands
 from handlers.counter import role_name
 from handlers.fallback import help_text
-from handlers.texts import arrows, bold, button_expired, local_datetime, user_text
+from handlers.texts import (
+    arrows,
+    back_label,
+    bold,
+    button_expired,
+    local_datetime,
+    number,
+    user_text,
+)
 from loyalty.audit import AuditLine, JsonValue, recent
 from loyalty.errors import LastOwner, LoyaltyError, OwnersOnly
 from loyalty.staff import Permission, allows, list_staff, seat_at, shop_of
@@ -41,6 +51,7 @@ from loyalty.staff_admin import (
 )
 from loyalty.tokens import LinkKind, start_link
 from models.enums import StaffRole
+from render.poster import render_link_qr
 
 if TYPE_CHECKING:
     from models import Staff
@@ -49,6 +60,7 @@ router = Router(name="staff")
 ROLES = (StaffRole.OWNER, StaffRole.MANAGER, StaffRole.CASHIER)
 ACTIVITY_PAGE = 10
 # Translated in the shop's language when sent (see _tell); marked here for the catalogs.
+INVITE_BUTTON = __("➕ Invite staff")
 YOUR_ROLE = __("You are now {role} at {shop}. /admin shows what you can do.")
 
 
@@ -111,7 +123,7 @@ def _name(staff: Staff) -> str:
 
 def _back(builder: InlineKeyboardBuilder, merchant_id: int) -> None:
     builder.button(
-        text=_("◀ Back"), callback_data=StaffAction(op=StaffOp.LIST, merchant_id=merchant_id)
+        text=back_label(), callback_data=StaffAction(op=StaffOp.LIST, merchant_id=merchant_id)
     )
 
 
@@ -120,6 +132,7 @@ def _back(builder: InlineKeyboardBuilder, merchant_id: int) -> None:
 
 async def _staff_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
     people = await list_staff(seat.merchant_id)
+    waiting = len(await pending_invites(seat))
     builder = InlineKeyboardBuilder()
     lines = [_("<b>Staff</b>")]
     for person in people:
@@ -132,26 +145,20 @@ async def _staff_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
                     op=StaffOp.PERSON, merchant_id=seat.merchant_id, target=person.id
                 ),
             )
-    invite_labels = {
-        StaffRole.OWNER: _("➕ Invite a co-owner"),
-        StaffRole.MANAGER: _("➕ Invite a manager"),
-        StaffRole.CASHIER: _("➕ Invite a cashier"),
-    }
-    for role in ROLES:
-        builder.button(
-            text=invite_labels[role],
-            callback_data=AdminAction(
-                op=AdminOp.INVITE, merchant_id=seat.merchant_id, value=role.value
-            ),
-        )
     builder.button(
-        text=_("✉️ Pending invites"),
+        text=str(INVITE_BUTTON),
+        callback_data=AdminAction(op=AdminOp.INVITE_PICK, merchant_id=seat.merchant_id),
+    )
+    builder.button(
+        text=ngettext("Pending invites: {count}", "Pending invites: {count}", waiting).format(
+            count=number(waiting)
+        ),
         callback_data=StaffAction(op=StaffOp.INVITES, merchant_id=seat.merchant_id),
     )
     if any(p.role == StaffRole.OWNER and p.id != seat.id for p in people):
         # A co-owner may step down; the last owner hands the shop over instead.
         builder.button(
-            text=_("⬇ Step down to manager"),
+            text=_("Step down to manager"),
             callback_data=StaffAction(
                 op=StaffOp.ROLE,
                 merchant_id=seat.merchant_id,
@@ -161,31 +168,45 @@ async def _staff_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
         )
     if len(people) > 1:
         builder.button(
-            text=_("👑 Transfer ownership"),
+            text=_("Transfer ownership"),
             callback_data=StaffAction(op=StaffOp.TRANSFER, merchant_id=seat.merchant_id),
         )
+    builder.button(
+        text=back_label(_("Shop menu")),
+        callback_data=AdminAction(op=AdminOp.MORE, merchant_id=seat.merchant_id),
+    )
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
 
 
+async def show_staff(message: Message, seat: Staff) -> None:
+    """The staff list as a new message (from the shop keyboard's 👥 Staff)."""
+    if not allows(seat, Permission.STAFF):
+        await message.answer(owners_only())
+        return
+    text, markup = await _staff_screen(seat)
+    await message.answer(text, reply_markup=markup)
+
+
 @router.callback_query(AdminAction.filter(F.op == AdminOp.STAFF))
-async def staff_list(query: CallbackQuery, callback_data: AdminAction) -> None:
-    seat = await _owner_seat(query, callback_data.merchant_id)
-    if seat is None or not isinstance(query.message, Message):
-        return
-    text, markup = await _staff_screen(seat)
-    await query.answer()
-    await query.message.answer(text, reply_markup=markup)
-
-
 @router.callback_query(StaffAction.filter(F.op == StaffOp.LIST))
-async def staff_list_again(query: CallbackQuery, callback_data: StaffAction) -> None:
+async def staff_list(query: CallbackQuery, callback_data: AdminAction | StaffAction) -> None:
+    """From the shop menu or back from a person: the list in place of that screen."""
     seat = await _owner_seat(query, callback_data.merchant_id)
     if seat is None or not isinstance(query.message, Message):
         return
     text, markup = await _staff_screen(seat)
     await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await _edit(query.message, text, markup)
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit in place; a message that cannot become text (a photo) gets a new one instead."""
+    if message.text is None:
+        await message.answer(text, reply_markup=markup)
+        return
+    with contextlib.suppress(TelegramBadRequest):  # "message is not modified": a double tap
+        await message.edit_text(text, reply_markup=markup)
 
 
 # -- one person: role and removal -------------------------------------------------------------
@@ -248,6 +269,7 @@ async def role_pressed(query: CallbackQuery, callback_data: StaffAction, i18n: I
         return
     if changed.old_role != changed.new_role and changed.staff.id != seat.id:
         await _tell(query.bot, i18n, seat, changed.staff, YOUR_ROLE)
+    await _menu_follows(query.bot, i18n, seat, changed.staff)
     builder = InlineKeyboardBuilder()
     _back(builder, seat.merchant_id)
     await query.answer()
@@ -263,25 +285,42 @@ async def role_pressed(query: CallbackQuery, callback_data: StaffAction, i18n: I
 
 @router.callback_query(AdminAction.filter(F.op == AdminOp.REMOVE))
 async def ask_remove(query: CallbackQuery, callback_data: AdminAction) -> None:
+    """The confirm names the person and says what they lose; No goes back to them."""
     seat = await _owner_seat(query, callback_data.merchant_id)
     if seat is None or not isinstance(query.message, Message):
         return
+    target = parse_db_id(callback_data.value)
+    people = {p.id: p for p in await list_staff(seat.merchant_id)}
+    staff = people.get(target) if target is not None else None
+    if staff is None or staff.id == seat.id:
+        await query.answer(button_expired())
+        return
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=_("Yes, remove"),
+        text=_("Yes, remove {name}").format(name=_name(staff)),
         callback_data=AdminAction(
-            op=AdminOp.REMOVE_CONFIRM, merchant_id=seat.merchant_id, value=callback_data.value
+            op=AdminOp.REMOVE_CONFIRM, merchant_id=seat.merchant_id, value=str(staff.id)
         ),
     )
+    builder.button(
+        text=_("No"),
+        callback_data=StaffAction(
+            op=StaffOp.PERSON, merchant_id=seat.merchant_id, target=staff.id
+        ),
+    )
+    builder.adjust(2)
     await query.answer()
-    await query.message.answer(
-        _("Remove this person from your staff? They lose access at once."),
-        reply_markup=builder.as_markup(),
+    await _edit(
+        query.message,
+        _("Remove {name}? They can't stamp or redeem from now on.").format(
+            name=bold(staff.display_name)
+        ),
+        builder.as_markup(),
     )
 
 
 @router.callback_query(AdminAction.filter(F.op == AdminOp.REMOVE_CONFIRM))
-async def remove(query: CallbackQuery, callback_data: AdminAction) -> None:
+async def remove(query: CallbackQuery, callback_data: AdminAction, i18n: I18n) -> None:
     seat = await _owner_seat(query, callback_data.merchant_id)
     if seat is None or not isinstance(query.message, Message):
         return
@@ -293,10 +332,21 @@ async def remove(query: CallbackQuery, callback_data: AdminAction) -> None:
     except LoyaltyError as refused:
         await _refused(query, refused)
         return
+    await _menu_follows(query.bot, i18n, seat, removed)
+    builder = InlineKeyboardBuilder()
+    _back(builder, seat.merchant_id)
     await query.answer()
-    await query.message.edit_text(
-        _("{name} is no longer on your staff.").format(name=user_text(removed.display_name))
+    await _edit(
+        query.message,
+        _("{name} is no longer on your staff.").format(name=user_text(removed.display_name)),
+        builder.as_markup(),
     )
+
+
+async def _menu_follows(bot: Bot | None, i18n: I18n, seat: Staff, person: Staff) -> None:
+    """The person's command menu follows their seats (in the shop's language, as _tell)."""
+    shop = await shop_of(seat)
+    await sync_staff_commands(bot, i18n, person.telegram_user_id, shop.default_language)
 
 
 # -- handing the shop over --------------------------------------------------------------------
@@ -351,6 +401,8 @@ async def transfer_confirmed(query: CallbackQuery, callback_data: StaffAction, i
         await _refused(query, refused)
         return
     await _tell(query.bot, i18n, seat, done.new_owner, YOUR_ROLE)
+    await _menu_follows(query.bot, i18n, seat, done.new_owner)
+    await _menu_follows(query.bot, i18n, seat, done.old_owner)
     await query.answer()
     await query.message.edit_text(
         _("{name} is now the owner; you are a manager. /admin shows your new menu.").format(
@@ -362,10 +414,56 @@ async def transfer_confirmed(query: CallbackQuery, callback_data: StaffAction, i
 # -- invites ----------------------------------------------------------------------------------
 
 
+def _role_explained(role: StaffRole) -> str:
+    texts = {
+        StaffRole.CASHIER: _("Cashier — stamps and redeems"),
+        StaffRole.MANAGER: _("Manager — also campaigns"),
+        StaffRole.OWNER: _("Co-owner — everything, staff too"),
+    }
+    return texts[role]
+
+
+def invite_roles(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
+    """➕ Invite staff: whom, each role saying what it may do."""
+    builder = InlineKeyboardBuilder()
+    for role in (StaffRole.CASHIER, StaffRole.MANAGER, StaffRole.OWNER):
+        builder.button(
+            text=_role_explained(role),
+            callback_data=AdminAction(
+                op=AdminOp.INVITE, merchant_id=seat.merchant_id, value=role.value
+            ),
+        )
+    _back(builder, seat.merchant_id)
+    builder.adjust(1)
+    return _("Whom are you inviting?"), builder.as_markup()
+
+
+async def show_invite_roles(message: Message, seat: Staff) -> None:
+    """The role question as a new message (from the shop keyboard's ➕ Invite staff)."""
+    if not allows(seat, Permission.STAFF):
+        await message.answer(owners_only())
+        return
+    text, markup = invite_roles(seat)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.INVITE_PICK))
+async def invite_pick(query: CallbackQuery, callback_data: AdminAction) -> None:
+    seat = await _owner_seat(query, callback_data.merchant_id)
+    if seat is None or not isinstance(query.message, Message):
+        return
+    text, markup = invite_roles(seat)
+    await query.answer()
+    await _edit(query.message, text, markup)
+
+
 @router.callback_query(AdminAction.filter(F.op == AdminOp.INVITE))
 async def invite(
     query: CallbackQuery, callback_data: AdminAction, staff_invite_ttl: timedelta
 ) -> None:
+    """The invite as a QR to scan on the spot, with 📤 Share for someone elsewhere and Revoke.
+
+    The role question (a button-only step) is done: its message loses its buttons."""
     seat = await _owner_seat(query, callback_data.merchant_id)
     if seat is None or not isinstance(query.message, Message) or query.bot is None:
         return
@@ -374,17 +472,74 @@ async def invite(
     except ValueError:
         await query.answer(button_expired())
         return
-    link = await invite_staff(seat, role, ttl=staff_invite_ttl)
-    shop = await shop_of(seat)
-    username = (await query.bot.me()).username or ""
     await query.answer()
-    await query.message.answer(
-        _("Send this link to your new {role}. It works once, until {when}:\n{link}").format(
-            role=role_name(role),
-            when=local_datetime(link.expires_at, shop.timezone),
-            link=start_link(username, LinkKind.STAFF_INVITE, link.token),
-        )
+    if query.message.text == invite_roles(seat)[0]:
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=None)
+    await send_invite(query.message, query.bot, seat, role, staff_invite_ttl)
+
+
+async def send_invite(
+    message: Message, bot: Bot, seat: Staff, role: StaffRole, ttl: timedelta
+) -> None:
+    link = await invite_staff(seat, role, ttl=ttl)
+    shop = await shop_of(seat)
+    username = (await bot.me()).username or ""
+    url = start_link(username, LinkKind.STAFF_INVITE, link.token)
+    when = local_datetime(link.expires_at, shop.timezone)
+    caption = "\n".join(
+        [
+            _("Invite for a new {role} at {shop}.").format(
+                role=role_name(role), shop=bold(shop.name)
+            ),
+            _(
+                "Let them scan this QR with their phone camera, or share the link. It works "
+                "once, until {when}."
+            ).format(when=when),
+        ]
     )
+    share = _("Join {shop} on stampbot as {role}").format(
+        shop=user_text(shop.name, html=False, limit=60), role=role_name(role)
+    )
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("📤 Share"),
+        url="https://t.me/share/url?" + urlencode({"url": url, "text": share}),
+    )
+    builder.button(
+        text=_("Revoke"),
+        callback_data=AdminAction(
+            op=AdminOp.REVOKE_INVITE, merchant_id=seat.merchant_id, value=str(link.id)
+        ),
+    )
+    builder.adjust(2)
+    await bot.send_chat_action(message.chat.id, "upload_photo")
+    await bot.send_photo(
+        message.chat.id,
+        BufferedInputFile(render_link_qr(url), filename="invite.png"),
+        caption=caption,
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(AdminAction.filter(F.op == AdminOp.REVOKE_INVITE))
+async def revoke_from_invite(query: CallbackQuery, callback_data: AdminAction) -> None:
+    """Revoke on the invite itself: its caption says so and its buttons go."""
+    seat = await _owner_seat(query, callback_data.merchant_id)
+    if seat is None or not isinstance(query.message, Message):
+        return
+    try:
+        revoked = await revoke_invite(seat, db_id(callback_data.value))
+    except ValueError:
+        await query.answer(button_expired())
+        return
+    except LoyaltyError as refused:
+        await _refused(query, refused)
+        return
+    await query.answer()
+    notice = _("The {role} invite link no longer works.").format(role=role_name(revoked.role))
+    with contextlib.suppress(TelegramBadRequest):
+        await query.message.edit_caption(caption=notice, reply_markup=None)
 
 
 async def _invites_screen(seat: Staff, notice: str = "") -> tuple[str, InlineKeyboardMarkup]:
@@ -401,7 +556,7 @@ async def _invites_screen(seat: Staff, notice: str = "") -> tuple[str, InlineKey
             "• " + _("{role}, valid until {when}").format(role=role_name(item.role), when=when)
         )
         builder.button(
-            text=_("✖ Revoke: {role}, until {when}").format(role=role_name(item.role), when=when),
+            text=_("Revoke: {role}, until {when}").format(role=role_name(item.role), when=when),
             callback_data=StaffAction(
                 op=StaffOp.REVOKE, merchant_id=seat.merchant_id, target=item.id
             ),

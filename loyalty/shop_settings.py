@@ -86,6 +86,13 @@ class InvalidLocation(ShopSettingRefused):
         super().__init__("A latitude is -90 to 90 degrees and a longitude -180 to 180.")
 
 
+class InvalidPhone(ShopSettingRefused):
+    code = "invalid_phone"
+
+    def __init__(self) -> None:
+        super().__init__("A phone number is + and the country code, then 8 to 15 digits in all.")
+
+
 class NotTheOwner(NotFound):
     """The seat may not set the shop up (or is of another shop): indistinguishable on purpose."""
 
@@ -96,6 +103,44 @@ class NotTheOwner(NotFound):
 
 
 # -- the values ---------------------------------------------------------------------------------
+
+
+_PHONE_SEPARATORS = str.maketrans("", "", " -().\u00a0")
+
+
+def shop_phone(text: str) -> str:
+    """E.164: ``+`` and 8 to 15 digits, the country code first (``+380441234567``); spaces,
+    dashes, dots and brackets as people write numbers are dropped. A ``tel:`` link of it dials
+    from any country, which is what the customers' 📞 button needs."""
+    raw = text.strip().translate(_PHONE_SEPARATORS)
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    digits = raw[1:]
+    if not (
+        raw.startswith("+")
+        and digits.isascii()
+        and digits.isdecimal()
+        and 8 <= len(digits) <= 15
+        and digits[0] != "0"
+    ):
+        raise InvalidPhone()
+    return raw
+
+
+async def set_shop_phone(
+    seat: Staff, text: str | None, *, now: datetime | None = None
+) -> Merchant:
+    """The owner sets the shop's phone (``None`` removes it); refused unless E.164-ish."""
+    phone = shop_phone(text) if text is not None else None
+    async with in_transaction():
+        shop = await _shop(seat)
+        if phone != shop.phone:
+            await audit.record(
+                shop.id, "shop.phone", by=seat, now=now, old=shop.phone or "", new=phone or ""
+            )
+            shop.phone = phone
+            await shop.save(update_fields=["phone"])
+    return shop
 
 
 def shop_name(text: str) -> str:
@@ -208,11 +253,20 @@ async def create_shop(
 async def reissue_owner_invite(
     merchant_id: int, *, ttl: timedelta, now: datetime | None = None
 ) -> tuple[Merchant, StaffInvite]:
-    """A new one-time owner link for a shop whose first one was lost or ran out."""
+    """A new one-time owner link for a shop whose first one was lost or ran out; the operator's
+    earlier owner links still unused stop working, so only the newest one makes an owner."""
+    moment = ensure_utc(now)
     async with in_transaction():
         merchant = await Merchant.get_or_none(id=merchant_id)
         if merchant is None:
             raise NotFound(f"No shop #{merchant_id}.")
+        await StaffInvite.filter(
+            merchant_id=merchant.id,
+            role=StaffRole.OWNER,
+            created_by_id__isnull=True,
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+        ).update(revoked_at=moment)
         invite = await _create_staff_invite(
             merchant, StaffRole.OWNER, ttl=ttl, created_by=None, now=now
         )

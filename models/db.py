@@ -235,9 +235,7 @@ async def schema_is_current() -> bool:
     conn = Tortoise.get_connection("default")
     dialect = "postgres" if conn.schema_generator.DIALECT == "postgres" else "sqlite"
     files = {p.name for p in (MIGRATIONS_DIR / dialect / APP).glob("[0-9]*_*.py")}
-    rows = await conn.execute_query_dict(
-        "SELECT version FROM aerich WHERE app = 'models'"
-    )
+    rows = await conn.execute_query_dict("SELECT version FROM aerich WHERE app = 'models'")
     return files <= {str(row["version"]) for row in rows}
 
 

@@ -343,3 +343,19 @@ def render_poster(poster: Poster) -> PosterFiles:
     image = draw_poster(poster)
     png = encode_png(image)
     return PosterFiles(png=png, pdf=encode_pdf(png, poster), size=image.size)
+
+
+INVITE_QR_SIDE = 720
+"""Pixels across an invite's QR picture: scanned from the owner's screen, not printed."""
+
+
+def render_link_qr(url: str, side: int = INVITE_QR_SIDE) -> bytes:
+    """A link's QR code alone, black on white with its quiet zone, as a PNG to send as a photo:
+    the new cashier next to the owner scans it from the owner's phone."""
+    symbol = _qr_image(url, side)
+    image = Image.new("L", (side, side), 255)
+    offset = (side - symbol.width) // 2
+    image.paste(symbol, (offset, offset))
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=6)
+    return out.getvalue()

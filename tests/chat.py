@@ -213,3 +213,27 @@ def png_bytes(width: int, height: int) -> bytes:
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+async def shop_menu(chat: Chat) -> StoredMessage:
+    """``/admin``, then "More…" (the shop keyboard's last row, in the person's language): the
+    folded inline shop menu."""
+    home = (await chat.send("/admin"))[-1]
+    rows = keyboard(home)
+    return (await chat.send(rows[-1][-1] if rows else "More…"))[-1]
+
+
+def keyboard(message: StoredMessage) -> list[list[str]]:
+    """The rows of the chat (reply) keyboard a message set, as labels."""
+    rows = (message.sent_reply_markup or {}).get("keyboard") or []
+    return [[visible(b["text"]) for b in row] for row in rows]
+
+
+def invite_payload(message: StoredMessage) -> str:
+    """The ``/start`` payload behind a staff invite's 📤 Share button (the link its QR holds)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    shares = [str(b["url"]) for b in message.inline_buttons() if "url" in b]
+    assert len(shares) == 1, message.inline_buttons()
+    shared = parse_qs(urlsplit(shares[0]).query)["url"][0]
+    return str(parse_qs(urlsplit(shared).query)["start"][0])

@@ -27,7 +27,7 @@ from loyalty.vouchers import redeem_voucher
 from models import AuditEntry, Card, Membership, Merchant, Voucher, WalletPass
 from models.enums import CardState, RedeemVia, StaffRole, VoucherStatus
 from tests import factories
-from tests.chat import Chat, buttons, png_bytes, text_of, uploaded_photo
+from tests.chat import Chat, buttons, png_bytes, shop_menu, text_of, uploaded_photo
 from tests.google_wallet_fixtures import google_channel
 from wallets.apple_registry import register_device
 
@@ -42,7 +42,7 @@ async def _staff(new_chat: Any, shop: factories.NewMerchant, role: StaffRole, na
 
 
 async def _cards_screen(owner: Chat) -> StoredMessage:
-    menu = (await owner.send("/admin"))[-1]
+    menu = await shop_menu(owner)
     return (await owner.press_label(menu, "Cards"))[-1]
 
 
@@ -67,8 +67,10 @@ async def test_only_owners_see_the_cards_button(new_chat: Any) -> None:
     shop = await factories.merchant()
     owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
     manager = await _staff(new_chat, shop, StaffRole.MANAGER, "Ivan")
-    assert "🎴 Cards" in [label for label, _ in buttons((await owner.send("/admin"))[-1])]
-    assert "🎴 Cards" not in [label for label, _ in buttons((await manager.send("/admin"))[-1])]
+    assert "Cards and shop settings" in [label for label, _ in buttons(await shop_menu(owner))]
+    assert "Cards and shop settings" not in [
+        label for label, _ in buttons(await shop_menu(manager))
+    ]
 
 
 async def test_the_owner_changes_the_reward_after_seeing_the_new_card(new_chat: Any) -> None:
@@ -360,7 +362,7 @@ async def test_cashiers_and_managers_cannot_change_cards_even_with_forged_button
     m, c = shop.merchant.id, shop.card.id
     for role, name in ((StaffRole.CASHIER, "Taras"), (StaffRole.MANAGER, "Ivan")):
         person = await _staff(new_chat, shop, role, name)
-        menu = (await person.send("/admin"))[-1]
+        menu = await shop_menu(person)
         for forged in (
             f"adm:cards:{m}:",
             f"cset:show:{m}:{c}:",
@@ -517,7 +519,7 @@ async def test_the_owners_language_is_used_throughout(new_chat: Any) -> None:
         shop.merchant, StaffRole.OWNER, ttl=timedelta(hours=1), created_by=None
     )
     await owner.send(f"/start i-{invite.token}")
-    menu = (await owner.send("/admin"))[-1]
+    menu = await shop_menu(owner)
     cards = (await owner.press_label(menu, "Картки"))[-1]
     screen = (await owner.press_label(cards, "Coffee card"))[-1]
     assert "Потрібно штампів: 10" in text_of(screen)

@@ -28,7 +28,7 @@ from models import (
 )
 from models.enums import CampaignStatus, Channel, DeliveryStatus, LedgerKind, StaffRole
 from tests import factories
-from tests.chat import Chat, buttons, png_size, text_of, uploaded_file
+from tests.chat import Chat, buttons, png_size, shop_menu, text_of, uploaded_file
 
 
 async def staff_chat(new_chat: Any, shop: factories.NewMerchant, role: StaffRole) -> Chat:
@@ -100,8 +100,8 @@ async def test_the_owner_reads_the_week_switches_to_all_time_and_gets_chart_and_
 ) -> None:
     shop, _ = await _shop_with_a_week()
     owner = await staff_chat(new_chat, shop, StaffRole.OWNER)
-    menu = (await owner.send("/admin"))[-1]
-    assert "📊 Dashboard" in [label for label, _ in buttons(menu)]
+    menu = await shop_menu(owner)
+    assert "Dashboard" in [label for label, _ in buttons(menu)]
 
     board = (await owner.press_label(menu, "Dashboard"))[-1]
     lines = text_of(board).splitlines()
@@ -153,8 +153,8 @@ async def test_the_owner_reads_the_week_switches_to_all_time_and_gets_chart_and_
 async def test_a_cashier_is_refused_the_dashboard(new_chat: Any) -> None:
     shop = await factories.merchant()
     cashier = await staff_chat(new_chat, shop, StaffRole.CASHIER)
-    menu = (await cashier.send("/admin"))[-1]
-    assert "📊 Dashboard" not in [label for label, _ in buttons(menu)]
+    menu = await shop_menu(cashier)
+    assert "Dashboard" not in [label for label, _ in buttons(menu)]
 
     refused = await cashier.send("/dashboard")
     assert text_of(refused[-1]) == "Only the owner or a manager can see the dashboard."
@@ -213,7 +213,7 @@ async def test_the_member_export_keeps_to_what_the_shop_may_know(new_chat: Any) 
     left = await factories.member(shop, 3004)
     await Membership.filter(id=left.id).update(status="left")
 
-    board = (await owner.press_label((await owner.send("/admin"))[-1], "Dashboard"))[-1]
+    board = (await owner.press_label(await shop_menu(owner), "Dashboard"))[-1]
     await owner.press_label(board, "Export members")
 
     rows = csv_rows(owner)
@@ -323,7 +323,7 @@ async def test_in_hebrew_the_figures_money_and_chart_read_right_to_left(new_chat
         shop.merchant, StaffRole.OWNER, ttl=timedelta(hours=1), created_by=None
     )
     await owner.send(f"/start i-{invite.token}")
-    menu = (await owner.send("/admin"))[-1]
+    menu = await shop_menu(owner)
     board = (await owner.press_label(menu, "לוח בקרה"))[-1]
 
     text = text_of(board)

@@ -10,11 +10,22 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from fakes.telegram import FakeTelegramAPI
 from loyalty.merchants import create_staff_invite
-from models import AuditEntry, Card, Merchant, Staff
+from models import AuditEntry, Card, Membership, Merchant, Staff, StaffInvite
 from models.enums import StaffRole
 from tests import factories
-from tests.chat import Chat, StoredMessage, button, buttons, text_of
+from tests.chat import (
+    Chat,
+    StoredMessage,
+    button,
+    buttons,
+    invite_payload,
+    keyboard,
+    png_size,
+    text_of,
+    uploaded_photo,
+)
 
 INVITE = re.compile(r"https://t\.me/stampbot_test_bot\?start=(i-[\w-]+)")
 
@@ -112,8 +123,8 @@ async def test_an_operator_creates_a_shop_and_its_owner_sets_it_up(
         "Location: saved, wallet cards show near the shop.",
         "Card: Coffee card, 8 stamps for Free coffee",
     ]
-    assert text_of(done[1]) == "Admin mode is on. /exit returns to customer mode."
-    assert text_of(done[2]).startswith("Admin · Café Shalom\nYou are owner.")
+    assert text_of(done[1]).startswith("You're the owner of Café Shalom. 3 steps to start:")
+    assert len(done) == 2
     merchant = await Merchant.get(id=merchant.id)
     assert (merchant.name, merchant.timezone, merchant.default_language) == (
         "Café Shalom", "Asia/Jerusalem", "he",
@@ -133,7 +144,7 @@ async def test_an_operator_creates_a_shop_and_its_owner_sets_it_up(
 
     # Set up once: the next /admin is the menu, and an old button of the set-up has expired.
     again = await owner.send("/admin")
-    assert text_of(again[0]) == "Admin mode is on. /exit returns to customer mode."
+    assert text_of(again[0]).startswith("Admin · Café Shalom\nThis week: 0 stamps")
     stale = f"onb:keep:{merchant.id}:card"
     await owner._post(owner.telegram.callback_update(owner.user, card_step, stale,
                                                      check_button=False))  # fmt: skip
@@ -211,8 +222,7 @@ async def test_managers_and_cashiers_go_straight_to_the_menu(new_chat: Any) -> N
 
         replies = await person.send("/admin")
 
-        assert text_of(replies[0]) == "Admin mode is on. /exit returns to customer mode."
-        assert text_of(replies[1]).startswith("Admin · Kafe Lviv")
+        assert text_of(replies[-1]).startswith("Admin · Kafe Lviv"), role
     assert (await Merchant.get(id=shop.merchant.id)).onboarded_at is None
 
 
@@ -246,7 +256,7 @@ async def test_skip_ends_the_set_up_at_once_and_forged_buttons_change_nothing(
     skipped = await owner.press_label(name_step, "Skip set-up")
 
     assert text_of(skipped[0]) == "Set-up skipped. The shop keeps its settings as they are."
-    assert text_of(skipped[1]) == "Admin mode is on. /exit returns to customer mode."
+    assert text_of(skipped[1]).startswith("You're the owner of Kafe Lviv. 3 steps to start:")
     assert (await Merchant.get(id=shop.merchant.id)).onboarded_at is not None
     assert await _actions(shop.merchant.id) == []
     stale = f"onb:keep:{shop.merchant.id}:name"
@@ -284,3 +294,88 @@ async def test_a_location_without_a_zone_on_the_map_takes_the_nearest_and_says_s
     )  # fmt: skip
     language_step = (await owner.press_label(zone_again, "Keep Asia/Jerusalem"))[0]
     assert text_of(language_step).startswith("Step 3 of 4 · Language")
+
+
+async def test_the_first_run_ends_with_a_checklist_whose_buttons_do_each_step(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    """O1: counter QR, a cashier's invite and the owner's own card, each one tap away."""
+    shop = await factories.merchant("Kafe Lviv", onboarded=False)
+    owner: Chat = new_chat(first_name="Marta")
+    invite = await create_staff_invite(
+        shop.merchant, StaffRole.OWNER, ttl=timedelta(hours=1), created_by=None
+    )
+    await owner.scan(f"i-{invite.token}")
+    name_step = (await owner.send("/admin"))[-1]
+    # /admin set the owner's own command menu, in place of the customers' one.
+    menu = [c["command"] for c in telegram.menu_for(owner.user.id, "en")]
+    assert menu == [
+        "card", "vouchers", "settings", "help", "admin", "redeem", "newcampaign", "campaigns",
+    ]  # fmt: skip
+    checklist = (await owner.press_label(name_step, "Skip set-up"))[-1]
+
+    assert text_of(checklist).splitlines() == [
+        "You're the owner of Kafe Lviv. 3 steps to start:",
+        "1. Print your counter QR: customers scan it to join.",
+        "2. Add your cashier: they scan an invite QR from your phone.",
+        "3. Try it: scan your own card, as your customers will.",
+        "",
+        "/admin opens the shop menu any time.",
+    ]
+    assert [label for label, _ in buttons(checklist)] == [
+        "🖨 Get counter QR", "➕ Invite a cashier", "Join my own card", "⚙️ Shop menu",
+    ]  # fmt: skip
+
+    before = len(telegram.calls("sendPhoto"))
+    qr = (await owner.press_label(checklist, "Get counter QR"))[-1]
+    sent = telegram.calls("sendPhoto")[before]
+    photo = uploaded_photo(sent)
+    assert photo is not None
+    assert png_size(photo) == (1748, 2480)  # A5 at 300 dpi
+    assert (owner.user.id, "upload_photo") in telegram.chat_actions
+    join = f"https://t.me/stampbot_test_bot?start=j-{shop.card.join_token}"
+    assert f"Or send them this link: {join}" in text_of(qr)
+    assert [label for label, _ in buttons(qr)] == ["PDF to print, A5", "PDF to print, A4"]
+
+    invite_photo = (await owner.press_label(checklist, "Invite a cashier"))[-1]
+    pending = await StaffInvite.get(merchant_id=shop.merchant.id, role=StaffRole.CASHIER)
+    assert invite_payload(invite_photo) == f"i-{pending.token}"
+    assert text_of(invite_photo).startswith("Invite for a new cashier at Kafe Lviv.")
+
+    joined = (await owner.press_label(checklist, "Join my own card"))[-1]
+    assert f"Welcome to {shop.card.name} at Kafe Lviv!" in text_of(joined)
+    assert await Membership.filter(card_id=shop.card.id).count() == 1
+
+    home = (await owner.press_label(checklist, "Shop menu"))[-1]
+    assert text_of(home).startswith("Admin · Kafe Lviv\nThis week: 0 stamps")
+    assert ["🖨 Counter QR", "🔎 Find a customer"] in keyboard(home)
+    # Every button of the checklist re-checks the seat: a stranger forging one changes nothing.
+    stranger: Chat = new_chat(first_name="Petro")
+    invites = await StaffInvite.filter(merchant_id=shop.merchant.id).count()
+    for forged in (f"adm:invite:{shop.merchant.id}:owner", f"adm:joinown:{shop.merchant.id}:",
+                   f"adm:qr:{shop.merchant.id}:"):  # fmt: skip
+        await stranger._post(
+            stranger.telegram.callback_update(stranger.user, checklist, forged, check_button=False)
+        )
+        assert stranger.last_answer()["text"] == "This button has expired.", forged
+    assert await StaffInvite.filter(merchant_id=shop.merchant.id).count() == invites
+    assert await Membership.filter(card_id=shop.card.id).count() == 1
+
+
+async def test_a_reissued_owner_link_withdraws_the_operators_earlier_one(new_chat: Any) -> None:
+    from loyalty.shop_settings import reissue_owner_invite
+
+    shop = await factories.merchant("Kafe Lviv", onboarded=False)
+    _, first = await reissue_owner_invite(shop.merchant.id, ttl=timedelta(hours=1))
+    _, second = await reissue_owner_invite(shop.merchant.id, ttl=timedelta(hours=1))
+    late: Chat = new_chat(first_name="Ivan")
+    owner: Chat = new_chat(first_name="Marta")
+
+    refused = await late.scan(f"i-{first.token}")
+    joined = await owner.scan(f"i-{second.token}")
+
+    assert text_of(refused[0]) == (
+        "This invite link was withdrawn by the shop. Ask them for a new one."
+    )
+    assert "You are now owner at Kafe Lviv." in text_of(joined[0])
+    assert await Staff.filter(merchant_id=shop.merchant.id).count() == 1

@@ -16,7 +16,7 @@ from models import AuditEntry, Card, Merchant
 from models.enums import CardState, StaffRole
 from render.poster import Paper
 from tests import factories
-from tests.chat import Chat, buttons, text_of, uploaded_file
+from tests.chat import Chat, buttons, shop_menu, text_of, uploaded_file
 
 BOT = "stampbot_test_bot"
 
@@ -73,8 +73,8 @@ async def test_the_owner_gets_the_a5_poster_as_pdf_and_png_with_the_join_qr(
     shop = await factories.merchant("Kafe Lviv")
     owner: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
     await _staff(owner, shop, StaffRole.OWNER)
-    menu = (await owner.send("/admin"))[-1]
-    assert "🖨 Counter poster" in [label for label, _ in buttons(menu)]
+    menu = await shop_menu(owner)
+    assert "Counter poster, PDF to print" in [label for label, _ in buttons(menu)]
     before = len(telegram.calls("sendDocument"))
 
     # One card: straight to the paper size.
@@ -125,7 +125,7 @@ async def test_a_manager_picks_one_of_several_cards_and_a_paused_one_is_noted(
     await gone.save()
     manager: Chat = new_chat(first_name="Ivan")  # type: ignore[operator]
     await _staff(manager, shop, StaffRole.MANAGER)
-    menu = (await manager.send("/admin"))[-1]
+    menu = await shop_menu(manager)
     before = len(telegram.calls("sendDocument"))
 
     pick = (await manager.press_label(menu, "Counter poster"))[-1]
@@ -159,9 +159,9 @@ async def test_the_poster_speaks_the_shops_language_and_the_caption_the_staffs(
     await Merchant.filter(id=shop.merchant.id).update(default_language="he")
     owner: Chat = new_chat("uk", first_name="Marta")  # type: ignore[operator]
     await _staff(owner, shop, StaffRole.OWNER)
-    menu = (await owner.send("/admin"))[-1]
+    menu = await shop_menu(owner)
     before = len(telegram.calls("sendDocument"))
-    ask = (await owner.press_label(menu, "🖨"))[-1]
+    ask = (await owner.press(menu, f"adm:poster:{shop.merchant.id}:"))[-1]
     await owner.press(ask, buttons(ask)[0][1])
 
     (_, _, caption), (_, png, _) = _documents(telegram, before)
@@ -175,7 +175,7 @@ async def test_a_cashier_gets_no_poster_button_and_a_forged_one_has_expired(
     shop = await factories.merchant()
     cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
     await _staff(cashier, shop, StaffRole.CASHIER)
-    menu = (await cashier.send("/admin"))[-1]
+    menu = await shop_menu(cashier)
     assert buttons(menu) == []
     before = len(telegram.calls("sendDocument"))
 
@@ -200,7 +200,7 @@ async def test_another_shops_card_or_a_made_up_size_sends_nothing(
     other = await factories.merchant("B")
     owner: Chat = new_chat(first_name="Ann")  # type: ignore[operator]
     await _staff(owner, shop, StaffRole.OWNER)
-    menu = (await owner.send("/admin"))[-1]
+    menu = await shop_menu(owner)
     before = len(telegram.calls("sendDocument"))
 
     for forged in (

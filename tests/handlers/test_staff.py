@@ -5,7 +5,6 @@ managers, another shop's ids) and two owners demoting each other at the same mom
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +15,7 @@ from loyalty.staff_admin import change_role
 from models import AuditEntry, Staff, StaffInvite
 from models.enums import StaffRole
 from tests import factories
-from tests.chat import Chat, buttons, text_of
+from tests.chat import Chat, buttons, invite_payload, keyboard, shop_menu, text_of
 
 EXPIRED = "This button has expired."
 OWNERS_ONLY = "Only the shop's owners manage its staff."
@@ -31,8 +30,17 @@ async def _join(chat: Chat, shop: factories.NewMerchant, role: StaffRole) -> Sta
 
 
 async def _staff_screen(chat: Chat) -> Any:
-    menu = (await chat.send("/admin"))[-1]
-    return (await chat.press_label(menu, "Staff"))[0]
+    menu = await shop_menu(chat)
+    await chat.press_label(menu, "Staff")  # the shop menu becomes the list, in place
+    return chat.current(menu)
+
+
+async def _invite(chat: Chat, role: str) -> tuple[Any, str]:
+    """👥 Staff → ➕ Invite staff → the role: the invite photo and the payload its QR holds."""
+    listing = await _staff_screen(chat)
+    await chat.press_label(listing, "Invite staff")
+    photo = (await chat.press_label(chat.current(listing), role))[-1]
+    return photo, invite_payload(photo)
 
 
 async def _forge(chat: Chat, data: str) -> str:
@@ -73,9 +81,9 @@ async def test_the_owner_makes_a_cashier_manager_and_the_log_says_so(new_chat: A
         "You are now manager at Kafe Lviv. /admin shows what you can do."
     )
     # The manager's menu now offers campaigns.
-    menu = (await cashier.send("/admin"))[-1]
-    assert "You are manager." in text_of(menu)
-    assert "📣 New campaign" in [label for label, _ in buttons(menu)]
+    home = (await cashier.send("/admin"))[-1]
+    assert "You are manager." in text_of(home)
+    assert ["📣 New campaign", "📋 Campaigns"] in keyboard(home)
 
 
 async def test_a_co_owner_comes_by_invite_or_by_promotion(new_chat: Any) -> None:
@@ -86,14 +94,12 @@ async def test_a_co_owner_comes_by_invite_or_by_promotion(new_chat: Any) -> None
     await _join(owner, shop, StaffRole.OWNER)
     oksana = await _join(manager, shop, StaffRole.MANAGER)
 
-    listing = await _staff_screen(owner)
-    link_message = (await owner.press_label(listing, "Invite a co-owner"))[0]
-    assert text_of(link_message).startswith("Send this link to your new owner.")
-    link = re.search(r"start=(i-[\w-]+)", text_of(link_message))
-    assert link is not None
-    joined = await partner.send(f"/start {link.group(1)}")
+    photo, link = await _invite(owner, "Co-owner")
+    assert text_of(photo).startswith("Invite for a new owner at Kafe Lviv.")
+    joined = await partner.send(f"/start {link}")
     assert "You are now owner at Kafe Lviv." in text_of(joined[0])
 
+    listing = await _staff_screen(owner)
     await owner.press_label(listing, "Oksana · manager")
     await owner.press_label(owner.current(listing), "Make co-owner")
     assert (await Staff.get(id=oksana.id)).role == StaffRole.OWNER
@@ -144,7 +150,7 @@ async def test_a_manager_cannot_change_roles_or_take_the_shop(new_chat: Any) -> 
     manager: Chat = new_chat(first_name="Oksana")
     marta = await _join(owner, shop, StaffRole.OWNER)
     oksana = await _join(manager, shop, StaffRole.MANAGER)
-    menu = (await manager.send("/admin"))[-1]
+    menu = await shop_menu(manager)
     assert "👥 Staff" not in [label for label, _ in buttons(menu)]
     assert "📜 Activity" not in [label for label, _ in buttons(menu)]
     mid = shop.merchant.id
@@ -234,8 +240,8 @@ async def test_the_owner_hands_the_shop_over_after_confirming(new_chat: Any) -> 
         "from_name": "Marta",
     }
     assert text_of(cashier.new_messages()[-1]).startswith("You are now owner at Kafe Lviv.")
-    assert "👥 Staff" not in [label for label, _ in buttons((await owner.send("/admin"))[-1])]
-    assert "👥 Staff" in [label for label, _ in buttons((await cashier.send("/admin"))[-1])]
+    assert "Staff" not in [label for label, _ in buttons(await shop_menu(owner))]
+    assert "Staff" in [label for label, _ in buttons(await shop_menu(cashier))]
     # Pressing the old confirmation again: Marta is no owner any more.
     assert await _forge(owner, confirmed) == OWNERS_ONLY
 
@@ -254,24 +260,22 @@ async def test_pending_invites_are_listed_and_a_revoked_link_says_so(new_chat: A
     await StaffInvite.filter(merchant_id=shop.merchant.id, used_at__isnull=True).update(
         expires_at=datetime(2000, 1, 1, tzinfo=UTC)  # the operator's first link: expired
     )
-    listing = await _staff_screen(owner)
-    await owner.press_label(listing, "Invite a manager")
-    message = (await owner.press_label(listing, "Invite a cashier"))[0]
-    link = re.search(r"start=(i-[\w-]+)", text_of(message))
-    assert link is not None
+    await _invite(owner, "Manager")
+    _, link = await _invite(owner, "Cashier")
 
+    listing = await _staff_screen(owner)
     await owner.press_label(listing, "Pending invites")
     screen = owner.current(listing)
     lines = text_of(screen).splitlines()
     assert lines[0] == "Pending invites"
     assert [line.split(",")[0] for line in lines[1:]] == ["• manager", "• cashier"]
-    revoke = button_data(screen, "✖ Revoke: cashier")
+    revoke = button_data(screen, "Revoke: cashier")
     await owner.press(screen, revoke)
 
     after = text_of(owner.current(listing)).splitlines()
     assert after[0] == "The cashier invite link no longer works."
     assert [line.split(",")[0] for line in after[3:]] == ["• manager"]
-    opened = await stranger.send(f"/start {link.group(1)}")
+    opened = await stranger.send(f"/start {link}")
     assert text_of(opened[0]) == (
         "This invite link was withdrawn by the shop. Ask them for a new one."
     )
@@ -303,7 +307,7 @@ async def test_the_activity_log_pages_in_the_shops_time_zone(new_chat: Any) -> N
         )  # fmt: skip
     await audit.record(mid, "shop.rename", now=base + timedelta(minutes=30), old="A", new="<B>")
 
-    menu = (await owner.send("/admin"))[-1]
+    menu = await shop_menu(owner)
     first = (await owner.press_label(menu, "Activity"))[0]
     lines = _spaced(text_of(first)).splitlines()
     assert lines[0] == "📜 Activity"
@@ -430,7 +434,7 @@ async def test_the_refusals_and_the_log_speak_the_persons_language(new_chat: Any
     shop = await factories.merchant("Кафе")
     owner: Chat = new_chat(language="uk", first_name="Марта")
     marta = await _join(owner, shop, StaffRole.OWNER)
-    menu = (await owner.send("/admin"))[-1]
+    menu = await shop_menu(owner)
 
     answer = await _forge(owner, f"stf:role:{shop.merchant.id}:{marta.id}:cashier:0")
     log = (await owner.press_label(menu, "Журнал дій"))[0]
