@@ -113,9 +113,9 @@ class TimedTelegramChannel(TelegramChannel):
 
     departures: ClassVar[list[float]] = []
 
-    async def _send_part(self, chat_id: int | str, part: Any, message: Any) -> int:
+    async def _send_part(self, chat_id: int | str, part: Any, message: Any, markup: Any) -> int:
         self.departures.append(time.monotonic())
-        return await super()._send_part(chat_id, part, message)
+        return await super()._send_part(chat_id, part, message, markup)
 
 
 def busiest_second(times: list[float]) -> int:
