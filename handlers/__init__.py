@@ -60,6 +60,9 @@ def get_routers() -> list[Router]:
         settings.router,
         cards.router,
         vouchers.router,
+        # Staff's stray text gets the code hint, not the customer help (after every other
+        # conversation, so none of their typed steps is taken from them).
+        counter.staff_text,
         fallback.router,
     )
     return [private]

@@ -18,6 +18,8 @@ from handlers.texts import (
     code,
     local_date,
     local_datetime,
+    ltr,
+    number,
     plus,
     progress_line,
     user_text,
@@ -190,10 +192,13 @@ class CustomerNotifier:
             card = await customer_card(result.membership_id, customer_id)
             lines = [
                 ngettext(
-                    "↩️ {shop} took back {count} stamp given by mistake.",
-                    "↩️ {shop} took back {count} stamps given by mistake.",
+                    "Correction: {count} stamp at {shop}",
+                    "Correction: {count} stamps at {shop}",
                     result.removed,
-                ).format(count=result.removed, shop=user_text(card.brand.merchant_name)),
+                ).format(
+                    count=ltr(f"−{number(result.removed)}"),
+                    shop=user_text(card.brand.merchant_name),
+                ),
                 progress_line(card),
             ]
             lines += [
