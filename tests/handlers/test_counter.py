@@ -106,9 +106,7 @@ async def test_the_cooldown_refuses_a_second_scan_and_only_the_owner_may_overrid
     assert buttons(cashier.current(screen)) == []
     owner_screen = (await owner.send(f"/start m-{membership.public_token}"))[0]
     await owner.press_label(owner_screen, "+2")
-    assert [label for label, _ in buttons(owner.current(owner_screen))] == [
-        "Stamp anyway (+2)"
-    ]
+    assert [label for label, _ in buttons(owner.current(owner_screen))] == ["Stamp anyway (+2)"]
     await owner.press_label(owner.current(owner_screen), "Stamp anyway")
 
     assert text_of(owner.current(owner_screen)).startswith("✅ +2 for Olena · 3 of 10 stamps")
