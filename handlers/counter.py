@@ -317,10 +317,20 @@ def _unusable_reason(voucher: CounterVoucher) -> str:
     return _("⛔ This voucher can no longer be used.")
 
 
+def _code_examples() -> dict[str, str]:
+    return {
+        "card": code("G7P3-NGVZ"),
+        "voucher": code("K7QM-3XPD-9TRA"),
+        "card_length": number(COUNTER_CODE_LENGTH),
+        "voucher_length": number(CODE_LENGTH),
+    }
+
+
 def code_hint() -> str:
     return _(
-        "That isn't a code. Card codes have 8 characters ({card}), voucher codes 12 ({voucher})."
-    ).format(card=code("G7P3-NGVZ"), voucher=code("K7QM-3XPD-9TRA"))
+        "That isn't a code. Card codes have {card_length} characters ({card}), voucher codes "
+        "{voucher_length} ({voucher})."
+    ).format(**_code_examples())
 
 
 @links.message(CommandStart(deep_link=True), StaffLink())
@@ -515,9 +525,10 @@ async def code_shop_pressed(
 async def type_code_pressed(message: Message) -> None:
     await message.answer(
         _(
-            "Type the code under the customer's QR (8 characters, like {card}) or a voucher "
-            "code (12, like {voucher}). Spaces and small letters are fine."
-        ).format(card=code("G7P3-NGVZ"), voucher=code("K7QM-3XPD-9TRA"))
+            "Type the code under the customer's QR ({card_length} characters, like {card}) or "
+            "a voucher code ({voucher_length}, like {voucher}). Spaces and small letters are "
+            "fine."
+        ).format(**_code_examples())
     )
 
 
@@ -645,8 +656,8 @@ async def other_pressed(
     await state.update_data({_COUNT_FOR: card.membership_id, _COUNT_KEY: secrets.token_hex(8)})
     await query.answer()
     await query.message.answer(
-        _("How many stamps for {name}? Type a number from 1 to {maximum}.").format(
-            name=user_text(card.first_name), maximum=number(card.max_stamps)
+        _("How many stamps for {name}? Type a number from {minimum} to {maximum}.").format(
+            name=user_text(card.first_name), minimum=number(1), maximum=number(card.max_stamps)
         )
     )
 
@@ -669,7 +680,9 @@ async def count_typed(message: Message, state: FSMContext, notifier: CustomerNot
     count = int(text) if text.isascii() and text.isdecimal() and len(text) <= 3 else 0
     if not 1 <= count <= card.max_stamps:
         await message.answer(
-            _("Please type a number from 1 to {maximum}.").format(maximum=number(card.max_stamps))
+            _("Please type a number from {minimum} to {maximum}.").format(
+                minimum=number(1), maximum=number(card.max_stamps)
+            )
         )
         return
     await state.set_state(None)
