@@ -255,9 +255,9 @@ async def _list_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
     ):
         builder.button(text=text, callback_data=CardSetAction(op=op, merchant_id=seat.merchant_id))
     builder.button(
-        text=_("Scanning adds 1 stamp: turn off")
+        text=_("Turn off: scan adds 1 stamp")
         if shop.scan_adds_stamp
-        else _("Scanning adds 1 stamp: turn on"),
+        else _("Turn on: scan adds 1 stamp"),
         callback_data=CardSetAction(op=CardSetOp.SCAN_ADDS, merchant_id=seat.merchant_id),
     )
     builder.adjust(1)

@@ -110,7 +110,7 @@ def _redeem_rows(builder: InlineKeyboardBuilder, card: CounterCard, *, typed: bo
     for voucher in card.vouchers:
         builder.button(
             text=_("🎟 Redeem {title}").format(
-                title=user_text(voucher.title, html=False, limit=40)
+                title=user_text(voucher.title, html=False, limit=20)
             ),
             callback_data=RedeemAction(voucher_id=voucher.id, typed=typed),
         )
@@ -318,18 +318,12 @@ def _unusable_reason(voucher: CounterVoucher) -> str:
 
 
 def _code_examples() -> dict[str, str]:
-    return {
-        "card": code("G7P3-NGVZ"),
-        "voucher": code("K7QM-3XPD-9TRA"),
-        "card_length": number(COUNTER_CODE_LENGTH),
-        "voucher_length": number(CODE_LENGTH),
-    }
+    return {"card": code("G7P3-NGVZ"), "voucher": code("K7QM-3XPD-9TRA")}
 
 
 def code_hint() -> str:
     return _(
-        "That isn't a code. Card codes have {card_length} characters ({card}), voucher codes "
-        "{voucher_length} ({voucher})."
+        "That isn't a code. A card code looks like {card}, a voucher code like {voucher}."
     ).format(**_code_examples())
 
 
@@ -345,29 +339,58 @@ async def staff_link(
     if user is None:
         return
     kind, token = link
+    if kind != LinkKind.STAFF_INVITE:
+        await _scanned(message, user.id, kind, token, notifier, state)
+        return
     try:
-        if kind == LinkKind.STAFF_INVITE:
-            await _joined(message, user.id, user.first_name, user.full_name, token, settings)
-        elif kind == LinkKind.MEMBERSHIP:
-            card = await card_at_counter(user.id, token=token)
+        await _joined(message, user.id, user.first_name, user.full_name, token, settings)
+    except LoyaltyError as refused:
+        text = refusal(refused)
+        if isinstance(refused, InviteInvalid) and not isinstance(refused, InviteRevoked):
+            text += " " + _("Ask the owner for a new one.")
+        await message.answer(text)
+
+
+@router.message(F.web_app_data)
+async def scanner_sent(message: Message, notifier: CustomerNotifier, state: FSMContext) -> None:
+    """What the ``📷 Scan`` Mini App read: the same payload a camera scan's /start carries.
+
+    Any client can send any data here, so it is parsed like a /start payload and then checked
+    exactly like a scan (staff of that card's shop only).
+    """
+    user = message.from_user
+    data = message.web_app_data.data if message.web_app_data is not None else ""
+    parsed = parse_payload(data[:80])
+    if user is None or parsed is None or parsed[0] not in (LinkKind.MEMBERSHIP, LinkKind.VOUCHER):
+        await message.answer(_("That QR code is not a customer's card or voucher."))
+        return
+    await _scanned(message, user.id, parsed[0], parsed[1], notifier, state)
+
+
+async def _scanned(
+    message: Message,
+    user_id: int,
+    kind: LinkKind,
+    token: str,
+    notifier: CustomerNotifier,
+    state: FSMContext,
+) -> None:
+    """A customer's card QR (the stamp screen, or a stamp at once) or a voucher QR."""
+    try:
+        if kind == LinkKind.MEMBERSHIP:
+            card = await card_at_counter(user_id, token=token)
             if card.scan_adds_stamp:
                 await _stamp_at_once(message, card, notifier, state)
-            else:
-                text, markup = _stamp_screen(card)
-                await message.answer(text, reply_markup=markup)
+                return
+            text, markup = _stamp_screen(card)
+            await message.answer(text, reply_markup=markup)
         else:
-            voucher = await voucher_at_counter(user.id, token=token)
+            voucher = await voucher_at_counter(user_id, token=token)
             text, vmarkup = _voucher_screen(voucher, typed=False)
             await message.answer(text, reply_markup=vmarkup)
-    except LoyaltyError as refused:
-        if kind == LinkKind.STAFF_INVITE:
-            text = refusal(refused)
-            if isinstance(refused, InviteInvalid) and not isinstance(refused, InviteRevoked):
-                text += " " + _("Ask the owner for a new one.")
-            await message.answer(text)
-        else:
-            # To someone who is not staff of this shop the code means nothing.
-            await message.answer(_("This link is meant for the shop's staff."))
+    except LoyaltyError:
+        # To someone who is not staff of this shop the code means nothing.
+        await message.answer(_("This link is meant for the shop's staff."))
 
 
 async def _joined(
@@ -525,9 +548,8 @@ async def code_shop_pressed(
 async def type_code_pressed(message: Message) -> None:
     await message.answer(
         _(
-            "Type the code under the customer's QR ({card_length} characters, like {card}) or "
-            "a voucher code ({voucher_length}, like {voucher}). Spaces and small letters are "
-            "fine."
+            "Type the code under the customer's QR (like {card}) or a voucher code (like "
+            "{voucher}). Spaces and small letters are fine."
         ).format(**_code_examples())
     )
 

@@ -14,7 +14,7 @@ from aiogram.types import KeyboardButton, ReplyKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from handlers.texts import user_text
+from handlers.texts import current_locale, user_text
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -34,9 +34,12 @@ def cashier_title(shop_name: str) -> str:
 
 
 def scanner_url(settings: Settings) -> str | None:
-    """The scanner page's address, only where Telegram opens Mini Apps: over HTTPS."""
+    """The scanner page's address in the person's language, only where Telegram opens Mini
+    Apps: over HTTPS."""
     base = settings.web.base_url
-    return base + SCANNER_PATH if base.startswith("https://") else None
+    if not base.startswith("https://"):
+        return None
+    return f"{base}{SCANNER_PATH}?lang={current_locale()}"
 
 
 def cashier_keyboard(seat: Staff, scanner: str | None = None) -> ReplyKeyboardMarkup:

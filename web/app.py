@@ -29,6 +29,7 @@ from web.card_page import CardPage, telegram_username
 from web.links import setup_link_routes
 from web.passes import setup_wallet_routes
 from web.passkit import passkit_app
+from web.scanner import ScannerPage
 
 if TYPE_CHECKING:
     from channels.photos import PhotoStore
@@ -213,6 +214,7 @@ def build_web_app(
     if signer is not None and i18n is not None:
         setup_link_routes(app, signer, i18n)
         CardPage(signer, i18n, telegram_username(bot), photos=photos).register(app)
+        ScannerPage(i18n, telegram_username(bot)).register(app)
     if webhook_secret is not None:
         CheckedRequestHandler(
             dispatcher=dispatcher,

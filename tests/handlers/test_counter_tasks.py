@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
+import pytest
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import KeyboardButton, ReplyKeyboardMarkup, WebAppInfo
+
 from bot.app import BotRuntime
 from handlers.callbacks import (
     CardSetAction,
@@ -23,6 +28,7 @@ from models.enums import LedgerKind, RedeemVia, StaffRole, VoucherStatus
 from tests import factories
 from tests.chat import Chat, buttons, text_of
 from tests.handlers.test_counter import _member, _staff
+from web.app import WEBHOOK_PATH
 
 
 async def _forge(person: Chat, data: str) -> None:
@@ -216,7 +222,7 @@ async def test_a_cashier_keeps_the_counter_keyboard_and_each_button_says_what_to
         ["⌨️ Type a code", "🎟 Redeem a voucher"]
     ]
     typed = await cashier.send("⌨️ Type a code")
-    assert text_of(typed[-1]).startswith("Type the code under the customer's QR (8 characters")
+    assert text_of(typed[-1]).startswith("Type the code under the customer's QR (like G7P3-NGVZ)")
     redeem = await cashier.send("🎟 Redeem a voucher")
     assert text_of(redeem[-1]).startswith("Scan the customer's card QR")
     # No "Exit admin mode" where the thumb rests; the Mini App scanner only over HTTPS.
@@ -289,8 +295,7 @@ async def test_stray_text_from_staff_gets_the_code_hint(new_chat: Any) -> None:
 
     hint = await cashier.send("hello")
     assert text_of(hint[-1]) == (
-        "That isn't a code. Card codes have 8 characters (G7P3-NGVZ), voucher codes 12 "
-        "(K7QM-3XPD-9TRA)."
+        "That isn't a code. A card code looks like G7P3-NGVZ, a voucher code like K7QM-3XPD-9TRA."
     )
     # Almost a code, with a letter codes never use: echoed, with the rule.
     near = await cashier.send("G7P3-NGV0")
@@ -332,7 +337,7 @@ async def test_the_owner_turns_scan_adds_a_stamp_on_and_it_is_audited(new_chat: 
     menu = (await owner.send("/admin"))[-1]
     cards = (await owner.press_label(menu, "Cards"))[-1]
     assert "Scanning adds 1 stamp at once: off" in text_of(cards).splitlines()
-    await owner.press_label(cards, "Scanning adds 1 stamp: turn on")
+    await owner.press_label(cards, "Turn on: scan adds 1 stamp")
 
     assert "Scanning adds 1 stamp at once: on" in text_of(owner.current(cards)).splitlines()
     assert (await Merchant.get(id=shop.merchant.id)).scan_adds_stamp is True
@@ -348,9 +353,77 @@ async def test_the_owner_turns_scan_adds_a_stamp_on_and_it_is_audited(new_chat: 
     assert await Staff.filter(merchant_id=shop.merchant.id).count() == 2
 
 
-def test_the_scan_button_is_offered_only_over_https(bot_settings: Any) -> None:
-    assert scanner_url(bot_settings) is None  # the tests' web app is plain http
+def test_the_scan_button_is_offered_only_over_https(
+    bot_settings: Any, runtime: BotRuntime
+) -> None:
     public = bot_settings.model_copy(
         update={"web": bot_settings.web.model_copy(update={"public_url": "https://x.example/"})}
     )
-    assert scanner_url(public) == "https://x.example/scanner"
+    with runtime.i18n.context(), runtime.i18n.use_locale("uk"):
+        assert scanner_url(bot_settings) is None  # the tests' web app is plain http
+        assert scanner_url(public) == "https://x.example/scanner?lang=uk"
+
+
+def _scanner_update(person: Chat, data: str) -> dict[str, Any]:
+    """What Telegram delivers when the 📷 Scan Mini App calls ``sendData``."""
+    update = person.telegram.message_update(person.user, "")
+    message = update["message"]
+    message.pop("text", None)
+    message.pop("entities", None)
+    message["web_app_data"] = {"data": data, "button_text": "📷 Scan"}
+    return update
+
+
+async def test_the_scan_mini_app_hands_the_scanned_card_to_the_stamp_screen(
+    new_chat: Any,
+) -> None:
+    shop = await factories.merchant(stamps_needed=4)
+    customer, cashier, membership = await _people(new_chat, shop)
+    stranger: Chat = new_chat(first_name="Eve")
+
+    cashier.actions += 2  # the 📷 Scan button, and the scan in Telegram's popup
+    screen = (await cashier._post(_scanner_update(cashier, f"m-{membership.public_token}")))[0]
+    assert text_of(screen) == "Olena — 0 of 4 stamps"
+    await cashier.press_label(screen, "+1 stamp")
+    assert (await Membership.get(id=membership.id)).balance == 1
+
+    # Any client can send any data: it is checked like a scan, and strangers learn nothing.
+    junk = await cashier._post(_scanner_update(cashier, "https://example.com/?x=1"))
+    assert text_of(junk[-1]) == "That QR code is not a customer's card or voucher."
+    refused = await stranger._post(_scanner_update(stranger, f"m-{membership.public_token}"))
+    assert text_of(refused[-1]) == "This link is meant for the shop's staff."
+    assert (await Membership.get(id=membership.id)).balance == 1
+    assert not customer.new_messages()[1:]  # only the one stamp was announced
+
+
+async def test_the_scanner_page_opens_telegrams_qr_popup(webhook_url: str) -> None:
+    base = webhook_url.removesuffix(WEBHOOK_PATH)
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/scanner?lang=uk") as page:
+        html = await page.text()
+        policy = page.headers["Content-Security-Policy"]
+    assert page.status == 200
+    assert '<html lang="uk"' in html
+    assert "showScanQrPopup" in html
+    assert "sendData" in html
+    assert "📷 Сканувати" in html
+    assert "script-src 'nonce-" in policy
+    assert "t\\.me\\/stampbot_test_bot\\?start=([mv]-" in html
+
+
+async def test_the_fake_refuses_a_mini_app_button_without_https(
+    runtime: BotRuntime, new_chat: Any
+) -> None:
+    cashier: Chat = new_chat(first_name="Taras")
+
+    def keyboard(url: str) -> ReplyKeyboardMarkup:
+        button = KeyboardButton(text="📷 Scan", web_app=WebAppInfo(url=url))
+        return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True)
+
+    with pytest.raises(TelegramBadRequest, match="Only HTTPS links are allowed"):
+        await runtime.bot.send_message(
+            cashier.user.id, "scan", reply_markup=keyboard("http://x.example/scanner")
+        )
+    sent = await runtime.bot.send_message(
+        cashier.user.id, "scan", reply_markup=keyboard("https://x.example/scanner")
+    )
+    assert sent.text == "scan"
