@@ -427,3 +427,19 @@ async def test_the_fake_refuses_a_mini_app_button_without_https(
         cashier.user.id, "scan", reply_markup=keyboard("https://x.example/scanner")
     )
     assert sent.text == "scan"
+
+
+async def test_the_stamp_screen_speaks_the_cashiers_language(new_chat: Any) -> None:
+    shop = await factories.merchant(stamps_needed=4)
+    customer: Chat = new_chat(first_name="Olena")
+    cashier: Chat = new_chat("uk", first_name="Тарас")
+    membership = await _member(customer, shop)
+    await _staff(cashier, shop, StaffRole.CASHIER)
+
+    screen = (await cashier.scan(f"m-{membership.public_token}"))[0]
+    assert text_of(screen) == "Olena — 0 з 4 штампів"
+    assert [label for label, _ in buttons(screen)][:1] == ["+1 штамп"]
+    await cashier.press_label(screen, "+2")
+    assert text_of(cashier.current(screen)) == "✅ +2 для Olena · 2 з 4 штампів"
+    hint = await cashier.send("привіт")
+    assert text_of(hint[-1]).startswith("Це не код.")
