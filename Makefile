@@ -61,6 +61,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/broadcast.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/automation_scheduler.py
 
 # Regenerate the aerich migrations of both dialects after a model change: make migrations NAME=add_x
 migrations: $(INSTALLED)

@@ -17,13 +17,18 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
+from automations.engine import Scheduler, run_scheduler
 from bot.config import Settings
 from bot.delivery import build_worker, photo_store, stop_on_signals
 from bot.factory import BotRuntime, bot_runtime, build_bot, database, webhook_secret
+from campaigns.metrics import refresh as refresh_metrics
 from campaigns.worker import DeliveryWorker
+from handlers.campaign_progress import CampaignDigests
 from handlers.notify import CustomerNotifier, send_expiry_reminders
+from models.db import database_answers, schema_is_current
 from wallets.apple_registry import retire_overdue_passes
 from web.app import WEBHOOK_PATH, build_web_app, web_runner
+from web.ops import Check, metrics_app
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +100,12 @@ async def _reminders(notifier: CustomerNotifier) -> None:
         await asyncio.sleep(REMINDER_INTERVAL)
 
 
+async def _automations(worker_id: str, stop: asyncio.Event) -> None:
+    """The automation scheduler beside the delivery worker: it writes delivery rows, the
+    worker sends them."""
+    await run_scheduler(Scheduler(worker_id), stop)
+
+
 async def _retire_wallet_passes() -> None:
     """Every replica runs this; each overdue pass is claimed by one conditional UPDATE."""
     while True:
@@ -129,6 +140,7 @@ async def run_bot(
         ]
         if worker is not None:
             background.append(asyncio.create_task(worker.run(stop)))
+            background.append(asyncio.create_task(_automations(worker.worker_id, stop)))
         try:
             await _receive_updates(runtime, stop, secret, polling=polling)
         finally:
@@ -171,6 +183,36 @@ async def _receive_updates(
             await poller
 
 
+def readiness_checks(runtime: BotRuntime) -> dict[str, Check]:
+    """What ``/readyz`` asks: the database answers and is fully migrated, Redis answers."""
+    checks: dict[str, Check] = {"database": database_answers, "migrations": schema_is_current}
+    if runtime.redis is not None:
+        redis = runtime.redis
+
+        async def redis_answers() -> bool:
+            return bool(await redis.ping())
+
+        checks["redis"] = redis_answers
+    return checks
+
+
+@asynccontextmanager
+async def _worker_metrics(runtime: BotRuntime) -> AsyncIterator[None]:
+    """A worker's /healthz and /metrics on ``STAMPBOT_DELIVERY_METRICS_PORT``, when set."""
+    port = runtime.settings.delivery.metrics_port
+    if port is None:
+        yield
+        return
+    runner = web.AppRunner(metrics_app(refresh_metrics))
+    await runner.setup()
+    await web.TCPSite(runner, runtime.settings.web.host, port).start()
+    logger.info("worker metrics on %s:%d", runtime.settings.web.host, port)
+    try:
+        yield
+    finally:
+        await runner.cleanup()
+
+
 async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
     web_settings = runtime.settings.web
     app = build_web_app(
@@ -182,6 +224,10 @@ async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
         # The PassKit web service: Wallet registers devices and fetches updated passes here.
         wallet_passes=runtime.wallets.passes,
         photos=photo_store(runtime.settings, runtime.bot),
+        # The card page's "Save to Google Wallet" badge (None while Google is not configured).
+        google_save=runtime.wallets.google_save_url,
+        checks=readiness_checks(runtime),
+        refresh_metrics=refresh_metrics,
     )
     runner = web_runner(app)  # token-free access log, slow clients cut off
     await runner.setup()
@@ -204,6 +250,8 @@ async def _delivery_worker(runtime: BotRuntime) -> AsyncIterator[DeliveryWorker]
             runtime.wallets,
             email=runtime.email,
             bot_username=runtime.username,
+            # The owner's results digests, a day and a week on, from whichever worker claims.
+            digests=CampaignDigests(bot, runtime.i18n),
         )
     finally:
         await bot.session.close()
@@ -221,7 +269,7 @@ def freeze_startup_heap() -> None:
 
 async def run_worker(runtime: BotRuntime, stop: asyncio.Event) -> None:
     """Only the delivery worker: run as many of these as the platforms' limits allow."""
-    async with _delivery_worker(runtime) as worker:
+    async with _delivery_worker(runtime) as worker, _worker_metrics(runtime):
         freeze_startup_heap()
         logger.info("delivery worker %s started", worker.worker_id)
-        await worker.run(stop)
+        await asyncio.gather(worker.run(stop), _automations(worker.worker_id, stop))

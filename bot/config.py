@@ -141,6 +141,9 @@ class DeliverySettings(_Concern, env_prefix="STAMPBOT_DELIVERY_"):
     batch_size: int = Field(default=100, ge=1, le=5000)
     lease_seconds: int = Field(default=120, ge=1)
     concurrency: int = Field(default=64, ge=1, le=2000)
+    # A worker serves /healthz and /metrics on this port (of the web host) when set; each
+    # worker on a machine needs its own.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
 
 class CampaignSettings(_Concern):

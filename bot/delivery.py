@@ -13,6 +13,7 @@ from aiogram import Bot
 
 from bot.config import Settings
 from campaigns.composer import Composer
+from campaigns.digest import DigestPoster
 from campaigns.worker import DeliveryWorker
 from channels.apple_wallet.channel import AppleWalletChannel
 from channels.base import DeliveryChannel
@@ -113,9 +114,11 @@ def build_worker(
     *,
     email: EmailChannel | None = None,
     bot_username: str | None = None,
+    digests: DigestPoster | None = None,
 ) -> DeliveryWorker:
     """``bot_username``: the one Telegram reported (getMe), for the t.me links campaigns carry;
-    without it (tests, the offline demo) the setting."""
+    without it (tests, the offline demo) the setting. ``digests`` posts the results digests
+    the worker claims a day and a week after a campaign (none without it)."""
     composer = Composer(
         signer,
         supported=SUPPORTED,
@@ -130,6 +133,7 @@ def build_worker(
         lease=timedelta(seconds=settings.delivery.lease_seconds),
         concurrency=settings.delivery.concurrency,
         wallets=wallets,
+        digests=digests,
     )
 
 

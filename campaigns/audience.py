@@ -112,6 +112,8 @@ def _audience_where(
         clauses.append(f"COALESCE(m.last_visit_at, m.joined_at) < {before}")
     if audience.birthday_this_month:
         clauses.append(f"c.birth_month = {p(moment.astimezone(ZoneInfo(timezone)).month)}")
+    if (days := audience.birthday_within_days) is not None:
+        clauses.append(f"({_birthdays_ahead(p, moment.astimezone(ZoneInfo(timezone)), days)})")
     if audience.has_unused_voucher:
         clauses.append(
             "EXISTS (SELECT 1 FROM voucher v WHERE v.membership_id = m.id "
@@ -119,6 +121,19 @@ def _audience_where(
             f"AND (v.expires_at IS NULL OR v.expires_at > {p(moment)}))"
         )
     return " AND ".join(clauses)
+
+
+def _birthdays_ahead(p: Params, today: datetime, days: int) -> str:
+    """Day and month from ``today`` to ``days`` ahead, as month * 100 + day (29 February counts
+    on 28 February in a year without it)."""
+    keys: set[int] = set()
+    for ahead in range(days + 1):
+        day = today + timedelta(days=ahead)
+        keys.add(day.month * 100 + day.day)
+        if (day.month, day.day) == (2, 28) and (day + timedelta(days=1)).month == 3:
+            keys.add(229)
+    values = ", ".join(p(key) for key in sorted(keys))
+    return f"c.birth_month * 100 + c.birth_day IN ({values})"
 
 
 async def audience_count(
@@ -274,7 +289,7 @@ async def _insert_rows(
         f"{now_param}, {now_param} "
         "FROM membership m JOIN customer c ON c.id = m.customer_id "
         f"WHERE {where} AND {only_first_for_holdout} "
-        "ON CONFLICT (campaign_id, customer_id, channel) DO NOTHING"
+        "ON CONFLICT (campaign_id, customer_id, channel) WHERE enrollment_id IS NULL DO NOTHING"
     )
     await conn.execute_query(sql, p.values)
 

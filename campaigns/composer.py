@@ -12,14 +12,17 @@ import re
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from html import unescape
 from typing import Protocol
 
+from campaigns.chat_parts import ChatParts, Gift, chat_buttons, chat_html
 from campaigns.outbox import Claimed
 from campaigns.spec import CampaignSpec
-from channels.base import CardStatus, DeliveryResult, OutboundMessage, Reason, VoucherLine
+from channels.base import Button, CardStatus, DeliveryResult, OutboundMessage, Reason, VoucherLine
 from channels.photos import PhotoStore
 from locales import supported_language
+from loyalty.clock import ensure_utc
 from loyalty.links import LinkSigner, Purpose
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, cards_on
@@ -29,10 +32,12 @@ from models import (
     Customer,
     GoogleWalletObject,
     Identity,
+    Membership,
     Merchant,
+    Voucher,
     WalletPass,
 )
-from models.enums import Channel, Platform
+from models.enums import Channel, MembershipStatus, Platform
 from wallets.apple_registry import campaign_line, put_campaign_line
 from wallets.card_link import card_page_url
 
@@ -81,8 +86,18 @@ def _outbound(
     right_to_left: bool,
     merchant_name: str,
     links: dict[str, str] | None = None,
+    chat: ChatParts | None = None,
 ) -> OutboundMessage:
-    """The one place a campaign's content becomes a message for one channel and person."""
+    """The one place a campaign's content becomes a message for one channel and person.
+
+    In the chat (``chat``) the message also names the shop, mentions the gift and carries its
+    buttons: one bot chat serves every shop the person joined, and the way out must be there.
+    """
+    html = content.message_text
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if chat is not None:
+        html = chat_html(html, merchant_name=merchant_name, parts=chat, language=language)
+        buttons = chat_buttons(merchant_name=merchant_name, parts=chat, language=language)
     return OutboundMessage(
         delivery_id=delivery_id,
         channel=channel,
@@ -92,9 +107,10 @@ def _outbound(
         merchant_name=merchant_name,
         subject=subject_of(content, merchant_name),
         push_text=content.push_text,
-        html=content.message_text,
+        html=html,
         photo_file_id=content.photo_file_id if channel == Channel.TELEGRAM else None,
         links=links or {},
+        buttons=buttons,
     )
 
 
@@ -172,6 +188,7 @@ class Composer:
         }
         wallets = await self._wallet_addresses(rows)
         cards = await self._email_cards(rows)
+        chats = await self._chat_parts(rows)
         out: list[tuple[Claimed, OutboundMessage | DeliveryResult]] = []
         for row in rows:
             context = await self._context(row.campaign_id)
@@ -189,7 +206,7 @@ class Composer:
                 out.append((row, DeliveryResult.failed(Reason.NO_ADDRESS)))
                 continue
             language = self._language(customer, identity, context.merchant.default_language)
-            message = self._message(row, context, address, language)
+            message = self._message(row, context, address, language, chats.get(row.id))
             if row.channel == Channel.EMAIL:
                 message = await self._for_email(
                     message, context, cards.get((row.customer_id, context.campaign.card_id))
@@ -199,6 +216,41 @@ class Composer:
                 continue
             out.append((row, message))
         return out
+
+    async def _chat_parts(self, rows: list[Claimed]) -> dict[int, ChatParts]:
+        """Row id → the chat extras of a Telegram row: the member's card on the campaign's
+        card (for [My card]) and the voucher the campaign gave them (the gift line)."""
+        wanted = [row for row in rows if row.channel == Channel.TELEGRAM]
+        if not wanted:
+            return {}
+        contexts = {row.id: await self._context(row.campaign_id) for row in wanted}
+        people = list({row.customer_id for row in wanted})
+        cards = list({c.campaign.card_id for c in contexts.values()})
+        memberships = {
+            (int(customer_id), int(card_id)): int(membership_id)
+            for membership_id, customer_id, card_id in await Membership.filter(
+                customer_id__in=people, card_id__in=cards, status=MembershipStatus.ACTIVE
+            ).values_list("id", "customer_id", "card_id")
+        }
+        gifts: dict[tuple[int, int], Gift] = {}
+        with_voucher = list({c.campaign.id for c in contexts.values() if c.campaign.voucher_title})
+        if with_voucher:
+            for voucher in await Voucher.filter(
+                campaign_id__in=with_voucher, membership__customer_id__in=people
+            ).select_related("membership"):
+                key = (int(voucher.campaign_id or 0), voucher.membership.customer_id)
+                gifts[key] = Gift(voucher.id, voucher.title, voucher.expires_at)
+        return {
+            row.id: ChatParts(
+                merchant_id=contexts[row.id].merchant.id,
+                membership_id=memberships.get(
+                    (row.customer_id, contexts[row.id].campaign.card_id)
+                ),
+                gift=gifts.get((row.campaign_id, row.customer_id)),
+                timezone=contexts[row.id].merchant.timezone,
+            )
+            for row in wanted
+        }
 
     async def _email_cards(self, rows: list[Claimed]) -> dict[tuple[int, int], CardView]:
         """(customer id, card id) → the member's card of the campaign, shown in the email."""
@@ -290,7 +342,12 @@ class Composer:
         return None
 
     def _message(
-        self, row: Claimed, context: _CampaignContext, address: str, language: str
+        self,
+        row: Claimed,
+        context: _CampaignContext,
+        address: str,
+        language: str,
+        chat: ChatParts | None = None,
     ) -> OutboundMessage:
         links = {
             "open": self._signer.url(Purpose.OPEN, row.id),
@@ -306,6 +363,7 @@ class Composer:
             right_to_left=language in self._rtl,
             merchant_name=context.merchant.name,
             links=links,
+            chat=chat,
         )
 
     @staticmethod
@@ -317,10 +375,25 @@ class Composer:
         language: str,
         right_to_left: bool,
         merchant_name: str,
+        timezone: str = "UTC",
+        now: datetime | None = None,
     ) -> OutboundMessage:
         """The message a campaign not sent yet would make, for its author to look at or to
         send to themselves: composed like a delivery's, but with no row behind it, so nothing
-        to count and no tracked links. Static, because it needs nothing a worker keeps."""
+        to count and no tracked links. Static, because it needs nothing a worker keeps.
+
+        In the chat it has the customers' header, gift line and buttons; the buttons only say
+        that they work in the customers' chats (there is no card or voucher behind them)."""
+        chat = None
+        if channel == Channel.TELEGRAM:
+            gift = None
+            if spec.voucher_title:
+                days = spec.voucher_validity_days
+                until = (ensure_utc(now) + timedelta(days=days)) if days else None
+                gift = Gift(0, spec.voucher_title, until)
+            chat = ChatParts(
+                merchant_id=0, membership_id=None, gift=gift, timezone=timezone, preview=True
+            )
         return _outbound(
             spec,
             # Negative and unique: the Telegram adapter remembers a long message's parts by
@@ -331,4 +404,5 @@ class Composer:
             language=language,
             right_to_left=right_to_left,
             merchant_name=merchant_name,
+            chat=chat,
         )

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from campaigns.metrics import count_result
 from campaigns.sql import Params, connection, is_postgres
 from channels.base import DeliveryResult, Outcome, Reason
 from models.enums import CampaignStatus, DeliveryStatus
@@ -40,7 +41,9 @@ async def claim(worker_id: str, *, limit: int, lease: timedelta, now: datetime) 
         f"lease_expires_at = {p(now + lease)}, leased_by = {p(worker_id)}, "
         "attempts = attempts + 1 "
         "WHERE id IN (SELECT d.id FROM delivery d JOIN campaign k ON k.id = d.campaign_id "
-        f"WHERE k.status = {p(CampaignStatus.SENDING.value)} AND ("
+        # An automation's send steps are campaigns that never finish (status "automation").
+        f"WHERE k.status IN ({p(CampaignStatus.SENDING.value)}, "
+        f"{p(CampaignStatus.AUTOMATION.value)}) AND ("
         f"(d.status = {p(DeliveryStatus.PENDING.value)} AND d.next_attempt_at <= {p(now)}) OR "
         f"(d.status = {p(DeliveryStatus.SENDING.value)} AND d.lease_expires_at < {p(now)})) "
         f"ORDER BY d.next_attempt_at, d.id LIMIT {p(limit)}{lock}) "
@@ -77,13 +80,16 @@ async def record(
             # Delivered with a reason: e.g. quota_silent, a wallet message without notification.
             kept = result.reason.value if result.reason is not None else None
             sent.append([now, result.external_id, kept, row.id, worker_id])
+            count_result(row.channel, "sent")
         elif result.outcome == Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
             wait = result.retry_after if result.retry_after is not None else backoff(row.attempts)
             reason = (result.reason or Reason.SERVER_ERROR).value
             retried.append([now + timedelta(seconds=wait), reason, row.id, worker_id])
+            count_result(row.channel, "retry", reason)
         else:
             reason = (result.reason or Reason.TOO_MANY_ATTEMPTS).value
             failed.append([reason, row.id, worker_id])
+            count_result(row.channel, "failed")
 
     def placeholders(count: int) -> list[str]:
         p = Params(postgres)

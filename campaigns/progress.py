@@ -5,6 +5,10 @@ Where the message is, its language, its digest and when it was last looked at li
 campaign row, so any bot process (and one restarted) carries on. Each round claims the
 campaigns due for a look with a conditional update, so replicas never edit one message twice
 over. Drawing and editing the message is the bot's part (``handlers.campaign_progress``).
+
+A campaign is followed while it has a chat and a time it was last looked at. When following
+ends, only that time is cleared: the chat and its language stay, because the results digests
+of the next day and week (``campaigns.digest``) go to the same chat.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ class Followed:
     campaign_id: int
     merchant_id: int
     name: str
+    message_text: str
+    created_at: datetime
+    timezone: str
     status: CampaignStatus
     channels: tuple[str, ...]
     started_at: datetime | None
@@ -67,13 +74,16 @@ class Round:
     claimed: tuple[Followed, ...]
 
 
-def _followed(campaign: Campaign) -> Followed | None:
+def _followed(campaign: Campaign, timezone: str) -> Followed | None:
     if campaign.progress_chat_id is None:
         return None
     return Followed(
         campaign_id=campaign.id,
         merchant_id=campaign.merchant_id,
         name=campaign.name,
+        message_text=campaign.message_text,
+        created_at=campaign.created_at,
+        timezone=timezone,
         status=CampaignStatus(campaign.status),
         channels=tuple(campaign.channels),
         started_at=campaign.started_at,
@@ -89,7 +99,9 @@ async def start_following(
     campaign_id: int, *, merchant_id: int, chat_id: int, language: str, now: datetime
 ) -> Followed:
     """Follow the campaign in ``chat_id`` from now on, with a new message (the old is left)."""
-    campaign = await Campaign.get_or_none(id=campaign_id, merchant_id=merchant_id)
+    campaign = await Campaign.get_or_none(id=campaign_id, merchant_id=merchant_id).select_related(
+        "merchant"
+    )
     if campaign is None:
         raise CampaignNotFound()
     campaign.progress_chat_id = chat_id
@@ -98,7 +110,7 @@ async def start_following(
     campaign.progress_digest = None
     campaign.progress_checked_at = now
     await campaign.save(update_fields=[*_PROGRESS_FIELDS, "updated_at"])
-    followed = _followed(campaign)
+    followed = _followed(campaign, campaign.merchant.timezone)
     assert followed is not None
     return followed
 
@@ -107,21 +119,18 @@ async def claim_due(now: datetime, *, every: timedelta) -> Round:
     """The followed campaigns not looked at for ``every``, each claimed for this process by a
     conditional update on the time it was last looked at (another process's claim wins)."""
     due = now - every
-    followed = await Campaign.filter(progress_chat_id__isnull=False)
+    followed = await Campaign.filter(
+        progress_chat_id__isnull=False, progress_checked_at__isnull=False
+    ).select_related("merchant")
     claimed = []
     for campaign in followed:
         checked = campaign.progress_checked_at
-        if checked is not None and checked > due:
+        if checked is None or checked > due:
             continue
-        claim = Campaign.filter(id=campaign.id)
-        claim = (
-            claim.filter(progress_checked_at__isnull=True)
-            if checked is None
-            else claim.filter(progress_checked_at=checked)
-        )
+        claim = Campaign.filter(id=campaign.id, progress_checked_at=checked)
         if not await claim.update(progress_checked_at=now):
             continue  # another process looks at it this round
-        if (view := _followed(campaign)) is not None:
+        if (view := _followed(campaign, campaign.merchant.timezone)) is not None:
             claimed.append(view)
     return Round(followed=len(followed), claimed=tuple(claimed))
 
@@ -143,11 +152,12 @@ async def delivery_counts(campaign_id: int) -> dict[str, dict[str, int]]:
 async def shown(followed: Followed, *, message_id: int, digest: str) -> None:
     """The message now shows this; a finished campaign's summary ends the following."""
     await Campaign.filter(id=followed.campaign_id).update(
-        progress_message_id=message_id,
-        progress_digest=digest,
-        progress_chat_id=None if followed.finished else followed.chat_id,
+        progress_message_id=message_id, progress_digest=digest
     )
+    if followed.finished:
+        await stop_following(followed.campaign_id)
 
 
 async def stop_following(campaign_id: int) -> None:
-    await Campaign.filter(id=campaign_id).update(progress_chat_id=None)
+    """No more looks; the chat stays for the results digests."""
+    await Campaign.filter(id=campaign_id).update(progress_checked_at=None)

@@ -36,8 +36,12 @@ class AudienceFilter:
     inactive_days: int | None = None
     birthday_this_month: bool = False
     has_unused_voucher: bool = False
+    # A birthday (day and month) from today to this many days ahead, in the shop's time zone.
+    birthday_within_days: int | None = None
 
     def validate(self) -> None:
+        if self.birthday_within_days is not None and not 1 <= self.birthday_within_days <= 90:
+            raise InvalidCampaign("birthday_within_days", "Birthday days must be 1 to 90.")
         for name in ("new_within_days", "inactive_days"):
             value = getattr(self, name)
             if value is not None and not 1 <= value <= 3650:
@@ -47,7 +51,12 @@ class AudienceFilter:
 
     def as_json(self) -> dict[str, int | bool]:
         data: dict[str, int | bool] = {}
-        for name in ("new_within_days", "close_to_reward", "inactive_days"):
+        for name in (
+            "new_within_days",
+            "close_to_reward",
+            "inactive_days",
+            "birthday_within_days",
+        ):
             if (value := getattr(self, name)) is not None:
                 data[name] = value
         if self.birthday_this_month:
@@ -68,6 +77,7 @@ class AudienceFilter:
             inactive_days=number("inactive_days"),
             birthday_this_month=data.get("birthday_this_month") is True,
             has_unused_voucher=data.get("has_unused_voucher") is True,
+            birthday_within_days=number("birthday_within_days"),
         )
 
 

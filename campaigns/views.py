@@ -94,6 +94,12 @@ class CampaignLine:
     id: int
     name: str
     status: CampaignStatus
+    # What the list button says besides the name: the message's first line, the state's day.
+    message_text: str = ""
+    created_at: datetime | None = None
+    scheduled_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,7 @@ class CampaignPage:
     campaigns: tuple[CampaignLine, ...]
     page: int
     pages: int
+    timezone: str = "UTC"
 
 
 def _search(query: QuerySet[Campaign], text: str, timezone: str) -> QuerySet[Campaign]:
@@ -135,9 +142,10 @@ async def campaign_page(
     search: str | None = None,
 ) -> CampaignPage:
     """Campaigns in ``statuses`` (None: all), or those ``search`` finds."""
-    query = Campaign.filter(merchant_id=merchant_id)
+    # An automation's send steps are campaign rows too; they are listed with the automation.
+    query = Campaign.filter(merchant_id=merchant_id, automation_id__isnull=True)
+    merchant = await Merchant.get(id=merchant_id)
     if search:
-        merchant = await Merchant.get(id=merchant_id)
         query = _search(query, search, merchant.timezone)
     elif statuses is not None:
         query = query.filter(status__in=statuses)
@@ -146,9 +154,22 @@ async def campaign_page(
     page = min(max(page, 0), pages - 1)
     rows = await query.order_by("-created_at", "-id").offset(page * size).limit(size)
     return CampaignPage(
-        campaigns=tuple(CampaignLine(c.id, c.name, CampaignStatus(c.status)) for c in rows),
+        campaigns=tuple(
+            CampaignLine(
+                c.id,
+                c.name,
+                CampaignStatus(c.status),
+                message_text=c.message_text,
+                created_at=c.created_at,
+                scheduled_at=c.scheduled_at,
+                started_at=c.started_at,
+                finished_at=c.finished_at,
+            )
+            for c in rows
+        ),
         page=page,
         pages=pages,
+        timezone=merchant.timezone,
     )
 
 
@@ -171,6 +192,8 @@ class CampaignDetail:
     started_at: datetime | None
     finished_at: datetime | None
     stats: CampaignStats | None
+    message_text: str = ""
+    created_at: datetime | None = None
 
 
 async def _campaign(campaign_id: int, merchant_id: int) -> Campaign:
@@ -200,6 +223,8 @@ async def campaign_detail(campaign_id: int, *, merchant_id: int) -> CampaignDeta
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
         stats=await campaign_stats(campaign) if campaign.started_at is not None else None,
+        message_text=campaign.message_text,
+        created_at=campaign.created_at,
     )
 
 

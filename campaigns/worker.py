@@ -1,4 +1,5 @@
-"""The delivery worker: starts due campaigns, drains the outbox, finishes campaigns."""
+"""The delivery worker: starts due campaigns, drains the outbox, finishes campaigns, and posts
+the results digests a day and a week after (``campaigns.digest``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 
 from campaigns.audience import snapshot
 from campaigns.composer import Composer
+from campaigns.digest import DigestPoster, send_due_digests
 from campaigns.outbox import Claimed, activate_fallbacks, claim, finish_campaigns, record
 from channels.base import DeliveryChannel, DeliveryResult, OutboundMessage, Outcome, Reason
 from loyalty.clock import ensure_utc
@@ -32,6 +34,7 @@ class Tick:
     retried: int
     failed: int
     finished_campaigns: int
+    digests: int = 0
 
 
 class DeliveryWorker:
@@ -45,6 +48,8 @@ class DeliveryWorker:
         lease: timedelta = timedelta(seconds=120),
         concurrency: int = 64,
         wallets: Wallets | None = None,
+        digests: DigestPoster | None = None,
+        digest_every: timedelta = timedelta(minutes=1),
     ) -> None:
         self.channels = dict(channels)
         self.composer = composer
@@ -54,6 +59,10 @@ class DeliveryWorker:
         self._slots = asyncio.Semaphore(concurrency)
         # Told when a campaign hands out vouchers, so passes on phones show them at once.
         self.wallets = wallets
+        # Results digests: looked for once every ``digest_every``, not on every batch.
+        self.digests = digests
+        self.digest_every = digest_every
+        self._digests_due: datetime | None = None
 
     async def start_due(self, now: datetime) -> int:
         due = await Campaign.filter(
@@ -119,7 +128,22 @@ class DeliveryWorker:
         recorded = await record(self.worker_id, results, now=done_at)
         await self._after_failures(results, done_at)
         finished = await self.finish_campaigns(done_at)
-        return Tick(started, len(rows), recorded.sent, recorded.retried, recorded.failed, finished)
+        digests = await self.send_digests(moment)
+        return Tick(
+            started, len(rows), recorded.sent, recorded.retried, recorded.failed, finished, digests
+        )
+
+    async def send_digests(self, now: datetime) -> int:
+        """The digests due by ``now``, at most once per ``digest_every`` in this process; any
+        number of workers may run it, each digest is claimed by one of them."""
+        if self.digests is None or (self._digests_due is not None and now < self._digests_due):
+            return 0
+        self._digests_due = now + self.digest_every  # set first: overlapping ticks skip it
+        try:
+            return await send_due_digests(now, self.digests)
+        except Exception:
+            logger.exception("results digests failed; trying again next round")
+            return 0
 
     async def _after_failures(
         self, results: list[tuple[Claimed, DeliveryResult]], now: datetime

@@ -109,6 +109,16 @@ class CardStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button under a chat message, already localized: ``data`` comes back to the bot
+    when tapped (Telegram allows 64 bytes), ``url`` opens a page instead."""
+
+    text: str
+    data: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """One campaign message for one person on one channel, already localized."""
 
@@ -133,6 +143,8 @@ class OutboundMessage:
     links: dict[str, str] = field(default_factory=dict)
     # The member's card on the campaign's card, for channels that show it (email).
     card: CardStatus | None = None
+    # Rows of buttons a messenger puts under the message (under its last part when split).
+    buttons: tuple[tuple[Button, ...], ...] = ()
 
 
 class DeliveryChannel(Protocol):

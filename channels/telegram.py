@@ -40,9 +40,14 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile, LinkPreviewOptions
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+)
 
-from channels.base import DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.base import Button, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.ratelimit import Rate, RateLimiter, acquire
 from channels.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, split
 
@@ -107,7 +112,8 @@ class TelegramChannel:
             await self._wait_for_tokens(chat_id)
             last_sent = time.monotonic()
             try:
-                message_id = await self._send_part(chat_id, parts[index], message)
+                markup = _markup(message.buttons) if index + 1 == len(parts) else None
+                message_id = await self._send_part(chat_id, parts[index], message, markup)
             except Exception as error:
                 result = _result_for(error)
                 if result is None:
@@ -132,7 +138,13 @@ class TelegramChannel:
             # request right behind its global token.
             await asyncio.sleep(wait)
 
-    async def _send_part(self, chat_id: int | str, part: _Part, message: OutboundMessage) -> int:
+    async def _send_part(
+        self,
+        chat_id: int | str,
+        part: _Part,
+        message: OutboundMessage,
+        markup: InlineKeyboardMarkup | None,
+    ) -> int:
         if part.photo:
             photo: BufferedInputFile | str
             if message.photo_file_id:
@@ -145,6 +157,7 @@ class TelegramChannel:
                 photo,
                 caption=part.html or None,
                 parse_mode=ParseMode.HTML,
+                reply_markup=markup,
                 request_timeout=self.request_timeout,
             )
         else:
@@ -153,6 +166,7 @@ class TelegramChannel:
                 part.html,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=_NO_PREVIEW,
+                reply_markup=markup,
                 request_timeout=self.request_timeout,
             )
         return sent.message_id
@@ -165,6 +179,19 @@ class TelegramChannel:
                 del self.sent_parts[next(iter(self.sent_parts))]
         else:
             self.sent_parts.pop(delivery_id, None)
+
+
+def _button(button: Button) -> InlineKeyboardButton:
+    if button.url:
+        return InlineKeyboardButton(text=button.text, url=button.url)
+    return InlineKeyboardButton(text=button.text, callback_data=button.data)
+
+
+def _markup(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """The message's buttons, under its last part: a reader sees them after the whole text."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(b) for b in row] for row in rows])
 
 
 def _chat_id(address: str) -> int | str | None:

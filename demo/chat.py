@@ -133,8 +133,9 @@ async def _converse(
         await set_commands(runtime.bot, runtime.i18n)
         phone = _Phone(fake, fake.add_user(424_242, "Dana", language_code="en"), say)
 
-        card = (await phone.send(f"/start j-{join_token}"))[-1]
-        await phone.tap(card, "Add to Apple Wallet")
+        await phone.send(f"/start j-{join_token}")
+        say("   ([📲 Add to phone wallet] opens Dana's card page, which shows the badge her")
+        say("   phone takes: Add to Apple Wallet on an iPhone, Save to Google Wallet on Android)")
         customer = await _customer(phone)
         membership_id = (await customer_cards(customer.id))[0].membership_id
         for count in (3, 3, 3, 2):
@@ -145,13 +146,13 @@ async def _converse(
             )
             await runtime.notifier.stamps_added(customer.id, result)
             phone.notifications()
-        listing = (await phone.send("/vouchers"))[-1]
-        detail = (await phone.tap(listing, "Free cappuccino"))[-1]
-        confirm = (await phone.tap(detail, "Use it now"))[-1]
-        await phone.tap(confirm, "Yes, redeem it now")
-        final = fake.message(phone.user.id, confirm.message_id)
-        say("   (the confirmation is edited in place:)")
-        say("   bot: " + visible(_TAG.sub("", final.text or "")))
+        # One voucher: the keyboard's [🎟 Vouchers] opens it straight away.
+        detail = (await phone.send("🎟 Vouchers"))[-1]
+        await phone.tap(detail, "Use it now")
+        await phone.tap(fake.message(phone.user.id, detail.message_id), "I'm at the counter")
+        final = fake.message(phone.user.id, detail.message_id)
+        say("   (the voucher message itself asks and then confirms, edited in place:)")
+        say("   bot: " + visible(_TAG.sub("", final.shown_text)))
         owner = await _campaign_demo(phone, runtime, merchant_id, say)
         await _poster_demo(owner, runtime.settings.var_dir, say)
     finally:

@@ -44,8 +44,9 @@ async def wallet_demo(
         olena = await Membership.filter(card_id=shop.card.id, customer__first_name="Olena").first()
         assert olena is not None, "the shop day made Olena's membership"
         issued = await wallets.apple_pass(olena.id)
-        say("10. Apple Wallet: Olena taps [Add to Apple Wallet]; her pass, signed with the demo")
-        say(f"   certificate chain, is {issued.path} ({len(issued.pkpass):,} bytes).")
+        say("10. Apple Wallet: on her card page Olena taps [Add to Apple Wallet]; her pass,")
+        size = f"{len(issued.pkpass):,} bytes"
+        say(f"   signed with the demo certificate chain, is {issued.path} ({size}).")
         say(f"   It verifies against {settings.apple_wallet_dir / CA_FILE} with openssl smime.")
         wallet_pass = await WalletPass.get(serial_number=issued.serial_number)
         async with FakeAPNs(topic=settings.apple_wallet.pass_type_id) as apns:

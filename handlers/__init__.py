@@ -27,6 +27,7 @@ def get_routers() -> list[Router]:
         counter,
         dashboard,
         fallback,
+        offers,
         onboarding,
         operator,
         poster,
@@ -46,6 +47,8 @@ def get_routers() -> list[Router]:
         # conversation takes a /start, so it need not pass every filter of theirs first.
         counter.links,
         start.router,
+        # [🪪 My card] [🎟 Vouchers] under the message field work in every customer state.
+        cards.shortcuts,
         operator.router,
         onboarding.router,
         admin.router,
@@ -60,6 +63,7 @@ def get_routers() -> list[Router]:
         settings.router,
         cards.router,
         vouchers.router,
+        offers.router,
         # Staff's stray text gets the code hint, not the customer help (after every other
         # conversation, so none of their typed steps is taken from them).
         counter.staff_text,

@@ -145,6 +145,10 @@ class WizardOp(StrEnum):
     CONFIRM = "ok"
     BACK = "back"
     CANCEL = "cancel"
+    YES = "yes"
+    DONE = "done"
+    DELETE = "del"
+    EMAIL = "email"
 
 
 class WizardAction(CallbackData, prefix="wz"):
@@ -169,13 +173,18 @@ class CampaignOp(StrEnum):
     CHART = "chart"
     CSV = "csv"
     EXPORT = "export"
+    RESULTS = "results"  # 📊 on a progress message or a digest: the campaign's page, anew
+    RENAME = "rename"
+    # A scheduled campaign's detail: pick a new time (handled by the wizard, which has the slots).
+    CHANGE_TIME = "time"
 
 
 class CampaignListFilter(StrEnum):
     ALL = "all"
-    ACTIVE = "on"
-    INACTIVE = "off"
-    SUSPENDED = "susp"
+    SCHEDULED = "sched"
+    DRAFTS = "draft"
+    SENT = "sent"
+    PAUSED = "susp"
     SEARCH = "find"
 
 
@@ -305,3 +314,18 @@ class StaffAction(CallbackData, prefix="stf"):
     target: DbId = 0
     value: str = ""
     page: Page = 0
+
+
+class OffersOp(StrEnum):
+    STOP = "stop"
+    PREVIEW = "preview"
+    NO_EMAIL = "noemail"
+
+
+class OffersAction(CallbackData, prefix="off"):
+    """Under a campaign message: stop this shop's offers (``merchant_id``); the buttons of an
+    owner's preview; "No thanks" to the one-time email offer. ``campaigns/chat_parts.py`` writes
+    the same data without aiogram."""
+
+    op: OffersOp
+    merchant_id: DbId = 0

@@ -2,8 +2,10 @@
 
 It is edited at most every ``interval`` seconds, only when its text changed (an identical edit
 is refused by Telegram), shows sent / failed / waiting per channel with Pause, Resume and
-Cancel buttons, and settles on a summary when the campaign ends. A scheduled campaign's message
-is posted when it starts.
+Stop buttons, and settles on a summary with a 📊 Results button when the campaign ends. A
+scheduled campaign's message is posted when it starts; until its first message goes out it says
+"starting…", not "scheduled". The results digests of the next day and week
+(:class:`CampaignDigests`) go to the same chat, in the same language.
 """
 
 from __future__ import annotations
@@ -15,12 +17,18 @@ import logging
 from datetime import datetime, timedelta
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from campaigns.digest import Digest
 from campaigns.progress import (
     WAITING,
     Followed,
@@ -31,20 +39,29 @@ from campaigns.progress import (
     stop_following,
 )
 from handlers.callbacks import CampaignAction, CampaignOp
+from handlers.campaign_names import campaign_title
 from handlers.campaign_texts import channel_name, status_name
-from handlers.texts import current_locale, number, user_text
+from handlers.texts import current_locale, ltr, number
 from loyalty.clock import ensure_utc, utcnow
 from models.enums import CampaignStatus, DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
 
+def _starting(campaign: Followed, counts: dict[str, dict[str, int]]) -> bool:
+    """Sent now (or its time came), but no message has gone out yet."""
+    if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
+        return False
+    went = (DeliveryStatus.SENT, DeliveryStatus.FAILED)
+    return not any(by_status.get(s, 0) for by_status in counts.values() for s in went)
+
+
 def progress_text(campaign: Followed, counts: dict[str, dict[str, int]]) -> str:
-    lines = [
-        _("📣 <b>{name}</b> — {status}").format(
-            name=user_text(campaign.name), status=status_name(campaign.status)
-        )
-    ]
+    title = campaign_title(
+        campaign.name, campaign.message_text, campaign.created_at, campaign.timezone
+    )
+    status = _("starting…") if _starting(campaign, counts) else status_name(campaign.status)
+    lines = [_("📣 <b>{name}</b> — {status}").format(name=title, status=status)]
     for channel in campaign.channels:
         by_status = counts.get(channel, {})
         waiting = sum(by_status.get(s, 0) for s in WAITING)
@@ -58,15 +75,23 @@ def progress_text(campaign: Followed, counts: dict[str, dict[str, int]]) -> str:
                 skipped=number(by_status.get(DeliveryStatus.SKIPPED, 0)),
             )
         )  # fmt: skip
-    if campaign.finished:
-        lines.append(_("/campaigns shows its statistics."))
     return "\n".join(lines)
 
 
-def progress_markup(campaign: Followed) -> InlineKeyboardMarkup | None:
-    if campaign.finished:
-        return None
+def results_button(builder: InlineKeyboardBuilder, merchant_id: int, campaign_id: int) -> None:
+    builder.button(
+        text=_("📊 Results"),
+        callback_data=CampaignAction(
+            op=CampaignOp.RESULTS, merchant_id=merchant_id, campaign_id=campaign_id
+        ),
+    )
+
+
+def progress_markup(campaign: Followed) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
+    if campaign.finished:
+        results_button(builder, campaign.merchant_id, campaign.campaign_id)
+        return builder.as_markup()
     ids = {"merchant_id": campaign.merchant_id, "campaign_id": campaign.campaign_id}
     if campaign.status == CampaignStatus.PAUSED:
         builder.button(
@@ -74,8 +99,57 @@ def progress_markup(campaign: Followed) -> InlineKeyboardMarkup | None:
         )
     else:
         builder.button(text=_("⏸ Pause"), callback_data=CampaignAction(op=CampaignOp.PAUSE, **ids))
-    builder.button(text=_("⏹ Cancel"), callback_data=CampaignAction(op=CampaignOp.CANCEL, **ids))
+    builder.button(
+        text=_("⏹ Stop sending"), callback_data=CampaignAction(op=CampaignOp.CANCEL, **ids)
+    )
     return builder.as_markup()
+
+
+def digest_text(digest: Digest) -> str:
+    title = campaign_title(digest.name, digest.message_text, digest.created_at, digest.timezone)
+    when = _("A day after sending") if digest.stage == 1 else _("A week after sending")
+    got = ngettext("{count} got it", "{count} got it", digest.people)
+    back = ngettext("{count} came back", "{count} came back", digest.visitors)
+    used = ngettext("{count} voucher used", "{count} vouchers used", digest.redeemed)
+    return _("{when}. {name}: {got}, {back}, {used}.").format(
+        when=when,
+        name=f"<b>{title}</b>",
+        got=got.format(count=ltr(number(digest.people))),
+        back=back.format(count=ltr(number(digest.visitors))),
+        used=used.format(count=ltr(number(digest.redeemed))),
+    )
+
+
+class CampaignDigests:
+    """Posts the results digests the worker claims (``campaigns.digest``): in the chat that
+    followed the campaign, in the language it was followed in, with a 📊 Details button."""
+
+    def __init__(self, bot: Bot, i18n: I18n) -> None:
+        self._bot = bot
+        self._i18n = i18n
+
+    async def post(self, digest: Digest) -> bool:
+        language = digest.language or self._i18n.default_locale
+        with self._i18n.context(), self._i18n.use_locale(language):
+            text = digest_text(digest)
+            builder = InlineKeyboardBuilder()
+            builder.button(
+                text=_("📊 Details"),
+                callback_data=CampaignAction(
+                    op=CampaignOp.RESULTS,
+                    merchant_id=digest.merchant_id,
+                    campaign_id=digest.campaign_id,
+                ),
+            )
+        try:
+            await self._bot.send_message(digest.chat_id, text, reply_markup=builder.as_markup())
+        except (TelegramRetryAfter, TelegramNetworkError, TelegramServerError) as error:
+            logger.info("digest of campaign %s waits: %s", digest.campaign_id, error)
+            return False
+        except TelegramAPIError as error:
+            # Blocked, or the chat is gone: this digest can never arrive.
+            logger.info("digest of campaign %s dropped: %s", digest.campaign_id, error)
+        return True
 
 
 class CampaignProgress:

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
-from html import escape
+import re
+from datetime import datetime
+from html import escape, unescape
 from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
+from babel.numbers import format_percent
 
 from campaigns.spec import AudienceFilter
 from campaigns.stats import CampaignStats
-from handlers.texts import and_list, local_datetime, ltr, number, separated, signed, user_text
+from handlers.texts import (
+    and_list,
+    current_locale,
+    local_date,
+    local_datetime,
+    ltr,
+    number,
+    separated,
+    signed,
+    user_text,
+)
 from models.enums import CampaignStatus, Channel
 
 if TYPE_CHECKING:
     from campaigns.views import CampaignDetail
 
-# The wizard offers one "wallet" switch: a pass lives in Apple or Google Wallet, not both.
+# The wallets: a lock-screen line on the card's pass.
 WALLET = (Channel.APPLE_WALLET, Channel.GOOGLE_WALLET)
+# A name as ``campaigns.spec.default_name`` makes it: ``<cardId>_<dd.mm.yyyyHH:MM>``.
+_DEFAULT_NAME = re.compile(r"\d+_\d{2}\.\d{2}\.\d{4}\d{2}:\d{2}")
+_TAG = re.compile(r"<[^>]+>")
 
 
 def status_name(status: str) -> str:
@@ -34,7 +50,8 @@ def status_name(status: str) -> str:
 
 def channel_name(channel: str) -> str:
     names = {
-        Channel.TELEGRAM: _("Messenger"),
+        # The platform by its name: customers and owners know "Telegram", not "Messenger".
+        Channel.TELEGRAM: _("Telegram chat"),
         Channel.EMAIL: _("Email"),
         Channel.APPLE_WALLET: _("Apple Wallet"),
         Channel.GOOGLE_WALLET: _("Google Wallet"),
@@ -92,6 +109,12 @@ def audience_lines(audience: AudienceFilter) -> list[str]:
         )
     if audience.birthday_this_month:
         lines.append(_("birthday this month"))
+    if (days := audience.birthday_within_days) is not None:
+        lines.append(
+            ngettext(
+                "birthday in the next {days} day", "birthday in the next {days} days", days
+            ).format(days=ltr(number(days)))
+        )
     if audience.has_unused_voucher:
         lines.append(_("holds an unused voucher"))
     return lines or [_("everyone on the card")]
@@ -100,7 +123,7 @@ def audience_lines(audience: AudienceFilter) -> list[str]:
 def channels_line(channels: list[str]) -> str:
     names = []
     for channel in channels:
-        name = _("Wallet card push") if channel in WALLET else channel_name(channel)
+        name = _("Wallet pass (lock screen)") if channel in WALLET else channel_name(channel)
         if name not in names:
             names.append(name)
     return and_list(names) or "—"
@@ -124,18 +147,31 @@ def field_name(field: str) -> str:
         "new_within_days": _("Audience"),
         "close_to_reward": _("Audience"),
         "inactive_days": _("Audience"),
-        "push_text": _("Push text"),
-        "push_text_limit": _("Push text"),
+        "birthday_within_days": _("Audience"),
+        "push_text": _("Lock-screen line"),
+        "push_text_limit": _("Lock-screen line"),
         "voucher": _("Voucher"),
         "channels": _("Channels"),
         "channel_order": _("Channels"),
         "message_text": _("Message"),
-        # Step 8's button: the schedule typed after it is what was refused.
-        "scheduled_at": _("🕒 Schedule"),
-        "holdout_percent": _("Holdout group"),
+        "scheduled_at": _("Sending time"),
+        "holdout_percent": _("Comparison group"),
         "name": _("Campaign name"),
     }
     return names.get(field, _("Campaign"))
+
+
+def campaign_title(name: str, message_text: str, created: datetime, timezone: str) -> str:
+    """How a campaign is called in the chat: its own name, or, for the stored default
+    ``<cardId>_<date>``, the message's first line and the day it was made ("Autumn menu · 2 Dec").
+    """
+    if not _DEFAULT_NAME.fullmatch(name):
+        return name
+    for line in unescape(_TAG.sub("", message_text)).splitlines():
+        if text := " ".join(line.split()):
+            short = text if len(text) <= 40 else text[:39] + "…"
+            return f"{short} · {local_date(created, timezone)}"
+    return local_date(created, timezone)
 
 
 def when_line(campaign: CampaignDetail, timezone: str) -> str:
@@ -150,13 +186,62 @@ def when_line(campaign: CampaignDetail, timezone: str) -> str:
     return _("Not scheduled yet")
 
 
+def _outcome_phrase(channel: str, reason: str, count: int) -> str:
+    """One reason a message did not go or did not arrive, as a sentence part with its count:
+    "2 have no email", "1 hasn't confirmed theirs", "1 blocked the bot"."""
+    n = ltr(number(count))
+    if reason == "no_address" and channel == Channel.EMAIL:
+        text = ngettext("{count} has no email", "{count} have no email", count)
+    elif reason == "no_address" and channel in WALLET:
+        text = ngettext("{count} has no pass", "{count} have no pass", count)
+    elif reason in ("no_address", "unreachable") and channel == Channel.TELEGRAM:
+        text = ngettext(
+            "{count} can't get chat messages", "{count} can't get chat messages", count
+        )
+    elif reason == "not_verified":
+        text = ngettext(
+            "{count} hasn't confirmed theirs", "{count} haven't confirmed theirs", count
+        )
+    elif reason == "unsubscribed":
+        text = ngettext("{count} unsubscribed", "{count} unsubscribed", count)
+    elif reason == "opted_out":
+        text = ngettext(
+            "{count} turned these messages off", "{count} turned these messages off", count
+        )
+    elif reason == "pass_removed":
+        text = ngettext("{count} removed the pass", "{count} removed the pass", count)
+    elif reason == "cancelled":
+        text = ngettext(
+            "{count} was left when it was stopped", "{count} were left when it was stopped", count
+        )
+    elif reason == "bot_blocked":
+        text = ngettext("{count} blocked the bot", "{count} blocked the bot", count)
+    elif reason == "user_deactivated":
+        text = ngettext("{count} deleted their account", "{count} deleted their accounts", count)
+    else:
+        return f"{reason_name(reason)} {n}"
+    return text.format(count=n)
+
+
+def _percent(rate: float) -> str:
+    return ltr(format_percent(rate, locale=current_locale()))
+
+
 def stats_lines(stats: CampaignStats) -> list[str]:
     lines = []
     for channel in stats.channels.values():
-        lines.append(
-            _(
+        if channel.channel == Channel.TELEGRAM:
+            # Telegram tells a bot nothing about reads, and chat links are not tracked.
+            line = _(
+                "<b>{channel}</b>: {sent} of {targeted} sent; opens and clicks: "
+                "not measured in Telegram"
+            )
+        else:
+            line = _(
                 "<b>{channel}</b>: {sent} of {targeted} sent, {opened} opened, {clicked} clicked"
-            ).format(
+            )
+        lines.append(
+            line.format(
                 channel=channel_name(channel.channel),
                 sent=number(channel.sent),
                 targeted=number(channel.targeted),
@@ -169,14 +254,15 @@ def stats_lines(stats: CampaignStats) -> list[str]:
         if channel.silent:
             lines.append(f"  {reason_name('quota_silent')}: {number(channel.silent)}")
         # "not delivered", not "failed": that word is also a campaign's status.
-        details = ((_("not delivered"), channel.failed), (_("skipped"), channel.skipped))
+        details = ((_("not delivered: {reasons}"), channel.failed),
+                   (_("not sent: {reasons}"), channel.skipped))  # fmt: skip
         for label, counts in details:
             if counts:
                 detail = separated(
-                    f"{reason_name(reason)} {number(count)}"
-                    for reason, count in sorted(counts.items())
+                    _outcome_phrase(channel.channel, reason, count)
+                    for reason, count in sorted(counts.items(), key=lambda item: -item[1])
                 )
-                lines.append(f"  {label}: {escape(detail)}")
+                lines.append("  " + label.format(reasons=escape(detail, quote=False)))
     reached = stats.reached
     days = stats.window.days
     lines.append(
@@ -195,11 +281,19 @@ def stats_lines(stats: CampaignStats) -> list[str]:
         )
     )
     if stats.holdout is not None and stats.uplift is not None:
+        people = stats.holdout.people
         lines.append(
-            _("Holdout group: {visitors} of {people} came back; uplift {uplift} points").format(
-                visitors=number(stats.holdout.visitors),
-                people=number(stats.holdout.people),
-                uplift=signed(stats.uplift),
+            ngettext(
+                "Compared with {people} person who didn't get it: {without} came back without "
+                "it, {with_it} with it ({change} points)",
+                "Compared with {people} people who didn't get it: {without} came back without "
+                "it, {with_it} with it ({change} points)",
+                people,
+            ).format(
+                people=number(people),
+                without=_percent(stats.holdout.visit_rate),
+                with_it=_percent(reached.visit_rate),
+                change=signed(stats.uplift),
             )
         )
     return lines

@@ -7,25 +7,23 @@ import re
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
-from aiogram.types import (
-    BufferedInputFile,
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.filters import Command, Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from handlers import keyboards
+from handlers.admin_mode import admin_merchant
 from handlers.callbacks import AppleWalletAction, CardAction, CardOp
 from handlers.media import FileIdCache, send_photo_cached
-from handlers.texts import bold, button_expired, code, progress_line, user_text, voucher_line
+from handlers.texts import bold, button_expired, code, ltr, user_text, voucher_line
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card, customer_cards
 from render.card import CardImage, render_card
+from wallets.card_link import card_page_url
 from wallets.service import Wallets
 from web.passes import pass_download_url
 
@@ -33,9 +31,56 @@ if TYPE_CHECKING:
     from models import Customer
 
 router = Router(name="cards")
+# The persistent buttons' texts: tried before every other conversation (see handlers/__init__).
+shortcuts = Router(name="card-shortcuts")
 logger = logging.getLogger(__name__)
 # Characters a file name on a phone should not carry; the rest of the card's name stays.
 _UNSAFE_FILE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
+
+
+def stamps_line(card: CardView) -> str:
+    """Progress in words ("3 of 10 stamps"): a screen reader reads "3/10" as "3 slash 10"."""
+    return ngettext(
+        "{balance} of {needed} stamps — {count} more for {reward}",
+        "{balance} of {needed} stamps — {count} more for {reward}",
+        card.stamps_to_reward,
+    ).format(
+        balance=ltr(str(card.balance)),
+        needed=ltr(str(card.stamps_needed)),
+        count=card.stamps_to_reward,
+        reward=bold(card.reward_text),
+    )
+
+
+def counter_line(card: CardView) -> str:
+    if card.counter_code:
+        return _("Show this QR at the counter (or say code {code}).").format(
+            code=code(card.counter_code)
+        )
+    return _("Show this QR at the counter.")
+
+
+def welcome_caption(card: CardView) -> str:
+    """The first screen: what the card gives, how to use it, and what the chat will bring."""
+    return "\n".join(
+        [
+            _("Welcome to {shop}! 🎉").format(shop=user_text(card.brand.merchant_name)),
+            ngettext(
+                "{needed} stamp = <b>{reward}</b>. You have {balance}.",
+                "{needed} stamps = <b>{reward}</b>. You have {balance}.",
+                card.stamps_needed,
+            ).format(
+                needed=ltr(str(card.stamps_needed)),
+                reward=user_text(card.reward_text),
+                balance=ltr(str(card.balance)),
+            ),
+            counter_line(card),
+            _(
+                "You'll get your stamps and the odd offer here — turn offers off any time in "
+                "Settings."
+            ),
+        ]
+    )
 
 
 def card_caption(card: CardView, *, greeting: str | None = None) -> str:
@@ -43,13 +88,11 @@ def card_caption(card: CardView, *, greeting: str | None = None) -> str:
     if greeting:
         lines += [greeting, ""]
     lines.append(f"{bold(card.card_name)} · {user_text(card.brand.merchant_name)}")
-    lines.append(progress_line(card))
+    lines.append(stamps_line(card))
     if card.vouchers:
-        lines += ["", _("🎟 Ready to use:")]
+        lines += ["", _("Ready to use:")]
         lines += [f"• {voucher_line(voucher)}" for voucher in card.vouchers]
-    lines += ["", _("Show this QR code at the counter to collect your stamps.")]
-    if card.counter_code:
-        lines.append(_("Code for the till: {code}").format(code=code(card.counter_code)))
+    lines += ["", counter_line(card)]
     return "\n".join(lines)
 
 
@@ -60,8 +103,9 @@ async def send_card(
     card: CardView,
     *,
     several_cards: bool,
-    greeting: str | None = None,
+    caption: str | None = None,
     wallets: Wallets | None = None,
+    link_signer: LinkSigner | None = None,
 ) -> Message:
     me = await bot.me()
     image = CardImage(
@@ -75,36 +119,30 @@ async def send_card(
         qr_url=start_link(me.username or "", LinkKind.MEMBERSHIP, card.token),
         logo_png=card.brand.logo_png,
     )
+    # One button for both wallets: the card page knows the phone and shows its badge.
+    wallet_url = None
+    if wallets is not None and link_signer is not None:
+        wallet_url = card_page_url(link_signer, card.membership_id, card.token)
     return await send_photo_cached(
         bot,
         file_cache,
         chat_id=chat_id,
         key=image.cache_key(),
         render=lambda: render_card(image),
-        caption=card_caption(card, greeting=greeting),
-        reply_markup=await _with_wallet_buttons(
-            keyboards.card_menu(card, several_cards=several_cards), card, wallets
-        ),
+        caption=caption or card_caption(card),
+        reply_markup=keyboards.card_menu(card, several_cards=several_cards, wallet_url=wallet_url),
     )
 
 
-async def _with_wallet_buttons(
-    menu: InlineKeyboardMarkup, card: CardView, wallets: Wallets | None
-) -> InlineKeyboardMarkup:
-    """The card's menu plus "Add to Apple Wallet" and, when Google Wallet is configured,
-    "Save to Google Wallet" (a link Google opens; made once per membership)."""
-    if wallets is None:
-        return menu
-    row = [
-        InlineKeyboardButton(
-            text=_("Add to Apple Wallet"),
-            callback_data=AppleWalletAction(membership_id=card.membership_id).pack(),
-        )
-    ]
-    save_url = await wallets.google_save_url(card)
-    if save_url is not None:
-        row.append(InlineKeyboardButton(text=_("Save to Google Wallet"), url=save_url))
-    return InlineKeyboardMarkup(inline_keyboard=[*menu.inline_keyboard, row])
+async def offer_shortcuts(message: Message, state: FSMContext) -> None:
+    """Put [🪪 My card] [🎟 Vouchers] under the message field; staff in admin mode keep their
+    own keyboard there (a chat has one), so they are left alone."""
+    if await admin_merchant(state) is not None:
+        return
+    await message.answer(
+        _("Tap “🪪 My card” below whenever you want to see your card again."),
+        reply_markup=keyboards.customer_keyboard(),
+    )
 
 
 def pass_file_name(card_name: str) -> str:
@@ -122,23 +160,56 @@ def no_cards_text() -> str:
     )
 
 
+async def show_my_cards(
+    message: Message,
+    bot: Bot,
+    customer: Customer | None,
+    file_cache: FileIdCache,
+    wallets: Wallets | None,
+    link_signer: LinkSigner | None,
+) -> None:
+    """/card and the [🪪 My card] button: the one card, or the list of them."""
+    cards = await customer_cards(customer.id) if customer else []
+    if not cards:
+        await message.answer(no_cards_text())
+    elif len(cards) == 1:
+        await send_card(
+            bot,
+            file_cache,
+            message.chat.id,
+            cards[0],
+            several_cards=False,
+            wallets=wallets,
+            link_signer=link_signer,
+        )
+    else:
+        await send_card_list(message, cards)
+
+
+class Shortcut(Filter):
+    """The text of one persistent button, in any language, typed in customer mode or in a
+    settings question: a staff conversation (the wizard, a till question) keeps its text."""
+
+    def __init__(self, which: str) -> None:
+        self.which = which
+
+    async def __call__(self, message: Message, i18n: I18n, raw_state: str | None = None) -> bool:
+        if raw_state is not None and not raw_state.startswith("SettingsForm:"):
+            return False
+        return keyboards.shortcut_labels(i18n).get(message.text or "") == self.which
+
+
 @router.message(Command("card"))
+@shortcuts.message(Shortcut("card"))
 async def card_command(
     message: Message,
     bot: Bot,
     customer: Customer | None,
     file_cache: FileIdCache,
     wallets: Wallets | None = None,
+    link_signer: LinkSigner | None = None,
 ) -> None:
-    cards = await customer_cards(customer.id) if customer else []
-    if not cards:
-        await message.answer(no_cards_text())
-    elif len(cards) == 1:
-        await send_card(
-            bot, file_cache, message.chat.id, cards[0], several_cards=False, wallets=wallets
-        )
-    else:
-        await send_card_list(message, cards)
+    await show_my_cards(message, bot, customer, file_cache, wallets, link_signer)
 
 
 @router.callback_query(CardAction.filter(F.op == CardOp.SHOW))
@@ -149,6 +220,7 @@ async def show_card(
     customer: Customer | None,
     file_cache: FileIdCache,
     wallets: Wallets | None = None,
+    link_signer: LinkSigner | None = None,
 ) -> None:
     if customer is None or query.message is None:
         await query.answer(button_expired())
@@ -161,7 +233,13 @@ async def show_card(
     several = len(await customer_cards(customer.id)) > 1
     await query.answer()
     await send_card(
-        bot, file_cache, query.message.chat.id, card, several_cards=several, wallets=wallets
+        bot,
+        file_cache,
+        query.message.chat.id,
+        card,
+        several_cards=several,
+        wallets=wallets,
+        link_signer=link_signer,
     )
 
 
@@ -174,8 +252,8 @@ async def add_to_apple_wallet(
     link_signer: LinkSigner,
     wallets: Wallets | None = None,
 ) -> None:
-    """Sends the signed pass as a file, and a private link to it: on an iPhone either one
-    opens "Add to Apple Wallet" (Safari knows the link's media type)."""
+    """The old "Add to Apple Wallet" button of cards sent before the card page took over:
+    still sends the signed pass as a file, and a private link to it."""
     if customer is None or query.message is None or wallets is None:
         await query.answer(button_expired())
         return

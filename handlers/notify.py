@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
@@ -11,21 +12,35 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_time
 
-from handlers.callbacks import CardAction, CardOp, VoucherAction, VoucherOp
+from handlers.callbacks import (
+    CardAction,
+    CardOp,
+    OffersAction,
+    OffersOp,
+    SettingsAction,
+    SettingsOp,
+    VoucherAction,
+    VoucherOp,
+)
+from handlers.cards import stamps_line
+from handlers.keyboards import my_card_label
 from handlers.texts import (
     bold,
     code,
+    current_locale,
     local_date,
     local_datetime,
     ltr,
     number,
     plus,
-    progress_line,
     user_text,
 )
 from locales import supported_language
-from loyalty.profile import mark_unreachable
+from loyalty.clock import utcnow
+from loyalty.profile import claim_email_offer, mark_unreachable
+from loyalty.shop_contacts import shop_leads
 from loyalty.stamps import StampResult
 from loyalty.undo import UndoResult
 from loyalty.views import (
@@ -64,8 +79,11 @@ class CustomerNotifier:
             await self._wallets.voucher_changed(voucher_id)
 
     def _locale(self, contact: Contact) -> str:
+        return self._language(contact.language)
+
+    def _language(self, code: str | None) -> str:
         available = self._i18n.available_locales
-        return supported_language(contact.language, available) or self._i18n.default_locale
+        return supported_language(code, available) or self._i18n.default_locale
 
     async def _send(
         self, contact: Contact, text: str, markup: InlineKeyboardMarkup | None = None
@@ -95,19 +113,43 @@ class CustomerNotifier:
             return False
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
             card = await customer_card(result.membership.id, customer_id)
-            lines = [
-                ngettext(
-                    "{count} stamp at {shop}!",
-                    "{count} stamps at {shop}!",
-                    result.added,
-                ).format(count=plus(result.added), shop=user_text(card.brand.merchant_name)),
-                progress_line(card),
-            ]
+            shop = user_text(card.brand.merchant_name)
+            added = ngettext(
+                "{count} stamp at {shop}", "{count} stamps at {shop}", result.added
+            ).format(count=plus(result.added), shop=shop)
+            if not result.vouchers:
+                text = "\n".join([added + "!", stamps_line(card)])
+                return await self._send(contact, text, _open_card(card.membership_id))
+            # The good news first: the reward, then that a new card began (not "stamps lost").
+            lines = []
             for voucher in result.vouchers:
                 view = await customer_voucher(voucher.id, customer_id)
-                lines += ["", self._voucher_issued_line(view)]
-            markup = _open_card(card.membership_id)
-            return await self._send(contact, "\n".join(lines), markup)
+                lines.append(
+                    _("🎉 {title} is yours! ({stamps})").format(
+                        title=bold(view.title), stamps=added
+                    )
+                )
+                lines.append(self._show_it_line(view))
+            lines.append(
+                ngettext(
+                    "New card started: {balance} of {needed} stamp.",
+                    "New card started: {balance} of {needed} stamps.",
+                    card.stamps_needed,
+                ).format(balance=ltr(str(card.balance)), needed=ltr(str(card.stamps_needed)))
+            )
+            markup = _reward_buttons(result.vouchers[0].id, card.membership_id)
+            sent = await self._send(contact, "\n".join(lines), markup)
+            if sent and await claim_email_offer(customer_id, now=utcnow()):
+                offer = _("Want offers and vouchers by email too?")
+                await self._send(contact, offer, _email_offer())
+            return sent
+
+    def _show_it_line(self, voucher: VoucherView) -> str:
+        if voucher.expires_at is None:
+            return _("Show it at the counter.")
+        return _("Show it at the counter — valid until {date}.").format(
+            date=local_date(voucher.expires_at, voucher.brand.timezone)
+        )
 
     def _voucher_issued_line(self, voucher: VoucherView) -> str:
         text = _("🎉 Your reward is ready: <b>{title}</b>. Code {code}.").format(
@@ -118,6 +160,29 @@ class CustomerNotifier:
                 date=local_date(voucher.expires_at, voucher.brand.timezone)
             )
         return text
+
+    async def self_redeemed(self, voucher: VoucherView, customer_name: str) -> int:
+        """C8: a voucher used in the customer's own chat reaches the shop's owners and
+        managers, each in their language, so a phone at the shop confirms what a screenshot
+        could fake. Returns how many were told."""
+        if voucher.redeemed_at is None:
+            return 0
+        told = 0
+        for person in await shop_leads(voucher.merchant_id):
+            with self._i18n.context(), self._i18n.use_locale(self._language(person.language)):
+                when = voucher.redeemed_at.astimezone(ZoneInfo(voucher.brand.timezone))
+                text = _("{name} just used {title} themselves ({time}).").format(
+                    name=user_text(customer_name or _("A customer")),
+                    title=bold(voucher.title),
+                    time=ltr(format_time(when, "short", locale=current_locale())),
+                )
+                try:
+                    await self._bot.send_message(person.chat_id, text)
+                except (TelegramForbiddenError, TelegramBadRequest) as exc:
+                    logger.info("could not tell staff of a self-redeem: %s", exc.message)
+                    continue
+                told += 1
+        return told
 
     async def voucher_issued(self, customer_id: int, voucher_id: int) -> bool:
         try:
@@ -149,7 +214,7 @@ class CustomerNotifier:
             voucher = await customer_voucher(voucher_id, customer_id)
             if voucher.redeemed_at is None:
                 return False
-            text = _("✅ <b>{title}</b> was redeemed at {shop} on {when}. Enjoy!").format(
+            text = _("✅ <b>{title}</b> was used at {shop} on {when}. Enjoy!").format(
                 title=user_text(voucher.title),
                 shop=user_text(voucher.brand.merchant_name),
                 when=local_datetime(voucher.redeemed_at, voucher.brand.timezone),
@@ -199,7 +264,7 @@ class CustomerNotifier:
                     count=ltr(f"−{number(result.removed)}"),
                     shop=user_text(card.brand.merchant_name),
                 ),
-                progress_line(card),
+                stamps_line(card),
             ]
             lines += [
                 _("The reward {title} it completed was cancelled with it.").format(
@@ -261,7 +326,7 @@ class CustomerNotifier:
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
             text = _(
                 "⏳ Your voucher <b>{title}</b> at {shop} expires on {date}. "
-                "Show it at the till before then!"
+                "Show it at the counter before then!"
             ).format(
                 title=user_text(voucher.title),
                 shop=user_text(voucher.brand.merchant_name),
@@ -273,7 +338,7 @@ class CustomerNotifier:
 def _open_card(membership_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=_("Show my card"),
+        text=my_card_label(),
         callback_data=CardAction(op=CardOp.SHOW, membership_id=membership_id),
     )
     return builder.as_markup()
@@ -282,9 +347,32 @@ def _open_card(membership_id: int) -> InlineKeyboardMarkup:
 def _open_voucher(voucher_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=_("Show the voucher"),
+        text=_("🎟 Show the voucher"),
         callback_data=VoucherAction(op=VoucherOp.SHOW, voucher_id=voucher_id),
     )
+    return builder.as_markup()
+
+
+def _reward_buttons(voucher_id: int, membership_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("🎟 Show the voucher"),
+        callback_data=VoucherAction(op=VoucherOp.SHOW, voucher_id=voucher_id),
+    )
+    builder.button(
+        text=my_card_label(),
+        callback_data=CardAction(op=CardOp.SHOW, membership_id=membership_id),
+    )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def _email_offer() -> InlineKeyboardMarkup:
+    """ "Add my email" opens the settings' own email question (the same conversation)."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✉️ Add my email"), callback_data=SettingsAction(op=SettingsOp.EMAIL))
+    builder.button(text=_("No thanks"), callback_data=OffersAction(op=OffersOp.NO_EMAIL))
+    builder.adjust(2)
     return builder.as_markup()
 
 

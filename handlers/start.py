@@ -7,14 +7,23 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, Router
 from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.cards import no_cards_text, send_card, send_card_list
+from handlers.cards import (
+    card_caption,
+    no_cards_text,
+    offer_shortcuts,
+    send_card,
+    show_my_cards,
+    welcome_caption,
+)
 from handlers.media import FileIdCache
 from handlers.texts import refusal, user_text
 from loyalty.customers import customer_for_identity
 from loyalty.errors import LoyaltyError
+from loyalty.links import LinkSigner
 from loyalty.memberships import card_by_join_token, join
 from loyalty.tokens import LinkKind, parse_payload
 from loyalty.views import customer_card, customer_cards
@@ -35,7 +44,9 @@ async def start_with_link(
     bot: Bot,
     customer: Customer | None,
     file_cache: FileIdCache,
+    state: FSMContext,
     wallets: Wallets | None = None,
+    link_signer: LinkSigner | None = None,
 ) -> None:
     parsed = parse_payload(command.args or "")
     if parsed is None:
@@ -69,22 +80,27 @@ async def start_with_link(
         await message.answer(refusal(refused))
         return
     view = await customer_card(joined.membership.id, person.id)
-    names = {"card": user_text(view.card_name), "shop": user_text(view.brand.merchant_name)}
     if joined.created or joined.rejoined:
-        greeting = _("Welcome to <b>{card}</b> at {shop}! 🎉").format(**names)
+        caption = welcome_caption(view)
     else:
-        greeting = _("You are already collecting stamps on <b>{card}</b>.").format(**names)
+        caption = card_caption(
+            view,
+            greeting=_("You are already collecting stamps on <b>{card}</b>.").format(
+                card=user_text(view.card_name)
+            ),
+        )
     several = len(await customer_cards(person.id)) > 1
-    # Joining offers the wallets right on the card: "Add to Apple Wallet", "Save to Google".
     await send_card(
         bot,
         file_cache,
         message.chat.id,
         view,
         several_cards=several,
-        greeting=greeting,
+        caption=caption,
         wallets=wallets,
+        link_signer=link_signer,
     )
+    await offer_shortcuts(message, state)
 
 
 @router.message(CommandStart())
@@ -93,16 +109,15 @@ async def start_plain(
     bot: Bot,
     customer: Customer | None,
     file_cache: FileIdCache,
+    state: FSMContext,
     wallets: Wallets | None = None,
+    link_signer: LinkSigner | None = None,
 ) -> None:
-    cards = await customer_cards(customer.id) if customer else []
-    if not cards:
+    if customer is None or not await customer_cards(customer.id):
         await message.answer(
             _("Hi! I keep your stamp cards from your favourite shops.") + "\n\n" + no_cards_text()
         )
-    elif len(cards) == 1:
-        await send_card(
-            bot, file_cache, message.chat.id, cards[0], several_cards=False, wallets=wallets
-        )
-    else:
-        await send_card_list(message, cards)
+        return
+    await show_my_cards(message, bot, customer, file_cache, wallets, link_signer)
+    # Members from before the keyboard existed get it here (Telegram's menu sends /start).
+    await offer_shortcuts(message, state)

@@ -1,29 +1,41 @@
-"""Vouchers: the list, one voucher with its QR and code, and self-redeem at the till."""
+"""Vouchers: the list, one voucher with its QR and code, and using it oneself at the counter.
+
+Customers "use" a voucher; staff "redeem" it. The confirm is edited into the voucher message
+itself, so using a voucher is: its button on the card, "Use it now", "I'm at the counter".
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from handlers import keyboards
 from handlers.callbacks import VoucherAction, VoucherOp
+from handlers.cards import Shortcut, shortcuts
 from handlers.media import FileIdCache, send_photo_cached
+from handlers.notify import CustomerNotifier
 from handlers.texts import (
     bold,
     button_expired,
     code,
     local_date,
     local_datetime,
-    refusal,
     user_text,
 )
 from loyalty.clock import utcnow
-from loyalty.errors import LoyaltyError, VoucherNotFound
+from loyalty.errors import (
+    LoyaltyError,
+    VoucherAlreadyRedeemed,
+    VoucherExpired,
+    VoucherNotFound,
+    VoucherVoid,
+)
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import VoucherView, customer_cards, customer_voucher, customer_vouchers
 from loyalty.vouchers import redeem_voucher
@@ -37,8 +49,14 @@ if TYPE_CHECKING:
 router = Router(name="vouchers")
 
 
-async def _send_list(message: Message, customer: Customer | None) -> None:
+async def _send_list(
+    message: Message, bot: Bot, customer: Customer | None, file_cache: FileIdCache
+) -> None:
     vouchers = await customer_vouchers(customer.id) if customer else []
+    if len(vouchers) == 1:
+        # A list of one is a tap for nothing: the voucher itself.
+        await _send_voucher(bot, file_cache, message.chat.id, vouchers[0])
+        return
     if vouchers:
         await message.answer(
             _("Your vouchers — tap one to see its code:"),
@@ -62,7 +80,7 @@ async def _send_list(message: Message, customer: Customer | None) -> None:
 def _status_line(voucher: VoucherView) -> str:
     now = utcnow()
     if voucher.status == VoucherStatus.REDEEMED and voucher.redeemed_at is not None:
-        return _("✅ Redeemed on {when}.").format(
+        return _("Used on {when}.").format(
             when=local_datetime(voucher.redeemed_at, voucher.brand.timezone)
         )
     if voucher.status == VoucherStatus.VOID:
@@ -87,27 +105,84 @@ def _voucher_caption(voucher: VoucherView) -> str:
             _("Code: {code}").format(code=code(voucher.code)),
             _status_line(voucher),
             "",
-            _("Staff scan the QR code or type the code at the till."),
+            _("Staff scan the QR code or type the code at the counter."),
         ]
     )
 
 
+def _not_usable(error: LoyaltyError, voucher: VoucherView) -> str:
+    """Why a voucher can't be used, said to its holder ("used", never "redeemed")."""
+    zone = voucher.brand.timezone
+    if isinstance(error, VoucherAlreadyRedeemed):
+        return _("This voucher was already used on {when}.").format(
+            when=local_datetime(error.redeemed_at, zone)
+        )
+    if isinstance(error, VoucherExpired):
+        return _("This voucher expired on {when}.").format(when=local_date(error.expired_at, zone))
+    if isinstance(error, VoucherVoid):
+        return _("This voucher was cancelled by the shop.")
+    return _("This voucher can't be used any more.")
+
+
+async def _send_voucher(
+    bot: Bot, file_cache: FileIdCache, chat_id: int, voucher: VoucherView
+) -> None:
+    me = await bot.me()
+    image = VoucherImage(
+        merchant_name=voucher.brand.merchant_name,
+        title=voucher.title,
+        code=voucher.code,
+        background=voucher.brand.background,
+        foreground=voucher.brand.foreground,
+        accent=voucher.brand.accent,
+        qr_url=start_link(me.username or "", LinkKind.VOUCHER, voucher.token),
+    )
+    await send_photo_cached(
+        bot,
+        file_cache,
+        chat_id=chat_id,
+        key=image.cache_key(),
+        render=lambda: render_voucher(image),
+        caption=_voucher_caption(voucher),
+        reply_markup=keyboards.voucher_detail(voucher, usable=voucher.usable(utcnow())),
+    )
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """The voucher's own message changes (its caption; a text for older confirms). A double
+    tap asks for the same content again, which Telegram refuses as "not modified": harmless."""
+    try:
+        if message.photo:
+            await message.edit_caption(caption=text, reply_markup=markup)
+        else:
+            await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
+
+
 @router.message(Command("vouchers"))
-async def vouchers_command(message: Message, customer: Customer | None) -> None:
-    await _send_list(message, customer)
+@shortcuts.message(Shortcut("vouchers"))
+async def vouchers_command(
+    message: Message, bot: Bot, customer: Customer | None, file_cache: FileIdCache
+) -> None:
+    await _send_list(message, bot, customer, file_cache)
 
 
 @router.callback_query(VoucherAction.filter(F.op == VoucherOp.LIST))
-async def vouchers_button(query: CallbackQuery, customer: Customer | None) -> None:
+async def vouchers_button(
+    query: CallbackQuery, bot: Bot, customer: Customer | None, file_cache: FileIdCache
+) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await _send_list(query.message, customer)
+        await _send_list(query.message, bot, customer, file_cache)
 
 
 async def _own_voucher(
     query: CallbackQuery, customer: Customer | None, voucher_id: int
 ) -> VoucherView | None:
-    """The customer's own voucher, or None after telling them the button is stale."""
+    """The customer's own voucher, or None after telling them the button is stale (another
+    person's voucher id is "not found" for them: nothing about it is shown or changed)."""
     if customer is None or not isinstance(query.message, Message):
         await query.answer(button_expired())
         return None
@@ -130,52 +205,38 @@ async def show_voucher(
     if voucher is None or query.message is None:
         return
     await query.answer()
-    me = await bot.me()
-    image = VoucherImage(
-        merchant_name=voucher.brand.merchant_name,
-        title=voucher.title,
-        code=voucher.code,
-        background=voucher.brand.background,
-        foreground=voucher.brand.foreground,
-        accent=voucher.brand.accent,
-        qr_url=start_link(me.username or "", LinkKind.VOUCHER, voucher.token),
-    )
-    await send_photo_cached(
-        bot,
-        file_cache,
-        chat_id=query.message.chat.id,
-        key=image.cache_key(),
-        render=lambda: render_voucher(image),
-        caption=_voucher_caption(voucher),
-        reply_markup=keyboards.voucher_detail(voucher, usable=voucher.usable(utcnow())),
-    )
+    await _send_voucher(bot, file_cache, query.message.chat.id, voucher)
 
 
 @router.callback_query(VoucherAction.filter(F.op == VoucherOp.REDEEM))
-async def ask_to_redeem(
+async def ask_to_use(
     query: CallbackQuery, callback_data: VoucherAction, customer: Customer | None
 ) -> None:
     voucher = await _own_voucher(query, customer, callback_data.voucher_id)
     if voucher is None or not isinstance(query.message, Message):
         return
-    await query.answer()
     if not voucher.usable(utcnow()):
-        await query.message.answer(_status_line(voucher))
+        await query.answer(_status_line(voucher), show_alert=True)
+        await _edit(query.message, _voucher_caption(voucher), None)
         return
-    await query.message.answer(
-        _(
-            "Use <b>{title}</b> now? Only do this at the till, in front of the staff: "
-            "a voucher can be used once."
-        ).format(title=user_text(voucher.title)),
-        reply_markup=keyboards.redeem_confirm(voucher),
+    await query.answer()
+    question = _(
+        "Use <b>{title}</b> now? Only do this at the counter, in front of the staff: "
+        "a voucher can be used once."
+    ).format(title=user_text(voucher.title))
+    await _edit(
+        query.message,
+        _voucher_caption(voucher) + "\n\n" + question,
+        keyboards.redeem_confirm(voucher),
     )
 
 
 @router.callback_query(VoucherAction.filter(F.op == VoucherOp.CONFIRM))
-async def confirm_redeem(
+async def confirm_use(
     query: CallbackQuery,
     callback_data: VoucherAction,
     customer: Customer | None,
+    notifier: CustomerNotifier,
     wallets: Wallets | None = None,
 ) -> None:
     voucher = await _own_voucher(query, customer, callback_data.voucher_id)
@@ -189,28 +250,43 @@ async def confirm_redeem(
             customer_id=customer.id,
         )
     except LoyaltyError as refused:
-        text = refusal(refused, voucher.brand.timezone)
-        await query.answer()
-        await query.message.edit_text(text)
+        # A double tap, or a stale message after the staff redeemed it or it expired.
+        await query.answer(_not_usable(refused, voucher), show_alert=True)
+        fresh = await customer_voucher(voucher.id, customer.id)
+        await _edit(query.message, _used_text(fresh) or _voucher_caption(fresh), None)
         return
     assert redeemed.redeemed_at is not None
+    await query.answer(_("Used ✅"))
+    used = await customer_voucher(voucher.id, customer.id)
+    await _edit(query.message, _used_text(used) or _voucher_caption(used), None)
+    # The staff's own phones confirm it (a screenshot can't), then the wallet pass changes.
+    await notifier.self_redeemed(used, customer.first_name or "")
     if wallets is not None:
         # The voucher leaves the wallet pass too (best effort: it never fails the redemption).
         await wallets.voucher_changed(voucher.id)
-    await query.answer(_("Redeemed ✅"))
-    await query.message.edit_text(
-        _(
-            "✅ <b>{title}</b> redeemed at {shop} on {when}. Show this message to the staff."
-        ).format(
-            title=user_text(voucher.title),
-            shop=user_text(voucher.brand.merchant_name),
-            when=local_datetime(redeemed.redeemed_at, voucher.brand.timezone),
-        )
+
+
+def _used_text(voucher: VoucherView) -> str | None:
+    if voucher.status != VoucherStatus.REDEEMED or voucher.redeemed_at is None:
+        return None
+    return _("✅ <b>{title}</b> used at {shop} on {when}. Show this message to the staff.").format(
+        title=user_text(voucher.title),
+        shop=user_text(voucher.brand.merchant_name),
+        when=local_datetime(voucher.redeemed_at, voucher.brand.timezone),
     )
 
 
 @router.callback_query(VoucherAction.filter(F.op == VoucherOp.CANCEL))
-async def cancel_redeem(query: CallbackQuery) -> None:
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("Not redeemed — the voucher stays on your card."))
+async def not_now(
+    query: CallbackQuery, callback_data: VoucherAction, customer: Customer | None
+) -> None:
+    """Back to the voucher as it was: nothing used, the same message."""
+    voucher = await _own_voucher(query, customer, callback_data.voucher_id)
+    if voucher is None or not isinstance(query.message, Message):
+        return
+    await query.answer(_("Not used — the voucher stays on your card."))
+    await _edit(
+        query.message,
+        _voucher_caption(voucher),
+        keyboards.voucher_detail(voucher, usable=voucher.usable(utcnow())),
+    )

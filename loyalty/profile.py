@@ -150,6 +150,31 @@ async def toggle_opt_out(customer: Customer, merchant_id: int, channel: Channel)
     return True
 
 
+async def stop_offers(customer: Customer, merchant_id: int, channels: tuple[Channel, ...]) -> bool:
+    """Turn off every channel in ``channels`` for one shop, as the settings switches store it
+    (one ``ChannelOptOut`` row per channel); idempotent. True when something was still on."""
+    changed = False
+    for channel in channels:
+        _, created = await ChannelOptOut.get_or_create(
+            customer_id=customer.id, merchant_id=merchant_id, channel=channel
+        )
+        changed = changed or created
+    return changed
+
+
+async def claim_email_offer(customer_id: int, *, now: datetime) -> bool:
+    """Whether the chat may offer this customer to add an email now: only once in their life
+    (``email_prompted_at`` is set by the one caller that wins), and never to someone who
+    already has a confirmed address."""
+    claimed = await Customer.filter(
+        id=customer_id, email_prompted_at__isnull=True, erased_at__isnull=True
+    ).update(email_prompted_at=now)
+    if not claimed:
+        return False
+    customer = await Customer.get(id=customer_id)
+    return not (customer.email and customer.email_verified)
+
+
 async def remember_language_code(identity: Identity, language_code: str | None) -> None:
     """Keep the messenger's language so messages sent outside a conversation match it."""
     code = (language_code or "")[:16] or None

@@ -1,6 +1,7 @@
 """Tortoise ORM models. Times are stored in UTC; business rules live in ``loyalty/``."""
 
 from models.audit import AuditEntry
+from models.automation import Automation, Enrollment, EnrollmentStep
 from models.campaign import Campaign, Delivery
 from models.customer import ChannelOptOut, Customer, Identity, Membership
 from models.ledger import StampEvent
@@ -20,6 +21,9 @@ __models__ = [
     Membership,
     StampEvent,
     Voucher,
+    Automation,
+    Enrollment,
+    EnrollmentStep,
     Campaign,
     Delivery,
     WalletPass,
@@ -29,11 +33,14 @@ __models__ = [
 
 __all__ = [
     "AuditEntry",
+    "Automation",
     "Campaign",
     "Card",
     "ChannelOptOut",
     "Customer",
     "Delivery",
+    "Enrollment",
+    "EnrollmentStep",
     "GoogleWalletObject",
     "Identity",
     "Membership",

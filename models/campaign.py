@@ -10,6 +10,7 @@ from tortoise.models import Model
 from models.enums import CampaignStatus, Channel, DeliveryPolicy, DeliveryStatus
 
 if TYPE_CHECKING:
+    from models.automation import Automation, Enrollment
     from models.customer import Customer
     from models.merchant import Card, Merchant, Staff
 
@@ -63,6 +64,12 @@ class Campaign(Model):
     progress_language = fields.CharField(max_length=8, null=True)
     progress_digest = fields.CharField(max_length=32, null=True)
     progress_checked_at = fields.DatetimeField(null=True)
+    # A send step of an automation (status ``automation``): which one. None for a campaign.
+    automation: fields.ForeignKeyNullableRelation[Automation] = fields.ForeignKeyField(
+        "models.Automation", related_name="step_campaigns", null=True, on_delete=fields.CASCADE
+    )
+    automation_id: int | None
+    automation_step = fields.CharField(max_length=32, null=True)
     # How many results digests the owner got after the send (the next day, then a week on).
     digests_sent: int = fields.SmallIntField(default=0)
 
@@ -101,9 +108,18 @@ class Delivery(Model):
     sent_at = fields.DatetimeField(null=True)
     opened_at = fields.DatetimeField(null=True)
     clicked_at = fields.DatetimeField(null=True)
+    # The enrolment whose send step made the row (None for a campaign's rows).
+    enrollment: fields.ForeignKeyNullableRelation[Enrollment] = fields.ForeignKeyField(
+        "models.Enrollment", related_name="deliveries", null=True, on_delete=fields.CASCADE
+    )
+    enrollment_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "delivery"
-        unique_together = (("campaign", "customer", "channel"),)
+        # Unique per (campaign, customer, channel) for a campaign's rows and per (enrolment,
+        # campaign, channel) for an automation's: two partial unique indexes the migration
+        # makes by hand (``uid_delivery_campaign``, ``uid_delivery_enrollment``), which the
+        # ORM cannot declare. The same person may pass a recurring automation's step weekly.
+        # Also by hand: (customer, created_at), what the frequency cap counts a person by.
         indexes = (("status", "next_attempt_at"),)

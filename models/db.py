@@ -225,3 +225,23 @@ async def _make_migration(db_url: str, name: str, location: str) -> str | None:
         await command.init(offline=True)
         result: str | None = await command.migrate(name, no_input=True, offline=True)
         return result
+
+
+async def schema_is_current() -> bool:
+    """Whether every migration file of the connected dialect is applied (a readiness check: a
+    replica started on older code than the newest migration, or before migrating, is not
+    ready). Reads the ``aerich`` table on the process's own connection; cheap for a probe.
+    """
+    conn = Tortoise.get_connection("default")
+    dialect = "postgres" if conn.schema_generator.DIALECT == "postgres" else "sqlite"
+    files = {p.name for p in (MIGRATIONS_DIR / dialect / APP).glob("[0-9]*_*.py")}
+    rows = await conn.execute_query_dict(
+        "SELECT version FROM aerich WHERE app = 'models'"
+    )
+    return files <= {str(row["version"]) for row in rows}
+
+
+async def database_answers() -> bool:
+    """A round trip on the process's connection (a readiness check)."""
+    await Tortoise.get_connection("default").execute_query("SELECT 1")
+    return True

@@ -52,6 +52,8 @@ class VoucherSource(StrEnum):
     MANUAL = "manual"
     # Given by staff as a gesture, with a reason (a wrong order, a long wait).
     GOODWILL = "goodwill"
+    # Issued by a step of an automation (a welcome gift, a birthday voucher, a referral).
+    AUTOMATION = "automation"
 
 
 class VoucherStatus(StrEnum):
@@ -75,6 +77,9 @@ class CampaignStatus(StrEnum):
     DONE = "done"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    # The message of one send step of an automation: never finishes while the automation
+    # exists; its delivery rows arrive one enrolment at a time.
+    AUTOMATION = "automation"
 
 
 class DeliveryPolicy(StrEnum):
@@ -103,3 +108,24 @@ class CardState(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     RETIRED = "retired"
+
+
+class EnrollmentStatus(StrEnum):
+    """Where one person is in one automation."""
+
+    # Waiting for ``due_at`` to run the step ``step`` (or being run right now, under a lease).
+    WAITING = "waiting"
+    DONE = "done"
+    # Ended early: a stop step, the person left the card or erased their data.
+    STOPPED = "stopped"
+    # In the comparison group: enrolled and counted, sent nothing.
+    HELD_OUT = "held_out"
+
+
+class ResumeMode(StrEnum):
+    """What switching an automation back on does with the steps that fell due while it was off."""
+
+    # Every wait is lengthened by the time it was off: nothing fires in a burst.
+    RESUME = "resume"
+    # Sends that fell due while it was off are skipped (recorded with a reason); waits go on.
+    SKIP = "skip"

@@ -28,6 +28,14 @@ class Merchant(Model):
     phone = fields.CharField(max_length=32, null=True)
     # Opt-in: a cashier's scan of a card adds one stamp at once (the screen offers more/undo).
     scan_adds_stamp = fields.BooleanField(default=False)
+    # Marketing sends that fall due inside the quiet hours (local minutes of the day, the
+    # window may wrap midnight) wait for their end. Service messages are not held.
+    quiet_from_minute: int = fields.SmallIntField(default=21 * 60)
+    quiet_until_minute: int = fields.SmallIntField(default=9 * 60)
+    # At most this many marketing messages per person per this many days, across campaigns
+    # and automations of the shop; a send over it is skipped with the reason, the chain goes on.
+    frequency_cap: int = fields.SmallIntField(default=2)
+    frequency_days: int = fields.SmallIntField(default=7)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     cards: fields.ReverseRelation[Card]

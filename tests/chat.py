@@ -11,9 +11,10 @@ import pytest
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.app import BotRuntime, bot_runtime
+from bot.app import BotRuntime, bot_runtime, readiness_checks
 from bot.config import Settings
 from bot.delivery import photo_store
+from campaigns.metrics import refresh as refresh_metrics
 from fakes.telegram import (
     FakeTelegramAPI,
     FakeUser,
@@ -67,6 +68,9 @@ async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
         i18n=runtime.i18n,
         wallet_passes=runtime.wallets.passes,
         photos=photo_store(runtime.settings, runtime.bot),
+        google_save=runtime.wallets.google_save_url,
+        checks=readiness_checks(runtime),
+        refresh_metrics=refresh_metrics,
     )
     runner = web_runner(app)
     await runner.setup()

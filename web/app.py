@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
@@ -25,8 +26,9 @@ from pydantic import ValidationError
 
 from loyalty.links import LinkSigner
 from wallets.apple_passes import WEB_SERVICE_PREFIX, WalletPasses
-from web.card_page import CardPage, telegram_username
+from web.card_page import CardPage, GoogleSaveLink, telegram_username
 from web.links import setup_link_routes
+from web.ops import WEBHOOK_SECONDS, Check, setup_ops_routes
 from web.passes import setup_wallet_routes
 from web.passkit import passkit_app
 from web.scanner import ScannerPage
@@ -67,6 +69,10 @@ class CheckedRequestHandler(SimpleRequestHandler):
         return hmac.compare_digest(sent, self.secret_token.encode())
 
     async def handle(self, request: web.Request) -> web.Response:
+        with WEBHOOK_SECONDS.time():
+            return await self._handle(request)
+
+    async def _handle(self, request: web.Request) -> web.Response:
         bot = await self.resolve_bot(request)
         if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
             logger.warning("webhook call with a wrong secret from %s", request.remote)
@@ -87,10 +93,6 @@ class CheckedRequestHandler(SimpleRequestHandler):
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
     __call__ = handle
-
-
-async def _health(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
 
 
 def _logged_path(request: BaseRequest) -> str:
@@ -201,19 +203,29 @@ def build_web_app(
     i18n: I18n | None = None,
     wallet_passes: WalletPasses | None = None,
     photos: PhotoStore | None = None,
+    google_save: GoogleSaveLink | None = None,
     body_timeout: float = BODY_TIMEOUT,
+    checks: Mapping[str, Check] | None = None,
+    refresh_metrics: Callable[[], Awaitable[None]] | None = None,
     **data: Any,
 ) -> web.Application:
     app = web.Application(
         client_max_size=MAX_UPDATE_BYTES, middlewares=[body_timeout_middleware(body_timeout)]
     )
-    app.router.add_get("/healthz", _health)
+    setup_ops_routes(app, checks=checks, refresh=refresh_metrics)
     setup_wallet_routes(app, signer=signer, passes=wallet_passes)
     if wallet_passes is not None:
         app.add_subapp(WEB_SERVICE_PREFIX, passkit_app(wallet_passes))
     if signer is not None and i18n is not None:
         setup_link_routes(app, signer, i18n)
-        CardPage(signer, i18n, telegram_username(bot), photos=photos).register(app)
+        CardPage(
+            signer,
+            i18n,
+            telegram_username(bot),
+            photos=photos,
+            apple_passes=wallet_passes is not None,
+            google_save=google_save,
+        ).register(app)
         ScannerPage(i18n, telegram_username(bot)).register(app)
     if webhook_secret is not None:
         CheckedRequestHandler(

@@ -1,4 +1,7 @@
-"""The customer's card as a web page, ``/c/<token>``: the link on the back of the wallet pass.
+"""The customer's card as a web page, ``/c/<token>``: the link on the back of the wallet pass
+and behind the chat's one "Add to phone wallet" button, so the page shows the wallet badge the
+phone can use (told from its User-Agent: Apple on an iPhone, iPad or Safari on a Mac, Google
+on Android, both otherwise).
 
 It shows what the bot shows in the chat (stamps, progress, usable vouchers with their QR and
 code) plus the long text of the campaigns recently sent to this person on this card. The page
@@ -37,6 +40,7 @@ from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card
 from wallets.card_link import CARD_PAGE_PATH, membership_for_card_page
 from web.headers import private_page_headers
+from web.passes import pass_download_url
 
 if TYPE_CHECKING:
     from channels.photos import PhotoStore
@@ -55,6 +59,23 @@ _STYLE_ATTRIBUTE = re.compile(r'(<[a-z]+[^<>]*?) style="[^"]*"')
 _QR_SCALE = 5
 
 UsernameSource = Callable[[], Awaitable[str | None]]
+# The member's "Save to Google Wallet" link (made at Google on first use), None when off.
+GoogleSaveLink = Callable[[CardView], Awaitable[str | None]]
+
+_APPLE_DEVICE = re.compile(r"iPhone|iPad|iPod")
+_OTHER_MAC_BROWSER = re.compile(r"Chrome|Chromium|CriOS|Firefox|FxiOS|Edg|OPR")
+
+
+def wallet_platform(user_agent: str) -> str:
+    """Which wallet badge the phone can use: "apple" (iPhone, iPad, Safari on a Mac: Wallet
+    opens a .pkpass), "google" (Android) or "both" (anything else: we cannot tell)."""
+    if "Android" in user_agent:
+        return "google"
+    if _APPLE_DEVICE.search(user_agent):
+        return "apple"
+    if "Macintosh" in user_agent and "Safari" in user_agent:
+        return "both" if _OTHER_MAC_BROWSER.search(user_agent) else "apple"
+    return "both"
 
 
 def telegram_username(bot: Bot) -> UsernameSource:
@@ -182,8 +203,12 @@ class CardPage:
         *,
         templates_dir: Path = TEMPLATES_DIR,
         photos: PhotoStore | None = None,
+        apple_passes: bool = False,
+        google_save: GoogleSaveLink | None = None,
     ) -> None:
         self._signer = signer
+        self._apple = apple_passes
+        self._google_save = google_save
         self._photos = photos
         self._i18n = i18n
         self._bot_username = bot_username
@@ -264,7 +289,18 @@ class CardPage:
             available=self._i18n.available_locales,
         )
         context = await self._card_context(membership, card, merchant, language, now)
+        context["wallet"] = await self._wallet(card, request.headers.get("User-Agent", ""))
         return self._respond(language, "card.html", context)
+
+    async def _wallet(self, card: CardView, user_agent: str) -> dict[str, str | None]:
+        """The badge(s) this phone can use: the Apple pass, the Google save link, or both."""
+        platform = wallet_platform(user_agent)
+        apple = google = None
+        if self._apple and platform in {"apple", "both"}:
+            apple = pass_download_url(self._signer, card.membership_id, card.token)
+        if self._google_save is not None and platform in {"google", "both"}:
+            google = await self._google_save(card)
+        return {"apple": apple, "google": google}
 
     async def _card_context(
         self,
@@ -324,7 +360,8 @@ class CardPage:
                 else None
             ),
             "stamps": [n < card.balance for n in range(card.stamps_needed)],
-            "fraction": f"{card.balance}/{card.stamps_needed}",
+            "balance": card.balance,
+            "needed": card.stamps_needed,
             "more": card.stamps_to_reward,
             "reward": card.reward_text,
             "vouchers": vouchers,

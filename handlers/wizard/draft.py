@@ -6,15 +6,18 @@ continues the same conversation.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from html import unescape
 from typing import TYPE_CHECKING, Any
 
+import regex
 from aiogram.fsm.context import FSMContext
 
 from campaigns.spec import AudienceFilter, CampaignSpec
 from campaigns.views import CampaignShop
-from models.enums import Channel, DeliveryPolicy
+from models.enums import CampaignStatus, Channel, DeliveryPolicy
 
 if TYPE_CHECKING:
     from models import Campaign
@@ -23,8 +26,20 @@ DRAFT_KEY = "campaign_draft"
 # The shop as the wizard read it when it opened: its name, time zone and cards, so the steps
 # after it ask the database nothing but who may still compose (and the counts they show).
 SHOP_KEY = "campaign_shop"
-# The channel step's rows, top to bottom: the wallet card, email, the messenger.
+# The channel screen's rows, top to bottom, and the fallback order a new campaign starts with:
+# the lock screen first (seen without opening anything), then email, then the chat.
 CHANNEL_STEP_ORDER = (Channel.APPLE_WALLET, Channel.GOOGLE_WALLET, Channel.EMAIL, Channel.TELEGRAM)
+_TAG = regex.compile(r"<[^>]+>")
+
+
+def first_line(message_html: str, limit: int) -> str:
+    """The message's first non-empty line without formatting, cut to ``limit`` characters as
+    the lock screen counts them (grapheme clusters, like ``push_length``)."""
+    for line in unescape(_TAG.sub("", message_html)).splitlines():
+        if text := " ".join(line.split()):
+            graphemes = regex.findall(r"\X", text)
+            return "".join(graphemes[:limit]).strip()
+    return ""
 
 
 @dataclass
@@ -34,17 +49,31 @@ class Draft:
     card_id: int | None = None
     audience: dict[str, int | bool] = field(default_factory=dict)
     push_text: str = ""
+    # The lock-screen line follows the message's first line until the owner sets or skips it.
+    push_auto: bool = True
     with_voucher: bool = False
     voucher_title: str | None = None
     voucher_days: int | None = None
     channels: list[str] = field(default_factory=list)
+    # Until the owner touches the channels, they are every channel that reaches someone.
+    channels_auto: bool = True
     policy: str = DeliveryPolicy.EVERY_CHANNEL.value
+    # Under "once only": the order channels are tried in (the chosen ones, first to last).
+    channel_order: list[str] = field(default_factory=lambda: [c.value for c in CHANNEL_STEP_ORDER])
     message_text: str = ""
     photo_file_id: str | None = None
     send_at: str | None = None  # ISO datetime in UTC; None = now
-    history: list[str] = field(default_factory=list)
-    # Not asked by the wizard, but an edited campaign keeps the holdout it was made with.
     holdout_percent: int = 0
+    name: str | None = None
+    # What a typed answer is for, on the steps that take a number or a text.
+    asking: str = ""
+    # The summary message in the chat, edited in place by every button step.
+    screen_id: int | None = None
+    # A new campaign (or a draft row) is kept as a draft row at every summary, so leaving the
+    # wizard any way (/exit too) loses nothing; a scheduled one changes only when confirmed.
+    autosave: bool = True
+    # Fixed per draft: the send confirmation carries it, so a second Yes is recognised.
+    nonce: str = field(default_factory=lambda: secrets.token_hex(6))
 
     def spec(self, push_limit: int) -> CampaignSpec:
         assert self.card_id is not None
@@ -60,9 +89,15 @@ class Draft:
             policy=DeliveryPolicy(self.policy),
             photo_file_id=self.photo_file_id,
             holdout_percent=self.holdout_percent,
-            # "Only the first that reaches them" tries them as the channel step lists them.
-            channel_order=tuple(c for c in CHANNEL_STEP_ORDER if c in self.channels),
+            name=self.name,
+            channel_order=self.ordered_channels(),
         )
+
+    def ordered_channels(self) -> tuple[Channel, ...]:
+        """The chosen channels in their fallback order."""
+        order = [Channel(c) for c in self.channel_order if c in self.channels]
+        rest = [Channel(c) for c in CHANNEL_STEP_ORDER if c in self.channels and c not in order]
+        return (*order, *rest)
 
     @property
     def audience_filter(self) -> AudienceFilter:
@@ -74,20 +109,30 @@ class Draft:
 
     @classmethod
     def of_campaign(cls, campaign: Campaign) -> Draft:
+        order = [str(c) for c in campaign.channel_order]
+        scheduled = campaign.status == CampaignStatus.SCHEDULED and campaign.scheduled_at
         return cls(
             merchant_id=campaign.merchant_id,
             campaign_id=campaign.id,
             card_id=campaign.card_id,
             audience=dict(campaign.audience_filters),
             push_text=campaign.push_text,
+            push_auto=False,
             with_voucher=campaign.voucher_title is not None,
             voucher_title=campaign.voucher_title,
             voucher_days=campaign.voucher_validity_days,
             channels=list(campaign.channels),
+            channels_auto=False,
             policy=str(campaign.delivery_policy),
+            channel_order=order or [c.value for c in CHANNEL_STEP_ORDER],
             message_text=campaign.message_text,
             photo_file_id=campaign.photo_file_id,
+            send_at=campaign.scheduled_at.isoformat()
+            if scheduled and campaign.scheduled_at
+            else None,
             holdout_percent=campaign.holdout_percent,
+            name=campaign.name,
+            autosave=campaign.status == CampaignStatus.DRAFT,
         )
 
 

@@ -16,7 +16,7 @@ from aiogram import Bot
 from PIL import Image
 from redis.asyncio import Redis
 
-from channels.base import DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.base import Button, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
 from channels.telegram import DEFAULT_GLOBAL_RATE, DEFAULT_PER_CHAT_RATE, TelegramChannel
 from fakes.telegram import FakeTelegramAPI
@@ -125,6 +125,48 @@ async def test_long_text_is_split_at_paragraph_boundaries(
     assert "\n\n".join(texts) == "\n\n".join(plain)
     assert all(m.entities[0]["type"] == "bold" for m in sent)
     assert channel.sent_parts == {}
+
+
+BUTTONS = (
+    (Button("🪪 My card", data="card:show:5"),),
+    (Button("🔕 Stop offers from Corner Cafe", data="off:stop:2"),),
+    (Button("Menu", url="https://cafe.example/menu"),),
+)
+
+
+def _markup(message: object) -> list[list[tuple[str, str]]]:
+    rows = (getattr(message, "reply_markup", None) or {}).get("inline_keyboard", [])
+    return [[(b["text"], b.get("callback_data") or b.get("url", "")) for b in row] for row in rows]
+
+
+async def test_buttons_go_under_the_last_part_of_a_split_message(
+    telegram: FakeTelegramAPI, channel: TelegramChannel
+) -> None:
+    chat_id = new_chat(telegram)
+    paragraphs = [paragraph(n, 1500) for n in range(1, 5)]
+
+    result = await channel.send(outbound(chat_id, "\n\n".join(paragraphs), buttons=BUTTONS))
+
+    assert result.outcome == Outcome.DELIVERED
+    first, last = telegram.sent_messages(chat_id)
+    assert _markup(first) == []
+    assert _markup(last) == [
+        [("🪪 My card", "card:show:5")],
+        [("🔕 Stop offers from Corner Cafe", "off:stop:2")],
+        [("Menu", "https://cafe.example/menu")],
+    ]
+
+
+async def test_a_photo_alone_carries_the_buttons(
+    telegram: FakeTelegramAPI, channel: TelegramChannel
+) -> None:
+    chat_id = new_chat(telegram)
+
+    await channel.send(outbound(chat_id, "Short news", photo=png(), buttons=BUTTONS[:1]))
+
+    [photo] = telegram.sent_messages(chat_id)
+    assert photo.photo is not None
+    assert _markup(photo) == [[("🪪 My card", "card:show:5")]]
 
 
 async def test_one_huge_paragraph_is_split_within_the_limit(

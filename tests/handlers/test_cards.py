@@ -16,7 +16,7 @@ from bot.config import Settings
 from fakes.google_wallet import FakeGoogleWallet
 from fakes.telegram import FakeTelegramAPI, StoredMessage
 from loyalty.stamps import add_stamps
-from models import GoogleWalletObject, Membership, WalletPass
+from models import GoogleWalletObject, Membership, Voucher, WalletPass
 from render.card import CardImage, stamp_centres
 from tests import factories
 from tests.channels.apple_wallet.verify import pass_problems, unzip
@@ -46,7 +46,7 @@ async def test_the_card_image_shows_filled_and_empty_stamps_and_the_personal_qr(
 
     replies = await chat.send("/card")
 
-    assert "7/10 — 3 more stamps for Free cappuccino" in text_of(replies[0])
+    assert "7 of 10 stamps — 3 more for Free cappuccino" in text_of(replies[0])
     image = Image.open(io.BytesIO(_uploaded_png(telegram))).convert("RGB")
     spec = CardImage(
         merchant_name="Kafe Lviv",
@@ -106,17 +106,30 @@ async def test_card_shows_active_vouchers(chat: Chat) -> None:
     replies = await chat.send("/card")
 
     caption = text_of(replies[0])
-    assert "1/3 — 2 more stamps for Free cappuccino" in caption
-    assert "🎟 Ready to use:" in caption
+    assert "1 of 3 stamps — 2 more for Free cappuccino" in caption
+    assert "Ready to use:" in caption
     assert "• Free cappuccino — until" in caption
-    assert buttons(replies[0])[0][0] == "🎟 My vouchers (1)"
+    # The ready voucher is a button of its own: one tap opens it.
+    [voucher] = await Voucher.filter(membership_id=membership.id)
+    assert buttons(replies[0])[0] == ("🎟 Free cappuccino", f"vch:show:{voucher.id}")
+
+
+async def test_more_ready_vouchers_than_fit_get_one_list_button(chat: Chat) -> None:
+    shop, membership = await _joined(chat, stamps_needed=1)
+    await add_stamps(membership.id, 4, merchant_id=shop.merchant.id)
+
+    replies = await chat.send("/card")
+
+    labels = [label for label, _ in buttons(replies[0])]
+    assert labels[0] == "🎟 My vouchers (4)"
+    assert not any(label == "🎟 Free cappuccino" for label in labels)
 
 
 async def test_someone_elses_card_button_is_expired(chat: Chat, new_chat: object) -> None:
     _, membership = await _joined(chat)
     stranger: Chat = new_chat(first_name="Eve")  # type: ignore[operator]
     await stranger.send("/start")
-    listing = chat.replies[-1]
+    listing = chat.replies[0]
     forged = f"card:show:{membership.id}"
     message = stranger.telegram.sent_messages(stranger.user.id)[-1]
 
@@ -137,13 +150,21 @@ async def test_card_command_without_cards_explains_how_to_join(chat: Chat) -> No
 # -- wallets ------------------------------------------------------------------------------------
 
 
-async def test_add_to_apple_wallet_sends_the_signed_pass_as_a_file(
+async def _old_apple_button(chat: Chat, membership: Membership) -> list[StoredMessage]:
+    """Cards sent before the card page took over carry "Add to Apple Wallet" (apw:<id>)."""
+    update = chat.telegram.callback_update(
+        chat.user, chat.replies[0], f"apw:{membership.id}", check_button=False
+    )
+    return await chat._post(update)
+
+
+async def test_an_old_add_to_apple_wallet_button_still_sends_the_signed_pass(
     chat: Chat, telegram: FakeTelegramAPI, bot_settings: Settings
 ) -> None:
     _, membership = await _joined(chat, name="Kava & Co")  # type: ignore[arg-type]
-    card = chat.replies[-1]
+    assert not any("Apple" in label for label, _ in buttons(chat.replies[0]))
 
-    [sent] = await chat.press_label(card, "Add to Apple Wallet")
+    [sent] = await _old_apple_button(chat, membership)
 
     assert sent.document is not None
     assert sent.document["file_name"] == "Coffee card.pkpass"
@@ -158,31 +179,64 @@ async def test_add_to_apple_wallet_sends_the_signed_pass_as_a_file(
     assert document["organizationName"] == "Kava & Co"
 
 
-async def test_the_pass_download_link_serves_the_same_signed_pass(
-    chat: Chat, telegram: FakeTelegramAPI, bot_settings: Settings
-) -> None:
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
+
+
+async def _page(link: str, user_agent: str) -> str:
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(link, headers={"User-Agent": user_agent}) as response,
+    ):
+        assert response.status == 200
+        return await response.text()
+
+
+def _badges(html: str) -> dict[str, str]:
     import re
 
+    return {
+        kind: href
+        for kind, href in re.findall(r'<a class="badge (apple|google)" href="([^"]+)"', html)
+    }
+
+
+async def test_the_wallet_button_opens_the_card_page_with_the_phones_own_badge(
+    chat: Chat, bot_settings: Settings
+) -> None:
     import aiohttp
 
     await _joined(chat)
-    [sent] = await chat.press_label(chat.replies[-1], "Add to Apple Wallet")
-    found = re.search(r"Or open this link in Safari: (\S+/pass\.pkpass)", text_of(sent))
-    assert found is not None, text_of(sent)
-    link = found.group(1)
+    [link] = [b["url"] for b in chat.replies[0].inline_buttons() if "url" in b]
 
-    async with aiohttp.ClientSession() as http:
-        async with http.get(link) as response:
-            status, headers, body = response.status, response.headers, await response.read()
-        forged = link.replace("/c/", "/c/x", 1)
-        async with http.get(forged) as refused:
-            refused_status = refused.status
+    iphone = await _page(link, IPHONE)
+    android = await _page(link, ANDROID)
 
-    assert status == 200
-    assert headers["Content-Type"] == "application/vnd.apple.pkpass"
-    assert headers["Cache-Control"] == "private, no-store"
+    # Google is not configured here: the iPhone gets the Apple badge, Android nothing to add.
+    assert set(_badges(iphone)) == {"apple"}
+    assert "Add to Apple Wallet" in iphone
+    assert _badges(android) == {}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(html_unescape(_badges(iphone)["apple"])) as response,
+    ):
+        body = await response.read()
+        assert response.headers["Content-Type"] == "application/vnd.apple.pkpass"
     assert pass_problems(body, bot_settings.apple_wallet_dir / "ca.pem") == []
-    assert refused_status == 404
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
 
 
 async def test_someone_elses_or_a_forged_wallet_button_is_expired(
@@ -222,27 +276,35 @@ def _url_buttons(message: StoredMessage) -> dict[str, str]:
     return {b["text"]: b["url"] for b in message.inline_buttons() if "url" in b}
 
 
-async def test_with_google_wallet_the_card_links_to_the_members_saved_object(
+async def test_with_google_wallet_the_card_page_links_to_the_members_saved_object(
     chat: Chat, google_wallet: FakeGoogleWallet
 ) -> None:
     _, membership = await _joined(chat)
-    card = chat.replies[-1]
+    page = _url_buttons(chat.replies[0])["📲 Add to phone wallet"]
 
-    link = _url_buttons(card)["Save to Google Wallet"]
+    android = _badges(await _page(page, ANDROID))
+    desktop = _badges(await _page(page, "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"))
+    iphone = _badges(await _page(page, IPHONE))
+
+    assert set(android) == {"google"}
+    assert set(desktop) == {"apple", "google"}
+    assert set(iphone) == {"apple"}
+    link = html_unescape(android["google"])
 
     assert link.startswith("https://pay.google.com/gp/v/save/")
     claims = jwt.decode(link.rsplit("/", 1)[1], options={"verify_signature": False})
     stored = await GoogleWalletObject.get(membership_id=membership.id)
     assert claims["payload"]["loyaltyObjects"][0]["id"] == stored.object_id
     assert google_wallet.objects[stored.object_id]["accountName"] == "Olena"
-    again = await chat.send("/card")
-    assert _url_buttons(again[-1])["Save to Google Wallet"].startswith("https://pay.google.com/")
+    again = _badges(await _page(page, ANDROID))
+    assert html_unescape(again["google"]).startswith("https://pay.google.com/")
+    assert await GoogleWalletObject.filter(membership_id=membership.id).count() == 1
 
 
-async def test_without_google_wallet_there_is_no_google_button(chat: Chat) -> None:
+async def test_the_chat_has_one_wallet_button_whatever_is_configured(chat: Chat) -> None:
     await _joined(chat)
 
     replies = await chat.send("/card")
 
-    assert _url_buttons(replies[-1]) == {}
-    assert [label for label, _ in buttons(replies[-1])][-1] == "Add to Apple Wallet"
+    assert list(_url_buttons(replies[-1])) == ["📲 Add to phone wallet"]
+    assert not any("Google" in label or "Apple" in label for label, _ in buttons(replies[-1]))

@@ -4,9 +4,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.exceptions import TelegramServerError
+from babel.dates import format_date
 
 from bot.app import BotRuntime
 from bot.config import Settings
@@ -16,11 +18,11 @@ from handlers.notify import send_expiry_reminders
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
 from loyalty.vouchers import redeem_voucher
-from models import Identity, Membership, PassRegistration, Voucher, WalletPass
+from models import Customer, Identity, Membership, PassRegistration, Voucher, WalletPass
 from models.enums import RedeemVia
 from tests import factories
 from tests.channels.apple_wallet.verify import unzip
-from tests.chat import Chat, buttons, text_of
+from tests.chat import Chat, button, buttons, text_of
 from wallets.apple_registry import register_device
 
 
@@ -36,21 +38,35 @@ async def test_the_customer_is_told_about_stamps_and_a_new_reward(
     shop, membership = await _member(chat, stamps_needed=5)
     first = await add_stamps(membership.id, 3, merchant_id=shop.merchant.id)
     assert await runtime.notifier.stamps_added(membership.customer_id, first)
-    assert text_of(chat.new_messages()[0]).splitlines() == [
+    stamped = chat.new_messages()[0]
+    assert text_of(stamped).splitlines() == [
         "+3 stamps at Kafe Lviv!",
-        "3/5 — 2 more stamps for Free cappuccino",
+        "3 of 5 stamps — 2 more for Free cappuccino",
     ]
+    assert buttons(stamped) == [("🪪 My card", f"card:show:{membership.id}")]
 
     second = await add_stamps(membership.id, 3, merchant_id=shop.merchant.id, ignore_cooldown=True)
     await runtime.notifier.stamps_added(membership.customer_id, second)
 
+    # U4: the good news first, then how to use it, then that a new card began.
     message = chat.new_messages()[0]
-    lines = text_of(message).splitlines()
-    assert lines[:2] == ["+3 stamps at Kafe Lviv!", "1/5 — 4 more stamps for Free cappuccino"]
-    assert lines[3].startswith(
-        f"🎉 Your reward is ready: Free cappuccino. Code {second.vouchers[0].code}. Valid until"
+    voucher = second.vouchers[0]
+    assert voucher.expires_at is not None
+    until = format_date(
+        voucher.expires_at.astimezone(ZoneInfo(shop.merchant.timezone)), "medium", locale="en"
     )
-    assert [label for label, _ in buttons(message)] == ["Show my card"]
+    assert text_of(message).splitlines() == [
+        "🎉 Free cappuccino is yours! (+3 stamps at Kafe Lviv)",
+        f"Show it at the counter — valid until {until}.",
+        "New card started: 1 of 5 stamps.",
+    ]
+    assert buttons(message) == [
+        ("🎟 Show the voucher", f"vch:show:{voucher.id}"),
+        ("🪪 My card", f"card:show:{membership.id}"),
+    ]
+    [shown] = await chat.press_label(message, "Show the voucher")
+    assert shown.photo is not None
+    assert voucher.code in text_of(shown)
 
 
 async def test_expiry_reminders_go_out_once_per_voucher(chat: Chat, runtime: BotRuntime) -> None:
@@ -64,7 +80,8 @@ async def test_expiry_reminders_go_out_once_per_voucher(chat: Chat, runtime: Bot
     reminder = chat.new_messages()
     assert len(reminder) == 1
     assert "⏳ Your voucher Free cappuccino at Kafe Lviv expires on" in text_of(reminder[0])
-    assert [label for label, _ in buttons(reminder[0])] == ["Show the voucher"]
+    assert "Show it at the counter before then!" in text_of(reminder[0])
+    assert [label for label, _ in buttons(reminder[0])] == ["🎟 Show the voucher"]
 
 
 async def test_vouchers_far_from_expiry_are_not_reminded(chat: Chat, runtime: BotRuntime) -> None:
@@ -84,7 +101,7 @@ async def test_a_redemption_at_the_till_is_confirmed_in_the_chat(
 
     assert await runtime.notifier.voucher_redeemed(membership.customer_id, voucher.id)
 
-    assert "✅ Free cappuccino was redeemed at Kafe Lviv on" in text_of(chat.new_messages()[0])
+    assert "✅ Free cappuccino was used at Kafe Lviv on" in text_of(chat.new_messages()[0])
 
 
 async def test_a_customer_who_blocked_the_bot_is_marked_unreachable(
@@ -117,8 +134,8 @@ async def test_notifications_follow_the_customers_language(
     await runtime.notifier.stamps_added(membership.customer_id, result)
 
     assert text_of(chat.new_messages()[0]).splitlines() == [
-        "Kafe Lviv: +2 штампи!",
-        "2/5 — ще 3 штампи до нагороди: Free cappuccino",
+        "+2 штампи у Kafe Lviv!",
+        "2 з 5 штампів — ще 3 до: Free cappuccino",
     ]
 
 
@@ -247,3 +264,99 @@ async def test_a_reminder_telegram_failed_to_take_is_tried_again(
     assert await Voucher.filter(expiry_reminded_at__isnull=False).count() == 0
     assert await send_expiry_reminders(runtime.notifier, within=timedelta(days=3)) == 1
     assert ["⏳ Your voucher" in text_of(m) for m in chat.new_messages()] == [True]
+
+
+# -- U2: the one-time email offer after the first reward ---------------------------------------
+
+
+def _confirmation_link(settings: Settings, address: str) -> str:
+    import email
+    import email.policy
+    import re
+
+    mails = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in (settings.var_dir / "mail").glob("verify-*.eml")
+    ]
+    mail = next(m for m in mails if m["To"] == address)
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None
+    found = re.search(r"http://\S+/e/v/\S+", body.get_content())
+    assert found is not None
+    return found.group(0)
+
+
+async def _reward(
+    runtime: BotRuntime, shop: factories.NewMerchant, membership: Membership
+) -> None:
+    result = await add_stamps(membership.id, 2, merchant_id=shop.merchant.id, ignore_cooldown=True)
+    assert result.vouchers
+    await runtime.notifier.stamps_added(membership.customer_id, result)
+
+
+async def test_after_the_first_reward_adding_an_email_takes_three_actions_offered_once(
+    chat: Chat, runtime: BotRuntime, bot_settings: Settings
+) -> None:
+    import aiohttp
+
+    shop, membership = await _member(chat, stamps_needed=2)
+    await _reward(runtime, shop, membership)
+    _, offer = chat.new_messages()
+    assert text_of(offer) == "Want offers and vouchers by email too?"
+    assert [label for label, _ in buttons(offer)] == ["✉️ Add my email", "No thanks"]
+    customer = await Customer.get(id=membership.customer_id)
+    assert customer.email_prompted_at is not None
+    before = chat.actions
+
+    prompt = (await chat.press_label(offer, "Add my email"))[0]
+    assert "Send me your email address" in text_of(prompt)  # the settings' own question
+    saved = await chat.send("olena@example.com")
+    assert "I sent you a confirmation link" in text_of(saved[0])
+    link = _confirmation_link(bot_settings, "olena@example.com")
+    async with aiohttp.ClientSession() as http, http.get(link) as page:  # the third action
+        assert page.status == 200
+    actions = chat.actions - before + 1
+
+    assert actions <= 3
+    customer = await Customer.get(id=membership.customer_id)
+    assert (customer.email, customer.email_verified) == ("olena@example.com", True)
+    # The next reward brings no second offer.
+    await _reward(runtime, shop, membership)
+    later = chat.new_messages()
+    assert len(later) == 1
+    assert "is yours!" in text_of(later[0])
+
+
+async def test_no_thanks_closes_the_offer_and_it_never_comes_back(
+    chat: Chat, runtime: BotRuntime
+) -> None:
+    shop, membership = await _member(chat, stamps_needed=2)
+    await _reward(runtime, shop, membership)
+    _, offer = chat.new_messages()
+
+    no = button(offer, "No thanks")
+    await chat.press(offer, no)
+    # A double tap on the stale button: the same message, no error, nothing sent.
+    await chat._post(chat.telegram.callback_update(chat.user, offer, no, check_button=False))
+
+    assert text_of(chat.current(offer)) == (
+        "All right, no email. You can add one any time in Settings."
+    )
+    assert buttons(chat.current(offer)) == []
+    assert chat.new_messages() == []
+    await _reward(runtime, shop, membership)
+    assert len(chat.new_messages()) == 1
+
+
+async def test_a_customer_with_a_confirmed_email_is_not_asked(
+    chat: Chat, runtime: BotRuntime
+) -> None:
+    shop, membership = await _member(chat, stamps_needed=2)
+    await Customer.filter(id=membership.customer_id).update(
+        email="olena@example.com", email_verified=True
+    )
+
+    await _reward(runtime, shop, membership)
+
+    [reward] = chat.new_messages()
+    assert "is yours!" in text_of(reward)

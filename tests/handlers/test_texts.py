@@ -16,7 +16,17 @@ from campaigns.spec import AudienceFilter
 from campaigns.stats import CampaignStats, ChannelStats, GroupOutcome
 from channels.base import Reason
 from handlers.campaign_texts import audience_lines, field_name, reason_name, stats_lines
-from handlers.texts import FSI, LRI, PDI, and_list, arrows, local_datetime, user_text
+from handlers.texts import (
+    FSI,
+    LRI,
+    PDI,
+    and_list,
+    arrows,
+    back_label,
+    close_label,
+    local_datetime,
+    user_text,
+)
 from locales import compile_catalogs
 from tests.handlers.test_bidi import as_read_right_to_left, shown
 
@@ -69,7 +79,7 @@ def test_counts_are_grouped_and_singular_when_one(i18n: I18n) -> None:
     with i18n.use_locale("en"):
         lines = stats_lines(_stats())
 
-    assert lines[0].startswith("<b>Messenger</b>: 1,180 of 1,200 sent")
+    assert lines[0].startswith("<b>Telegram chat</b>: 1,180 of 1,200 sent")
     assert lines[-2].startswith("Within 1 day: 23 of 200 came back")
 
 
@@ -84,7 +94,7 @@ def test_persian_lists_use_the_persian_comma(i18n: I18n) -> None:
     assert "، " in who.replace("\u200f", "")
     assert ", " not in who
     with i18n.use_locale("en"):
-        assert stats_lines(_stats())[1] == "  not delivered: blocked the bot 3, chat not found 1"
+        assert stats_lines(_stats())[1] == "  not delivered: 3 blocked the bot, chat not found 1"
 
 
 def test_paging_arrows_point_the_way_the_language_reads(i18n: I18n) -> None:
@@ -93,6 +103,12 @@ def test_paging_arrows_point_the_way_the_language_reads(i18n: I18n) -> None:
     for language in ("he", "fa"):
         with i18n.use_locale(language):
             assert arrows() == ("▶", "◀")
+            # Every back button takes its arrow from here (no back arrow in the catalogs).
+            assert back_label().startswith("▶ ")
+            assert back_label("x") == "▶ x"
+    with i18n.use_locale("en"):
+        assert back_label() == "◀ Back"
+        assert close_label() == "✖ Close"
 
 
 def test_a_name_is_escaped_then_isolated_and_loses_its_bidi_controls() -> None:

@@ -209,7 +209,9 @@ def test_direction_arrows_are_mirrored_in_right_to_left_languages(language: str)
             if source.endswith(f" {arrow}"):
                 arrows += 1
                 assert translated.endswith(f" {mirrored}"), translated
-    assert arrows >= 7
+    # Back buttons draw their arrow in code (handlers.texts.back_label, tested there), so only
+    # a few arrows remain in the catalogs.
+    assert arrows >= 3
     resume = catalog.get("▶ Resume")
     assert resume is not None
     assert _forms(resume)[0].startswith("▶ ")
@@ -219,18 +221,26 @@ def test_direction_arrows_are_mirrored_in_right_to_left_languages(language: str)
 # phone counts them) fit one row of a Telegram keyboard.
 _BUTTONS = {
     "🚪 Exit admin mode": "",
-    "New: joined in the last 30 days": "✅ ",
-    "Close: 2 stamps or fewer to a reward": "✅ ",
-    "Lapsed: no visit for 30 days": "✅ ",
-    "Birthday this month": "✅ ",
-    "Has an unused voucher": "✅ ",
-    "Wallet card push": "✅ ",
-    "Send on: every channel they have": "🔁 ",
-    "Send on: only the first that reaches them": "🔁 ",
-    "✅ Use it now, at the till": "",
-    "Yes, redeem it now": "",
+    "Birthday this month": "",
+    "Has an unused voucher": "",
+    "Wallet pass (lock screen)": "",
+    "Skip — no lock-screen line": "",
+    "Lock-screen line": "",
+    "More options": "",
+    "Send me a test": "",
+    "✉️ Set my test email": "",
+    "On each channel": "● ",
+    "Once only": "● ",
+    "Other time…": "",
+    "Yes, send": "",
+    "Not yet": "",
+    "🗑 Discard it": "",
+    "✅ I'm at the counter — use it": "",
+    "Use it now": "",
+    "📲 Add to phone wallet": "",
+    "✉️ Add my email": "",
+    "🎟 Show the voucher": "",
     "▶ Resume": "",
-    "🧪 Send a test to me": "",
 }
 
 

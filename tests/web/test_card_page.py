@@ -17,7 +17,7 @@ from tests.contrast import AA_NORMAL_TEXT, contrast_ratio
 from tests.web.card_page_scenario import card_on_the_web, send_campaign
 from tests.web_probe import other_spellings
 from wallets.card_link import card_page_token
-from web.card_page import accept_languages, choose_language
+from web.card_page import accept_languages, choose_language, wallet_platform
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
 
@@ -79,15 +79,66 @@ async def test_the_page_shows_the_card_vouchers_and_messages(
     text = visible_text(html)
     assert "Kafe Lviv" in text
     assert "Coffee card" in text
-    assert "7/10 — 3 more stamps for Free cappuccino" in text
+    assert "7 of 10 stamps — 3 more for Free cappuccino" in text
     assert html.count('class="stamp on"') == 7
     assert html.count('class="stamp"') == 3
     assert f"Code: {web.voucher.code}" in text
     assert "Free croissant — until" in text
-    assert html.count("<svg") == 1
+    assert html.count('<div class="qr"><svg') == 1
     assert "Our autumn menu is here: pumpkin latte and plum cake." in text
     assert "<strong>autumn menu</strong>" in html
     assert '<html lang="en" dir="ltr">' in html
+
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
+MAC_SAFARI = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15"
+)
+MAC_CHROME = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "expected"),
+    [
+        (IPHONE, "apple"),
+        ("Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) Safari/604.1", "apple"),
+        (MAC_SAFARI, "apple"),
+        (MAC_CHROME, "both"),
+        (ANDROID, "google"),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/128.0", "both"),
+        ("", "both"),
+    ],
+)
+def test_the_phone_is_told_from_its_user_agent(user_agent: str, expected: str) -> None:
+    assert wallet_platform(user_agent) == expected
+
+
+async def test_the_wallet_badge_is_localized_and_points_at_the_members_pass(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    _, web = await card_on_the_web(runtime.signer)
+
+    _, _, iphone = await _get(web.url + "?lang=uk", **{"User-Agent": IPHONE})
+    _, _, android = await _get(web.url, **{"User-Agent": ANDROID})
+
+    found = re.search(r'<a class="badge apple" href="([^"]+)">', iphone)
+    assert found is not None
+    assert found.group(1).startswith(web.url)
+    assert found.group(1).endswith("/pass.pkpass")
+    assert "Add to Apple Wallet" not in visible_text(iphone)  # in Ukrainian
+    # Google Wallet is not configured in these tests: nothing an Android phone could add.
+    assert 'class="badge' not in android
 
 
 async def test_head_answers_without_a_body(runtime: BotRuntime, webhook_url: str) -> None:
@@ -209,7 +260,8 @@ async def test_the_page_speaks_the_best_language(
     direction = "rtl" if expected in {"he", "fa"} else "ltr"
     assert f'<html lang="{expected}" dir="{direction}">' in html
     assert headers["Content-Language"] == expected
-    assert '<bdi class="ltr" dir="ltr">7/10</bdi>' in html
+    assert '<bdi class="ltr" dir="ltr">7</bdi>' in html
+    assert '<bdi class="ltr" dir="ltr">10</bdi>' in html
     assert f'<bdi class="ltr" dir="ltr">{web.voucher.code}</bdi>' in html
 
 

@@ -27,6 +27,7 @@ from selenium.webdriver.common.by import By
 from bot.app import BotRuntime
 from loyalty.tokens import LinkKind, start_link
 from models import Customer
+from tests.handlers.test_cards import google_wallet  # noqa: F401 - the fixture, shared
 from tests.web.card_page_scenario import card_on_the_web
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
@@ -125,8 +126,8 @@ def look(browser: webdriver.Chrome, url: str, screenshot: Path) -> Seen:
 @pytest.mark.parametrize(
     ("language", "progress", "heading"),
     [
-        ("en", "3 more stamps for Free cappuccino", "My vouchers"),
-        ("he", "עוד 3 חותמות לקבלת Free cappuccino", "השוברים שלי"),
+        ("en", "3 more for Free cappuccino", "My vouchers"),
+        ("he", "Free cappuccino", "השוברים שלי"),
     ],
     ids=["en", "he"],
 )
@@ -152,7 +153,7 @@ async def test_a_person_sees_their_card_in_chromium(
     assert seen.code_direction == "ltr"
     assert seen.progress_shown
     assert seen.code_shown
-    for visible in ("Kafe Lviv", "Coffee card", "7/10", progress, heading, web.voucher.code,
+    for visible in ("Kafe Lviv", "Coffee card", "7", "10", progress, heading, web.voucher.code,
                     "pumpkin latte and plum cake", "Free croissant"):  # fmt: skip
         assert visible in seen.text, visible
     assert seen.filled == [ACCENT] * 7
@@ -163,3 +164,56 @@ async def test_a_person_sees_their_card_in_chromium(
     assert seen.qr_texts == [voucher_link]
     assert seen.csp_complaints == []
     assert screenshot.stat().st_size > 10_000
+
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
+
+
+def badges_seen(browser: webdriver.Chrome, url: str, user_agent: str) -> list[tuple[str, int]]:
+    """The wallet badges shown to this phone: (label, height in CSS pixels)."""
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setUserAgentOverride", {"userAgent": user_agent})
+    try:
+        browser.get(url)
+        return [
+            (badge.text, badge.size["height"])
+            for badge in browser.find_elements(By.CSS_SELECTOR, ".badge")
+            if badge.is_displayed()
+        ]
+    finally:
+        browser.execute_cdp_cmd("Network.setUserAgentOverride", {"userAgent": ""})
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "language", "expected"),
+    [
+        (IPHONE, "en", ["Add to Apple Wallet"]),
+        (ANDROID, "en", ["Save to Google Wallet"]),
+        (ANDROID, "he", ["שמירה ב-Google Wallet"]),
+    ],
+    ids=["iphone", "android", "android-he"],
+)
+@pytest.mark.usefixtures("google_wallet")
+async def test_each_phone_sees_its_own_wallet_badge_in_chromium(
+    runtime: BotRuntime,
+    webhook_url: str,
+    chromium: webdriver.Chrome,
+    user_agent: str,
+    language: str,
+    expected: list[str],
+) -> None:
+    _, web = await card_on_the_web(runtime.signer)
+    if language != "en":
+        await Customer.filter(id=web.customer.id).update(language=language)
+
+    seen = await asyncio.to_thread(badges_seen, chromium, web.url, user_agent)
+
+    assert [label for label, _ in seen] == expected
+    assert all(height >= 44 for _, height in seen)  # a thumb-sized target

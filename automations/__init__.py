@@ -1,0 +1,1 @@
+"""Automations: a trigger enrols a person, a chain of steps runs for them, once each."""

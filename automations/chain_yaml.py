@@ -1,0 +1,147 @@
+"""Automation chains as YAML: read with the line of every node, written back the same way.
+
+An owner pastes a chain into the admin chat (or sends a ``.yaml`` file). ruamel.yaml's
+round-trip loader remembers where each key and list item stood, so every refusal — a YAML
+syntax error, an unknown field, an impossible wait, a jump to a step that does not exist, a
+step nothing leads to, a circle — names the line to fix. ``dump`` writes a chain in the same
+shape ``load`` reads, so export → import gives the same chain back.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from automations.chain import Chain, GraphError
+
+MAX_YAML_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    line: int  # 1-based; 0 when the problem is the text as a whole
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+class ChainRefused(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def load(text: str) -> Chain:
+    """The chain in ``text``, or ``ChainRefused`` with every problem and its line."""
+    if len(text.encode()) > MAX_YAML_BYTES:
+        raise ChainRefused([Problem(0, f"a chain is at most {MAX_YAML_BYTES // 1024} KB")])
+    try:
+        data = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        raise ChainRefused([Problem(line, str(exc.problem or exc.context))]) from None
+    except YAMLError as exc:
+        raise ChainRefused([Problem(0, str(exc))]) from None
+    if not isinstance(data, Mapping):
+        raise ChainRefused([Problem(1, "a chain is a mapping with name, trigger and steps")])
+    try:
+        return Chain.model_validate(_plain(data))
+    except ValidationError as exc:
+        raise ChainRefused(_problems(exc, data)) from None
+
+
+def dump(chain: Chain) -> str:
+    """The chain as YAML that ``load`` reads back to the same chain."""
+    raw = chain.model_dump(mode="json", by_alias=True, exclude_none=True)
+    ordered: dict[str, Any] = {"name": raw["name"]}
+    if chain.card is not None:
+        ordered["card"] = chain.card
+    ordered["trigger"] = raw["trigger"]
+    if chain.reentry.rule != "never":
+        ordered["reentry"] = raw["reentry"]
+    if chain.holdout:
+        ordered["holdout"] = chain.holdout
+    ordered["steps"] = [_step(step) for step in raw["steps"]]
+    out = io.StringIO()
+    yaml = _yaml()
+    yaml.default_flow_style = False
+    yaml.width = 4096
+    yaml.dump(ordered, out)
+    return out.getvalue()
+
+
+def _step(step: dict[str, Any]) -> dict[str, Any]:
+    """A step with its id first and the send's defaults left out, as a person writes it."""
+    ordered = {"id": step.pop("id")}
+    send = step.get("send")
+    if isinstance(send, dict):
+        if send.get("policy") == "every":
+            send.pop("policy")
+        if send.get("push") == "":
+            send.pop("push")
+    ordered.update(step)
+    return ordered
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, Sequence) and not isinstance(node, str):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _line_of(data: Any, loc: Sequence[int | str]) -> int:
+    """The 1-based line of the deepest node of ``loc`` that is in the text.
+
+    pydantic's path can name things the text does not have (a discriminated union's tag, a
+    missing field): those parts are skipped and the nearest node's line is used.
+    """
+    node, line = data, 1
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+    return line
+
+
+def _problems(exc: ValidationError, data: Any) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in exc.errors():
+        cause = (error.get("ctx") or {}).get("error")
+        loc = tuple(error["loc"])
+        if isinstance(cause, GraphError):
+            loc = (*loc, "steps", cause.index, cause.field_name)
+            message = cause.message
+        elif error["type"] == "extra_forbidden":
+            message = f"unknown field {loc[-1]!r}"
+        elif error["type"] == "union_tag_invalid":
+            tag = (error.get("ctx") or {}).get("tag", "")
+            message = f"unknown trigger {tag!r}"
+            loc = (*loc, "kind")
+        elif error["type"] == "missing":
+            message = f"{loc[-1]!r} is missing"
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if loc:
+                message = f"{'.'.join(str(p) for p in loc if not isinstance(p, int))}: {message}"
+        problems.append(Problem(_line_of(data, loc), message))
+    return sorted(problems, key=lambda p: p.line)
