@@ -64,6 +64,9 @@ def get_routers() -> list[Router]:
         cards.router,
         vouchers.router,
         offers.router,
+        # Staff's stray text gets the code hint, not the customer help (after every other
+        # conversation, so none of their typed steps is taken from them).
+        counter.staff_text,
         fallback.router,
     )
     return [private]

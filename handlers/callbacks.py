@@ -90,6 +90,8 @@ class StampAction(CallbackData, prefix="stp"):
     count: StampCount
     nonce: str
     override: bool = False
+    # "+1 more": the stamp row this one adds to (the same purchase), 0 for a new visit.
+    adds_to: DbId = 0
 
 
 class RedeemAction(CallbackData, prefix="rdm"):
@@ -219,6 +221,7 @@ class CardSetOp(StrEnum):
     DISCARD = "discard"
     RECEIPT = "receipt"
     UNDO_WINDOW = "undo"
+    SCAN_ADDS = "scan1"
 
 
 class CardSetAction(CallbackData, prefix="cset"):
@@ -286,6 +289,10 @@ class TillOp(StrEnum):
     EXTEND = "ext"
     EXTEND_BY = "ext_by"
     SKIP_AMOUNT = "amt_skip"
+    # "Other…" on the stamp screen: the cashier types the number (target: the membership).
+    OTHER_COUNT = "other"
+    # A typed code from staff of several shops: "which shop?" (target: the shop, value: code).
+    CODE_AT = "code_at"
 
 
 class TillAction(CallbackData, prefix="till"):

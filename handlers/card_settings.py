@@ -62,7 +62,7 @@ from loyalty.cards import (
 )
 from loyalty.errors import LoyaltyError
 from loyalty.receipts import set_asks_receipt_amount
-from loyalty.shop_settings import InvalidPhone, set_shop_phone
+from loyalty.shop_settings import InvalidPhone, set_scan_adds_stamp, set_shop_phone
 from loyalty.staff import Permission, seat_at, shop_of
 from loyalty.tokens import LinkKind, start_link
 from models.enums import CardState
@@ -235,6 +235,11 @@ async def _list_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
     cards = await shop_cards(seat.merchant_id)
     lines = [_("<b>🎴 Cards · {shop}</b>").format(shop=user_text(shop.name))]
     lines.append(_phone_line(shop.phone))
+    lines.append(
+        _("Scanning adds 1 stamp at once: on")
+        if shop.scan_adds_stamp
+        else _("Scanning adds 1 stamp at once: off")
+    )
     builder = InlineKeyboardBuilder()
     for card in cards:
         label = f"{user_text(card.name, html=False, limit=40)} · {_state_name(card.state)}"
@@ -254,6 +259,12 @@ async def _list_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
     builder.button(
         text=_("Shop phone"),
         callback_data=AdminAction(op=AdminOp.PHONE, merchant_id=seat.merchant_id),
+    )
+    builder.button(
+        text=_("Turn off: scan adds 1 stamp")
+        if shop.scan_adds_stamp
+        else _("Turn on: scan adds 1 stamp"),
+        callback_data=CardSetAction(op=CardSetOp.SCAN_ADDS, merchant_id=seat.merchant_id),
     )
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
@@ -387,6 +398,24 @@ async def undo_window_pressed(query: CallbackQuery, callback_data: CardSetAction
         return
     await query.answer()
     text, markup = _card_screen(card)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(CardSetAction.filter(F.op == CardSetOp.SCAN_ADDS))
+async def scan_adds_pressed(query: CallbackQuery, callback_data: CardSetAction) -> None:
+    """The shop's opt-in: a cashier's scan stamps once at once (the till offers +1 more and
+    Undo). Saved at once and audited, like the receipt switch."""
+    seat = await _seat(query, callback_data.merchant_id)
+    if seat is None or not isinstance(query.message, Message):
+        return
+    try:
+        shop = await set_scan_adds_stamp(seat, not (await shop_of(seat)).scan_adds_stamp)
+    except LoyaltyError:
+        await query.answer(button_expired())
+        return
+    seat.merchant = shop  # the list screen reads the shop from the seat
+    await query.answer()
+    text, markup = await _list_screen(seat)
     await query.message.edit_text(text, reply_markup=markup)
 
 

@@ -33,6 +33,7 @@ from handlers.texts import (
     local_date,
     local_datetime,
     ltr,
+    number,
     plus,
     user_text,
 )
@@ -256,10 +257,13 @@ class CustomerNotifier:
             card = await customer_card(result.membership_id, customer_id)
             lines = [
                 ngettext(
-                    "↩️ {shop} took back {count} stamp given by mistake.",
-                    "↩️ {shop} took back {count} stamps given by mistake.",
+                    "Correction: {count} stamp at {shop}",
+                    "Correction: {count} stamps at {shop}",
                     result.removed,
-                ).format(count=result.removed, shop=user_text(card.brand.merchant_name)),
+                ).format(
+                    count=ltr(f"−{number(result.removed)}"),
+                    shop=user_text(card.brand.merchant_name),
+                ),
                 stamps_line(card),
             ]
             lines += [

@@ -30,6 +30,7 @@ from handlers.texts import (
     local_date,
     local_datetime,
     ltr,
+    number,
     plus,
     refusal,
     user_text,
@@ -139,16 +140,23 @@ def till_refusal(error: errors.LoyaltyError, timezone: str = "UTC") -> str:
     return refusal(error, timezone)
 
 
+def unknown_code(typed: str) -> str:
+    """The typed code echoed back with the alphabet rule: most misses are a misread letter."""
+    return _(
+        "No card or voucher has the code {code}. Check it — codes never use 0, O, 1, I or L."
+    ).format(code=code(typed.strip().upper()[:24]))
+
+
 # ---- after a stamp: Undo on the confirmation, and the receipt amount ----------------------------
 
 
-def undo_markup(result: StampResult) -> InlineKeyboardMarkup | None:
+def undo_button(result: StampResult) -> InlineKeyboardButton | None:
     """The "↩️ Undo" button under a stamp confirmation, when the card allows undoing."""
     if result.event_id is None or result.card.undo_window_seconds <= 0:
         return None
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("↩️ Undo"), callback_data=UndoAction(event_id=result.event_id))
-    return builder.as_markup()
+    return InlineKeyboardButton(
+        text=_("↩️ Undo"), callback_data=UndoAction(event_id=result.event_id).pack()
+    )
 
 
 async def ask_amount(message: Message, state: FSMContext, result: StampResult) -> None:
@@ -204,36 +212,16 @@ async def amount_skipped(query: CallbackQuery, state: FSMContext) -> None:
 # ---- undo ---------------------------------------------------------------------------------------
 
 
-@router.callback_query(UndoAction.filter(F.reason == ""))
-async def undo_pressed(query: CallbackQuery, callback_data: UndoAction) -> None:
-    if not isinstance(query.message, Message):
-        await query.answer(button_expired())
-        return
-    try:
-        target = await undo_target(query.from_user.id, callback_data.event_id)
-    except errors.LoyaltyError:
-        await query.answer(button_expired())
-        return
-    builder = InlineKeyboardBuilder()
-    for reason, label in _undo_reasons().items():
-        builder.button(
-            text=label, callback_data=UndoAction(event_id=target.event_id, reason=reason)
-        )
-    builder.adjust(1)
-    await query.answer()
-    await query.message.answer(
-        _("Take back {count} from {name}? Why?").format(
-            count=plus(target.count), name=user_text(target.first_name)
-        ),
-        reply_markup=builder.as_markup(),
-    )
-
-
-@router.callback_query(UndoAction.filter(F.reason != ""))
-async def undo_confirmed(
+@router.callback_query(UndoAction.filter())
+async def undo_pressed(
     query: CallbackQuery, callback_data: UndoAction, notifier: CustomerNotifier
 ) -> None:
-    if not isinstance(query.message, Message) or callback_data.reason not in UndoReason.ALL:
+    """One tap takes the stamp back (a compensating ledger row) and edits the confirmation.
+
+    Buttons from before carry a reason; an unknown one is a forged button.
+    """
+    reason = callback_data.reason or UndoReason.UNDO_BUTTON
+    if not isinstance(query.message, Message) or reason not in UndoReason.ALL:
         await query.answer(button_expired())
         return
     try:
@@ -242,7 +230,7 @@ async def undo_confirmed(
         await query.answer(button_expired())
         return
     try:
-        result = await undo_stamp(query.from_user.id, target.event_id, reason=callback_data.reason)
+        result = await undo_stamp(query.from_user.id, target.event_id, reason=reason)
     except errors.StampNotFound:
         await query.answer(button_expired())
         return
@@ -252,10 +240,12 @@ async def undo_confirmed(
         return
     await query.answer()
     lines = [
-        _("↩️ Took back {count} from {name}: {fraction}. They have been told.").format(
+        _("↩️ Took back {count} from {name} · {balance}. They have been told.").format(
             count=plus(result.removed),
             name=user_text(target.first_name),
-            fraction=ltr(f"{result.balance}/{result.stamps_needed}"),
+            balance=ngettext(
+                "{balance} of {goal} stamp", "{balance} of {goal} stamps", result.stamps_needed
+            ).format(balance=number(result.balance), goal=number(result.stamps_needed)),
         )
     ]
     lines += [
@@ -293,7 +283,9 @@ def _history_line(line: HistoryLine, screen: CustomerLookup) -> str:
     parts = [local_datetime(line.at, screen.timezone), what]
     if line.staff_name:
         parts.append(user_text(line.staff_name))
-    if line.reason and line.kind in (LedgerKind.UNDO, "goodwill"):
+    # The plain one-tap Undo has no reason to show.
+    shown = line.reason and line.reason != UndoReason.UNDO_BUTTON
+    if shown and line.kind in (LedgerKind.UNDO, "goodwill"):
         parts.append(_reason_label(line.reason))
     return " · ".join(parts)
 
@@ -401,7 +393,7 @@ async def customer_command(message: Message, command: CommandObject) -> None:
         membership_id = await customer_by_code(user.id, command.args[:32])
         screen = await look_up(user.id, membership_id)
     except errors.LoyaltyError:
-        await message.answer(_("No card or voucher of your shop has this code."))
+        await message.answer(unknown_code(command.args))
         return
     text, markup = lookup_screen(screen)
     await message.answer(text, reply_markup=markup)

@@ -9,11 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from loyalty.clock import ensure_utc
 from loyalty.errors import MembershipNotFound, VoucherNotFound
 from loyalty.staff import Permission, seat_at, staff_roles
 from loyalty.tokens import normalize_counter_code, normalize_voucher_code
+from loyalty.vouchers import active_vouchers
 from models import Card, Customer, Membership, Merchant, Staff, Voucher
 from models.enums import MembershipStatus, VoucherStatus
+
+# The ready vouchers the stamp screen offers to redeem: the customer is standing there.
+READY_VOUCHERS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyVoucher:
+    """A voucher the customer can use right now, as the stamp screen lists it."""
+
+    id: int
+    title: str
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +42,13 @@ class CounterCard:
     max_stamps: int
     timezone: str
     reward_text: str = ""
+    shop_name: str = ""
+    vouchers: tuple[ReadyVoucher, ...] = ()
+    """Up to ``READY_VOUCHERS`` usable vouchers of this card, soonest to expire first."""
+    scan_adds_stamp: bool = False
+    """The shop's opt-in: a scan of this card stamps it once at once."""
+    several_cards: bool = False
+    """The shop runs more than one card, so the screen names which one this is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +63,7 @@ class CounterVoucher:
     expires_at: datetime | None
     redeemed_at: datetime | None
     timezone: str
+    voided_at: datetime | None = None
 
 
 async def _name(customer_id: int) -> str:
@@ -55,14 +77,22 @@ async def card_at_counter(
     token: str | None = None,
     membership_id: int | None = None,
     code: str | None = None,
+    merchant_id: int | None = None,
+    now: datetime | None = None,
 ) -> CounterCard:
+    """The card as the till sees it; ``merchant_id`` narrows a typed code to that one shop
+    (the one a member of several shops' staff said they work for)."""
     membership: Membership | None = None
     if token is not None:
         membership = await Membership.get_or_none(public_token=token)
     elif code is not None:
         # Codes are unique per card only: look among the shops this person works for.
         normalized = normalize_counter_code(code)
-        merchants = [s.merchant_id for s in await staff_roles(telegram_user_id)]
+        merchants = [
+            s.merchant_id
+            for s in await staff_roles(telegram_user_id)
+            if merchant_id is None or s.merchant_id == merchant_id
+        ]
         if normalized is not None and merchants:
             membership = await Membership.filter(
                 counter_code=normalized, card__merchant_id__in=merchants
@@ -76,6 +106,7 @@ async def card_at_counter(
     if staff is None:
         raise MembershipNotFound()
     merchant = await Merchant.get(id=card.merchant_id)
+    ready = (await active_vouchers(membership.id, now=ensure_utc(now)))[:READY_VOUCHERS]
     return CounterCard(
         staff=staff,
         membership_id=membership.id,
@@ -87,6 +118,10 @@ async def card_at_counter(
         max_stamps=card.max_stamps_per_call,
         timezone=merchant.timezone,
         reward_text=card.reward_text,
+        shop_name=merchant.name,
+        vouchers=tuple(ReadyVoucher(v.id, v.title, v.expires_at) for v in ready),
+        scan_adds_stamp=merchant.scan_adds_stamp,
+        several_cards=await Card.filter(merchant_id=merchant.id).count() > 1,
     )
 
 
@@ -96,6 +131,7 @@ async def voucher_at_counter(
     token: str | None = None,
     code: str | None = None,
     voucher_id: int | None = None,
+    merchant_id: int | None = None,
 ) -> CounterVoucher:
     voucher: Voucher | None = None
     if token is not None:
@@ -104,7 +140,11 @@ async def voucher_at_counter(
         voucher = await Voucher.get_or_none(id=voucher_id)
     elif code is not None and (normalized := normalize_voucher_code(code)) is not None:
         # A code is unique per merchant: look only among the shops this person works for.
-        merchants = [s.merchant_id for s in await staff_roles(telegram_user_id)]
+        merchants = [
+            s.merchant_id
+            for s in await staff_roles(telegram_user_id)
+            if merchant_id is None or s.merchant_id == merchant_id
+        ]
         voucher = await Voucher.filter(code=normalized, merchant_id__in=merchants).first()
     if voucher is None:
         raise VoucherNotFound()
@@ -124,4 +164,5 @@ async def voucher_at_counter(
         expires_at=voucher.expires_at,
         redeemed_at=voucher.redeemed_at,
         timezone=merchant.timezone,
+        voided_at=voucher.voided_at,
     )

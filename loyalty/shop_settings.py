@@ -435,3 +435,17 @@ async def edit_first_card(
             )
             await card.save(update_fields=list(changes))
     return FirstCard(card.id, card.name, card.stamps_needed, card.reward_text)
+
+
+async def set_scan_adds_stamp(seat: Staff, on: bool, *, now: datetime | None = None) -> Merchant:
+    """The opt-in "scanning adds 1 stamp at once": the owner's choice, audited."""
+    async with in_transaction():
+        shop = await _shop(seat)
+        if on != shop.scan_adds_stamp:
+            await audit.record(
+                shop.id, "shop.scan_adds_stamp", by=seat, now=now, old=shop.scan_adds_stamp,
+                new=on,
+            )  # fmt: skip
+            shop.scan_adds_stamp = on
+            await shop.save(update_fields=["scan_adds_stamp"])
+    return shop

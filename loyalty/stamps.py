@@ -21,6 +21,10 @@ from loyalty.vouchers import issue_voucher
 from models import Card, Membership, StampEvent, Voucher
 from models.enums import LedgerKind, MembershipStatus, VoucherSource
 
+# The ``reason`` of a stamp row that adds to the visit of the stamp before it ("+1 more" after
+# a scan that stamped at once): the same purchase, so no new visit and no double-scan cooldown.
+SAME_VISIT = "same_visit"
+
 
 @dataclass(frozen=True, slots=True)
 class StampResult:
@@ -48,11 +52,15 @@ async def add_stamps(
     reason: str = "",
     idempotency_key: str | None = None,
     ignore_cooldown: bool = False,
+    adds_to: int | None = None,
     now: datetime | None = None,
 ) -> StampResult:
     """Add ``count`` stamps to a membership of ``merchant_id``'s card.
 
-    ``ignore_cooldown`` is the owner's override for a genuine second purchase.
+    ``ignore_cooldown`` is the owner's override for a genuine second purchase. ``adds_to`` names
+    the stamp row this one completes (the same purchase): while that row is still this card's
+    newest stamp standing and inside the undo window, the cooldown does not apply and no visit
+    is counted; otherwise ``adds_to`` is ignored and every rule applies as usual.
     """
     moment = ensure_utc(now)
     if idempotency_key is not None and not (
@@ -69,6 +77,7 @@ async def add_stamps(
                 reason=reason,
                 idempotency_key=idempotency_key,
                 ignore_cooldown=ignore_cooldown,
+                adds_to=adds_to,
                 moment=moment,
             )
     except IntegrityError:
@@ -88,6 +97,7 @@ async def _add_locked(
     idempotency_key: str | None,
     ignore_cooldown: bool,
     moment: datetime,
+    adds_to: int | None = None,
 ) -> StampResult:
     # The row lock serialises stamps on one membership, so the cooldown and balance are exact.
     membership = await Membership.select_for_update().get_or_none(id=membership_id)
@@ -108,9 +118,15 @@ async def _add_locked(
         raise InvalidStampCount(count, card.max_stamps_per_call)
     if membership.status != MembershipStatus.ACTIVE:
         raise MembershipNotActive()
+    same_visit = adds_to is not None and await _continues(membership, card, adds_to, moment)
     cooldown = timedelta(seconds=card.stamp_cooldown_seconds)
     last = membership.last_visit_at
-    if not ignore_cooldown and cooldown and last is not None and moment < last + cooldown:
+    if (
+        not (ignore_cooldown or same_visit)
+        and cooldown
+        and last is not None
+        and moment < last + cooldown
+    ):
         raise StampCooldown(last, last + cooldown)
 
     stamp = await record(
@@ -119,7 +135,7 @@ async def _add_locked(
         count,
         moment,
         staff_id=staff_id,
-        reason=reason,
+        reason=SAME_VISIT if same_visit else reason,
         idempotency_key=idempotency_key,
     )
     vouchers: list[Voucher] = []
@@ -142,12 +158,27 @@ async def _add_locked(
             reason="reward",
         )
         vouchers.append(voucher)
-    membership.visits += 1
+    if not same_visit:
+        membership.visits += 1
     membership.last_visit_at = moment
     await membership.save(update_fields=["balance", "visits", "last_visit_at"])
     return StampResult(
         membership=membership, card=card, added=count, vouchers=vouchers, event_id=stamp.id
     )
+
+
+async def _continues(membership: Membership, card: Card, event_id: int, moment: datetime) -> bool:
+    """Whether stamp row ``event_id`` is this card's newest stamp, standing, in the undo window."""
+    latest = (
+        await StampEvent.filter(membership_id=membership.id, kind=LedgerKind.STAMP)
+        .order_by("-id")
+        .first()
+    )
+    if latest is None or latest.id != event_id:
+        return False
+    if await StampEvent.exists(reverses_id=latest.id):
+        return False
+    return moment < latest.created_at + timedelta(seconds=card.undo_window_seconds)
 
 
 async def _replay(membership_id: int, idempotency_key: str) -> StampResult:

@@ -36,6 +36,7 @@ from loyalty.errors import (
 )
 from loyalty.ledger import record
 from loyalty.staff import Permission, seat_at
+from loyalty.stamps import SAME_VISIT
 from models import Card, Customer, Membership, Merchant, Staff, StampEvent, Voucher
 from models.enums import LedgerKind, MembershipStatus, VoucherStatus
 
@@ -46,7 +47,9 @@ class UndoReason:
     WRONG_COUNT = "wrong_count"
     WRONG_CUSTOMER = "wrong_customer"
     OTHER = "other"
-    ALL = (WRONG_COUNT, WRONG_CUSTOMER, OTHER)
+    # One tap on "↩️ Undo" under the confirmation: a correction, no questions asked.
+    UNDO_BUTTON = "undo_button"
+    ALL = (WRONG_COUNT, WRONG_CUSTOMER, OTHER, UNDO_BUTTON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +233,9 @@ async def _undo_locked(
     # The visit did not happen: the double-scan cooldown counts from the stamp before it, so
     # the right stamp can be given at once.
     previous = await _latest_standing(membership.id, before=event.id)
-    membership.visits = max(0, membership.visits - 1)
+    if event.reason != SAME_VISIT:
+        # A stamp added to the visit before it counted no visit of its own.
+        membership.visits = max(0, membership.visits - 1)
     membership.last_visit_at = previous.created_at if previous is not None else None
     await membership.save(update_fields=["balance", "visits", "last_visit_at"])
     await audit.record(

@@ -31,6 +31,7 @@ from web.links import setup_link_routes
 from web.ops import WEBHOOK_SECONDS, Check, setup_ops_routes
 from web.passes import setup_wallet_routes
 from web.passkit import passkit_app
+from web.scanner import ScannerPage
 
 if TYPE_CHECKING:
     from channels.photos import PhotoStore
@@ -225,6 +226,7 @@ def build_web_app(
             apple_passes=wallet_passes is not None,
             google_save=google_save,
         ).register(app)
+        ScannerPage(i18n, telegram_username(bot)).register(app)
     if webhook_secret is not None:
         CheckedRequestHandler(
             dispatcher=dispatcher,

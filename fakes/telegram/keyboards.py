@@ -29,6 +29,10 @@ def reply_markup(params: Params) -> dict[str, Any] | None:
     if "inline_keyboard" not in markup:
         if not {"keyboard", "remove_keyboard", "force_reply"} & markup.keys():
             raise bad_request("can't parse reply keyboard markup JSON object")
+        for row in markup.get("keyboard") or []:
+            for button in row if isinstance(row, list) else []:
+                if isinstance(button, dict) and "web_app" in button:
+                    _check_web_app(button["web_app"], "keyboard button")
         return markup
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list):
@@ -52,6 +56,8 @@ def _check_inline_button(button: Any) -> None:
         raise bad_request(
             "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
         )
+    if "web_app" in button:
+        _check_web_app(button["web_app"], "inline keyboard button")
     if "callback_data" in button:
         data = button["callback_data"]
         size = len(data.encode("utf-8")) if isinstance(data, str) else 0
@@ -64,3 +70,10 @@ def inline_only(markup: dict[str, Any] | None) -> dict[str, Any] | None:
     if markup and markup.get("inline_keyboard"):
         return {"inline_keyboard": markup["inline_keyboard"]}
     return None
+
+
+def _check_web_app(web_app: Any, where: str) -> None:
+    """A Mini App opens only from an HTTPS address (WebAppInfo: "An HTTPS URL of a Web App")."""
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not url.lower().startswith("https://"):
+        raise bad_request(f"{where} Web App URL '{url}' is invalid: Only HTTPS links are allowed")
