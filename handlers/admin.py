@@ -40,7 +40,7 @@ from handlers.callbacks import AdminAction, AdminOp
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.command_menu import sync_staff_commands
 from handlers.counter import role_name
-from handlers.counter_menu import EXIT_BUTTON, cashier_keyboard
+from handlers.counter_menu import EXIT_BUTTON, cashier_keyboard, cashier_title, scanner_url
 from handlers.dashboard import first_week_day
 from handlers.onboarding import start_walkthrough
 from handlers.poster import COUNTER_QR_BUTTON, send_counter_qr
@@ -68,9 +68,9 @@ FIND_BUTTON = __("🔎 Find a customer")
 MORE_BUTTON = __("More…")
 
 
-def _keyboard(seat: Staff) -> ReplyKeyboardMarkup:
+def _keyboard(seat: Staff, scanner: str | None = None) -> ReplyKeyboardMarkup:
     if seat.role == StaffRole.CASHIER:
-        return cashier_keyboard(seat)
+        return cashier_keyboard(seat, scanner)
     rows = []
     if allows(seat, Permission.CAMPAIGNS):
         rows.append([KeyboardButton(text=str(NEW_CAMPAIGN_BUTTON)),
@@ -120,15 +120,15 @@ async def _home(seat: Staff) -> str:
 
 
 async def _cashier_menu(seat: Staff) -> str:
-    """A cashier's entry, as before the shop home: the counter's own module may grow it."""
+    """A cashier's entry: the counter, not the back office (no "admin" for a cashier)."""
     shop = await shop_of(seat)
     return "\n".join(
         [
-            _("<b>Admin · {shop}</b>").format(shop=user_text(shop.name)),
+            cashier_title(shop.name),
             _("You are {role}.").format(role=role_name(seat.role)),
             _(
                 "To stamp a card or redeem a voucher, scan the customer's QR code with your "
-                "camera."
+                "camera, or type their code."
             ),
         ]
     )
@@ -163,31 +163,41 @@ async def _more_text(seat: Staff) -> str:
     return _("<b>Shop menu · {shop}</b>").format(shop=user_text(shop.name))
 
 
-async def _enter(message: Message, state: FSMContext, seat: Staff, bot: Bot, i18n: I18n) -> None:
+async def _enter(
+    message: Message,
+    state: FSMContext,
+    seat: Staff,
+    bot: Bot,
+    i18n: I18n,
+    scanner: str | None = None,
+) -> None:
     await enter_admin_mode(state, seat.merchant_id)
     await sync_staff_commands(bot, i18n, seat.telegram_user_id)
     if await start_walkthrough(message, state, seat):
         return
-    await show_admin(message, seat)
+    await show_admin(message, seat, scanner)
 
 
-async def show_admin(message: Message, seat: Staff) -> None:
-    """The shop home: one message with the totals and the shop keyboard."""
+async def show_admin(message: Message, seat: Staff, scanner: str | None = None) -> None:
+    """The shop home: one message with the totals and the shop keyboard; for a cashier, the
+    counter with the cashier's keyboard (``scanner``: the Mini App scanner's address)."""
     if seat.role == StaffRole.CASHIER:
-        await message.answer(
-            _("Admin mode is on. /exit returns to customer mode."), reply_markup=_keyboard(seat)
-        )
-        await message.answer(await _cashier_menu(seat))
+        await message.answer(await _cashier_menu(seat), reply_markup=_keyboard(seat, scanner))
         return
     await message.answer(await _home(seat), reply_markup=_keyboard(seat))
 
 
 @router.message(Command("admin"), IsStaff())
 async def admin_command(
-    message: Message, seats: list[Staff], state: FSMContext, bot: Bot, i18n: I18n
+    message: Message,
+    seats: list[Staff],
+    state: FSMContext,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
 ) -> None:
     if len(seats) == 1:
-        await _enter(message, state, seats[0], bot, i18n)
+        await _enter(message, state, seats[0], bot, i18n, scanner_url(settings))
         return
     builder = InlineKeyboardBuilder()
     for seat in seats:
@@ -202,7 +212,12 @@ async def admin_command(
 
 @router.callback_query(AdminAction.filter(F.op == AdminOp.ENTER))
 async def enter_pressed(
-    query: CallbackQuery, callback_data: AdminAction, state: FSMContext, bot: Bot, i18n: I18n
+    query: CallbackQuery,
+    callback_data: AdminAction,
+    state: FSMContext,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
 ) -> None:
     seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.STAMP)
     if seat is None or not isinstance(query.message, Message):
@@ -211,7 +226,7 @@ async def enter_pressed(
     await query.answer()
     with contextlib.suppress(TelegramBadRequest):  # the shop is chosen: the question is done
         await query.message.edit_reply_markup(reply_markup=None)
-    await _enter(query.message, state, seat, bot, i18n)
+    await _enter(query.message, state, seat, bot, i18n, scanner_url(settings))
 
 
 @router.callback_query(AdminAction.filter(F.op == AdminOp.HOME))
@@ -251,6 +266,7 @@ async def join_own_pressed(
     callback_data: AdminAction,
     bot: Bot,
     file_cache: FileIdCache,
+    state: FSMContext,
     customer: Customer | None = None,
     wallets: Wallets | None = None,
 ) -> None:
@@ -269,7 +285,7 @@ async def join_own_pressed(
     command = CommandObject(
         prefix="/", command="start", args=payload(LinkKind.JOIN, shop.cards[0].join_token)
     )
-    await start_with_link(message, command, bot, customer, file_cache, wallets)
+    await start_with_link(message, command, bot, customer, file_cache, state, wallets=wallets)
 
 
 @router.callback_query(AdminAction.filter(F.op.in_({AdminOp.NEW_CAMPAIGN, AdminOp.CAMPAIGNS})))

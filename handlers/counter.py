@@ -21,6 +21,7 @@ from babel.dates import format_time
 
 from handlers.admin_mode import IsStaff, admin_merchant, enter_admin_mode
 from handlers.callbacks import RedeemAction, StampAction, TillAction, TillOp, VoidAction
+from handlers.command_menu import sync_staff_commands
 from handlers.counter_menu import REDEEM_BUTTON, TYPE_CODE_BUTTON, cashier_keyboard, scanner_url
 from handlers.notify import CustomerNotifier
 from handlers.texts import (
@@ -63,6 +64,8 @@ from models.enums import RedeemVia, StaffRole, VoucherStatus
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
+
+    from aiogram.utils.i18n import I18n
 
     from bot.config import Settings
     from models import Staff
@@ -334,6 +337,7 @@ async def staff_link(
     notifier: CustomerNotifier,
     state: FSMContext,
     settings: Settings,
+    i18n: I18n,
 ) -> None:
     user = message.from_user
     if user is None:
@@ -344,6 +348,8 @@ async def staff_link(
         return
     try:
         await _joined(message, user.id, user.first_name, user.full_name, token, settings)
+        # Their chat menu gains /admin (and what their role allows) at once.
+        await sync_staff_commands(message.bot, i18n, user.id)
     except LoyaltyError as refused:
         text = refusal(refused)
         if isinstance(refused, InviteInvalid) and not isinstance(refused, InviteRevoked):
@@ -408,11 +414,17 @@ async def _joined(
         _("Welcome, {name}! You are now {role} at {shop}.").format(
             name=user_text(first_name), role=role_name(staff.role), shop=bold(shop.name)
         ),
-        _("Scan a customer's QR code with your phone camera to stamp their card."),
     ]
     if staff.role != StaffRole.CASHIER:
+        lines.append(
+            _(
+                "Send /admin now: it opens your shop menu (for owners, a 3-step start). To "
+                "stamp a card, scan the customer's QR code with your phone camera."
+            )
+        )
         await message.answer("\n".join(lines))
         return
+    lines.append(_("Scan a customer's QR code with your phone camera to stamp their card."))
     lines.append(_("No camera? Press ⌨️ Type a code and type the code under their QR."))
     await message.answer(
         "\n".join(lines), reply_markup=cashier_keyboard(staff, scanner_url(settings))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 
 import pytest
 from aiogram.exceptions import TelegramRetryAfter
@@ -13,40 +12,32 @@ from bot.config import Settings
 from bot.factory import build_bot
 from bot.telegram_retry import RetryAfterMiddleware
 from fakes.telegram import FakeTelegramAPI
-from loyalty.merchants import create_staff_invite
-from models.enums import StaffRole
 from tests import factories
 from tests.chat import Chat, text_of
 
 
-async def test_admin_mode_gets_both_messages_through_a_per_chat_flood_limit(
+async def test_a_join_gets_both_messages_through_a_per_chat_flood_limit(
     chat: Chat, telegram: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A cashier's /admin sends two messages back to back; Telegram allows about one a second
-    per chat."""
+    """Joining sends two messages back to back (the card, then the note that brings the
+    customer's keyboard); Telegram allows about one a second per chat."""
     shop = await factories.merchant("Kafe Lviv")
-    invite = await create_staff_invite(
-        shop.merchant, StaffRole.CASHIER, ttl=timedelta(hours=1), created_by=None
-    )
-    await chat.send(f"/start i-{invite.token}")
     limited_before = telegram.rate_limited_count
     telegram.enable_rate_limit(per_second=1000, per_chat_per_second=1, retry_after=1)
     try:
         started = time.monotonic()
         with caplog.at_level(logging.INFO):
-            replies = await chat.send("/admin")
+            replies = await chat.send(f"/start j-{shop.card.join_token}")
         took = time.monotonic() - started
     finally:
         telegram.disable_rate_limit()
 
-    assert [text_of(m).splitlines()[0] for m in replies] == [
-        "Admin mode is on. /exit returns to customer mode.",
-        "Admin · Kafe Lviv",
-    ]
+    assert len(replies) == 2
+    assert text_of(replies[0]).splitlines()[0] == "Welcome to Kafe Lviv! 🎉"
     assert telegram.rate_limited_count == limited_before + 1
     assert took >= 1.0  # the second message waited for Telegram's second
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
-    assert "Telegram asked to wait 1 s before SendMessage" in caplog.text
+    assert "Telegram asked to wait 1 s before Send" in caplog.text
 
 
 async def test_a_wait_longer_than_the_bound_is_raised_at_once(telegram: FakeTelegramAPI) -> None:
