@@ -26,7 +26,7 @@ from loyalty.stamps import add_stamps
 from models import AuditEntry, Membership, Merchant, Staff, StampEvent, Voucher
 from models.enums import LedgerKind, RedeemVia, StaffRole, VoucherStatus
 from tests import factories
-from tests.chat import Chat, buttons, text_of
+from tests.chat import Chat, buttons, shop_menu, text_of
 from tests.handlers.test_counter import _member, _staff
 from web.app import WEBHOOK_PATH
 
@@ -336,8 +336,8 @@ async def test_the_owner_turns_scan_adds_a_stamp_on_and_it_is_audited(new_chat: 
     await _staff(owner, shop, StaffRole.OWNER)
     await _staff(manager, shop, StaffRole.MANAGER)
 
-    menu = (await owner.send("/admin"))[-1]
-    cards = (await owner.press_label(menu, "Cards"))[-1]
+    menu = await shop_menu(owner)
+    cards = (await owner.press_label(menu, "Cards and shop settings"))[-1]
     assert "Scanning adds 1 stamp at once: off" in text_of(cards).splitlines()
     await owner.press_label(cards, "Turn on: scan adds 1 stamp")
 
