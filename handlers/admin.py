@@ -34,7 +34,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from campaigns.dashboard import Period, dashboard
+from campaigns.dashboard import Dashboard, Period, dashboard
 from handlers.admin_mode import IsStaff, admin_merchant, admin_seat, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
@@ -86,12 +86,15 @@ def _keyboard(seat: Staff, scanner: str | None = None) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
-async def week_line(seat: Staff) -> str:
-    """ "This week: 42 stamps · 6 new customers · 3 rewards used · 2 waiting" (the dashboard's
-    own figures, on the shop's local days)."""
-    board = await dashboard(
+async def _week(seat: Staff) -> Dashboard:
+    return await dashboard(
         seat.merchant_id, Period.WEEK, first_week_day=first_week_day(current_locale())
     )
+
+
+def week_line(board: Dashboard) -> str:
+    """ "This week: 42 stamps · 6 new customers · 3 rewards used · 2 waiting" (the dashboard's
+    own figures, on the shop's local days)."""
     parts = [
         ngettext("{count} stamp", "{count} stamps", board.stamps),
         ngettext("{count} new customer", "{count} new customers", board.members_new),
@@ -106,10 +109,12 @@ async def week_line(seat: Staff) -> str:
 
 
 async def _home(seat: Staff) -> str:
-    shop = await shop_of(seat)
-    lines = [_("<b>Admin · {shop}</b>").format(shop=user_text(shop.name))]
-    if allows(seat, Permission.STATISTICS):
-        lines.append(await week_line(seat))
+    # The week's figures carry the shop's name: one read of the shop, not two.
+    board = await _week(seat) if allows(seat, Permission.STATISTICS) else None
+    name = board.shop_name if board is not None else (await shop_of(seat)).name
+    lines = [_("<b>Admin · {shop}</b>").format(shop=user_text(name))]
+    if board is not None:
+        lines.append(week_line(board))
     lines += [
         "",
         _("You are {role}.").format(role=role_name(seat.role)),

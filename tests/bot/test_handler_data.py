@@ -16,8 +16,11 @@ from bot.context import HandlerData
 from handlers import get_routers
 
 # Names that a filter of that very handler returns: aiogram's Command and CallbackData
-# filters, and ours (admin_mode's staff seats; the counter's scanned link or typed code).
-FILTER_RESULTS = frozenset({"command", "callback_data", "seats", "link", "typed"})
+# filters, and ours (admin_mode's staff seats, and the seat and screen of SeatFor; the
+# counter's scanned link or typed code).
+FILTER_RESULTS = frozenset(
+    {"command", "callback_data", "seats", "seat", "screen", "link", "typed"}
+)
 PROVIDED = HandlerData.__required_keys__ | HandlerData.__optional_keys__ | FILTER_RESULTS
 
 
