@@ -57,9 +57,9 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
     for language in (None, *i18n.available_locales):
         with i18n.use_locale(language or i18n.default_locale):
             descriptions = (
-                i18n.gettext("Show my card and QR code"),
-                i18n.gettext("My vouchers"),
-                i18n.gettext("Language, email, birthday, notifications"),
+                i18n.gettext("My card and QR"),
+                i18n.gettext("My rewards, and how to use them"),
+                i18n.gettext("Language, email, offers"),
                 i18n.gettext("What I can do"),
             )
         await bot.set_my_commands(
