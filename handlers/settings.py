@@ -423,7 +423,7 @@ async def _privacy(
     builder.adjust(1)
     text = "\n".join(
         [
-            _("<b>Privacy & data</b>"),
+            _("<b>Privacy &amp; data</b>"),
             _("Leaving a card deletes its stamps and vouchers."),
             _("Erasing your data deletes everything about you at every shop."),
         ]
