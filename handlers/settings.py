@@ -144,10 +144,18 @@ def _no_customer_text() -> str:
     return _("Settings appear once you have joined a shop's card. Scan its QR code to start.")
 
 
-async def _end_form(state: FSMContext) -> None:
+async def _end_form(state: FSMContext) -> int | None:
     """Leave the settings conversation only: admin mode lives in the same FSM storage, and a
-    staff member who checks their own settings keeps it, like the admin keyboard on screen."""
+    staff member who checks their own settings keeps it, like the admin keyboard on screen.
+
+    Returns the settings message that asked the question, if one did."""
     await state.set_state(None)
+    data = await state.get_data()
+    if SCREEN_KEY not in data:
+        return None
+    screen = data.pop(SCREEN_KEY)
+    await state.set_data(data)
+    return screen if isinstance(screen, int) else None
 
 
 @router.message(Command("settings"))
@@ -562,13 +570,10 @@ async def _back_to_menu(
 ) -> None:
     """After a typed answer: the settings message that asked becomes the menu again, with
     ``note`` (what happened) on top; a new message only when that one cannot be edited."""
-    data = await state.get_data()
-    screen = data.pop(SCREEN_KEY, None)
-    await state.set_data(data)
-    await _end_form(state)
+    screen = await _end_form(state)
     menu, markup = await _menu(customer, i18n)
     text = f"{note}\n\n{menu}"
-    if isinstance(screen, int):
+    if screen is not None:
         try:
             await bot.edit_message_text(
                 text, chat_id=message.chat.id, message_id=screen, reply_markup=markup

@@ -16,7 +16,17 @@ from campaigns.spec import AudienceFilter
 from campaigns.stats import CampaignStats, ChannelStats, GroupOutcome
 from channels.base import Reason
 from handlers.campaign_texts import audience_lines, field_name, reason_name, stats_lines
-from handlers.texts import FSI, LRI, PDI, and_list, arrows, local_datetime, user_text
+from handlers.texts import (
+    FSI,
+    LRI,
+    PDI,
+    and_list,
+    arrows,
+    local_datetime,
+    stamps_of,
+    state_label,
+    user_text,
+)
 from locales import compile_catalogs
 from tests.handlers.test_bidi import as_read_right_to_left, shown
 
@@ -152,3 +162,34 @@ def test_a_date_and_time_read_in_order_in_rtl_text(
 
     assert when == f"{FSI}{expected}{PDI}"
     assert as_read_right_to_left(expected) in shown(text), shown(text)
+
+
+@pytest.mark.parametrize("language", ["en", "uk", "he", "fa", "th"])
+def test_a_switch_says_its_state_in_words(i18n: I18n, language: str) -> None:
+    with i18n.use_locale(language):
+        on, off = state_label("Email", on=True), state_label("Email", on=False)
+
+    assert on != off
+    assert on.startswith("Email: ")
+    assert not any(mark in on + off for mark in ("🔔", "🔕", "▫"))
+    if language == "en":
+        assert (on, off) == ("Email: on", "Email: off")
+    else:
+        assert not on.removeprefix("Email: ").isascii(), on
+
+
+@pytest.mark.parametrize(
+    ("language", "balance", "needed", "expected"),
+    [
+        ("en", 3, 10, "3 of 10 stamps"),
+        ("en", 0, 1, "0 of 1 stamp"),
+        ("uk", 3, 10, "3 із 10 штампів"),
+        ("fa", 3, 10, f"{LRI}3{PDI} از {LRI}10{PDI} مهر"),
+        ("he", 3, 10, f"{LRI}3{PDI} מתוך {LRI}10{PDI} חותמות"),
+    ],
+)
+def test_stamps_are_counted_in_words_not_with_a_slash(
+    i18n: I18n, language: str, balance: int, needed: int, expected: str
+) -> None:
+    with i18n.use_locale(language):
+        assert stamps_of(balance, needed) == expected
