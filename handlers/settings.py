@@ -245,8 +245,10 @@ async def _pick_language(
         _button(
             builder, picked_label(name, code == i18n.current_locale), SettingsOp.SET_LANGUAGE, code
         )
-    builder.adjust(2)
+    count = len(i18n.available_locales)
     _back(builder)
+    # Two languages a row, and "Back" on a row of its own.
+    builder.adjust(*[2] * (count // 2), *[1] * (count % 2), 1)
     await query.answer()
     await show(message, _("Choose your language:"), builder.as_markup())
 

@@ -35,6 +35,7 @@ async def test_free_text_says_no_one_reads_it_and_offers_the_card_and_vouchers(
     chat: Chat,
 ) -> None:
     await _joined(chat)
+    chat.actions = 0
 
     replies = await chat.send("hi, how many stamps do I have?")
 
@@ -42,6 +43,7 @@ async def test_free_text_says_no_one_reads_it_and_offers_the_card_and_vouchers(
     assert [label for label, _ in buttons(replies[0])] == ["🪪 My card", "🎟 Vouchers"]
     card = await chat.press_label(replies[0], "My card")
     assert card[0].photo is not None
+    assert chat.actions == 2  # the question, then one tap to the card
     assert "Coffee card" in text_of(card[0])
     vouchers = await chat.press_label(replies[0], "Vouchers")
     assert text_of(vouchers[0]).startswith("No vouchers yet.")
@@ -58,7 +60,9 @@ async def test_the_shops_phone_is_a_button_that_sends_the_number(chat: Chat) -> 
     ]
     # Telegram refuses tel: links in URL buttons; the number comes as a message, where the
     # app makes it a tap-to-call link.
+    chat.actions = 1
     number = await chat.press_label(answer, "Kafe Lviv")
+    assert chat.actions == 2  # the question, then one tap to the shop's number
 
     assert [text_of(m) for m in number] == ["Kafe Lviv: +380 44 123 45 67"]
 

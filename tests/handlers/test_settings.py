@@ -413,12 +413,12 @@ async def test_offers_list_every_shop_with_its_state_in_words_and_turn_one_off(
     from tests.campaigns.helpers import ScriptedChannel, started, worker
 
     cafe, bakery = await _two_shops(chat)
+    chat.actions = 0
     menu = (await chat.send("/settings"))[0]
     assert text_of(menu).splitlines()[-2:] == [
         "Offers from Bakery: on",
         "Offers from Kafe Lviv: on",
     ]
-    chat.actions = 0
     await chat.press_label(menu, "Offers")
     assert [label for label, _ in buttons(chat.current(menu))] == [
         "Bakery: on",
@@ -432,8 +432,9 @@ async def test_offers_list_every_shop_with_its_state_in_words_and_turn_one_off(
 
     await chat.press_label(chat.current(menu), "Kafe Lviv")
 
-    # Two taps from the menu, on the same message.
-    assert chat.actions == 2
+    # One shop off: /settings, Offers, the shop (today: Settings, Notifications, the shop,
+    # then each channel: 5), all on the same message.
+    assert chat.actions == 3
     assert visible(chat.last_answer()["text"]) == "Offers from Kafe Lviv: off."
     assert [label for label, _ in buttons(chat.current(menu))][:6] == [
         "Bakery: on",
@@ -526,3 +527,13 @@ async def test_a_stale_button_after_leaving_shows_the_menu_again(chat: Chat) -> 
     assert chat.last_answer()["text"] == "This button has expired."
     assert text_of(chat.current(menu)).splitlines()[0] == "Settings"
     assert len(chat.telegram.sent_messages(chat.user.id)) == 2  # the card and the first menu
+
+
+async def test_the_language_picker_has_back_on_a_row_of_its_own(chat: Chat) -> None:
+    _, menu = await _customer_with_settings(chat)
+
+    await chat.press_label(menu, "Language")
+
+    rows = chat.current(menu).reply_markup["inline_keyboard"]  # type: ignore[index]
+    assert [[b["text"] for b in row] for row in rows][-1] == ["◀ Back"]
+    assert all(len(row) <= 2 for row in rows)
