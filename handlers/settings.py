@@ -53,8 +53,8 @@ from loyalty.profile import (
     set_birthday,
     set_email,
     set_language,
+    set_opt_out,
     set_shop_offers,
-    toggle_opt_out,
 )
 from loyalty.views import customer_card, customer_cards
 from models.enums import Channel
@@ -345,13 +345,15 @@ async def _offers_screen(customer: Customer) -> tuple[str, InlineKeyboardMarkup]
         label = _("{shop}: {state}").format(
             shop=user_text(name, html=False, limit=40), state=_offers_state(shop_off)
         )
-        _button(builder, label, SettingsOp.SHOP, str(merchant_id))
+        shop_on = not set(OPTIONAL_CHANNELS) <= shop_off
+        _button(builder, label, SettingsOp.SHOP, _switch_value(merchant_id, shop_on))
         for channel in OPTIONAL_CHANNELS:
+            on = channel not in shop_off
             _button(
                 builder,
-                state_label(_channel_name(channel), channel not in shop_off),
+                state_label(_channel_name(channel), on),
                 SettingsOp.TOGGLE,
-                f"{merchant_id}-{channel.value}",
+                _switch_value(merchant_id, on, channel),
             )
         rows += [1, len(OPTIONAL_CHANNELS)]
     _back(builder)
@@ -378,18 +380,32 @@ async def _offers(
     await show(message, *await _offers_screen(customer))
 
 
+def _switch(value: str) -> tuple[int | None, str, bool | None]:
+    """``value`` of a switch: "<merchant id>[-<channel>]-on|off" → (shop, channel, turn on)."""
+    head, _sep, wanted = value.rpartition("-")
+    shop, _sep, channel = head.partition("-")
+    turn_on = {"on": True, "off": False}.get(wanted)
+    return parse_db_id(shop), channel, turn_on
+
+
+def _switch_value(merchant_id: int, on: bool, channel: Channel | None = None) -> str:
+    """What a switch asks for when tapped: the opposite of the state it shows."""
+    wanted = "off" if on else "on"
+    return f"{merchant_id}-{channel.value}-{wanted}" if channel else f"{merchant_id}-{wanted}"
+
+
 async def _toggle_shop(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    """A whole shop off (every channel) when any of its channels is on; on again otherwise."""
+    """A whole shop's offers off (every channel) or on; a shop the customer holds no card at,
+    or data no screen of ours sends, is a stale button."""
     shops = await customer_shops(customer)
-    merchant_id = parse_db_id(value)
-    if merchant_id is None or merchant_id not in shops:
+    merchant_id, channel, turn_on = _switch(value)
+    if merchant_id not in shops or channel or turn_on is None:
         await _stale(query, customer, i18n)
         return
-    shop_off = (await opted_out(customer)).get(merchant_id, set())
-    turn_on = set(OPTIONAL_CHANNELS) <= shop_off
+    assert merchant_id is not None
     await set_shop_offers(customer, merchant_id, on=turn_on)
     await query.answer(
         (_("Offers from {shop}: on.") if turn_on else _("Offers from {shop}: off.")).format(
@@ -403,20 +419,15 @@ async def _toggle_channel(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    """``value`` is "<merchant id>-<channel>"; a shop the customer holds no card at is stale."""
-    shop, _sep, toggled = value.partition("-")
-    merchant_id = parse_db_id(shop)
-    try:
-        channel = Channel(toggled)
-    except ValueError:
-        channel = None
-    if merchant_id not in await customer_shops(customer) or channel not in OPTIONAL_CHANNELS:
+    """One channel of one shop off or on, with the same checks as the shop switch."""
+    merchant_id, name, turn_on = _switch(value)
+    channel = next((c for c in OPTIONAL_CHANNELS if c.value == name), None)
+    if merchant_id not in await customer_shops(customer) or channel is None or turn_on is None:
         await _stale(query, customer, i18n)
         return
     assert merchant_id is not None
-    assert channel is not None
-    now_off = await toggle_opt_out(customer, merchant_id, channel)
-    await query.answer(_("Turned off.") if now_off else _("Turned on."))
+    await set_opt_out(customer, merchant_id, channel, off=not turn_on)
+    await query.answer(_("Turned on.") if turn_on else _("Turned off."))
     await show(message, *await _offers_screen(customer))
 
 

@@ -142,17 +142,20 @@ async def opted_out(customer: Customer) -> dict[int, set[Channel]]:
     return off
 
 
-async def toggle_opt_out(customer: Customer, merchant_id: int, channel: Channel) -> bool:
-    """Flip the opt-out for one shop's ``channel``; returns True when it is now off."""
-    removed = await ChannelOptOut.filter(
-        customer_id=customer.id, merchant_id=merchant_id, channel=channel
-    ).delete()
-    if removed:
-        return False
-    await ChannelOptOut.get_or_create(
-        customer_id=customer.id, merchant_id=merchant_id, channel=channel
-    )
-    return True
+async def set_opt_out(
+    customer: Customer, merchant_id: int, channel: Channel, *, off: bool
+) -> None:
+    """One shop's ``channel`` off or on. A switch carries the state it asks for, not "flip", so
+    a double tap or an old copy of the screen asks for the same thing twice and changes nothing
+    the second time."""
+    if off:
+        await ChannelOptOut.get_or_create(
+            customer_id=customer.id, merchant_id=merchant_id, channel=channel
+        )
+    else:
+        await ChannelOptOut.filter(
+            customer_id=customer.id, merchant_id=merchant_id, channel=channel
+        ).delete()
 
 
 async def set_shop_offers(customer: Customer, merchant_id: int, *, on: bool) -> None:

@@ -479,12 +479,16 @@ async def test_offers_list_every_shop_with_its_state_in_words_and_turn_one_off(
 @pytest.mark.parametrize(
     "forged",
     [
-        "set:shop:{florist}",
-        "set:toggle:{florist}-email",
-        "set:toggle:{cafe}-apple_wallet",
-        "set:toggle:{cafe}-sms",
-        "set:shop:abc",
-        "set:shop:99999999999",
+        "set:shop:{florist}-off",
+        "set:toggle:{florist}-email-off",
+        "set:toggle:{cafe}-apple_wallet-off",
+        "set:toggle:{cafe}-sms-off",
+        "set:toggle:{cafe}-email-maybe",
+        "set:toggle:{cafe}-off",
+        "set:shop:{cafe}-email-off",
+        "set:shop:{cafe}",
+        "set:shop:abc-off",
+        "set:shop:99999999999-off",
         "set:setlang:xx",
         "set:leave_pick:{florist_card}",
         "set:leave_ok:abc",
@@ -537,3 +541,20 @@ async def test_the_language_picker_has_back_on_a_row_of_its_own(chat: Chat) -> N
     rows = chat.current(menu).reply_markup["inline_keyboard"]  # type: ignore[index]
     assert [[b["text"] for b in row] for row in rows][-1] == ["◀ Back"]
     assert all(len(row) <= 2 for row in rows)
+
+
+async def test_a_double_tap_on_a_switch_changes_nothing_the_second_time(chat: Chat) -> None:
+    shop, menu = await _customer_with_settings(chat)
+    await chat.press_label(menu, "Offers")
+    off = button(chat.current(menu), "By email: on")
+
+    await chat.press(chat.current(menu), off)
+    # The second tap of a double tap carries the first one's data: "email off" again.
+    await chat._post(chat.telegram.callback_update(chat.user, menu, off, check_button=False))
+
+    assert chat.last_answer()["text"] == "Turned off."
+    customer = await _customer(chat)
+    assert await ChannelOptOut.filter(customer_id=customer.id).values_list(
+        "merchant_id", "channel"
+    ) == [(shop.merchant.id, Channel.EMAIL)]
+    assert "By email: off" in [label for label, _ in buttons(chat.current(menu))]
