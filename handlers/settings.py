@@ -171,14 +171,20 @@ async def settings_command(
 
 
 @router.message(Command("cancel"))
-async def cancel_command(message: Message, state: FSMContext) -> None:
-    """Cancel a half-answered question; in admin mode say that the mode stays on."""
+async def cancel_command(
+    message: Message, bot: Bot, state: FSMContext, customer: Customer | None, i18n: I18n
+) -> None:
+    """Cancel a half-answered question; in admin mode say that the mode stays on. A settings
+    question is answered on its own message, which becomes the menu again."""
     asked = await state.get_state() is not None
-    await _end_form(state)
+    screen = await _end_form(state)
     text = _("Cancelled.") if asked else _("There is nothing to cancel.")
     if await admin_merchant(state) is not None:
         text += "\n" + _("You are still in admin mode. /exit returns to customer mode.")
-    await message.answer(text)
+    if asked and screen is not None and customer is not None:
+        await _menu_on(message, bot, screen, customer, i18n, text)
+    else:
+        await message.answer(text)
 
 
 async def _show_menu(message: Message, customer: Customer, i18n: I18n) -> None:
@@ -581,9 +587,15 @@ _BUTTONS = {
 async def _back_to_menu(
     message: Message, bot: Bot, state: FSMContext, customer: Customer, i18n: I18n, note: str
 ) -> None:
-    """After a typed answer: the settings message that asked becomes the menu again, with
-    ``note`` (what happened) on top; a new message only when that one cannot be edited."""
-    screen = await _end_form(state)
+    """After a typed answer: the settings message that asked becomes the menu again."""
+    await _menu_on(message, bot, await _end_form(state), customer, i18n, note)
+
+
+async def _menu_on(
+    message: Message, bot: Bot, screen: int | None, customer: Customer, i18n: I18n, note: str
+) -> None:
+    """The menu on settings message ``screen`` with ``note`` (what happened) on top; a new
+    message only when that one cannot be edited."""
     menu, markup = await _menu(customer, i18n)
     text = f"{note}\n\n{menu}"
     if screen is not None:

@@ -558,3 +558,14 @@ async def test_a_double_tap_on_a_switch_changes_nothing_the_second_time(chat: Ch
         "merchant_id", "channel"
     ) == [(shop.merchant.id, Channel.EMAIL)]
     assert "By email: off" in [label for label, _ in buttons(chat.current(menu))]
+
+
+async def test_cancel_brings_the_asking_message_back_as_the_menu(chat: Chat) -> None:
+    _, menu = await _customer_with_settings(chat)
+    await chat.press_label(menu, "Birthday")
+
+    assert await chat.send("/cancel") == []
+
+    assert text_of(chat.current(menu)).splitlines()[:3] == ["Cancelled.", "", "Settings"]
+    assert await chat.send("24.11") != []  # no question is open any more
+    assert (await _customer(chat)).birth_month is None
