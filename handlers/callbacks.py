@@ -76,11 +76,21 @@ class SettingsOp(StrEnum):
     ERASE = "erase"
     ERASE_CONFIRM = "erase_ok"
     CLOSE = "close"
+    # Added for the "fewer taps" rework: the privacy submenu and a whole shop's offers on/off.
+    PRIVACY = "privacy"
+    SHOP = "shop"
 
 
 class SettingsAction(CallbackData, prefix="set"):
     op: SettingsOp
     value: str = ""
+
+
+class ShopPhoneAction(CallbackData, prefix="tel"):
+    """ "📞 <shop>" under the free-text answer: sends the shop's number as a message, since
+    Telegram refuses tel: links in inline URL buttons (only http(s):// and tg:// pass)."""
+
+    merchant_id: DbId
 
 
 class StampAction(CallbackData, prefix="stp"):

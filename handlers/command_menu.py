@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CUSTOMER_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
-    ("card", __("Show my card and QR code")),
-    ("vouchers", __("My vouchers")),
-    ("settings", __("Language, email, birthday, notifications")),
+    ("card", __("My card and QR")),
+    ("vouchers", __("My rewards, and how to use them")),
+    ("settings", __("Language, email, offers")),
     ("help", __("What I can do")),
 )
 STAFF_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (

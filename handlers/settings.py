@@ -1,4 +1,9 @@
-"""Settings: language, email, birthday, notifications, leaving a card, erasing my data."""
+"""Settings: language, email, birthday, offers per shop, and (under "Privacy & data") leaving a
+card or erasing my data.
+
+One message is the settings screen: every button step edits it in place (handlers.screens),
+and so does the answer to a typed email or birthday, so settings never fill the chat.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -16,13 +22,15 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import admin_merchant
-from handlers.callbacks import SettingsAction, SettingsOp, db_id
+from handlers.callbacks import SettingsAction, SettingsOp, db_id, parse_db_id
+from handlers.screens import expired, show
 from handlers.texts import (
-    bold,
-    button_expired,
+    back_label,
+    close_label,
     ltr,
+    picked_label,
     refusal,
-    separated,
+    state_label,
     user_text,
     without_bidi_controls,
 )
@@ -33,6 +41,7 @@ from loyalty.errors import ConfirmationThrottled, LoyaltyError, MembershipNotFou
 from loyalty.links import LinkSigner
 from loyalty.memberships import leave_card
 from loyalty.profile import (
+    OPTIONAL_CHANNELS,
     ConfirmationLimits,
     ConfirmationMailer,
     clear_birthday,
@@ -44,7 +53,8 @@ from loyalty.profile import (
     set_birthday,
     set_email,
     set_language,
-    toggle_opt_out,
+    set_opt_out,
+    set_shop_offers,
 )
 from loyalty.views import customer_card, customer_cards
 from models.enums import Channel
@@ -55,10 +65,9 @@ if TYPE_CHECKING:
 
 router = Router(name="settings")
 
-# Wallet cards are missing on purpose: a pass on the phone is the customer's own opt-in, and
-# removing it from the wallet is how one stops its updates.
-OPTIONAL_CHANNELS = (Channel.TELEGRAM, Channel.EMAIL)
 MAX_INPUT = 256
+# The settings message a typed answer (email, birthday) comes back to, in the FSM data.
+SCREEN_KEY = "settings_screen"
 
 
 class SettingsForm(StatesGroup):
@@ -67,19 +76,26 @@ class SettingsForm(StatesGroup):
 
 
 def _channel_name(channel: Channel) -> str:
-    names = {Channel.TELEGRAM: _("Messages in this chat"), Channel.EMAIL: _("Email")}
+    names = {Channel.TELEGRAM: _("In this chat"), Channel.EMAIL: _("By email")}
     return names.get(channel, channel.value)
 
 
-def _switches(off: set[Channel] | None) -> str:
-    return separated(
-        f"{_channel_name(channel)} {'🔕' if channel in (off or ()) else '🔔'}"
-        for channel in OPTIONAL_CHANNELS
-    )
+def _offers_state(off: set[Channel] | None) -> str:
+    """One shop's offers in words: on, off, or on in some channels only."""
+    off = set(off or ()) & set(OPTIONAL_CHANNELS)
+    if not off:
+        return _("on")
+    if len(off) == len(OPTIONAL_CHANNELS):
+        return _("off")
+    return _("partly on")
 
 
 def _button(builder: InlineKeyboardBuilder, text: str, op: SettingsOp, value: str = "") -> None:
     builder.button(text=text, callback_data=SettingsAction(op=op, value=value))
+
+
+def _back(builder: InlineKeyboardBuilder, op: SettingsOp = SettingsOp.MENU) -> None:
+    _button(builder, back_label(), op)
 
 
 async def _menu(customer: Customer, i18n: I18n) -> tuple[str, InlineKeyboardMarkup]:
@@ -104,37 +120,42 @@ async def _menu(customer: Customer, i18n: I18n) -> tuple[str, InlineKeyboardMark
         _("Birthday: {birthday}").format(birthday=birthday),
     ]
     if len(shops) == 1:
-        lines.append(
-            _("Notifications: {channels}").format(channels=_switches(off.get(next(iter(shops)))))
-        )
+        lines.append(_("Offers: {state}").format(state=_offers_state(off.get(next(iter(shops))))))
     else:
         lines += [
-            _("Notifications from {shop}: {channels}").format(
-                shop=user_text(name), channels=_switches(off.get(merchant_id))
+            _("Offers from {shop}: {state}").format(
+                shop=user_text(name), state=_offers_state(off.get(merchant_id))
             )
             for merchant_id, name in shops.items()
         ]
-    text = "\n".join(lines)
     builder = InlineKeyboardBuilder()
+    # Emoji on the few actions people look for (their language, their data, closing) only.
     _button(builder, _("🌐 Language"), SettingsOp.LANGUAGE)
-    _button(builder, _("✉️ Email"), SettingsOp.EMAIL)
-    _button(builder, _("🎂 Birthday"), SettingsOp.BIRTHDAY)
-    _button(builder, _("🔔 Notifications"), SettingsOp.NOTIFICATIONS)
-    _button(builder, _("🚪 Leave a card"), SettingsOp.LEAVE)
-    _button(builder, _("🗑 Erase my data"), SettingsOp.ERASE)
-    _button(builder, _("✖️ Close"), SettingsOp.CLOSE)
-    builder.adjust(2, 2, 2, 1)
-    return text, builder.as_markup()
+    _button(builder, _("Email"), SettingsOp.EMAIL)
+    _button(builder, _("Birthday"), SettingsOp.BIRTHDAY)
+    _button(builder, _("Offers"), SettingsOp.NOTIFICATIONS)
+    _button(builder, _("🔒 Privacy & data"), SettingsOp.PRIVACY)
+    _button(builder, close_label(), SettingsOp.CLOSE)
+    builder.adjust(2, 2, 1, 1)
+    return "\n".join(lines), builder.as_markup()
 
 
 def _no_customer_text() -> str:
     return _("Settings appear once you have joined a shop's card. Scan its QR code to start.")
 
 
-async def _end_form(state: FSMContext) -> None:
+async def _end_form(state: FSMContext) -> int | None:
     """Leave the settings conversation only: admin mode lives in the same FSM storage, and a
-    staff member who checks their own settings keeps it, like the admin keyboard on screen."""
+    staff member who checks their own settings keeps it, like the admin keyboard on screen.
+
+    Returns the settings message that asked the question, if one did."""
     await state.set_state(None)
+    data = await state.get_data()
+    if SCREEN_KEY not in data:
+        return None
+    screen = data.pop(SCREEN_KEY)
+    await state.set_data(data)
+    return screen if isinstance(screen, int) else None
 
 
 @router.message(Command("settings"))
@@ -150,20 +171,33 @@ async def settings_command(
 
 
 @router.message(Command("cancel"))
-async def cancel_command(message: Message, state: FSMContext) -> None:
-    """Cancel a half-answered question; in admin mode say that the mode stays on."""
+async def cancel_command(
+    message: Message, bot: Bot, state: FSMContext, customer: Customer | None, i18n: I18n
+) -> None:
+    """Cancel a half-answered question; in admin mode say that the mode stays on. A settings
+    question is answered on its own message, which becomes the menu again."""
     asked = await state.get_state() is not None
-    await _end_form(state)
+    screen = await _end_form(state)
     text = _("Cancelled.") if asked else _("There is nothing to cancel.")
     if await admin_merchant(state) is not None:
         text += "\n" + _("You are still in admin mode. /exit returns to customer mode.")
-    await message.answer(text)
+    if asked and screen is not None and customer is not None:
+        await _menu_on(message, bot, screen, customer, i18n, text)
+    else:
+        await message.answer(text)
 
 
-async def _show_menu(query: CallbackQuery, customer: Customer, i18n: I18n) -> None:
-    text, markup = await _menu(customer, i18n)
-    if isinstance(query.message, Message):
-        await query.message.answer(text, reply_markup=markup)
+async def _show_menu(message: Message, customer: Customer, i18n: I18n) -> None:
+    await show(message, *await _menu(customer, i18n))
+
+
+async def _stale(query: CallbackQuery, customer: Customer, i18n: I18n) -> None:
+    """A stale or forged settings button: the toast, then the settings menu as it is now."""
+
+    async def redraw(message: Message) -> None:
+        await _show_menu(message, customer, i18n)
+
+    await expired(query, redraw)
 
 
 @router.callback_query(SettingsAction.filter())
@@ -176,11 +210,12 @@ async def settings_button(
     wallets: Wallets | None = None,
 ) -> None:
     if customer is None or not isinstance(query.message, Message):
-        await query.answer(button_expired())
+        # Nobody to draw settings for (erased, never joined): the toast alone.
+        await expired(query)
         return
     handler = _BUTTONS.get(callback_data.op)
     if handler is None:
-        await query.answer(button_expired())
+        await _stale(query, customer, i18n)
         return
     await handler(query, query.message, callback_data.value, customer, i18n, state)
     if wallets is not None and callback_data.op in _GONE:
@@ -194,7 +229,7 @@ async def _open_menu(
 ) -> None:  # fmt: skip
     await _end_form(state)
     await query.answer()
-    await _show_menu(query, customer, i18n)
+    await _show_menu(message, customer, i18n)
 
 
 async def _close(
@@ -212,11 +247,16 @@ async def _pick_language(
 ) -> None:  # fmt: skip
     builder = InlineKeyboardBuilder()
     for code in i18n.available_locales:
-        mark = "✓ " if code == i18n.current_locale else ""
-        _button(builder, mark + NATIVE_NAMES.get(code, code), SettingsOp.SET_LANGUAGE, code)
-    builder.adjust(2)
+        name = NATIVE_NAMES.get(code, code)
+        _button(
+            builder, picked_label(name, code == i18n.current_locale), SettingsOp.SET_LANGUAGE, code
+        )
+    count = len(i18n.available_locales)
+    _back(builder)
+    # Two languages a row, and "Back" on a row of its own.
+    builder.adjust(*[2] * (count // 2), *[1] * (count % 2), 1)
     await query.answer()
-    await message.answer(_("Choose your language:"), reply_markup=builder.as_markup())
+    await show(message, _("Choose your language:"), builder.as_markup())
 
 
 async def _set_language(
@@ -226,11 +266,11 @@ async def _set_language(
     try:
         await set_language(customer, value, i18n.available_locales)
     except LoyaltyError:
-        await query.answer(button_expired())
+        await _stale(query, customer, i18n)
         return
     with i18n.use_locale(value):
         await query.answer(_("Language saved."))
-        await _show_menu(query, customer, i18n)
+        await _show_menu(message, customer, i18n)
 
 
 async def _ask(
@@ -241,23 +281,26 @@ async def _ask(
     prompt: str,
     remove: tuple[str, SettingsOp] | None,
 ) -> None:
-    """Ask for a value as text; offer to remove the current one when there is one."""
+    """Ask for a value as text, on the settings message itself; the typed answer edits that
+    message back into the menu. Offer to remove the current value when there is one."""
     await state.set_state(form)
+    await state.update_data({SCREEN_KEY: message.message_id})
     builder = InlineKeyboardBuilder()
     if remove is not None:
         _button(builder, *remove)
-    _button(builder, _("Cancel"), SettingsOp.MENU)
+    _back(builder)
     builder.adjust(1)
     await query.answer()
-    await message.answer(prompt, reply_markup=builder.as_markup())
+    await show(message, prompt, builder.as_markup())
 
 
 async def _removed(
-    query: CallbackQuery, customer: Customer, i18n: I18n, state: FSMContext, toast: str
-) -> None:
+    query: CallbackQuery, message: Message, customer: Customer, i18n: I18n, state: FSMContext,
+    toast: str,
+) -> None:  # fmt: skip
     await _end_form(state)
     await query.answer(toast)
-    await _show_menu(query, customer, i18n)
+    await _show_menu(message, customer, i18n)
 
 
 async def _ask_email(
@@ -265,8 +308,10 @@ async def _ask_email(
     state: FSMContext,
 ) -> None:  # fmt: skip
     remove = (_("Remove my email"), SettingsOp.EMAIL_CLEAR) if customer.email else None
+    # One address serves every shop the customer joins, so the promise names them all.
     prompt = _(
-        "Send me your email address. We use it only for this shop's news and your vouchers."
+        "Send me your email address. We use it only for news and vouchers from the shops "
+        "you've joined."
     )
     await _ask(query, message, state, SettingsForm.email, prompt, remove)
 
@@ -276,7 +321,7 @@ async def _clear_email(
     state: FSMContext,
 ) -> None:  # fmt: skip
     await clear_email(customer)
-    await _removed(query, customer, i18n, state, _("Email removed."))
+    await _removed(query, message, customer, i18n, state, _("Email removed."))
 
 
 async def _ask_birthday(
@@ -293,72 +338,125 @@ async def _clear_birthday(
     state: FSMContext,
 ) -> None:  # fmt: skip
     await clear_birthday(customer)
-    await _removed(query, customer, i18n, state, _("Birthday removed."))
+    await _removed(query, message, customer, i18n, state, _("Birthday removed."))
 
 
-async def _notifications(
+async def _offers_screen(customer: Customer) -> tuple[str, InlineKeyboardMarkup]:
+    """Every joined shop with its offers on or off, and under each its channel switches."""
+    shops, off = await customer_shops(customer), await opted_out(customer)
+    builder = InlineKeyboardBuilder()
+    rows: list[int] = []
+    for merchant_id, name in shops.items():
+        shop_off = off.get(merchant_id, set())
+        label = _("{shop}: {state}").format(
+            shop=user_text(name, html=False, limit=40), state=_offers_state(shop_off)
+        )
+        shop_on = not set(OPTIONAL_CHANNELS) <= shop_off
+        _button(builder, label, SettingsOp.SHOP, _switch_value(merchant_id, shop_on))
+        for channel in OPTIONAL_CHANNELS:
+            on = channel not in shop_off
+            _button(
+                builder,
+                state_label(_channel_name(channel), on),
+                SettingsOp.TOGGLE,
+                _switch_value(merchant_id, on, channel),
+            )
+        rows += [1, len(OPTIONAL_CHANNELS)]
+    _back(builder)
+    builder.adjust(*rows, 1)
+    if not shops:
+        return _("You are not on any card."), builder.as_markup()
+    text = "\n".join(
+        [
+            _("<b>Offers</b>"),
+            _(
+                "News and vouchers from the shops you've joined. Tap a shop to turn all its "
+                "offers on or off, or a channel under it."
+            ),
+        ]
+    )
+    return text, builder.as_markup()
+
+
+async def _offers(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    """Opt-outs are per shop: pick the shop (when there are several), then its channels.
+    await query.answer()
+    await show(message, *await _offers_screen(customer))
 
-    ``value`` is "" (from the menu), "<merchant id>" (a shop picked) or "<merchant id>-<channel>"
-    (a switch pressed).
-    """
+
+def _switch(value: str) -> tuple[int | None, str, bool | None]:
+    """``value`` of a switch: "<merchant id>[-<channel>]-on|off" → (shop, channel, turn on)."""
+    head, _sep, wanted = value.rpartition("-")
+    shop, _sep, channel = head.partition("-")
+    turn_on = {"on": True, "off": False}.get(wanted)
+    return parse_db_id(shop), channel, turn_on
+
+
+def _switch_value(merchant_id: int, on: bool, channel: Channel | None = None) -> str:
+    """What a switch asks for when tapped: the opposite of the state it shows."""
+    wanted = "off" if on else "on"
+    return f"{merchant_id}-{channel.value}-{wanted}" if channel else f"{merchant_id}-{wanted}"
+
+
+async def _toggle_shop(
+    query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
+    state: FSMContext,
+) -> None:  # fmt: skip
+    """A whole shop's offers off (every channel) or on; a shop the customer holds no card at,
+    or data no screen of ours sends, is a stale button."""
     shops = await customer_shops(customer)
-    if not value and len(shops) != 1:
-        await query.answer()
-        if not shops:
-            await message.answer(_("You are not on any card."))
-            return
-        builder = InlineKeyboardBuilder()
-        for shop_id, name in shops.items():
-            _button(builder, name[:64], SettingsOp.NOTIFICATIONS, str(shop_id))
-        _button(builder, _("⬅️ Settings"), SettingsOp.MENU)
-        builder.adjust(1)
-        await message.answer(_("News from which shop?"), reply_markup=builder.as_markup())
+    merchant_id, channel, turn_on = _switch(value)
+    if merchant_id not in shops or channel or turn_on is None:
+        await _stale(query, customer, i18n)
         return
-    merchant_id = _int(value.partition("-")[0]) if value else next(iter(shops))
-    if merchant_id is None or merchant_id not in shops:
-        await query.answer(button_expired())
-        return
-    toggled = value.partition("-")[2]
-    if toggled:
-        try:
-            channel = Channel(toggled)
-        except ValueError:
-            await query.answer(button_expired())
-            return
-        if channel not in OPTIONAL_CHANNELS:
-            await query.answer(button_expired())
-            return
-        now_off = await toggle_opt_out(customer, merchant_id, channel)
-        await query.answer(_("Turned off.") if now_off else _("Turned on."))
-    else:
-        await query.answer()
-    off = (await opted_out(customer)).get(merchant_id, set())
-    builder = InlineKeyboardBuilder()
-    for channel in OPTIONAL_CHANNELS:
-        mark = "🔕" if channel in off else "🔔"
-        _button(
-            builder,
-            f"{mark} {_channel_name(channel)}",
-            SettingsOp.TOGGLE,
-            f"{merchant_id}-{channel.value}",
+    assert merchant_id is not None
+    await set_shop_offers(customer, merchant_id, on=turn_on)
+    await query.answer(
+        (_("Offers from {shop}: on.") if turn_on else _("Offers from {shop}: off.")).format(
+            shop=user_text(shops[merchant_id], html=False)
         )
-    _button(builder, _("⬅️ Settings"), SettingsOp.MENU)
-    builder.adjust(1)
-    text = _("News and offers from {shop}. Tap to turn a channel on or off.").format(
-        shop=bold(shops[merchant_id])
     )
-    if toggled:
-        await message.edit_text(text, reply_markup=builder.as_markup())
-    else:
-        await message.answer(text, reply_markup=builder.as_markup())
+    await show(message, *await _offers_screen(customer))
 
 
-def _int(text: str) -> int | None:
-    return int(text) if text.isdecimal() and len(text) <= 10 else None
+async def _toggle_channel(
+    query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
+    state: FSMContext,
+) -> None:  # fmt: skip
+    """One channel of one shop off or on, with the same checks as the shop switch."""
+    merchant_id, name, turn_on = _switch(value)
+    channel = next((c for c in OPTIONAL_CHANNELS if c.value == name), None)
+    if merchant_id not in await customer_shops(customer) or channel is None or turn_on is None:
+        await _stale(query, customer, i18n)
+        return
+    assert merchant_id is not None
+    await set_opt_out(customer, merchant_id, channel, off=not turn_on)
+    await query.answer(_("Turned on.") if turn_on else _("Turned off."))
+    await show(message, *await _offers_screen(customer))
+
+
+async def _privacy(
+    query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
+    state: FSMContext,
+) -> None:  # fmt: skip
+    """Leaving and erasing live one step away from everyday settings, so no one hits them by
+    mistake next to "Language"."""
+    builder = InlineKeyboardBuilder()
+    _button(builder, _("Leave a card"), SettingsOp.LEAVE)
+    _button(builder, _("Erase my data"), SettingsOp.ERASE)
+    _back(builder)
+    builder.adjust(1)
+    text = "\n".join(
+        [
+            _("<b>Privacy &amp; data</b>"),
+            _("Leaving a card deletes its stamps and vouchers."),
+            _("Erasing your data deletes everything about you at every shop."),
+        ]
+    )
+    await query.answer()
+    await show(message, text, builder.as_markup())
 
 
 async def _pick_card_to_leave(
@@ -367,9 +465,6 @@ async def _pick_card_to_leave(
 ) -> None:  # fmt: skip
     cards = await customer_cards(customer.id)
     await query.answer()
-    if not cards:
-        await message.answer(_("You are not on any card."))
-        return
     builder = InlineKeyboardBuilder()
     for card in cards:
         _button(
@@ -379,9 +474,10 @@ async def _pick_card_to_leave(
             SettingsOp.LEAVE_PICK,
             str(card.membership_id),
         )
-    _button(builder, _("Cancel"), SettingsOp.MENU)
+    _back(builder, SettingsOp.PRIVACY)
     builder.adjust(1)
-    await message.answer(_("Which card do you want to leave?"), reply_markup=builder.as_markup())
+    text = _("Which card do you want to leave?") if cards else _("You are not on any card.")
+    await show(message, text, builder.as_markup())
 
 
 async def _confirm_leave(
@@ -391,14 +487,15 @@ async def _confirm_leave(
     try:
         card = await customer_card(db_id(value), customer.id)
     except (ValueError, MembershipNotFound):
-        await query.answer(button_expired())
+        await _stale(query, customer, i18n)
         return
     builder = InlineKeyboardBuilder()
     _button(builder, _("Yes, leave the card"), SettingsOp.LEAVE_CONFIRM, value)
-    _button(builder, _("Cancel"), SettingsOp.MENU)
+    _back(builder, SettingsOp.PRIVACY)
     builder.adjust(1)
     await query.answer()
-    await message.answer(
+    await show(
+        message,
         _(
             "Leave <b>{card}</b> at {shop}? Its stamps ({stamps}) and unused vouchers "
             "({vouchers}) will be lost."
@@ -408,7 +505,7 @@ async def _confirm_leave(
             stamps=ltr(str(card.balance)),
             vouchers=ltr(str(len(card.vouchers))),
         ),
-        reply_markup=builder.as_markup(),
+        builder.as_markup(),
     )
 
 
@@ -419,14 +516,15 @@ async def _leave(
     try:
         card = await customer_card(db_id(value), customer.id)
     except (ValueError, MembershipNotFound):
-        await query.answer(button_expired())
+        await _stale(query, customer, i18n)
         return
     await leave_card(card.membership_id, customer_id=customer.id)
     await query.answer()
-    await message.edit_text(
+    await show(
+        message,
         _("You left <b>{card}</b>. Scan the shop's QR code any time to join again.").format(
             card=user_text(card.card_name)
-        )
+        ),
     )
 
 
@@ -436,15 +534,16 @@ async def _ask_erase(
 ) -> None:  # fmt: skip
     builder = InlineKeyboardBuilder()
     _button(builder, _("Yes, erase everything"), SettingsOp.ERASE_CONFIRM)
-    _button(builder, _("Cancel"), SettingsOp.MENU)
+    _back(builder, SettingsOp.PRIVACY)
     builder.adjust(1)
     await query.answer()
-    await message.answer(
+    await show(
+        message,
         _(
             "Erase all your data? Your name, email, birthday, every card with its stamps and "
             "every unused voucher are deleted for good. This cannot be undone."
         ),
-        reply_markup=builder.as_markup(),
+        builder.as_markup(),
     )
 
 
@@ -455,8 +554,9 @@ async def _erase(
     await erase_customer(customer)
     await _end_form(state)
     await query.answer()
-    await message.edit_text(
-        _("Done: your data is erased. Scan a shop's QR code if you ever want to start again.")
+    await show(
+        message,
+        _("Done: your data is erased. Scan a shop's QR code if you ever want to start again."),
     )
 
 
@@ -472,8 +572,10 @@ _BUTTONS = {
     SettingsOp.EMAIL_CLEAR: _clear_email,
     SettingsOp.BIRTHDAY: _ask_birthday,
     SettingsOp.BIRTHDAY_CLEAR: _clear_birthday,
-    SettingsOp.NOTIFICATIONS: _notifications,
-    SettingsOp.TOGGLE: _notifications,
+    SettingsOp.NOTIFICATIONS: _offers,
+    SettingsOp.SHOP: _toggle_shop,
+    SettingsOp.TOGGLE: _toggle_channel,
+    SettingsOp.PRIVACY: _privacy,
     SettingsOp.LEAVE: _pick_card_to_leave,
     SettingsOp.LEAVE_PICK: _confirm_leave,
     SettingsOp.LEAVE_CONFIRM: _leave,
@@ -482,15 +584,39 @@ _BUTTONS = {
 }
 
 
-async def _send_confirmation(
-    message: Message,
+async def _back_to_menu(
+    message: Message, bot: Bot, state: FSMContext, customer: Customer, i18n: I18n, note: str
+) -> None:
+    """After a typed answer: the settings message that asked becomes the menu again."""
+    await _menu_on(message, bot, await _end_form(state), customer, i18n, note)
+
+
+async def _menu_on(
+    message: Message, bot: Bot, screen: int | None, customer: Customer, i18n: I18n, note: str
+) -> None:
+    """The menu on settings message ``screen`` with ``note`` (what happened) on top; a new
+    message only when that one cannot be edited."""
+    menu, markup = await _menu(customer, i18n)
+    text = f"{note}\n\n{menu}"
+    if screen is not None:
+        try:
+            await bot.edit_message_text(
+                text, chat_id=message.chat.id, message_id=screen, reply_markup=markup
+            )
+            return
+        except TelegramBadRequest:
+            pass  # deleted or too old to edit: the menu comes as a new message
+    await message.answer(text, reply_markup=markup)
+
+
+async def _confirmation(
     customer: Customer,
     address: str,
     i18n: I18n,
     email_channel: ConfirmationMailer,
     signer: LinkSigner,
     expires_at: datetime,
-) -> None:
+) -> str:
     """Double opt-in: campaigns use the address only after its owner opens this link."""
     sent = await send_email_confirmation(
         email_channel,
@@ -502,22 +628,18 @@ async def _send_confirmation(
     )
     shown = ltr(escape(without_bidi_controls(address)))
     if not sent:
-        await message.answer(
-            _("I could not send an email to {email}. Please check the address.").format(
-                email=shown
-            )
+        return _("I could not send an email to {email}. Please check the address.").format(
+            email=shown
         )
-    else:
-        await message.answer(
-            _(
-                "Saved: {email}. I sent you a confirmation link — open it to start getting emails."
-            ).format(email=shown)
-        )
+    return _(
+        "Saved: {email}. I sent you a confirmation link — open it to start getting emails."
+    ).format(email=shown)
 
 
 @router.message(StateFilter(SettingsForm.email), F.text)
 async def email_entered(
     message: Message,
+    bot: Bot,
     customer: Customer | None,
     i18n: I18n,
     state: FSMContext,
@@ -533,29 +655,27 @@ async def email_entered(
     except LoyaltyError as refused:
         await message.answer(refusal(refused) + "\n" + _("Or send /cancel."))
         return
-    await _end_form(state)
     shown = ltr(escape(without_bidi_controls(address)))
     if address == customer.email and customer.email_verified:
-        await message.answer(_("{email} is already confirmed.").format(email=shown))
+        note = _("{email} is already confirmed.").format(email=shown)
     else:
         try:
             # Before anything is stored: a refused request changes nothing.
             await email_limits.take(customer.id, address)
         except ConfirmationThrottled as refused:
-            await message.answer(refusal(refused))
+            note = refusal(refused)
         else:
             await set_email(customer, address)
             expires = utcnow() + email_limits.link_lifetime
-            await _send_confirmation(
-                message, customer, address, i18n, email_channel, link_signer, expires
+            note = await _confirmation(
+                customer, address, i18n, email_channel, link_signer, expires
             )
-    text, markup = await _menu(customer, i18n)
-    await message.answer(text, reply_markup=markup)
+    await _back_to_menu(message, bot, state, customer, i18n, note)
 
 
 @router.message(StateFilter(SettingsForm.birthday), F.text)
 async def birthday_entered(
-    message: Message, customer: Customer | None, i18n: I18n, state: FSMContext
+    message: Message, bot: Bot, customer: Customer | None, i18n: I18n, state: FSMContext
 ) -> None:
     if customer is None or message.text is None:
         await _end_form(state)
@@ -567,11 +687,9 @@ async def birthday_entered(
     except LoyaltyError as refused:
         await message.answer(refusal(refused) + "\n" + _("Or send /cancel."))
         return
-    await _end_form(state)
     shown = f"{day:02d}.{month:02d}" + (f".{year}" if year else "")
-    await message.answer(_("Saved: {date} 🎂").format(date=ltr(shown)))
-    text, markup = await _menu(customer, i18n)
-    await message.answer(text, reply_markup=markup)
+    note = _("Birthday saved: {date}.").format(date=ltr(shown))
+    await _back_to_menu(message, bot, state, customer, i18n, note)
 
 
 @router.message(StateFilter(SettingsForm.email, SettingsForm.birthday))

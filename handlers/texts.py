@@ -139,6 +139,25 @@ def close_label() -> str:
     return "✖ " + _("Close")
 
 
+def state_label(name: str, on: bool) -> str:
+    """A switch says its state in words ("Email: on"), not with a bell a screen reader reads
+    aloud as "bell with cancellation stroke" (review U8)."""
+    return _("{name}: on").format(name=name) if on else _("{name}: off").format(name=name)
+
+
+def picked_label(name: str, picked: bool) -> str:
+    """A choice among several: "✅ Email" when picked, plain "Email" when not (review U8)."""
+    return f"✅ {name}" if picked else name
+
+
+def stamps_of(balance: int, needed: int) -> str:
+    """ "3 of 10 stamps" for text (a screen reader reads "3/10" as "3 slash 10"); the card
+    image keeps 3/10."""
+    return ngettext("{count} of {total} stamp", "{count} of {total} stamps", needed).format(
+        count=ltr(number(balance)), total=ltr(number(needed))
+    )
+
+
 def progress_line(card: CardView) -> str:
     fraction = ltr(f"{card.balance}/{card.stamps_needed}")
     more = card.stamps_to_reward

@@ -14,8 +14,13 @@ from channels.ratelimit import Rate, RateLimiter
 from loyalty.clock import ensure_utc
 from loyalty.errors import ConfirmationThrottled, InvalidBirthday, InvalidEmail, InvalidLanguage
 from loyalty.links import LinkSigner, confirm_email_url, confirmed_customer
-from models import ChannelOptOut, Customer, Identity, Membership
+from models import ChannelOptOut, Customer, Delivery, Identity, Membership, Merchant
 from models.enums import Channel, MembershipStatus, Platform
+
+# The channels a customer can switch off in settings. Wallet cards are missing on purpose: a
+# pass on the phone is the customer's own opt-in, and removing it from the wallet is how one
+# stops its updates.
+OPTIONAL_CHANNELS = (Channel.TELEGRAM, Channel.EMAIL)
 
 _DATE = re.compile(r"\s*(\d{1,2})[./\-\s](\d{1,2})(?:[./\-\s](\d{4}))?\s*")
 _ISO_DATE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*")
@@ -137,17 +142,67 @@ async def opted_out(customer: Customer) -> dict[int, set[Channel]]:
     return off
 
 
-async def toggle_opt_out(customer: Customer, merchant_id: int, channel: Channel) -> bool:
-    """Flip the opt-out for one shop's ``channel``; returns True when it is now off."""
-    removed = await ChannelOptOut.filter(
-        customer_id=customer.id, merchant_id=merchant_id, channel=channel
-    ).delete()
-    if removed:
-        return False
-    await ChannelOptOut.get_or_create(
-        customer_id=customer.id, merchant_id=merchant_id, channel=channel
+async def set_opt_out(
+    customer: Customer, merchant_id: int, channel: Channel, *, off: bool
+) -> None:
+    """One shop's ``channel`` off or on. A switch carries the state it asks for, not "flip", so
+    a double tap or an old copy of the screen asks for the same thing twice and changes nothing
+    the second time."""
+    if off:
+        await ChannelOptOut.get_or_create(
+            customer_id=customer.id, merchant_id=merchant_id, channel=channel
+        )
+    else:
+        await ChannelOptOut.filter(
+            customer_id=customer.id, merchant_id=merchant_id, channel=channel
+        ).delete()
+
+
+async def set_shop_offers(customer: Customer, merchant_id: int, *, on: bool) -> None:
+    """A whole shop's offers on or off: every optional channel of that shop at once, so "off"
+    reaches every campaign the shop sends and leaves the other shops alone (the opt-outs are
+    the same per-shop rows a single channel switch writes)."""
+    rows = ChannelOptOut.filter(
+        customer_id=customer.id, merchant_id=merchant_id, channel__in=list(OPTIONAL_CHANNELS)
     )
-    return True
+    if on:
+        await rows.delete()
+        return
+    for channel in OPTIONAL_CHANNELS:
+        await ChannelOptOut.get_or_create(
+            customer_id=customer.id, merchant_id=merchant_id, channel=channel
+        )
+
+
+async def shop_phones(customer: Customer) -> dict[int, tuple[str, str]]:
+    """The shops where the customer holds an active card and that gave a phone number:
+    merchant id → (name, phone), by name."""
+    shops = await customer_shops(customer)
+    phones = dict(
+        await Merchant.filter(id__in=list(shops), phone__isnull=False).values_list("id", "phone")
+    )
+    return {
+        merchant_id: (name, str(phones[merchant_id]))
+        for merchant_id, name in shops.items()
+        if phones.get(merchant_id)
+    }
+
+
+async def campaign_shop(customer: Customer, telegram_message_id: int) -> int | None:
+    """The shop whose campaign sent this customer that Telegram message, if it was one.
+
+    A Telegram delivery keeps the ids of the messages it sent, comma-separated.
+    """
+    wanted = str(telegram_message_id)
+    rows = await Delivery.filter(
+        customer_id=customer.id,
+        channel=Channel.TELEGRAM,
+        external_id__contains=wanted,
+    ).values_list("external_id", "campaign__merchant_id")
+    for external_id, merchant_id in rows:
+        if wanted in str(external_id).split(","):
+            return int(merchant_id)
+    return None
 
 
 async def stop_offers(customer: Customer, merchant_id: int, channels: tuple[Channel, ...]) -> bool:

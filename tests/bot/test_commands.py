@@ -18,7 +18,7 @@ async def test_commands_are_registered_per_language(
 
     default = telegram.commands(SCOPE)
     assert [c["command"] for c in default] == ["card", "vouchers", "settings", "help"]
-    assert default[0]["description"] == "Show my card and QR code"
+    assert default[0]["description"] == "My card and QR"
     for language in ("uk", "he", "fa", "th"):
         localized = telegram.commands(SCOPE, language)
         assert [c["command"] for c in localized] == ["card", "vouchers", "settings", "help"]

@@ -68,3 +68,28 @@ async def test_voucher_codes_read_left_to_right_in_persian(new_chat: object) -> 
 
     assert f"{LRI}{voucher.code}{PDI}" in raw_text_of(detail)
     assert any("\u0600" <= ch <= "\u06ff" for ch in text_of(detail))
+
+
+@pytest.mark.parametrize("language", ["uk", "he", "fa", "th"])
+async def test_settings_offers_and_the_free_text_answer_speak_every_language(
+    new_chat: object, language: str
+) -> None:
+    shop = await factories.merchant()
+    chat: Chat = new_chat(language)  # type: ignore[operator]
+    await chat.send(f"/start j-{shop.card.join_token}")
+    menu = (await chat.send("/settings"))[0]
+    assert all(not label.isascii() for label, _ in buttons(menu)), buttons(menu)
+
+    offers_button = buttons(menu)[3][1]
+    assert offers_button == "set:notif:"
+    await chat.press(menu, offers_button)
+    offers = [label for label, _ in buttons(chat.current(menu))]
+
+    # The shop's switch and the channel switches say their state in this language's words.
+    assert offers[0].startswith("Kafe Lviv: ")
+    assert all(not label.isascii() for label in offers), offers
+    # The back arrow points the way this language reads.
+    assert offers[-1].startswith("▶ " if language in {"he", "fa"} else "◀ ")
+    answer = text_of((await chat.send("hello"))[0])
+    assert not answer.isascii()
+    assert "card bot" not in answer

@@ -25,6 +25,8 @@ from handlers.texts import (
     back_label,
     close_label,
     local_datetime,
+    stamps_of,
+    state_label,
     user_text,
 )
 from locales import compile_catalogs
@@ -168,3 +170,34 @@ def test_a_date_and_time_read_in_order_in_rtl_text(
 
     assert when == f"{FSI}{expected}{PDI}"
     assert as_read_right_to_left(expected) in shown(text), shown(text)
+
+
+@pytest.mark.parametrize("language", ["en", "uk", "he", "fa", "th"])
+def test_a_switch_says_its_state_in_words(i18n: I18n, language: str) -> None:
+    with i18n.use_locale(language):
+        on, off = state_label("Email", on=True), state_label("Email", on=False)
+
+    assert on != off
+    assert on.startswith("Email: ")
+    assert not any(mark in on + off for mark in ("🔔", "🔕", "▫"))
+    if language == "en":
+        assert (on, off) == ("Email: on", "Email: off")
+    else:
+        assert not on.removeprefix("Email: ").isascii(), on
+
+
+@pytest.mark.parametrize(
+    ("language", "balance", "needed", "expected"),
+    [
+        ("en", 3, 10, "3 of 10 stamps"),
+        ("en", 0, 1, "0 of 1 stamp"),
+        ("uk", 3, 10, "3 із 10 штампів"),
+        ("fa", 3, 10, f"{LRI}3{PDI} از {LRI}10{PDI} مهر"),
+        ("he", 3, 10, f"{LRI}3{PDI} מתוך {LRI}10{PDI} חותמות"),
+    ],
+)
+def test_stamps_are_counted_in_words_not_with_a_slash(
+    i18n: I18n, language: str, balance: int, needed: int, expected: str
+) -> None:
+    with i18n.use_locale(language):
+        assert stamps_of(balance, needed) == expected
