@@ -96,7 +96,7 @@ def chat_buttons(
     first: list[Button] = []
     if parts.membership_id is not None or parts.preview:
         first.append(Button(_("🪪 My card"), data=preview or card_data(parts.membership_id or 0)))
-    stop = _("🔕 Stop offers from {shop}").format(shop=isolate(_shop_in_button(merchant_name)))
+    stop = _("Stop offers from {shop}").format(shop=isolate(_shop_in_button(merchant_name)))
     first.append(Button(stop, data=preview or stop_offers_data(parts.merchant_id)))
     rows.append(tuple(first))
     return tuple(rows)

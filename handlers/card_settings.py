@@ -28,7 +28,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp, CardSetAction, CardSetOp
-from handlers.texts import bold, button_expired, code, ltr, number, user_text
+from handlers.texts import back_label, bold, button_expired, code, ltr, number, user_text
 from loyalty.branding import (
     PALETTE,
     Colours,
@@ -318,7 +318,7 @@ def _card_screen(card: Card) -> tuple[str, InlineKeyboardMarkup]:
     else:
         lines += ["", _("This card has ended. Its members keep their vouchers.")]
     builder.button(
-        text=_("◀ All cards"),
+        text=back_label(_("All cards")),
         callback_data=CardSetAction(op=CardSetOp.LIST, merchant_id=card.merchant_id),
     )
     builder.adjust(1)
