@@ -65,11 +65,14 @@ async def test_welcome_series_nudges_only_who_did_not_come(db: Backend) -> None:
     after = await sent_by_step(automation_id)
     assert after["nudge"] == [stayed.customer_id]
     stats = await service.automation_stats(shop.merchant.id, automation_id)
-    assert stats.enrolled == 2 and stats.waiting == 0 and stats.finished == 2
+    assert stats.enrolled == 2
+    assert stats.waiting == 0
+    assert stats.finished == 2
     by_id = {s.id: s for s in stats.steps}
     assert by_id["visited"].outcomes == {"yes": 1, "no": 1}
     assert by_id["nudge"].outcomes["sent"] == 1
-    assert stats.reached.visitors == 1 and stats.reached.people == 2
+    assert stats.reached.visitors == 1
+    assert stats.reached.people == 2
 
 
 async def test_reward_ready_and_voucher_expiring(db: Backend) -> None:
