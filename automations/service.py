@@ -50,6 +50,8 @@ class AutomationView:
     resume_mode: ResumeMode
     card_name: str | None
     chain: Chain
+    # Switched off at some point: switching back on offers to resume or to skip.
+    was_on: bool
 
 
 def _view(automation: Automation, card_name: str | None) -> AutomationView:
@@ -62,6 +64,7 @@ def _view(automation: Automation, card_name: str | None) -> AutomationView:
         resume_mode=ResumeMode(automation.resume_mode),
         card_name=card_name,
         chain=Chain.model_validate(automation.chain),
+        was_on=automation.switched_off_at is not None,
     )
 
 

@@ -25,6 +25,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import IsStaff, enter_admin_mode
+from handlers.automations import automations_button
 from handlers.callbacks import AdminAction, AdminOp
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.counter import role_name
@@ -79,6 +80,7 @@ async def _menu(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
             text=str(CAMPAIGNS_BUTTON),
             callback_data=AdminAction(op=AdminOp.CAMPAIGNS, merchant_id=seat.merchant_id),
         )
+        builder.add(automations_button(seat.merchant_id))
     if allows(seat, Permission.CARDS):
         builder.button(
             text=_("🎴 Cards"),
