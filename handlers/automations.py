@@ -10,6 +10,7 @@ a stale or forged button changes nothing and says it expired.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from enum import StrEnum
 from io import BytesIO
 from typing import TYPE_CHECKING, Annotated
@@ -418,15 +419,15 @@ async def setting_pressed(
     tuning = await _draft(state, seat.merchant_id, recipe)
     setting = Setting(callback_data.setting)
     if setting == Setting.DAYS:
-        tuning = _replace(tuning, days=int(str(_step(DAY_CHOICES[recipe], tuning.days))))
+        tuning = replace(tuning, days=int(str(_step(DAY_CHOICES[recipe], tuning.days))))
     elif setting == Setting.VOUCHER_DAYS:
-        tuning = _replace(
+        tuning = replace(
             tuning, voucher_days=int(str(_step(VOUCHER_DAY_CHOICES, tuning.voucher_days)))
         )
     elif setting == Setting.WEEKDAY:
-        tuning = _replace(tuning, weekday=Weekday(str(_step(tuple(Weekday), tuning.weekday))))
+        tuning = replace(tuning, weekday=Weekday(str(_step(tuple(Weekday), tuning.weekday))))
     elif setting == Setting.AT:
-        tuning = _replace(tuning, at=str(_step(TIME_CHOICES, tuning.at)))
+        tuning = replace(tuning, at=str(_step(TIME_CHOICES, tuning.at)))
     else:
         await query.answer(button_expired())
         return
@@ -434,12 +435,6 @@ async def setting_pressed(
     text, markup = await _recipe_screen(seat.merchant_id, recipe, tuning, i18n)
     await query.answer()
     await _edit(message, text, markup)
-
-
-def _replace(tuning: Tuning, **changes: object) -> Tuning:
-    from dataclasses import replace
-
-    return replace(tuning, **changes)  # type: ignore[arg-type]
 
 
 @router.callback_query(AutoAction.filter(F.op == AutoOp.TYPE))
@@ -484,7 +479,7 @@ async def typed(message: Message, state: FSMContext, i18n: I18n) -> None:
         if not text or len(text) > 4000:
             await message.answer(_("Please send a message of up to 4000 characters."))
             return
-        tuning = _replace(tuning, text=text)
+        tuning = replace(tuning, text=text)
     else:
         title = message.text.strip()
         if not title or len(title) > MAX_TITLE:
@@ -494,7 +489,7 @@ async def typed(message: Message, state: FSMContext, i18n: I18n) -> None:
                 )
             )
             return
-        tuning = _replace(tuning, voucher_title=title)
+        tuning = replace(tuning, voucher_title=title)
     await state.set_state(None)
     await _keep(state, seat.merchant_id, recipe, tuning)
     text, markup = await _recipe_screen(seat.merchant_id, recipe, tuning, i18n)

@@ -32,6 +32,7 @@ async def test_the_owner_invites_a_cashier_who_then_appears_in_the_staff_list(
     assert [label for label, _ in buttons(menu)] == [
         "📣 New campaign",
         "📋 Campaigns",
+        "🤖 Automations",
         "🎴 Cards",
         "📊 Dashboard",
         "🖨 Counter poster",

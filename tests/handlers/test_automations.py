@@ -157,8 +157,9 @@ async def test_export_then_import_round_trips_through_the_chat(new_chat: Any) ->
     await owner.press_label(screen, "Export as YAML")
     call = owner.telegram.calls("sendDocument")[-1]
     exported = uploaded_file(call, "document")
-    assert exported.filename.endswith(".yaml")
-    again = await send_file(owner, exported.data, exported.filename)
+    name = exported.filename or ""
+    assert name.endswith(".yaml")
+    again = await send_file(owner, exported.data, name)
     assert text_of(again[0]).startswith("Saved: Coffee nudge")
     first, second = await Automation.filter(merchant_id=shop.merchant.id).order_by("id")
     assert first.chain == second.chain
