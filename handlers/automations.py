@@ -33,6 +33,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import get_day_names
+from babel.numbers import format_percent
 from pydantic import Field
 
 from automations import service
@@ -77,6 +78,7 @@ router = Router(name="automations")
 AUTOMATIONS_BUTTON = __("🤖 Automations")
 DRAFT_KEY = "automation_draft"
 MAX_TITLE = 60
+MAX_TEXT = 4000
 # The list opened from the admin menu comes as a new message, so the menu stays.
 NEW_MESSAGE = "new"
 
@@ -367,7 +369,7 @@ async def _recipe_screen(
             text=_setting_label(setting, recipe, tuning, chain),
             callback_data=AutoAction(op=op, setting=setting.value, **ids),
         )
-    builder.button(text=_("Send me a test"), callback_data=AutoAction(op=AutoOp.TEST, **ids))
+    builder.button(text=_("🧪 Send a test to me"), callback_data=AutoAction(op=AutoOp.TEST, **ids))
     builder.button(text=_("🚀 Switch on"), callback_data=AutoAction(op=AutoOp.CREATE, **ids))
     builder.button(
         text=back_label(_("Automations")),
@@ -457,7 +459,11 @@ async def type_pressed(query: CallbackQuery, callback_data: AutoAction, state: F
     else:
         await state.set_state(AutomationForm.voucher_title)
         await message.answer(
-            _("Send the voucher's name, up to {limit} characters.").format(limit=number(MAX_TITLE))
+            ngettext(
+                "Send the voucher's name, up to {limit} character.",
+                "Send the voucher's name, up to {limit} characters.",
+                MAX_TITLE,
+            ).format(limit=number(MAX_TITLE))
         )
 
 
@@ -476,17 +482,25 @@ async def typed(message: Message, state: FSMContext, i18n: I18n) -> None:
     tuning = await _draft(state, seat.merchant_id, recipe)
     if await state.get_state() == AutomationForm.text.state:
         text = (message.html_text or message.text).strip()
-        if not text or len(text) > 4000:
-            await message.answer(_("Please send a message of up to 4000 characters."))
+        if not text or len(text) > MAX_TEXT:
+            await message.answer(
+                ngettext(
+                    "Please send a message of up to {limit} character.",
+                    "Please send a message of up to {limit} characters.",
+                    MAX_TEXT,
+                ).format(limit=number(MAX_TEXT))
+            )
             return
         tuning = replace(tuning, text=text)
     else:
         title = message.text.strip()
         if not title or len(title) > MAX_TITLE:
             await message.answer(
-                _("Send the voucher's name, up to {limit} characters.").format(
-                    limit=number(MAX_TITLE)
-                )
+                ngettext(
+                    "Send the voucher's name, up to {limit} character.",
+                    "Send the voucher's name, up to {limit} characters.",
+                    MAX_TITLE,
+                ).format(limit=number(MAX_TITLE))
             )
             return
         tuning = replace(tuning, voucher_title=title)
@@ -589,8 +603,8 @@ def _automation_screen(view: AutomationView) -> tuple[str, InlineKeyboardMarkup]
         lines.append(_("Card: {card}").format(card=user_text(view.card_name)))
     if chain.holdout:
         lines.append(
-            _("Holdout: {percent}% get nothing, to measure the effect.").format(
-                percent=number(chain.holdout)
+            _("Holdout: {share} of people get nothing, to measure the effect.").format(
+                share=format_percent(chain.holdout / 100, locale=current_locale())
             )
         )
     builder = InlineKeyboardBuilder()
@@ -610,9 +624,11 @@ def _automation_screen(view: AutomationView) -> tuple[str, InlineKeyboardMarkup]
         builder.button(text=_("🚀 Switch on"), callback_data=AutoAction(op=AutoOp.ON, **ids))
     builder.button(text=_("📊 Statistics"), callback_data=AutoAction(op=AutoOp.STATS, **ids))
     if service.send_steps(chain):
-        builder.button(text=_("Send me a test"), callback_data=AutoAction(op=AutoOp.TEST, **ids))
+        builder.button(
+            text=_("🧪 Send a test to me"), callback_data=AutoAction(op=AutoOp.TEST, **ids)
+        )
     builder.button(text=_("Export as YAML"), callback_data=AutoAction(op=AutoOp.EXPORT, **ids))
-    builder.button(text=_("Delete"), callback_data=AutoAction(op=AutoOp.DELETE, **ids))
+    builder.button(text=_("🗑 Delete"), callback_data=AutoAction(op=AutoOp.DELETE, **ids))
     builder.button(
         text=back_label(_("Automations")),
         callback_data=AutoAction(op=AutoOp.LIST, merchant_id=view.merchant_id),

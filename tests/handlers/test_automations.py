@@ -87,7 +87,7 @@ async def test_the_owner_tunes_tests_and_switches_on_a_win_back_that_reaches_a_l
     tuned = (await owner.send("Free cookie"))[-1]
     assert "Voucher: Free cookie" in [label for label, _data in buttons(tuned)]
 
-    test = await owner.press_label(tuned, "Send me a test")
+    test = await owner.press_label(tuned, "Send a test to me")
     assert "We miss you at Kafe Lviv!" in text_of(test[0])
     assert text_of(test[-1]) == "Test: above is what customers get in the chat."
     assert await Automation.all().count() == 0  # nothing stored by tuning or testing
