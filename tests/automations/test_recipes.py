@@ -13,6 +13,7 @@ from automations.engine import Scheduler, switch
 from automations.recipes import Recipe, tuned
 from automations.triggers import scan
 from loyalty.stamps import add_stamps
+from loyalty.views import vouchers_to_remind
 from loyalty.vouchers import issue_voucher
 from models import Automation, Campaign, Delivery, Membership, Voucher
 from models.enums import DeliveryStatus, VoucherSource, VoucherStatus
@@ -92,6 +93,20 @@ async def test_reward_ready_and_voucher_expiring(db: Backend) -> None:
     assert set(wallet.channels) >= {"apple_wallet", "google_wallet"}
     await run(T0 + timedelta(hours=2))  # a second scan enrols nobody again
     assert await Delivery.filter(campaign__automation_id=ready).count() == 2  # chat + email
+
+
+async def test_the_expiring_recipe_takes_over_the_built_in_reminder(db: Backend) -> None:
+    shop = await factories.merchant()
+    other = await factories.merchant("Other")
+    ours = await factories.member(shop, 1001)
+    theirs = await factories.member(other, 1002)
+    for member, card in ((ours, shop.card), (theirs, other.card)):
+        await issue_voucher(
+            member, card, source=VoucherSource.REWARD, title="Tea", validity_days=2, now=T0
+        )
+    await switched_on(shop, Recipe.VOUCHER_EXPIRING)
+    reminded = await vouchers_to_remind(within=timedelta(days=3), now=T0)
+    assert [customer for customer, _voucher in reminded] == [theirs.customer_id]
 
 
 async def test_win_back_30_gives_a_voucher_and_45_tries_again(db: Backend) -> None:
