@@ -12,7 +12,9 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
@@ -25,9 +27,20 @@ from campaigns.preview import Tried, send_test
 from campaigns.spec import CampaignSpec
 from campaigns.sql import Params, connection, is_postgres
 from campaigns.stats import Attribution, GroupOutcome
+from loyalty.clock import ensure_utc
 from loyalty.errors import NotFound
-from models import Automation, Campaign, Card, Delivery, Enrollment, EnrollmentStep, Merchant
+from models import (
+    Automation,
+    Campaign,
+    Card,
+    Delivery,
+    Enrollment,
+    EnrollmentStep,
+    Membership,
+    Merchant,
+)
 from models.enums import Channel, DeliveryStatus, EnrollmentStatus, ResumeMode, VoucherStatus
+from render.chart import ChartDay, ChartLabels, render_chart
 
 if TYPE_CHECKING:
     from channels.base import DeliveryChannel
@@ -375,6 +388,48 @@ def stats_csv(stats: AutomationStats, headings: CsvHeadings) -> bytes:
             + [step.skipped.get(r, 0) for r in reasons]
         )  # fmt: skip
     return ("\ufeff" + out.getvalue()).encode()
+
+
+async def automation_chart(
+    merchant_id: int, automation_id: int, *, title: str, labels: ChartLabels, days: int = 60
+) -> bytes:
+    """The automation's last ``days`` local days as a chart: people reached per day (bars,
+    one per enrolment however many channels) and people whose visit came after they entered
+    (the line, on the day of their latest visit)."""
+    row = await _row(merchant_id, automation_id)
+    zone = ZoneInfo((await Merchant.get(id=merchant_id)).timezone)
+    today = ensure_utc(None).astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    step_campaigns = await Campaign.filter(automation_id=row.id).values_list("id", flat=True)
+    sent = await Delivery.filter(
+        campaign_id__in=list(step_campaigns), status=DeliveryStatus.SENT, sent_at__isnull=False
+    ).values_list("sent_at", "enrollment_id")
+    reached: Counter[date] = Counter()
+    for day in {(at.astimezone(zone).date(), e) for at, e in sent}:
+        reached[day[0]] += 1
+    entered: dict[int, datetime] = {}
+    for customer_id, at in (
+        await Enrollment.filter(automation_id=row.id)
+        .exclude(status=EnrollmentStatus.HELD_OUT)
+        .values_list("customer_id", "entered_at")
+    ):
+        entered[customer_id] = min(at, entered.get(customer_id, at))
+    members = Membership.filter(customer_id__in=list(entered), last_visit_at__isnull=False)
+    if row.card_id is not None:
+        members = members.filter(card_id=row.card_id)
+    came: Counter[date] = Counter()
+    latest: dict[int, datetime] = {}
+    for customer_id, visit in await members.values_list("customer_id", "last_visit_at"):
+        if visit > entered[customer_id]:
+            latest[customer_id] = max(visit, latest.get(customer_id, visit))
+    for visit in latest.values():
+        came[visit.astimezone(zone).date()] += 1
+    series = [
+        ChartDay(first + timedelta(days=n), reached[first + timedelta(days=n)],
+                 came[first + timedelta(days=n)])
+        for n in range(days)
+    ]  # fmt: skip
+    return render_chart(series, title=title, labels=labels)
 
 
 # A test to oneself ------------------------------------------------------------------------------

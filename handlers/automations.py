@@ -64,6 +64,7 @@ from handlers.callbacks import DbId
 from handlers.texts import back_label, bold, button_expired, current_locale, number, user_text
 from loyalty.staff import Permission, seat_at
 from models.enums import ResumeMode
+from render.chart import ChartLabels
 
 if TYPE_CHECKING:
     from aiogram.utils.i18n import I18n
@@ -780,6 +781,17 @@ async def stats_pressed(query: CallbackQuery, callback_data: AutoAction) -> None
     stats = await service.automation_stats(seat.merchant_id, view.id)
     await query.answer()
     await message.answer(stats_text(stats))
+    chart = await service.automation_chart(
+        seat.merchant_id,
+        view.id,
+        title=view.name,
+        labels=ChartLabels(
+            deliveries=_("Messages delivered"),
+            visits=_("Came back after it"),
+            no_data=_("No deliveries yet"),
+        ),
+    )
+    await message.answer_photo(BufferedInputFile(chart, filename=f"automation-{view.id}.png"))
     reasons = {r for s in stats.steps for r in s.skipped}
     await message.answer_document(
         BufferedInputFile(

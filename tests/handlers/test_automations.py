@@ -17,7 +17,7 @@ from loyalty.clock import utcnow
 from models import Automation, Delivery, Membership, Merchant
 from models.enums import DeliveryStatus, StaffRole
 from tests import factories
-from tests.chat import Chat, buttons, text_of, uploaded_file
+from tests.chat import Chat, buttons, png_size, text_of, uploaded_file, uploaded_photo
 from tests.handlers.wizard.test_flow import customers, deliver_all, staff_chat
 
 CHAIN = """\
@@ -179,6 +179,9 @@ async def test_switching_off_and_back_on_offers_resume_or_skip(new_chat: Any) ->
     assert (made.enabled, made.resume_mode) == (True, "skip")
     stats = await owner.press_label(owner.current(screen), "Statistics")
     assert "Enrolled: 0 · waiting: 0 · finished: 0" in text_of(stats[0])
+    chart = uploaded_photo(owner.telegram.calls("sendPhoto")[-1])
+    assert chart is not None
+    assert png_size(chart) == (1280, 720)
     csv = uploaded_file(owner.telegram.calls("sendDocument")[-1], "document")
     assert csv.data.decode("utf-8-sig").splitlines()[0].startswith("Step,Kind,Fired")
 
