@@ -468,7 +468,11 @@ async def type_pressed(query: CallbackQuery, callback_data: AutoAction, state: F
         )
 
 
-@router.message(StateFilter(AutomationForm.text, AutomationForm.voucher_title), F.text)
+@router.message(
+    StateFilter(AutomationForm.text, AutomationForm.voucher_title),
+    F.text,
+    ~F.text.startswith("/"),
+)
 async def typed(message: Message, state: FSMContext, i18n: I18n) -> None:
     user = message.from_user
     data = (await state.get_data()).get(DRAFT_KEY)

@@ -215,3 +215,41 @@ async def test_a_cashier_and_forged_buttons_change_nothing(new_chat: Any) -> Non
     await owner._post(forge(owner, screen, stale))
     assert owner.last_answer()["text"] == "This button has expired."
     assert [(a.id, a.enabled) for a in await Automation.all()] == [(made.id, False)]
+
+
+async def test_a_manager_deletes_an_automation_after_confirming(new_chat: Any) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    manager = await staff_chat(new_chat, shop, StaffRole.MANAGER, "Oksana")
+    await manager.send("/admin")
+    screen = (await manager.send(CHAIN))[-1]
+    ask = await tap(manager, screen, "Delete")
+    assert text_of(ask).startswith("Delete Coffee nudge?")
+    assert await Automation.all().count() == 1  # asking deletes nothing
+    done = await tap(manager, ask, "Yes, delete it")
+    assert text_of(done).startswith("Coffee nudge was deleted.")
+    assert await Automation.all().count() == 0
+
+
+async def test_a_yaml_file_with_a_problem_is_refused_on_its_line(new_chat: Any) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await owner.send("/admin")
+    looping = CHAIN + "    next: hello\n"
+    refused = (await send_file(owner, looping.encode(), "loop.yml"))[-1]
+    assert text_of(refused).splitlines() == [
+        "Not saved. Please fix:",
+        "• Line 4: the steps go round in a circle: hello → pause → hello",
+    ]
+    assert await Automation.all().count() == 0
+
+
+async def test_a_command_while_typing_a_setting_is_not_taken_as_the_text(new_chat: Any) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    screen = await tap(owner, await automations_list(owner), "Slow-day promotion")
+    await owner.press_label(screen, "Change the message")
+    campaigns = (await owner.send("/campaigns"))[-1]
+    assert text_of(campaigns).startswith("Campaigns")
+    typed = (await owner.send("Rainy Tuesday? Come in for tea."))[-1]
+    assert "Rainy Tuesday? Come in for tea." in text_of(typed)
+    assert "/campaigns" not in text_of(typed)
