@@ -714,7 +714,13 @@ def stats_text(stats: AutomationStats) -> str:
     if stats.held_out:
         lines.append(_("Held out (sent nothing): {n}").format(n=number(stats.held_out)))
     for step in stats.steps:
-        parts = [f"{step.kind}: {number(sum(step.outcomes.values()))}"]
+        done = number(sum(step.outcomes.values()))
+        kinds = {
+            "wait": _("waited: {n}"),
+            "issue": _("vouchers given: {n}"),
+            "stop": _("ended here: {n}"),
+        }
+        parts = [kinds.get(step.kind, "{n}").format(n=done)]
         if step.kind == "send":
             parts = [
                 _("sent {sent}, delivered {delivered}, opened {opened}, clicked {clicked}").format(
