@@ -120,6 +120,11 @@ async def test_the_welcome_series_greets_a_customer_who_joins(
     screen = await tap(owner, await automations_list(owner), "Welcome series")
     await owner.press_label(owner.current(screen), "Switch on")
     assert owner.actions <= 4  # /admin, Automations, the recipe, Switch on
+    # A second tap on the same Switch on (a double tap) makes no second automation.
+    again = AutoAction(op=AutoOp.CREATE, merchant_id=shop.merchant.id, recipe="welcome")
+    await owner._post(forge(owner, screen, again))
+    assert owner.last_answer()["text"] == "This button has expired."
+    assert await Automation.all().count() == 1
     (guest,) = await customers(new_chat, shop, 1)
     guest.new_messages()
     await run_automations()
