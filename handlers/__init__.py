@@ -21,6 +21,7 @@ def get_routers() -> list[Router]:
     """
     from handlers import (
         admin,
+        automations,
         campaign_list,
         card_settings,
         cards,
@@ -52,6 +53,7 @@ def get_routers() -> list[Router]:
         operator.router,
         onboarding.router,
         admin.router,
+        automations.router,
         card_settings.router,
         staff.router,
         wizard.router,

@@ -36,6 +36,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from campaigns.dashboard import Dashboard, Period, dashboard
 from handlers.admin_mode import IsStaff, admin_merchant, admin_seat, enter_admin_mode
+from handlers.automations import automations_button
 from handlers.callbacks import AdminAction, AdminOp
 from handlers.campaign_list import CAMPAIGNS_BUTTON, campaigns_command
 from handlers.command_menu import sync_staff_commands
@@ -140,10 +141,12 @@ async def _cashier_menu(seat: Staff) -> str:
 
 
 def _more(seat: Staff) -> InlineKeyboardMarkup:
-    """The rest of the shop, folded behind "More…": cards and settings, figures, the printable
-    poster, staff and the log."""
+    """The rest of the shop, folded behind "More…": automations, cards and settings, figures,
+    the printable poster, staff and the log."""
     builder = InlineKeyboardBuilder()
     ids = {"merchant_id": seat.merchant_id}
+    if allows(seat, Permission.CAMPAIGNS):
+        builder.add(automations_button(seat.merchant_id))
     if allows(seat, Permission.CARDS):
         builder.button(
             text=_("Cards and shop settings"), callback_data=AdminAction(op=AdminOp.CARDS, **ids)

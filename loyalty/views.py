@@ -10,7 +10,7 @@ from tortoise.expressions import Q
 from loyalty.clock import ensure_utc
 from loyalty.errors import MembershipNotFound, VoucherNotFound
 from loyalty.memberships import ensure_counter_code
-from models import Card, Customer, Identity, Membership, Merchant, Voucher
+from models import Automation, Card, Customer, Identity, Membership, Merchant, Voucher
 from models.enums import MembershipStatus, Platform, VoucherStatus
 
 
@@ -194,8 +194,14 @@ async def contact_of(customer_id: int, platform: Platform = Platform.TELEGRAM) -
 async def vouchers_to_remind(
     *, within: timedelta, now: datetime | None = None
 ) -> list[tuple[int, VoucherView]]:
-    """(customer id, voucher) for usable vouchers expiring within ``within``, not yet reminded."""
+    """(customer id, voucher) for usable vouchers expiring within ``within``, not yet reminded.
+
+    Shops that switched on the "voucher expiring" automation remind through it instead.
+    """
     moment = ensure_utc(now)
+    automated = await Automation.filter(trigger="voucher_expiring", enabled=True).values_list(
+        "merchant_id", flat=True
+    )
     vouchers = (
         await Voucher.filter(
             status=VoucherStatus.ISSUED,
@@ -203,6 +209,7 @@ async def vouchers_to_remind(
             expires_at__gt=moment,
             expires_at__lte=moment + within,
         )
+        .exclude(card__merchant_id__in=list(automated))
         .select_related("card__merchant", "membership")
         .order_by("expires_at", "id")
     )

@@ -199,6 +199,7 @@ async def test_the_shop_menu_folds_the_rest_and_find_opens_the_till_lookup(
     menu = await shop_menu(owner)
     assert text_of(menu) == "Shop menu · Kafe Lviv"
     assert [label for label, _ in buttons(menu)] == [
+        "🤖 Automations",
         "Cards and shop settings",
         "Dashboard",
         "Counter poster, PDF to print",
@@ -216,7 +217,11 @@ async def test_the_shop_menu_folds_the_rest_and_find_opens_the_till_lookup(
     ]
     assert "This week: 0 stamps" in text_of(home)
     folded = (await manager.send("More…"))[-1]
-    assert [label for label, _ in buttons(folded)] == ["Dashboard", "Counter poster, PDF to print"]
+    assert [label for label, _ in buttons(folded)] == [
+        "🤖 Automations",
+        "Dashboard",
+        "Counter poster, PDF to print",
+    ]
     # A manager typing the owner's keyboard labels: told, nothing opens.
     refused = (await manager.send("👥 Staff"))[-1]
     assert text_of(refused) == "Only the shop's owners manage its staff."
