@@ -18,7 +18,7 @@ from babel.numbers import format_decimal
 
 from locales import RIGHT_TO_LEFT
 from loyalty import errors
-from loyalty.views import CardView, VoucherView
+from loyalty.views import VoucherView
 
 # Unicode isolates: "left-to-right isolate" and "first-strong isolate", closed by "pop
 # directional isolate". An isolated run is laid out on its own and cannot reorder the sentence
@@ -156,16 +156,6 @@ def stamps_of(balance: int, needed: int) -> str:
     return ngettext("{count} of {total} stamp", "{count} of {total} stamps", needed).format(
         count=ltr(number(balance)), total=ltr(number(needed))
     )
-
-
-def progress_line(card: CardView) -> str:
-    fraction = ltr(f"{card.balance}/{card.stamps_needed}")
-    more = card.stamps_to_reward
-    return ngettext(
-        "{fraction} — {count} more stamp for {reward}",
-        "{fraction} — {count} more stamps for {reward}",
-        more,
-    ).format(fraction=fraction, count=more, reward=bold(card.reward_text))
 
 
 def voucher_line(voucher: VoucherView) -> str:

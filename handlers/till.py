@@ -33,6 +33,7 @@ from handlers.texts import (
     number,
     plus,
     refusal,
+    stamps_of,
     user_text,
 )
 from loyalty import errors
@@ -293,7 +294,7 @@ def _history_line(line: HistoryLine, screen: CustomerLookup) -> str:
 def lookup_screen(screen: CustomerLookup) -> tuple[str, InlineKeyboardMarkup]:
     lines = [
         f"👤 {bold(screen.first_name)} · {user_text(screen.card_name)}",
-        _("{fraction} stamps").format(fraction=ltr(f"{screen.balance}/{screen.stamps_needed}"))
+        stamps_of(screen.balance, screen.stamps_needed)
         + " · "
         + ngettext("{count} visit", "{count} visits", screen.visits).format(count=screen.visits),
         "",

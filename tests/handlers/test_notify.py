@@ -308,10 +308,11 @@ async def test_after_the_first_reward_adding_an_email_takes_three_actions_offere
     assert customer.email_prompted_at is not None
     before = chat.actions
 
-    prompt = (await chat.press_label(offer, "Add my email"))[0]
-    assert "Send me your email address" in text_of(prompt)  # the settings' own question
-    saved = await chat.send("olena@example.com")
-    assert "I sent you a confirmation link" in text_of(saved[0])
+    await chat.press_label(offer, "Add my email")
+    # The settings' own question, in place of the offer (settings edit their one message).
+    assert "Send me your email address" in text_of(chat.current(offer))
+    await chat.send("olena@example.com")
+    assert "I sent you a confirmation link" in text_of(chat.current(offer))
     link = _confirmation_link(bot_settings, "olena@example.com")
     async with aiohttp.ClientSession() as http, http.get(link) as page:  # the third action
         assert page.status == 200

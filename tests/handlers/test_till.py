@@ -118,7 +118,7 @@ async def test_the_look_up_shows_balance_vouchers_and_history_by_role(new_chat: 
     rescan = (await cashier.send(f"/start m-{membership.public_token}"))[0]
     lookup = (await cashier.press_label(rescan, "Customer"))[0]
     lines = text_of(lookup).splitlines()
-    assert lines[:2] == ["👤 Olena · Coffee card", "1/2 stamps · 1 visit"]
+    assert lines[:2] == ["👤 Olena · Coffee card", "1 of 2 stamps · 1 visit"]
     assert any("+3 · Taras" in line for line in lines)
     assert [label for label, _ in buttons(lookup)] == [
         "✅ Redeem Free cappuccino",
