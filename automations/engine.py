@@ -313,7 +313,7 @@ class Scheduler:
             # The chain was edited and the step is gone: end these enrolments, loudly.
             logger.warning("automation %s has no step %r any more", automation.id, step_id)
             async with in_transaction() as conn:
-                await self._advance(conn, [r.id for r in rows], None, now, now)
+                await self._finish(conn, [r.id for r in rows], EnrollmentStatus.DONE, now)
             return 0, 0, 0, len(rows)
         step = chain.by_id(step_id)
         zone = ZoneInfo(merchant.timezone)
@@ -332,7 +332,7 @@ class Scheduler:
             if step.issue is not None:
                 fired = await self._log(conn, rows, step_id, "issued", None, now)
                 await self._issue(automation, fired, rows, step.issue.title, step.issue.days, now)
-                return await self._then(conn, chain, step, fired, now)
+                return 0, 0, 0, await self._move_on(conn, fired, chain.following(step), now)
             assert step.send is not None
             quiet = QuietHours(merchant.quiet_from_minute, merchant.quiet_until_minute)
             release = quiet.release(now, zone)
@@ -372,8 +372,8 @@ class Scheduler:
                 campaign_id=campaign_id,
             )  # fmt: skip
         fired = fired_sent + fired_capped + fired_missed
-        finished = await self._then(conn, chain, step, fired, now)
-        return len(fired_sent), len(fired_capped) + len(fired_missed), 0, finished[3]
+        finished = await self._move_on(conn, fired, chain.following(step), now)
+        return len(fired_sent), len(fired_capped) + len(fired_missed), 0, finished
 
     async def _step_campaign(self, automation: Automation, step_id: str) -> int:
         campaign = await Campaign.get_or_none(automation_id=automation.id, automation_step=step_id)
@@ -487,27 +487,18 @@ class Scheduler:
         finished = 0
         for fired, answer in ((fired_yes, True), (fired_no, False)):
             following = chain.following(step, answer=answer)
-            if following is None:
-                await self._finish(conn, fired, EnrollmentStatus.DONE, now)
-                finished += len(fired)
-            else:
-                await self._advance(conn, fired, following, now, now)
+            finished += await self._move_on(conn, fired, following, now)
         return 0, 0, 0, finished
 
-    async def _then(
-        self,
-        conn: BaseDBAsyncClient,
-        chain: Chain,
-        step: Step,
-        fired: Sequence[int],
-        now: datetime,
-    ) -> tuple[int, int, int, int]:
-        following = chain.following(step)
+    async def _move_on(
+        self, conn: BaseDBAsyncClient, fired: Sequence[int], following: str | None, now: datetime
+    ) -> int:
+        """After a step: the next one is due at once, or the chain is done; how many finished."""
         if following is None:
             await self._finish(conn, fired, EnrollmentStatus.DONE, now)
-            return 0, 0, 0, len(fired)
-        await self._advance(conn, fired, following, now, now)
-        return 0, 0, 0, 0
+            return len(fired)
+        await self._advance_each(conn, dict.fromkeys(fired, now), following)
+        return 0
 
     async def _log(
         self,
@@ -532,19 +523,6 @@ class Scheduler:
         )
         rows_back = await conn.execute_query_dict(sql, p.values)
         return sorted(int(r["enrollment_id"]) for r in rows_back)
-
-    async def _advance(
-        self,
-        conn: BaseDBAsyncClient,
-        ids: Sequence[int],
-        step_id: str | None,
-        due: datetime,
-        now: datetime,
-    ) -> None:
-        if step_id is None:
-            await self._finish(conn, ids, EnrollmentStatus.DONE, now)
-            return
-        await self._advance_each(conn, dict.fromkeys(ids, due), step_id)
 
     async def _advance_each(
         self, conn: BaseDBAsyncClient, due: dict[int, datetime], step_id: str | None
