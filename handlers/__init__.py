@@ -7,8 +7,10 @@ import functools
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-# Customers talk to the bot in private chats; in groups it stays silent.
-PRIVATE = F.chat.type == ChatType.PRIVATE
+# Customers talk to the bot in private chats; in groups it stays silent. A private message
+# always has a sender in Telegram, so one without (a forged update) is dropped here rather than
+# reaching handlers whose FSM context needs a user.
+PRIVATE = (F.chat.type == ChatType.PRIVATE) & F.from_user
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import BotRuntime
@@ -130,6 +130,9 @@ def _fuzzed_update(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+# A private message without a sender: Telegram never sends one, a forger can.
+@example(text="0", extra={"from": None}, data="")
+@example(text="/start", extra={"from": None}, data="")
 @given(
     text=st.text(max_size=300) | st.builds(lambda s: "/start " + s, st.text(max_size=120)),
     extra=st.dictionaries(st.sampled_from(["text", "chat", "from", "entities", "x"]), _json),
