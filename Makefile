@@ -72,7 +72,7 @@ migrations: $(INSTALLED)
 # The rooms whose strings are extracted (tests/locales reads this line too).
 I18N_SOURCES := handlers web bot demo loyalty campaigns wallets channels render templates automations
 i18n: $(INSTALLED)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k ngettext:1,2 -k gettext -k lazy_gettext \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k ngettext:1,2 -k gettext -k lazy_gettext -k N_ \
 		--no-location --sort-output -o locales/messages.pot $(I18N_SOURCES)
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching \
 		--ignore-obsolete

@@ -24,6 +24,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from automations.problems import ChainProblem
 from models.enums import Channel
 
 STEP_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -55,7 +56,7 @@ def _clock(value: str) -> str:
     """A local time of day as ``HH:MM`` (24 h)."""
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
     if match is None:
-        raise ValueError("a time of day is HH:MM, from 00:00 to 23:59")
+        raise ChainProblem("clock")
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
@@ -124,13 +125,20 @@ class Recurring(Strict):
 
 
 class FriendJoined(Strict):
-    """A friend joined through this member's referral link."""
+    """A friend joined through this member's referral link: the member enrols."""
 
     kind: Literal["friend_joined"]
 
 
+# The friend-visited scan enrols the member under "<key>:referrer" and the friend under
+# "<key>:friend"; the ``referrer`` condition reads the suffix.
+REFERRER_KEY_SUFFIX = ":referrer"
+FRIEND_KEY_SUFFIX = ":friend"
+
+
 class FriendVisited(Strict):
-    """A friend who joined through this member's link got their first stamp."""
+    """A friend who joined through this member's link got their first stamp: both the member
+    and the friend enrol (the ``referrer`` condition tells them apart)."""
 
     kind: Literal["friend_visited"]
 
@@ -179,13 +187,13 @@ class Wait(Strict):
     def _one_form(self) -> Wait:
         duration = any(v is not None for v in (self.minutes, self.hours, self.days))
         if duration and self.until is not None:
-            raise ValueError("wait either a duration or until a time, not both")
+            raise ChainProblem("wait_both")
         if not duration and self.until is None:
-            raise ValueError("wait needs minutes, hours or days, or until: HH:MM")
+            raise ChainProblem("wait_none")
         if self.weekday is not None and self.until is None:
-            raise ValueError("a weekday needs until: HH:MM")
+            raise ChainProblem("weekday_needs_until")
         if duration and not MIN_WAIT <= self.duration <= MAX_WAIT:
-            raise ValueError("a wait lasts from 1 minute to 365 days")
+            raise ChainProblem("wait_range")
         return self
 
     @property
@@ -211,7 +219,7 @@ class Send(Strict):
     @classmethod
     def _distinct(cls, value: tuple[Channel, ...]) -> tuple[Channel, ...]:
         if len(set(value)) != len(value):
-            raise ValueError("each channel once")
+            raise ChainProblem("channel_twice")
         return value
 
 
@@ -223,14 +231,13 @@ class Condition(Strict):
     has_unused_voucher: bool | None = None
     reachable_on: Channel | None = None
     birthday_known: bool | None = None
+    # Refer a friend: the person is the member who shared the link (not the friend).
+    referrer: bool | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Condition:
         if len(self.model_dump(exclude_none=True)) != 1:
-            raise ValueError(
-                "a condition is one of opened_last, visited_since_enrolment, "
-                "has_unused_voucher, reachable_on, birthday_known"
-            )
+            raise ChainProblem("condition_one", names=", ".join(type(self).model_fields))
         return self
 
 
@@ -253,20 +260,20 @@ class Step(Strict):
     @classmethod
     def _id(cls, value: str) -> str:
         if not STEP_ID.match(value):
-            raise ValueError("a step id is lowercase letters, digits, - or _, up to 32")
+            raise ChainProblem("step_id")
         return value
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
         actions = [self.wait, self.send, self.issue, self.if_, self.stop]
         if sum(a is not None for a in actions) != 1:
-            raise ValueError("a step does exactly one of wait, send, issue, if, stop")
+            raise ChainProblem("step_one_action")
         if self.if_ is None and (self.then is not None or self.else_ is not None):
-            raise ValueError("then/else belong to an if step")
+            raise ChainProblem("then_else_outside_if")
         if self.if_ is not None and self.next is not None:
-            raise ValueError("an if step goes on with then/else, not next")
+            raise ChainProblem("if_with_next")
         if self.stop is not None and self.next is not None:
-            raise ValueError("a stop step has no next")
+            raise ChainProblem("stop_with_next")
         return self
 
     @property
@@ -286,7 +293,7 @@ class Reentry(Strict):
     @model_validator(mode="after")
     def _days(self) -> Reentry:
         if (self.rule == "not_within") != (self.days is not None):
-            raise ValueError("not_within needs days; the other rules take none")
+            raise ChainProblem("not_within_days")
         return self
 
 
@@ -304,21 +311,21 @@ class Chain(Strict):
         seen: set[str] = set()
         for index, step in enumerate(self.steps):
             if step.id in seen:
-                raise GraphError(index, "id", f"the step id {step.id!r} is used twice")
+                raise GraphError(index, "id", "id_twice", id=step.id)
             seen.add(step.id)
         for index, step in enumerate(self.steps):
             for field_name, target in (("next", step.next), ("then", step.then),
                                        ("else", step.else_)):  # fmt: skip
                 if target is not None and target not in seen:
-                    raise GraphError(index, field_name, f"there is no step {target!r}")
+                    raise GraphError(index, field_name, "no_step", target=target)
         reachable = self._reachable(ids)
         for index, step in enumerate(self.steps):
             if step.id not in reachable:
-                raise GraphError(index, "id", f"nothing leads to the step {step.id!r}")
+                raise GraphError(index, "id", "unreachable", id=step.id)
         cycle = self._cycle()
         if cycle is not None:
             index = ids.index(cycle[0])
-            raise GraphError(index, "id", "the steps go round in a circle: " + " → ".join(cycle))
+            raise GraphError(index, "id", "cycle", path=" → ".join(cycle))
         return self
 
     def by_id(self, step_id: str) -> Step:
@@ -380,11 +387,10 @@ class Chain(Strict):
         return visit(self.steps[0].id)
 
 
-class GraphError(ValueError):
+class GraphError(ChainProblem):
     """A chain whose steps do not form a chain; names the step (by index) and the field."""
 
-    def __init__(self, index: int, field_name: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, index: int, field_name: str, code: str, **values: object) -> None:
+        super().__init__(code, **values)
         self.index = index
         self.field_name = field_name
-        self.message = message

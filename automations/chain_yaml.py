@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,17 +19,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from automations.chain import Chain, GraphError
+from automations.problems import ChainProblem, Problem, from_pydantic
 
 MAX_YAML_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    line: int  # 1-based; 0 when the problem is the text as a whole
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
 
 
 class ChainRefused(ValueError):
@@ -48,17 +39,18 @@ def _yaml() -> YAML:
 def load(text: str) -> Chain:
     """The chain in ``text``, or ``ChainRefused`` with every problem and its line."""
     if len(text.encode()) > MAX_YAML_BYTES:
-        raise ChainRefused([Problem(0, f"a chain is at most {MAX_YAML_BYTES // 1024} KB")])
+        raise ChainRefused([Problem(0, "too_big", {"kb": str(MAX_YAML_BYTES // 1024)})])
     try:
         data = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
-        raise ChainRefused([Problem(line, str(exc.problem or exc.context))]) from None
+        detail = str(exc.problem or exc.context)
+        raise ChainRefused([Problem(line, "yaml", {"detail": detail})]) from None
     except YAMLError as exc:
-        raise ChainRefused([Problem(0, str(exc))]) from None
+        raise ChainRefused([Problem(0, "yaml", {"detail": str(exc)})]) from None
     if not isinstance(data, Mapping):
-        raise ChainRefused([Problem(1, "a chain is a mapping with name, trigger and steps")])
+        raise ChainRefused([Problem(1, "not_mapping")])
     try:
         return Chain.model_validate(_plain(data))
     except ValidationError as exc:
@@ -128,20 +120,22 @@ def _problems(exc: ValidationError, data: Any) -> list[Problem]:
     for error in exc.errors():
         cause = (error.get("ctx") or {}).get("error")
         loc = tuple(error["loc"])
+        where = ".".join(str(p) for p in loc if not isinstance(p, int))
+        values: dict[str, str]
         if isinstance(cause, GraphError):
             loc = (*loc, "steps", cause.index, cause.field_name)
-            message = cause.message
+            code, values = cause.code, cause.values
+        elif isinstance(cause, ChainProblem):
+            code, values = cause.code, cause.values
         elif error["type"] == "extra_forbidden":
-            message = f"unknown field {loc[-1]!r}"
+            code, values = "unknown_field", {"field": str(loc[-1])}
         elif error["type"] == "union_tag_invalid":
             tag = (error.get("ctx") or {}).get("tag", "")
-            message = f"unknown trigger {tag!r}"
+            code, values = "unknown_trigger", {"value": str(tag)}
             loc = (*loc, "kind")
         elif error["type"] == "missing":
-            message = f"{loc[-1]!r} is missing"
+            code, values = "missing", {"field": str(loc[-1])}
         else:
-            message = str(error["msg"]).removeprefix("Value error, ")
-            if loc:
-                message = f"{'.'.join(str(p) for p in loc if not isinstance(p, int))}: {message}"
-        problems.append(Problem(_line_of(data, loc), message))
+            code, values = from_pydantic(error, where)
+        problems.append(Problem(_line_of(data, loc), code, values))
     return sorted(problems, key=lambda p: p.line)

@@ -31,14 +31,14 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from automations.chain import Chain, Condition, Send, Step
+from automations.chain import REFERRER_KEY_SUFFIX, Chain, Condition, Send, Step
 from automations.timing import QuietHours, wait_until
 from campaigns.sql import Params, connection, is_postgres
 from loyalty.clock import ensure_utc
@@ -57,6 +57,7 @@ from models.enums import (
 
 logger = logging.getLogger(__name__)
 
+_NEVER = datetime.min.replace(tzinfo=UTC)
 # Deliveries that count against the frequency cap: messages on their way or gone.
 _COUNTED = (
     DeliveryStatus.PENDING.value,
@@ -454,16 +455,25 @@ class Scheduler:
         *,
         campaign_id: int | None = None,
     ) -> None:
-        card_id = automation.card_id or await _first_card(automation.merchant_id)
-        card = await Card.get(id=card_id)
         people = {r.id: r.customer_id for r in rows}
         wanted = {people[i] for i in fired}
-        memberships = await Membership.filter(
-            card_id=card_id, customer_id__in=wanted, status=MembershipStatus.ACTIVE
-        )
-        for membership in memberships:
+        memberships = Membership.filter(customer_id__in=wanted, status=MembershipStatus.ACTIVE)
+        if automation.card_id is not None:
+            memberships = memberships.filter(card_id=automation.card_id)
+        else:
+            # A shop-wide automation: the card each person uses most lately gets the voucher.
+            memberships = memberships.filter(card__merchant_id=automation.merchant_id)
+        chosen: dict[int, Membership] = {}
+        # Sorted here: the dialects put a NULL last visit first (PostgreSQL) or last (SQLite).
+        for membership in sorted(
+            await memberships.select_related("card"),
+            key=lambda m: (m.last_visit_at or _NEVER, m.joined_at),
+            reverse=True,
+        ):
+            chosen.setdefault(membership.customer_id, membership)
+        for membership in chosen.values():
             await issue_voucher(
-                membership, card, source=VoucherSource.AUTOMATION, title=title,
+                membership, membership.card, source=VoucherSource.AUTOMATION, title=title,
                 validity_days=days, now=now, campaign_id=campaign_id,
             )  # fmt: skip
 
@@ -596,6 +606,10 @@ async def _holds(
             + ")"
         )
         wanted = condition.has_unused_voucher
+    elif condition.referrer is not None:
+        # The friend-visited scan keys the member's enrolment "...:referrer" (triggers.py).
+        test = f"e.event_key LIKE {p('%' + REFERRER_KEY_SUFFIX)}"
+        wanted = condition.referrer
     elif condition.birthday_known is not None:
         test = (
             "EXISTS (SELECT 1 FROM customer c WHERE c.id = e.customer_id "

@@ -6,13 +6,17 @@ owner who outgrows a recipe exports it and edits the YAML. Texts are written in 
 language when the automation is made — the ``_`` parameter is the shop language's gettext —
 with the shop, card and reward filled in; an owner's own text replaces them as it is.
 
-Refer-a-friend is not here: it needs a referral record and a per-member link token that the
-database does not have yet (the triggers ``friend_joined``/``friend_visited`` exist in the
-chain model, but nothing scans them).
+Refer a friend rewards both people once the friend's first stamp is in: the member shares a
+personal link from the card (``loyalty.referrals``), the chain branches on who is who.
+
+An automation keeps the tuning it was made with (``as_json``/``from_json``), so the owner can
+re-tune it later in the chat; a re-tuned recipe keeps its step ids, and the people already
+on their way through it go on from where they are.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -22,6 +26,7 @@ from automations.chain import (
     Birthday,
     Chain,
     Condition,
+    FriendVisited,
     GiftVoucher,
     Inactive,
     Joined,
@@ -39,6 +44,9 @@ from models.enums import Channel
 Gettext = Callable[[str], str]
 
 
+_CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
 def _same(text: str) -> str:
     return text
 
@@ -51,6 +59,7 @@ class Recipe(StrEnum):
     WIN_BACK_45 = "win_back_45"
     BIRTHDAY = "birthday"
     SLOW_DAY = "slow_day"
+    REFER_A_FRIEND = "refer_friend"
 
 
 class Setting(StrEnum):
@@ -93,6 +102,7 @@ DEFAULTS: dict[Recipe, Tuning] = {
     Recipe.WIN_BACK_45: Tuning(days=45, voucher_days=14),
     Recipe.BIRTHDAY: Tuning(days=0, voucher_days=30),
     Recipe.SLOW_DAY: Tuning(days=0, weekday=Weekday.TUE, at="10:00"),
+    Recipe.REFER_A_FRIEND: Tuning(days=0, voucher_days=30),
 }
 
 # The settings each recipe shows as buttons, in this order.
@@ -104,6 +114,7 @@ SETTINGS: dict[Recipe, tuple[Setting, ...]] = {
     Recipe.WIN_BACK_45: (Setting.DAYS, Setting.VOUCHER_TITLE, Setting.VOUCHER_DAYS, Setting.TEXT),
     Recipe.BIRTHDAY: (Setting.DAYS, Setting.VOUCHER_TITLE, Setting.VOUCHER_DAYS, Setting.TEXT),
     Recipe.SLOW_DAY: (Setting.WEEKDAY, Setting.AT, Setting.TEXT),
+    Recipe.REFER_A_FRIEND: (Setting.VOUCHER_TITLE, Setting.VOUCHER_DAYS, Setting.TEXT),
 }
 
 # The values the "days" button steps through, per recipe (the chain's own bounds apply too).
@@ -115,6 +126,7 @@ DAY_CHOICES: dict[Recipe, tuple[int, ...]] = {
     Recipe.WIN_BACK_45: (30, 45, 60, 90),
     Recipe.BIRTHDAY: (0, 1, 3, 7),
     Recipe.SLOW_DAY: (0,),
+    Recipe.REFER_A_FRIEND: (0,),
 }
 VOUCHER_DAY_CHOICES = (7, 14, 30, 60)
 TIME_CHOICES = ("09:00", "10:00", "12:00", "15:00", "18:00")
@@ -239,6 +251,35 @@ def slow_day(shop: ShopNames, tuning: Tuning, _: Gettext = _same) -> Chain:
     )
 
 
+def refer_a_friend(shop: ShopNames, tuning: Tuning, _: Gettext = _same) -> Chain:
+    """friend's first visit → the member and the friend each get the voucher, with a message
+    that says why (an owner's own text goes to both)."""
+    names = _names(shop)
+    title = tuning.voucher_title or _("A treat for bringing a friend")
+    voucher = GiftVoucher(title=title[:200], days=tuning.voucher_days)
+    member = tuning.text or _(
+        "Your friend just collected their first stamp at {shop} — thank you for bringing "
+        "them! Here is your voucher: {voucher}."
+    ).format(voucher=escape(title), **names)
+    friend = tuning.text or _(
+        "Thanks for coming to {shop} on a friend's invitation! Here is your voucher: {voucher}."
+    ).format(voucher=escape(title), **names)
+    return Chain(
+        name=_("Refer a friend"),
+        trigger=FriendVisited(kind="friend_visited"),
+        # Once per friend is the event key's doing; a member may bring many friends.
+        reentry=Reentry(rule="every_time"),
+        steps=(
+            Step.model_validate(
+                {"id": "who", "if": Condition(referrer=True), "then": "member", "else": "friend"}
+            ),
+            Step(id="member", send=_send(member, voucher=voucher), next="done"),
+            Step(id="friend", send=_send(friend, voucher=voucher)),
+            Step(id="done", stop=True),
+        ),
+    )
+
+
 BUILDERS: dict[Recipe, Callable[[ShopNames, Tuning, Gettext], Chain]] = {
     Recipe.WELCOME: welcome,
     Recipe.REWARD_READY: reward_ready,
@@ -247,6 +288,7 @@ BUILDERS: dict[Recipe, Callable[[ShopNames, Tuning, Gettext], Chain]] = {
     Recipe.WIN_BACK_45: win_back_45,
     Recipe.BIRTHDAY: birthday,
     Recipe.SLOW_DAY: slow_day,
+    Recipe.REFER_A_FRIEND: refer_a_friend,
 }
 
 
@@ -260,3 +302,35 @@ def build(
 def tuned(recipe: Recipe, **changes: object) -> Tuning:
     """The recipe's defaults with some settings changed."""
     return replace(DEFAULTS[recipe], **changes)  # type: ignore[arg-type]
+
+
+def as_json(tuning: Tuning) -> dict[str, object]:
+    """The tuning as stored on the automation and in the chat's draft."""
+    return {
+        "days": tuning.days,
+        "text": tuning.text,
+        "voucher_title": tuning.voucher_title,
+        "voucher_days": tuning.voucher_days,
+        "weekday": str(tuning.weekday),
+        "at": tuning.at,
+    }
+
+
+def from_json(recipe: Recipe, data: object) -> Tuning:
+    """A stored tuning; the recipe's defaults for what is missing or not of the right kind
+    (a draft of an older version, a hand-edited row)."""
+    base = DEFAULTS[recipe]
+    if not isinstance(data, dict):
+        return base
+    changes: dict[str, object] = {}
+    for name in ("days", "voucher_days"):
+        if isinstance(data.get(name), int) and not isinstance(data.get(name), bool):
+            changes[name] = data[name]
+    for name in ("text", "voucher_title"):
+        if isinstance(data.get(name), str) and data[name]:
+            changes[name] = data[name]
+    if data.get("weekday") in {w.value for w in Weekday}:
+        changes["weekday"] = Weekday(data["weekday"])
+    if isinstance(data.get("at"), str) and _CLOCK.fullmatch(data["at"]):
+        changes["at"] = data["at"]
+    return replace(base, **changes)  # type: ignore[arg-type]

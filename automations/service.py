@@ -20,9 +20,19 @@ from tortoise.transactions import in_transaction
 
 from automations import chain_yaml
 from automations.chain import Chain, Send
-from automations.chain_yaml import ChainRefused, Problem
-from automations.engine import switch
-from automations.recipes import Gettext, Recipe, ShopNames, Tuning, build
+from automations.chain_yaml import ChainRefused
+from automations.engine import switch, sync_step_campaigns
+from automations.problems import Problem
+from automations.recipes import (
+    DEFAULTS,
+    Gettext,
+    Recipe,
+    ShopNames,
+    Tuning,
+    as_json,
+    build,
+    from_json,
+)
 from campaigns.preview import Tried, send_test
 from campaigns.spec import CampaignSpec
 from campaigns.sql import Params, connection, is_postgres
@@ -65,6 +75,8 @@ class AutomationView:
     chain: Chain
     # Switched off at some point: switching back on offers to resume or to skip.
     was_on: bool
+    # The recipe's settings, for a recipe automation (re-tuned in the chat); None for YAML.
+    tuning: Tuning | None = None
 
 
 def _view(automation: Automation, card_name: str | None) -> AutomationView:
@@ -78,7 +90,16 @@ def _view(automation: Automation, card_name: str | None) -> AutomationView:
         card_name=card_name,
         chain=Chain.model_validate(automation.chain),
         was_on=automation.switched_off_at is not None,
+        tuning=_tuning_of(automation),
     )
+
+
+def _tuning_of(automation: Automation) -> Tuning | None:
+    try:
+        recipe = Recipe(automation.recipe or "")
+    except ValueError:
+        return None
+    return from_json(recipe, automation.tuning)
 
 
 async def _row(merchant_id: int, automation_id: int) -> Automation:
@@ -127,12 +148,14 @@ async def _store(
     card_id: int | None,
     recipe: str | None,
     created_by: int | None,
+    tuning: Tuning | None = None,
 ) -> AutomationView:
     row = await Automation.create(
         merchant_id=merchant_id,
         card_id=card_id,
         name=chain.name,
         recipe=recipe,
+        tuning=as_json(tuning) if tuning is not None else None,
         chain=chain.model_dump(mode="json", by_alias=True),
         trigger=chain.trigger.kind,
         created_by_id=created_by,
@@ -155,11 +178,37 @@ async def create_from_recipe(
     on: bool = False,
 ) -> AutomationView:
     """Store the recipe's chain for the shop (all its cards), switched on if ``on``."""
+    tuning = tuning or DEFAULTS[recipe]
     chain = build(recipe, await shop_names(merchant_id), tuning, _)
     made = await _store(
-        merchant_id, chain, card_id=None, recipe=recipe.value, created_by=created_by
-    )
+        merchant_id, chain, card_id=None, recipe=recipe.value, created_by=created_by,
+        tuning=tuning,
+    )  # fmt: skip
     return await set_enabled(merchant_id, made.id, True) if on else made
+
+
+async def retune(
+    merchant_id: int, automation_id: int, tuning: Tuning, _: Gettext
+) -> AutomationView:
+    """Rebuild a recipe automation with new settings, on or off as it was.
+
+    A recipe's step ids do not change with its settings, so people already on their way go on
+    from the step they are at, with the new texts and waits from there on; the trigger's new
+    settings apply from the next scan.
+    """
+    row = await _row(merchant_id, automation_id)
+    try:
+        recipe = Recipe(row.recipe or "")
+    except ValueError:
+        raise AutomationNotFound() from None
+    chain = build(recipe, await shop_names(merchant_id), tuning, _)
+    row.name = chain.name
+    row.chain = chain.model_dump(mode="json", by_alias=True)
+    row.trigger = chain.trigger.kind
+    row.tuning = as_json(tuning)
+    await row.save(update_fields=["name", "chain", "trigger", "tuning", "updated_at"])
+    await sync_step_campaigns(row)
+    return _view(row, await _card_name(row.card_id))
 
 
 async def import_yaml(merchant_id: int, text: str, *, created_by: int | None) -> AutomationView:
@@ -174,8 +223,8 @@ async def import_yaml(merchant_id: int, text: str, *, created_by: int | None) ->
             .values_list("id", flat=True)
         )
         if card_id is None:
-            raise ChainRefused([Problem(_line_of_key(text, "card"), "no card of this shop has "
-                                        f"the name {chain.card!r}")])  # fmt: skip
+            line = _line_of_key(text, "card")
+            raise ChainRefused([Problem(line, "unknown_card", {"name": chain.card})])
     return await _store(
         merchant_id, chain, card_id=int(str(card_id)) if card_id else None, recipe=None,
         created_by=created_by,

@@ -9,8 +9,9 @@ down for a day catches up) and never before the automation was switched on, so s
 does not replay the past — except for states that are true now (inactive, a voucher about to
 expire, a birthday coming), which is what an owner switching on a win-back expects.
 
-"A friend joined / visited through my link" needs the referral records of the refer-a-friend
-recipe and is not scanned yet.
+Refer a friend reads the referral rows (``loyalty.referrals``): "a friend joined" enrols the
+member once per friend; "the friend's first visit" — their first stamp on the card they were
+invited to — enrols both, once per friend, keyed so a branch can tell the two apart.
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import Q
 
 from automations.chain import (
+    FRIEND_KEY_SUFFIX,
+    REFERRER_KEY_SUFFIX,
     Birthday,
     CampaignDelivered,
     CampaignOpened,
     Chain,
+    FriendJoined,
+    FriendVisited,
     Inactive,
     Joined,
     Recurring,
@@ -37,7 +42,17 @@ from automations.chain import (
 from automations.engine import enrol
 from automations.timing import next_local
 from loyalty.clock import ensure_utc
-from models import Automation, Card, Customer, Delivery, Membership, Merchant, StampEvent, Voucher
+from models import (
+    Automation,
+    Card,
+    Customer,
+    Delivery,
+    Membership,
+    Merchant,
+    Referral,
+    StampEvent,
+    Voucher,
+)
 from models.enums import (
     DeliveryStatus,
     LedgerKind,
@@ -125,7 +140,47 @@ async def who(automation: Automation, now: datetime) -> list[tuple[int, str]]:
         ids = await members.values_list("customer_id", flat=True)
         key = f"recurring:{occurrence.date().isoformat()}"
         return _distinct((int(str(c)), key) for c in ids)
+    if isinstance(trigger, FriendJoined):
+        rows = await Referral.filter(card_id__in=cards, joined_at__gt=since).values_list(
+            "referrer__customer_id", "id"
+        )
+        return [(c, f"friend_joined:{r}") for c, r in rows]
+    if isinstance(trigger, FriendVisited):
+        return await _first_visits(cards, since)
     return []
+
+
+async def _first_visits(cards: list[int], since: datetime) -> list[tuple[int, str]]:
+    """The member and the friend, for each referred friend whose first stamp came after
+    ``since`` (a later stamp of a friend whose first was earlier enrols nobody)."""
+    stamped = await (
+        StampEvent.filter(card_id__in=cards, kind=LedgerKind.STAMP, created_at__gt=since)
+        .distinct()
+        .values_list("membership_id", flat=True)
+    )
+    if not stamped:
+        return []
+    referrals = await Referral.filter(card_id__in=cards, friend_id__in=stamped).values_list(
+        "id", "friend_id", "friend__customer_id", "referrer__customer_id"
+    )
+    if not referrals:
+        return []
+    friends = {friend: (ref, f, r) for ref, friend, f, r in referrals}
+    first: dict[int, datetime] = {}
+    stamps = await StampEvent.filter(
+        membership_id__in=list(friends), kind=LedgerKind.STAMP
+    ).values_list("membership_id", "created_at")
+    for membership, at in stamps:
+        if membership not in first or at < first[membership]:
+            first[membership] = at
+    people: list[tuple[int, str]] = []
+    for membership, at in first.items():
+        if ensure_utc(at) <= since:
+            continue
+        referral, friend, referrer = friends[membership]
+        key = f"friend_visited:{referral}"
+        people += [(referrer, key + REFERRER_KEY_SUFFIX), (friend, key + FRIEND_KEY_SUFFIX)]
+    return people
 
 
 async def _occurrence(

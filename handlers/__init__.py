@@ -30,6 +30,7 @@ def get_routers() -> list[Router]:
         counter,
         dashboard,
         fallback,
+        invites,
         offers,
         onboarding,
         operator,
@@ -66,6 +67,7 @@ def get_routers() -> list[Router]:
         till.router,
         settings.router,
         cards.router,
+        invites.router,
         vouchers.router,
         offers.router,
         # Staff's stray text gets the code hint, not the customer help (after every other

@@ -13,7 +13,7 @@ import logging
 from dataclasses import replace
 from enum import StrEnum
 from io import BytesIO
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -54,10 +54,13 @@ from automations.recipes import (
     SETTINGS,
     TIME_CHOICES,
     VOUCHER_DAY_CHOICES,
+    Gettext,
     Recipe,
     Setting,
     Tuning,
+    as_json,
     build,
+    from_json,
 )
 from handlers.admin_mode import IsStaff, admin_merchant, admin_seat
 from handlers.callbacks import DbId
@@ -98,6 +101,8 @@ class AutoOp(StrEnum):
     STATS = "st"
     DELETE = "d"
     DELETE_OK = "dk"
+    TUNE = "tu"
+    SAVE = "sv"
 
 
 class AutoAction(CallbackData, prefix="aut"):
@@ -132,6 +137,7 @@ def recipe_name(recipe: Recipe) -> str:
         Recipe.WIN_BACK_45: _("Win-back after 45 days"),
         Recipe.BIRTHDAY: _("Birthday offer"),
         Recipe.SLOW_DAY: _("Slow-day promotion"),
+        Recipe.REFER_A_FRIEND: _("Refer a friend"),
     }
     return names[recipe]
 
@@ -283,35 +289,39 @@ def _recipe_of(value: str) -> Recipe | None:
 
 async def _draft(state: FSMContext, merchant_id: int, recipe: Recipe) -> Tuning:
     """The tuning being edited for this shop and recipe (the defaults when none is)."""
+    data = await _draft_data(state, merchant_id, recipe)
+    return from_json(recipe, data) if data is not None else DEFAULTS[recipe]
+
+
+async def _editing(state: FSMContext, merchant_id: int, recipe: Recipe) -> int:
+    """The automation whose settings the draft changes; 0 for a recipe not made yet."""
+    data = await _draft_data(state, merchant_id, recipe)
+    return int(data.get("automation_id") or 0) if data is not None else 0
+
+
+async def _draft_data(
+    state: FSMContext, merchant_id: int, recipe: Recipe
+) -> dict[str, Any] | None:
     data = (await state.get_data()).get(DRAFT_KEY)
     if (
         isinstance(data, dict)
         and data.get("merchant_id") == merchant_id
         and data.get("recipe") == recipe.value
     ):
-        return Tuning(
-            days=int(data["days"]),
-            text=data.get("text"),
-            voucher_title=data.get("voucher_title"),
-            voucher_days=int(data["voucher_days"]),
-            weekday=Weekday(data["weekday"]),
-            at=str(data["at"]),
-        )
-    return DEFAULTS[recipe]
+        return data
+    return None
 
 
-async def _keep(state: FSMContext, merchant_id: int, recipe: Recipe, tuning: Tuning) -> None:
+async def _keep(
+    state: FSMContext, merchant_id: int, recipe: Recipe, tuning: Tuning, *, editing: int = 0
+) -> None:
     await state.update_data(
         {
             DRAFT_KEY: {
                 "merchant_id": merchant_id,
                 "recipe": recipe.value,
-                "days": tuning.days,
-                "text": tuning.text,
-                "voucher_title": tuning.voucher_title,
-                "voucher_days": tuning.voucher_days,
-                "weekday": tuning.weekday.value,
-                "at": tuning.at,
+                "automation_id": editing,
+                **as_json(tuning),
             }
         }
     )
@@ -320,12 +330,17 @@ async def _keep(state: FSMContext, merchant_id: int, recipe: Recipe, tuning: Tun
 async def _chain(merchant_id: int, recipe: Recipe, tuning: Tuning, i18n: I18n) -> Chain:
     """The recipe's chain with its texts in the shop's language."""
     names = await service.shop_names(merchant_id)
+    return build(recipe, names, tuning, await _shop_gettext(merchant_id, i18n))
+
+
+async def _shop_gettext(merchant_id: int, i18n: I18n) -> Gettext:
+    """gettext in the shop's language: what customers read is in theirs, not the owner's."""
     language = await service.shop_language(merchant_id)
 
     def shop_gettext(text: str) -> str:
         return str(i18n.gettext(text, locale=language))
 
-    return build(recipe, names, tuning, shop_gettext)
+    return shop_gettext
 
 
 def _setting_label(setting: Setting, recipe: Recipe, tuning: Tuning, chain: Chain) -> str:
@@ -347,8 +362,10 @@ def _setting_label(setting: Setting, recipe: Recipe, tuning: Tuning, chain: Chai
 
 
 async def _recipe_screen(
-    merchant_id: int, recipe: Recipe, tuning: Tuning, i18n: I18n
+    merchant_id: int, recipe: Recipe, tuning: Tuning, i18n: I18n, *, editing: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The recipe with its settings as buttons; ``editing`` names the automation being
+    re-tuned (saved in place), else the recipe is switched on as a new automation."""
     chain = await _chain(merchant_id, recipe, tuning, i18n)
     sends = service.send_steps(chain)
     lines = [
@@ -371,11 +388,23 @@ async def _recipe_screen(
             callback_data=AutoAction(op=op, setting=setting.value, **ids),
         )
     builder.button(text=_("🧪 Send a test to me"), callback_data=AutoAction(op=AutoOp.TEST, **ids))
-    builder.button(text=_("🚀 Switch on"), callback_data=AutoAction(op=AutoOp.CREATE, **ids))
-    builder.button(
-        text=back_label(_("Automations")),
-        callback_data=AutoAction(op=AutoOp.LIST, merchant_id=merchant_id),
-    )
+    if editing:
+        builder.button(
+            text=_("💾 Save changes"),
+            callback_data=AutoAction(op=AutoOp.SAVE, automation_id=editing, **ids),
+        )
+        builder.button(
+            text=back_label(recipe_name(recipe)),
+            callback_data=AutoAction(
+                op=AutoOp.SHOW, merchant_id=merchant_id, automation_id=editing
+            ),
+        )
+    else:
+        builder.button(text=_("🚀 Switch on"), callback_data=AutoAction(op=AutoOp.CREATE, **ids))
+        builder.button(
+            text=back_label(_("Automations")),
+            callback_data=AutoAction(op=AutoOp.LIST, merchant_id=merchant_id),
+        )
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
 
@@ -434,8 +463,9 @@ async def setting_pressed(
     else:
         await query.answer(button_expired())
         return
-    await _keep(state, seat.merchant_id, recipe, tuning)
-    text, markup = await _recipe_screen(seat.merchant_id, recipe, tuning, i18n)
+    editing = await _editing(state, seat.merchant_id, recipe)
+    await _keep(state, seat.merchant_id, recipe, tuning, editing=editing)
+    text, markup = await _recipe_screen(seat.merchant_id, recipe, tuning, i18n, editing=editing)
     await query.answer()
     await _edit(message, text, markup)
 
@@ -450,7 +480,9 @@ async def type_pressed(query: CallbackQuery, callback_data: AutoAction, state: F
         await query.answer(button_expired())
         return
     seat, message = found
-    await _keep(state, seat.merchant_id, recipe, await _draft(state, seat.merchant_id, recipe))
+    editing = await _editing(state, seat.merchant_id, recipe)
+    tuning = await _draft(state, seat.merchant_id, recipe)
+    await _keep(state, seat.merchant_id, recipe, tuning, editing=editing)
     await query.answer()
     if callback_data.setting == Setting.TEXT:
         await state.set_state(AutomationForm.text)
@@ -510,8 +542,9 @@ async def typed(message: Message, state: FSMContext, i18n: I18n) -> None:
             return
         tuning = replace(tuning, voucher_title=title)
     await state.set_state(None)
-    await _keep(state, seat.merchant_id, recipe, tuning)
-    text, markup = await _recipe_screen(seat.merchant_id, recipe, tuning, i18n)
+    editing = await _editing(state, seat.merchant_id, recipe)
+    await _keep(state, seat.merchant_id, recipe, tuning, editing=editing)
+    text, markup = await _recipe_screen(seat.merchant_id, recipe, tuning, i18n, editing=editing)
     await message.answer(text, reply_markup=markup)
 
 
@@ -580,17 +613,60 @@ async def create_pressed(
         return
     seat, message = found
     tuning = await _draft(state, seat.merchant_id, recipe)
-    language = await service.shop_language(seat.merchant_id)
-
-    def shop_gettext(text: str) -> str:
-        return str(i18n.gettext(text, locale=language))
-
+    shop_gettext = await _shop_gettext(seat.merchant_id, i18n)
     made = await service.create_from_recipe(
         seat.merchant_id, recipe, tuning, shop_gettext, created_by=seat.id, on=True
     )
     await state.update_data({DRAFT_KEY: None})
     await query.answer(_("Switched on."))
     text, markup = _automation_screen(made)
+    await _edit(message, text, markup)
+
+
+@router.callback_query(AutoAction.filter(F.op == AutoOp.TUNE))
+async def tune_pressed(
+    query: CallbackQuery, callback_data: AutoAction, state: FSMContext, i18n: I18n
+) -> None:
+    """A recipe automation's settings, on the recipe screen, to save in place."""
+    found = await _automation(query, callback_data)
+    if found is None:
+        return
+    seat, message, view = found
+    recipe = _recipe_of(view.recipe or "")
+    if recipe is None or view.tuning is None:
+        await query.answer(button_expired())
+        return
+    await _keep(state, seat.merchant_id, recipe, view.tuning, editing=view.id)
+    text, markup = await _recipe_screen(
+        seat.merchant_id, recipe, view.tuning, i18n, editing=view.id
+    )
+    await query.answer()
+    await _edit(message, text, markup)
+
+
+@router.callback_query(AutoAction.filter(F.op == AutoOp.SAVE))
+async def save_pressed(
+    query: CallbackQuery, callback_data: AutoAction, state: FSMContext, i18n: I18n
+) -> None:
+    found = await _automation(query, callback_data)
+    if found is None:
+        return
+    seat, message, view = found
+    recipe = _recipe_of(callback_data.recipe)
+    # Only the draft on screen, for the automation it was opened for.
+    if (
+        recipe is None
+        or recipe.value != view.recipe
+        or await _editing(state, seat.merchant_id, recipe) != view.id
+    ):
+        await query.answer(button_expired())
+        return
+    tuning = await _draft(state, seat.merchant_id, recipe)
+    shop_gettext = await _shop_gettext(seat.merchant_id, i18n)
+    saved = await service.retune(seat.merchant_id, view.id, tuning, shop_gettext)
+    await state.update_data({DRAFT_KEY: None})
+    await query.answer(_("Saved."))
+    text, markup = _automation_screen(saved)
     await _edit(message, text, markup)
 
 
@@ -628,6 +704,10 @@ def _automation_screen(view: AutomationView) -> tuple[str, InlineKeyboardMarkup]
     else:
         builder.button(text=_("🚀 Switch on"), callback_data=AutoAction(op=AutoOp.ON, **ids))
     builder.button(text=_("📊 Statistics"), callback_data=AutoAction(op=AutoOp.STATS, **ids))
+    if view.tuning is not None:
+        builder.button(
+            text=_("⚙️ Change settings"), callback_data=AutoAction(op=AutoOp.TUNE, **ids)
+        )
     if service.send_steps(chain):
         builder.button(
             text=_("🧪 Send a test to me"), callback_data=AutoAction(op=AutoOp.TEST, **ids)
@@ -863,7 +943,7 @@ async def _take_chain(message: Message, seat: Staff, text: str) -> None:
     except ChainRefused as refused:
         lines = [_("Not saved. Please fix:")]
         for problem in refused.problems:
-            said = user_text(problem.message)
+            said = user_text(problem.text(_))
             lines.append(
                 "• " + _("Line {line}: {problem}").format(line=problem.line, problem=said)
                 if problem.line

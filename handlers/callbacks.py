@@ -34,6 +34,8 @@ def db_id(text: str) -> int:
 class CardOp(StrEnum):
     SHOW = "show"
     LIST = "list"
+    # The member's invite link for a friend (refer a friend).
+    INVITE = "invite"
 
 
 class CardAction(CallbackData, prefix="card"):

@@ -91,7 +91,7 @@ class StaffLink(Filter):
 
     async def __call__(self, message: Message, command: CommandObject) -> bool | dict[str, Any]:
         parsed = parse_payload(command.args or "")
-        if parsed is None or parsed[0] == LinkKind.JOIN:
+        if parsed is None or parsed[0] in (LinkKind.JOIN, LinkKind.REFERRAL):
             return False
         return {"link": parsed}
 

@@ -90,6 +90,9 @@ def card_menu(
         )
     if wallet_url:
         rows.append([InlineKeyboardButton(text=_("📲 Add to phone wallet"), url=wallet_url)])
+    if card.invites_open:
+        invite = CardAction(op=CardOp.INVITE, membership_id=card.membership_id).pack()
+        rows.append([InlineKeyboardButton(text=_("🤝 Invite a friend"), callback_data=invite)])
     last = [
         InlineKeyboardButton(
             text=_("Settings"), callback_data=SettingsAction(op=SettingsOp.MENU).pack()

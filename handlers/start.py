@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from aiogram import Bot, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
+from aiogram.types import Message, User
 from aiogram.utils.i18n import gettext as _
 
 from handlers.cards import (
@@ -25,6 +25,7 @@ from loyalty.customers import customer_for_identity
 from loyalty.errors import LoyaltyError
 from loyalty.links import LinkSigner
 from loyalty.memberships import card_by_join_token, join
+from loyalty.referrals import Outcome, ReferralJoin, join_by_invite, referrer_by_token
 from loyalty.tokens import LinkKind, parse_payload
 from loyalty.views import customer_card, customer_cards
 from models.enums import Platform
@@ -59,29 +60,35 @@ async def start_with_link(
         )
         return
     kind, token = parsed
-    if kind != LinkKind.JOIN:
+    if kind not in (LinkKind.JOIN, LinkKind.REFERRAL):
         await message.answer(_("This link is meant for the shop's staff."))
         return
     user = message.from_user
     if user is None:
         return
+    invited: ReferralJoin | None = None
     try:
-        card = await card_by_join_token(token)
-        person = customer or await customer_for_identity(
-            Platform.TELEGRAM,
-            str(user.id),
-            first_name=user.first_name,
-            last_name=user.last_name,
-            username=user.username,
-            language_code=user.language_code,
-        )
-        joined = await join(person, card)
+        if kind == LinkKind.REFERRAL:
+            referrer = await referrer_by_token(token)
+            person = customer or await _customer(user)
+            invited = await join_by_invite(person, referrer)
+            joined = invited.joined
+        else:
+            card = await card_by_join_token(token)
+            person = customer or await _customer(user)
+            joined = await join(person, card)
     except LoyaltyError as refused:
         await message.answer(refusal(refused))
         return
     view = await customer_card(joined.membership.id, person.id)
-    if joined.created or joined.rejoined:
+    if invited is not None and invited.outcome == Outcome.OWN_LINK:
+        caption = card_caption(
+            view, greeting=_("This is your own invite link — send it to a friend instead.")
+        )
+    elif joined.created or joined.rejoined:
         caption = welcome_caption(view)
+        if invited is not None and invited.outcome == Outcome.REFERRED:
+            caption = _invited_line(invited) + "\n\n" + caption
     else:
         caption = card_caption(
             view,
@@ -101,6 +108,26 @@ async def start_with_link(
         link_signer=link_signer,
     )
     await offer_shortcuts(message, state)
+
+
+def _invited_line(invited: ReferralJoin) -> str:
+    friend = user_text(invited.referrer_name or _("A friend"))
+    if invited.gift_on_first_stamp:
+        return _(
+            "{friend} invited you — collect your first stamp and you both get a gift."
+        ).format(friend=friend)
+    return _("{friend} invited you.").format(friend=friend)
+
+
+async def _customer(user: User) -> Customer:
+    return await customer_for_identity(
+        Platform.TELEGRAM,
+        str(user.id),
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
 
 
 @router.message(CommandStart())

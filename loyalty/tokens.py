@@ -26,6 +26,8 @@ class LinkKind(StrEnum):
     STAFF_INVITE = "i"
     MEMBERSHIP = "m"
     VOUCHER = "v"
+    # A member's invite link for a friend (refer a friend).
+    REFERRAL = "r"
 
 
 def new_token() -> str:

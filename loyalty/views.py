@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 from loyalty.clock import ensure_utc
 from loyalty.errors import MembershipNotFound, VoucherNotFound
 from loyalty.memberships import ensure_counter_code
+from loyalty.referrals import REFERRAL_TRIGGERS
 from models import Automation, Card, Customer, Identity, Membership, Merchant, Voucher
 from models.enums import MembershipStatus, Platform, VoucherStatus
 
@@ -66,6 +67,8 @@ class CardView:
     brand: Brand
     vouchers: tuple[VoucherView, ...]
     counter_code: str = ""
+    # The shop rewards friends who join through this member's invite link (refer a friend).
+    invites_open: bool = False
 
     @property
     def stamps_to_reward(self) -> int:
@@ -105,6 +108,7 @@ async def _views(memberships: list[Membership], moment: datetime) -> list[CardVi
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment))
         .order_by("expires_at", "id")
     )
+    inviting = await _inviting(memberships)
     views = []
     for membership in memberships:
         card: Card = membership.card
@@ -124,9 +128,22 @@ async def _views(memberships: list[Membership], moment: datetime) -> list[CardVi
                 brand=Brand.of(merchant),
                 vouchers=own,
                 counter_code=await ensure_counter_code(membership),
+                invites_open=(card.merchant_id, card.id) in inviting
+                or (card.merchant_id, None) in inviting,
             )
         )
     return views
+
+
+async def _inviting(memberships: list[Membership]) -> set[tuple[int, int | None]]:
+    """(shop, card or None for all its cards) with a switched-on refer-a-friend automation."""
+    shops = {m.card.merchant_id for m in memberships}
+    if not shops:
+        return set()
+    rows = await Automation.filter(
+        merchant_id__in=shops, enabled=True, trigger__in=REFERRAL_TRIGGERS
+    ).values_list("merchant_id", "card_id")
+    return {(int(shop), card) for shop, card in rows}
 
 
 async def customer_cards(customer_id: int, *, now: datetime | None = None) -> list[CardView]:

@@ -3,7 +3,7 @@
 from models.audit import AuditEntry
 from models.automation import Automation, Enrollment, EnrollmentStep
 from models.campaign import Campaign, Delivery
-from models.customer import ChannelOptOut, Customer, Identity, Membership
+from models.customer import ChannelOptOut, Customer, Identity, Membership, Referral
 from models.ledger import StampEvent
 from models.merchant import Card, Merchant, Staff, StaffInvite
 from models.voucher import Voucher
@@ -19,6 +19,7 @@ __models__ = [
     Identity,
     ChannelOptOut,
     Membership,
+    Referral,
     StampEvent,
     Voucher,
     Automation,
@@ -46,6 +47,7 @@ __all__ = [
     "Membership",
     "Merchant",
     "PassRegistration",
+    "Referral",
     "Staff",
     "StaffInvite",
     "StampEvent",

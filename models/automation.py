@@ -29,6 +29,9 @@ class Automation(Model):
     name = fields.CharField(max_length=120)
     # The recipe it was made from (None: a chain sent as YAML).
     recipe = fields.CharField(max_length=32, null=True)
+    # The recipe's settings as the owner last chose them, so the chat can re-tune it later
+    # (``automations.recipes.Tuning`` as JSON; None for a YAML chain).
+    tuning: dict[str, Any] | None = fields.JSONField(null=True)
     chain: dict[str, Any] = fields.JSONField()
     # The chain's trigger kind, kept apart so the trigger scans find their automations by index.
     trigger = fields.CharField(max_length=24)

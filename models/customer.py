@@ -108,7 +108,39 @@ class Membership(Model):
     counter_code = fields.CharField(max_length=9, null=True)
     joined_at = fields.DatetimeField(auto_now_add=True)
     left_at = fields.DatetimeField(null=True)
+    # The member's own invite link (refer a friend): 128 random bits, made the first time they
+    # share it, apart from ``public_token`` — that one lets staff stamp the card, so it is
+    # shown at the till only and never passed round a group chat.
+    referral_token = fields.CharField(max_length=64, unique=True, null=True)
 
     class Meta:
         table = "membership"
         unique_together = (("customer", "card"), ("card", "counter_code"))
+
+
+class Referral(Model):
+    """A friend who joined a card through a member's invite link.
+
+    Made only for a person new to the shop (no membership on any of its cards before) who is
+    not the member themself; the friend's membership is unique here, so a friend is anyone's
+    referral at most once, and the rewards keyed on this row go out once per friend.
+    """
+
+    id = fields.IntField(primary_key=True)
+    card: fields.ForeignKeyRelation[Card] = fields.ForeignKeyField(
+        "models.Card", related_name="referrals", on_delete=fields.CASCADE
+    )
+    card_id: int
+    referrer: fields.ForeignKeyRelation[Membership] = fields.ForeignKeyField(
+        "models.Membership", related_name="referrals_made", on_delete=fields.CASCADE
+    )
+    referrer_id: int
+    friend: fields.OneToOneRelation[Membership] = fields.OneToOneField(
+        "models.Membership", related_name="referred_by", on_delete=fields.CASCADE
+    )
+    friend_id: int
+    joined_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "referral"
+        indexes = (("card", "joined_at"),)

@@ -152,7 +152,7 @@ async def test_a_yaml_chain_is_refused_on_its_line_then_saved(new_chat: Any) -> 
     refused = (await owner.send(wrong))[-1]
     assert text_of(refused).splitlines() == [
         "Not saved. Please fix:",
-        "• Line 7: steps.wait: a wait lasts from 1 minute to 365 days",
+        "• Line 7: a wait lasts from 1 minute to 365 days",
     ]
     assert await Automation.all().count() == 0
     unknown = CHAIN.replace("    send:", "    sned:")

@@ -72,7 +72,7 @@ def test_the_template_matches_the_strings_in_the_code(tmp_path: Path) -> None:
         [
             str(Path(sys.executable).with_name("pybabel")),
             "extract", "-F", "babel.cfg", "-k", "_", "-k", "__", "-k", "ngettext:1,2",
-            "-k", "gettext", "-k", "lazy_gettext", "--no-location", "--sort-output",
+            "-k", "gettext", "-k", "lazy_gettext", "-k", "N_", "--no-location", "--sort-output",
             "-o", str(fresh), *_i18n_sources(),
         ],
         cwd=ROOT,
