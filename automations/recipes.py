@@ -269,12 +269,16 @@ def refer_a_friend(shop: ShopNames, tuning: Tuning, _: Gettext = _same) -> Chain
         trigger=FriendVisited(kind="friend_visited"),
         # Once per friend is the event key's doing; a member may bring many friends.
         reentry=Reentry(rule="every_time"),
+        # The vouchers are issue steps, not a send's voucher: a reward earned is given even
+        # when the frequency cap holds back the message that tells about it.
         steps=(
             Step.model_validate(
-                {"id": "who", "if": Condition(referrer=True), "then": "member", "else": "friend"}
+                {"id": "who", "if": Condition(referrer=True), "then": "gift", "else": "welcome"}
             ),
-            Step(id="member", send=_send(member, voucher=voucher), next="done"),
-            Step(id="friend", send=_send(friend, voucher=voucher)),
+            Step(id="gift", issue=voucher),
+            Step(id="member", send=_send(member), next="done"),
+            Step(id="welcome", issue=voucher),
+            Step(id="friend", send=_send(friend)),
             Step(id="done", stop=True),
         ),
     )

@@ -344,6 +344,9 @@ async def _shop_gettext(merchant_id: int, i18n: I18n) -> Gettext:
 
 
 def _setting_label(setting: Setting, recipe: Recipe, tuning: Tuning, chain: Chain) -> str:
+    if setting == Setting.DAYS and recipe == Recipe.WELCOME:
+        # The welcome's days are the pause before the nudge, not part of its trigger.
+        return _("Nudge after: {days}").format(days=_days(tuning.days))
     if setting == Setting.DAYS:
         return _("Starts: {when}").format(when=trigger_line(chain.trigger))
     if setting == Setting.VOUCHER_TITLE:

@@ -14,7 +14,7 @@ from bot.app import BotRuntime
 from fakes.telegram import StoredMessage
 from handlers.automations import AutoAction, AutoOp
 from loyalty.clock import utcnow
-from models import Automation, Delivery, Membership, Merchant
+from models import Automation, Campaign, Delivery, Enrollment, Membership, Merchant
 from models.enums import DeliveryStatus, StaffRole
 from tests import factories
 from tests.chat import (
@@ -269,3 +269,47 @@ async def test_a_command_while_typing_a_setting_is_not_taken_as_the_text(new_cha
     typed = (await owner.send("Rainy Tuesday? Come in for tea."))[-1]
     assert "Rainy Tuesday? Come in for tea." in text_of(typed)
     assert "/campaigns" not in text_of(typed)
+
+
+async def test_a_switched_on_recipe_is_re_tuned_in_place_and_people_on_their_way_go_on(
+    new_chat: Any, runtime: BotRuntime
+) -> None:
+    shop = await shop_without_quiet_hours()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    screen = await tap(owner, await automations_list(owner), "Welcome series")
+    switched = owner.current(await tap(owner, owner.current(screen), "Switch on"))
+    made = await Automation.get(merchant_id=shop.merchant.id)
+    await customers(new_chat, shop, 1)
+    await run_automations()  # the welcome goes out; the pause waits 3 days
+    waiting = await Enrollment.get(automation_id=made.id)
+    assert (waiting.status, waiting.step) == ("waiting", "visited")
+
+    tuning = owner.current(await tap(owner, switched, "Change settings"))
+    assert "💾 Save changes" in [label for label, _data in buttons(tuning)]
+    assert "🚀 Switch on" not in [label for label, _data in buttons(tuning)]
+    await owner.press_label(tuning, "Nudge after: 3 days")  # → 5 days
+    await owner.press_label(owner.current(tuning), "Change the message")
+    edited = (await owner.send("Hello from the new Kafe Lviv!"))[-1]
+    saved = owner.current(await tap(owner, edited, "Save changes"))
+    assert "Status: on" in text_of(saved)
+    assert owner.last_answer()["text"] == "Saved."
+
+    again = await Automation.get(id=made.id)
+    assert again.enabled
+    assert again.tuning is not None
+    assert again.tuning["text"] == "Hello from the new Kafe Lviv!"
+    assert again.tuning["days"] == 5
+    assert again.chain["steps"][1]["wait"]["days"] == 5
+    welcome = await Campaign.get(automation_id=made.id, automation_step="welcome")
+    assert welcome.message_text == "Hello from the new Kafe Lviv!"
+    # The guest is still where they were: same enrolment, same step.
+    assert await Enrollment.filter(automation_id=made.id).count() == 1
+    assert (await Enrollment.get(id=waiting.id)).step == "visited"
+    assert await Automation.filter(merchant_id=shop.merchant.id).count() == 1
+
+    # The Save of that screen again (a double tap): expired, nothing changes.
+    await owner._post(forge(owner, edited, AutoAction(
+        op=AutoOp.SAVE, merchant_id=shop.merchant.id, automation_id=made.id,
+        recipe="welcome",
+    )))  # fmt: skip
+    assert owner.last_answer()["text"] == "This button has expired."
