@@ -233,8 +233,23 @@ async def _first_card(merchant_id: int) -> int:
 # Claiming and firing ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: int
+    customer_id: int
+    due_at: datetime
+    entered_at: datetime
+    automation_id: int = 0
+    step: str = ""
+
+
 async def claim(worker_id: str, *, limit: int, lease: timedelta, now: datetime) -> list[int]:
     """Lease up to ``limit`` due enrolments of switched-on automations; their ids."""
+    return sorted(row.id for row in await _claim(worker_id, limit=limit, lease=lease, now=now))
+
+
+async def _claim(worker_id: str, *, limit: int, lease: timedelta, now: datetime) -> list[_Row]:
+    """The leased rows themselves, from the ``UPDATE … RETURNING``: no second read."""
     conn = connection()
     postgres = is_postgres(conn)
     p = Params(postgres)
@@ -245,18 +260,28 @@ async def claim(worker_id: str, *, limit: int, lease: timedelta, now: datetime) 
         f"WHERE e.status = {p(EnrollmentStatus.WAITING.value)} AND e.due_at <= {p(now)} "
         f"AND a.enabled = {p(True)} "
         f"AND (e.lease_expires_at IS NULL OR e.lease_expires_at < {p(now)}) "
-        f"ORDER BY e.due_at, e.id LIMIT {p(limit)}{lock}) RETURNING id"
+        f"ORDER BY e.due_at, e.id LIMIT {p(limit)}{lock}) "
+        "RETURNING id, automation_id, customer_id, step, due_at, entered_at"
     )
     rows = await conn.execute_query_dict(sql, p.values)
-    return sorted(int(row["id"]) for row in rows)
+    return [
+        _Row(
+            int(row["id"]),
+            int(row["customer_id"]),
+            _moment(row["due_at"]),
+            _moment(row["entered_at"]),
+            int(row["automation_id"]),
+            str(row["step"]),
+        )
+        for row in rows
+    ]
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    id: int
-    customer_id: int
-    due_at: datetime
-    entered_at: datetime
+def _moment(value: object) -> datetime:
+    """A timestamp as the driver gives it: asyncpg a datetime, SQLite its ISO text."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    # Times are stored in UTC; a driver that drops the zone still means UTC.
+    return ensure_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 class Scheduler:
@@ -272,24 +297,19 @@ class Scheduler:
     async def tick(self, now: datetime | None = None) -> Fired:
         """One batch: claim due enrolments and fire one step for each."""
         moment = ensure_utc(now)
-        ids = await claim(self.worker_id, limit=self.batch_size, lease=self.lease, now=moment)
-        if not ids:
+        rows = await _claim(self.worker_id, limit=self.batch_size, lease=self.lease, now=moment)
+        if not rows:
             return Fired(0, 0, 0, 0, 0)
-        rows = await Enrollment.filter(id__in=ids, leased_by=self.worker_id).values(
-            "id", "automation_id", "customer_id", "step", "due_at", "entered_at"
-        )
         groups: dict[tuple[int, str], list[_Row]] = defaultdict(list)
-        for row in rows:
-            groups[(row["automation_id"], row["step"])].append(
-                _Row(row["id"], row["customer_id"], row["due_at"], row["entered_at"])
-            )
+        for row in sorted(rows, key=lambda r: r.id):
+            groups[(row.automation_id, row.step)].append(row)
         totals = [0, 0, 0, 0]
         for (automation_id, step_id), group in groups.items():
             automation = await Automation.get(id=automation_id)
             merchant = await Merchant.get(id=automation.merchant_id)
             counts = await self._fire(automation, merchant, step_id, group, moment)
             totals = [a + b for a, b in zip(totals, counts, strict=True)]
-        return Fired(len(ids), *totals)
+        return Fired(len(rows), *totals)
 
     async def run_until_idle(self, now: datetime | None = None, *, rounds: int = 1000) -> int:
         """Tick until nothing is due at ``now`` (tests and the bench); how many were claimed."""
@@ -438,7 +458,7 @@ class Scheduler:
                 "INSERT INTO delivery (campaign_id, customer_id, channel, status, reason, "
                 f"attempts, next_attempt_at, created_at, enrollment_id) SELECT {p(campaign_id)}, "
                 f"e.customer_id, {p(channel_name)}, {p(status.value)}, {reason_sql}, 0, "
-                f"{at}, {at}, e.id FROM enrollment e WHERE e.id IN ({_listed(p, ids)}) "
+                f"{at}, {at}, e.id FROM enrollment e WHERE {p.among('e.id', ids)} "
                 "ON CONFLICT (enrollment_id, campaign_id, channel) "
                 "WHERE enrollment_id IS NOT NULL DO NOTHING"
             )
@@ -524,11 +544,11 @@ class Scheduler:
         if not rows:
             return []
         p = Params(is_postgres(conn))
-        ids = ", ".join(p(r.id) for r in rows)
         sql = (
             "INSERT INTO enrollment_step (enrollment_id, step, outcome, reason, fired_at) "
             f"SELECT e.id, {p(step_id)}, {p(outcome)}, {p(reason or '')}, {p(now)} "
-            f"FROM enrollment e WHERE e.id IN ({ids}) AND e.leased_by = {p(self.worker_id)} "
+            f"FROM enrollment e WHERE {p.among('e.id', (r.id for r in rows))} "
+            f"AND e.leased_by = {p(self.worker_id)} "
             "ON CONFLICT (enrollment_id, step) DO NOTHING RETURNING enrollment_id"
         )
         rows_back = await conn.execute_query_dict(sql, p.values)
@@ -550,7 +570,7 @@ class Scheduler:
             await conn.execute_query(
                 f"UPDATE enrollment SET step = {p(step_id)}, due_at = {p(when)}, "
                 "lease_expires_at = NULL, leased_by = NULL "
-                f"WHERE id IN ({_listed(p, ids)}) AND leased_by = {p(self.worker_id)}",
+                f"WHERE {p.among('id', ids)} AND leased_by = {p(self.worker_id)}",
                 p.values,
             )
 
@@ -564,17 +584,12 @@ class Scheduler:
         if not ids:
             return
         p = Params(is_postgres(conn))
-        listed = ", ".join(p(i) for i in ids)
         await conn.execute_query(
             f"UPDATE enrollment SET status = {p(status.value)}, step = NULL, due_at = NULL, "
             f"finished_at = {p(now)}, lease_expires_at = NULL, leased_by = NULL "
-            f"WHERE id IN ({listed})",
+            f"WHERE {p.among('id', ids)}",
             p.values,
         )
-
-
-def _listed(p: Params, ids: Iterable[int]) -> str:
-    return ", ".join(p(i) for i in ids)
 
 
 async def _holds(
@@ -582,7 +597,7 @@ async def _holds(
 ) -> set[int]:
     """The enrolments for which the branch's condition holds (one query for the batch)."""
     p = Params(is_postgres(conn))
-    ids = ", ".join(p(r.id) for r in rows)
+    among = p.among("e.id", (r.id for r in rows))
     card = automation.card_id
 
     def membership() -> str:
@@ -620,7 +635,7 @@ async def _holds(
         assert condition.reachable_on is not None
         test = _reachable(p, condition.reachable_on)
         wanted = True
-    sql = f"SELECT e.id AS id FROM enrollment e WHERE e.id IN ({ids}) AND {test}"
+    sql = f"SELECT e.id AS id FROM enrollment e WHERE {among} AND {test}"
     matched = {int(r["id"]) for r in await conn.execute_query_dict(sql, p.values)}
     return matched if wanted else {r.id for r in rows} - matched
 

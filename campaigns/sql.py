@@ -7,6 +7,7 @@ exactly as the ORM stores them (SQLite keeps them as text in the driver's format
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,16 @@ class Params:
         # PostgreSQL must know each parameter's type even where the context does not say it
         # (a SELECT list, or a fragment this statement does not use).
         return f"${len(self.values)}{_PG_CAST.get(type(value), '')}"
+
+    def among(self, column: str, ids: Iterable[int]) -> str:
+        """``column`` is one of ``ids``: one array parameter on PostgreSQL, so the statement's
+        text (and asyncpg's prepared statement) is the same for every batch size; SQLite,
+        which has no arrays, gets an ``IN`` list."""
+        listed = list(ids)
+        if self.postgres:
+            self.values.append(listed)
+            return f"{column} = ANY(${len(self.values)}::bigint[])"
+        return f"{column} IN ({', '.join(self(i) for i in listed)})"
 
 
 _PG_CAST = {str: "::text", int: "::bigint", bool: "::boolean", datetime: "::timestamptz"}
