@@ -36,7 +36,7 @@ from automations.recipes import (
 from campaigns.preview import Tried, send_test
 from campaigns.spec import CampaignSpec
 from campaigns.sql import Params, connection, is_postgres
-from campaigns.stats import Attribution, GroupOutcome
+from campaigns.stats import DEFAULT_WINDOW, Attribution, GroupOutcome, window_end
 from loyalty.clock import ensure_utc
 from loyalty.errors import NotFound
 from models import (
@@ -49,7 +49,14 @@ from models import (
     Membership,
     Merchant,
 )
-from models.enums import Channel, DeliveryStatus, EnrollmentStatus, ResumeMode, VoucherStatus
+from models.enums import (
+    Channel,
+    DeliveryStatus,
+    EnrollmentStatus,
+    LedgerKind,
+    ResumeMode,
+    VoucherStatus,
+)
 from render.chart import ChartDay, ChartLabels, render_chart
 
 if TYPE_CHECKING:
@@ -372,35 +379,51 @@ async def automation_stats(merchant_id: int, automation_id: int) -> AutomationSt
 
 
 async def _outcome(row: Automation, *, held_out: bool) -> GroupOutcome:
-    """People enrolled (in the holdout group or not), how many visited after they entered
-    (their last visit is later than the enrolment), and the vouchers they redeemed since."""
+    """What the people enrolled (in the holdout group or not) did in the attribution window
+    after each enrolment: the campaigns' rule (``campaigns.stats``) with the enrolment as the
+    start — stamps on the automation's cards (an undone stamp is no visit) and vouchers
+    redeemed. A visit inside two overlapping windows of one person counts once."""
     conn = connection()
     p = Params(is_postgres(conn))
     ts = Attribution(p.postgres, "", "", "").timestamp
     group = "=" if held_out else "<>"
-    card = f" AND m.card_id = {p(row.card_id)}" if row.card_id is not None else ""
-    enrolled = (
-        f"FROM enrollment e WHERE e.automation_id = {p(row.id)} "
-        f"AND e.status {group} {p(EnrollmentStatus.HELD_OUT.value)}"
+    people = (
+        "SELECT customer_id, entered_at AS since FROM enrollment "
+        f"WHERE automation_id = {p(row.id)} "
+        f"AND status {group} {p(EnrollmentStatus.HELD_OUT.value)}"
     )
-    member = f"JOIN membership m ON m.customer_id = e.customer_id{card}"
-    sql = (
-        f"SELECT (SELECT COUNT(DISTINCT e.customer_id) {enrolled}) AS people, "
-        f"(SELECT COUNT(DISTINCT e.customer_id) {enrolled} AND EXISTS (SELECT 1 FROM "
-        f"membership m WHERE m.customer_id = e.customer_id{card} "
-        f"AND {ts('m.last_visit_at')} > {ts('e.entered_at')})) AS visitors, "
-        f"(SELECT COUNT(DISTINCT v.id) FROM enrollment e {member} "
-        f"JOIN voucher v ON v.membership_id = m.id WHERE e.automation_id = {p(row.id)} "
-        f"AND e.status {group} {p(EnrollmentStatus.HELD_OUT.value)} "
+    if row.card_id is not None:
+        member = (
+            f"JOIN membership m ON m.customer_id = g.customer_id AND m.card_id = {p(row.card_id)} "
+        )
+    else:
+        member = (
+            "JOIN membership m ON m.customer_id = g.customer_id "
+            f"JOIN card c ON c.id = m.card_id AND c.merchant_id = {p(row.merchant_id)} "
+        )
+    until = window_end(p, "g.since", DEFAULT_WINDOW)
+    stamps = (
+        f"FROM g {member}JOIN stamp_event s ON s.membership_id = m.id "
+        f"AND s.kind = {p(LedgerKind.STAMP.value)} AND {ts('s.created_at')} >= {ts('g.since')} "
+        f"AND {ts('s.created_at')} < {ts(until)} "
+        "AND NOT EXISTS (SELECT 1 FROM stamp_event u WHERE u.reverses_id = s.id)"
+    )
+    redeemed = (
+        f"FROM g {member}JOIN voucher v ON v.membership_id = m.id "
         f"AND v.status = {p(VoucherStatus.REDEEMED.value)} "
-        f"AND {ts('v.redeemed_at')} > {ts('e.entered_at')}) AS redeemed"
+        f"AND {ts('v.redeemed_at')} >= {ts('g.since')} AND {ts('v.redeemed_at')} < {ts(until)}"
+    )
+    sql = (
+        f"WITH g AS ({people}) SELECT (SELECT COUNT(DISTINCT customer_id) FROM g) AS people, "
+        f"(SELECT COUNT(DISTINCT g.customer_id) {stamps}) AS visitors, "
+        f"(SELECT COUNT(DISTINCT s.id) {stamps}) AS visits, "
+        f"(SELECT COUNT(DISTINCT v.id) {redeemed}) AS redeemed"
     )
     found = (await conn.execute_query_dict(sql, p.values))[0]
-    visitors = int(found["visitors"] or 0)
     return GroupOutcome(
         people=int(found["people"] or 0),
-        visitors=visitors,
-        visits=visitors,
+        visitors=int(found["visitors"] or 0),
+        visits=int(found["visits"] or 0),
         redeemed=int(found["redeemed"] or 0),
     )
 

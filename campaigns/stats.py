@@ -120,6 +120,15 @@ class Attribution:
         return column if self.postgres else f"strftime('%Y-%m-%d %H:%M:%f', {column})"
 
 
+def window_end(p: Params, since: str, window: timedelta) -> str:
+    """The SQL moment ``window`` after the column ``since`` (as a timestamp on PostgreSQL, as
+    the comparable UTC text of ``Attribution.timestamp`` on SQLite)."""
+    seconds = p(int(window.total_seconds()))
+    if p.postgres:
+        return f"{since} + make_interval(secs => {seconds})"
+    return f"strftime('%Y-%m-%d %H:%M:%f', {since}, '+' || {seconds} || ' seconds')"
+
+
 def attribution(
     campaign: Campaign, window: timedelta, p: Params, *, holdout: bool = False
 ) -> Attribution:
@@ -138,11 +147,7 @@ def attribution(
             "GROUP BY customer_id"
         )
     card = p(campaign.card_id)
-    seconds = p(int(window.total_seconds()))
-    if p.postgres:
-        until = f"g.since + make_interval(secs => {seconds})"
-    else:
-        until = f"strftime('%Y-%m-%d %H:%M:%f', g.since, '+' || {seconds} || ' seconds')"
+    until = window_end(p, "g.since", window)
     shape = Attribution(p.postgres, people, "", "")
     ts = shape.timestamp
     member = f"FROM g JOIN membership m ON m.customer_id = g.customer_id AND m.card_id = {card} "
@@ -168,12 +173,8 @@ def shop_attributed(merchant_id: int, window: timedelta, p: Params) -> str:
     campaign's card within ``window`` after the person's first sent message of it. A visit two
     campaigns both claim is still one visit (the fragment tests the row, it does not join).
     """
-    seconds = p(int(window.total_seconds()))
     ts = Attribution(p.postgres, "", "", "").timestamp
-    if p.postgres:
-        until = f"g.since + make_interval(secs => {seconds})"
-    else:
-        until = f"strftime('%Y-%m-%d %H:%M:%f', g.since, '+' || {seconds} || ' seconds')"
+    until = window_end(p, "g.since", window)
     people = (
         "SELECT d.customer_id, c.card_id, MIN(d.sent_at) AS since FROM delivery d "
         f"JOIN campaign c ON c.id = d.campaign_id WHERE c.merchant_id = {p(merchant_id)} "

@@ -123,10 +123,15 @@ async def test_win_back_30_gives_a_voucher_and_45_tries_again(db: Backend) -> No
     await run(T0 + timedelta(days=6))
     assert (await sent_by_step(second)) == {"win_back_2": [member.customer_id]}
     voucher.status = VoucherStatus.REDEEMED
-    voucher.redeemed_at = T0 + timedelta(days=7)
+    voucher.redeemed_at = T0 + timedelta(days=6)
     await voucher.save()
+    # Visits in the 7 days after the enrolment count (two stamps, two visits); the one after
+    # the window does not.
+    for day in (2, 5, 9):
+        await add_stamps(member.id, 1, merchant_id=shop.merchant.id, now=T0 + timedelta(days=day))
     stats = await service.automation_stats(shop.merchant.id, first)
     assert stats.reached.redeemed == 1
+    assert (stats.reached.visitors, stats.reached.visits) == (1, 2)
 
 
 async def test_birthday_offer_issues_the_voucher_then_greets(db: Backend) -> None:
