@@ -14,6 +14,8 @@ from loyalty.staff import Permission, seat_at, staff_roles
 if TYPE_CHECKING:
     from models import Staff
 
+# The customer keyboard was put under the message field (handlers.cards.offer_shortcuts).
+SHORTCUTS_KEY = "shortcuts_shown"
 ADMIN_KEY = "admin_merchant_id"
 
 
@@ -57,7 +59,8 @@ async def admin_merchant(state: FSMContext) -> int | None:
 
 
 async def enter_admin_mode(state: FSMContext, merchant_id: int) -> None:
-    await state.update_data({ADMIN_KEY: merchant_id})
+    # The staff keyboard replaces the customer's: offer that one again after admin mode.
+    await state.update_data({ADMIN_KEY: merchant_id, SHORTCUTS_KEY: False})
 
 
 async def admin_seat(state: FSMContext, user_id: int, permission: Permission) -> Staff | None:

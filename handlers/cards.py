@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from handlers import keyboards
-from handlers.admin_mode import admin_merchant
+from handlers.admin_mode import ADMIN_KEY, SHORTCUTS_KEY
 from handlers.callbacks import AppleWalletAction, CardAction, CardOp
 from handlers.media import FileIdCache, send_photo_cached
 from handlers.texts import bold, button_expired, code, ltr, user_text, voucher_line
@@ -135,14 +135,18 @@ async def send_card(
 
 
 async def offer_shortcuts(message: Message, state: FSMContext) -> None:
-    """Put [🪪 My card] [🎟 Vouchers] under the message field; staff in admin mode keep their
-    own keyboard there (a chat has one), so they are left alone."""
-    if await admin_merchant(state) is not None:
+    """Put [🪪 My card] [🎟 Vouchers] under the message field, once: the keyboard stays in the
+    chat, so a /start from Telegram's menu (most of what customers send) gets the card alone.
+    Staff in admin mode keep their own keyboard there (a chat has one), so they are left
+    alone; entering admin mode forgets the flag, so the keyboard comes back after."""
+    data = await state.get_data()
+    if data.get(ADMIN_KEY) is not None or data.get(SHORTCUTS_KEY):
         return
     await message.answer(
         _("Tap “🪪 My card” below whenever you want to see your card again."),
         reply_markup=keyboards.customer_keyboard(),
     )
+    await state.update_data({SHORTCUTS_KEY: True})
 
 
 def pass_file_name(card_name: str) -> str:
@@ -167,9 +171,12 @@ async def show_my_cards(
     file_cache: FileIdCache,
     wallets: Wallets | None,
     link_signer: LinkSigner | None,
+    cards: list[CardView] | None = None,
 ) -> None:
-    """/card and the [🪪 My card] button: the one card, or the list of them."""
-    cards = await customer_cards(customer.id) if customer else []
+    """/card and the [🪪 My card] button: the one card, or the list of them (``cards`` when
+    the caller has read them already)."""
+    if cards is None:
+        cards = await customer_cards(customer.id) if customer else []
     if not cards:
         await message.answer(no_cards_text())
     elif len(cards) == 1:

@@ -140,11 +140,12 @@ async def start_plain(
     wallets: Wallets | None = None,
     link_signer: LinkSigner | None = None,
 ) -> None:
-    if customer is None or not await customer_cards(customer.id):
+    cards = await customer_cards(customer.id) if customer is not None else []
+    if not cards:
         await message.answer(
             _("Hi! I keep your stamp cards from your favourite shops.") + "\n\n" + no_cards_text()
         )
         return
-    await show_my_cards(message, bot, customer, file_cache, wallets, link_signer)
+    await show_my_cards(message, bot, customer, file_cache, wallets, link_signer, cards)
     # Members from before the keyboard existed get it here (Telegram's menu sends /start).
     await offer_shortcuts(message, state)

@@ -9,7 +9,7 @@ from loyalty.merchants import create_staff_invite
 from models import Customer, Identity, Membership
 from models.enums import StaffRole
 from tests import factories
-from tests.chat import Chat, buttons, text_of
+from tests.chat import Chat, buttons, keyboard, text_of
 from wallets.card_link import card_page_url
 
 CUSTOMER_KEYBOARD = {
@@ -67,6 +67,20 @@ async def test_seeing_the_card_again_later_is_one_tap_of_the_keyboard(chat: Chat
     assert card.photo is not None
     assert "0 of 10 stamps — 10 more for Free cappuccino" in text_of(card)
     assert "/" not in text_of(card).splitlines()[1]  # "3 of 10", never "3/10" in words
+
+
+async def test_the_keyboard_note_comes_once_and_a_menu_start_brings_the_card_alone(
+    chat: Chat,
+) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    joined = await chat.scan(f"j-{shop.card.join_token}")
+    assert keyboard(joined[-1]) == [["🪪 My card", "🎟 Vouchers"]]
+    # Telegram's menu sends /start: the card, and no second copy of the keyboard's note.
+    again = await chat.send("/start")
+    assert [m.photo is not None for m in again] == [True]
+    # A QR scanned once more: the card again, still one message.
+    rescanned = await chat.scan(f"j-{shop.card.join_token}")
+    assert len(rescanned) == 1
 
 
 async def test_the_keyboard_buttons_work_in_another_language_and_inside_a_settings_question(
