@@ -18,10 +18,9 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import CardAction, CardOp
 from handlers.texts import button_expired, user_text
-from loyalty.referrals import invite_token, invites_open, rewards_first_stamp
+from loyalty.errors import MembershipNotFound
+from loyalty.referrals import member_invite
 from loyalty.tokens import LinkKind, start_link
-from models import Membership
-from models.enums import MembershipStatus
 
 if TYPE_CHECKING:
     from models import Customer
@@ -40,37 +39,34 @@ def share_url(link: str, text: str) -> str:
 async def invite_pressed(
     query: CallbackQuery, callback_data: CardAction, bot: Bot, customer: Customer | None
 ) -> None:
-    membership = (
-        await Membership.get_or_none(
-            id=callback_data.membership_id,
-            customer_id=customer.id,
-            status=MembershipStatus.ACTIVE,
-        ).select_related("card__merchant")
-        if customer is not None
-        else None
-    )
-    if membership is None or not isinstance(query.message, Message):
+    if customer is None or not isinstance(query.message, Message):
         await query.answer(button_expired())
         return
-    if not await invites_open(membership):
+    try:
+        invite = await member_invite(callback_data.membership_id, customer.id)
+    except MembershipNotFound:
+        await query.answer(button_expired())
+        return
+    if invite is None:
         await query.answer(_("The shop is not rewarding invitations right now."), show_alert=True)
         return
     me = await bot.me()
-    link = start_link(me.username or "", LinkKind.REFERRAL, await invite_token(membership))
-    shop = membership.card.merchant.name
+    link = start_link(me.username or "", LinkKind.REFERRAL, invite.token)
     pitch = _("Join me on the {card} card at {shop} — every visit earns a stamp.").format(
-        card=membership.card.name, shop=shop
+        card=invite.card_name, shop=invite.shop_name
     )
     await query.answer()
-    logger.info("membership %s opened its invite link", membership.id)
-    if await rewards_first_stamp(membership.card.merchant_id, membership.card_id):
+    logger.info("membership %s opened its invite link", callback_data.membership_id)
+    if invite.rewards_first_stamp:
         how = _(
             "Send this link to a friend. It is yours alone: when a friend joins through it "
             "and collects their first stamp, you both get the shop's gift."
         )
     else:
         how = _("Send this link to a friend. It is yours alone: the shop sees who you brought.")
-    once = _("Gifts go to friends new to {shop}, once per friend.").format(shop=user_text(shop))
+    once = _("Gifts go to friends new to {shop}, once per friend.").format(
+        shop=user_text(invite.shop_name)
+    )
     await query.message.answer(
         "\n\n".join([how, user_text(link), once]),
         link_preview_options=LinkPreviewOptions(is_disabled=True),

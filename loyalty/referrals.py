@@ -20,7 +20,7 @@ from enum import StrEnum
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from loyalty.errors import CardNotFound
+from loyalty.errors import CardNotFound, MembershipNotFound
 from loyalty.memberships import JoinResult, join
 from loyalty.tokens import new_token
 from models import Automation, Customer, Membership, Referral
@@ -45,6 +45,36 @@ class ReferralJoin:
     referrer_name: str | None = None
     # Whether the shop rewards the friend's first stamp (what the welcome may promise).
     gift_on_first_stamp: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """What the card's 🤝 button shows: the member's link token and what it earns."""
+
+    token: str
+    card_name: str
+    shop_name: str
+    # A friend's first stamp earns both the gifts (else only joining is rewarded).
+    rewards_first_stamp: bool
+
+
+async def member_invite(membership_id: int, customer_id: int) -> Invite | None:
+    """The member's invite, made on first need; ``MembershipNotFound`` for another customer's
+    card or one left, None when the shop rewards no invitations now (nothing is made)."""
+    membership = await Membership.get_or_none(
+        id=membership_id, customer_id=customer_id, status=MembershipStatus.ACTIVE
+    ).select_related("card__merchant")
+    if membership is None:
+        raise MembershipNotFound()
+    card = membership.card
+    if not await _rewarding(card.merchant_id, card.id, REFERRAL_TRIGGERS):
+        return None
+    return Invite(
+        token=await invite_token(membership),
+        card_name=card.name,
+        shop_name=card.merchant.name,
+        rewards_first_stamp=await rewards_first_stamp(card.merchant_id, card.id),
+    )
 
 
 async def invite_token(membership: Membership) -> str:
