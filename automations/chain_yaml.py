@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from automations.chain import Chain, GraphError
+from automations.chain import TRIGGER_KINDS, Chain, GraphError
 from automations.problems import ChainProblem, Problem, from_pydantic
 
 MAX_YAML_BYTES = 64 * 1024
@@ -117,10 +117,19 @@ def _line_of(data: Any, loc: Sequence[int | str]) -> int:
 
 def _problems(exc: ValidationError, data: Any) -> list[Problem]:
     problems: list[Problem] = []
-    for error in exc.errors():
-        cause = (error.get("ctx") or {}).get("error")
+    errors = exc.errors()
+    inner = {tuple(e["loc"]) for e in errors}
+    for error in errors:
         loc = tuple(error["loc"])
-        where = ".".join(str(p) for p in loc if not isinstance(p, int))
+        # pydantic counts only the valid items of a list with a bad one: "steps: too few" is
+        # an echo of the problem inside it, which is reported on its own line.
+        if error["type"] in ("too_short", "too_long") and any(
+            other[: len(loc)] == loc and len(other) > len(loc) for other in inner
+        ):
+            continue
+        cause = (error.get("ctx") or {}).get("error")
+        # The path as the owner wrote it: no list indexes, no union tag ("inactive").
+        where = ".".join(str(p) for p in loc if not isinstance(p, int) and p not in TRIGGER_KINDS)
         values: dict[str, str]
         if isinstance(cause, GraphError):
             loc = (*loc, "steps", cause.index, cause.field_name)

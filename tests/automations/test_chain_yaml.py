@@ -110,6 +110,10 @@ def test_export_then_import_gives_the_same_chain() -> None:
         (WIN_BACK.replace("  kind: inactive\n  days: 30\n", "  kind: inactive\n"), 2, "days"),
         # A YAML syntax error, on its line.
         (WIN_BACK.replace("  - id: pause\n", "  - id: pause\n   bad: [\n"), 19, "expected"),
+        # pydantic's own checks, worded like ours: a number over its bound, a wrong type.
+        (WIN_BACK.replace("holdout: 10\n", "holdout: 80\n"), 8, "holdout: at most 50"),
+        (WIN_BACK.replace("  days: 30\n", "  days: soon\n"), 4,
+         "trigger.days: a whole number is needed"),
         # The same key twice.
         (WIN_BACK.replace("holdout: 10\n", "holdout: 10\nholdout: 20\n"), 9, ""),
     ],

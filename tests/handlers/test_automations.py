@@ -14,6 +14,7 @@ from bot.app import BotRuntime
 from fakes.telegram import StoredMessage
 from handlers.automations import AutoAction, AutoOp
 from loyalty.clock import utcnow
+from loyalty.merchants import create_staff_invite
 from models import Automation, Campaign, Delivery, Enrollment, Membership, Merchant
 from models.enums import DeliveryStatus, StaffRole
 from tests import factories
@@ -313,3 +314,20 @@ async def test_a_switched_on_recipe_is_re_tuned_in_place_and_people_on_their_way
         recipe="welcome",
     )))  # fmt: skip
     assert owner.last_answer()["text"] == "This button has expired."
+
+
+async def test_a_ukrainian_owner_reads_the_chains_problems_in_ukrainian(new_chat: Any) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    owner: Chat = new_chat("uk", first_name="Marta")
+    invite = await create_staff_invite(
+        shop.merchant, StaffRole.OWNER, ttl=timedelta(hours=1), created_by=None
+    )
+    await owner.send(f"/start i-{invite.token}")
+    await owner.send("/admin")
+    wrong = CHAIN.replace("wait: {days: 2}", "wait: {days: 400}").replace("send:", "sned:")
+    refused = text_of((await owner.send(wrong))[-1]).splitlines()
+    english = ("Not saved", "unknown field", "a wait lasts")
+    assert not [line for line in refused if any(word in line for word in english)], refused
+    # The field the owner typed stays as typed, on its line.
+    assert any(line.startswith("• ") and "5" in line and "sned" in line for line in refused)
+    assert await Automation.all().count() == 0
