@@ -364,6 +364,20 @@ def _setting_label(setting: Setting, recipe: Recipe, tuning: Tuning, chain: Chai
     return _("Change the message")
 
 
+async def _kept_screen(
+    state: FSMContext,
+    merchant_id: int,
+    recipe: Recipe,
+    tuning: Tuning,
+    i18n: I18n,
+    *,
+    editing: int = 0,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Keep the draft, and draw the recipe screen that shows it."""
+    await _keep(state, merchant_id, recipe, tuning, editing=editing)
+    return await _recipe_screen(merchant_id, recipe, tuning, i18n, editing=editing)
+
+
 async def _recipe_screen(
     merchant_id: int, recipe: Recipe, tuning: Tuning, i18n: I18n, *, editing: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
@@ -425,10 +439,8 @@ async def recipe_pressed(
         return
     seat, message = found
     tuning = DEFAULTS[recipe]
-    await _keep(state, seat.merchant_id, recipe, tuning)
-    text, markup = await _recipe_screen(seat.merchant_id, recipe, tuning, i18n)
     await query.answer()
-    await _edit(message, text, markup)
+    await _edit(message, *await _kept_screen(state, seat.merchant_id, recipe, tuning, i18n))
 
 
 def _step(values: tuple[object, ...], current: object) -> object:
@@ -467,10 +479,9 @@ async def setting_pressed(
         await query.answer(button_expired())
         return
     editing = await _editing(state, seat.merchant_id, recipe)
-    await _keep(state, seat.merchant_id, recipe, tuning, editing=editing)
-    text, markup = await _recipe_screen(seat.merchant_id, recipe, tuning, i18n, editing=editing)
+    screen = await _kept_screen(state, seat.merchant_id, recipe, tuning, i18n, editing=editing)
     await query.answer()
-    await _edit(message, text, markup)
+    await _edit(message, *screen)
 
 
 @router.callback_query(AutoAction.filter(F.op == AutoOp.TYPE))
@@ -546,8 +557,9 @@ async def typed(message: Message, state: FSMContext, i18n: I18n) -> None:
         tuning = replace(tuning, voucher_title=title)
     await state.set_state(None)
     editing = await _editing(state, seat.merchant_id, recipe)
-    await _keep(state, seat.merchant_id, recipe, tuning, editing=editing)
-    text, markup = await _recipe_screen(seat.merchant_id, recipe, tuning, i18n, editing=editing)
+    text, markup = await _kept_screen(
+        state, seat.merchant_id, recipe, tuning, i18n, editing=editing
+    )
     await message.answer(text, reply_markup=markup)
 
 
@@ -639,12 +651,11 @@ async def tune_pressed(
     if recipe is None or view.tuning is None:
         await query.answer(button_expired())
         return
-    await _keep(state, seat.merchant_id, recipe, view.tuning, editing=view.id)
-    text, markup = await _recipe_screen(
-        seat.merchant_id, recipe, view.tuning, i18n, editing=view.id
+    screen = await _kept_screen(
+        state, seat.merchant_id, recipe, view.tuning, i18n, editing=view.id
     )
     await query.answer()
-    await _edit(message, text, markup)
+    await _edit(message, *screen)
 
 
 @router.callback_query(AutoAction.filter(F.op == AutoOp.SAVE))

@@ -4,9 +4,7 @@ reads from the web app and from a worker process."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,7 +25,8 @@ from models.enums import Channel, DeliveryStatus
 from tests import factories
 from tests.campaigns.helpers import ScriptedChannel, audience, started, worker
 from tests.chat import Chat
-from tests.conftest import REDIS_URL, Backend
+from tests.conftest import Backend
+from tests.processes import process_env, spawn
 from web.app import WEBHOOK_PATH
 from web.ops import Check, setup_ops_routes
 
@@ -155,23 +154,11 @@ async def test_a_worker_process_serves_its_own_metrics(
     if not db.is_postgres:
         pytest.skip("a worker process shares the database only on the PostgreSQL server")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STAMPBOT_")} | {
-        "STAMPBOT_DATABASE_URL": db.url,
-        "STAMPBOT_REDIS_URL": REDIS_URL,
-        "STAMPBOT_BOT_TOKEN": telegram.token,
-        "STAMPBOT_TELEGRAM_API_URL": telegram.base_url,
-        "STAMPBOT_VAR_DIR": str(tmp_path / "var"),
-        "STAMPBOT_LOG_LEVEL": "WARNING",
-        "STAMPBOT_SIGNING_KEY": "k" * 32,
-        "STAMPBOT_DELIVERY_METRICS_PORT": str(port),
-    }
+    env = process_env(db, telegram, tmp_path, STAMPBOT_DELIVERY_METRICS_PORT=str(port))
     shop = await factories.merchant()
     await audience(shop, 2, first_id=41_000)
     await started(shop, Channel.TELEGRAM)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "worker", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    process = await spawn("worker", env)
     try:
         text = ""
         for _ in range(300):

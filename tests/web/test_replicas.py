@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -30,9 +28,10 @@ from fakes.telegram import FakeTelegramAPI, StoredMessage
 from models import Automation, Campaign, Delivery, Membership, StampEvent
 from models.enums import CampaignStatus, DeliveryStatus, LedgerKind, StaffRole
 from tests.chat import WEBHOOK_SECRET, Chat, buttons, text_of
-from tests.conftest import REDIS_URL, Backend
+from tests.conftest import Backend
 from tests.handlers.test_automations import shop_without_quiet_hours
 from tests.handlers.wizard.test_flow import send_it, staff_chat, write_campaign
+from tests.processes import process_env, spawn
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
 
@@ -83,27 +82,12 @@ async def balancer() -> AsyncIterator[tuple[RoundRobin, str, list[int]]]:
 
 
 def _env(db: Backend, telegram: FakeTelegramAPI, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STAMPBOT_")}
-    return env | {
-        "STAMPBOT_DATABASE_URL": db.url,
-        "STAMPBOT_REDIS_URL": REDIS_URL,
-        "STAMPBOT_BOT_TOKEN": telegram.token,
-        "STAMPBOT_TELEGRAM_API_URL": telegram.base_url,
-        "STAMPBOT_VAR_DIR": str(tmp_path / "var"),
-        "STAMPBOT_LOG_LEVEL": "WARNING",
-        "STAMPBOT_SIGNING_KEY": "k" * 32,
-        "STAMPBOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    return process_env(
+        db, telegram, tmp_path,
+        STAMPBOT_WEBHOOK_SECRET=WEBHOOK_SECRET,
         # The in-process tests' flood control: a test taps faster than a person.
-        "STAMPBOT_FLOOD_PER_SECOND": "5",
-        "STAMPBOT_FLOOD_BURST": "60",
+        STAMPBOT_FLOOD_PER_SECOND="5", STAMPBOT_FLOOD_BURST="60",
         **extra,
-    }
-
-
-async def _spawn(command: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", command, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
 
 
@@ -160,7 +144,7 @@ async def test_a_day_on_two_replicas_and_two_workers_loses_and_doubles_nothing(
         pytest.skip("replicas and workers share one database only on the PostgreSQL server")
     robin, entry, ports = balancer
     replicas = [
-        await _spawn(
+        await spawn(
             "web",
             _env(
                 db, telegram, tmp_path, STAMPBOT_WEB_HOST="127.0.0.1",
@@ -207,7 +191,7 @@ async def test_a_day_on_two_replicas_and_two_workers_loses_and_doubles_nothing(
         await send_it(owner, summary)
         campaign = await Campaign.get(merchant_id=shop.merchant.id, automation_id=None)
 
-        workers = [await _spawn("worker", _env(db, telegram, tmp_path)) for _ in range(2)]
+        workers = [await spawn("worker", _env(db, telegram, tmp_path)) for _ in range(2)]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             done = (await Campaign.get(id=campaign.id)).status == CampaignStatus.DONE
