@@ -51,9 +51,11 @@ from h2.events import (
     ConnectionTerminated,
     DataReceived,
     Event,
+    RemoteSettingsChanged,
     ResponseReceived,
     StreamEnded,
     StreamReset,
+    WindowUpdated,
 )
 from h2.exceptions import H2Error
 from pydantic import SecretStr
@@ -270,6 +272,9 @@ class Http2Connection:
         self._goaway = False  # either side said GOAWAY: no new streams
         self._remote_goaway = False
         self._reader_task: asyncio.Task[None] | None = None
+        # What the last read freed: stream slots (wake that many waiters) or more (wake all).
+        self._freed = 0
+        self._wake_all = False
 
     @classmethod
     async def open(cls, host: str, port: int, ssl_context: ssl.SSLContext) -> Http2Connection:
@@ -374,8 +379,7 @@ class Http2Connection:
                 for event in self._h2.receive_data(data):
                     self._handle(event)
                 await self._flush()  # settings and ping acks, window updates
-                async with self._room:
-                    self._room.notify_all()
+                await self._wake()
         except (OSError, ssl.SSLError, H2Error, ApnsConnectionError) as exc:
             error = ApnsConnectionError(f"lost the connection to APNs: {exc!r}")
         finally:
@@ -388,7 +392,25 @@ class Http2Connection:
                 self._room.notify_all()
             self._writer.close()
 
+    async def _wake(self) -> None:
+        """Wake the requests that can go on now: one per stream slot that freed up, or all
+        of them when the settings or a window changed. Waking every waiter for every answer
+        made 2,000 queued pushes re-check their slot 2,000 times each."""
+        freed, everyone = self._freed, self._wake_all
+        self._freed, self._wake_all = 0, False
+        if not (freed or everyone):
+            return
+        async with self._room:
+            if everyone:
+                self._room.notify_all()
+            else:
+                self._room.notify(freed)
+
     def _handle(self, event: Event) -> None:
+        if isinstance(event, StreamEnded | StreamReset):
+            self._freed += 1
+        elif isinstance(event, WindowUpdated | RemoteSettingsChanged | ConnectionTerminated):
+            self._wake_all = True
         if isinstance(event, ResponseReceived):
             if stream := self._streams.get(event.stream_id):
                 stream.headers = {str(k): str(v) for k, v in event.headers or ()}

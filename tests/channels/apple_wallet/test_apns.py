@@ -118,6 +118,21 @@ async def test_concurrent_pushes_are_streams_of_one_http2_connection(
     assert len({push.connection for push in fake.pushes}) == 1
 
 
+async def test_more_pushes_than_the_servers_stream_limit_queue_and_all_go_out(
+    client: ApnsClient, fake: FakeAPNs
+) -> None:
+    # The fake (hypercorn) allows 100 concurrent streams: 300 pushes wait for slots, each
+    # woken as one frees, and go out over the one connection.
+    devices = [fake.add_device() for _ in range(300)]
+
+    async with asyncio.timeout(30):
+        results = await asyncio.gather(*(client.push(device) for device in devices))
+
+    assert {result.outcome for result in results} == {ApnsOutcome.DELIVERED}
+    assert sorted(push.token for push in fake.pushes) == sorted(devices)
+    assert len({push.connection for push in fake.pushes}) == 1
+
+
 async def test_removed_pass_is_unregistered_since_apples_timestamp(
     client: ApnsClient, fake: FakeAPNs
 ) -> None:
