@@ -64,7 +64,9 @@ test: lint test-sqlite test-postgres
 BENCH_SCRIPTS := $(sort $(filter-out bench/figures.py bench/report.py,$(wildcard bench/*.py)))
 bench-run = rm -f var/bench/*.json; failed=; for script in $(BENCH_SCRIPTS); do \
 	args=; if [ -n "$(1)" ] && grep -q -- '"--quick"' $$script; then args=--quick; fi; \
-	echo "== $$script $$args =="; $(BIN)/python $$script $$args || failed="$$failed $$script"; \
+	echo "== $$script $$args =="; started=$$(date +%s); \
+	$(BIN)/python $$script $$args || failed="$$failed $$script"; \
+	echo "== $$script: $$(( $$(date +%s) - started )) s =="; \
 	done; $(BIN)/python bench/report.py; \
 	test -z "$$failed" || { echo "failed:$$failed"; exit 1; }
 

@@ -457,25 +457,25 @@ def record(results: list[Result], idle_rss: dict[str, float], loaded: dict[str, 
         if r.rate is None:
             met = r.per_second / other.per_second >= START_RATIO if r.scenario == "start" else None
             figures.add(
-                f"webhook {r.scenario}, {r.load} in flight", r.per_second, "updates/s",
+                f"{r.scenario}, {r.load} in flight", r.per_second, "updates/s",
                 baseline=other.per_second, baseline_name=base,
                 target=f">= {START_RATIO}x" if r.scenario == "start" else "", met=met,
             )  # fmt: skip
             continue
         if r.scenario == "mix":
             figures.add(
-                f"webhook mix, {r.load}, p50", r.p50_ms, "ms", baseline=other.p50_ms,
+                f"mix, {r.load}, p50", r.p50_ms, "ms", baseline=other.p50_ms,
                 baseline_name=base,
             )  # fmt: skip
         mix = r.scenario == "mix"
         figures.add(
-            f"webhook {r.scenario}, {r.load}, p99", r.p99_ms, "ms", baseline=other.p99_ms,
+            f"{r.scenario}, {r.load}, p99", r.p99_ms, "ms", baseline=other.p99_ms,
             baseline_name=base, target=f"< {MIX_P99_MS:.0f} ms" if mix else "",
             met=r.p99_ms < MIX_P99_MS if mix else None,
         )  # fmt: skip
         if mix:
             figures.add(
-                f"webhook mix, {r.load}, CPU per update", r.cpu_ms, "ms", baseline=other.cpu_ms,
+                f"mix, {r.load}, CPU per update", r.cpu_ms, "ms", baseline=other.cpu_ms,
                 baseline_name=base,
             )  # fmt: skip
     if idle_rss:
