@@ -18,7 +18,7 @@ deb = missing=; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null 
 	grep -q 'ok installed' || missing="$$missing $$p"; done; test -z "$$missing" || \
 	{ apt-get update -qq && apt-get install -y --no-install-recommends $$missing; }
 
-.PHONY: install demo run test lint test-sqlite test-postgres bench migrations i18n clean \
+.PHONY: install demo run test lint test-sqlite test-postgres bench bench-quick migrations i18n clean \
 	runtime-deb test-deb mutation
 
 $(INSTALLED): pyproject.toml
@@ -57,11 +57,24 @@ test-postgres: $(INSTALLED) runtime-deb test-deb
 test: lint test-sqlite test-postgres
 	@echo "== make test: ruff, mypy, pytest on SQLite and on PostgreSQL — all passed =="
 
-bench: $(INSTALLED)
-	$(BIN)/python bench/ledger.py
-	$(BIN)/python bench/broadcast.py
-	$(BIN)/python bench/webhook.py
-	$(BIN)/python bench/automation_scheduler.py
+# Every script in bench/ but the two that serve them, so a new script is run without a change
+# here; each saves its figures in var/bench/, then report.py makes one table and one chart of
+# this run (older figures are removed first). bench-quick gives --quick to each script that
+# takes it. A failing script is named at the end and fails the target, after the report.
+BENCH_SCRIPTS := $(sort $(filter-out bench/figures.py bench/report.py,$(wildcard bench/*.py)))
+bench-run = rm -f var/bench/*.json; failed=; for script in $(BENCH_SCRIPTS); do \
+	args=; if [ -n "$(1)" ] && grep -q -- '"--quick"' $$script; then args=--quick; fi; \
+	echo "== $$script $$args =="; started=$$(date +%s); \
+	$(BIN)/python $$script $$args || failed="$$failed $$script"; \
+	echo "== $$script: $$(( $$(date +%s) - started )) s =="; \
+	done; $(BIN)/python bench/report.py; \
+	test -z "$$failed" || { echo "failed:$$failed"; exit 1; }
+
+bench: $(INSTALLED) runtime-deb
+	@$(call bench-run,)
+
+bench-quick: $(INSTALLED) runtime-deb
+	@$(call bench-run,quick)
 
 # Regenerate the aerich migrations of both dialects after a model change: make migrations NAME=add_x
 migrations: $(INSTALLED)

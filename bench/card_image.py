@@ -1,6 +1,7 @@
 """CPU milliseconds to draw the card photo, the hot path of joining and of /card.
 
-Run: ``.venv/bin/python bench/card_image.py --runs 15``. Three cases per script:
+Run: ``.venv/bin/python bench/card_image.py --runs 15`` (``--quick``: 5). Three cases per
+script:
 
 - cold: a card never drawn before (fresh shop names, so no kept drawing and no text layout is
   re-used), as for a shop's first member;
@@ -9,7 +10,9 @@ Run: ``.venv/bin/python bench/card_image.py --runs 15``. Three cases per script:
 - repeat: the very same card again, as when Telegram forgot a file and it is uploaded anew.
 
 Then the time and size of encoding one card photo in each candidate format. CPU time, not wall
-time: the figures stay comparable on a busy machine. Prints medians, asserts nothing.
+time: the figures stay comparable on a busy machine. Prints medians and records the slowest
+script's and the encoder's against the encoder it replaced (``var/bench/card_image.json``);
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from functools import partial
 from io import BytesIO
 
+from figures import Figures
 from PIL import Image
 
 from render import png
@@ -63,8 +67,9 @@ def median_ms(actions: list[Callable[[], object]]) -> float:
     return statistics.median(cpu_ms(action) for action in actions)
 
 
-def renders(runs: int) -> None:
+def renders(runs: int, figures: Figures) -> None:
     print(f"{'':4} {'cold ms':>8} {'join ms':>8} {'repeat ms':>9} {'bytes':>8}")
+    slowest = {"cold": 0.0, "join": 0.0, "repeat": 0.0}
     for lang, (shop, name) in NAMES.items():
         fresh = [card(f"{shop} {n}", name) for n in range(runs)]
         cold = median_ms([partial(render_card, each) for each in fresh])
@@ -76,9 +81,13 @@ def renders(runs: int) -> None:
         repeat = median_ms([partial(render_card, again)] * runs)
         size = len(render_card(card(shop, name)))
         print(f"{lang:4} {cold:8.1f} {join:8.1f} {repeat:9.1f} {size:8}")
+        for case, ms in (("cold", cold), ("join", join), ("repeat", repeat)):
+            slowest[case] = max(slowest[case], ms)
+    for case, ms in slowest.items():
+        figures.add(f"card photo, {case}, slowest script", ms, "ms CPU")
 
 
-def encodings(runs: int) -> None:
+def encodings(runs: int, figures: Figures) -> None:
     image = Image.open(BytesIO(render_card(card(*NAMES["en"])))).convert("RGB")
 
     def pillow(kind: str, **options: int | bool) -> Callable[[], bytes]:
@@ -99,17 +108,31 @@ def encodings(runs: int) -> None:
         "WebP lossless, fastest": pillow("WEBP", lossless=True, quality=0, method=0),
     }
     print(f"\nencoding one {image.width}x{image.height} card photo")
+    measured = {}
     for label, encode in formats.items():
         ms = median_ms([encode] * runs)
+        measured[label] = ms, len(encode())
         print(f"{label:30} {ms:6.1f} ms {len(encode()):9} bytes")
+    (now_ms, now_bytes), (before_ms, before_bytes) = (
+        measured["PNG unfiltered level 1 (now)"], measured["PNG Pillow level 9 (before)"],
+    )  # fmt: skip
+    before = "Pillow PNG level 9, the encoder before"
+    figures.add("card photo PNG encoding", now_ms, "ms CPU", baseline=before_ms,
+                baseline_name=before)  # fmt: skip
+    figures.add("card photo PNG size", now_bytes / 1000, "kB", baseline=before_bytes / 1000,
+                baseline_name=before)  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="5 runs")
     args = parser.parse_args()
-    renders(args.runs)
-    encodings(args.runs)
+    runs = 5 if args.quick else args.runs
+    figures = Figures("card_image")
+    renders(runs, figures)
+    encodings(runs, figures)
+    print(f"saved {figures.save()}")
 
 
 if __name__ == "__main__":

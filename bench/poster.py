@@ -1,10 +1,12 @@
 """CPU milliseconds and bytes of the counter poster, A5 and A4, in every script we serve.
 
-Run: ``.venv/bin/python bench/poster.py --runs 5``. Per script and paper: drawing the picture
-at 300 dpi, encoding the PNG, wrapping it in the PDF, and the sizes of both files. CPU time,
-not wall time, so the figures stay comparable on a busy machine. Prints medians, asserts
-nothing. A poster is printed a few times in a shop's life; this is to keep it well under the
-time a person waits for a file in a chat, and the files well under what Telegram carries.
+Run: ``.venv/bin/python bench/poster.py --runs 5`` (``--quick``: 2). Per script and paper:
+drawing the picture at 300 dpi, encoding the PNG, wrapping it in the PDF, and the sizes of both
+files. CPU time, not wall time, so the figures stay comparable on a busy machine. Prints
+medians, asserts nothing. A poster is printed a few times in a shop's life; this is to keep it
+well under the time a person waits for a file in a chat, and the files well under what
+Telegram carries. Records each paper's slowest script and largest PDF
+(``var/bench/poster.json``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import statistics
 import time
 from io import BytesIO
 
+from figures import Figures
 from PIL import Image
 
 from render.poster import Paper, Poster, draw_poster, encode_pdf, encode_png
@@ -57,10 +60,14 @@ def poster(language: str, paper: Paper, logo_png: bytes) -> Poster:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    parser.add_argument("--quick", action="store_true", help="2 runs")
+    args = parser.parse_args()
+    runs = 2 if args.quick else args.runs
     mark = logo()
+    figures = Figures("poster")
     print(f"counter poster, median of {runs} runs, CPU ms (draw + PNG + PDF = total), bytes")
     for paper in Paper:
+        slowest, largest = 0.0, 0
         for language in TEXTS:
             spec = poster(language, paper, mark)
             draw, png_ms, pdf_ms = [], [], []
@@ -81,6 +88,10 @@ def main() -> None:
                 f"  {paper.value} {language}: {d:5.0f} + {p:4.0f} + {f:4.0f} = {d + p + f:5.0f} ms"
                 f"   PNG {len(png):>9,} B   PDF {len(pdf):>9,} B"
             )
+            slowest, largest = max(slowest, d + p + f), max(largest, len(pdf))
+        figures.add(f"counter poster {paper.value}, slowest script", slowest, "ms CPU")
+        figures.add(f"counter poster {paper.value} PDF, largest", largest / 1e6, "MB")
+    print(f"saved {figures.save()}")
 
 
 if __name__ == "__main__":

@@ -11,14 +11,18 @@ Scenarios, each from people the bot has never heard from in that scenario:
 - ``card``: ``/card`` from a member (their card image with the personal QR, as a photo);
 - ``stamp``: a cashier pressing "+1" on a customer's stamp screen (the ledger row, the edited
   screen, the customer's notice);
-- ``join``: ``/start <join link>`` from someone new (customer, membership, the first card).
+- ``join``: ``/start <join link>`` from someone new (customer, membership, the first card);
+- ``mix``: a shop's day in every ten updates — one join, three card views, four stamps and two
+  voucher views (``/vouchers`` from a member holding one: the voucher with its QR, as a photo).
 
 The echo bot answers every message with its text and every button with an empty answer.
 Loads: a closed loop with 64 updates in flight (throughput), and an open loop at a fixed rate
 (200/s; joins 20/s) whose latencies count from the moment each update was due, so a queue in
-the bot shows. PostgreSQL and Redis as in production. Prints a markdown table; asserts nothing.
+the bot shows. PostgreSQL and Redis as in production. The memory of both processes (RSS) is
+read when they are up and idle and after each load. Prints a markdown table, records the
+headline figures (``var/bench/webhook.json``); asserts nothing.
 
-Run: ``make bench`` or ``.venv/bin/python bench/webhook.py [--quick]``.
+Run: ``make bench`` or ``.venv/bin/python bench/webhook.py [--quick] [scenario …]``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+from figures import Figures
 
 from fakes.loopback import free_port
 from fakes.telegram import DEFAULT_TOKEN, FakeTelegramAPI, FakeUser
@@ -52,10 +57,18 @@ ROOT = Path(HERE).parent.parent
 SECRET = os.environ.setdefault("STAMPBOT_BENCH_SECRET", secrets.token_urlsafe(32))
 IN_FLIGHT = 64
 FAILURES: list[str] = []  # the first few, printed at the end
-SCENARIOS = ("start", "card", "stamp", "join")
-# People per scenario: numbered ranges, so the seed and the fake agree without a list.
-BASE = {"start": 5_000_000, "card": 6_000_000, "stamp": 7_000_000, "join": 8_000_000}
+SCENARIOS = ("start", "card", "stamp", "join", "mix")
+# People per scenario: numbered ranges, so the seed and the fake agree without a list. The mix
+# counts its updates from 1 and takes each kind's people from a range of its own.
+BASE = {"start": 5_000_000, "card": 6_000_000, "stamp": 7_000_000, "join": 8_000_000, "mix": 0}
 CASHIERS = 9_000_000
+MIX_BASE = {"join": 10_000_000, "card": 11_000_000, "stamp": 12_000_000, "voucher": 13_000_000}
+MIX = ("join", "card", "stamp", "card", "stamp", "voucher", "card", "stamp", "voucher", "stamp")
+# The issue's targets: /start at least half the echo bot's rate, the mix's p99 at 200/s, and
+# the idle bot within this much memory of the idle echo bot.
+START_RATIO = 0.5
+MIX_P99_MS = 50.0
+IDLE_RSS_OVER_ECHO_MB = 50.0
 # A cashier presses at most this many buttons in a run: under the flood limit's burst.
 PRESSES_PER_CASHIER = 4
 
@@ -78,12 +91,15 @@ class Result:
     p50_ms: float
     p99_ms: float
     cpu_ms: float  # the bot process's CPU per update: what the machine's load does not change
+    rate: float | None  # the load's: None for the closed loop
 
 
 def loads(scenario: str, quick: bool) -> list[Load]:
     scale = 4 if quick else 1
     if scenario == "join":
         return [Load("closed 64", None, 600 // scale), Load("open 20/s", 20.0, 300 // scale)]
+    if scenario == "mix":  # half the others' updates: its voucher photos cost the most CPU
+        return [Load("closed 64", None, 1200 // scale), Load("open 200/s", 200.0, 1000 // scale)]
     return [Load("closed 64", None, 2400 // scale), Load("open 200/s", 200.0, 2000 // scale)]
 
 
@@ -178,8 +194,15 @@ class Shop:
     stamp_screens: dict[int, tuple[int, str]]  # customer telegram id -> (cashier id, data)
 
 
+def member_ranges(kind: str, quick: bool) -> list[tuple[int, int]]:
+    """(first telegram id, count) of the members a scenario's ``kind`` of update comes from."""
+    mix = (MIX_BASE[kind] + 1, people("mix", quick))
+    return [mix] if kind == "voucher" else [(BASE[kind] + 1, people(kind, quick)), mix]
+
+
 async def seed(db_url: str, quick: bool) -> Shop:
-    """One café: a card without cooldown, members to view and stamp, cashiers to stamp them."""
+    """One café: a card without cooldown, members to view and stamp, cashiers to stamp them,
+    members holding a voucher."""
     from tortoise import Tortoise
 
     from handlers.callbacks import StampAction
@@ -198,29 +221,39 @@ async def seed(db_url: str, quick: bool) -> Shop:
         )  # fmt: skip
         conn = Tortoise.get_connection("default")
         card_id, merchant_id = shop.card.id, shop.merchant.id
-        for scenario in ("card", "stamp"):
-            first, count = BASE[scenario] + 1, people(scenario, quick)
-            await conn.execute_script(
-                "INSERT INTO customer (first_name, language, email_verified, created_at) "
-                f"SELECT 'M' || g, 'uk', FALSE, now() FROM generate_series({first}, "
-                f"{first + count - 1}) g;"
-                "INSERT INTO identity (customer_id, platform, external_id, reachable, created_at)"
-                f" SELECT id, 'telegram', substr(first_name, 2), TRUE, now() FROM customer "
-                f"WHERE first_name LIKE 'M%' AND substr(first_name, 2)::bigint >= {first} "
-                f"AND substr(first_name, 2)::bigint < {first + count};"
-                "INSERT INTO membership (customer_id, card_id, status, balance, visits, "
-                "public_token, counter_code, joined_at) "
-                f"SELECT customer_id, {card_id}, 'active', 0, 0, md5(random()::text || id), "
-                f"NULL, now() FROM identity WHERE external_id::bigint >= {first} "
-                f"AND external_id::bigint < {first + count};"
-            )
-        _, rows = await conn.execute_query(
-            "SELECT i.external_id, m.id FROM identity i JOIN membership m "
-            "ON m.customer_id = i.customer_id WHERE i.external_id::bigint >= $1 "
-            "AND i.external_id::bigint < $2",
-            [BASE["stamp"], BASE["stamp"] + 1_000_000],
+        for kind in ("card", "stamp", "voucher"):
+            for first, count in member_ranges(kind, quick):
+                await conn.execute_script(
+                    "INSERT INTO customer (first_name, language, email_verified, created_at) "
+                    f"SELECT 'M' || g, 'uk', FALSE, now() FROM generate_series({first}, "
+                    f"{first + count - 1}) g;"
+                    "INSERT INTO identity (customer_id, platform, external_id, reachable, "
+                    f"created_at) SELECT id, 'telegram', substr(first_name, 2), TRUE, now() "
+                    f"FROM customer WHERE first_name LIKE 'M%' AND substr(first_name, 2)::bigint"
+                    f" >= {first} AND substr(first_name, 2)::bigint < {first + count};"
+                    "INSERT INTO membership (customer_id, card_id, status, balance, visits, "
+                    "public_token, counter_code, joined_at) "
+                    f"SELECT customer_id, {card_id}, 'active', 0, 0, md5(random()::text || id), "
+                    f"NULL, now() FROM identity WHERE external_id::bigint >= {first} "
+                    f"AND external_id::bigint < {first + count};"
+                )
+        [(first, count)] = member_ranges("voucher", quick)
+        await conn.execute_script(
+            "INSERT INTO voucher (merchant_id, card_id, membership_id, source, title, code, "
+            f"token, status, issued_at) SELECT {merchant_id}, {card_id}, m.id, 'manual', "
+            "'Free cappuccino', 'B' || lpad(m.id::text, 11, '0'), md5(random()::text || m.id), "
+            "'issued', now() FROM membership m JOIN identity i ON i.customer_id = m.customer_id "
+            f"WHERE i.external_id::bigint >= {first} AND i.external_id::bigint < {first + count};"
         )
-        members = {int(row["external_id"]): int(row["id"]) for row in rows}
+        members: dict[int, int] = {}
+        for first, count in member_ranges("stamp", quick):
+            _, rows = await conn.execute_query(
+                "SELECT i.external_id, m.id FROM identity i JOIN membership m "
+                "ON m.customer_id = i.customer_id WHERE i.external_id::bigint >= $1 "
+                "AND i.external_id::bigint < $2",
+                [first, first + count],
+            )
+            members.update({int(row["external_id"]): int(row["id"]) for row in rows})
         cashiers = len(members) // PRESSES_PER_CASHIER + 1
         await conn.execute_script(
             "INSERT INTO staff (merchant_id, telegram_user_id, display_name, role, active, "
@@ -254,29 +287,35 @@ class Driver:
         return found
 
     def updates(self, scenario: str, first: int, count: int) -> list[bytes]:
-        """``count`` updates of ``scenario`` from people ``first``, ``first + 1`` …"""
-        built = []
-        for telegram_id in range(first, first + count):
-            person = self.user(telegram_id)
-            if scenario == "start":
-                update = self.fake.message_update(person, "/start")
-            elif scenario == "card":
-                update = self.fake.message_update(person, "/card")
-            elif scenario == "join":
-                update = self.fake.message_update(person, f"/start {self.shop.join_payload}")
-            else:
-                cashier_id, data = self.shop.stamp_screens[telegram_id]
-                cashier = self.user(cashier_id)
-                screen = self.fake._store_message(  # a stamp screen the bot had sent
-                    cashier.private_chat(),
-                    from_bot=True,
-                    sender=self.fake.bot_sender,
-                    text=f"P{telegram_id} · Coffee card\n0/10 stamps\nHow many stamps?",
-                    reply_markup={"inline_keyboard": [[{"text": "+1", "callback_data": data}]]},
-                )
-                update = self.fake.callback_update(cashier, screen, data)
-            built.append(json.dumps(update).encode())
-        return built
+        """``count`` updates of ``scenario`` from people ``first``, ``first + 1`` … (the mix:
+        its updates number ``first`` … , each kind from its own range)."""
+        if scenario == "mix":
+            kinds = [(MIX[n % len(MIX)], n) for n in range(first, first + count)]
+            return [self.one(kind, MIX_BASE[kind] + n) for kind, n in kinds]
+        return [self.one(scenario, n) for n in range(first, first + count)]
+
+    def one(self, kind: str, telegram_id: int) -> bytes:
+        person = self.user(telegram_id)
+        if kind == "start":
+            update = self.fake.message_update(person, "/start")
+        elif kind == "card":
+            update = self.fake.message_update(person, "/card")
+        elif kind == "voucher":
+            update = self.fake.message_update(person, "/vouchers")
+        elif kind == "join":
+            update = self.fake.message_update(person, f"/start {self.shop.join_payload}")
+        else:
+            cashier_id, data = self.shop.stamp_screens[telegram_id]
+            cashier = self.user(cashier_id)
+            screen = self.fake._store_message(  # a stamp screen the bot had sent
+                cashier.private_chat(),
+                from_bot=True,
+                sender=self.fake.bot_sender,
+                text=f"P{telegram_id} · Coffee card\n0/10 stamps\nHow many stamps?",
+                reply_markup={"inline_keyboard": [[{"text": "+1", "callback_data": data}]]},
+            )
+            update = self.fake.callback_update(cashier, screen, data)
+        return json.dumps(update).encode()
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> bool:
@@ -338,13 +377,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process in MB (Linux ``/proc``; ``VmHWM`` is its peak)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(field)
+
+
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if values else 0
 
 
 async def measure(
-    driver: Driver, bots: dict[str, tuple[str, int]], scenario: str, quick: bool
+    driver: Driver,
+    bots: dict[str, tuple[str, int]],
+    scenario: str,
+    quick: bool,
+    loaded_rss: dict[str, float],
 ) -> list[Result]:
+    """Every load of one scenario on both bots; ``loaded_rss`` keeps each bot's largest RSS
+    seen right after a load."""
     results = []
     next_person = {bot: BASE[scenario] + 1 for bot in bots}
     for load in [Load("warm-up", None, 100), *loads(scenario, quick)]:
@@ -357,13 +410,14 @@ async def measure(
             else:
                 elapsed, latencies, failed = await open_loop(url, bodies, load.rate)
             cpu = cpu_seconds(pid) - cpu
+            loaded_rss[bot] = max(loaded_rss.get(bot, 0.0), rss_mb(pid))
             if load.name == "warm-up":
                 continue
             results.append(
                 Result(
                     bot, scenario, load.name, len(bodies), failed, len(bodies) / elapsed,
                     percentile(latencies, 50), percentile(latencies, 99),
-                    cpu / len(bodies) * 1000,
+                    cpu / len(bodies) * 1000, load.rate,
                 )
             )  # fmt: skip
         # The echo bot's people are fresh for stampbot too: both start from the same range.
@@ -389,6 +443,56 @@ def table(results: list[Result]) -> str:
             f"| {r.failed + echo.failed} |"
         )
     return "\n".join(lines)
+
+
+def record(results: list[Result], idle_rss: dict[str, float], loaded: dict[str, float]) -> Figures:
+    """The headline figures: stampbot against the echo bot, under the same load."""
+    figures = Figures("webhook")
+    echo = {(r.scenario, r.load): r for r in results if r.bot == "echo"}
+    base = "bare aiogram echo bot"
+    for r in results:
+        if r.bot != "stampbot":
+            continue
+        other = echo[(r.scenario, r.load)]
+        if r.rate is None:
+            met = r.per_second / other.per_second >= START_RATIO if r.scenario == "start" else None
+            figures.add(
+                f"{r.scenario}, {r.load} in flight", r.per_second, "updates/s",
+                baseline=other.per_second, baseline_name=base,
+                target=f">= {START_RATIO}x" if r.scenario == "start" else "", met=met,
+            )  # fmt: skip
+            continue
+        if r.scenario == "mix":
+            figures.add(
+                f"mix, {r.load}, p50", r.p50_ms, "ms", baseline=other.p50_ms,
+                baseline_name=base,
+            )  # fmt: skip
+        mix = r.scenario == "mix"
+        figures.add(
+            f"{r.scenario}, {r.load}, p99", r.p99_ms, "ms", baseline=other.p99_ms,
+            baseline_name=base, target=f"< {MIX_P99_MS:.0f} ms" if mix else "",
+            met=r.p99_ms < MIX_P99_MS if mix else None,
+        )  # fmt: skip
+        if mix:
+            figures.add(
+                f"mix, {r.load}, CPU per update", r.cpu_ms, "ms", baseline=other.cpu_ms,
+                baseline_name=base,
+            )  # fmt: skip
+    if idle_rss:
+        over = idle_rss["stampbot"] - idle_rss["echo"]
+        figures.add(
+            "bot process RSS, idle", idle_rss["stampbot"], "MB", baseline=idle_rss["echo"],
+            baseline_name=f"{base}, idle",
+        )  # fmt: skip
+        figures.add(
+            "bot process RSS, idle, above the echo bot", over, "MB",
+            target=f"<= {IDLE_RSS_OVER_ECHO_MB:.0f} MB", met=over <= IDLE_RSS_OVER_ECHO_MB,
+        )  # fmt: skip
+        figures.add(
+            "bot process RSS, under load", loaded["stampbot"], "MB", baseline=loaded["echo"],
+            baseline_name=f"{base}, under the same load",
+        )  # fmt: skip
+    return figures
 
 
 @contextlib.asynccontextmanager
@@ -426,16 +530,25 @@ async def run(scenarios: Sequence[str], quick: bool, log_level: str, profile: Pa
                 "echo": (f"http://127.0.0.1:{echo_port}/webhook", echo_child.pid),
                 "stampbot": (f"http://127.0.0.1:{bot_port}/telegram/webhook", child.pid),
             }
+            await asyncio.sleep(1)  # settled: what each holds doing nothing
+            idle_rss = {bot: rss_mb(pid) for bot, (_, pid) in bots.items()}
+            loaded_rss: dict[str, float] = {}
             driver = Driver(fake, shop)
             results: list[Result] = []
             for scenario in scenarios:
-                results += await measure(driver, bots, scenario, quick)
+                results += await measure(driver, bots, scenario, quick, loaded_rss)
                 print(f"… {scenario} done", file=sys.stderr, flush=True)
     print(f"webhook: stampbot `web` (log level {log_level}) vs a bare aiogram echo bot, "
           f"PostgreSQL + Redis, {os.cpu_count()} cores\n")  # fmt: skip
     print(table(results))
+    print(
+        "\nRSS MB idle / largest after a load: echo "
+        f"{idle_rss['echo']:.0f} / {loaded_rss['echo']:.0f}, stampbot "
+        f"{idle_rss['stampbot']:.0f} / {loaded_rss['stampbot']:.0f}"
+    )
     for failure in FAILURES:
         print(f"\nfailed: {failure}")
+    print(f"saved {record(results, idle_rss, loaded_rss).save()}")
 
 
 def main() -> None:

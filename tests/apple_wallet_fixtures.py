@@ -1,6 +1,7 @@
 """Fixtures for Apple passes, shared by the channel, wallets and web tests; registered as a
 plugin by the root conftest: the tests' own certificate chain, a ``WalletPasses`` wired to it,
-and the web app serving the PassKit web service on a real port."""
+the web app serving the PassKit web service on a real port, and the fake APNs wired into the
+running bot."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.app import BotRuntime
+from bot.config import Settings
 from channels.apple_wallet.signing import PassSigner
+from fakes.apns import FakeAPNs, generate_p8_key
 from loyalty.links import LinkSigner
 from tests.channels.apple_wallet.pki import KEY_PASSWORD, PASS_TYPE_ID, TEAM_ID, Chain, make_chain
 from wallets.apple_passes import WalletPasses
@@ -66,3 +70,28 @@ async def passkit_service(wallet: WalletPasses) -> AsyncIterator[str]:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     yield f"http://127.0.0.1:{runner.addresses[0][1]}/passkit"
     await runner.cleanup()
+
+
+@pytest.fixture
+def apns_key() -> str:
+    """The APNs auth key (the .p8 file's PEM) the running bot signs provider tokens with."""
+    return generate_p8_key()
+
+
+@pytest.fixture
+async def apns(
+    runtime: BotRuntime, bot_settings: Settings, apns_key: str
+) -> AsyncIterator[FakeAPNs]:
+    """APNs configured for the running bot (the fake APNs, trusting ``apns_key``), for one test.
+
+    The Apple Wallet channel's own tests have a bare fake and client under the same name in
+    their conftest, which pytest prefers there."""
+    async with FakeAPNs(topic=bot_settings.apple_wallet.pass_type_id) as fake:
+        fake.register_key(key=apns_key)
+        client = fake.make_client(apns_key)
+        runtime.wallets.apns = client
+        try:
+            yield fake
+        finally:
+            runtime.wallets.apns = None
+            await client.close()

@@ -1,5 +1,6 @@
 """A running fake Google on a hand-moved clock, and the channel set-up every Google test
-shares; conftests import the fixtures by name, test modules the builders."""
+shares; conftests import the fixtures by name, test modules the builders. ``google_wallet``
+wires a fake Google into the running bot instead, on the wall clock."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import BotRuntime
 from channels.google_wallet import GoogleWalletChannel, GoogleWalletSettings
 from fakes.google_wallet import FakeClock, FakeGoogleWallet
 
@@ -50,3 +52,18 @@ def google_channel(
     account = google.new_service_account(folder)
     settings = google_settings(google, folder / f"{account.email}.json")
     return GoogleWalletChannel.from_settings(settings, secret=OBJECT_ID_SECRET, clock=clock)
+
+
+@pytest.fixture
+async def google_wallet(runtime: BotRuntime, tmp_path: Path) -> AsyncIterator[FakeGoogleWallet]:
+    """Google Wallet configured for the running bot (the fake Google), for one test; the
+    service account's key file is written to the test's ``tmp_path``."""
+    # The bot signs its token requests with the wall clock; so must the fake check them.
+    async with FakeGoogleWallet(clock=time.time) as google:
+        channel = google_channel(google, tmp_path)
+        runtime.wallets.google = channel
+        try:
+            yield google
+        finally:
+            runtime.wallets.google = None
+            await channel.close()

@@ -250,66 +250,6 @@ async def test_the_owner_sets_the_shop_phone_and_a_wrong_number_is_refused(
     assert (await Merchant.get(id=shop.merchant.id)).phone is None
 
 
-async def test_a_cashier_sees_no_staff_tools_and_cannot_forge_them(new_chat: object) -> None:
-    shop = await factories.merchant()
-    owner: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
-    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
-    await _owner(owner, shop)
-    invite = await create_staff_invite(
-        shop.merchant, StaffRole.CASHIER, ttl=timedelta(hours=1), created_by=None
-    )
-    await cashier.send(f"/start i-{invite.token}")
-    owner_seat = await Staff.get(telegram_user_id=owner.user.id)
-
-    menu = (await cashier.send("/admin"))[-1]
-    assert buttons(menu) == []
-    assert "You are cashier." in text_of(menu)
-    for forged in (
-        f"adm:remove_ok:{shop.merchant.id}:{owner_seat.id}",
-        f"adm:remove:{shop.merchant.id}:{owner_seat.id}",
-        f"adm:invite:{shop.merchant.id}:manager",
-        f"adm:invpick:{shop.merchant.id}:",
-        f"adm:invrev:{shop.merchant.id}:1",
-        f"adm:staff:{shop.merchant.id}:",
-    ):
-        await cashier._post(
-            cashier.telegram.callback_update(cashier.user, menu, forged, check_button=False)
-        )
-        assert cashier.last_answer()["text"] == "Only the shop's owners manage its staff."
-    assert (await Staff.get(id=owner_seat.id)).active is True
-    assert await Staff.filter(merchant_id=shop.merchant.id).count() == 2
-
-
-async def test_staff_of_one_shop_cannot_manage_another(new_chat: object) -> None:
-    shop = await factories.merchant("A")
-    other = await factories.merchant("B")
-    owner_a: Chat = new_chat(first_name="Ann")  # type: ignore[operator]
-    owner_b: Chat = new_chat(first_name="Bob")  # type: ignore[operator]
-    await _owner(owner_a, shop)
-    await _owner(owner_b, other)
-    seat_b = await Staff.get(telegram_user_id=owner_b.user.id)
-    menu = (await owner_a.send("/admin"))[-1]
-
-    forged = f"adm:remove_ok:{other.merchant.id}:{seat_b.id}"
-    await owner_a._post(
-        owner_a.telegram.callback_update(owner_a.user, menu, forged, check_button=False)
-    )
-
-    assert owner_a.last_answer()["text"] == "This button has expired."
-    assert (await Staff.get(id=seat_b.id)).active is True
-
-
-async def test_admin_commands_are_unknown_commands_for_customers(chat: Chat) -> None:
-    commands = ("/admin", "/exit", "/newcampaign", "/campaigns", "/redeem")
-    for command in (*commands, "/redeem K7QM-3XPD-9TRA"):
-        replies = await chat.send(command)
-
-        assert text_of(replies[0]).startswith("Sorry, I didn't understand that."), command
-    # The admin keyboard's text typed by a customer is free text like any other.
-    replies = await chat.send("📣 New campaign")
-    assert text_of(replies[0]) == "I'm the card bot, so I can't pass messages to the shop."
-
-
 async def test_settings_and_cancel_keep_admin_mode_on(new_chat: object) -> None:
     """The admin keyboard stays on screen, so admin mode must stay on behind it too."""
     from loyalty.stamps import add_stamps

@@ -1,7 +1,7 @@
 """🤖 Automations in the admin chat, driven like a person would: recipes tuned, tested and
 switched on, customers reached by the scheduler and the delivery worker, chains sent as YAML
-(refused on their line, or saved), exported and imported back, switched off and on, and
-cashiers and forged buttons that change nothing."""
+(refused on their line, or saved), exported and imported back, switched off and on. Cashiers
+and forged buttons are refused in tests/security/test_staff_and_shops.py."""
 
 from __future__ import annotations
 
@@ -201,37 +201,6 @@ async def test_switching_off_and_back_on_offers_resume_or_skip(new_chat: Any) ->
     assert png_size(chart) == (1280, 720)
     csv = uploaded_file(owner.telegram.calls("sendDocument")[-1], "document")
     assert csv.data.decode("utf-8-sig").splitlines()[0].startswith("Step,Kind,Fired")
-
-
-async def test_a_cashier_and_forged_buttons_change_nothing(new_chat: Any) -> None:
-    shop = await factories.merchant("Kafe Lviv")
-    other = await factories.merchant("Other shop")
-    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
-    cashier = await staff_chat(new_chat, shop, StaffRole.CASHIER, "Ivan")
-    await cashier.send("/admin")
-    assert text_of((await cashier.send("/automations"))[-1]) == (
-        "Only the owner or a manager can set up automations."
-    )
-    assert "Only the owner or a manager" in text_of((await cashier.send(CHAIN))[-1])
-    assert await Automation.all().count() == 0
-
-    await owner.send("/admin")
-    screen = (await owner.send(CHAIN))[-1]
-    made = await Automation.get()
-    # The owner's own automation through another shop's id, and the cashier pressing it.
-    forged = AutoAction(op=AutoOp.ON, merchant_id=other.merchant.id, automation_id=made.id)
-    await owner._post(forge(owner, screen, forged))
-    assert owner.last_answer()["text"] == "This button has expired."
-    real = AutoAction(op=AutoOp.ON, merchant_id=shop.merchant.id, automation_id=made.id)
-    await cashier._post(forge(cashier, screen, real))
-    assert cashier.last_answer()["text"] == "This button has expired."
-    missing = AutoAction(op=AutoOp.DELETE_OK, merchant_id=shop.merchant.id, automation_id=999)
-    await owner._post(forge(owner, screen, missing))
-    assert owner.last_answer()["text"] == "This button has expired."
-    stale = AutoAction(op=AutoOp.CREATE, merchant_id=shop.merchant.id, recipe="birthday")
-    await owner._post(forge(owner, screen, stale))
-    assert owner.last_answer()["text"] == "This button has expired."
-    assert [(a.id, a.enabled) for a in await Automation.all()] == [(made.id, False)]
 
 
 async def test_a_manager_deletes_an_automation_after_confirming(new_chat: Any) -> None:

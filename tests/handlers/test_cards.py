@@ -2,12 +2,8 @@ from __future__ import annotations
 
 import io
 import json
-import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import jwt
-import pytest
 import zxingcpp
 from PIL import Image
 
@@ -22,7 +18,6 @@ from tests import factories
 from tests.channels.apple_wallet.verify import pass_problems, unzip
 from tests.chat import Chat, buttons, png_size, text_of, uploaded_file, uploaded_photo
 from tests.factories import T0
-from tests.google_wallet_fixtures import google_channel
 
 
 async def _joined(chat: Chat, **shop: int) -> tuple[factories.NewMerchant, Membership]:
@@ -256,20 +251,6 @@ async def test_someone_elses_or_a_forged_wallet_button_is_expired(
 
     assert len(telegram.calls("sendDocument")) == documents
     assert await WalletPass.all().count() == 0
-
-
-@pytest.fixture
-async def google_wallet(runtime: BotRuntime, tmp_path: Path) -> AsyncIterator[FakeGoogleWallet]:
-    """Google Wallet configured for the running bot (the fake Google), for one test."""
-    # The bot signs its token requests with the wall clock; so must the fake check them.
-    async with FakeGoogleWallet(clock=time.time) as google:
-        channel = google_channel(google, tmp_path)
-        runtime.wallets.google = channel
-        try:
-            yield google
-        finally:
-            runtime.wallets.google = None
-            await channel.close()
 
 
 def _url_buttons(message: StoredMessage) -> dict[str, str]:

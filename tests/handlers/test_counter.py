@@ -113,28 +113,6 @@ async def test_the_cooldown_refuses_a_second_scan_and_only_the_owner_may_overrid
     assert (await Membership.get(id=membership.id)).balance == 3
 
 
-async def test_a_customer_or_another_shops_staff_cannot_stamp(new_chat: object) -> None:
-    shop = await factories.merchant()
-    other = await factories.merchant("Other")
-    customer: Chat = new_chat()  # type: ignore[operator]
-    stranger: Chat = new_chat(first_name="Eve")  # type: ignore[operator]
-    foreign: Chat = new_chat(first_name="Mallory")  # type: ignore[operator]
-    membership = await _member(customer, shop)
-    await _staff(foreign, other, StaffRole.OWNER)
-
-    for person in (customer, stranger, foreign):
-        replies = await person.send(f"/start m-{membership.public_token}")
-        assert text_of(replies[-1]) == "This link is meant for the shop's staff."
-        forged = f"stp:{membership.id}:3:deadbeef:1"
-        message = person.replies[-1]
-        await person._post(
-            person.telegram.callback_update(person.user, message, forged, check_button=False)
-        )
-        assert person.last_answer()["text"] == "This button has expired."
-
-    assert await StampEvent.filter(membership_id=membership.id).count() == 0
-
-
 async def test_redeeming_by_voucher_qr_and_by_typed_code_is_exactly_once(
     new_chat: object,
 ) -> None:
@@ -160,25 +138,6 @@ async def test_redeeming_by_voucher_qr_and_by_typed_code_is_exactly_once(
     stored = await Voucher.get(id=voucher.id)
     assert (stored.status, stored.redeemed_via) == (VoucherStatus.REDEEMED, RedeemVia.SCAN)
     assert any("was used at" in text_of(m) for m in customer.new_messages())
-
-
-async def test_redeem_without_a_code_or_with_a_foreign_code_explains(new_chat: object) -> None:
-    shop = await factories.merchant(stamps_needed=1)
-    other = await factories.merchant("Other", stamps_needed=1)
-    customer: Chat = new_chat()  # type: ignore[operator]
-    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
-    membership = await _member(customer, other)
-    await _staff(cashier, shop, StaffRole.CASHIER)
-    foreign = (await add_stamps(membership.id, 1, merchant_id=other.merchant.id)).vouchers[0]
-
-    empty = await cashier.send("/redeem")
-    wrong = await cashier.send(f"/redeem {foreign.code}")
-
-    assert text_of(empty[0]).startswith("Send /redeem followed by the code")
-    assert text_of(wrong[0]) == (
-        f"No voucher has the code {foreign.code}. A voucher code looks like K7QM-3XPD-9TRA."
-    )
-    assert (await Voucher.get(id=foreign.id)).status == VoucherStatus.ISSUED
 
 
 async def test_a_typed_till_code_opens_the_stamp_screen_in_any_mode(new_chat: object) -> None:

@@ -150,23 +150,6 @@ async def test_the_owner_reads_the_week_switches_to_all_time_and_gets_chart_and_
     assert sum(int(day[2]) for day in days) == 3
 
 
-async def test_a_cashier_is_refused_the_dashboard(new_chat: Any) -> None:
-    shop = await factories.merchant()
-    cashier = await staff_chat(new_chat, shop, StaffRole.CASHIER)
-    menu = await shop_menu(cashier)
-    assert "Dashboard" not in [label for label, _ in buttons(menu)]
-
-    refused = await cashier.send("/dashboard")
-    assert text_of(refused[-1]) == "Only the owner or a manager can see the dashboard."
-    for data in (
-        f"adm:dash:{shop.merchant.id}:",
-        f"dsh:show:{shop.merchant.id}:all",
-        f"dsh:members:{shop.merchant.id}:week",
-    ):
-        assert (await forged(cashier, data))["text"] == "This button has expired."
-    assert await AuditEntry.filter(action__startswith="export.").count() == 0
-
-
 async def test_a_manager_sees_the_dashboard_but_not_the_member_export(new_chat: Any) -> None:
     shop = await factories.merchant()
     manager = await staff_chat(new_chat, shop, StaffRole.MANAGER)

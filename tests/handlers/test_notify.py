@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -145,20 +144,6 @@ async def test_expired_vouchers_are_never_reminded(chat: Chat, runtime: BotRunti
     await Voucher.filter(id=voucher.id).update(expires_at=utcnow() - timedelta(seconds=1))
 
     assert await send_expiry_reminders(runtime.notifier, within=timedelta(days=3)) == 0
-
-
-@pytest.fixture
-async def apns(runtime: BotRuntime, bot_settings: Settings) -> AsyncIterator[FakeAPNs]:
-    """APNs configured for the running bot (the fake APNs), for one test."""
-    async with FakeAPNs(topic=bot_settings.apple_wallet.pass_type_id) as fake:
-        key = fake.register_key()
-        client = fake.make_client(key)
-        runtime.wallets.apns = client
-        try:
-            yield fake
-        finally:
-            runtime.wallets.apns = None
-            await client.close()
 
 
 async def _installed_pass(runtime: BotRuntime, apns: FakeAPNs, membership_id: int) -> WalletPass:

@@ -169,30 +169,6 @@ async def test_the_poster_speaks_the_shops_language_and_the_caption_the_staffs(
     assert _png_qr(png)[0] == [_join_link(shop.card)]
 
 
-async def test_a_cashier_gets_no_poster_button_and_a_forged_one_has_expired(
-    new_chat: object, telegram: FakeTelegramAPI
-) -> None:
-    shop = await factories.merchant()
-    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
-    await _staff(cashier, shop, StaffRole.CASHIER)
-    menu = await shop_menu(cashier)
-    assert buttons(menu) == []
-    before = len(telegram.calls("sendDocument"))
-
-    for forged in (
-        f"adm:poster:{shop.merchant.id}:",
-        f"pst:{shop.merchant.id}:{shop.card.id}:",
-        f"pst:{shop.merchant.id}:{shop.card.id}:A5",
-    ):
-        replies = await cashier._post(
-            cashier.telegram.callback_update(cashier.user, menu, forged, check_button=False)
-        )
-        assert cashier.last_answer()["text"] == "This button has expired.", forged
-        assert replies == []
-    assert len(telegram.calls("sendDocument")) == before
-    assert await AuditEntry.filter(action="poster.print").count() == 0
-
-
 async def test_another_shops_card_or_a_made_up_size_sends_nothing(
     new_chat: object, telegram: FakeTelegramAPI
 ) -> None:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import stat
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
-
-from models import Card, Membership
-from tests import factories
-from wallets.apple_registry import ensure_wallet_pass
 
 
 def test_the_sqlite_file_and_its_journals_are_owner_only(tmp_path: Path) -> None:
@@ -47,27 +40,3 @@ def test_the_sqlite_file_and_its_journals_are_owner_only(tmp_path: Path) -> None
     ]
     assert modes == dict.fromkeys(["stampbot.sqlite3", *journals], 0o600)
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-
-
-@pytest.mark.usefixtures("db")
-async def test_tokens_in_sql_parameters_never_reach_the_debug_log(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG, logger="tortoise.db_client")
-    caplog.set_level(logging.DEBUG, logger="aiosqlite")
-    shop = await factories.merchant()
-    member = await factories.member(shop)
-    wallet_pass = await ensure_wallet_pass(member.id)
-    assert await Card.get(join_token=shop.card.join_token)
-    assert await Membership.get(public_token=member.public_token)
-
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "INSERT" in logged  # queries are logged, tokens are not
-    assert "SELECT" in logged
-    secrets = {
-        "join token": shop.card.join_token,
-        "invite token": shop.owner_invite.token,
-        "public token": member.public_token,
-        "pass authentication token": wallet_pass.authentication_token,
-    }
-    assert [name for name, secret in secrets.items() if secret in logged] == []

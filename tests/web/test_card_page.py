@@ -15,7 +15,6 @@ from loyalty.links import Purpose
 from models import Customer, Membership, Merchant
 from tests.contrast import AA_NORMAL_TEXT, contrast_ratio
 from tests.web.card_page_scenario import card_on_the_web, send_campaign
-from tests.web_probe import other_spellings
 from wallets.card_link import card_page_token
 from web.card_page import accept_languages, choose_language, wallet_platform
 
@@ -313,32 +312,6 @@ async def test_muted_text_and_footer_meet_wcag_aa_contrast(
     for background in (variables["page"], "#ffffff"):
         assert contrast_ratio(variables["muted"], background) >= AA_NORMAL_TEXT
         assert contrast_ratio(variables["text"], background) >= AA_NORMAL_TEXT
-
-
-def test_other_spellings_do_spell_the_same_bytes() -> None:
-    import base64
-
-    token = "AAAAAAAAAAE.q83vASNFZ4mrze8BI0VniQ"
-    for variant in other_spellings(token):
-        decoded = [
-            base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)) for part in variant.split(".")
-        ]
-        original = [base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)) for p in token.split(".")]
-        assert decoded == original, variant
-
-
-async def test_only_the_canonical_spelling_of_a_token_opens_the_page(
-    runtime: BotRuntime, webhook_url: str
-) -> None:
-    _, web = await card_on_the_web(runtime.signer)
-    base, token = web.url.rsplit("/", 1)
-    variants = other_spellings(token)
-    assert len(variants) >= 6
-
-    statuses = {variant: (await _get(f"{base}/{variant}"))[0] for variant in variants}
-
-    assert statuses == dict.fromkeys(variants, 404)
-    assert (await _get(web.url))[0] == 200
 
 
 _HUGE_ID = "__________8"  # 0xFFFFFFFFFFFFFFFC: no INTEGER or BIGINT column holds it

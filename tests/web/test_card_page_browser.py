@@ -27,7 +27,6 @@ from selenium.webdriver.common.by import By
 from bot.app import BotRuntime
 from loyalty.tokens import LinkKind, start_link
 from models import Customer
-from tests.handlers.test_cards import google_wallet  # noqa: F401 - the fixture, shared
 from tests.web.card_page_scenario import card_on_the_web
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
