@@ -118,20 +118,20 @@ async def test_run_serves_a_webhook_when_a_public_url_is_set(
             assert refused.status == 401
             accepted = await telegram.post_update(update)
             assert accepted.status == 200
-            await _serves_wallets(f"http://127.0.0.1:{port}", shop.merchant.id)
+            await _serves_wallets(f"http://127.0.0.1:{port}", shop.card.id)
     finally:
         telegram.webhook = saved
     replies = [m for m in telegram.sent_messages(user.id) if m.from_bot]
     assert "Welcome to Kafe Lviv!" in text_of(replies[0])
 
 
-async def _serves_wallets(base: str, merchant_id: int) -> None:
+async def _serves_wallets(base: str, card_id: int) -> None:
     """The PassKit web service and the wallet logo Google fetches are served too."""
     async with aiohttp.ClientSession() as http:
         devices = f"{base}/passkit/v1/devices/phone-1/registrations/pass.dev.stampbot.demo"
         async with http.get(devices) as nothing_yet:
             assert nothing_yet.status == 204
-        async with http.get(f"{base}/wallet/logo/{merchant_id}.png") as logo:
+        async with http.get(f"{base}/wallet/logo/{card_id}.png") as logo:
             assert (logo.status, logo.content_type) == (200, "image/png")
 
 
@@ -194,7 +194,7 @@ async def test_two_web_replicas_both_accept_updates_and_send_each_reminder_once(
                 # The secret Telegram holds is the one of the last setWebhook.
                 statuses.append((await telegram.post_update(update, url=url)).status)
                 await _serves_wallets(
-                    f"http://127.0.0.1:{env['STAMPBOT_WEB_PORT']}", shop.merchant.id
+                    f"http://127.0.0.1:{env['STAMPBOT_WEB_PORT']}", shop.card.id
                 )
     finally:
         telegram.webhook = saved
