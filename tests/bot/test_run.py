@@ -193,9 +193,7 @@ async def test_two_web_replicas_both_accept_updates_and_send_each_reminder_once(
                 assert refused.status == 401
                 # The secret Telegram holds is the one of the last setWebhook.
                 statuses.append((await telegram.post_update(update, url=url)).status)
-                await _serves_wallets(
-                    f"http://127.0.0.1:{env['STAMPBOT_WEB_PORT']}", shop.card.id
-                )
+                await _serves_wallets(f"http://127.0.0.1:{env['STAMPBOT_WEB_PORT']}", shop.card.id)
     finally:
         telegram.webhook = saved
         telegram.clear_faults()
