@@ -366,8 +366,17 @@ class Http2Connection:
         return limit if self._max_streams is None else min(limit, self._max_streams)
 
     async def request(
-        self, method: str, path: str, headers: Iterable[tuple[str, str]], body: bytes
+        self,
+        method: str,
+        path: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        *,
+        answer_within: float | None = None,
     ) -> Http2Response:
+        """The answer, waiting first for a stream slot as long as it takes. ``answer_within``
+        seconds (else TimeoutError) count from when the request goes out, so a long queue
+        behind the stream limit is not mistaken for a server that does not answer."""
         if self._slot_waiters or not self._slot_free():
             await self._wait_for_slot()
         if not self.usable:
@@ -382,20 +391,21 @@ class Http2Connection:
             *headers,
         ]
         try:
-            self._h2.send_headers(stream_id, request_headers, end_stream=not body)
-            # Open now, for h2 and in the count (registered after h2 counted the others).
-            self._streams[stream_id] = stream
-            if body:
-                while self._window_short(stream_id, len(body)):
-                    await self._wait_for_window()
-                if stream_id not in self._streams:
-                    # Answered, reset or failed while waiting: an early answer leaves the
-                    # stream half open for h2, so close it.
-                    self._cancel_stream(stream_id)
-                    return await stream.answer
-                self._h2.send_data(stream_id, body, end_stream=True)
-            self._flush_later()
-            return await stream.answer
+            async with asyncio.timeout(answer_within):
+                self._h2.send_headers(stream_id, request_headers, end_stream=not body)
+                # Open now, for h2 and in the count (registered after h2 counted the others).
+                self._streams[stream_id] = stream
+                if body:
+                    while self._window_short(stream_id, len(body)):
+                        await self._wait_for_window()
+                    if stream_id not in self._streams:
+                        # Answered, reset or failed while waiting: an early answer leaves the
+                        # stream half open for h2, so close it.
+                        self._cancel_stream(stream_id)
+                        return await stream.answer
+                    self._h2.send_data(stream_id, body, end_stream=True)
+                self._flush_later()
+                return await stream.answer
         except H2Error as exc:
             raise ApnsConnectionError(f"HTTP/2 error: {exc!r}") from exc
         finally:
@@ -690,8 +700,7 @@ class ApnsClient:
             ("content-type", "application/json"),
         ]
         try:
-            async with asyncio.timeout(self._timeout):
-                response = await self._send(f"/3/device/{push_token}", headers)
+            response = await self._send(f"/3/device/{push_token}", headers)
         except TimeoutError:
             return ApnsResult(ApnsOutcome.RETRY, None, "timeout", apns_id)
         except ApnsConnectionError as exc:
@@ -720,10 +729,15 @@ class ApnsClient:
                 self._connection = None
 
     async def _send(self, path: str, headers: list[tuple[str, str]]) -> Http2Response:
+        """The answer; TimeoutError when connecting or the answer (once sent) took longer than
+        the request timeout. Waiting for a stream slot is not timed: the requests ahead are."""
         for attempt in range(_UNPROCESSED_RESENDS + 1):
-            connection = await self._usable_connection()
+            async with asyncio.timeout(self._timeout):
+                connection = await self._usable_connection()
             try:
-                return await connection.request("POST", path, headers, WALLET_PAYLOAD)
+                return await connection.request(
+                    "POST", path, headers, WALLET_PAYLOAD, answer_within=self._timeout
+                )
             except ApnsConnectionError as exc:
                 if not exc.unprocessed or attempt == _UNPROCESSED_RESENDS:
                     raise
