@@ -81,6 +81,21 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+
+class _NoHeaderBlocks(logging.Filter):
+    """hpack logs each whole header block it writes or reads at DEBUG, and a request's block
+    holds the provider token: in clear since we write no Huffman coding, and Huffman coding
+    is only an encoding, not a protection. Its per-header lines stay (they redact the
+    never-indexed ``authorization``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg
+        return not (isinstance(message, str) and message.startswith(_HEADER_BLOCK_LINES))
+
+
+_HEADER_BLOCK_LINES: Final = ("Encoded header block", "Decoding ")
+logging.getLogger("hpack.hpack").addFilter(_NoHeaderBlocks())
+
 PRODUCTION_HOST: Final = "api.push.apple.com"
 # APNs refuses tokens older than 60 minutes and replacements sooner than 20 minutes.
 TOKEN_REFRESH_AFTER: Final = 50 * 60
@@ -290,13 +305,12 @@ class Http2Connection:
     or a lost connection it refuses new requests (``usable`` is false) and the requests it
     could not finish raise :class:`ApnsConnectionError`; the owner opens a new connection.
 
-    Headers are sent as given (no normalising or checking by ``h2``: the caller writes
-    lower-case names), so ``authorization`` is HPACK-indexed: the provider token crosses the
-    wire once per connection, not in every request. ``h2`` would mark it never-indexed
-    against compression oracles, which need a short secret to guess and a chosen header
-    next to it; a JWT's signature is neither. ``:path`` (a device token) goes never-indexed, as
-    should any other value that changes with every request (``apns-id``): indexing them
-    would only push the lasting headers out of the table.
+    Headers are sent as given, without ``h2``'s normalising and checking (the caller writes
+    lower-case names; the fake APNs checks what arrives), except that ``authorization`` is
+    still never indexed: kept out of the HPACK tables, and logged redacted by ``hpack``.
+    ``:path`` (a device token) goes never-indexed too, as should any other value that changes
+    with every request (``apns-id``): indexing them would only push the lasting headers
+    (topic, push type...) out of the table.
     """
 
     def __init__(
@@ -383,12 +397,15 @@ class Http2Connection:
             raise ApnsConnectionError("the connection to APNs is closed", unprocessed=True)
         stream_id = self._h2.get_next_available_stream_id()
         stream = _Stream(asyncio.get_running_loop().create_future())
-        request_headers: list[tuple[str, str]] = [
+        request_headers: list[tuple[str, str] | NeverIndexedHeaderTuple] = [
             (":method", method),
             (":scheme", "https"),
-            NeverIndexedHeaderTuple(":path", path),  # type: ignore[list-item]
+            NeverIndexedHeaderTuple(":path", path),
             (":authority", self.authority),
-            *headers,
+            *(
+                NeverIndexedHeaderTuple(name, value) if name == "authorization" else (name, value)
+                for name, value in headers
+            ),
         ]
         try:
             async with asyncio.timeout(answer_within):
