@@ -9,17 +9,23 @@ Usage::
         ...  # point a client at 127.0.0.1:fake.port, trusting fake.ca_file
         assert fake.pushes[0].payload == {}
 
-hypercorn serves a small ASGI app with a certificate signed by a CA made at start (``ca_file``);
-ALPN offers ``h2`` first. Requests are checked the way APNs documents ("Handling notification
-responses from APNs"): ``POST /3/device/<token>`` (405 MethodNotAllowed, 404 BadPath, 400
-MissingDeviceToken), ``authorization: bearer <ES256 JWT>`` verified against the registered key
-(403 MissingProviderToken / InvalidProviderToken / ExpiredProviderToken past an hour, 429
+An asyncio server speaks HTTP/2 with ``h2`` over TLS, with a certificate signed by a CA made at
+start (``ca_file``); ALPN offers ``h2`` first. It advertises SETTINGS_MAX_CONCURRENT_STREAMS
+(1000 by default, as APNs; :meth:`FakeAPNs.set_max_concurrent_streams` changes it on open
+connections) and ``h2`` ends the connection of a client that opens more; ``concurrency``
+records the limit in force and the streams open as each request began. Connections idle for
+``idle_timeout`` and :meth:`FakeAPNs.goaway` end with GOAWAY naming the last stream answered.
+
+Requests are checked the way APNs documents ("Handling notification responses from APNs"):
+``POST /3/device/<token>`` (405 MethodNotAllowed, 404 BadPath, 400 MissingDeviceToken),
+``authorization: bearer <ES256 JWT>`` verified against the registered key (403
+MissingProviderToken / InvalidProviderToken / ExpiredProviderToken past an hour, 429
 TooManyProviderTokenUpdates when a connection changes token within 20 minutes), ``apns-topic``
 (400 MissingTopic / BadTopic / TopicDisallowed), the optional ``apns-*`` headers (BadMessageId,
 BadPriority, InvalidPushType, BadExpirationDate, BadCollapseId, DuplicateHeaders), the payload
 (400 PayloadEmpty, 413 PayloadTooLarge past 4096 bytes) and the device (400 BadDeviceToken,
-DeviceTokenNotForTopic). Apple documents no reason for a payload that is not a JSON object;
-the fake answers 400 BadPayload. Every answer carries ``apns-id`` (the request's, or a new
+DeviceTokenNotForTopic). Apple documents no reason for a payload that is not a JSON object; the
+fake answers 400 BadPayload. Every answer carries ``apns-id`` (the request's, or a new
 upper-case UUID as APNs makes), errors a JSON body ``{"reason": ...}``, 410 also ``timestamp``.
 An HTTP/1.1 request is answered 505: APNs speaks HTTP/2 only.
 """
