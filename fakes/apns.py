@@ -334,6 +334,11 @@ class FakeAPNs:
         for connection in list(self._connections):
             connection.set_max_concurrent_streams(limit)
 
+    def stream_limits(self) -> list[int]:
+        """The SETTINGS_MAX_CONCURRENT_STREAMS in force (acknowledged by the client) on each
+        open HTTP/2 connection."""
+        return [c.h2.local_settings.max_concurrent_streams for c in self._connections if c.h2]
+
     def goaway(self, reason: str = "Shutdown") -> None:
         """Close every connection with GOAWAY (``{"reason": reason}``) naming the last stream
         answered: requests still unanswered (held) were not processed, so a client may send

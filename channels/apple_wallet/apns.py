@@ -749,8 +749,10 @@ class ApnsClient:
         """The answer; TimeoutError when connecting or the answer (once sent) took longer than
         the request timeout. Waiting for a stream slot is not timed: the requests ahead are."""
         for attempt in range(_UNPROCESSED_RESENDS + 1):
-            async with asyncio.timeout(self._timeout):
-                connection = await self._usable_connection()
+            connection = self._connection
+            if connection is None or not connection.usable:
+                async with asyncio.timeout(self._timeout):
+                    connection = await self._usable_connection()
             try:
                 return await connection.request(
                     "POST", path, headers, WALLET_PAYLOAD, answer_within=self._timeout

@@ -161,7 +161,7 @@ async def test_streams_follow_the_servers_limit_when_it_is_lowered_and_raised(
             assert len(fake.concurrency) == 10  # the other 20 wait in the client
 
             fake.set_max_concurrent_streams(3)
-            await asyncio.sleep(0.1)  # the client acknowledges the new limit
+            await _until(lambda: fake.stream_limits() == [3])  # the client acknowledged it
             for device in first:
                 fake.release(device)  # ten slots free, but only three may be used
             await _until(lambda: len(fake.concurrency) == 13)
