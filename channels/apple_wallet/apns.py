@@ -464,6 +464,9 @@ class Http2Connection:
             except asyncio.CancelledError:
                 if waiter.done() and not waiter.cancelled():
                     self._wake_slots(1)  # woken for a slot it will not take: pass it on
+                else:
+                    with contextlib.suppress(ValueError):
+                        self._slot_waiters.remove(waiter)  # no longer ahead of anyone
                 raise
 
     def _wake_slots(self, count: int) -> None:

@@ -534,3 +534,24 @@ def test_unusable_keys_are_refused_at_start(tmp_path: Path, key: str) -> None:
         load_apns_credentials(
             key_id=KEY_ID, team_id=TEAM_ID, key_pem=SecretStr(key), key_path=tmp_path / "k.p8"
         )
+
+
+async def test_a_push_given_up_while_queued_leaves_the_queue_moving(
+    key: str, clock: Clock
+) -> None:
+    async with FakeAPNs(topic=TOPIC, clock=clock, max_concurrent_streams=1) as fake:
+        fake.register_key(KEY_ID, TEAM_ID, key)
+        slow, abandoned, later = fake.add_device(), fake.add_device(), fake.add_device()
+        fake.hold(slow)
+        async with make_client(fake, key, clock) as client:
+            first = asyncio.create_task(client.push(slow))
+            await _until(lambda: len(fake.concurrency) == 1)
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.2):
+                    await client.push(abandoned)  # waits behind the one stream, then gives up
+            fake.release(slow)
+            async with asyncio.timeout(5):
+                results = [await first, await client.push(later)]
+
+    assert [r.outcome for r in results] == [ApnsOutcome.DELIVERED] * 2
+    assert [push.token for push in fake.pushes] == [slow, later]
