@@ -9,17 +9,23 @@ Usage::
         ...  # point a client at 127.0.0.1:fake.port, trusting fake.ca_file
         assert fake.pushes[0].payload == {}
 
-hypercorn serves a small ASGI app with a certificate signed by a CA made at start (``ca_file``);
-ALPN offers ``h2`` first. Requests are checked the way APNs documents ("Handling notification
-responses from APNs"): ``POST /3/device/<token>`` (405 MethodNotAllowed, 404 BadPath, 400
-MissingDeviceToken), ``authorization: bearer <ES256 JWT>`` verified against the registered key
-(403 MissingProviderToken / InvalidProviderToken / ExpiredProviderToken past an hour, 429
+An asyncio server speaks HTTP/2 with ``h2`` over TLS, with a certificate signed by a CA made at
+start (``ca_file``); ALPN offers ``h2`` first. It advertises SETTINGS_MAX_CONCURRENT_STREAMS
+(1000 by default, as APNs; :meth:`FakeAPNs.set_max_concurrent_streams` changes it on open
+connections) and ``h2`` ends the connection of a client that opens more; ``concurrency``
+records the limit in force and the streams open as each request began. Connections idle for
+``idle_timeout`` and :meth:`FakeAPNs.goaway` end with GOAWAY naming the last stream answered.
+
+Requests are checked the way APNs documents ("Handling notification responses from APNs"):
+``POST /3/device/<token>`` (405 MethodNotAllowed, 404 BadPath, 400 MissingDeviceToken),
+``authorization: bearer <ES256 JWT>`` verified against the registered key (403
+MissingProviderToken / InvalidProviderToken / ExpiredProviderToken past an hour, 429
 TooManyProviderTokenUpdates when a connection changes token within 20 minutes), ``apns-topic``
 (400 MissingTopic / BadTopic / TopicDisallowed), the optional ``apns-*`` headers (BadMessageId,
 BadPriority, InvalidPushType, BadExpirationDate, BadCollapseId, DuplicateHeaders), the payload
 (400 PayloadEmpty, 413 PayloadTooLarge past 4096 bytes) and the device (400 BadDeviceToken,
-DeviceTokenNotForTopic). Apple documents no reason for a payload that is not a JSON object;
-the fake answers 400 BadPayload. Every answer carries ``apns-id`` (the request's, or a new
+DeviceTokenNotForTopic). Apple documents no reason for a payload that is not a JSON object; the
+fake answers 400 BadPayload. Every answer carries ``apns-id`` (the request's, or a new
 upper-case UUID as APNs makes), errors a JSON body ``{"reason": ...}``, 410 also ``timestamp``.
 An HTTP/1.1 request is answered 505: APNs speaks HTTP/2 only.
 """
@@ -31,13 +37,14 @@ import datetime as dt
 import ipaddress
 import json
 import re
-import socket
+import ssl
 import tempfile
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -46,12 +53,22 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.errors import ErrorCodes
+from h2.events import (
+    ConnectionTerminated,
+    DataReceived,
+    Event,
+    RequestReceived,
+    StreamEnded,
+    StreamReset,
+)
+from h2.exceptions import H2Error, ProtocolError
+from h2.settings import SettingCodes, Settings
+from hpack import Encoder, NeverIndexedHeaderTuple
 
 if TYPE_CHECKING:
-    from hypercorn.typing import ASGIFramework
-
     from channels.apple_wallet.apns import ApnsClient
 
 __all__ = [
@@ -84,9 +101,8 @@ _SINGLE_HEADERS: Final = (
     "apns-expiration", "apns-collapse-id",
 )  # fmt: skip
 
+# What a request is beside its headers: method, path (no query) and HTTP version ("2", "1.1").
 Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 def generate_p8_key() -> str:
@@ -171,6 +187,7 @@ class FakeAPNs:
         clock: Callable[[], float] = time.time,
         idle_timeout: float = 5.0,
         alpn_protocols: tuple[str, ...] = ("h2", "http/1.1"),
+        max_concurrent_streams: int = 1000,
     ) -> None:
         self.topics: set[str] = {topic}
         self.topic = topic
@@ -178,6 +195,12 @@ class FakeAPNs:
         self.idle_timeout = idle_timeout
         # What the TLS handshake offers; ("http/1.1",) plays a server that never speaks HTTP/2.
         self.alpn_protocols = alpn_protocols
+        # SETTINGS_MAX_CONCURRENT_STREAMS on every new connection (APNs': 1000);
+        # :meth:`set_max_concurrent_streams` changes it on the open ones too.
+        self.max_concurrent_streams = max_concurrent_streams
+        # (stream limit in force, streams then open on that connection) as each request began:
+        # a client that respects the limit never has the second above the first.
+        self.concurrency: list[tuple[int, int]] = []
         self.pushes: list[ApnsPush] = []
         self.requests: list[ApnsRequest] = []
         self.port = 0
@@ -187,9 +210,12 @@ class FakeAPNs:
         self._answers: dict[str, deque[_Answer]] = defaultdict(deque)
         self._holds: dict[str, asyncio.Event] = {}
         self._connection_tokens: dict[tuple[str, int], _ConnectionToken] = {}
+        # Provider tokens whose signature was checked once: (JWT header, claims) by token.
+        self._verified: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._connections: set[_Connection] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._shutdown: asyncio.Event | None = None
-        self._server: asyncio.Task[None] | None = None
+        self._server: asyncio.Server | None = None
 
     async def __aenter__(self) -> FakeAPNs:
         await self.start()
@@ -202,39 +228,22 @@ class FakeAPNs:
         self._tmp = tempfile.TemporaryDirectory(prefix="fake-apns-")
         folder = Path(self._tmp.name)
         self.ca_file, certfile, keyfile = _write_certificates(folder)
-        # Listening before hypercorn takes the socket: the port is known and connects queue.
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(128)
-        self.port = listener.getsockname()[1]
-        config = Config()
-        config.bind = [f"fd://{listener.detach()}"]
-        config.certfile = str(certfile)
-        config.keyfile = str(keyfile)
-        config.alpn_protocols = list(self.alpn_protocols)
-        config.keep_alive_timeout = self.idle_timeout
-        # hypercorn's cap (1000) would drop the stream that crosses it unanswered; APNs keeps
-        # connections for as long as they are used.
-        config.keep_alive_max_requests = 2**31
-        config.graceful_timeout = 1.0
-        config.include_server_header = False
-        config.accesslog = None
-        self._shutdown = asyncio.Event()
-        self._server = asyncio.create_task(
-            serve(
-                cast("ASGIFramework", self._app),
-                config,
-                shutdown_trigger=self._shutdown.wait,
-                mode="asgi",
-            )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certfile, keyfile)
+        context.set_alpn_protocols(list(self.alpn_protocols))
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: _Connection(self), "127.0.0.1", 0, ssl=context, backlog=128
         )
+        self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         for event in self._holds.values():
             event.set()
-        if self._shutdown is not None and self._server is not None:
-            self._shutdown.set()
-            await self._server
+        if self._server is not None:
+            self._server.close()
+            for connection in list(self._connections):
+                connection.close()
+            await self._server.wait_closed()
             self._server = None
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -256,6 +265,7 @@ class FakeAPNs:
             key = made = generate_p8_key()
         public_key = _public_key(key)
         self._keys[key_id] = _Key(team_id, public_key)
+        self._verified.clear()
         return made
 
     def make_client(
@@ -317,47 +327,89 @@ class FakeAPNs:
     def pushes_to(self, token: str) -> list[ApnsPush]:
         return [push for push in self.pushes if push.token == token]
 
+    def set_max_concurrent_streams(self, limit: int) -> None:
+        """Send SETTINGS_MAX_CONCURRENT_STREAMS = ``limit`` on every open connection (and use
+        it for new ones), as APNs may at any time."""
+        self.max_concurrent_streams = limit
+        for connection in list(self._connections):
+            connection.set_max_concurrent_streams(limit)
+
+    def stream_limits(self) -> list[int]:
+        """The SETTINGS_MAX_CONCURRENT_STREAMS in force (acknowledged by the client) on each
+        open HTTP/2 connection."""
+        return [c.h2.local_settings.max_concurrent_streams for c in self._connections if c.h2]
+
+    def goaway(self, reason: str = "Shutdown") -> None:
+        """Close every connection with GOAWAY (``{"reason": reason}``) naming the last stream
+        answered: requests still unanswered (held) were not processed, so a client may send
+        them again on a new connection."""
+        for connection in list(self._connections):
+            connection.goaway(reason)
+
     # --- the server --------------------------------------------------------------------------
 
-    async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        header_list = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    def _handle(
+        self,
+        connection: _Connection,
+        stream_id: int,
+        scope: Scope,
+        header_list: list[tuple[str, str]],
+        body: bytes,
+    ) -> None:
+        """One request, its body complete: answer it now, or once its token is released."""
         headers = dict(header_list)
         apns_id = headers.get("apns-id") or str(uuid.uuid4()).upper()
-        client = scope.get("client") or ("", 0)
-        connection = (str(client[0]), int(client[1]))
+        peer = connection.peer
         try:
-            push = self._check(scope, header_list, headers, bytes(body), apns_id, connection)
-            if (event := self._holds.get(push.token)) is not None:
-                await event.wait()
+            push = self._check(scope, header_list, headers, body, apns_id, peer)
+        except _Refused as refused:
+            self._refuse(connection, stream_id, scope, refused, apns_id)
+            return
+        if (event := self._holds.get(push.token)) is None:
+            self._answer(connection, stream_id, scope, push)
+            return
+        task = asyncio.create_task(self._answer_when(event, connection, stream_id, scope, push))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer_when(
+        self,
+        event: asyncio.Event,
+        connection: _Connection,
+        stream_id: int,
+        scope: Scope,
+        push: ApnsPush,
+    ) -> None:
+        await event.wait()
+        if connection.waiting(stream_id):  # not reset, connection not gone
+            self._answer(connection, stream_id, scope, push)
+            connection.flush()
+
+    def _answer(
+        self, connection: _Connection, stream_id: int, scope: Scope, push: ApnsPush
+    ) -> None:
+        try:
             self._refuse_if_programmed(push.token)
         except _Refused as refused:
-            self._record(scope, refused.status, refused.reason, apns_id, connection)
-            answer: dict[str, Any] = {"reason": refused.reason}
-            if refused.timestamp_ms is not None:
-                answer["timestamp"] = refused.timestamp_ms
-            await _respond(send, refused.status, apns_id, json.dumps(answer).encode())
+            self._refuse(connection, stream_id, scope, refused, push.apns_id)
             return
         self.pushes.append(push)
-        self._record(scope, 200, "", apns_id, connection)
-        await _respond(send, 200, apns_id, b"")
+        self._record(scope, 200, "", push.apns_id, connection.peer)
+        connection.respond(stream_id, 200, push.apns_id, b"")
+
+    def _refuse(
+        self,
+        connection: _Connection,
+        stream_id: int,
+        scope: Scope,
+        refused: _Refused,
+        apns_id: str,
+    ) -> None:
+        self._record(scope, refused.status, refused.reason, apns_id, connection.peer)
+        answer: dict[str, Any] = {"reason": refused.reason}
+        if refused.timestamp_ms is not None:
+            answer["timestamp"] = refused.timestamp_ms
+        connection.respond(stream_id, refused.status, apns_id, json.dumps(answer).encode())
 
     def _record(
         self, scope: Scope, status: int, reason: str, apns_id: str, connection: tuple[str, int]
@@ -443,29 +495,10 @@ class FakeAPNs:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise _Refused(403, "InvalidProviderToken")
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise _Refused(403, "InvalidProviderToken") from None
-        key = self._keys.get(str(header.get("kid")))
-        if key is None or header.get("alg") != "ES256":
-            raise _Refused(403, "InvalidProviderToken")
-        try:
-            # Times are checked below against the fake's clock, not PyJWT's wall clock.
-            claims = jwt.decode(
-                token,
-                key.public_key,
-                algorithms=["ES256"],
-                issuer=key.team_id,
-                options={
-                    "require": ["iss", "iat"],
-                    "verify_iat": False,
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                },
-            )
-        except jwt.PyJWTError:
-            raise _Refused(403, "InvalidProviderToken") from None
+        # One token serves many requests: its signature is checked once, its age every time.
+        if (verified := self._verified.get(token)) is None:
+            verified = self._verified[token] = self._verify(token)
+        header, claims = verified
         iat = claims["iat"]
         now = self.clock()
         if not isinstance(iat, int) or iat > now + 60:
@@ -480,6 +513,32 @@ class FakeAPNs:
         ):
             raise _Refused(429, "TooManyProviderTokenUpdates")
         self._connection_tokens[connection] = _ConnectionToken(token, iat)
+        return header, claims
+
+    def _verify(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise _Refused(403, "InvalidProviderToken") from None
+        key = self._keys.get(str(header.get("kid")))
+        if key is None or header.get("alg") != "ES256":
+            raise _Refused(403, "InvalidProviderToken")
+        try:
+            # Times are checked by the caller against the fake's clock, not PyJWT's wall clock.
+            claims = jwt.decode(
+                token,
+                key.public_key,
+                algorithms=["ES256"],
+                issuer=key.team_id,
+                options={
+                    "require": ["iss", "iat"],
+                    "verify_iat": False,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                },
+            )
+        except jwt.PyJWTError:
+            raise _Refused(403, "InvalidProviderToken") from None
         return header, claims
 
     def _refuse_if_programmed(self, token: str) -> None:
@@ -508,12 +567,234 @@ def _check_options(headers: dict[str, str]) -> None:
         raise _Refused(400, "BadCollapseId")
 
 
-async def _respond(send: Send, status: int, apns_id: str, body: bytes) -> None:
-    headers = [(b"apns-id", apns_id.encode())]
-    if body:
-        headers.append((b"content-type", b"application/json; charset=utf-8"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+class _PlainEncoder(Encoder):
+    """HPACK without Huffman coding: cheaper to write and to read, a few bytes longer."""
+
+    def encode(self, headers: Any, huffman: bool = False) -> bytes:
+        return super().encode(headers, huffman=False)
+
+
+class _CountingH2Connection(H2Connection):
+    """``h2`` counts the open streams before each new one by walking all it holds: with a
+    client sending hundreds of requests in one read that walk was the fake's largest cost. The
+    connection knows the count; the walk (which also drops closed streams) runs every 256."""
+
+    def __init__(self, config: H2Configuration, open_streams: Callable[[], int]) -> None:
+        super().__init__(config)
+        self._count_open = open_streams
+        self._counted = 0
+
+    @property
+    def open_inbound_streams(self) -> int:
+        self._counted += 1
+        if self._counted % 256 == 0:
+            return super().open_inbound_streams
+        return self._count_open()
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: HTTP/2 with ``h2`` (or HTTP/1.1, only to answer 505).
+
+    Everything one read brings is answered before the one write of the answers, so a client
+    sending many streams at once gets its answers in few TLS records."""
+
+    def __init__(self, fake: FakeAPNs) -> None:
+        self._fake = fake
+        self._transport: asyncio.Transport | None = None
+        self.h2: H2Connection | None = None
+        self.peer = ("", 0)
+        self.closed = False
+        # Streams whose request began and is not answered yet: (headers, body so far).
+        self._streams: dict[int, tuple[list[tuple[str, str]], bytearray]] = {}
+        self._unanswered: set[int] = set()
+        self._last_answered = 0
+        self._http1 = bytearray()
+        self._active = 0.0
+        self._idle: asyncio.TimerHandle | None = None
+
+    # --- asyncio's side ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast("asyncio.Transport", transport)
+        peer = transport.get_extra_info("peername") or ("", 0)
+        self.peer = (str(peer[0]), int(peer[1]))
+        self._fake._connections.add(self)
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None and ssl_object.selected_alpn_protocol() == "h2":
+            self.h2 = _CountingH2Connection(
+                H2Configuration(client_side=False, header_encoding="utf-8"),
+                open_streams=lambda: len(self._unanswered),
+            )
+            self.h2.encoder = _PlainEncoder()
+            self.h2.local_settings = Settings(
+                client=False,
+                initial_values={
+                    SettingCodes.MAX_CONCURRENT_STREAMS: self._fake.max_concurrent_streams
+                },
+            )
+            self.h2.initiate_connection()
+            self.flush()
+        self._touch()
+
+    def data_received(self, data: bytes) -> None:
+        self._touch()
+        if self.h2 is None:
+            self._http1_received(data)
+            return
+        try:
+            events = self.h2.receive_data(data)
+        except ProtocolError:  # h2 queued the GOAWAY that says why
+            self.flush()
+            self.close()
+            return
+        for event in events:
+            self._event(event)
+        self.flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._fake._connections.discard(self)
+        if self._idle is not None:
+            self._idle.cancel()
+
+    # --- HTTP/2 ----------------------------------------------------------------------------
+
+    def _event(self, event: Event) -> None:
+        assert self.h2 is not None
+        if isinstance(event, RequestReceived):
+            header_list = [(str(k), str(v)) for k, v in event.headers or ()]
+            self._streams[event.stream_id] = (header_list, bytearray())
+            self._unanswered.add(event.stream_id)
+            self._fake.concurrency.append(
+                (self.h2.local_settings.max_concurrent_streams, len(self._unanswered))
+            )
+        elif isinstance(event, DataReceived):
+            if event.flow_controlled_length:
+                self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            if (stream := self._streams.get(event.stream_id)) is not None:
+                stream[1].extend(event.data or b"")
+        elif isinstance(event, StreamEnded):
+            if (stream := self._streams.pop(event.stream_id, None)) is not None:
+                header_list, body = stream
+                pseudo = {k: v for k, v in header_list if k.startswith(":")}
+                scope = {
+                    "method": pseudo.get(":method", ""),
+                    "path": pseudo.get(":path", "").partition("?")[0],
+                    "http_version": "2",
+                }
+                plain = [(k, v) for k, v in header_list if not k.startswith(":")]
+                self._fake._handle(self, event.stream_id, scope, plain, bytes(body))
+        elif isinstance(event, StreamReset):
+            self._streams.pop(event.stream_id, None)
+            self._unanswered.discard(event.stream_id)
+        elif isinstance(event, ConnectionTerminated):
+            self.close()
+
+    def waiting(self, stream_id: int) -> bool:
+        return not self.closed and stream_id in self._unanswered
+
+    def respond(self, stream_id: int, status: int, apns_id: str, body: bytes) -> None:
+        if self.h2 is None:
+            self._respond_http1(status, apns_id, body)
+            return
+        if not self.waiting(stream_id):
+            return
+        self._unanswered.discard(stream_id)
+        self._last_answered = max(self._last_answered, stream_id)
+        # apns-id is new on every answer: kept out of the HPACK table, which it would churn.
+        headers: list[Any] = [
+            (":status", str(status)),
+            NeverIndexedHeaderTuple("apns-id", apns_id),
+        ]
+        if body:
+            headers.append(("content-type", "application/json; charset=utf-8"))
+        try:
+            self.h2.send_headers(stream_id, headers, end_stream=not body)
+            if body:
+                self.h2.send_data(stream_id, body, end_stream=True)
+        except H2Error:  # the client reset it meanwhile
+            pass
+
+    def flush(self) -> None:
+        if self.h2 is None or self._transport is None or self.closed:
+            return
+        if data := self.h2.data_to_send():
+            self._transport.write(data)
+
+    def set_max_concurrent_streams(self, limit: int) -> None:
+        if self.h2 is not None and not self.closed:
+            self.h2.update_settings({SettingCodes.MAX_CONCURRENT_STREAMS: limit})
+            self.flush()
+
+    def goaway(self, reason: str) -> None:
+        """GOAWAY naming the last stream answered: the unanswered ones were not processed."""
+        if self.h2 is not None and not self.closed:
+            self._unanswered.clear()
+            self.h2.close_connection(
+                ErrorCodes.NO_ERROR,
+                json.dumps({"reason": reason}).encode(),
+                last_stream_id=self._last_answered,
+            )
+            self.flush()
+        self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._fake._connections.discard(self)
+            if self._transport is not None:
+                self._transport.close()
+
+    def _touch(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._active = loop.time()
+        if self._idle is None:
+            self._idle = loop.call_later(self._fake.idle_timeout, self._idle_check)
+
+    def _idle_check(self) -> None:
+        loop = asyncio.get_running_loop()
+        idle_for = loop.time() - self._active
+        if self._unanswered or idle_for < self._fake.idle_timeout:
+            wait = self._fake.idle_timeout - (0 if self._unanswered else idle_for)
+            self._idle = loop.call_later(wait, self._idle_check)
+            return
+        self._idle = None
+        self.goaway("IdleTimeout")
+
+    # --- HTTP/1.1: only to tell the client that APNs speaks HTTP/2 --------------------------
+
+    def _http1_received(self, data: bytes) -> None:
+        self._http1 += data
+        head, found, rest = bytes(self._http1).partition(b"\r\n\r\n")
+        if not found:
+            return
+        request_line, *lines = head.decode("latin-1").split("\r\n")
+        method, _, rest_of_line = request_line.partition(" ")
+        target, _, version = rest_of_line.partition(" ")
+        header_list = [
+            (name.strip().lower(), value.strip())
+            for name, _, value in (line.partition(":") for line in lines)
+        ]
+        length = int(dict(header_list).get("content-length") or 0)
+        if len(rest) < length:
+            return
+        scope = {
+            "method": method,
+            "path": target.partition("?")[0],
+            "http_version": version.removeprefix("HTTP/"),
+        }
+        self._fake._handle(self, 0, scope, header_list, rest[:length])
+
+    def _respond_http1(self, status: int, apns_id: str, body: bytes) -> None:
+        if self._transport is None or self.closed:
+            return
+        self._transport.write(
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\napns-id: {apns_id}\r\n"
+            f"content-type: application/json; charset=utf-8\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+            + body
+        )
+        self.close()
 
 
 def _public_key(

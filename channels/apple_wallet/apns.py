@@ -34,12 +34,13 @@ import re
 import ssl
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -58,6 +59,7 @@ from h2.events import (
     WindowUpdated,
 )
 from h2.exceptions import H2Error
+from hpack import Encoder, NeverIndexedHeaderTuple
 from pydantic import SecretStr
 
 from channels.base import DeliveryResult, Reason
@@ -78,6 +80,21 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+class _NoHeaderBlocks(logging.Filter):
+    """hpack logs each whole header block it writes or reads at DEBUG, and a request's block
+    holds the provider token: in clear since we write no Huffman coding, and Huffman coding
+    is only an encoding, not a protection. Its per-header lines stay (they redact the
+    never-indexed ``authorization``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg
+        return not (isinstance(message, str) and message.startswith(_HEADER_BLOCK_LINES))
+
+
+_HEADER_BLOCK_LINES: Final = ("Encoded header block", "Decoding ")
+logging.getLogger("hpack.hpack").addFilter(_NoHeaderBlocks())
 
 PRODUCTION_HOST: Final = "api.push.apple.com"
 # APNs refuses tokens older than 60 minutes and replacements sooner than 20 minutes.
@@ -243,6 +260,35 @@ class Http2Response(NamedTuple):
     body: bytes
 
 
+class _PlainEncoder(Encoder):
+    """HPACK without Huffman coding: a few bytes longer on the wire, much cheaper to write
+    (Huffman-coding each literal was the client's largest cost) and to read."""
+
+    def encode(self, headers: Any, huffman: bool = False) -> bytes:
+        return super().encode(headers, huffman=False)
+
+
+class _CountingH2Connection(H2Connection):
+    """``h2`` counts the open streams before each new one by walking every stream it holds
+    (and drops the closed ones as it goes): with APNs' 1,000 streams that walk was most of a
+    push's CPU. The owner knows the count (``open_streams``); the walk still runs once every
+    ``_RECOUNT`` streams so closed ones do not pile up."""
+
+    _RECOUNT: Final = 256
+
+    def __init__(self, config: H2Configuration, open_streams: Callable[[], int]) -> None:
+        super().__init__(config)
+        self._count_open = open_streams
+        self._counted = 0
+
+    @property
+    def open_outbound_streams(self) -> int:
+        self._counted += 1
+        if self._counted % self._RECOUNT == 0:
+            return super().open_outbound_streams
+        return self._count_open()
+
+
 @dataclass(slots=True)
 class _Stream:
     answer: asyncio.Future[Http2Response]
@@ -253,31 +299,57 @@ class _Stream:
 class Http2Connection:
     """A client HTTP/2 connection over TLS: concurrent requests as multiplexed streams.
 
-    Respects the server's MAX_CONCURRENT_STREAMS and flow-control windows. After GOAWAY or a
-    lost connection it refuses new requests (``usable`` is false) and the requests it could not
-    finish raise :class:`ApnsConnectionError`; the owner opens a new connection.
+    Never more streams open than the server's SETTINGS_MAX_CONCURRENT_STREAMS (or
+    ``max_streams`` if lower), also after the server lowered it; requests beyond wait their
+    turn in order. Requests made in one turn of the event loop leave in one write. After GOAWAY
+    or a lost connection it refuses new requests (``usable`` is false) and the requests it
+    could not finish raise :class:`ApnsConnectionError`; the owner opens a new connection.
+
+    Headers are sent as given, without ``h2``'s normalising and checking (the caller writes
+    lower-case names; the fake APNs checks what arrives), except that ``authorization`` is
+    still never indexed: kept out of the HPACK tables, and logged redacted by ``hpack``.
+    ``:path`` (a device token) goes never-indexed too, as should any other value that changes
+    with every request (``apns-id``): indexing them would only push the lasting headers
+    (topic, push type...) out of the table.
     """
 
     def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, authority: str
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        authority: str,
+        *,
+        max_streams: int | None = None,
     ) -> None:
         self._reader = reader
         self._writer = writer
         self.authority = authority
-        self._h2 = H2Connection(H2Configuration(client_side=True, header_encoding="utf-8"))
+        self._max_streams = max_streams
+        self._h2 = _CountingH2Connection(
+            H2Configuration(
+                client_side=True,
+                header_encoding="utf-8",
+                validate_outbound_headers=False,
+                normalize_outbound_headers=False,
+            ),
+            open_streams=lambda: len(self._streams),
+        )
+        self._h2.encoder = _PlainEncoder()
         self._streams: dict[int, _Stream] = {}
-        self._room = asyncio.Condition()  # stream slots or window space may have freed up
-        self._write_lock = asyncio.Lock()
+        # Requests waiting for a stream slot, in order; and for flow-control window.
+        self._slot_waiters: deque[asyncio.Future[None]] = deque()
+        self._window_waiters: list[asyncio.Future[None]] = []
+        self._flush_soon: asyncio.Handle | None = None
         self._closed = False
         self._goaway = False  # either side said GOAWAY: no new streams
         self._remote_goaway = False
         self._reader_task: asyncio.Task[None] | None = None
-        # What the last read freed: stream slots (wake that many waiters) or more (wake all).
-        self._freed = 0
-        self._wake_all = False
+        self._write_error: ApnsConnectionError | None = None
 
     @classmethod
-    async def open(cls, host: str, port: int, ssl_context: ssl.SSLContext) -> Http2Connection:
+    async def open(
+        cls, host: str, port: int, ssl_context: ssl.SSLContext, *, max_streams: int | None = None
+    ) -> Http2Connection:
         try:
             reader, writer = await asyncio.open_connection(
                 host, port, ssl=ssl_context, server_hostname=host
@@ -290,9 +362,10 @@ class Http2Connection:
             with contextlib.suppress(OSError, ssl.SSLError):
                 await writer.wait_closed()
             raise ApnsConnectionError(f"{host}:{port} did not agree to HTTP/2 (ALPN h2)")
-        connection = cls(reader, writer, host if port == 443 else f"{host}:{port}")
+        authority = host if port == 443 else f"{host}:{port}"
+        connection = cls(reader, writer, authority, max_streams=max_streams)
         connection._h2.initiate_connection()
-        await connection._flush()
+        connection._flush()
         connection._reader_task = asyncio.create_task(connection._read_loop())
         return connection
 
@@ -300,50 +373,71 @@ class Http2Connection:
     def usable(self) -> bool:
         return not (self._closed or self._goaway)
 
+    @property
+    def stream_limit(self) -> int:
+        """How many streams may be open at once now."""
+        limit = self._h2.remote_settings.max_concurrent_streams
+        return limit if self._max_streams is None else min(limit, self._max_streams)
+
     async def request(
-        self, method: str, path: str, headers: Iterable[tuple[str, str]], body: bytes
+        self,
+        method: str,
+        path: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        *,
+        answer_within: float | None = None,
     ) -> Http2Response:
-        async with self._room:
-            await self._room.wait_for(self._stream_slot_free)
+        """The answer, waiting first for a stream slot as long as it takes. ``answer_within``
+        seconds (else TimeoutError) count from when the request goes out, so a long queue
+        behind the stream limit is not mistaken for a server that does not answer."""
+        if self._slot_waiters or not self._slot_free():
+            await self._wait_for_slot()
         if not self.usable:
             raise ApnsConnectionError("the connection to APNs is closed", unprocessed=True)
         stream_id = self._h2.get_next_available_stream_id()
         stream = _Stream(asyncio.get_running_loop().create_future())
-        self._streams[stream_id] = stream
-        request_headers = [
+        request_headers: list[tuple[str, str] | NeverIndexedHeaderTuple] = [
             (":method", method),
             (":scheme", "https"),
-            (":path", path),
+            NeverIndexedHeaderTuple(":path", path),
             (":authority", self.authority),
-            *headers,
+            *(
+                NeverIndexedHeaderTuple(name, value) if name == "authorization" else (name, value)
+                for name, value in headers
+            ),
         ]
         try:
-            self._h2.send_headers(stream_id, request_headers, end_stream=not body)
-            if body:
-                async with self._room:
-                    await self._room.wait_for(lambda: self._window_has(stream_id, len(body)))
-                if stream_id not in self._streams:
-                    return await stream.answer  # reset or failed while waiting
-                self._h2.send_data(stream_id, body, end_stream=True)
-            await self._flush()
-            return await stream.answer
+            async with asyncio.timeout(answer_within):
+                self._h2.send_headers(stream_id, request_headers, end_stream=not body)
+                # Open now, for h2 and in the count (registered after h2 counted the others).
+                self._streams[stream_id] = stream
+                if body:
+                    while self._window_short(stream_id, len(body)):
+                        await self._wait_for_window()
+                    if stream_id not in self._streams:
+                        # Answered, reset or failed while waiting: an early answer leaves the
+                        # stream half open for h2, so close it.
+                        self._cancel_stream(stream_id)
+                        return await stream.answer
+                    self._h2.send_data(stream_id, body, end_stream=True)
+                self._flush_later()
+                return await stream.answer
         except H2Error as exc:
             raise ApnsConnectionError(f"HTTP/2 error: {exc!r}") from exc
         finally:
-            # Given up (timeout, cancellation) before the answer: tell the server to stop.
-            if self._streams.pop(stream_id, None) is not None and self.usable:
-                with contextlib.suppress(H2Error):
-                    self._h2.reset_stream(stream_id, ErrorCodes.CANCEL)
-                with contextlib.suppress(ApnsConnectionError):
-                    await self._flush()
+            if self._streams.pop(stream_id, None) is not None:
+                # Given up (timeout, cancellation) before the answer: tell the server to stop.
+                self._cancel_stream(stream_id)
+                self._wake_slots(1)
 
     async def close(self) -> None:
         # After APNs' GOAWAY its TLS side may be closed already: nothing more to tell it.
         if not (self._closed or self._remote_goaway):
             self._goaway = True
-            with contextlib.suppress(H2Error, ApnsConnectionError):
+            with contextlib.suppress(H2Error):
                 self._h2.close_connection()
-                await self._flush()
+                self._flush()
         self._writer.close()
         with contextlib.suppress(OSError, ssl.SSLError):
             await self._writer.wait_closed()
@@ -352,35 +446,90 @@ class Http2Connection:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader_task
 
-    def _stream_slot_free(self) -> bool:
-        limit = self._h2.remote_settings.max_concurrent_streams
-        return not self.usable or self._h2.open_outbound_streams < limit
+    # --- waiting for room --------------------------------------------------------------------
 
-    def _window_has(self, stream_id: int, size: int) -> bool:
-        if not self.usable or stream_id not in self._streams:
-            return True
-        return self._h2.local_flow_control_window(stream_id) >= size
+    def _slot_free(self) -> bool:
+        # Every stream in self._streams is open for h2 too; those that left it are closed.
+        return not self.usable or len(self._streams) < self.stream_limit
 
-    async def _flush(self) -> None:
-        data = self._h2.data_to_send()
-        if not data or self._closed:
-            return
-        async with self._write_lock:
+    async def _wait_for_slot(self) -> None:
+        loop = asyncio.get_running_loop()
+        first = True
+        while first or not self._slot_free():
+            first = False
+            waiter = loop.create_future()
+            self._slot_waiters.append(waiter)
             try:
-                self._writer.write(data)
-                await self._writer.drain()
-            except (OSError, ssl.SSLError) as exc:
-                raise ApnsConnectionError(f"lost the connection to APNs: {exc}") from exc
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake_slots(1)  # woken for a slot it will not take: pass it on
+                else:
+                    with contextlib.suppress(ValueError):
+                        self._slot_waiters.remove(waiter)  # no longer ahead of anyone
+                raise
+
+    def _wake_slots(self, count: int) -> None:
+        while count > 0 and self._slot_waiters:
+            waiter = self._slot_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                count -= 1
+
+    def _wake_all(self) -> None:
+        """The limit, a window or the connection changed: everyone looks again."""
+        self._wake_slots(len(self._slot_waiters))
+        waiters, self._window_waiters = self._window_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _window_short(self, stream_id: int, size: int) -> bool:
+        if not self.usable or stream_id not in self._streams:
+            return False
+        return self._h2.local_flow_control_window(stream_id) < size
+
+    async def _wait_for_window(self) -> None:
+        self._flush()  # the headers, so the server can answer and open the window
+        waiter = asyncio.get_running_loop().create_future()
+        self._window_waiters.append(waiter)
+        await waiter
+
+    def _cancel_stream(self, stream_id: int) -> None:
+        if self.usable:
+            with contextlib.suppress(H2Error):
+                self._h2.reset_stream(stream_id, ErrorCodes.CANCEL)
+            self._flush_later()
+
+    # --- the wire ----------------------------------------------------------------------------
+
+    def _flush_later(self) -> None:
+        """One write for every request made in this turn of the event loop."""
+        if self._flush_soon is None:
+            self._flush_soon = asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_soon = None
+        data = self._h2.data_to_send()
+        if data and not self._closed:
+            # No drain: the stream limit bounds what can be buffered (a few hundred bytes a
+            # stream), and a lost connection is noticed by the read loop.
+            self._writer.write(data)
 
     async def _read_loop(self) -> None:
         error = ApnsConnectionError("APNs closed the connection")
         try:
             while data := await self._reader.read(65536):
+                freed = len(self._streams)
+                everyone = False
                 for event in self._h2.receive_data(data):
-                    self._handle(event)
-                await self._flush()  # settings and ping acks, window updates
-                await self._wake()
-        except (OSError, ssl.SSLError, H2Error, ApnsConnectionError) as exc:
+                    everyone = self._handle(event) or everyone
+                self._flush()  # settings and ping acks, window updates
+                if everyone:
+                    self._wake_all()
+                else:
+                    self._wake_slots(freed - len(self._streams))
+        except (OSError, ssl.SSLError, H2Error) as exc:
             error = ApnsConnectionError(f"lost the connection to APNs: {exc!r}")
         finally:
             self._closed = True
@@ -388,29 +537,11 @@ class Http2Connection:
                 if not stream.answer.done():
                     stream.answer.set_exception(error)
             self._streams.clear()
-            async with self._room:
-                self._room.notify_all()
+            self._wake_all()
             self._writer.close()
 
-    async def _wake(self) -> None:
-        """Wake the requests that can go on now: one per stream slot that freed up, or all
-        of them when the settings or a window changed. Waking every waiter for every answer
-        made 2,000 queued pushes re-check their slot 2,000 times each."""
-        freed, everyone = self._freed, self._wake_all
-        self._freed, self._wake_all = 0, False
-        if not (freed or everyone):
-            return
-        async with self._room:
-            if everyone:
-                self._room.notify_all()
-            else:
-                self._room.notify(freed)
-
-    def _handle(self, event: Event) -> None:
-        if isinstance(event, StreamEnded | StreamReset):
-            self._freed += 1
-        elif isinstance(event, WindowUpdated | RemoteSettingsChanged | ConnectionTerminated):
-            self._wake_all = True
+    def _handle(self, event: Event) -> bool:
+        """Apply one event; true when every waiting request should look again."""
         if isinstance(event, ResponseReceived):
             if stream := self._streams.get(event.stream_id):
                 stream.headers = {str(k): str(v) for k, v in event.headers or ()}
@@ -439,6 +570,10 @@ class Http2Connection:
                     stream.answer.set_exception(
                         ApnsConnectionError(f"GOAWAY: {reason}", unprocessed=True)
                     )
+            return True
+        elif isinstance(event, WindowUpdated | RemoteSettingsChanged):
+            return True
+        return False
 
 
 def _reason(body: bytes) -> str:
@@ -542,7 +677,10 @@ class ApnsClient:
         token_refresh_after: float = TOKEN_REFRESH_AFTER,
         push_type: str = "background",
         priority: int = 5,
+        max_streams: int | None = None,
     ) -> None:
+        """``max_streams``: open no more streams than this even if APNs allows more (it is
+        always held to APNs' SETTINGS_MAX_CONCURRENT_STREAMS)."""
         if not topic:
             raise ApnsConfigError("the APNs topic (the pass type identifier) must not be empty")
         self.topic = topic
@@ -554,6 +692,7 @@ class ApnsClient:
         self._timeout = request_timeout
         self._push_type = push_type
         self._priority = str(priority)
+        self._max_streams = max_streams
         self._connection: Http2Connection | None = None
         self._connect_lock = asyncio.Lock()
         self._config_errors_logged: set[str] = set()
@@ -572,17 +711,16 @@ class ApnsClient:
             return ApnsResult(ApnsOutcome.UNREGISTERED, None, "BadDeviceToken")
         apns_id = str(uuid.uuid4())
         authorization = self._token.header()
-        headers = [
+        headers: list[tuple[str, str]] = [
             ("authorization", authorization),
-            ("apns-id", apns_id),
+            NeverIndexedHeaderTuple("apns-id", apns_id),  # type: ignore[list-item]
             ("apns-topic", self.topic),
             ("apns-push-type", self._push_type),
             ("apns-priority", self._priority),
             ("content-type", "application/json"),
         ]
         try:
-            async with asyncio.timeout(self._timeout):
-                response = await self._send(f"/3/device/{push_token}", headers)
+            response = await self._send(f"/3/device/{push_token}", headers)
         except TimeoutError:
             return ApnsResult(ApnsOutcome.RETRY, None, "timeout", apns_id)
         except ApnsConnectionError as exc:
@@ -611,20 +749,31 @@ class ApnsClient:
                 self._connection = None
 
     async def _send(self, path: str, headers: list[tuple[str, str]]) -> Http2Response:
+        """The answer; TimeoutError when connecting or the answer (once sent) took longer than
+        the request timeout. Waiting for a stream slot is not timed: the requests ahead are."""
         for attempt in range(_UNPROCESSED_RESENDS + 1):
-            connection = await self._usable_connection()
+            connection = self._connection
+            if connection is None or not connection.usable:
+                async with asyncio.timeout(self._timeout):
+                    connection = await self._usable_connection()
             try:
-                return await connection.request("POST", path, headers, WALLET_PAYLOAD)
+                return await connection.request(
+                    "POST", path, headers, WALLET_PAYLOAD, answer_within=self._timeout
+                )
             except ApnsConnectionError as exc:
                 if not exc.unprocessed or attempt == _UNPROCESSED_RESENDS:
                     raise
         raise AssertionError("unreachable")
 
     async def _usable_connection(self) -> Http2Connection:
+        if self._connection is not None and self._connection.usable:
+            return self._connection
         async with self._connect_lock:
             if self._connection is not None and not self._connection.usable:
                 await self._connection.close()
                 self._connection = None
             if self._connection is None:
-                self._connection = await Http2Connection.open(self.host, self.port, self._ssl)
+                self._connection = await Http2Connection.open(
+                    self.host, self.port, self._ssl, max_streams=self._max_streams
+                )
             return self._connection

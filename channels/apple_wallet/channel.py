@@ -14,9 +14,11 @@ implements it) for the push tokens of the pass's devices, and ``send()`` writes 
 the push found out is only reported: the tokens APNs called dead come back in
 ``DeliveryResult.forget`` and the caller forgets them.
 
-Outcomes: at least one device took the push → delivered. No device registered, or APNs called
-every token dead (410) → failed, pass removed, unreachable. A device APNs could not reach now →
-retry (a repeated push is harmless: the device only asks what changed).
+Outcomes: a device APNs could not take the push for now (429, 5xx, no answer) → retry, even if
+another device took it: a repeated push is harmless (the device only asks what changed), a
+device never told keeps showing the old pass. Otherwise at least one device took the push →
+delivered. No device registered, or APNs called every token dead (410, BadDeviceToken) →
+failed, pass removed, unreachable.
 """
 
 from __future__ import annotations
@@ -59,12 +61,12 @@ async def push_to_devices(apns: ApnsClient, push_tokens: list[str]) -> DeliveryR
 
 
 def _combined(results: list[ApnsResult], gone: int) -> DeliveryResult:
-    delivered = [r for r in results if r.outcome is ApnsOutcome.DELIVERED]
-    if delivered:
-        return delivered[0].as_delivery_result()
     retry = [r for r in results if r.outcome is ApnsOutcome.RETRY]
     if retry:
         return retry[0].as_delivery_result()
+    delivered = [r for r in results if r.outcome is ApnsOutcome.DELIVERED]
+    if delivered:
+        return delivered[0].as_delivery_result()
     if all(r.outcome is ApnsOutcome.UNREGISTERED for r in results):
         logger.info("Apple Wallet pass gone from every device (%d push tokens dead)", gone)
         return results[0].as_delivery_result()

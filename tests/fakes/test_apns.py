@@ -285,3 +285,16 @@ async def test_http1_is_answered_505(fake: FakeAPNs, key: str, clock: FakeClock)
     assert status == 505
     assert fake.pushes == []
     assert [request.http_version for request in fake.requests] == ["1.1"]
+
+
+async def test_a_token_accepted_before_is_still_refused_once_it_is_an_hour_old(
+    fake: FakeAPNs, connection: Http2Connection, key: str, clock: FakeClock
+) -> None:
+    # The fake checks a token's signature once; its age it checks on every request.
+    headers = good_headers(key, clock)
+    device = fake.add_device()
+
+    assert (await post(connection, device, headers)).status == 200
+    clock.advance(3601)
+
+    assert reason(await post(connection, device, headers)) == (403, "ExpiredProviderToken")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import SecretStr
 
 from bot.config import Settings
+from channels.apple_wallet import apns as apns_module
 from channels.apple_wallet.apns import (
     ApnsClient,
     ApnsConfigError,
@@ -119,18 +120,137 @@ async def test_concurrent_pushes_are_streams_of_one_http2_connection(
 
 
 async def test_more_pushes_than_the_servers_stream_limit_queue_and_all_go_out(
-    client: ApnsClient, fake: FakeAPNs
+    key: str, clock: Clock
 ) -> None:
-    # The fake (hypercorn) allows 100 concurrent streams: 300 pushes wait for slots, each
-    # woken as one frees, and go out over the one connection.
-    devices = [fake.add_device() for _ in range(300)]
-
-    async with asyncio.timeout(30):
-        results = await asyncio.gather(*(client.push(device) for device in devices))
+    # 300 pushes, 20 streams at a time: the rest wait for slots, each woken as one frees.
+    async with FakeAPNs(topic=TOPIC, clock=clock, max_concurrent_streams=20) as fake:
+        fake.register_key(KEY_ID, TEAM_ID, key)
+        devices = [fake.add_device() for _ in range(300)]
+        async with make_client(fake, key, clock) as client, asyncio.timeout(30):
+            results = await asyncio.gather(*(client.push(device) for device in devices))
 
     assert {result.outcome for result in results} == {ApnsOutcome.DELIVERED}
     assert sorted(push.token for push in fake.pushes) == sorted(devices)
     assert len({push.connection for push in fake.pushes}) == 1
+    assert all(open_now <= limit for limit, open_now in fake.concurrency)
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110 - the fake records, it signals nothing
+            await asyncio.sleep(0.01)
+
+
+async def test_streams_follow_the_servers_limit_when_it_is_lowered_and_raised(
+    key: str, clock: Clock
+) -> None:
+    """APNs may send SETTINGS_MAX_CONCURRENT_STREAMS again at any time: the client never has
+    more streams open than the limit in force, and uses a raised limit at once."""
+    async with FakeAPNs(topic=TOPIC, clock=clock, max_concurrent_streams=10) as fake:
+        fake.register_key(KEY_ID, TEAM_ID, key)
+        first, second = (
+            [fake.add_device() for _ in range(10)],
+            [fake.add_device() for _ in range(20)],
+        )
+        for device in first + second:
+            fake.hold(device)
+        async with make_client(fake, key, clock, request_timeout=30) as client:
+            pushes = asyncio.gather(*(client.push(device) for device in first + second))
+            await _until(lambda: len(fake.concurrency) == 10)
+            await asyncio.sleep(0.1)
+            assert len(fake.concurrency) == 10  # the other 20 wait in the client
+
+            fake.set_max_concurrent_streams(3)
+            await _until(lambda: fake.stream_limits() == [3])  # the client acknowledged it
+            for device in first:
+                fake.release(device)  # ten slots free, but only three may be used
+            await _until(lambda: len(fake.concurrency) == 13)
+            await asyncio.sleep(0.1)
+            assert len(fake.concurrency) == 13
+            assert [limit for limit, _ in fake.concurrency[10:]] == [3, 3, 3]
+
+            fake.set_max_concurrent_streams(50)
+            await _until(lambda: len(fake.concurrency) == 30)
+            for device in second:
+                fake.release(device)
+            results = await pushes
+
+    assert {result.outcome for result in results} == {ApnsOutcome.DELIVERED}
+    assert all(open_now <= limit for limit, open_now in fake.concurrency)
+    assert max(open_now for _, open_now in fake.concurrency) == 20  # 3 + the 17 left
+    assert len({request.connection for request in fake.requests}) == 1
+
+
+async def test_goaway_reconnects_and_sends_again_what_apns_did_not_process(
+    client: ApnsClient, fake: FakeAPNs
+) -> None:
+    answered, in_flight = fake.add_device(), fake.add_device()
+    fake.hold(in_flight)
+    before = await client.push(answered)
+    pending = asyncio.create_task(client.push(in_flight))
+    await _until(lambda: len(fake.concurrency) == 2)
+
+    # APNs shuts the connection down; the held push's stream is past the last one it names.
+    fake.release(in_flight)
+    fake.goaway("Shutdown")
+    after = await pending
+    again = await client.push(answered)
+
+    assert (before.outcome, after.outcome, again.outcome) == (ApnsOutcome.DELIVERED,) * 3
+    assert [push.token for push in fake.pushes] == [answered, in_flight, answered]
+    first_connection = fake.pushes[0].connection
+    assert fake.pushes[1].connection != first_connection
+    assert fake.pushes[2].connection == fake.pushes[1].connection
+
+
+async def test_one_long_lived_connection_per_topic(key: str, clock: Clock) -> None:
+    other_topic = "pass.com.example.other"
+    async with FakeAPNs(topic=TOPIC, clock=clock) as fake:
+        fake.register_key(KEY_ID, TEAM_ID, key)
+        fake.allow_topic(other_topic)
+        cards = [fake.add_device() for _ in range(60)]
+        others = [fake.add_device(topic=other_topic) for _ in range(60)]
+        async with (
+            make_client(fake, key, clock) as client,
+            make_client(fake, key, clock, topic=other_topic) as other_client,
+        ):
+            for burst in range(3):  # campaigns come and go; the connections stay
+                part = slice(burst * 20, burst * 20 + 20)
+                results = await asyncio.gather(
+                    *(client.push(device) for device in cards[part]),
+                    *(other_client.push(device) for device in others[part]),
+                )
+                assert {result.outcome for result in results} == {ApnsOutcome.DELIVERED}
+                await asyncio.sleep(0.2)
+
+    by_topic: dict[str, set[tuple[str, int]]] = {}
+    for push in fake.pushes:
+        by_topic.setdefault(push.topic, set()).add(push.connection)
+    assert {topic: len(connections) for topic, connections in by_topic.items()} == {
+        TOPIC: 1,
+        other_topic: 1,
+    }
+    assert by_topic[TOPIC] != by_topic[other_topic]
+
+
+async def test_the_provider_token_is_signed_once_for_many_pushes(
+    client: ApnsClient, fake: FakeAPNs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed: list[dict[str, Any]] = []
+    encode = jwt.encode
+
+    def counting_encode(payload: dict[str, Any], *args: Any, **kwargs: Any) -> str:
+        signed.append(payload)
+        return encode(payload, *args, **kwargs)
+
+    monkeypatch.setattr(apns_module.jwt, "encode", counting_encode)
+    devices = [fake.add_device() for _ in range(200)]
+
+    results = await asyncio.gather(*(client.push(device) for device in devices))
+
+    assert {result.outcome for result in results} == {ApnsOutcome.DELIVERED}
+    assert len(signed) == 1
+    assert len({push.headers["authorization"] for push in fake.pushes}) == 1
 
 
 async def test_removed_pass_is_unregistered_since_apples_timestamp(
@@ -414,3 +534,24 @@ def test_unusable_keys_are_refused_at_start(tmp_path: Path, key: str) -> None:
         load_apns_credentials(
             key_id=KEY_ID, team_id=TEAM_ID, key_pem=SecretStr(key), key_path=tmp_path / "k.p8"
         )
+
+
+async def test_a_push_given_up_while_queued_leaves_the_queue_moving(
+    key: str, clock: Clock
+) -> None:
+    async with FakeAPNs(topic=TOPIC, clock=clock, max_concurrent_streams=1) as fake:
+        fake.register_key(KEY_ID, TEAM_ID, key)
+        slow, abandoned, later = fake.add_device(), fake.add_device(), fake.add_device()
+        fake.hold(slow)
+        async with make_client(fake, key, clock) as client:
+            first = asyncio.create_task(client.push(slow))
+            await _until(lambda: len(fake.concurrency) == 1)
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.2):
+                    await client.push(abandoned)  # waits behind the one stream, then gives up
+            fake.release(slow)
+            async with asyncio.timeout(5):
+                results = [await first, await client.push(later)]
+
+    assert [r.outcome for r in results] == [ApnsOutcome.DELIVERED] * 2
+    assert [push.token for push in fake.pushes] == [slow, later]

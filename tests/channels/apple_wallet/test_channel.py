@@ -4,7 +4,7 @@ over HTTP/2), the device fetching the pass from the PassKit web service as Walle
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -265,3 +265,73 @@ async def _fetch_as_wallet_again(passkit_service: str, wallet_pass: WalletPass) 
         )
         assert answer.status == 200
         return await answer.read()
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [(410, "Unregistered"), (400, "BadDeviceToken"), (410, "ExpiredToken")],
+    ids=lambda refusal: refusal[1],
+)
+async def test_a_token_apns_calls_dead_loses_its_registration_and_only_that_one(
+    wallet: WalletPasses,
+    passkit_service: str,
+    apns: tuple[FakeAPNs, ApnsClient],
+    refusal: tuple[int, str],
+) -> None:
+    fake, client = apns
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    phone, old_phone = fake.add_device(), fake.add_device()
+    await _installed(wallet, passkit_service, member, DEVICE, phone)
+    await _installed(wallet, passkit_service, member, OTHER_DEVICE, old_phone)
+    fake.fail(old_phone, *refusal)
+    campaign = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
+
+    await _worker(client).tick()
+
+    assert sorted((r.status, r.reason) for r in fake.requests) == sorted([(200, ""), refusal])
+    rows = await PassRegistration.all().values_list("push_token", flat=True)
+    assert rows == [phone]
+    assert (await Delivery.get(campaign_id=campaign.id)).status == DeliveryStatus.SENT
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "recorded"),
+    [
+        (429, "TooManyRequests", "rate_limited"),
+        (500, "InternalServerError", "server_error"),
+        (503, "ServiceUnavailable", "server_error"),
+    ],
+)
+async def test_429_and_5xx_are_retried_until_every_device_has_the_push(
+    wallet: WalletPasses,
+    passkit_service: str,
+    apns: tuple[FakeAPNs, ApnsClient],
+    status: int,
+    reason: str,
+    recorded: str,
+) -> None:
+    """The watch is refused once while the phone takes the push: the delivery is retried (the
+    phone's second push is harmless) and the watch gets it on the next attempt."""
+    fake, client = apns
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    phone, watch = fake.add_device(), fake.add_device()
+    await _installed(wallet, passkit_service, member, DEVICE, phone)
+    await _installed(wallet, passkit_service, member, OTHER_DEVICE, watch)
+    fake.fail(watch, status, reason, times=1)
+    campaign = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
+    worker = _worker(client)
+
+    await worker.tick()
+    row = await Delivery.get(campaign_id=campaign.id)
+    assert (row.status, row.reason) == (DeliveryStatus.PENDING, recorded)
+    assert fake.pushes_to(watch) == []
+
+    await worker.tick(now=datetime.now(UTC) + timedelta(hours=1))
+
+    row = await Delivery.get(campaign_id=campaign.id)
+    assert row.status == DeliveryStatus.SENT
+    assert len(fake.pushes_to(watch)) == 1
+    assert len(fake.pushes_to(phone)) == 2
+    assert await PassRegistration.all().count() == 2  # nobody forgotten for a 429 or 5xx
