@@ -21,6 +21,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_skeleton, format_time, get_timezone, get_timezone_location
 
 from campaigns.audience import audience_count, reachable_counts, reachable_people
+from campaigns.composer import subject_of
 from campaigns.spec import push_length
 from handlers.callbacks import WizardAction, WizardOp
 from handlers.campaign_texts import (
@@ -268,6 +269,11 @@ def summary_text(draft: Draft, shop: CampaignShop, services: WizardServices, fou
         lines.append(_("Lock-screen line: “{text}”").format(text=user_text(draft.push_text)))
     else:
         lines.append(_("Lock-screen line: none"))
+    if Channel.EMAIL in draft.ordered_channels():
+        # The email's subject is the lock-screen line (or the first line): said, not silent.
+        lines.append(
+            _("Email subject: “{text}”").format(text=user_text(subject_of(draft, shop.name)))
+        )
     if draft.with_voucher and draft.voucher_title:
         lines.append(
             ngettext(
