@@ -748,9 +748,9 @@ async def test_the_comparison_group_is_off_5_10_or_my_own_share(new_chat: Any) -
     summary = await write_campaign(owner)
     await owner.press_label(summary, "More options")
     more = owner.current(summary)
-    assert labels(more)[:4] == ["● off", "5%", "10%", "Other %"]
+    assert labels(more)[:4] == ["✅ off", "5%", "10%", "Other %"]
     await owner.press_label(more, "5%")
-    assert labels(owner.current(more))[:4] == ["off", "● 5%", "10%", "Other %"]
+    assert labels(owner.current(more))[:4] == ["off", "✅ 5%", "10%", "Other %"]
     assert "Comparison group: 5% get nothing" in text_of(owner.current(more))
     await owner.press_label(owner.current(more), "Other %")
     for bad in ("0", "51", "half"):
@@ -758,7 +758,7 @@ async def test_the_comparison_group_is_off_5_10_or_my_own_share(new_chat: Any) -
     summary = (await owner.send("15"))[-1]
     assert "Comparison group: 15% get nothing, to measure the effect" in text_of(summary)
     await owner.press_label(summary, "More options")
-    assert labels(owner.current(summary))[:4] == ["off", "5%", "10%", "● Other %"]
+    assert labels(owner.current(summary))[:4] == ["off", "5%", "10%", "✅ Other %"]
     await owner.press_label(owner.current(summary), "off")
     await owner.press_label(owner.current(summary), "Back")
     assert "Comparison group: off" in text_of(owner.current(summary))
