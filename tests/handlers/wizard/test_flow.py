@@ -764,3 +764,39 @@ async def test_the_comparison_group_is_off_5_10_or_my_own_share(new_chat: Any) -
     assert "Comparison group: off" in text_of(owner.current(summary))
     await send_it(owner, owner.current(summary))
     assert (await Campaign.get(merchant_id=shop.merchant.id)).holdout_percent == 0
+
+
+async def test_two_taps_at_once_on_schedule_or_send_act_once(
+    new_chat: Any, runtime: BotRuntime
+) -> None:
+    import asyncio
+
+    shop = await factories.merchant(timezone="Europe/Kyiv")
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await customers(new_chat, shop, 2)
+    summary = await write_campaign(owner)
+    await owner.press_label(summary, "Schedule")
+    await owner.press_label(owner.current(summary), "Tomorrow")
+    confirm = owner.current(summary)
+    yes = button(confirm, "Schedule for")
+
+    # A quick double tap: both updates reach the bot before either has answered.
+    await asyncio.gather(*(press_forged(owner, confirm, yes) for _ in range(2)))
+
+    [campaign] = await Campaign.filter(merchant_id=shop.merchant.id)
+    assert campaign.status == CampaignStatus.SCHEDULED
+    assert "is scheduled for" in text_of(owner.current(summary))
+    scheduled = [m for m in owner.new_messages() if "is scheduled for" in text_of(m)]
+    assert scheduled == []  # the confirm itself became the note: no second note below it
+
+    # The same for Send now, on a second campaign.
+    summary = await write_campaign(owner, "Second offer")
+    await owner.press_label(summary, "Send to")
+    ask = owner.current(summary)
+    yes = button(ask, "Yes, send")
+    await asyncio.gather(*(press_forged(owner, ask, yes) for _ in range(2)))
+    # (No wait for the progress watch: the scheduled campaign's watch runs until it starts.)
+    await deliver_all(runtime)
+    [second] = await Campaign.filter(merchant_id=shop.merchant.id, message_text="Second offer")
+    assert await Delivery.filter(campaign_id=second.id).count() == 2
+    assert await Campaign.filter(merchant_id=shop.merchant.id).count() == 2
