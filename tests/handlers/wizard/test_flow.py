@@ -433,6 +433,27 @@ async def test_exit_keeps_the_draft(new_chat: Any) -> None:
     assert (await Staff.get(telegram_user_id=owner.user.id)).active
 
 
+async def test_a_summary_left_behind_closes_at_its_first_tap_and_says_where_the_draft_is(
+    new_chat: Any,
+) -> None:
+    shop = await factories.merchant()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    summary = await write_campaign(owner)
+    await owner.send("/exit")
+
+    await owner.press_label(summary, "Audience")
+
+    assert owner.last_answer()["text"] == "This button has expired."
+    left = owner.current(summary)
+    assert text_of(left) == (
+        "This campaign screen has closed. Drafts are kept in /campaigns → Drafts; "
+        "/newcampaign starts a new one."
+    )
+    assert buttons(left) == []
+    [draft] = await Campaign.filter(merchant_id=shop.merchant.id)
+    assert (draft.status, draft.audience_filters) == (CampaignStatus.DRAFT, {})
+
+
 async def test_a_manager_cannot_pick_another_shops_card(new_chat: Any) -> None:
     from loyalty.merchants import CardSpec, create_card
 
