@@ -17,6 +17,7 @@ from handlers import keyboards
 from handlers.admin_mode import ADMIN_KEY, SHORTCUTS_KEY
 from handlers.callbacks import AppleWalletAction, CardAction, CardOp
 from handlers.media import FileIdCache, send_photo_cached
+from handlers.screens import expired
 from handlers.texts import bold, button_expired, code, ltr, user_text, voucher_line
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
@@ -235,7 +236,13 @@ async def show_card(
     try:
         card = await customer_card(callback_data.membership_id, customer.id)
     except MembershipNotFound:
-        await query.answer(button_expired())
+        # A card left since (or not theirs): the toast, then their cards as they are now.
+        await expired(
+            query,
+            lambda message: show_my_cards(
+                message, bot, customer, file_cache, wallets, link_signer
+            ),
+        )
         return
     several = len(await customer_cards(customer.id)) > 1
     await query.answer()

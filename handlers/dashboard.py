@@ -51,6 +51,7 @@ from handlers.texts import (
     isolate,
     ltr,
     number,
+    picked_label,
     right_to_left,
     separated,
     user_text,
@@ -166,7 +167,7 @@ def _markup(seat: Staff, period: Period) -> InlineKeyboardMarkup:
     ids = {"merchant_id": seat.merchant_id}
     for value in Period:
         builder.button(
-            text=("• " if value == period else "") + _period_name(value),
+            text=picked_label(_period_name(value), value == period),
             callback_data=DashboardAction(op=DashboardOp.SHOW, period=value.value, **ids),
         )
     builder.button(

@@ -29,7 +29,7 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import AdminAction, AdminOp, OnboardingAction, OnboardingOp
-from handlers.texts import button_expired, number, user_text
+from handlers.texts import button_expired, number, picked_label, user_text
 from locales import NATIVE_NAMES
 from loyalty.errors import LoyaltyError
 from loyalty.merchants import MAX_STAMPS_NEEDED
@@ -159,8 +159,8 @@ async def _ask(message: Message, state: FSMContext, seat: Staff, step: str) -> N
             "language I don't speak read this one."
         ).format(step=_step_line(step), language=NATIVE_NAMES.get(shop.default_language, "?"))
         for code in SHOP_LANGUAGES:
-            mark = "✓ " if code == shop.default_language else ""
-            _button(builder, mark + NATIVE_NAMES[code], OnboardingOp.LANGUAGE, seat, code)
+            picked = picked_label(NATIVE_NAMES[code], code == shop.default_language)
+            _button(builder, picked, OnboardingOp.LANGUAGE, seat, code)
         _button(builder, _("Keep it"), OnboardingOp.KEEP, seat, step)
         widths = [3, 2, 1]
     elif step == "card":

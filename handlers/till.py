@@ -38,7 +38,14 @@ from handlers.texts import (
 )
 from loyalty import errors
 from loyalty.counter import CounterCard, CounterVoucher, card_at_counter, voucher_at_counter
-from loyalty.lookup import CustomerLookup, HistoryLine, customer_by_code, look_up
+from loyalty.lookup import (
+    CustomerLookup,
+    FoundMember,
+    HistoryLine,
+    customer_by_code,
+    look_up,
+    members_named,
+)
 from loyalty.receipts import currency_digits, format_minor, record_amount, shop_currency
 from loyalty.staff import allows
 from loyalty.stamps import StampResult
@@ -385,19 +392,57 @@ async def customer_command(message: Message, command: CommandObject) -> None:
     if not command.args:
         await message.answer(
             _(
-                "Send /customer followed by the code under their QR, for example "
-                "/customer K7QM3XPD."
+                "Send /customer followed by the code under their QR or their first name, for "
+                "example /customer K7QM3XPD or /customer Olena."
             )
         )
         return
     try:
         membership_id = await customer_by_code(user.id, command.args[:32])
+    except errors.LoyaltyError:
+        # Not a code of this person's shops: a first name, for the customer without a phone.
+        found = await members_named(user.id, command.args)
+        if len(found) > 1:
+            text, markup = found_screen(command.args, found)
+            await message.answer(text, reply_markup=markup)
+            return
+        if not found:
+            await message.answer(
+                unknown_code(command.args)
+                + "\n"
+                + _("Nobody on your cards has a first name starting with {name} either.").format(
+                    name=user_text(command.args.strip()[:40])
+                )
+            )
+            return
+        membership_id = found[0].membership_id  # one person of that name: straight to them
+    try:
         screen = await look_up(user.id, membership_id)
     except errors.LoyaltyError:
         await message.answer(unknown_code(command.args))
         return
     text, markup = lookup_screen(screen)
     await message.answer(text, reply_markup=markup)
+
+
+def found_screen(typed: str, found: list[FoundMember]) -> tuple[str, InlineKeyboardMarkup]:
+    """Everyone a name search found, one button each, opening their look-up."""
+    builder = InlineKeyboardBuilder()
+    several_cards = len({member.card_name for member in found}) > 1
+    for member in found:
+        label = f"{user_text(member.first_name, html=False, limit=24)} · " + stamps_of(
+            member.balance, member.stamps_needed
+        )
+        if several_cards:
+            label += f" · {user_text(member.card_name, html=False, limit=20)}"
+        builder.button(
+            text=label, callback_data=TillAction(op=TillOp.LOOKUP, target=member.membership_id)
+        )
+    builder.adjust(1)
+    text = _("Customers whose first name starts with {name} — tap one:").format(
+        name=user_text(typed.strip()[:40])
+    )
+    return text, builder.as_markup()
 
 
 # ---- vouchers: cancel, extend -------------------------------------------------------------------

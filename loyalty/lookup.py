@@ -12,14 +12,16 @@ from datetime import datetime
 from loyalty.clock import ensure_utc
 from loyalty.counter import card_at_counter
 from loyalty.errors import MembershipNotFound
-from loyalty.staff import Permission, allows
+from loyalty.staff import Permission, allows, staff_roles
 from loyalty.undo import latest_undoable
 from loyalty.vouchers import MANAGE_VOUCHERS, active_vouchers
 from models import Card, Customer, Membership, Merchant, Staff, StampEvent, Voucher
-from models.enums import VoucherSource
+from models.enums import MembershipStatus, VoucherSource
 
 HISTORY = 10
 VOUCHERS = 5
+# Members a name search lists at most: a first name, typed at the counter, narrows it fast.
+FOUND = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +167,44 @@ async def _history(membership_id: int) -> list[HistoryLine]:
     # Newest first; on the same instant a ledger row's order is kept (sort is stable).
     lines.sort(key=lambda line: line.at, reverse=True)
     return lines[:HISTORY]
+
+
+@dataclass(frozen=True, slots=True)
+class FoundMember:
+    """One card of a member a name search found, at a shop the searching person works for."""
+
+    membership_id: int
+    first_name: str
+    card_name: str
+    balance: int
+    stamps_needed: int
+
+
+async def members_named(telegram_user_id: int, name: str) -> list[FoundMember]:
+    """Active members whose first name starts with ``name`` (any case), on the cards of the
+    shops this person is staff at: the customer whose phone died is found by name. At most
+    ``FOUND``, by name; nobody of another shop is ever listed."""
+    typed = name.strip()[:40]
+    merchants = [seat.merchant_id for seat in await staff_roles(telegram_user_id)]
+    if not typed or not merchants:
+        return []
+    rows = (
+        await Membership.filter(
+            status=MembershipStatus.ACTIVE,
+            card__merchant_id__in=merchants,
+            customer__first_name__istartswith=typed,
+        )
+        .select_related("card", "customer")
+        .order_by("customer__first_name", "id")
+        .limit(FOUND)
+    )
+    return [
+        FoundMember(
+            membership_id=row.id,
+            first_name=row.customer.first_name or "—",
+            card_name=row.card.name,
+            balance=row.balance,
+            stamps_needed=row.card.stamps_needed,
+        )
+        for row in rows
+    ]

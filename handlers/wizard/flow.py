@@ -235,6 +235,7 @@ async def _steps(
     if user is None or not isinstance(message, Message) or loaded is None:
         if isinstance(event, CallbackQuery):
             await event.answer(button_expired())
+            await _close_left_screen(event)
         return None
     draft, shop = loaded
     seat = await admin_seat(state, user.id, Permission.CAMPAIGNS)
@@ -243,6 +244,7 @@ async def _steps(
         await save_draft(state, None)
         if isinstance(event, CallbackQuery):
             await event.answer(button_expired())
+            await _close_left_screen(event)
         else:
             await message.answer(_("Only the owner or a manager can create campaigns."))
         return None
@@ -254,6 +256,25 @@ async def _steps(
             return None
         await event.answer()
     return Steps(message, state, draft, shop, seat, wizard, pressed=pressed)
+
+
+async def _close_left_screen(query: CallbackQuery) -> None:
+    """A wizard screen left behind by a draft that ended (left with /exit, its two days of
+    conversation state gone) closes at its first tap, saying where the draft is, instead of
+    answering every tap with a toast (review U9). Only a message that still carries the pressed
+    button is touched: after a send or a Discard it is the progress or the kept-draft note,
+    which a double tap must leave as it is."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    rows = message.reply_markup.inline_keyboard
+    if not any(button.callback_data == query.data for row in rows for button in row):
+        return
+    with suppress(TelegramBadRequest):
+        await message.edit_text(
+            _("This campaign screen has closed. Drafts are kept in /campaigns → Drafts; "
+              "/newcampaign starts a new one.")
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1286,3 +1307,14 @@ async def unexpected_input(message: Message, state: FSMContext) -> None:
         await message.answer(_("Please answer with text, or use the buttons above."))
     else:
         await message.answer(_("Please use the buttons above, or /cancel to stop."))
+
+
+@router.callback_query(WizardAction.filter())
+async def no_step_took_it(query: CallbackQuery, state: FSMContext) -> None:
+    """A wizard button no step above took: a double tap the first tap already moved on from, a
+    forged one, or a screen whose draft is gone (left with /exit, its conversation state
+    expired). The last kind closes instead of toasting at every tap; a live draft's screen is
+    never touched here."""
+    await query.answer(button_expired())
+    if await state.get_state() is None or await load_draft(state) is None:
+        await _close_left_screen(query)

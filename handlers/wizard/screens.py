@@ -21,6 +21,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_skeleton, format_time, get_timezone, get_timezone_location
 
 from campaigns.audience import audience_count, reachable_counts, reachable_people
+from campaigns.composer import subject_of
 from campaigns.spec import push_length
 from handlers.callbacks import WizardAction, WizardOp
 from handlers.campaign_texts import (
@@ -36,6 +37,7 @@ from handlers.texts import (
     current_locale,
     ltr,
     number,
+    picked_label,
     user_text,
 )
 from handlers.wizard.draft import CHANNEL_STEP_ORDER, Draft, first_line
@@ -268,6 +270,11 @@ def summary_text(draft: Draft, shop: CampaignShop, services: WizardServices, fou
         lines.append(_("Lock-screen line: “{text}”").format(text=user_text(draft.push_text)))
     else:
         lines.append(_("Lock-screen line: none"))
+    if Channel.EMAIL in draft.ordered_channels():
+        # The email's subject is the lock-screen line (or the first line): said, not silent.
+        lines.append(
+            _("Email subject: “{text}”").format(text=user_text(subject_of(draft, shop.name)))
+        )
     if draft.with_voucher and draft.voucher_title:
         lines.append(
             ngettext(
@@ -433,10 +440,8 @@ def other_time_text(shop: CampaignShop) -> str:
 def card_screen(draft: Draft, shop: CampaignShop) -> Screen:
     builder = InlineKeyboardBuilder()
     for card in shop.cards:
-        mark = "✅ " if card.id == draft.card_id else ""
-        _button(
-            builder, mark + user_text(card.name, html=False, limit=60), WizardOp.CARD, str(card.id)
-        )
+        name = user_text(card.name, html=False, limit=60)
+        _button(builder, picked_label(name, card.id == draft.card_id), WizardOp.CARD, str(card.id))
     builder.adjust(1)
     return _("<b>New campaign</b>\nWhich card is it for?"), builder.as_markup()
 
@@ -610,19 +615,19 @@ def more_screen(draft: Draft, services: WizardServices) -> Screen:
     builder = InlineKeyboardBuilder()
     rows = []
     for percent in HOLDOUT_CHOICES:
-        mark = "● " if draft.holdout_percent == percent else ""
         label = _("off") if percent == 0 else f"{number(percent)}%"
-        _button(builder, mark + label, WizardOp.FILTER, str(percent))
+        _button(
+            builder,
+            picked_label(label, draft.holdout_percent == percent),
+            WizardOp.FILTER,
+            str(percent),
+        )
     custom = draft.holdout_percent not in HOLDOUT_CHOICES
-    _button(
-        builder,
-        ("● " if custom else "") + _("Other %"),
-        WizardOp.SKIP,
-    )
+    _button(builder, picked_label(_("Other %"), custom), WizardOp.SKIP)
     rows.append(4)
     every = draft.policy == DeliveryPolicy.EVERY_CHANNEL
-    _button(builder, ("● " if every else "") + _("On each channel"), WizardOp.POLICY, "every")
-    _button(builder, ("● " if not every else "") + _("Once only"), WizardOp.POLICY, "once")
+    _button(builder, picked_label(_("On each channel"), every), WizardOp.POLICY, "every")
+    _button(builder, picked_label(_("Once only"), not every), WizardOp.POLICY, "once")
     rows.append(2)
     ordered = draft.ordered_channels()
     if not every and len(ordered) > 1:

@@ -136,6 +136,26 @@ async def test_someone_elses_card_button_is_expired(chat: Chat, new_chat: object
     assert listing.photo is not None
 
 
+async def test_a_left_cards_button_toasts_then_shows_my_cards_as_they_are(chat: Chat) -> None:
+    from loyalty.memberships import leave_card
+
+    _, left = await _joined(chat)
+    kept = await factories.merchant("Tea House")
+    await chat.send(f"/start j-{kept.card.join_token}")
+    listing = (await chat.send("/card"))[-1]
+    assert text_of(listing) == "Your cards:"
+    await leave_card(left.id, customer_id=left.customer_id)
+
+    shown = await chat.press(listing, f"card:show:{left.id}")
+
+    assert chat.last_answer()["text"] == "This button has expired."
+    # Not stuck on the toast (review U9): the card still held, since it is the only one.
+    [card] = shown
+    assert card.photo is not None
+    assert "Tea House" in text_of(card)
+    assert (await Membership.get(id=left.id)).balance == 0
+
+
 async def test_card_command_without_cards_explains_how_to_join(chat: Chat) -> None:
     replies = await chat.send("/card")
 

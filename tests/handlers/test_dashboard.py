@@ -117,7 +117,7 @@ async def test_the_owner_reads_the_week_switches_to_all_time_and_gets_chart_and_
         "💰 Their value: $4.50 (receipt amounts of 1 visit)",
     ]
     assert [label for label, _ in buttons(board)] == [
-        "• This week",
+        "✅ This week",
         "Last 30 days",
         "All time",
         "📈 Chart",

@@ -201,3 +201,19 @@ def test_stamps_are_counted_in_words_not_with_a_slash(
 ) -> None:
     with i18n.use_locale(language):
         assert stamps_of(balance, needed) == expected
+
+
+def test_customer_templates_say_counter_never_till() -> None:
+    """One word for where staff stand (review U3): the emails and web pages customers read
+    say "counter", as the chat does."""
+    root = Path(__file__).resolve().parents[2] / "templates"
+    said = [
+        (path.relative_to(root).as_posix(), text)
+        for path in sorted(root.rglob("*.html"))
+        for text in re.findall(r'_\(\s*"([^"]*)"', path.read_text(encoding="utf-8"))
+    ]
+    assert said, "no translated strings found in the templates"
+    assert [(where, text) for where, text in said if re.search(r"\btill\b", text)] == []
+    assert ("email/campaign.html", "Staff scan the QR code or type the code at the counter.") in (
+        said
+    )

@@ -49,7 +49,7 @@ async def test_a_cashier_undoes_a_stamp_once_and_the_customer_is_told(new_chat: 
     assert cashier.last_answer()["text"] == "This button has expired."
     cashier.actions = 0
     await cashier.press_label(done, "Undo")
-    assert cashier.actions <= 1  # the task "Fix a wrong stamp": one tap
+    assert cashier.actions == 1  # the task "Fix a wrong stamp": one tap
 
     assert text_of(cashier.current(done)) == (
         "↩️ Took back +3 from Olena · 0 of 4 stamps. They have been told."
@@ -180,3 +180,49 @@ async def test_the_receipt_amount_is_asked_validated_and_stored(new_chat: object
     assert event.amount_minor == 450
     assert await AuditEntry.filter(action="stamp.amount").count() == 1
     assert parse_amount("12", "JPY") == 12
+
+
+async def test_a_customer_without_their_phone_is_found_by_first_name(new_chat: object) -> None:
+    shop = await factories.merchant(stamps_needed=10)
+    other = await factories.merchant("Tea House")
+    olena: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    oleh: Chat = new_chat(first_name="Oleh")  # type: ignore[operator]
+    taras: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    olga: Chat = new_chat(first_name="Olga")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Ivan")  # type: ignore[operator]
+    membership = await _member(olena, shop)
+    await _member(oleh, shop)
+    await _member(taras, shop)
+    await _member(olga, other)  # a member of another shop is never listed
+    await Membership.filter(id=membership.id).update(balance=3)
+    await _staff(cashier, shop, StaffRole.CASHIER)
+    cashier.actions = 0
+
+    listing = (await cashier.send("/customer ole"))[-1]
+    assert text_of(listing) == "Customers whose first name starts with ole — tap one:"
+    assert [label for label, _ in buttons(listing)] == [
+        "Oleh · 0 of 10 stamps",
+        "Olena · 3 of 10 stamps",
+    ]
+    found = (await cashier.press_label(listing, "Olena"))[-1]
+    assert text_of(found).splitlines()[:2] == [
+        "👤 Olena · Coffee card",
+        "3 of 10 stamps · 0 visits",
+    ]
+    assert cashier.actions == 2  # the name, the tap
+
+    # One person of that name opens at once; nobody of that name says so and changes nothing.
+    single = (await cashier.send("/customer TARAS"))[-1]
+    assert text_of(single).startswith("👤 Taras · Coffee card")
+    nobody = (await cashier.send("/customer Olga"))[-1]
+    assert text_of(nobody).endswith(
+        "Nobody on your cards has a first name starting with Olga either."
+    )
+    assert buttons(nobody) == []
+    # A stranger's /customer is no command of theirs, and a forged look-up button is expired.
+    stranger: Chat = new_chat(first_name="Eve")  # type: ignore[operator]
+    await stranger.send("/start")
+    assert "Olena" not in text_of((await stranger.send("/customer ole"))[-1])
+    await _forge(stranger, TillAction(op=TillOp.LOOKUP, target=membership.id).pack())
+    assert stranger.last_answer()["text"] == "This button has expired."
+    assert not [m for m in stranger.new_messages() if "Olena" in text_of(m)]
