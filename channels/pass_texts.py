@@ -136,7 +136,7 @@ class PassTexts:
         return self._("{shop} is nearby — show your card").format(shop=isolate(shop))
 
     def till_code(self, code: str) -> str:
-        return self._("Code for the till: {code}").format(code=isolate(code))
+        return self._("Code for the counter: {code}").format(code=isolate(code))
 
     def voucher_code(self, code: str, until: date | None) -> str:
         """A voucher's code, and its last day in the shop's calendar when it has one."""
