@@ -110,6 +110,7 @@ async def bot_runtime(
         wallets = build_wallets(settings, signer, bot_username=username)
         closing.push_async_callback(wallets.close)
         email = build_email_channel(settings)
+        closing.push_async_callback(email.close)
         notifier = CustomerNotifier(bot, i18n, wallets=wallets)
         progress = CampaignProgress(
             bot, i18n, interval=settings.campaigns.progress_interval_seconds

@@ -1,6 +1,8 @@
 """The email channel: campaign mail and address verification over SMTP, or into a folder.
 
-With SMTP settings every message goes to that server (aiosmtplib, one connection per message).
+With SMTP settings every message goes to that server over a small pool of kept-open
+connections (aiosmtplib): a connection carries message after message, and is replaced when the
+server closed it, when it sat idle too long, or after a number of messages.
 Without them — the embedded default — each message is written as an ``.eml`` file into the
 mailbox folder (``var/mail/``) and counts as delivered, so a demo or a development setup sends
 nothing anywhere. It is one or the other, never both.
@@ -9,16 +11,24 @@ SMTP replies map onto delivery outcomes: 4xx and network trouble are retried, a 
 recipient fails the delivery (marking the address unreachable when the server says it does not
 exist), and problems with our own account or sender address are retried, since they concern
 every message and are fixed on our side.
+
+A 421 is the server closing the connection (RFC 5321, 3.8: busy, shutting down, too many
+connections). It says nothing about the message, so the pool backs off — every connection of
+the pool, since the server is telling us to slow down — reconnects and sends the same message
+again, a few times, before handing it back to the delivery engine as a retry. Other 4xx replies
+go back to the engine at once, whose retry schedule waits far longer than a connection should.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -78,6 +88,17 @@ class EmailSettings:
     from_address: str = DEFAULT_FROM_ADDRESS
     from_name: str = DEFAULT_FROM_NAME
     timeout: float = 30.0
+    # Connections kept open to the relay, each carrying one message at a time.
+    pool_size: int = 4
+    # A connection idle this long is closed rather than reused (relays hang up on idle
+    # clients after a while; RFC 5321 asks them to wait at least 5 minutes, not all do).
+    idle_seconds: float = 30.0
+    # Messages one connection carries before it is closed and replaced (relays cap it).
+    messages_per_connection: int = 100
+    # After a 421: reconnect and resend this many times, waiting ``reconnect_backoff``
+    # seconds first and twice as long each time the server closes again.
+    reconnect_attempts: int = 3
+    reconnect_backoff: float = 1.0
 
     def __post_init__(self) -> None:
         if self.starttls and self.use_tls:
@@ -86,6 +107,8 @@ class EmailSettings:
             raise ValueError("an SMTP host is required (leave the settings out for the mailbox)")
         if self.password is not None and self.username is None:
             raise ValueError("an SMTP password needs a username")
+        if self.pool_size < 1 or self.messages_per_connection < 1:
+            raise ValueError("an SMTP pool needs at least one connection and one message each")
 
 
 class InvalidAddressError(ValueError):
@@ -193,6 +216,7 @@ class EmailChannel:
         self.reply_to = _recipient(reply_to) if reply_to else None
         self.dkim = dkim
         self.open_tracking = open_tracking
+        self.pool = SmtpPool(settings) if settings is not None else None
         self._domain = self.from_address.rpartition("@")[2] or "localhost"
 
     # -- messages ---------------------------------------------------------------------------
@@ -333,25 +357,168 @@ class EmailChannel:
         return result
 
     async def _smtp(self, raw: bytes, recipient: str) -> DeliveryResult:
+        assert self.pool is not None
+        return await self.pool.send(self.from_address, recipient, raw)
+
+    async def close(self) -> None:
+        """Say goodbye (QUIT) on every kept-open connection."""
+        if self.pool is not None:
+            await self.pool.close()
+
+
+def reply_code(exc: Exception) -> int | None:
+    """The SMTP reply code an aiosmtplib error carries, if any."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return exc.recipients[0].code if exc.recipients else None
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return exc.code
+    return None
+
+
+_SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
+_REFUSALS = (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused)
+# The server hung up on a connection we reused: it had closed it while idle (its own timeout,
+# a restart) before we noticed. Nothing of the message reached it; a new connection will do.
+_STALE = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
+# A pause after 421s grows to at most this.
+MAX_BACKOFF = 60.0
+
+
+@dataclass(slots=True)
+class _Connection:
+    client: aiosmtplib.SMTP
+    messages: int = 0
+    idle_since: float = 0.0
+
+
+class SmtpPool:
+    """Up to ``pool_size`` kept-open SMTP connections, each lent to one message at a time.
+
+    The most recently used idle connection is lent first, so a quiet period lets the others
+    reach ``idle_seconds`` and be closed rather than kept half-alive. After a 421 no new
+    connection is made before the back-off ends, for every message of the pool.
+    """
+
+    def __init__(
+        self, settings: EmailSettings, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._idle: list[_Connection] = []
+        self._slots = asyncio.Semaphore(settings.pool_size)
+        self._resume_at = 0.0
+        self._backoff = settings.reconnect_backoff
+        self.connects = 0  # connections opened so far
+
+    async def send(self, sender: str, recipient: str, raw: bytes) -> DeliveryResult:
+        closings = 0
+        fresh_after_stale = False
+        async with self._slots:
+            while True:
+                connection: _Connection | None = None
+                reused = False
+                try:
+                    connection, reused = await self._checkout()
+                    await connection.client.sendmail(sender, [recipient], raw)
+                except _SEND_ERRORS as exc:
+                    code = reply_code(exc)
+                    await self._after_error(connection, exc, code)
+                    if code == 421:
+                        closings += 1
+                        pause = self._back_off()
+                        if closings > self.settings.reconnect_attempts:
+                            return DeliveryResult.retry(
+                                Reason.SERVER_ERROR, after=pause, detail=_detail(exc)
+                            )
+                        logger.info("SMTP 421 (%s): reconnecting in %.1f s", _detail(exc), pause)
+                        continue
+                    if reused and isinstance(exc, _STALE) and not fresh_after_stale:
+                        fresh_after_stale = True
+                        continue
+                    return result_for_error(exc)
+                self._backoff = self.settings.reconnect_backoff
+                await self._checkin(connection)
+                return DeliveryResult.delivered()
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(self._quit(c.client) for c in idle))
+
+    # -- connections -------------------------------------------------------------------------
+
+    async def _checkout(self) -> tuple[_Connection, bool]:
         settings = self.settings
-        assert settings is not None
+        while self._idle:
+            connection = self._idle.pop()
+            idle_for = self._clock() - connection.idle_since
+            if connection.client.is_connected and idle_for < settings.idle_seconds:
+                return connection, True
+            await self._quit(connection.client)
+        wait = self._resume_at - self._clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
         password = settings.password.get_secret_value() if settings.password else None
+        client = aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            username=settings.username,
+            password=password if settings.username is not None else None,
+            use_tls=settings.use_tls,
+            start_tls=settings.starttls,
+            timeout=settings.timeout,
+        )
         try:
-            await aiosmtplib.send(
-                raw,
-                sender=self.from_address,
-                recipients=[recipient],
-                hostname=settings.host,
-                port=settings.port,
-                username=settings.username,
-                password=password if settings.username is not None else None,
-                use_tls=settings.use_tls,
-                start_tls=settings.starttls,
-                timeout=settings.timeout,
-            )
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            return result_for_error(exc)
-        return DeliveryResult.delivered()
+            await client.connect()
+        except BaseException:
+            client.close()
+            raise
+        self.connects += 1
+        return _Connection(client), False
+
+    async def _checkin(self, connection: _Connection) -> None:
+        connection.messages += 1
+        if connection.messages >= self.settings.messages_per_connection:
+            await self._quit(connection.client)
+            return
+        connection.idle_since = self._clock()
+        self._idle.append(connection)
+
+    async def _after_error(
+        self, connection: _Connection | None, exc: Exception, code: int | None
+    ) -> None:
+        """Keep a connection the server only refused one message on (aiosmtplib has reset
+        the transaction); close any other."""
+        if connection is None:
+            return
+        refused = isinstance(
+            exc, aiosmtplib.SMTPResponseException | aiosmtplib.SMTPRecipientsRefused
+        )
+        if refused and code != 421 and connection.client.is_connected:
+            await self._checkin(connection)
+        else:
+            connection.client.close()
+
+    def _back_off(self) -> float:
+        """Pause new connections; a 421 after the last pause ended doubles the next one."""
+        now = self._clock()
+        if now >= self._resume_at:
+            pause = self._backoff
+            self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+            self._resume_at = now + pause
+        return max(self._resume_at - now, 0.0)
+
+    @staticmethod
+    async def _quit(client: aiosmtplib.SMTP) -> None:
+        if client.is_connected:
+            with contextlib.suppress(*_SEND_ERRORS):
+                await client.quit(timeout=2.0)
+        client.close()
+
+
+def _detail(exc: Exception) -> str:
+    code = reply_code(exc)
+    message = exc.message if isinstance(exc, aiosmtplib.SMTPResponseException) else str(exc)
+    return f"{code} {message}".strip() if code is not None else (message or type(exc).__name__)
 
 
 def _write_eml(folder: Path, filename: str, raw: bytes) -> Path:

@@ -202,6 +202,10 @@ class FakeSMTP:
         )  # fmt: skip
         controller.start()
         self._controller = controller
+        with self._lock:
+            # The controller's own readiness probe connected once: not a client.
+            self._sessions.clear()
+            self.connections = self.max_open = 0
         return self
 
     def stop(self) -> None:
