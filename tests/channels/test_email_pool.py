@@ -65,6 +65,7 @@ async def test_many_messages_share_a_few_connections(
     assert sorted(r.rcpt_tos[0] for r in fake.received) == sorted(
         f"p{i}@example.org" for i in range(60)
     )
+    assert fake.messages == 60
     assert fake.connections == 3
     assert fake.max_open == 3
     await _eventually(lambda: fake.open_connections == 0)  # QUIT on close
