@@ -22,17 +22,20 @@ go back to the engine at once, whose retry schedule waits far longer than a conn
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import logging
 import os
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -175,6 +178,132 @@ def result_for_error(exc: Exception) -> DeliveryResult:
     return DeliveryResult.retry(Reason.SERVER_ERROR, detail=str(exc) or type(exc).__name__)
 
 
+# -- MIME, assembled from encoded parts ----------------------------------------------------
+#
+# The same structure EmailMessage.set_content / add_alternative / add_related build, without
+# their header objects: multipart/alternative of the text and the HTML (the HTML inside a
+# multipart/related with its inline images), bodies in 7bit when they are short-lined ASCII,
+# else quoted-printable or base64, whichever is shorter (as the standard library chooses).
+
+MAX_LINE = 78  # the policy's max_line_length
+CRLF = "\r\n"
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+_QUOTED = re.compile(r'[\\"]')
+
+
+def _encoded(name: str, text: str) -> str:
+    """A header's unstructured text: as it is when ASCII, else RFC 2047 encoded words, folded
+    so that no encoded word is longer than 75 characters."""
+    charset = "us-ascii" if text.isascii() else "utf-8"
+    return Header(text, charset, header_name=name).encode()
+
+
+def _mailbox(display: str, addr_spec: str) -> str:
+    """``Display Name <addr>``: the name quoted when it holds specials, encoded when it is not
+    ASCII."""
+    if not display:
+        return addr_spec
+    if not display.isascii():
+        return f"{Header(display, 'utf-8', header_name='From').encode()} <{addr_spec}>"
+    if _SPECIALS.search(display):
+        display = '"' + _QUOTED.sub(r"\\\g<0>", display) + '"'
+    return f"{display} <{addr_spec}>"
+
+
+def _boundary() -> str:
+    # Bodies are 7bit lines, quoted-printable (every "=" escaped) or base64: none can hold a
+    # line of fifteen "=" and twenty hex digits.
+    return "=" * 15 + secrets.token_hex(10) + "=="
+
+
+def _body(text: str) -> tuple[str, str]:
+    """The transfer encoding and the encoded body of a text part."""
+    data = text.encode("utf-8")
+    lines = data.splitlines()
+    if data.isascii() and all(len(line) <= MAX_LINE for line in lines):
+        return "7bit", b"\n".join(lines).decode("ascii") + "\n"
+    normal = b"\n".join(lines) + b"\n"
+    quoted = binascii.b2a_qp(normal, istext=True)
+    b64 = base64.encodebytes(normal)
+    if len(quoted) > len(b64):
+        return "base64", b64.decode("ascii")
+    return "quoted-printable", quoted.decode("ascii")
+
+
+def _text_part(text: str, subtype: str) -> EmailMessage:
+    part = EmailMessage(policy=POLICY)
+    encoding, body = _body(text)
+    part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
+    part.set_raw("Content-Transfer-Encoding", encoding)
+    part.set_payload(body)
+    return part
+
+
+def _image_part(image: InlineImage) -> EmailMessage:
+    part = EmailMessage(policy=POLICY)
+    part.set_raw("Content-Type", f"image/{image.subtype}")
+    part.set_raw("Content-Transfer-Encoding", "base64")
+    part.set_raw("Content-Disposition", f'inline; filename="{image.filename}"')
+    part.set_raw("Content-ID", f"<{image.cid}>")
+    part.set_payload(base64.encodebytes(image.data).decode("ascii"))
+    return part
+
+
+def _multipart(mail: EmailMessage, subtype: str, parts: list[Message[str, str] | str]) -> None:
+    mail.set_raw("Content-Type", f'multipart/{subtype}; boundary="{_boundary()}"')
+    mail.set_payload(parts)
+
+
+def _alternative(mail: EmailMessage, text: str, html: str, images: Sequence[InlineImage]) -> None:
+    """Make ``mail`` the text and the HTML (with its inline images) as alternatives."""
+    html_part = _text_part(html, "html")
+    if images:
+        related = EmailMessage(policy=POLICY)
+        _multipart(related, "related", [html_part, *map(_image_part, images)])
+        html_part = related
+    mail.set_raw("MIME-Version", "1.0")
+    _multipart(mail, "alternative", [_text_part(text, "plain"), html_part])
+
+
+_BOUNDARY = re.compile(r'boundary="([^"]+)"')
+
+
+def flatten(mail: Message[str, str]) -> bytes:
+    """The message as it goes on the wire (CRLF line ends), for the messages built here.
+
+    What ``as_bytes()`` gives for them, minus the generator's re-reading of every part's
+    Content-Type: headers are written as stored (already encoded and folded), bodies as
+    encoded, multiparts between their boundaries."""
+    out: list[str] = []
+    _write(mail, out)
+    return "".join(out).encode("ascii")
+
+
+def _write(part: Message[str, str], out: list[str]) -> None:
+    for name, value in part.raw_items():
+        out.append(f"{name}: {CRLF.join(str(value).splitlines())}{CRLF}")
+    out.append(CRLF)
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        found = _BOUNDARY.search(_raw(part, "Content-Type"))
+        assert found is not None, "a multipart built here names its boundary"
+        boundary = found.group(1)
+        for index, sub in enumerate(payload):
+            out.append(f"{CRLF if index else ''}--{boundary}{CRLF}")
+            assert isinstance(sub, Message)
+            _write(sub, out)
+        out.append(f"{CRLF}--{boundary}--{CRLF}")
+    else:
+        out.append(CRLF.join(str(payload).splitlines()) + CRLF)
+
+
+def _raw(part: Message[str, str], name: str) -> str:
+    for key, value in part.raw_items():
+        if key.lower() == name.lower():
+            return str(value)
+    return ""
+
+
 def _image_subtype(data: bytes) -> str | None:
     for magic, subtype in _IMAGE_TYPES:
         if data.startswith(magic):
@@ -221,23 +350,28 @@ class EmailChannel:
 
     # -- messages ---------------------------------------------------------------------------
 
-    def _sender(self, merchant_name: str | None) -> Address:
+    def _sender(self, merchant_name: str | None) -> str:
+        """The From header's value: the shop "via" us, encoded for the header."""
         shop = header_text(merchant_name or "")
         display = f"{shop} via {self.from_name}" if shop else self.from_name
         local, _, domain = self.from_address.rpartition("@")
-        return Address(display_name=display, username=local, domain=domain)
+        return _mailbox(display, Address(username=local, domain=domain).addr_spec)
 
     def _envelope(
         self, *, to: str, merchant_name: str | None, subject: str, message_id: str
     ) -> EmailMessage:
+        # Headers are stored already encoded (set_raw): the policy's header objects parse
+        # every value on the way in and refold it on the way out, which cost more than the
+        # rest of the message together. The values are ours: ASCII addresses, RFC 2047
+        # encoded words for anything else.
         mail = EmailMessage(policy=POLICY)
-        mail["From"] = self._sender(merchant_name)
-        mail["To"] = to
-        mail["Subject"] = header_text(subject)
-        mail["Date"] = format_datetime(datetime.now(UTC))
-        mail["Message-ID"] = message_id
+        mail.set_raw("From", self._sender(merchant_name))
+        mail.set_raw("To", to)
+        mail.set_raw("Subject", _encoded("Subject", header_text(subject)))
+        mail.set_raw("Date", format_datetime(datetime.now(UTC)))
+        mail.set_raw("Message-ID", message_id)
         if self.reply_to:
-            mail["Reply-To"] = self.reply_to
+            mail.set_raw("Reply-To", self.reply_to)
         return mail
 
     def _list_unsubscribe(self, mail: EmailMessage, url: str | None) -> None:
@@ -281,16 +415,7 @@ class EmailChannel:
             message_id=message_id,
         )
         self._list_unsubscribe(mail, safe_url(message.links.get("unsubscribe"), WEB_SCHEMES))
-        mail.set_content(rendered.text, subtype="plain", charset="utf-8")
-        mail.add_alternative(rendered.html, subtype="html", charset="utf-8")
-        if images:
-            html_part = mail.get_body(("html",))
-            assert isinstance(html_part, EmailMessage)
-            for image in images:
-                html_part.add_related(
-                    image.data, maintype="image", subtype=image.subtype, cid=f"<{image.cid}>",
-                    disposition="inline", filename=image.filename,
-                )  # fmt: skip
+        _alternative(mail, rendered.text, rendered.html, images)
         return mail
 
     def build_verification(
@@ -304,9 +429,8 @@ class EmailChannel:
             subject=subject,
             message_id=make_msgid(idstring="verify", domain=self._domain),
         )
-        mail["Auto-Submitted"] = "auto-generated"
-        mail.set_content(text, subtype="plain", charset="utf-8")
-        mail.add_alternative(html, subtype="html", charset="utf-8")
+        mail.set_raw("Auto-Submitted", "auto-generated")
+        _alternative(mail, text, html, [])
         return mail
 
     # -- delivery ---------------------------------------------------------------------------
@@ -335,7 +459,7 @@ class EmailChannel:
 
     def signed(self, mail: EmailMessage) -> bytes:
         """The bytes that go out: DKIM-signed when a key is configured."""
-        raw = mail.as_bytes()
+        raw = flatten(mail)
         return self.dkim.sign(raw) if self.dkim else raw
 
     async def _deliver(self, mail: EmailMessage, filename: str, label: str) -> DeliveryResult:
