@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,12 @@ async def bench_email(port: int, messages: int, pool_size: int, figures: Figures
         f"email messages/s built and sent, {pool_size} pooled SMTP connections",
         rate, "/s", baseline=base_rate, baseline_name="one connection per message",
     )  # fmt: skip
+    # The machine is shared: what one free core would carry, from this process's CPU alone.
+    figures.add(
+        "email messages/s one core carries, built and sent (1000 / CPU ms)",
+        1000 / cpu, "/s", baseline=1000 / base_cpu, baseline_name="one connection per message",
+        target=">= 300/s", met=1000 / cpu >= 300 and failed == 0,
+    )  # fmt: skip
     figures.add(
         "email CPU per message built and sent (pooled)", cpu, "ms",
         baseline=base_cpu, baseline_name="one connection per message",
@@ -275,19 +282,29 @@ async def bench_google(found: dict[str, Any], objects: int, quota_passes: int) -
                 push_text="2 for 1 today", html="<b>Two coffees</b> for one.",
             )  # fmt: skip
 
+        # Each worker has its delivery concurrency of messages in flight, as the worker does.
+        gates = [asyncio.Semaphore(CONCURRENCY) for _ in workers]
+
+        async def send(n: int, object_id: str, delivery: int) -> DeliveryResult:
+            async with gates[n % 2]:
+                return await workers[n % 2].send(message(object_id, delivery))
+
         cpu, started = time.process_time(), time.perf_counter()
-        updates = await asyncio.gather(
-            *(workers[n % 2].send(message(o, n)) for n, o in enumerate(ids))
-        )
+        updates = await asyncio.gather(*(send(n, o, n) for n, o in enumerate(ids)))
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         # Three more messages for the first passes: the fourth of the day must go quietly.
         more = [
-            (o, 10**6 + 10 * n + k) for n, o in enumerate(ids[:quota_passes]) for k in (1, 2, 3)
+            (o, 10**6 + 10 * n + k) for n, o in enumerate(ids[:quota_passes]) for k in range(3)
         ]
-        extra = await asyncio.gather(
-            *(workers[n % 2].send(message(o, d)) for n, (o, d) in enumerate(more))
-        )
+        extra = await asyncio.gather(*(send(n, o, d) for n, (o, d) in enumerate(more)))
     results = [*updates, *extra]
+    failures = Counter(
+        f"{r.outcome} {r.reason}: {r.detail[:60]}"
+        for r in results
+        if r.outcome is not Outcome.DELIVERED
+    )
+    for failure, count in failures.most_common(5):
+        print(f"  not delivered x{count}: {failure}")
     return {
         "objects": objects,
         "per_second": objects / elapsed,
@@ -322,7 +339,7 @@ def report_google(measured: dict[str, Any], counts: dict[str, Any], figures: Fig
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=5_000)
-    parser.add_argument("--pool-size", type=int, default=4)
+    parser.add_argument("--pool-size", type=int, default=8)
     parser.add_argument("--objects", type=int, default=2_000)
     parser.add_argument("--quick", action="store_true", help="1,000 emails, 200 objects")
     parser.add_argument("--serve-smtp", action="store_true", help=argparse.SUPPRESS)

@@ -168,7 +168,7 @@ class SmtpSettings(_Concern, env_prefix="STAMPBOT_SMTP_"):
     starttls: bool = True
     tls: bool = False
     # Connections kept open to the server; each carries one message at a time.
-    pool_size: int = Field(default=4, ge=1, le=100)
+    pool_size: int = Field(default=8, ge=1, le=100)
     # An idle connection older than this is replaced rather than reused.
     idle_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Messages per connection before it is closed and replaced (servers cap it).

@@ -92,7 +92,7 @@ class EmailSettings:
     from_name: str = DEFAULT_FROM_NAME
     timeout: float = 30.0
     # Connections kept open to the relay, each carrying one message at a time.
-    pool_size: int = 4
+    pool_size: int = 8
     # A connection idle this long is closed rather than reused (relays hang up on idle
     # clients after a while; RFC 5321 asks them to wait at least 5 minutes, not all do).
     idle_seconds: float = 30.0
