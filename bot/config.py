@@ -167,6 +167,16 @@ class SmtpSettings(_Concern, env_prefix="STAMPBOT_SMTP_"):
     password: SecretStr | None = None
     starttls: bool = True
     tls: bool = False
+    # Connections kept open to the server; each carries one message at a time.
+    pool_size: int = Field(default=8, ge=1, le=100)
+    # An idle connection older than this is replaced rather than reused.
+    idle_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Messages per connection before it is closed and replaced (servers cap it).
+    messages_per_connection: int = Field(default=100, ge=1, le=100_000)
+    # After a 421 (the server closing): reconnect and resend this many times, waiting this
+    # long first and twice as long each further time, before the delivery engine retries.
+    reconnect_attempts: int = Field(default=3, ge=0, le=10)
+    reconnect_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
 
 
 class MailSettings(_Concern, env_prefix="STAMPBOT_EMAIL_"):
@@ -246,6 +256,8 @@ class GoogleWalletSettings(_Concern, env_prefix="STAMPBOT_GOOGLE_WALLET_"):
     key_file: Path | None = None
     api_url: str = "https://walletobjects.googleapis.com/walletobjects/v1"
     token_url: str | None = None
+    # Google's documented limit of the Wallet API, shared by every process through Redis.
+    requests_per_second: float = Field(default=20.0, gt=0, le=1000)
 
 
 class ShopSettings(_Concern):

@@ -71,6 +71,11 @@ def build_email_channel(settings: Settings) -> EmailChannel:
             starttls=settings.smtp.starttls,
             use_tls=settings.smtp.tls,
             from_address=settings.email.from_address,
+            pool_size=settings.smtp.pool_size,
+            idle_seconds=settings.smtp.idle_seconds,
+            messages_per_connection=settings.smtp.messages_per_connection,
+            reconnect_attempts=settings.smtp.reconnect_attempts,
+            reconnect_backoff=settings.smtp.reconnect_backoff_seconds,
         )
     else:
         logger.info("no SMTP server configured: emails go to %s", settings.var_dir / "mail")

@@ -107,9 +107,12 @@ async def bot_runtime(
         closing.push_async_callback(storage.close)
         i18n = build_i18n(settings, locales_dir)
         signer = build_link_signer(settings)
-        wallets = build_wallets(settings, signer, bot_username=username)
+        wallets = build_wallets(
+            settings, signer, bot_username=username, limiter=limiter, redis=redis
+        )
         closing.push_async_callback(wallets.close)
         email = build_email_channel(settings)
+        closing.push_async_callback(email.close)
         notifier = CustomerNotifier(bot, i18n, wallets=wallets)
         progress = CampaignProgress(
             bot, i18n, interval=settings.campaigns.progress_interval_seconds
@@ -301,13 +304,19 @@ def build_link_signer(settings: Settings) -> LinkSigner:
 
 
 def build_wallets(
-    settings: Settings, signer: LinkSigner, *, bot_username: str | None = None
+    settings: Settings,
+    signer: LinkSigner,
+    *,
+    bot_username: str | None = None,
+    limiter: RateLimiter | None = None,
+    redis: Redis | None = None,
 ) -> Wallets:
     """Apple passes (the configured certificates, else the demo chain under var/), APNs and
     Google Wallet when configured; each one that is off says so in one log line.
 
     ``bot_username`` is the one Telegram reported (getMe): the pass QR codes open that bot.
-    Only the offline demo goes without and takes the setting."""
+    Only the offline demo goes without and takes the setting. ``limiter`` and ``redis`` share
+    Google's request rate and notification count with every other process."""
     from wallets.service import Wallets
 
     username = bot_username or settings.telegram.username
@@ -329,7 +338,11 @@ def build_wallets(
         bot_username=username,
         apns=build_apns(settings.apns, topic=settings.apple_wallet.pass_type_id),
         google=build_google_wallet(
-            settings.google_wallet, object_id_key=object_id_key, origins=(base_url,)
+            settings.google_wallet,
+            object_id_key=object_id_key,
+            origins=(base_url,),
+            limiter=limiter,
+            redis=redis,
         ),
         base_url=base_url,
     )
@@ -394,10 +407,16 @@ def build_apns(apns: ApnsSettings, *, topic: str) -> ApnsClient | None:
 
 
 def build_google_wallet(
-    google: GoogleWalletSettings, *, object_id_key: bytes, origins: tuple[str, ...]
+    google: GoogleWalletSettings,
+    *,
+    object_id_key: bytes,
+    origins: tuple[str, ...],
+    limiter: RateLimiter | None = None,
+    redis: Redis | None = None,
 ) -> GoogleWalletChannel | None:
-    """The Google Wallet channel, or None (logged) when the issuer or the key file is unset."""
-    from channels.google_wallet import google_wallet_channel
+    """The Google Wallet channel, or None (logged) when the issuer or the key file is unset;
+    its rate limit and notification count shared through Redis when there is one."""
+    from channels.google_wallet import RedisNotifyQuota, google_wallet_channel
 
     return google_wallet_channel(
         google.issuer_id,
@@ -406,6 +425,9 @@ def build_google_wallet(
         api_url=google.api_url,
         token_url=google.token_url,
         origins=origins,
+        limiter=limiter,
+        quota=RedisNotifyQuota(redis) if redis is not None else None,
+        requests_per_second=google.requests_per_second,
     )
 
 

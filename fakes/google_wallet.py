@@ -14,6 +14,13 @@ live bearer token (401 otherwise), answer errors in Google's JSON error shape, r
 insert of an id with 409, a get or patch of an unknown id with 404, and the fourth
 ``TEXT_AND_NOTIFY`` message to one object within 24 hours with 403 ``quotaExceeded`` (the
 wording of a real refusal). Time comes from the injectable ``clock``, so tests move it.
+
+It also holds the issuer to Google's documented rate ("Calls to the Google Wallet API are rate
+limited to 20 requests per second"): a walletobjects request beyond ``requests_per_second`` in
+any rolling second is answered 429 ``RESOURCE_EXHAUSTED`` / ``rateLimitExceeded``, the shape of
+Google's quota errors. That window runs on ``rate_clock`` (monotonic wall time by default: a
+hand-moved clock does not move between two requests). ``rate_refusals`` and
+``quota_refusals`` count both kinds of refusal.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ import itertools
 import json
 import re
 import secrets
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +71,7 @@ MAX_ASSERTION_LIFETIME: Final = 3600
 CLOCK_SKEW: Final = 300
 NOTIFY_LIMIT: Final = 3
 NOTIFY_WINDOW: Final = 24 * 3600
+REQUESTS_PER_SECOND: Final = 20.0
 MESSAGE_TYPES: Final = frozenset(
     {"MESSAGE_TYPE_UNSPECIFIED", "TEXT", "text", "EXPIRATION_NOTIFICATION",
      "expirationNotification", "TEXT_AND_NOTIFY"}
@@ -209,10 +218,22 @@ def _pkcs8_pem(key: rsa.RSAPrivateKey) -> str:
 
 class FakeGoogleWallet:
     def __init__(
-        self, *, issuer_id: str = "3388000000022123456", clock: Callable[[], float] | None = None
+        self,
+        *,
+        issuer_id: str = "3388000000022123456",
+        clock: Callable[[], float] | None = None,
+        requests_per_second: float | None = REQUESTS_PER_SECOND,
+        rate_clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``requests_per_second``: None accepts any rate."""
         self.issuer_id = issuer_id
         self.clock: Callable[[], float] = clock or FakeClock()
+        self.requests_per_second = requests_per_second
+        self.rate_clock = rate_clock
+        # Times of the walletobjects requests accepted in the last second, per issuer.
+        self._arrivals: dict[str, deque[float]] = defaultdict(deque)
+        self.rate_refusals = 0
+        self.quota_refusals = 0
         self.requests: list[RecordedRequest] = []
         self.classes: dict[str, dict[str, Any]] = {}
         self.objects: dict[str, dict[str, Any]] = {}
@@ -411,6 +432,7 @@ class FakeGoogleWallet:
         headers: dict[str, str] = {}
         try:
             grant = self._authorize(request.headers.get("Authorization"))
+            self._limit_rate(self._issuer_of(grant, resource_id, body))
             self._inject_fault(request.path)
             if isinstance(body, str):
                 raise ApiError(400, "Invalid JSON payload received.")
@@ -439,6 +461,32 @@ class FakeGoogleWallet:
                 reason="insufficientPermissions",
             )
         return grant
+
+    def _issuer_of(self, grant: _Grant, resource_id: str | None, body: Any) -> str:
+        """The issuer a request is counted against: its resource's, else the account's."""
+        named = resource_id or (body.get("id") if isinstance(body, dict) else None)
+        match = _RESOURCE_ID.fullmatch(str(named or ""))
+        if match is not None:
+            return match.group(1)
+        return min(self._accounts[grant.email].issuer_ids, default=self.issuer_id)
+
+    def _limit_rate(self, issuer_id: str) -> None:
+        if self.requests_per_second is None:
+            return
+        now = self.rate_clock()
+        window = self._arrivals[issuer_id]
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= self.requests_per_second:
+            self.rate_refusals += 1
+            # Google's quota errors: 429, RESOURCE_EXHAUSTED, reason rateLimitExceeded.
+            raise ApiError(
+                429,
+                "Quota exceeded for quota metric 'Requests' and limit 'Requests per second' of "
+                f"service 'walletobjects.googleapis.com' for issuer '{issuer_id}'.",
+                reason="rateLimitExceeded",
+            )
+        window.append(now)
 
     def _inject_fault(self, path: str) -> None:
         for fault in self._faults:
@@ -598,6 +646,7 @@ class FakeGoogleWallet:
             recent = [t for t in self.notifications[resource_id] if t > now - NOTIFY_WINDOW]
             self.notifications[resource_id] = recent
             if len(recent) >= NOTIFY_LIMIT:
+                self.quota_refusals += 1
                 # Worded as a real refusal reported by an issuer (edutap-eu/edutap.wallet_google
                 # issue 3): no "status" member, reason quotaExceeded in domain walletobjects.
                 raise ApiError(

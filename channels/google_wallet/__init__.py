@@ -26,7 +26,13 @@ from channels.google_wallet.passes import (
     pass_from_card,
     program_from_card,
 )
-from channels.google_wallet.quota import NOTIFY_LIMIT, NOTIFY_WINDOW, NotifyQuota
+from channels.google_wallet.quota import (
+    NOTIFY_LIMIT,
+    NOTIFY_WINDOW,
+    NotifyCounter,
+    NotifyQuota,
+    RedisNotifyQuota,
+)
 from channels.google_wallet.save_link import SAVE_URL_PREFIX, save_claims, save_url
 
 __all__ = [
@@ -43,8 +49,10 @@ __all__ = [
     "Localized",
     "LoyaltyPass",
     "LoyaltyProgram",
+    "NotifyCounter",
     "NotifyQuota",
     "PassIds",
+    "RedisNotifyQuota",
     "ServiceAccount",
     "ServiceAccountError",
     "TextModule",

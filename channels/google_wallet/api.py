@@ -10,7 +10,7 @@ made once more with a fresh one.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
@@ -88,11 +88,14 @@ class WalletObjectsApi:
         *,
         base_url: str = DEFAULT_API_URL,
         timeout: float = 30.0,
+        throttle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``throttle`` is awaited before every request (the issuer's rate limit)."""
         self.session = session
         self.tokens = tokens
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.throttle = throttle
 
     async def request(
         self, method: str, path: str, body: Mapping[str, Any] | None = None
@@ -101,6 +104,8 @@ class WalletObjectsApi:
         for attempt in (1, 2):
             token = await self.tokens.get()
             headers = {"Authorization": f"Bearer {token}"}
+            if self.throttle is not None:
+                await self.throttle()
             async with self.session.request(
                 method, url, json=body, headers=headers, timeout=self.timeout
             ) as response:

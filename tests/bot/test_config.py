@@ -69,6 +69,11 @@ OLD_NAMES: dict[str, tuple[str, str, Any]] = {
     "STAMPBOT_SMTP_PASSWORD": ("smtp.password", "smtp-secret", "smtp-secret"),
     "STAMPBOT_SMTP_STARTTLS": ("smtp.starttls", "false", False),
     "STAMPBOT_SMTP_TLS": ("smtp.tls", "true", True),
+    "STAMPBOT_SMTP_POOL_SIZE": ("smtp.pool_size", "12", 12),
+    "STAMPBOT_SMTP_IDLE_SECONDS": ("smtp.idle_seconds", "45", 45.0),
+    "STAMPBOT_SMTP_MESSAGES_PER_CONNECTION": ("smtp.messages_per_connection", "50", 50),
+    "STAMPBOT_SMTP_RECONNECT_ATTEMPTS": ("smtp.reconnect_attempts", "5", 5),
+    "STAMPBOT_SMTP_RECONNECT_BACKOFF_SECONDS": ("smtp.reconnect_backoff_seconds", "0.5", 0.5),
     "STAMPBOT_MAIL_FROM": ("email.from_address", "news@kafe.example", "news@kafe.example"),
     "STAMPBOT_MAIL_REPLY_TO": ("email.reply_to", "hello@kafe.example", "hello@kafe.example"),
     "STAMPBOT_DKIM_DOMAIN": ("dkim.domain", "kafe.example", "kafe.example"),
@@ -133,6 +138,11 @@ OLD_NAMES: dict[str, tuple[str, str, Any]] = {
         "http://127.0.0.1:9/token",
         "http://127.0.0.1:9/token",
     ),
+    "STAMPBOT_GOOGLE_WALLET_REQUESTS_PER_SECOND": (
+        "google_wallet.requests_per_second",
+        "10",
+        10.0,
+    ),
     "STAMPBOT_DEFAULT_LANGUAGE": ("shops.default_language", "uk", "uk"),
     "STAMPBOT_DEFAULT_TIMEZONE": ("shops.default_timezone", "Europe/Kyiv", "Europe/Kyiv"),
     "STAMPBOT_STAMP_COOLDOWN_SECONDS": ("shops.stamp_cooldown_seconds", "60", 60),
@@ -149,7 +159,7 @@ def _plain(value: object) -> object:
 
 
 def test_the_old_names_are_all_there_is() -> None:
-    assert len(OLD_NAMES) == 63
+    assert len(OLD_NAMES) == 69
     assert env_names() == {name: path for name, (path, _, _) in OLD_NAMES.items()}
 
 

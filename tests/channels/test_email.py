@@ -11,7 +11,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ from urllib.parse import quote
 import aiosmtplib
 import dkim
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 
@@ -36,6 +35,7 @@ from channels.dkim import DkimSigner, new_private_key
 from channels.email import EmailChannel, EmailSettings, result_for_error
 from channels.email_render import EmailRenderer, telegram_html_to_email, telegram_html_to_text
 from fakes.loopback import free_port
+from fakes.smtp import FakeSMTP, SmtpHandler
 from tests.contrast import AA_NORMAL_TEXT, contrast_ratio
 
 BASE = "https://stamp.example"
@@ -91,61 +91,6 @@ def text_of(message: EmailMessage) -> str:
 
 # -- the SMTP server ------------------------------------------------------------------------
 
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    raw: bytes
-
-    @property
-    def message(self) -> EmailMessage:
-        return parse(self.raw)
-
-
-@dataclass
-class Handler:
-    """Collects envelopes; answers chosen codes per recipient's local part and for DATA."""
-
-    rcpt_replies: dict[str, str] = field(default_factory=dict)
-    data_replies: list[str] = field(default_factory=list)  # each answered once, in order
-    require_auth: bool = False
-    received: list[Received] = field(default_factory=list)
-
-    async def handle_MAIL(
-        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
-    ) -> str:
-        if self.require_auth and not session.authenticated:
-            return "530 5.7.0 Authentication required"
-        envelope.mail_from = address
-        return "250 OK"
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        reply = self.rcpt_replies.get(address.partition("@")[0])
-        if reply:
-            return reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        raw = envelope.original_content or envelope.content
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw))
-        return "250 2.0.0 Message accepted for delivery"
-
-
-class _Controller(Controller):
-    """Listens on a free port chosen by the kernel (port=0), learnt before the readiness probe."""
-
-    def _trigger_server(self) -> None:
-        assert isinstance(self.server, asyncio.Server)
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
 USER, PASSWORD = "kafe", "s3cret-Pa55word"
 
 
@@ -161,13 +106,22 @@ def _authenticate(
 
 @dataclass
 class Server:
-    handler: Handler
-    port: int
+    """The SMTP fake, and the channel settings that point at it."""
+
+    fake: FakeSMTP
+
+    @property
+    def handler(self) -> SmtpHandler:
+        return self.fake.handler
+
+    @property
+    def port(self) -> int:
+        return self.fake.port
 
     def settings(self, **changes: Any) -> EmailSettings:
         settings = EmailSettings(
-            host="127.0.0.1",
-            port=self.port,
+            host=self.fake.host,
+            port=self.fake.port,
             starttls=False,
             from_address="hello@stamp.example",
             timeout=5.0,
@@ -175,27 +129,21 @@ class Server:
         return replace(settings, **changes)
 
 
-def _serve(handler: Handler, **smtp: Any) -> Iterator[Server]:
-    controller = _Controller(
-        handler, hostname="127.0.0.1", port=0, server_hostname="mx.test", **smtp
-    )
-    controller.start()
-    try:
-        yield Server(handler, controller.port)
-    finally:
-        controller.stop()
+def _serve(handler: SmtpHandler, **smtp: Any) -> Iterator[Server]:
+    with FakeSMTP(handler, **smtp) as fake:
+        yield Server(fake)
 
 
 @pytest.fixture
 def smtp() -> Iterator[Server]:
-    yield from _serve(Handler())
+    yield from _serve(SmtpHandler())
 
 
 @pytest.fixture
 def auth_smtp() -> Iterator[Server]:
     # AUTH offered without TLS (a test server only); the MAIL hook insists on it.
     yield from _serve(
-        Handler(require_auth=True), authenticator=_authenticate, auth_require_tls=False
+        SmtpHandler(require_auth=True), authenticator=_authenticate, auth_require_tls=False
     )
 
 
