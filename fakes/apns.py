@@ -27,17 +27,19 @@ An HTTP/1.1 request is answered 505: APNs speaks HTTP/2 only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import ipaddress
 import json
+import random
 import re
 import socket
 import tempfile
 import time
 import uuid
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -61,6 +63,7 @@ __all__ = [
     "ApnsPush",
     "ApnsRequest",
     "FakeAPNs",
+    "RandomFailures",
     "generate_p8_key",
 ]
 
@@ -157,6 +160,29 @@ class _Device:
     unregistered_ms: int | None = None
 
 
+@dataclass
+class RandomFailures:
+    """Each push meets a fault with probability ``rate``: one of ``answers`` (status, reason)
+    instead of 200, or, when ``late_by`` is set, the push taken and its 200 held back that many
+    seconds (past the client's timeout it never hears it). ``taken`` counts them by kind."""
+
+    rate: float
+    answers: tuple[tuple[int, str], ...]
+    late_by: float | None
+    rng: random.Random
+    taken: Counter[str] = field(default_factory=Counter)
+
+    def draw(self) -> tuple[int, str] | float | None:
+        if self.rng.random() >= self.rate:
+            return None
+        choices: list[tuple[int, str] | float] = list(self.answers)
+        if self.late_by is not None:
+            choices.append(self.late_by)
+        chosen = self.rng.choice(choices)
+        self.taken["late" if isinstance(chosen, float) else str(chosen[0])] += 1
+        return chosen
+
+
 @dataclass(slots=True)
 class _ConnectionToken:
     jwt: str
@@ -186,6 +212,7 @@ class FakeAPNs:
         self._devices: dict[str, _Device] = {}
         self._answers: dict[str, deque[_Answer]] = defaultdict(deque)
         self._holds: dict[str, asyncio.Event] = {}
+        self.random_failures: RandomFailures | None = None
         self._connection_tokens: dict[tuple[str, int], _ConnectionToken] = {}
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._shutdown: asyncio.Event | None = None
@@ -303,8 +330,22 @@ class FakeAPNs:
     def clear_failures(self, token: str | None = None) -> None:
         if token is None:
             self._answers.clear()
+            self.random_failures = None
         else:
             self._answers.pop(token, None)
+
+    def fail_at_random(
+        self,
+        rate: float,
+        answers: tuple[tuple[int, str], ...] = ((429, "TooManyRequests"),),
+        *,
+        late_by: float | None = None,
+        seed: int | None = None,
+    ) -> RandomFailures:
+        """From now on answer a share ``rate`` of the pushes (that pass every check) with one
+        of ``answers``, or late by ``late_by`` seconds; :meth:`clear_failures` ends it."""
+        self.random_failures = RandomFailures(rate, answers, late_by, random.Random(seed))  # noqa: S311
+        return self.random_failures
 
     def hold(self, token: str) -> None:
         """Keep pushes to ``token`` unanswered until :meth:`release`."""
@@ -348,6 +389,9 @@ class FakeAPNs:
             if (event := self._holds.get(push.token)) is not None:
                 await event.wait()
             self._refuse_if_programmed(push.token)
+            drawn = None if self.random_failures is None else self.random_failures.draw()
+            if isinstance(drawn, tuple):
+                raise _Refused(*drawn)
         except _Refused as refused:
             self._record(scope, refused.status, refused.reason, apns_id, connection)
             answer: dict[str, Any] = {"reason": refused.reason}
@@ -357,6 +401,10 @@ class FakeAPNs:
             return
         self.pushes.append(push)
         self._record(scope, 200, "", apns_id, connection)
+        if isinstance(drawn, float) and self._shutdown is not None:
+            # The push went; the answer comes too late, if at all (at once when stopping).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._shutdown.wait(), drawn)
         await _respond(send, 200, apns_id, b"")
 
     def _record(
