@@ -490,11 +490,21 @@ class Chaos:
 
     async def kill_worker(self, piece: Slice) -> None:
         await self.wait_until_sending(piece)
+        # The first worker seen holding a batch (leases are in the database: no event).
         victim = self.workers.running[0]
         worker_id = Workers.worker_id(victim)
         deadline = time.monotonic() + 10
-        # The lease is in the database: there is no event to await.
-        while time.monotonic() < deadline and await self.leased(worker_id) == 0:  # noqa: ASYNC110
+        while time.monotonic() < deadline:
+            held = {Workers.worker_id(p): p for p in self.workers.running if p.poll() is None}
+            rows = await self.sql(
+                "SELECT leased_by FROM delivery WHERE status = 'sending' "
+                "AND leased_by = ANY($1::text[]) LIMIT 1",
+                list(held),
+            )
+            if rows:
+                worker_id = rows[0]["leased_by"]
+                victim = held[worker_id]
+                break
             await asyncio.sleep(0.005)
         self.workers.kill(victim)
         piece.in_flight = await self.leased(worker_id)
@@ -676,7 +686,15 @@ def _scratch() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def run(messages: int, quick: bool, phases: tuple[str, ...], keep_logs: bool) -> int:
+async def run(
+    messages: int,
+    quick: bool,
+    phases: tuple[str, ...],
+    *,
+    workers: int = 2,
+    keep_logs: bool = False,
+    figures_dir: Path | None = None,
+) -> int:
     from aiosmtpd.controller import Controller
 
     from fakes.apns import DEFAULT_KEY_ID, DEFAULT_TEAM_ID, FakeAPNs
@@ -732,12 +750,12 @@ async def run(messages: int, quick: bool, phases: tuple[str, ...], keep_logs: bo
                 "STAMPBOT_APPLE_PASS_TYPE_ID": TOPIC,
             }
             chaos.workers.env = env
-            for _ in range(2):
+            for _ in range(workers):
                 chaos.workers.start()
             # Seeded while the workers start (aiogram alone takes seconds to import).
             await chaos.seed(list(phases))
             print(f"seeded in {time.monotonic() - started:.1f} s", flush=True)
-            await chaos.workers_connected(2)
+            await chaos.workers_connected(workers)
             print(f"workers up at {time.monotonic() - started:.1f} s", flush=True)
             faults: dict[str, Callable[[Slice], Awaitable[None]]] = {
                 "none": chaos.no_fault,
@@ -774,7 +792,7 @@ async def run(messages: int, quick: bool, phases: tuple[str, ...], keep_logs: bo
     elapsed = time.monotonic() - started
     total = sum(c.rows + a.rows for _, c, a in results)
     print(
-        f"\nchaos: {total:,} messages ({per_slice:,} people a slice, 2 workers), "
+        f"\nchaos: {total:,} messages ({per_slice:,} people a slice, {workers} workers), "
         f"{elapsed:.0f} s in all"
     )
     _print_table(results)
@@ -800,7 +818,7 @@ async def run(messages: int, quick: bool, phases: tuple[str, ...], keep_logs: bo
         )  # fmt: skip
         bad = bad or lost > 0 or duplicated > piece.in_flight or not piece.finished
     figures.add("chaos run time", elapsed, "s", target="< 300 s", met=elapsed < 300)
-    print(f"saved {figures.save()}")
+    print(f"saved {figures.save() if figures_dir is None else figures.save(figures_dir)}")
     return 1 if bad else 0
 
 
@@ -811,14 +829,23 @@ def main() -> None:
     parser.add_argument(
         "--phases", default=",".join(PHASES), help=f"comma-separated, of: {', '.join(PHASES)}"
     )
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep-logs", action="store_true", help="copy worker logs to var/")
+    parser.add_argument("--figures", type=Path, default=None, help="where to save the figures")
     args = parser.parse_args()
     phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
     unknown = [p for p in phases if p not in PHASES]
     if unknown:
         parser.error(f"unknown phases: {unknown}")
     messages = 2_000 if args.quick else args.messages
-    sys.exit(asyncio.run(run(messages, args.quick, phases, args.keep_logs)))
+    sys.exit(
+        asyncio.run(
+            run(
+                messages, args.quick, phases, workers=args.workers, keep_logs=args.keep_logs,
+                figures_dir=args.figures,
+            )
+        )
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
