@@ -121,6 +121,26 @@ async def record(
     return Recorded(sent=len(sent), retried=len(retried), failed=len(failed))
 
 
+async def hand_back(worker_id: str, rows: list[Claimed], *, now: datetime) -> None:
+    """Rows this worker claimed but could not record (its batch failed: the database went
+    away mid-batch, a bug) are due again after the usual backoff instead of after their lease.
+
+    Only rows still ``sending`` under this worker's lease change: those already recorded, or
+    taken over by another worker, are left alone. A row that had been sent before the failure
+    is sent again, as it would be once its lease ran out: within the rows in flight."""
+    if not rows:
+        return
+    conn = connection()
+    p = Params(is_postgres(conn))
+    a, b, c = p(None), p(None), p(None)
+    await conn.execute_many(
+        f"UPDATE delivery SET status = '{DeliveryStatus.PENDING.value}', next_attempt_at = {a}, "
+        f"lease_expires_at = NULL WHERE id = {b} AND leased_by = {c} "
+        f"AND status = '{DeliveryStatus.SENDING.value}'",
+        [[now + timedelta(seconds=backoff(row.attempts)), row.id, worker_id] for row in rows],
+    )
+
+
 async def activate_fallbacks(rows: list[Claimed], *, now: datetime) -> int:
     """Under "first reachable", hand each permanently failed person to their next channel."""
     if not rows:

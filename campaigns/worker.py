@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 from campaigns.audience import snapshot
 from campaigns.composer import Composer
 from campaigns.digest import DigestPoster, send_due_digests
-from campaigns.outbox import Claimed, activate_fallbacks, claim, finish_campaigns, record
+from campaigns.outbox import (
+    Claimed,
+    activate_fallbacks,
+    claim,
+    finish_campaigns,
+    hand_back,
+    record,
+)
 from channels.base import DeliveryChannel, DeliveryResult, OutboundMessage, Outcome, Reason
 from loyalty.clock import ensure_utc
 from models import Campaign, Customer, Identity
@@ -105,6 +112,30 @@ class DeliveryWorker:
         moment = ensure_utc(now)
         started = await self.start_due(moment)
         rows = await claim(self.worker_id, limit=self.batch_size, lease=self.lease, now=moment)
+        try:
+            return await self._deliver(rows, started, moment, now, claimed)
+        except Exception:
+            await self._hand_back(rows, moment)
+            raise
+
+    async def _hand_back(self, rows: list[Claimed], now: datetime) -> None:
+        """After a failed batch its rows are due again after a backoff (seconds), not after
+        the lease: a PostgreSQL connection cut mid-batch held them for the whole lease (two
+        minutes by default) although the worker was up again at once."""
+        try:
+            await hand_back(self.worker_id, rows, now=now)
+        except Exception:
+            logger.warning("%d rows of a failed batch wait for their lease", len(rows))
+
+    async def _deliver(
+        self,
+        rows: list[Claimed],
+        started: int,
+        moment: datetime,
+        now: datetime | None,
+        claimed: asyncio.Future[int] | None,
+    ) -> Tick:
+        """The rest of a tick, once ``rows`` are claimed: compose, send, record, finish."""
         results: list[tuple[Claimed, DeliveryResult]] = []
         if not rows and claimed is not None:
             claimed.set_result(0)
