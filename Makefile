@@ -80,7 +80,7 @@ bench-quick: $(INSTALLED) runtime-deb
 # kill -9, a Redis restart, terminated PostgreSQL connections and failing fakes, on loopback
 # with a database and a redis-server of its own. It fails when a message is lost or doubled
 # past the rows in flight; past CHAOS_TIMEOUT seconds it is killed, and fails too.
-CHAOS_TIMEOUT ?= 420
+CHAOS_TIMEOUT ?= 600
 chaos: $(INSTALLED) runtime-deb
 	timeout --kill-after=15 $(CHAOS_TIMEOUT) $(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 

@@ -419,7 +419,7 @@ class Chaos:
         automation = await Automation.get(id=self.automation_id)
         await enrol(automation, [(c, f"slice-{piece.card_id}") for c in piece.welcome])
         await fault(piece)
-        deadline = started + (60 if self.quick else 120)
+        deadline = started + (60 if self.quick else 180)
         while time.monotonic() < deadline:
             if await self._slice_done(piece):
                 piece.finished = True
@@ -595,6 +595,16 @@ class Chaos:
 
     # -- the count --
 
+    async def pace(self, piece: Slice) -> str:
+        """Each channel's messages/s in the slice, first to last recorded send."""
+        rows = await self.sql(
+            "SELECT channel, count(*), extract(epoch FROM max(sent_at) - min(sent_at)) "
+            "FROM delivery WHERE campaign_id = $1 AND status = 'sent' GROUP BY channel "
+            "ORDER BY channel",
+            piece.campaign_id,
+        )
+        return ", ".join(f"{r[0]} {r[1] / max(float(r[2] or 0), 0.001):,.0f}/s" for r in rows)
+
     async def count(self, piece: Slice) -> tuple[Tally, Tally]:
         sent_to = Counter(m.chat_id for m in self.telegram.sent_messages())
         mailed = Counter(self.smtp.received)
@@ -768,7 +778,7 @@ async def run(
             }
             for piece in chaos.slices:
                 await chaos.run_slice(piece, faults[piece.name])
-                print(f", {piece.seconds:.1f} s", flush=True)
+                print(f", {piece.seconds:.1f} s ({await chaos.pace(piece)})", flush=True)
             await asyncio.sleep(1)  # a straggler that would double a message has time to show
             died = chaos.workers.died()
             for piece in chaos.slices:

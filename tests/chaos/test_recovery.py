@@ -140,3 +140,26 @@ async def test_an_automation_tick_cut_mid_step_fires_again_in_seconds(
     rows = await Delivery.filter(enrollment_id__not_isnull=True)
     assert sorted(r.customer_id for r in rows) == sorted(p.id for p in people)
     assert {e.status for e in await Enrollment.all()} == {EnrollmentStatus.DONE}
+
+
+async def test_a_workers_automation_leases_last_as_long_as_its_row_leases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A killed worker's enrolments are taken over when its rows are: with a 10 s lease set,
+    not after the scheduler's own two minutes."""
+    import asyncio
+
+    from bot import app
+
+    seen: list[Scheduler] = []
+
+    async def run_scheduler(scheduler: Scheduler, stop: asyncio.Event) -> None:
+        seen.append(scheduler)
+
+    monkeypatch.setattr(app, "run_scheduler", run_scheduler)
+    engine = worker(ScriptedChannel("telegram"))
+    engine.lease = timedelta(seconds=10)
+
+    await app._automations(engine, asyncio.Event())
+
+    assert [(s.worker_id, s.lease) for s in seen] == [(engine.worker_id, timedelta(seconds=10))]
