@@ -99,6 +99,7 @@ class Tally:
     sent_unseen: int = 0
     # Of the delivered: rows recorded as failed although the platform took the message.
     failed_but_received: int = 0
+    duplicated_on: Counter[str] = field(default_factory=Counter)
 
 
 def tally(rows: Iterable[Row], received: Callable[[str, str], int]) -> Tally:
@@ -117,6 +118,7 @@ def tally(rows: Iterable[Row], received: Callable[[str, str], int]) -> Tally:
         out.rows += 1
         copies = received(row.channel, row.address)
         out.duplicated += max(0, copies - 1)
+        out.duplicated_on[row.channel] += max(0, copies - 1)
         if copies:
             out.delivered += 1
             out.failed_but_received += row.status == "failed"
@@ -678,6 +680,9 @@ def _print_table(results: list[tuple[Slice, Tally, Tally]]) -> None:
             f"{auto.lost} lost, {auto.duplicated} duplicated, {auto_failed}"
         )
         extra = []
+        if campaign.duplicated:
+            on = ", ".join(f"{n} {c}" for c, n in campaign.duplicated_on.most_common() if n)
+            extra.append(f"duplicates on {on}")
         if campaign.sent_unseen:
             extra.append(f"{campaign.sent_unseen} recorded sent but never received")
         if campaign.failed_but_received:

@@ -121,6 +121,22 @@ async def record(
     return Recorded(sent=len(sent), retried=len(retried), failed=len(failed))
 
 
+async def extend_leases(worker_id: str, rows: list[Claimed], *, until: datetime) -> None:
+    """The rows this worker still holds stay its own until ``until``: a batch that takes
+    longer than its lease (a slow channel, a storm of 429s) is not taken over and sent twice
+    by another worker while this one is still sending it."""
+    if not rows:
+        return
+    conn = connection()
+    p = Params(is_postgres(conn))
+    await conn.execute_query(
+        f"UPDATE delivery SET lease_expires_at = {p(until)} "
+        f"WHERE {p.among('id', (row.id for row in rows))} AND leased_by = {p(worker_id)} "
+        f"AND status = {p(DeliveryStatus.SENDING.value)}",
+        p.values,
+    )
+
+
 async def hand_back(worker_id: str, rows: list[Claimed], *, now: datetime) -> None:
     """Rows this worker claimed but could not record (its batch failed: the database went
     away mid-batch, a bug) are due again after the usual backoff instead of after their lease.

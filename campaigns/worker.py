@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from campaigns.outbox import (
     Claimed,
     activate_fallbacks,
     claim,
+    extend_leases,
     finish_campaigns,
     hand_back,
     record,
@@ -42,6 +44,13 @@ class Tick:
     failed: int
     finished_campaigns: int
     digests: int = 0
+
+
+async def _stopped(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class DeliveryWorker:
@@ -112,11 +121,30 @@ class DeliveryWorker:
         moment = ensure_utc(now)
         started = await self.start_due(moment)
         rows = await claim(self.worker_id, limit=self.batch_size, lease=self.lease, now=moment)
+        keeper = asyncio.create_task(self._keep_leased(rows, moment)) if rows else None
         try:
-            return await self._deliver(rows, started, moment, now, claimed)
+            done = await self._deliver(rows, started, moment, now, claimed)
         except Exception:
+            await _stopped(keeper)
             await self._hand_back(rows, moment)
             raise
+        await _stopped(keeper)
+        return done
+
+    async def _keep_leased(self, rows: list[Claimed], moment: datetime) -> None:
+        """Renew the batch's leases every third of the lease while it is in hand. Only a dead
+        worker's rows are taken over then, not those of a batch that is merely slow: without
+        this, a batch outliving its lease was sent again by another worker meanwhile."""
+        every = self.lease.total_seconds() / 3
+        began = time.monotonic()
+        while True:
+            await asyncio.sleep(every)
+            # On the tick's clock (tests pass their own ``now``), moved on by the time spent.
+            until = moment + timedelta(seconds=time.monotonic() - began) + self.lease
+            try:
+                await extend_leases(self.worker_id, rows, until=until)
+            except Exception:
+                logger.warning("could not renew the leases of a batch of %d rows", len(rows))
 
     async def _hand_back(self, rows: list[Claimed], now: datetime) -> None:
         """After a failed batch its rows are due again after a backoff (seconds), not after

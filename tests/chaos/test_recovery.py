@@ -163,3 +163,27 @@ async def test_a_workers_automation_leases_last_as_long_as_its_row_leases(
     await app._automations(engine, asyncio.Event())
 
     assert [(s.worker_id, s.lease) for s in seen] == [(engine.worker_id, timedelta(seconds=10))]
+
+
+async def test_a_slow_batch_keeps_its_rows_past_the_lease_and_no_one_doubles_them() -> None:
+    """Seen in the chaos run under a storm of 429s: a batch that took longer than its lease
+    was claimed and sent again by the other worker while the first was still sending it."""
+    import asyncio
+
+    shop = await open_shop()
+    await audience(shop, 3)
+    await started(shop, Channel.TELEGRAM)
+    slow, other = ScriptedChannel("telegram", delay=2.5), ScriptedChannel("telegram")
+    first, second = worker(slow), worker(other)
+    first.worker_id, second.worker_id = "first", "second"
+    first.lease = timedelta(seconds=1.5)
+
+    sending = asyncio.create_task(first.tick())
+    await asyncio.sleep(2.0)  # past the lease the batch was claimed with
+    meanwhile = await second.tick()
+    done = await sending
+
+    assert meanwhile.claimed == 0
+    assert done.sent == 3
+    assert sorted(m.address for m in slow.sent) == ["5000", "5001", "5002"]
+    assert other.sent == []
