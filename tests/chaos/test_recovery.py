@@ -187,3 +187,25 @@ async def test_a_slow_batch_keeps_its_rows_past_the_lease_and_no_one_doubles_the
     assert done.sent == 3
     assert sorted(m.address for m in slow.sent) == ["5000", "5001", "5002"]
     assert other.sent == []
+
+
+async def test_a_channel_failing_on_every_message_logs_one_traceback_not_one_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis gone: the Telegram channel's rate limiter raises on every message of a batch."""
+
+    class NoRedis(ScriptedChannel):
+        async def send(self, message: Any) -> Any:
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6380. Connection refused.")
+
+    shop = await open_shop()
+    await audience(shop, 3)
+    await started(shop, Channel.TELEGRAM)
+
+    with caplog.at_level("WARNING", logger="campaigns.worker"):
+        tick = await worker(NoRedis("telegram")).tick()
+
+    assert tick.retried == 3
+    crashes = [r for r in caplog.records if "crashed on delivery" in r.getMessage()]
+    assert [r.exc_info is not None for r in crashes] == [True, False, False]
+    assert "ConnectionError: Error 111 connecting" in crashes[1].getMessage()
