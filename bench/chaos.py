@@ -605,7 +605,12 @@ class Chaos:
             "ORDER BY channel",
             piece.campaign_id,
         )
-        return ", ".join(f"{r[0]} {r[1] / max(float(r[2] or 0), 0.001):,.0f}/s" for r in rows)
+        paces = []
+        for channel, sent, span in rows:
+            seconds = float(span or 0)
+            paces.append(f"{channel} {sent / seconds:,.0f}/s" if seconds >= 1 else
+                         f"{channel} {sent} in < 1 s")  # fmt: skip
+        return ", ".join(paces)
 
     async def count(self, piece: Slice) -> tuple[Tally, Tally]:
         sent_to = Counter(m.chat_id for m in self.telegram.sent_messages())
