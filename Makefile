@@ -18,8 +18,8 @@ deb = missing=; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null 
 	grep -q 'ok installed' || missing="$$missing $$p"; done; test -z "$$missing" || \
 	{ apt-get update -qq && apt-get install -y --no-install-recommends $$missing; }
 
-.PHONY: install demo run test lint test-sqlite test-postgres bench bench-quick migrations i18n clean \
-	runtime-deb test-deb mutation
+.PHONY: install demo run test lint test-sqlite test-postgres bench bench-quick chaos migrations i18n \
+	clean runtime-deb test-deb mutation
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -83,6 +83,14 @@ bench: $(INSTALLED) runtime-deb
 
 bench-quick: $(INSTALLED) runtime-deb
 	@$(call bench-run,quick)
+
+# The chaos run alone (bench/chaos.py, also one of the bench scripts): real workers under
+# kill -9, a Redis restart, terminated PostgreSQL connections and failing fakes, on loopback
+# with a database and a redis-server of its own. It fails when a message is lost or doubled
+# past the rows in flight; past CHAOS_TIMEOUT seconds it is killed, and fails too.
+CHAOS_TIMEOUT ?= 600
+chaos: $(INSTALLED) runtime-deb
+	timeout --kill-after=15 $(CHAOS_TIMEOUT) $(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
 # Regenerate the aerich migrations of both dialects after a model change: make migrations NAME=add_x
 migrations: $(INSTALLED)

@@ -58,6 +58,8 @@ from models.enums import (
 logger = logging.getLogger(__name__)
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
+# A failed tick's enrolments are tried again this soon (the lease's end moved forward).
+RETRY_FAILED = timedelta(seconds=10)
 # Deliveries that count against the frequency cap: messages on their way or gone.
 _COUNTED = (
     DeliveryStatus.PENDING.value,
@@ -304,12 +306,30 @@ class Scheduler:
         for row in sorted(rows, key=lambda r: r.id):
             groups[(row.automation_id, row.step)].append(row)
         totals = [0, 0, 0, 0]
-        for (automation_id, step_id), group in groups.items():
-            automation = await Automation.get(id=automation_id)
-            merchant = await Merchant.get(id=automation.merchant_id)
-            counts = await self._fire(automation, merchant, step_id, group, moment)
-            totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        try:
+            for (automation_id, step_id), group in groups.items():
+                automation = await Automation.get(id=automation_id)
+                merchant = await Merchant.get(id=automation.merchant_id)
+                counts = await self._fire(automation, merchant, step_id, group, moment)
+                totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        except Exception:
+            await self._hand_back([r.id for r in rows], moment)
+            raise
         return Fired(len(rows), *totals)
+
+    async def _hand_back(self, ids: list[int], now: datetime) -> None:
+        """A failed tick (a PostgreSQL connection cut mid-transaction) rolled its step back;
+        the enrolments it still holds are due again in ``RETRY_FAILED``, not after the whole
+        lease (two minutes) — the groups that fired before the failure hold none any more."""
+        try:
+            p = Params(is_postgres(connection()))
+            await connection().execute_query(
+                f"UPDATE enrollment SET lease_expires_at = {p(now + RETRY_FAILED)} "
+                f"WHERE {p.among('id', ids)} AND leased_by = {p(self.worker_id)}",
+                p.values,
+            )
+        except Exception:
+            logger.warning("%d enrolments of a failed tick wait for their lease", len(ids))
 
     async def run_until_idle(self, now: datetime | None = None, *, rounds: int = 1000) -> int:
         """Tick until nothing is due at ``now`` (tests and the bench); how many were claimed."""

@@ -93,10 +93,12 @@ async def _reminders(notifier: CustomerNotifier) -> None:
         await asyncio.sleep(REMINDER_INTERVAL)
 
 
-async def _automations(worker_id: str, stop: asyncio.Event) -> None:
+async def _automations(worker: DeliveryWorker, stop: asyncio.Event) -> None:
     """The automation scheduler beside the delivery worker: it writes delivery rows, the
-    worker sends them."""
-    await run_scheduler(Scheduler(worker_id), stop)
+    worker sends them. Its enrolment leases last as long as the worker's row leases
+    (``STAMPBOT_DELIVERY_LEASE_SECONDS``), so a killed worker's enrolments are taken over
+    when its rows are, not two minutes later whatever the setting."""
+    await run_scheduler(Scheduler(worker.worker_id, lease=worker.lease), stop)
 
 
 async def _retire_wallet_passes() -> None:
@@ -133,7 +135,7 @@ async def run_bot(
         ]
         if worker is not None:
             background.append(asyncio.create_task(worker.run(stop)))
-            background.append(asyncio.create_task(_automations(worker.worker_id, stop)))
+            background.append(asyncio.create_task(_automations(worker, stop)))
         try:
             await _receive_updates(runtime, stop, secret, polling=polling)
         finally:
@@ -265,4 +267,4 @@ async def run_worker(runtime: BotRuntime, stop: asyncio.Event) -> None:
     async with _delivery_worker(runtime) as worker, _worker_metrics(runtime):
         freeze_startup_heap()
         logger.info("delivery worker %s started", worker.worker_id)
-        await asyncio.gather(worker.run(stop), _automations(worker.worker_id, stop))
+        await asyncio.gather(worker.run(stop), _automations(worker, stop))

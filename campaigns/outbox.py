@@ -121,6 +121,42 @@ async def record(
     return Recorded(sent=len(sent), retried=len(retried), failed=len(failed))
 
 
+async def extend_leases(worker_id: str, rows: list[Claimed], *, until: datetime) -> None:
+    """The rows this worker still holds stay its own until ``until``: a batch that takes
+    longer than its lease (a slow channel, a storm of 429s) is not taken over and sent twice
+    by another worker while this one is still sending it."""
+    if not rows:
+        return
+    conn = connection()
+    p = Params(is_postgres(conn))
+    await conn.execute_query(
+        f"UPDATE delivery SET lease_expires_at = {p(until)} "
+        f"WHERE {p.among('id', (row.id for row in rows))} AND leased_by = {p(worker_id)} "
+        f"AND status = {p(DeliveryStatus.SENDING.value)}",
+        p.values,
+    )
+
+
+async def hand_back(worker_id: str, rows: list[Claimed], *, now: datetime) -> None:
+    """Rows this worker claimed but could not record (its batch failed: the database went
+    away mid-batch, a bug) are due again after the usual backoff instead of after their lease.
+
+    Only rows still ``sending`` under this worker's lease change: those already recorded, or
+    taken over by another worker, are left alone. A row that had been sent before the failure
+    is sent again, as it would be once its lease ran out: within the rows in flight."""
+    if not rows:
+        return
+    conn = connection()
+    p = Params(is_postgres(conn))
+    a, b, c = p(None), p(None), p(None)
+    await conn.execute_many(
+        f"UPDATE delivery SET status = '{DeliveryStatus.PENDING.value}', next_attempt_at = {a}, "
+        f"lease_expires_at = NULL WHERE id = {b} AND leased_by = {c} "
+        f"AND status = '{DeliveryStatus.SENDING.value}'",
+        [[now + timedelta(seconds=backoff(row.attempts)), row.id, worker_id] for row in rows],
+    )
+
+
 async def activate_fallbacks(rows: list[Claimed], *, now: datetime) -> int:
     """Under "first reachable", hand each permanently failed person to their next channel."""
     if not rows:

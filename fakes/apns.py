@@ -33,17 +33,19 @@ An HTTP/1.1 request is answered 505: APNs speaks HTTP/2 only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import ipaddress
 import json
+import random
 import re
 import ssl
 import tempfile
 import time
 import uuid
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -78,6 +80,7 @@ __all__ = [
     "ApnsPush",
     "ApnsRequest",
     "FakeAPNs",
+    "RandomFailures",
     "generate_p8_key",
 ]
 
@@ -173,6 +176,29 @@ class _Device:
     unregistered_ms: int | None = None
 
 
+@dataclass
+class RandomFailures:
+    """Each push meets a fault with probability ``rate``: one of ``answers`` (status, reason)
+    instead of 200, or, when ``late_by`` is set, the push taken and its 200 held back that many
+    seconds (past the client's timeout it never hears it). ``taken`` counts them by kind."""
+
+    rate: float
+    answers: tuple[tuple[int, str], ...]
+    late_by: float | None
+    rng: random.Random
+    taken: Counter[str] = field(default_factory=Counter)
+
+    def draw(self) -> tuple[int, str] | float | None:
+        if self.rng.random() >= self.rate:
+            return None
+        choices: list[tuple[int, str] | float] = list(self.answers)
+        if self.late_by is not None:
+            choices.append(self.late_by)
+        chosen = self.rng.choice(choices)
+        self.taken["late" if isinstance(chosen, float) else str(chosen[0])] += 1
+        return chosen
+
+
 @dataclass(slots=True)
 class _ConnectionToken:
     jwt: str
@@ -209,11 +235,14 @@ class FakeAPNs:
         self._devices: dict[str, _Device] = {}
         self._answers: dict[str, deque[_Answer]] = defaultdict(deque)
         self._holds: dict[str, asyncio.Event] = {}
+        self.random_failures: RandomFailures | None = None
         self._connection_tokens: dict[tuple[str, int], _ConnectionToken] = {}
         # Provider tokens whose signature was checked once: (JWT header, claims) by token.
         self._verified: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._connections: set[_Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Set by stop(): late answers (random faults) are given at once instead of waited for.
+        self._stopping = asyncio.Event()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._server: asyncio.Server | None = None
 
@@ -225,6 +254,7 @@ class FakeAPNs:
         await self.stop()
 
     async def start(self) -> None:
+        self._stopping.clear()
         self._tmp = tempfile.TemporaryDirectory(prefix="fake-apns-")
         folder = Path(self._tmp.name)
         self.ca_file, certfile, keyfile = _write_certificates(folder)
@@ -237,6 +267,7 @@ class FakeAPNs:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        self._stopping.set()
         for event in self._holds.values():
             event.set()
         if self._server is not None:
@@ -313,8 +344,22 @@ class FakeAPNs:
     def clear_failures(self, token: str | None = None) -> None:
         if token is None:
             self._answers.clear()
+            self.random_failures = None
         else:
             self._answers.pop(token, None)
+
+    def fail_at_random(
+        self,
+        rate: float,
+        answers: tuple[tuple[int, str], ...] = ((429, "TooManyRequests"),),
+        *,
+        late_by: float | None = None,
+        seed: int | None = None,
+    ) -> RandomFailures:
+        """From now on answer a share ``rate`` of the pushes (that pass every check) with one
+        of ``answers``, or late by ``late_by`` seconds; :meth:`clear_failures` ends it."""
+        self.random_failures = RandomFailures(rate, answers, late_by, random.Random(seed))  # noqa: S311
+        return self.random_failures
 
     def hold(self, token: str) -> None:
         """Keep pushes to ``token`` unanswered until :meth:`release`."""
@@ -390,12 +435,30 @@ class FakeAPNs:
     ) -> None:
         try:
             self._refuse_if_programmed(push.token)
+            drawn = None if self.random_failures is None else self.random_failures.draw()
+            if isinstance(drawn, tuple):
+                raise _Refused(*drawn)
         except _Refused as refused:
             self._refuse(connection, stream_id, scope, refused, push.apns_id)
             return
         self.pushes.append(push)
         self._record(scope, 200, "", push.apns_id, connection.peer)
+        if isinstance(drawn, float):
+            # The push went; the answer comes too late, if at all (at once when stopping).
+            task = asyncio.create_task(self._answer_late(drawn, connection, stream_id, push))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
         connection.respond(stream_id, 200, push.apns_id, b"")
+
+    async def _answer_late(
+        self, delay: float, connection: _Connection, stream_id: int, push: ApnsPush
+    ) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+        if connection.waiting(stream_id):  # the client may have reset it meanwhile
+            connection.respond(stream_id, 200, push.apns_id, b"")
+            connection.flush()
 
     def _refuse(
         self,

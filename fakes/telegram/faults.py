@@ -8,8 +8,9 @@ is checked by the send methods once a request is otherwise valid, where Telegram
 from __future__ import annotations
 
 import math
+import random
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -26,6 +27,34 @@ class Fault:
     retry_after: int | None = None
     raw_body: str | None = None
     delay: float = 0.0
+    # The call takes effect (after ``delay``), then the connection is cut with no answer: what
+    # a client that timed out sees, not knowing whether its message went.
+    hang_up: bool = False
+
+    @property
+    def kind(self) -> str:
+        """How a count of faults names this one: "429", "500", "hang_up", "delay"."""
+        if self.hang_up:
+            return "hang_up"
+        return str(self.status) if self.status else "delay"
+
+
+@dataclass
+class RandomFaults:
+    """Each call of ``methods`` meets one of ``faults`` with probability ``rate``."""
+
+    rate: float
+    faults: tuple[Fault, ...]
+    methods: frozenset[str]
+    rng: random.Random
+    taken: Counter[str] = field(default_factory=Counter)
+
+    def draw(self, method: str) -> Fault | None:
+        if method not in self.methods or self.rng.random() >= self.rate:
+            return None
+        fault = self.rng.choice(self.faults)
+        self.taken[fault.kind] += 1
+        return fault
 
 
 @dataclass
@@ -60,6 +89,8 @@ class RateLimit:
 class FaultInjection(TelegramState):
     """The test's plan of failures, and the flood limit the send methods consult."""
 
+    random_faults: RandomFaults | None = None
+
     def inject_fault(self, method: str, fault: Fault, *, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` ("*" for any) with ``fault``."""
         self._faults[method.lower()].extend([fault] * times)
@@ -85,8 +116,27 @@ class FaultInjection(TelegramState):
         up, yet the call still takes effect, as a slow Telegram does."""
         self.inject_fault(method, Fault(delay=seconds), times=times)
 
+    def hang_up_next(self, method: str, *, times: int = 1, after: float = 0.0) -> None:
+        """Carry out the next calls, then cut the connection without answering (after
+        ``after`` seconds): the client sees a timeout although the message went."""
+        self.inject_fault(method, Fault(delay=after, hang_up=True), times=times)
+
+    def fail_at_random(
+        self,
+        rate: float,
+        faults: tuple[Fault, ...],
+        *,
+        methods: frozenset[str] = SEND_METHODS,
+        seed: int | None = None,
+    ) -> RandomFaults:
+        """From now on each call of ``methods`` meets one of ``faults`` (chosen at random) with
+        probability ``rate``, besides the planned ones; the plan counts what it injected."""
+        self.random_faults = RandomFaults(rate, faults, methods, random.Random(seed))  # noqa: S311
+        return self.random_faults
+
     def clear_faults(self) -> None:
         self._faults.clear()
+        self.random_faults = None
 
     def enable_rate_limit(
         self,
@@ -109,7 +159,7 @@ class FaultInjection(TelegramState):
             queue = self._faults.get(key)
             if queue:
                 return queue.popleft()
-        return None
+        return None if self.random_faults is None else self.random_faults.draw(method)
 
     def _check_rate_limit(self, method: str, chat_id: int) -> None:
         wait = None if self.rate_limit is None else self.rate_limit.refusal(method, chat_id)

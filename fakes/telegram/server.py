@@ -212,13 +212,15 @@ class ApiServer(FaultInjection):
         if request.match_info["token"] != self.token:
             return _answer(call, ApiError(401, "Unauthorized"))
         fault = self._take_fault(call.method) if call.method.lower() in self._methods else None
-        if fault is not None and fault.delay:
+        if fault is not None and (fault.delay or fault.hang_up):
             await self._sleep(fault.delay)  # then handled normally: slow, not failed
         elif fault is not None:
             return _fault_response(call, fault)
         if any(len(f.data) > UPLOAD_LIMIT for f in files.values()):
             return _answer(call, ApiError(413, "Request Entity Too Large"))
         await self._dispatch(call, params, files)
+        if fault is not None and fault.hang_up and request.transport is not None:
+            request.transport.abort()  # done, yet the client never hears it
         return _answer(call)
 
     async def _dispatch(self, call: RecordedCall, params: dict[str, Any], files: Uploads) -> None:
