@@ -226,15 +226,103 @@ async def snapshot(campaign_id: int, *, now: datetime | None = None) -> Snapshot
             )
         )
         conn = connection()
-        for index in range(len(channels)):
-            await _insert_rows(conn, campaign, card, merchant.timezone, channels, index, moment)
-        counts = await _counts(conn, campaign.id)
+        # A campaign's rows are made here only, under the lock above, and one statement makes
+        # one row per person and channel: with none there yet, nothing can conflict.
+        fresh = not await Delivery.filter(campaign_id=campaign.id, enrollment_id=None).exists()
+        made = [
+            await _insert_rows(
+                conn, campaign, card, merchant.timezone, channels, index, moment, fresh=fresh
+            )
+            for index in range(len(channels))
+        ]
+        counts = await _counts(conn, campaign.id) if None in made or not made else _sum(made)
         if campaign.voucher_title and campaign.voucher_validity_days:
             await _issue_vouchers(campaign, card, moment)
         campaign.status = CampaignStatus.SENDING
         campaign.started_at = moment
         await campaign.save(update_fields=["status", "started_at", "updated_at"])
     return counts
+
+
+# Why a person with an address on the channel cannot be reached there (``ChannelRule``'s).
+_UNUSABLE = {
+    Channel.TELEGRAM: Reason.UNREACHABLE,
+    Channel.EMAIL: Reason.NOT_VERIFIED,
+    Channel.APPLE_WALLET: Reason.PASS_REMOVED,
+    Channel.GOOGLE_WALLET: Reason.NO_ADDRESS,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    """SQL over one row a person of ``_flags_query``: 1 or 0 per channel for has an address,
+    can use it, opted out of it (for the CASEs of the outer statement)."""
+
+    has: str
+    usable: str
+    out: str
+
+    def reaches(self, alias: str) -> str:
+        return f"({alias}.{self.usable} = 1 AND {alias}.{self.out} = 0)"
+
+
+def _flags_query(
+    p: Params, channels: list[Channel], merchant_id: int, where: str
+) -> tuple[str, dict[Channel, _Flags]]:
+    """One row per person of the audience with each channel's flags, set-wise.
+
+    The channel tables are LEFT JOINed and folded with ``MAX`` per person, instead of an
+    ``EXISTS`` per person and flag in the select list: there PostgreSQL runs a subplan for
+    every row, a scan of the whole table when no index covers the correlation (``identity``
+    has none on ``customer_id``), quadratic in the audience. Joined, the planner may hash.
+    A person with two identities on one platform, or a pass on two devices, is still one row.
+    """
+    joins: list[str] = []
+    columns = ["c.id AS id"]
+    flags: dict[Channel, _Flags] = {}
+
+    def flag(name: str, condition: str) -> str:
+        columns.append(f"MAX(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {name}")
+        return name
+
+    for n, channel in enumerate(channels):
+        if channel == Channel.TELEGRAM:
+            joins.append(
+                f"LEFT JOIN identity i{n} ON i{n}.customer_id = c.id "
+                f"AND i{n}.platform = {p(Channel.TELEGRAM.value)}"
+            )
+            has = flag(f"has{n}", f"i{n}.id IS NOT NULL")
+            usable = flag(f"usable{n}", f"i{n}.reachable = TRUE")
+        elif channel == Channel.EMAIL:
+            has = flag(f"has{n}", "c.email IS NOT NULL")
+            usable = flag(f"usable{n}", "c.email IS NOT NULL AND c.email_verified = TRUE")
+        elif channel == Channel.APPLE_WALLET:
+            # A pass downloaded but on no device (never added, or removed: Wallet unregistered
+            # it, or APNs called the token dead) cannot show a campaign line.
+            joins.append(f"LEFT JOIN wallet_pass w{n} ON w{n}.membership_id = m.id")
+            joins.append(f"LEFT JOIN pass_registration r{n} ON r{n}.wallet_pass_id = w{n}.id")
+            has = flag(f"has{n}", f"w{n}.id IS NOT NULL")
+            usable = flag(f"usable{n}", f"r{n}.id IS NOT NULL")
+        elif channel == Channel.GOOGLE_WALLET:
+            joins.append(f"LEFT JOIN google_wallet_object g{n} ON g{n}.membership_id = m.id")
+            has = usable = flag(f"has{n}", f"g{n}.id IS NOT NULL")
+        else:
+            # A channel added to the enum before its rule here reaches nobody.
+            has = usable = flag(f"has{n}", "1 = 0")
+        # Opt-outs are per shop: a "no" to another shop's email does not silence this one.
+        # Unique per (customer, shop, channel): this join adds no rows.
+        joins.append(
+            f"LEFT JOIN channel_opt_out o{n} ON o{n}.customer_id = c.id "
+            f"AND o{n}.merchant_id = {p(merchant_id)} AND o{n}.channel = {p(channel.value)}"
+        )
+        out = flag(f"out{n}", f"o{n}.id IS NOT NULL")
+        flags[channel] = _Flags(has, usable, out)
+    sql = (
+        f"SELECT {', '.join(columns)} "
+        "FROM membership m JOIN customer c ON c.id = m.customer_id "
+        f"{' '.join(joins)} WHERE {where} GROUP BY c.id ORDER BY c.id"
+    )
+    return sql, flags
 
 
 async def _insert_rows(
@@ -245,21 +333,28 @@ async def _insert_rows(
     channels: list[Channel],
     index: int,
     moment: datetime,
-) -> None:
-    p = Params(is_postgres(conn))
+    *,
+    fresh: bool,
+) -> tuple[int, int] | None:
+    """The rows of ``channels[index]``; on PostgreSQL, with no rows before (``fresh``), how
+    many it made and how many of them are the holdout group, counted as they are written."""
+    postgres = is_postgres(conn)
+    p = Params(postgres)
     channel = channels[index]
-
-    def usable(ch: Channel) -> str:
-        return f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch, card.merchant_id)})"
-
-    rule = _rule(p, channel)
+    first_reachable = campaign.delivery_policy == DeliveryPolicy.FIRST_REACHABLE and index > 0
+    # Under "first reachable" a later channel's row is standby when an earlier one reaches.
+    wanted = channels[: index + 1] if first_reachable else [channel]
+    audience = AudienceFilter.from_json(campaign.audience_filters)
+    where = _audience_where(p, audience, card, timezone, moment)
+    people, flags = _flags_query(p, wanted, card.merchant_id, where)
+    this = flags[channel]
     holdout = (
-        f"(((c.id * 7919) + {p(campaign.id)}) % 100) < {p(campaign.holdout_percent)}"
+        f"(((a.id * 7919) + {p(campaign.id)}) % 100) < {p(campaign.holdout_percent)}"
         if campaign.holdout_percent
         else "1 = 0"
     )
-    if campaign.delivery_policy == DeliveryPolicy.FIRST_REACHABLE and index > 0:
-        earlier = " OR ".join(usable(ch) for ch in channels[:index])
+    if first_reachable:
+        earlier = " OR ".join(flags[ch].reaches("a") for ch in channels[:index])
         usable_status = (
             f"CASE WHEN {earlier} THEN {p(DeliveryStatus.STANDBY.value)} "
             f"ELSE {p(DeliveryStatus.PENDING.value)} END"
@@ -268,30 +363,56 @@ async def _insert_rows(
         usable_status = p(DeliveryStatus.PENDING.value)
     status = (
         f"CASE WHEN {holdout} THEN {p(DeliveryStatus.HOLDOUT.value)} "
-        f"WHEN {usable(channel)} THEN {usable_status} "
+        f"WHEN {this.reaches('a')} THEN {usable_status} "
         f"ELSE {p(DeliveryStatus.SKIPPED.value)} END"
     )
+    unusable = _UNUSABLE.get(channel, Reason.NO_ADDRESS)
     reason = (
-        f"CASE WHEN {holdout} OR {usable(channel)} THEN NULL "
-        f"WHEN NOT ({rule.has_address}) THEN {p(Reason.NO_ADDRESS.value)} "
-        f"WHEN NOT ({rule.usable_address}) THEN {p(rule.unusable_reason.value)} "
+        f"CASE WHEN {holdout} OR {this.reaches('a')} THEN NULL "
+        f"WHEN a.{this.has} = 0 THEN {p(Reason.NO_ADDRESS.value)} "
+        f"WHEN a.{this.usable} = 0 THEN {p(unusable.value)} "
         f"ELSE {p(Reason.OPTED_OUT.value)} END"
     )
     # The holdout group is recorded once, on the first channel.
     only_first_for_holdout = f"NOT ({holdout})" if index > 0 else "1 = 1"
     campaign_param, channel_param, now_param = p(campaign.id), p(channel.value), p(moment)
-    audience = AudienceFilter.from_json(campaign.audience_filters)
-    where = _audience_where(p, audience, card, timezone, moment)
+    # ON CONFLICT costs a second look into the unique index for every row: only when needed.
+    conflict = (
+        ""
+        if fresh
+        else " ON CONFLICT (campaign_id, customer_id, channel) WHERE enrollment_id IS NULL "
+        "DO NOTHING"
+    )
     sql = (
         "INSERT INTO delivery (campaign_id, customer_id, channel, status, reason, attempts, "
         "next_attempt_at, created_at) "
-        f"SELECT {campaign_param}, c.id, {channel_param}, {status}, {reason}, 0, "
+        f"SELECT {campaign_param}, a.id, {channel_param}, {status}, {reason}, 0, "
         f"{now_param}, {now_param} "
-        "FROM membership m JOIN customer c ON c.id = m.customer_id "
-        f"WHERE {where} AND {only_first_for_holdout} "
-        "ON CONFLICT (campaign_id, customer_id, channel) WHERE enrollment_id IS NULL DO NOTHING"
+        f"FROM ({people}) a WHERE {only_first_for_holdout}{conflict}"
     )
-    await conn.execute_query(sql, p.values)
+    if not (postgres and fresh):
+        await conn.execute_query(sql, p.values)
+        return None
+    # Counted on the way in: counting a million rows again afterwards takes seconds.
+    holdout_value = p(DeliveryStatus.HOLDOUT.value)
+    counted = (
+        f"WITH made AS ({sql} RETURNING status) SELECT COUNT(*) AS n, "
+        f"COALESCE(SUM(CASE WHEN status = {holdout_value} THEN 1 ELSE 0 END), 0) AS holdout "
+        "FROM made"
+    )
+    _, rows = await conn.execute_query(counted, p.values)
+    return int(rows[0]["n"]), int(rows[0]["holdout"])
+
+
+def _sum(made: list[tuple[int, int] | None]) -> Snapshot:
+    """The snapshot's figures from what each channel's statement made: the first channel has
+    a row for everyone (the holdout group too), the others for all but the holdout group."""
+    counted = [m for m in made if m is not None]
+    return Snapshot(
+        rows=sum(n for n, _ in counted),
+        people=counted[0][0],
+        holdout=sum(h for _, h in counted),
+    )
 
 
 async def _counts(conn: BaseDBAsyncClient, campaign_id: int) -> Snapshot:

@@ -102,6 +102,46 @@ async def test_a_campaign_goes_to_every_reachable_channel_and_finishes() -> None
     assert campaign.status == CampaignStatus.DONE
 
 
+async def test_two_telegram_accounts_make_one_row_sent_to_the_reachable_one() -> None:
+    """The snapshot joins the identities set-wise: a person with two accounts is still one row
+    per channel, usable when either account is, and the counts say one person each."""
+    from campaigns.audience import snapshot
+
+    shop = await factories.merchant()
+    people = await audience(shop, 3)
+    await Identity.filter(customer_id=people[0].id).update(reachable=False)
+    await Identity.create(
+        customer=people[0], platform="telegram", external_id="7000", reachable=True
+    )
+    await Identity.filter(customer_id=people[1].id).update(reachable=False)
+    await Identity.create(
+        customer=people[1], platform="telegram", external_id="7001", reachable=False
+    )
+    await ChannelOptOut.create(customer=people[2], merchant=shop.merchant, channel=Channel.EMAIL)
+    campaign = await started(shop, Channel.TELEGRAM, Channel.EMAIL, holdout_percent=0)
+
+    taken = await snapshot(campaign.id)
+
+    assert taken is not None
+    assert (taken.rows, taken.people, taken.holdout) == (6, 3, 0)
+    rows = await Delivery.filter(campaign_id=campaign.id).values_list(
+        "customer_id", "channel", "status", "reason"
+    )
+    assert sorted(rows) == sorted(
+        [
+            (people[0].id, "telegram", "pending", None),
+            (people[1].id, "telegram", "skipped", "unreachable"),
+            (people[2].id, "telegram", "pending", None),
+            (people[0].id, "email", "pending", None),
+            (people[1].id, "email", "pending", None),
+            (people[2].id, "email", "skipped", "opted_out"),
+        ]
+    )
+    telegram, email = ScriptedChannel("telegram"), ScriptedChannel("email")
+    await worker(telegram, email).tick()
+    assert sorted(m.address for m in telegram.sent) == ["5002", "7000"]
+
+
 async def test_first_reachable_falls_back_to_email_when_telegram_is_blocked() -> None:
     shop = await factories.merchant()
     people = await audience(shop, 2)
