@@ -8,14 +8,15 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from campaigns.spec import AudienceFilter, delivery_order
 from campaigns.sql import Params, connection, is_postgres
 from channels.base import Reason
 from loyalty.clock import ensure_utc
-from loyalty.vouchers import issue_voucher
-from models import Campaign, Card, Delivery, Membership, Merchant
+from loyalty.tokens import new_token, new_voucher_code
+from models import Campaign, Card, Delivery, Merchant
 from models.enums import (
     CampaignStatus,
     Channel,
@@ -23,6 +24,7 @@ from models.enums import (
     DeliveryStatus,
     MembershipStatus,
     VoucherSource,
+    VoucherStatus,
 )
 
 
@@ -429,21 +431,75 @@ async def _counts(conn: BaseDBAsyncClient, campaign_id: int) -> Snapshot:
     )
 
 
+# Rounds of fresh codes for the memberships whose code was taken (as ``issue_voucher`` tries).
+CODE_ATTEMPTS = 5
+# Vouchers written per statement: one round trip each on PostgreSQL (arrays), a batch on SQLite.
+VOUCHER_CHUNK = 10_000
+
+
 async def _issue_vouchers(campaign: Campaign, card: Card, moment: datetime) -> None:
-    """The campaign's voucher for everyone targeted (not the holdout group), once each."""
-    targeted = (
-        await Delivery.filter(campaign_id=campaign.id)
-        .exclude(status=DeliveryStatus.HOLDOUT)
-        .values_list("customer_id", flat=True)
+    """The campaign's voucher for everyone targeted (not the holdout group), once each.
+
+    Set-wise: the memberships are selected in SQL (a list of a million customer ids would not
+    even fit in one statement's parameters) and the vouchers written in chunks, their codes
+    and tokens made here as ``issue_voucher`` makes them. A code already taken at the shop
+    leaves that membership without its voucher; the next round gives it a new code.
+    """
+    conn = connection()
+    postgres = is_postgres(conn)
+    days = campaign.voucher_validity_days
+    expires_at = moment + timedelta(days=days) if days else None
+    constants = [
+        card.merchant_id,
+        card.id,
+        campaign.id,
+        VoucherSource.CAMPAIGN.value,
+        (campaign.voucher_title or "")[:200],
+        VoucherStatus.ISSUED.value,
+        moment,
+        expires_at,
+    ]
+    columns = (
+        "INSERT INTO voucher (merchant_id, card_id, campaign_id, source, title, status, "
+        "issued_at, expires_at, membership_id, code, token) "
     )
-    memberships = await Membership.filter(card_id=card.id, customer_id__in=list(set(targeted)))
-    for membership in memberships:
-        await issue_voucher(
-            membership,
-            card,
-            source=VoucherSource.CAMPAIGN,
-            title=campaign.voucher_title or "",
-            validity_days=campaign.voucher_validity_days,
-            now=moment,
-            campaign_id=campaign.id,
+    for _ in range(CODE_ATTEMPTS):
+        p = Params(postgres)
+        wanted = (
+            f"SELECT m.id AS id FROM membership m WHERE m.card_id = {p(card.id)} "
+            "AND EXISTS (SELECT 1 FROM delivery d WHERE d.customer_id = m.customer_id "
+            f"AND d.campaign_id = {p(campaign.id)} "
+            f"AND d.status <> {p(DeliveryStatus.HOLDOUT.value)}) "
+            "AND NOT EXISTS (SELECT 1 FROM voucher v WHERE v.membership_id = m.id "
+            f"AND v.campaign_id = {p(campaign.id)}) ORDER BY m.id"
         )
+        _, rows = await conn.execute_query(wanted, p.values)
+        missing = [int(row["id"]) for row in rows]
+        if not missing:
+            return
+        for at in range(0, len(missing), VOUCHER_CHUNK):
+            chunk = missing[at : at + VOUCHER_CHUNK]
+            codes = [new_voucher_code() for _ in chunk]
+            tokens = [new_token() for _ in chunk]
+            if postgres:
+                p = Params(postgres)
+                fixed = ", ".join(p(value) for value in constants[:-1])
+                # A NULL expiry has no type of its own: cast like the column.
+                expiry = f"{p(expires_at)}::timestamptz"
+                sql = (
+                    f"{columns}SELECT {fixed}, {expiry}, u.membership_id, u.code, u.token "
+                    f"FROM unnest({p(chunk)}::int[], {p(codes)}::text[], {p(tokens)}::text[]) "
+                    "AS u(membership_id, code, token) ON CONFLICT DO NOTHING"
+                )
+                await conn.execute_query(sql, p.values)
+            else:
+                p = Params(postgres)
+                marks = ", ".join(p(None) for _ in range(len(constants) + 3))
+                await conn.execute_many(
+                    f"{columns}VALUES ({marks}) ON CONFLICT DO NOTHING",
+                    [
+                        [*constants, membership_id, code, token]
+                        for membership_id, code, token in zip(chunk, codes, tokens, strict=True)
+                    ],
+                )
+    raise IntegrityError("voucher codes kept colliding")

@@ -320,6 +320,41 @@ async def test_a_campaign_voucher_goes_to_the_targeted_not_the_holdout() -> None
     vouchers = await Voucher.filter(campaign_id=campaign.id)
     assert len(vouchers) == 20 - held
     assert {(v.source, v.title) for v in vouchers} == {(VoucherSource.CAMPAIGN, "Free croissant")}
+    assert len({v.membership_id for v in vouchers}) == len({v.code for v in vouchers}) == 20 - held
+    assert {(v.status, v.expires_at - v.issued_at) for v in vouchers} == {
+        ("issued", timedelta(days=7))
+    }
+
+
+async def test_a_voucher_code_taken_at_the_shop_is_drawn_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Campaign vouchers are written in bulk: a collision with an existing code leaves that
+    person out of the first round only."""
+    import campaigns.audience as snapshot_module
+    from loyalty.tokens import new_voucher_code
+    from loyalty.vouchers import issue_voucher
+    from models import Membership
+
+    shop = await factories.merchant()
+    people = await audience(shop, 3)
+    first = await Membership.get(customer_id=people[0].id, card_id=shop.card.id)
+    taken = await issue_voucher(
+        first, shop.card, source=VoucherSource.GOODWILL, title="Sorry", validity_days=None
+    )
+    draws = iter([taken.code])
+    monkeypatch.setattr(
+        snapshot_module, "new_voucher_code", lambda: next(draws, None) or new_voucher_code()
+    )
+    campaign = await started(
+        shop, Channel.TELEGRAM, voucher_title="Free croissant", voucher_validity_days=7
+    )
+
+    await worker(ScriptedChannel("telegram")).start_due(utcnow())
+
+    vouchers = await Voucher.filter(campaign_id=campaign.id)
+    assert len({v.membership_id for v in vouchers}) == len(vouchers) == 3
+    assert taken.code not in {v.code for v in vouchers}
 
 
 async def test_audience_filters_narrow_the_snapshot() -> None:
