@@ -39,64 +39,6 @@ class AudienceCard(Protocol):
     def stamps_needed(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelRule:
-    """SQL over customer ``c`` and their membership ``m`` of the campaign's card: is there an
-    address, can it be used, why not."""
-
-    has_address: str
-    usable_address: str
-    unusable_reason: Reason
-
-
-def _rule(p: Params, channel: Channel) -> ChannelRule:
-    """Only the asked channel's values are bound: PostgreSQL refuses unused parameters."""
-    if channel == Channel.TELEGRAM:
-        telegram = p(Channel.TELEGRAM.value)
-        return ChannelRule(
-            has_address=(
-                "EXISTS (SELECT 1 FROM identity i WHERE i.customer_id = c.id "
-                f"AND i.platform = {telegram})"
-            ),
-            usable_address=(
-                "EXISTS (SELECT 1 FROM identity i WHERE i.customer_id = c.id "
-                f"AND i.platform = {telegram} AND i.reachable = TRUE)"
-            ),
-            unusable_reason=Reason.UNREACHABLE,
-        )
-    if channel == Channel.EMAIL:
-        return ChannelRule(
-            has_address="c.email IS NOT NULL",
-            usable_address="c.email IS NOT NULL AND c.email_verified = TRUE",
-            unusable_reason=Reason.NOT_VERIFIED,
-        )
-    if channel == Channel.APPLE_WALLET:
-        # A pass downloaded but on no device (never added, or removed: Wallet unregistered it,
-        # or APNs called the token dead) cannot show a campaign line.
-        passes = "SELECT 1 FROM wallet_pass w"
-        return ChannelRule(
-            has_address=f"EXISTS ({passes} WHERE w.membership_id = m.id)",
-            usable_address=(
-                f"EXISTS ({passes} JOIN pass_registration r ON r.wallet_pass_id = w.id "
-                "WHERE w.membership_id = m.id)"
-            ),
-            unusable_reason=Reason.PASS_REMOVED,
-        )
-    if channel == Channel.GOOGLE_WALLET:
-        saved = "EXISTS (SELECT 1 FROM google_wallet_object g WHERE g.membership_id = m.id)"
-        return ChannelRule(saved, saved, Reason.NO_ADDRESS)
-    # A channel added to the enum before its rule here reaches nobody.
-    return ChannelRule("1 = 0", "1 = 0", Reason.NO_ADDRESS)
-
-
-def _opted_out(p: Params, channel: Channel, merchant_id: int) -> str:
-    """Opt-outs are per shop: a "no" to another shop's email does not silence this one."""
-    return (
-        "EXISTS (SELECT 1 FROM channel_opt_out o WHERE o.customer_id = c.id "
-        f"AND o.merchant_id = {p(merchant_id)} AND o.channel = {p(channel.value)})"
-    )
-
-
 def _audience_where(
     p: Params, audience: AudienceFilter, card: AudienceCard, timezone: str, moment: datetime
 ) -> str:
@@ -157,19 +99,17 @@ async def reachable_counts(
 ) -> dict[Channel, int]:
     """How many of the audience each channel can reach right now (for the wizard's preview)."""
     conn = connection()
-    counts: dict[Channel, int] = {}
-    for channel in (Channel.TELEGRAM, Channel.EMAIL, Channel.APPLE_WALLET, Channel.GOOGLE_WALLET):
-        p = Params(is_postgres(conn))
-        rule = _rule(p, channel)
-        where = _audience_where(p, audience, card, timezone, ensure_utc(now))
-        opted_out = _opted_out(p, channel, card.merchant_id)
-        sql = (
-            "SELECT COUNT(*) AS n FROM membership m JOIN customer c ON c.id = m.customer_id "
-            f"WHERE {where} AND {rule.usable_address} AND NOT {opted_out}"
-        )
-        _, rows = await conn.execute_query(sql, p.values)
-        counts[channel] = int(dict(rows[0])["n"])
-    return counts
+    p = Params(is_postgres(conn))
+    channels = [Channel.TELEGRAM, Channel.EMAIL, Channel.APPLE_WALLET, Channel.GOOGLE_WALLET]
+    where = _audience_where(p, audience, card, timezone, ensure_utc(now))
+    people, flags = _flags_query(p, channels, card.merchant_id, where, ordered=False)
+    sums = ", ".join(
+        f"COALESCE(SUM(CASE WHEN {flags[ch].reaches('a')} THEN 1 ELSE 0 END), 0) AS n{n}"
+        for n, ch in enumerate(channels)
+    )
+    _, rows = await conn.execute_query(f"SELECT {sums} FROM ({people}) a", p.values)
+    row = dict(rows[0])
+    return {ch: int(row[f"n{n}"]) for n, ch in enumerate(channels)}
 
 
 async def reachable_people(
@@ -186,15 +126,11 @@ async def reachable_people(
         return 0
     conn = connection()
     p = Params(is_postgres(conn))
+    wanted = list(dict.fromkeys(channels))
     where = _audience_where(p, audience, card, timezone, ensure_utc(now))
-    reachable = " OR ".join(
-        f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch, card.merchant_id)})"
-        for ch in channels
-    )
-    sql = (
-        "SELECT COUNT(*) AS n FROM membership m JOIN customer c ON c.id = m.customer_id "
-        f"WHERE {where} AND ({reachable})"
-    )
+    people, flags = _flags_query(p, wanted, card.merchant_id, where, ordered=False)
+    reachable = " OR ".join(flags[ch].reaches("a") for ch in wanted)
+    sql = f"SELECT COUNT(*) AS n FROM ({people}) a WHERE {reachable}"
     _, rows = await conn.execute_query(sql, p.values)
     return int(dict(rows[0])["n"])
 
@@ -246,7 +182,7 @@ async def snapshot(campaign_id: int, *, now: datetime | None = None) -> Snapshot
     return counts
 
 
-# Why a person with an address on the channel cannot be reached there (``ChannelRule``'s).
+# Why a person with an address on the channel cannot be reached there.
 _UNUSABLE = {
     Channel.TELEGRAM: Reason.UNREACHABLE,
     Channel.EMAIL: Reason.NOT_VERIFIED,
@@ -269,7 +205,7 @@ class _Flags:
 
 
 def _flags_query(
-    p: Params, channels: list[Channel], merchant_id: int, where: str
+    p: Params, channels: list[Channel], merchant_id: int, where: str, *, ordered: bool = True
 ) -> tuple[str, dict[Channel, _Flags]]:
     """One row per person of the audience with each channel's flags, set-wise.
 
@@ -322,7 +258,7 @@ def _flags_query(
     sql = (
         f"SELECT {', '.join(columns)} "
         "FROM membership m JOIN customer c ON c.id = m.customer_id "
-        f"{' '.join(joins)} WHERE {where} GROUP BY c.id ORDER BY c.id"
+        f"{' '.join(joins)} WHERE {where} GROUP BY c.id{' ORDER BY c.id' if ordered else ''}"
     )
     return sql, flags
 
