@@ -8,14 +8,15 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from campaigns.spec import AudienceFilter, delivery_order
 from campaigns.sql import Params, connection, is_postgres
 from channels.base import Reason
 from loyalty.clock import ensure_utc
-from loyalty.vouchers import issue_voucher
-from models import Campaign, Card, Delivery, Membership, Merchant
+from loyalty.tokens import new_token, new_voucher_code
+from models import Campaign, Card, Delivery, Merchant
 from models.enums import (
     CampaignStatus,
     Channel,
@@ -23,6 +24,7 @@ from models.enums import (
     DeliveryStatus,
     MembershipStatus,
     VoucherSource,
+    VoucherStatus,
 )
 
 
@@ -35,64 +37,6 @@ class AudienceCard(Protocol):
     def merchant_id(self) -> int: ...
     @property
     def stamps_needed(self) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelRule:
-    """SQL over customer ``c`` and their membership ``m`` of the campaign's card: is there an
-    address, can it be used, why not."""
-
-    has_address: str
-    usable_address: str
-    unusable_reason: Reason
-
-
-def _rule(p: Params, channel: Channel) -> ChannelRule:
-    """Only the asked channel's values are bound: PostgreSQL refuses unused parameters."""
-    if channel == Channel.TELEGRAM:
-        telegram = p(Channel.TELEGRAM.value)
-        return ChannelRule(
-            has_address=(
-                "EXISTS (SELECT 1 FROM identity i WHERE i.customer_id = c.id "
-                f"AND i.platform = {telegram})"
-            ),
-            usable_address=(
-                "EXISTS (SELECT 1 FROM identity i WHERE i.customer_id = c.id "
-                f"AND i.platform = {telegram} AND i.reachable = TRUE)"
-            ),
-            unusable_reason=Reason.UNREACHABLE,
-        )
-    if channel == Channel.EMAIL:
-        return ChannelRule(
-            has_address="c.email IS NOT NULL",
-            usable_address="c.email IS NOT NULL AND c.email_verified = TRUE",
-            unusable_reason=Reason.NOT_VERIFIED,
-        )
-    if channel == Channel.APPLE_WALLET:
-        # A pass downloaded but on no device (never added, or removed: Wallet unregistered it,
-        # or APNs called the token dead) cannot show a campaign line.
-        passes = "SELECT 1 FROM wallet_pass w"
-        return ChannelRule(
-            has_address=f"EXISTS ({passes} WHERE w.membership_id = m.id)",
-            usable_address=(
-                f"EXISTS ({passes} JOIN pass_registration r ON r.wallet_pass_id = w.id "
-                "WHERE w.membership_id = m.id)"
-            ),
-            unusable_reason=Reason.PASS_REMOVED,
-        )
-    if channel == Channel.GOOGLE_WALLET:
-        saved = "EXISTS (SELECT 1 FROM google_wallet_object g WHERE g.membership_id = m.id)"
-        return ChannelRule(saved, saved, Reason.NO_ADDRESS)
-    # A channel added to the enum before its rule here reaches nobody.
-    return ChannelRule("1 = 0", "1 = 0", Reason.NO_ADDRESS)
-
-
-def _opted_out(p: Params, channel: Channel, merchant_id: int) -> str:
-    """Opt-outs are per shop: a "no" to another shop's email does not silence this one."""
-    return (
-        "EXISTS (SELECT 1 FROM channel_opt_out o WHERE o.customer_id = c.id "
-        f"AND o.merchant_id = {p(merchant_id)} AND o.channel = {p(channel.value)})"
-    )
 
 
 def _audience_where(
@@ -155,19 +99,17 @@ async def reachable_counts(
 ) -> dict[Channel, int]:
     """How many of the audience each channel can reach right now (for the wizard's preview)."""
     conn = connection()
-    counts: dict[Channel, int] = {}
-    for channel in (Channel.TELEGRAM, Channel.EMAIL, Channel.APPLE_WALLET, Channel.GOOGLE_WALLET):
-        p = Params(is_postgres(conn))
-        rule = _rule(p, channel)
-        where = _audience_where(p, audience, card, timezone, ensure_utc(now))
-        opted_out = _opted_out(p, channel, card.merchant_id)
-        sql = (
-            "SELECT COUNT(*) AS n FROM membership m JOIN customer c ON c.id = m.customer_id "
-            f"WHERE {where} AND {rule.usable_address} AND NOT {opted_out}"
-        )
-        _, rows = await conn.execute_query(sql, p.values)
-        counts[channel] = int(dict(rows[0])["n"])
-    return counts
+    p = Params(is_postgres(conn))
+    channels = [Channel.TELEGRAM, Channel.EMAIL, Channel.APPLE_WALLET, Channel.GOOGLE_WALLET]
+    where = _audience_where(p, audience, card, timezone, ensure_utc(now))
+    people, flags = _flags_query(p, channels, card.merchant_id, where, ordered=False)
+    sums = ", ".join(
+        f"COALESCE(SUM(CASE WHEN {flags[ch].reaches('a')} THEN 1 ELSE 0 END), 0) AS n{n}"
+        for n, ch in enumerate(channels)
+    )
+    _, rows = await conn.execute_query(f"SELECT {sums} FROM ({people}) a", p.values)
+    row = dict(rows[0])
+    return {ch: int(row[f"n{n}"]) for n, ch in enumerate(channels)}
 
 
 async def reachable_people(
@@ -184,15 +126,11 @@ async def reachable_people(
         return 0
     conn = connection()
     p = Params(is_postgres(conn))
+    wanted = list(dict.fromkeys(channels))
     where = _audience_where(p, audience, card, timezone, ensure_utc(now))
-    reachable = " OR ".join(
-        f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch, card.merchant_id)})"
-        for ch in channels
-    )
-    sql = (
-        "SELECT COUNT(*) AS n FROM membership m JOIN customer c ON c.id = m.customer_id "
-        f"WHERE {where} AND ({reachable})"
-    )
+    people, flags = _flags_query(p, wanted, card.merchant_id, where, ordered=False)
+    reachable = " OR ".join(flags[ch].reaches("a") for ch in wanted)
+    sql = f"SELECT COUNT(*) AS n FROM ({people}) a WHERE {reachable}"
     _, rows = await conn.execute_query(sql, p.values)
     return int(dict(rows[0])["n"])
 
@@ -226,15 +164,103 @@ async def snapshot(campaign_id: int, *, now: datetime | None = None) -> Snapshot
             )
         )
         conn = connection()
-        for index in range(len(channels)):
-            await _insert_rows(conn, campaign, card, merchant.timezone, channels, index, moment)
-        counts = await _counts(conn, campaign.id)
+        # A campaign's rows are made here only, under the lock above, and one statement makes
+        # one row per person and channel: with none there yet, nothing can conflict.
+        fresh = not await Delivery.filter(campaign_id=campaign.id, enrollment_id=None).exists()
+        made = [
+            await _insert_rows(
+                conn, campaign, card, merchant.timezone, channels, index, moment, fresh=fresh
+            )
+            for index in range(len(channels))
+        ]
+        counts = await _counts(conn, campaign.id) if None in made or not made else _sum(made)
         if campaign.voucher_title and campaign.voucher_validity_days:
             await _issue_vouchers(campaign, card, moment)
         campaign.status = CampaignStatus.SENDING
         campaign.started_at = moment
         await campaign.save(update_fields=["status", "started_at", "updated_at"])
     return counts
+
+
+# Why a person with an address on the channel cannot be reached there.
+_UNUSABLE = {
+    Channel.TELEGRAM: Reason.UNREACHABLE,
+    Channel.EMAIL: Reason.NOT_VERIFIED,
+    Channel.APPLE_WALLET: Reason.PASS_REMOVED,
+    Channel.GOOGLE_WALLET: Reason.NO_ADDRESS,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    """SQL over one row a person of ``_flags_query``: 1 or 0 per channel for has an address,
+    can use it, opted out of it (for the CASEs of the outer statement)."""
+
+    has: str
+    usable: str
+    out: str
+
+    def reaches(self, alias: str) -> str:
+        return f"({alias}.{self.usable} = 1 AND {alias}.{self.out} = 0)"
+
+
+def _flags_query(
+    p: Params, channels: list[Channel], merchant_id: int, where: str, *, ordered: bool = True
+) -> tuple[str, dict[Channel, _Flags]]:
+    """One row per person of the audience with each channel's flags, set-wise.
+
+    The channel tables are LEFT JOINed and folded with ``MAX`` per person, instead of an
+    ``EXISTS`` per person and flag in the select list: there PostgreSQL runs a subplan for
+    every row, a scan of the whole table when no index covers the correlation (``identity``
+    has none on ``customer_id``), quadratic in the audience. Joined, the planner may hash.
+    A person with two identities on one platform, or a pass on two devices, is still one row.
+    """
+    joins: list[str] = []
+    columns = ["c.id AS id"]
+    flags: dict[Channel, _Flags] = {}
+
+    def flag(name: str, condition: str) -> str:
+        columns.append(f"MAX(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {name}")
+        return name
+
+    for n, channel in enumerate(channels):
+        if channel == Channel.TELEGRAM:
+            joins.append(
+                f"LEFT JOIN identity i{n} ON i{n}.customer_id = c.id "
+                f"AND i{n}.platform = {p(Channel.TELEGRAM.value)}"
+            )
+            has = flag(f"has{n}", f"i{n}.id IS NOT NULL")
+            usable = flag(f"usable{n}", f"i{n}.reachable = TRUE")
+        elif channel == Channel.EMAIL:
+            has = flag(f"has{n}", "c.email IS NOT NULL")
+            usable = flag(f"usable{n}", "c.email IS NOT NULL AND c.email_verified = TRUE")
+        elif channel == Channel.APPLE_WALLET:
+            # A pass downloaded but on no device (never added, or removed: Wallet unregistered
+            # it, or APNs called the token dead) cannot show a campaign line.
+            joins.append(f"LEFT JOIN wallet_pass w{n} ON w{n}.membership_id = m.id")
+            joins.append(f"LEFT JOIN pass_registration r{n} ON r{n}.wallet_pass_id = w{n}.id")
+            has = flag(f"has{n}", f"w{n}.id IS NOT NULL")
+            usable = flag(f"usable{n}", f"r{n}.id IS NOT NULL")
+        elif channel == Channel.GOOGLE_WALLET:
+            joins.append(f"LEFT JOIN google_wallet_object g{n} ON g{n}.membership_id = m.id")
+            has = usable = flag(f"has{n}", f"g{n}.id IS NOT NULL")
+        else:
+            # A channel added to the enum before its rule here reaches nobody.
+            has = usable = flag(f"has{n}", "1 = 0")
+        # Opt-outs are per shop: a "no" to another shop's email does not silence this one.
+        # Unique per (customer, shop, channel): this join adds no rows.
+        joins.append(
+            f"LEFT JOIN channel_opt_out o{n} ON o{n}.customer_id = c.id "
+            f"AND o{n}.merchant_id = {p(merchant_id)} AND o{n}.channel = {p(channel.value)}"
+        )
+        out = flag(f"out{n}", f"o{n}.id IS NOT NULL")
+        flags[channel] = _Flags(has, usable, out)
+    sql = (
+        f"SELECT {', '.join(columns)} "
+        "FROM membership m JOIN customer c ON c.id = m.customer_id "
+        f"{' '.join(joins)} WHERE {where} GROUP BY c.id{' ORDER BY c.id' if ordered else ''}"
+    )
+    return sql, flags
 
 
 async def _insert_rows(
@@ -245,21 +271,28 @@ async def _insert_rows(
     channels: list[Channel],
     index: int,
     moment: datetime,
-) -> None:
-    p = Params(is_postgres(conn))
+    *,
+    fresh: bool,
+) -> tuple[int, int] | None:
+    """The rows of ``channels[index]``; on PostgreSQL, with no rows before (``fresh``), how
+    many it made and how many of them are the holdout group, counted as they are written."""
+    postgres = is_postgres(conn)
+    p = Params(postgres)
     channel = channels[index]
-
-    def usable(ch: Channel) -> str:
-        return f"({_rule(p, ch).usable_address} AND NOT {_opted_out(p, ch, card.merchant_id)})"
-
-    rule = _rule(p, channel)
+    first_reachable = campaign.delivery_policy == DeliveryPolicy.FIRST_REACHABLE and index > 0
+    # Under "first reachable" a later channel's row is standby when an earlier one reaches.
+    wanted = channels[: index + 1] if first_reachable else [channel]
+    audience = AudienceFilter.from_json(campaign.audience_filters)
+    where = _audience_where(p, audience, card, timezone, moment)
+    people, flags = _flags_query(p, wanted, card.merchant_id, where)
+    this = flags[channel]
     holdout = (
-        f"(((c.id * 7919) + {p(campaign.id)}) % 100) < {p(campaign.holdout_percent)}"
+        f"(((a.id * 7919) + {p(campaign.id)}) % 100) < {p(campaign.holdout_percent)}"
         if campaign.holdout_percent
         else "1 = 0"
     )
-    if campaign.delivery_policy == DeliveryPolicy.FIRST_REACHABLE and index > 0:
-        earlier = " OR ".join(usable(ch) for ch in channels[:index])
+    if first_reachable:
+        earlier = " OR ".join(flags[ch].reaches("a") for ch in channels[:index])
         usable_status = (
             f"CASE WHEN {earlier} THEN {p(DeliveryStatus.STANDBY.value)} "
             f"ELSE {p(DeliveryStatus.PENDING.value)} END"
@@ -268,30 +301,56 @@ async def _insert_rows(
         usable_status = p(DeliveryStatus.PENDING.value)
     status = (
         f"CASE WHEN {holdout} THEN {p(DeliveryStatus.HOLDOUT.value)} "
-        f"WHEN {usable(channel)} THEN {usable_status} "
+        f"WHEN {this.reaches('a')} THEN {usable_status} "
         f"ELSE {p(DeliveryStatus.SKIPPED.value)} END"
     )
+    unusable = _UNUSABLE.get(channel, Reason.NO_ADDRESS)
     reason = (
-        f"CASE WHEN {holdout} OR {usable(channel)} THEN NULL "
-        f"WHEN NOT ({rule.has_address}) THEN {p(Reason.NO_ADDRESS.value)} "
-        f"WHEN NOT ({rule.usable_address}) THEN {p(rule.unusable_reason.value)} "
+        f"CASE WHEN {holdout} OR {this.reaches('a')} THEN NULL "
+        f"WHEN a.{this.has} = 0 THEN {p(Reason.NO_ADDRESS.value)} "
+        f"WHEN a.{this.usable} = 0 THEN {p(unusable.value)} "
         f"ELSE {p(Reason.OPTED_OUT.value)} END"
     )
     # The holdout group is recorded once, on the first channel.
     only_first_for_holdout = f"NOT ({holdout})" if index > 0 else "1 = 1"
     campaign_param, channel_param, now_param = p(campaign.id), p(channel.value), p(moment)
-    audience = AudienceFilter.from_json(campaign.audience_filters)
-    where = _audience_where(p, audience, card, timezone, moment)
+    # ON CONFLICT costs a second look into the unique index for every row: only when needed.
+    conflict = (
+        ""
+        if fresh
+        else " ON CONFLICT (campaign_id, customer_id, channel) WHERE enrollment_id IS NULL "
+        "DO NOTHING"
+    )
     sql = (
         "INSERT INTO delivery (campaign_id, customer_id, channel, status, reason, attempts, "
         "next_attempt_at, created_at) "
-        f"SELECT {campaign_param}, c.id, {channel_param}, {status}, {reason}, 0, "
+        f"SELECT {campaign_param}, a.id, {channel_param}, {status}, {reason}, 0, "
         f"{now_param}, {now_param} "
-        "FROM membership m JOIN customer c ON c.id = m.customer_id "
-        f"WHERE {where} AND {only_first_for_holdout} "
-        "ON CONFLICT (campaign_id, customer_id, channel) WHERE enrollment_id IS NULL DO NOTHING"
+        f"FROM ({people}) a WHERE {only_first_for_holdout}{conflict}"
     )
-    await conn.execute_query(sql, p.values)
+    if not (postgres and fresh):
+        await conn.execute_query(sql, p.values)
+        return None
+    # Counted on the way in: counting a million rows again afterwards takes seconds.
+    holdout_value = p(DeliveryStatus.HOLDOUT.value)
+    counted = (
+        f"WITH made AS ({sql} RETURNING status) SELECT COUNT(*) AS n, "
+        f"COALESCE(SUM(CASE WHEN status = {holdout_value} THEN 1 ELSE 0 END), 0) AS holdout "
+        "FROM made"
+    )
+    _, rows = await conn.execute_query(counted, p.values)
+    return int(rows[0]["n"]), int(rows[0]["holdout"])
+
+
+def _sum(made: list[tuple[int, int] | None]) -> Snapshot:
+    """The snapshot's figures from what each channel's statement made: the first channel has
+    a row for everyone (the holdout group too), the others for all but the holdout group."""
+    counted = [m for m in made if m is not None]
+    return Snapshot(
+        rows=sum(n for n, _ in counted),
+        people=counted[0][0],
+        holdout=sum(h for _, h in counted),
+    )
 
 
 async def _counts(conn: BaseDBAsyncClient, campaign_id: int) -> Snapshot:
@@ -308,21 +367,75 @@ async def _counts(conn: BaseDBAsyncClient, campaign_id: int) -> Snapshot:
     )
 
 
+# Rounds of fresh codes for the memberships whose code was taken (as ``issue_voucher`` tries).
+CODE_ATTEMPTS = 5
+# Vouchers written per statement: one round trip each on PostgreSQL (arrays), a batch on SQLite.
+VOUCHER_CHUNK = 10_000
+
+
 async def _issue_vouchers(campaign: Campaign, card: Card, moment: datetime) -> None:
-    """The campaign's voucher for everyone targeted (not the holdout group), once each."""
-    targeted = (
-        await Delivery.filter(campaign_id=campaign.id)
-        .exclude(status=DeliveryStatus.HOLDOUT)
-        .values_list("customer_id", flat=True)
+    """The campaign's voucher for everyone targeted (not the holdout group), once each.
+
+    Set-wise: the memberships are selected in SQL (a list of a million customer ids would not
+    even fit in one statement's parameters) and the vouchers written in chunks, their codes
+    and tokens made here as ``issue_voucher`` makes them. A code already taken at the shop
+    leaves that membership without its voucher; the next round gives it a new code.
+    """
+    conn = connection()
+    postgres = is_postgres(conn)
+    days = campaign.voucher_validity_days
+    expires_at = moment + timedelta(days=days) if days else None
+    constants = [
+        card.merchant_id,
+        card.id,
+        campaign.id,
+        VoucherSource.CAMPAIGN.value,
+        (campaign.voucher_title or "")[:200],
+        VoucherStatus.ISSUED.value,
+        moment,
+        expires_at,
+    ]
+    columns = (
+        "INSERT INTO voucher (merchant_id, card_id, campaign_id, source, title, status, "
+        "issued_at, expires_at, membership_id, code, token) "
     )
-    memberships = await Membership.filter(card_id=card.id, customer_id__in=list(set(targeted)))
-    for membership in memberships:
-        await issue_voucher(
-            membership,
-            card,
-            source=VoucherSource.CAMPAIGN,
-            title=campaign.voucher_title or "",
-            validity_days=campaign.voucher_validity_days,
-            now=moment,
-            campaign_id=campaign.id,
+    for _ in range(CODE_ATTEMPTS):
+        p = Params(postgres)
+        wanted = (
+            f"SELECT m.id AS id FROM membership m WHERE m.card_id = {p(card.id)} "
+            "AND EXISTS (SELECT 1 FROM delivery d WHERE d.customer_id = m.customer_id "
+            f"AND d.campaign_id = {p(campaign.id)} "
+            f"AND d.status <> {p(DeliveryStatus.HOLDOUT.value)}) "
+            "AND NOT EXISTS (SELECT 1 FROM voucher v WHERE v.membership_id = m.id "
+            f"AND v.campaign_id = {p(campaign.id)}) ORDER BY m.id"
         )
+        _, rows = await conn.execute_query(wanted, p.values)
+        missing = [int(row["id"]) for row in rows]
+        if not missing:
+            return
+        for at in range(0, len(missing), VOUCHER_CHUNK):
+            chunk = missing[at : at + VOUCHER_CHUNK]
+            codes = [new_voucher_code() for _ in chunk]
+            tokens = [new_token() for _ in chunk]
+            if postgres:
+                p = Params(postgres)
+                fixed = ", ".join(p(value) for value in constants[:-1])
+                # A NULL expiry has no type of its own: cast like the column.
+                expiry = f"{p(expires_at)}::timestamptz"
+                sql = (
+                    f"{columns}SELECT {fixed}, {expiry}, u.membership_id, u.code, u.token "
+                    f"FROM unnest({p(chunk)}::int[], {p(codes)}::text[], {p(tokens)}::text[]) "
+                    "AS u(membership_id, code, token) ON CONFLICT DO NOTHING"
+                )
+                await conn.execute_query(sql, p.values)
+            else:
+                p = Params(postgres)
+                marks = ", ".join(p(None) for _ in range(len(constants) + 3))
+                await conn.execute_many(
+                    f"{columns}VALUES ({marks}) ON CONFLICT DO NOTHING",
+                    [
+                        [*constants, membership_id, code, token]
+                        for membership_id, code, token in zip(chunk, codes, tokens, strict=True)
+                    ],
+                )
+    raise IntegrityError("voucher codes kept colliding")

@@ -26,6 +26,7 @@ import logging
 import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -40,11 +41,13 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods.base import Response
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    Message,
 )
 
 from channels.base import Button, DeliveryResult, OutboundMessage, Outcome, Reason
@@ -63,6 +66,10 @@ DEFAULT_PER_CHAT_RATE = Rate(1 / 1.25, 1)
 SENT_PARTS_LIMIT = 10_000
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# aiogram reads every answer as ``Response[Message]``, a class pydantic builds on first use and
+# keeps only while something refers to it: held here, it is not rebuilt after each collection
+# (that costs more than the send).
+_KEEP_RESPONSE_TYPE = Response[Message]
 _CHAT_GONE = ("chat not found", "user not found", "peer_id_invalid")
 
 
@@ -181,7 +188,10 @@ class TelegramChannel:
             self.sent_parts.pop(delivery_id, None)
 
 
+@lru_cache(maxsize=1024)
 def _button(button: Button) -> InlineKeyboardButton:
+    # Kept: most buttons of a campaign are the same for everyone (the shop's "stop offers"),
+    # and building one validates it. Nothing changes a button once made.
     if button.url:
         return InlineKeyboardButton(text=button.text, url=button.url)
     return InlineKeyboardButton(text=button.text, callback_data=button.data)
@@ -204,12 +214,21 @@ def _chat_id(address: str) -> int | str | None:
         return address if address.startswith("@") else None
 
 
-def _parts(message: OutboundMessage) -> list[_Part]:
-    if message.photo is None and not message.photo_file_id:
-        return [_Part(html, photo=False) for html in split(message.html, TEXT_LIMIT)]
-    pieces = split(message.html, TEXT_LIMIT, first_limit=CAPTION_LIMIT)
+def _parts(message: OutboundMessage) -> tuple[_Part, ...]:
+    return _split_parts(
+        message.html, photo=message.photo is not None or bool(message.photo_file_id)
+    )
+
+
+@lru_cache(maxsize=256)
+def _split_parts(html: str, *, photo: bool) -> tuple[_Part, ...]:
+    """A campaign's messages differ little from person to person (the shop's name, a gift
+    line): splitting each one again would parse the same HTML thousands of times."""
+    if not photo:
+        return tuple(_Part(piece, photo=False) for piece in split(html, TEXT_LIMIT))
+    pieces = split(html, TEXT_LIMIT, first_limit=CAPTION_LIMIT)
     caption, rest = (pieces[0], pieces[1:]) if pieces else ("", [])
-    return [_Part(caption, photo=True), *(_Part(html, photo=False) for html in rest)]
+    return (_Part(caption, photo=True), *(_Part(piece, photo=False) for piece in rest))
 
 
 def _result_for(error: Exception) -> DeliveryResult | None:

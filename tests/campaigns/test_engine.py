@@ -102,6 +102,46 @@ async def test_a_campaign_goes_to_every_reachable_channel_and_finishes() -> None
     assert campaign.status == CampaignStatus.DONE
 
 
+async def test_two_telegram_accounts_make_one_row_sent_to_the_reachable_one() -> None:
+    """The snapshot joins the identities set-wise: a person with two accounts is still one row
+    per channel, usable when either account is, and the counts say one person each."""
+    from campaigns.audience import snapshot
+
+    shop = await factories.merchant()
+    people = await audience(shop, 3)
+    await Identity.filter(customer_id=people[0].id).update(reachable=False)
+    await Identity.create(
+        customer=people[0], platform="telegram", external_id="7000", reachable=True
+    )
+    await Identity.filter(customer_id=people[1].id).update(reachable=False)
+    await Identity.create(
+        customer=people[1], platform="telegram", external_id="7001", reachable=False
+    )
+    await ChannelOptOut.create(customer=people[2], merchant=shop.merchant, channel=Channel.EMAIL)
+    campaign = await started(shop, Channel.TELEGRAM, Channel.EMAIL, holdout_percent=0)
+
+    taken = await snapshot(campaign.id)
+
+    assert taken is not None
+    assert (taken.rows, taken.people, taken.holdout) == (6, 3, 0)
+    rows = await Delivery.filter(campaign_id=campaign.id).values_list(
+        "customer_id", "channel", "status", "reason"
+    )
+    assert sorted(rows) == sorted(
+        [
+            (people[0].id, "telegram", "pending", None),
+            (people[1].id, "telegram", "skipped", "unreachable"),
+            (people[2].id, "telegram", "pending", None),
+            (people[0].id, "email", "pending", None),
+            (people[1].id, "email", "pending", None),
+            (people[2].id, "email", "skipped", "opted_out"),
+        ]
+    )
+    telegram, email = ScriptedChannel("telegram"), ScriptedChannel("email")
+    await worker(telegram, email).tick()
+    assert sorted(m.address for m in telegram.sent) == ["5002", "7000"]
+
+
 async def test_first_reachable_falls_back_to_email_when_telegram_is_blocked() -> None:
     shop = await factories.merchant()
     people = await audience(shop, 2)
@@ -280,6 +320,42 @@ async def test_a_campaign_voucher_goes_to_the_targeted_not_the_holdout() -> None
     vouchers = await Voucher.filter(campaign_id=campaign.id)
     assert len(vouchers) == 20 - held
     assert {(v.source, v.title) for v in vouchers} == {(VoucherSource.CAMPAIGN, "Free croissant")}
+    assert len({v.membership_id for v in vouchers}) == len({v.code for v in vouchers}) == 20 - held
+    assert {(v.status, v.issued_at + timedelta(days=7)) for v in vouchers} == {
+        ("issued", v.expires_at) for v in vouchers
+    }
+    assert len({v.issued_at for v in vouchers}) == 1
+
+
+async def test_a_voucher_code_taken_at_the_shop_is_drawn_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Campaign vouchers are written in bulk: a collision with an existing code leaves that
+    person out of the first round only."""
+    import campaigns.audience as snapshot_module
+    from loyalty.tokens import new_voucher_code
+    from loyalty.vouchers import issue_voucher
+    from models import Membership
+
+    shop = await factories.merchant()
+    people = await audience(shop, 3)
+    first = await Membership.get(customer_id=people[0].id, card_id=shop.card.id)
+    taken = await issue_voucher(
+        first, shop.card, source=VoucherSource.GOODWILL, title="Sorry", validity_days=None
+    )
+    draws = iter([taken.code])
+    monkeypatch.setattr(
+        snapshot_module, "new_voucher_code", lambda: next(draws, None) or new_voucher_code()
+    )
+    campaign = await started(
+        shop, Channel.TELEGRAM, voucher_title="Free croissant", voucher_validity_days=7
+    )
+
+    await worker(ScriptedChannel("telegram")).start_due(utcnow())
+
+    vouchers = await Voucher.filter(campaign_id=campaign.id)
+    assert len({v.membership_id for v in vouchers}) == len(vouchers) == 3
+    assert taken.code not in {v.code for v in vouchers}
 
 
 async def test_audience_filters_narrow_the_snapshot() -> None:
