@@ -54,6 +54,8 @@ class Identity(Model):
     class Meta:
         table = "identity"
         unique_together = (("platform", "external_id"),)
+        # A campaign's snapshot and reach count join each person's accounts by customer.
+        indexes = (("customer", "platform"),)
 
 
 class ChannelOptOut(Model):

@@ -61,7 +61,8 @@ class PassRegistration(Model):
     class Meta:
         table = "pass_registration"
         unique_together = (("device_library_identifier", "wallet_pass"),)
-        indexes = (("push_token",),)
+        # push_token: APNs feedback; wallet_pass: an Apple audience's devices, pass by pass.
+        indexes = (("push_token",), ("wallet_pass",))
 
 
 class GoogleWalletObject(Model):
