@@ -12,6 +12,8 @@ ahead of them; both count against the same rolling second, so together they neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import secrets
 import time
 from collections import deque
@@ -60,17 +62,25 @@ async def acquire(
     tasks ask the bucket once each instead of polling it. Tasks that all woke late after the
     event loop was busy would then leave together, so a local gate spreads them out again.
 
-    ``priority``: a service message. It still reserves its slot, so what is scheduled after it
-    moves back by one, but does not sleep until it: it goes straight to the gate, which lets
-    it out at the next free moment of the rolling second, ahead of the sends already queued
-    there (which then leave a slot later). The gate's count is what bounds both lanes.
+    Bulk sends (``priority`` false: campaigns) reserve at most :data:`LOOKAHEAD` seconds of
+    the schedule ahead per process, the others queueing here, in order, before they reserve;
+    a ``priority`` send (a service message) reserves at once, so it gets the next slot after
+    those few, ahead of every queued bulk send in any process, and the schedule stays one
+    evenly spaced sequence for both. At the gate a waiting priority send goes first as well.
     """
     started = time.monotonic()
-    delay = await limiter.reserve(key, rate, cost)
-    if delay > 0 and not priority:
-        await asyncio.sleep(delay)
-    await _gate(limiter, key, rate).pass_through(cost, priority=priority)
+    gate = _gate(limiter, key, rate)
+    async with contextlib.nullcontext() if priority else gate.lookahead:
+        delay = await limiter.reserve(key, rate, cost)
+        if delay > 0:
+            await asyncio.sleep(delay)
+    await gate.pass_through(cost, priority=priority)
     return time.monotonic() - started
+
+
+# How far ahead bulk sends reserve the schedule: enough that a task waking a little late costs
+# no throughput, short enough that a service message reserving behind them waits little.
+LOOKAHEAD = 0.1
 
 
 class _DepartureGate:
@@ -85,6 +95,9 @@ class _DepartureGate:
         self._capacity = max(1, int(rate.per_second))
         self._lock = asyncio.Lock()
         self._priority_lock = asyncio.Lock()
+        # Bulk reservations this process holds at once (see ``acquire``); FIFO, as sends should
+        # leave in the order they asked.
+        self.lookahead = asyncio.Semaphore(max(1, math.ceil(rate.per_second * LOOKAHEAD)))
 
     async def pass_through(self, cost: int, *, priority: bool = False) -> None:
         async with self._priority_lock if priority else self._lock:
