@@ -12,6 +12,7 @@ import itertools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from campaigns.metrics import count_result
 from campaigns.sql import Params, connection, is_postgres
@@ -42,14 +43,28 @@ async def claim(worker_id: str, *, limit: int, lease: timedelta, now: datetime) 
     small shop leaves unused goes to the others). The rows come back in that order, which is
     the order they are sent in.
 
-    On PostgreSQL the ranking runs on at most ``limit`` rows per sending campaign, each read
-    from the campaign's own stretch of the index and locked with ``SKIP LOCKED`` as it is read,
-    so workers claiming at once take disjoint rows and none waits; rows a claim locked but did
-    not take are free again when its statement ends. SQLite ranks every due row (one writer,
-    an embedded queue).
+    On PostgreSQL the ranking runs on at most ``limit`` rows per sending campaign, each locked
+    with ``SKIP LOCKED`` as it is read, so workers claiming at once take disjoint rows and none
+    waits; rows a claim locked but did not take are free again when its statement ends. An
+    index of pending rows by (campaign_id, next_attempt_at, id) makes that a few index pages
+    per campaign; without one they are found through (status, next_attempt_at), at about the
+    cost of taking the oldest rows of all. SQLite ranks every due row (one writer, an
+    embedded queue).
     """
     conn = connection()
-    postgres = is_postgres(conn)
+    sql, values = claim_statement(
+        worker_id, limit=limit, lease=lease, now=now, postgres=is_postgres(conn)
+    )
+    # execute_query would drop the RETURNING rows of an UPDATE on asyncpg.
+    rows = await conn.execute_query_dict(sql, values)
+    return _round_robin([Claimed(**row) for row in rows])
+
+
+def claim_statement(
+    worker_id: str, *, limit: int, lease: timedelta, now: datetime, postgres: bool
+) -> tuple[str, list[Any]]:
+    """The UPDATE … RETURNING that :func:`claim` runs, and its values (benchmarks EXPLAIN
+    it)."""
     p = Params(postgres)
     # An automation's send steps are campaigns that never finish (status "automation").
     sending = f"{p(CampaignStatus.SENDING.value)}, {p(CampaignStatus.AUTOMATION.value)}"
@@ -92,9 +107,7 @@ async def claim(worker_id: str, *, limit: int, lease: timedelta, now: datetime) 
         f"ORDER BY shop_turn, next_attempt_at, id LIMIT {share}) "
         "RETURNING id, campaign_id, customer_id, channel, attempts"
     )
-    # execute_query would drop the RETURNING rows of an UPDATE on asyncpg.
-    rows = await conn.execute_query_dict(sql, p.values)
-    return _round_robin([Claimed(**row) for row in rows])
+    return sql, p.values
 
 
 def _round_robin(rows: list[Claimed]) -> list[Claimed]:
