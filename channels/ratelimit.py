@@ -112,11 +112,12 @@ class _DepartureGate:
 
 
 # Gates exist for the few shared keys ``acquire`` is used with (Telegram's global bucket).
-_gates: dict[tuple[int, str, float], _DepartureGate] = {}
+# By event loop too: its locks and semaphore belong to one (tests run many loops in a process).
+_gates: dict[tuple[int, str, float, int], _DepartureGate] = {}
 
 
 def _gate(limiter: RateLimiter, key: str, rate: Rate) -> _DepartureGate:
-    index = (id(limiter), key, rate.per_second)
+    index = (id(limiter), key, rate.per_second, id(asyncio.get_running_loop()))
     if index not in _gates:
         _gates[index] = _DepartureGate(limiter, key, rate)
     return _gates[index]
