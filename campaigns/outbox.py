@@ -48,8 +48,8 @@ async def claim(worker_id: str, *, limit: int, lease: timedelta, now: datetime) 
     waits; rows a claim locked but did not take are free again when its statement ends. An
     index of pending rows by (campaign_id, next_attempt_at, id) makes that a few index pages
     per campaign; without one they are found through (status, next_attempt_at), at about the
-    cost of taking the oldest rows of all. SQLite ranks every due row (one writer, an
-    embedded queue).
+    cost of taking the oldest rows of all. SQLite takes each campaign's rows the same way,
+    without locks (one writer at a time).
     """
     conn = connection()
     sql, values = claim_statement(
@@ -87,12 +87,16 @@ def claim_statement(
             "due AS (SELECT * FROM fresh UNION ALL SELECT * FROM stale), "
         )
     else:
+        # No LATERAL: a correlated IN takes each campaign's oldest ``limit``, as above.
         due = (
             "due AS (SELECT d.id, d.next_attempt_at, k.id AS campaign_id, k.merchant_id "
+            "FROM campaign k JOIN delivery d ON d.id IN (SELECT x.id FROM delivery x "
+            f"WHERE x.campaign_id = k.id AND x.status = {pending} AND x.next_attempt_at <= {at} "
+            f"ORDER BY x.next_attempt_at, x.id LIMIT {share}) WHERE k.status IN ({sending}) "
+            "UNION ALL SELECT d.id, d.next_attempt_at, k.id, k.merchant_id "
             "FROM delivery d JOIN campaign k ON k.id = d.campaign_id "
-            f"WHERE k.status IN ({sending}) AND ("
-            f"(d.status = {pending} AND d.next_attempt_at <= {at}) OR "
-            f"(d.status = {leased} AND d.lease_expires_at < {at}))), "
+            f"WHERE k.status IN ({sending}) AND d.status = {leased} "
+            f"AND d.lease_expires_at < {at}), "
         )
     sql = (
         f"WITH {due}"
