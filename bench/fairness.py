@@ -14,7 +14,9 @@ batches of 30, as ``batch_size`` may be set for a 30/s bot).
 3. the claim's cost (EXPLAIN ANALYZE, median of 5, rolled back) with A's rows in the queue
    and (not with ``--quick``) with 1,000,000 due rows: the fair claim against the old one, and
    the fair claim with the index it is designed for, pending rows by (campaign_id,
-   next_attempt_at, id), which the schema does not have yet (made here for the measurement).
+   next_attempt_at, id), which the schema does not have yet (made here for the measurement);
+4. the same on SQLite (the embedded default), timed (median of 3, rolled back), with 100,000
+   due rows, and 1,000,000 rows (750,000 due) without ``--quick``.
 
 Run: ``.venv/bin/python bench/fairness.py`` (``--quick``: no 1,000,000-row claim, a shorter
 old-claim run). Prints figures and records them (``var/bench/fairness.json``).
@@ -27,6 +29,7 @@ import asyncio
 import json
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -75,9 +78,10 @@ async def fifo_claim(
 
 
 def fifo_statement(
-    worker_id: str, *, limit: int, lease: timedelta, now: datetime
+    worker_id: str, *, limit: int, lease: timedelta, now: datetime, postgres: bool = True
 ) -> tuple[str, list[Any]]:
-    p = Params(True)
+    p = Params(postgres)
+    lock = " FOR UPDATE OF d SKIP LOCKED" if postgres else ""
     sql = (
         f"UPDATE delivery SET status = {p(DeliveryStatus.SENDING.value)}, "
         f"lease_expires_at = {p(now + lease)}, leased_by = {p(worker_id)}, "
@@ -87,7 +91,7 @@ def fifo_statement(
         f"{p(CampaignStatus.AUTOMATION.value)}) AND ("
         f"(d.status = {p(DeliveryStatus.PENDING.value)} AND d.next_attempt_at <= {p(now)}) OR "
         f"(d.status = {p(DeliveryStatus.SENDING.value)} AND d.lease_expires_at < {p(now)})) "
-        f"ORDER BY d.next_attempt_at, d.id LIMIT {p(limit)} FOR UPDATE OF d SKIP LOCKED) "
+        f"ORDER BY d.next_attempt_at, d.id LIMIT {p(limit)}{lock}) "
         "RETURNING id, campaign_id, customer_id, channel, attempts"
     )
     return sql, p.values
@@ -347,7 +351,80 @@ async def run(quick: bool) -> None:
         await close_db()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+    with tempfile.TemporaryDirectory() as folder:
+        await _sqlite_claim_costs(f"sqlite://{folder}/bench.sqlite3", quick, figures)
     print(f"saved {figures.save()}")
+
+
+async def _sqlite_claim_costs(url: str, quick: bool, figures: Figures) -> None:
+    """A big campaign (a quarter sent) and a small one, both sending, on a SQLite file."""
+    total = 100_000 if quick else 1_000_000
+    await apply_migrations(url)
+    await init_db(url)
+    try:
+        conn = connection()
+        ids = []
+        for shop_name in ("Big roastery", "Corner bakery"):
+            shop = await create_merchant(
+                MerchantSpec(name=shop_name),
+                CardSpec(name="Card", stamps_needed=10, reward_text="Coffee"),
+                invite_ttl=timedelta(hours=1),
+            )
+            spec = CampaignSpec(
+                card_id=shop.card.id, channels=(Channel.TELEGRAM,), message_text=MESSAGE
+            )
+            ids.append((await create_campaign(shop.merchant.id, spec)).id)
+        await Campaign.filter(id__in=ids).update(status=CampaignStatus.SENDING)
+        then, now = utcnow() - timedelta(hours=1), utcnow()
+        await conn.execute_query(
+            "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < ?1) "
+            "INSERT INTO customer (id, first_name, language, email_verified, created_at) "
+            "SELECT x, 'P', 'en', 0, ?2 FROM g",
+            [total + SMALL, then],
+        )
+        for campaign_id, where, due in (
+            (ids[0], f"id <= {total}", then), (ids[1], f"id > {total}", now)
+        ):  # fmt: skip
+            await conn.execute_query(
+                "INSERT INTO delivery (campaign_id, customer_id, channel, status, attempts, "
+                f"next_attempt_at, created_at) SELECT {campaign_id}, id, 'telegram', "
+                f"CASE WHEN id <= {total // 4} THEN 'sent' ELSE 'pending' END, 0, ?1, ?1 "
+                f"FROM customer WHERE {where}",
+                [due],
+            )
+        await conn.execute_script("ANALYZE;")
+        at = utcnow() + timedelta(seconds=1)
+        args: dict[str, Any] = {"limit": 100, "lease": timedelta(seconds=120), "now": at}
+
+        async def timed(statement: tuple[str, list[Any]]) -> float:
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                await conn.execute_query("BEGIN")
+                await conn.execute_query_dict(*statement)
+                await conn.execute_query("ROLLBACK")
+                times.append((time.perf_counter() - started) * 1000)
+            return statistics.median(times)
+
+        fair = await timed(claim_statement("x", postgres=False, **args))
+        old = await timed(fifo_statement("x", postgres=False, **args))
+        await conn.execute_script(PROPOSED_INDEX + "; ANALYZE;")
+        indexed = await timed(claim_statement("x", postgres=False, **args))
+        label = f"{total:,} rows ({total * 3 // 4:,} due)"
+        print(
+            f"4. SQLite claim of 100 with {label}: fair {fair:.0f} ms, old {old:.0f} ms "
+            f"(median of 3); with the proposed index: fair {indexed:.1f} ms"
+        )
+        old_name = "old claim (oldest rows first), same rows"
+        figures.add(
+            f"fair claim, SQLite, {label}", fair, "ms", baseline=old, baseline_name=old_name
+        )
+        figures.add(
+            f"fair claim, SQLite, {label}, with the proposed index", indexed, "ms",
+            baseline=old, baseline_name=old_name + ", without it",
+        )  # fmt: skip
+    finally:
+        await close_db()
 
 
 def main() -> None:
