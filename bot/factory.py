@@ -86,8 +86,8 @@ async def bot_runtime(
     from bot.context import Services
     from bot.delivery import build_email_channel
     from bot.dispatcher import build_dispatcher
-    from channels.ratelimit import MemoryRateLimiter, RedisRateLimiter
-    from channels.telegram import TelegramChannel
+    from channels.ratelimit import MemoryRateLimiter, RedisRateLimiter, within_rolling_second
+    from channels.telegram import TelegramBudget, TelegramChannel
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import MemoryFileIdCache, RedisFileIdCache
     from handlers.notify import CustomerNotifier
@@ -113,7 +113,12 @@ async def bot_runtime(
         closing.push_async_callback(wallets.close)
         email = build_email_channel(settings)
         closing.push_async_callback(email.close)
-        notifier = CustomerNotifier(bot, i18n, wallets=wallets)
+        # Notices share the bot's Telegram limit with the delivery worker's campaign sends (the
+        # same setting, the same limiter), ahead of them.
+        budget = TelegramBudget(
+            limiter, global_rate=within_rolling_second(settings.delivery.telegram_per_second)
+        )
+        notifier = CustomerNotifier(bot, i18n, wallets=wallets, slot=budget.service_slot)
         progress = CampaignProgress(
             bot, i18n, interval=settings.campaigns.progress_interval_seconds
         )

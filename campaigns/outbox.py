@@ -8,9 +8,11 @@ them again, so nothing is lost and at most the rows in flight at the crash are s
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from campaigns.metrics import count_result
 from campaigns.sql import Params, connection, is_postgres
@@ -32,27 +34,94 @@ class Claimed:
 
 
 async def claim(worker_id: str, *, limit: int, lease: timedelta, now: datetime) -> list[Claimed]:
+    """Lease up to ``limit`` due rows, shared fairly between the shops with due rows.
+
+    One bot serves many shops, so a batch must not be one big campaign's oldest rows while a
+    small campaign waits behind all of them: each campaign's due rows are ranked (oldest
+    first), then each shop's, and the batch takes the first row of every shop, then the second,
+    and so on (round-robin; a shop with several campaigns alternates between them, and what a
+    small shop leaves unused goes to the others). The rows come back in that order, which is
+    the order they are sent in.
+
+    On PostgreSQL the ranking runs on at most ``limit`` rows per sending campaign, each locked
+    with ``SKIP LOCKED`` as it is read, so workers claiming at once take disjoint rows and none
+    waits; rows a claim locked but did not take are free again when its statement ends. An
+    index of pending rows by (campaign_id, next_attempt_at, id) makes that a few index pages
+    per campaign; without one they are found through (status, next_attempt_at), at about the
+    cost of taking the oldest rows of all. SQLite takes each campaign's rows the same way,
+    without locks (one writer at a time).
+    """
     conn = connection()
-    postgres = is_postgres(conn)
-    p = Params(postgres)
-    lock = " FOR UPDATE OF d SKIP LOCKED" if postgres else ""
-    sql = (
-        f"UPDATE delivery SET status = {p(DeliveryStatus.SENDING.value)}, "
-        f"lease_expires_at = {p(now + lease)}, leased_by = {p(worker_id)}, "
-        "attempts = attempts + 1 "
-        "WHERE id IN (SELECT d.id FROM delivery d JOIN campaign k ON k.id = d.campaign_id "
-        # An automation's send steps are campaigns that never finish (status "automation").
-        f"WHERE k.status IN ({p(CampaignStatus.SENDING.value)}, "
-        f"{p(CampaignStatus.AUTOMATION.value)}) AND ("
-        f"(d.status = {p(DeliveryStatus.PENDING.value)} AND d.next_attempt_at <= {p(now)}) OR "
-        f"(d.status = {p(DeliveryStatus.SENDING.value)} AND d.lease_expires_at < {p(now)})) "
-        f"ORDER BY d.next_attempt_at, d.id LIMIT {p(limit)}{lock}) "
-        "RETURNING id, campaign_id, customer_id, channel, attempts"
+    sql, values = claim_statement(
+        worker_id, limit=limit, lease=lease, now=now, postgres=is_postgres(conn)
     )
     # execute_query would drop the RETURNING rows of an UPDATE on asyncpg.
-    rows = await conn.execute_query_dict(sql, p.values)
-    claimed = [Claimed(**row) for row in rows]
-    return sorted(claimed, key=lambda row: row.id)
+    rows = await conn.execute_query_dict(sql, values)
+    return _round_robin([Claimed(**row) for row in rows])
+
+
+def claim_statement(
+    worker_id: str, *, limit: int, lease: timedelta, now: datetime, postgres: bool
+) -> tuple[str, list[Any]]:
+    """The UPDATE … RETURNING that :func:`claim` runs, and its values (benchmarks EXPLAIN
+    it)."""
+    p = Params(postgres)
+    # An automation's send steps are campaigns that never finish (status "automation").
+    sending = f"{p(CampaignStatus.SENDING.value)}, {p(CampaignStatus.AUTOMATION.value)}"
+    pending, leased = p(DeliveryStatus.PENDING.value), p(DeliveryStatus.SENDING.value)
+    at, share = p(now), p(limit)
+    if postgres:
+        due = (
+            # Fresh and retried rows: the oldest ``limit`` of each campaign.
+            "fresh AS (SELECT c.id, c.next_attempt_at, k.id AS campaign_id, k.merchant_id "
+            "FROM campaign k CROSS JOIN LATERAL (SELECT d.id, d.next_attempt_at FROM delivery d "
+            f"WHERE d.campaign_id = k.id AND d.status = {pending} AND d.next_attempt_at <= {at} "
+            f"ORDER BY d.next_attempt_at, d.id LIMIT {share} FOR UPDATE SKIP LOCKED) c "
+            f"WHERE k.status IN ({sending})), "
+            # Rows whose worker died: few (at most the rows in flight), found by status.
+            "stale AS (SELECT d.id, d.next_attempt_at, k.id AS campaign_id, k.merchant_id "
+            "FROM delivery d JOIN campaign k ON k.id = d.campaign_id "
+            f"WHERE k.status IN ({sending}) AND d.status = {leased} "
+            f"AND d.lease_expires_at < {at} ORDER BY d.lease_expires_at LIMIT {share} "
+            "FOR UPDATE OF d SKIP LOCKED), "
+            "due AS (SELECT * FROM fresh UNION ALL SELECT * FROM stale), "
+        )
+    else:
+        # No LATERAL: a correlated IN takes each campaign's oldest ``limit``, as above.
+        due = (
+            "due AS (SELECT d.id, d.next_attempt_at, k.id AS campaign_id, k.merchant_id "
+            "FROM campaign k JOIN delivery d ON d.id IN (SELECT x.id FROM delivery x "
+            f"WHERE x.campaign_id = k.id AND x.status = {pending} AND x.next_attempt_at <= {at} "
+            f"ORDER BY x.next_attempt_at, x.id LIMIT {share}) WHERE k.status IN ({sending}) "
+            "UNION ALL SELECT d.id, d.next_attempt_at, k.id, k.merchant_id "
+            "FROM delivery d JOIN campaign k ON k.id = d.campaign_id "
+            f"WHERE k.status IN ({sending}) AND d.status = {leased} "
+            f"AND d.lease_expires_at < {at}), "
+        )
+    sql = (
+        f"WITH {due}"
+        "by_campaign AS (SELECT id, merchant_id, next_attempt_at, ROW_NUMBER() OVER ("
+        "PARTITION BY campaign_id ORDER BY next_attempt_at, id) AS turn FROM due), "
+        "by_shop AS (SELECT id, next_attempt_at, ROW_NUMBER() OVER ("
+        "PARTITION BY merchant_id ORDER BY turn, next_attempt_at, id) AS shop_turn "
+        f"FROM by_campaign WHERE turn <= {share}) "
+        f"UPDATE delivery SET status = {leased}, lease_expires_at = {p(now + lease)}, "
+        f"leased_by = {p(worker_id)}, attempts = attempts + 1 "
+        "WHERE id IN (SELECT id FROM by_shop "
+        f"ORDER BY shop_turn, next_attempt_at, id LIMIT {share}) "
+        "RETURNING id, campaign_id, customer_id, channel, attempts"
+    )
+    return sql, p.values
+
+
+def _round_robin(rows: list[Claimed]) -> list[Claimed]:
+    """The batch in sending order: each campaign's rows by id, the campaigns taking turns
+    (RETURNING keeps no order; the shops' shares were already settled by the claim)."""
+    by_campaign: dict[int, list[Claimed]] = {}
+    for row in sorted(rows, key=lambda row: row.id):
+        by_campaign.setdefault(row.campaign_id, []).append(row)
+    queues = sorted(by_campaign.values(), key=lambda queue: queue[0].id)
+    return [row for turn in itertools.zip_longest(*queues) for row in turn if row is not None]
 
 
 def backoff(attempts: int) -> float:

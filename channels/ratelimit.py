@@ -3,11 +3,17 @@
 ``try_acquire`` returns 0 when the tokens were taken, otherwise the seconds until they would be
 available (and takes nothing). Redis computes with its own clock (``TIME``), so processes on
 different machines agree on the bucket.
+
+``acquire`` has two lanes over one budget: bulk sends (campaigns) queue for their slot, while a
+``priority`` send (a stamp notice, a redemption, from any process) takes the next free slot
+ahead of them; both count against the same rolling second, so together they never exceed it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import secrets
 import time
 from collections import deque
@@ -33,56 +39,85 @@ class RateLimiter(Protocol):
 
     async def reserve(self, key: str, rate: Rate, cost: int = 1) -> float: ...
 
-    async def depart(self, key: str, capacity: int) -> float:
+    async def depart(self, key: str, capacity: int, *, waiter: str | None = None) -> float:
         """Record a departure if fewer than ``capacity`` left in the last second; else return
-        the seconds until one would be allowed (and record nothing)."""
+        the seconds until one would be allowed (and record nothing).
+
+        ``waiter``: the caller is in the priority lane, under this token, unique per send.
+        Priority callers waiting (seen in the last two seconds; a waiter asks again within one)
+        hold back the others: those depart only while departures plus waiters stay under
+        ``capacity``, so a free slot goes to a waiter first. A waiter that departs, or stops
+        asking (cancelled), no longer counts.
+        """
         ...
 
 
-async def acquire(limiter: RateLimiter, key: str, rate: Rate, cost: int = 1) -> float:
+async def acquire(
+    limiter: RateLimiter, key: str, rate: Rate, cost: int = 1, *, priority: bool = False
+) -> float:
     """Reserve the next slot in the bucket and sleep until it; returns the seconds waited.
 
     A reservation (GCRA) rather than try-and-sleep: the schedule is kept by the bucket, so a
     task that wakes a little late does not cost the others throughput, and hundreds of waiting
     tasks ask the bucket once each instead of polling it. Tasks that all woke late after the
     event loop was busy would then leave together, so a local gate spreads them out again.
+
+    Bulk sends (``priority`` false: campaigns) reserve at most :data:`LOOKAHEAD` seconds of
+    the schedule ahead per process, the others queueing here, in order, before they reserve;
+    a ``priority`` send (a service message) reserves at once, so it gets the next slot after
+    those few, ahead of every queued bulk send in any process, and the schedule stays one
+    evenly spaced sequence for both. At the gate a waiting priority send goes first as well.
     """
     started = time.monotonic()
-    delay = await limiter.reserve(key, rate, cost)
-    if delay > 0:
-        await asyncio.sleep(delay)
-    await _gate(limiter, key, rate).pass_through(cost)
+    gate = _gate(limiter, key, rate)
+    async with contextlib.nullcontext() if priority else gate.lookahead:
+        delay = await limiter.reserve(key, rate, cost)
+        if delay > 0:
+            await asyncio.sleep(delay)
+    await gate.pass_through(cost, priority=priority)
     return time.monotonic() - started
+
+
+# How far ahead bulk sends reserve the schedule: enough that a task waking a little late costs
+# no throughput, short enough that a service message reserving behind them waits little.
+LOOKAHEAD = 0.1
 
 
 class _DepartureGate:
     """At most ``per_second`` (rounded down) departures per rolling second, counted by the
     limiter, so with Redis it holds across processes; in this process waiters queue on a lock
-    so only the first one asks."""
+    (one per lane) so only the first one of each lane asks. A priority waiter is known to the
+    limiter while it waits, which keeps the next free slot for it, in any process."""
 
     def __init__(self, limiter: RateLimiter, key: str, rate: Rate) -> None:
         self._limiter = limiter
         self._key = f"{key}:departures"
         self._capacity = max(1, int(rate.per_second))
         self._lock = asyncio.Lock()
+        self._priority_lock = asyncio.Lock()
+        # Bulk reservations this process holds at once (see ``acquire``); FIFO, as sends should
+        # leave in the order they asked.
+        self.lookahead = asyncio.Semaphore(max(1, math.ceil(rate.per_second * LOOKAHEAD)))
 
-    async def pass_through(self, cost: int) -> None:
-        async with self._lock:
+    async def pass_through(self, cost: int, *, priority: bool = False) -> None:
+        async with self._priority_lock if priority else self._lock:
             for _ in range(cost):
+                waiter = secrets.token_hex(8) if priority else None
                 # Polls a counter that may live in another process (Redis): no event to await.
                 while True:
-                    wait = await self._limiter.depart(self._key, self._capacity)
+                    wait = await self._limiter.depart(self._key, self._capacity, waiter=waiter)
                     if wait <= 0:
                         break
                     await asyncio.sleep(wait)
 
 
 # Gates exist for the few shared keys ``acquire`` is used with (Telegram's global bucket).
-_gates: dict[tuple[int, str, float], _DepartureGate] = {}
+# By event loop too: its locks and semaphore belong to one (tests run many loops in a process).
+_gates: dict[tuple[int, str, float, int], _DepartureGate] = {}
 
 
 def _gate(limiter: RateLimiter, key: str, rate: Rate) -> _DepartureGate:
-    index = (id(limiter), key, rate.per_second)
+    index = (id(limiter), key, rate.per_second, id(asyncio.get_running_loop()))
     if index not in _gates:
         _gates[index] = _DepartureGate(limiter, key, rate)
     return _gates[index]
@@ -102,6 +137,8 @@ class MemoryRateLimiter:
         # Theoretical arrival time per key, for reservations.
         self._schedule: dict[str, float] = {}
         self._departures: dict[str, deque[float]] = {}
+        # Priority waiters per key: token -> when it last asked.
+        self._waiters: dict[str, dict[str, float]] = {}
         self._clock = clock
         self._sweep_every = sweep_every
         self._calls = 0
@@ -127,15 +164,23 @@ class MemoryRateLimiter:
         self._schedule[key] = arrival
         return max(0.0, arrival - rate.burst / rate.per_second - now)
 
-    async def depart(self, key: str, capacity: int) -> float:
+    async def depart(self, key: str, capacity: int, *, waiter: str | None = None) -> float:
         now = self._clock()
         window = self._departures.setdefault(key, deque())
         while window and now - window[0] >= 1.0:
             window.popleft()
-        if len(window) < capacity:
+        waiting = self._waiters.setdefault(key, {})
+        for token in [t for t, asked in waiting.items() if now - asked >= 2.0]:
+            del waiting[token]
+        if waiter is not None:
+            waiting.pop(waiter, None)
+        ahead = len(waiting) if waiter is None else 0
+        if len(window) + ahead < capacity:
             window.append(now)
             return 0.0
-        return 1.0 - (now - window[0])
+        if waiter is not None:
+            waiting[waiter] = now
+        return _until_room(list(window), len(window) + ahead - capacity, now)
 
     def _sweep(self, now: float) -> None:
         idle = [
@@ -148,6 +193,14 @@ class MemoryRateLimiter:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+def _until_room(window: list[float], index: int, now: float) -> float:
+    """Seconds until the departure at ``index`` (oldest first) leaves the rolling second; at
+    least a millisecond, and a short poll when the waiters alone fill the capacity."""
+    if index >= len(window):
+        return 0.01
+    return max(0.001, window[index] + 1.0 - now)
 
 
 _BUCKET_SCRIPT = """
@@ -188,18 +241,37 @@ return tostring(delay)
 """
 
 
+# KEYS: departures, priority waiters; ARGV: capacity, a unique member, the waiter's token ('' in
+# the bulk lane).
 _DEPART_SCRIPT = """
 local capacity = tonumber(ARGV[1])
+local waiter = ARGV[3]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1)
-if redis.call('ZCARD', KEYS[1]) < capacity then
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 2)
+local ahead = 0
+if waiter == '' then
+  ahead = redis.call('ZCARD', KEYS[2])
+else
+  redis.call('ZREM', KEYS[2], waiter)
+end
+local count = redis.call('ZCARD', KEYS[1])
+if count + ahead < capacity then
   redis.call('ZADD', KEYS[1], now, ARGV[2])
   redis.call('PEXPIRE', KEYS[1], 2000)
   return '0'
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tostring(tonumber(oldest[2]) + 1 - now)
+if waiter ~= '' then
+  redis.call('ZADD', KEYS[2], now, waiter)
+  redis.call('PEXPIRE', KEYS[2], 3000)
+end
+local index = count + ahead - capacity
+if index >= count then
+  return '0.01'
+end
+local nth = redis.call('ZRANGE', KEYS[1], index, index, 'WITHSCORES')
+return tostring(math.max(0.001, tonumber(nth[2]) + 1 - now))
 """
 
 
@@ -226,9 +298,10 @@ class RedisRateLimiter:
         )
         return float(raw)
 
-    async def depart(self, key: str, capacity: int) -> float:
+    async def depart(self, key: str, capacity: int, *, waiter: str | None = None) -> float:
         # A unique member, so two departures in the same microsecond are both counted.
-        raw = await self._depart(keys=[self._prefix + key], args=[capacity, secrets.token_hex(8)])
+        keys = [self._prefix + key, self._prefix + key + ":priority"]
+        raw = await self._depart(keys=keys, args=[capacity, secrets.token_hex(8), waiter or ""])
         return float(raw)
 
 

@@ -13,6 +13,11 @@ The two tokens are taken back to back right before the request: waiting for the 
 taking the global token would let delayed sends bunch up with fresh ones. When the chat is not
 ready yet the global token is given up (not used, so never a burst) and both are taken again.
 
+Service messages (a stamp notice, a redemption) are sent by the bot that answers people, not
+by this channel, yet Telegram counts them in the same per-bot limit: :class:`TelegramBudget`
+gives them the global bucket in the limiter's priority lane, so a notice leaves at the next
+free slot ahead of queued campaign sends and the two together stay within ``global_rate``.
+
 Multi-part messages are resumable: the message ids of parts already sent are kept in memory per
 delivery id, so a retry after a failure on part 3 starts at part 3. The trade-off: a crash of
 the process between parts forgets them, and the retry sends the earlier parts again; the
@@ -54,11 +59,19 @@ from channels.base import Button, DeliveryResult, OutboundMessage, Outcome, Reas
 from channels.ratelimit import Rate, RateLimiter, acquire
 from channels.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, split
 
-__all__ = ["DEFAULT_GLOBAL_RATE", "DEFAULT_PER_CHAT_RATE", "TelegramChannel"]
+__all__ = [
+    "DEFAULT_GLOBAL_RATE",
+    "DEFAULT_PER_CHAT_RATE",
+    "GLOBAL_KEY",
+    "TelegramBudget",
+    "TelegramChannel",
+]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_GLOBAL_RATE = Rate(28, 1)
+# The bucket every send of this bot takes a token from, in every process that shares the limiter.
+GLOBAL_KEY = "tg:global"
 # Telegram allows about one message a second per chat; a quarter second spare absorbs the
 # jitter of a busy machine between taking the chat's token and the request arriving.
 DEFAULT_PER_CHAT_RATE = Rate(1 / 1.25, 1)
@@ -135,9 +148,9 @@ class TelegramChannel:
         return DeliveryResult.delivered(external_id=",".join(str(i) for i in done))
 
     async def _wait_for_tokens(self, chat_id: int | str) -> None:
-        chat_key = f"tg:chat:{chat_id}"
+        chat_key = _chat_key(chat_id)
         while True:
-            await acquire(self.limiter, "tg:global", self.global_rate)
+            await acquire(self.limiter, GLOBAL_KEY, self.global_rate)
             wait = await self.limiter.try_acquire(chat_key, self.per_chat_rate)
             if wait <= 0:
                 return
@@ -186,6 +199,29 @@ class TelegramChannel:
                 del self.sent_parts[next(iter(self.sent_parts))]
         else:
             self.sent_parts.pop(delivery_id, None)
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramBudget:
+    """The bot's global limit for sends outside the delivery worker: service messages.
+
+    ``global_rate`` must be the one the delivery channel uses (the same setting), as both
+    lanes keep one schedule and one count under :data:`GLOBAL_KEY`. The chat's own limit is
+    left to the replying bot, which waits out a 429 (a notice is one message, and a person
+    waiting at the counter should not wait 1.25 s for the second of two).
+    """
+
+    limiter: RateLimiter
+    global_rate: Rate = DEFAULT_GLOBAL_RATE
+
+    async def service_slot(self, chat_id: int | str) -> float:
+        """Wait for the next global slot, ahead of campaign sends; returns the seconds waited.
+        ``chat_id`` is where the message goes (the same signature as a per-chat wait)."""
+        return await acquire(self.limiter, GLOBAL_KEY, self.global_rate, priority=True)
+
+
+def _chat_key(chat_id: int | str) -> str:
+    return f"tg:chat:{chat_id}"
 
 
 @lru_cache(maxsize=1024)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -57,18 +58,40 @@ from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 
+# Waits until a message may go to this chat within the bot's shared Telegram limit.
+ServiceSlot = Callable[[int | str], Awaitable[object]]
+
 
 class CustomerNotifier:
     """Tells the customer in the chat, and their wallet passes, what just changed.
 
     The passes are told after the chat message (they are slower: APNs, Google's API) and
     best-effort: ``Wallets`` logs a failure and never raises into a stamp or a redemption.
+
+    ``slot``: every chat message first waits for it, so notices count against the bot's one
+    Telegram limit with the campaigns, ahead of them (the priority lane); without it (tests
+    of the texts) they go at once.
     """
 
-    def __init__(self, bot: Bot, i18n: I18n, *, wallets: Wallets | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        i18n: I18n,
+        *,
+        wallets: Wallets | None = None,
+        slot: ServiceSlot | None = None,
+    ) -> None:
         self._bot = bot
         self._i18n = i18n
         self._wallets = wallets
+        self._slot = slot
+
+    async def _send_message(
+        self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        if self._slot is not None:
+            await self._slot(chat_id)
+        await self._bot.send_message(chat_id, text, reply_markup=markup)
 
     async def _passes_changed(self, membership_id: int) -> None:
         if self._wallets is not None:
@@ -89,7 +112,7 @@ class CustomerNotifier:
         self, contact: Contact, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> bool:
         try:
-            await self._bot.send_message(contact.chat_id, text, reply_markup=markup)
+            await self._send_message(contact.chat_id, text, markup)
         except TelegramForbiddenError as exc:
             logger.info("customer %s blocked the bot: %s", contact.customer_id, exc.message)
             await mark_unreachable(contact.platform, contact.chat_id)
@@ -177,7 +200,7 @@ class CustomerNotifier:
                     time=ltr(format_time(when, "short", locale=current_locale())),
                 )
                 try:
-                    await self._bot.send_message(person.chat_id, text)
+                    await self._send_message(person.chat_id, text)
                 except (TelegramForbiddenError, TelegramBadRequest) as exc:
                     logger.info("could not tell staff of a self-redeem: %s", exc.message)
                     continue

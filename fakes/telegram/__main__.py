@@ -1,7 +1,8 @@
 """The fake Bot API in a process of its own, so the engine's CPU is measured alone.
 
 Usage: python -m fakes.telegram PORT [--strict-per-second N]
-Serves until killed; ``getBenchStats`` returns the count of sends and of 429 answers.
+Serves until killed; ``getBenchStats`` returns the count of sends, of 429 answers and the most
+sends accepted in any rolling second.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ async def main() -> None:
 
     def stats(params: dict[str, Any], files: dict[str, Any]) -> dict[str, int]:
         sent = sum(1 for call in fake.calls("sendMessage") if call.ok)
-        return {"sent": sent, "rate_limited": fake.rate_limited_count}
+        return {
+            "sent": sent,
+            "rate_limited": fake.rate_limited_count,
+            "busiest_second": fake.busiest_second(),
+        }
 
     fake.register_method("getBenchStats", stats)
     async with fake:

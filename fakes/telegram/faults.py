@@ -166,3 +166,16 @@ class FaultInjection(TelegramState):
         if wait is not None:
             self.rate_limited_count += 1
             raise too_many_requests(wait)
+        if method in SEND_METHODS:
+            self.send_times.append(time.monotonic())
+
+    def busiest_second(self, since: float = float("-inf")) -> int:
+        """The most sends accepted in any rolling second (arrivals at or after ``since``, by
+        ``time.monotonic``): what Telegram's per-bot limit is judged by, limit on or off."""
+        times = [moment for moment in self.send_times if moment >= since]
+        best, start = 0, 0
+        for end, moment in enumerate(times):
+            while moment - times[start] >= 1.0:
+                start += 1
+            best = max(best, end - start + 1)
+        return best

@@ -216,6 +216,8 @@ class TelegramState:
         self._faults: defaultdict[str, deque[Fault]] = defaultdict(deque)
         self.rate_limit: RateLimit | None = None
         self.rate_limited_count = 0
+        # When each accepted send arrived (the fake's monotonic clock): the busiest second.
+        self.send_times: list[float] = []
 
     # -- people and chats ----------------------------------------------------------------
 

@@ -405,3 +405,97 @@ async def test_the_sweep_waits_for_burst_over_rate_seconds_of_idleness() -> None
     assert kept == 2
     assert len(limiter) == 2
     assert sorted(limiter._buckets) == ["a", "b"]
+
+
+async def test_a_waiting_priority_sender_gets_the_next_free_slot_in_memory() -> None:
+    clock = FakeClock()
+    limiter = MemoryRateLimiter(clock=clock)
+    assert [await limiter.depart("k", 2) for _ in range(2)] == [0.0, 0.0]
+
+    notice_wait = await limiter.depart("k", 2, waiter="notice")
+    clock.now += 1.0  # both slots free again; the notice has not asked yet
+    bulk = await limiter.depart("k", 2)
+    bulk_held_back = await limiter.depart("k", 2)  # the other slot is the notice's
+    notice = await limiter.depart("k", 2, waiter="notice")
+    bulk_again = await limiter.depart("k", 2)
+
+    assert notice_wait == 1.0
+    assert bulk == 0.0
+    assert bulk_held_back > 0
+    assert notice == 0.0
+    assert bulk_again == pytest.approx(1.0)
+
+
+async def test_a_priority_waiter_that_stops_asking_frees_its_place_after_two_seconds() -> None:
+    clock = FakeClock()
+    limiter = MemoryRateLimiter(clock=clock)
+    await limiter.depart("k", 1)
+    assert await limiter.depart("k", 1, waiter="gone") > 0
+
+    clock.now += 1.5
+    held = await limiter.depart("k", 1)
+    clock.now += 0.5
+    freed = await limiter.depart("k", 1)
+
+    assert held > 0
+    assert freed == 0.0
+
+
+async def test_a_priority_waiter_in_one_process_holds_back_bulk_sends_of_another(
+    redis_client: Redis,
+) -> None:
+    """The web process's notice and the worker's campaign share the Redis count: while the
+    notice waits, the worker's sends leave it the next slot."""
+    web, worker = RedisRateLimiter(redis_client), RedisRateLimiter(redis_client)
+    assert await worker.depart("test:dep", 1) == 0.0
+
+    waiting = await web.depart("test:dep", 1, waiter="notice")
+    await asyncio.sleep(waiting + 0.02)  # the slot is free again, and the notice's
+    bulk_blocked = await worker.depart("test:dep", 1)
+    notice = await web.depart("test:dep", 1, waiter="notice")
+    bulk = await worker.depart("test:dep", 1)
+
+    assert 0 < waiting <= 1.0
+    assert bulk_blocked > 0
+    assert notice == 0.0
+    assert 0.9 < bulk <= 1.0  # now behind the notice's departure
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["memory", "redis"])
+async def test_priority_sends_overtake_a_queued_campaign_within_the_same_rolling_limit(
+    shared: bool, redis_client: Redis
+) -> None:
+    """Forty bulk sends queue at 20/s (two seconds of backlog); five priority sends made
+    half a second in each leave within about one slot apiece, not behind the backlog, and
+    the departures of both lanes together never exceed the limit in any second."""
+    limiter: RateLimiter = (
+        RedisRateLimiter(redis_client, prefix="test:rate:") if shared else MemoryRateLimiter()
+    )
+    limit = 20
+    rate = within_rolling_second(limit)
+    bulk: list[float] = []
+    notices: list[float] = []
+    waited: list[float] = []
+
+    async def campaign_send() -> None:
+        await acquire(limiter, "global", rate)
+        bulk.append(time.monotonic())
+
+    async def notice() -> None:
+        waited.append(await acquire(limiter, "global", rate, priority=True))
+        notices.append(time.monotonic())
+
+    queued = [asyncio.create_task(campaign_send()) for _ in range(40)]
+    await asyncio.sleep(0.5)
+    await asyncio.gather(*(notice() for _ in range(5)))
+    behind = time.monotonic()
+    await asyncio.gather(*queued)
+
+    everything = bulk + notices
+    busiest = max(
+        sum(1 for other in everything if 0 <= other - moment < 1.0) for moment in everything
+    )
+    assert busiest <= limit
+    # Five notices through a full gate: about five slots of 1/19 s, far from the backlog.
+    assert max(waited) < 0.5
+    assert sum(1 for moment in bulk if moment > behind) >= 20
