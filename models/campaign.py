@@ -121,5 +121,7 @@ class Delivery(Model):
         # campaign, channel) for an automation's: two partial unique indexes the migration
         # makes by hand (``uid_delivery_campaign``, ``uid_delivery_enrollment``), which the
         # ORM cannot declare. The same person may pass a recurring automation's step weekly.
-        # Also by hand: (customer, created_at), what the frequency cap counts a person by.
+        # Also by hand: (customer, created_at), what the frequency cap counts a person by, and
+        # (campaign, next_attempt_at, id) of the pending rows only (``idx_delivery_pending_due``),
+        # what the fair claim reads each sending campaign's oldest due rows by.
         indexes = (("status", "next_attempt_at"),)

@@ -6,11 +6,13 @@ RUN_IN_TRANSACTION = True
 async def upgrade(db: BaseDBAsyncClient) -> str:
     return """
         CREATE INDEX "idx_identity_custome_85b6dc" ON "identity" ("customer_id", "platform");
-        CREATE INDEX "idx_pass_regist_wallet__079fc2" ON "pass_registration" ("wallet_pass_id");"""
+        CREATE INDEX "idx_pass_regist_wallet__079fc2" ON "pass_registration" ("wallet_pass_id");
+        CREATE INDEX IF NOT EXISTS "idx_delivery_pending_due" ON "delivery" ("campaign_id", "next_attempt_at", "id") WHERE "status" = 'pending';"""
 
 
 async def downgrade(db: BaseDBAsyncClient) -> str:
     return """
+        DROP INDEX IF EXISTS "idx_delivery_pending_due";
         DROP INDEX IF EXISTS "idx_pass_regist_wallet__079fc2";
         DROP INDEX IF EXISTS "idx_identity_custome_85b6dc";"""
 
