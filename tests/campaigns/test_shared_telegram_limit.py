@@ -19,16 +19,18 @@ from loyalty.stamps import StampResult, add_stamps
 from tests import factories
 from tests.chat import text_of
 
-# Ten a second, so one message of margin (the gate admits 9) is 100 ms of jitter: the fake
-# shares this test's event loop with the database work of the notices.
-LIMIT = 10
-CAMPAIGN = 40  # four seconds at the limit
+# Ids apart from every other test's users: the fake is shared by the whole session.
+# Five a second, so one message of margin (the gate admits 4) is 200 ms of jitter: the fake
+# shares this test's event loop with the database work of the notices, and the suite may share
+# the machine with another (at ten a second a busy machine made the fake see one too many).
+LIMIT = 5
+CAMPAIGN = 20  # four seconds at the limit
 NOTICES = 5
 
 
 def _message(n: int) -> OutboundMessage:
     return OutboundMessage(
-        delivery_id=n, channel="telegram", address=str(880_000 + n), language="en",
+        delivery_id=n, channel="telegram", address=str(8_880_000 + n), language="en",
         right_to_left=False, merchant_name="Big roastery", subject="", push_text="",
         html=f"<b>Autumn menu</b> №{n}",
     )  # fmt: skip
@@ -53,10 +55,10 @@ async def test_a_burst_of_notices_overtakes_a_campaign_at_full_rate_within_the_l
     shop = await factories.merchant("Corner bakery")
     members = []
     for n in range(NOTICES):
-        members.append(await factories.member(shop, telegram_id=890_000 + n))
-        telegram.add_user(890_000 + n, f"Guest {n}")
+        members.append(await factories.member(shop, telegram_id=8_890_000 + n))
+        telegram.add_user(8_890_000 + n, f"Guest {n}")
     for n in range(CAMPAIGN + 1):
-        telegram.add_user(880_000 + n, f"Reader {n}")
+        telegram.add_user(8_880_000 + n, f"Reader {n}")
     # The worker's channel and the runtime's notifier as the factories wire them: one (Redis)
     # limiter, one rate; the worker with a bot of its own.
     rate = within_rolling_second(LIMIT)
@@ -104,15 +106,17 @@ async def test_a_burst_of_notices_overtakes_a_campaign_at_full_rate_within_the_l
         await worker_bot.session.close()
 
     assert outcomes == [Outcome.DELIVERED] * CAMPAIGN
-    assert telegram.rate_limited_count == 0
+    refused = [(c.method, c.params.get("chat_id")) for c in telegram.calls() if c.status == 429]
+    assert telegram.rate_limited_count == 0, refused
     assert telegram.busiest_second(since=began) <= LIMIT
     # Each notice reached its customer (in Ukrainian, the customer's language), while the
     # campaign still had more than a second to go.
     for n in range(NOTICES):
-        seen = [text_of(m) for m in telegram.sent_messages(890_000 + n)]
+        seen = [text_of(m) for m in telegram.sent_messages(8_890_000 + n)]
         assert seen == ["+1 штамп у Corner bakery!\n1 з 10 штампів — ще 9 до: Free cappuccino"]
     assert time.monotonic() - notices_done > 1.0
-    # Five notices a slot (0.1 s) apart behind the one bulk slot reserved ahead, plus their
-    # database reads; the campaign send asked for with them waits behind the whole queue.
+    # Five notices a slot (0.2 s) apart behind the one bulk slot reserved ahead, plus their
+    # database reads (about 1.2 s); the campaign send asked for with them waits behind the
+    # whole queue (about 4 s).
     assert queued > 2.5
-    assert max(waits) < 0.9, (waits, queued)
+    assert max(waits) < queued / 2, (waits, queued)
