@@ -218,9 +218,11 @@ async def test_long_polling_receives_updates_through_the_same_fake(
                 break
             await asyncio.sleep(0.05)
     finally:
-        await runtime.dispatcher.stop_polling()
-        await polling
-        await runtime.bot.set_webhook(webhook_url, secret_token=WEBHOOK_SECRET)
+        try:
+            await runtime.dispatcher.stop_polling()
+            await polling
+        finally:  # whatever happened, the tests after this one get their webhook back
+            await runtime.bot.set_webhook(webhook_url, secret_token=WEBHOOK_SECRET)
     reply = next(m for m in telegram.sent_messages(user.id) if m.from_bot)
     assert "Welcome to Kafe Lviv!" in text_of(reply)
     assert await Membership.all().count() == 1
