@@ -23,9 +23,12 @@ from functools import lru_cache
 import segno
 from PIL import Image, ImageDraw, ImageFilter
 
-from render import png, typeset
+from render import png, qr, typeset
 from render.imaging import decode_upload, fit
 from render.typeset import Anchor, Style
+
+# segno's own QR codes, with the data mask chosen faster (the same mask: see render.qr).
+qr.install()
 
 # Bump whenever the drawing changes, so cached photos of the old design are not re-used.
 RENDER_VERSION = "card-image-2"
