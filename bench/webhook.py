@@ -319,12 +319,19 @@ class Driver:
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> bool:
+    """Whether the bot answered 200. A connection refused or reset (a bot far behind an open
+    loop on a loaded machine) is a failed update, counted, not the end of the run."""
     headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
-    async with http.post(url, data=body, headers=headers) as response:
-        answer = await response.read()
-        if response.status != 200 and len(FAILURES) < 3:
-            FAILURES.append(f"{url}: {response.status} {answer[:200]!r}")
-        return response.status == 200
+    try:
+        async with http.post(url, data=body, headers=headers) as response:
+            answer = await response.read()
+            if response.status != 200 and len(FAILURES) < 3:
+                FAILURES.append(f"{url}: {response.status} {answer[:200]!r}")
+            return response.status == 200
+    except aiohttp.ClientError as exc:
+        if len(FAILURES) < 3:
+            FAILURES.append(f"{url}: {type(exc).__name__}: {exc}")
+        return False
 
 
 async def closed_loop(url: str, bodies: list[bytes]) -> tuple[float, list[float], int]:
