@@ -22,7 +22,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import (
     ApnsSettings,
@@ -170,6 +170,23 @@ async def bot_runtime(
         )
 
 
+# Each Bot API answer is read into ``Response[<what the method returns>]``, a pydantic generic
+# model made on first use and kept by pydantic only weakly: between two calls the collector
+# takes it, and making it again (its schema and validator) cost 10-20 ms of CPU, more than
+# the rest of a stamp. These are the strong references that keep each one made.
+_RESPONSE_TYPES: dict[object, type] = {}
+
+
+async def keep_response_types(make_request: Any, bot: Bot, method: Any) -> Any:
+    """A session middleware: the method's response model stays made (see above)."""
+    returning = type(method).__returning__
+    if returning not in _RESPONSE_TYPES:
+        from aiogram.methods.base import Response
+
+        _RESPONSE_TYPES[returning] = Response[returning]  # type: ignore[valid-type]
+    return await make_request(bot, method)
+
+
 def build_bot(telegram: TelegramSettings, *, replies: bool = True) -> Bot:
     """The bot that answers people (``replies``: a 429 is waited out and sent again), or the
     delivery worker's, whose 429s go back to the outbox (see ``bot.telegram_retry``)."""
@@ -188,6 +205,7 @@ def build_bot(telegram: TelegramSettings, *, replies: bool = True) -> Bot:
         if telegram.api_url
         else AiohttpSession()
     )
+    session.middleware(keep_response_types)
     if replies and telegram.retry_attempts:
         session.middleware(
             RetryAfterMiddleware(

@@ -80,7 +80,11 @@ async def start_with_link(
     except LoyaltyError as refused:
         await message.answer(refusal(refused))
         return
-    view = await customer_card(joined.membership.id, person.id)
+    # All the person's cards at once: this one is among them, and their number is asked below.
+    cards = await customer_cards(person.id)
+    view = next((c for c in cards if c.membership_id == joined.membership.id), None)
+    if view is None:
+        view = await customer_card(joined.membership.id, person.id)
     if invited is not None and invited.outcome == Outcome.OWN_LINK:
         caption = card_caption(
             view, greeting=_("This is your own invite link — send it to a friend instead.")
@@ -96,7 +100,7 @@ async def start_with_link(
                 card=user_text(view.card_name)
             ),
         )
-    several = len(await customer_cards(person.id)) > 1
+    several = len(cards) > 1
     await send_card(
         bot,
         file_cache,

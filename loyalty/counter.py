@@ -6,15 +6,19 @@ the code is simply unknown, so guessing cannot reveal another shop's customers.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from tortoise import connections
 
 from loyalty.clock import ensure_utc
 from loyalty.errors import MembershipNotFound, VoucherNotFound
 from loyalty.staff import Permission, seat_at, staff_roles
 from loyalty.tokens import normalize_counter_code, normalize_voucher_code
 from loyalty.vouchers import active_vouchers
-from models import Card, Customer, Membership, Merchant, Staff, Voucher
+from models import Customer, Membership, Merchant, Staff, Voucher
 from models.enums import MembershipStatus, VoucherStatus
 
 # The ready vouchers the stamp screen offers to redeem: the customer is standing there.
@@ -82,9 +86,9 @@ async def card_at_counter(
 ) -> CounterCard:
     """The card as the till sees it; ``merchant_id`` narrows a typed code to that one shop
     (the one a member of several shops' staff said they work for)."""
-    membership: Membership | None = None
+    row: dict[str, Any] | None = None
     if token is not None:
-        membership = await Membership.get_or_none(public_token=token)
+        row = await _counter_row('m."public_token" = {}', token)
     elif code is not None:
         # Codes are unique per card only: look among the shops this person works for.
         normalized = normalize_counter_code(code)
@@ -97,31 +101,55 @@ async def card_at_counter(
             membership = await Membership.filter(
                 counter_code=normalized, card__merchant_id__in=merchants
             ).first()
-    else:
-        membership = await Membership.get_or_none(id=membership_id)
-    if membership is None or membership.status != MembershipStatus.ACTIVE:
+            if membership is not None:
+                row = await _counter_row('m."id" = {}', membership.id)
+    elif membership_id is not None:
+        row = await _counter_row('m."id" = {}', membership_id)
+    if row is None or row["status"] != MembershipStatus.ACTIVE.value:
         raise MembershipNotFound()
-    card = await Card.get(id=membership.card_id)
-    staff = await seat_at(telegram_user_id, card.merchant_id, Permission.STAMP)
+    staff = await seat_at(telegram_user_id, int(row["merchant_id"]), Permission.STAMP)
     if staff is None:
         raise MembershipNotFound()
-    merchant = await Merchant.get(id=card.merchant_id)
-    ready = (await active_vouchers(membership.id, now=ensure_utc(now)))[:READY_VOUCHERS]
+    ready = (await active_vouchers(int(row["id"]), now=ensure_utc(now)))[:READY_VOUCHERS]
     return CounterCard(
         staff=staff,
-        membership_id=membership.id,
-        customer_id=membership.customer_id,
-        first_name=await _name(membership.customer_id),
-        card_name=card.name,
-        balance=membership.balance,
-        stamps_needed=card.stamps_needed,
-        max_stamps=card.max_stamps_per_call,
-        timezone=merchant.timezone,
-        reward_text=card.reward_text,
-        shop_name=merchant.name,
+        membership_id=int(row["id"]),
+        customer_id=int(row["customer_id"]),
+        first_name=row["first_name"] or "—",
+        card_name=row["card_name"],
+        balance=int(row["balance"]),
+        stamps_needed=int(row["stamps_needed"]),
+        max_stamps=int(row["max_stamps_per_call"]),
+        timezone=row["timezone"],
+        reward_text=row["reward_text"],
+        shop_name=row["shop_name"],
         vouchers=tuple(ReadyVoucher(v.id, v.title, v.expires_at) for v in ready),
-        scan_adds_stamp=merchant.scan_adds_stamp,
-        several_cards=await Card.filter(merchant_id=merchant.id).count() > 1,
+        scan_adds_stamp=bool(row["scan_adds_stamp"]),
+        several_cards=int(row["cards"]) > 1,
+    )
+
+
+async def _counter_row(where: str, value: object) -> dict[str, Any] | None:
+    """The membership with what the till shows of its card, shop and customer, in one
+    statement written once (every scan and every press of a stamp button reads it)."""
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(_counter_sql(conn.capabilities.dialect, where), [value])
+    return rows[0] if rows else None
+
+
+@functools.cache
+def _counter_sql(dialect: str, where: str) -> str:
+    mark = "$1" if dialect == "postgres" else "?"
+    return (
+        'SELECT m."id", m."customer_id", m."status", m."balance", c."merchant_id", '  # noqa: S608
+        'c."name" AS "card_name", c."stamps_needed", c."max_stamps_per_call", '
+        'c."reward_text", s."timezone", s."name" AS "shop_name", s."scan_adds_stamp", '
+        'cu."first_name", (SELECT COUNT(*) FROM "card" o WHERE o."merchant_id" = '
+        'c."merchant_id") AS "cards" '
+        'FROM "membership" m JOIN "card" c ON c."id" = m."card_id" '
+        'JOIN "merchant" s ON s."id" = c."merchant_id" '
+        'JOIN "customer" cu ON cu."id" = m."customer_id" '
+        f"WHERE {where.format(mark)} LIMIT 1"
     )
 
 

@@ -23,9 +23,12 @@ from functools import lru_cache
 import segno
 from PIL import Image, ImageDraw, ImageFilter
 
-from render import png, typeset
+from render import png, qr, typeset
 from render.imaging import decode_upload, fit
 from render.typeset import Anchor, Style
+
+# segno's own QR codes, with the data mask chosen faster (the same mask: see render.qr).
+qr.install()
 
 # Bump whenever the drawing changes, so cached photos of the old design are not re-used.
 RENDER_VERSION = "card-image-2"
@@ -340,6 +343,8 @@ def clear_caches() -> None:
     """Forget kept pictures, layouts and QR codes (tests check a fresh render is the same)."""
     _card_base.cache_clear()
     _card_layout.cache_clear()
+    _voucher_base.cache_clear()
+    _voucher_layout.cache_clear()
     _qr.cache_clear()
 
 
@@ -450,7 +455,13 @@ def _draw_card(card: CardImage, layout: CardLayout) -> Image.Image:
 
 
 def voucher_layout(voucher: VoucherImage) -> VoucherLayout:
-    modules, scale = _qr_geometry(voucher.qr_url)
+    return _voucher_layout(_qr_geometry(voucher.qr_url)[0])
+
+
+@lru_cache(maxsize=64)
+def _voucher_layout(modules: int) -> VoucherLayout:
+    """The layout depends on nothing but the size of the QR code."""
+    scale = _qr_scale(modules)
     qr_px = modules * scale
     panel_w = qr_px + 2 * QR_PANEL_PAD
     inner_w = WIDTH - 2 * MARGIN - 2 * PAD
@@ -518,7 +529,46 @@ def _two_lines(
 
 
 def render_voucher(voucher: VoucherImage) -> bytes:
-    layout = voucher_layout(voucher)
+    modules, _ = _qr_geometry(voucher.qr_url)
+    layout = _voucher_layout(modules)
+    # Every voucher of one reward looks the same but for its code and QR code: the rest is
+    # drawn once and kept, as for cards.
+    base = _voucher_base(dataclasses.replace(voucher, code="", qr_url=""), modules)
+    s = SUPERSAMPLE
+    fg = _rgb(voucher.foreground)
+    # The code's plate, as the full drawing had it before the code was written on it: drawn
+    # at the supersampled size, reduced and laid on the backdrop exactly as ``_flatten`` does.
+    plate = base.plate.copy()
+    cx0, cy0, cx1, cy1 = layout.code_box
+    size, text = _fit(voucher.code, "mono", 64 * s, 24 * s, (cx1 - cx0 - 48) * s)
+    centre = ((cx0 + cx1) // 2 * s - cx0 * s, (cy0 + cy1) // 2 * s - cy0 * s)
+    _text(plate, centre, text, "mono", size, fg, "mm")
+    band = base.band.copy()
+    top = base.template.band[0]
+    band.paste(_flatten(base.plate_backdrop, plate), (cx0, cy0 - top))
+    band.paste(
+        _qr_image(voucher.qr_url, layout.qr_scale), (layout.qr_box[0], layout.qr_box[1] - top)
+    )
+    return base.template.encode(band)
+
+
+@dataclass(frozen=True, slots=True)
+class _VoucherBase:
+    """A voucher drawn without its code and QR code."""
+
+    band: Image.Image
+    """The rows the code and the QR code cross, plate and panel empty."""
+    plate: Image.Image
+    """The code's plate at the supersampled size, as drawn before the code is written on it."""
+    plate_backdrop: Image.Image
+    """What lies under the plate, at the final size."""
+    template: png.Template
+
+
+@lru_cache(maxsize=BASE_CACHE_SIZE // 2)
+def _voucher_base(voucher: VoucherImage, modules: int) -> _VoucherBase:
+    """``modules``: the QR code's size, which moves the columns."""
+    layout = _voucher_layout(modules)
     s = SUPERSAMPLE
     bg, fg, accent = _rgb(voucher.background), _rgb(voucher.foreground), _rgb(voucher.accent)
     muted = _mix(fg, bg, 0.35)
@@ -553,13 +603,18 @@ def render_voucher(voucher: VoucherImage) -> bytes:
         baseline += round(size * 1.2)
 
     # The code sits on a tinted plate so it reads as the thing to type or show.
-    cx0, cy0, cx1, cy1 = layout.code_box
     plate = _mix(bg, fg, 0.1)
     draw.rounded_rectangle(_scaled(layout.code_box), radius=20 * s, fill=(*plate, 255))
-    size, text = _fit(voucher.code, "mono", 64 * s, 24 * s, (cx1 - cx0 - 48) * s)
-    _text(layer, ((cx0 + cx1) // 2 * s, (cy0 + cy1) // 2 * s), text, "mono", size, fg, "mm")
+    code_box = layout.code_box
+    plate_layer = layer.crop(_scaled(code_box))
+    plate_backdrop = base.crop(code_box)
 
     _qr_panel(draw, layout.qr_panel)
     image = _flatten(base, layer)
-    image.paste(_qr_image(voucher.qr_url, layout.qr_scale), layout.qr_box[:2])
-    return png.encode(image)
+    rows = (min(code_box[1], layout.qr_box[1]), max(code_box[3], layout.qr_box[3]))
+    return _VoucherBase(
+        band=image.crop((0, rows[0], image.width, rows[1])),
+        plate=plate_layer,
+        plate_backdrop=plate_backdrop,
+        template=png.Template(image, rows),
+    )

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import segno
-from fpdf import FPDF
 from PIL import Image, ImageDraw
 
 from render import typeset
@@ -327,6 +326,10 @@ def encode_png(image: Image.Image) -> bytes:
 
 def encode_pdf(png: bytes, poster: Poster) -> bytes:
     """One page of exactly the paper's size, the poster's picture filling it edge to edge."""
+    # Imported here: fpdf (with what it loads) holds about 40 MB, and a process that never
+    # prints a poster (a web replica, a worker) has no use for it.
+    from fpdf import FPDF
+
     w, h = poster.paper.millimetres
     pdf = FPDF(orientation="portrait", unit="mm", format=(w, h))
     pdf.set_margin(0)

@@ -263,6 +263,27 @@ def test_members_joining_one_card_share_its_drawing_and_each_gets_their_own_qr()
     assert render_card(others[-1]) == data
 
 
+def test_vouchers_of_one_reward_share_its_drawing_and_each_gets_its_code_and_qr() -> None:
+    card_image.clear_caches()
+    first = make_voucher()
+    first_image = png(render_voucher(first))
+    layout = voucher_layout(first)
+    other = make_voucher(code="AAAA-BBBB-CCCC", qr_url=first.qr_url[:-4] + "wxyz")
+    data = render_voucher(other)
+    image = png(data)
+    assert card_image._voucher_base.cache_info().hits == 1
+    assert [code.text for code in zxingcpp.read_barcodes(image)] == [other.qr_url]
+    # Outside the code's plate and the QR code the picture is the first voucher's.
+    outside = ImageChops.difference(image, first_image)
+    outside.paste((0, 0, 0), layout.qr_box)
+    outside.paste((0, 0, 0), layout.code_box)
+    assert outside.getbbox() is None
+    assert image.crop(layout.code_box).tobytes() != first_image.crop(layout.code_box).tobytes()
+    # Drawn on a kept drawing or from nothing, the bytes are the same.
+    card_image.clear_caches()
+    assert render_voucher(other) == data
+
+
 def test_a_new_balance_or_design_is_drawn_afresh() -> None:
     card_image.clear_caches()
     render_card(make_card(balance=0))

@@ -1,0 +1,52 @@
+"""The faster data mask choice gives segno's own QR codes, module for module."""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Iterator
+
+import pytest
+import segno
+from segno import encoder
+
+from render import qr
+
+
+def _urls() -> list[str]:
+    picks = random.Random(17)
+    alphabet = string.ascii_letters + string.digits + "-_"
+    urls = ["https://t.me/b?start=1", "https://t.me/stampbot_test_bot?start=m-" + "a" * 22]
+    for length in [1, 10, 30, 60, 61, 62, 64, 80, 120, 200, 300] * 5:
+        urls.append(
+            "https://t.me/x?start=" + "".join(picks.choice(alphabet) for _ in range(length))
+        )
+    return urls
+
+
+@pytest.fixture
+def segnos_own() -> Iterator[None]:
+    encoder.find_and_apply_best_mask = qr._segno_best_mask
+    try:
+        yield
+    finally:
+        qr.install()
+
+
+def test_every_mask_chosen_is_segnos(segnos_own: None) -> None:
+    urls = _urls()
+    theirs = [segno.make_qr(url, error="m") for url in urls]
+    qr.install()
+    ours = [segno.make_qr(url, error="m") for url in urls]
+    # Every mask number occurs, so each of the eight scorings was compared.
+    assert {code.mask for code in theirs} == set(range(8))
+    for url, mine, reference in zip(urls, ours, theirs, strict=True):
+        assert (mine.mask, mine.matrix) == (reference.mask, reference.matrix), url
+
+
+def test_a_given_mask_and_micro_codes_take_segnos_path() -> None:
+    qr.install()
+    assert segno.make_qr("https://t.me/b?start=1", error="m", mask=5).mask == 5
+    micro = segno.make("12345", micro=True)
+    assert micro.is_micro
+    assert micro.matrix == segno.make("12345", micro=True, mask=micro.mask).matrix
