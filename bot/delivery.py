@@ -15,7 +15,6 @@ from bot.config import Settings
 from campaigns.composer import Composer
 from campaigns.digest import DigestPoster
 from campaigns.worker import DeliveryWorker
-from channels.apple_wallet.channel import AppleWalletChannel
 from channels.base import DeliveryChannel
 from channels.dkim import DkimSigner
 from channels.email import EmailChannel, EmailSettings
@@ -53,6 +52,9 @@ def build_channels(
     }
     channels["email"] = email or build_email_channel(settings)
     if wallets is not None and wallets.apns is not None:
+        # Here, not at the top: a web process imports this module and never pushes (h2, PyJWT).
+        from channels.apple_wallet.channel import AppleWalletChannel
+
         channels["apple_wallet"] = AppleWalletChannel(wallets.apns, PassRegistry())
     if wallets is not None and wallets.google is not None:
         channels["google_wallet"] = wallets.google

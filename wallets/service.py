@@ -17,11 +17,10 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
 
-from channels.apple_wallet.apns import ApnsClient
-from channels.apple_wallet.channel import push_to_devices
 from channels.base import DeliveryResult, Outcome
 from channels.google_wallet import (
     GoogleWalletChannel,
@@ -48,6 +47,11 @@ from render.pass_images import pass_images
 from wallets.apple_passes import IssuedPass, WalletPasses, member_language, shop_locations
 from wallets.apple_registry import forget_push_tokens, pass_changed, start_retiring
 from wallets.card_link import card_page_url
+
+if TYPE_CHECKING:
+    # The APNs client (h2, hpack, PyJWT) loads only once a pass is pushed: a web replica of a
+    # shop without Apple Wallet, or one idle, does not carry it.
+    from channels.apple_wallet.apns import ApnsClient
 
 __all__ = [
     "LOGO_PATH",
@@ -157,6 +161,8 @@ class Wallets:
             tokens = await pass_changed(membership_id)
             devices = len(tokens)
             if tokens and self.apns is not None:
+                from channels.apple_wallet.channel import push_to_devices
+
                 apple = await push_to_devices(self.apns, tokens)
                 await forget_push_tokens(apple.forget)
                 if apple.outcome is not Outcome.DELIVERED:
@@ -196,6 +202,8 @@ class Wallets:
             tokens = await start_retiring(membership_id)
             devices = len(tokens)
             if tokens and self.apns is not None:
+                from channels.apple_wallet.channel import push_to_devices
+
                 apple = await push_to_devices(self.apns, tokens)
                 await forget_push_tokens(apple.forget)
         except Exception:
