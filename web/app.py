@@ -82,6 +82,10 @@ class CheckedRequestHandler(SimpleRequestHandler):
             if len(body) > MAX_UPDATE_BYTES:
                 raise ValueError("update too large")
             payload: Any = json.loads(body)
+            if b"\\u0000" in body and _holds_nul(payload):
+                # Telegram never sends U+0000, and PostgreSQL cannot store it in a text column:
+                # a forged update that carries one would fail wherever its text is saved.
+                raise ValueError("NUL character in the update")
             update = Update.model_validate(payload, context={"bot": bot})
         except (ValueError, ValidationError, UnicodeDecodeError, RecursionError) as exc:
             # RecursionError: JSON nested deeper than the parser's stack ("[" x 100,000).
@@ -93,6 +97,17 @@ class CheckedRequestHandler(SimpleRequestHandler):
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
     __call__ = handle
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a decoded JSON value holds U+0000 in any string, key or value."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _logged_path(request: BaseRequest) -> str:
