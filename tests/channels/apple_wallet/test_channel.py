@@ -18,6 +18,7 @@ from channels.apple_wallet.pkpass import CAMPAIGN_FIELD
 from channels.base import OutboundMessage, Outcome
 from fakes.apns import FakeAPNs
 from locales import RIGHT_TO_LEFT, SUPPORTED
+from loyalty.merchants import NewMerchant
 from models import Delivery, Membership, PassRegistration, WalletPass
 from models.enums import Channel, DeliveryStatus
 from tests import factories
@@ -63,6 +64,19 @@ async def _installed(
     return wallet_pass
 
 
+async def _on_two_devices(
+    wallet: WalletPasses, passkit_service: str, fake: FakeAPNs
+) -> tuple[NewMerchant, WalletPass, str, str]:
+    """A shop's member who added the pass on two devices (a phone and a watch or an old phone):
+    the shop, the pass and the two devices' push tokens."""
+    shop = await factories.merchant()
+    member = await factories.member(shop)
+    first, second = fake.add_device(), fake.add_device()
+    wallet_pass = await _installed(wallet, passkit_service, member, DEVICE, first)
+    await _installed(wallet, passkit_service, member, OTHER_DEVICE, second)
+    return shop, wallet_pass, first, second
+
+
 async def _fetch_as_wallet(passkit_service: str, device: str, wallet_pass: WalletPass) -> bytes:
     """What a device does after the push: ask what changed, then download that pass."""
     async with aiohttp.ClientSession() as http:
@@ -93,11 +107,7 @@ async def test_a_campaign_pushes_every_device_and_the_pass_shows_the_push_text(
     chain: Chain,
 ) -> None:
     fake, client = apns
-    shop = await factories.merchant()
-    member = await factories.member(shop)
-    phone, watch = fake.add_device(), fake.add_device()
-    wallet_pass = await _installed(wallet, passkit_service, member, DEVICE, phone)
-    await _installed(wallet, passkit_service, member, OTHER_DEVICE, watch)
+    shop, wallet_pass, phone, watch = await _on_two_devices(wallet, passkit_service, fake)
     campaign = await started(shop, Channel.APPLE_WALLET, push_text="Pumpkin latte 🎃")
 
     tick = await _worker(client).tick()
@@ -145,11 +155,7 @@ async def test_one_dead_device_of_two_is_forgotten_and_the_message_still_deliver
     wallet: WalletPasses, passkit_service: str, apns: tuple[FakeAPNs, ApnsClient]
 ) -> None:
     fake, client = apns
-    shop = await factories.merchant()
-    member = await factories.member(shop)
-    phone, old_phone = fake.add_device(), fake.add_device()
-    await _installed(wallet, passkit_service, member, DEVICE, phone)
-    await _installed(wallet, passkit_service, member, OTHER_DEVICE, old_phone)
+    shop, _, phone, old_phone = await _on_two_devices(wallet, passkit_service, fake)
     fake.unregister(old_phone)
     campaign = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
 
@@ -279,11 +285,7 @@ async def test_a_token_apns_calls_dead_loses_its_registration_and_only_that_one(
     refusal: tuple[int, str],
 ) -> None:
     fake, client = apns
-    shop = await factories.merchant()
-    member = await factories.member(shop)
-    phone, old_phone = fake.add_device(), fake.add_device()
-    await _installed(wallet, passkit_service, member, DEVICE, phone)
-    await _installed(wallet, passkit_service, member, OTHER_DEVICE, old_phone)
+    shop, _, phone, old_phone = await _on_two_devices(wallet, passkit_service, fake)
     fake.fail(old_phone, *refusal)
     campaign = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
 
@@ -314,11 +316,7 @@ async def test_429_and_5xx_are_retried_until_every_device_has_the_push(
     """The watch is refused once while the phone takes the push: the delivery is retried (the
     phone's second push is harmless) and the watch gets it on the next attempt."""
     fake, client = apns
-    shop = await factories.merchant()
-    member = await factories.member(shop)
-    phone, watch = fake.add_device(), fake.add_device()
-    await _installed(wallet, passkit_service, member, DEVICE, phone)
-    await _installed(wallet, passkit_service, member, OTHER_DEVICE, watch)
+    shop, _, phone, watch = await _on_two_devices(wallet, passkit_service, fake)
     fake.fail(watch, status, reason, times=1)
     campaign = await started(shop, Channel.APPLE_WALLET, push_text="Hello")
     worker = _worker(client)
