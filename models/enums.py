@@ -20,6 +20,8 @@ class Platform(StrEnum):
     """Messengers a customer can be reached on; one identity row per platform account."""
 
     TELEGRAM = "telegram"
+    VIBER = "viber"
+    WHATSAPP = "whatsapp"
 
 
 class Channel(StrEnum):

@@ -18,7 +18,7 @@ import pytest
 from tortoise.models import Model
 
 ROOT = Path(__file__).resolve().parent.parent
-CONVERSATION = ("handlers", "web")
+CONVERSATION = ("handlers", "web", "conversation")
 # The shared vocabulary of plain enums: no query can hide behind them.
 ENUMS = "models.enums"
 # Protocol types and the shared limiter are not adapters; a handler may name them.

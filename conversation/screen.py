@@ -1,0 +1,117 @@
+"""The platform-neutral values a conversation is made of.
+
+``Screen`` is what one answer shows; ``Inbound`` is what a person did (typed, pressed, opened
+the chat through a join link); ``StatusUpdate`` is a platform's receipt for a message we sent.
+Platforms turn their webhooks into ``Inbound`` / ``StatusUpdate`` and their send calls out of
+``Screen``; nothing below this line knows a platform's wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+# An action id comes back from every platform unchanged: Telegram's callback data allows 64
+# bytes, Viber's ActionBody and WhatsApp's reply id allow more, so the smallest one rules.
+ACTION_ID_BYTES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button: ``id`` comes back when pressed; ``url`` opens a page instead (no id returns).
+
+    ``label`` is localized and short; each platform cuts it to its own limit (WhatsApp's
+    reply-button titles are 20 characters, list rows 24).
+    """
+
+    label: str
+    id: str = ""
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.id) == bool(self.url):
+            raise ValueError("an action has either an id or a url")
+        if len(self.id.encode()) > ACTION_ID_BYTES:
+            raise ValueError(f"action id over {ACTION_ID_BYTES} bytes: {self.id[:16]}…")
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """One answer as a person sees it.
+
+    ``text`` is in Telegram's HTML subset (<b>, <i>, <u>, <s>, <a href>, <code>), already
+    localized and escaped; platforms without HTML adapt it (``conversation.markup``).
+    ``image`` is PNG bytes; ``image_url`` a public address of the same picture, for platforms
+    that fetch pictures by URL (Viber, WhatsApp). ``actions`` are rows of buttons.
+    """
+
+    text: str
+    actions: tuple[tuple[Action, ...], ...] = ()
+    image: bytes | None = None
+    image_url: str = ""
+
+    def flat_actions(self) -> tuple[Action, ...]:
+        return tuple(action for row in self.actions for action in row)
+
+
+class InboundKind(StrEnum):
+    # The person opened the chat (Viber's conversation_started; a join link's payload, if any).
+    OPENED = "opened"
+    TEXT = "text"
+    ACTION = "action"
+    # The person left the chat on their side (Viber's unsubscribed).
+    UNSUBSCRIBED = "unsubscribed"
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """Something a person did in a messenger, as every platform reports it.
+
+    ``user_id`` is the platform's id of the person (Viber user id, WhatsApp number in E.164
+    digits); ``account`` the messenger account it reached (the shared bot: ``""``).
+    ``payload`` is a join link's context (Viber ``context``), ``text`` what they typed, and
+    ``action_id`` the id of the button they pressed.
+    """
+
+    platform: str
+    user_id: str
+    kind: InboundKind
+    message_id: str = ""
+    account: str = ""
+    text: str = ""
+    action_id: str = ""
+    payload: str = ""
+    name: str | None = None
+    language_code: str | None = None
+
+
+class ReceiptKind(StrEnum):
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A platform's receipt for one message we sent, keyed by the id the send call returned
+    (Viber ``message_token``, WhatsApp ``wamid``)."""
+
+    platform: str
+    external_id: str
+    kind: ReceiptKind
+    at: datetime
+    user_id: str = ""
+    error_code: int | None = None
+    error_title: str = ""
+
+
+class Conversation(Protocol):
+    """What a platform's webhook hands every event to; the answers are for the platform to
+    render and send (Viber returns the answer to ``OPENED`` in the HTTP response)."""
+
+    async def handle(self, inbound: Inbound) -> list[Screen]: ...
+
+    async def receipt(self, update: StatusUpdate) -> None: ...
