@@ -77,7 +77,7 @@ async def _send_list(
         await message.answer(_("No vouchers yet. Join a shop's card by scanning its QR code."))
 
 
-def _status_line(voucher: VoucherView) -> str:
+def voucher_status_line(voucher: VoucherView) -> str:
     now = utcnow()
     if voucher.status == VoucherStatus.REDEEMED and voucher.redeemed_at is not None:
         return _("Used on {when}.").format(
@@ -97,20 +97,20 @@ def _status_line(voucher: VoucherView) -> str:
     )
 
 
-def _voucher_caption(voucher: VoucherView) -> str:
+def voucher_caption(voucher: VoucherView) -> str:
     return "\n".join(
         [
             bold(voucher.title),
             f"{user_text(voucher.brand.merchant_name)} · {user_text(voucher.card_name)}",
             _("Code: {code}").format(code=code(voucher.code)),
-            _status_line(voucher),
+            voucher_status_line(voucher),
             "",
             _("Staff scan the QR code or type the code at the counter."),
         ]
     )
 
 
-def _not_usable(error: LoyaltyError, voucher: VoucherView) -> str:
+def not_usable_text(error: LoyaltyError, voucher: VoucherView) -> str:
     """Why a voucher can't be used, said to its holder ("used", never "redeemed")."""
     zone = voucher.brand.timezone
     if isinstance(error, VoucherAlreadyRedeemed):
@@ -143,7 +143,7 @@ async def _send_voucher(
         chat_id=chat_id,
         key=image.cache_key(),
         render=lambda: render_voucher(image),
-        caption=_voucher_caption(voucher),
+        caption=voucher_caption(voucher),
         reply_markup=keyboards.voucher_detail(voucher, usable=voucher.usable(utcnow())),
     )
 
@@ -216,8 +216,8 @@ async def ask_to_use(
     if voucher is None or not isinstance(query.message, Message):
         return
     if not voucher.usable(utcnow()):
-        await query.answer(_status_line(voucher), show_alert=True)
-        await _edit(query.message, _voucher_caption(voucher), None)
+        await query.answer(voucher_status_line(voucher), show_alert=True)
+        await _edit(query.message, voucher_caption(voucher), None)
         return
     await query.answer()
     question = _(
@@ -226,7 +226,7 @@ async def ask_to_use(
     ).format(title=user_text(voucher.title))
     await _edit(
         query.message,
-        _voucher_caption(voucher) + "\n\n" + question,
+        voucher_caption(voucher) + "\n\n" + question,
         keyboards.redeem_confirm(voucher),
     )
 
@@ -251,14 +251,14 @@ async def confirm_use(
         )
     except LoyaltyError as refused:
         # A double tap, or a stale message after the staff redeemed it or it expired.
-        await query.answer(_not_usable(refused, voucher), show_alert=True)
+        await query.answer(not_usable_text(refused, voucher), show_alert=True)
         fresh = await customer_voucher(voucher.id, customer.id)
-        await _edit(query.message, _used_text(fresh) or _voucher_caption(fresh), None)
+        await _edit(query.message, used_text(fresh) or voucher_caption(fresh), None)
         return
     assert redeemed.redeemed_at is not None
     await query.answer(_("Used ✅"))
     used = await customer_voucher(voucher.id, customer.id)
-    await _edit(query.message, _used_text(used) or _voucher_caption(used), None)
+    await _edit(query.message, used_text(used) or voucher_caption(used), None)
     # The staff's own phones confirm it (a screenshot can't), then the wallet pass changes.
     await notifier.self_redeemed(used, customer.first_name or "")
     if wallets is not None:
@@ -266,7 +266,7 @@ async def confirm_use(
         await wallets.voucher_changed(voucher.id)
 
 
-def _used_text(voucher: VoucherView) -> str | None:
+def used_text(voucher: VoucherView) -> str | None:
     if voucher.status != VoucherStatus.REDEEMED or voucher.redeemed_at is None:
         return None
     return _("✅ <b>{title}</b> used at {shop} on {when}. Show this message to the staff.").format(
@@ -287,6 +287,6 @@ async def not_now(
     await query.answer(_("Not used — the voucher stays on your card."))
     await _edit(
         query.message,
-        _voucher_caption(voucher),
+        voucher_caption(voucher),
         keyboards.voucher_detail(voucher, usable=voucher.usable(utcnow())),
     )
