@@ -41,6 +41,9 @@ class Reason(StrEnum):
     QUOTA_SILENT = "quota_silent"
     CANCELLED = "cancelled"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
+    # The messenger account we send from is blocked, suspended or gone (Viber 7, 8, 9): no
+    # message of it goes anywhere until the operator sorts it out with the platform.
+    ACCOUNT_BLOCKED = "account_blocked"
 
 
 @dataclass(frozen=True, slots=True)

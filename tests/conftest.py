@@ -20,7 +20,12 @@ from tortoise import Tortoise
 from models.db import apply_migrations, close_db, init_db
 
 # The bot, its webhook and the fake Bot API, for every test that talks to the bot.
-pytest_plugins = ("tests.chat", "tests.google_wallet_fixtures", "tests.apple_wallet_fixtures")
+pytest_plugins = (
+    "tests.chat",
+    "tests.google_wallet_fixtures",
+    "tests.apple_wallet_fixtures",
+    "tests.viber_fixtures",
+)
 
 PG_ADMIN_DSN = os.environ.get("STAMPBOT_TEST_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("STAMPBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

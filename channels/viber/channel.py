@@ -1,0 +1,234 @@
+"""Campaign delivery through Viber's REST bot API.
+
+``send`` delivers one message with ``send_message``: its HTML adapted to Viber's marks, the
+picture (``links["photo"]``, a public URL: Viber fetches pictures itself) first, the text in
+parts of at most 7,000 characters, the buttons as a keyboard on the last part. The delivery's
+``external_id`` is the ``message_token`` of that last part, the one Viber's ``delivered`` and
+``seen`` receipts for the whole message are matched by. Parts already sent are remembered per
+delivery id in this process, so a retry after a failure on part 3 starts at part 3 (a crash
+in between sends the earlier parts again, within the engine's duplicate bound).
+
+``send_many`` is the broadcast path: messages of identical content go out with
+``broadcast_message``, at most 300 receivers a call, each receiver's result read from the
+answer's ``failed_list``. It is used when ``broadcast`` is on (Viber opens broadcasting only
+on application); otherwise, and for a message alone, it sends one by one.
+
+Every call (a part, a broadcast batch) first takes a slot of the account's bucket in the
+shared limiter, so all workers together stay under ``rate``. Viber documents 500 broadcast
+requests per 10 seconds; its 12 "tooManyRequests" also answers the 101st message to one
+person within an hour without a reply from them, which no bucket of ours sees coming, so a
+12 is retried after ``rate_limited_after`` seconds and the engine's attempt limit ends it.
+
+Viber's statuses as outcomes: 0 delivered; 5 (no such Viber user) and 6 (not subscribed: left
+the chat or never joined it) failed for good and unreachable; 7/8/9 (our account blocked, gone,
+suspended) failed ``ACCOUNT_BLOCKED``; 11 (a device too old for bots) failed unreachable for
+now, not for good; 12 retry; 2 and 10 (token, webhook: configuration) retry so an operator can
+fix it before the attempts run out, logged as errors; anything else failed ``BAD_REQUEST``.
+No answer at all (network, timeout, 5xx) is a retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, replace
+
+from channels.base import Button, DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.ratelimit import Rate, RateLimiter, acquire
+from conversation.markup import plain
+
+from .api import Status, ViberApi, ViberReply, ViberUnavailable
+from .render import Key, Sender, message_payloads
+
+__all__ = ["BROADCAST_LIMIT", "DEFAULT_RATE", "ViberChannel", "result_for_status"]
+
+logger = logging.getLogger(__name__)
+
+BROADCAST_LIMIT = 300
+# 500 requests in 10 s is Viber's documented broadcast limit; 2% spare for the jitter between
+# leaving here and arriving there.
+DEFAULT_RATE = Rate(per_second=49.0, burst=1)
+SENT_PARTS_LIMIT = 10_000
+
+_GONE = {Status.RECEIVER_NOT_REGISTERED: Reason.CHAT_NOT_FOUND}
+_ACCOUNT = {
+    Status.PUBLIC_ACCOUNT_BLOCKED,
+    Status.PUBLIC_ACCOUNT_NOT_FOUND,
+    Status.PUBLIC_ACCOUNT_SUSPENDED,
+}
+_CONFIGURATION = {Status.INVALID_AUTH_TOKEN, Status.WEBHOOK_NOT_SET}
+
+
+def result_for_status(
+    status: int, status_message: str, *, rate_limited_after: float
+) -> DeliveryResult:
+    """What a non-zero Viber status means for one delivery."""
+    detail = f"{status} {status_message}".strip()
+    if status == Status.RECEIVER_NOT_REGISTERED:
+        return DeliveryResult.failed(_GONE[Status(status)], unreachable=True, detail=detail)
+    if status == Status.RECEIVER_NOT_SUBSCRIBED:
+        return DeliveryResult.failed(Reason.UNREACHABLE, unreachable=True, detail=detail)
+    if status in _ACCOUNT:
+        return DeliveryResult.failed(Reason.ACCOUNT_BLOCKED, detail=detail)
+    if status == Status.RECEIVER_NO_SUITABLE_DEVICE:
+        return DeliveryResult.failed(Reason.UNREACHABLE, detail=detail)
+    if status == Status.TOO_MANY_REQUESTS:
+        return DeliveryResult.retry(Reason.RATE_LIMITED, after=rate_limited_after, detail=detail)
+    if status in _CONFIGURATION:
+        logger.error("Viber refused our configuration: %s", detail)
+        return DeliveryResult.retry(Reason.SERVER_ERROR, detail=detail)
+    return DeliveryResult.failed(Reason.BAD_REQUEST, detail=detail)
+
+
+def _unavailable(error: ViberUnavailable) -> DeliveryResult:
+    reason = Reason.SERVER_ERROR if error.http_status else Reason.NETWORK_ERROR
+    return DeliveryResult.retry(reason, detail=error.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    """What makes two campaign messages the same message (so one broadcast carries both)."""
+
+    text: str
+    image_url: str
+    buttons: tuple[tuple[Button, ...], ...]
+
+
+def _content(message: OutboundMessage) -> _Content:
+    return _Content(plain(message.html), message.links.get("photo", ""), message.buttons)
+
+
+def _keys(buttons: tuple[tuple[Button, ...], ...]) -> list[list[Key]]:
+    return [[Key(b.text, action_id=b.data, url=b.url) for b in row] for row in buttons]
+
+
+class ViberChannel:
+    name = "viber"
+
+    def __init__(
+        self,
+        api: ViberApi,
+        limiter: RateLimiter,
+        *,
+        sender: Sender,
+        account: str = "default",
+        rate: Rate = DEFAULT_RATE,
+        broadcast: bool = False,
+        rate_limited_after: float = 60.0,
+        sent_parts: MutableMapping[int, list[str]] | None = None,
+    ) -> None:
+        self.api = api
+        self.limiter = limiter
+        self.sender = sender
+        self.rate = rate
+        self.broadcast = broadcast
+        self.rate_limited_after = rate_limited_after
+        # The bucket of this bot account, shared by every process using the limiter.
+        self.rate_key = f"viber:{account}"
+        self.sent_parts: MutableMapping[int, list[str]] = {} if sent_parts is None else sent_parts
+
+    def _payloads(self, content: _Content) -> list[dict[str, object]]:
+        return message_payloads(
+            content.text, self.sender, image_url=content.image_url, keys=_keys(content.buttons)
+        )
+
+    async def send(self, message: OutboundMessage) -> DeliveryResult:
+        receiver = message.address.strip()
+        if not receiver:
+            return DeliveryResult.failed(Reason.NO_ADDRESS, detail="no Viber user id")
+        payloads = self._payloads(_content(message))
+        if not payloads:
+            return DeliveryResult.failed(Reason.BAD_REQUEST, detail="message has no text")
+        done = list(self.sent_parts.get(message.delivery_id, ()))
+        for index in range(len(done), len(payloads)):
+            await acquire(self.limiter, self.rate_key, self.rate)
+            try:
+                reply = await self.api.send_message(receiver, payloads[index])
+            except ViberUnavailable as error:
+                result = _unavailable(error)
+            else:
+                if reply.ok and reply.message_token:
+                    done.append(reply.message_token)
+                    self._remember(message.delivery_id, done, keep=index + 1 < len(payloads))
+                    continue
+                result = self._refused(reply)
+            self._remember(message.delivery_id, done, keep=result.outcome == Outcome.RETRY)
+            if len(payloads) > 1:
+                result = replace(
+                    result, detail=f"part {index + 1}/{len(payloads)}: {result.detail}"[:200]
+                )
+            return result
+        return DeliveryResult.delivered(external_id=done[-1])
+
+    def _refused(self, reply: ViberReply) -> DeliveryResult:
+        if reply.ok:  # status 0 without a token: not a message Viber took
+            return DeliveryResult.retry(Reason.SERVER_ERROR, detail="ok without message_token")
+        return result_for_status(
+            reply.status, reply.status_message, rate_limited_after=self.rate_limited_after
+        )
+
+    def _remember(self, delivery_id: int, done: list[str], *, keep: bool) -> None:
+        self.sent_parts.pop(delivery_id, None)
+        if keep and done:
+            self.sent_parts[delivery_id] = list(done)
+            while len(self.sent_parts) > SENT_PARTS_LIMIT:
+                del self.sent_parts[next(iter(self.sent_parts))]
+
+    async def send_many(self, messages: Sequence[OutboundMessage]) -> list[DeliveryResult]:
+        """Each message's result, in order; identical ones broadcast when ``broadcast`` is on."""
+        results: list[DeliveryResult | None] = [None] * len(messages)
+        groups: dict[_Content, list[int]] = {}
+        for index, message in enumerate(messages):
+            if not message.address.strip():
+                results[index] = DeliveryResult.failed(Reason.NO_ADDRESS, detail="no user id")
+            else:
+                groups.setdefault(_content(message), []).append(index)
+        for content, indexes in groups.items():
+            if not self.broadcast or len(indexes) == 1:
+                for index in indexes:
+                    results[index] = await self.send(messages[index])
+                continue
+            for start in range(0, len(indexes), BROADCAST_LIMIT):
+                batch = indexes[start : start + BROADCAST_LIMIT]
+                receivers = [messages[i].address.strip() for i in batch]
+                for index, result in zip(
+                    batch, await self._broadcast(content, receivers), strict=True
+                ):
+                    results[index] = result
+        return [r if r is not None else DeliveryResult.failed(Reason.BAD_REQUEST) for r in results]
+
+    async def _broadcast(self, content: _Content, receivers: list[str]) -> list[DeliveryResult]:
+        """One batch: every part to those the earlier parts reached."""
+        payloads = self._payloads(content)
+        if not payloads:
+            return [DeliveryResult.failed(Reason.BAD_REQUEST, detail="no text")] * len(receivers)
+        outcome: dict[str, DeliveryResult] = {}
+        token: dict[str, str] = {}
+        for payload in payloads:
+            pending = [r for r in receivers if r not in outcome]
+            if not pending:
+                break
+            await acquire(self.limiter, self.rate_key, self.rate)
+            try:
+                reply = await self.api.broadcast_message(pending, payload)
+            except ViberUnavailable as error:
+                outcome |= dict.fromkeys(pending, _unavailable(error))
+                break
+            if not reply.ok or not reply.message_token:
+                outcome |= dict.fromkeys(pending, self._refused(reply))
+                break
+            for failed in reply.failed_list:
+                outcome.setdefault(
+                    failed.receiver,
+                    result_for_status(
+                        failed.status,
+                        failed.status_message,
+                        rate_limited_after=self.rate_limited_after,
+                    ),
+                )
+            for receiver in pending:
+                if receiver not in outcome:
+                    token[receiver] = reply.message_token
+        return [
+            outcome.get(r) or DeliveryResult.delivered(external_id=token[r]) for r in receivers
+        ]
