@@ -1,0 +1,107 @@
+"""The Viber webhook as Viber calls it: signed bytes from the fake, a recording conversation
+behind it, and what the person gets back (the welcome in the HTTP answer, replies through the
+fake's send API)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+from aiohttp import web
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from channels.viber.api import ViberApi
+from channels.viber.replies import ViberReplies
+from conversation.screen import Action, Inbound, InboundKind, Screen, StatusUpdate
+from fakes.loopback import HOST, free_port
+from fakes.viber import FakeViber
+from tests.viber_fixtures import SENDER
+from web.replay import ReplayGuard
+from web.viber import ViberWebhook, setup_viber_routes
+
+
+@dataclass
+class Recording:
+    heard: list[Inbound] = field(default_factory=list)
+    receipts: list[StatusUpdate] = field(default_factory=list)
+
+    async def handle(self, inbound: Inbound) -> list[Screen]:
+        self.heard.append(inbound)
+        return [Screen("<b>Hello</b>", ((Action("Card", id="card:list:0"),),))]
+
+    async def receipt(self, update: StatusUpdate) -> None:
+        self.receipts.append(update)
+
+
+@pytest.fixture
+async def webhook(
+    viber: FakeViber, viber_api: ViberApi, redis_client: Redis
+) -> AsyncIterator[tuple[str, Recording]]:
+    recording = Recording()
+    app = web.Application()
+    setup_viber_routes(
+        app,
+        ViberWebhook(
+            auth_token=SecretStr(viber.auth_token),
+            conversation=recording,
+            replies=ViberReplies(viber_api, SENDER),
+            replay=ReplayGuard(redis_client, "test:viber:seen:", 60),
+        ),
+    )
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, HOST, port).start()
+    yield f"http://{HOST}:{port}/viber/webhook", recording
+    await runner.cleanup()
+
+
+async def test_opening_the_chat_answers_with_the_welcome_in_the_response(
+    viber: FakeViber, webhook: tuple[str, Recording]
+) -> None:
+    url, recording = webhook
+    u1 = viber.add_user("Olena", language="uk", subscribed=False)
+    result = await viber.user_opens(u1, context="j-abcdefghijklmnop", url=url)
+    assert result.status == 200
+    assert b"*Hello*" in result.body
+    [heard] = recording.heard
+    assert (heard.kind, heard.payload, heard.user_id) == (
+        InboundKind.OPENED,
+        "j-abcdefghijklmnop",
+        u1,
+    )
+
+
+async def test_a_pressed_button_arrives_as_its_action_id_and_is_answered_once(
+    viber: FakeViber, webhook: tuple[str, Recording]
+) -> None:
+    url, recording = webhook
+    u2 = viber.add_user("Dan")
+    payload = viber.message(u2, "act:card:list:0")
+    first = await viber.post_callback(payload, url=url)
+    again = await viber.post_callback(payload, url=url)
+    assert (first.status, again.status) == (200, 200)
+    assert [(i.kind, i.action_id) for i in recording.heard] == [
+        (InboundKind.ACTION, "card:list:0")
+    ]
+    assert viber.texts(u2) == ["*Hello*"]
+
+
+@pytest.mark.parametrize("signature", ["", "0" * 64, "zz\u00e9"])
+async def test_an_unsigned_or_forged_callback_is_refused_and_changes_nothing(
+    viber: FakeViber, webhook: tuple[str, Recording], signature: str
+) -> None:
+    url, recording = webhook
+    u3 = viber.add_user("Eve")
+    result = await viber.post_callback(viber.message(u3, "hi"), url=url, signature=signature)
+    assert result.status == 403
+    assert recording.heard == []
+
+
+async def test_a_malformed_body_is_a_400(viber: FakeViber, webhook: tuple[str, Recording]) -> None:
+    url, recording = webhook
+    result = await viber.post_callback(b"{not json", url=url)
+    assert result.status == 400
+    assert recording.heard == []
