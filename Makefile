@@ -97,7 +97,7 @@ migrations: $(INSTALLED)
 
 # After changing user-facing strings: refresh the template and merge it into every catalog.
 # The rooms whose strings are extracted (tests/locales reads this line too).
-I18N_SOURCES := handlers web bot demo loyalty campaigns wallets channels render templates automations
+I18N_SOURCES := handlers web bot demo loyalty campaigns wallets channels render templates automations conversation
 i18n: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k ngettext:1,2 -k gettext -k lazy_gettext -k N_ \
 		--no-location --sort-output -o locales/messages.pot $(I18N_SOURCES)
