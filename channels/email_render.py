@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -397,13 +397,15 @@ def link_targets(source: str) -> set[str]:
     return found
 
 
-def _plain(element: _Element) -> str:
+def _plain(element: _Element, marks: Mapping[str, str]) -> str:
     parts: list[str] = []
     for child in element.children:
         if isinstance(child, str):
             parts.append(child)
             continue
-        inner = _plain(child)
+        inner = _plain(child, marks)
+        if mark := marks.get(child.tag):
+            inner = f"{mark}{inner}{mark}"
         if child.tag == "a" and child.href:
             target = child.href.removeprefix("mailto:")
             shown = inner.strip()
@@ -417,9 +419,12 @@ def _plain(element: _Element) -> str:
     return "".join(parts)
 
 
-def telegram_html_to_text(source: str) -> str:
-    """Readable plain text: no tags, links as ``text (url)``, at most one blank line in a row."""
-    text = _plain(parse_telegram_html(source))
+def telegram_html_to_text(source: str, *, marks: Mapping[str, str] | None = None) -> str:
+    """Readable plain text: no tags, links as ``text (url)``, at most one blank line in a row.
+
+    ``marks`` wraps an element's text in its tag's mark (``{"b": "*"}``: Viber's and
+    WhatsApp's bold); without it every tag goes and only its text stays."""
+    text = _plain(parse_telegram_html(source), marks or {})
     lines = [line.rstrip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 

@@ -42,7 +42,7 @@ class Screen:
     """One answer as a person sees it.
 
     ``text`` is in Telegram's HTML subset (<b>, <i>, <u>, <s>, <a href>, <code>), already
-    localized and escaped; platforms without HTML adapt it (``conversation.markup``).
+    localized and escaped; platforms without HTML adapt it (``channels.messenger_text``).
     ``image`` is PNG bytes; ``image_url`` a public address of the same picture, for platforms
     that fetch pictures by URL (Viber, WhatsApp). ``actions`` are rows of buttons.
     """

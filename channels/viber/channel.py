@@ -34,8 +34,8 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, replace
 
 from channels.base import Button, DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.messenger_text import plain
 from channels.ratelimit import Rate, RateLimiter, acquire
-from conversation.markup import plain
 
 from .api import Status, ViberApi, ViberReply, ViberUnavailable
 from .render import Key, Sender, message_payloads

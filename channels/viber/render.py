@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from conversation.markup import plain
+from channels.messenger_text import plain
 from conversation.screen import Action, Screen
 
 __all__ = [
