@@ -115,6 +115,9 @@ async def test_a_burst_of_notices_overtakes_a_campaign_at_full_rate_within_the_l
         assert seen == ["+1 штамп у Corner bakery!\n1 з 10 штампів — ще 9 до: Free cappuccino"]
     assert time.monotonic() - notices_done > 1.0
     # Five notices a slot (0.1 s) apart behind the one bulk slot reserved ahead, plus their
-    # database reads; the campaign send asked for with them waits behind the whole queue.
+    # database reads; the campaign send asked for with them waits behind the whole queue. The
+    # bound is relative to that queue, not to the clock: on a loaded machine the notices'
+    # database reads alone took 0.4 s more (CI: notices 0.64-1.05 s, the queue 4.06 s), and a
+    # notice that waited its turn behind the campaign would wait at least as long as the queue.
     assert queued > 2.5
-    assert max(waits) < 0.9, (waits, queued)
+    assert max(waits) < queued / 2, (waits, queued)
