@@ -45,6 +45,7 @@ from loyalty.clock import ensure_utc
 from loyalty.vouchers import issue_voucher
 from models import Automation, Campaign, Card, Enrollment, Membership, Merchant
 from models.enums import (
+    MESSENGERS,
     CampaignStatus,
     Channel,
     DeliveryPolicy,
@@ -666,10 +667,10 @@ def _reachable(p: Params, channel: Channel) -> str:
             "EXISTS (SELECT 1 FROM customer c WHERE c.id = e.customer_id "
             f"AND c.email IS NOT NULL AND c.email_verified = {p(True)})"
         )
-    if channel == Channel.TELEGRAM:
+    if (platform := MESSENGERS.get(channel)) is not None:
         return (
             "EXISTS (SELECT 1 FROM identity i WHERE i.customer_id = e.customer_id "
-            f"AND i.platform = {p('telegram')} AND i.reachable = {p(True)})"
+            f"AND i.platform = {p(platform.value)} AND i.reachable = {p(True)})"
         )
     if channel == Channel.APPLE_WALLET:
         return (

@@ -18,6 +18,7 @@ from loyalty.clock import ensure_utc
 from loyalty.tokens import new_token, new_voucher_code
 from models import Campaign, Card, Delivery, Merchant
 from models.enums import (
+    MESSENGERS,
     CampaignStatus,
     Channel,
     DeliveryPolicy,
@@ -100,7 +101,7 @@ async def reachable_counts(
     """How many of the audience each channel can reach right now (for the wizard's preview)."""
     conn = connection()
     p = Params(is_postgres(conn))
-    channels = [Channel.TELEGRAM, Channel.EMAIL, Channel.APPLE_WALLET, Channel.GOOGLE_WALLET]
+    channels = list(Channel)
     where = _audience_where(p, audience, card, timezone, ensure_utc(now))
     people, flags = _flags_query(p, channels, card.merchant_id, where, ordered=False)
     sums = ", ".join(
@@ -188,6 +189,8 @@ _UNUSABLE = {
     Channel.EMAIL: Reason.NOT_VERIFIED,
     Channel.APPLE_WALLET: Reason.PASS_REMOVED,
     Channel.GOOGLE_WALLET: Reason.NO_ADDRESS,
+    Channel.VIBER: Reason.UNREACHABLE,
+    Channel.WHATSAPP: Reason.UNREACHABLE,
 }
 
 
@@ -224,10 +227,10 @@ def _flags_query(
         return name
 
     for n, channel in enumerate(channels):
-        if channel == Channel.TELEGRAM:
+        if (platform := MESSENGERS.get(channel)) is not None:
             joins.append(
                 f"LEFT JOIN identity i{n} ON i{n}.customer_id = c.id "
-                f"AND i{n}.platform = {p(Channel.TELEGRAM.value)}"
+                f"AND i{n}.platform = {p(platform.value)}"
             )
             has = flag(f"has{n}", f"i{n}.id IS NOT NULL")
             usable = flag(f"usable{n}", f"i{n}.reachable = TRUE")

@@ -37,7 +37,7 @@ from models import (
     Voucher,
     WalletPass,
 )
-from models.enums import Channel, MembershipStatus, Platform
+from models.enums import MESSENGERS, Channel, MembershipStatus
 from wallets.apple_registry import campaign_line, put_campaign_line
 from wallets.card_link import card_page_url
 
@@ -63,15 +63,18 @@ class _CampaignContext:
 
 @dataclass(frozen=True, slots=True)
 class _Person:
-    """What composing needs of a customer and their Telegram identity (no ORM objects: a
+    """What composing needs of a customer and their messenger identities (no ORM objects: a
     batch of 500 rows would build 1,000 of them only to read five fields)."""
 
     email: str | None
     email_verified: bool
     erased: bool
     language: str | None
-    telegram: str | None  # the chat id, when the identity is reachable
-    telegram_language: str | None
+    # Platform → the person's id there (Telegram chat id, Viber user id, WhatsApp number),
+    # for each platform where an identity is reachable.
+    chats: dict[str, str]
+    # The language a messenger reported, for a customer who never chose one (Telegram's first).
+    messenger_language: str | None
 
 
 class Content(Protocol):
@@ -184,38 +187,40 @@ class Composer:
         return (await self._context(campaign_id)).campaign
 
     def _language(self, person: _Person, fallback: str) -> str:
-        for candidate in (person.language, person.telegram_language):
+        for candidate in (person.language, person.messenger_language):
             if code := supported_language(candidate, self._supported):
                 return code
         return fallback if fallback in self._supported else self._supported[0]
 
     @staticmethod
     async def _people(customer_ids: set[int]) -> dict[int, _Person]:
-        """The customers of a batch with their Telegram identity, in two queries of columns."""
-        identities: dict[int, tuple[str | None, str | None]] = {}
-        for customer_id, external_id, reachable, language_code in await Identity.filter(
-            customer_id__in=customer_ids, platform=Platform.TELEGRAM
-        ).values_list("customer_id", "external_id", "reachable", "language_code"):
-            # Of several accounts a reachable one is the address (as the snapshot counts it).
-            chat = str(external_id) if reachable else None
-            if chat is None and int(customer_id) in identities:
-                continue
-            identities[int(customer_id)] = (
-                chat,
-                str(language_code) if language_code else None,
-            )
+        """The customers of a batch with their messenger identities, in two queries of
+        columns."""
+        chats: dict[int, dict[str, str]] = {}
+        languages: dict[int, tuple[int, str]] = {}
+        rank = {platform.value: n for n, platform in enumerate(MESSENGERS.values())}
+        for customer_id, platform, external_id, reachable, language_code in await Identity.filter(
+            customer_id__in=customer_ids, platform__in=list(MESSENGERS.values())
+        ).values_list("customer_id", "platform", "external_id", "reachable", "language_code"):
+            person, where = int(customer_id), str(platform)
+            # Of several accounts on a platform a reachable one is the address (as the
+            # snapshot counts it).
+            if reachable:
+                chats.setdefault(person, {})[where] = str(external_id)
+            if language_code and rank[where] < languages.get(person, (len(rank), ""))[0]:
+                languages[person] = (rank[where], str(language_code))
         people: dict[int, _Person] = {}
         for customer_id, language, email, verified, erased_at in await Customer.filter(
             id__in=customer_ids
         ).values_list("id", "language", "email", "email_verified", "erased_at"):
-            telegram, telegram_language = identities.get(int(customer_id), (None, None))
-            people[int(customer_id)] = _Person(
+            person = int(customer_id)
+            people[person] = _Person(
                 email=str(email) if email else None,
                 email_verified=bool(verified),
                 erased=erased_at is not None,
                 language=str(language) if language else None,
-                telegram=telegram,
-                telegram_language=telegram_language,
+                chats=chats.get(person, {}),
+                messenger_language=languages.get(person, (0, None))[1],
             )
         return people
 
@@ -265,9 +270,9 @@ class Composer:
         return out
 
     async def _chat_parts(self, rows: list[Claimed]) -> dict[int, ChatParts]:
-        """Row id → the chat extras of a Telegram row: the member's card on the campaign's
+        """Row id → the chat extras of a messenger row: the member's card on the campaign's
         card (for [My card]) and the voucher the campaign gave them (the gift line)."""
-        wanted = [row for row in rows if row.channel == Channel.TELEGRAM]
+        wanted = [row for row in rows if row.channel in MESSENGERS]
         if not wanted:
             return {}
         contexts = {row.id: await self._context(row.campaign_id) for row in wanted}
@@ -382,8 +387,8 @@ class Composer:
 
     @staticmethod
     def _address(channel: str, person: _Person) -> str | None:
-        if channel == Channel.TELEGRAM:
-            return person.telegram
+        if (platform := MESSENGERS.get(Channel(channel))) is not None:
+            return person.chats.get(platform.value)
         if channel == Channel.EMAIL:
             return person.email if person.email and person.email_verified else None
         return None
@@ -437,7 +442,7 @@ class Composer:
         In the chat it has the customers' header, gift line and buttons; the buttons only say
         that they work in the customers' chats (there is no card or voucher behind them)."""
         chat = None
-        if channel == Channel.TELEGRAM:
+        if channel in MESSENGERS:
             gift = None
             if spec.voucher_title:
                 days = spec.voucher_validity_days

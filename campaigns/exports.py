@@ -44,7 +44,7 @@ from models import (
     Staff,
     Voucher,
 )
-from models.enums import Channel, MembershipStatus, Platform, VoucherStatus
+from models.enums import MESSENGERS, Channel, MembershipStatus, VoucherStatus
 
 CHUNK = 2_000
 MAX_BYTES = 45 * 1024 * 1024
@@ -247,7 +247,14 @@ class MemberColumns:
     separator: str = ", "
 
 
-REACHABLE = (Channel.TELEGRAM, Channel.EMAIL, Channel.APPLE_WALLET, Channel.GOOGLE_WALLET)
+REACHABLE = (
+    Channel.TELEGRAM,
+    Channel.VIBER,
+    Channel.WHATSAPP,
+    Channel.EMAIL,
+    Channel.APPLE_WALLET,
+    Channel.GOOGLE_WALLET,
+)
 
 
 async def member_export(
@@ -348,17 +355,18 @@ class _Reach:
 
 
 async def _reach(merchant_id: int, chunk: list[dict[str, Any]], moment: datetime) -> _Reach:
-    """The rules of ``campaigns.audience`` (a reachable Telegram identity, a confirmed email,
+    """The rules of ``campaigns.audience`` (a reachable messenger identity, a confirmed email,
     a pass on a device, a saved Google object, and no opt-out from this shop), asked once per
     chunk with the chunk's ids: the foreign keys they look up carry no index, so one question
     per member would read the whole table each time."""
     memberships = [row["id"] for row in chunk]
     customers = {row["customer_id"] for row in chunk}
-    telegram = set(
-        await Identity.filter(
-            customer_id__in=customers, platform=Platform.TELEGRAM, reachable=True
-        ).values_list("customer_id", flat=True)
-    )
+    chats = {
+        (int(customer), str(platform))
+        for customer, platform in await Identity.filter(
+            customer_id__in=customers, platform__in=list(MESSENGERS.values()), reachable=True
+        ).values_list("customer_id", "platform")
+    }
     opted_out = {
         (customer, str(channel))
         for customer, channel in await ChannelOptOut.filter(
@@ -386,7 +394,10 @@ async def _reach(merchant_id: int, chunk: list[dict[str, Any]], moment: datetime
     for row in chunk:
         person = row["customer_id"]
         found = {
-            Channel.TELEGRAM: person in telegram,
+            **{
+                channel: (person, platform.value) in chats
+                for channel, platform in MESSENGERS.items()
+            },
             Channel.EMAIL: bool(row["email"]) and bool(row["email_verified"]),
             Channel.APPLE_WALLET: row["id"] in apple,
             Channel.GOOGLE_WALLET: row["id"] in google,

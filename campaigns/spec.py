@@ -24,6 +24,8 @@ CAMPAIGN_CHANNELS = (
     Channel.EMAIL,
     Channel.APPLE_WALLET,
     Channel.GOOGLE_WALLET,
+    Channel.VIBER,
+    Channel.WHATSAPP,
 )
 
 

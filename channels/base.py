@@ -8,10 +8,11 @@ names are the string values of ``models.enums.Channel``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class Outcome(StrEnum):
@@ -154,3 +155,12 @@ class DeliveryChannel(Protocol):
     name: str
 
     async def send(self, message: OutboundMessage) -> DeliveryResult: ...
+
+
+@runtime_checkable
+class BatchChannel(DeliveryChannel, Protocol):
+    """A channel that sends many messages in fewer calls (Viber's ``broadcast_message``: 300
+    people a call). The worker hands it a batch's messages of that channel at once; the results
+    come back in the same order, one for each message."""
+
+    async def send_many(self, messages: Sequence[OutboundMessage]) -> list[DeliveryResult]: ...

@@ -31,6 +31,19 @@ class Channel(StrEnum):
     EMAIL = "email"
     APPLE_WALLET = "apple_wallet"
     GOOGLE_WALLET = "google_wallet"
+    # Bot-initiated Viber messages are paid (since 2024), WhatsApp's outside the 24-hour
+    # window too: the wizard offers them as channels of their own, never picked by default.
+    VIBER = "viber"
+    WHATSAPP = "whatsapp"
+
+
+# The channels that are a messenger chat, each addressed by the customer's identity there:
+# one value for both enums, so an opt-out of "viber" is the platform's and the channel's.
+MESSENGERS: dict[Channel, Platform] = {
+    Channel.TELEGRAM: Platform.TELEGRAM,
+    Channel.VIBER: Platform.VIBER,
+    Channel.WHATSAPP: Platform.WHATSAPP,
+}
 
 
 class MembershipStatus(StrEnum):

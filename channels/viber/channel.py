@@ -29,6 +29,7 @@ No answer at all (network, timeout, 5xx) is a retry.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, replace
@@ -183,10 +184,16 @@ class ViberChannel:
                 results[index] = DeliveryResult.failed(Reason.NO_ADDRESS, detail="no user id")
             else:
                 groups.setdefault(_content(message), []).append(index)
+        # Alone, or without broadcasting, each message is one send; they go together (the
+        # shared bucket paces them), as the worker sends any other channel's batch.
+        alone = [i for indexes in groups.values() if not self.broadcast or len(indexes) == 1
+                 for i in indexes]  # fmt: skip
+        for index, result in zip(
+            alone, await asyncio.gather(*(self.send(messages[i]) for i in alone)), strict=True
+        ):
+            results[index] = result
         for content, indexes in groups.items():
             if not self.broadcast or len(indexes) == 1:
-                for index in indexes:
-                    results[index] = await self.send(messages[index])
                 continue
             for start in range(0, len(indexes), BROADCAST_LIMIT):
                 batch = indexes[start : start + BROADCAST_LIMIT]
