@@ -28,6 +28,9 @@ class ChannelStats:
     pending: int = 0
     failed: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    # A messenger's receipt that it reached the phone (Viber, WhatsApp); their "seen" or
+    # "read" counts as opened.
+    delivered: int = 0
     opened: int = 0
     clicked: int = 0
     # Sent, but without a lock-screen notification (Google Wallet's daily limit was spent).
@@ -69,7 +72,7 @@ async def campaign_stats(
         str(channel): ChannelStats(str(channel)) for channel in campaign.channels
     }
     rows = await Delivery.filter(campaign_id=campaign.id).values(
-        "channel", "status", "reason", "opened_at", "clicked_at"
+        "channel", "status", "reason", "delivered_at", "opened_at", "clicked_at"
     )
     for row in rows:
         stats = per_channel.setdefault(str(row["channel"]), ChannelStats(str(row["channel"])))
@@ -86,6 +89,7 @@ async def campaign_stats(
             stats.skipped[str(row["reason"])] += 1
         else:
             stats.pending += 1
+        stats.delivered += row["delivered_at"] is not None
         stats.opened += row["opened_at"] is not None
         stats.clicked += row["clicked_at"] is not None
     reached = await _outcome(campaign, window, holdout=False)

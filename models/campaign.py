@@ -106,6 +106,10 @@ class Delivery(Model):
     reason = fields.CharField(max_length=64, null=True)
     external_id = fields.CharField(max_length=255, null=True)
     sent_at = fields.DatetimeField(null=True)
+    # The messenger's receipt that the message reached the person's device (Viber
+    # ``delivered``, WhatsApp ``delivered``); their ``seen`` / ``read`` is ``opened_at``, as an
+    # email's open pixel is.
+    delivered_at = fields.DatetimeField(null=True)
     opened_at = fields.DatetimeField(null=True)
     clicked_at = fields.DatetimeField(null=True)
     # The enrolment whose send step made the row (None for a campaign's rows).

@@ -49,6 +49,9 @@ class Identity(Model):
     # The messenger's own language setting, used until the customer picks one.
     language_code = fields.CharField(max_length=16, null=True)
     reachable = fields.BooleanField(default=True)
+    # When the person last wrote or pressed a button here: WhatsApp lets a business answer
+    # freely only within 24 hours of it (the customer-service window), templates after.
+    last_inbound_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

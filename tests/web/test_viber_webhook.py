@@ -8,18 +8,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-from aiohttp import web
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from channels.viber.api import ViberApi
-from channels.viber.replies import ViberReplies
 from conversation.screen import Action, Inbound, InboundKind, Screen, StatusUpdate
-from fakes.loopback import HOST, free_port
 from fakes.viber import FakeViber
-from tests.viber_fixtures import SENDER
-from web.replay import ReplayGuard
-from web.viber import ViberWebhook, setup_viber_routes
+from tests.viber_fixtures import serving_viber_webhook
 
 
 @dataclass
@@ -40,22 +34,8 @@ async def webhook(
     viber: FakeViber, viber_api: ViberApi, redis_client: Redis
 ) -> AsyncIterator[tuple[str, Recording]]:
     recording = Recording()
-    app = web.Application()
-    setup_viber_routes(
-        app,
-        ViberWebhook(
-            auth_token=SecretStr(viber.auth_token),
-            conversation=recording,
-            replies=ViberReplies(viber_api, SENDER),
-            replay=ReplayGuard(redis_client, "test:viber:seen:", 60),
-        ),
-    )
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, HOST, port).start()
-    yield f"http://{HOST}:{port}/viber/webhook", recording
-    await runner.cleanup()
+    async with serving_viber_webhook(viber, viber_api, recording, redis_client) as url:
+        yield url, recording
 
 
 async def test_opening_the_chat_answers_with_the_welcome_in_the_response(
