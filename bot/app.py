@@ -247,6 +247,7 @@ async def _delivery_worker(runtime: BotRuntime) -> AsyncIterator[DeliveryWorker]
             bot_username=runtime.username,
             # The owner's results digests, a day and a week on, from whichever worker claims.
             digests=CampaignDigests(bot, runtime.i18n),
+            viber=runtime.viber,
         )
     finally:
         await bot.session.close()

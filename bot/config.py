@@ -260,6 +260,28 @@ class GoogleWalletSettings(_Concern, env_prefix="STAMPBOT_GOOGLE_WALLET_"):
     requests_per_second: float = Field(default=20.0, gt=0, le=1000)
 
 
+class ViberSettings(_Concern, env_prefix="STAMPBOT_VIBER_"):
+    """The shared Viber bot: off unless its auth token (from the Viber admin panel) is set.
+
+    ``uri`` is the bot's chat URI, for join links ``viber://pa?chatURI=<uri>&context=…``;
+    ``name`` and ``avatar`` the sender every message names (Viber requires a name, ≤ 28
+    characters). ``broadcast`` uses ``broadcast_message`` for campaigns, which Viber opens
+    only on application. ``api_url`` points tests and the demo at a loopback fake."""
+
+    auth_token: SecretStr | None = None
+    uri: str = ""
+    name: str = Field(default="stampbot", min_length=1, max_length=28)
+    avatar: str = ""
+    broadcast: bool = False
+    api_url: str = "https://chatapi.viber.com/pa/"
+    # Viber documents 500 broadcast requests per 10 seconds; 2% spare.
+    per_second: float = Field(default=49.0, gt=0, le=1000)
+
+    @property
+    def enabled(self) -> bool:
+        return self.auth_token is not None and bool(self.auth_token.get_secret_value())
+
+
 class ShopSettings(_Concern):
     """Defaults for new shops and cards, and for customers whose language we do not speak."""
 
@@ -309,6 +331,7 @@ class Settings(_Concern):
     apns: ApnsSettings = Field(default_factory=ApnsSettings)
     apple_wallet: AppleWalletSettings = Field(default_factory=AppleWalletSettings)
     google_wallet: GoogleWalletSettings = Field(default_factory=GoogleWalletSettings)
+    viber: ViberSettings = Field(default_factory=ViberSettings)
     shops: ShopSettings = Field(default_factory=ShopSettings)
     flood: FloodSettings = Field(default_factory=FloodSettings)
 

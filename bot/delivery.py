@@ -12,6 +12,7 @@ from datetime import timedelta
 from aiogram import Bot
 
 from bot.config import Settings
+from bot.factory import build_viber_api
 from campaigns.composer import Composer
 from campaigns.digest import DigestPoster
 from campaigns.worker import DeliveryWorker
@@ -22,6 +23,7 @@ from channels.email_render import EmailRenderer
 from channels.photos import PhotoStore, telegram_fetch
 from channels.ratelimit import RateLimiter, within_rolling_second
 from channels.telegram import DEFAULT_PER_CHAT_RATE, TelegramChannel
+from channels.viber.api import ViberApi
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.links import LinkSigner
 from wallets.apple_registry import PassRegistry
@@ -37,11 +39,14 @@ def build_channels(
     wallets: Wallets | None = None,
     *,
     email: EmailChannel | None = None,
+    viber: ViberApi | None = None,
 ) -> dict[str, DeliveryChannel]:
     """Telegram and email always; the wallets when their push service is configured (Apple:
-    APNs, Google: the Wallet API), else their rows fail as "channel not configured".
+    APNs, Google: the Wallet API) and Viber when its bot's token is, else their rows fail as
+    "channel not configured".
 
-    ``email``: the runtime's channel, so one process builds one; else a new one."""
+    ``email``, ``viber``: the runtime's channel and client, so one process builds one; else
+    new ones."""
     channels: dict[str, DeliveryChannel] = {
         "telegram": TelegramChannel(
             bot,
@@ -58,7 +63,30 @@ def build_channels(
         channels["apple_wallet"] = AppleWalletChannel(wallets.apns, PassRegistry())
     if wallets is not None and wallets.google is not None:
         channels["google_wallet"] = wallets.google
+    if viber is None:
+        viber = build_viber_api(settings)
+    if viber is not None:
+        channels["viber"] = build_viber_channel(settings, viber, limiter)
     return channels
+
+
+def build_viber_channel(
+    settings: Settings, api: ViberApi, limiter: RateLimiter
+) -> DeliveryChannel:
+    """The shared Viber bot's channel: its bucket in the shared limiter at its rate, and
+    ``broadcast_message`` for campaigns when Viber has enabled it for the bot."""
+    from channels.ratelimit import Rate
+    from channels.viber.channel import ViberChannel
+    from channels.viber.render import Sender
+
+    viber = settings.viber
+    return ViberChannel(
+        api,
+        limiter,
+        sender=Sender(viber.name, viber.avatar),
+        rate=Rate(per_second=viber.per_second, burst=1),
+        broadcast=viber.broadcast,
+    )
 
 
 def build_email_channel(settings: Settings) -> EmailChannel:
@@ -122,6 +150,7 @@ def build_worker(
     email: EmailChannel | None = None,
     bot_username: str | None = None,
     digests: DigestPoster | None = None,
+    viber: ViberApi | None = None,
 ) -> DeliveryWorker:
     """``bot_username``: the one Telegram reported (getMe), for the t.me links campaigns carry;
     without it (tests, the offline demo) the setting. ``digests`` posts the results digests
@@ -134,7 +163,7 @@ def build_worker(
         bot_username=bot_username or settings.telegram.username,
     )
     return DeliveryWorker(
-        build_channels(settings, bot, limiter, wallets, email=email),
+        build_channels(settings, bot, limiter, wallets, email=email, viber=viber),
         composer,
         batch_size=settings.delivery.batch_size,
         lease=timedelta(seconds=settings.delivery.lease_seconds),

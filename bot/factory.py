@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from channels.email import EmailChannel
     from channels.google_wallet import GoogleWalletChannel
     from channels.ratelimit import RateLimiter
+    from channels.viber.api import ViberApi
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import FileIdCache
     from handlers.notify import CustomerNotifier
@@ -70,6 +71,7 @@ class BotRuntime:
     notifier: CustomerNotifier
     progress: CampaignProgress
     dispatcher: Dispatcher
+    viber: ViberApi | None = None  # the shared Viber bot, when its token is configured
 
 
 @asynccontextmanager
@@ -93,6 +95,7 @@ async def bot_runtime(
     from handlers.notify import CustomerNotifier
     from handlers.wizard.flow import wizard_services
     from loyalty.profile import ConfirmationLimits
+    from models.enums import Channel
 
     async with AsyncExitStack() as closing:
         bot = build_bot(settings.telegram)
@@ -113,6 +116,9 @@ async def bot_runtime(
         closing.push_async_callback(wallets.close)
         email = build_email_channel(settings)
         closing.push_async_callback(email.close)
+        viber = build_viber_api(settings)
+        if viber is not None:
+            closing.push_async_callback(viber.close)
         # Notices share the bot's Telegram limit with the delivery worker's campaign sends (the
         # same setting, the same limiter), ahead of them.
         budget = TelegramBudget(
@@ -137,7 +143,11 @@ async def bot_runtime(
             "staff_invite_ttl": invite_ttl(settings),
             "wallets": wallets,
             "wizard": wizard_services(
-                settings.campaigns.push_text_limit, wallets, telegram, email
+                settings.campaigns.push_text_limit,
+                wallets,
+                telegram,
+                email,
+                paid_chats=(Channel.VIBER,) if viber is not None else (),
             ),
             "email_limits": ConfirmationLimits(
                 # The shared limiter: Redis in production, memory in the embedded default (its
@@ -164,6 +174,7 @@ async def bot_runtime(
             email=email,
             notifier=notifier,
             progress=progress,
+            viber=viber,
             dispatcher=build_dispatcher(
                 storage, services, limiter=limiter, i18n=i18n, flood=settings.flood
             ),
@@ -452,6 +463,17 @@ def build_google_wallet(
         quota=RedisNotifyQuota(redis) if redis is not None else None,
         requests_per_second=google.requests_per_second,
     )
+
+
+def build_viber_api(settings: Settings) -> ViberApi | None:
+    """The shared Viber bot's client (one HTTP session for answers and campaign sends), when
+    its auth token is set."""
+    if not settings.viber.enabled:
+        return None
+    from channels.viber.api import ViberApi
+
+    assert settings.viber.auth_token is not None
+    return ViberApi(settings.viber.auth_token, base_url=settings.viber.api_url)
 
 
 def invite_ttl(settings: Settings) -> timedelta:

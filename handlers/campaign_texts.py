@@ -55,6 +55,8 @@ def channel_name(channel: str) -> str:
         Channel.EMAIL: _("Email"),
         Channel.APPLE_WALLET: _("Apple Wallet"),
         Channel.GOOGLE_WALLET: _("Google Wallet"),
+        Channel.VIBER: _("Viber chat"),
+        Channel.WHATSAPP: _("WhatsApp chat"),
     }
     return names.get(Channel(channel), str(channel))
 
@@ -80,6 +82,8 @@ def reason_name(reason: str) -> str:
         "server_error": _("server error"),
         "network_error": _("network error"),
         "bad_request": _("message refused"),
+        "account_blocked": _("our messenger account is blocked"),
+        "outside_window": _("no reply in 24 hours, no template"),
     }
     # A reason code added later is still no internal name on the staff's screen.
     return names.get(reason, _("other"))
@@ -236,6 +240,11 @@ def stats_lines(stats: CampaignStats) -> list[str]:
                 "<b>{channel}</b>: {sent} of {targeted} sent; opens and clicks: "
                 "not measured in Telegram"
             )
+        elif channel.channel in (Channel.VIBER, Channel.WHATSAPP):
+            # The messenger's own receipts; its chat links are not tracked.
+            line = _(
+                "<b>{channel}</b>: {sent} of {targeted} sent, {delivered} delivered, {opened} read"
+            )
         else:
             line = _(
                 "<b>{channel}</b>: {sent} of {targeted} sent, {opened} opened, {clicked} clicked"
@@ -245,6 +254,7 @@ def stats_lines(stats: CampaignStats) -> list[str]:
                 channel=channel_name(channel.channel),
                 sent=number(channel.sent),
                 targeted=number(channel.targeted),
+                delivered=number(channel.delivered),
                 opened=number(channel.opened),
                 clicked=number(channel.clicked),
             )

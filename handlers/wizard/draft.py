@@ -28,7 +28,16 @@ DRAFT_KEY = "campaign_draft"
 SHOP_KEY = "campaign_shop"
 # The channel screen's rows, top to bottom, and the fallback order a new campaign starts with:
 # the lock screen first (seen without opening anything), then email, then the chat.
-CHANNEL_STEP_ORDER = (Channel.APPLE_WALLET, Channel.GOOGLE_WALLET, Channel.EMAIL, Channel.TELEGRAM)
+# The chats a bot pays to start a conversation in (Viber since 2024; WhatsApp outside the
+# 24-hour window): offered when configured, never switched on by default, tried last.
+PAID_CHATS = (Channel.VIBER, Channel.WHATSAPP)
+CHANNEL_STEP_ORDER = (
+    Channel.APPLE_WALLET,
+    Channel.GOOGLE_WALLET,
+    Channel.EMAIL,
+    Channel.TELEGRAM,
+    *PAID_CHATS,
+)
 _TAG = regex.compile(r"<[^>]+>")
 
 

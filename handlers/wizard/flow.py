@@ -205,15 +205,19 @@ def wizard_services(
     wallets: Wallets | None,
     telegram_channel: DeliveryChannel,
     email_channel: MailChannel,
+    *,
+    paid_chats: tuple[Channel, ...] = (),
 ) -> WizardServices:
     """What the steps use, built once per process by the composition root (none of it changes
-    between updates). ``push_limit``: STAMPBOT_PUSH_TEXT_LIMIT (20 unless configured)."""
+    between updates). ``push_limit``: STAMPBOT_PUSH_TEXT_LIMIT (20 unless configured);
+    ``paid_chats``: the messengers besides Telegram the bot has an account on."""
     return WizardServices(
         push_limit=push_limit,
         wallet_channels=wallet_channels(wallets),
         telegram_channel=telegram_channel,
         email_channel=email_channel,
         wallet_senders=wallet_senders(wallets),
+        paid_chats=paid_chats,
     )
 
 

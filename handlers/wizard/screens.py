@@ -40,7 +40,7 @@ from handlers.texts import (
     picked_label,
     user_text,
 )
-from handlers.wizard.draft import CHANNEL_STEP_ORDER, Draft, first_line
+from handlers.wizard.draft import CHANNEL_STEP_ORDER, PAID_CHATS, Draft, first_line
 from loyalty.clock import utcnow
 from models.enums import Channel, DeliveryPolicy
 
@@ -81,6 +81,9 @@ class WizardServices:
     telegram_channel: DeliveryChannel
     email_channel: MailChannel
     wallet_senders: tuple[tuple[Channel, DeliveryChannel], ...] = ()
+    # The messengers besides Telegram this bot has an account on (Viber, WhatsApp): offered
+    # as channels of their own, because the shop pays for what a bot sends there.
+    paid_chats: tuple[Channel, ...] = ()
 
 
 class CampaignWizard(StatesGroup):
@@ -188,8 +191,14 @@ def chosen_card(draft: Draft, shop: CampaignShop) -> CardChoice:
 
 
 def offered_channels(services: WizardServices) -> tuple[Channel, ...]:
-    """The channels this bot can send on, in the channel screen's order."""
-    return tuple(c for c in CHANNEL_STEP_ORDER if c not in WALLET or c in services.wallet_channels)
+    """The channels this bot can send on, in the channel screen's order: the paid chats last."""
+    return tuple(
+        c
+        for c in CHANNEL_STEP_ORDER
+        if (c in WALLET and c in services.wallet_channels)
+        or (c in PAID_CHATS and c in services.paid_chats)
+        or c not in (*WALLET, *PAID_CHATS)
+    )
 
 
 async def reach(draft: Draft, shop: CampaignShop) -> Reach:
@@ -212,7 +221,10 @@ async def apply_defaults(draft: Draft, shop: CampaignShop, services: WizardServi
         picked = [
             c.value
             for c in offered_channels(services)
-            if found.by_channel[c] > 0 and (c not in WALLET or draft.push_text)
+            # A paid chat is the owner's choice, never a default.
+            if found.by_channel[c] > 0
+            and (c not in WALLET or draft.push_text)
+            and c not in PAID_CHATS
         ]
         draft.channels = picked or [Channel.TELEGRAM.value]
         found = await reach(draft, shop)
@@ -241,6 +253,13 @@ def _warnings(draft: Draft, found: Reach, services: WizardServices) -> list[str]
                     channel=via_name(channel, configured)
                 )
             )
+        elif channel in PAID_CHATS:
+            if channel in chosen:
+                lines.append(
+                    _("⚠️ {channel} reaches nobody in this audience yet.").format(
+                        channel=channel_name(channel)
+                    )
+                )
         else:
             lines.append(_("⚠️ Telegram chat reaches nobody in this audience yet."))
     return lines
@@ -547,6 +566,13 @@ async def channels_screen(draft: Draft, shop: CampaignShop, services: WizardServ
     lines = [_("<b>Where should it go?</b> Tap a channel to switch it on or off.")]
     if not configured:
         lines.append(wallet_not_set_up())
+    if paid := [c for c in offered_channels(services) if c in PAID_CHATS]:
+        lines.append(
+            _(
+                "{channels}: the messenger charges the shop for each message a bot starts, "
+                "so these are off unless you switch them on."
+            ).format(channels=and_list([channel_name(c) for c in paid]))
+        )
     return "\n".join(lines), builder.as_markup()
 
 

@@ -40,7 +40,8 @@ def test_environment_and_dotenv_are_read_with_the_prefix(
 
 
 # Every variable stampbot read when its settings were one flat model, with a value unlike the
-# default and the attribute it now sets: deployments keep their environment as it is.
+# default and the attribute it now sets: deployments keep their environment as it is. The ones
+# added since (Viber's, at the end) are here too, so the list stays the whole of it.
 OLD_NAMES: dict[str, tuple[str, str, Any]] = {
     "STAMPBOT_VAR_DIR": ("var_dir", "/srv/stampbot", Path("/srv/stampbot")),
     "STAMPBOT_DATABASE_URL": ("database.url", "postgres://db/shop", "postgres://db/shop"),
@@ -151,6 +152,13 @@ OLD_NAMES: dict[str, tuple[str, str, Any]] = {
     "STAMPBOT_FLOOD_PER_SECOND": ("flood.per_second", "2.5", 2.5),
     "STAMPBOT_FLOOD_BURST": ("flood.burst", "11", 11),
     "STAMPBOT_LOG_LEVEL": ("log_level", "DEBUG", "DEBUG"),
+    "STAMPBOT_VIBER_AUTH_TOKEN": ("viber.auth_token", "445da6az1s345z78", "445da6az1s345z78"),
+    "STAMPBOT_VIBER_URI": ("viber.uri", "kafelviv", "kafelviv"),
+    "STAMPBOT_VIBER_NAME": ("viber.name", "Кафе Львів", "Кафе Львів"),
+    "STAMPBOT_VIBER_AVATAR": ("viber.avatar", "https://k.example/a.jpg", "https://k.example/a.jpg"),
+    "STAMPBOT_VIBER_BROADCAST": ("viber.broadcast", "true", True),
+    "STAMPBOT_VIBER_API_URL": ("viber.api_url", "http://viber:9000/pa/", "http://viber:9000/pa/"),
+    "STAMPBOT_VIBER_PER_SECOND": ("viber.per_second", "20", 20.0),
 }
 
 
@@ -159,7 +167,7 @@ def _plain(value: object) -> object:
 
 
 def test_the_old_names_are_all_there_is() -> None:
-    assert len(OLD_NAMES) == 69
+    assert len(OLD_NAMES) == 76
     assert env_names() == {name: path for name, (path, _, _) in OLD_NAMES.items()}
 
 
