@@ -12,7 +12,9 @@ Graph API's JSON (a 5xx page of a proxy), which a caller may retry. The token is
 Why not pywa: it brings its own web-framework integration (its own webhook routing and
 handlers) and its own types for messages and updates, which duplicate ours
 (``conversation.screen``, ``channels.base``, ``web.whatsapp``); the five payloads below are
-all we send, so they are written on aiohttp like the Viber client.
+all we send, so they are written on aiohttp like the Viber client. Each message builder
+checks Meta's limits (raising ValueError), so a payload WhatsApp would refuse is a bug here,
+not a refusal there.
 """
 
 from __future__ import annotations
@@ -30,15 +32,39 @@ __all__ = [
     "GRAPH_API_URL",
     "GRAPH_API_VERSION",
     "GraphError",
+    "ListRow",
+    "ListSection",
     "WhatsAppApi",
     "WhatsAppReply",
     "WhatsAppUnavailable",
+    "button_message",
+    "cta_url_message",
+    "image_message",
+    "list_message",
+    "template_message",
+    "text_message",
 ]
 
 logger = logging.getLogger(__name__)
 
 GRAPH_API_URL = "https://graph.facebook.com/"
 GRAPH_API_VERSION = "v21.0"
+
+# Meta's limits on what we send (the Cloud API message pages).
+TEXT_LIMIT = 4096
+INTERACTIVE_BODY_LIMIT = 1024
+CAPTION_LIMIT = 1024
+MAX_REPLY_BUTTONS = 3
+BUTTON_TITLE_LIMIT = 20
+BUTTON_ID_LIMIT = 256
+LIST_ROWS_LIMIT = 10
+LIST_SECTIONS_LIMIT = 10
+ROW_TITLE_LIMIT = 24
+ROW_DESCRIPTION_LIMIT = 72
+ROW_ID_LIMIT = 200
+LIST_BUTTON_LIMIT = 20
+SECTION_TITLE_LIMIT = 24
+CTA_TEXT_LIMIT = 20
 
 
 class WhatsAppUnavailable(Exception):
@@ -162,16 +188,110 @@ class WhatsAppApi:
     ) -> WhatsAppReply:
         return await self.send(to, template_message(name, language, parameters))
 
+    async def send_buttons(
+        self, to: str, body: str, buttons: Sequence[tuple[str, str]]
+    ) -> WhatsAppReply:
+        return await self.send(to, button_message(body, buttons))
+
+    async def send_list(
+        self, to: str, body: str, button: str, sections: Sequence[ListSection]
+    ) -> WhatsAppReply:
+        return await self.send(to, list_message(body, button, sections))
+
+
+# The message objects. Each checks Meta's limits and raises ValueError for what WhatsApp
+# would refuse (a programming error: the renderer cuts to these limits first).
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise ValueError(f"WhatsApp would refuse this message: {what}")
+
 
 def text_message(body: str, *, preview_url: bool = False) -> dict[str, Any]:
+    _check(0 < len(body) <= TEXT_LIMIT, f"text of {len(body)} characters")
     return {"type": "text", "text": {"preview_url": preview_url, "body": body}}
 
 
 def image_message(link: str, *, caption: str = "") -> dict[str, Any]:
+    _check(bool(link), "image without a link")
+    _check(len(caption) <= CAPTION_LIMIT, f"caption of {len(caption)} characters")
     image: dict[str, str] = {"link": link}
     if caption:
         image["caption"] = caption
     return {"type": "image", "image": image}
+
+
+def _interactive(kind: str, body: str, action: dict[str, Any]) -> dict[str, Any]:
+    _check(0 < len(body) <= INTERACTIVE_BODY_LIMIT, f"body of {len(body)} characters")
+    return {
+        "type": "interactive",
+        "interactive": {"type": kind, "body": {"text": body}, "action": action},
+    }
+
+
+def button_message(body: str, buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Reply buttons: (id, title) pairs, 1-3, titles unique and ≤ 20, ids ≤ 256."""
+    _check(0 < len(buttons) <= MAX_REPLY_BUTTONS, f"{len(buttons)} reply buttons")
+    titles = [title for _, title in buttons]
+    _check(len(set(titles)) == len(titles), "two buttons with one title")
+    for ident, title in buttons:
+        _check(0 < len(ident) <= BUTTON_ID_LIMIT, f"button id of {len(ident)} characters")
+        _check(0 < len(title) <= BUTTON_TITLE_LIMIT, f"button title {title!r}")
+    replies = [{"type": "reply", "reply": {"id": i, "title": t}} for i, t in buttons]
+    return _interactive("button", body, {"buttons": replies})
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListSection:
+    rows: tuple[ListRow, ...]
+    title: str = ""
+
+
+def list_message(body: str, button: str, sections: Sequence[ListSection]) -> dict[str, Any]:
+    """A list: its button label ≤ 20, 1-10 sections (titled when more than one, ≤ 24), 1-10
+    rows in all, row ids unique and ≤ 200, titles ≤ 24, descriptions ≤ 72."""
+    _check(0 < len(button) <= LIST_BUTTON_LIMIT, f"list button {button!r}")
+    _check(0 < len(sections) <= LIST_SECTIONS_LIMIT, f"{len(sections)} sections")
+    rows = [row for section in sections for row in section.rows]
+    _check(0 < len(rows) <= LIST_ROWS_LIMIT, f"{len(rows)} rows")
+    _check(len({row.id for row in rows}) == len(rows), "two rows with one id")
+    out = []
+    for section in sections:
+        _check(len(section.title) <= SECTION_TITLE_LIMIT, f"section title {section.title!r}")
+        _check(bool(section.title) or len(sections) == 1, "an untitled section of several")
+        listed = []
+        for row in section.rows:
+            _check(0 < len(row.id) <= ROW_ID_LIMIT, f"row id of {len(row.id)} characters")
+            _check(0 < len(row.title) <= ROW_TITLE_LIMIT, f"row title {row.title!r}")
+            _check(len(row.description) <= ROW_DESCRIPTION_LIMIT, "row description")
+            entry = {"id": row.id, "title": row.title}
+            if row.description:
+                entry["description"] = row.description
+            listed.append(entry)
+        item: dict[str, Any] = {"rows": listed}
+        if section.title:
+            item["title"] = section.title
+        out.append(item)
+    return _interactive("list", body, {"button": button, "sections": out})
+
+
+def cta_url_message(body: str, display_text: str, url: str) -> dict[str, Any]:
+    """One URL button (``cta_url``): its text ≤ 20."""
+    _check(0 < len(display_text) <= CTA_TEXT_LIMIT, f"URL button text {display_text!r}")
+    _check(bool(url), "URL button without a url")
+    return _interactive(
+        "cta_url",
+        body,
+        {"name": "cta_url", "parameters": {"display_text": display_text, "url": url}},
+    )
 
 
 def template_message(name: str, language: str, parameters: Sequence[str] = ()) -> dict[str, Any]:

@@ -35,7 +35,27 @@ from channels.messenger_text import plain
 from channels.viber.render import split_text
 from conversation.screen import Action, Screen
 
-from .api import image_message, text_message
+from .api import (
+    BUTTON_ID_LIMIT,
+    BUTTON_TITLE_LIMIT,
+    CAPTION_LIMIT,
+    CTA_TEXT_LIMIT,
+    INTERACTIVE_BODY_LIMIT,
+    LIST_BUTTON_LIMIT,
+    LIST_ROWS_LIMIT,
+    MAX_REPLY_BUTTONS,
+    ROW_DESCRIPTION_LIMIT,
+    ROW_ID_LIMIT,
+    ROW_TITLE_LIMIT,
+    TEXT_LIMIT,
+    ListRow,
+    ListSection,
+    button_message,
+    cta_url_message,
+    image_message,
+    list_message,
+    text_message,
+)
 
 __all__ = [
     "BUTTON_ID_LIMIT",
@@ -56,19 +76,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096
-INTERACTIVE_BODY_LIMIT = 1024
-CAPTION_LIMIT = 1024
-MAX_REPLY_BUTTONS = 3
-BUTTON_TITLE_LIMIT = 20
-BUTTON_ID_LIMIT = 256
-LIST_ROWS_LIMIT = 10
-ROW_TITLE_LIMIT = 24
-ROW_DESCRIPTION_LIMIT = 72
-ROW_ID_LIMIT = 200
-LIST_BUTTON_LIMIT = 20
-SECTION_TITLE_LIMIT = 24
-CTA_TEXT_LIMIT = 20
 DEFAULT_LIST_LABEL = "Menu"
 _JOINERS = frozenset({"\u200d", "\u034f"})
 
@@ -105,69 +112,37 @@ def cut_label(label: str, limit: int) -> str:
     return label[:end].rstrip() + "…"
 
 
-def _body(text: str) -> dict[str, str]:
-    return {"text": text or "…"}
+def _body(text: str) -> str:
+    return text or "…"
 
 
 def _buttons(keys: Sequence[Key], body: str) -> dict[str, Any]:
-    return {
-        "type": "interactive",
-        "interactive": {
-            "type": "button",
-            "body": _body(body),
-            "action": {
-                "buttons": [
-                    {
-                        "type": "reply",
-                        "reply": {
-                            "id": key.action_id[:BUTTON_ID_LIMIT],
-                            "title": cut_label(key.label, BUTTON_TITLE_LIMIT),
-                        },
-                    }
-                    for key in keys
-                ]
-            },
-        },
-    }
+    titles: list[tuple[str, str]] = []
+    for key in keys:
+        title = cut_label(key.label, BUTTON_TITLE_LIMIT) or "…"
+        # Meta refuses two buttons with one title; a cut can make two labels one.
+        while title in (t for _, t in titles):
+            title = cut_label(title, BUTTON_TITLE_LIMIT - 1) + "·"
+        titles.append((key.action_id[:BUTTON_ID_LIMIT], title))
+    return button_message(_body(body), titles)
 
 
-def _row(key: Key) -> dict[str, str]:
-    row = {"id": key.action_id[:ROW_ID_LIMIT], "title": cut_label(key.label, ROW_TITLE_LIMIT)}
+def _row(key: Key) -> ListRow:
+    title = cut_label(key.label, ROW_TITLE_LIMIT) or "…"
+    description = ""
     if len(" ".join(key.label.split())) > ROW_TITLE_LIMIT:
         # The whole label, as far as it goes, where the list has room for it.
-        row["description"] = cut_label(key.label, ROW_DESCRIPTION_LIMIT)
-    return row
+        description = cut_label(key.label, ROW_DESCRIPTION_LIMIT)
+    return ListRow(key.action_id[:ROW_ID_LIMIT], title, description)
 
 
 def _list(keys: Sequence[Key], body: str, label: str) -> dict[str, Any]:
-    return {
-        "type": "interactive",
-        "interactive": {
-            "type": "list",
-            "body": _body(body),
-            "action": {
-                "button": cut_label(label, LIST_BUTTON_LIMIT) or DEFAULT_LIST_LABEL,
-                "sections": [{"rows": [_row(key) for key in keys]}],
-            },
-        },
-    }
+    button = cut_label(label, LIST_BUTTON_LIMIT) or DEFAULT_LIST_LABEL
+    return list_message(_body(body), button, [ListSection(tuple(_row(k) for k in keys))])
 
 
 def _cta(key: Key, body: str) -> dict[str, Any]:
-    return {
-        "type": "interactive",
-        "interactive": {
-            "type": "cta_url",
-            "body": _body(body),
-            "action": {
-                "name": "cta_url",
-                "parameters": {
-                    "display_text": cut_label(key.label, CTA_TEXT_LIMIT),
-                    "url": key.url,
-                },
-            },
-        },
-    }
+    return cta_url_message(_body(body), cut_label(key.label, CTA_TEXT_LIMIT) or "…", key.url)
 
 
 def _interactive(keys: Sequence[Key]) -> tuple[str, list[Key]]:

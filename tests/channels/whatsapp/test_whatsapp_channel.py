@@ -12,7 +12,14 @@ from pydantic import SecretStr
 
 from channels.base import Button, OutboundMessage, Outcome, Reason
 from channels.ratelimit import MemoryRateLimiter, Rate
-from channels.whatsapp.api import WhatsAppApi, text_message
+from channels.whatsapp.api import (
+    ListRow,
+    ListSection,
+    WhatsAppApi,
+    button_message,
+    list_message,
+    text_message,
+)
 from channels.whatsapp.render import cut_label
 from fakes.clock import FakeClock
 from fakes.whatsapp import FakeWhatsApp
@@ -342,7 +349,8 @@ async def test_the_fake_refuses_what_whatsapp_refuses(
         bad_token = await forged.send(ALICE, text_message("hi"))
     finally:
         await forged.close()
-    too_long = await whatsapp_api.send(ALICE, text_message("x" * 4097))
+    # Sent as raw objects: the client's own builders refuse to build these.
+    too_long = await whatsapp_api.send(ALICE, {"type": "text", "text": {"body": "x" * 4097}})
     too_many = await whatsapp_api.send(ALICE, four)
 
     assert bad_token.http_status == 401
@@ -386,3 +394,35 @@ async def test_the_fake_caps_requests_per_second(whatsapp_clock: FakeClock) -> N
 )
 def test_labels_are_cut_on_whole_graphemes(label: str, limit: int, expected: str) -> None:
     assert cut_label(label, limit) == expected
+
+
+def test_the_client_builds_no_message_whatsapp_would_refuse() -> None:
+    with pytest.raises(ValueError, match="4 reply buttons"):
+        button_message("Pick", [(f"b{i}", f"B{i}") for i in range(4)])
+    with pytest.raises(ValueError, match="11 rows"):
+        list_message(
+            "Pick", "Menu", [ListSection(tuple(ListRow(f"r{i}", "R") for i in range(11)))]
+        )
+    with pytest.raises(ValueError, match="button title"):
+        button_message("Pick", [("b", "x" * 21)])
+    assert button_message("Pick", [("b", "x" * 20)])["interactive"]["type"] == "button"
+
+
+async def test_labels_that_cut_to_one_title_stay_two_buttons(
+    whatsapp: FakeWhatsApp, whatsapp_api: WhatsAppApi
+) -> None:
+    whatsapp.add_user(ALICE, "Alice", wrote_ago=HOUR)
+    twins = (
+        (
+            Button("Stamp card for the garden", data="a"),
+            Button("Stamp card for the gym", data="b"),
+        ),
+    )
+
+    result = await whatsapp_channel(whatsapp_api).send(_message(1, ALICE, buttons=twins))
+
+    assert result.outcome == Outcome.DELIVERED
+    [got] = whatsapp.messages(ALICE)
+    titles = [title for _, title in got.choices]
+    assert len(set(titles)) == 2
+    assert all(len(t) <= 20 and t.startswith("Stamp card for the") for t in titles)
