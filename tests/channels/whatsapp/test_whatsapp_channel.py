@@ -22,6 +22,7 @@ from channels.whatsapp.api import (
 )
 from channels.whatsapp.render import cut_label
 from fakes.clock import FakeClock
+from fakes.loopback import HOST, free_port
 from fakes.whatsapp import FakeWhatsApp
 from tests.whatsapp_fixtures import whatsapp_channel
 
@@ -426,3 +427,40 @@ async def test_labels_that_cut_to_one_title_stay_two_buttons(
     titles = [title for _, title in got.choices]
     assert len(set(titles)) == 2
     assert all(len(t) <= 20 and t.startswith("Stamp card for the") for t in titles)
+
+
+async def test_a_photo_goes_first_with_the_text_as_caption_when_it_can(
+    whatsapp: FakeWhatsApp, whatsapp_api: WhatsAppApi
+) -> None:
+    whatsapp.add_user(ALICE, "Alice", wrote_ago=HOUR)
+    channel = whatsapp_channel(whatsapp_api)
+    photo = {"photo": "https://cafe.example/p/autumn.jpg"}
+
+    plain = await channel.send(replace(_message(1, ALICE, buttons=()), links=photo))
+    with_buttons = await channel.send(replace(_message(2, ALICE), links=photo))
+
+    assert (plain.outcome, with_buttons.outcome) == (Outcome.DELIVERED, Outcome.DELIVERED)
+    got = whatsapp.messages(ALICE)
+    assert [(r.type, r.text) for r in got] == [
+        ("image", "*Hi* there"),
+        ("image", ""),
+        ("interactive", "*Hi* there"),
+    ]
+    assert got[0].message["image"]["link"] == photo["photo"]
+
+
+async def test_no_answer_at_all_is_a_network_retry_and_the_token_stays_secret(
+    whatsapp: FakeWhatsApp,
+) -> None:
+    secret = whatsapp.access_token
+    nowhere = WhatsAppApi(
+        SecretStr(secret), whatsapp.phone_number_id, base_url=f"http://{HOST}:{free_port()}"
+    )
+    try:
+        result = await whatsapp_channel(nowhere).send(_message(1, ALICE))
+    finally:
+        await nowhere.close()
+
+    assert (result.outcome, result.reason) == (Outcome.RETRY, Reason.NETWORK_ERROR)
+    assert secret not in repr(nowhere)
+    assert secret not in result.detail
