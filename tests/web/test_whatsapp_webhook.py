@@ -5,6 +5,7 @@ through the fake's messages API)."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -213,3 +214,43 @@ async def test_an_oversized_body_is_a_413(
 
     assert status == 413
     assert recording.heard == []
+
+
+def _value(value: dict[str, object]) -> bytes:
+    change = {"value": {"messaging_product": "whatsapp", **value}, "field": "messages"}
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [change]}]}
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _value({"messages": [{"from": 972501234567, "id": "wamid.1", "type": "text"}]}),
+        _value({"messages": [{"from": ALICE, "id": "wamid.2", "type": "text", "text": "hi"}]}),
+        _value({"messages": [{"from": ALICE, "id": "", "type": "text", "text": {"body": "x"}}]}),
+        _value(
+            {
+                "messages": [
+                    {
+                        "from": ALICE,
+                        "id": "wamid.3",
+                        "type": "interactive",
+                        "interactive": {"type": "button_reply", "button_reply": {"title": "x"}},
+                    }
+                ]
+            }
+        ),
+        _value({"statuses": [{"status": "read", "timestamp": "1"}]}),
+        _value({"messages": "not a list"}),
+        b'{"entry": [{"changes": [{"field": "messages", "value": {"messages": [' * 300,
+    ],
+)
+async def test_a_signed_notification_without_its_fields_is_a_400_never_a_500(
+    whatsapp: FakeWhatsApp, webhook: tuple[str, Recording], body: bytes
+) -> None:
+    _, recording = webhook
+
+    result = await whatsapp.post_webhook(body)
+
+    assert result.status == 400
+    assert (recording.heard, recording.receipts) == ([], [])
