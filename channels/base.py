@@ -45,6 +45,10 @@ class Reason(StrEnum):
     # The messenger account we send from is blocked, suspended or gone (Viber 7, 8, 9): no
     # message of it goes anywhere until the operator sorts it out with the platform.
     ACCOUNT_BLOCKED = "account_blocked"
+    # WhatsApp: the person has not written within 24 hours and the message names no approved
+    # template to open a conversation with, so it was not sent (WhatsApp 131047, or known
+    # before calling). Not unreachable: their next message opens the window again.
+    OUTSIDE_WINDOW = "outside_window"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,17 @@ class OutboundMessage:
     card: CardStatus | None = None
     # Rows of buttons a messenger puts under the message (under its last part when split).
     buttons: tuple[tuple[Button, ...], ...] = ()
+    # WhatsApp: outside the 24-hour customer-service window only an approved template may be
+    # sent. ``template`` names it ("" for none) and ``template_language`` its language code
+    # ("en_US"; "" for ``language``), ``template_parameters`` the texts of its body's {{1}},
+    # {{2}} … in order. ``window_open`` says whether the person wrote to the account in the
+    # last 24 hours: True sends the message itself, False the template, None (not known) the
+    # message and lets WhatsApp say no (131047), then the template if there is one, else
+    # ``OUTSIDE_WINDOW``. Other channels ignore these four.
+    template: str = ""
+    template_language: str = ""
+    template_parameters: tuple[str, ...] = ()
+    window_open: bool | None = None
 
 
 class DeliveryChannel(Protocol):

@@ -25,6 +25,7 @@ pytest_plugins = (
     "tests.google_wallet_fixtures",
     "tests.apple_wallet_fixtures",
     "tests.viber_fixtures",
+    "tests.whatsapp_fixtures",
 )
 
 PG_ADMIN_DSN = os.environ.get("STAMPBOT_TEST_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/test")
