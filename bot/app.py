@@ -248,6 +248,7 @@ async def _delivery_worker(runtime: BotRuntime) -> AsyncIterator[DeliveryWorker]
             # The owner's results digests, a day and a week on, from whichever worker claims.
             digests=CampaignDigests(bot, runtime.i18n),
             viber=runtime.viber,
+            whatsapp=runtime.whatsapp,
         )
     finally:
         await bot.session.close()

@@ -282,6 +282,31 @@ class ViberSettings(_Concern, env_prefix="STAMPBOT_VIBER_"):
         return self.auth_token is not None and bool(self.auth_token.get_secret_value())
 
 
+class WhatsAppSettings(_Concern, env_prefix="STAMPBOT_WHATSAPP_"):
+    """The shared WhatsApp Business number (Cloud API): off unless its access token and phone
+    number id are set. ``number`` is the number people write to, for join links
+    ``https://wa.me/<number>?text=<code>``; ``app_secret`` signs Meta's webhooks and
+    ``verify_token`` answers the webhook's set-up handshake (both secrets, never logged)."""
+
+    access_token: SecretStr | None = None
+    phone_number_id: str = ""
+    number: str = ""
+    app_secret: SecretStr | None = None
+    verify_token: SecretStr | None = None
+    api_url: str = "https://graph.facebook.com/"
+    api_version: str = Field(default="v21.0", pattern=r"^v\d+\.\d+$")
+    # Meta's default throughput for a business number is 80 messages a second; 2% spare.
+    per_second: float = Field(default=78.0, gt=0, le=1000)
+
+    @property
+    def enabled(self) -> bool:
+        return (
+            self.access_token is not None
+            and bool(self.access_token.get_secret_value())
+            and bool(self.phone_number_id)
+        )
+
+
 class ShopSettings(_Concern):
     """Defaults for new shops and cards, and for customers whose language we do not speak."""
 
@@ -332,6 +357,7 @@ class Settings(_Concern):
     apple_wallet: AppleWalletSettings = Field(default_factory=AppleWalletSettings)
     google_wallet: GoogleWalletSettings = Field(default_factory=GoogleWalletSettings)
     viber: ViberSettings = Field(default_factory=ViberSettings)
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     shops: ShopSettings = Field(default_factory=ShopSettings)
     flood: FloodSettings = Field(default_factory=FloodSettings)
 

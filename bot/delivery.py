@@ -12,7 +12,7 @@ from datetime import timedelta
 from aiogram import Bot
 
 from bot.config import Settings
-from bot.factory import build_viber_api
+from bot.factory import build_viber_api, build_whatsapp_api
 from campaigns.composer import Composer
 from campaigns.digest import DigestPoster
 from campaigns.worker import DeliveryWorker
@@ -21,9 +21,10 @@ from channels.dkim import DkimSigner
 from channels.email import EmailChannel, EmailSettings
 from channels.email_render import EmailRenderer
 from channels.photos import PhotoStore, telegram_fetch
-from channels.ratelimit import RateLimiter, within_rolling_second
+from channels.ratelimit import Rate, RateLimiter, within_rolling_second
 from channels.telegram import DEFAULT_PER_CHAT_RATE, TelegramChannel
 from channels.viber.api import ViberApi
+from channels.whatsapp.api import WhatsAppApi
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.links import LinkSigner
 from wallets.apple_registry import PassRegistry
@@ -40,6 +41,7 @@ def build_channels(
     *,
     email: EmailChannel | None = None,
     viber: ViberApi | None = None,
+    whatsapp: WhatsAppApi | None = None,
 ) -> dict[str, DeliveryChannel]:
     """Telegram and email always; the wallets when their push service is configured (Apple:
     APNs, Google: the Wallet API) and Viber when its bot's token is, else their rows fail as
@@ -67,6 +69,16 @@ def build_channels(
         viber = build_viber_api(settings)
     if viber is not None:
         channels["viber"] = build_viber_channel(settings, viber, limiter)
+    if whatsapp is None:
+        whatsapp = build_whatsapp_api(settings)
+    if whatsapp is not None:
+        from channels.whatsapp.channel import WhatsAppChannel
+
+        channels["whatsapp"] = WhatsAppChannel(
+            whatsapp,
+            limiter,
+            rate=Rate(per_second=settings.whatsapp.per_second, burst=1),
+        )
     return channels
 
 
@@ -75,7 +87,6 @@ def build_viber_channel(
 ) -> DeliveryChannel:
     """The shared Viber bot's channel: its bucket in the shared limiter at its rate, and
     ``broadcast_message`` for campaigns when Viber has enabled it for the bot."""
-    from channels.ratelimit import Rate
     from channels.viber.channel import ViberChannel
     from channels.viber.render import Sender
 
@@ -151,6 +162,7 @@ def build_worker(
     bot_username: str | None = None,
     digests: DigestPoster | None = None,
     viber: ViberApi | None = None,
+    whatsapp: WhatsAppApi | None = None,
 ) -> DeliveryWorker:
     """``bot_username``: the one Telegram reported (getMe), for the t.me links campaigns carry;
     without it (tests, the offline demo) the setting. ``digests`` posts the results digests
@@ -163,7 +175,9 @@ def build_worker(
         bot_username=bot_username or settings.telegram.username,
     )
     return DeliveryWorker(
-        build_channels(settings, bot, limiter, wallets, email=email, viber=viber),
+        build_channels(
+            settings, bot, limiter, wallets, email=email, viber=viber, whatsapp=whatsapp
+        ),
         composer,
         batch_size=settings.delivery.batch_size,
         lease=timedelta(seconds=settings.delivery.lease_seconds),

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from channels.google_wallet import GoogleWalletChannel
     from channels.ratelimit import RateLimiter
     from channels.viber.api import ViberApi
+    from channels.whatsapp.api import WhatsAppApi
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import FileIdCache
     from handlers.notify import CustomerNotifier
@@ -72,6 +73,7 @@ class BotRuntime:
     progress: CampaignProgress
     dispatcher: Dispatcher
     viber: ViberApi | None = None  # the shared Viber bot, when its token is configured
+    whatsapp: WhatsAppApi | None = None  # the shared WhatsApp number, likewise
 
 
 @asynccontextmanager
@@ -119,6 +121,9 @@ async def bot_runtime(
         viber = build_viber_api(settings)
         if viber is not None:
             closing.push_async_callback(viber.close)
+        whatsapp = build_whatsapp_api(settings)
+        if whatsapp is not None:
+            closing.push_async_callback(whatsapp.close)
         # Notices share the bot's Telegram limit with the delivery worker's campaign sends (the
         # same setting, the same limiter), ahead of them.
         budget = TelegramBudget(
@@ -147,7 +152,11 @@ async def bot_runtime(
                 wallets,
                 telegram,
                 email,
-                paid_chats=(Channel.VIBER,) if viber is not None else (),
+                paid_chats=tuple(
+                    channel
+                    for channel, api in ((Channel.VIBER, viber), (Channel.WHATSAPP, whatsapp))
+                    if api is not None
+                ),
             ),
             "email_limits": ConfirmationLimits(
                 # The shared limiter: Redis in production, memory in the embedded default (its
@@ -175,6 +184,7 @@ async def bot_runtime(
             notifier=notifier,
             progress=progress,
             viber=viber,
+            whatsapp=whatsapp,
             dispatcher=build_dispatcher(
                 storage, services, limiter=limiter, i18n=i18n, flood=settings.flood
             ),
@@ -474,6 +484,22 @@ def build_viber_api(settings: Settings) -> ViberApi | None:
 
     assert settings.viber.auth_token is not None
     return ViberApi(settings.viber.auth_token, base_url=settings.viber.api_url)
+
+
+def build_whatsapp_api(settings: Settings) -> WhatsAppApi | None:
+    """The shared WhatsApp number's client, when its token and number id are set."""
+    whatsapp = settings.whatsapp
+    if not whatsapp.enabled:
+        return None
+    from channels.whatsapp.api import WhatsAppApi
+
+    assert whatsapp.access_token is not None
+    return WhatsAppApi(
+        whatsapp.access_token,
+        whatsapp.phone_number_id,
+        base_url=whatsapp.api_url,
+        version=whatsapp.api_version,
+    )
 
 
 def invite_ttl(settings: Settings) -> timedelta:

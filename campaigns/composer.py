@@ -22,7 +22,7 @@ from campaigns.spec import CampaignSpec
 from channels.base import Button, CardStatus, DeliveryResult, OutboundMessage, Reason, VoucherLine
 from channels.photos import PhotoStore
 from locales import supported_language
-from loyalty.clock import ensure_utc
+from loyalty.clock import ensure_utc, utcnow
 from loyalty.links import LinkSigner, Purpose
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, cards_on
@@ -43,6 +43,9 @@ from wallets.card_link import card_page_url
 
 _TAG = re.compile(r"<[^>]+>")
 SUBJECT_MAX = 78
+# WhatsApp's customer-service window, a little less, so that a message composed in it
+# arrives in it.
+WHATSAPP_WINDOW = timedelta(hours=23, minutes=55)
 CACHED_CAMPAIGNS = 256
 # Addressed by the membership's pass, not by the customer.
 _WALLETS = frozenset({Channel.APPLE_WALLET.value, Channel.GOOGLE_WALLET.value})
@@ -75,6 +78,8 @@ class _Person:
     chats: dict[str, str]
     # The language a messenger reported, for a customer who never chose one (Telegram's first).
     messenger_language: str | None
+    # Platform → when they last wrote there (WhatsApp's 24-hour window).
+    wrote_at: dict[str, datetime]
 
 
 class Content(Protocol):
@@ -138,6 +143,21 @@ def _outbound(
     )
 
 
+def _in_window(
+    message: OutboundMessage, campaign: Campaign, person: _Person, language: str
+) -> OutboundMessage:
+    """A WhatsApp message knows whether the person wrote in the last 24 hours (then it goes as
+    it is) and the campaign's template for when they did not. Who never wrote since we began
+    counting is not known (None): the channel tries, and WhatsApp says."""
+    wrote = person.wrote_at.get(Channel.WHATSAPP.value)
+    return replace(
+        message,
+        window_open=None if wrote is None else utcnow() - wrote < WHATSAPP_WINDOW,
+        template=campaign.whatsapp_template,
+        template_language=campaign.whatsapp_template_language or language,
+    )
+
+
 async def _onto_pass(message: OutboundMessage) -> DeliveryResult | None:
     """Put the message's line on the Apple pass it is addressed to, before the channel pushes
     (a device told before the pass changed would fetch the old one). A retried row is composed
@@ -197,16 +217,24 @@ class Composer:
         """The customers of a batch with their messenger identities, in two queries of
         columns."""
         chats: dict[int, dict[str, str]] = {}
+        wrote: dict[int, dict[str, datetime]] = {}
         languages: dict[int, tuple[int, str]] = {}
         rank = {platform.value: n for n, platform in enumerate(MESSENGERS.values())}
-        for customer_id, platform, external_id, reachable, language_code in await Identity.filter(
-            customer_id__in=customer_ids, platform__in=list(MESSENGERS.values())
-        ).values_list("customer_id", "platform", "external_id", "reachable", "language_code"):
+        for customer_id, platform, external_id, reachable, language_code, inbound in (
+            await Identity.filter(
+                customer_id__in=customer_ids, platform__in=list(MESSENGERS.values())
+            ).values_list(
+                "customer_id", "platform", "external_id", "reachable", "language_code",
+                "last_inbound_at",
+            )
+        ):  # fmt: skip
             person, where = int(customer_id), str(platform)
             # Of several accounts on a platform a reachable one is the address (as the
             # snapshot counts it).
             if reachable:
                 chats.setdefault(person, {})[where] = str(external_id)
+                if inbound is not None:
+                    wrote.setdefault(person, {})[where] = ensure_utc(inbound)
             if language_code and rank[where] < languages.get(person, (len(rank), ""))[0]:
                 languages[person] = (rank[where], str(language_code))
         people: dict[int, _Person] = {}
@@ -221,6 +249,7 @@ class Composer:
                 language=str(language) if language else None,
                 chats=chats.get(person, {}),
                 messenger_language=languages.get(person, (0, None))[1],
+                wrote_at=wrote.get(person, {}),
             )
         return people
 
@@ -259,6 +288,8 @@ class Composer:
                 continue
             language = self._language(person, context.merchant.default_language)
             message = self._message(row, context, address, language, chats.get(row.id))
+            if row.channel == Channel.WHATSAPP:
+                message = _in_window(message, context.campaign, person, language)
             if row.channel == Channel.EMAIL:
                 message = await self._for_email(
                     message, context, cards.get((row.customer_id, context.campaign.card_id))

@@ -143,7 +143,7 @@ async def record(
     """Store each result; the ``leased_by`` condition ignores rows another worker took over."""
     conn = connection()
     postgres = is_postgres(conn)
-    sent, retried, failed = [], [], []
+    sent, retried, failed, skipped = [], [], [], []
     for row, result in results:
         if result.outcome == Outcome.DELIVERED:
             # Delivered with a reason: e.g. quota_silent, a wallet message without notification.
@@ -155,6 +155,10 @@ async def record(
             reason = (result.reason or Reason.SERVER_ERROR).value
             retried.append([now + timedelta(seconds=wait), reason, row.id, worker_id])
             count_result(row.channel, "retry", reason)
+        elif result.outcome == Outcome.SKIPPED:
+            reason = (result.reason or Reason.NO_ADDRESS).value
+            skipped.append([reason, row.id, worker_id])
+            count_result(row.channel, "skipped")
         else:
             reason = (result.reason or Reason.TOO_MANY_ATTEMPTS).value
             failed.append([reason, row.id, worker_id])
@@ -180,13 +184,14 @@ async def record(
             f"WHERE id = {c} AND leased_by = {d}",
             retried,
         )
-    if failed:
-        a, b, c = placeholders(3)
-        await conn.execute_many(
-            f"UPDATE delivery SET status = '{DeliveryStatus.FAILED.value}', reason = {a}, "
-            f"lease_expires_at = NULL WHERE id = {b} AND leased_by = {c}",
-            failed,
-        )
+    for status, rows in ((DeliveryStatus.FAILED, failed), (DeliveryStatus.SKIPPED, skipped)):
+        if rows:
+            a, b, c = placeholders(3)
+            await conn.execute_many(
+                f"UPDATE delivery SET status = '{status.value}', reason = {a}, "
+                f"lease_expires_at = NULL WHERE id = {b} AND leased_by = {c}",
+                rows,
+            )
     return Recorded(sent=len(sent), retried=len(retried), failed=len(failed))
 
 

@@ -46,6 +46,8 @@ def _apply(campaign: Campaign, spec: CampaignSpec) -> None:
     campaign.delivery_policy = spec.policy
     campaign.photo_file_id = spec.photo_file_id
     campaign.holdout_percent = spec.holdout_percent
+    campaign.whatsapp_template = spec.whatsapp_template
+    campaign.whatsapp_template_language = spec.whatsapp_template_language
 
 
 async def create_campaign(
@@ -95,6 +97,8 @@ def spec_of(campaign: Campaign) -> CampaignSpec:
         photo_file_id=campaign.photo_file_id,
         holdout_percent=campaign.holdout_percent,
         channel_order=tuple(Channel(c) for c in campaign.channel_order if c in campaign.channels),
+        whatsapp_template=campaign.whatsapp_template,
+        whatsapp_template_language=campaign.whatsapp_template_language,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +20,9 @@ MAX_VOUCHER_TITLE = 200
 MAX_VOUCHER_DAYS = 3650
 # A campaign scheduled further ahead is more likely a typo in the year than a plan.
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
+# Meta's rules for a template's name (at most 512) and its language code.
+TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
+TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 CAMPAIGN_CHANNELS = (
     Channel.TELEGRAM,
     Channel.EMAIL,
@@ -100,6 +104,10 @@ class CampaignSpec:
     # Under "first reachable": the order the channels are tried in; empty means the order of
     # ``channels``. Channels missing from it come after, in the order of ``channels``.
     channel_order: tuple[Channel, ...] = ()
+    # WhatsApp's approved template for people outside the 24-hour window, and its language
+    # ("uk", "en_US"; empty: each person's language). Empty: they are skipped there.
+    whatsapp_template: str = ""
+    whatsapp_template_language: str = ""
 
     def ordered_channels(self) -> tuple[Channel, ...]:
         """The channels in their fallback order (the one delivery rows are made in)."""
@@ -148,6 +156,15 @@ class CampaignSpec:
             raise InvalidCampaign("holdout_percent", f"The holdout is 0 to {MAX_HOLDOUT}%.")
         if self.name is not None and not 1 <= len(self.name.strip()) <= 120:
             raise InvalidCampaign("name", "A campaign name is 1 to 120 characters.")
+        if self.whatsapp_template and not TEMPLATE_NAME.fullmatch(self.whatsapp_template):
+            raise InvalidCampaign(
+                "whatsapp_template",
+                "A WhatsApp template name is lower-case letters, digits and underscores.",
+            )
+        if self.whatsapp_template_language and not TEMPLATE_LANGUAGE.fullmatch(
+            self.whatsapp_template_language
+        ):
+            raise InvalidCampaign("whatsapp_template_language", "A language code: uk, en_US.")
         self.audience.validate()
 
 

@@ -270,7 +270,8 @@ class DeliveryWorker:
     async def _after_failures(
         self, results: list[tuple[Claimed, DeliveryResult]], now: datetime
     ) -> None:
-        failed = [(row, r) for row, r in results if r.outcome == Outcome.FAILED]
+        # A skipped row (WhatsApp's window closed) goes on to the next channel as a failed one.
+        failed = [(row, r) for row, r in results if r.outcome in (Outcome.FAILED, Outcome.SKIPPED)]
         if not failed:
             return
         for row, result in failed:

@@ -19,6 +19,10 @@ class Outcome(StrEnum):
     DELIVERED = "delivered"
     RETRY = "retry"
     FAILED = "failed"
+    # Not sent, for a reason of the moment rather than the address (WhatsApp's window closed
+    # and no template): the row is skipped, the person stays reachable, first reachable
+    # tries their next channel.
+    SKIPPED = "skipped"
 
 
 class Reason(StrEnum):
@@ -81,6 +85,10 @@ class DeliveryResult:
         cls, reason: Reason, *, unreachable: bool = False, detail: str = ""
     ) -> DeliveryResult:
         return cls(Outcome.FAILED, reason=reason, unreachable=unreachable, detail=detail[:200])
+
+    @classmethod
+    def skipped(cls, reason: Reason, *, detail: str = "") -> DeliveryResult:
+        return cls(Outcome.SKIPPED, reason=reason, detail=detail[:200])
 
 
 @dataclass(frozen=True, slots=True)

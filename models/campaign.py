@@ -47,6 +47,10 @@ class Campaign(Model):
     channel_order: list[str] = fields.JSONField(default=list)
     message_text = fields.TextField(default="")
     photo_file_id = fields.CharField(max_length=255, null=True)
+    # WhatsApp: the approved message template (name, language code) that opens a chat with
+    # someone who has not written in 24 hours; without one they are skipped there.
+    whatsapp_template = fields.CharField(max_length=512, default="")
+    whatsapp_template_language = fields.CharField(max_length=16, default="")
     holdout_percent: int = fields.SmallIntField(default=0)
     scheduled_at = fields.DatetimeField(null=True)
     started_at = fields.DatetimeField(null=True)

@@ -10,7 +10,7 @@ template opens a conversation. So ``send`` looks at ``OutboundMessage.window_ope
   :mod:`channels.whatsapp.render`) on the last.
 - False: the template named by ``template`` in ``template_language`` (else the message's
   language) with ``template_parameters`` as its body's parameters; with no template nothing is
-  sent and the delivery is failed ``OUTSIDE_WINDOW`` without calling WhatsApp.
+  sent and the delivery is skipped ``OUTSIDE_WINDOW`` without calling WhatsApp.
 - None (the engine does not know): the message itself; should WhatsApp answer 131047 (outside
   the window) before any part went, the template is sent instead when there is one.
 
@@ -104,7 +104,7 @@ class WhatsAppChannel:
             return DeliveryResult.failed(Reason.NO_ADDRESS, detail="no WhatsApp number")
         if message.window_open is False:
             if not message.template:
-                return DeliveryResult.failed(
+                return DeliveryResult.skipped(
                     Reason.OUTSIDE_WINDOW, detail="outside the 24-hour window, no template"
                 )
             return await self._template(to, message)

@@ -4,7 +4,7 @@ Meta asks integrators to act on ``code`` (and ``error_data.details``), never on 
 which it means to drop. The codes we know (Meta's "WhatsApp error codes" page):
 
 - 131047 Re-engagement message: more than 24 hours since the person last wrote; only a
-  template may go. Not sent, ``OUTSIDE_WINDOW``, and not unreachable: their next message
+  template may go. Skipped, ``OUTSIDE_WINDOW``, and not unreachable: their next message
   opens the window again.
 - 131026 Message undeliverable: not a WhatsApp number, terms not accepted, a client too old.
   Failed, unreachable.
@@ -53,7 +53,7 @@ def result_for_error(
     detail = error.describe()
     code = error.code
     if code == RE_ENGAGEMENT:
-        return DeliveryResult.failed(Reason.OUTSIDE_WINDOW, detail=detail)
+        return DeliveryResult.skipped(Reason.OUTSIDE_WINDOW, detail=detail)
     if code == UNDELIVERABLE:
         return DeliveryResult.failed(Reason.UNREACHABLE, unreachable=True, detail=detail)
     if code == ECOSYSTEM_LIMIT:

@@ -41,7 +41,7 @@ def test_environment_and_dotenv_are_read_with_the_prefix(
 
 # Every variable stampbot read when its settings were one flat model, with a value unlike the
 # default and the attribute it now sets: deployments keep their environment as it is. The ones
-# added since (Viber's, at the end) are here too, so the list stays the whole of it.
+# added since (Viber's and WhatsApp's, at the end) are here too, so the list stays the whole of it.
 OLD_NAMES: dict[str, tuple[str, str, Any]] = {
     "STAMPBOT_VAR_DIR": ("var_dir", "/srv/stampbot", Path("/srv/stampbot")),
     "STAMPBOT_DATABASE_URL": ("database.url", "postgres://db/shop", "postgres://db/shop"),
@@ -159,6 +159,14 @@ OLD_NAMES: dict[str, tuple[str, str, Any]] = {
     "STAMPBOT_VIBER_BROADCAST": ("viber.broadcast", "true", True),
     "STAMPBOT_VIBER_API_URL": ("viber.api_url", "http://viber:9000/pa/", "http://viber:9000/pa/"),
     "STAMPBOT_VIBER_PER_SECOND": ("viber.per_second", "20", 20.0),
+    "STAMPBOT_WHATSAPP_ACCESS_TOKEN": ("whatsapp.access_token", "EAAG-token", "EAAG-token"),
+    "STAMPBOT_WHATSAPP_PHONE_NUMBER_ID": ("whatsapp.phone_number_id", "1065403", "1065403"),
+    "STAMPBOT_WHATSAPP_NUMBER": ("whatsapp.number", "972501234567", "972501234567"),
+    "STAMPBOT_WHATSAPP_APP_SECRET": ("whatsapp.app_secret", "app-secret", "app-secret"),
+    "STAMPBOT_WHATSAPP_VERIFY_TOKEN": ("whatsapp.verify_token", "verify-me", "verify-me"),
+    "STAMPBOT_WHATSAPP_API_URL": ("whatsapp.api_url", "http://wa:9000/", "http://wa:9000/"),
+    "STAMPBOT_WHATSAPP_API_VERSION": ("whatsapp.api_version", "v22.0", "v22.0"),
+    "STAMPBOT_WHATSAPP_PER_SECOND": ("whatsapp.per_second", "40", 40.0),
 }
 
 
@@ -167,7 +175,7 @@ def _plain(value: object) -> object:
 
 
 def test_the_old_names_are_all_there_is() -> None:
-    assert len(OLD_NAMES) == 76
+    assert len(OLD_NAMES) == 84
     assert env_names() == {name: path for name, (path, _, _) in OLD_NAMES.items()}
 
 

@@ -1,10 +1,12 @@
-"""Campaigns in every messenger: a person is reached in Telegram or in Viber, whichever they
-joined in, and "first reachable" falls back from one to the other.
+"""Campaigns in every messenger: a person is reached in Telegram, Viber or WhatsApp, whichever
+they joined in, and "first reachable" falls back from one to the next.
 
-Telegram is the scripted channel of the other engine tests; Viber is the real channel against
-the fake Viber, so what a person got is read from what Viber received."""
+Telegram is the scripted channel of the other engine tests; Viber and WhatsApp are the real
+channels against their fakes, so what a person got is read from what the platform received."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
@@ -12,10 +14,13 @@ from campaigns.audience import reachable_counts, snapshot
 from campaigns.composer import Composer
 from campaigns.spec import AudienceFilter
 from campaigns.worker import DeliveryWorker
-from channels.base import DeliveryResult, Reason
+from channels.base import DeliveryChannel, DeliveryResult, Reason
 from channels.viber.api import ViberApi
+from channels.whatsapp.api import WhatsAppApi
 from fakes.viber import FakeViber
+from fakes.whatsapp import FakeWhatsApp
 from locales import RIGHT_TO_LEFT, SUPPORTED
+from loyalty.clock import utcnow
 from loyalty.customers import customer_for_identity
 from loyalty.memberships import join
 from loyalty.merchants import NewMerchant
@@ -24,32 +29,57 @@ from models.enums import Channel, DeliveryPolicy, Platform
 from tests import factories
 from tests.campaigns.helpers import SIGNER, ScriptedChannel, started
 from tests.viber_fixtures import viber_channel
+from tests.whatsapp_fixtures import whatsapp_channel
 
 pytestmark = pytest.mark.usefixtures("db")
 
 
 async def _member(
-    shop: NewMerchant, *, telegram: str | None = None, viber: str | None = None
+    shop: NewMerchant,
+    *,
+    telegram: str | None = None,
+    viber: str | None = None,
+    whatsapp: str | None = None,
+    wrote_ago: timedelta | None = None,
 ) -> Customer:
-    """A member known by a Telegram chat id, a Viber user id, or both (one customer)."""
+    """A member known in any of the messengers (one customer); ``wrote_ago``: when they last
+    wrote in WhatsApp."""
     person: Customer | None = None
-    if telegram is not None:
-        person = await customer_for_identity(Platform.TELEGRAM, telegram, language_code="en")
-    if viber is not None:
+    for platform, external_id, language in (
+        (Platform.TELEGRAM, telegram, "en"),
+        (Platform.VIBER, viber, "uk"),
+        (Platform.WHATSAPP, whatsapp, "he"),
+    ):
+        if external_id is None:
+            continue
         if person is None:
-            person = await customer_for_identity(Platform.VIBER, viber, language_code="uk")
+            person = await customer_for_identity(platform, external_id, language_code=language)
         else:
-            await Identity.create(customer=person, platform=Platform.VIBER, external_id=viber)
+            await Identity.create(customer=person, platform=platform, external_id=external_id)
     assert person is not None
+    if wrote_ago is not None:
+        await Identity.filter(customer_id=person.id, platform=Platform.WHATSAPP).update(
+            last_inbound_at=utcnow() - wrote_ago
+        )
     await join(person, shop.card)
     return person
 
 
-def _worker(telegram: ScriptedChannel, viber_api: ViberApi, **channel: bool) -> DeliveryWorker:
+def _worker(
+    telegram: ScriptedChannel,
+    viber_api: ViberApi,
+    whatsapp_api: WhatsAppApi | None = None,
+    *,
+    broadcast: bool = False,
+) -> DeliveryWorker:
     composer = Composer(SIGNER, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
-    return DeliveryWorker(
-        {"telegram": telegram, "viber": viber_channel(viber_api, **channel)}, composer
-    )
+    channels: dict[str, DeliveryChannel] = {
+        "telegram": telegram,
+        "viber": viber_channel(viber_api, broadcast=broadcast),
+    }
+    if whatsapp_api is not None:
+        channels["whatsapp"] = whatsapp_channel(whatsapp_api)
+    return DeliveryWorker(channels, composer)
 
 
 async def _rows(campaign_id: int) -> dict[tuple[int, str], tuple[str, str | None]]:
@@ -173,3 +203,93 @@ async def test_with_broadcasting_personal_chat_messages_still_go_one_by_one(
         assert membership is not None
         assert received.keyboard["Buttons"][0]["ActionBody"] == f"act:card:show:{membership.id}"
     assert {s for s, _ in (await _rows(campaign.id)).values()} == {"sent"}
+
+
+async def test_one_person_on_three_messengers_is_reached_once_falling_back_across_them(
+    viber: FakeViber, viber_api: ViberApi, whatsapp: FakeWhatsApp, whatsapp_api: WhatsAppApi
+) -> None:
+    """Telegram blocked, the Viber chat left: the third channel, WhatsApp, reaches them (they
+    wrote there an hour ago, so the message itself goes, in Hebrew)."""
+    shop = await factories.merchant("קפה גינה")
+    viber_id = viber.add_user("Noa", subscribed=False)
+    number = whatsapp.add_user("972501234567", "Noa", wrote_ago=3600)
+    person = await _member(
+        shop, telegram="7500", viber=viber_id, whatsapp=number, wrote_ago=timedelta(hours=1)
+    )
+    await Customer.filter(id=person.id).update(language="he")
+    telegram = ScriptedChannel("telegram")
+    telegram.script["7500"].append(DeliveryResult.failed(Reason.BOT_BLOCKED, unreachable=True))
+    campaign = await started(
+        shop,
+        Channel.TELEGRAM,
+        Channel.VIBER,
+        Channel.WHATSAPP,
+        text="<b>סתיו</b> בקפה",
+        policy=DeliveryPolicy.FIRST_REACHABLE,
+        holdout_percent=0,
+    )
+    run = _worker(telegram, viber_api, whatsapp_api)
+
+    for _ in range(3):
+        await run.tick()
+
+    assert [m.address for m in telegram.sent] == ["7500"]
+    assert viber.texts(viber_id) == []  # refused: not subscribed
+    (received,) = whatsapp.messages(number)
+    assert received.type == "interactive"  # the text with [My card] and the way out
+    assert "*סתיו* בקפה" in received.text
+    assert "קפה גינה" in received.text
+    rows = await _rows(campaign.id)
+    assert rows[(person.id, "telegram")] == ("failed", "bot_blocked")
+    assert rows[(person.id, "viber")] == ("failed", "unreachable")
+    assert rows[(person.id, "whatsapp")] == ("sent", None)
+
+
+async def test_outside_whatsapps_window_the_template_goes_or_the_person_is_skipped(
+    whatsapp: FakeWhatsApp, whatsapp_api: WhatsAppApi, viber_api: ViberApi
+) -> None:
+    """Two days since they wrote: only an approved template may go. With the campaign's
+    template it does, in the person's language; without one they are skipped with the reason,
+    and "first reachable" tries their next channel."""
+    shop = await factories.merchant()
+    whatsapp.add_template("autumn_menu", "uk")
+    late = whatsapp.add_user("380501112233", "Taras", wrote_ago=2 * 86400)
+    other = whatsapp.add_user("380504445566", "Marta", wrote_ago=2 * 86400)
+    taras = await _member(shop, whatsapp=late, wrote_ago=timedelta(days=2))
+    await Customer.filter(id=taras.id).update(language="uk")
+    marta = await _member(shop, whatsapp=other, telegram="7600", wrote_ago=timedelta(days=2))
+    with_template = await started(
+        shop, Channel.WHATSAPP, holdout_percent=0, whatsapp_template="autumn_menu"
+    )
+    telegram = ScriptedChannel("telegram")
+    run = _worker(telegram, viber_api, whatsapp_api)
+    await run.tick()
+    (sent,) = whatsapp.messages(late)
+    assert sent.type == "template"
+    assert (sent.message["template"]["name"], sent.message["template"]["language"]["code"]) == (
+        "autumn_menu",
+        "uk",
+    )
+    rows = await _rows(with_template.id)
+    assert rows[(taras.id, "whatsapp")] == ("sent", None)
+    # Marta's language is Telegram's English, for which the template has no translation.
+    assert rows[(marta.id, "whatsapp")][0] == "failed"
+
+    without = await started(
+        shop,
+        Channel.WHATSAPP,
+        Channel.TELEGRAM,
+        policy=DeliveryPolicy.FIRST_REACHABLE,
+        holdout_percent=0,
+        text="No template",
+    )
+    calls = len(whatsapp.calls)
+    await run.tick()
+    await run.tick()
+
+    assert len(whatsapp.calls) == calls  # nothing asked of WhatsApp
+    rows = await _rows(without.id)
+    assert rows[(taras.id, "whatsapp")] == ("skipped", "outside_window")
+    assert rows[(marta.id, "whatsapp")] == ("skipped", "outside_window")
+    assert rows[(marta.id, "telegram")] == ("sent", None)
+    assert [m.address for m in telegram.sent] == ["7600"]

@@ -85,7 +85,7 @@ async def test_outside_the_window_without_a_template_nothing_is_sent(
 
     result = await whatsapp_channel(whatsapp_api).send(_message(1, ALICE, window_open=False))
 
-    assert (result.outcome, result.reason) == (Outcome.FAILED, Reason.OUTSIDE_WINDOW)
+    assert (result.outcome, result.reason) == (Outcome.SKIPPED, Reason.OUTSIDE_WINDOW)
     assert not result.unreachable
     assert whatsapp.calls == []
 
@@ -122,7 +122,7 @@ async def test_an_unknown_window_tries_the_message_then_the_template(
     assert with_template.outcome == Outcome.DELIVERED
     assert whatsapp.texts(ALICE) == ["[loyalty_news] Alice"]
     assert whatsapp.refusals[131047] == 2
-    assert (without.outcome, without.reason) == (Outcome.FAILED, Reason.OUTSIDE_WINDOW)
+    assert (without.outcome, without.reason) == (Outcome.SKIPPED, Reason.OUTSIDE_WINDOW)
     assert whatsapp.texts(BOB) == []
 
 
@@ -268,7 +268,7 @@ async def test_one_link_is_a_url_button_links_beside_buttons_are_text(
         (190, 401, Outcome.RETRY, Reason.SERVER_ERROR),
         (131000, 500, Outcome.RETRY, Reason.SERVER_ERROR),
         (131009, 400, Outcome.FAILED, Reason.BAD_REQUEST),
-        (131047, 400, Outcome.FAILED, Reason.OUTSIDE_WINDOW),
+        (131047, 400, Outcome.SKIPPED, Reason.OUTSIDE_WINDOW),
     ],
 )
 async def test_refusals_become_outcomes(
