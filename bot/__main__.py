@@ -70,7 +70,47 @@ def _parser() -> argparse.ArgumentParser:
         "invite", help="a new one-time owner invite link for a merchant (the first was lost)"
     )
     reissue.add_argument("merchant_id", type=int, help="the merchant's number (#id)")
+
+    viber = commands.add_parser("viber", help="the Viber bot's account")
+    viber_commands = viber.add_subparsers(dest="viber_command", required=True)
+    viber_commands.add_parser(
+        "set-webhook",
+        help="point the Viber bot at STAMPBOT_PUBLIC_URL/viber/webhook (the web app must be up:"
+        " Viber calls it before it answers)",
+    )
+    viber_commands.add_parser("remove-webhook", help="stop Viber calling this deployment")
     return parser
+
+
+async def _viber_webhook(settings: Settings, *, remove: bool) -> int:
+    """Register (or remove) the webhook; Viber's refusal is printed with its status."""
+    from bot.factory import build_viber_api
+    from web.viber import VIBER_WEBHOOK_PATH
+
+    api = build_viber_api(settings)
+    if api is None:
+        print("error: STAMPBOT_VIBER_AUTH_TOKEN is not set", file=sys.stderr)
+        return 2
+    if not remove and not settings.web.public_url:
+        print(
+            "error: STAMPBOT_PUBLIC_URL is not set: Viber needs an https address", file=sys.stderr
+        )
+        return 2
+    url = "" if remove else f"{settings.web.base_url}{VIBER_WEBHOOK_PATH}"
+    from channels.viber.api import ViberUnavailable
+
+    try:
+        reply = await api.set_webhook(url)
+    except ViberUnavailable as exc:
+        print(f"error: Viber did not answer: {exc.reason}", file=sys.stderr)
+        return 1
+    finally:
+        await api.close()
+    if not reply.ok:
+        print(f"error: Viber refused: {reply.status} {reply.status_message}", file=sys.stderr)
+        return 1
+    print("Viber webhook removed." if remove else f"Viber calls {url} now.")
+    return 0
 
 
 async def _migrate(settings: Settings) -> int:
@@ -212,6 +252,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         await serve(settings, args.command)
         return 0
+    if args.command == "viber":
+        return await _viber_webhook(settings, remove=args.viber_command == "remove-webhook")
     if args.command == "demo":
         from demo.week import run_demo
 

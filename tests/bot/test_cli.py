@@ -12,10 +12,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
+from channels.viber.api import ViberApi
+from conversation.screen import Inbound, Screen, StatusUpdate
+from fakes.viber import FakeViber
 from loyalty.tokens import parse_payload
 from tests.channels.apple_wallet.verify import pass_problems
 from tests.conftest import PG_ADMIN_DSN, Backend, _pg_admin
+from tests.viber_fixtures import serving_viber_webhook
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]{1,64})")
 
@@ -208,3 +213,52 @@ def test_merchant_invite_refuses_an_unknown_merchant(tmp_path: Path, merchant_id
     assert f"error: no merchant #{merchant_id}" in result.stderr
     db = sqlite3.connect(tmp_path / "var" / "stampbot.sqlite3")
     assert db.execute("SELECT count(*) FROM staff_invite").fetchall() == [(0,)]
+
+
+async def _stampbot_async(*args: str, tmp_path: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """``stampbot`` as a subprocess that does not block the loop the fakes answer on."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("STAMPBOT_")}
+    environment |= {"STAMPBOT_VAR_DIR": str(tmp_path / "var"), "STAMPBOT_LOG_LEVEL": "WARNING"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args,
+        env=environment | env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_viber_set_webhook_registers_our_address_and_viber_checks_it_first(
+    tmp_path: Path, viber: FakeViber, viber_api: ViberApi, redis_client: Redis
+) -> None:
+    class Nobody:
+        async def handle(self, inbound: Inbound) -> list[Screen]:
+            return []
+
+        async def receipt(self, update: StatusUpdate) -> None:
+            return None
+
+    env = {"STAMPBOT_VIBER_AUTH_TOKEN": viber.auth_token, "STAMPBOT_VIBER_API_URL": viber.api_url}
+    missing = await _stampbot_async("viber", "set-webhook", tmp_path=tmp_path, env=env)
+    assert missing[0] == 2
+    assert "STAMPBOT_PUBLIC_URL" in missing[2]
+
+    async with serving_viber_webhook(viber, viber_api, Nobody(), redis_client) as url:
+        public = url.removesuffix("/viber/webhook")
+        code, out, err = await _stampbot_async(
+            "viber", "set-webhook", tmp_path=tmp_path, env=env | {"STAMPBOT_PUBLIC_URL": public}
+        )
+        assert (code, out.strip(), err) == (0, f"Viber calls {url} now.", "")
+        assert viber.webhook_url == url
+        # A wrong token is Viber's refusal, printed with its status; the token is not.
+        wrong = env | {"STAMPBOT_PUBLIC_URL": public, "STAMPBOT_VIBER_AUTH_TOKEN": "0" * 50}
+        code, out, err = await _stampbot_async(
+            "viber", "set-webhook", tmp_path=tmp_path, env=wrong
+        )
+        assert code == 1
+        assert err.startswith("error: Viber refused: 2 ")
+        assert "0" * 50 not in out + err
+
+    code, out, _ = await _stampbot_async("viber", "remove-webhook", tmp_path=tmp_path, env=env)
+    assert (code, out.strip(), viber.webhook_url) == (0, "Viber webhook removed.", "")
