@@ -169,6 +169,8 @@ class WizardOp(StrEnum):
     DONE = "done"
     DELETE = "del"
     EMAIL = "email"
+    # WhatsApp's approved template for people outside its 24-hour window.
+    TEMPLATE = "tpl"
 
 
 class WizardAction(CallbackData, prefix="wz"):

@@ -74,6 +74,7 @@ class Draft:
     send_at: str | None = None  # ISO datetime in UTC; None = now
     holdout_percent: int = 0
     name: str | None = None
+    whatsapp_template: str = ""
     # What a typed answer is for, on the steps that take a number or a text.
     asking: str = ""
     # The summary message in the chat, edited in place by every button step.
@@ -100,6 +101,7 @@ class Draft:
             holdout_percent=self.holdout_percent,
             name=self.name,
             channel_order=self.ordered_channels(),
+            whatsapp_template=self.whatsapp_template,
         )
 
     def ordered_channels(self) -> tuple[Channel, ...]:
@@ -141,6 +143,7 @@ class Draft:
             else None,
             holdout_percent=campaign.holdout_percent,
             name=campaign.name,
+            whatsapp_template=campaign.whatsapp_template,
             autosave=campaign.status == CampaignStatus.DRAFT,
         )
 

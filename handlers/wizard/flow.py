@@ -55,6 +55,7 @@ from campaigns.spec import (
     MAX_MESSAGE,
     MAX_VOUCHER_DAYS,
     MAX_VOUCHER_TITLE,
+    TEMPLATE_NAME,
     check_send_time,
     push_length,
 )
@@ -91,6 +92,7 @@ from handlers.wizard.screens import (
     short_when,
     slots_screen,
     summary,
+    template_prompt,
     time_slots,
     typed_answer_markup,
     voucher_days_screen,
@@ -805,6 +807,35 @@ async def more_changed(
     await steps.show(CampaignWizard.more, more_screen(draft, wizard))
 
 
+@router.callback_query(_op(WizardOp.TEMPLATE), CampaignWizard.more)
+async def template_asked(query: CallbackQuery, state: FSMContext, wizard: WizardServices) -> None:
+    steps = await _steps(query, state, wizard)
+    if steps is None:
+        return
+    prompt = template_prompt(steps.draft.whatsapp_template)
+    await steps.show(CampaignWizard.whatsapp_template, (prompt, typed_answer_markup()))
+
+
+@router.message(CampaignWizard.whatsapp_template, ANSWER)
+async def template_typed(message: Message, state: FSMContext, wizard: WizardServices) -> None:
+    steps = await _steps(message, state, wizard)
+    if steps is None or message.text is None:
+        return
+    name = message.text.strip()
+    if name in ("-", "—"):
+        name = ""
+    elif not TEMPLATE_NAME.fullmatch(name):
+        await message.answer(
+            _(
+                "A template name is lower-case Latin letters, digits and underscores, as "
+                "WhatsApp Manager shows it. Please send it again."
+            )
+        )
+        return
+    steps.draft.whatsapp_template = name
+    await steps.show(CampaignWizard.more, more_screen(steps.draft, wizard))
+
+
 @router.callback_query(_op(WizardOp.SKIP, WizardOp.KEEP), CampaignWizard.more)
 async def more_typed_asked(
     query: CallbackQuery,
@@ -1305,6 +1336,7 @@ async def unexpected_input(message: Message, state: FSMContext) -> None:
         CampaignWizard.audience_number.state,
         CampaignWizard.holdout.state,
         CampaignWizard.rename.state,
+        CampaignWizard.whatsapp_template.state,
         CampaignWizard.test_email.state,
         CampaignWizard.reschedule_at.state,
     ):

@@ -103,6 +103,7 @@ class CampaignWizard(StatesGroup):
     more = State()
     holdout = State()
     rename = State()
+    whatsapp_template = State()
     test_email = State()
     # Opened by "Change time" on a scheduled campaign's detail: a slot moves it at once.
     reschedule = State()
@@ -665,6 +666,9 @@ def more_screen(draft: Draft, services: WizardServices) -> Screen:
                 channel.value,
             )
             rows.append(1)
+    if Channel.WHATSAPP in draft.channels:
+        _button(builder, _("WhatsApp template"), WizardOp.TEMPLATE)
+        rows.append(1)
     _button(builder, _("✏️ Rename"), WizardOp.KEEP)
     _back_to_summary(builder)
     rows += [1, 1]
@@ -683,7 +687,29 @@ def more_screen(draft: Draft, services: WizardServices) -> Screen:
             how=policy_words(draft, configured)
         ),
     ]
+    if Channel.WHATSAPP in draft.channels:
+        lines.append(template_words(draft.whatsapp_template))
     return "\n".join(lines), builder.as_markup()
+
+
+def template_words(name: str) -> str:
+    if name:
+        return _("WhatsApp template for people who have not written in 24 hours: {name}").format(
+            name=ltr(user_text(name))
+        )
+    return _("No WhatsApp template: people who have not written in 24 hours are skipped there.")
+
+
+def template_prompt(current: str) -> str:
+    return "\n".join(
+        (
+            _(
+                "Send the name of a message template WhatsApp approved for this number, as in "
+                "WhatsApp Manager (for example: autumn_offer), or - for none."
+            ),
+            template_words(current),
+        )
+    )
 
 
 def holdout_prompt() -> str:

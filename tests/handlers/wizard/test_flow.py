@@ -821,3 +821,69 @@ async def test_two_taps_at_once_on_schedule_or_send_act_once(
     [second] = await Campaign.filter(merchant_id=shop.merchant.id, message_text="Second offer")
     assert await Delivery.filter(campaign_id=second.id).count() == 2
     assert await Campaign.filter(merchant_id=shop.merchant.id).count() == 2
+
+
+async def test_viber_and_whatsapp_are_paid_channels_the_owner_switches_on(
+    new_chat: Any, runtime: BotRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bot with a Viber and a WhatsApp account offers both with their reach, says the
+    messenger charges for them, and leaves them off until the owner switches them on; with
+    WhatsApp on, the approved template is one more option."""
+    from loyalty.customers import customer_for_identity
+    from loyalty.memberships import join
+    from models.enums import Channel, Platform
+
+    built = runtime.dispatcher["wizard"]
+    wizard = replace(built, paid_chats=(Channel.VIBER, Channel.WHATSAPP))
+    monkeypatch.setitem(runtime.dispatcher.workflow_data, "wizard", wizard)
+    shop = await factories.merchant("Kafe Lviv")
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    await customers(new_chat, shop, 1)
+    for n in range(2):
+        person = await customer_for_identity(Platform.VIBER, f"viber-user-{n}==")
+        await join(person, shop.card)
+    person = await customer_for_identity(Platform.WHATSAPP, "972501234567")
+    await join(person, shop.card)
+
+    summary = await write_campaign(owner)
+    # Not switched on by default (they reach people, and a free channel would be).
+    assert "Via: Telegram chat 1\n" in text_of(summary)
+    assert "Viber" not in text_of(summary)
+    await owner.press_label(summary, "Channels")
+    channels = owner.current(summary)
+    assert labels(channels)[:4] == [
+        "Off · Email · 0 people",
+        "On · Telegram chat · 1 person",
+        "Off · Viber chat · 2 people",
+        "Off · WhatsApp chat · 1 person",
+    ]
+    assert (
+        "Viber chat and WhatsApp chat: the messenger charges the shop for each message a bot "
+        "starts, so these are off unless you switch them on."
+    ) in text_of(channels)
+    await owner.press_label(channels, "Viber chat")
+    await owner.press_label(owner.current(channels), "WhatsApp chat")
+    await owner.press_label(owner.current(channels), "Back")
+    summary = owner.current(channels)
+    assert "Via: Telegram chat 1 · Viber chat 2 · WhatsApp chat 1" in text_of(summary)
+
+    await owner.press_label(summary, "More options")
+    more = owner.current(summary)
+    assert "No WhatsApp template: people who have not written in 24 hours are skipped there." in (
+        text_of(more)
+    )
+    await owner.press_label(more, "WhatsApp template")
+    assert text_of((await owner.send("Autumn Offer!"))[-1]).startswith(
+        "A template name is lower-case Latin letters"
+    )
+    more = (await owner.send("autumn_offer"))[-1]
+    assert (
+        "WhatsApp template for people who have not written in 24 hours: autumn_offer"
+        in text_of(more)
+    )
+    await owner.press_label(more, "Back")
+    await send_it(owner, owner.current(more))
+
+    campaign = await Campaign.get(merchant_id=shop.merchant.id)
+    assert sorted(campaign.channels) == ["telegram", "viber", "whatsapp"]
+    assert campaign.whatsapp_template == "autumn_offer"
