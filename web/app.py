@@ -32,6 +32,8 @@ from web.ops import WEBHOOK_SECONDS, Check, setup_ops_routes
 from web.passes import setup_wallet_routes
 from web.passkit import passkit_app
 from web.scanner import ScannerPage
+from web.viber import ViberWebhook, setup_viber_routes
+from web.whatsapp import WhatsAppWebhook, setup_whatsapp_routes
 
 if TYPE_CHECKING:
     from channels.photos import PhotoStore
@@ -222,6 +224,8 @@ def build_web_app(
     body_timeout: float = BODY_TIMEOUT,
     checks: Mapping[str, Check] | None = None,
     refresh_metrics: Callable[[], Awaitable[None]] | None = None,
+    viber: ViberWebhook | None = None,
+    whatsapp: WhatsAppWebhook | None = None,
     **data: Any,
 ) -> web.Application:
     app = web.Application(
@@ -242,6 +246,11 @@ def build_web_app(
             google_save=google_save,
         ).register(app)
         ScannerPage(i18n, telegram_username(bot)).register(app)
+    # The other messengers' webhooks check their own signatures (web.viber, web.whatsapp).
+    if viber is not None:
+        setup_viber_routes(app, viber)
+    if whatsapp is not None:
+        setup_whatsapp_routes(app, whatsapp)
     if webhook_secret is not None:
         CheckedRequestHandler(
             dispatcher=dispatcher,

@@ -48,7 +48,7 @@ from conversation.screen import (
     Screen,
     StatusUpdate,
 )
-from web.replay import ReplayGuard
+from web.replay import Replay
 
 __all__ = [
     "MAX_CALLBACK_BYTES",
@@ -96,7 +96,7 @@ class ViberWebhook:
     auth_token: SecretStr
     conversation: Conversation
     replies: Replies
-    replay: ReplayGuard
+    replay: Replay
     account: str = ""
 
     def _signed(self, body: bytes, header: str | None) -> bool:

@@ -50,7 +50,7 @@ from conversation.screen import (
     Screen,
     StatusUpdate,
 )
-from web.replay import ReplayGuard
+from web.replay import Replay
 
 __all__ = [
     "MAX_NOTIFICATION_BYTES",
@@ -98,7 +98,7 @@ class WhatsAppWebhook:
     verify_token: SecretStr
     conversation: Conversation
     replies: Replies
-    replay: ReplayGuard
+    replay: Replay
     account: str = ""
 
     async def verify(self, request: web.Request) -> web.StreamResponse:
