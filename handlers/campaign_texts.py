@@ -161,6 +161,8 @@ def field_name(field: str) -> str:
         "scheduled_at": _("Sending time"),
         "holdout_percent": _("Comparison group"),
         "name": _("Campaign name"),
+        "whatsapp_template": _("WhatsApp template"),
+        "whatsapp_template_language": _("WhatsApp template"),
     }
     return names.get(field, _("Campaign"))
 
