@@ -1,4 +1,5 @@
-"""Test backends: the suite runs once on SQLite and once on PostgreSQL (``--db``).
+"""Test backends: the suite runs on PostgreSQL, and its data rooms again on SQLite (``--db``;
+the Makefile's ``SQLITE_TESTS`` says which).
 
 PostgreSQL and Redis are required, never skipped: if either is unreachable the session stops
 with an error, so CI goes red instead of quietly testing less.
