@@ -32,6 +32,7 @@ from bot.config import (
     TelegramSettings,
 )
 from loyalty.links import LinkSigner
+from models.enums import Platform
 
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from channels.whatsapp.api import WhatsAppApi
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import FileIdCache
-    from handlers.notify import CustomerNotifier
+    from handlers.notify import ChatReplies, CustomerNotifier
     from wallets.apple_passes import WalletPasses
     from wallets.service import Wallets
 
@@ -129,7 +130,13 @@ async def bot_runtime(
         budget = TelegramBudget(
             limiter, global_rate=within_rolling_second(settings.delivery.telegram_per_second)
         )
-        notifier = CustomerNotifier(bot, i18n, wallets=wallets, slot=budget.service_slot)
+        notifier = CustomerNotifier(
+            bot,
+            i18n,
+            wallets=wallets,
+            slot=budget.service_slot,
+            chats=messenger_replies(settings, viber, whatsapp),
+        )
         progress = CampaignProgress(
             bot, i18n, interval=settings.campaigns.progress_interval_seconds
         )
@@ -484,6 +491,25 @@ def build_viber_api(settings: Settings) -> ViberApi | None:
 
     assert settings.viber.auth_token is not None
     return ViberApi(settings.viber.auth_token, base_url=settings.viber.api_url)
+
+
+def messenger_replies(
+    settings: Settings, viber: ViberApi | None, whatsapp: WhatsAppApi | None
+) -> dict[Platform, ChatReplies]:
+    """How the notices reach a customer who joined in Viber or WhatsApp."""
+    replies: dict[Platform, ChatReplies] = {}
+    if viber is not None:
+        from channels.viber.render import Sender
+        from channels.viber.replies import ViberReplies
+
+        replies[Platform.VIBER] = ViberReplies(
+            viber, Sender(settings.viber.name, settings.viber.avatar)
+        )
+    if whatsapp is not None:
+        from channels.whatsapp.replies import WhatsAppReplies
+
+        replies[Platform.WHATSAPP] = WhatsAppReplies(whatsapp)
+    return replies
 
 
 def build_whatsapp_api(settings: Settings) -> WhatsAppApi | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -15,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_time
 
+from conversation.screen import Action, Screen
 from handlers.callbacks import (
     CardAction,
     CardOp,
@@ -54,12 +56,36 @@ from loyalty.views import (
     release_reminder,
     vouchers_to_remind,
 )
+from models.enums import Platform
 from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 
 # Waits until a message may go to this chat within the bot's shared Telegram limit.
 ServiceSlot = Callable[[int | str], Awaitable[object]]
+# The order a customer's messengers are asked in: the chat they most likely started in.
+NOTICE_PLATFORMS = (Platform.TELEGRAM, Platform.VIBER, Platform.WHATSAPP)
+
+
+class ChatReplies(Protocol):
+    """How another messenger's chat is answered (``channels.viber.replies.ViberReplies``,
+    ``channels.whatsapp.replies.WhatsAppReplies``): the screens in order, True when all went."""
+
+    async def send(self, user_id: str, screens: Sequence[Screen]) -> bool: ...
+
+
+def screen_of(text: str, markup: InlineKeyboardMarkup | None) -> Screen:
+    """A notice as a platform-neutral screen: the same text, the same buttons (their callback
+    data is the action id every platform sends back)."""
+    rows = tuple(
+        tuple(
+            Action(button.text, id=button.callback_data or "", url=button.url or "")
+            for button in row
+            if bool(button.callback_data) != bool(button.url)
+        )
+        for row in (markup.inline_keyboard if markup is not None else ())
+    )
+    return Screen(text, tuple(row for row in rows if row))
 
 
 class CustomerNotifier:
@@ -80,11 +106,24 @@ class CustomerNotifier:
         *,
         wallets: Wallets | None = None,
         slot: ServiceSlot | None = None,
+        chats: Mapping[Platform, ChatReplies] | None = None,
     ) -> None:
         self._bot = bot
         self._i18n = i18n
         self._wallets = wallets
         self._slot = slot
+        # Viber and WhatsApp, where this deployment has an account: a customer who joined
+        # there hears of their stamps there (WhatsApp: within its 24-hour window only).
+        self._chats = dict(chats or {})
+
+    async def _contact(self, customer_id: int) -> Contact | None:
+        """The customer's first reachable messenger this notifier can write in."""
+        for platform in NOTICE_PLATFORMS:
+            if platform != Platform.TELEGRAM and platform not in self._chats:
+                continue
+            if (contact := await contact_of(customer_id, platform)) is not None:
+                return contact
+        return None
 
     async def _send_message(
         self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None = None
@@ -111,6 +150,14 @@ class CustomerNotifier:
     async def _send(
         self, contact: Contact, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> bool:
+        if contact.platform != Platform.TELEGRAM:
+            replies = self._chats.get(contact.platform)
+            if replies is None:
+                return False
+            sent = await replies.send(contact.chat_id, [screen_of(text, markup)])
+            if not sent:
+                logger.info("customer %s not told in %s", contact.customer_id, contact.platform)
+            return sent
         try:
             await self._send_message(contact.chat_id, text, markup)
         except TelegramForbiddenError as exc:
@@ -131,7 +178,7 @@ class CustomerNotifier:
             await self._passes_changed(result.membership.id)
 
     async def _stamps_message(self, customer_id: int, result: StampResult) -> bool:
-        contact = await contact_of(customer_id)
+        contact = await self._contact(customer_id)
         if contact is None:
             return False
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
@@ -214,7 +261,7 @@ class CustomerNotifier:
             await self._voucher_pass_changed(voucher_id)
 
     async def _voucher_issued_message(self, customer_id: int, voucher_id: int) -> bool:
-        contact = await contact_of(customer_id)
+        contact = await self._contact(customer_id)
         if contact is None:
             return False
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
@@ -230,7 +277,7 @@ class CustomerNotifier:
             await self._voucher_pass_changed(voucher_id)
 
     async def _voucher_redeemed_message(self, customer_id: int, voucher_id: int) -> bool:
-        contact = await contact_of(customer_id)
+        contact = await self._contact(customer_id)
         if contact is None:
             return False
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
@@ -252,7 +299,7 @@ class CustomerNotifier:
             await self._voucher_pass_changed(voucher_id)
 
     async def _voucher_voided_message(self, customer_id: int, voucher_id: int) -> bool:
-        contact = await contact_of(customer_id)
+        contact = await self._contact(customer_id)
         if contact is None:
             return False
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
@@ -273,7 +320,7 @@ class CustomerNotifier:
                 await self._voucher_pass_changed(voucher_id)
 
     async def _stamps_undone_message(self, customer_id: int, result: UndoResult) -> bool:
-        contact = await contact_of(customer_id)
+        contact = await self._contact(customer_id)
         if contact is None:
             return False
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
@@ -305,7 +352,7 @@ class CustomerNotifier:
             await self._voucher_pass_changed(voucher_id)
 
     async def _voucher_given_message(self, customer_id: int, voucher_id: int) -> bool:
-        contact = await contact_of(customer_id)
+        contact = await self._contact(customer_id)
         if contact is None:
             return False
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
@@ -328,7 +375,7 @@ class CustomerNotifier:
             await self._voucher_pass_changed(voucher_id)
 
     async def _voucher_extended_message(self, customer_id: int, voucher_id: int) -> bool:
-        contact = await contact_of(customer_id)
+        contact = await self._contact(customer_id)
         if contact is None:
             return False
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
@@ -343,7 +390,7 @@ class CustomerNotifier:
             return await self._send(contact, text, _open_voucher(voucher.id))
 
     async def voucher_expiring(self, customer_id: int, voucher: VoucherView) -> bool:
-        contact = await contact_of(customer_id)
+        contact = await self._contact(customer_id)
         if contact is None or voucher.expires_at is None:
             return False
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):

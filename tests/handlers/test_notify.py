@@ -11,8 +11,10 @@ from babel.dates import format_date
 
 from bot.app import BotRuntime
 from bot.config import Settings
+from channels.viber.api import ViberApi
 from fakes.apns import FakeAPNs
 from fakes.telegram import FakeTelegramAPI
+from fakes.viber import FakeViber
 from handlers.notify import send_expiry_reminders
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
@@ -346,3 +348,39 @@ async def test_a_customer_with_a_confirmed_email_is_not_asked(
 
     [reward] = chat.new_messages()
     assert "is yours!" in text_of(reward)
+
+
+async def test_a_customer_who_joined_in_viber_hears_of_stamps_there_in_their_language(
+    runtime: BotRuntime, viber: FakeViber, viber_api: ViberApi
+) -> None:
+    """No Telegram at all: the notice goes to their Viber chat, the same words (Ukrainian,
+    Viber's marks for bold) and the same [My card] button, which comes back as its id."""
+    from channels.viber.replies import ViberReplies
+    from handlers.notify import CustomerNotifier
+    from loyalty.customers import customer_for_identity
+    from loyalty.memberships import join
+    from models.enums import Platform
+    from tests.viber_fixtures import SENDER
+
+    shop = await factories.merchant(stamps_needed=5)
+    user = viber.add_user("Оксана", language="uk")
+    person = await customer_for_identity(Platform.VIBER, user, language_code="uk")
+    membership = (await join(person, shop.card)).membership
+    notifier = CustomerNotifier(
+        runtime.bot, runtime.i18n, chats={Platform.VIBER: ViberReplies(viber_api, SENDER)}
+    )
+    stamped = await add_stamps(membership.id, 2, merchant_id=shop.merchant.id)
+
+    assert await notifier.stamps_added(person.id, stamped)
+
+    assert viber.texts(user) == [
+        "+2 штампи у \u2068Kafe Lviv\u2069!\n"
+        "2 з 5 штампів — ще 3 до: *\u2068Free cappuccino\u2069*"
+    ]
+    (received,) = viber.received[user]
+    assert received.keyboard is not None
+    assert [(b["Text"], b["ActionBody"]) for b in received.keyboard["Buttons"]] == [
+        ("🪪 Моя картка", f"act:card:show:{membership.id}")
+    ]
+    # Without a Viber account configured, such a customer is not told (and nothing breaks).
+    assert not await CustomerNotifier(runtime.bot, runtime.i18n).stamps_added(person.id, stamped)
