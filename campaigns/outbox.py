@@ -144,25 +144,27 @@ async def record(
     conn = connection()
     postgres = is_postgres(conn)
     sent, retried, failed, skipped = [], [], [], []
+    # Counted once written: a scrape between the two saw a send counted and still queued.
+    counted: list[tuple[str, str, str | None]] = []
     for row, result in results:
         if result.outcome == Outcome.DELIVERED:
             # Delivered with a reason: e.g. quota_silent, a wallet message without notification.
             kept = result.reason.value if result.reason is not None else None
             sent.append([now, result.external_id, kept, row.id, worker_id])
-            count_result(row.channel, "sent")
+            counted.append((row.channel, "sent", None))
         elif result.outcome == Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
             wait = result.retry_after if result.retry_after is not None else backoff(row.attempts)
             reason = (result.reason or Reason.SERVER_ERROR).value
             retried.append([now + timedelta(seconds=wait), reason, row.id, worker_id])
-            count_result(row.channel, "retry", reason)
+            counted.append((row.channel, "retry", reason))
         elif result.outcome == Outcome.SKIPPED:
             reason = (result.reason or Reason.NO_ADDRESS).value
             skipped.append([reason, row.id, worker_id])
-            count_result(row.channel, "skipped")
+            counted.append((row.channel, "skipped", None))
         else:
             reason = (result.reason or Reason.TOO_MANY_ATTEMPTS).value
             failed.append([reason, row.id, worker_id])
-            count_result(row.channel, "failed")
+            counted.append((row.channel, "failed", None))
 
     def placeholders(count: int) -> list[str]:
         p = Params(postgres)
@@ -192,6 +194,8 @@ async def record(
                 f"lease_expires_at = NULL WHERE id = {b} AND leased_by = {c}",
                 rows,
             )
+    for channel, outcome, why in counted:
+        count_result(channel, outcome, why)
     return Recorded(sent=len(sent), retried=len(retried), failed=len(failed))
 
 
