@@ -155,7 +155,11 @@ OLD_NAMES: dict[str, tuple[str, str, Any]] = {
     "STAMPBOT_VIBER_AUTH_TOKEN": ("viber.auth_token", "445da6az1s345z78", "445da6az1s345z78"),
     "STAMPBOT_VIBER_URI": ("viber.uri", "kafelviv", "kafelviv"),
     "STAMPBOT_VIBER_NAME": ("viber.name", "Кафе Львів", "Кафе Львів"),
-    "STAMPBOT_VIBER_AVATAR": ("viber.avatar", "https://k.example/a.jpg", "https://k.example/a.jpg"),
+    "STAMPBOT_VIBER_AVATAR": (
+        "viber.avatar",
+        "https://k.example/a.jpg",
+        "https://k.example/a.jpg",
+    ),
     "STAMPBOT_VIBER_BROADCAST": ("viber.broadcast", "true", True),
     "STAMPBOT_VIBER_API_URL": ("viber.api_url", "http://viber:9000/pa/", "http://viber:9000/pa/"),
     "STAMPBOT_VIBER_PER_SECOND": ("viber.per_second", "20", 20.0),
