@@ -12,7 +12,6 @@ from datetime import timedelta
 from aiogram import Bot
 
 from bot.config import Settings
-from bot.factory import build_viber_api, build_whatsapp_api
 from campaigns.composer import Composer
 from campaigns.digest import DigestPoster
 from campaigns.worker import DeliveryWorker
@@ -44,11 +43,11 @@ def build_channels(
     whatsapp: WhatsAppApi | None = None,
 ) -> dict[str, DeliveryChannel]:
     """Telegram and email always; the wallets when their push service is configured (Apple:
-    APNs, Google: the Wallet API) and Viber when its bot's token is, else their rows fail as
-    "channel not configured".
+    APNs, Google: the Wallet API); Viber and WhatsApp when the runtime has their clients
+    (``viber``, ``whatsapp``: it builds and closes them, one each per process); else their
+    rows fail as "channel not configured".
 
-    ``email``, ``viber``: the runtime's channel and client, so one process builds one; else
-    new ones."""
+    ``email``: the runtime's channel, so one process builds one; else a new one."""
     channels: dict[str, DeliveryChannel] = {
         "telegram": TelegramChannel(
             bot,
@@ -65,12 +64,8 @@ def build_channels(
         channels["apple_wallet"] = AppleWalletChannel(wallets.apns, PassRegistry())
     if wallets is not None and wallets.google is not None:
         channels["google_wallet"] = wallets.google
-    if viber is None:
-        viber = build_viber_api(settings)
     if viber is not None:
         channels["viber"] = build_viber_channel(settings, viber, limiter)
-    if whatsapp is None:
-        whatsapp = build_whatsapp_api(settings)
     if whatsapp is not None:
         from channels.whatsapp.channel import WhatsAppChannel
 
