@@ -1,8 +1,8 @@
 """Enumerations stored in the database as short strings.
 
 The fields carry a fixed description, so adding a member needs no migration. Members arrive
-with the feature that stores them (Viber and WhatsApp, milestone and birthday vouchers are
-planned); none is kept ahead of it.
+with the feature that stores them (milestone and birthday vouchers are planned); none is kept
+ahead of it.
 """
 
 from __future__ import annotations
