@@ -1,4 +1,5 @@
-"""A scripted channel (our own protocol, not an external service) and campaign builders."""
+"""A scripted channel (our own protocol, not an external service), campaign builders, and
+members and workers on the messengers (the real Viber and WhatsApp channels on their fakes)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ from campaigns.composer import Composer
 from campaigns.service import create_campaign, send_now
 from campaigns.spec import CampaignSpec
 from campaigns.worker import DeliveryWorker
-from channels.base import DeliveryResult, OutboundMessage
+from channels.base import DeliveryChannel, DeliveryResult, OutboundMessage
+from channels.viber.api import ViberApi
+from channels.whatsapp.api import WhatsAppApi
 from locales import RIGHT_TO_LEFT, SUPPORTED
+from loyalty.clock import utcnow
 from loyalty.customers import customer_for_identity
 from loyalty.links import LinkSigner
 from loyalty.memberships import join
 from loyalty.merchants import NewMerchant
-from models import Campaign, Customer
+from models import Campaign, Customer, Identity
 from models.enums import Channel, Platform
+from tests.viber_fixtures import viber_channel
+from tests.whatsapp_fixtures import whatsapp_channel
 
 SIGNER = LinkSigner(b"k" * 32, "http://127.0.0.1:8080")
 
@@ -81,3 +87,51 @@ async def started(
         ),
     )
     return await send_now(campaign)
+
+
+async def messenger_member(
+    shop: NewMerchant,
+    *,
+    telegram: str | None = None,
+    viber: str | None = None,
+    whatsapp: str | None = None,
+    wrote_ago: timedelta | None = None,
+) -> Customer:
+    """A member known in any of the messengers (one customer); ``wrote_ago``: when they last
+    wrote in WhatsApp."""
+    person: Customer | None = None
+    for platform, external_id, language in (
+        (Platform.TELEGRAM, telegram, "en"),
+        (Platform.VIBER, viber, "uk"),
+        (Platform.WHATSAPP, whatsapp, "he"),
+    ):
+        if external_id is None:
+            continue
+        if person is None:
+            person = await customer_for_identity(platform, external_id, language_code=language)
+        else:
+            await Identity.create(customer=person, platform=platform, external_id=external_id)
+    assert person is not None
+    if wrote_ago is not None:
+        await Identity.filter(customer_id=person.id, platform=Platform.WHATSAPP).update(
+            last_inbound_at=utcnow() - wrote_ago
+        )
+    await join(person, shop.card)
+    return person
+
+
+def messenger_worker(
+    telegram: ScriptedChannel,
+    viber_api: ViberApi,
+    whatsapp_api: WhatsAppApi | None = None,
+    *,
+    broadcast: bool = False,
+) -> DeliveryWorker:
+    composer = Composer(SIGNER, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
+    channels: dict[str, DeliveryChannel] = {
+        "telegram": telegram,
+        "viber": viber_channel(viber_api, broadcast=broadcast),
+    }
+    if whatsapp_api is not None:
+        channels["whatsapp"] = whatsapp_channel(whatsapp_api)
+    return DeliveryWorker(channels, composer)

@@ -11,75 +11,18 @@ from datetime import timedelta
 import pytest
 
 from campaigns.audience import reachable_counts, snapshot
-from campaigns.composer import Composer
 from campaigns.spec import AudienceFilter
-from campaigns.worker import DeliveryWorker
-from channels.base import DeliveryChannel, DeliveryResult, Reason
+from channels.base import DeliveryResult, Reason
 from channels.viber.api import ViberApi
 from channels.whatsapp.api import WhatsAppApi
 from fakes.viber import FakeViber
 from fakes.whatsapp import FakeWhatsApp
-from locales import RIGHT_TO_LEFT, SUPPORTED
-from loyalty.clock import utcnow
-from loyalty.customers import customer_for_identity
-from loyalty.memberships import join
-from loyalty.merchants import NewMerchant
 from models import Customer, Delivery, Identity
-from models.enums import Channel, DeliveryPolicy, Platform
+from models.enums import Channel, DeliveryPolicy
 from tests import factories
-from tests.campaigns.helpers import SIGNER, ScriptedChannel, started
-from tests.viber_fixtures import viber_channel
-from tests.whatsapp_fixtures import whatsapp_channel
+from tests.campaigns.helpers import ScriptedChannel, messenger_member, messenger_worker, started
 
 pytestmark = pytest.mark.usefixtures("db")
-
-
-async def _member(
-    shop: NewMerchant,
-    *,
-    telegram: str | None = None,
-    viber: str | None = None,
-    whatsapp: str | None = None,
-    wrote_ago: timedelta | None = None,
-) -> Customer:
-    """A member known in any of the messengers (one customer); ``wrote_ago``: when they last
-    wrote in WhatsApp."""
-    person: Customer | None = None
-    for platform, external_id, language in (
-        (Platform.TELEGRAM, telegram, "en"),
-        (Platform.VIBER, viber, "uk"),
-        (Platform.WHATSAPP, whatsapp, "he"),
-    ):
-        if external_id is None:
-            continue
-        if person is None:
-            person = await customer_for_identity(platform, external_id, language_code=language)
-        else:
-            await Identity.create(customer=person, platform=platform, external_id=external_id)
-    assert person is not None
-    if wrote_ago is not None:
-        await Identity.filter(customer_id=person.id, platform=Platform.WHATSAPP).update(
-            last_inbound_at=utcnow() - wrote_ago
-        )
-    await join(person, shop.card)
-    return person
-
-
-def _worker(
-    telegram: ScriptedChannel,
-    viber_api: ViberApi,
-    whatsapp_api: WhatsAppApi | None = None,
-    *,
-    broadcast: bool = False,
-) -> DeliveryWorker:
-    composer = Composer(SIGNER, supported=SUPPORTED, right_to_left=RIGHT_TO_LEFT)
-    channels: dict[str, DeliveryChannel] = {
-        "telegram": telegram,
-        "viber": viber_channel(viber_api, broadcast=broadcast),
-    }
-    if whatsapp_api is not None:
-        channels["whatsapp"] = whatsapp_channel(whatsapp_api)
-    return DeliveryWorker(channels, composer)
 
 
 async def _rows(campaign_id: int) -> dict[tuple[int, str], tuple[str, str | None]]:
@@ -96,9 +39,9 @@ async def test_first_reachable_reaches_each_person_once_in_telegram_or_viber(
 ) -> None:
     shop = await factories.merchant("Кав'ярня Львів")
     both_id, only_id, blocked_id = (viber.add_user(n) for n in ("Оля", "Петро", "Ірина"))
-    both = await _member(shop, telegram="7100", viber=both_id)
-    only = await _member(shop, viber=only_id)
-    blocked = await _member(shop, telegram="7102", viber=blocked_id)
+    both = await messenger_member(shop, telegram="7100", viber=both_id)
+    only = await messenger_member(shop, viber=only_id)
+    blocked = await messenger_member(shop, telegram="7102", viber=blocked_id)
     telegram = ScriptedChannel("telegram")
     telegram.script["7102"].append(DeliveryResult.failed(Reason.BOT_BLOCKED, unreachable=True))
     campaign = await started(
@@ -109,7 +52,7 @@ async def test_first_reachable_reaches_each_person_once_in_telegram_or_viber(
         policy=DeliveryPolicy.FIRST_REACHABLE,
         holdout_percent=0,
     )
-    run = _worker(telegram, viber_api)
+    run = messenger_worker(telegram, viber_api)
 
     await run.tick()  # Telegram first; Viber for the one who has only Viber
     await run.tick()  # Viber for the one who blocked the bot in Telegram
@@ -147,10 +90,10 @@ async def test_a_viber_user_who_left_the_chat_is_marked_unreachable_there_only(
 ) -> None:
     shop = await factories.merchant()
     gone_id = viber.add_user("Left", subscribed=False)
-    person = await _member(shop, telegram="7200", viber=gone_id)
+    person = await messenger_member(shop, telegram="7200", viber=gone_id)
     campaign = await started(shop, Channel.TELEGRAM, Channel.VIBER, holdout_percent=0)
 
-    await _worker(ScriptedChannel("telegram"), viber_api).tick()
+    await messenger_worker(ScriptedChannel("telegram"), viber_api).tick()
 
     rows = await _rows(campaign.id)
     assert rows[(person.id, "telegram")] == ("sent", None)
@@ -171,11 +114,11 @@ async def test_an_opt_out_of_viber_keeps_telegram(viber: FakeViber, viber_api: V
     from models import ChannelOptOut
 
     shop = await factories.merchant()
-    person = await _member(shop, telegram="7300", viber=viber.add_user())
+    person = await messenger_member(shop, telegram="7300", viber=viber.add_user())
     await ChannelOptOut.create(customer=person, merchant=shop.merchant, channel=Channel.VIBER)
     campaign = await started(shop, Channel.TELEGRAM, Channel.VIBER, holdout_percent=0)
 
-    await _worker(ScriptedChannel("telegram"), viber_api).tick()
+    await messenger_worker(ScriptedChannel("telegram"), viber_api).tick()
 
     rows = await _rows(campaign.id)
     assert rows[(person.id, "telegram")] == ("sent", None)
@@ -190,10 +133,10 @@ async def test_with_broadcasting_personal_chat_messages_still_go_one_by_one(
     at once, and the channel sends what differs apart, each to its own person."""
     shop = await factories.merchant()
     users = [viber.add_user(f"Reader {n}") for n in range(3)]
-    members = [await _member(shop, viber=user) for user in users]
+    members = [await messenger_member(shop, viber=user) for user in users]
     campaign = await started(shop, Channel.VIBER, holdout_percent=0, text="Pumpkin latte")
 
-    await _worker(ScriptedChannel("telegram"), viber_api, broadcast=True).tick()
+    await messenger_worker(ScriptedChannel("telegram"), viber_api, broadcast=True).tick()
 
     assert [method for method, _ in viber.calls] == ["send_message"] * 3
     for user, member in zip(users, members, strict=True):
@@ -213,7 +156,7 @@ async def test_one_person_on_three_messengers_is_reached_once_falling_back_acros
     shop = await factories.merchant("קפה גינה")
     viber_id = viber.add_user("Noa", subscribed=False)
     number = whatsapp.add_user("972501234567", "Noa", wrote_ago=3600)
-    person = await _member(
+    person = await messenger_member(
         shop, telegram="7500", viber=viber_id, whatsapp=number, wrote_ago=timedelta(hours=1)
     )
     await Customer.filter(id=person.id).update(language="he")
@@ -228,7 +171,7 @@ async def test_one_person_on_three_messengers_is_reached_once_falling_back_acros
         policy=DeliveryPolicy.FIRST_REACHABLE,
         holdout_percent=0,
     )
-    run = _worker(telegram, viber_api, whatsapp_api)
+    run = messenger_worker(telegram, viber_api, whatsapp_api)
 
     for _ in range(3):
         await run.tick()
@@ -255,14 +198,16 @@ async def test_outside_whatsapps_window_the_template_goes_or_the_person_is_skipp
     whatsapp.add_template("autumn_menu", "uk")
     late = whatsapp.add_user("380501112233", "Taras", wrote_ago=2 * 86400)
     other = whatsapp.add_user("380504445566", "Marta", wrote_ago=2 * 86400)
-    taras = await _member(shop, whatsapp=late, wrote_ago=timedelta(days=2))
+    taras = await messenger_member(shop, whatsapp=late, wrote_ago=timedelta(days=2))
     await Customer.filter(id=taras.id).update(language="uk")
-    marta = await _member(shop, whatsapp=other, telegram="7600", wrote_ago=timedelta(days=2))
+    marta = await messenger_member(
+        shop, whatsapp=other, telegram="7600", wrote_ago=timedelta(days=2)
+    )
     with_template = await started(
         shop, Channel.WHATSAPP, holdout_percent=0, whatsapp_template="autumn_menu"
     )
     telegram = ScriptedChannel("telegram")
-    run = _worker(telegram, viber_api, whatsapp_api)
+    run = messenger_worker(telegram, viber_api, whatsapp_api)
     await run.tick()
     (sent,) = whatsapp.messages(late)
     assert sent.type == "template"

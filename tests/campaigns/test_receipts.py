@@ -17,8 +17,7 @@ from fakes.viber import FakeViber
 from models import Campaign, Delivery
 from models.enums import Channel, DeliveryPolicy
 from tests import factories
-from tests.campaigns.helpers import ScriptedChannel, started
-from tests.campaigns.test_messengers import _member, _worker
+from tests.campaigns.helpers import ScriptedChannel, messenger_member, messenger_worker, started
 from tests.viber_fixtures import serving_viber_webhook
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -43,9 +42,9 @@ async def test_delivered_and_seen_are_counted_once_each(
     shop = await factories.merchant()
     readers = [viber.add_user(f"Reader {n}") for n in range(3)]
     for user in readers:
-        await _member(shop, viber=user)
+        await messenger_member(shop, viber=user)
     campaign = await started(shop, Channel.VIBER, holdout_percent=0)
-    await _worker(ScriptedChannel("telegram"), viber_api).tick()
+    await messenger_worker(ScriptedChannel("telegram"), viber_api).tick()
     conversation = ReceiptsOnly(DeliveryReceipts())
 
     async with serving_viber_webhook(viber, viber_api, conversation, redis_client) as url:
@@ -69,7 +68,7 @@ async def test_a_failed_receipt_falls_back_to_telegram(
 ) -> None:
     shop = await factories.merchant()
     user = viber.add_user("Oksana")
-    person = await _member(shop, telegram="7400", viber=user)
+    person = await messenger_member(shop, telegram="7400", viber=user)
     campaign = await started(
         shop,
         Channel.VIBER,
@@ -79,7 +78,7 @@ async def test_a_failed_receipt_falls_back_to_telegram(
         channel_order=(Channel.VIBER, Channel.TELEGRAM),
     )
     telegram = ScriptedChannel("telegram")
-    run = _worker(telegram, viber_api)
+    run = messenger_worker(telegram, viber_api)
     await run.tick()
     assert telegram.sent == []  # Viber first, Telegram on standby
     token = viber.received[user][0].token

@@ -5,28 +5,15 @@ fake's send API)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 from redis.asyncio import Redis
 
 from channels.viber.api import ViberApi
-from conversation.screen import Action, Inbound, InboundKind, Screen, StatusUpdate
+from conversation.screen import InboundKind
 from fakes.viber import FakeViber
+from tests.recording import Recording
 from tests.viber_fixtures import serving_viber_webhook
-
-
-@dataclass
-class Recording:
-    heard: list[Inbound] = field(default_factory=list)
-    receipts: list[StatusUpdate] = field(default_factory=list)
-
-    async def handle(self, inbound: Inbound) -> list[Screen]:
-        self.heard.append(inbound)
-        return [Screen("<b>Hello</b>", ((Action("Card", id="card:list:0"),),))]
-
-    async def receipt(self, update: StatusUpdate) -> None:
-        self.receipts.append(update)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import aiohttp
 import pytest
@@ -18,33 +17,17 @@ from redis.asyncio import Redis
 from channels.whatsapp.api import WhatsAppApi
 from channels.whatsapp.replies import WhatsAppReplies
 from conversation.screen import (
-    Action,
-    Inbound,
     InboundKind,
     ReceiptKind,
-    Screen,
-    StatusUpdate,
 )
 from fakes.loopback import HOST, free_port
 from fakes.whatsapp import FakeWhatsApp, sign
+from tests.recording import Recording
 from web.replay import ReplayGuard
 from web.whatsapp import WhatsAppWebhook, setup_whatsapp_routes
 
 VERIFY_TOKEN = "stampbot-verify-7f3a"
 ALICE = "972501234567"
-
-
-@dataclass
-class Recording:
-    heard: list[Inbound] = field(default_factory=list)
-    receipts: list[StatusUpdate] = field(default_factory=list)
-
-    async def handle(self, inbound: Inbound) -> list[Screen]:
-        self.heard.append(inbound)
-        return [Screen("<b>Hello</b>", ((Action("Card", id="card:list:0"),),))]
-
-    async def receipt(self, update: StatusUpdate) -> None:
-        self.receipts.append(update)
 
 
 @pytest.fixture
