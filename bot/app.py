@@ -209,7 +209,10 @@ async def _worker_metrics(runtime: BotRuntime) -> AsyncIterator[None]:
 
 
 async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
+    from bot.messengers import messenger_webhooks
+
     web_settings = runtime.settings.web
+    messengers = messenger_webhooks(runtime)
     app = build_web_app(
         runtime.dispatcher,
         runtime.bot,
@@ -223,6 +226,8 @@ async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
         google_save=runtime.wallets.google_save_url,
         checks=readiness_checks(runtime),
         refresh_metrics=refresh_metrics,
+        viber=messengers.viber,
+        whatsapp=messengers.whatsapp,
     )
     runner = web_runner(app)  # token-free access log, slow clients cut off
     await runner.setup()

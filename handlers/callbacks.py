@@ -88,6 +88,22 @@ class SettingsAction(CallbackData, prefix="set"):
     value: str = ""
 
 
+def parse_switch(value: str) -> tuple[int | None, str, bool | None]:
+    """``value`` of an offers switch: "<merchant id>[-<channel>]-on|off" → (shop, channel,
+    turn on); None where the data is not one a screen of ours sends."""
+    head, _sep, wanted = value.rpartition("-")
+    shop, _sep, channel = head.partition("-")
+    turn_on = {"on": True, "off": False}.get(wanted)
+    return parse_db_id(shop), channel, turn_on
+
+
+def switch_value(merchant_id: int, on: bool, channel: StrEnum | None = None) -> str:
+    """What a switch asks for when tapped: the opposite of the state it shows. A switch
+    carries the state it asks for, so a double tap asks for it twice and changes nothing."""
+    wanted = "off" if on else "on"
+    return f"{merchant_id}-{channel.value}-{wanted}" if channel else f"{merchant_id}-{wanted}"
+
+
 class ShopPhoneAction(CallbackData, prefix="tel"):
     """ "📞 <shop>" under the free-text answer: sends the shop's number as a message, since
     Telegram refuses tel: links in inline URL buttons (only http(s):// and tg:// pass)."""

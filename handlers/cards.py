@@ -21,11 +21,11 @@ from handlers.screens import expired
 from handlers.texts import bold, button_expired, code, ltr, user_text, voucher_line
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
-from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card, customer_cards
-from render.card import CardImage, render_card
+from render.card import render_card
 from wallets.card_link import card_page_url
 from wallets.service import Wallets
+from web.card_image import card_image
 from web.passes import pass_download_url
 
 if TYPE_CHECKING:
@@ -109,17 +109,7 @@ async def send_card(
     link_signer: LinkSigner | None = None,
 ) -> Message:
     me = await bot.me()
-    image = CardImage(
-        merchant_name=card.brand.merchant_name,
-        card_name=card.card_name,
-        stamps_needed=card.stamps_needed,
-        balance=card.balance,
-        background=card.brand.background,
-        foreground=card.brand.foreground,
-        accent=card.brand.accent,
-        qr_url=start_link(me.username or "", LinkKind.MEMBERSHIP, card.token),
-        logo_png=card.brand.logo_png,
-    )
+    image = card_image(card, me.username or "")
     # One button for both wallets: the card page knows the phone and shows its badge.
     wallet_url = None
     if wallets is not None and link_signer is not None:

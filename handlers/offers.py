@@ -12,9 +12,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import OffersAction, OffersOp
-from handlers.settings import OPTIONAL_CHANNELS
 from handlers.texts import bold, button_expired
-from loyalty.profile import customer_shops, stop_offers
+from loyalty.profile import OFFER_CHANNELS, customer_shops, stop_offers
 
 if TYPE_CHECKING:
     from models import Customer
@@ -53,7 +52,7 @@ async def stop_shop_offers(
     if shop is None:
         await query.answer(_("You are not on a card of this shop."), show_alert=True)
         return
-    changed = await stop_offers(customer, callback_data.merchant_id, OPTIONAL_CHANNELS)
+    changed = await stop_offers(customer, callback_data.merchant_id, OFFER_CHANNELS)
     if not changed:
         await query.answer(_("Offers from this shop are already off."))
         return

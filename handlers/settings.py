@@ -22,7 +22,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import admin_merchant
-from handlers.callbacks import SettingsAction, SettingsOp, db_id, parse_db_id
+from handlers.callbacks import (
+    SettingsAction,
+    SettingsOp,
+    db_id,
+    parse_switch,
+    switch_value,
+)
 from handlers.screens import expired, show
 from handlers.texts import (
     back_label,
@@ -352,14 +358,14 @@ async def _offers_screen(customer: Customer) -> tuple[str, InlineKeyboardMarkup]
             shop=user_text(name, html=False, limit=40), state=_offers_state(shop_off)
         )
         shop_on = not set(OPTIONAL_CHANNELS) <= shop_off
-        _button(builder, label, SettingsOp.SHOP, _switch_value(merchant_id, shop_on))
+        _button(builder, label, SettingsOp.SHOP, switch_value(merchant_id, shop_on))
         for channel in OPTIONAL_CHANNELS:
             on = channel not in shop_off
             _button(
                 builder,
                 state_label(_channel_name(channel), on),
                 SettingsOp.TOGGLE,
-                _switch_value(merchant_id, on, channel),
+                switch_value(merchant_id, on, channel),
             )
         rows += [1, len(OPTIONAL_CHANNELS)]
     _back(builder)
@@ -386,20 +392,6 @@ async def _offers(
     await show(message, *await _offers_screen(customer))
 
 
-def _switch(value: str) -> tuple[int | None, str, bool | None]:
-    """``value`` of a switch: "<merchant id>[-<channel>]-on|off" → (shop, channel, turn on)."""
-    head, _sep, wanted = value.rpartition("-")
-    shop, _sep, channel = head.partition("-")
-    turn_on = {"on": True, "off": False}.get(wanted)
-    return parse_db_id(shop), channel, turn_on
-
-
-def _switch_value(merchant_id: int, on: bool, channel: Channel | None = None) -> str:
-    """What a switch asks for when tapped: the opposite of the state it shows."""
-    wanted = "off" if on else "on"
-    return f"{merchant_id}-{channel.value}-{wanted}" if channel else f"{merchant_id}-{wanted}"
-
-
 async def _toggle_shop(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
@@ -407,7 +399,7 @@ async def _toggle_shop(
     """A whole shop's offers off (every channel) or on; a shop the customer holds no card at,
     or data no screen of ours sends, is a stale button."""
     shops = await customer_shops(customer)
-    merchant_id, channel, turn_on = _switch(value)
+    merchant_id, channel, turn_on = parse_switch(value)
     if merchant_id not in shops or channel or turn_on is None:
         await _stale(query, customer, i18n)
         return
@@ -426,7 +418,7 @@ async def _toggle_channel(
     state: FSMContext,
 ) -> None:  # fmt: skip
     """One channel of one shop off or on, with the same checks as the shop switch."""
-    merchant_id, name, turn_on = _switch(value)
+    merchant_id, name, turn_on = parse_switch(value)
     channel = next((c for c in OPTIONAL_CHANNELS if c.value == name), None)
     if merchant_id not in await customer_shops(customer) or channel is None or turn_on is None:
         await _stale(query, customer, i18n)

@@ -139,3 +139,14 @@ def _find_customer_sql(dialect: str) -> str:
         'FROM "identity" i JOIN "customer" c ON c."id" = i."customer_id" '
         f'WHERE i."platform" = {first} AND i."external_id" = {second} LIMIT 1'
     )
+
+
+async def mark_inbound(
+    platform: Platform, external_id: str, *, at: datetime, language_code: str | None = None
+) -> None:
+    """The person wrote or pressed a button here just now: they can be reached again, the
+    messenger's language is theirs, and WhatsApp's 24-hour window runs from this moment."""
+    values: dict[str, Any] = {"last_inbound_at": ensure_utc(at), "reachable": True}
+    if language_code:
+        values["language_code"] = language_code[:16]
+    await Identity.filter(platform=platform, external_id=external_id).update(**values)

@@ -20,7 +20,11 @@ from models.enums import Channel, MembershipStatus, Platform
 # The channels a customer can switch off in settings. Wallet cards are missing on purpose: a
 # pass on the phone is the customer's own opt-in, and removing it from the wallet is how one
 # stops its updates.
+# The switches of Telegram's settings screen, one per channel a person there can turn off.
 OPTIONAL_CHANNELS = (Channel.TELEGRAM, Channel.EMAIL)
+# Every channel a shop's offers come by: "Stop offers from …" and a whole shop's switch turn
+# off all of them, whichever messenger the person pressed it in.
+OFFER_CHANNELS = (*OPTIONAL_CHANNELS, Channel.VIBER, Channel.WHATSAPP)
 
 _DATE = re.compile(r"\s*(\d{1,2})[./\-\s](\d{1,2})(?:[./\-\s](\d{4}))?\s*")
 _ISO_DATE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*")
@@ -163,12 +167,12 @@ async def set_shop_offers(customer: Customer, merchant_id: int, *, on: bool) -> 
     reaches every campaign the shop sends and leaves the other shops alone (the opt-outs are
     the same per-shop rows a single channel switch writes)."""
     rows = ChannelOptOut.filter(
-        customer_id=customer.id, merchant_id=merchant_id, channel__in=list(OPTIONAL_CHANNELS)
+        customer_id=customer.id, merchant_id=merchant_id, channel__in=list(OFFER_CHANNELS)
     )
     if on:
         await rows.delete()
         return
-    for channel in OPTIONAL_CHANNELS:
+    for channel in OFFER_CHANNELS:
         await ChannelOptOut.get_or_create(
             customer_id=customer.id, merchant_id=merchant_id, channel=channel
         )

@@ -5,15 +5,23 @@ pointed at it (tests import the builders; the fixtures are found through ``tests
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
+from aiohttp import web
 from pydantic import SecretStr
+from redis.asyncio import Redis
 
 from channels.ratelimit import MemoryRateLimiter, Rate, RateLimiter
 from channels.whatsapp.api import WhatsAppApi
 from channels.whatsapp.channel import WhatsAppChannel
+from channels.whatsapp.replies import WhatsAppReplies
+from conversation.screen import Conversation
 from fakes.clock import FakeClock
+from fakes.loopback import HOST, free_port
 from fakes.whatsapp import FakeWhatsApp
+from web.replay import ReplayGuard
+from web.whatsapp import WHATSAPP_WEBHOOK_PATH, WhatsAppWebhook, setup_whatsapp_routes
 
 WA_FAST = Rate(1000, 50)
 
@@ -48,3 +56,34 @@ def whatsapp_channel(
     return WhatsAppChannel(
         api, MemoryRateLimiter() if limiter is None else limiter, rate=rate, account="test"
     )
+
+
+VERIFY_TOKEN = "stampbot-verify-7f3a"
+
+
+@asynccontextmanager
+async def serving_whatsapp_webhook(
+    whatsapp: FakeWhatsApp, api: WhatsAppApi, conversation: Conversation, redis: Redis
+) -> AsyncIterator[str]:
+    """Our WhatsApp webhook on a loopback port with ``conversation`` behind it, answering
+    through ``api``; the fake posts its notifications there (its ``webhook_url``)."""
+    app = web.Application()
+    setup_whatsapp_routes(
+        app,
+        WhatsAppWebhook(
+            app_secret=SecretStr(whatsapp.app_secret),
+            verify_token=SecretStr(VERIFY_TOKEN),
+            conversation=conversation,
+            replies=WhatsAppReplies(api),
+            replay=ReplayGuard(redis, "test:whatsapp:seen:", 60),
+        ),
+    )
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, HOST, port).start()
+    whatsapp.webhook_url = f"http://{HOST}:{port}{WHATSAPP_WEBHOOK_PATH}"
+    try:
+        yield whatsapp.webhook_url
+    finally:
+        await runner.cleanup()

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from loyalty.links import LinkSigner
 from wallets.apple_passes import WEB_SERVICE_PREFIX, WalletPasses
+from web.card_image import CardImages
 from web.card_page import CardPage, GoogleSaveLink, telegram_username
 from web.links import setup_link_routes
 from web.ops import WEBHOOK_SECONDS, Check, setup_ops_routes
@@ -245,6 +246,7 @@ def build_web_app(
             apple_passes=wallet_passes is not None,
             google_save=google_save,
         ).register(app)
+        CardImages(signer, telegram_username(bot)).register(app)
         ScannerPage(i18n, telegram_username(bot)).register(app)
     # The other messengers' webhooks check their own signatures (web.viber, web.whatsapp).
     if viber is not None:

@@ -11,6 +11,7 @@ import pytest
 from bot.app import BotRuntime
 from bot.config import Settings
 from fakes.telegram import StoredMessage, visible
+from loyalty.profile import OFFER_CHANNELS
 from loyalty.stamps import add_stamps
 from models import (
     ChannelOptOut,
@@ -447,7 +448,7 @@ async def test_offers_list_every_shop_with_its_state_in_words_and_turn_one_off(
     customer = await _customer(chat)
     assert sorted(
         await ChannelOptOut.filter(customer_id=customer.id).values_list("merchant_id", "channel")
-    ) == [(cafe.merchant.id, Channel.EMAIL), (cafe.merchant.id, Channel.TELEGRAM)]
+    ) == sorted((cafe.merchant.id, channel) for channel in OFFER_CHANNELS)
     await chat.press_label(chat.current(menu), "◀ Back")
     assert text_of(chat.current(menu)).splitlines()[-2:] == [
         "Offers from Bakery: on",

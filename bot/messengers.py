@@ -1,0 +1,94 @@
+"""The Viber and WhatsApp webhooks of one process, from its runtime.
+
+Each configured messenger gets its webhook with the customer conversation behind it (answers
+in the chat, receipts onto the delivery rows) and a replay guard: Redis when configured, so a
+callback resent to another replica is still a repeat; one process's memory otherwise (the
+embedded default runs one). A guard remembers an event as long as the platform may resend
+it: Viber retries for about an hour, Meta for up to seven days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.factory import BotRuntime
+    from conversation.customer import CustomerConversation
+    from web.replay import Replay
+    from web.viber import ViberWebhook
+    from web.whatsapp import WhatsAppWebhook
+
+__all__ = ["MessengerWebhooks", "customer_conversation", "messenger_webhooks"]
+
+VIBER_REPLAY_SECONDS = 2 * 3600
+WHATSAPP_REPLAY_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class MessengerWebhooks:
+    viber: ViberWebhook | None = None
+    whatsapp: WhatsAppWebhook | None = None
+
+
+def customer_conversation(runtime: BotRuntime) -> CustomerConversation:
+    """What a customer on Viber or WhatsApp talks to, on this runtime's links and services."""
+    from conversation.customer import CustomerConversation
+    from conversation.links import MessengerLinks
+    from conversation.receipts import DeliveryReceipts
+
+    settings = runtime.settings
+    return CustomerConversation(
+        runtime.i18n,
+        DeliveryReceipts(),
+        links=MessengerLinks(
+            telegram_username=runtime.username,
+            viber_uri=settings.viber.uri if runtime.viber is not None else "",
+            whatsapp_number=settings.whatsapp.number if runtime.whatsapp is not None else "",
+        ),
+        signer=runtime.signer,
+        staff=runtime.notifier,
+        wallets=runtime.wallets,
+    )
+
+
+def _replay(runtime: BotRuntime, prefix: str, seconds: int) -> Replay:
+    from web.replay import MemoryReplayGuard, ReplayGuard
+
+    if runtime.redis is not None:
+        return ReplayGuard(runtime.redis, prefix, seconds)
+    return MemoryReplayGuard(seconds)
+
+
+def messenger_webhooks(runtime: BotRuntime) -> MessengerWebhooks:
+    """The webhooks of the messengers this runtime has a client for (none without)."""
+    if runtime.viber is None and runtime.whatsapp is None:
+        return MessengerWebhooks()
+    conversation = customer_conversation(runtime)
+    settings = runtime.settings
+    viber = whatsapp = None
+    if runtime.viber is not None and settings.viber.auth_token is not None:
+        from channels.viber.render import Sender
+        from channels.viber.replies import ViberReplies
+        from web.viber import ViberWebhook
+
+        sender = Sender(settings.viber.name, settings.viber.avatar)
+        viber = ViberWebhook(
+            auth_token=settings.viber.auth_token,
+            conversation=conversation,
+            replies=ViberReplies(runtime.viber, sender),
+            replay=_replay(runtime, "stampbot:viber:seen:", VIBER_REPLAY_SECONDS),
+        )
+    wa = settings.whatsapp
+    if runtime.whatsapp is not None and wa.app_secret is not None and wa.verify_token is not None:
+        from channels.whatsapp.replies import WhatsAppReplies
+        from web.whatsapp import WhatsAppWebhook
+
+        whatsapp = WhatsAppWebhook(
+            app_secret=wa.app_secret,
+            verify_token=wa.verify_token,
+            conversation=conversation,
+            replies=WhatsAppReplies(runtime.whatsapp),
+            replay=_replay(runtime, "stampbot:whatsapp:seen:", WHATSAPP_REPLAY_SECONDS),
+        )
+    return MessengerWebhooks(viber=viber, whatsapp=whatsapp)

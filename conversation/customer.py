@@ -1,0 +1,626 @@
+"""A customer's conversation on Viber and WhatsApp: the same card, vouchers and settings as on
+Telegram, as platform-neutral screens.
+
+Telegram's routers answer a person through aiogram; the other messengers hand their webhooks'
+events here (``Inbound``) and render what comes back (``Screen``) within their own limits. The
+texts, the buttons and their ids are Telegram's own (``conversation.actions``,
+``handlers.callbacks``): a card button pressed in Viber carries the very data a Telegram tap
+does and goes through the same parser, so a forged, stale or out-of-range id is refused the
+same way — here with "This button has expired." and the person's cards as they are now.
+
+What differs is what those platforms cannot do. Nothing is edited in place (each answer is a
+new message), and there is no free-text form, so email and birthday stay Telegram's; the
+offers switch here is this messenger's own channel, which is what "stop" on this platform
+means. A person is stored only once they join a card: opening the chat or writing without a
+join link creates nobody. Every event from a known person marks their identity reachable and
+starts WhatsApp's 24-hour window (``Identity.last_inbound_at``); leaving the chat
+(Viber's ``unsubscribed``) marks it unreachable, and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from pydantic import ValidationError
+
+from conversation.actions import (
+    Rows,
+    card_actions,
+    card_list_actions,
+    redeem_confirm_actions,
+    settings_action,
+    voucher_detail_actions,
+    voucher_list_actions,
+)
+from conversation.joining import find_payload, join_by_link
+from conversation.links import MessengerLinks
+from conversation.screen import Action, Inbound, InboundKind, Screen, StatusUpdate
+from handlers.callbacks import (
+    CardAction,
+    CardOp,
+    OffersAction,
+    OffersOp,
+    SettingsAction,
+    SettingsOp,
+    VoucherAction,
+    VoucherOp,
+    parse_switch,
+    switch_value,
+)
+from handlers.cards import card_caption, no_cards_text
+from handlers.texts import (
+    back_label,
+    bold,
+    button_expired,
+    ltr,
+    picked_label,
+    state_label,
+    user_text,
+)
+from handlers.vouchers import not_usable_text, used_text, voucher_caption
+from locales import NATIVE_NAMES, supported_language
+from loyalty.clock import utcnow
+from loyalty.customers import (
+    chosen_language,
+    customer_for_identity,
+    erase_customer,
+    find_customer,
+    mark_inbound,
+)
+from loyalty.errors import LoyaltyError, MembershipNotFound, VoucherNotFound
+from loyalty.links import LinkSigner
+from loyalty.memberships import leave_card
+from loyalty.profile import (
+    OFFER_CHANNELS,
+    customer_shops,
+    mark_unreachable,
+    opted_out,
+    set_language,
+    set_opt_out,
+    stop_offers,
+)
+from loyalty.referrals import member_invite
+from loyalty.tokens import LinkKind
+from loyalty.views import (
+    CardView,
+    VoucherView,
+    customer_card,
+    customer_cards,
+    customer_voucher,
+    customer_vouchers,
+)
+from loyalty.vouchers import redeem_voucher
+from models import Customer
+from models.enums import Channel, Platform, RedeemVia
+from wallets.card_link import card_page_url
+from web.card_image import card_image_url
+
+__all__ = ["CustomerConversation", "ReceiptSink", "RedemptionWatch", "WalletUpdates"]
+
+logger = logging.getLogger(__name__)
+
+_PLATFORMS = {Platform.VIBER.value: Platform.VIBER, Platform.WHATSAPP.value: Platform.WHATSAPP}
+_CHANNELS = {Platform.VIBER: Channel.VIBER, Platform.WHATSAPP: Channel.WHATSAPP}
+_PLATFORM_NAMES = {Platform.VIBER: "Viber", Platform.WHATSAPP: "WhatsApp"}
+
+
+class ReceiptSink(Protocol):
+    """Where status updates go (``conversation.receipts.DeliveryReceipts``)."""
+
+    async def record(self, update: StatusUpdate) -> None: ...
+
+
+class RedemptionWatch(Protocol):
+    """Who is told of a voucher used in the chat (``handlers.notify.CustomerNotifier``): the
+    shop's phones confirm it, since a screenshot could fake the chat."""
+
+    async def self_redeemed(self, voucher: VoucherView, customer_name: str) -> int: ...
+
+
+class WalletUpdates(Protocol):
+    """The phone wallets' side of a change (``wallets.service.Wallets``)."""
+
+    async def voucher_changed(self, voucher_id: int) -> object: ...
+
+    async def forget_left_memberships(self, customer_id: int) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """One event, with what is known of who sent it."""
+
+    inbound: Inbound
+    platform: Platform
+    customer: Customer | None
+
+
+class CustomerConversation:
+    """``handle`` one Viber or WhatsApp event, in the person's language; ``receipt`` passes
+    status updates on. ``signer`` gives cards their picture and wallet page (the web app
+    serves both); without it, cards go as text."""
+
+    def __init__(
+        self,
+        i18n: I18n,
+        receipts: ReceiptSink,
+        *,
+        links: MessengerLinks,
+        signer: LinkSigner | None = None,
+        staff: RedemptionWatch | None = None,
+        wallets: WalletUpdates | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._i18n = i18n
+        self._receipts = receipts
+        self._links = links
+        self._signer = signer
+        self._staff = staff
+        self._wallets = wallets
+        self._clock = clock
+
+    async def receipt(self, update: StatusUpdate) -> None:
+        await self._receipts.record(update)
+
+    async def handle(self, inbound: Inbound) -> list[Screen]:
+        platform = _PLATFORMS.get(inbound.platform)
+        if platform is None:
+            return []
+        if inbound.kind == InboundKind.UNSUBSCRIBED:
+            await mark_unreachable(platform, inbound.user_id)
+            return []
+        found = await find_customer(platform, inbound.user_id)
+        customer = found[0] if found else None
+        if customer is not None:
+            await mark_inbound(
+                platform, inbound.user_id, at=self._clock(), language_code=inbound.language_code
+            )
+        language = await self._language(customer, inbound)
+        with self._i18n.context(), self._i18n.use_locale(language):
+            return await self._answer(_Turn(inbound, platform, customer))
+
+    async def _language(self, customer: Customer | None, inbound: Inbound) -> str:
+        """The language picked in settings, else the messenger's, else the default."""
+        available = self._i18n.available_locales
+        picked = customer.language if customer is not None else None
+        return (
+            supported_language(picked, available)
+            or supported_language(inbound.language_code, available)
+            or self._i18n.default_locale
+        )
+
+    async def _answer(self, turn: _Turn) -> list[Screen]:
+        inbound = turn.inbound
+        if inbound.kind == InboundKind.OPENED:
+            if inbound.payload:
+                return await self._join(turn, inbound.payload)
+            return await self._home(turn.customer, greeting=True)
+        if inbound.kind == InboundKind.TEXT:
+            payload = find_payload(inbound.text)
+            if payload is not None:
+                return await self._join(turn, payload)
+            return await self._typed(turn)
+        if inbound.kind == InboundKind.ACTION:
+            return await self._pressed(turn, inbound.action_id)
+        return []
+
+    # Joining and the cards
+
+    async def _join(self, turn: _Turn, payload: str) -> list[Screen]:
+        inbound = turn.inbound
+
+        async def person() -> Customer:
+            made = await customer_for_identity(
+                turn.platform,
+                inbound.user_id,
+                first_name=inbound.name,
+                language_code=inbound.language_code,
+            )
+            await mark_inbound(turn.platform, inbound.user_id, at=self._clock())
+            return made
+
+        joined = await join_by_link(payload, turn.customer, person)
+        if joined.card is None:
+            return [Screen(joined.refusal)]
+        return [self._card_screen(joined.card, joined.caption, several=joined.several_cards)]
+
+    def _card_screen(self, card: CardView, caption: str, *, several: bool) -> Screen:
+        wallet = image = ""
+        if self._signer is not None:
+            wallet = card_page_url(self._signer, card.membership_id, card.token)
+            image = card_image_url(self._signer, card)
+        return Screen(
+            caption,
+            actions=card_actions(card, several_cards=several, wallet_url=wallet or None),
+            image_url=image,
+        )
+
+    async def _home(self, customer: Customer | None, *, greeting: bool = False) -> list[Screen]:
+        """The person's cards: the one card, or the list of them; how to join, without."""
+        cards = await customer_cards(customer.id) if customer is not None else []
+        if not cards:
+            text = no_cards_text()
+            if greeting:
+                text = _("Hi! I keep your stamp cards from your favourite shops.") + "\n\n" + text
+            return [Screen(text)]
+        if len(cards) == 1:
+            return [self._card_screen(cards[0], card_caption(cards[0]), several=False)]
+        return [_card_list(cards)]
+
+    async def _typed(self, turn: _Turn) -> list[Screen]:
+        """Free text: nobody reads this chat, so say so, and show the cards."""
+        if turn.customer is None:
+            return await self._home(None, greeting=True)
+        note = Screen(_("I'm the card bot, so I can't pass messages to the shop."))
+        return [note, *await self._home(turn.customer)]
+
+    async def _expired(self, customer: Customer | None) -> list[Screen]:
+        return [Screen(button_expired()), *await self._home(customer)]
+
+    async def _pressed(self, turn: _Turn, action_id: str) -> list[Screen]:
+        customer = turn.customer
+        prefix = action_id.partition(":")[0]
+        try:
+            if customer is None:
+                raise LookupError("no customer")
+            if prefix == CardAction.__prefix__:
+                return await self._card_action(turn, customer, CardAction.unpack(action_id))
+            if prefix == VoucherAction.__prefix__:
+                return await self._voucher_action(customer, VoucherAction.unpack(action_id))
+            if prefix == SettingsAction.__prefix__:
+                return await self._settings_action(
+                    turn, customer, SettingsAction.unpack(action_id)
+                )
+            if prefix == OffersAction.__prefix__:
+                return await self._offers_action(customer, OffersAction.unpack(action_id))
+        except (ValueError, TypeError, ValidationError, LookupError):
+            pass
+        logger.info("refused a %s action id of %d characters", turn.platform, len(action_id))
+        return await self._expired(customer)
+
+    async def _card_action(
+        self, turn: _Turn, customer: Customer, action: CardAction
+    ) -> list[Screen]:
+        if action.op == CardOp.LIST:
+            return await self._home(customer)
+        if action.op == CardOp.INVITE:
+            return await self._invite(turn, customer, action.membership_id)
+        try:
+            card = await customer_card(action.membership_id, customer.id)
+        except MembershipNotFound:
+            # A card left since (or not theirs): said, then their cards as they are now.
+            return await self._expired(customer)
+        several = len(await customer_cards(customer.id)) > 1
+        return [self._card_screen(card, card_caption(card), several=several)]
+
+    async def _invite(self, turn: _Turn, customer: Customer, membership_id: int) -> list[Screen]:
+        try:
+            invite = await member_invite(membership_id, customer.id)
+        except MembershipNotFound:
+            return await self._expired(customer)
+        if invite is None:
+            return [Screen(_("The shop is not rewarding invitations right now."))]
+        link = self._links.link(turn.platform, LinkKind.REFERRAL, invite.token)
+        if link is None:
+            return await self._expired(customer)
+        if invite.rewards_first_stamp:
+            how = _(
+                "Send this link to a friend. It is yours alone: when a friend joins through it "
+                "and collects their first stamp, you both get the shop's gift."
+            )
+        else:
+            how = _(
+                "Send this link to a friend. It is yours alone: the shop sees who you brought."
+            )
+        once = _("Gifts go to friends new to {shop}, once per friend.").format(
+            shop=user_text(invite.shop_name)
+        )
+        return [Screen("\n\n".join([how, user_text(link), once]))]
+
+    # Vouchers
+
+    async def _voucher_action(self, customer: Customer, action: VoucherAction) -> list[Screen]:
+        if action.op == VoucherOp.LIST:
+            return await self._vouchers(customer)
+        try:
+            voucher = await customer_voucher(action.voucher_id, customer.id)
+        except VoucherNotFound:
+            # Another person's voucher is "not found" for them: nothing about it is shown.
+            return await self._expired(customer)
+        usable = voucher.usable(utcnow())
+        if action.op == VoucherOp.SHOW:
+            return [_voucher_screen(voucher)]
+        if action.op == VoucherOp.CANCEL:
+            return [
+                Screen(_("Not used — the voucher stays on your card.")),
+                _voucher_screen(voucher),
+            ]
+        if not usable:
+            # A double tap, or an old confirm after the staff used it: what happened to it.
+            return [Screen(used_text(voucher) or voucher_caption(voucher))]
+        if action.op == VoucherOp.REDEEM:
+            question = _(
+                "Use <b>{title}</b> now? Only do this at the counter, in front of the staff: "
+                "a voucher can be used once."
+            ).format(title=user_text(voucher.title))
+            text = voucher_caption(voucher) + "\n\n" + question
+            return [Screen(text, actions=redeem_confirm_actions(voucher))]
+        return await self._use(customer, voucher)
+
+    async def _use(self, customer: Customer, voucher: VoucherView) -> list[Screen]:
+        try:
+            await redeem_voucher(
+                voucher.id,
+                merchant_id=voucher.merchant_id,
+                via=RedeemVia.SELF,
+                customer_id=customer.id,
+            )
+        except LoyaltyError as refused:
+            # A double tap, or an old message after the staff used it or it expired.
+            fresh = await customer_voucher(voucher.id, customer.id)
+            return [Screen(not_usable_text(refused, voucher) + "\n\n" + voucher_caption(fresh))]
+        used = await customer_voucher(voucher.id, customer.id)
+        if self._staff is not None:
+            await self._staff.self_redeemed(used, customer.first_name or "")
+        if self._wallets is not None:
+            await self._wallets.voucher_changed(voucher.id)
+        return [Screen(used_text(used) or voucher_caption(used))]
+
+    async def _vouchers(self, customer: Customer) -> list[Screen]:
+        vouchers = await customer_vouchers(customer.id)
+        if len(vouchers) == 1:
+            # A list of one is a tap for nothing: the voucher itself.
+            return [_voucher_screen(vouchers[0])]
+        if vouchers:
+            return [
+                Screen(
+                    _("Your vouchers — tap one to see its code:"),
+                    actions=voucher_list_actions(vouchers),
+                )
+            ]
+        cards = await customer_cards(customer.id)
+        if not cards:
+            return [Screen(_("No vouchers yet. Join a shop's card by scanning its QR code."))]
+        card = cards[0]
+        text = ngettext(
+            "No vouchers yet. {count} more stamp on {card} and one is yours.",
+            "No vouchers yet. {count} more stamps on {card} and one is yours.",
+            card.stamps_to_reward,
+        ).format(count=card.stamps_to_reward, card=bold(card.card_name))
+        return [Screen(text)]
+
+    # Settings: language, this messenger's offers, leaving a card, erasing
+
+    async def _settings_action(
+        self, turn: _Turn, customer: Customer, action: SettingsAction
+    ) -> list[Screen]:
+        op, value = action.op, action.value
+        if op == SettingsOp.MENU:
+            return [await self._menu(turn, customer)]
+        if op == SettingsOp.LANGUAGE:
+            return [self._languages()]
+        if op == SettingsOp.SET_LANGUAGE:
+            try:
+                await set_language(customer, value, self._i18n.available_locales)
+            except LoyaltyError:
+                return await self._expired(customer)
+            with self._i18n.use_locale(value):
+                return [Screen(_("Language saved.")), await self._menu(turn, customer)]
+        if op == SettingsOp.NOTIFICATIONS:
+            return [await self._offers(turn, customer)]
+        if op == SettingsOp.TOGGLE:
+            return await self._toggle(turn, customer, value)
+        if op == SettingsOp.PRIVACY:
+            return [_privacy()]
+        if op in (SettingsOp.LEAVE, SettingsOp.LEAVE_PICK, SettingsOp.LEAVE_CONFIRM):
+            return await self._leave(customer, op, value)
+        if op == SettingsOp.ERASE:
+            return [_erase_question()]
+        if op == SettingsOp.ERASE_CONFIRM:
+            await erase_customer(customer)
+            if self._wallets is not None:
+                await self._wallets.forget_left_memberships(customer.id)
+            logger.info("customer %s erased their data from %s", customer.id, turn.platform)
+            return [
+                Screen(
+                    _(
+                        "Done: your data is erased. Scan a shop's QR code if you ever want to "
+                        "start again."
+                    )
+                )
+            ]
+        # Email, birthday and the like are typed answers: Telegram's settings have them.
+        raise LookupError(op)
+
+    async def _menu(self, turn: _Turn, customer: Customer) -> Screen:
+        language = await chosen_language(customer.id) or self._i18n.current_locale
+        shops, off = await customer_shops(customer), await opted_out(customer)
+        channel = _CHANNELS[turn.platform]
+        lines = [
+            _("<b>Settings</b>"),
+            _("Language: {language}").format(language=NATIVE_NAMES.get(language, language)),
+        ]
+        lines += [
+            state_label(user_text(name), channel not in off.get(merchant_id, set()))
+            for merchant_id, name in shops.items()
+        ]
+        rows: Rows = (
+            (
+                Action(_("🌐 Language"), id=_settings(SettingsOp.LANGUAGE)),
+                Action(_("Offers"), id=_settings(SettingsOp.NOTIFICATIONS)),
+            ),
+            (Action(_("🔒 Privacy & data"), id=_settings(SettingsOp.PRIVACY)),),
+            (Action(_("🪪 My card"), id=CardAction(op=CardOp.LIST).pack()),),
+        )
+        return Screen("\n".join(lines), actions=rows)
+
+    def _languages(self) -> Screen:
+        current = self._i18n.current_locale
+        rows = tuple(
+            (
+                Action(
+                    picked_label(NATIVE_NAMES.get(code, code), code == current),
+                    id=_settings(SettingsOp.SET_LANGUAGE, code),
+                ),
+            )
+            for code in self._i18n.available_locales
+        )
+        back = (Action(back_label(), id=_settings(SettingsOp.MENU)),)
+        return Screen(_("Choose your language:"), actions=(*rows, back))
+
+    async def _offers(self, turn: _Turn, customer: Customer) -> Screen:
+        """Each joined shop's offers on this messenger, one switch each."""
+        shops, off = await customer_shops(customer), await opted_out(customer)
+        channel = _CHANNELS[turn.platform]
+        rows: list[tuple[Action, ...]] = []
+        for merchant_id, name in shops.items():
+            on = channel not in off.get(merchant_id, set())
+            label = state_label(user_text(name, html=False, limit=40), on)
+            rows.append(
+                (
+                    Action(
+                        label,
+                        id=_settings(SettingsOp.TOGGLE, switch_value(merchant_id, on, channel)),
+                    ),
+                )
+            )
+        rows.append((Action(back_label(), id=_settings(SettingsOp.MENU)),))
+        if not shops:
+            return Screen(_("You are not on any card."), actions=tuple(rows))
+        text = "\n".join(
+            [
+                _("<b>Offers</b>"),
+                _("News and vouchers from the shops you've joined, here in {messenger}.").format(
+                    messenger=_PLATFORM_NAMES[turn.platform]
+                ),
+            ]
+        )
+        return Screen(text, actions=tuple(rows))
+
+    async def _toggle(self, turn: _Turn, customer: Customer, value: str) -> list[Screen]:
+        """One shop's offers on this messenger off or on; another messenger's switch, a shop
+        the person holds no card at, or data no screen of ours sends is a stale button."""
+        merchant_id, name, turn_on = parse_switch(value)
+        channel = _CHANNELS[turn.platform]
+        if merchant_id not in await customer_shops(customer) or name != channel.value:
+            raise LookupError(value)
+        if turn_on is None or merchant_id is None:
+            raise LookupError(value)
+        await set_opt_out(customer, merchant_id, channel, off=not turn_on)
+        said = _("Turned on.") if turn_on else _("Turned off.")
+        return [Screen(said), await self._offers(turn, customer)]
+
+    async def _leave(self, customer: Customer, op: SettingsOp, value: str) -> list[Screen]:
+        cards = await customer_cards(customer.id)
+        if op == SettingsOp.LEAVE:
+            if not cards:
+                return [Screen(_("You are not on any card."))]
+            rows = tuple(
+                (
+                    Action(
+                        f"{user_text(card.card_name, html=False, limit=40)} · "
+                        f"{user_text(card.brand.merchant_name, html=False, limit=20)}",
+                        id=_settings(SettingsOp.LEAVE_PICK, str(card.membership_id)),
+                    ),
+                )
+                for card in cards
+            )
+            back = (Action(back_label(), id=_settings(SettingsOp.PRIVACY)),)
+            return [Screen(_("Which card do you want to leave?"), actions=(*rows, back))]
+        card = next((c for c in cards if str(c.membership_id) == value), None)
+        if card is None:
+            raise LookupError(value)
+        if op == SettingsOp.LEAVE_PICK:
+            question = _(
+                "Leave <b>{card}</b> at {shop}? Its stamps ({stamps}) and unused vouchers "
+                "({vouchers}) will be lost."
+            ).format(
+                card=user_text(card.card_name),
+                shop=user_text(card.brand.merchant_name),
+                stamps=ltr(str(card.balance)),
+                vouchers=ltr(str(len(card.vouchers))),
+            )
+            yes = Action(
+                _("Yes, leave the card"),
+                id=_settings(SettingsOp.LEAVE_CONFIRM, str(card.membership_id)),
+            )
+            cancel = Action(back_label(), id=_settings(SettingsOp.PRIVACY))
+            return [Screen(question, actions=((yes,), (cancel,)))]
+        try:
+            await leave_card(card.membership_id, customer_id=customer.id)
+        except LoyaltyError:
+            raise LookupError(value) from None
+        if self._wallets is not None:
+            # The phone wallets forget the card too (best effort, as on Telegram).
+            await self._wallets.forget_left_memberships(customer.id)
+        left = _("You left <b>{card}</b>. Scan the shop's QR code any time to join again.").format(
+            card=user_text(card.card_name)
+        )
+        return [Screen(left)]
+
+    async def _offers_action(self, customer: Customer, action: OffersAction) -> list[Screen]:
+        """[Stop offers from …] under a campaign message: every optional channel of that
+        shop; a shop the person holds no card at changes nothing."""
+        if action.op != OffersOp.STOP:
+            raise LookupError(action.op)
+        shops = await customer_shops(customer)
+        shop = shops.get(action.merchant_id)
+        if shop is None:
+            return [Screen(_("You are not on a card of this shop."))]
+        if not await stop_offers(customer, action.merchant_id, OFFER_CHANNELS):
+            return [Screen(_("Offers from this shop are already off."))]
+        return [
+            Screen(
+                _(
+                    "You won't get offers from {shop} any more. Settings → Offers turns them "
+                    "back on."
+                ).format(shop=bold(shop)),
+                actions=((settings_action(),),),
+            )
+        ]
+
+
+def _settings(op: SettingsOp, value: str = "") -> str:
+    return SettingsAction(op=op, value=value).pack()
+
+
+def _card_list(cards: list[CardView]) -> Screen:
+    return Screen(_("Your cards:"), actions=card_list_actions(cards))
+
+
+def _voucher_screen(voucher: VoucherView) -> Screen:
+    usable = voucher.usable(utcnow())
+    return Screen(voucher_caption(voucher), actions=voucher_detail_actions(voucher, usable=usable))
+
+
+def _privacy() -> Screen:
+    text = "\n".join(
+        [
+            _("<b>Privacy &amp; data</b>"),
+            _("Leaving a card deletes its stamps and vouchers."),
+            _("Erasing your data deletes everything about you at every shop."),
+        ]
+    )
+    rows = (
+        (Action(_("Leave a card"), id=_settings(SettingsOp.LEAVE)),),
+        (Action(_("Erase my data"), id=_settings(SettingsOp.ERASE)),),
+        (Action(back_label(), id=_settings(SettingsOp.MENU)),),
+    )
+    return Screen(text, actions=rows)
+
+
+def _erase_question() -> Screen:
+    text = _(
+        "Erase all your data? Your name, email, birthday, every card with its stamps and "
+        "every unused voucher are deleted for good. This cannot be undone."
+    )
+    rows = (
+        (Action(_("Yes, erase everything"), id=_settings(SettingsOp.ERASE_CONFIRM)),),
+        (Action(back_label(), id=_settings(SettingsOp.PRIVACY)),),
+    )
+    return Screen(text, actions=rows)

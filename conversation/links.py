@@ -1,0 +1,52 @@
+"""The links that open a chat with us on each messenger, carrying a payload.
+
+Telegram: ``https://t.me/<bot>?start=<payload>``. Viber: ``viber://pa?chatURI=<uri>&context=
+<payload>`` (the context comes back in ``conversation_started``). WhatsApp has no payload: its
+``https://wa.me/<number>?text=<text>`` fills the person's message field, so the payload rides
+in a short sentence they send (``conversation.joining.find_payload`` reads it back out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from aiogram.utils.i18n import gettext as _
+
+from loyalty.tokens import LinkKind, payload, start_link
+from models.enums import Platform
+
+__all__ = ["MessengerLinks"]
+
+
+@dataclass(frozen=True, slots=True)
+class MessengerLinks:
+    """Where each configured messenger is: the bot's username, Viber's chat URI, the WhatsApp
+    number in international digits. An empty one is a messenger we are not on."""
+
+    telegram_username: str = ""
+    viber_uri: str = ""
+    whatsapp_number: str = ""
+
+    def platforms(self) -> tuple[Platform, ...]:
+        present = (
+            (Platform.TELEGRAM, self.telegram_username),
+            (Platform.VIBER, self.viber_uri),
+            (Platform.WHATSAPP, self.whatsapp_number),
+        )
+        return tuple(platform for platform, where in present if where)
+
+    def link(self, platform: Platform, kind: LinkKind, token: str) -> str | None:
+        """The link opening ``platform``'s chat with this payload, None where we are not."""
+        text = payload(kind, token)
+        if platform == Platform.TELEGRAM and self.telegram_username:
+            return start_link(self.telegram_username, kind, token)
+        if platform == Platform.VIBER and self.viber_uri:
+            return "viber://pa?" + urlencode({"chatURI": self.viber_uri, "context": text})
+        if platform == Platform.WHATSAPP and self.whatsapp_number:
+            digits = "".join(ch for ch in self.whatsapp_number if ch.isdigit())
+            # The sentence is in the language of whoever makes the link (a shop's poster, a
+            # member's invite); the payload is all the conversation reads.
+            sentence = _("Hello! My code: {code}").format(code=text)
+            return f"https://wa.me/{digits}?text={quote(sentence)}"
+        return None
