@@ -131,6 +131,42 @@ def backoff(attempts: int) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class Settled:
+    """What one result makes of its row: the status it goes to, the reason stored with it,
+    and for a retry when it is due again."""
+
+    status: DeliveryStatus
+    reason: str | None
+    retry_at: datetime | None = None
+
+
+def settle(row: Claimed, result: DeliveryResult, *, now: datetime) -> Settled:
+    """The rules of the queue for one result, which :func:`record` writes for a send and
+    ``campaigns.receipts`` for a platform's later word on it: a retry waits what the platform
+    asked (else :func:`backoff`) until the row has had :data:`MAX_ATTEMPTS`, then fails with
+    the retry's reason."""
+    if result.outcome == Outcome.DELIVERED:
+        # Delivered with a reason: e.g. quota_silent, a wallet message without notification.
+        kept = result.reason.value if result.reason is not None else None
+        return Settled(DeliveryStatus.SENT, kept)
+    if result.outcome == Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
+        wait = result.retry_after if result.retry_after is not None else backoff(row.attempts)
+        reason = (result.reason or Reason.SERVER_ERROR).value
+        return Settled(DeliveryStatus.PENDING, reason, now + timedelta(seconds=wait))
+    if result.outcome == Outcome.SKIPPED:
+        return Settled(DeliveryStatus.SKIPPED, (result.reason or Reason.NO_ADDRESS).value)
+    return Settled(DeliveryStatus.FAILED, (result.reason or Reason.TOO_MANY_ATTEMPTS).value)
+
+
+_COUNTED_AS = {
+    DeliveryStatus.SENT: "sent",
+    DeliveryStatus.PENDING: "retry",
+    DeliveryStatus.SKIPPED: "skipped",
+    DeliveryStatus.FAILED: "failed",
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Recorded:
     sent: int
     retried: int
@@ -147,24 +183,17 @@ async def record(
     # Counted once written: a scrape between the two saw a send counted and still queued.
     counted: list[tuple[str, str, str | None]] = []
     for row, result in results:
-        if result.outcome == Outcome.DELIVERED:
-            # Delivered with a reason: e.g. quota_silent, a wallet message without notification.
-            kept = result.reason.value if result.reason is not None else None
-            sent.append([now, result.external_id, kept, row.id, worker_id])
-            counted.append((row.channel, "sent", None))
-        elif result.outcome == Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
-            wait = result.retry_after if result.retry_after is not None else backoff(row.attempts)
-            reason = (result.reason or Reason.SERVER_ERROR).value
-            retried.append([now + timedelta(seconds=wait), reason, row.id, worker_id])
-            counted.append((row.channel, "retry", reason))
-        elif result.outcome == Outcome.SKIPPED:
-            reason = (result.reason or Reason.NO_ADDRESS).value
-            skipped.append([reason, row.id, worker_id])
-            counted.append((row.channel, "skipped", None))
+        settled = settle(row, result, now=now)
+        if settled.status == DeliveryStatus.SENT:
+            sent.append([now, result.external_id, settled.reason, row.id, worker_id])
+        elif settled.status == DeliveryStatus.PENDING:
+            retried.append([settled.retry_at, settled.reason, row.id, worker_id])
+        elif settled.status == DeliveryStatus.SKIPPED:
+            skipped.append([settled.reason, row.id, worker_id])
         else:
-            reason = (result.reason or Reason.TOO_MANY_ATTEMPTS).value
-            failed.append([reason, row.id, worker_id])
-            counted.append((row.channel, "failed", None))
+            failed.append([settled.reason, row.id, worker_id])
+        outcome = _COUNTED_AS[settled.status]
+        counted.append((row.channel, outcome, settled.reason if outcome == "retry" else None))
 
     def placeholders(count: int) -> list[str]:
         p = Params(postgres)

@@ -34,7 +34,8 @@ from channels.base import (
     Reason,
 )
 from loyalty.clock import ensure_utc
-from models import Campaign, Customer, Identity
+from loyalty.profile import mark_customer_unreachable
+from models import Campaign, Customer
 from models.enums import MESSENGERS, CampaignStatus, Channel, DeliveryPolicy
 from wallets.apple_registry import forget_push_tokens
 from wallets.service import Wallets, forget_google_object
@@ -276,10 +277,7 @@ class DeliveryWorker:
             return
         for row, result in failed:
             if result.unreachable and (platform := MESSENGERS.get(Channel(row.channel))):
-                # Blocked the bot, left the Viber chat, no WhatsApp: until they write again.
-                await Identity.filter(customer_id=row.customer_id, platform=platform).update(
-                    reachable=False
-                )
+                await mark_customer_unreachable(row.customer_id, platform)
             elif result.unreachable and row.channel == Channel.EMAIL:
                 await Customer.filter(id=row.customer_id).update(email_verified=False)
             elif result.unreachable and row.channel == Channel.GOOGLE_WALLET:

@@ -247,6 +247,13 @@ async def mark_unreachable(platform: Platform, external_id: str) -> None:
     await Identity.filter(platform=platform, external_id=external_id).update(reachable=False)
 
 
+async def mark_customer_unreachable(customer_id: int, platform: Platform) -> None:
+    """A message to the person on ``platform`` came back undeliverable (blocked the bot, left
+    the Viber chat, no WhatsApp): none of their accounts there is used until they write
+    again. The send path and a platform's later failed receipt both end here."""
+    await Identity.filter(customer_id=customer_id, platform=platform).update(reachable=False)
+
+
 async def mark_reachable(identity: Identity) -> None:
     if not identity.reachable:
         identity.reachable = True

@@ -1,5 +1,6 @@
-"""A running fake WhatsApp Cloud API on a hand-moved clock, and the API client and channel
-pointed at it (tests import the builders; the fixtures are found through ``tests/conftest.py``).
+"""A running fake WhatsApp Cloud API on a hand-moved clock, the API client and channel
+pointed at it, and our webhook serving it (tests import the builders; the fixtures are found
+through ``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from web.replay import ReplayGuard
 from web.whatsapp import WHATSAPP_WEBHOOK_PATH, WhatsAppWebhook, setup_whatsapp_routes
 
 WA_FAST = Rate(1000, 50)
+VERIFY_TOKEN = "stampbot-verify-7f3a"
 
 
 @pytest.fixture
@@ -58,15 +60,18 @@ def whatsapp_channel(
     )
 
 
-VERIFY_TOKEN = "stampbot-verify-7f3a"
-
-
 @asynccontextmanager
 async def serving_whatsapp_webhook(
-    whatsapp: FakeWhatsApp, api: WhatsAppApi, conversation: Conversation, redis: Redis
+    whatsapp: FakeWhatsApp,
+    api: WhatsAppApi,
+    conversation: Conversation,
+    redis: Redis,
+    *,
+    account: str = "",
 ) -> AsyncIterator[str]:
     """Our WhatsApp webhook on a loopback port with ``conversation`` behind it, answering
-    through ``api``; the fake posts its notifications there (its ``webhook_url``)."""
+    through ``api``; the fake posts its signed notifications to it (``webhook_url`` is set),
+    and the URL is yielded."""
     app = web.Application()
     setup_whatsapp_routes(
         app,
@@ -76,6 +81,7 @@ async def serving_whatsapp_webhook(
             conversation=conversation,
             replies=WhatsAppReplies(api),
             replay=ReplayGuard(redis, "test:whatsapp:seen:", 60),
+            account=account,
         ),
     )
     runner = web.AppRunner(app)

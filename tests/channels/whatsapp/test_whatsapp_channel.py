@@ -269,6 +269,12 @@ async def test_one_link_is_a_url_button_links_beside_buttons_are_text(
         (131000, 500, Outcome.RETRY, Reason.SERVER_ERROR),
         (131009, 400, Outcome.FAILED, Reason.BAD_REQUEST),
         (131047, 400, Outcome.SKIPPED, Reason.OUTSIDE_WINDOW),
+        (131050, 400, Outcome.FAILED, Reason.OPTED_OUT),
+        (131048, 400, Outcome.RETRY, Reason.RATE_LIMITED),
+        (131031, 400, Outcome.FAILED, Reason.ACCOUNT_BLOCKED),
+        (133010, 400, Outcome.RETRY, Reason.SERVER_ERROR),
+        (131051, 400, Outcome.FAILED, Reason.BAD_REQUEST),
+        (132015, 500, Outcome.FAILED, Reason.BAD_REQUEST),
     ],
 )
 async def test_refusals_become_outcomes(
