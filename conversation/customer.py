@@ -305,7 +305,8 @@ class CustomerConversation:
             return await self._expired(customer)
         if invite is None:
             return [Screen(_("The shop is not rewarding invitations right now."))]
-        link = self._links.link(turn.platform, LinkKind.REFERRAL, invite.token)
+        sentence = _("Hello! My friend's invite: {code}")
+        link = self._links.link(turn.platform, LinkKind.REFERRAL, invite.token, sentence=sentence)
         if link is None:
             return await self._expired(customer)
         if invite.rewards_first_stamp:

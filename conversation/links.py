@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from aiogram.utils.i18n import gettext as _
-
 from loyalty.tokens import LinkKind, payload, start_link
 from models.enums import Platform
 
@@ -36,8 +34,14 @@ class MessengerLinks:
         )
         return tuple(platform for platform, where in present if where)
 
-    def link(self, platform: Platform, kind: LinkKind, token: str) -> str | None:
-        """The link opening ``platform``'s chat with this payload, None where we are not."""
+    def link(
+        self, platform: Platform, kind: LinkKind, token: str, *, sentence: str = "{code}"
+    ) -> str | None:
+        """The link opening ``platform``'s chat with this payload, None where we are not.
+
+        ``sentence`` is what WhatsApp puts in the message field, ``{code}`` the payload: in
+        the language of whoever the link is made for (a shop's poster, a member's invite);
+        the payload is all the conversation reads back."""
         text = payload(kind, token)
         if platform == Platform.TELEGRAM and self.telegram_username:
             return start_link(self.telegram_username, kind, token)
@@ -45,8 +49,5 @@ class MessengerLinks:
             return "viber://pa?" + urlencode({"chatURI": self.viber_uri, "context": text})
         if platform == Platform.WHATSAPP and self.whatsapp_number:
             digits = "".join(ch for ch in self.whatsapp_number if ch.isdigit())
-            # The sentence is in the language of whoever makes the link (a shop's poster, a
-            # member's invite); the payload is all the conversation reads.
-            sentence = _("Hello! My code: {code}").format(code=text)
-            return f"https://wa.me/{digits}?text={quote(sentence)}"
+            return f"https://wa.me/{digits}?text={quote(sentence.format(code=text))}"
         return None

@@ -32,9 +32,7 @@ async def webhook(
     customer_conversation: CustomerConversation,
     redis_client: Redis,
 ) -> AsyncIterator[str]:
-    async with serving_viber_webhook(
-        viber, viber_api, customer_conversation, redis_client
-    ) as url:
+    async with serving_viber_webhook(viber, viber_api, customer_conversation, redis_client) as url:
         viber.webhook_url = url
         yield url
 
