@@ -19,7 +19,9 @@ from pydantic import SecretStr
 from bot.app import BotRuntime, bot_runtime, set_commands
 from bot.config import RedisSettings, Settings
 from bot.delivery import build_worker
+from bot.messengers import messenger_webhooks
 from campaigns.stats import as_text, campaign_stats
+from demo.messengers import Fakes, messenger_demo, messenger_fakes
 from fakes.loopback import free_port
 from fakes.telegram import FakeTelegramAPI, FakeUser, StoredMessage, visible
 from loyalty.customers import find_customer
@@ -99,7 +101,10 @@ async def chat_demo(
     # Per-update access lines would drown the transcript.
     for noisy in ("aiogram.event", "aiohttp.access", "aiogram.dispatcher"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    async with FakeTelegramAPI(bot_username=settings.telegram.username) as fake:
+    async with (
+        FakeTelegramAPI(bot_username=settings.telegram.username) as fake,
+        messenger_fakes(settings) as (settings, messengers),
+    ):
         bot_settings = settings.model_copy(
             update={
                 "telegram": settings.telegram.model_copy(
@@ -111,17 +116,27 @@ async def chat_demo(
             }
         )
         async with bot_runtime(bot_settings) as runtime:
-            await _converse(fake, runtime, join_token, merchant_id, say)
+            await _converse(fake, messengers, runtime, join_token, merchant_id, say)
 
 
 async def _converse(
     fake: FakeTelegramAPI,
+    messengers: Fakes,
     runtime: BotRuntime,
     join_token: str,
     merchant_id: int,
     say: Callable[[str], None],
 ) -> None:
-    app = build_web_app(runtime.dispatcher, runtime.bot, webhook_secret=_SECRET)
+    webhooks = messenger_webhooks(runtime)
+    app = build_web_app(
+        runtime.dispatcher,
+        runtime.bot,
+        webhook_secret=_SECRET,
+        signer=runtime.signer,
+        i18n=runtime.i18n,
+        viber=webhooks.viber,
+        whatsapp=webhooks.whatsapp,
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -153,6 +168,9 @@ async def _converse(
         final = fake.message(phone.user.id, detail.message_id)
         say("   (the voucher message itself asks and then confirms, edited in place:)")
         say("   bot: " + visible(_TAG.sub("", final.shown_text)))
+        say("")
+        say("8b. Two more customers join from the same poster, on Viber and on WhatsApp:")
+        await messenger_demo(messengers, f"http://127.0.0.1:{port}", join_token, say)
         owner = await _campaign_demo(phone, runtime, merchant_id, say)
         await _poster_demo(owner, runtime.settings.var_dir, say)
     finally:

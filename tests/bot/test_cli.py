@@ -144,6 +144,15 @@ def test_demo_prints_a_shop_day_with_a_consistent_ledger(tmp_path: Path) -> None
     assert "Dana taps [I'm at the counter]" in chat
     assert "✅ Free cappuccino used at Café Demo on" in chat
     assert "[📲 Add to phone wallet] [Settings]" in chat
+    messengers = chat.split("8b. Two more customers", 1)[1].split("9. The owner", 1)[0]
+    viber, whatsapp = messengers.split("Miri taps the shop's WhatsApp link", 1)
+    assert "viber://pa?chatURI=cafedemo&context=j-" in viber
+    assert "viber: [picture card.png]" in viber
+    assert "Welcome to Café Demo! 🎉" in viber
+    assert "Мова: Українська" in viber
+    assert "https://wa.me/15550783881?text=Hi%21%20Join%3A%20j-" in whatsapp
+    assert "whatsapp: [image card.png]" in whatsapp
+    assert "Welcome to Café Demo! 🎉" in whatsapp
     wallet = out.split("10. Apple Wallet", 1)[1]
     [pass_path] = re.findall(r"is (\S+\.pkpass) \(", wallet)
     demo_ca = tmp_path / "var" / "apple_wallet" / "ca.pem"
