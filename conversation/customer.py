@@ -99,7 +99,7 @@ from loyalty.vouchers import redeem_voucher
 from models import Customer
 from models.enums import Channel, Platform, RedeemVia
 from wallets.card_link import card_page_url
-from web.card_image import card_image_url
+from web.card_image import card_image_url, voucher_image_url
 
 __all__ = ["CustomerConversation", "ReceiptSink", "RedemptionWatch", "WalletUpdates"]
 
@@ -335,11 +335,11 @@ class CustomerConversation:
             return await self._expired(customer)
         usable = voucher.usable(utcnow())
         if action.op == VoucherOp.SHOW:
-            return [_voucher_screen(voucher)]
+            return [_voucher_screen(voucher, self._signer)]
         if action.op == VoucherOp.CANCEL:
             return [
                 Screen(_("Not used — the voucher stays on your card.")),
-                _voucher_screen(voucher),
+                _voucher_screen(voucher, self._signer),
             ]
         if not usable:
             # A double tap, or an old confirm after the staff used it: what happened to it.
@@ -376,7 +376,7 @@ class CustomerConversation:
         vouchers = await customer_vouchers(customer.id)
         if len(vouchers) == 1:
             # A list of one is a tap for nothing: the voucher itself.
-            return [_voucher_screen(vouchers[0])]
+            return [_voucher_screen(vouchers[0], self._signer)]
         if vouchers:
             return [
                 Screen(
@@ -594,9 +594,15 @@ def _card_list(cards: list[CardView]) -> Screen:
     return Screen(_("Your cards:"), actions=card_list_actions(cards))
 
 
-def _voucher_screen(voucher: VoucherView) -> Screen:
+def _voucher_screen(voucher: VoucherView, signer: LinkSigner | None) -> Screen:
+    """The voucher with its QR code while it can be used (the picture is served only then)."""
     usable = voucher.usable(utcnow())
-    return Screen(voucher_caption(voucher), actions=voucher_detail_actions(voucher, usable=usable))
+    image = voucher_image_url(signer, voucher) if signer is not None and usable else ""
+    return Screen(
+        voucher_caption(voucher),
+        actions=voucher_detail_actions(voucher, usable=usable),
+        image_url=image,
+    )
 
 
 def _privacy() -> Screen:

@@ -36,12 +36,12 @@ from loyalty.errors import (
     VoucherNotFound,
     VoucherVoid,
 )
-from loyalty.tokens import LinkKind, start_link
 from loyalty.views import VoucherView, customer_cards, customer_voucher, customer_vouchers
 from loyalty.vouchers import redeem_voucher
 from models.enums import RedeemVia, VoucherStatus
-from render.card import VoucherImage, render_voucher
+from render.card import render_voucher
 from wallets.service import Wallets
+from web.card_image import voucher_image
 
 if TYPE_CHECKING:
     from models import Customer
@@ -128,15 +128,7 @@ async def _send_voucher(
     bot: Bot, file_cache: FileIdCache, chat_id: int, voucher: VoucherView
 ) -> None:
     me = await bot.me()
-    image = VoucherImage(
-        merchant_name=voucher.brand.merchant_name,
-        title=voucher.title,
-        code=voucher.code,
-        background=voucher.brand.background,
-        foreground=voucher.brand.foreground,
-        accent=voucher.brand.accent,
-        qr_url=start_link(me.username or "", LinkKind.VOUCHER, voucher.token),
-    )
+    image = voucher_image(voucher, me.username or "")
     await send_photo_cached(
         bot,
         file_cache,

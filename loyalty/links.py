@@ -27,6 +27,8 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "u"
     VERIFY_EMAIL = "v"
     CARD_PAGE = "p"
+    # A voucher's picture with its QR code, for messengers that fetch pictures by address.
+    VOUCHER_IMAGE = "q"
 
 
 def _b64(data: bytes) -> str:

@@ -75,6 +75,13 @@ class Person:
         return await self.says(_body_of(on or self.last, label))
 
 
+async def _fetch(url: str) -> int:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        if response.status == 200:
+            assert (await response.read()).startswith(b"\x89PNG")
+        return response.status
+
+
 async def _viber_customer(user_id: str) -> Customer:
     identity = await Identity.get(platform=Platform.VIBER, external_id=user_id)
     return await Customer.get(id=identity.customer_id)
@@ -139,10 +146,16 @@ async def test_a_member_sees_a_voucher_and_uses_it_at_the_counter(
     assert "Free cake" in visible(card.text)
     [shown] = await olena.presses("Free cake", on=card)
     assert f"Code: ```{voucher.code}```" in visible(shown.text)
+    # The voucher comes as its picture, with the QR code the staff scan, while it is usable.
+    assert shown.message["type"] == "picture"
+    picture = str(shown.message["media"])
+    assert await _fetch(picture) == 200
     [question] = await olena.presses("Use it now")
     assert "Only do this at the counter" in visible(question.text)
     [used] = await olena.presses("use it")
     assert "used at Kafe Lviv" in visible(used.text)
+    assert await _fetch(picture) == 404
+    assert await _fetch(picture.replace(".png", "x.png")) == 404
     redeemed = await Voucher.get(id=voucher.id)
     assert (redeemed.status, redeemed.redeemed_via) == (VoucherStatus.REDEEMED, RedeemVia.SELF)
     # The old confirm pressed again (a double tap): refused in words, nothing changes twice.
