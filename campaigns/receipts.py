@@ -42,10 +42,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from enum import StrEnum
 
 from campaigns.outbox import Claimed, Settled, activate_fallbacks, settle
-from channels.base import DeliveryResult, Reason
+from channels.base import DeliveryResult, Reason, Receipt
 from channels.whatsapp.errors import result_for_code
 from loyalty.profile import mark_customer_unreachable
 from models import Campaign, Delivery, Identity
@@ -54,12 +53,6 @@ from models.enums import MESSENGERS, CampaignStatus, Channel, DeliveryPolicy, De
 __all__ = ["Receipt", "failure_result", "record_receipt"]
 
 logger = logging.getLogger(__name__)
-
-
-class Receipt(StrEnum):
-    DELIVERED = "delivered"
-    READ = "read"
-    FAILED = "failed"
 
 
 async def _rows(channel: Channel, external_id: str, user_id: str) -> list[Delivery]:

@@ -15,6 +15,16 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 
+class Receipt(StrEnum):
+    """A messenger's word on a message it took: it arrived, it was read, or it did not arrive
+    after all (Viber's ``delivered``/``seen``/``failed``, WhatsApp's ``delivered``/``read``/
+    ``failed``; WhatsApp's ``sent`` tells nothing the send call did not)."""
+
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
 class Outcome(StrEnum):
     DELIVERED = "delivered"
     RETRY = "retry"

@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from channels.base import Receipt
+
 # An action id comes back from every platform unchanged: Telegram's callback data allows 64
 # bytes, Viber's ActionBody and WhatsApp's reply id allow more, so the smallest one rules.
 ACTION_ID_BYTES = 64
@@ -87,13 +89,6 @@ class Inbound:
     language_code: str | None = None
 
 
-class ReceiptKind(StrEnum):
-    SENT = "sent"
-    DELIVERED = "delivered"
-    READ = "read"
-    FAILED = "failed"
-
-
 @dataclass(frozen=True, slots=True)
 class StatusUpdate:
     """A platform's receipt for one message we sent, keyed by the id the send call returned
@@ -101,7 +96,7 @@ class StatusUpdate:
 
     platform: str
     external_id: str
-    kind: ReceiptKind
+    kind: Receipt
     at: datetime
     user_id: str = ""
     error_code: int | None = None

@@ -40,11 +40,11 @@ from typing import Any, Protocol
 from aiohttp import web
 from pydantic import SecretStr
 
+from channels.base import Receipt
 from conversation.screen import (
     Conversation,
     Inbound,
     InboundKind,
-    ReceiptKind,
     Screen,
     StatusUpdate,
 )
@@ -67,7 +67,7 @@ VIBER_WEBHOOK_PATH = "/viber/webhook"
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
 # A message callback carries at most a 7,000-character text and a profile; 64 KiB is ample.
 MAX_CALLBACK_BYTES = 64 * 1024
-_RECEIPTS = {"delivered": ReceiptKind.DELIVERED, "seen": ReceiptKind.READ}
+_RECEIPTS = {"delivered": Receipt.DELIVERED, "seen": Receipt.READ}
 
 
 class Replies(Protocol):
@@ -224,7 +224,7 @@ class ViberWebhook:
         update = StatusUpdate(
             platform=PLATFORM,
             external_id=token,
-            kind=_RECEIPTS.get(kind, ReceiptKind.FAILED),
+            kind=_RECEIPTS.get(kind, Receipt.FAILED),
             at=_when(event),
             user_id=user_id,
             error_title=_optional_text(event, "desc")[:200] if kind == "failed" else "",

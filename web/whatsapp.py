@@ -42,11 +42,11 @@ from typing import Any, Protocol
 from aiohttp import web
 from pydantic import SecretStr
 
+from channels.base import Receipt
 from conversation.screen import (
     Conversation,
     Inbound,
     InboundKind,
-    ReceiptKind,
     Screen,
     StatusUpdate,
 )
@@ -72,10 +72,9 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_NOTIFICATION_BYTES = 1024 * 1024
 CHALLENGE_LIMIT = 256
 _RECEIPTS = {
-    "sent": ReceiptKind.SENT,
-    "delivered": ReceiptKind.DELIVERED,
-    "read": ReceiptKind.READ,
-    "failed": ReceiptKind.FAILED,
+    "delivered": Receipt.DELIVERED,
+    "read": Receipt.READ,
+    "failed": Receipt.FAILED,
 }
 
 
@@ -272,11 +271,11 @@ def _inbound(message: dict[str, Any], names: dict[str, str], account: str) -> In
 def _status(status: dict[str, Any]) -> StatusUpdate | None:
     kind = _RECEIPTS.get(str(status.get("status")))
     if kind is None:
-        return None  # "deleted", "warning" and whatever comes next
+        return None  # "sent" (the send call said so), "deleted", "warning", what comes next
     code: int | None = None
     title = ""
     errors = status.get("errors")
-    if kind == ReceiptKind.FAILED and isinstance(errors, list) and errors:
+    if kind == Receipt.FAILED and isinstance(errors, list) and errors:
         first = errors[0]
         if isinstance(first, dict):
             raw = first.get("code")

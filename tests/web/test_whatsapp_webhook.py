@@ -14,11 +14,11 @@ from aiohttp import web
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from channels.base import Receipt
 from channels.whatsapp.api import WhatsAppApi
 from channels.whatsapp.replies import WhatsAppReplies
 from conversation.screen import (
     InboundKind,
-    ReceiptKind,
 )
 from fakes.loopback import HOST, free_port
 from fakes.whatsapp import FakeWhatsApp, sign
@@ -128,10 +128,9 @@ async def test_statuses_reach_the_conversation_as_receipts(
 
     assert [r.status for r in results] == [200] * 5
     assert [(u.kind, u.external_id, u.user_id) for u in recording.receipts] == [
-        (ReceiptKind.SENT, answer.wamid, ALICE),
-        (ReceiptKind.DELIVERED, answer.wamid, ALICE),
-        (ReceiptKind.READ, answer.wamid, ALICE),
-        (ReceiptKind.FAILED, answer.wamid, ALICE),
+        (Receipt.DELIVERED, answer.wamid, ALICE),
+        (Receipt.READ, answer.wamid, ALICE),
+        (Receipt.FAILED, answer.wamid, ALICE),
     ]
     failed = recording.receipts[-1]
     assert (failed.error_code, failed.error_title) == (131047, "Re-engagement message")
