@@ -27,7 +27,7 @@ from collections import Counter
 from figures import Figures
 from pydantic import SecretStr
 
-from channels.base import Button, DeliveryResult, OutboundMessage, Outcome
+from channels.base import Action, DeliveryResult, OutboundMessage, Outcome
 from channels.ratelimit import MemoryRateLimiter, Rate
 from channels.viber.api import ViberApi
 from channels.viber.channel import DEFAULT_RATE as VIBER_RATE
@@ -40,7 +40,7 @@ from fakes.viber import FakeViber
 from fakes.whatsapp import FakeWhatsApp
 
 TEXT = "<b>Осіннє меню</b> вже тут: гарбузове лате і штрудель. Приходьте до неділі!"
-BUTTONS = ((Button("🪪 Моя картка", data="card:list:0"),),)
+BUTTONS = ((Action("🪪 Моя картка", id="card:list:0"),),)
 
 
 def _message(n: int, channel: str, address: str) -> OutboundMessage:

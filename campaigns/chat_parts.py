@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from channels.base import Button
+from channels.base import Action
 from channels.pass_texts import _translations, isolate
 
 # Telegram shows about this much of a button; a longer shop name is cut with an ellipsis.
@@ -85,18 +85,18 @@ def chat_html(body: str, *, merchant_name: str, parts: ChatParts, language: str)
 
 def chat_buttons(
     *, merchant_name: str, parts: ChatParts, language: str
-) -> tuple[tuple[Button, ...], ...]:
+) -> tuple[tuple[Action, ...], ...]:
     _ = _translations(language).gettext
     preview = preview_data() if parts.preview else None
-    rows: list[tuple[Button, ...]] = []
+    rows: list[tuple[Action, ...]] = []
     if parts.gift is not None:
         rows.append(
-            (Button(_("🎟 Show the voucher"), data=preview or voucher_data(parts.gift.voucher_id)),)
+            (Action(_("🎟 Show the voucher"), id=preview or voucher_data(parts.gift.voucher_id)),)
         )
-    first: list[Button] = []
+    first: list[Action] = []
     if parts.membership_id is not None or parts.preview:
-        first.append(Button(_("🪪 My card"), data=preview or card_data(parts.membership_id or 0)))
+        first.append(Action(_("🪪 My card"), id=preview or card_data(parts.membership_id or 0)))
     stop = _("Stop offers from {shop}").format(shop=isolate(_shop_in_button(merchant_name)))
-    first.append(Button(stop, data=preview or stop_offers_data(parts.merchant_id)))
+    first.append(Action(stop, id=preview or stop_offers_data(parts.merchant_id)))
     rows.append(tuple(first))
     return tuple(rows)

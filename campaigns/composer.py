@@ -19,7 +19,7 @@ from typing import Protocol
 from campaigns.chat_parts import ChatParts, Gift, chat_buttons, chat_html
 from campaigns.outbox import Claimed
 from campaigns.spec import CampaignSpec
-from channels.base import Button, CardStatus, DeliveryResult, OutboundMessage, Reason, VoucherLine
+from channels.base import Action, CardStatus, DeliveryResult, OutboundMessage, Reason, VoucherLine
 from channels.photos import PhotoStore
 from locales import supported_language
 from loyalty.clock import ensure_utc, utcnow
@@ -123,7 +123,7 @@ def _outbound(
     buttons: one bot chat serves every shop the person joined, and the way out must be there.
     """
     html = content.message_text
-    buttons: tuple[tuple[Button, ...], ...] = ()
+    buttons: tuple[tuple[Action, ...], ...] = ()
     if chat is not None:
         html = chat_html(html, merchant_name=merchant_name, parts=chat, language=language)
         buttons = chat_buttons(merchant_name=merchant_name, parts=chat, language=language)

@@ -134,14 +134,30 @@ class CardStatus:
         return max(self.stamps_needed - self.balance, 0)
 
 
-@dataclass(frozen=True, slots=True)
-class Button:
-    """An inline button under a chat message, already localized: ``data`` comes back to the bot
-    when tapped (Telegram allows 64 bytes), ``url`` opens a page instead."""
+# An action id comes back from every platform unchanged: Telegram's callback data allows 64
+# bytes, Viber's ActionBody and WhatsApp's reply id allow more, so the smallest one rules.
+ACTION_ID_BYTES = 64
 
-    text: str
-    data: str = ""
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button, already localized: ``id`` comes back when pressed (Telegram's callback data,
+    Viber's ``ActionBody``, WhatsApp's reply id), ``url`` opens a page instead. One type for a
+    campaign message's buttons and a conversation screen's, so each platform draws both alike.
+
+    ``label`` is short; each platform cuts it to its own limit (WhatsApp's reply-button
+    titles are 20 characters, list rows 24).
+    """
+
+    label: str
+    id: str = ""
     url: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.id) == bool(self.url):
+            raise ValueError("an action has either an id or a url")
+        if len(self.id.encode()) > ACTION_ID_BYTES:
+            raise ValueError(f"action id over {ACTION_ID_BYTES} bytes: {self.id[:16]}…")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +186,7 @@ class OutboundMessage:
     # The member's card on the campaign's card, for channels that show it (email).
     card: CardStatus | None = None
     # Rows of buttons a messenger puts under the message (under its last part when split).
-    buttons: tuple[tuple[Button, ...], ...] = ()
+    buttons: tuple[tuple[Action, ...], ...] = ()
     # WhatsApp: outside the 24-hour customer-service window only an approved template may be
     # sent. ``template`` names it ("" for none) and ``template_language`` its language code
     # ("en_US"; "" for ``language``), ``template_parameters`` the texts of its body's {{1}},

@@ -55,7 +55,7 @@ from aiogram.types import (
     Message,
 )
 
-from channels.base import Button, DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.base import Action, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.ratelimit import Rate, RateLimiter, acquire
 from channels.telegram_html import CAPTION_LIMIT, TEXT_LIMIT, split
 
@@ -225,15 +225,15 @@ def _chat_key(chat_id: int | str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _button(button: Button) -> InlineKeyboardButton:
+def _button(button: Action) -> InlineKeyboardButton:
     # Kept: most buttons of a campaign are the same for everyone (the shop's "stop offers"),
     # and building one validates it. Nothing changes a button once made.
     if button.url:
-        return InlineKeyboardButton(text=button.text, url=button.url)
-    return InlineKeyboardButton(text=button.text, callback_data=button.data)
+        return InlineKeyboardButton(text=button.label, url=button.url)
+    return InlineKeyboardButton(text=button.label, callback_data=button.id)
 
 
-def _markup(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+def _markup(rows: tuple[tuple[Action, ...], ...]) -> InlineKeyboardMarkup | None:
     """The message's buttons, under its last part: a reader sees them after the whole text."""
     if not rows:
         return None

@@ -13,30 +13,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from channels.base import Receipt
+from channels.base import Action, Receipt
 
-# An action id comes back from every platform unchanged: Telegram's callback data allows 64
-# bytes, Viber's ActionBody and WhatsApp's reply id allow more, so the smallest one rules.
-ACTION_ID_BYTES = 64
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """A button: ``id`` comes back when pressed; ``url`` opens a page instead (no id returns).
-
-    ``label`` is localized and short; each platform cuts it to its own limit (WhatsApp's
-    reply-button titles are 20 characters, list rows 24).
-    """
-
-    label: str
-    id: str = ""
-    url: str = ""
-
-    def __post_init__(self) -> None:
-        if bool(self.id) == bool(self.url):
-            raise ValueError("an action has either an id or a url")
-        if len(self.id.encode()) > ACTION_ID_BYTES:
-            raise ValueError(f"action id over {ACTION_ID_BYTES} bytes: {self.id[:16]}…")
+__all__ = [
+    "Action",
+    "Conversation",
+    "Inbound",
+    "InboundKind",
+    "Screen",
+    "StatusUpdate",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ import logging
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, replace
 
-from channels.base import Button, DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.base import Action, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.messenger_text import plain
 from channels.ratelimit import Rate, RateLimiter, acquire
 
@@ -92,15 +92,15 @@ class _Content:
 
     text: str
     image_url: str
-    buttons: tuple[tuple[Button, ...], ...]
+    buttons: tuple[tuple[Action, ...], ...]
 
 
 def _content(message: OutboundMessage) -> _Content:
     return _Content(plain(message.html), message.links.get("photo", ""), message.buttons)
 
 
-def _keys(buttons: tuple[tuple[Button, ...], ...]) -> list[list[Key]]:
-    return [[Key(b.text, action_id=b.data, url=b.url) for b in row] for row in buttons]
+def _keys(buttons: tuple[tuple[Action, ...], ...]) -> list[list[Key]]:
+    return [[Key(b.label, action_id=b.id, url=b.url) for b in row] for row in buttons]
 
 
 class ViberChannel:

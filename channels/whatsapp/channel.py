@@ -33,7 +33,7 @@ from collections.abc import MutableMapping
 from dataclasses import replace
 from typing import Any
 
-from channels.base import Button, DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.base import Action, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.messenger_text import plain
 from channels.ratelimit import Rate, RateLimiter, acquire
 
@@ -55,8 +55,8 @@ def address_digits(address: str) -> str:
     return digits if 7 <= len(digits) <= 15 else ""
 
 
-def _keys(buttons: tuple[tuple[Button, ...], ...]) -> list[list[Key]]:
-    return [[Key(b.text, action_id=b.data, url=b.url) for b in row] for row in buttons]
+def _keys(buttons: tuple[tuple[Action, ...], ...]) -> list[list[Key]]:
+    return [[Key(b.label, action_id=b.id, url=b.url) for b in row] for row in buttons]
 
 
 def _unavailable(error: WhatsAppUnavailable) -> DeliveryResult:

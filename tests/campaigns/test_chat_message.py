@@ -88,9 +88,12 @@ async def test_a_campaign_names_the_shop_shows_the_gift_and_stopping_it_sticks(
     rows = await ChannelOptOut.filter(customer_id=membership.customer_id).values_list(
         "merchant_id", "channel"
     )
+    # Every channel the shop's offers come by, whichever messenger she pressed it in.
     assert sorted((m, str(c)) for m, c in rows) == [
         (shop.merchant.id, "email"),
         (shop.merchant.id, "telegram"),
+        (shop.merchant.id, "viber"),
+        (shop.merchant.id, "whatsapp"),
     ]
     # The used button leaves the message; [My card] and the voucher stay.
     assert [label for label, _ in buttons(dana.current(message))] == [
@@ -101,7 +104,7 @@ async def test_a_campaign_names_the_shop_shows_the_gift_and_stopping_it_sticks(
     await dana._post(dana.telegram.callback_update(dana.user, message, stop, check_button=False))
     assert dana.last_answer()["text"] == "Offers from this shop are already off."
     assert dana.new_messages() == []
-    assert await ChannelOptOut.filter(customer_id=membership.customer_id).count() == 2
+    assert await ChannelOptOut.filter(customer_id=membership.customer_id).count() == 4
 
     # The next campaign reaches Olena and skips Dana.
     await started(shop, Channel.TELEGRAM, text="Second news")
@@ -166,10 +169,10 @@ def test_the_owners_preview_has_the_same_header_gift_and_buttons() -> None:
     assert lines[4].startswith("🎁 ")
     assert "Free cookie" in lines[4]
     assert "Your gift" not in lines[4]  # in Ukrainian
-    labels = [[b.text for b in row] for row in preview.buttons]
+    labels = [[b.label for b in row] for row in preview.buttons]
     assert len(labels) == 2
     assert len(labels[1]) == 2
-    assert {b.data for row in preview.buttons for b in row} == {chat_parts.preview_data()}
+    assert {b.id for row in preview.buttons for b in row} == {chat_parts.preview_data()}
     email = Composer.preview(
         spec,
         channel=Channel.EMAIL,

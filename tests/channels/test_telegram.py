@@ -16,7 +16,7 @@ from aiogram import Bot
 from PIL import Image
 from redis.asyncio import Redis
 
-from channels.base import Button, DeliveryResult, OutboundMessage, Outcome, Reason
+from channels.base import Action, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
 from channels.telegram import DEFAULT_GLOBAL_RATE, DEFAULT_PER_CHAT_RATE, TelegramChannel
 from fakes.telegram import FakeTelegramAPI
@@ -128,9 +128,9 @@ async def test_long_text_is_split_at_paragraph_boundaries(
 
 
 BUTTONS = (
-    (Button("🪪 My card", data="card:show:5"),),
-    (Button("Stop offers from Corner Cafe", data="off:stop:2"),),
-    (Button("Menu", url="https://cafe.example/menu"),),
+    (Action("🪪 My card", id="card:show:5"),),
+    (Action("Stop offers from Corner Cafe", id="off:stop:2"),),
+    (Action("Menu", url="https://cafe.example/menu"),),
 )
 
 

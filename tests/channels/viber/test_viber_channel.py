@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from channels.base import Button, OutboundMessage, Outcome, Reason
+from channels.base import Action, OutboundMessage, Outcome, Reason
 from channels.viber.api import ViberApi
 from fakes.viber import FakeViber
 from tests.viber_fixtures import viber_channel
 
-BUTTONS = ((Button("My card", data="card"), Button("Website", url="https://cafe.example")),)
+BUTTONS = ((Action("My card", id="card"), Action("Website", url="https://cafe.example")),)
 
 
 def _message(delivery_id: int, address: str, html: str = "<b>Hi</b> there") -> OutboundMessage:

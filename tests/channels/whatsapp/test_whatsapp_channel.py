@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from pydantic import SecretStr
 
-from channels.base import Button, OutboundMessage, Outcome, Reason
+from channels.base import Action, OutboundMessage, Outcome, Reason
 from channels.ratelimit import MemoryRateLimiter, Rate
 from channels.whatsapp.api import (
     ListRow,
@@ -29,7 +29,7 @@ from tests.whatsapp_fixtures import whatsapp_channel
 ALICE = "972501234567"
 BOB = "66812345678"
 HOUR = 3600.0
-BUTTONS = ((Button("My card", data="card"), Button("Vouchers", data="vouchers")),)
+BUTTONS = ((Action("My card", id="card"), Action("Vouchers", id="vouchers")),)
 
 
 def _message(
@@ -37,7 +37,7 @@ def _message(
     address: str,
     html: str = "<b>Hi</b> there",
     *,
-    buttons: tuple[tuple[Button, ...], ...] = BUTTONS,
+    buttons: tuple[tuple[Action, ...], ...] = BUTTONS,
     window_open: bool | None = True,
     template: str = "",
 ) -> OutboundMessage:
@@ -201,8 +201,8 @@ async def test_hebrew_buttons_and_a_thai_list_keep_to_the_limits(
 ) -> None:
     whatsapp.add_user(ALICE, "Alice", wrote_ago=HOUR)
     channel = whatsapp_channel(whatsapp_api)
-    hebrew = (tuple(Button(label, data=f"he:{i}") for i, label in enumerate(HEBREW)),)
-    thai = tuple((Button(label, data=f"th:{i}"),) for i, label in enumerate(THAI))
+    hebrew = (tuple(Action(label, id=f"he:{i}") for i, label in enumerate(HEBREW)),)
+    thai = tuple((Action(label, id=f"th:{i}"),) for i, label in enumerate(THAI))
 
     buttons = await channel.send(_message(1, ALICE, "שלום", buttons=hebrew))
     listed = await channel.send(_message(2, ALICE, "สวัสดี", buttons=thai))
@@ -227,7 +227,7 @@ async def test_more_than_ten_actions_become_a_list_of_ten(
     whatsapp: FakeWhatsApp, whatsapp_api: WhatsAppApi, caplog: pytest.LogCaptureFixture
 ) -> None:
     whatsapp.add_user(ALICE, "Alice", wrote_ago=HOUR)
-    many = tuple((Button(f"Stamp card {i}", data=f"card:{i}"),) for i in range(12))
+    many = tuple((Action(f"Stamp card {i}", id=f"card:{i}"),) for i in range(12))
 
     with caplog.at_level(logging.WARNING):
         result = await whatsapp_channel(whatsapp_api).send(_message(1, ALICE, buttons=many))
@@ -243,10 +243,10 @@ async def test_one_link_is_a_url_button_links_beside_buttons_are_text(
 ) -> None:
     whatsapp.add_user(ALICE, "Alice", wrote_ago=HOUR)
     channel = whatsapp_channel(whatsapp_api)
-    site = Button("Our website", url="https://cafe.example/")
+    site = Action("Our website", url="https://cafe.example/")
 
     alone = await channel.send(_message(1, ALICE, buttons=((site,),)))
-    beside = await channel.send(_message(2, ALICE, buttons=((Button("Card", data="card"), site),)))
+    beside = await channel.send(_message(2, ALICE, buttons=((Action("Card", id="card"), site),)))
 
     assert (alone.outcome, beside.outcome) == (Outcome.DELIVERED, Outcome.DELIVERED)
     first, second = whatsapp.messages(ALICE)
@@ -421,8 +421,8 @@ async def test_labels_that_cut_to_one_title_stay_two_buttons(
     whatsapp.add_user(ALICE, "Alice", wrote_ago=HOUR)
     twins = (
         (
-            Button("Stamp card for the garden", data="a"),
-            Button("Stamp card for the gym", data="b"),
+            Action("Stamp card for the garden", id="a"),
+            Action("Stamp card for the gym", id="b"),
         ),
     )
 
