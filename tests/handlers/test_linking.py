@@ -197,4 +197,5 @@ async def test_in_hebrew_the_code_reads_left_to_right(new_chat: object) -> None:
 
     shown = CODE.search(text_of(chat.current(menu)))
     assert shown is not None
+    assert text_of(chat.current(menu)).splitlines()[1] == f"הקוד שלך: {shown.group()}"
     assert f"{LRI}{shown.group()}{PDI}" in raw_text_of(chat.current(menu))
