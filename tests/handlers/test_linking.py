@@ -11,10 +11,11 @@ from loyalty.linking import LinkStatus
 from loyalty.memberships import join
 from loyalty.stamps import add_stamps
 from models import Customer, Identity, Membership
-from models.enums import MembershipStatus, Platform
+from models.enums import MembershipStatus, Platform, StaffRole
 from tests import factories
 from tests.chat import Chat, buttons, raw_text_of, text_of
 from tests.factories import T0
+from tests.handlers.test_counter import _staff
 
 CODE = re.compile(r"[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}")
 DOES_NOT_WORK = (
@@ -199,3 +200,28 @@ async def test_in_hebrew_the_code_reads_left_to_right(new_chat: object) -> None:
     assert shown is not None
     assert text_of(chat.current(menu)).splitlines()[1] == f"הקוד שלך: {shown.group()}"
     assert f"{LRI}{shown.group()}{PDI}" in raw_text_of(chat.current(menu))
+
+
+async def test_the_till_history_shows_the_stamps_that_came_with_the_other_messenger(
+    new_chat: object, runtime: BotRuntime
+) -> None:
+    customer: Chat = new_chat(first_name="Olena")  # type: ignore[operator]
+    cashier: Chat = new_chat(first_name="Taras")  # type: ignore[operator]
+    shop = await _telegram_member(customer)
+    telegram_card = await Membership.get(customer_id=await _owner_of(customer))
+    await add_stamps(telegram_card.id, 2, merchant_id=shop.merchant.id, now=T0)
+    viber = await _viber_member(shop, stamps=1)
+    issued = await runtime.link_codes.issue(viber.id, Platform.VIBER)
+    await customer.send(issued.code)
+    await _staff(cashier, shop, StaffRole.CASHIER)
+    kept = await Membership.get(customer_id=viber.id, status=MembershipStatus.ACTIVE)
+
+    screen = (await cashier.send(f"/start m-{kept.public_token}"))[0]
+    lookup = (await cashier.press_label(screen, "Customer"))[0]
+
+    lines = text_of(lookup).splitlines()
+    assert lines[1].startswith("3 of 10 stamps")
+    assert any(line.endswith("🔗 cards joined (+2)") for line in lines), lines
+    # The Telegram card's own QR was retired with it: scanning it finds nobody.
+    stale = (await cashier.send(f"/start m-{telegram_card.public_token}"))[0]
+    assert "Olena" not in text_of(stale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -369,3 +370,16 @@ async def test_erasing_a_linked_customer_removes_every_messenger_account(
     ):
         again = await customer_for_identity(platform, account)
         assert again.id != person.id
+
+
+async def test_a_code_typed_on_two_accounts_at_once_links_one(codes: LinkCodes) -> None:
+    person = await _telegram_customer()
+    issued = await codes.issue(person.id, Platform.TELEGRAM, now=T0)
+
+    outcomes = await asyncio.gather(
+        codes.redeem(issued.code, Platform.VIBER, "viber-1", now=T0),
+        codes.redeem(issued.code, Platform.WHATSAPP, "380501234567", now=T0),
+    )
+
+    assert sorted(o.status for o in outcomes) == [LinkStatus.INVALID, LinkStatus.LINKED]
+    assert await Identity.filter(customer_id=person.id).count() == 2
