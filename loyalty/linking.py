@@ -245,12 +245,15 @@ class MemoryLinkCodeStore:
         self._fails: OrderedDict[tuple[str, int], tuple[int, float]] = OrderedDict()
 
     def _sweep(self, now: float) -> None:
-        for digest, code in list(self._codes.items()):
-            if code.expires_at <= now:
-                self._drop(digest)
-        for key, (_count, until) in list(self._fails.items()):
-            if until <= now:
-                del self._fails[key]
+        """Drop what has expired, oldest first: codes and windows are kept in the order they
+        were made and every one lasts as long, so the first one still alive ends the sweep."""
+        while self._codes:
+            digest, code = next(iter(self._codes.items()))
+            if code.expires_at > now:
+                break
+            self._drop(digest)
+        while self._fails and next(iter(self._fails.values()))[1] <= now:
+            self._fails.popitem(last=False)
 
     def _drop(self, digest: str) -> StoredCode | None:
         code = self._codes.pop(digest, None)
