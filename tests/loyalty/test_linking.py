@@ -383,3 +383,15 @@ async def test_a_code_typed_on_two_accounts_at_once_links_one(codes: LinkCodes) 
 
     assert sorted(o.status for o in outcomes) == [LinkStatus.INVALID, LinkStatus.LINKED]
     assert await Identity.filter(customer_id=person.id).count() == 2
+
+
+async def test_the_memory_store_stays_bounded() -> None:
+    store = MemoryLinkCodeStore(limit=2)
+    codes = LinkCodes(store, KEY)
+    people = [await _telegram_customer(3000 + n) for n in range(3)]
+    issued = [await codes.issue(p.id, Platform.TELEGRAM, now=T0) for p in people]
+
+    oldest = await codes.redeem(issued[0].code, Platform.VIBER, "viber-0", now=T0)
+    newest = await codes.redeem(issued[2].code, Platform.VIBER, "viber-2", now=T0)
+
+    assert (oldest.status, newest.status) == (LinkStatus.INVALID, LinkStatus.LINKED)
