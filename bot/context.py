@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from handlers.media import FileIdCache
     from handlers.notify import CustomerNotifier
     from handlers.wizard.screens import WizardServices
+    from loyalty.linking import LinkCodes
     from loyalty.links import LinkSigner
     from loyalty.profile import ConfirmationLimits
     from models import Customer, Identity
@@ -37,6 +38,7 @@ class Services(TypedDict):
     file_cache: FileIdCache
     notifier: CustomerNotifier
     link_signer: LinkSigner
+    link_codes: LinkCodes
     email_channel: EmailChannel
     telegram_channel: TelegramChannel
     progress: CampaignProgress

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import FileIdCache
     from handlers.notify import ChatReplies, CustomerNotifier
+    from loyalty.linking import LinkCodes
     from wallets.apple_passes import WalletPasses
     from wallets.service import Wallets
 
@@ -68,6 +69,7 @@ class BotRuntime:
     storage: BaseStorage
     i18n: I18n
     signer: LinkSigner
+    link_codes: LinkCodes  # linking messengers: Telegram's settings and the Viber/WhatsApp chat
     wallets: Wallets
     email: EmailChannel
     notifier: CustomerNotifier
@@ -113,6 +115,7 @@ async def bot_runtime(
         closing.push_async_callback(storage.close)
         i18n = build_i18n(settings, locales_dir)
         signer = build_link_signer(settings)
+        link_codes = build_link_codes(settings, redis)
         wallets = build_wallets(
             settings, signer, bot_username=username, limiter=limiter, redis=redis
         )
@@ -149,6 +152,7 @@ async def bot_runtime(
             "file_cache": file_cache,
             "notifier": notifier,
             "link_signer": signer,
+            "link_codes": link_codes,
             "email_channel": email,
             "telegram_channel": telegram,
             "progress": progress,
@@ -186,6 +190,7 @@ async def bot_runtime(
             storage=storage,
             i18n=i18n,
             signer=signer,
+            link_codes=link_codes,
             wallets=wallets,
             email=email,
             notifier=notifier,
@@ -352,6 +357,17 @@ def webhook_secret(settings: Settings) -> str:
 
 def build_link_signer(settings: Settings) -> LinkSigner:
     return LinkSigner(_signing_secret(settings), settings.web.base_url)
+
+
+def build_link_codes(settings: Settings, redis: Redis | None) -> LinkCodes:
+    """Codes that link a customer's messengers: in Redis when there is one (any replica
+    redeems what another showed), else in this process. Hashed under a key of their own,
+    derived from the link-signing secret, which the store never sees."""
+    from loyalty.linking import LinkCodes, MemoryLinkCodeStore, RedisLinkCodeStore
+
+    key = hmac.new(_signing_secret(settings), b"messenger-link-codes", hashlib.sha256).digest()
+    store = RedisLinkCodeStore(redis) if redis is not None else MemoryLinkCodeStore()
+    return LinkCodes(store, key)
 
 
 def build_wallets(

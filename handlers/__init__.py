@@ -31,6 +31,7 @@ def get_routers() -> list[Router]:
         dashboard,
         fallback,
         invites,
+        linking,
         offers,
         onboarding,
         operator,
@@ -65,11 +66,15 @@ def get_routers() -> list[Router]:
         poster.router,
         counter.router,
         till.router,
+        # Before the settings: its "🔗 Link another messenger" button is a settings button.
+        linking.router,
         settings.router,
         cards.router,
         invites.router,
         vouchers.router,
         offers.router,
+        # A link code sent as a message, outside any form (so no typed step is taken).
+        linking.typed,
         # Staff's stray text gets the code hint, not the customer help (after every other
         # conversation, so none of their typed steps is taken from them).
         counter.staff_text,

@@ -81,6 +81,8 @@ class SettingsOp(StrEnum):
     # Added for the "fewer taps" rework: the privacy submenu and a whole shop's offers on/off.
     PRIVACY = "privacy"
     SHOP = "shop"
+    # A code to link another messenger (handled by handlers.linking, not the settings table).
+    LINK = "link"
 
 
 class SettingsAction(CallbackData, prefix="set"):

@@ -140,9 +140,10 @@ async def _menu(customer: Customer, i18n: I18n) -> tuple[str, InlineKeyboardMark
     _button(builder, _("Email"), SettingsOp.EMAIL)
     _button(builder, _("Birthday"), SettingsOp.BIRTHDAY)
     _button(builder, _("Offers"), SettingsOp.NOTIFICATIONS)
+    _button(builder, _("🔗 Link another messenger"), SettingsOp.LINK)
     _button(builder, _("🔒 Privacy & data"), SettingsOp.PRIVACY)
     _button(builder, close_label(), SettingsOp.CLOSE)
-    builder.adjust(2, 2, 1, 1)
+    builder.adjust(2, 2, 1, 1, 1)
     return "\n".join(lines), builder.as_markup()
 
 

@@ -282,6 +282,9 @@ def _history_line(line: HistoryLine, screen: CustomerLookup) -> str:
         what = _("↩️ undone ({delta})").format(delta=_delta(line.delta))
     elif line.kind == LedgerKind.FORFEIT:
         what = _("left the card ({delta})").format(delta=_delta(line.delta))
+    elif line.kind == LedgerKind.MERGE:
+        # The person linked another messenger that held this card too: its stamps moved.
+        what = _("🔗 cards joined ({delta})").format(delta=_delta(line.delta))
     else:
         what = _delta(line.delta)
         if line.amount_minor is not None:

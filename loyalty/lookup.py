@@ -37,7 +37,8 @@ class LookupVoucher:
 class HistoryLine:
     """One line of the history: a ledger row, or a goodwill voucher (which moves no stamps).
 
-    ``kind`` is a ledger kind (``stamp``, ``reward``, ``undo``, ``forfeit``) or ``goodwill``.
+    ``kind`` is a ledger kind (``stamp``, ``reward``, ``undo``, ``forfeit``, ``merge``) or
+    ``goodwill``.
     """
 
     at: datetime

@@ -138,6 +138,21 @@ async def _add_locked(
         reason=SAME_VISIT if same_visit else reason,
         idempotency_key=idempotency_key,
     )
+    vouchers = await issue_due_rewards(membership, card, moment, staff_id=staff_id)
+    if not same_visit:
+        membership.visits += 1
+    membership.last_visit_at = moment
+    await membership.save(update_fields=["balance", "visits", "last_visit_at"])
+    return StampResult(
+        membership=membership, card=card, added=count, vouchers=vouchers, event_id=stamp.id
+    )
+
+
+async def issue_due_rewards(
+    membership: Membership, card: Card, moment: datetime, *, staff_id: int | None = None
+) -> list[Voucher]:
+    """A reward voucher for every full card in the balance, each paid for by a ``reward`` row
+    (the caller holds the membership's row lock and saves the balance)."""
     vouchers: list[Voucher] = []
     while membership.balance >= card.stamps_needed:
         voucher = await issue_voucher(
@@ -158,13 +173,7 @@ async def _add_locked(
             reason="reward",
         )
         vouchers.append(voucher)
-    if not same_visit:
-        membership.visits += 1
-    membership.last_visit_at = moment
-    await membership.save(update_fields=["balance", "visits", "last_visit_at"])
-    return StampResult(
-        membership=membership, card=card, added=count, vouchers=vouchers, event_id=stamp.id
-    )
+    return vouchers
 
 
 async def _continues(membership: Membership, card: Card, event_id: int, moment: datetime) -> bool:

@@ -59,6 +59,9 @@ class LedgerKind(StrEnum):
     FORFEIT = "forfeit"
     # A compensating row: staff took back a stamp given by mistake (``reverses_id`` says which).
     UNDO = "undo"
+    # Two memberships of one card joined when a person linked their messengers: the stamps
+    # leave one row (``-n``) and arrive on the other (``+n``), the reason naming the other side.
+    MERGE = "merge"
 
 
 class VoucherSource(StrEnum):

@@ -17,9 +17,9 @@ from handlers import get_routers
 
 # Names that a filter of that very handler returns: aiogram's Command and CallbackData
 # filters, and ours (admin_mode's staff seats, and the seat and screen of SeatFor; the
-# counter's scanned link or typed code).
+# counter's scanned link or typed code; a link code typed to join another messenger).
 FILTER_RESULTS = frozenset(
-    {"command", "callback_data", "seats", "seat", "screen", "link", "typed"}
+    {"command", "callback_data", "seats", "seat", "screen", "link", "typed", "typed_code"}
 )
 PROVIDED = HandlerData.__required_keys__ | HandlerData.__optional_keys__ | FILTER_RESULTS
 

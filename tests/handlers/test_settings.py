@@ -61,6 +61,7 @@ async def test_settings_menu_shows_the_current_values(chat: Chat) -> None:
         "Email",
         "Birthday",
         "Offers",
+        "🔗 Link another messenger",
         "🔒 Privacy & data",
         "✖ Close",
     ]

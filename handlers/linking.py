@@ -1,0 +1,184 @@
+"""Telegram's side of linking messengers: a code to type elsewhere, and a code from elsewhere.
+
+"🔗 Link another messenger" in the settings (or ``/link``) shows a code to send to our bot in
+Viber or WhatsApp; a code shown there and typed here (``/link K7Q-D3M-XPA``, or the code alone
+as a message) makes this Telegram account part of that customer. The rules are
+``loyalty.linking``'s; this module only words them.
+
+Two routers: ``router`` (the button and ``/link``) sits with the settings; ``typed`` (a code
+sent as plain text) sits after every other conversation, and only outside a form, so a text a
+form asked for is never taken for a code.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+from aiogram import F, Router
+from aiogram.filters import BaseFilter, Command, CommandObject, StateFilter
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.callbacks import SettingsAction, SettingsOp
+from handlers.screens import expired, show
+from handlers.texts import back_label, bold, code, stamps_of, user_text
+from loyalty.clock import utcnow
+from loyalty.linking import LinkCodes, LinkOutcome, LinkStatus, looks_like_link_code
+from loyalty.views import customer_cards
+from models.enums import Platform
+from wallets.service import Wallets
+
+if TYPE_CHECKING:
+    from models import Customer
+
+logger = logging.getLogger(__name__)
+router = Router(name="linking")
+typed = Router(name="linking_typed")
+
+# Brand names: the same in every language.
+MESSENGERS = {
+    Platform.TELEGRAM: "Telegram",
+    Platform.VIBER: "Viber",
+    Platform.WHATSAPP: "WhatsApp",
+}
+
+
+def _code_screen(shown: str) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🔄 New code"), callback_data=SettingsAction(op=SettingsOp.LINK))
+    builder.button(text=back_label(), callback_data=SettingsAction(op=SettingsOp.MENU))
+    builder.adjust(1)
+    text = "\n".join(
+        [
+            _("<b>🔗 Link another messenger</b>"),
+            _("Your code: {code}").format(code=code(shown)),
+            "",
+            _("Open our bot in Viber or WhatsApp and send this code; it works for 15 minutes."),
+            _("Your cards, stamps and vouchers are then the same in both."),
+        ]
+    )
+    return text, builder.as_markup()
+
+
+@router.callback_query(SettingsAction.filter(F.op == SettingsOp.LINK))
+async def link_pressed(
+    query: CallbackQuery, customer: Customer | None, link_codes: LinkCodes
+) -> None:
+    """A new code each time (the one before stops working), edited into the settings message."""
+    if customer is None or not isinstance(query.message, Message):
+        await expired(query)
+        return
+    issued = await link_codes.issue(customer.id, Platform.TELEGRAM)
+    await query.answer()
+    await show(query.message, *_code_screen(issued.code))
+
+
+@router.message(Command("link"))
+async def link_command(
+    message: Message,
+    command: CommandObject,
+    customer: Customer | None,
+    link_codes: LinkCodes,
+    wallets: Wallets,
+) -> None:
+    """``/link CODE`` links this chat to the code's customer; ``/link`` alone shows a code."""
+    if command.args:
+        await _redeem(message, command.args, link_codes, wallets)
+        return
+    if customer is None:
+        await message.answer(
+            _(
+                "Got a code from our bot in Viber or WhatsApp? Send it here as "
+                "/link followed by the code."
+            )
+        )
+        return
+    issued = await link_codes.issue(customer.id, Platform.TELEGRAM)
+    await message.answer(_code_screen(issued.code)[0])
+
+
+class TypedLinkCode(BaseFilter):
+    """A message that is a link code and nothing else (see ``looks_like_link_code``)."""
+
+    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+        if not message.text or looks_like_link_code(message.text) is None:
+            return False
+        return {"typed_code": message.text}
+
+
+@typed.message(F.text, StateFilter(None), TypedLinkCode())
+async def code_typed(
+    message: Message, typed_code: str, link_codes: LinkCodes, wallets: Wallets
+) -> None:
+    await _redeem(message, typed_code, link_codes, wallets)
+
+
+async def _redeem(message: Message, text: str, link_codes: LinkCodes, wallets: Wallets) -> None:
+    user = message.from_user
+    if user is None:
+        return
+    outcome = await link_codes.redeem(
+        text,
+        Platform.TELEGRAM,
+        str(user.id),
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
+    await message.answer(await _answer(outcome))
+    if outcome.merged_customer_id is not None:
+        # After the answer: the wallets (APNs, Google's API) are slower than the chat.
+        await wallets.forget_left_memberships(outcome.merged_customer_id)
+
+
+async def _answer(outcome: LinkOutcome) -> str:
+    other = MESSENGERS.get(outcome.issued_on, "") if outcome.issued_on else ""
+    if outcome.status == LinkStatus.SAME_MESSENGER:
+        return _(
+            "This code is for another messenger: open our bot in Viber or WhatsApp and send "
+            "it there."
+        )
+    if outcome.status == LinkStatus.TOO_MANY_ATTEMPTS:
+        wait = outcome.retry_at - utcnow() if outcome.retry_at else None
+        minutes = max(1, math.ceil(wait.total_seconds() / 60)) if wait else 15
+        return ngettext(
+            "Too many wrong codes. Please try again in {minutes} minute.",
+            "Too many wrong codes. Please try again in {minutes} minutes.",
+            minutes,
+        ).format(minutes=minutes)
+    if outcome.customer_id is None:
+        return _(
+            "This code doesn't work: it may be mistyped, used already or older than 15 "
+            "minutes. Get a new one in the other messenger: Settings → 🔗 Link another "
+            "messenger."
+        )
+    if outcome.status == LinkStatus.ALREADY_LINKED:
+        lines = [_("This chat is already linked with your {messenger}.").format(messenger=other)]
+    else:
+        lines = [
+            _("🔗 Done: this chat and your {messenger} now share one membership.").format(
+                messenger=other
+            )
+        ]
+    if outcome.rewards:
+        lines.append(_("🎉 Your stamps together filled a card: see /vouchers."))
+    lines += await _cards(outcome.customer_id)
+    return "\n".join(lines)
+
+
+async def _cards(customer_id: int) -> list[str]:
+    cards = await customer_cards(customer_id)
+    if not cards:
+        return [_("No cards yet: scan a shop's QR code to join one.")]
+    lines = ["", _("Your cards:")]
+    for card in cards:
+        lines.append(
+            f"• {bold(card.card_name)} · {user_text(card.brand.merchant_name)} · "
+            f"{stamps_of(card.balance, card.stamps_needed)}"
+        )
+    return lines
