@@ -49,6 +49,7 @@ def customer_conversation(runtime: BotRuntime) -> CustomerConversation:
         signer=runtime.signer,
         staff=runtime.notifier,
         wallets=runtime.wallets,
+        link_codes=runtime.link_codes,
     )
 
 

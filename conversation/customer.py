@@ -54,10 +54,12 @@ from handlers.callbacks import (
     switch_value,
 )
 from handlers.cards import card_caption, no_cards_text
+from handlers.linking import link_answer, other_messengers
 from handlers.texts import (
     back_label,
     bold,
     button_expired,
+    code,
     ltr,
     picked_label,
     state_label,
@@ -74,6 +76,7 @@ from loyalty.customers import (
     mark_inbound,
 )
 from loyalty.errors import LoyaltyError, MembershipNotFound, VoucherNotFound
+from loyalty.linking import LinkCodes, looks_like_link_code
 from loyalty.links import LinkSigner
 from loyalty.memberships import leave_card
 from loyalty.profile import (
@@ -154,6 +157,7 @@ class CustomerConversation:
         signer: LinkSigner | None = None,
         staff: RedemptionWatch | None = None,
         wallets: WalletUpdates | None = None,
+        link_codes: LinkCodes | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._i18n = i18n
@@ -162,6 +166,7 @@ class CustomerConversation:
         self._signer = signer
         self._staff = staff
         self._wallets = wallets
+        self._link_codes = link_codes
         self._clock = clock
 
     async def receipt(self, update: StatusUpdate) -> None:
@@ -204,6 +209,8 @@ class CustomerConversation:
             payload = find_payload(inbound.text)
             if payload is not None:
                 return await self._join(turn, payload)
+            if self._link_codes is not None and looks_like_link_code(inbound.text):
+                return await self._link(turn, self._link_codes)
             return await self._typed(turn)
         if inbound.kind == InboundKind.ACTION:
             return await self._pressed(turn, inbound.action_id)
@@ -251,6 +258,49 @@ class CustomerConversation:
         if len(cards) == 1:
             return [self._card_screen(cards[0], card_caption(cards[0]), several=False)]
         return [_card_list(cards)]
+
+    async def _link(self, turn: _Turn, link_codes: LinkCodes) -> list[Screen]:
+        """A code shown in another messenger: this chat joins that membership (whoever wrote
+        here, known or not: a newcomer is who the code is for)."""
+        inbound = turn.inbound
+        outcome = await link_codes.redeem(
+            inbound.text,
+            turn.platform,
+            inbound.user_id,
+            first_name=inbound.name,
+            language_code=inbound.language_code,
+            now=self._clock(),
+        )
+        said = Screen(await link_answer(outcome, turn.platform))
+        if not outcome.linked or outcome.customer_id is None:
+            return [said]
+        await mark_inbound(turn.platform, inbound.user_id, at=self._clock())
+        if outcome.merged_customer_id is not None and self._wallets is not None:
+            await self._wallets.forget_left_memberships(outcome.merged_customer_id)
+        linked = await Customer.get(id=outcome.customer_id)
+        return [said, *await self._home(linked)]
+
+    async def _code(self, turn: _Turn, customer: Customer) -> Screen:
+        """A code to type in another messenger (a new one each time; the last stops working)."""
+        if self._link_codes is None:
+            raise LookupError("linking is off")
+        issued = await self._link_codes.issue(customer.id, turn.platform, now=self._clock())
+        text = "\n".join(
+            [
+                _("<b>🔗 Link another messenger</b>"),
+                _("Your code: {code}").format(code=code(issued.code)),
+                "",
+                _("Send this code to our bot in {messengers}; it works for 15 minutes.").format(
+                    messengers=other_messengers(turn.platform)
+                ),
+                _("Your cards, stamps and vouchers are then the same in both."),
+            ]
+        )
+        rows = (
+            (Action(_("🔄 New code"), id=_settings(SettingsOp.LINK)),),
+            (Action(back_label(), id=_settings(SettingsOp.MENU)),),
+        )
+        return Screen(text, actions=rows)
 
     async def _typed(self, turn: _Turn) -> list[Screen]:
         """Free text: nobody reads this chat, so say so, and show the cards."""
@@ -418,6 +468,8 @@ class CustomerConversation:
             return await self._toggle(turn, customer, value)
         if op == SettingsOp.PRIVACY:
             return [_privacy()]
+        if op == SettingsOp.LINK:
+            return [await self._code(turn, customer)]
         if op in (SettingsOp.LEAVE, SettingsOp.LEAVE_PICK, SettingsOp.LEAVE_CONFIRM):
             return await self._leave(customer, op, value)
         if op == SettingsOp.ERASE:
@@ -456,8 +508,11 @@ class CustomerConversation:
                 Action(_("Offers"), id=_settings(SettingsOp.NOTIFICATIONS)),
             ),
             (Action(_("🔒 Privacy & data"), id=_settings(SettingsOp.PRIVACY)),),
-            (Action(_("🪪 My card"), id=CardAction(op=CardOp.LIST).pack()),),
         )
+        if self._link_codes is not None:
+            link = Action(_("🔗 Link another messenger"), id=_settings(SettingsOp.LINK))
+            rows = (*rows, (link,))
+        rows = (*rows, (Action(_("🪪 My card"), id=CardAction(op=CardOp.LIST).pack()),))
         return Screen("\n".join(lines), actions=rows)
 
     def _languages(self) -> Screen:

@@ -130,15 +130,26 @@ async def _redeem(message: Message, text: str, link_codes: LinkCodes, wallets: W
         username=user.username,
         language_code=user.language_code,
     )
-    await message.answer(await _answer(outcome))
+    await message.answer(await link_answer(outcome, Platform.TELEGRAM))
     if outcome.merged_customer_id is not None:
         # After the answer: the wallets (APNs, Google's API) are slower than the chat.
         await wallets.forget_left_memberships(outcome.merged_customer_id)
 
 
-async def _answer(outcome: LinkOutcome) -> str:
+def other_messengers(here: Platform) -> str:
+    """The messengers a code shown ``here`` is typed in, by their brand names."""
+    return " / ".join(name for platform, name in MESSENGERS.items() if platform != here)
+
+
+async def link_answer(outcome: LinkOutcome, here: Platform) -> str:
+    """What the person who typed a code in ``here`` is told (the cards follow on Telegram;
+    the other messengers show the card screen after it)."""
     other = MESSENGERS.get(outcome.issued_on, "") if outcome.issued_on else ""
     if outcome.status == LinkStatus.SAME_MESSENGER:
+        if here != Platform.TELEGRAM:
+            return _(
+                "This code is for another messenger: send it to our bot in {messengers}."
+            ).format(messengers=other_messengers(here))
         return _(
             "This code is for another messenger: open our bot in Viber or WhatsApp and send "
             "it there."
@@ -165,6 +176,8 @@ async def _answer(outcome: LinkOutcome) -> str:
                 messenger=other
             )
         ]
+    if here != Platform.TELEGRAM:
+        return "\n".join(lines)
     if outcome.rewards:
         lines.append(_("🎉 Your stamps together filled a card: see /vouchers."))
     lines += await _cards(outcome.customer_id)

@@ -28,4 +28,5 @@ def customer_conversation(runtime: BotRuntime, webhook_url: str) -> CustomerConv
         signer=runtime.signer,
         staff=runtime.notifier,
         wallets=runtime.wallets,
+        link_codes=runtime.link_codes,
     )

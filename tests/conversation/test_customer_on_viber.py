@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from bot.app import BotRuntime
 from channels.viber.api import ViberApi
 from conversation.customer import CustomerConversation
 from fakes.telegram import visible
@@ -237,3 +238,42 @@ async def test_leaving_the_chat_marks_the_identity_unreachable_and_sends_nothing
     # Writing again makes them reachable again.
     await olena.says("hi")
     assert (await Identity.get(id=identity.id)).reachable
+
+
+async def test_a_telegram_code_typed_in_viber_links_the_chat_to_the_same_card(
+    viber: FakeViber, webhook: str, runtime: BotRuntime
+) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    membership = await factories.member(shop, telegram_id=5151)
+    issued = await runtime.link_codes.issue(membership.customer_id, Platform.TELEGRAM)
+    olena = Person(viber, viber.add_user("Olena"))
+    done, card = await olena.says(issued.code.lower().replace("-", " "))
+    assert visible(done.text) == "🔗 Done: this chat and your Telegram now share one membership."
+    assert "Coffee card" in visible(card.text)
+    identity = await Identity.get(platform=Platform.VIBER, external_id=olena.id)
+    assert identity.customer_id == membership.customer_id
+    assert identity.last_inbound_at is not None
+    # Used once: the same code again is refused, and nothing changes.
+    [refused] = await Person(viber, viber.add_user("Mallory")).says(issued.code)
+    assert "This code doesn't work" in visible(refused.text)
+    assert await Identity.filter(customer_id=membership.customer_id).count() == 2
+
+
+async def test_viber_settings_show_a_code_that_viber_itself_refuses(
+    viber: FakeViber, webhook: str
+) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    olena = Person(viber, viber.add_user("Olena"))
+    await olena.says(payload(LinkKind.JOIN, shop.card.join_token))
+    await olena.presses("Settings")
+    [shown] = await olena.presses("Link another messenger")
+    text = visible(shown.text)
+    assert "Send this code to our bot in Telegram / WhatsApp" in text
+    code = text.split("Your code: ```", 1)[1].split("```", 1)[0]
+    [same] = await olena.says(code)
+    assert visible(same.text) == (
+        "This code is for another messenger: send it to our bot in Telegram / WhatsApp."
+    )
+    # A new code replaces the shown one.
+    [renewed] = await olena.presses("New code", on=shown)
+    assert code not in visible(renewed.text)
