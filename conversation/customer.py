@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from pydantic import ValidationError
 
@@ -36,11 +36,11 @@ from conversation.actions import (
     redeem_confirm_actions,
     settings_action,
     voucher_detail_actions,
-    voucher_list_actions,
 )
 from conversation.joining import find_payload, join_by_link
 from conversation.links import MessengerLinks
 from conversation.screen import Action, Inbound, InboundKind, Screen, StatusUpdate
+from conversation.screens import erase_question, privacy, settings_id, vouchers
 from handlers.callbacks import (
     CardAction,
     CardOp,
@@ -96,7 +96,6 @@ from loyalty.views import (
     customer_card,
     customer_cards,
     customer_voucher,
-    customer_vouchers,
 )
 from loyalty.vouchers import redeem_voucher
 from models import Customer
@@ -297,8 +296,8 @@ class CustomerConversation:
             ]
         )
         rows = (
-            (Action(_("🔄 New code"), id=_settings(SettingsOp.LINK)),),
-            (Action(back_label(), id=_settings(SettingsOp.MENU)),),
+            (Action(_("🔄 New code"), id=settings_id(SettingsOp.LINK)),),
+            (Action(back_label(), id=settings_id(SettingsOp.MENU)),),
         )
         return Screen(text, actions=rows)
 
@@ -423,27 +422,10 @@ class CustomerConversation:
         return [Screen(used_text(used) or voucher_caption(used))]
 
     async def _vouchers(self, customer: Customer) -> list[Screen]:
-        vouchers = await customer_vouchers(customer.id)
-        if len(vouchers) == 1:
-            # A list of one is a tap for nothing: the voucher itself.
-            return [_voucher_screen(vouchers[0], self._signer)]
-        if vouchers:
-            return [
-                Screen(
-                    _("Your vouchers — tap one to see its code:"),
-                    actions=voucher_list_actions(vouchers),
-                )
-            ]
-        cards = await customer_cards(customer.id)
-        if not cards:
-            return [Screen(_("No vouchers yet. Join a shop's card by scanning its QR code."))]
-        card = cards[0]
-        text = ngettext(
-            "No vouchers yet. {count} more stamp on {card} and one is yours.",
-            "No vouchers yet. {count} more stamps on {card} and one is yours.",
-            card.stamps_to_reward,
-        ).format(count=card.stamps_to_reward, card=bold(card.card_name))
-        return [Screen(text)]
+        shown = await vouchers(customer.id)
+        if isinstance(shown, Screen):
+            return [shown]
+        return [_voucher_screen(shown, self._signer)]
 
     # Settings: language, this messenger's offers, leaving a card, erasing
 
@@ -467,13 +449,13 @@ class CustomerConversation:
         if op == SettingsOp.TOGGLE:
             return await self._toggle(turn, customer, value)
         if op == SettingsOp.PRIVACY:
-            return [_privacy()]
+            return [privacy()]
         if op == SettingsOp.LINK:
             return [await self._code(turn, customer)]
         if op in (SettingsOp.LEAVE, SettingsOp.LEAVE_PICK, SettingsOp.LEAVE_CONFIRM):
             return await self._leave(customer, op, value)
         if op == SettingsOp.ERASE:
-            return [_erase_question()]
+            return [erase_question()]
         if op == SettingsOp.ERASE_CONFIRM:
             await erase_customer(customer)
             if self._wallets is not None:
@@ -504,13 +486,13 @@ class CustomerConversation:
         ]
         rows: Rows = (
             (
-                Action(_("🌐 Language"), id=_settings(SettingsOp.LANGUAGE)),
-                Action(_("Offers"), id=_settings(SettingsOp.NOTIFICATIONS)),
+                Action(_("🌐 Language"), id=settings_id(SettingsOp.LANGUAGE)),
+                Action(_("Offers"), id=settings_id(SettingsOp.NOTIFICATIONS)),
             ),
-            (Action(_("🔒 Privacy & data"), id=_settings(SettingsOp.PRIVACY)),),
+            (Action(_("🔒 Privacy & data"), id=settings_id(SettingsOp.PRIVACY)),),
         )
         if self._link_codes is not None:
-            link = Action(_("🔗 Link another messenger"), id=_settings(SettingsOp.LINK))
+            link = Action(_("🔗 Link another messenger"), id=settings_id(SettingsOp.LINK))
             rows = (*rows, (link,))
         rows = (*rows, (Action(_("🪪 My card"), id=CardAction(op=CardOp.LIST).pack()),))
         return Screen("\n".join(lines), actions=rows)
@@ -521,12 +503,12 @@ class CustomerConversation:
             (
                 Action(
                     picked_label(NATIVE_NAMES.get(code, code), code == current),
-                    id=_settings(SettingsOp.SET_LANGUAGE, code),
+                    id=settings_id(SettingsOp.SET_LANGUAGE, code),
                 ),
             )
             for code in self._i18n.available_locales
         )
-        back = (Action(back_label(), id=_settings(SettingsOp.MENU)),)
+        back = (Action(back_label(), id=settings_id(SettingsOp.MENU)),)
         return Screen(_("Choose your language:"), actions=(*rows, back))
 
     async def _offers(self, turn: _Turn, customer: Customer) -> Screen:
@@ -541,11 +523,11 @@ class CustomerConversation:
                 (
                     Action(
                         label,
-                        id=_settings(SettingsOp.TOGGLE, switch_value(merchant_id, on, channel)),
+                        id=settings_id(SettingsOp.TOGGLE, switch_value(merchant_id, on, channel)),
                     ),
                 )
             )
-        rows.append((Action(back_label(), id=_settings(SettingsOp.MENU)),))
+        rows.append((Action(back_label(), id=settings_id(SettingsOp.MENU)),))
         if not shops:
             return Screen(_("You are not on any card."), actions=tuple(rows))
         text = "\n".join(
@@ -581,12 +563,12 @@ class CustomerConversation:
                     Action(
                         f"{user_text(card.card_name, html=False, limit=40)} · "
                         f"{user_text(card.brand.merchant_name, html=False, limit=20)}",
-                        id=_settings(SettingsOp.LEAVE_PICK, str(card.membership_id)),
+                        id=settings_id(SettingsOp.LEAVE_PICK, str(card.membership_id)),
                     ),
                 )
                 for card in cards
             )
-            back = (Action(back_label(), id=_settings(SettingsOp.PRIVACY)),)
+            back = (Action(back_label(), id=settings_id(SettingsOp.PRIVACY)),)
             return [Screen(_("Which card do you want to leave?"), actions=(*rows, back))]
         card = next((c for c in cards if str(c.membership_id) == value), None)
         if card is None:
@@ -603,9 +585,9 @@ class CustomerConversation:
             )
             yes = Action(
                 _("Yes, leave the card"),
-                id=_settings(SettingsOp.LEAVE_CONFIRM, str(card.membership_id)),
+                id=settings_id(SettingsOp.LEAVE_CONFIRM, str(card.membership_id)),
             )
-            cancel = Action(back_label(), id=_settings(SettingsOp.PRIVACY))
+            cancel = Action(back_label(), id=settings_id(SettingsOp.PRIVACY))
             return [Screen(question, actions=((yes,), (cancel,)))]
         try:
             await leave_card(card.membership_id, customer_id=customer.id)
@@ -641,10 +623,6 @@ class CustomerConversation:
         ]
 
 
-def _settings(op: SettingsOp, value: str = "") -> str:
-    return SettingsAction(op=op, value=value).pack()
-
-
 def _card_list(cards: list[CardView]) -> Screen:
     return Screen(_("Your cards:"), actions=card_list_actions(cards))
 
@@ -658,31 +636,3 @@ def _voucher_screen(voucher: VoucherView, signer: LinkSigner | None) -> Screen:
         actions=voucher_detail_actions(voucher, usable=usable),
         image_url=image,
     )
-
-
-def _privacy() -> Screen:
-    text = "\n".join(
-        [
-            _("<b>Privacy &amp; data</b>"),
-            _("Leaving a card deletes its stamps and vouchers."),
-            _("Erasing your data deletes everything about you at every shop."),
-        ]
-    )
-    rows = (
-        (Action(_("Leave a card"), id=_settings(SettingsOp.LEAVE)),),
-        (Action(_("Erase my data"), id=_settings(SettingsOp.ERASE)),),
-        (Action(back_label(), id=_settings(SettingsOp.MENU)),),
-    )
-    return Screen(text, actions=rows)
-
-
-def _erase_question() -> Screen:
-    text = _(
-        "Erase all your data? Your name, email, birthday, every card with its stamps and "
-        "every unused voucher are deleted for good. This cannot be undone."
-    )
-    rows = (
-        (Action(_("Yes, erase everything"), id=_settings(SettingsOp.ERASE_CONFIRM)),),
-        (Action(back_label(), id=_settings(SettingsOp.PRIVACY)),),
-    )
-    return Screen(text, actions=rows)

@@ -21,6 +21,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from conversation.screens import erase_question, privacy
 from handlers.admin_mode import admin_merchant
 from handlers.callbacks import (
     SettingsAction,
@@ -29,6 +30,7 @@ from handlers.callbacks import (
     parse_switch,
     switch_value,
 )
+from handlers.keyboards import inline
 from handlers.screens import expired, show
 from handlers.texts import (
     back_label,
@@ -434,22 +436,9 @@ async def _privacy(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    """Leaving and erasing live one step away from everyday settings, so no one hits them by
-    mistake next to "Language"."""
-    builder = InlineKeyboardBuilder()
-    _button(builder, _("Leave a card"), SettingsOp.LEAVE)
-    _button(builder, _("Erase my data"), SettingsOp.ERASE)
-    _back(builder)
-    builder.adjust(1)
-    text = "\n".join(
-        [
-            _("<b>Privacy &amp; data</b>"),
-            _("Leaving a card deletes its stamps and vouchers."),
-            _("Erasing your data deletes everything about you at every shop."),
-        ]
-    )
+    screen = privacy()
     await query.answer()
-    await show(message, text, builder.as_markup())
+    await show(message, screen.text, inline(screen.actions))
 
 
 async def _pick_card_to_leave(
@@ -525,19 +514,9 @@ async def _ask_erase(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    builder = InlineKeyboardBuilder()
-    _button(builder, _("Yes, erase everything"), SettingsOp.ERASE_CONFIRM)
-    _back(builder, SettingsOp.PRIVACY)
-    builder.adjust(1)
+    screen = erase_question()
     await query.answer()
-    await show(
-        message,
-        _(
-            "Erase all your data? Your name, email, birthday, every card with its stamps and "
-            "every unused voucher are deleted for good. This cannot be undone."
-        ),
-        builder.as_markup(),
-    )
+    await show(message, screen.text, inline(screen.actions))
 
 
 async def _erase(

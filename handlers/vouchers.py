@@ -13,8 +13,9 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
+from conversation.screen import Screen
+from conversation.screens import vouchers
 from handlers import keyboards
 from handlers.callbacks import VoucherAction, VoucherOp
 from handlers.cards import Shortcut, shortcuts
@@ -36,7 +37,7 @@ from loyalty.errors import (
     VoucherNotFound,
     VoucherVoid,
 )
-from loyalty.views import VoucherView, customer_cards, customer_voucher, customer_vouchers
+from loyalty.views import VoucherView, customer_voucher
 from loyalty.vouchers import redeem_voucher
 from models.enums import RedeemVia, VoucherStatus
 from render.card import render_voucher
@@ -52,29 +53,12 @@ router = Router(name="vouchers")
 async def _send_list(
     message: Message, bot: Bot, customer: Customer | None, file_cache: FileIdCache
 ) -> None:
-    vouchers = await customer_vouchers(customer.id) if customer else []
-    if len(vouchers) == 1:
-        # A list of one is a tap for nothing: the voucher itself.
-        await _send_voucher(bot, file_cache, message.chat.id, vouchers[0])
-        return
-    if vouchers:
-        await message.answer(
-            _("Your vouchers — tap one to see its code:"),
-            reply_markup=keyboards.voucher_list(vouchers),
-        )
-        return
-    cards = await customer_cards(customer.id) if customer else []
-    if cards:
-        card = cards[0]
-        await message.answer(
-            ngettext(
-                "No vouchers yet. {count} more stamp on {card} and one is yours.",
-                "No vouchers yet. {count} more stamps on {card} and one is yours.",
-                card.stamps_to_reward,
-            ).format(count=card.stamps_to_reward, card=bold(card.card_name))
-        )
+    shown = await vouchers(customer.id if customer else None)
+    if isinstance(shown, Screen):
+        markup = keyboards.inline(shown.actions) if shown.actions else None
+        await message.answer(shown.text, reply_markup=markup)
     else:
-        await message.answer(_("No vouchers yet. Join a shop's card by scanning its QR code."))
+        await _send_voucher(bot, file_cache, message.chat.id, shown)
 
 
 def voucher_status_line(voucher: VoucherView) -> str:

@@ -1,0 +1,73 @@
+"""Customer screens drawn the same on every messenger: Telegram edits them into its settings
+message (``handlers.settings``), Viber and WhatsApp send them as new messages
+(``conversation.customer``). One text and one set of buttons, so a change reaches all three.
+"""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+
+from conversation.actions import voucher_list_actions
+from conversation.screen import Action, Screen
+from handlers.callbacks import SettingsAction, SettingsOp
+from handlers.texts import back_label, bold
+from loyalty.views import VoucherView, customer_cards, customer_vouchers
+
+__all__ = ["erase_question", "privacy", "settings_id", "vouchers"]
+
+
+def settings_id(op: SettingsOp, value: str = "") -> str:
+    return SettingsAction(op=op, value=value).pack()
+
+
+def privacy() -> Screen:
+    """Leaving and erasing live one step away from everyday settings, so no one hits them by
+    mistake next to "Language"."""
+    text = "\n".join(
+        [
+            _("<b>Privacy &amp; data</b>"),
+            _("Leaving a card deletes its stamps and vouchers."),
+            _("Erasing your data deletes everything about you at every shop."),
+        ]
+    )
+    rows = (
+        (Action(_("Leave a card"), id=settings_id(SettingsOp.LEAVE)),),
+        (Action(_("Erase my data"), id=settings_id(SettingsOp.ERASE)),),
+        (Action(back_label(), id=settings_id(SettingsOp.MENU)),),
+    )
+    return Screen(text, actions=rows)
+
+
+def erase_question() -> Screen:
+    text = _(
+        "Erase all your data? Your name, email, birthday, every card with its stamps and "
+        "every unused voucher are deleted for good. This cannot be undone."
+    )
+    rows = (
+        (Action(_("Yes, erase everything"), id=settings_id(SettingsOp.ERASE_CONFIRM)),),
+        (Action(back_label(), id=settings_id(SettingsOp.PRIVACY)),),
+    )
+    return Screen(text, actions=rows)
+
+
+async def vouchers(customer_id: int | None) -> Screen | VoucherView:
+    """ "My vouchers": the list, or the one voucher itself (a list of one is a tap for
+    nothing), or how far the next one is."""
+    held = await customer_vouchers(customer_id) if customer_id is not None else []
+    if len(held) == 1:
+        return held[0]
+    if held:
+        return Screen(
+            _("Your vouchers — tap one to see its code:"), actions=voucher_list_actions(held)
+        )
+    cards = await customer_cards(customer_id) if customer_id is not None else []
+    if not cards:
+        return Screen(_("No vouchers yet. Join a shop's card by scanning its QR code."))
+    card = cards[0]
+    text = ngettext(
+        "No vouchers yet. {count} more stamp on {card} and one is yours.",
+        "No vouchers yet. {count} more stamps on {card} and one is yours.",
+        card.stamps_to_reward,
+    ).format(count=card.stamps_to_reward, card=bold(card.card_name))
+    return Screen(text)
