@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from channels.email import EmailChannel
     from channels.telegram import TelegramChannel
+    from conversation.links import MessengerLinks
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import FileIdCache
     from handlers.notify import CustomerNotifier
@@ -39,6 +40,7 @@ class Services(TypedDict):
     notifier: CustomerNotifier
     link_signer: LinkSigner
     link_codes: LinkCodes
+    messenger_links: MessengerLinks
     email_channel: EmailChannel
     telegram_channel: TelegramChannel
     progress: CampaignProgress

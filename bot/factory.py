@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from channels.ratelimit import RateLimiter
     from channels.viber.api import ViberApi
     from channels.whatsapp.api import WhatsAppApi
+    from conversation.links import MessengerLinks
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import FileIdCache
     from handlers.notify import ChatReplies, CustomerNotifier
@@ -153,6 +154,7 @@ async def bot_runtime(
             "notifier": notifier,
             "link_signer": signer,
             "link_codes": link_codes,
+            "messenger_links": messenger_links(settings, username, viber=viber, whatsapp=whatsapp),
             "email_channel": email,
             "telegram_channel": telegram,
             "progress": progress,
@@ -526,6 +528,20 @@ def messenger_replies(
 
         replies[Platform.WHATSAPP] = WhatsAppReplies(whatsapp)
     return replies
+
+
+def messenger_links(
+    settings: Settings, username: str, *, viber: ViberApi | None, whatsapp: WhatsAppApi | None
+) -> MessengerLinks:
+    """Where people open a chat with us: the bot's username, and Viber's chat URI and the
+    WhatsApp number when those messengers are configured."""
+    from conversation.links import MessengerLinks
+
+    return MessengerLinks(
+        telegram_username=username,
+        viber_uri=settings.viber.uri if viber is not None else "",
+        whatsapp_number=settings.whatsapp.number if whatsapp is not None else "",
+    )
 
 
 def build_whatsapp_api(settings: Settings) -> WhatsAppApi | None:

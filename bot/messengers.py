@@ -33,19 +33,17 @@ class MessengerWebhooks:
 
 def customer_conversation(runtime: BotRuntime) -> CustomerConversation:
     """What a customer on Viber or WhatsApp talks to, on this runtime's links and services."""
+    from bot.factory import messenger_links
     from conversation.customer import CustomerConversation
-    from conversation.links import MessengerLinks
     from conversation.receipts import DeliveryReceipts
 
-    settings = runtime.settings
+    links = messenger_links(
+        runtime.settings, runtime.username, viber=runtime.viber, whatsapp=runtime.whatsapp
+    )
     return CustomerConversation(
         runtime.i18n,
         DeliveryReceipts(),
-        links=MessengerLinks(
-            telegram_username=runtime.username,
-            viber_uri=settings.viber.uri if runtime.viber is not None else "",
-            whatsapp_number=settings.whatsapp.number if runtime.whatsapp is not None else "",
-        ),
+        links=links,
         signer=runtime.signer,
         staff=runtime.notifier,
         wallets=runtime.wallets,

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from campaigns.preview import MailChannel
     from channels.base import DeliveryChannel
+    from conversation.links import MessengerLinks
     from handlers.media import FileIdCache
     from models import Customer, Staff
     from wallets.service import Wallets
@@ -351,9 +352,15 @@ async def invite_button(message: Message, state: FSMContext) -> None:
 
 
 @router.message(F.text == COUNTER_QR_BUTTON, IsStaff())
-async def counter_qr_button(message: Message, state: FSMContext, bot: Bot, i18n: I18n) -> None:
+async def counter_qr_button(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    i18n: I18n,
+    messenger_links: MessengerLinks | None = None,
+) -> None:
     if (seat := await _keyboard_seat(message, state)) is not None:
-        await send_counter_qr(message, bot, i18n, seat)
+        await send_counter_qr(message, bot, i18n, seat, messenger_links)
 
 
 @router.message(F.text == FIND_BUTTON, IsStaff())

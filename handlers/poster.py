@@ -30,9 +30,11 @@ from loyalty.errors import CardNotFound
 from loyalty.poster import PosterCard, PosterShop, poster_shop, record_print
 from loyalty.staff import Permission, allows
 from loyalty.tokens import LinkKind, start_link
+from models.enums import Platform
 from render.poster import Paper, Poster, render_poster
 
 if TYPE_CHECKING:
+    from conversation.links import MessengerLinks
     from models import Staff
 
 router = Router(name="poster")
@@ -134,7 +136,9 @@ async def poster_step(
     await record_print(seat, card, paper.value)
 
 
-async def send_counter_qr(message: Message, bot: Bot, i18n: I18n, seat: Staff) -> None:
+async def send_counter_qr(
+    message: Message, bot: Bot, i18n: I18n, seat: Staff, links: MessengerLinks | None = None
+) -> None:
     """The counter QR at once: the poster as a photo, its join link and the PDF buttons; with
     several cards, which card first (then the paper sizes, as from the poster button)."""
     if not allows(seat, Permission.PRINT_POSTER):
@@ -165,6 +169,7 @@ async def send_counter_qr(message: Message, bot: Bot, i18n: I18n, seat: Staff) -
           "join.").format(card=bold(card.name)),
         _("Or send them this link: {link}").format(link=ltr(poster.join_url)),
     ]  # fmt: skip
+    lines += _other_messengers(links, card.join_token)
     if card.paused:
         lines.append(
             _("⏸ This card is paused: whoever scans the code is told so until you resume it.")
@@ -180,10 +185,32 @@ async def send_counter_qr(message: Message, bot: Bot, i18n: I18n, seat: Staff) -
 
 @router.callback_query(AdminAction.filter(F.op == AdminOp.COUNTER_QR), SeatFor(PRINT))
 async def counter_qr_pressed(
-    query: CallbackQuery, bot: Bot, i18n: I18n, seat: Staff, screen: Message
+    query: CallbackQuery,
+    bot: Bot,
+    i18n: I18n,
+    seat: Staff,
+    screen: Message,
+    messenger_links: MessengerLinks | None = None,
 ) -> None:
     await query.answer()
-    await send_counter_qr(screen, bot, i18n, seat)
+    await send_counter_qr(screen, bot, i18n, seat, messenger_links)
+
+
+def _other_messengers(links: MessengerLinks | None, join_token: str) -> list[str]:
+    """The same card's join links on Viber and WhatsApp, where the bot is on them: customers
+    in Ukraine live in Viber, in Israel in WhatsApp. WhatsApp's fills the customer's message
+    field with a sentence in the shop's language, the code at its end."""
+    if links is None:
+        return []
+    lines = []
+    viber = links.link(Platform.VIBER, LinkKind.JOIN, join_token)
+    if viber is not None:
+        lines.append(_("On Viber: {link}").format(link=ltr(viber)))
+    sentence = _("Hello! I'd like to join the card: {code}")
+    whatsapp = links.link(Platform.WHATSAPP, LinkKind.JOIN, join_token, sentence=sentence)
+    if whatsapp is not None:
+        lines.append(_("On WhatsApp: {link}").format(link=ltr(whatsapp)))
+    return lines
 
 
 async def _poster(

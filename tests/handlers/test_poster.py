@@ -10,6 +10,8 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
+from bot.app import BotRuntime
+from conversation.links import MessengerLinks
 from fakes.telegram import FakeTelegramAPI
 from loyalty.merchants import CardSpec, create_card, create_staff_invite
 from models import AuditEntry, Card, Merchant
@@ -197,3 +199,31 @@ async def test_another_shops_card_or_a_made_up_size_sends_nothing(
         assert replies == [], forged
     assert len(telegram.calls("sendDocument")) == before
     assert await AuditEntry.filter(action="poster.print").count() == 0
+
+
+async def test_the_counter_qr_lists_the_viber_and_whatsapp_join_links_where_the_bot_is(
+    new_chat: object, runtime: BotRuntime
+) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    owner: Chat = new_chat(first_name="Marta")  # type: ignore[operator]
+    await _staff(owner, shop, StaffRole.OWNER)
+    before = runtime.dispatcher.workflow_data["messenger_links"]
+    runtime.dispatcher.workflow_data["messenger_links"] = MessengerLinks(
+        telegram_username=BOT, viber_uri="kafelviv", whatsapp_number="+380 44 123 4567"
+    )
+    try:
+        await shop_menu(owner)
+        qr = (await owner.send("🖨 Counter QR"))[-1]
+    finally:
+        runtime.dispatcher.workflow_data["messenger_links"] = before
+    token = shop.card.join_token
+    lines = text_of(qr).splitlines()
+    assert f"On Viber: viber://pa?chatURI=kafelviv&context=j-{token}" in lines
+    assert (
+        "On WhatsApp: https://wa.me/380441234567?text="
+        f"Hello%21%20I%27d%20like%20to%20join%20the%20card%3A%20j-{token}"
+    ) in lines
+    # Without them (this test run's own bot is on Telegram only), none.
+    again = text_of((await owner.send("🖨 Counter QR"))[-1])
+    assert "On Viber" not in again
+    assert "On WhatsApp" not in again
