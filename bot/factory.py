@@ -350,6 +350,17 @@ def webhook_secret(settings: Settings) -> str:
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
+def credential_key(settings: Settings) -> bytes:
+    """The key shops' own messenger credentials are sealed with (``loyalty.messenger_accounts``).
+
+    Derived from the link-signing secret, which every replica shares already, under a label of
+    its own: no new secret to configure, and a leaked link signature says nothing about it.
+    Rotating the signing secret makes the stored bot tokens unreadable: shops connect again."""
+    return hmac.new(
+        _signing_secret(settings), b"messenger-account-credentials", hashlib.sha256
+    ).digest()
+
+
 def build_link_signer(settings: Settings) -> LinkSigner:
     return LinkSigner(_signing_secret(settings), settings.web.base_url)
 
