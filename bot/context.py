@@ -18,6 +18,7 @@ from aiogram.dispatcher.middlewares.data import I18nData, MiddlewareData
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.shop_bots import ShopBots
     from channels.email import EmailChannel
     from channels.telegram import TelegramChannel
     from handlers.campaign_progress import CampaignProgress
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from handlers.wizard.screens import WizardServices
     from loyalty.links import LinkSigner
     from loyalty.profile import ConfirmationLimits
-    from models import Customer, Identity
+    from models import Customer, Identity, MessengerAccount
     from wallets.service import Wallets
 
 
@@ -44,6 +45,7 @@ class Services(TypedDict):
     wallets: Wallets
     email_limits: ConfirmationLimits
     wizard: WizardServices
+    shop_bots: ShopBots
 
 
 class CustomerData(TypedDict, total=False):
@@ -51,6 +53,8 @@ class CustomerData(TypedDict, total=False):
 
     customer: Customer | None
     identity: Identity | None
+    # The shop's own bot the update came through (``web.shop_bots``); absent: the shared bot.
+    messenger_account: MessengerAccount | None
 
 
 class HandlerData(Services, CustomerData, MiddlewareData, I18nData, total=False):

@@ -28,6 +28,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp, CardSetAction, CardSetOp
+from handlers.shop_bot import own_bot_button
 from handlers.texts import back_label, bold, button_expired, code, ltr, number, user_text
 from loyalty.branding import (
     PALETTE,
@@ -63,7 +64,7 @@ from loyalty.cards import (
 from loyalty.errors import LoyaltyError
 from loyalty.receipts import set_asks_receipt_amount
 from loyalty.shop_settings import InvalidPhone, set_scan_adds_stamp, set_shop_phone
-from loyalty.staff import Permission, seat_at, shop_of
+from loyalty.staff import Permission, allows, seat_at, shop_of
 from loyalty.tokens import LinkKind, start_link
 from models.enums import CardState
 from render.card import CardImage, render_card
@@ -266,6 +267,9 @@ async def _list_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
         else _("Turn on: scan adds 1 stamp"),
         callback_data=CardSetAction(op=CardSetOp.SCAN_ADDS, merchant_id=seat.merchant_id),
     )
+    if allows(seat, Permission.OWN_BOT):
+        label, data = own_bot_button(seat.merchant_id)
+        builder.button(text=label, callback_data=data)
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
 

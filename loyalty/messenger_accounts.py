@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,8 @@ from models.enums import AccountStatus, Platform
 
 # 32 random bytes, 256 bits: Telegram allows 1-256 characters of A-Z a-z 0-9 _ -.
 WEBHOOK_SECRET_BYTES = 32
+# What @BotFather hands out: the bot's id, a colon, 35 characters of URL-safe base64.
+TELEGRAM_TOKEN = re.compile(r"[0-9]{5,12}:[A-Za-z0-9_-]{35}")
 
 
 class AccountTaken(LoyaltyError):
@@ -41,6 +44,41 @@ class AccountTaken(LoyaltyError):
 
     def __init__(self) -> None:
         super().__init__("This bot is connected to another shop.")
+
+
+class BadBotToken(LoyaltyError):
+    """Not a bot token at all (a typo, a message pasted instead): nothing was asked."""
+
+    code = "bad_bot_token"
+
+    def __init__(self) -> None:
+        super().__init__("That is not a bot token.")
+
+
+class BotTokenRefused(LoyaltyError):
+    """The messenger does not know the token (revoked, or mistyped in the middle)."""
+
+    code = "bot_token_refused"
+
+    def __init__(self) -> None:
+        super().__init__("The messenger refused this token.")
+
+
+class MessengerUnavailable(LoyaltyError):
+    """The messenger did not answer, or refused the webhook: nothing stays connected."""
+
+    code = "messenger_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("The messenger did not answer.")
+
+
+def checked_telegram_token(text: str) -> SecretStr:
+    """The token in a message, or :class:`BadBotToken` (spaces around it are forgiven)."""
+    token = text.strip()
+    if not TELEGRAM_TOKEN.fullmatch(token):
+        raise BadBotToken()
+    return SecretStr(token)
 
 
 class CredentialBox:
