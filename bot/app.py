@@ -223,6 +223,8 @@ async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
         google_save=runtime.wallets.google_save_url,
         checks=readiness_checks(runtime),
         refresh_metrics=refresh_metrics,
+        # Shops' own bots on /tg/<account id>, served whenever the shared bot's webhook is.
+        shop_bots=runtime.shop_bots,
     )
     runner = web_runner(app)  # token-free access log, slow clients cut off
     await runner.setup()

@@ -34,6 +34,7 @@ from loyalty.messenger_accounts import (
 )
 from models import MessengerAccount
 from models.enums import Platform
+from web.shop_bots import SHOP_WEBHOOK_PREFIX
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -44,11 +45,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Where Telegram posts a shop bot's updates: the account's id, never its token.
-SHOP_WEBHOOK_PREFIX = "/tg/"
-
 
 def shop_webhook_path(account_id: int) -> str:
+    """Where Telegram posts a shop bot's updates: the account's id, never its token."""
     return f"{SHOP_WEBHOOK_PREFIX}{account_id}"
 
 

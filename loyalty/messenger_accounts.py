@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 
 from loyalty.clock import ensure_utc
 from loyalty.errors import LoyaltyError
-from models import MessengerAccount
+from models import Identity, MessengerAccount
 from models.enums import AccountStatus, Platform
 
 # 32 random bytes, 256 bits: Telegram allows 1-256 characters of A-Z a-z 0-9 _ -.
@@ -184,6 +184,11 @@ async def disconnect_account(
 async def forget_account(account_id: int) -> None:
     """Drop a just-created account whose connecting failed half way (the webhook refused)."""
     await MessengerAccount.filter(id=account_id).delete()
+
+
+async def came_through(account_id: int, platform: Platform, external_id: str) -> None:
+    """The person wrote through this account: answers and notices of its shop go there."""
+    await Identity.filter(platform=platform, external_id=external_id).update(account_id=account_id)
 
 
 async def active_account_of(merchant_id: int, platform: Platform) -> MessengerAccount | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 
-from fakes.telegram import StoredMessage
+from fakes.telegram import FakeTelegramAPI, StoredMessage
 from tests.chat import Chat, shop_menu
 
 _bot_ids = itertools.count(7_100_000_001)
@@ -32,3 +32,15 @@ async def connect_own_bot(owner: Chat, token: str) -> list[StoredMessage]:
     screen = await own_bot_screen(owner)
     await owner.press_label(screen, "Connect your own Telegram bot")
     return await owner.send(token)
+
+
+def shop_bot_chat(
+    telegram: FakeTelegramAPI, token: str, user_id: int, name: str = "Olena"
+) -> Chat:
+    """A customer's private chat with a shop's own bot, driven through that bot's webhook
+    (the URL and secret its setWebhook gave the fake)."""
+    shop = telegram.bot(token)
+    assert shop.webhook.url, "connect the bot first"
+    chat = Chat(shop, shop.add_user(user_id, name), shop.webhook.url)
+    chat.new_messages()
+    return chat
