@@ -135,12 +135,17 @@ async def bot_runtime(
         budget = TelegramBudget(
             limiter, global_rate=within_rolling_second(settings.delivery.telegram_per_second)
         )
+        shop_bots = ShopBots(
+            settings.telegram, CredentialBox(credential_key(settings)), signer, i18n
+        )
+        closing.push_async_callback(shop_bots.close)
         notifier = CustomerNotifier(
             bot,
             i18n,
             wallets=wallets,
             slot=budget.service_slot,
             chats=messenger_replies(settings, viber, whatsapp),
+            shop_bots=shop_bots,
         )
         progress = CampaignProgress(
             bot, i18n, interval=settings.campaigns.progress_interval_seconds
@@ -149,10 +154,6 @@ async def bot_runtime(
         # What handlers receive by parameter name; mypy checks it against the TypedDict.
         # Wizard previews and tests go through the same adapter (and limit) as campaigns.
         telegram = TelegramChannel(bot, limiter)
-        shop_bots = ShopBots(
-            settings.telegram, CredentialBox(credential_key(settings)), signer, i18n
-        )
-        closing.push_async_callback(shop_bots.close)
         services: Services = {
             "settings": settings,
             "file_cache": file_cache,
