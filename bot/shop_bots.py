@@ -75,8 +75,11 @@ class ShopBots:
         i18n: I18n,
         *,
         allowed_updates: Sequence[str] | None = None,
+        replies: bool = True,
     ) -> None:
         self._telegram = telegram
+        # As ``bot.factory.build_bot``: answers wait out a 429, a delivery worker's bots not.
+        self._replies = replies
         self._box = box
         self._signer = signer
         self._i18n = i18n
@@ -91,7 +94,7 @@ class ShopBots:
     def _make_bot(self, token: SecretStr) -> Bot:
         from bot.factory import build_bot
 
-        return build_bot(self._telegram, token=token)
+        return build_bot(self._telegram, replies=self._replies, token=token)
 
     def bot_for(self, account: MessengerAccount) -> Bot:
         """The account's bot (made on first use, kept while its token stays the same)."""

@@ -37,6 +37,7 @@ import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -93,6 +94,12 @@ _KEEP_RESPONSE_TYPE = Response[Message]
 _CHAT_GONE = ("chat not found", "user not found", "peer_id_invalid")
 
 
+class AccountBots(Protocol):
+    """Shops' own bots by account (``bot.shop_bots.ShopBots``)."""
+
+    async def bot_of_account(self, account_id: int | None) -> Bot | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Part:
     html: str
@@ -112,8 +119,11 @@ class TelegramChannel:
         request_timeout: int | None = None,
         sent_parts: MutableMapping[int, list[int]] | None = None,
         account_id: int | None = None,
+        shop_bots: AccountBots | None = None,
     ) -> None:
         self.bot = bot
+        # A message for a shop's own bot (``OutboundMessage.account_id``) goes through it.
+        self.shop_bots = shop_bots
         # A shop's own bot's account (None: the shared bot): whose limits the sends take.
         self.account_id = account_id
         self.limiter = limiter
@@ -137,6 +147,13 @@ class TelegramChannel:
         )
 
     async def send(self, message: OutboundMessage) -> DeliveryResult:
+        account_id = message.account_id
+        if account_id is not None and self.shop_bots is not None:
+            bot = await self.shop_bots.bot_of_account(account_id)
+            message = replace(message, account_id=None)
+            if bot is not None:
+                return await self.for_account(bot, account_id).send(message)
+            # Disconnected since the message was composed: the shared bot sends it.
         chat_id = _chat_id(message.address)
         if chat_id is None:
             return DeliveryResult.failed(Reason.NO_ADDRESS, detail="no Telegram chat id")

@@ -8,13 +8,15 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.app import BotRuntime
+from bot.delivery import build_worker
 from fakes.telegram import FakeTelegramAPI
 from loyalty.stamps import add_stamps
 from loyalty.tokens import LinkKind, payload
-from models import Identity, Membership, MessengerAccount
-from models.enums import StaffRole
+from models import Delivery, Identity, Membership, MessengerAccount
+from models.enums import Channel, DeliveryStatus, StaffRole
 from tests import factories
-from tests.chat import Chat, text_of
+from tests.campaigns.helpers import started
+from tests.chat import Chat, png_bytes, text_of, uploaded_photo
 from tests.handlers.test_card_settings import _staff
 from tests.shop_bots import connect_own_bot, new_token, own_bot_screen, shop_bot_chat
 
@@ -102,3 +104,60 @@ async def test_blocking_the_shops_bot_leaves_the_person_reachable_elsewhere(
 
     assert (await Identity.get(external_id=str(customer.user.id))).reachable is True
     assert telegram.sent_messages(customer.user.id) == []
+
+
+async def _deliver(runtime: BotRuntime) -> None:
+    assert runtime.shop_bots is not None
+    worker = build_worker(
+        runtime.settings,
+        runtime.bot,
+        runtime.limiter,
+        runtime.signer,
+        shop_bots=runtime.shop_bots,
+    )
+    for _ in range(4):
+        await worker.tick()
+
+
+async def test_a_campaign_reaches_the_shops_customers_on_its_bot_and_the_rest_on_the_shared(
+    new_chat: Any, telegram: FakeTelegramAPI, runtime: BotRuntime
+) -> None:
+    cafe, _owner, customer, account = await _cafe_with_its_bot(new_chat, telegram)
+    regular: Chat = new_chat(first_name="Dana")
+    await regular.scan(payload(LinkKind.JOIN, cafe.card.join_token))
+    customer.new_messages()
+    regular.new_messages()
+    await started(cafe, Channel.TELEGRAM, text="Pumpkin latte is back!")
+
+    await _deliver(runtime)
+
+    [mine] = customer.new_messages()
+    assert "Pumpkin latte is back!" in text_of(mine)
+    assert mine.sender["id"] == int(account.external_id)
+    [theirs] = regular.new_messages()
+    assert "Pumpkin latte is back!" in text_of(theirs)
+    assert telegram.sent_messages(customer.user.id) == []
+    assert set(
+        await Delivery.filter(campaign__merchant_id=cafe.merchant.id).values_list(
+            "status", flat=True
+        )
+    ) == {DeliveryStatus.SENT}
+
+
+async def test_a_campaign_photo_is_uploaded_to_the_shops_bot(
+    new_chat: Any, telegram: FakeTelegramAPI, runtime: BotRuntime
+) -> None:
+    cafe, _owner, customer, _account = await _cafe_with_its_bot(new_chat, telegram)
+    customer.new_messages()
+    # The owner's photo, as the shared bot received it in the admin chat.
+    upload = telegram.photo_update(telegram.add_user(123_321, "Marta"), png_bytes(64, 64))
+    file_id = upload["message"]["photo"][-1]["file_id"]
+    await started(cafe, Channel.TELEGRAM, text="New cakes", photo_file_id=file_id)
+
+    await _deliver(runtime)
+
+    [sent] = customer.new_messages()
+    assert sent.photo is not None
+    call = customer.telegram.last_call("sendPhoto")
+    assert call.ok
+    assert uploaded_photo(call) == png_bytes(64, 64)
