@@ -3,6 +3,7 @@ connected and only for that shop's news; the shared bot otherwise."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from redis.asyncio import Redis
@@ -20,6 +21,9 @@ from tests.chat import Chat, png_bytes, text_of, uploaded_photo
 from tests.handlers.test_card_settings import _staff
 from tests.shop_bots import connect_own_bot, new_token, own_bot_screen, shop_bot_chat
 
+# Telegram user ids of this module's customers: the fake Bot API lives for the whole session.
+_people = itertools.count(890_001)
+
 
 async def _cafe_with_its_bot(
     new_chat: Any, telegram: FakeTelegramAPI
@@ -29,7 +33,7 @@ async def _cafe_with_its_bot(
     owner = await _staff(new_chat, cafe, StaffRole.OWNER, "Marta")
     token = new_token()
     await connect_own_bot(owner, token)
-    customer = shop_bot_chat(telegram, token, 890_000 + cafe.merchant.id)
+    customer = shop_bot_chat(telegram, token, next(_people))
     await customer.scan(payload(LinkKind.JOIN, cafe.card.join_token))
     account = await MessengerAccount.get(merchant_id=cafe.merchant.id)
     return cafe, owner, customer, account
