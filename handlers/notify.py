@@ -61,7 +61,7 @@ from models.enums import Platform
 from wallets.service import Wallets
 
 if TYPE_CHECKING:
-    from bot.shop_bots import ShopBots
+    from handlers.shop_bot import ShopBotService
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class CustomerNotifier:
         wallets: Wallets | None = None,
         slot: ServiceSlot | None = None,
         chats: Mapping[Platform, ChatReplies] | None = None,
-        shop_bots: ShopBots | None = None,
+        shop_bots: ShopBotService | None = None,
     ) -> None:
         self._bot = bot
         self._shop_bots = shop_bots

@@ -9,9 +9,9 @@ Connecting and its refusals are ``bot.shop_bots``'s; this module only asks and a
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -33,10 +33,22 @@ from loyalty.staff import Permission, seat_at, shop_of
 from models.enums import Platform
 
 if TYPE_CHECKING:
-    from bot.shop_bots import ShopBots
+    from pydantic import SecretStr
+
     from models import MessengerAccount, Staff
 
 router = Router(name="shop_bot")
+
+
+class ShopBotService(Protocol):
+    """What the conversation and the webhook need of shops' own bots (``bot.shop_bots``)."""
+
+    async def connect(self, merchant_id: int, token: SecretStr) -> MessengerAccount: ...
+
+    async def disconnect(self, merchant_id: int) -> MessengerAccount | None: ...
+
+    def bot_for(self, account: MessengerAccount) -> Bot: ...
+
 
 # The shop the typed token is for, in the FSM data.
 TOKEN_KEY = "own_bot_merchant"
@@ -96,7 +108,7 @@ async def _screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
 
 @router.callback_query(AdminAction.filter(F.op == AdminOp.OWN_BOT))
 async def own_bot_pressed(
-    query: CallbackQuery, callback_data: AdminAction, state: FSMContext, shop_bots: ShopBots
+    query: CallbackQuery, callback_data: AdminAction, state: FSMContext, shop_bots: ShopBotService
 ) -> None:
     seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.OWN_BOT)
     if seat is None or not isinstance(query.message, Message):
@@ -168,7 +180,7 @@ def _refused(error: LoyaltyError) -> str:
 
 
 @router.message(OwnBotForm.token, ANSWER)
-async def token_sent(message: Message, state: FSMContext, shop_bots: ShopBots) -> None:
+async def token_sent(message: Message, state: FSMContext, shop_bots: ShopBotService) -> None:
     # First of all, the secret leaves the chat: whatever follows, it was read once.
     with contextlib.suppress(TelegramBadRequest):
         await message.delete()

@@ -35,8 +35,8 @@ from web.viber import ViberWebhook, setup_viber_routes
 from web.whatsapp import WhatsAppWebhook, setup_whatsapp_routes
 
 if TYPE_CHECKING:
-    from bot.shop_bots import ShopBots
     from channels.photos import PhotoStore
+    from handlers.shop_bot import ShopBotService
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ def build_web_app(
     refresh_metrics: Callable[[], Awaitable[None]] | None = None,
     viber: ViberWebhook | None = None,
     whatsapp: WhatsAppWebhook | None = None,
-    shop_bots: ShopBots | None = None,
+    shop_bots: ShopBotService | None = None,
     **data: Any,
 ) -> web.Application:
     app = web.Application(

@@ -27,7 +27,7 @@ from web.ops import WEBHOOK_SECONDS
 from web.updates import SECRET_HEADER, checked_update
 
 if TYPE_CHECKING:
-    from bot.shop_bots import ShopBots
+    from handlers.shop_bot import ShopBotService
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ _MAX_ID_DIGITS = 12
 class ShopBotRequestHandler(BaseRequestHandler):
     """Updates of every shop's own bot, each resolved by the account id in the path."""
 
-    def __init__(self, dispatcher: Dispatcher, shop_bots: ShopBots, **data: Any) -> None:
+    def __init__(self, dispatcher: Dispatcher, shop_bots: ShopBotService, **data: Any) -> None:
         super().__init__(dispatcher=dispatcher, handle_in_background=False, **data)
         self.shop_bots = shop_bots
 
