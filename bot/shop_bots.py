@@ -161,8 +161,24 @@ class ShopBots:
             await self._undo(account, before)
             raise MessengerUnavailable() from None
         await self._set_menu(bot)
+        if before is not None and before.external_id != account.external_id:
+            await self._let_go(before)
         logger.info("shop %s connected its own Telegram bot (account %s)", merchant_id, account.id)
         return account
+
+    async def _let_go(self, replaced: MessengerAccount) -> None:
+        """The shop's previous bot, replaced by another: Telegram stops calling us for it (its
+        secret is no longer ours anyway, so its calls would be refused)."""
+        try:
+            bot = self._make_bot(credential_of(replaced, self._box))
+        except ValueError:
+            return
+        try:
+            await bot.delete_webhook()
+        except TelegramAPIError as error:
+            logger.info("deleteWebhook of a replaced shop bot failed: %s", error.message)
+        finally:
+            await bot.session.close()
 
     async def _undo(self, account: MessengerAccount, before: MessengerAccount | None) -> None:
         self.forget(account.id)

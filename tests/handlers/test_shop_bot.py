@@ -15,11 +15,7 @@ from tests.shop_bots import bot_id, connect_own_bot, new_token, own_bot_screen
 
 
 def _token_message_deleted(owner: Chat, token: str) -> bool:
-    typed = [
-        m
-        for m in owner.telegram._messages.values()
-        if not m.from_bot and m.chat_id == owner.user.id and m.text == token
-    ]
+    typed = [m for m in owner.telegram.received_messages(owner.user.id) if m.text == token]
     assert len(typed) == 1
     return typed[0].deleted
 
@@ -166,3 +162,26 @@ async def test_disconnecting_keeps_the_members(new_chat: Any, telegram: FakeTele
     account = await MessengerAccount.get(merchant_id=shop.merchant.id)
     assert account.status == AccountStatus.DISCONNECTED
     assert await Membership.filter(id=membership.id).exists()
+
+
+async def test_another_bot_after_a_disconnect_takes_the_same_account(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    first, second = new_token(), new_token()
+    await connect_own_bot(owner, first)
+    account = await MessengerAccount.get(merchant_id=shop.merchant.id)
+    screen = await own_bot_screen(owner)
+    await owner.press_label(screen, "Disconnect the bot")
+    await owner.press_label(owner.current(screen), "Yes, disconnect it")
+
+    answer = await connect_own_bot(owner, second)
+
+    assert "Connected:" in text_of(answer[-1])
+    again = await MessengerAccount.get(merchant_id=shop.merchant.id)
+    assert again.status == AccountStatus.ACTIVE
+    assert again.id == account.id  # the same row: its customers stay its customers
+    assert again.external_id == str(bot_id(second))
+    assert telegram.bot(first).webhook.url == ""
+    assert telegram.bot(second).webhook.url.endswith(f"/tg/{account.id}")
