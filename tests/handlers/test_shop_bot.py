@@ -185,3 +185,18 @@ async def test_another_bot_after_a_disconnect_takes_the_same_account(
     assert again.external_id == str(bot_id(second))
     assert telegram.bot(first).webhook.url == ""
     assert telegram.bot(second).webhook.url.endswith(f"/tg/{account.id}")
+
+
+async def test_a_webhook_telegram_refuses_leaves_nothing_connected(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    token = new_token()
+    telegram.bot(token).fail_with_error("setWebhook", 400, "Bad Request: bad webhook")
+
+    answer = await connect_own_bot(owner, token)
+
+    assert "Telegram did not answer just now." in text_of(answer[-1])
+    assert await MessengerAccount.all().count() == 0
+    assert telegram.bot(token).calls("setMyCommands") == []
