@@ -62,6 +62,7 @@ from loyalty.cards import (
     shop_cards,
 )
 from loyalty.errors import LoyaltyError
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.receipts import set_asks_receipt_amount
 from loyalty.shop_settings import InvalidPhone, set_scan_adds_stamp, set_shop_phone
 from loyalty.staff import Permission, allows, seat_at, shop_of
@@ -440,7 +441,7 @@ async def _preview(
 ) -> None:
     """The card as it will look, with Save / Cancel; the draft is kept under a new nonce."""
     shop = await shop_of(seat)
-    username = (await bot.me()).username or ""
+    username = await own_bot_username(seat.merchant_id) or (await bot.me()).username or ""
     image = CardImage(
         merchant_name=shop.name,
         card_name=str(card["name"]),
@@ -992,7 +993,7 @@ async def _save(seat: Staff, draft: dict[str, Any], bot: Bot) -> tuple[str, list
     if kind == "create":
         values = {field: draft["values"][field.value] for field in CardField}
         card = await create_shop_card(seat, values)
-        username = (await bot.me()).username or ""
+        username = await own_bot_username(seat.merchant_id) or (await bot.me()).username or ""
         link = start_link(username, LinkKind.JOIN, card.join_token)
         return _("Saved: {card} is ready. Its join link:\n{link}").format(
             card=bold(card.name), link=link

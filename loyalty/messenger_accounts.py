@@ -197,6 +197,12 @@ async def active_account_of(merchant_id: int, platform: Platform) -> MessengerAc
     )
 
 
+async def own_bot_username(merchant_id: int) -> str | None:
+    """The username of the shop's own Telegram bot while connected: its join links open it."""
+    account = await active_account_of(merchant_id, Platform.TELEGRAM)
+    return account.username if account is not None else None
+
+
 async def active_account(account_id: int) -> MessengerAccount | None:
     """The account by id while it is connected; None once disconnected or unknown."""
     return await MessengerAccount.get_or_none(id=account_id, status=AccountStatus.ACTIVE)

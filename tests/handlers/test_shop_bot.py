@@ -200,3 +200,23 @@ async def test_a_webhook_telegram_refuses_leaves_nothing_connected(
     assert "Telegram did not answer just now." in text_of(answer[-1])
     assert await MessengerAccount.all().count() == 0
     assert telegram.bot(token).calls("setMyCommands") == []
+
+
+async def test_the_counter_qr_opens_the_shops_own_bot_while_connected(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    token = new_token()
+    telegram.bot(token, username="kafe_lviv_bot")
+    await connect_own_bot(owner, token)
+    join = f"?start=j-{shop.card.join_token}"
+
+    shown = await owner.send("🖨 Counter QR")
+
+    assert any(f"https://t.me/kafe_lviv_bot{join}" in text_of(m) for m in shown)
+    screen = await own_bot_screen(owner)
+    await owner.press_label(screen, "Disconnect the bot")
+    await owner.press_label(owner.current(screen), "Yes, disconnect it")
+    shown = await owner.send("🖨 Counter QR")
+    assert any(f"https://t.me/stampbot_test_bot{join}" in text_of(m) for m in shown)
