@@ -22,6 +22,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from pydantic import SecretStr
 
 from loyalty.messenger_accounts import (
+    AccountTaken,
     BotTokenRefused,
     CredentialBox,
     MessengerUnavailable,
@@ -135,6 +136,9 @@ class ShopBots:
         """Verify, store, set the webhook and the menu. Refusals (``LoyaltyError``) leave the
         shop as it was; a webhook Telegram refuses undoes the connecting."""
         me = await self.verify(token)
+        shared = self._telegram.token
+        if shared is not None and shared.get_secret_value().split(":", 1)[0] == str(me.id):
+            raise AccountTaken()  # the shared bot itself: its webhook is everybody's
         before = await MessengerAccount.get_or_none(
             merchant_id=merchant_id, platform=Platform.TELEGRAM
         )

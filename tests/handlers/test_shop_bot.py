@@ -220,3 +220,20 @@ async def test_the_counter_qr_opens_the_shops_own_bot_while_connected(
     await owner.press_label(owner.current(screen), "Yes, disconnect it")
     shown = await owner.send("🖨 Counter QR")
     assert any(f"https://t.me/stampbot_test_bot{join}" in text_of(m) for m in shown)
+
+
+async def test_the_shared_bot_cannot_become_a_shops_own(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    webhook = telegram.webhook.url
+    shared_token = f"{telegram.bot_id}:{'S' * 35}"  # the shared bot's id, a well-formed token
+    telegram.bot(shared_token, username="stampbot_test_bot")
+
+    answer = await connect_own_bot(owner, shared_token)
+
+    assert "This bot is already connected to another shop." in text_of(answer[-1])
+    assert await MessengerAccount.all().count() == 0
+    assert telegram.bot(shared_token).calls("setWebhook") == []
+    assert telegram.webhook.url == webhook
