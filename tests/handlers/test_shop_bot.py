@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pytest
 
 from fakes.telegram import FakeTelegramAPI
 from loyalty.messenger_accounts import secret_matches
@@ -11,7 +14,7 @@ from models.enums import AccountStatus, StaffRole
 from tests import factories
 from tests.chat import Chat, button, text_of
 from tests.handlers.test_card_settings import _staff
-from tests.shop_bots import bot_id, connect_own_bot, new_token, own_bot_screen
+from tests.shop_bots import bot_id, connect_own_bot, new_token, own_bot_screen, shop_bot_chat
 
 
 def _token_message_deleted(owner: Chat, token: str) -> bool:
@@ -237,3 +240,28 @@ async def test_the_shared_bot_cannot_become_a_shops_own(
     assert await MessengerAccount.all().count() == 0
     assert telegram.bot(shared_token).calls("setWebhook") == []
     assert telegram.webhook.url == webhook
+
+
+async def test_the_token_is_never_logged(
+    new_chat: Any, telegram: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    token = new_token()
+    revoked = new_token()
+    telegram.revoke(revoked)
+
+    with caplog.at_level(logging.DEBUG):
+        await connect_own_bot(owner, revoked)
+        await owner.send(token)
+        customer = shop_bot_chat(telegram, token, 880_501)
+        await customer.scan(f"j-{shop.card.join_token}")
+
+    logged = "\n".join(
+        f"{record.getMessage()} {record.exc_text or ''}" for record in caplog.records
+    )
+    assert await MessengerAccount.filter(merchant_id=shop.merchant.id).exists()
+    assert caplog.records  # the capture saw the run (aiogram logs every update it handles)
+    secret = token.split(":", 1)[1]
+    assert secret not in logged
+    assert revoked.split(":", 1)[1] not in logged
