@@ -20,12 +20,21 @@ from aiohttp import web
 from automations.engine import Scheduler, run_scheduler
 from bot.config import Settings
 from bot.delivery import build_worker, photo_store, stop_on_signals
-from bot.factory import BotRuntime, bot_runtime, build_bot, database, webhook_secret
+from bot.factory import (
+    BotRuntime,
+    bot_runtime,
+    build_bot,
+    credential_key,
+    database,
+    webhook_secret,
+)
+from bot.shop_bots import ShopBots
 from campaigns.metrics import refresh as refresh_metrics
 from campaigns.worker import DeliveryWorker
 from handlers.campaign_progress import CampaignDigests
 from handlers.command_menu import customer_commands
 from handlers.notify import CustomerNotifier, send_expiry_reminders
+from loyalty.messenger_accounts import CredentialBox
 from models.db import database_answers, schema_is_current
 from wallets.apple_registry import retire_overdue_passes
 from web.app import WEBHOOK_PATH, build_web_app, web_runner
@@ -228,6 +237,8 @@ async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
         refresh_metrics=refresh_metrics,
         viber=messengers.viber,
         whatsapp=messengers.whatsapp,
+        # Shops' own bots on /tg/<account id>, served whenever the shared bot's webhook is.
+        shop_bots=runtime.shop_bots,
     )
     runner = web_runner(app)  # token-free access log, slow clients cut off
     await runner.setup()
@@ -241,6 +252,13 @@ async def _delivery_worker(runtime: BotRuntime) -> AsyncIterator[DeliveryWorker]
     """A worker on the runtime's limiter, links, wallets and email, with a bot of its own: its
     429s go back to the outbox instead of being waited out (see ``bot.telegram_retry``)."""
     bot = build_bot(runtime.settings.telegram, replies=False)
+    shop_bots = ShopBots(
+        runtime.settings.telegram,
+        CredentialBox(credential_key(runtime.settings)),
+        runtime.signer,
+        runtime.i18n,
+        replies=False,
+    )
     try:
         yield build_worker(
             runtime.settings,
@@ -254,8 +272,10 @@ async def _delivery_worker(runtime: BotRuntime) -> AsyncIterator[DeliveryWorker]
             digests=CampaignDigests(bot, runtime.i18n),
             viber=runtime.viber,
             whatsapp=runtime.whatsapp,
+            shop_bots=shop_bots,
         )
     finally:
+        await shop_bots.close()
         await bot.session.close()
 
 

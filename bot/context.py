@@ -18,6 +18,7 @@ from aiogram.dispatcher.middlewares.data import I18nData, MiddlewareData
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.shop_bots import ShopBots
     from channels.email import EmailChannel
     from channels.telegram import TelegramChannel
     from conversation.links import MessengerLinks
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from loyalty.linking import LinkCodes
     from loyalty.links import LinkSigner
     from loyalty.profile import ConfirmationLimits
-    from models import Customer, Identity
+    from models import Customer, Identity, MessengerAccount
     from wallets.service import Wallets
 
 
@@ -48,6 +49,7 @@ class Services(TypedDict):
     wallets: Wallets
     email_limits: ConfirmationLimits
     wizard: WizardServices
+    shop_bots: ShopBots
 
 
 class CustomerData(TypedDict, total=False):
@@ -55,6 +57,8 @@ class CustomerData(TypedDict, total=False):
 
     customer: Customer | None
     identity: Identity | None
+    # The shop's own bot the update came through (``web.shop_bots``); absent: the shared bot.
+    messenger_account: MessengerAccount | None
 
 
 class HandlerData(Services, CustomerData, MiddlewareData, I18nData, total=False):

@@ -21,7 +21,7 @@ from channels.email import EmailChannel, EmailSettings
 from channels.email_render import EmailRenderer
 from channels.photos import PhotoStore, telegram_fetch
 from channels.ratelimit import Rate, RateLimiter, within_rolling_second
-from channels.telegram import DEFAULT_PER_CHAT_RATE, TelegramChannel
+from channels.telegram import DEFAULT_PER_CHAT_RATE, AccountBots, TelegramChannel
 from channels.viber.api import ViberApi
 from channels.whatsapp.api import WhatsAppApi
 from locales import RIGHT_TO_LEFT, SUPPORTED
@@ -41,6 +41,7 @@ def build_channels(
     email: EmailChannel | None = None,
     viber: ViberApi | None = None,
     whatsapp: WhatsAppApi | None = None,
+    shop_bots: AccountBots | None = None,
 ) -> dict[str, DeliveryChannel]:
     """Telegram and email always; the wallets when their push service is configured (Apple:
     APNs, Google: the Wallet API); Viber and WhatsApp when the runtime has their clients
@@ -54,6 +55,8 @@ def build_channels(
             limiter,
             global_rate=within_rolling_second(settings.delivery.telegram_per_second),
             per_chat_rate=DEFAULT_PER_CHAT_RATE,
+            # Shops' own bots send to the customers who came through them.
+            shop_bots=shop_bots,
         )
     }
     channels["email"] = email or build_email_channel(settings)
@@ -158,6 +161,7 @@ def build_worker(
     digests: DigestPoster | None = None,
     viber: ViberApi | None = None,
     whatsapp: WhatsAppApi | None = None,
+    shop_bots: AccountBots | None = None,
 ) -> DeliveryWorker:
     """``bot_username``: the one Telegram reported (getMe), for the t.me links campaigns carry;
     without it (tests, the offline demo) the setting. ``digests`` posts the results digests
@@ -171,7 +175,14 @@ def build_worker(
     )
     return DeliveryWorker(
         build_channels(
-            settings, bot, limiter, wallets, email=email, viber=viber, whatsapp=whatsapp
+            settings,
+            bot,
+            limiter,
+            wallets,
+            email=email,
+            viber=viber,
+            whatsapp=whatsapp,
+            shop_bots=shop_bots,
         ),
         composer,
         batch_size=settings.delivery.batch_size,

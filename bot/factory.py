@@ -38,8 +38,10 @@ if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
     from aiogram.fsm.storage.base import BaseStorage
     from aiogram.utils.i18n import I18n
+    from pydantic import SecretStr
     from redis.asyncio import Redis
 
+    from bot.shop_bots import ShopBots
     from channels.apple_wallet.apns import ApnsClient
     from channels.email import EmailChannel
     from channels.google_wallet import GoogleWalletChannel
@@ -78,6 +80,7 @@ class BotRuntime:
     dispatcher: Dispatcher
     viber: ViberApi | None = None  # the shared Viber bot, when its token is configured
     whatsapp: WhatsAppApi | None = None  # the shared WhatsApp number, likewise
+    shop_bots: ShopBots | None = None  # shops' own Telegram bots (``bot.shop_bots``)
 
 
 @asynccontextmanager
@@ -94,12 +97,14 @@ async def bot_runtime(
     from bot.context import Services
     from bot.delivery import build_email_channel
     from bot.dispatcher import build_dispatcher
+    from bot.shop_bots import ShopBots
     from channels.ratelimit import MemoryRateLimiter, RedisRateLimiter, within_rolling_second
     from channels.telegram import TelegramBudget, TelegramChannel
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import MemoryFileIdCache, RedisFileIdCache
     from handlers.notify import CustomerNotifier
     from handlers.wizard.flow import wizard_services
+    from loyalty.messenger_accounts import CredentialBox
     from loyalty.profile import ConfirmationLimits
     from models.enums import Channel
 
@@ -134,12 +139,17 @@ async def bot_runtime(
         budget = TelegramBudget(
             limiter, global_rate=within_rolling_second(settings.delivery.telegram_per_second)
         )
+        shop_bots = ShopBots(
+            settings.telegram, CredentialBox(credential_key(settings)), signer, i18n
+        )
+        closing.push_async_callback(shop_bots.close)
         notifier = CustomerNotifier(
             bot,
             i18n,
             wallets=wallets,
             slot=budget.service_slot,
             chats=messenger_replies(settings, viber, whatsapp),
+            shop_bots=shop_bots,
         )
         progress = CampaignProgress(
             bot, i18n, interval=settings.campaigns.progress_interval_seconds
@@ -171,6 +181,7 @@ async def bot_runtime(
                     if api is not None
                 ),
             ),
+            "shop_bots": shop_bots,
             "email_limits": ConfirmationLimits(
                 # The shared limiter: Redis in production, memory in the embedded default (its
                 # buckets are swept by their own rates, so the slow ones survive the flood
@@ -182,6 +193,10 @@ async def bot_runtime(
                 link_lifetime=timedelta(days=settings.email.confirm_ttl_days),
             ),
         }
+        dispatcher = build_dispatcher(
+            storage, services, limiter=limiter, i18n=i18n, flood=settings.flood
+        )
+        shop_bots.allowed_updates = dispatcher.resolve_used_update_types()
         yield BotRuntime(
             settings=settings,
             bot=bot,
@@ -199,9 +214,8 @@ async def bot_runtime(
             progress=progress,
             viber=viber,
             whatsapp=whatsapp,
-            dispatcher=build_dispatcher(
-                storage, services, limiter=limiter, i18n=i18n, flood=settings.flood
-            ),
+            dispatcher=dispatcher,
+            shop_bots=shop_bots,
         )
 
 
@@ -222,9 +236,14 @@ async def keep_response_types(make_request: Any, bot: Bot, method: Any) -> Any:
     return await make_request(bot, method)
 
 
-def build_bot(telegram: TelegramSettings, *, replies: bool = True) -> Bot:
+def build_bot(
+    telegram: TelegramSettings, *, replies: bool = True, token: SecretStr | None = None
+) -> Bot:
     """The bot that answers people (``replies``: a 429 is waited out and sent again), or the
-    delivery worker's, whose 429s go back to the outbox (see ``bot.telegram_retry``)."""
+    delivery worker's, whose 429s go back to the outbox (see ``bot.telegram_retry``).
+
+    ``token``: a shop's own bot (``bot.shop_bots``), on the same Bot API server and settings
+    as the shared one."""
     from aiogram import Bot
     from aiogram.client.default import DefaultBotProperties
     from aiogram.client.session.aiohttp import AiohttpSession
@@ -233,7 +252,8 @@ def build_bot(telegram: TelegramSettings, *, replies: bool = True) -> Bot:
 
     from bot.telegram_retry import RetryAfterMiddleware
 
-    if telegram.token is None:
+    token = token or telegram.token
+    if token is None:
         raise SystemExit("STAMPBOT_BOT_TOKEN is not set: get a token from @BotFather.")
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(telegram.api_url))
@@ -248,7 +268,7 @@ def build_bot(telegram: TelegramSettings, *, replies: bool = True) -> Bot:
             )
         )
     return Bot(
-        telegram.token.get_secret_value(),
+        token.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
@@ -355,6 +375,17 @@ def webhook_secret(settings: Settings) -> str:
     digest = hmac.new(_signing_secret(settings), b"telegram-webhook-secret", hashlib.sha256)
     # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -: url-safe base64 fits.
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def credential_key(settings: Settings) -> bytes:
+    """The key shops' own messenger credentials are sealed with (``loyalty.messenger_accounts``).
+
+    Derived from the link-signing secret, which every replica shares already, under a label of
+    its own: no new secret to configure, and a leaked link signature says nothing about it.
+    Rotating the signing secret makes the stored bot tokens unreadable: shops connect again."""
+    return hmac.new(
+        _signing_secret(settings), b"messenger-account-credentials", hashlib.sha256
+    ).digest()
 
 
 def build_link_signer(settings: Settings) -> LinkSigner:

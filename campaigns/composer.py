@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from html import unescape
 from typing import Protocol
@@ -34,10 +34,11 @@ from models import (
     Identity,
     Membership,
     Merchant,
+    MessengerAccount,
     Voucher,
     WalletPass,
 )
-from models.enums import MESSENGERS, Channel, MembershipStatus
+from models.enums import MESSENGERS, AccountStatus, Channel, MembershipStatus, Platform
 from wallets.apple_registry import campaign_line, put_campaign_line
 from wallets.card_link import card_page_url
 
@@ -80,6 +81,8 @@ class _Person:
     messenger_language: str | None
     # Platform → when they last wrote there (WhatsApp's 24-hour window).
     wrote_at: dict[str, datetime]
+    # Platform → the shop's own bot they came through there (``bot.shop_bots``).
+    accounts: dict[str, int] = field(default_factory=dict)
 
 
 class Content(Protocol):
@@ -218,14 +221,15 @@ class Composer:
         columns."""
         chats: dict[int, dict[str, str]] = {}
         wrote: dict[int, dict[str, datetime]] = {}
+        accounts: dict[int, dict[str, int]] = {}
         languages: dict[int, tuple[int, str]] = {}
         rank = {platform.value: n for n, platform in enumerate(MESSENGERS.values())}
-        for customer_id, platform, external_id, reachable, language_code, inbound in (
+        for customer_id, platform, external_id, reachable, language_code, inbound, account in (
             await Identity.filter(
                 customer_id__in=customer_ids, platform__in=list(MESSENGERS.values())
             ).values_list(
                 "customer_id", "platform", "external_id", "reachable", "language_code",
-                "last_inbound_at",
+                "last_inbound_at", "account_id",
             )
         ):  # fmt: skip
             person, where = int(customer_id), str(platform)
@@ -235,6 +239,8 @@ class Composer:
                 chats.setdefault(person, {})[where] = str(external_id)
                 if inbound is not None:
                     wrote.setdefault(person, {})[where] = ensure_utc(inbound)
+                if account is not None:
+                    accounts.setdefault(person, {})[where] = int(account)
             if language_code and rank[where] < languages.get(person, (len(rank), ""))[0]:
                 languages[person] = (rank[where], str(language_code))
         people: dict[int, _Person] = {}
@@ -250,6 +256,7 @@ class Composer:
                 chats=chats.get(person, {}),
                 messenger_language=languages.get(person, (0, None))[1],
                 wrote_at=wrote.get(person, {}),
+                accounts=accounts.get(person, {}),
             )
         return people
 
@@ -269,6 +276,7 @@ class Composer:
             )
         }
         wallets = await self._wallet_addresses(rows)
+        shop_bots = await self._shop_bots(rows)
         cards = await self._email_cards(rows)
         chats = await self._chat_parts(rows)
         out: list[tuple[Claimed, OutboundMessage | DeliveryResult]] = []
@@ -290,6 +298,8 @@ class Composer:
             message = self._message(row, context, address, language, chats.get(row.id))
             if row.channel == Channel.WHATSAPP:
                 message = _in_window(message, context.campaign, person, language)
+            if row.channel == Channel.TELEGRAM:
+                message = await self._through_shop_bot(message, context, person, shop_bots)
             if row.channel == Channel.EMAIL:
                 message = await self._for_email(
                     message, context, cards.get((row.customer_id, context.campaign.card_id))
@@ -299,6 +309,42 @@ class Composer:
                 continue
             out.append((row, message))
         return out
+
+    async def _shop_bots(self, rows: list[Claimed]) -> dict[int, int]:
+        """Connected Telegram accounts of the batch's shops: account id → its shop."""
+        shops = {
+            (await self._context(row.campaign_id)).merchant.id
+            for row in rows
+            if row.channel == Channel.TELEGRAM
+        }
+        if not shops:
+            return {}
+        return {
+            int(account_id): int(merchant_id)
+            for account_id, merchant_id in await MessengerAccount.filter(
+                platform=Platform.TELEGRAM, status=AccountStatus.ACTIVE, merchant_id__in=shops
+            ).values_list("id", "merchant_id")
+        }
+
+    async def _through_shop_bot(
+        self,
+        message: OutboundMessage,
+        context: _CampaignContext,
+        person: _Person,
+        shop_bots: dict[int, int],
+    ) -> OutboundMessage:
+        """A person who came through the campaign's shop's own bot gets it there. The photo
+        goes as bytes: its file id is the shared bot's (the owner sent it there), and a file
+        id is good with the bot that received it only."""
+        account = person.accounts.get(Platform.TELEGRAM.value)
+        if account is None or shop_bots.get(account) != context.merchant.id:
+            return message
+        photo = message.photo
+        if message.photo_file_id and self._photos is not None:
+            photo = await self._photos.get(message.photo_file_id)
+        if message.photo_file_id and photo is None:
+            return message  # no bytes to upload: the shared bot sends it with its file id
+        return replace(message, account_id=account, photo=photo, photo_file_id=None)
 
     async def _chat_parts(self, rows: list[Claimed]) -> dict[int, ChatParts]:
         """Row id → the chat extras of a messenger row: the member's card on the campaign's

@@ -198,6 +198,9 @@ class OutboundMessage:
     template_language: str = ""
     template_parameters: tuple[str, ...] = ()
     window_open: bool | None = None
+    # Telegram: the shop's own bot the person came through (``bot.shop_bots``), which sends
+    # it while connected; None: the shared bot. Other channels ignore it.
+    account_id: int | None = None
 
 
 class DeliveryChannel(Protocol):

@@ -18,6 +18,11 @@ by this channel, yet Telegram counts them in the same per-bot limit: :class:`Tel
 gives them the global bucket in the limiter's priority lane, so a notice leaves at the next
 free slot ahead of queued campaign sends and the two together stay within ``global_rate``.
 
+A shop's own bot (``bot.shop_bots``) is a bot of its own to Telegram, with limits of its own:
+its sends take tokens from ``tg:global:<account id>`` and ``tg:<account id>:chat:<id>``
+(:func:`global_key`, :func:`chat_key`), so one café's campaign neither waits for the shared
+bot's nor slows it. :meth:`TelegramChannel.for_account` is the channel of such a bot.
+
 Multi-part messages are resumable: the message ids of parts already sent are kept in memory per
 delivery id, so a retry after a failure on part 3 starts at part 3. The trade-off: a crash of
 the process between parts forgets them, and the retry sends the earlier parts again; the
@@ -32,6 +37,7 @@ import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -65,6 +71,8 @@ __all__ = [
     "GLOBAL_KEY",
     "TelegramBudget",
     "TelegramChannel",
+    "chat_key",
+    "global_key",
 ]
 
 logger = logging.getLogger(__name__)
@@ -86,6 +94,12 @@ _KEEP_RESPONSE_TYPE = Response[Message]
 _CHAT_GONE = ("chat not found", "user not found", "peer_id_invalid")
 
 
+class AccountBots(Protocol):
+    """Shops' own bots by account (``bot.shop_bots.ShopBots``)."""
+
+    async def bot_of_account(self, account_id: int | None) -> Bot | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Part:
     html: str
@@ -104,8 +118,14 @@ class TelegramChannel:
         per_chat_rate: Rate = DEFAULT_PER_CHAT_RATE,
         request_timeout: int | None = None,
         sent_parts: MutableMapping[int, list[int]] | None = None,
+        account_id: int | None = None,
+        shop_bots: AccountBots | None = None,
     ) -> None:
         self.bot = bot
+        # A message for a shop's own bot (``OutboundMessage.account_id``) goes through it.
+        self.shop_bots = shop_bots
+        # A shop's own bot's account (None: the shared bot): whose limits the sends take.
+        self.account_id = account_id
         self.limiter = limiter
         self.global_rate = global_rate
         self.per_chat_rate = per_chat_rate
@@ -113,7 +133,27 @@ class TelegramChannel:
         # delivery id -> message ids of the parts already delivered (see the module docs).
         self.sent_parts: MutableMapping[int, list[int]] = {} if sent_parts is None else sent_parts
 
+    def for_account(self, bot: Bot, account_id: int) -> TelegramChannel:
+        """This channel's settings and resumable parts, sending through a shop's own bot
+        within that bot's limits."""
+        return TelegramChannel(
+            bot,
+            self.limiter,
+            global_rate=self.global_rate,
+            per_chat_rate=self.per_chat_rate,
+            request_timeout=self.request_timeout,
+            sent_parts=self.sent_parts,
+            account_id=account_id,
+        )
+
     async def send(self, message: OutboundMessage) -> DeliveryResult:
+        account_id = message.account_id
+        if account_id is not None and self.shop_bots is not None:
+            bot = await self.shop_bots.bot_of_account(account_id)
+            message = replace(message, account_id=None)
+            if bot is not None:
+                return await self.for_account(bot, account_id).send(message)
+            # Disconnected since the message was composed: the shared bot sends it.
         chat_id = _chat_id(message.address)
         if chat_id is None:
             return DeliveryResult.failed(Reason.NO_ADDRESS, detail="no Telegram chat id")
@@ -148,10 +188,10 @@ class TelegramChannel:
         return DeliveryResult.delivered(external_id=",".join(str(i) for i in done))
 
     async def _wait_for_tokens(self, chat_id: int | str) -> None:
-        chat_key = _chat_key(chat_id)
+        per_chat, everyone = chat_key(chat_id, self.account_id), global_key(self.account_id)
         while True:
-            await acquire(self.limiter, GLOBAL_KEY, self.global_rate)
-            wait = await self.limiter.try_acquire(chat_key, self.per_chat_rate)
+            await acquire(self.limiter, everyone, self.global_rate)
+            wait = await self.limiter.try_acquire(per_chat, self.per_chat_rate)
             if wait <= 0:
                 return
             # The global token stays unused; taking it again after the wait keeps every
@@ -214,14 +254,21 @@ class TelegramBudget:
     limiter: RateLimiter
     global_rate: Rate = DEFAULT_GLOBAL_RATE
 
-    async def service_slot(self, chat_id: int | str) -> float:
+    async def service_slot(self, chat_id: int | str, account_id: int | None = None) -> float:
         """Wait for the next global slot, ahead of campaign sends; returns the seconds waited.
-        ``chat_id`` is where the message goes (the same signature as a per-chat wait)."""
-        return await acquire(self.limiter, GLOBAL_KEY, self.global_rate, priority=True)
+        ``chat_id`` is where the message goes (the same signature as a per-chat wait);
+        ``account_id`` the shop's own bot it goes through (None: the shared bot)."""
+        return await acquire(self.limiter, global_key(account_id), self.global_rate, priority=True)
 
 
-def _chat_key(chat_id: int | str) -> str:
-    return f"tg:chat:{chat_id}"
+def global_key(account_id: int | None = None) -> str:
+    """The bucket every send of one bot takes a token from: the shared bot's, or a shop's."""
+    return GLOBAL_KEY if account_id is None else f"{GLOBAL_KEY}:{account_id}"
+
+
+def chat_key(chat_id: int | str, account_id: int | None = None) -> str:
+    """One chat's bucket, per bot: Telegram limits each bot in each chat on its own."""
+    return f"tg:chat:{chat_id}" if account_id is None else f"tg:{account_id}:chat:{chat_id}"
 
 
 @lru_cache(maxsize=1024)

@@ -158,6 +158,8 @@ class AdminOp(StrEnum):
     INVITE_PICK = "invpick"
     REVOKE_INVITE = "invrev"
     PHONE = "phone"
+    # The shop's own Telegram bot: its screen, connecting and disconnecting (owners only).
+    OWN_BOT = "ownbot"
 
 
 class AdminAction(CallbackData, prefix="adm"):

@@ -28,6 +28,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.admin_mode import enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp, CardSetAction, CardSetOp
+from handlers.shop_bot import own_bot_button
 from handlers.texts import back_label, bold, button_expired, code, ltr, number, user_text
 from loyalty.branding import (
     PALETTE,
@@ -61,9 +62,10 @@ from loyalty.cards import (
     shop_cards,
 )
 from loyalty.errors import LoyaltyError
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.receipts import set_asks_receipt_amount
 from loyalty.shop_settings import InvalidPhone, set_scan_adds_stamp, set_shop_phone
-from loyalty.staff import Permission, seat_at, shop_of
+from loyalty.staff import Permission, allows, seat_at, shop_of
 from loyalty.tokens import LinkKind, start_link
 from models.enums import CardState
 from render.card import CardImage, render_card
@@ -266,6 +268,9 @@ async def _list_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
         else _("Turn on: scan adds 1 stamp"),
         callback_data=CardSetAction(op=CardSetOp.SCAN_ADDS, merchant_id=seat.merchant_id),
     )
+    if allows(seat, Permission.OWN_BOT):
+        label, data = own_bot_button(seat.merchant_id)
+        builder.button(text=label, callback_data=data)
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
 
@@ -436,7 +441,7 @@ async def _preview(
 ) -> None:
     """The card as it will look, with Save / Cancel; the draft is kept under a new nonce."""
     shop = await shop_of(seat)
-    username = (await bot.me()).username or ""
+    username = await own_bot_username(seat.merchant_id) or (await bot.me()).username or ""
     image = CardImage(
         merchant_name=shop.name,
         card_name=str(card["name"]),
@@ -988,7 +993,7 @@ async def _save(seat: Staff, draft: dict[str, Any], bot: Bot) -> tuple[str, list
     if kind == "create":
         values = {field: draft["values"][field.value] for field in CardField}
         card = await create_shop_card(seat, values)
-        username = (await bot.me()).username or ""
+        username = await own_bot_username(seat.merchant_id) or (await bot.me()).username or ""
         link = start_link(username, LinkKind.JOIN, card.join_token)
         return _("Saved: {card} is ready. Its join link:\n{link}").format(
             card=bold(card.name), link=link

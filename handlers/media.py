@@ -73,7 +73,11 @@ async def send_photo_cached(
     caption: str,
     reply_markup: InlineKeyboardMarkup | None = None,
 ) -> Message:
-    """Send the photo by cached file_id, or render, upload and remember it."""
+    """Send the photo by cached file_id, or render, upload and remember it.
+
+    A file id is good only with the bot that uploaded it, and a shop's own bot
+    (``bot.shop_bots``) sends the same cards as the shared one: the cache is per bot."""
+    key = f"{bot.id}:{key}"
     file_id = await cache.get(key)
     if file_id is not None:
         try:

@@ -13,11 +13,12 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from channels.ratelimit import Rate, RateLimiter
 from locales import supported_language
 from loyalty.customers import find_customer
+from loyalty.messenger_accounts import came_through
 from loyalty.profile import mark_reachable, remember_language_code
 from models.enums import Platform
 
 if TYPE_CHECKING:
-    from models import Customer
+    from models import Customer, Identity, MessengerAccount
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +58,17 @@ class ThrottlingMiddleware(BaseMiddleware):
 
 
 class CustomerMiddleware(BaseMiddleware):
-    """Puts ``customer`` (or None) and ``identity`` into the handler data."""
+    """Puts ``customer`` (or None) and ``identity`` into the handler data.
+
+    An update that came through a shop's own bot (``messenger_account``, from
+    ``web.shop_bots``) makes that bot the person's way to the shop: after the handler, so a
+    first ``/start`` that has just made the identity is counted too."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         data["customer"] = None
         data["identity"] = None
+        identity: Identity | None = None
         if user is not None and not user.is_bot:
             found = await find_customer(Platform.TELEGRAM, str(user.id))
             if found is not None:
@@ -70,7 +76,12 @@ class CustomerMiddleware(BaseMiddleware):
                 await remember_language_code(identity, user.language_code)
                 await mark_reachable(identity)
                 data["customer"], data["identity"] = customer, identity
-        return await handler(event, data)
+        result = await handler(event, data)
+        account: MessengerAccount | None = data.get("messenger_account")
+        known = identity is not None and account is not None and identity.account_id == account.id
+        if account is not None and user is not None and not user.is_bot and not known:
+            await came_through(account.id, Platform.TELEGRAM, str(user.id))
+        return result
 
 
 class LocaleMiddleware(I18nMiddleware):

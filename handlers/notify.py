@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -42,6 +42,7 @@ from handlers.texts import (
 )
 from locales import supported_language
 from loyalty.clock import utcnow
+from loyalty.messenger_accounts import active_account
 from loyalty.profile import claim_email_offer, mark_unreachable
 from loyalty.shop_contacts import shop_leads
 from loyalty.stamps import StampResult
@@ -59,10 +60,21 @@ from loyalty.views import (
 from models.enums import Platform
 from wallets.service import Wallets
 
+if TYPE_CHECKING:
+    from handlers.shop_bot import ShopBotService
+
 logger = logging.getLogger(__name__)
 
-# Waits until a message may go to this chat within the bot's shared Telegram limit.
-ServiceSlot = Callable[[int | str], Awaitable[object]]
+
+class ServiceSlot(Protocol):
+    """Waits until a message may go to this chat within its bot's Telegram limit (the shared
+    bot's, or with ``account_id`` a shop's own bot's: ``TelegramBudget.service_slot``)."""
+
+    def __call__(
+        self, chat_id: int | str, account_id: int | None = None, /
+    ) -> Awaitable[object]: ...
+
+
 # The order a customer's messengers are asked in: the chat they most likely started in.
 NOTICE_PLATFORMS = (Platform.TELEGRAM, Platform.VIBER, Platform.WHATSAPP)
 
@@ -97,6 +109,9 @@ class CustomerNotifier:
     ``slot``: every chat message first waits for it, so notices count against the bot's one
     Telegram limit with the campaigns, ahead of them (the priority lane); without it (tests
     of the texts) they go at once.
+
+    ``shop_bots``: a customer who came through a shop's own bot hears of that shop there, while
+    it is connected; of other shops, and after a disconnect, through the shared bot.
     """
 
     def __init__(
@@ -107,8 +122,10 @@ class CustomerNotifier:
         wallets: Wallets | None = None,
         slot: ServiceSlot | None = None,
         chats: Mapping[Platform, ChatReplies] | None = None,
+        shop_bots: ShopBotService | None = None,
     ) -> None:
         self._bot = bot
+        self._shop_bots = shop_bots
         self._i18n = i18n
         self._wallets = wallets
         self._slot = slot
@@ -126,11 +143,27 @@ class CustomerNotifier:
         return None
 
     async def _send_message(
-        self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int | str,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        bot: Bot | None = None,
+        account_id: int | None = None,
     ) -> None:
         if self._slot is not None:
-            await self._slot(chat_id)
-        await self._bot.send_message(chat_id, text, reply_markup=markup)
+            await self._slot(chat_id, account_id)
+        await (bot or self._bot).send_message(chat_id, text, reply_markup=markup)
+
+    async def _shop_bot(self, contact: Contact, merchant_id: int | None) -> tuple[Bot, int] | None:
+        """The shop's own bot this person came through, while connected, and its account id;
+        None: the shared bot."""
+        if self._shop_bots is None or contact.account_id is None or merchant_id is None:
+            return None
+        account = await active_account(contact.account_id)
+        if account is None or account.merchant_id != merchant_id:
+            return None
+        return self._shop_bots.bot_for(account), account.id
 
     async def _passes_changed(self, membership_id: int) -> None:
         if self._wallets is not None:
@@ -148,8 +181,14 @@ class CustomerNotifier:
         return supported_language(code, available) or self._i18n.default_locale
 
     async def _send(
-        self, contact: Contact, text: str, markup: InlineKeyboardMarkup | None = None
+        self,
+        contact: Contact,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        merchant_id: int | None = None,
     ) -> bool:
+        """Tell the person; ``merchant_id``: the shop the news is from (its own bot's)."""
         if contact.platform != Platform.TELEGRAM:
             replies = self._chats.get(contact.platform)
             if replies is None:
@@ -158,11 +197,15 @@ class CustomerNotifier:
             if not sent:
                 logger.info("customer %s not told in %s", contact.customer_id, contact.platform)
             return sent
+        shop_bot = await self._shop_bot(contact, merchant_id)
+        bot, account_id = shop_bot if shop_bot is not None else (self._bot, None)
         try:
-            await self._send_message(contact.chat_id, text, markup)
+            await self._send_message(contact.chat_id, text, markup, bot=bot, account_id=account_id)
         except TelegramForbiddenError as exc:
             logger.info("customer %s blocked the bot: %s", contact.customer_id, exc.message)
-            await mark_unreachable(contact.platform, contact.chat_id)
+            if account_id is None:
+                # A shop's bot blocked says nothing of the shared bot and the other shops.
+                await mark_unreachable(contact.platform, contact.chat_id)
             return False
         except TelegramBadRequest as exc:
             if "chat not found" in exc.message.lower():
@@ -189,7 +232,9 @@ class CustomerNotifier:
             ).format(count=plus(result.added), shop=shop)
             if not result.vouchers:
                 text = "\n".join([added + "!", stamps_line(card)])
-                return await self._send(contact, text, _open_card(card.membership_id))
+                return await self._send(
+                    contact, text, _open_card(card.membership_id), merchant_id=card.merchant_id
+                )
             # The good news first: the reward, then that a new card began (not "stamps lost").
             lines = []
             for voucher in result.vouchers:
@@ -208,10 +253,11 @@ class CustomerNotifier:
                 ).format(balance=ltr(str(card.balance)), needed=ltr(str(card.stamps_needed)))
             )
             markup = _reward_buttons(result.vouchers[0].id, card.membership_id)
-            sent = await self._send(contact, "\n".join(lines), markup)
+            merchant_id = card.merchant_id
+            sent = await self._send(contact, "\n".join(lines), markup, merchant_id=merchant_id)
             if sent and await claim_email_offer(customer_id, now=utcnow()):
                 offer = _("Want offers and vouchers by email too?")
-                await self._send(contact, offer, _email_offer())
+                await self._send(contact, offer, _email_offer(), merchant_id=merchant_id)
             return sent
 
     def _show_it_line(self, voucher: VoucherView) -> str:
@@ -267,7 +313,10 @@ class CustomerNotifier:
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
             voucher = await customer_voucher(voucher_id, customer_id)
             return await self._send(
-                contact, self._voucher_issued_line(voucher), _open_voucher(voucher.id)
+                contact,
+                self._voucher_issued_line(voucher),
+                _open_voucher(voucher.id),
+                merchant_id=voucher.merchant_id,
             )
 
     async def voucher_redeemed(self, customer_id: int, voucher_id: int) -> bool:
@@ -289,7 +338,7 @@ class CustomerNotifier:
                 shop=user_text(voucher.brand.merchant_name),
                 when=local_datetime(voucher.redeemed_at, voucher.brand.timezone),
             )
-            return await self._send(contact, text)
+            return await self._send(contact, text, merchant_id=voucher.merchant_id)
 
     async def voucher_voided(self, customer_id: int, voucher_id: int) -> bool:
         """Tell the customer their voucher was cancelled, and take it off the wallet card."""
@@ -308,7 +357,7 @@ class CustomerNotifier:
                 "🗑 Your voucher <b>{title}</b> was cancelled by {shop}. Ask the staff if this "
                 "was a mistake."
             ).format(title=user_text(voucher.title), shop=user_text(voucher.brand.merchant_name))
-            return await self._send(contact, text)
+            return await self._send(contact, text, merchant_id=voucher.merchant_id)
 
     async def stamps_undone(self, customer_id: int, result: UndoResult) -> bool:
         """Tell the customer a stamp was taken back (and the reward it made, if any)."""
@@ -342,7 +391,12 @@ class CustomerNotifier:
                 )
                 for title in result.voided_titles
             ]
-            return await self._send(contact, "\n".join(lines), _open_card(card.membership_id))
+            return await self._send(
+                contact,
+                "\n".join(lines),
+                _open_card(card.membership_id),
+                merchant_id=card.merchant_id,
+            )
 
     async def voucher_given(self, customer_id: int, voucher_id: int) -> bool:
         """A goodwill voucher from the shop: said as a gift, not as a reward earned."""
@@ -366,7 +420,9 @@ class CustomerNotifier:
                 text += " " + _("Valid until {date}.").format(
                     date=local_date(voucher.expires_at, voucher.brand.timezone)
                 )
-            return await self._send(contact, text, _open_voucher(voucher.id))
+            return await self._send(
+                contact, text, _open_voucher(voucher.id), merchant_id=voucher.merchant_id
+            )
 
     async def voucher_extended(self, customer_id: int, voucher_id: int) -> bool:
         try:
@@ -387,7 +443,9 @@ class CustomerNotifier:
                 shop=user_text(voucher.brand.merchant_name),
                 date=local_date(voucher.expires_at, voucher.brand.timezone),
             )
-            return await self._send(contact, text, _open_voucher(voucher.id))
+            return await self._send(
+                contact, text, _open_voucher(voucher.id), merchant_id=voucher.merchant_id
+            )
 
     async def voucher_expiring(self, customer_id: int, voucher: VoucherView) -> bool:
         contact = await self._contact(customer_id)
@@ -402,7 +460,9 @@ class CustomerNotifier:
                 shop=user_text(voucher.brand.merchant_name),
                 date=local_date(voucher.expires_at, voucher.brand.timezone),
             )
-            return await self._send(contact, text, _open_voucher(voucher.id))
+            return await self._send(
+                contact, text, _open_voucher(voucher.id), merchant_id=voucher.merchant_id
+            )
 
 
 def _open_card(membership_id: int) -> InlineKeyboardMarkup:

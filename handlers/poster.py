@@ -27,6 +27,7 @@ from handlers.callbacks import AdminAction, AdminOp, PosterAction
 from handlers.texts import bold, button_expired, ltr, user_text
 from locales import NATIVE_NAMES
 from loyalty.errors import CardNotFound
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.poster import PosterCard, PosterShop, poster_shop, record_print
 from loyalty.staff import Permission, allows
 from loyalty.tokens import LinkKind, start_link
@@ -216,7 +217,8 @@ def _other_messengers(links: MessengerLinks | None, join_token: str) -> list[str
 async def _poster(
     bot: Bot, i18n: I18n, shop: PosterShop, card: PosterCard, paper: Paper
 ) -> Poster:
-    me = await bot.me()
+    # The shop's own bot, when it has one: whoever scans joins there and is answered there.
+    username = await own_bot_username(shop.merchant_id) or (await bot.me()).username or ""
     language, call, reward, footer = poster_texts(i18n, shop.language, card)
     return Poster(
         merchant_name=shop.brand.merchant_name,
@@ -224,7 +226,7 @@ async def _poster(
         call_to_action=call,
         reward_line=reward,
         footer=footer,
-        join_url=start_link(me.username or "", LinkKind.JOIN, card.join_token),
+        join_url=start_link(username, LinkKind.JOIN, card.join_token),
         background=shop.brand.background,
         foreground=shop.brand.foreground,
         accent=shop.brand.accent,

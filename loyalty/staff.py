@@ -23,6 +23,9 @@ class Permission(StrEnum):
     EXPORT_MEMBERS = "export_members"
     # The counter poster with the card's join QR, as PDF and PNG.
     PRINT_POSTER = "print_poster"
+    # Connect or disconnect the shop's own messenger accounts (its bot's token is the shop's
+    # voice to every customer): owners only.
+    OWN_BOT = "own_bot"
 
 
 _GRANTS: dict[StaffRole, frozenset[Permission]] = {

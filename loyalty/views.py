@@ -70,6 +70,7 @@ class CardView:
     brand: Brand
     vouchers: tuple[VoucherView, ...]
     counter_code: str = ""
+    merchant_id: int = 0
     # The shop rewards friends who join through this member's invite link (refer a friend).
     invites_open: bool = False
 
@@ -86,6 +87,9 @@ class Contact:
     platform: Platform
     chat_id: str
     language: str | None
+    # The shop's own bot the person came through (None: the shared bot); whether it is still
+    # connected, and whose it is, the sender checks (``handlers.notify``).
+    account_id: int | None = None
 
 
 def _voucher_view(voucher: Voucher, card: Card, merchant: Merchant) -> VoucherView:
@@ -131,6 +135,7 @@ async def _views(memberships: list[Membership], moment: datetime) -> list[CardVi
                 brand=Brand.of(merchant),
                 vouchers=own,
                 counter_code=await ensure_counter_code(membership),
+                merchant_id=card.merchant_id,
                 invites_open=(card.merchant_id, card.id) in inviting
                 or (card.merchant_id, None) in inviting,
             )
@@ -245,6 +250,7 @@ async def contact_of(customer_id: int, platform: Platform = Platform.TELEGRAM) -
         platform=platform,
         chat_id=str(row["external_id"]),
         language=row["language"] or row["language_code"],
+        account_id=row["account_id"],
     )
 
 
@@ -252,7 +258,8 @@ async def contact_of(customer_id: int, platform: Platform = Platform.TELEGRAM) -
 def _contact_sql(dialect: str) -> str:
     first, second = ("$1", "$2") if dialect == "postgres" else ("?", "?")
     return (
-        'SELECT i."external_id", i."language_code", c."language" FROM "identity" i '  # noqa: S608
+        'SELECT i."external_id", i."language_code", i."account_id", c."language" '  # noqa: S608
+        'FROM "identity" i '
         'JOIN "customer" c ON c."id" = i."customer_id" '
         f'WHERE i."customer_id" = {first} AND i."platform" = {second} AND i."reachable" '
         'ORDER BY i."id" LIMIT 1'

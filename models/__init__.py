@@ -6,6 +6,7 @@ from models.campaign import Campaign, Delivery
 from models.customer import ChannelOptOut, Customer, Identity, Membership, Referral
 from models.ledger import StampEvent
 from models.merchant import Card, Merchant, Staff, StaffInvite
+from models.messenger import MessengerAccount
 from models.voucher import Voucher
 from models.wallet import GoogleWalletObject, PassRegistration, WalletPass
 
@@ -14,6 +15,7 @@ __models__ = [
     Merchant,
     Staff,
     StaffInvite,
+    MessengerAccount,
     Card,
     Customer,
     Identity,
@@ -46,6 +48,7 @@ __all__ = [
     "Identity",
     "Membership",
     "Merchant",
+    "MessengerAccount",
     "PassRegistration",
     "Referral",
     "Staff",

@@ -7,6 +7,7 @@ from tortoise.models import Model
 
 from models.enums import Channel, MembershipStatus, Platform
 from models.merchant import Card, Merchant
+from models.messenger import MessengerAccount
 
 
 class Customer(Model):
@@ -52,6 +53,12 @@ class Identity(Model):
     # When the person last wrote or pressed a button here: WhatsApp lets a business answer
     # freely only within 24 hours of it (the customer-service window), templates after.
     last_inbound_at = fields.DatetimeField(null=True)
+    # The shop's own bot the person came through; None: the shared bot. Answers and notices
+    # go through that bot while it is connected (``loyalty.messenger_accounts``).
+    account: fields.ForeignKeyNullableRelation[MessengerAccount] = fields.ForeignKeyField(
+        "models.MessengerAccount", related_name="identities", null=True, on_delete=fields.SET_NULL
+    )
+    account_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -24,6 +24,14 @@ class Platform(StrEnum):
     WHATSAPP = "whatsapp"
 
 
+class AccountStatus(StrEnum):
+    """A shop's own messenger account: in use, or given up (its customers fall back to the
+    shared bot; the row stays so they come back to it when it is connected again)."""
+
+    ACTIVE = "active"
+    DISCONNECTED = "disconnected"
+
+
 class Channel(StrEnum):
     """Delivery channels a campaign can use and a customer can opt out of."""
 

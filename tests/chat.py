@@ -71,6 +71,7 @@ async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
         google_save=runtime.wallets.google_save_url,
         checks=readiness_checks(runtime),
         refresh_metrics=refresh_metrics,
+        shop_bots=runtime.shop_bots,
     )
     runner = web_runner(app)
     await runner.setup()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -12,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
-from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -22,7 +20,6 @@ from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_protocol import RequestPayloadError
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
-from pydantic import ValidationError
 
 from loyalty.links import LinkSigner
 from wallets.apple_passes import WEB_SERVICE_PREFIX, WalletPasses
@@ -33,16 +30,18 @@ from web.ops import WEBHOOK_SECONDS, Check, setup_ops_routes
 from web.passes import setup_wallet_routes
 from web.passkit import passkit_app
 from web.scanner import ScannerPage
+from web.shop_bots import SHOP_WEBHOOK_PREFIX, ShopBotRequestHandler
+from web.updates import MAX_UPDATE_BYTES, SECRET_HEADER, checked_update
 from web.viber import ViberWebhook, setup_viber_routes
 from web.whatsapp import WhatsAppWebhook, setup_whatsapp_routes
 
 if TYPE_CHECKING:
     from channels.photos import PhotoStore
+    from handlers.shop_bot import ShopBotService
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
-MAX_UPDATE_BYTES = 1 << 20
 # A client has this long to send a request's headers (from connecting, or from our previous
 # answer on a kept-alive connection), and then this long to send its body. Telegram, Wallet and
 # browsers need milliseconds; a client dribbling bytes to hold connections open is cut off.
@@ -77,22 +76,11 @@ class CheckedRequestHandler(SimpleRequestHandler):
 
     async def _handle(self, request: web.Request) -> web.Response:
         bot = await self.resolve_bot(request)
-        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
+        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
             logger.warning("webhook call with a wrong secret from %s", request.remote)
             return web.Response(body="Unauthorized", status=401)
-        try:
-            body = await request.read()
-            if len(body) > MAX_UPDATE_BYTES:
-                raise ValueError("update too large")
-            payload: Any = json.loads(body)
-            if b"\\u0000" in body and _holds_nul(payload):
-                # Telegram never sends U+0000, and PostgreSQL cannot store it in a text column:
-                # a forged update that carries one would fail wherever its text is saved.
-                raise ValueError("NUL character in the update")
-            update = Update.model_validate(payload, context={"bot": bot})
-        except (ValueError, ValidationError, UnicodeDecodeError, RecursionError) as exc:
-            # RecursionError: JSON nested deeper than the parser's stack ("[" x 100,000).
-            logger.warning("rejected a malformed webhook update: %s", type(exc).__name__)
+        update = await checked_update(request, bot)
+        if update is None:
             return web.Response(body="Bad Request", status=400)
         result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
             bot, update, **self.data
@@ -100,17 +88,6 @@ class CheckedRequestHandler(SimpleRequestHandler):
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
     __call__ = handle
-
-
-def _holds_nul(value: Any) -> bool:
-    """Whether a decoded JSON value holds U+0000 in any string, key or value."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
 
 
 def _logged_path(request: BaseRequest) -> str:
@@ -131,7 +108,8 @@ class RedactingAccessLogger(AbstractAccessLogger):
     Telegram's webhook calls only when they failed or were slow."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        if response.status < 400 and time < SLOW_REQUEST and request.path == WEBHOOK_PATH:
+        webhook = request.path == WEBHOOK_PATH or request.path.startswith(SHOP_WEBHOOK_PREFIX)
+        if response.status < 400 and time < SLOW_REQUEST and webhook:
             # Telegram's webhook calls come hundreds a second and all look alike: only the ones
             # that failed or were slow say something (bench/webhook.py measures the saving).
             return
@@ -227,6 +205,7 @@ def build_web_app(
     refresh_metrics: Callable[[], Awaitable[None]] | None = None,
     viber: ViberWebhook | None = None,
     whatsapp: WhatsAppWebhook | None = None,
+    shop_bots: ShopBotService | None = None,
     **data: Any,
 ) -> web.Application:
     app = web.Application(
@@ -261,4 +240,7 @@ def build_web_app(
             handle_in_background=False,
             **data,
         ).register(app, path=WEBHOOK_PATH)
+        if shop_bots is not None:
+            # Shops' own bots: the same dispatcher, each on /tg/<account id> (web.shop_bots).
+            ShopBotRequestHandler(dispatcher, shop_bots, **data).register(app)
     return app

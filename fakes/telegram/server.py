@@ -1,7 +1,10 @@
 """Server plumbing: the aiohttp app, routing by method name, recording, the webhook client.
 
 Requests reach ``/bot<token>/<method>`` with any HTTP verb and any of the Bot API's body
-encodings; method names are matched case-insensitively, as Telegram does. A wrong token is a
+encodings; method names are matched case-insensitively, as Telegram does. Like the real API,
+one server serves many bots: the configured one, and any other well-formed token (digits, a
+colon, 35 URL-safe characters) as a bot of its own, made on first use with state of its own
+(``bot(token)``), until ``revoke(token)``. A wrong token (malformed, or revoked) is a
 401, an unknown method a 404, an oversized upload a 413, all in the JSON envelope; an
 injected 502 answers in nginx's HTML, as Telegram's front does when the backend is down.
 """
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import enum
 import json
+import re
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -39,6 +43,8 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
 DEFAULT_TOKEN: Final = "123456:TEST-TOKEN"
+# What @BotFather hands out: the bot's id, a colon, 35 characters of URL-safe base64.
+WELL_FORMED_TOKEN: Final = re.compile(r"[0-9]{5,12}:[A-Za-z0-9_-]{35}")
 UPLOAD_LIMIT: Final = 50 * 1024 * 1024
 
 
@@ -84,6 +90,13 @@ class ApiServer(FaultInjection):
         self._listen_port = port
         self._site = LoopbackSite("FakeTelegramAPI")
         self._client: ClientSession | None = None
+        # The other bots this server speaks for, by token, and tokens revoked at @BotFather.
+        self._bots: dict[str, Self] = {}
+        self._revoked: set[str] = set()
+        self._settings = {
+            "strict_chats": strict_chats,
+            "require_https_webhook": require_https_webhook,
+        }
         self._methods: dict[str, tuple[str, MethodHandler]] = {}
         for klass in reversed(type(self).__mro__):
             for attribute, value in vars(klass).items():
@@ -111,10 +124,49 @@ class ApiServer(FaultInjection):
     async def stop(self) -> None:
         self._closing.set()
         self._wake_pollers()
+        for other in self._bots.values():
+            other._closing.set()
+            if other._client is not None:
+                await other._client.close()
+                other._client = None
         if self._client is not None:
             await self._client.close()
             self._client = None
         await self._site.stop()
+
+    # -- other bots on the same server -----------------------------------------------------
+
+    def bot(self, token: str, *, username: str | None = None, first_name: str = "") -> Self:
+        """The fake of another bot on this server (its calls, messages, webhook, commands),
+        made on first use; ``username`` names it when it is made (else ``shop<id>_bot``)."""
+        if token == self.token:
+            return self
+        other = self._bots.get(token)
+        if other is None:
+            bot_id = token.split(":", 1)[0]
+            other = type(self)(
+                token=token,
+                bot_username=username or f"shop{bot_id}_bot",
+                bot_first_name=first_name or f"Shop bot {bot_id}",
+                **self._settings,
+            )
+            other._site = self._site  # the same server: its base_url, never started itself
+            self._bots[token] = other
+        return other
+
+    def revoke(self, token: str) -> None:
+        """The owner revoked the token at @BotFather: every call with it is a 401 from now on."""
+        self._revoked.add(token)
+
+    def _serving(self, token: str) -> Self | None:
+        """Which bot a request's token is, or None (Unauthorized)."""
+        if token == self.token:
+            return self
+        if token in self._revoked:
+            return None
+        if token in self._bots or WELL_FORMED_TOKEN.fullmatch(token):
+            return self.bot(token)
+        return None
 
     @property
     def base_url(self) -> str:
@@ -208,9 +260,17 @@ class ApiServer(FaultInjection):
             params, files = await _read_request(request)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.code)
-        call = self._record(request.match_info["method"], params, files, request.method)
-        if request.match_info["token"] != self.token:
+        target = self._serving(request.match_info["token"])
+        if target is None:
+            call = self._record(request.match_info["method"], params, files, request.method)
             return _answer(call, ApiError(401, "Unauthorized"))
+        return await target._serve(request, params, files)
+
+    async def _serve(
+        self, request: web.Request, params: dict[str, Any], files: Uploads
+    ) -> web.StreamResponse:
+        """One method call of this bot, its token already checked."""
+        call = self._record(request.match_info["method"], params, files, request.method)
         fault = self._take_fault(call.method) if call.method.lower() in self._methods else None
         if fault is not None and (fault.delay or fault.hang_up):
             await self._sleep(fault.delay)  # then handled normally: slow, not failed
@@ -247,8 +307,9 @@ class ApiServer(FaultInjection):
         return call
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        stored = self._files.at_path(request.match_info["file_path"])
-        if request.match_info["token"] != self.token or stored is None:
+        target = self._serving(request.match_info["token"])
+        stored = target._files.at_path(request.match_info["file_path"]) if target else None
+        if stored is None:
             return web.json_response(ApiError(404, "Not Found").payload(), status=404)
         content_type = stored.mime_type or "application/octet-stream"
         return web.Response(body=stored.data, content_type=content_type)

@@ -310,6 +310,11 @@ class TelegramState:
             and (include_deleted or not m.deleted)
         ]
 
+    def received_messages(self, chat_id: int) -> list[StoredMessage]:
+        """Messages people sent the bot in this chat, oldest first, deleted ones too (their
+        ``deleted`` says whether the bot deleted them)."""
+        return [m for m in self._messages.values() if not m.from_bot and m.chat_id == chat_id]
+
     def last_message(self, chat_id: int) -> StoredMessage | None:
         sent = self.sent_messages(chat_id)
         return sent[-1] if sent else None

@@ -858,3 +858,39 @@ async def test_register_custom_method(fake: FakeTelegramAPI, bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="message to pin not found"):
         await bot.pin_chat_message(1, 404)
     assert [c.params["message_id"] for c in fake.calls("pinchatmessage")] == ["5", "404"]
+
+
+# ------------------------------------------------------------------------------------------
+# Other bots on the same server (shops' own bots)
+
+SHOP_TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+
+
+async def test_any_well_formed_token_is_a_bot_of_its_own(fake: FakeTelegramAPI) -> None:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url))
+    async with Bot(SHOP_TOKEN, session=session) as shop_bot:
+        me = await shop_bot.get_me()
+        await shop_bot.set_webhook("http://127.0.0.1:9/tg/1", secret_token="shop-secret")
+        await shop_bot.send_message(555, "hello from the shop")
+
+    assert (me.id, me.username, me.is_bot) == (7012345678, "shop7012345678_bot", True)
+    shop = fake.bot(SHOP_TOKEN)
+    assert [c.method for c in shop.calls()] == ["getMe", "setWebhook", "sendMessage"]
+    assert shop.webhook.url == "http://127.0.0.1:9/tg/1"
+    assert shop.webhook.secret_token == "shop-secret"
+    assert [m.text for m in shop.sent_messages(555)] == ["hello from the shop"]
+    # The server's own bot saw none of it.
+    assert fake.calls() == []
+    assert fake.sent_messages(555) == []
+    assert fake.webhook.url == ""
+
+
+async def test_a_revoked_or_malformed_token_is_unauthorized(fake: FakeTelegramAPI) -> None:
+    fake.bot(SHOP_TOKEN, username="cafe_lviv_bot")
+    fake.revoke(SHOP_TOKEN)
+    for token in (SHOP_TOKEN, "7012345678:short", "7012345678:" + "A" * 34 + "!"):
+        session = AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url))
+        async with Bot(token, session=session) as intruder:
+            with pytest.raises(TelegramUnauthorizedError):
+                await intruder.get_me()
+    assert fake.bot(SHOP_TOKEN).calls() == []

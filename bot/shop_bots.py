@@ -1,0 +1,230 @@
+"""Shops' own Telegram bots: connecting a token from @BotFather, and a ``Bot`` per account.
+
+Connecting asks Telegram who the token is (getMe, on the configured Bot API server), stores
+the account (``loyalty.messenger_accounts``: the token sealed), then points the bot's webhook
+at ``/tg/<account id>`` with a secret of its own and sets the customers' command menu on it.
+The token never appears in a URL of ours: aiogram's token-in-the-path handler would put it in
+every access log, so ``web.shop_bots`` finds the bot by the account id and checks the secret.
+
+A refused token (malformed, unknown to Telegram, another shop's bot already) stores nothing.
+Disconnecting deletes the webhook and marks the account disconnected; its customers keep
+their memberships and are reached on the shared bot again (``bot_for_contact``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+from pydantic import SecretStr
+
+from loyalty.messenger_accounts import (
+    AccountTaken,
+    BotTokenRefused,
+    CredentialBox,
+    MessengerUnavailable,
+    active_account,
+    active_account_of,
+    connect_account,
+    credential_of,
+    disconnect_account,
+    forget_account,
+)
+from models import MessengerAccount
+from models.enums import Platform
+from web.shop_bots import SHOP_WEBHOOK_PREFIX
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.utils.i18n import I18n
+
+    from bot.config import TelegramSettings
+    from loyalty.links import LinkSigner
+
+logger = logging.getLogger(__name__)
+
+
+def shop_webhook_path(account_id: int) -> str:
+    """Where Telegram posts a shop bot's updates: the account's id, never its token."""
+    return f"{SHOP_WEBHOOK_PREFIX}{account_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class BotIdentity:
+    """Who Telegram says a token is (getMe)."""
+
+    id: int
+    username: str
+
+
+class ShopBots:
+    """Verifies, connects and disconnects shops' bots, and keeps one ``Bot`` per account.
+
+    ``signer`` gives the public base URL the webhooks point at (the links' base: the same web
+    app). ``allowed_updates`` is the dispatcher's (set once it is built), like the shared
+    bot's webhook.
+    """
+
+    def __init__(
+        self,
+        telegram: TelegramSettings,
+        box: CredentialBox,
+        signer: LinkSigner,
+        i18n: I18n,
+        *,
+        allowed_updates: Sequence[str] | None = None,
+        replies: bool = True,
+    ) -> None:
+        self._telegram = telegram
+        # As ``bot.factory.build_bot``: answers wait out a 429, a delivery worker's bots not.
+        self._replies = replies
+        self._box = box
+        self._signer = signer
+        self._i18n = i18n
+        self.allowed_updates = list(allowed_updates) if allowed_updates is not None else None
+        # account id -> (the sealed token it was made with, the bot): a token connected again
+        # (the owner's new one) makes a new Bot.
+        self._bots: dict[int, tuple[str, Bot]] = {}
+        # Bots replaced or forgotten: their sessions are closed at ``close`` (a request in
+        # flight on one may still finish).
+        self._retired: list[Bot] = []
+
+    def _make_bot(self, token: SecretStr) -> Bot:
+        from bot.factory import build_bot
+
+        return build_bot(self._telegram, replies=self._replies, token=token)
+
+    def bot_for(self, account: MessengerAccount) -> Bot:
+        """The account's bot (made on first use, kept while its token stays the same)."""
+        kept = self._bots.get(account.id)
+        if kept is not None and kept[0] == account.credential_encrypted:
+            return kept[1]
+        if kept is not None:
+            self._retire(kept[1])
+        bot = self._make_bot(credential_of(account, self._box))
+        self._bots[account.id] = (account.credential_encrypted, bot)
+        return bot
+
+    async def bot_of_account(self, account_id: int | None) -> Bot | None:
+        """The bot of a connected account; None for the shared bot or a disconnected one."""
+        if account_id is None:
+            return None
+        account = await active_account(account_id)
+        return self.bot_for(account) if account is not None else None
+
+    async def verify(self, token: SecretStr) -> BotIdentity:
+        """getMe with the token; :class:`BotTokenRefused` on a 401, else
+        :class:`MessengerUnavailable` when Telegram cannot be asked."""
+        bot = self._make_bot(token)
+        try:
+            me = await bot.get_me()
+        except TelegramUnauthorizedError:
+            raise BotTokenRefused() from None
+        except (TelegramAPIError, OSError, TimeoutError) as error:
+            logger.warning("getMe for a shop's bot failed: %s", type(error).__name__)
+            raise MessengerUnavailable() from None
+        finally:
+            await bot.session.close()
+        if not me.is_bot or not me.username:
+            raise BotTokenRefused()
+        return BotIdentity(me.id, me.username)
+
+    async def connect(self, merchant_id: int, token: SecretStr) -> MessengerAccount:
+        """Verify, store, set the webhook and the menu. Refusals (``LoyaltyError``) leave the
+        shop as it was; a webhook Telegram refuses undoes the connecting."""
+        me = await self.verify(token)
+        shared = self._telegram.token
+        if shared is not None and shared.get_secret_value().split(":", 1)[0] == str(me.id):
+            raise AccountTaken()  # the shared bot itself: its webhook is everybody's
+        before = await MessengerAccount.get_or_none(
+            merchant_id=merchant_id, platform=Platform.TELEGRAM
+        )
+        connected = await connect_account(
+            merchant_id,
+            Platform.TELEGRAM,
+            token,
+            external_id=str(me.id),
+            username=me.username,
+            box=self._box,
+        )
+        account = connected.account
+        bot = self.bot_for(account)
+        url = f"{self._signer.base_url.rstrip('/')}{shop_webhook_path(account.id)}"
+        try:
+            await bot.set_webhook(
+                url,
+                secret_token=connected.webhook_secret.get_secret_value(),
+                allowed_updates=self.allowed_updates,
+                drop_pending_updates=True,
+            )
+        except TelegramAPIError as error:
+            logger.warning("setWebhook for shop %s's bot failed: %s", merchant_id, error.message)
+            await self._undo(account, before)
+            raise MessengerUnavailable() from None
+        await self._set_menu(bot)
+        if before is not None and before.external_id != account.external_id:
+            await self._let_go(before)
+        logger.info("shop %s connected its own Telegram bot (account %s)", merchant_id, account.id)
+        return account
+
+    async def _let_go(self, replaced: MessengerAccount) -> None:
+        """The shop's previous bot, replaced by another: Telegram stops calling us for it (its
+        secret is no longer ours anyway, so its calls would be refused)."""
+        try:
+            bot = self._make_bot(credential_of(replaced, self._box))
+        except ValueError:
+            return
+        try:
+            await bot.delete_webhook()
+        except TelegramAPIError as error:
+            logger.info("deleteWebhook of a replaced shop bot failed: %s", error.message)
+        finally:
+            await bot.session.close()
+
+    async def _undo(self, account: MessengerAccount, before: MessengerAccount | None) -> None:
+        self.forget(account.id)
+        if before is None:
+            await forget_account(account.id)
+        else:
+            await before.save()  # the row as it was (its old token and status)
+
+    async def _set_menu(self, bot: Bot) -> None:
+        """The customers' command menu, in every language, on the shop's bot too; a refusal
+        leaves the bot without a menu, not unconnected."""
+        from bot.app import set_commands
+
+        try:
+            await set_commands(bot, self._i18n)
+        except TelegramAPIError as error:
+            logger.warning("the command menu of a shop's bot was not set: %s", error.message)
+
+    async def disconnect(self, merchant_id: int) -> MessengerAccount | None:
+        """Delete the webhook (best effort: a revoked token cannot) and mark the account
+        disconnected; the account, or None when the shop had none connected."""
+        account = await active_account_of(merchant_id, Platform.TELEGRAM)
+        if account is None:
+            return None
+        try:
+            await self.bot_for(account).delete_webhook()
+        except (TelegramAPIError, ValueError) as error:
+            logger.info("deleteWebhook of shop %s's bot failed: %s", merchant_id, error)
+        gone = await disconnect_account(merchant_id, Platform.TELEGRAM)
+        self.forget(account.id)
+        return gone
+
+    def forget(self, account_id: int) -> None:
+        kept = self._bots.pop(account_id, None)
+        if kept is not None:
+            self._retire(kept[1])
+
+    def _retire(self, bot: Bot) -> None:
+        self._retired.append(bot)
+
+    async def close(self) -> None:
+        for bot in [*(kept[1] for kept in self._bots.values()), *self._retired]:
+            await bot.session.close()
+        self._bots.clear()
+        self._retired.clear()
