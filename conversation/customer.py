@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -98,10 +98,12 @@ from loyalty.views import (
     customer_voucher,
 )
 from loyalty.vouchers import redeem_voucher
-from models import Customer
 from models.enums import Channel, Platform, RedeemVia
 from wallets.card_link import card_page_url
 from web.card_image import card_image_url, voucher_image_url
+
+if TYPE_CHECKING:
+    from models import Customer
 
 __all__ = ["CustomerConversation", "ReceiptSink", "RedemptionWatch", "WalletUpdates"]
 
@@ -276,8 +278,9 @@ class CustomerConversation:
         await mark_inbound(turn.platform, inbound.user_id, at=self._clock())
         if outcome.merged_customer_id is not None and self._wallets is not None:
             await self._wallets.forget_left_memberships(outcome.merged_customer_id)
-        linked = await Customer.get(id=outcome.customer_id)
-        return [said, *await self._home(linked)]
+        # The chat's identity is the linked customer's now: found as any writer is.
+        linked = await find_customer(turn.platform, inbound.user_id)
+        return [said, *await self._home(linked[0] if linked else None)]
 
     async def _code(self, turn: _Turn, customer: Customer) -> Screen:
         """A code to type in another messenger (a new one each time; the last stops working)."""

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import gettext as _
 
@@ -24,7 +25,9 @@ from loyalty.memberships import card_by_join_token, join
 from loyalty.referrals import Outcome, ReferralJoin, join_by_invite, referrer_by_token
 from loyalty.tokens import LinkKind, parse_payload
 from loyalty.views import CardView, customer_card, customer_cards
-from models import Customer
+
+if TYPE_CHECKING:
+    from models import Customer
 
 __all__ = ["Joined", "find_payload", "join_by_link", "unknown_link_text"]
 

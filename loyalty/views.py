@@ -233,6 +233,17 @@ async def customer_voucher(voucher_id: int, customer_id: int) -> VoucherView:
     return _voucher_view(voucher, voucher.card, voucher.card.merchant)
 
 
+async def issued_voucher(voucher_id: int) -> VoucherView | None:
+    """A voucher not used, voided or expired yet, by id alone: for a link that carries the id
+    and proves it knows the voucher's token (``web.card_image``)."""
+    voucher = await Voucher.get_or_none(id=voucher_id, status=VoucherStatus.ISSUED).select_related(
+        "card__merchant"
+    )
+    if voucher is None:
+        return None
+    return _voucher_view(voucher, voucher.card, voucher.card.merchant)
+
+
 async def contact_of(customer_id: int, platform: Platform = Platform.TELEGRAM) -> Contact | None:
     """The reachable messenger identity of a customer, or None.
 

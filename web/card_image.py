@@ -23,12 +23,10 @@ from collections import OrderedDict
 from aiohttp import web
 
 from loyalty.clock import utcnow
-from loyalty.errors import MembershipNotFound, VoucherNotFound
+from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner, Purpose
 from loyalty.tokens import LinkKind, start_link
-from loyalty.views import CardView, VoucherView, customer_card, customer_voucher
-from models import Voucher
-from models.enums import VoucherStatus
+from loyalty.views import CardView, VoucherView, customer_card, issued_voucher
 from render.card import CardImage, VoucherImage, render_card, render_voucher
 from wallets.card_link import CARD_PAGE_PATH, card_page_url, membership_for_card_page
 from web.card_page import UsernameSource
@@ -97,19 +95,13 @@ async def _usable_voucher(signer: LinkSigner, token: str) -> VoucherView | None:
     claimed = signer.verify(Purpose.VOUCHER_IMAGE, signed_id, _VOUCHER_ID_SCOPE)
     if claimed is None:
         return None
-    voucher = await Voucher.get_or_none(id=claimed, status=VoucherStatus.ISSUED).select_related(
-        "membership"
-    )
+    voucher = await issued_voucher(claimed)
     if voucher is None:
         return None
     bound = f"{signed_id.partition('.')[0]}.{bound_tag}"
     if signer.verify(Purpose.VOUCHER_IMAGE, bound, _VOUCHER_SCOPE + voucher.token) != voucher.id:
         return None
-    try:
-        view = await customer_voucher(voucher.id, voucher.membership.customer_id)
-    except VoucherNotFound:
-        return None
-    return view if view.usable(utcnow()) else None
+    return voucher if voucher.usable(utcnow()) else None
 
 
 class CardImages:
