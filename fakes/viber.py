@@ -14,7 +14,8 @@ that is not JSON or breaks a documented limit 3 (text over 7,000 characters, a p
 description over 768, ``sender.name`` over 28, a request over 30 KB, a broadcast list over
 300), a missing field 4, an unknown receiver 5, one who is not subscribed 6 (the welcome
 message is the exception, and is not sent through the API anyway), and 12 beyond
-``requests_per_second`` for the token or past the 100th message to one person within an hour
+``requests_per_second`` for the token (counted as Viber documents it, over 10 seconds: 500
+calls in any 10 s for 50/s) or past the 100th message to one person within an hour
 without a reply from them (Viber's documented wording: "Too many requests"). Which status
 Viber gives a too-long text is not documented; 3 (badData) is this fake's choice.
 
@@ -68,6 +69,8 @@ SENDER_NAME_LIMIT: Final = 28
 TRACKING_DATA_LIMIT: Final = 4096
 MAX_REQUEST_BYTES: Final = 30 * 1024
 BROADCAST_LIMIT: Final = 300
+# Viber's request limit is documented per 10 seconds (500 calls), not per second.
+RATE_WINDOW_SECONDS = 10.0
 PER_USER_HOURLY_LIMIT: Final = 100
 BUTTON_TEXT_LIMIT: Final = 250
 KEYBOARD_ROWS: Final = 12
@@ -324,9 +327,9 @@ class FakeViber:
         if self.requests_per_second is None:
             return
         now = time.monotonic()
-        while self._window and now - self._window[0] >= 1.0:
+        while self._window and now - self._window[0] >= RATE_WINDOW_SECONDS:
             self._window.popleft()
-        if len(self._window) >= self.requests_per_second:
+        if len(self._window) >= self.requests_per_second * RATE_WINDOW_SECONDS:
             raise _Refusal(12)
         self._window.append(now)
 
