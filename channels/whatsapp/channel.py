@@ -22,9 +22,9 @@ part 3, as on Viber.
 Every call first takes a slot of the phone number's bucket in the shared limiter: Meta's
 default throughput is 80 messages a second per business number (:data:`DEFAULT_RATE` keeps 5%
 spare: at 2%, sends that left on time still arrived bunched across a second's edge under load,
-3 refused of 900 in one bench run). The refusals as outcomes are :mod:`channels.whatsapp.errors`; the per-user marketing
-limit (131049) is retried after 1 h, 6 h and 24 h by the number of times this process met it
-for the delivery.
+3 refused of 900 in one bench run). The refusals as outcomes are
+:mod:`channels.whatsapp.errors`; the per-user marketing limit (131049) is retried after 1 h,
+6 h and 24 h by the number of times this process met it for the delivery.
 """
 
 from __future__ import annotations
