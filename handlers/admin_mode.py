@@ -72,3 +72,15 @@ async def admin_seat(state: FSMContext, user_id: int, permission: Permission) ->
     if merchant_id is None:
         return None
     return await seat_at(user_id, merchant_id, permission)
+
+
+async def answering_seat(
+    message: Message, state: FSMContext, key: str, permission: Permission
+) -> Staff | None:
+    """The seat a typed answer is for: the shop the question stored under ``key``, checked
+    again now (the person may have lost ``permission`` since it was asked)."""
+    merchant_id = (await state.get_data()).get(key)
+    user = message.from_user
+    if user is None or not isinstance(merchant_id, int):
+        return None
+    return await seat_at(user.id, merchant_id, permission)

@@ -26,7 +26,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.admin_mode import enter_admin_mode
+from handlers.admin_mode import answering_seat, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp, CardSetAction, CardSetOp
 from handlers.shop_bot import own_bot_button
 from handlers.texts import back_label, bold, button_expired, code, ltr, number, user_text
@@ -1060,13 +1060,7 @@ async def phone_pressed(
 
 @router.message(CardForm.phone, ANSWER)
 async def phone_typed(message: Message, state: FSMContext) -> None:
-    merchant_id = (await state.get_data()).get(PHONE_KEY)
-    user = message.from_user
-    seat = (
-        await seat_at(user.id, merchant_id, Permission.CARDS)
-        if user is not None and isinstance(merchant_id, int)
-        else None
-    )
+    seat = await answering_seat(message, state, PHONE_KEY, Permission.CARDS)
     if seat is None:
         await state.set_state(None)
         await message.answer(_("You can no longer change this shop's settings."))

@@ -19,6 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from handlers.admin_mode import answering_seat
 from handlers.callbacks import AdminAction, AdminOp
 from handlers.texts import back_label, button_expired, ltr, user_text
 from loyalty.errors import LoyaltyError
@@ -184,13 +185,7 @@ async def token_sent(message: Message, state: FSMContext, shop_bots: ShopBotServ
     # First of all, the secret leaves the chat: whatever follows, it was read once.
     with contextlib.suppress(TelegramBadRequest):
         await message.delete()
-    merchant_id = (await state.get_data()).get(TOKEN_KEY)
-    user = message.from_user
-    seat = (
-        await seat_at(user.id, merchant_id, Permission.OWN_BOT)
-        if user is not None and isinstance(merchant_id, int)
-        else None
-    )
+    seat = await answering_seat(message, state, TOKEN_KEY, Permission.OWN_BOT)
     if seat is None:
         await state.set_state(None)
         await message.answer(_("You can no longer change this shop's settings."))

@@ -10,23 +10,17 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from channels.base import Receipt
 from channels.whatsapp.api import WhatsAppApi
-from channels.whatsapp.replies import WhatsAppReplies
 from conversation.screen import (
     InboundKind,
 )
-from fakes.loopback import HOST, free_port
 from fakes.whatsapp import FakeWhatsApp, sign
 from tests.recording import Recording
-from web.replay import ReplayGuard
-from web.whatsapp import WhatsAppWebhook, setup_whatsapp_routes
+from tests.whatsapp_fixtures import VERIFY_TOKEN, serving_whatsapp_webhook
 
-VERIFY_TOKEN = "stampbot-verify-7f3a"
 ALICE = "972501234567"
 
 
@@ -35,26 +29,11 @@ async def webhook(
     whatsapp: FakeWhatsApp, whatsapp_api: WhatsAppApi, redis_client: Redis
 ) -> AsyncIterator[tuple[str, Recording]]:
     recording = Recording()
-    app = web.Application()
-    setup_whatsapp_routes(
-        app,
-        WhatsAppWebhook(
-            app_secret=SecretStr(whatsapp.app_secret),
-            verify_token=SecretStr(VERIFY_TOKEN),
-            conversation=recording,
-            replies=WhatsAppReplies(whatsapp_api),
-            replay=ReplayGuard(redis_client, "test:whatsapp:seen:", 60),
-            account="cafe",
-        ),
-    )
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, HOST, port).start()
-    whatsapp.webhook_url = f"http://{HOST}:{port}/whatsapp/webhook"
-    whatsapp.add_user(ALICE, "Alice")
-    yield whatsapp.webhook_url, recording
-    await runner.cleanup()
+    async with serving_whatsapp_webhook(
+        whatsapp, whatsapp_api, recording, redis_client, account="cafe"
+    ) as url:
+        whatsapp.add_user(ALICE, "Alice")
+        yield url, recording
 
 
 async def test_the_handshake_echoes_the_challenge_for_our_token_only(
