@@ -40,7 +40,16 @@ from conversation.actions import (
 from conversation.joining import find_payload, join_by_link
 from conversation.links import MessengerLinks
 from conversation.screen import Action, Inbound, InboundKind, Screen, StatusUpdate
-from conversation.screens import erase_question, privacy, settings_id, vouchers
+from conversation.screens import (
+    erase_question,
+    erased_text,
+    leave_pick,
+    leave_question,
+    left_text,
+    privacy,
+    settings_id,
+    vouchers,
+)
 from handlers.callbacks import (
     CardAction,
     CardOp,
@@ -54,13 +63,13 @@ from handlers.callbacks import (
     switch_value,
 )
 from handlers.cards import card_caption, no_cards_text
-from handlers.linking import link_answer, other_messengers
+from handlers.invites import invite_text
+from handlers.linking import MESSENGERS as MESSENGER_NAMES
+from handlers.linking import code_screen, link_answer
+from handlers.offers import stopped_text
 from handlers.texts import (
     back_label,
-    bold,
     button_expired,
-    code,
-    ltr,
     picked_label,
     state_label,
     user_text,
@@ -69,7 +78,6 @@ from handlers.vouchers import not_usable_text, used_text, voucher_caption
 from locales import NATIVE_NAMES, supported_language
 from loyalty.clock import utcnow
 from loyalty.customers import (
-    chosen_language,
     customer_for_identity,
     erase_customer,
     find_customer,
@@ -98,7 +106,7 @@ from loyalty.views import (
     customer_voucher,
 )
 from loyalty.vouchers import redeem_voucher
-from models.enums import Channel, Platform, RedeemVia
+from models.enums import MESSENGERS, Platform, RedeemVia
 from wallets.card_link import card_page_url
 from web.card_image import card_image_url, voucher_image_url
 
@@ -110,8 +118,7 @@ __all__ = ["CustomerConversation", "ReceiptSink", "RedemptionWatch", "WalletUpda
 logger = logging.getLogger(__name__)
 
 _PLATFORMS = {Platform.VIBER.value: Platform.VIBER, Platform.WHATSAPP.value: Platform.WHATSAPP}
-_CHANNELS = {Platform.VIBER: Channel.VIBER, Platform.WHATSAPP: Channel.WHATSAPP}
-_PLATFORM_NAMES = {Platform.VIBER: "Viber", Platform.WHATSAPP: "WhatsApp"}
+_CHANNELS = {platform: channel for channel, platform in MESSENGERS.items()}
 
 
 class ReceiptSink(Protocol):
@@ -186,11 +193,11 @@ class CustomerConversation:
             await mark_inbound(
                 platform, inbound.user_id, at=self._clock(), language_code=inbound.language_code
             )
-        language = await self._language(customer, inbound)
+        language = self._language(customer, inbound)
         with self._i18n.context(), self._i18n.use_locale(language):
             return await self._answer(_Turn(inbound, platform, customer))
 
-    async def _language(self, customer: Customer | None, inbound: Inbound) -> str:
+    def _language(self, customer: Customer | None, inbound: Inbound) -> str:
         """The language picked in settings, else the messenger's, else the default."""
         available = self._i18n.available_locales
         picked = customer.language if customer is not None else None
@@ -287,22 +294,7 @@ class CustomerConversation:
         if self._link_codes is None:
             raise LookupError("linking is off")
         issued = await self._link_codes.issue(customer.id, turn.platform, now=self._clock())
-        text = "\n".join(
-            [
-                _("<b>🔗 Link another messenger</b>"),
-                _("Your code: {code}").format(code=code(issued.code)),
-                "",
-                _("Send this code to our bot in {messengers}; it works for 15 minutes.").format(
-                    messengers=other_messengers(turn.platform)
-                ),
-                _("Your cards, stamps and vouchers are then the same in both."),
-            ]
-        )
-        rows = (
-            (Action(_("🔄 New code"), id=settings_id(SettingsOp.LINK)),),
-            (Action(back_label(), id=settings_id(SettingsOp.MENU)),),
-        )
-        return Screen(text, actions=rows)
+        return code_screen(issued.code, turn.platform)
 
     async def _typed(self, turn: _Turn) -> list[Screen]:
         """Free text: nobody reads this chat, so say so, and show the cards."""
@@ -361,19 +353,7 @@ class CustomerConversation:
         link = self._links.link(turn.platform, LinkKind.REFERRAL, invite.token, sentence=sentence)
         if link is None:
             return await self._expired(customer)
-        if invite.rewards_first_stamp:
-            how = _(
-                "Send this link to a friend. It is yours alone: when a friend joins through it "
-                "and collects their first stamp, you both get the shop's gift."
-            )
-        else:
-            how = _(
-                "Send this link to a friend. It is yours alone: the shop sees who you brought."
-            )
-        once = _("Gifts go to friends new to {shop}, once per friend.").format(
-            shop=user_text(invite.shop_name)
-        )
-        return [Screen("\n\n".join([how, user_text(link), once]))]
+        return [Screen(invite_text(invite, link))]
 
     # Vouchers
 
@@ -464,19 +444,13 @@ class CustomerConversation:
             if self._wallets is not None:
                 await self._wallets.forget_left_memberships(customer.id)
             logger.info("customer %s erased their data from %s", customer.id, turn.platform)
-            return [
-                Screen(
-                    _(
-                        "Done: your data is erased. Scan a shop's QR code if you ever want to "
-                        "start again."
-                    )
-                )
-            ]
+            return [Screen(erased_text())]
         # Email, birthday and the like are typed answers: Telegram's settings have them.
         raise LookupError(op)
 
     async def _menu(self, turn: _Turn, customer: Customer) -> Screen:
-        language = await chosen_language(customer.id) or self._i18n.current_locale
+        # The locale this answer is in: the one picked in settings, else the messenger's.
+        language = self._i18n.current_locale
         shops, off = await customer_shops(customer), await opted_out(customer)
         channel = _CHANNELS[turn.platform]
         lines = [
@@ -537,7 +511,7 @@ class CustomerConversation:
             [
                 _("<b>Offers</b>"),
                 _("News and vouchers from the shops you've joined, here in {messenger}.").format(
-                    messenger=_PLATFORM_NAMES[turn.platform]
+                    messenger=MESSENGER_NAMES[turn.platform]
                 ),
             ]
         )
@@ -561,37 +535,12 @@ class CustomerConversation:
         if op == SettingsOp.LEAVE:
             if not cards:
                 return [Screen(_("You are not on any card."))]
-            rows = tuple(
-                (
-                    Action(
-                        f"{user_text(card.card_name, html=False, limit=40)} · "
-                        f"{user_text(card.brand.merchant_name, html=False, limit=20)}",
-                        id=settings_id(SettingsOp.LEAVE_PICK, str(card.membership_id)),
-                    ),
-                )
-                for card in cards
-            )
-            back = (Action(back_label(), id=settings_id(SettingsOp.PRIVACY)),)
-            return [Screen(_("Which card do you want to leave?"), actions=(*rows, back))]
+            return [leave_pick(cards)]
         card = next((c for c in cards if str(c.membership_id) == value), None)
         if card is None:
             raise LookupError(value)
         if op == SettingsOp.LEAVE_PICK:
-            question = _(
-                "Leave <b>{card}</b> at {shop}? Its stamps ({stamps}) and unused vouchers "
-                "({vouchers}) will be lost."
-            ).format(
-                card=user_text(card.card_name),
-                shop=user_text(card.brand.merchant_name),
-                stamps=ltr(str(card.balance)),
-                vouchers=ltr(str(len(card.vouchers))),
-            )
-            yes = Action(
-                _("Yes, leave the card"),
-                id=settings_id(SettingsOp.LEAVE_CONFIRM, str(card.membership_id)),
-            )
-            cancel = Action(back_label(), id=settings_id(SettingsOp.PRIVACY))
-            return [Screen(question, actions=((yes,), (cancel,)))]
+            return [leave_question(card)]
         try:
             await leave_card(card.membership_id, customer_id=customer.id)
         except LoyaltyError:
@@ -599,10 +548,7 @@ class CustomerConversation:
         if self._wallets is not None:
             # The phone wallets forget the card too (best effort, as on Telegram).
             await self._wallets.forget_left_memberships(customer.id)
-        left = _("You left <b>{card}</b>. Scan the shop's QR code any time to join again.").format(
-            card=user_text(card.card_name)
-        )
-        return [Screen(left)]
+        return [Screen(left_text(card))]
 
     async def _offers_action(self, customer: Customer, action: OffersAction) -> list[Screen]:
         """[Stop offers from …] under a campaign message: every optional channel of that
@@ -615,15 +561,7 @@ class CustomerConversation:
             return [Screen(_("You are not on a card of this shop."))]
         if not await stop_offers(customer, action.merchant_id, OFFER_CHANNELS):
             return [Screen(_("Offers from this shop are already off."))]
-        return [
-            Screen(
-                _(
-                    "You won't get offers from {shop} any more. Settings → Offers turns them "
-                    "back on."
-                ).format(shop=bold(shop)),
-                actions=((settings_action(),),),
-            )
-        ]
+        return [Screen(stopped_text(shop), actions=((settings_action(),),))]
 
 
 def _card_list(cards: list[CardView]) -> Screen:

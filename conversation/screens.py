@@ -11,10 +11,19 @@ from aiogram.utils.i18n import ngettext
 from conversation.actions import voucher_list_actions
 from conversation.screen import Action, Screen
 from handlers.callbacks import SettingsAction, SettingsOp
-from handlers.texts import back_label, bold
-from loyalty.views import VoucherView, customer_cards, customer_vouchers
+from handlers.texts import back_label, bold, ltr, user_text
+from loyalty.views import CardView, VoucherView, customer_cards, customer_vouchers
 
-__all__ = ["erase_question", "privacy", "settings_id", "vouchers"]
+__all__ = [
+    "erase_question",
+    "erased_text",
+    "leave_pick",
+    "leave_question",
+    "left_text",
+    "privacy",
+    "settings_id",
+    "vouchers",
+]
 
 
 def settings_id(op: SettingsOp, value: str = "") -> str:
@@ -49,6 +58,55 @@ def erase_question() -> Screen:
         (Action(back_label(), id=settings_id(SettingsOp.PRIVACY)),),
     )
     return Screen(text, actions=rows)
+
+
+def erased_text() -> str:
+    return _("Done: your data is erased. Scan a shop's QR code if you ever want to start again.")
+
+
+def leave_pick(cards: list[CardView]) -> Screen:
+    """Which card to leave: one button each, and back to the privacy screen."""
+    rows = tuple(
+        (
+            Action(
+                f"{user_text(card.card_name, html=False, limit=40)} · "
+                f"{user_text(card.brand.merchant_name, html=False, limit=20)}",
+                id=settings_id(SettingsOp.LEAVE_PICK, str(card.membership_id)),
+            ),
+        )
+        for card in cards
+    )
+    back = (Action(back_label(), id=settings_id(SettingsOp.PRIVACY)),)
+    text = _("Which card do you want to leave?") if cards else _("You are not on any card.")
+    return Screen(text, actions=(*rows, back))
+
+
+def leave_question(card: CardView) -> Screen:
+    text = _(
+        "Leave <b>{card}</b> at {shop}? Its stamps ({stamps}) and unused vouchers "
+        "({vouchers}) will be lost."
+    ).format(
+        card=user_text(card.card_name),
+        shop=user_text(card.brand.merchant_name),
+        stamps=ltr(str(card.balance)),
+        vouchers=ltr(str(len(card.vouchers))),
+    )
+    rows = (
+        (
+            Action(
+                _("Yes, leave the card"),
+                id=settings_id(SettingsOp.LEAVE_CONFIRM, str(card.membership_id)),
+            ),
+        ),
+        (Action(back_label(), id=settings_id(SettingsOp.PRIVACY)),),
+    )
+    return Screen(text, actions=rows)
+
+
+def left_text(card: CardView) -> str:
+    return _("You left <b>{card}</b>. Scan the shop's QR code any time to join again.").format(
+        card=user_text(card.card_name)
+    )
 
 
 async def vouchers(customer_id: int | None) -> Screen | VoucherView:

@@ -19,7 +19,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.callbacks import CardAction, CardOp
 from handlers.texts import button_expired, user_text
 from loyalty.errors import MembershipNotFound
-from loyalty.referrals import member_invite
+from loyalty.referrals import Invite, member_invite
 from loyalty.tokens import LinkKind, start_link
 
 if TYPE_CHECKING:
@@ -33,6 +33,21 @@ SHARE_URL = "https://t.me/share/url"
 
 def share_url(link: str, text: str) -> str:
     return f"{SHARE_URL}?{urlencode({'url': link, 'text': text})}"
+
+
+def invite_text(invite: Invite, link: str) -> str:
+    """How the member's own link works, the link, and who earns a gift (every messenger)."""
+    if invite.rewards_first_stamp:
+        how = _(
+            "Send this link to a friend. It is yours alone: when a friend joins through it "
+            "and collects their first stamp, you both get the shop's gift."
+        )
+    else:
+        how = _("Send this link to a friend. It is yours alone: the shop sees who you brought.")
+    once = _("Gifts go to friends new to {shop}, once per friend.").format(
+        shop=user_text(invite.shop_name)
+    )
+    return "\n\n".join([how, user_text(link), once])
 
 
 @router.callback_query(CardAction.filter(F.op == CardOp.INVITE))
@@ -57,18 +72,8 @@ async def invite_pressed(
     )
     await query.answer()
     logger.info("membership %s opened its invite link", callback_data.membership_id)
-    if invite.rewards_first_stamp:
-        how = _(
-            "Send this link to a friend. It is yours alone: when a friend joins through it "
-            "and collects their first stamp, you both get the shop's gift."
-        )
-    else:
-        how = _("Send this link to a friend. It is yours alone: the shop sees who you brought.")
-    once = _("Gifts go to friends new to {shop}, once per friend.").format(
-        shop=user_text(invite.shop_name)
-    )
     await query.message.answer(
-        "\n\n".join([how, user_text(link), once]),
+        invite_text(invite, link),
         link_preview_options=LinkPreviewOptions(is_disabled=True),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram import F, Router
 from aiogram.filters import BaseFilter, Command, CommandObject, StateFilter
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from conversation.screen import Action, Screen
 from handlers.callbacks import SettingsAction, SettingsOp
+from handlers.keyboards import inline
 from handlers.screens import expired, show
 from handlers.texts import back_label, bold, code, stamps_of, user_text
 from loyalty.clock import utcnow
@@ -47,21 +48,28 @@ MESSENGERS = {
 }
 
 
-def _code_screen(shown: str) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🔄 New code"), callback_data=SettingsAction(op=SettingsOp.LINK))
-    builder.button(text=back_label(), callback_data=SettingsAction(op=SettingsOp.MENU))
-    builder.adjust(1)
+def code_screen(shown: str, here: Platform) -> Screen:
+    """A code shown ``here`` to type in another of our messengers, with [New code] [Back]."""
+    if here == Platform.TELEGRAM:
+        how = _("Open our bot in Viber or WhatsApp and send this code; it works for 15 minutes.")
+    else:
+        how = _("Send this code to our bot in {messengers}; it works for 15 minutes.").format(
+            messengers=other_messengers(here)
+        )
     text = "\n".join(
         [
             _("<b>🔗 Link another messenger</b>"),
             _("Your code: {code}").format(code=code(shown)),
             "",
-            _("Open our bot in Viber or WhatsApp and send this code; it works for 15 minutes."),
+            how,
             _("Your cards, stamps and vouchers are then the same in both."),
         ]
     )
-    return text, builder.as_markup()
+    rows = (
+        (Action(_("🔄 New code"), id=SettingsAction(op=SettingsOp.LINK).pack()),),
+        (Action(back_label(), id=SettingsAction(op=SettingsOp.MENU).pack()),),
+    )
+    return Screen(text, actions=rows)
 
 
 @router.callback_query(SettingsAction.filter(F.op == SettingsOp.LINK))
@@ -73,8 +81,9 @@ async def link_pressed(
         await expired(query)
         return
     issued = await link_codes.issue(customer.id, Platform.TELEGRAM)
+    screen = code_screen(issued.code, Platform.TELEGRAM)
     await query.answer()
-    await show(query.message, *_code_screen(issued.code))
+    await show(query.message, screen.text, inline(screen.actions))
 
 
 @router.message(Command("link"))
@@ -98,7 +107,7 @@ async def link_command(
         )
         return
     issued = await link_codes.issue(customer.id, Platform.TELEGRAM)
-    await message.answer(_code_screen(issued.code)[0])
+    await message.answer(code_screen(issued.code, Platform.TELEGRAM).text)
 
 
 class TypedLinkCode(BaseFilter):

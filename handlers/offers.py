@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 router = Router(name="offers")
 
 
-def _stopped_text(shop: str) -> str:
+def stopped_text(shop: str) -> str:
+    """After [Stop offers from …], on every messenger."""
     return _(
         "You won't get offers from {shop} any more. Settings → Offers turns them back on."
     ).format(shop=bold(shop))
@@ -62,7 +63,7 @@ async def stop_shop_offers(
         await query.message.edit_reply_markup(
             reply_markup=_without_stop_button(query.message, callback_data.pack())
         )
-    await query.message.answer(_stopped_text(shop))
+    await query.message.answer(stopped_text(shop))
 
 
 @router.callback_query(OffersAction.filter(F.op == OffersOp.PREVIEW))

@@ -21,7 +21,14 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from conversation.screens import erase_question, privacy
+from conversation.screens import (
+    erase_question,
+    erased_text,
+    leave_pick,
+    leave_question,
+    left_text,
+    privacy,
+)
 from handlers.admin_mode import admin_merchant
 from handlers.callbacks import (
     SettingsAction,
@@ -445,21 +452,9 @@ async def _pick_card_to_leave(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
     state: FSMContext,
 ) -> None:  # fmt: skip
-    cards = await customer_cards(customer.id)
+    screen = leave_pick(await customer_cards(customer.id))
     await query.answer()
-    builder = InlineKeyboardBuilder()
-    for card in cards:
-        _button(
-            builder,
-            f"{user_text(card.card_name, html=False, limit=40)} · "
-            f"{user_text(card.brand.merchant_name, html=False, limit=20)}",
-            SettingsOp.LEAVE_PICK,
-            str(card.membership_id),
-        )
-    _back(builder, SettingsOp.PRIVACY)
-    builder.adjust(1)
-    text = _("Which card do you want to leave?") if cards else _("You are not on any card.")
-    await show(message, text, builder.as_markup())
+    await show(message, screen.text, inline(screen.actions))
 
 
 async def _confirm_leave(
@@ -471,24 +466,9 @@ async def _confirm_leave(
     except (ValueError, MembershipNotFound):
         await _stale(query, customer, i18n)
         return
-    builder = InlineKeyboardBuilder()
-    _button(builder, _("Yes, leave the card"), SettingsOp.LEAVE_CONFIRM, value)
-    _back(builder, SettingsOp.PRIVACY)
-    builder.adjust(1)
+    screen = leave_question(card)
     await query.answer()
-    await show(
-        message,
-        _(
-            "Leave <b>{card}</b> at {shop}? Its stamps ({stamps}) and unused vouchers "
-            "({vouchers}) will be lost."
-        ).format(
-            card=user_text(card.card_name),
-            shop=user_text(card.brand.merchant_name),
-            stamps=ltr(str(card.balance)),
-            vouchers=ltr(str(len(card.vouchers))),
-        ),
-        builder.as_markup(),
-    )
+    await show(message, screen.text, inline(screen.actions))
 
 
 async def _leave(
@@ -502,12 +482,7 @@ async def _leave(
         return
     await leave_card(card.membership_id, customer_id=customer.id)
     await query.answer()
-    await show(
-        message,
-        _("You left <b>{card}</b>. Scan the shop's QR code any time to join again.").format(
-            card=user_text(card.card_name)
-        ),
-    )
+    await show(message, left_text(card))
 
 
 async def _ask_erase(
@@ -526,10 +501,7 @@ async def _erase(
     await erase_customer(customer)
     await _end_form(state)
     await query.answer()
-    await show(
-        message,
-        _("Done: your data is erased. Scan a shop's QR code if you ever want to start again."),
-    )
+    await show(message, erased_text())
 
 
 # Buttons after which a membership may have ended: its wallet passes must forget the person.
