@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from channels.google_wallet import GoogleWalletChannel
     from channels.ratelimit import RateLimiter
     from channels.viber.api import ViberApi
+    from channels.viber.replies import ViberReplies
     from channels.whatsapp.api import WhatsAppApi
     from conversation.links import MessengerLinks
     from handlers.campaign_progress import CampaignProgress
@@ -542,18 +543,21 @@ def build_viber_api(settings: Settings) -> ViberApi | None:
     return ViberApi(settings.viber.auth_token, base_url=settings.viber.api_url)
 
 
+def viber_replies(settings: Settings, viber: ViberApi) -> ViberReplies:
+    """Answers in the shared Viber bot's chats, under the sender name and avatar it shows."""
+    from channels.viber.render import Sender
+    from channels.viber.replies import ViberReplies
+
+    return ViberReplies(viber, Sender(settings.viber.name, settings.viber.avatar))
+
+
 def messenger_replies(
     settings: Settings, viber: ViberApi | None, whatsapp: WhatsAppApi | None
 ) -> dict[Platform, ChatReplies]:
     """How the notices reach a customer who joined in Viber or WhatsApp."""
     replies: dict[Platform, ChatReplies] = {}
     if viber is not None:
-        from channels.viber.render import Sender
-        from channels.viber.replies import ViberReplies
-
-        replies[Platform.VIBER] = ViberReplies(
-            viber, Sender(settings.viber.name, settings.viber.avatar)
-        )
+        replies[Platform.VIBER] = viber_replies(settings, viber)
     if whatsapp is not None:
         from channels.whatsapp.replies import WhatsAppReplies
 

@@ -67,15 +67,13 @@ def messenger_webhooks(runtime: BotRuntime) -> MessengerWebhooks:
     settings = runtime.settings
     viber = whatsapp = None
     if runtime.viber is not None and settings.viber.auth_token is not None:
-        from channels.viber.render import Sender
-        from channels.viber.replies import ViberReplies
+        from bot.factory import viber_replies
         from web.viber import ViberWebhook
 
-        sender = Sender(settings.viber.name, settings.viber.avatar)
         viber = ViberWebhook(
             auth_token=settings.viber.auth_token,
             conversation=conversation,
-            replies=ViberReplies(runtime.viber, sender),
+            replies=viber_replies(settings, runtime.viber),
             replay=_replay(runtime, "stampbot:viber:seen:", VIBER_REPLAY_SECONDS),
         )
     wa = settings.whatsapp
