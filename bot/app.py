@@ -239,6 +239,7 @@ async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
         whatsapp=messengers.whatsapp,
         # Shops' own bots on /tg/<account id>, served whenever the shared bot's webhook is.
         shop_bots=runtime.shop_bots,
+        shop_vibers=messengers.shop_vibers,
     )
     runner = web_runner(app)  # token-free access log, slow clients cut off
     await runner.setup()
@@ -273,6 +274,7 @@ async def _delivery_worker(runtime: BotRuntime) -> AsyncIterator[DeliveryWorker]
             viber=runtime.viber,
             whatsapp=runtime.whatsapp,
             shop_bots=shop_bots,
+            viber_accounts=runtime.shop_vibers,
         )
     finally:
         await shop_bots.close()

@@ -19,6 +19,7 @@ from aiogram.dispatcher.middlewares.data import I18nData, MiddlewareData
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.shop_bots import ShopBots
+    from bot.shop_vibers import ShopVibers
     from channels.email import EmailChannel
     from channels.telegram import TelegramChannel
     from conversation.links import MessengerLinks
@@ -50,6 +51,7 @@ class Services(TypedDict):
     email_limits: ConfirmationLimits
     wizard: WizardServices
     shop_bots: ShopBots
+    shop_vibers: ShopVibers
 
 
 class CustomerData(TypedDict, total=False):

@@ -23,6 +23,7 @@ from channels.photos import PhotoStore, telegram_fetch
 from channels.ratelimit import Rate, RateLimiter, within_rolling_second
 from channels.telegram import DEFAULT_PER_CHAT_RATE, AccountBots, TelegramChannel
 from channels.viber.api import ViberApi
+from channels.viber.channel import ViberAccounts
 from channels.whatsapp.api import WhatsAppApi
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.links import LinkSigner
@@ -42,6 +43,7 @@ def build_channels(
     viber: ViberApi | None = None,
     whatsapp: WhatsAppApi | None = None,
     shop_bots: AccountBots | None = None,
+    viber_accounts: ViberAccounts | None = None,
 ) -> dict[str, DeliveryChannel]:
     """Telegram and email always; the wallets when their push service is configured (Apple:
     APNs, Google: the Wallet API); Viber and WhatsApp when the runtime has their clients
@@ -68,7 +70,7 @@ def build_channels(
     if wallets is not None and wallets.google is not None:
         channels["google_wallet"] = wallets.google
     if viber is not None:
-        channels["viber"] = build_viber_channel(settings, viber, limiter)
+        channels["viber"] = build_viber_channel(settings, viber, limiter, viber_accounts)
     if whatsapp is not None:
         from channels.whatsapp.channel import WhatsAppChannel
 
@@ -81,10 +83,14 @@ def build_channels(
 
 
 def build_viber_channel(
-    settings: Settings, api: ViberApi, limiter: RateLimiter
+    settings: Settings,
+    api: ViberApi,
+    limiter: RateLimiter,
+    accounts: ViberAccounts | None = None,
 ) -> DeliveryChannel:
     """The shared Viber bot's channel: its bucket in the shared limiter at its rate, and
-    ``broadcast_message`` for campaigns when Viber has enabled it for the bot."""
+    ``broadcast_message`` for campaigns when Viber has enabled it for the bot; ``accounts``
+    sends to the people of shops' own Viber bots through those bots."""
     from channels.viber.channel import ViberChannel
     from channels.viber.render import Sender
 
@@ -95,6 +101,7 @@ def build_viber_channel(
         sender=Sender(viber.name, viber.avatar),
         rate=Rate(per_second=viber.per_second, burst=1),
         broadcast=viber.broadcast,
+        accounts=accounts,
     )
 
 
@@ -162,6 +169,7 @@ def build_worker(
     viber: ViberApi | None = None,
     whatsapp: WhatsAppApi | None = None,
     shop_bots: AccountBots | None = None,
+    viber_accounts: ViberAccounts | None = None,
 ) -> DeliveryWorker:
     """``bot_username``: the one Telegram reported (getMe), for the t.me links campaigns carry;
     without it (tests, the offline demo) the setting. ``digests`` posts the results digests
@@ -183,6 +191,7 @@ def build_worker(
             viber=viber,
             whatsapp=whatsapp,
             shop_bots=shop_bots,
+            viber_accounts=viber_accounts,
         ),
         composer,
         batch_size=settings.delivery.batch_size,

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from bot.shop_bots import ShopBots
+    from bot.shop_vibers import ShopVibers
     from channels.apple_wallet.apns import ApnsClient
     from channels.email import EmailChannel
     from channels.google_wallet import GoogleWalletChannel
@@ -82,6 +83,7 @@ class BotRuntime:
     viber: ViberApi | None = None  # the shared Viber bot, when its token is configured
     whatsapp: WhatsAppApi | None = None  # the shared WhatsApp number, likewise
     shop_bots: ShopBots | None = None  # shops' own Telegram bots (``bot.shop_bots``)
+    shop_vibers: ShopVibers | None = None  # shops' own Viber bots (``bot.shop_vibers``)
 
 
 @asynccontextmanager
@@ -99,6 +101,7 @@ async def bot_runtime(
     from bot.delivery import build_email_channel
     from bot.dispatcher import build_dispatcher
     from bot.shop_bots import ShopBots
+    from bot.shop_vibers import ShopVibers
     from channels.ratelimit import MemoryRateLimiter, RedisRateLimiter, within_rolling_second
     from channels.telegram import TelegramBudget, TelegramChannel
     from handlers.campaign_progress import CampaignProgress
@@ -140,10 +143,11 @@ async def bot_runtime(
         budget = TelegramBudget(
             limiter, global_rate=within_rolling_second(settings.delivery.telegram_per_second)
         )
-        shop_bots = ShopBots(
-            settings.telegram, CredentialBox(credential_key(settings)), signer, i18n
-        )
+        box = CredentialBox(credential_key(settings))
+        shop_bots = ShopBots(settings.telegram, box, signer, i18n)
         closing.push_async_callback(shop_bots.close)
+        shop_vibers = ShopVibers(settings.viber, box, signer)
+        closing.push_async_callback(shop_vibers.close)
         notifier = CustomerNotifier(
             bot,
             i18n,
@@ -151,6 +155,7 @@ async def bot_runtime(
             slot=budget.service_slot,
             chats=messenger_replies(settings, viber, whatsapp),
             shop_bots=shop_bots,
+            shop_chats={Platform.VIBER: shop_vibers},
         )
         progress = CampaignProgress(
             bot, i18n, interval=settings.campaigns.progress_interval_seconds
@@ -183,6 +188,7 @@ async def bot_runtime(
                 ),
             ),
             "shop_bots": shop_bots,
+            "shop_vibers": shop_vibers,
             "email_limits": ConfirmationLimits(
                 # The shared limiter: Redis in production, memory in the embedded default (its
                 # buckets are swept by their own rates, so the slow ones survive the flood
@@ -217,6 +223,7 @@ async def bot_runtime(
             whatsapp=whatsapp,
             dispatcher=dispatcher,
             shop_bots=shop_bots,
+            shop_vibers=shop_vibers,
         )
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.factory import BotRuntime
     from conversation.customer import CustomerConversation
     from web.replay import Replay
+    from web.shop_vibers import ShopViberWebhooks
     from web.viber import ViberWebhook
     from web.whatsapp import WhatsAppWebhook
 
@@ -29,6 +30,8 @@ WHATSAPP_REPLAY_SECONDS = 7 * 24 * 3600
 class MessengerWebhooks:
     viber: ViberWebhook | None = None
     whatsapp: WhatsAppWebhook | None = None
+    # Shops' own Viber bots, each on /viber/<account id> (``web.shop_vibers``).
+    shop_vibers: ShopViberWebhooks | None = None
 
 
 def customer_conversation(runtime: BotRuntime) -> CustomerConversation:
@@ -60,8 +63,9 @@ def _replay(runtime: BotRuntime, prefix: str, seconds: int) -> Replay:
 
 
 def messenger_webhooks(runtime: BotRuntime) -> MessengerWebhooks:
-    """The webhooks of the messengers this runtime has a client for (none without)."""
-    if runtime.viber is None and runtime.whatsapp is None:
+    """The webhooks of the messengers this runtime has a client for, and of shops' own Viber
+    bots (whether or not the deployment has a shared one)."""
+    if runtime.viber is None and runtime.whatsapp is None and runtime.shop_vibers is None:
         return MessengerWebhooks()
     conversation = customer_conversation(runtime)
     settings = runtime.settings
@@ -88,4 +92,16 @@ def messenger_webhooks(runtime: BotRuntime) -> MessengerWebhooks:
             replies=WhatsAppReplies(runtime.whatsapp),
             replay=_replay(runtime, "stampbot:whatsapp:seen:", WHATSAPP_REPLAY_SECONDS),
         )
-    return MessengerWebhooks(viber=viber, whatsapp=whatsapp)
+    shop_vibers = None
+    if runtime.shop_vibers is not None:
+        from web.shop_vibers import ShopViberWebhooks
+
+        shop_vibers = ShopViberWebhooks(
+            runtime.shop_vibers,
+            conversation,
+            # Each account's event tokens in a key space of their own.
+            lambda account_id: _replay(
+                runtime, f"stampbot:viber:{account_id}:seen:", VIBER_REPLAY_SECONDS
+            ),
+        )
+    return MessengerWebhooks(viber=viber, whatsapp=whatsapp, shop_vibers=shop_vibers)

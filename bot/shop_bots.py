@@ -112,7 +112,7 @@ class ShopBots:
         """The bot of a connected account; None for the shared bot or a disconnected one."""
         if account_id is None:
             return None
-        account = await active_account(account_id)
+        account = await active_account(account_id, Platform.TELEGRAM)
         return self.bot_for(account) if account is not None else None
 
     async def verify(self, token: SecretStr) -> BotIdentity:

@@ -300,6 +300,13 @@ class Composer:
                 message = _in_window(message, context.campaign, person, language)
             if row.channel == Channel.TELEGRAM:
                 message = await self._through_shop_bot(message, context, person, shop_bots)
+            elif row.channel == Channel.VIBER and (
+                refused := _through_shop_viber(message, context, person, shop_bots)
+            ):
+                out.append((row, refused))
+                continue
+            elif row.channel == Channel.VIBER:
+                message = replace(message, account_id=person.accounts.get(Platform.VIBER.value))
             if row.channel == Channel.EMAIL:
                 message = await self._for_email(
                     message, context, cards.get((row.customer_id, context.campaign.card_id))
@@ -311,18 +318,21 @@ class Composer:
         return out
 
     async def _shop_bots(self, rows: list[Claimed]) -> dict[int, int]:
-        """Connected Telegram accounts of the batch's shops: account id → its shop."""
+        """Connected Telegram and Viber accounts of the batch's shops: account id → its
+        shop."""
         shops = {
             (await self._context(row.campaign_id)).merchant.id
             for row in rows
-            if row.channel == Channel.TELEGRAM
+            if row.channel in (Channel.TELEGRAM, Channel.VIBER)
         }
         if not shops:
             return {}
         return {
             int(account_id): int(merchant_id)
             for account_id, merchant_id in await MessengerAccount.filter(
-                platform=Platform.TELEGRAM, status=AccountStatus.ACTIVE, merchant_id__in=shops
+                platform__in=[Platform.TELEGRAM, Platform.VIBER],
+                status=AccountStatus.ACTIVE,
+                merchant_id__in=shops,
             ).values_list("id", "merchant_id")
         }
 
@@ -540,3 +550,18 @@ class Composer:
             merchant_name=merchant_name,
             chat=chat,
         )
+
+
+def _through_shop_viber(
+    message: OutboundMessage,
+    context: _CampaignContext,
+    person: _Person,
+    shop_bots: dict[int, int],
+) -> DeliveryResult | None:
+    """A person whose Viber id is a shop's own bot's can be written to through that bot only,
+    while it is connected, and only with that shop's news: the refusal otherwise (None: the
+    message may go, through the account in ``person.accounts``, if any)."""
+    account = person.accounts.get(Platform.VIBER.value)
+    if account is None or shop_bots.get(account) == context.merchant.id:
+        return None
+    return DeliveryResult.failed(Reason.UNREACHABLE, detail="on another shop's Viber bot")

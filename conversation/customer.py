@@ -38,7 +38,7 @@ from conversation.actions import (
     voucher_detail_actions,
 )
 from conversation.joining import find_payload, join_by_link
-from conversation.links import MessengerLinks
+from conversation.links import MessengerLinks, account_links
 from conversation.screen import Action, Inbound, InboundKind, Screen, StatusUpdate
 from conversation.screens import (
     erase_question,
@@ -87,6 +87,7 @@ from loyalty.errors import LoyaltyError, MembershipNotFound, VoucherNotFound
 from loyalty.linking import LinkCodes, looks_like_link_code
 from loyalty.links import LinkSigner
 from loyalty.memberships import leave_card
+from loyalty.messenger_accounts import came_through
 from loyalty.profile import (
     OFFER_CHANNELS,
     customer_shops,
@@ -195,7 +196,19 @@ class CustomerConversation:
             )
         language = self._language(customer, inbound)
         with self._i18n.context(), self._i18n.use_locale(language):
-            return await self._answer(_Turn(inbound, platform, customer))
+            screens = await self._answer(_Turn(inbound, platform, customer))
+        await self._came_through(inbound, platform, found[1].account_id if found else None)
+        return screens
+
+    async def _came_through(self, inbound: Inbound, platform: Platform, known: int | None) -> None:
+        """An event through a shop's own account (``Inbound.account``, its id) makes that
+        account the person's way to the shop: after the answer, so a join that has just made
+        the identity is counted too (as ``handlers.middlewares`` does for Telegram)."""
+        if not inbound.account.isdigit():
+            return
+        account_id = int(inbound.account)
+        if known != account_id:
+            await came_through(account_id, platform, inbound.user_id)
 
     def _language(self, customer: Customer | None, inbound: Inbound) -> str:
         """The language picked in settings, else the messenger's, else the default."""
@@ -350,7 +363,8 @@ class CustomerConversation:
         if invite is None:
             return [Screen(_("The shop is not rewarding invitations right now."))]
         sentence = _("Hello! My friend's invite: {code}")
-        link = self._links.link(turn.platform, LinkKind.REFERRAL, invite.token, sentence=sentence)
+        links = await account_links(self._links, turn.inbound.account)
+        link = links.link(turn.platform, LinkKind.REFERRAL, invite.token, sentence=sentence)
         if link is None:
             return await self._expired(customer)
         return [Screen(invite_text(invite, link))]

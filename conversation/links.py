@@ -8,13 +8,14 @@ in a short sentence they send (``conversation.joining.find_payload`` reads it ba
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
+from loyalty.messenger_accounts import active_account, own_viber_uri
 from loyalty.tokens import LinkKind, payload, start_link
 from models.enums import Platform
 
-__all__ = ["MessengerLinks"]
+__all__ = ["MessengerLinks", "account_links", "shop_links"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +52,21 @@ class MessengerLinks:
             digits = "".join(ch for ch in self.whatsapp_number if ch.isdigit())
             return f"https://wa.me/{digits}?text={quote(sentence.format(code=text))}"
         return None
+
+
+async def shop_links(links: MessengerLinks, merchant_id: int) -> MessengerLinks:
+    """The links of a shop: its own Viber bot's chat while connected (whoever joins there is
+    answered there), the shared ones otherwise."""
+    uri = await own_viber_uri(merchant_id)
+    return replace(links, viber_uri=uri) if uri else links
+
+
+async def account_links(links: MessengerLinks, account: str) -> MessengerLinks:
+    """The links of a chat on a shop's own account (``Inbound.account``, its id; "" the
+    shared bot): an invite made there opens the same bot."""
+    if not account.isdigit():
+        return links
+    found = await active_account(int(account), Platform.VIBER)
+    if found is None or not found.username:
+        return links
+    return replace(links, viber_uri=found.username)

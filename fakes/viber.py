@@ -177,6 +177,8 @@ class FakeViber:
         auth_token: str | None = None,
         *,
         name: str = "Stampbot Café",
+        uri: str = "stampbotcafe",
+        account_id: str = "pa:75346594275468546724",
         requests_per_second: float | None = None,
         per_user_hourly_limit: int = PER_USER_HOURLY_LIMIT,
         clock: Callable[[], float] = time.time,
@@ -184,6 +186,8 @@ class FakeViber:
         # Viber's form: three dash-separated groups of 16 hex digits; a fresh one by default.
         self.auth_token = auth_token or "-".join(secrets.token_hex(8) for _ in range(3))
         self.name = name
+        self.uri = uri
+        self.account_id = account_id
         self.requests_per_second = requests_per_second
         self.per_user_hourly_limit = per_user_hourly_limit
         self.clock = clock
@@ -202,6 +206,9 @@ class FakeViber:
         self._window: deque[float] = deque()
         self._site = LoopbackSite("FakeViber")
         self._http: aiohttp.ClientSession | None = None
+        # Other bots on the same API (a shop's own), each a FakeViber of its own, by token.
+        self.bots: dict[str, FakeViber] = {}
+        self._host: FakeViber | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -212,6 +219,13 @@ class FakeViber:
         return self
 
     async def stop(self) -> None:
+        for other in self.bots.values():
+            await other.stop()
+        if self._host is not None:
+            if self._http is not None:
+                await self._http.close()
+                self._http = None
+            return
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -225,7 +239,27 @@ class FakeViber:
 
     @property
     def api_url(self) -> str:
+        if self._host is not None:
+            return self._host.api_url
         return self._site.base_url + "/pa/"
+
+    def add_bot(
+        self, name: str = "Shop Bot", *, uri: str = "", auth_token: str | None = None
+    ) -> FakeViber:
+        """Another bot account on this same API (as Viber serves every bot at one address):
+        its own token, users, webhook and received messages; the calls made with its token
+        are answered by it. Viber user ids are per bot, so its users are its own."""
+        other = FakeViber(
+            auth_token,
+            name=name,
+            uri=uri or f"shop{len(self.bots) + 1}",
+            account_id=f"pa:{secrets.randbelow(10**20):020d}",
+            per_user_hourly_limit=self.per_user_hourly_limit,
+            clock=self.clock,
+        )
+        other._host = self
+        self.bots[other.auth_token] = other
+        return other
 
     # -- people ------------------------------------------------------------------------------
 
@@ -265,6 +299,9 @@ class FakeViber:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        other = self.bots.get(request.headers.get("X-Viber-Auth-Token", ""))
+        if other is not None:
+            return await other._handle(request)
         handlers = {
             "send_message": self._send_message,
             "broadcast_message": self._broadcast_message,
@@ -457,9 +494,9 @@ class FakeViber:
 
     async def _account_info(self, body: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": "pa:75346594275468546724",
+            "id": self.account_id,
             "name": self.name,
-            "uri": "stampbotcafe",
+            "uri": self.uri,
             "icon": "https://example.com/icon.png",
             "background": "https://example.com/background.png",
             "category": "Shopping",

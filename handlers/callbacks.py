@@ -160,6 +160,8 @@ class AdminOp(StrEnum):
     PHONE = "phone"
     # The shop's own Telegram bot: its screen, connecting and disconnecting (owners only).
     OWN_BOT = "ownbot"
+    # The shop's own Viber bot, likewise.
+    OWN_VIBER = "ownviber"
 
 
 class AdminAction(CallbackData, prefix="adm"):

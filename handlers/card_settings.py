@@ -29,6 +29,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers.admin_mode import answering_seat, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp, CardSetAction, CardSetOp
 from handlers.shop_bot import own_bot_button
+from handlers.shop_viber import own_viber_button
 from handlers.texts import back_label, bold, button_expired, code, ltr, number, user_text
 from loyalty.branding import (
     PALETTE,
@@ -270,6 +271,8 @@ async def _list_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
     )
     if allows(seat, Permission.OWN_BOT):
         label, data = own_bot_button(seat.merchant_id)
+        builder.button(text=label, callback_data=data)
+        label, data = own_viber_button(seat.merchant_id)
         builder.button(text=label, callback_data=data)
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()

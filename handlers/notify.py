@@ -86,6 +86,14 @@ class ChatReplies(Protocol):
     async def send(self, user_id: str, screens: Sequence[Screen]) -> bool: ...
 
 
+class ShopChats(Protocol):
+    """Shops' own Viber bots (``bot.shop_vibers.ShopVibers``): how a notice of shop
+    ``merchant_id`` reaches a person who came through account ``account_id``; None when it
+    cannot (disconnected, or another shop's bot)."""
+
+    async def replies_of(self, account_id: int, merchant_id: int) -> ChatReplies | None: ...
+
+
 def screen_of(text: str, markup: InlineKeyboardMarkup | None) -> Screen:
     """A notice as a platform-neutral screen: the same text, the same buttons (their callback
     data is the action id every platform sends back)."""
@@ -123,9 +131,13 @@ class CustomerNotifier:
         slot: ServiceSlot | None = None,
         chats: Mapping[Platform, ChatReplies] | None = None,
         shop_bots: ShopBotService | None = None,
+        shop_chats: Mapping[Platform, ShopChats] | None = None,
     ) -> None:
         self._bot = bot
         self._shop_bots = shop_bots
+        # Shops' own Viber bots: a person who came through one is reached there only (its
+        # user ids are its own, the shared bot cannot write to them).
+        self._shop_chats = dict(shop_chats or {})
         self._i18n = i18n
         self._wallets = wallets
         self._slot = slot
@@ -136,7 +148,8 @@ class CustomerNotifier:
     async def _contact(self, customer_id: int) -> Contact | None:
         """The customer's first reachable messenger this notifier can write in."""
         for platform in NOTICE_PLATFORMS:
-            if platform != Platform.TELEGRAM and platform not in self._chats:
+            known = platform in self._chats or platform in self._shop_chats
+            if platform != Platform.TELEGRAM and not known:
                 continue
             if (contact := await contact_of(customer_id, platform)) is not None:
                 return contact
@@ -160,10 +173,20 @@ class CustomerNotifier:
         None: the shared bot."""
         if self._shop_bots is None or contact.account_id is None or merchant_id is None:
             return None
-        account = await active_account(contact.account_id)
+        account = await active_account(contact.account_id, Platform.TELEGRAM)
         if account is None or account.merchant_id != merchant_id:
             return None
         return self._shop_bots.bot_for(account), account.id
+
+    async def _chat_replies(self, contact: Contact, merchant_id: int | None) -> ChatReplies | None:
+        """Viber or WhatsApp: the shop's own account the person came through, else the
+        shared one; None when neither can write to them."""
+        if contact.account_id is None:
+            return self._chats.get(contact.platform)
+        shop_chats = self._shop_chats.get(contact.platform)
+        if shop_chats is None or merchant_id is None:
+            return None
+        return await shop_chats.replies_of(contact.account_id, merchant_id)
 
     async def _passes_changed(self, membership_id: int) -> None:
         if self._wallets is not None:
@@ -190,7 +213,7 @@ class CustomerNotifier:
     ) -> bool:
         """Tell the person; ``merchant_id``: the shop the news is from (its own bot's)."""
         if contact.platform != Platform.TELEGRAM:
-            replies = self._chats.get(contact.platform)
+            replies = await self._chat_replies(contact, merchant_id)
             if replies is None:
                 return False
             sent = await replies.send(contact.chat_id, [screen_of(text, markup)])

@@ -22,6 +22,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from conversation.links import shop_links
 from handlers.admin_mode import SeatFor
 from handlers.callbacks import AdminAction, AdminOp, PosterAction
 from handlers.texts import bold, button_expired, ltr, user_text
@@ -170,7 +171,9 @@ async def send_counter_qr(
           "join.").format(card=bold(card.name)),
         _("Or send them this link: {link}").format(link=ltr(poster.join_url)),
     ]  # fmt: skip
-    lines += _other_messengers(links, card.join_token)
+    # The shop's own Viber bot, when it has one, instead of the shared one.
+    own = await shop_links(links, seat.merchant_id) if links is not None else None
+    lines += _other_messengers(own, card.join_token)
     if card.paused:
         lines.append(
             _("⏸ This card is paused: whoever scans the code is told so until you resume it.")

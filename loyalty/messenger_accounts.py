@@ -35,6 +35,9 @@ from models.enums import AccountStatus, Platform
 WEBHOOK_SECRET_BYTES = 32
 # What @BotFather hands out: the bot's id, a colon, 35 characters of URL-safe base64.
 TELEGRAM_TOKEN = re.compile(r"[0-9]{5,12}:[A-Za-z0-9_-]{35}")
+# What partners.viber.com shows as a bot's token: groups of letters and digits joined by dashes
+# (three of 16 in the examples Viber gives; kept loose, Viber is the judge).
+VIBER_TOKEN = re.compile(r"[A-Za-z0-9]{8,40}(?:-[A-Za-z0-9]{8,40}){1,4}")
 
 
 class AccountTaken(LoyaltyError):
@@ -77,6 +80,14 @@ def checked_telegram_token(text: str) -> SecretStr:
     """The token in a message, or :class:`BadBotToken` (spaces around it are forgiven)."""
     token = text.strip()
     if not TELEGRAM_TOKEN.fullmatch(token):
+        raise BadBotToken()
+    return SecretStr(token)
+
+
+def checked_viber_token(text: str) -> SecretStr:
+    """The Viber auth token in a message, or :class:`BadBotToken`."""
+    token = text.strip()
+    if not VIBER_TOKEN.fullmatch(token):
         raise BadBotToken()
     return SecretStr(token)
 
@@ -191,6 +202,17 @@ async def came_through(account_id: int, platform: Platform, external_id: str) ->
     await Identity.filter(platform=platform, external_id=external_id).update(account_id=account_id)
 
 
+async def set_reachable_through(account_id: int, platform: Platform, *, reachable: bool) -> int:
+    """Mark everyone who came through this account on ``platform`` (un)reachable; how many.
+
+    For Viber, whose user ids are the bot's own: after a disconnect (or another bot replacing
+    it) nobody can write to them, not even the shared bot, so they are reached on their other
+    messengers, by email or on their wallet pass until the same bot is connected again."""
+    return await Identity.filter(account_id=account_id, platform=platform).update(
+        reachable=reachable
+    )
+
+
 async def active_account_of(merchant_id: int, platform: Platform) -> MessengerAccount | None:
     return await MessengerAccount.get_or_none(
         merchant_id=merchant_id, platform=platform, status=AccountStatus.ACTIVE
@@ -203,6 +225,18 @@ async def own_bot_username(merchant_id: int) -> str | None:
     return account.username if account is not None else None
 
 
-async def active_account(account_id: int) -> MessengerAccount | None:
-    """The account by id while it is connected; None once disconnected or unknown."""
-    return await MessengerAccount.get_or_none(id=account_id, status=AccountStatus.ACTIVE)
+async def active_account(
+    account_id: int, platform: Platform | None = None
+) -> MessengerAccount | None:
+    """The account by id while it is connected (on ``platform``, when given); None once
+    disconnected or unknown."""
+    account = await MessengerAccount.get_or_none(id=account_id, status=AccountStatus.ACTIVE)
+    if account is None or (platform is not None and account.platform != platform):
+        return None
+    return account
+
+
+async def own_viber_uri(merchant_id: int) -> str | None:
+    """The chat URI of the shop's own Viber bot while connected: its join links open it."""
+    account = await active_account_of(merchant_id, Platform.VIBER)
+    return account.username if account is not None else None

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from bot.app import BotRuntime, bot_runtime, readiness_checks
 from bot.config import Settings
 from bot.delivery import photo_store
+from bot.messengers import messenger_webhooks
 from campaigns.metrics import refresh as refresh_metrics
 from fakes.telegram import (
     FakeTelegramAPI,
@@ -72,6 +73,7 @@ async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
         checks=readiness_checks(runtime),
         refresh_metrics=refresh_metrics,
         shop_bots=runtime.shop_bots,
+        shop_vibers=messenger_webhooks(runtime).shop_vibers,
     )
     runner = web_runner(app)
     await runner.setup()

@@ -31,6 +31,7 @@ from web.passes import setup_wallet_routes
 from web.passkit import passkit_app
 from web.scanner import ScannerPage
 from web.shop_bots import SHOP_WEBHOOK_PREFIX, ShopBotRequestHandler
+from web.shop_vibers import ShopViberWebhooks
 from web.updates import MAX_UPDATE_BYTES, SECRET_HEADER, checked_update
 from web.viber import ViberWebhook, setup_viber_routes
 from web.whatsapp import WhatsAppWebhook, setup_whatsapp_routes
@@ -206,6 +207,7 @@ def build_web_app(
     viber: ViberWebhook | None = None,
     whatsapp: WhatsAppWebhook | None = None,
     shop_bots: ShopBotService | None = None,
+    shop_vibers: ShopViberWebhooks | None = None,
     **data: Any,
 ) -> web.Application:
     app = web.Application(
@@ -232,6 +234,9 @@ def build_web_app(
         setup_viber_routes(app, viber)
     if whatsapp is not None:
         setup_whatsapp_routes(app, whatsapp)
+    if shop_vibers is not None:
+        # Shops' own Viber bots on /viber/<account id>, after the shared bot's /viber/webhook.
+        shop_vibers.register(app)
     if webhook_secret is not None:
         CheckedRequestHandler(
             dispatcher=dispatcher,

@@ -23,6 +23,7 @@ from aiogram.webhook.aiohttp_server import BaseRequestHandler
 from aiohttp import web
 
 from loyalty.messenger_accounts import active_account, secret_matches
+from models.enums import Platform
 from web.ops import WEBHOOK_SECONDS
 from web.updates import SECRET_HEADER, checked_update
 
@@ -64,7 +65,7 @@ class ShopBotRequestHandler(BaseRequestHandler):
         raw = request.match_info.get("account_id", "")
         if not (raw.isascii() and raw.isdigit() and len(raw) <= _MAX_ID_DIGITS):
             return web.Response(body="Not Found", status=404)
-        account = await active_account(int(raw))
+        account = await active_account(int(raw), Platform.TELEGRAM)
         if account is None:
             return web.Response(body="Not Found", status=404)
         sent = request.headers.get(SECRET_HEADER, "")

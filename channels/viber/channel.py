@@ -25,6 +25,12 @@ suspended) failed ``ACCOUNT_BLOCKED``; 11 (a device too old for bots) failed unr
 now, not for good; 12 retry; 2 and 10 (token, webhook: configuration) retry so an operator can
 fix it before the attempts run out, logged as errors; anything else failed ``BAD_REQUEST``.
 No answer at all (network, timeout, 5xx) is a retry.
+
+A message with ``account_id`` is for a person who came through a shop's own Viber bot
+(``accounts``, ``bot.shop_vibers``): it goes through that bot, in its own bucket
+(``viber:<account id>``), one by one (broadcasting is opened per bot, on application). Once the
+bot is disconnected nobody can write to that person on Viber: the id is that bot's, not the
+shared bot's, so the row fails unreachable.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import asyncio
 import logging
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from channels.base import Action, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.messenger_text import plain
@@ -58,6 +65,22 @@ _ACCOUNT = {
     Status.PUBLIC_ACCOUNT_SUSPENDED,
 }
 _CONFIGURATION = {Status.INVALID_AUTH_TOKEN, Status.WEBHOOK_NOT_SET}
+
+
+class AccountClient(Protocol):
+    """A shop bot's client and the sender its messages carry."""
+
+    @property
+    def api(self) -> ViberApi: ...
+
+    @property
+    def sender(self) -> Sender: ...
+
+
+class ViberAccounts(Protocol):
+    """Shops' own Viber bots by account (``bot.shop_vibers.ShopVibers``)."""
+
+    async def client_of_account(self, account_id: int | None) -> AccountClient | None: ...
 
 
 def result_for_status(
@@ -117,8 +140,10 @@ class ViberChannel:
         broadcast: bool = False,
         rate_limited_after: float = 60.0,
         sent_parts: MutableMapping[int, list[str]] | None = None,
+        accounts: ViberAccounts | None = None,
     ) -> None:
         self.api = api
+        self.accounts = accounts
         self.limiter = limiter
         self.sender = sender
         self.rate = rate
@@ -133,7 +158,30 @@ class ViberChannel:
             content.text, self.sender, image_url=content.image_url, keys=_keys(content.buttons)
         )
 
+    def for_account(self, client: AccountClient, account_id: int) -> ViberChannel:
+        """This channel's settings and resumable parts, sending through a shop's own bot in
+        that bot's own bucket."""
+        return ViberChannel(
+            client.api,
+            self.limiter,
+            sender=client.sender,
+            account=str(account_id),
+            rate=self.rate,
+            rate_limited_after=self.rate_limited_after,
+            sent_parts=self.sent_parts,
+        )
+
     async def send(self, message: OutboundMessage) -> DeliveryResult:
+        if message.account_id is not None:
+            client = None
+            if self.accounts is not None:
+                client = await self.accounts.client_of_account(message.account_id)
+            if client is None:
+                return DeliveryResult.failed(
+                    Reason.UNREACHABLE, unreachable=True, detail="the shop's Viber bot is off"
+                )
+            own = replace(message, account_id=None)
+            return await self.for_account(client, message.account_id).send(own)
         receiver = message.address.strip()
         if not receiver:
             return DeliveryResult.failed(Reason.NO_ADDRESS, detail="no Viber user id")
@@ -179,15 +227,18 @@ class ViberChannel:
         """Each message's result, in order; identical ones broadcast when ``broadcast`` is on."""
         results: list[DeliveryResult | None] = [None] * len(messages)
         groups: dict[_Content, list[int]] = {}
+        own: list[int] = []
         for index, message in enumerate(messages):
             if not message.address.strip():
                 results[index] = DeliveryResult.failed(Reason.NO_ADDRESS, detail="no user id")
+            elif message.account_id is not None:
+                own.append(index)  # a shop's own bot: one by one
             else:
                 groups.setdefault(_content(message), []).append(index)
         # Alone, or without broadcasting, each message is one send; they go together (the
         # shared bucket paces them), as the worker sends any other channel's batch.
-        alone = [i for indexes in groups.values() if not self.broadcast or len(indexes) == 1
-                 for i in indexes]  # fmt: skip
+        alone = own + [i for indexes in groups.values() if not self.broadcast or len(indexes) == 1
+                       for i in indexes]  # fmt: skip
         for index, result in zip(
             alone, await asyncio.gather(*(self.send(messages[i]) for i in alone)), strict=True
         ):
