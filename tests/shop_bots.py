@@ -44,3 +44,17 @@ def shop_bot_chat(
     chat = Chat(shop, shop.add_user(user_id, name), shop.webhook.url)
     chat.new_messages()
     return chat
+
+
+async def own_viber_screen(owner: Chat) -> StoredMessage:
+    """/admin → More… → Cards and shop settings → 💬 Your own Viber bot."""
+    cards = (await owner.press_label(await shop_menu(owner), "Cards"))[-1]
+    fresh = await owner.press_label(cards, "Your own Viber bot")
+    return fresh[-1] if fresh else owner.current(cards)
+
+
+async def connect_own_viber(owner: Chat, token: str) -> list[StoredMessage]:
+    """The owner connects a Viber bot: the screen, "Connect", the token typed; the answers."""
+    screen = await own_viber_screen(owner)
+    await owner.press_label(screen, "Connect your own Viber bot")
+    return await owner.send(token)
