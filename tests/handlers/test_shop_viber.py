@@ -214,7 +214,7 @@ async def test_notices_and_campaigns_reach_the_customer_through_the_shops_bot(
         DeliveryStatus.SENT
     ]
     # Counted in the shop bot's own bucket, not the shared bot's.
-    keys = {key.decode() for key in await redis_client.keys("*viber:*")}
+    keys = {k.decode() if isinstance(k, bytes) else k for k in await redis_client.keys("*viber:*")}
     assert any(key.endswith(f"viber:{account.id}") for key in keys), keys
     assert not any(key.endswith("viber:default") for key in keys), keys
 
