@@ -240,6 +240,7 @@ async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
         # Shops' own bots on /tg/<account id>, served whenever the shared bot's webhook is.
         shop_bots=runtime.shop_bots,
         shop_vibers=messengers.shop_vibers,
+        shop_whatsapps=messengers.shop_whatsapps,
     )
     runner = web_runner(app)  # token-free access log, slow clients cut off
     await runner.setup()
@@ -275,6 +276,7 @@ async def _delivery_worker(runtime: BotRuntime) -> AsyncIterator[DeliveryWorker]
             whatsapp=runtime.whatsapp,
             shop_bots=shop_bots,
             viber_accounts=runtime.shop_vibers,
+            whatsapp_accounts=runtime.shop_whatsapps,
         )
     finally:
         await shop_bots.close()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.shop_bots import ShopBots
     from bot.shop_vibers import ShopVibers
+    from bot.shop_whatsapps import ShopWhatsApps
     from channels.email import EmailChannel
     from channels.telegram import TelegramChannel
     from conversation.links import MessengerLinks
@@ -52,6 +53,7 @@ class Services(TypedDict):
     wizard: WizardServices
     shop_bots: ShopBots
     shop_vibers: ShopVibers
+    shop_whatsapps: ShopWhatsApps
 
 
 class CustomerData(TypedDict, total=False):

@@ -25,6 +25,7 @@ from channels.telegram import DEFAULT_PER_CHAT_RATE, AccountBots, TelegramChanne
 from channels.viber.api import ViberApi
 from channels.viber.channel import ViberAccounts
 from channels.whatsapp.api import WhatsAppApi
+from channels.whatsapp.channel import WhatsAppAccounts
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.links import LinkSigner
 from wallets.apple_registry import PassRegistry
@@ -44,6 +45,7 @@ def build_channels(
     whatsapp: WhatsAppApi | None = None,
     shop_bots: AccountBots | None = None,
     viber_accounts: ViberAccounts | None = None,
+    whatsapp_accounts: WhatsAppAccounts | None = None,
 ) -> dict[str, DeliveryChannel]:
     """Telegram and email always; the wallets when their push service is configured (Apple:
     APNs, Google: the Wallet API); Viber and WhatsApp when the runtime has their clients
@@ -78,6 +80,8 @@ def build_channels(
             whatsapp,
             limiter,
             rate=Rate(per_second=settings.whatsapp.per_second, burst=1),
+            # Shops' own numbers send to the people who wrote to them.
+            accounts=whatsapp_accounts,
         )
     return channels
 
@@ -170,6 +174,7 @@ def build_worker(
     whatsapp: WhatsAppApi | None = None,
     shop_bots: AccountBots | None = None,
     viber_accounts: ViberAccounts | None = None,
+    whatsapp_accounts: WhatsAppAccounts | None = None,
 ) -> DeliveryWorker:
     """``bot_username``: the one Telegram reported (getMe), for the t.me links campaigns carry;
     without it (tests, the offline demo) the setting. ``digests`` posts the results digests
@@ -192,6 +197,7 @@ def build_worker(
             whatsapp=whatsapp,
             shop_bots=shop_bots,
             viber_accounts=viber_accounts,
+            whatsapp_accounts=whatsapp_accounts,
         ),
         composer,
         batch_size=settings.delivery.batch_size,

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from bot.shop_bots import ShopBots
     from bot.shop_vibers import ShopVibers
+    from bot.shop_whatsapps import ShopWhatsApps
     from channels.apple_wallet.apns import ApnsClient
     from channels.email import EmailChannel
     from channels.google_wallet import GoogleWalletChannel
@@ -84,6 +85,7 @@ class BotRuntime:
     whatsapp: WhatsAppApi | None = None  # the shared WhatsApp number, likewise
     shop_bots: ShopBots | None = None  # shops' own Telegram bots (``bot.shop_bots``)
     shop_vibers: ShopVibers | None = None  # shops' own Viber bots (``bot.shop_vibers``)
+    shop_whatsapps: ShopWhatsApps | None = None  # and WhatsApp numbers
 
 
 @asynccontextmanager
@@ -102,6 +104,7 @@ async def bot_runtime(
     from bot.dispatcher import build_dispatcher
     from bot.shop_bots import ShopBots
     from bot.shop_vibers import ShopVibers
+    from bot.shop_whatsapps import ShopWhatsApps
     from channels.ratelimit import MemoryRateLimiter, RedisRateLimiter, within_rolling_second
     from channels.telegram import TelegramBudget, TelegramChannel
     from handlers.campaign_progress import CampaignProgress
@@ -148,6 +151,8 @@ async def bot_runtime(
         closing.push_async_callback(shop_bots.close)
         shop_vibers = ShopVibers(settings.viber, box, signer)
         closing.push_async_callback(shop_vibers.close)
+        shop_whatsapps = ShopWhatsApps(settings.whatsapp, box, signer)
+        closing.push_async_callback(shop_whatsapps.close)
         notifier = CustomerNotifier(
             bot,
             i18n,
@@ -155,7 +160,7 @@ async def bot_runtime(
             slot=budget.service_slot,
             chats=messenger_replies(settings, viber, whatsapp),
             shop_bots=shop_bots,
-            shop_chats={Platform.VIBER: shop_vibers},
+            shop_chats={Platform.VIBER: shop_vibers, Platform.WHATSAPP: shop_whatsapps},
         )
         progress = CampaignProgress(
             bot, i18n, interval=settings.campaigns.progress_interval_seconds
@@ -189,6 +194,7 @@ async def bot_runtime(
             ),
             "shop_bots": shop_bots,
             "shop_vibers": shop_vibers,
+            "shop_whatsapps": shop_whatsapps,
             "email_limits": ConfirmationLimits(
                 # The shared limiter: Redis in production, memory in the embedded default (its
                 # buckets are swept by their own rates, so the slow ones survive the flood
@@ -224,6 +230,7 @@ async def bot_runtime(
             dispatcher=dispatcher,
             shop_bots=shop_bots,
             shop_vibers=shop_vibers,
+            shop_whatsapps=shop_whatsapps,
         )
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from conversation.customer import CustomerConversation
     from web.replay import Replay
     from web.shop_vibers import ShopViberWebhooks
+    from web.shop_whatsapps import ShopWhatsAppWebhooks
     from web.viber import ViberWebhook
     from web.whatsapp import WhatsAppWebhook
 
@@ -32,6 +33,8 @@ class MessengerWebhooks:
     whatsapp: WhatsAppWebhook | None = None
     # Shops' own Viber bots, each on /viber/<account id> (``web.shop_vibers``).
     shop_vibers: ShopViberWebhooks | None = None
+    # And their own WhatsApp numbers, each on /whatsapp/<account id> (``web.shop_whatsapps``).
+    shop_whatsapps: ShopWhatsAppWebhooks | None = None
 
 
 def customer_conversation(runtime: BotRuntime) -> CustomerConversation:
@@ -64,8 +67,13 @@ def _replay(runtime: BotRuntime, prefix: str, seconds: int) -> Replay:
 
 def messenger_webhooks(runtime: BotRuntime) -> MessengerWebhooks:
     """The webhooks of the messengers this runtime has a client for, and of shops' own Viber
-    bots (whether or not the deployment has a shared one)."""
-    if runtime.viber is None and runtime.whatsapp is None and runtime.shop_vibers is None:
+    bots and WhatsApp numbers (whether or not the deployment has shared ones)."""
+    if (
+        runtime.viber is None
+        and runtime.whatsapp is None
+        and runtime.shop_vibers is None
+        and runtime.shop_whatsapps is None
+    ):
         return MessengerWebhooks()
     conversation = customer_conversation(runtime)
     settings = runtime.settings
@@ -104,4 +112,17 @@ def messenger_webhooks(runtime: BotRuntime) -> MessengerWebhooks:
                 runtime, f"stampbot:viber:{account_id}:seen:", VIBER_REPLAY_SECONDS
             ),
         )
-    return MessengerWebhooks(viber=viber, whatsapp=whatsapp, shop_vibers=shop_vibers)
+    shop_whatsapps = None
+    if runtime.shop_whatsapps is not None:
+        from web.shop_whatsapps import ShopWhatsAppWebhooks
+
+        shop_whatsapps = ShopWhatsAppWebhooks(
+            runtime.shop_whatsapps,
+            conversation,
+            lambda account_id: _replay(
+                runtime, f"stampbot:whatsapp:{account_id}:seen:", WHATSAPP_REPLAY_SECONDS
+            ),
+        )
+    return MessengerWebhooks(
+        viber=viber, whatsapp=whatsapp, shop_vibers=shop_vibers, shop_whatsapps=shop_whatsapps
+    )

@@ -300,13 +300,14 @@ class Composer:
                 message = _in_window(message, context.campaign, person, language)
             if row.channel == Channel.TELEGRAM:
                 message = await self._through_shop_bot(message, context, person, shop_bots)
-            elif row.channel == Channel.VIBER and (
-                refused := _through_shop_viber(message, context, person, shop_bots)
+            elif row.channel in _OWN_CHATS and (
+                refused := _through_shop_chat(row.channel, context, person, shop_bots)
             ):
                 out.append((row, refused))
                 continue
-            elif row.channel == Channel.VIBER:
-                message = replace(message, account_id=person.accounts.get(Platform.VIBER.value))
+            elif row.channel in _OWN_CHATS:
+                where = _OWN_CHATS[row.channel].value
+                message = replace(message, account_id=person.accounts.get(where))
             if row.channel == Channel.EMAIL:
                 message = await self._for_email(
                     message, context, cards.get((row.customer_id, context.campaign.card_id))
@@ -318,19 +319,19 @@ class Composer:
         return out
 
     async def _shop_bots(self, rows: list[Claimed]) -> dict[int, int]:
-        """Connected Telegram and Viber accounts of the batch's shops: account id → its
-        shop."""
+        """Connected Telegram, Viber and WhatsApp accounts of the batch's shops: account id →
+        its shop."""
         shops = {
             (await self._context(row.campaign_id)).merchant.id
             for row in rows
-            if row.channel in (Channel.TELEGRAM, Channel.VIBER)
+            if row.channel in (Channel.TELEGRAM, *_OWN_CHATS)
         }
         if not shops:
             return {}
         return {
             int(account_id): int(merchant_id)
             for account_id, merchant_id in await MessengerAccount.filter(
-                platform__in=[Platform.TELEGRAM, Platform.VIBER],
+                platform__in=[Platform.TELEGRAM, *_OWN_CHATS.values()],
                 status=AccountStatus.ACTIVE,
                 merchant_id__in=shops,
             ).values_list("id", "merchant_id")
@@ -552,16 +553,24 @@ class Composer:
         )
 
 
-def _through_shop_viber(
-    message: OutboundMessage,
+# The messengers whose shops' own accounts reach only the people who came through them.
+_OWN_CHATS: dict[str, Platform] = {
+    Channel.VIBER.value: Platform.VIBER,
+    Channel.WHATSAPP.value: Platform.WHATSAPP,
+}
+
+
+def _through_shop_chat(
+    channel: str,
     context: _CampaignContext,
     person: _Person,
     shop_bots: dict[int, int],
 ) -> DeliveryResult | None:
-    """A person whose Viber id is a shop's own bot's can be written to through that bot only,
-    while it is connected, and only with that shop's news: the refusal otherwise (None: the
-    message may go, through the account in ``person.accounts``, if any)."""
-    account = person.accounts.get(Platform.VIBER.value)
+    """A person who came through a shop's own Viber bot (whose ids are its own) or WhatsApp
+    number (whom they agreed to hear from) is written to through that account only, while it
+    is connected, and only with that shop's news: the refusal otherwise (None: the message
+    may go, through the account in ``person.accounts``, if any)."""
+    account = person.accounts.get(_OWN_CHATS[channel].value)
     if account is None or shop_bots.get(account) == context.merchant.id:
         return None
-    return DeliveryResult.failed(Reason.UNREACHABLE, detail="on another shop's Viber bot")
+    return DeliveryResult.failed(Reason.UNREACHABLE, detail="on another shop's own account")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
-from loyalty.messenger_accounts import active_account, own_viber_uri
+from loyalty.messenger_accounts import active_account, active_account_of
 from loyalty.tokens import LinkKind, payload, start_link
 from models.enums import Platform
 
@@ -55,18 +55,27 @@ class MessengerLinks:
 
 
 async def shop_links(links: MessengerLinks, merchant_id: int) -> MessengerLinks:
-    """The links of a shop: its own Viber bot's chat while connected (whoever joins there is
-    answered there), the shared ones otherwise."""
-    uri = await own_viber_uri(merchant_id)
-    return replace(links, viber_uri=uri) if uri else links
+    """The links of a shop: its own Viber bot's chat and WhatsApp number while connected
+    (whoever joins there is answered there), the shared ones otherwise."""
+    viber = await active_account_of(merchant_id, Platform.VIBER)
+    whatsapp = await active_account_of(merchant_id, Platform.WHATSAPP)
+    return replace(
+        links,
+        viber_uri=(viber.username if viber else None) or links.viber_uri,
+        whatsapp_number=(whatsapp.username if whatsapp else None) or links.whatsapp_number,
+    )
 
 
 async def account_links(links: MessengerLinks, account: str) -> MessengerLinks:
     """The links of a chat on a shop's own account (``Inbound.account``, its id; "" the
-    shared bot): an invite made there opens the same bot."""
+    shared bot): an invite made there opens the same bot or number."""
     if not account.isdigit():
         return links
-    found = await active_account(int(account), Platform.VIBER)
+    found = await active_account(int(account))
     if found is None or not found.username:
         return links
-    return replace(links, viber_uri=found.username)
+    if found.platform == Platform.VIBER:
+        return replace(links, viber_uri=found.username)
+    if found.platform == Platform.WHATSAPP:
+        return replace(links, whatsapp_number=found.username)
+    return links

@@ -189,6 +189,7 @@ class FakeWhatsApp:
         app_secret: str | None = None,
         phone_number_id: str = "106540352242922",
         display_phone_number: str = "15550783881",
+        verified_name: str = "Stampbot Café",
         waba_id: str = "102290129340398",
         requests_per_second: float | None = None,
         clock: Callable[[], float] = time.time,
@@ -197,6 +198,7 @@ class FakeWhatsApp:
         self.app_secret = app_secret or secrets.token_hex(16)
         self.phone_number_id = phone_number_id
         self.display_phone_number = display_phone_number
+        self.verified_name = verified_name
         self.waba_id = waba_id
         self.requests_per_second = requests_per_second
         self.clock = clock
@@ -213,16 +215,27 @@ class FakeWhatsApp:
         self._window: deque[float] = deque()
         self._site = LoopbackSite("FakeWhatsApp")
         self._http: aiohttp.ClientSession | None = None
+        # Other business numbers on the same Graph API (a shop's own), by phone number id.
+        self.numbers: dict[str, FakeWhatsApp] = {}
+        self._host: FakeWhatsApp | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> FakeWhatsApp:
         app = web.Application(client_max_size=1 << 20)
         app.router.add_post("/{version}/{phone_number_id}/messages", self._handle)
+        app.router.add_get("/{version}/{phone_number_id}", self._phone_number)
         await self._site.start(app, shutdown=1.0)
         return self
 
     async def stop(self) -> None:
+        for other in self.numbers.values():
+            await other.stop()
+        if self._host is not None:
+            if self._http is not None:
+                await self._http.close()
+                self._http = None
+            return
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -236,7 +249,44 @@ class FakeWhatsApp:
 
     @property
     def base_url(self) -> str:
+        if self._host is not None:
+            return self._host.base_url
         return self._site.base_url
+
+    def add_number(
+        self, display_phone_number: str, verified_name: str = "Shop", *, clock: Any = None
+    ) -> FakeWhatsApp:
+        """Another business number on this same Graph API (a shop's own, in its own Meta app):
+        its own phone number id, access token, app secret, users and received messages."""
+        other = FakeWhatsApp(
+            phone_number_id=str(106540352242922 + 1 + len(self.numbers)),
+            display_phone_number=display_phone_number,
+            verified_name=verified_name,
+            clock=clock or self.clock,
+        )
+        other._host = self
+        self.numbers[other.phone_number_id] = other
+        return other
+
+    async def _phone_number(self, request: web.Request) -> web.Response:
+        """``GET /{version}/{phone_number_id}?fields=display_phone_number,verified_name``."""
+        other = self.numbers.get(request.match_info["phone_number_id"])
+        if other is not None:
+            return await other._phone_number(request)
+        self.calls.append({"GET": request.match_info["phone_number_id"]})
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else ""
+        if not token or not hmac.compare_digest(token.encode(), self.access_token.encode()):
+            return self._error(_Refusal(401, 190))
+        if request.match_info["phone_number_id"] != self.phone_number_id:
+            return self._error(_Refusal(400, 100, "Unsupported get request."))
+        answer = {"id": self.phone_number_id}
+        for name in request.query.get("fields", "").split(","):
+            if name == "display_phone_number":
+                answer[name] = self.display_phone_number
+            elif name == "verified_name":
+                answer[name] = self.verified_name
+        return web.json_response(answer)
 
     # -- people and templates ----------------------------------------------------------------
 
@@ -268,6 +318,9 @@ class FakeWhatsApp:
     # -- the API -----------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
+        other = self.numbers.get(request.match_info["phone_number_id"])
+        if other is not None:
+            return await other._handle(request)
         raw = await request.read()
         try:
             body: Any = json.loads(raw)

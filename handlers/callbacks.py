@@ -162,6 +162,7 @@ class AdminOp(StrEnum):
     OWN_BOT = "ownbot"
     # The shop's own Viber bot, likewise.
     OWN_VIBER = "ownviber"
+    OWN_WHATSAPP = "ownwa"
 
 
 class AdminAction(CallbackData, prefix="adm"):

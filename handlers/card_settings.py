@@ -30,6 +30,7 @@ from handlers.admin_mode import answering_seat, enter_admin_mode
 from handlers.callbacks import AdminAction, AdminOp, CardSetAction, CardSetOp
 from handlers.shop_bot import own_bot_button
 from handlers.shop_viber import own_viber_button
+from handlers.shop_whatsapp import own_whatsapp_button
 from handlers.texts import back_label, bold, button_expired, code, ltr, number, user_text
 from loyalty.branding import (
     PALETTE,
@@ -273,6 +274,8 @@ async def _list_screen(seat: Staff) -> tuple[str, InlineKeyboardMarkup]:
         label, data = own_bot_button(seat.merchant_id)
         builder.button(text=label, callback_data=data)
         label, data = own_viber_button(seat.merchant_id)
+        builder.button(text=label, callback_data=data)
+        label, data = own_whatsapp_button(seat.merchant_id)
         builder.button(text=label, callback_data=data)
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()

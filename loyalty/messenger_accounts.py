@@ -92,6 +92,35 @@ def checked_viber_token(text: str) -> SecretStr:
     return SecretStr(token)
 
 
+# A shop's own WhatsApp number: what the owner copies from their Meta app.
+PHONE_NUMBER_ID = re.compile(r"[0-9]{6,20}")
+# A Meta app secret: 32 hexadecimal digits.
+APP_SECRET = re.compile(r"[0-9a-fA-F]{32}")
+# An access token: long, no spaces (Meta's start with "EAA").
+ACCESS_TOKEN = re.compile(r"[A-Za-z0-9_\-]{40,512}")
+
+
+def checked_phone_number_id(text: str) -> str:
+    number_id = text.strip()
+    if not PHONE_NUMBER_ID.fullmatch(number_id):
+        raise BadBotToken()
+    return number_id
+
+
+def checked_access_token(text: str) -> SecretStr:
+    token = text.strip()
+    if not ACCESS_TOKEN.fullmatch(token):
+        raise BadBotToken()
+    return SecretStr(token)
+
+
+def checked_app_secret(text: str) -> SecretStr:
+    secret = text.strip()
+    if not APP_SECRET.fullmatch(secret):
+        raise BadBotToken()
+    return SecretStr(secret)
+
+
 class CredentialBox:
     """Seals and opens credentials with one Fernet key (32 raw bytes, from the settings)."""
 

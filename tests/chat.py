@@ -61,6 +61,7 @@ async def runtime(database: Backend, bot_settings: Settings) -> AsyncIterator[Bo
 
 @pytest.fixture(scope="session")
 async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
+    messengers = messenger_webhooks(runtime)
     app = build_web_app(
         runtime.dispatcher,
         runtime.bot,
@@ -73,7 +74,8 @@ async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
         checks=readiness_checks(runtime),
         refresh_metrics=refresh_metrics,
         shop_bots=runtime.shop_bots,
-        shop_vibers=messenger_webhooks(runtime).shop_vibers,
+        shop_vibers=messengers.shop_vibers,
+        shop_whatsapps=messengers.shop_whatsapps,
     )
     runner = web_runner(app)
     await runner.setup()

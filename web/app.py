@@ -32,6 +32,7 @@ from web.passkit import passkit_app
 from web.scanner import ScannerPage
 from web.shop_bots import SHOP_WEBHOOK_PREFIX, ShopBotRequestHandler
 from web.shop_vibers import ShopViberWebhooks
+from web.shop_whatsapps import ShopWhatsAppWebhooks
 from web.updates import MAX_UPDATE_BYTES, SECRET_HEADER, checked_update
 from web.viber import ViberWebhook, setup_viber_routes
 from web.whatsapp import WhatsAppWebhook, setup_whatsapp_routes
@@ -208,6 +209,7 @@ def build_web_app(
     whatsapp: WhatsAppWebhook | None = None,
     shop_bots: ShopBotService | None = None,
     shop_vibers: ShopViberWebhooks | None = None,
+    shop_whatsapps: ShopWhatsAppWebhooks | None = None,
     **data: Any,
 ) -> web.Application:
     app = web.Application(
@@ -237,6 +239,9 @@ def build_web_app(
     if shop_vibers is not None:
         # Shops' own Viber bots on /viber/<account id>, after the shared bot's /viber/webhook.
         shop_vibers.register(app)
+    if shop_whatsapps is not None:
+        # And their own WhatsApp numbers on /whatsapp/<account id>.
+        shop_whatsapps.register(app)
     if webhook_secret is not None:
         CheckedRequestHandler(
             dispatcher=dispatcher,

@@ -120,7 +120,8 @@ class WhatsAppApi:
     ) -> None:
         self._token = access_token
         self.phone_number_id = phone_number_id
-        self._url = f"{base_url.rstrip('/')}/{version}/{phone_number_id}/messages"
+        self._number_url = f"{base_url.rstrip('/')}/{version}/{phone_number_id}"
+        self._url = f"{self._number_url}/messages"
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session = session
         self._own_session = session is None
@@ -174,6 +175,37 @@ class WhatsAppApi:
                 f"{kind}: HTTP {http_status}, no message id", http_status=http_status
             )
         return reply
+
+    async def phone_number(self) -> WhatsAppReply:
+        """``GET /<phone number id>?fields=display_phone_number,verified_name``: who the
+        number is, as the token may see it (a bad token: ``error.code`` 190). The answer's
+        fields are in ``body``; ``message_id`` is the number's id."""
+        headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
+        params = {"fields": "display_phone_number,verified_name"}
+        try:
+            async with self._http().get(
+                self._number_url, params=params, headers=headers, timeout=self._timeout
+            ) as response:
+                raw = await response.read()
+                http_status = response.status
+        except TimeoutError as exc:
+            raise WhatsAppUnavailable("phone number: timeout") from exc
+        except aiohttp.ClientError as exc:
+            raise WhatsAppUnavailable(f"phone number: {type(exc).__name__}") from exc
+        try:
+            answer = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WhatsAppUnavailable(
+                f"phone number: HTTP {http_status}, not JSON", http_status=http_status
+            ) from exc
+        if not isinstance(answer, dict):
+            raise WhatsAppUnavailable(f"phone number: HTTP {http_status}", http_status=http_status)
+        error = _reply(http_status, answer) if "error" in answer else None
+        if error is not None:
+            return error
+        if http_status >= 400 or not isinstance(answer.get("id"), str):
+            raise WhatsAppUnavailable(f"phone number: HTTP {http_status}", http_status=http_status)
+        return WhatsAppReply(http_status, message_id=answer["id"], body=answer)
 
     # -- the message types we send -----------------------------------------------------------
 

@@ -25,6 +25,11 @@ spare: at 2%, sends that left on time still arrived bunched across a second's ed
 3 refused of 900 in one bench run). The refusals as outcomes are
 :mod:`channels.whatsapp.errors`; the per-user marketing limit (131049) is retried after 1 h,
 6 h and 24 h by the number of times this process met it for the delivery.
+
+A message with ``account_id`` is for a person who wrote to a shop's own number
+(``accounts``, ``bot.shop_whatsapps``): it goes through that number in its own bucket
+(``whatsapp:<account id>``); once it is disconnected the row fails unreachable (the person
+agreed to hear from the shop's number, not from ours).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from __future__ import annotations
 import logging
 from collections.abc import MutableMapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from channels.base import Action, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.messenger_text import plain
@@ -65,6 +70,12 @@ def _unavailable(error: WhatsAppUnavailable) -> DeliveryResult:
     return DeliveryResult.retry(reason, detail=error.reason)
 
 
+class WhatsAppAccounts(Protocol):
+    """Shops' own numbers by account (``bot.shop_whatsapps.ShopWhatsApps``)."""
+
+    async def client_of_account(self, account_id: int | None) -> WhatsAppApi | None: ...
+
+
 class WhatsAppChannel:
     name = "whatsapp"
 
@@ -78,8 +89,10 @@ class WhatsAppChannel:
         rate_limited_after: float = 60.0,
         list_label: str = DEFAULT_LIST_LABEL,
         sent_parts: MutableMapping[int, list[str]] | None = None,
+        accounts: WhatsAppAccounts | None = None,
     ) -> None:
         self.api = api
+        self.accounts = accounts
         self.limiter = limiter
         self.rate = rate
         self.rate_limited_after = rate_limited_after
@@ -99,7 +112,31 @@ class WhatsAppChannel:
             list_label=self.list_label,
         )
 
+    def for_account(self, api: WhatsAppApi, account_id: int) -> WhatsAppChannel:
+        """This channel's settings and resumable parts, through a shop's own number."""
+        channel = WhatsAppChannel(
+            api,
+            self.limiter,
+            account=str(account_id),
+            rate=self.rate,
+            rate_limited_after=self.rate_limited_after,
+            list_label=self.list_label,
+            sent_parts=self.sent_parts,
+        )
+        channel.ecosystem_hits = self.ecosystem_hits
+        return channel
+
     async def send(self, message: OutboundMessage) -> DeliveryResult:
+        if message.account_id is not None:
+            api = None
+            if self.accounts is not None:
+                api = await self.accounts.client_of_account(message.account_id)
+            if api is None:
+                return DeliveryResult.failed(
+                    Reason.UNREACHABLE, unreachable=True, detail="the shop's number is off"
+                )
+            own = replace(message, account_id=None)
+            return await self.for_account(api, message.account_id).send(own)
         to = address_digits(message.address)
         if not to:
             return DeliveryResult.failed(Reason.NO_ADDRESS, detail="no WhatsApp number")

@@ -1,0 +1,110 @@
+"""The webhook of shops' own WhatsApp numbers: ``GET`` and ``POST /whatsapp/<account id>``.
+
+The path names the account. ``GET`` is Meta's handshake, answered with ``hub.challenge`` when
+``hub.verify_token`` is the one made for that account at connecting (compared as SHA-256
+digests in constant time); ``POST`` is the shared number's webhook (``web.whatsapp``) keyed
+with that account's app secret, the events carrying the account, the answers going out
+through its number. An unknown or disconnected account is a 404, credentials we can no
+longer unseal a 403; the rest is ``WhatsAppWebhook``'s (403, 413, 400).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from conversation.screen import Conversation
+from loyalty.messenger_accounts import active_account, secret_matches
+from models import MessengerAccount
+from models.enums import Platform
+from web.replay import Replay
+from web.whatsapp import CHALLENGE_LIMIT, Replies, WhatsAppWebhook
+
+logger = logging.getLogger(__name__)
+
+SHOP_WHATSAPP_PREFIX = "/whatsapp/"
+_MAX_ID_DIGITS = 12
+
+
+class ShopWhatsAppService(Protocol):
+    """What the webhook needs of shops' numbers (``bot.shop_whatsapps.ShopWhatsApps``)."""
+
+    def app_secret_of(self, account: MessengerAccount) -> SecretStr:
+        """``ValueError`` when it cannot be unsealed."""
+        ...
+
+    async def replies_for(self, account: MessengerAccount) -> Replies: ...
+
+
+class ShopWhatsAppWebhooks:
+    def __init__(
+        self,
+        accounts: ShopWhatsAppService,
+        conversation: Conversation,
+        replay: Callable[[int], Replay],
+    ) -> None:
+        self._accounts = accounts
+        self._conversation = conversation
+        self._replay = replay
+        self._webhooks: dict[int, tuple[str, WhatsAppWebhook]] = {}
+
+    def register(self, app: web.Application) -> None:
+        path = f"{SHOP_WHATSAPP_PREFIX}{{account_id}}"
+        app.router.add_get(path, self.verify)
+        app.router.add_post(path, self.handle)
+
+    async def _account(self, request: web.Request) -> MessengerAccount | None:
+        raw = request.match_info.get("account_id", "")
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= _MAX_ID_DIGITS):
+            return None
+        account = await active_account(int(raw), Platform.WHATSAPP)
+        if account is None:
+            self._webhooks.pop(int(raw), None)
+        return account
+
+    async def verify(self, request: web.Request) -> web.StreamResponse:
+        account = await self._account(request)
+        if account is None:
+            return web.Response(status=404, text="Not Found")
+        query = request.query
+        challenge = query.get("hub.challenge", "")
+        if (
+            query.get("hub.mode") != "subscribe"
+            or not challenge
+            or len(challenge) > CHALLENGE_LIMIT
+            or not secret_matches(account, query.get("hub.verify_token", ""))
+        ):
+            logger.warning("WhatsApp verification of account %s with a wrong token", account.id)
+            return web.Response(status=403, text="Forbidden")
+        return web.Response(status=200, text=challenge, content_type="text/plain")
+
+    async def _webhook(self, account: MessengerAccount) -> WhatsAppWebhook:
+        kept = self._webhooks.get(account.id)
+        if kept is not None and kept[0] == account.credential_encrypted:
+            return kept[1]
+        webhook = WhatsAppWebhook(
+            app_secret=self._accounts.app_secret_of(account),
+            # The handshake is answered above, against the stored digest.
+            verify_token=SecretStr(""),
+            conversation=self._conversation,
+            replies=await self._accounts.replies_for(account),
+            replay=self._replay(account.id),
+            account=str(account.id),
+        )
+        self._webhooks[account.id] = (account.credential_encrypted, webhook)
+        return webhook
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        account = await self._account(request)
+        if account is None:
+            return web.Response(status=404, text="Not Found")
+        try:
+            webhook = await self._webhook(account)
+        except ValueError:
+            logger.error("the WhatsApp credentials of account %s cannot be unsealed", account.id)
+            return web.Response(status=403, text="Forbidden")
+        return await webhook.handle(request)
