@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from pydantic import SecretStr
 
 from conversation.screen import Conversation
 from loyalty.messenger_accounts import active_account
-from models import MessengerAccount
 from models.enums import Platform
 from web.replay import Replay
 from web.viber import Replies, ViberWebhook
+
+if TYPE_CHECKING:
+    from models import MessengerAccount
 
 logger = logging.getLogger(__name__)
 
