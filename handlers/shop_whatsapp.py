@@ -137,7 +137,7 @@ async def own_whatsapp_pressed(
     if callback_data.value == CONNECT:
         await query.answer()
         await state.set_state(OwnWhatsAppForm.number_id)
-        await state.set_data({SHOP_KEY: seat.merchant_id})
+        await state.update_data({SHOP_KEY: seat.merchant_id})
         await message.answer(
             _(
                 "Step 1 of 3: send me the Phone number ID (in your Meta app: WhatsApp → API "
@@ -198,13 +198,23 @@ def _refused(error: LoyaltyError) -> str:
     return _("WhatsApp did not answer just now. Please send it again in a minute.")
 
 
+async def _forget(state: FSMContext) -> None:
+    """The question is over: its answers leave the chat state (admin mode and the rest of
+    the state stay)."""
+    data = await state.get_data()
+    for key in (SHOP_KEY, NUMBER_KEY, TOKEN_KEY):
+        data.pop(key, None)
+    await state.set_data(data)
+    await state.set_state(None)
+
+
 async def _read(message: Message, state: FSMContext) -> Staff | None:
     """The typed answer leaves the chat first; the seat it is for, checked again now."""
     with contextlib.suppress(TelegramBadRequest):
         await message.delete()
     seat = await answering_seat(message, state, SHOP_KEY, Permission.OWN_BOT)
     if seat is None:
-        await state.clear()
+        await _forget(state)
         await message.answer(_("You can no longer change this shop's settings."))
     return seat
 
@@ -285,7 +295,7 @@ async def app_secret_sent(
     except LoyaltyError as refused:
         await message.answer(_refused(refused) + "\n" + _("Or send /cancel."))
         return
-    await state.clear()
+    await _forget(state)
     account = connected.account
     await message.answer(
         "\n".join(

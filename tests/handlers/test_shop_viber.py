@@ -254,3 +254,20 @@ async def test_disconnecting_keeps_the_members_and_stops_writing_to_them_on_vibe
     await connect_own_viber(owner, shop_viber.auth_token)
     await identity.refresh_from_db()
     assert identity.reachable is True
+
+
+async def test_the_counter_qr_lists_the_shops_own_viber_bot_while_connected(
+    new_chat: Any, vibers: FakeViber
+) -> None:
+    cafe, owner, _shop_viber, _account = await _cafe_with_its_viber(new_chat, vibers)
+    join = f"viber://pa?chatURI=kafelviv&context=j-{cafe.card.join_token}"
+
+    shown = await owner.send("🖨 Counter QR")
+
+    assert any(f"On Viber: {join}" in text_of(m) for m in shown)
+    screen = await own_viber_screen(owner)
+    await owner.press_label(screen, "Disconnect the Viber bot")
+    await owner.press_label(owner.current(screen), "Yes, disconnect it")
+    shown = await owner.send("🖨 Counter QR")
+    # The session's deployment has no shared Viber bot: no Viber line at all now.
+    assert not any("On Viber" in text_of(m) for m in shown)

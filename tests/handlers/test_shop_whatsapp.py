@@ -218,3 +218,13 @@ async def test_disconnecting_keeps_the_members_and_stops_the_shops_number(
     assert numbers.received == {}
     assert (await shop_wa.user_says(person, "hi")).status == 404
     assert (await shop_wa.verify(verify_token)).status == 404
+
+
+async def test_the_counter_qr_lists_the_shops_own_number_while_connected(
+    new_chat: Any, numbers: FakeWhatsApp
+) -> None:
+    _cafe, owner, _shop_wa, _account, _token = await _cafe_with_its_number(new_chat, numbers)
+
+    shown = await owner.send("🖨 Counter QR")
+
+    assert any("On WhatsApp: https://wa.me/380441234567?text=" in text_of(m) for m in shown)
