@@ -7,13 +7,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bot.app import BotRuntime
+from bot.config import ViberSettings
 from bot.delivery import build_worker
+from bot.shop_vibers import ShopVibers
 from channels.viber.api import ViberApi
 from fakes.telegram import FakeTelegramAPI
 from fakes.viber import FakeViber
+from loyalty.messenger_accounts import AccountTaken, CredentialBox
 from loyalty.stamps import add_stamps
 from loyalty.tokens import LinkKind, payload
 from models import Delivery, Identity, Membership, MessengerAccount
@@ -104,9 +108,7 @@ async def test_a_token_viber_refuses_stores_nothing(new_chat: Any, vibers: FakeV
     assert await MessengerAccount.all().count() == 0
 
 
-async def test_the_shared_bot_cannot_become_a_shops_own(
-    new_chat: Any, vibers: FakeViber, runtime: BotRuntime
-) -> None:
+async def test_another_shops_viber_bot_is_refused(new_chat: Any, vibers: FakeViber) -> None:
     shop = await factories.merchant()
     owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
     other = await factories.merchant("Bakery")
@@ -271,3 +273,31 @@ async def test_the_counter_qr_lists_the_shops_own_viber_bot_while_connected(
     shown = await owner.send("🖨 Counter QR")
     # The session's deployment has no shared Viber bot: no Viber line at all now.
     assert not any("On Viber" in text_of(m) for m in shown)
+
+
+async def test_a_webhook_viber_refuses_leaves_nothing_connected(
+    new_chat: Any, vibers: FakeViber
+) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    shop_viber = vibers.add_bot("Kafe Lviv")
+    shop_viber.fail_next("set_webhook", viber_status=1)  # invalidUrl
+
+    answer = await connect_own_viber(owner, shop_viber.auth_token)
+
+    assert "Viber did not answer just now." in text_of(answer[-1])
+    assert await MessengerAccount.all().count() == 0
+
+
+async def test_the_shared_viber_bot_cannot_become_a_shops_own(
+    db: Any, vibers: FakeViber, runtime: BotRuntime
+) -> None:
+    shop = await factories.merchant()
+    shared = ViberSettings(auth_token=SecretStr(vibers.auth_token), api_url=vibers.api_url)
+    accounts = ShopVibers(shared, CredentialBox(b"k" * 32), runtime.signer)
+
+    with pytest.raises(AccountTaken):
+        await accounts.connect(shop.merchant.id, SecretStr(vibers.auth_token))
+
+    assert vibers.calls == []
+    assert await MessengerAccount.all().count() == 0
