@@ -87,9 +87,10 @@ class ChatReplies(Protocol):
 
 
 class ShopChats(Protocol):
-    """Shops' own Viber bots (``bot.shop_vibers.ShopVibers``): how a notice of shop
+    """Shops' own Viber bots and WhatsApp numbers (``bot.shop_vibers``,
+    ``bot.shop_whatsapps``): how a notice of shop
     ``merchant_id`` reaches a person who came through account ``account_id``; None when it
-    cannot (disconnected, or another shop's bot)."""
+    cannot (disconnected, or another shop's account)."""
 
     async def replies_of(self, account_id: int, merchant_id: int) -> ChatReplies | None: ...
 
@@ -135,8 +136,8 @@ class CustomerNotifier:
     ) -> None:
         self._bot = bot
         self._shop_bots = shop_bots
-        # Shops' own Viber bots: a person who came through one is reached there only (its
-        # user ids are its own, the shared bot cannot write to them).
+        # Shops' own Viber bots and WhatsApp numbers: a person who came through one is reached
+        # there only (Viber ids are the bot's own; on WhatsApp they agreed to that number).
         self._shop_chats = dict(shop_chats or {})
         self._i18n = i18n
         self._wallets = wallets
