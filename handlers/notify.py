@@ -88,9 +88,8 @@ class ChatReplies(Protocol):
 
 class ShopChats(Protocol):
     """Shops' own Viber bots and WhatsApp numbers (``bot.shop_vibers``,
-    ``bot.shop_whatsapps``): how a notice of shop
-    ``merchant_id`` reaches a person who came through account ``account_id``; None when it
-    cannot (disconnected, or another shop's account)."""
+    ``bot.shop_whatsapps``): how a notice of shop ``merchant_id`` reaches a person who came
+    through account ``account_id``; None when it cannot (disconnected, another shop's)."""
 
     async def replies_of(self, account_id: int, merchant_id: int) -> ChatReplies | None: ...
 
