@@ -21,7 +21,7 @@ from tortoise.expressions import Q
 # The web pages serve passes by this media type without importing the adapter.
 from channels.apple_wallet.pkpass import MEDIA_TYPE as MEDIA_TYPE
 from channels.apple_wallet.pkpass import PassContent, PassIdentity, build_pkpass
-from channels.apple_wallet.signing import PassSigner
+from channels.apple_wallet.signing import ManifestSigner
 from locales import supported_language
 from loyalty.clock import ensure_utc
 from loyalty.links import LinkSigner
@@ -101,7 +101,7 @@ class WalletPasses:
         pass_type_identifier: str,
         team_identifier: str,
         base_url: str,
-        signer: PassSigner,
+        signer: ManifestSigner,
         link_signer: LinkSigner,
         bot_username: str,
         passes_dir: Path | None = None,

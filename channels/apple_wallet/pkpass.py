@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from channels.apple_wallet.signing import PassSigner
+from channels.apple_wallet.signing import ManifestSigner
 from channels.pass_texts import PassTexts, pass_languages
 from render.pass_images import pass_images, rgb
 
@@ -255,7 +255,7 @@ def zip_pass(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def build_pkpass(content: PassContent, identity: PassIdentity, signer: PassSigner) -> bytes:
+def build_pkpass(content: PassContent, identity: PassIdentity, signer: ManifestSigner) -> bytes:
     files = pass_files(content, identity)
     manifest_bytes = manifest(files)
     files["manifest.json"] = manifest_bytes
