@@ -51,7 +51,6 @@ from loyalty.staff_admin import (
 )
 from loyalty.tokens import LinkKind, start_link
 from models.enums import StaffRole
-from render.poster import render_link_qr
 
 if TYPE_CHECKING:
     from models import Staff
@@ -513,6 +512,8 @@ async def send_invite(
         ),
     )
     builder.adjust(2)
+    from render.poster import render_link_qr  # here: Pillow and segno only when one is drawn
+
     await bot.send_chat_action(message.chat.id, "upload_photo")
     await bot.send_photo(
         message.chat.id,

@@ -43,7 +43,6 @@ from models import (
     WalletPass,
 )
 from models.enums import MembershipStatus
-from render.pass_images import pass_images
 from wallets.apple_passes import IssuedPass, WalletPasses, member_language, shop_locations
 from wallets.apple_registry import forget_push_tokens, pass_changed, start_retiring
 from wallets.card_link import card_page_url
@@ -399,6 +398,8 @@ async def _record_object(membership_id: int, object_id: str) -> None:
 async def card_logo_png(card_id: int) -> bytes | None:
     """The card's logo as Google shows it: the square badge the Apple pass uses as its icon
     (the merchant's logo, or their initial on their colours). None for an unknown card."""
+    from render.pass_images import pass_images  # here: Pillow only when a badge is drawn
+
     card = await Card.get_or_none(id=card_id).select_related("merchant")
     if card is None:
         return None
