@@ -66,14 +66,15 @@ async def serve(settings: Settings, command: Command) -> None:
             await run_bot(runtime, stop, with_worker=run, polling=run)
 
 
-async def set_commands(bot: Bot, i18n: I18n) -> None:
-    """The command menu in every language we speak, plus the default for all others.
+async def set_commands(bot: Bot, i18n: I18n, *, linking: bool = False) -> None:
+    """The command menu in every language we speak, plus the default for all others; with
+    ``/link`` when the deployment is on Viber or WhatsApp too (``linking``).
 
     Staff get a list of their own per chat (``handlers.command_menu``), set as their seats
     change; this one is everybody else's."""
     for language in (None, *i18n.available_locales):
         with i18n.context(), i18n.use_locale(language or i18n.default_locale):
-            commands = customer_commands()
+            commands = customer_commands(linking=linking)
         await bot.set_my_commands(
             commands, scope=BotCommandScopeAllPrivateChats(), language_code=language
         )
@@ -84,7 +85,7 @@ async def set_menu(runtime: BotRuntime) -> None:
     flood wait longer than we wait, many replicas restarting at once) the menu already set
     stays, and this replica serves anyway."""
     try:
-        await set_commands(runtime.bot, runtime.i18n)
+        await set_commands(runtime.bot, runtime.i18n, linking=runtime.linking)
     except TelegramAPIError as error:
         logger.warning(
             "command menu not updated, the one set before stays: %s", error.message.splitlines()[0]

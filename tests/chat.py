@@ -183,9 +183,12 @@ def new_chat(telegram: FakeTelegramAPI, webhook_url: str, fresh_state: Backend) 
 @pytest.fixture
 def other_messengers(runtime: BotRuntime) -> Iterator[MessengerLinks]:
     """For one test, the bot is on Viber and WhatsApp too (the suite's own runtime is on
-    Telegram only): what the handlers get as ``messenger_links``."""
+    Telegram only): what the handlers get as ``messenger_links``, and shops' own bots
+    connected meanwhile get ``/link`` in their menu."""
     data = runtime.dispatcher.workflow_data
     before = data["messenger_links"]
+    assert runtime.shop_bots is not None
+    runtime.shop_bots.linking = True
     links = MessengerLinks(
         telegram_username=before.telegram_username,
         viber_uri="stampbot",
@@ -196,6 +199,7 @@ def other_messengers(runtime: BotRuntime) -> Iterator[MessengerLinks]:
         yield links
     finally:
         data["messenger_links"] = before
+        runtime.shop_bots.linking = False
 
 
 @pytest.fixture
