@@ -29,6 +29,7 @@ from bot.factory import (
     webhook_secret,
 )
 from bot.shop_bots import ShopBots
+from bot.shop_polling import ShopBotPolling
 from campaigns.metrics import refresh as refresh_metrics
 from campaigns.worker import DeliveryWorker
 from handlers.campaign_progress import CampaignDigests
@@ -177,6 +178,7 @@ async def _receive_updates(
         await bot.delete_webhook(drop_pending_updates=False)
         logger.info("long polling for updates")
         poller = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False))
+        shops = await _poll_shop_bots(runtime)
         await stop.wait()
         try:
             await dispatcher.stop_polling()
@@ -186,6 +188,27 @@ async def _receive_updates(
             poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+        if shops is not None:
+            if runtime.shop_bots is not None:
+                runtime.shop_bots.polling = None
+            await shops.close()
+
+
+async def _poll_shop_bots(runtime: BotRuntime) -> ShopBotPolling | None:
+    """Shops' own bots are polled too, those connected now and those connected meanwhile
+    (``bot.shop_polling`` says why a task each rather than ``start_polling(*bots)``)."""
+    if runtime.shop_bots is None:
+        return None
+    shops = ShopBotPolling(
+        runtime.dispatcher,
+        runtime.shop_bots.bot_for,
+        allowed_updates=runtime.dispatcher.resolve_used_update_types(),
+    )
+    runtime.shop_bots.polling = shops
+    started = await shops.start_connected()
+    if started:
+        logger.info("long polling %d shop bots", started)
+    return shops
 
 
 def readiness_checks(runtime: BotRuntime) -> dict[str, Check]:
