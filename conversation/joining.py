@@ -27,11 +27,11 @@ from handlers.cards import card_caption, welcome_caption
 from handlers.texts import refusal, user_text
 from loyalty.errors import LoyaltyError
 from loyalty.memberships import card_by_join_token, join
+from loyalty.merchants import merchant_name
 from loyalty.messenger_accounts import own_bot_username
 from loyalty.referrals import Outcome, ReferralJoin, join_by_invite, referrer_by_token
 from loyalty.tokens import LinkKind, parse_payload, start_link
 from loyalty.views import CardView, customer_card, customer_cards
-from models import Merchant
 
 if TYPE_CHECKING:
     from models import Card, Customer
@@ -138,12 +138,11 @@ async def join_by_link(
 
 async def _elsewhere(card: Card, kind: LinkKind, token: str, shared_bot: str) -> str:
     """Whose card this is, and the same link opening that shop's chat."""
-    shop = await Merchant.get(id=card.merchant_id)
-    username = await own_bot_username(shop.id) or shared_bot
+    username = await own_bot_username(card.merchant_id) or shared_bot
     lines = [
         _(
             "This link is for <b>{card}</b> at {shop}, another shop. Join it in that shop's chat:"
-        ).format(card=user_text(card.name), shop=user_text(shop.name))
+        ).format(card=user_text(card.name), shop=user_text(await merchant_name(card.merchant_id)))
     ]
     if username:
         lines.append(start_link(username, kind, token))
