@@ -375,3 +375,18 @@ async def test_the_staff_invite_opens_the_shops_own_bot_while_connected(
 
     shared = unquote(str(next(b["url"] for b in photo.inline_buttons() if "url" in b)))
     assert f"https://t.me/kafe_lviv_bot?start={payload}" in shared
+
+
+@pytest.mark.usefixtures("other_messengers")
+async def test_staff_keep_link_in_their_own_menu_where_viber_or_whatsapp_is(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    """A staff member's chat menu replaces the customers' one: it repeats /link too."""
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+
+    await owner.send("/admin")
+
+    commands = [c["command"] for c in telegram.menu_for(owner.user.id)]
+    assert commands[:5] == ["card", "vouchers", "settings", "link", "help"]
+    assert "admin" in commands
