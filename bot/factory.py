@@ -82,6 +82,8 @@ class BotRuntime:
     viber: ViberApi | None = None  # the shared Viber bot, when its token is configured
     whatsapp: WhatsAppApi | None = None  # the shared WhatsApp number, likewise
     shop_bots: ShopBots | None = None  # shops' own Telegram bots (``bot.shop_bots``)
+    # On Viber or WhatsApp too: Telegram chats may be linked with them (``/link``).
+    linking: bool = False
 
 
 @asynccontextmanager
@@ -140,8 +142,15 @@ async def bot_runtime(
         budget = TelegramBudget(
             limiter, global_rate=within_rolling_second(settings.delivery.telegram_per_second)
         )
+        links = messenger_links(settings, username, viber=viber, whatsapp=whatsapp)
+        linking = bool(links.others(Platform.TELEGRAM))
         shop_bots = ShopBots(
-            settings.telegram, CredentialBox(credential_key(settings)), signer, i18n
+            settings.telegram,
+            CredentialBox(credential_key(settings)),
+            signer,
+            i18n,
+            linking=linking,
+            wallets=wallets,
         )
         closing.push_async_callback(shop_bots.close)
         notifier = CustomerNotifier(
@@ -165,7 +174,7 @@ async def bot_runtime(
             "notifier": notifier,
             "link_signer": signer,
             "link_codes": link_codes,
-            "messenger_links": messenger_links(settings, username, viber=viber, whatsapp=whatsapp),
+            "messenger_links": links,
             "email_channel": email,
             "telegram_channel": telegram,
             "progress": progress,
@@ -217,6 +226,7 @@ async def bot_runtime(
             whatsapp=whatsapp,
             dispatcher=dispatcher,
             shop_bots=shop_bots,
+            linking=linking,
         )
 
 

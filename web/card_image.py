@@ -26,6 +26,7 @@ from aiohttp import web
 from loyalty.clock import utcnow
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner, Purpose
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, VoucherView, customer_card, issued_voucher
 from wallets.card_link import CARD_PAGE_PATH, card_page_url, membership_for_card_page
@@ -135,6 +136,8 @@ class CardImages:
             card = await customer_card(membership.id, membership.customer_id)
         except MembershipNotFound:
             raise web.HTTPNotFound() from None
+        # The QR opens the shop's own bot while connected, as its join links do.
+        username = await own_bot_username(card.merchant_id) or username
         return _png(await self._draw(card_image(card, username)))
 
     async def voucher(self, request: web.Request) -> web.Response:
@@ -144,6 +147,7 @@ class CardImages:
         if found is None or not username:
             logger.info("voucher picture refused: unknown, forged, used or dead token")
             raise web.HTTPNotFound()
+        username = await own_bot_username(found.merchant_id) or username
         return _png(await self._draw(voucher_image(found, username)))
 
     async def _draw(self, image: CardImage | VoucherImage) -> bytes:

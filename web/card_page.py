@@ -34,6 +34,7 @@ from locales import RIGHT_TO_LEFT, supported_language
 from loyalty.clock import utcnow
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner, Purpose
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card
 from wallets.card_link import CARD_PAGE_PATH, membership_for_card_page
@@ -321,7 +322,12 @@ class CardPage:
         def local_date(moment: datetime) -> str:
             return format_date(moment.astimezone(zone), "medium", locale=language)
 
-        username = await self._bot_username() if card.vouchers else None
+        # The shop's own bot while connected: its voucher QR codes open it, as its join links.
+        username = (
+            await own_bot_username(merchant.id) or await self._bot_username()
+            if card.vouchers
+            else None
+        )
         vouchers = [
             _Voucher(
                 title=voucher.title,
