@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from automations.chain import TRIGGER_KINDS, Chain, GraphError
 from automations.problems import ChainProblem, Problem, from_pydantic
+
+# ruamel.yaml is imported where a chain is read or written: ~1.5 MB of idle memory in every
+# web process, and chains arrive seldom.
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 MAX_YAML_BYTES = 64 * 1024
 
@@ -31,6 +33,8 @@ class ChainRefused(ValueError):
 
 
 def _yaml() -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     return yaml
@@ -38,6 +42,8 @@ def _yaml() -> YAML:
 
 def load(text: str) -> Chain:
     """The chain in ``text``, or ``ChainRefused`` with every problem and its line."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     if len(text.encode()) > MAX_YAML_BYTES:
         raise ChainRefused([Problem(0, "too_big", {"kb": str(MAX_YAML_BYTES // 1024)})])
     try:
@@ -104,6 +110,8 @@ def _line_of(data: Any, loc: Sequence[int | str]) -> int:
     pydantic's path can name things the text does not have (a discriminated union's tag, a
     missing field): those parts are skipped and the nearest node's line is used.
     """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     node, line = data, 1
     for part in loc:
         if isinstance(node, CommentedMap) and part in node:

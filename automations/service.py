@@ -57,7 +57,7 @@ from models.enums import (
     ResumeMode,
     VoucherStatus,
 )
-from render.chart import ChartDay, ChartLabels, render_chart
+from render.chart_data import ChartDay, ChartLabels
 
 if TYPE_CHECKING:
     from channels.base import DeliveryChannel
@@ -468,6 +468,8 @@ async def automation_chart(
     """The automation's last ``days`` local days as a chart: people reached per day (bars,
     one per enrolment however many channels) and people whose visit came after they entered
     (the line, on the day of their latest visit)."""
+    from render.chart import render_chart  # here: Pillow only where a chart is drawn
+
     row = await _row(merchant_id, automation_id)
     zone = ZoneInfo((await Merchant.get(id=merchant_id)).timezone)
     today = ensure_utc(None).astimezone(zone).date()

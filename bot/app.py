@@ -29,6 +29,7 @@ from bot.factory import (
     webhook_secret,
 )
 from bot.shop_bots import ShopBots
+from bot.shop_polling import ShopBotPolling
 from campaigns.metrics import refresh as refresh_metrics
 from campaigns.worker import DeliveryWorker
 from handlers.campaign_progress import CampaignDigests
@@ -66,14 +67,15 @@ async def serve(settings: Settings, command: Command) -> None:
             await run_bot(runtime, stop, with_worker=run, polling=run)
 
 
-async def set_commands(bot: Bot, i18n: I18n) -> None:
-    """The command menu in every language we speak, plus the default for all others.
+async def set_commands(bot: Bot, i18n: I18n, *, linking: bool = False) -> None:
+    """The command menu in every language we speak, plus the default for all others; with
+    ``/link`` when the deployment is on Viber or WhatsApp too (``linking``).
 
     Staff get a list of their own per chat (``handlers.command_menu``), set as their seats
     change; this one is everybody else's."""
     for language in (None, *i18n.available_locales):
         with i18n.context(), i18n.use_locale(language or i18n.default_locale):
-            commands = customer_commands()
+            commands = customer_commands(linking=linking)
         await bot.set_my_commands(
             commands, scope=BotCommandScopeAllPrivateChats(), language_code=language
         )
@@ -84,7 +86,7 @@ async def set_menu(runtime: BotRuntime) -> None:
     flood wait longer than we wait, many replicas restarting at once) the menu already set
     stays, and this replica serves anyway."""
     try:
-        await set_commands(runtime.bot, runtime.i18n)
+        await set_commands(runtime.bot, runtime.i18n, linking=runtime.linking)
     except TelegramAPIError as error:
         logger.warning(
             "command menu not updated, the one set before stays: %s", error.message.splitlines()[0]
@@ -176,6 +178,7 @@ async def _receive_updates(
         await bot.delete_webhook(drop_pending_updates=False)
         logger.info("long polling for updates")
         poller = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False))
+        shops = await _poll_shop_bots(runtime)
         await stop.wait()
         try:
             await dispatcher.stop_polling()
@@ -185,6 +188,27 @@ async def _receive_updates(
             poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+        if shops is not None:
+            if runtime.shop_bots is not None:
+                runtime.shop_bots.polling = None
+            await shops.close()
+
+
+async def _poll_shop_bots(runtime: BotRuntime) -> ShopBotPolling | None:
+    """Shops' own bots are polled too, those connected now and those connected meanwhile
+    (``bot.shop_polling`` says why a task each rather than ``start_polling(*bots)``)."""
+    if runtime.shop_bots is None:
+        return None
+    shops = ShopBotPolling(
+        runtime.dispatcher,
+        runtime.shop_bots.bot_for,
+        allowed_updates=runtime.dispatcher.resolve_used_update_types(),
+    )
+    runtime.shop_bots.polling = shops
+    started = await shops.start_connected()
+    if started:
+        logger.info("long polling %d shop bots", started)
+    return shops
 
 
 def readiness_checks(runtime: BotRuntime) -> dict[str, Check]:

@@ -84,6 +84,8 @@ class BotRuntime:
     viber: ViberApi | None = None  # the shared Viber bot, when its token is configured
     whatsapp: WhatsAppApi | None = None  # the shared WhatsApp number, likewise
     shop_bots: ShopBots | None = None  # shops' own Telegram bots (``bot.shop_bots``)
+    # On Viber or WhatsApp too: Telegram chats may be linked with them (``/link``).
+    linking: bool = False
     shop_vibers: ShopVibers | None = None  # shops' own Viber bots (``bot.shop_vibers``)
     shop_whatsapps: ShopWhatsApps | None = None  # and WhatsApp numbers
 
@@ -146,8 +148,17 @@ async def bot_runtime(
         budget = TelegramBudget(
             limiter, global_rate=within_rolling_second(settings.delivery.telegram_per_second)
         )
+        links = messenger_links(settings, username, viber=viber, whatsapp=whatsapp)
+        linking = bool(links.others(Platform.TELEGRAM))
         box = CredentialBox(credential_key(settings))
-        shop_bots = ShopBots(settings.telegram, box, signer, i18n)
+        shop_bots = ShopBots(
+            settings.telegram,
+            box,
+            signer,
+            i18n,
+            linking=linking,
+            wallets=wallets,
+        )
         closing.push_async_callback(shop_bots.close)
         shop_vibers = ShopVibers(settings.viber, box, signer)
         closing.push_async_callback(shop_vibers.close)
@@ -175,7 +186,7 @@ async def bot_runtime(
             "notifier": notifier,
             "link_signer": signer,
             "link_codes": link_codes,
-            "messenger_links": messenger_links(settings, username, viber=viber, whatsapp=whatsapp),
+            "messenger_links": links,
             "email_channel": email,
             "telegram_channel": telegram,
             "progress": progress,
@@ -229,6 +240,7 @@ async def bot_runtime(
             whatsapp=whatsapp,
             dispatcher=dispatcher,
             shop_bots=shop_bots,
+            linking=linking,
             shop_vibers=shop_vibers,
             shop_whatsapps=shop_whatsapps,
         )
@@ -474,21 +486,34 @@ def build_apple_passes(
 ) -> WalletPasses:
     """Signed passes and the PassKit web service's view of them; real certificates need an
     https base URL (Wallet updates passes over nothing else), which stops the start if not."""
-    from channels.apple_wallet.demo_certs import load_signer
+    from channels.apple_wallet.signing import DeferredSigner, ManifestSigner, PassSigner
     from wallets.apple_passes import WalletPasses, WebServiceConfigError, check_web_service
 
     try:
         check_web_service(base_url, real_certificates=apple.pass_cert_path is not None)
     except WebServiceConfigError as refused:
         raise SystemExit(str(refused)) from None
-    pass_signer = load_signer(
-        certificate=apple.pass_cert_path,
-        private_key=apple.pass_key_path,
-        wwdr=apple.wwdr_cert_path,
-        password=apple.pass_key_password,
-        demo_dir=demo_dir,
-        pass_type_id=apple.pass_type_id,
-        team_id=apple.team_id,
+
+    def load() -> PassSigner:
+        from channels.apple_wallet.demo_certs import load_signer
+
+        return load_signer(
+            certificate=apple.pass_cert_path,
+            private_key=apple.pass_key_path,
+            wwdr=apple.wwdr_cert_path,
+            password=apple.pass_key_password,
+            demo_dir=demo_dir,
+            pass_type_id=apple.pass_type_id,
+            team_id=apple.team_id,
+        )
+
+    configured = (apple.pass_cert_path, apple.pass_key_path, apple.wwdr_cert_path)
+    # Configured certificates are read now, so a wrong password or a mismatched file stops the
+    # start instead of the first customer's pass (cryptography's bindings, ~8 MB, are then
+    # loaded at start). The demo chain is made, or read, on the first pass: an idle process on
+    # the embedded default never loads them.
+    pass_signer: ManifestSigner = (
+        load() if any(path is not None for path in configured) else DeferredSigner(load)
     )
     return WalletPasses(
         pass_type_identifier=apple.pass_type_id,
@@ -503,6 +528,14 @@ def build_apple_passes(
 
 def build_apns(apns: ApnsSettings, *, topic: str) -> ApnsClient | None:
     """The APNs client for pass pushes, or None (logged) when its credentials are not set."""
+    if not (apns.key_id or apns.team_id or apns.key is not None or apns.key_path is not None):
+        # Off, said here: the client's module imports PyJWT, cryptography's bindings and h2,
+        # ~9 MB of idle memory in every web replica that never pushes.
+        logger.info(
+            "APNs off: STAMPBOT_APNS_KEY_ID, _TEAM_ID and _KEY or _KEY_PATH are not set, so "
+            "Apple Wallet passes are not told about changes"
+        )
+        return None
     from channels.apple_wallet.apns import ApnsClient, load_apns_credentials
 
     credentials = load_apns_credentials(

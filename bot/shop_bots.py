@@ -9,6 +9,14 @@ every access log, so ``web.shop_bots`` finds the bot by the account id and check
 A refused token (malformed, unknown to Telegram, another shop's bot already) stores nothing.
 Disconnecting deletes the webhook and marks the account disconnected; its customers keep
 their memberships and are reached on the shared bot again (``bot_for_contact``).
+
+In ``stampbot run`` without a public URL nothing can call a webhook: there ``polling`` is set
+(``bot.shop_polling``) and connecting deletes the bot's webhook and starts polling it
+instead; disconnecting stops that.
+
+Every customer link of a shop opens its own bot while connected (``own_bot_username``), the
+wallet passes' QR codes among them: connecting and disconnecting refresh the shop's passes
+(``Wallets.shop_changed``, as a new name or place does), so a saved pass follows the bot.
 """
 
 from __future__ import annotations
@@ -42,7 +50,9 @@ if TYPE_CHECKING:
     from aiogram.utils.i18n import I18n
 
     from bot.config import TelegramSettings
+    from bot.shop_polling import ShopBotPolling
     from loyalty.links import LinkSigner
+    from wallets.service import Wallets
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +87,8 @@ class ShopBots:
         *,
         allowed_updates: Sequence[str] | None = None,
         replies: bool = True,
+        linking: bool = False,
+        wallets: Wallets | None = None,
     ) -> None:
         self._telegram = telegram
         # As ``bot.factory.build_bot``: answers wait out a 429, a delivery worker's bots not.
@@ -84,6 +96,12 @@ class ShopBots:
         self._box = box
         self._signer = signer
         self._i18n = i18n
+        # The shared bot's menu has /link when Viber or WhatsApp is there: so has a shop's.
+        self.linking = linking
+        # The passes to refresh when the bot their QR codes open changes (None: a worker's).
+        self._wallets = wallets
+        # Set while ``stampbot run`` long-polls (no public URL): bots are polled, not called.
+        self.polling: ShopBotPolling | None = None
         self.allowed_updates = list(allowed_updates) if allowed_updates is not None else None
         # account id -> (the sealed token it was made with, the bot): a token connected again
         # (the owner's new one) makes a new Bot.
@@ -154,21 +172,36 @@ class ShopBots:
         bot = self.bot_for(account)
         url = f"{self._signer.base_url.rstrip('/')}{shop_webhook_path(account.id)}"
         try:
-            await bot.set_webhook(
-                url,
-                secret_token=connected.webhook_secret.get_secret_value(),
-                allowed_updates=self.allowed_updates,
-                drop_pending_updates=True,
-            )
+            if self.polling is not None:
+                # Polled (see the module's docstring): a webhook would refuse getUpdates.
+                await bot.delete_webhook(drop_pending_updates=True)
+            else:
+                await bot.set_webhook(
+                    url,
+                    secret_token=connected.webhook_secret.get_secret_value(),
+                    allowed_updates=self.allowed_updates,
+                    drop_pending_updates=True,
+                )
         except TelegramAPIError as error:
-            logger.warning("setWebhook for shop %s's bot failed: %s", merchant_id, error.message)
+            logger.warning("the webhook of shop %s's bot failed: %s", merchant_id, error.message)
             await self._undo(account, before)
             raise MessengerUnavailable() from None
         await self._set_menu(bot)
+        if self.polling is not None:
+            await self.polling.follow(account)
         if before is not None and before.external_id != account.external_id:
             await self._let_go(before)
         logger.info("shop %s connected its own Telegram bot (account %s)", merchant_id, account.id)
+        await self._passes_follow(merchant_id)
         return account
+
+    async def _passes_follow(self, merchant_id: int) -> None:
+        """The shop's wallet passes open the bot now connected (or the shared one again)."""
+        if self._wallets is None:
+            return
+        told = await self._wallets.shop_changed(merchant_id)
+        if told:
+            logger.info("shop %s's bot changed: %d wallet passes updated", merchant_id, told)
 
     async def _let_go(self, replaced: MessengerAccount) -> None:
         """The shop's previous bot, replaced by another: Telegram stops calling us for it (its
@@ -197,7 +230,7 @@ class ShopBots:
         from bot.app import set_commands
 
         try:
-            await set_commands(bot, self._i18n)
+            await set_commands(bot, self._i18n, linking=self.linking)
         except TelegramAPIError as error:
             logger.warning("the command menu of a shop's bot was not set: %s", error.message)
 
@@ -207,12 +240,16 @@ class ShopBots:
         account = await active_account_of(merchant_id, Platform.TELEGRAM)
         if account is None:
             return None
+        if self.polling is not None:
+            await self.polling.stop(account.id)
         try:
             await self.bot_for(account).delete_webhook()
         except (TelegramAPIError, ValueError) as error:
             logger.info("deleteWebhook of shop %s's bot failed: %s", merchant_id, error)
         gone = await disconnect_account(merchant_id, Platform.TELEGRAM)
         self.forget(account.id)
+        if gone is not None:
+            await self._passes_follow(merchant_id)
         return gone
 
     def forget(self, account_id: int) -> None:

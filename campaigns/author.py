@@ -34,13 +34,15 @@ async def set_test_email(staff_id: int, address: str) -> None:
 
 def wallet_senders(wallets: Wallets | None) -> WalletSenders:
     """The wallet adapters campaigns push through (Apple: APNs, Google: the Wallet API)."""
-    from channels.apple_wallet.channel import AppleWalletChannel
-    from wallets.apple_registry import PassRegistry
-
     if wallets is None:
         return ()
     senders: list[tuple[Channel, DeliveryChannel]] = []
     if wallets.apns is not None:
+        # Only with APNs on: the channel's client imports PyJWT, cryptography's bindings and
+        # h2, ~9 MB of idle memory in a web process that has nothing to push with.
+        from channels.apple_wallet.channel import AppleWalletChannel
+        from wallets.apple_registry import PassRegistry
+
         senders.append((Channel.APPLE_WALLET, AppleWalletChannel(wallets.apns, PassRegistry())))
     if wallets.google is not None:
         senders.append((Channel.GOOGLE_WALLET, wallets.google))

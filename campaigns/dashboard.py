@@ -26,7 +26,7 @@ from campaigns.stats import DEFAULT_WINDOW, shop_attributed
 from loyalty.clock import ensure_utc
 from models import Campaign, Merchant, Voucher
 from models.enums import CampaignStatus, LedgerKind, MembershipStatus, VoucherStatus
-from render.chart import BarDay, BarLabels, render_bars
+from render.chart_data import BarDay, BarLabels
 
 _BUCKET = 900  # seconds: a quarter hour
 
@@ -227,6 +227,8 @@ DAILY_UP_TO = 62
 
 def chart_png(board: Dashboard, *, title: str, labels: BarLabels, rtl: bool = False) -> bytes:
     """Visits and stamps per day (per week beyond :data:`DAILY_UP_TO` days) as bars."""
+    from render.chart import render_bars  # here: Pillow only where a chart is drawn
+
     columns = [BarDay(d.day, d.visits, d.stamps) for d in board.days]
     if len(columns) > DAILY_UP_TO:
         weeks: dict[date, tuple[int, int]] = {}

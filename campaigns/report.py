@@ -21,7 +21,7 @@ from campaigns.stats import DEFAULT_WINDOW, CampaignStats, ChannelStats, attribu
 from loyalty.clock import ensure_utc
 from models import Campaign, Delivery
 from models.enums import DeliveryStatus
-from render.chart import ChartDay, ChartLabels, render_chart
+from render.chart_data import ChartDay, ChartLabels
 
 # --- the daily series -------------------------------------------------------------------------
 
@@ -146,6 +146,8 @@ def _zone(name: str) -> ZoneInfo:
 
 def chart_png(rows: Sequence[DayRow], *, title: str, labels: ChartLabels) -> bytes:
     """The days as a chart: bars of messages sent, a line of attributed visits."""
+    from render.chart import render_chart  # here: Pillow only where a chart is drawn
+
     days = [ChartDay(row.day, row.sent_total, row.visits) for row in rows]
     return render_chart(days, title=title, labels=labels)
 

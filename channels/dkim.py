@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 # What a receiver needs to trust as ours; each one that is present gets signed.
@@ -71,6 +69,10 @@ class DkimSigner:
 
     def dns_record(self) -> str:
         """The TXT record value to publish at :attr:`record_name`."""
+        # Here, not at the top: cryptography's bindings cost ~8 MB of every process's idle
+        # memory, and only ``stampbot dkim`` prints the record.
+        from cryptography.hazmat.primitives import serialization
+
         key = serialization.load_pem_private_key(
             self.private_key.get_secret_value().encode(), password=None
         )
@@ -82,6 +84,9 @@ class DkimSigner:
 
 def new_private_key() -> bytes:
     """A fresh RSA key as PEM (PKCS#8), for ``stampbot dkim`` when none exists yet."""
+    from cryptography.hazmat.primitives import serialization  # here: idle memory, as above
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     return key.private_bytes(
         serialization.Encoding.PEM,

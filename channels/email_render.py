@@ -17,18 +17,22 @@ from datetime import datetime
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-import segno
 from babel.dates import format_date
 from babel.support import NullTranslations, Translations
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from markupsafe import escape as markup_escape
 
 from channels.base import CardStatus, OutboundMessage
 from locales import DOMAIN, RIGHT_TO_LEFT, SUPPORTED, compile_catalogs
+
+# jinja2 and segno are imported where an email is made: idle memory in every process, and the
+# text conversions here (wallet messages, chat texts) need neither.
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MAX_DEPTH = 16
@@ -470,6 +474,8 @@ def _colours(card: CardStatus | None) -> dict[str, str]:
 
 def qr_png(link: str) -> bytes:
     """A QR code as PNG: mail clients show neither SVG nor data: URLs."""
+    import segno
+
     out = io.BytesIO()
     segno.make(link, error="m").save(out, kind="png", scale=_QR_SCALE, border=4)
     return out.getvalue()
@@ -523,7 +529,7 @@ class EmailRenderer:
         brand: str = "stampbot",
     ) -> None:
         self._catalogs = compile_catalogs(catalogs_dir)
-        self._loader = FileSystemLoader(templates_dir)
+        self._templates_dir = templates_dir
         self._environments: dict[str, Environment] = {}
         self.brand = brand
 
@@ -531,8 +537,10 @@ class EmailRenderer:
         """A jinja2 environment with ``language``'s translations installed (cached)."""
         language = language if language in SUPPORTED else "en"
         if language not in self._environments:
+            from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
             env = Environment(
-                loader=self._loader,
+                loader=FileSystemLoader(self._templates_dir),
                 autoescape=select_autoescape(
                     enabled_extensions=("html",), disabled_extensions=("txt",), default=True
                 ),

@@ -6,6 +6,11 @@ prefilled text of ``wa.me/<number>?text=…``. What happens next is the same on 
 is created on first contact, joins (or is told they already collect there, or that the link
 is their own invite), and sees the card with the greeting that fits. Only how the card is sent
 differs, so this returns what to show and each platform sends it.
+
+A shop's own bot joins its own shop's cards only (``through_shop``): a link of another shop's
+card, followed there, would make the person that shop's customer in a chat named after this
+one. They are told whose card it is, with the link that opens that shop's chat (its own bot
+while connected, else the shared one), and nothing is made.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from handlers.cards import card_caption, welcome_caption
 from handlers.texts import refusal, user_text
 from loyalty.errors import LoyaltyError
 from loyalty.memberships import card_by_join_token, join
+from loyalty.merchants import merchant_name
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.referrals import Outcome, ReferralJoin, join_by_invite, referrer_by_token
-from loyalty.tokens import LinkKind, parse_payload
+from loyalty.tokens import LinkKind, parse_payload, start_link
 from loyalty.views import CardView, customer_card, customer_cards
 
 if TYPE_CHECKING:
-    from models import Customer
+    from models import Card, Customer
 
 __all__ = ["Joined", "find_payload", "join_by_link", "unknown_link_text"]
 
@@ -70,11 +77,16 @@ async def join_by_link(
     payload: str,
     customer: Customer | None,
     person: Callable[[], Awaitable[Customer]],
+    *,
+    through_shop: int | None = None,
+    shared_bot: str = "",
 ) -> Joined:
     """Follow ``payload`` for ``customer`` (``person()`` makes them on first contact).
 
     A link that is not ours, or a staff link, is refused before anyone is created; so is a
-    paused or ended card (the loyalty room's refusal, in the person's language)."""
+    paused or ended card (the loyalty room's refusal, in the person's language), and on the
+    own bot of shop ``through_shop`` a card of another shop (see the module's docstring;
+    ``shared_bot`` is the shared Telegram bot's username, where that shop's link may go)."""
     parsed = parse_payload(payload)
     if parsed is None:
         logger.info("unrecognised join payload of %d characters", len(payload))
@@ -86,11 +98,17 @@ async def join_by_link(
     try:
         if kind == LinkKind.REFERRAL:
             referrer = await referrer_by_token(token)
+            if through_shop is not None and referrer.card.merchant_id != through_shop:
+                return Joined(
+                    customer, refusal=await _elsewhere(referrer.card, kind, token, shared_bot)
+                )
             customer = customer or await person()
             invited = await join_by_invite(customer, referrer)
             joined = invited.joined
         else:
             card = await card_by_join_token(token)
+            if through_shop is not None and card.merchant_id != through_shop:
+                return Joined(customer, refusal=await _elsewhere(card, kind, token, shared_bot))
             customer = customer or await person()
             joined = await join(customer, card)
     except LoyaltyError as refused:
@@ -116,6 +134,19 @@ async def join_by_link(
             ),
         )
     return Joined(customer, card=view, caption=caption, several_cards=len(cards) > 1)
+
+
+async def _elsewhere(card: Card, kind: LinkKind, token: str, shared_bot: str) -> str:
+    """Whose card this is, and the same link opening that shop's chat."""
+    username = await own_bot_username(card.merchant_id) or shared_bot
+    lines = [
+        _(
+            "This link is for <b>{card}</b> at {shop}, another shop. Join it in that shop's chat:"
+        ).format(card=user_text(card.name), shop=user_text(await merchant_name(card.merchant_id)))
+    ]
+    if username:
+        lines.append(start_link(username, kind, token))
+    return "\n".join(lines)
 
 
 def _invited_line(invited: ReferralJoin) -> str:

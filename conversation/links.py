@@ -35,6 +35,11 @@ class MessengerLinks:
         )
         return tuple(platform for platform, where in present if where)
 
+    def others(self, here: Platform) -> tuple[Platform, ...]:
+        """The messengers besides ``here`` that we are on: where a link code shown ``here``
+        can be typed. None, and there is nothing to link (a Telegram-only deployment)."""
+        return tuple(platform for platform in self.platforms() if platform != here)
+
     def link(
         self, platform: Platform, kind: LinkKind, token: str, *, sentence: str = "{code}"
     ) -> str | None:

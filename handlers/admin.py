@@ -35,6 +35,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from campaigns.dashboard import Dashboard, Period, dashboard
+from conversation.links import MessengerLinks
 from handlers.admin_mode import IsStaff, admin_merchant, admin_seat, enter_admin_mode
 from handlers.automations import automations_button
 from handlers.callbacks import AdminAction, AdminOp
@@ -53,7 +54,7 @@ from handlers.wizard.flow import NEW_CAMPAIGN_BUTTON, new_campaign
 from loyalty.poster import poster_shop
 from loyalty.staff import Permission, allows, seat_at, shop_of
 from loyalty.tokens import LinkKind, payload
-from models.enums import StaffRole
+from models.enums import Platform, StaffRole
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -178,10 +179,12 @@ async def _enter(
     seat: Staff,
     bot: Bot,
     i18n: I18n,
+    links: MessengerLinks,
     scanner: str | None = None,
 ) -> None:
     await enter_admin_mode(state, seat.merchant_id)
-    await sync_staff_commands(bot, i18n, seat.telegram_user_id)
+    linking = bool(links.others(Platform.TELEGRAM))
+    await sync_staff_commands(bot, i18n, seat.telegram_user_id, linking=linking)
     if await start_walkthrough(message, state, seat):
         return
     await show_admin(message, seat, scanner)
@@ -204,9 +207,10 @@ async def admin_command(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    messenger_links: MessengerLinks,
 ) -> None:
     if len(seats) == 1:
-        await _enter(message, state, seats[0], bot, i18n, scanner_url(settings))
+        await _enter(message, state, seats[0], bot, i18n, messenger_links, scanner_url(settings))
         return
     builder = InlineKeyboardBuilder()
     for seat in seats:
@@ -227,6 +231,7 @@ async def enter_pressed(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    messenger_links: MessengerLinks,
 ) -> None:
     seat = await seat_at(query.from_user.id, callback_data.merchant_id, Permission.STAMP)
     if seat is None or not isinstance(query.message, Message):
@@ -235,7 +240,7 @@ async def enter_pressed(
     await query.answer()
     with contextlib.suppress(TelegramBadRequest):  # the shop is chosen: the question is done
         await query.message.edit_reply_markup(reply_markup=None)
-    await _enter(query.message, state, seat, bot, i18n, scanner_url(settings))
+    await _enter(query.message, state, seat, bot, i18n, messenger_links, scanner_url(settings))
 
 
 @router.callback_query(AdminAction.filter(F.op == AdminOp.HOME))

@@ -67,7 +67,7 @@ from handlers.callbacks import DbId
 from handlers.texts import back_label, bold, button_expired, current_locale, number, user_text
 from loyalty.staff import Permission, seat_at
 from models.enums import ResumeMode
-from render.chart import ChartLabels
+from render.chart_data import ChartLabels
 
 if TYPE_CHECKING:
     from aiogram.utils.i18n import I18n

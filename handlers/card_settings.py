@@ -70,8 +70,6 @@ from loyalty.shop_settings import InvalidPhone, set_scan_adds_stamp, set_shop_ph
 from loyalty.staff import Permission, allows, seat_at, shop_of
 from loyalty.tokens import LinkKind, start_link
 from models.enums import CardState
-from render.card import CardImage, render_card
-from render.logo import NotAnImage, logo_png
 
 if TYPE_CHECKING:
     from models import Card, Merchant, Staff
@@ -446,6 +444,8 @@ async def _preview(
     draft: dict[str, Any],
 ) -> None:
     """The card as it will look, with Save / Cancel; the draft is kept under a new nonce."""
+    from render.card import CardImage, render_card  # here: Pillow only when a card is drawn
+
     shop = await shop_of(seat)
     username = await own_bot_username(seat.merchant_id) or (await bot.me()).username or ""
     image = CardImage(
@@ -888,6 +888,8 @@ async def logo_pressed(
 
 @router.message(CardForm.logo, F.photo | F.document)
 async def logo_sent(message: Message, bot: Bot, state: FSMContext) -> None:
+    from render.logo import NotAnImage, logo_png  # here: Pillow only when a logo is sent
+
     found = await _typing_seat(message, state)
     if found is None:
         return

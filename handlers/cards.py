@@ -22,7 +22,6 @@ from handlers.texts import bold, button_expired, code, ltr, user_text, voucher_l
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
 from loyalty.views import CardView, customer_card, customer_cards
-from render.card import render_card
 from wallets.card_link import card_page_url
 from wallets.service import Wallets
 from web.card_image import card_image
@@ -108,6 +107,8 @@ async def send_card(
     wallets: Wallets | None = None,
     link_signer: LinkSigner | None = None,
 ) -> Message:
+    from render.card import render_card  # here: Pillow and segno only when a card is drawn
+
     me = await bot.me()
     image = card_image(card, me.username or "")
     # One button for both wallets: the card page knows the phone and shows its badge.

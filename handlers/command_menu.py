@@ -6,6 +6,9 @@ entirely: it repeats the customer commands and adds ``/admin`` and ``/redeem``, 
 ``/newcampaign`` and ``/campaigns`` when any of their seats may send campaigns. It is set
 whenever the person's seats change (joining, a new role, leaving) and on every ``/admin``; a
 person with no seat left gets the customer menu back (their chat list is deleted).
+
+``/link`` (linking Viber or WhatsApp to this chat) is in the menus only where the deployment
+is on another messenger (``linking``): on Telegram alone it would lead nowhere.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ CUSTOMER_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("settings", __("Language, email, offers")),
     ("help", __("What I can do")),
 )
+# After "settings": linking lives there too (its button), and /help stays last.
+LINK_COMMAND: tuple[str, LazyProxy] = ("link", __("Link Viber or WhatsApp to this chat"))
 STAFF_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("admin", __("The shop menu: totals, staff, counter QR")),
     ("redeem", __("Redeem a voucher by its code")),
@@ -44,21 +49,33 @@ CAMPAIGN_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
 )
 
 
-def customer_commands() -> list[BotCommand]:
-    """The customer menu in the current language."""
-    return [BotCommand(command=name, description=str(text)) for name, text in CUSTOMER_COMMANDS]
+def _customer(linking: bool) -> list[tuple[str, LazyProxy]]:
+    chosen = list(CUSTOMER_COMMANDS)
+    if linking:
+        chosen.insert(3, LINK_COMMAND)
+    return chosen
 
 
-def staff_commands(seats: list[Staff]) -> list[BotCommand]:
+def customer_commands(*, linking: bool = False) -> list[BotCommand]:
+    """The customer menu in the current language; ``/link`` when there is something to link."""
+    return [BotCommand(command=name, description=str(text)) for name, text in _customer(linking)]
+
+
+def staff_commands(seats: list[Staff], *, linking: bool = False) -> list[BotCommand]:
     """The menu of someone with these seats, in the current language."""
-    chosen = list(CUSTOMER_COMMANDS) + list(STAFF_COMMANDS)
+    chosen = _customer(linking) + list(STAFF_COMMANDS)
     if any(allows(seat, Permission.CAMPAIGNS) for seat in seats):
         chosen += CAMPAIGN_COMMANDS
     return [BotCommand(command=name, description=str(text)) for name, text in chosen]
 
 
 async def sync_staff_commands(
-    bot: Bot | None, i18n: I18n, telegram_user_id: int, language: str | None = None
+    bot: Bot | None,
+    i18n: I18n,
+    telegram_user_id: int,
+    language: str | None = None,
+    *,
+    linking: bool = False,
 ) -> None:
     """Set this person's chat menu from their seats now, in ``language`` (else the current one).
 
@@ -75,7 +92,7 @@ async def sync_staff_commands(
             await bot.delete_my_commands(scope=scope)
             return
         with i18n.context(), i18n.use_locale(locale or i18n.current_locale):
-            commands = staff_commands(seats)
+            commands = staff_commands(seats, linking=linking)
         await bot.set_my_commands(commands, scope=scope)
     except TelegramAPIError as error:
         logger.warning("staff command menu not updated: %s", error.message.splitlines()[0])

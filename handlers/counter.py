@@ -19,6 +19,7 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_time
 
+from conversation.links import MessengerLinks
 from handlers.admin_mode import IsStaff, admin_merchant, enter_admin_mode
 from handlers.callbacks import RedeemAction, StampAction, TillAction, TillOp, VoidAction
 from handlers.command_menu import sync_staff_commands
@@ -60,7 +61,7 @@ from loyalty.tokens import (
     parse_payload,
 )
 from loyalty.vouchers import redeem_voucher, void_by_staff
-from models.enums import RedeemVia, StaffRole, VoucherStatus
+from models.enums import Platform, RedeemVia, StaffRole, VoucherStatus
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -338,6 +339,7 @@ async def staff_link(
     state: FSMContext,
     settings: Settings,
     i18n: I18n,
+    messenger_links: MessengerLinks,
 ) -> None:
     user = message.from_user
     if user is None:
@@ -349,7 +351,8 @@ async def staff_link(
     try:
         await _joined(message, user.id, user.first_name, user.full_name, token, settings)
         # Their chat menu gains /admin (and what their role allows) at once.
-        await sync_staff_commands(message.bot, i18n, user.id)
+        linking = bool(messenger_links.others(Platform.TELEGRAM))
+        await sync_staff_commands(message.bot, i18n, user.id, linking=linking)
     except LoyaltyError as refused:
         text = refusal(refused)
         if isinstance(refused, InviteInvalid) and not isinstance(refused, InviteRevoked):

@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
@@ -16,9 +16,11 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
+from conversation.links import MessengerLinks
 from handlers.callbacks import CardAction, CardOp
 from handlers.texts import button_expired, user_text
 from loyalty.errors import MembershipNotFound
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.referrals import Invite, member_invite
 from loyalty.tokens import LinkKind, start_link
 
@@ -52,7 +54,10 @@ def invite_text(invite: Invite, link: str) -> str:
 
 @router.callback_query(CardAction.filter(F.op == CardOp.INVITE))
 async def invite_pressed(
-    query: CallbackQuery, callback_data: CardAction, bot: Bot, customer: Customer | None
+    query: CallbackQuery,
+    callback_data: CardAction,
+    customer: Customer | None,
+    messenger_links: MessengerLinks,
 ) -> None:
     if customer is None or not isinstance(query.message, Message):
         await query.answer(button_expired())
@@ -65,8 +70,9 @@ async def invite_pressed(
     if invite is None:
         await query.answer(_("The shop is not rewarding invitations right now."), show_alert=True)
         return
-    me = await bot.me()
-    link = start_link(me.username or "", LinkKind.REFERRAL, invite.token)
+    # The shop's own bot while connected, else the shared one (also on another shop's bot).
+    username = await own_bot_username(invite.merchant_id) or messenger_links.telegram_username
+    link = start_link(username, LinkKind.REFERRAL, invite.token)
     pitch = _("Join me on the {card} card at {shop} — every visit earns a stamp.").format(
         card=invite.card_name, shop=invite.shop_name
     )

@@ -8,6 +8,10 @@ as a message) makes this Telegram account part of that customer. The rules are
 Two routers: ``router`` (the button and ``/link``) sits with the settings; ``typed`` (a code
 sent as plain text) sits after every other conversation, and only outside a form, so a text a
 form asked for is never taken for a code.
+
+Where we are on Telegram only (no Viber, no WhatsApp configured: ``messenger_links``), there
+is nothing to link: the settings offer no button, ``/link`` says so in a line, and a text
+that looks like a code is just a text.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from conversation.links import MessengerLinks
 from conversation.screen import Action, Screen
 from handlers.callbacks import SettingsAction, SettingsOp
 from handlers.keyboards import inline
@@ -72,12 +77,24 @@ def code_screen(shown: str, here: Platform) -> Screen:
     return Screen(text, actions=rows)
 
 
+def nothing_to_link_text() -> str:
+    return _("We are on Telegram only here, so there is no other messenger to link.")
+
+
 @router.callback_query(SettingsAction.filter(F.op == SettingsOp.LINK))
 async def link_pressed(
-    query: CallbackQuery, customer: Customer | None, link_codes: LinkCodes
+    query: CallbackQuery,
+    customer: Customer | None,
+    link_codes: LinkCodes,
+    messenger_links: MessengerLinks,
 ) -> None:
-    """A new code each time (the one before stops working), edited into the settings message."""
-    if customer is None or not isinstance(query.message, Message):
+    """A new code each time (the one before stops working), edited into the settings message.
+    A button from before the other messengers went away is an expired one."""
+    if (
+        customer is None
+        or not isinstance(query.message, Message)
+        or not messenger_links.others(Platform.TELEGRAM)
+    ):
         await expired(query)
         return
     issued = await link_codes.issue(customer.id, Platform.TELEGRAM)
@@ -93,8 +110,12 @@ async def link_command(
     customer: Customer | None,
     link_codes: LinkCodes,
     wallets: Wallets,
+    messenger_links: MessengerLinks,
 ) -> None:
     """``/link CODE`` links this chat to the code's customer; ``/link`` alone shows a code."""
+    if not messenger_links.others(Platform.TELEGRAM):
+        await message.answer(nothing_to_link_text())
+        return
     if command.args:
         await _redeem(message, command.args, link_codes, wallets)
         return
@@ -111,9 +132,14 @@ async def link_command(
 
 
 class TypedLinkCode(BaseFilter):
-    """A message that is a link code and nothing else (see ``looks_like_link_code``)."""
+    """A message that is a link code and nothing else (see ``looks_like_link_code``), where
+    there is another messenger it can come from."""
 
-    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+    async def __call__(
+        self, message: Message, messenger_links: MessengerLinks
+    ) -> bool | dict[str, Any]:
+        if not messenger_links.others(Platform.TELEGRAM):
+            return False
         if not message.text or looks_like_link_code(message.text) is None:
             return False
         return {"typed_code": message.text}

@@ -33,7 +33,7 @@ from loyalty.poster import PosterCard, PosterShop, poster_shop, record_print
 from loyalty.staff import Permission, allows
 from loyalty.tokens import LinkKind, start_link
 from models.enums import Platform
-from render.poster import Paper, Poster, render_poster
+from render.poster_spec import Paper, Poster
 
 if TYPE_CHECKING:
     from conversation.links import MessengerLinks
@@ -156,6 +156,8 @@ async def send_counter_qr(
     card = shop.cards[0]
     poster = await _poster(bot, i18n, shop, card, QUICK_PAPER)
     await bot.send_chat_action(message.chat.id, "upload_photo")
+    from render.poster import render_poster  # here: Pillow and segno only when one is drawn
+
     files = await asyncio.to_thread(render_poster, poster)
     builder = InlineKeyboardBuilder()
     for paper in Paper:
@@ -246,6 +248,8 @@ async def _send_poster(
     language = poster.language
     await bot.send_chat_action(chat_id, "upload_document")
     # About half a second of drawing at A4: kept off the event loop, which serves everyone.
+    from render.poster import render_poster  # here: Pillow and segno only when one is drawn
+
     files = await asyncio.to_thread(render_poster, poster)
     logger.info(
         "poster of card %s at %s: PNG %d bytes, PDF %d bytes",

@@ -21,6 +21,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from conversation.links import MessengerLinks
 from conversation.screens import (
     erase_question,
     erased_text,
@@ -72,7 +73,7 @@ from loyalty.profile import (
     set_shop_offers,
 )
 from loyalty.views import customer_card, customer_cards
-from models.enums import Channel
+from models.enums import Channel, Platform
 from wallets.service import Wallets
 
 if TYPE_CHECKING:
@@ -113,7 +114,11 @@ def _back(builder: InlineKeyboardBuilder, op: SettingsOp = SettingsOp.MENU) -> N
     _button(builder, back_label(), op)
 
 
-async def _menu(customer: Customer, i18n: I18n) -> tuple[str, InlineKeyboardMarkup]:
+async def _menu(
+    customer: Customer, i18n: I18n, links: MessengerLinks
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The settings screen. "🔗 Link another messenger" only where we are on another one
+    (``links``): a Telegram-only deployment has nothing to link to."""
     none = _("not set")
     if customer.email:
         state = _("confirmed") if customer.email_verified else _("not confirmed yet")
@@ -149,10 +154,12 @@ async def _menu(customer: Customer, i18n: I18n) -> tuple[str, InlineKeyboardMark
     _button(builder, _("Email"), SettingsOp.EMAIL)
     _button(builder, _("Birthday"), SettingsOp.BIRTHDAY)
     _button(builder, _("Offers"), SettingsOp.NOTIFICATIONS)
-    _button(builder, _("🔗 Link another messenger"), SettingsOp.LINK)
+    linkable = bool(links.others(Platform.TELEGRAM))
+    if linkable:
+        _button(builder, _("🔗 Link another messenger"), SettingsOp.LINK)
     _button(builder, _("🔒 Privacy & data"), SettingsOp.PRIVACY)
     _button(builder, close_label(), SettingsOp.CLOSE)
-    builder.adjust(2, 2, 1, 1, 1)
+    builder.adjust(2, 2, *([1] * (3 if linkable else 2)))
     return "\n".join(lines), builder.as_markup()
 
 
@@ -176,19 +183,28 @@ async def _end_form(state: FSMContext) -> int | None:
 
 @router.message(Command("settings"))
 async def settings_command(
-    message: Message, customer: Customer | None, i18n: I18n, state: FSMContext
+    message: Message,
+    customer: Customer | None,
+    i18n: I18n,
+    state: FSMContext,
+    messenger_links: MessengerLinks,
 ) -> None:
     await _end_form(state)
     if customer is None:
         await message.answer(_no_customer_text())
         return
-    text, markup = await _menu(customer, i18n)
+    text, markup = await _menu(customer, i18n, messenger_links)
     await message.answer(text, reply_markup=markup)
 
 
 @router.message(Command("cancel"))
 async def cancel_command(
-    message: Message, bot: Bot, state: FSMContext, customer: Customer | None, i18n: I18n
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    customer: Customer | None,
+    i18n: I18n,
+    messenger_links: MessengerLinks,
 ) -> None:
     """Cancel a half-answered question; in admin mode say that the mode stays on. A settings
     question is answered on its own message, which becomes the menu again."""
@@ -198,20 +214,24 @@ async def cancel_command(
     if await admin_merchant(state) is not None:
         text += "\n" + _("You are still in admin mode. /exit returns to customer mode.")
     if asked and screen is not None and customer is not None:
-        await _menu_on(message, bot, screen, customer, i18n, text)
+        await _menu_on(message, bot, screen, customer, i18n, messenger_links, text)
     else:
         await message.answer(text)
 
 
-async def _show_menu(message: Message, customer: Customer, i18n: I18n) -> None:
-    await show(message, *await _menu(customer, i18n))
+async def _show_menu(
+    message: Message, customer: Customer, i18n: I18n, links: MessengerLinks
+) -> None:
+    await show(message, *await _menu(customer, i18n, links))
 
 
-async def _stale(query: CallbackQuery, customer: Customer, i18n: I18n) -> None:
+async def _stale(
+    query: CallbackQuery, customer: Customer, i18n: I18n, links: MessengerLinks
+) -> None:
     """A stale or forged settings button: the toast, then the settings menu as it is now."""
 
     async def redraw(message: Message) -> None:
-        await _show_menu(message, customer, i18n)
+        await _show_menu(message, customer, i18n, links)
 
     await expired(query, redraw)
 
@@ -223,6 +243,7 @@ async def settings_button(
     customer: Customer | None,
     i18n: I18n,
     state: FSMContext,
+    messenger_links: MessengerLinks,
     wallets: Wallets | None = None,
 ) -> None:
     if customer is None or not isinstance(query.message, Message):
@@ -231,9 +252,11 @@ async def settings_button(
         return
     handler = _BUTTONS.get(callback_data.op)
     if handler is None:
-        await _stale(query, customer, i18n)
+        await _stale(query, customer, i18n, messenger_links)
         return
-    await handler(query, query.message, callback_data.value, customer, i18n, state)
+    await handler(
+        query, query.message, callback_data.value, customer, i18n, state, messenger_links
+    )
     if wallets is not None and callback_data.op in _GONE:
         # After the answer: the wallets (APNs, Google's API) are slower than the chat.
         await wallets.forget_left_memberships(customer.id)
@@ -241,16 +264,16 @@ async def settings_button(
 
 async def _open_menu(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     await _end_form(state)
     await query.answer()
-    await _show_menu(message, customer, i18n)
+    await _show_menu(message, customer, i18n, links)
 
 
 async def _close(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     await _end_form(state)
     await query.answer()
@@ -259,7 +282,7 @@ async def _close(
 
 async def _pick_language(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     builder = InlineKeyboardBuilder()
     for code in i18n.available_locales:
@@ -277,16 +300,16 @@ async def _pick_language(
 
 async def _set_language(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     try:
         await set_language(customer, value, i18n.available_locales)
     except LoyaltyError:
-        await _stale(query, customer, i18n)
+        await _stale(query, customer, i18n, links)
         return
     with i18n.use_locale(value):
         await query.answer(_("Language saved."))
-        await _show_menu(message, customer, i18n)
+        await _show_menu(message, customer, i18n, links)
 
 
 async def _ask(
@@ -312,16 +335,16 @@ async def _ask(
 
 async def _removed(
     query: CallbackQuery, message: Message, customer: Customer, i18n: I18n, state: FSMContext,
-    toast: str,
+    links: MessengerLinks, toast: str,
 ) -> None:  # fmt: skip
     await _end_form(state)
     await query.answer(toast)
-    await _show_menu(message, customer, i18n)
+    await _show_menu(message, customer, i18n, links)
 
 
 async def _ask_email(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     remove = (_("Remove my email"), SettingsOp.EMAIL_CLEAR) if customer.email else None
     # One address serves every shop the customer joins, so the promise names them all.
@@ -334,15 +357,15 @@ async def _ask_email(
 
 async def _clear_email(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     await clear_email(customer)
-    await _removed(query, message, customer, i18n, state, _("Email removed."))
+    await _removed(query, message, customer, i18n, state, links, _("Email removed."))
 
 
 async def _ask_birthday(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     remove = (_("Remove my birthday"), SettingsOp.BIRTHDAY_CLEAR) if customer.birth_month else None
     prompt = _("When is your birthday? Send it as DD.MM — the year is optional (DD.MM.YYYY).")
@@ -351,10 +374,10 @@ async def _ask_birthday(
 
 async def _clear_birthday(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     await clear_birthday(customer)
-    await _removed(query, message, customer, i18n, state, _("Birthday removed."))
+    await _removed(query, message, customer, i18n, state, links, _("Birthday removed."))
 
 
 async def _offers_screen(customer: Customer) -> tuple[str, InlineKeyboardMarkup]:
@@ -396,7 +419,7 @@ async def _offers_screen(customer: Customer) -> tuple[str, InlineKeyboardMarkup]
 
 async def _offers(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     await query.answer()
     await show(message, *await _offers_screen(customer))
@@ -404,14 +427,14 @@ async def _offers(
 
 async def _toggle_shop(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     """A whole shop's offers off (every channel) or on; a shop the customer holds no card at,
     or data no screen of ours sends, is a stale button."""
     shops = await customer_shops(customer)
     merchant_id, channel, turn_on = parse_switch(value)
     if merchant_id not in shops or channel or turn_on is None:
-        await _stale(query, customer, i18n)
+        await _stale(query, customer, i18n, links)
         return
     assert merchant_id is not None
     await set_shop_offers(customer, merchant_id, on=turn_on)
@@ -425,13 +448,13 @@ async def _toggle_shop(
 
 async def _toggle_channel(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     """One channel of one shop off or on, with the same checks as the shop switch."""
     merchant_id, name, turn_on = parse_switch(value)
     channel = next((c for c in OPTIONAL_CHANNELS if c.value == name), None)
     if merchant_id not in await customer_shops(customer) or channel is None or turn_on is None:
-        await _stale(query, customer, i18n)
+        await _stale(query, customer, i18n, links)
         return
     assert merchant_id is not None
     await set_opt_out(customer, merchant_id, channel, off=not turn_on)
@@ -441,7 +464,7 @@ async def _toggle_channel(
 
 async def _privacy(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     screen = privacy()
     await query.answer()
@@ -450,7 +473,7 @@ async def _privacy(
 
 async def _pick_card_to_leave(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     screen = leave_pick(await customer_cards(customer.id))
     await query.answer()
@@ -459,12 +482,12 @@ async def _pick_card_to_leave(
 
 async def _confirm_leave(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     try:
         card = await customer_card(db_id(value), customer.id)
     except (ValueError, MembershipNotFound):
-        await _stale(query, customer, i18n)
+        await _stale(query, customer, i18n, links)
         return
     screen = leave_question(card)
     await query.answer()
@@ -473,12 +496,12 @@ async def _confirm_leave(
 
 async def _leave(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     try:
         card = await customer_card(db_id(value), customer.id)
     except (ValueError, MembershipNotFound):
-        await _stale(query, customer, i18n)
+        await _stale(query, customer, i18n, links)
         return
     await leave_card(card.membership_id, customer_id=customer.id)
     await query.answer()
@@ -487,7 +510,7 @@ async def _leave(
 
 async def _ask_erase(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     screen = erase_question()
     await query.answer()
@@ -496,7 +519,7 @@ async def _ask_erase(
 
 async def _erase(
     query: CallbackQuery, message: Message, value: str, customer: Customer, i18n: I18n,
-    state: FSMContext,
+    state: FSMContext, links: MessengerLinks,
 ) -> None:  # fmt: skip
     await erase_customer(customer)
     await _end_form(state)
@@ -529,18 +552,20 @@ _BUTTONS = {
 
 
 async def _back_to_menu(
-    message: Message, bot: Bot, state: FSMContext, customer: Customer, i18n: I18n, note: str
-) -> None:
+    message: Message, bot: Bot, state: FSMContext, customer: Customer, i18n: I18n,
+    links: MessengerLinks, note: str,
+) -> None:  # fmt: skip
     """After a typed answer: the settings message that asked becomes the menu again."""
-    await _menu_on(message, bot, await _end_form(state), customer, i18n, note)
+    await _menu_on(message, bot, await _end_form(state), customer, i18n, links, note)
 
 
 async def _menu_on(
-    message: Message, bot: Bot, screen: int | None, customer: Customer, i18n: I18n, note: str
-) -> None:
+    message: Message, bot: Bot, screen: int | None, customer: Customer, i18n: I18n,
+    links: MessengerLinks, note: str,
+) -> None:  # fmt: skip
     """The menu on settings message ``screen`` with ``note`` (what happened) on top; a new
     message only when that one cannot be edited."""
-    menu, markup = await _menu(customer, i18n)
+    menu, markup = await _menu(customer, i18n, links)
     text = f"{note}\n\n{menu}"
     if screen is not None:
         try:
@@ -590,6 +615,7 @@ async def email_entered(
     email_channel: ConfirmationMailer,
     link_signer: LinkSigner,
     email_limits: ConfirmationLimits,
+    messenger_links: MessengerLinks,
 ) -> None:
     if customer is None or message.text is None:
         await _end_form(state)
@@ -614,12 +640,17 @@ async def email_entered(
             note = await _confirmation(
                 customer, address, i18n, email_channel, link_signer, expires
             )
-    await _back_to_menu(message, bot, state, customer, i18n, note)
+    await _back_to_menu(message, bot, state, customer, i18n, messenger_links, note)
 
 
 @router.message(StateFilter(SettingsForm.birthday), F.text)
 async def birthday_entered(
-    message: Message, bot: Bot, customer: Customer | None, i18n: I18n, state: FSMContext
+    message: Message,
+    bot: Bot,
+    customer: Customer | None,
+    i18n: I18n,
+    state: FSMContext,
+    messenger_links: MessengerLinks,
 ) -> None:
     if customer is None or message.text is None:
         await _end_form(state)
@@ -633,7 +664,7 @@ async def birthday_entered(
         return
     shown = f"{day:02d}.{month:02d}" + (f".{year}" if year else "")
     note = _("Birthday saved: {date}.").format(date=ltr(shown))
-    await _back_to_menu(message, bot, state, customer, i18n, note)
+    await _back_to_menu(message, bot, state, customer, i18n, messenger_links, note)
 
 
 @router.message(StateFilter(SettingsForm.email, SettingsForm.birthday))

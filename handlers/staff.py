@@ -24,6 +24,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from conversation.links import MessengerLinks
 from handlers.admin_mode import IsStaff, admin_seat
 from handlers.callbacks import AdminAction, AdminOp, StaffAction, StaffOp, db_id, parse_db_id
 from handlers.command_menu import sync_staff_commands
@@ -40,6 +41,7 @@ from handlers.texts import (
 )
 from loyalty.audit import AuditLine, JsonValue, recent
 from loyalty.errors import LastOwner, LoyaltyError, OwnersOnly
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.staff import Permission, allows, list_staff, seat_at, shop_of
 from loyalty.staff_admin import (
     change_role,
@@ -50,8 +52,7 @@ from loyalty.staff_admin import (
     transfer_ownership,
 )
 from loyalty.tokens import LinkKind, start_link
-from models.enums import StaffRole
-from render.poster import render_link_qr
+from models.enums import Platform, StaffRole
 
 if TYPE_CHECKING:
     from models import Staff
@@ -254,7 +255,9 @@ async def person(query: CallbackQuery, callback_data: StaffAction) -> None:
 
 
 @router.callback_query(StaffAction.filter(F.op == StaffOp.ROLE))
-async def role_pressed(query: CallbackQuery, callback_data: StaffAction, i18n: I18n) -> None:
+async def role_pressed(
+    query: CallbackQuery, callback_data: StaffAction, i18n: I18n, messenger_links: MessengerLinks
+) -> None:
     seat = await _owner_seat(query, callback_data.merchant_id)
     if seat is None or not isinstance(query.message, Message):
         return
@@ -269,7 +272,7 @@ async def role_pressed(query: CallbackQuery, callback_data: StaffAction, i18n: I
         return
     if changed.old_role != changed.new_role and changed.staff.id != seat.id:
         await _tell(query.bot, i18n, seat, changed.staff, YOUR_ROLE)
-    await _menu_follows(query.bot, i18n, seat, changed.staff)
+    await _menu_follows(query.bot, i18n, messenger_links, seat, changed.staff)
     builder = InlineKeyboardBuilder()
     _back(builder, seat.merchant_id)
     await query.answer()
@@ -320,7 +323,9 @@ async def ask_remove(query: CallbackQuery, callback_data: AdminAction) -> None:
 
 
 @router.callback_query(AdminAction.filter(F.op == AdminOp.REMOVE_CONFIRM))
-async def remove(query: CallbackQuery, callback_data: AdminAction, i18n: I18n) -> None:
+async def remove(
+    query: CallbackQuery, callback_data: AdminAction, i18n: I18n, messenger_links: MessengerLinks
+) -> None:
     seat = await _owner_seat(query, callback_data.merchant_id)
     if seat is None or not isinstance(query.message, Message):
         return
@@ -332,7 +337,7 @@ async def remove(query: CallbackQuery, callback_data: AdminAction, i18n: I18n) -
     except LoyaltyError as refused:
         await _refused(query, refused)
         return
-    await _menu_follows(query.bot, i18n, seat, removed)
+    await _menu_follows(query.bot, i18n, messenger_links, seat, removed)
     builder = InlineKeyboardBuilder()
     _back(builder, seat.merchant_id)
     await query.answer()
@@ -343,10 +348,18 @@ async def remove(query: CallbackQuery, callback_data: AdminAction, i18n: I18n) -
     )
 
 
-async def _menu_follows(bot: Bot | None, i18n: I18n, seat: Staff, person: Staff) -> None:
+async def _menu_follows(
+    bot: Bot | None, i18n: I18n, links: MessengerLinks, seat: Staff, person: Staff
+) -> None:
     """The person's command menu follows their seats (in the shop's language, as _tell)."""
     shop = await shop_of(seat)
-    await sync_staff_commands(bot, i18n, person.telegram_user_id, shop.default_language)
+    await sync_staff_commands(
+        bot,
+        i18n,
+        person.telegram_user_id,
+        shop.default_language,
+        linking=bool(links.others(Platform.TELEGRAM)),
+    )
 
 
 # -- handing the shop over --------------------------------------------------------------------
@@ -391,7 +404,9 @@ async def transfer(query: CallbackQuery, callback_data: StaffAction) -> None:
 
 
 @router.callback_query(StaffAction.filter(F.op == StaffOp.TRANSFER_CONFIRM))
-async def transfer_confirmed(query: CallbackQuery, callback_data: StaffAction, i18n: I18n) -> None:
+async def transfer_confirmed(
+    query: CallbackQuery, callback_data: StaffAction, i18n: I18n, messenger_links: MessengerLinks
+) -> None:
     seat = await _owner_seat(query, callback_data.merchant_id)
     if seat is None or not isinstance(query.message, Message):
         return
@@ -401,8 +416,8 @@ async def transfer_confirmed(query: CallbackQuery, callback_data: StaffAction, i
         await _refused(query, refused)
         return
     await _tell(query.bot, i18n, seat, done.new_owner, YOUR_ROLE)
-    await _menu_follows(query.bot, i18n, seat, done.new_owner)
-    await _menu_follows(query.bot, i18n, seat, done.old_owner)
+    await _menu_follows(query.bot, i18n, messenger_links, seat, done.new_owner)
+    await _menu_follows(query.bot, i18n, messenger_links, seat, done.old_owner)
     await query.answer()
     await query.message.edit_text(
         _("{name} is now the owner; you are a manager. /admin shows your new menu.").format(
@@ -484,7 +499,8 @@ async def send_invite(
 ) -> None:
     link = await invite_staff(seat, role, ttl=ttl)
     shop = await shop_of(seat)
-    username = (await bot.me()).username or ""
+    # The shop's own bot while connected: its staff work there, as its customers do.
+    username = await own_bot_username(seat.merchant_id) or (await bot.me()).username or ""
     url = start_link(username, LinkKind.STAFF_INVITE, link.token)
     when = local_datetime(link.expires_at, shop.timezone)
     caption = "\n".join(
@@ -513,6 +529,8 @@ async def send_invite(
         ),
     )
     builder.adjust(2)
+    from render.poster import render_link_qr  # here: Pillow and segno only when one is drawn
+
     await bot.send_chat_action(message.chat.id, "upload_photo")
     await bot.send_photo(
         message.chat.id,

@@ -1,4 +1,9 @@
-"""``/start``: joining a card from its QR code or link, or seeing my cards."""
+"""``/start``: joining a card from its QR code or link, or seeing my cards.
+
+On a shop's own bot (``messenger_account``, set by its webhook or its polling) only that
+shop's cards are joined; another shop's link is answered with that shop's own link
+(``conversation.joining``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from aiogram.types import Message, User
 from aiogram.utils.i18n import gettext as _
 
 from conversation.joining import join_by_link
+from conversation.links import MessengerLinks
 from handlers.cards import no_cards_text, offer_shortcuts, send_card, show_my_cards
 from handlers.media import FileIdCache
 from loyalty.customers import customer_for_identity
@@ -20,7 +26,7 @@ from models.enums import Platform
 from wallets.service import Wallets
 
 if TYPE_CHECKING:
-    from models import Customer
+    from models import Customer, MessengerAccount
 
 router = Router(name="start")
 
@@ -33,14 +39,22 @@ async def start_with_link(
     customer: Customer | None,
     file_cache: FileIdCache,
     state: FSMContext,
+    messenger_links: MessengerLinks,
     wallets: Wallets | None = None,
     link_signer: LinkSigner | None = None,
+    messenger_account: MessengerAccount | None = None,
 ) -> None:
     payload = command.args or ""
     user = message.from_user
     if user is None:
         return
-    joined = await join_by_link(payload, customer, lambda: _customer(user))
+    joined = await join_by_link(
+        payload,
+        customer,
+        lambda: _customer(user),
+        through_shop=messenger_account.merchant_id if messenger_account is not None else None,
+        shared_bot=messenger_links.telegram_username,
+    )
     if joined.card is None:
         await message.answer(joined.refusal)
         return

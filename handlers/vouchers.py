@@ -40,7 +40,6 @@ from loyalty.errors import (
 from loyalty.views import VoucherView, customer_voucher
 from loyalty.vouchers import redeem_voucher
 from models.enums import RedeemVia, VoucherStatus
-from render.card import render_voucher
 from wallets.service import Wallets
 from web.card_image import voucher_image
 
@@ -111,6 +110,8 @@ def not_usable_text(error: LoyaltyError, voucher: VoucherView) -> str:
 async def _send_voucher(
     bot: Bot, file_cache: FileIdCache, chat_id: int, voucher: VoucherView
 ) -> None:
+    from render.card import render_voucher  # here: Pillow and segno only when one is drawn
+
     me = await bot.me()
     image = voucher_image(voucher, me.username or "")
     await send_photo_cached(

@@ -191,3 +191,9 @@ async def accept_staff_invite(
             role=StaffRole(staff.role).value,
         )
         return staff
+
+
+async def merchant_name(merchant_id: int) -> str:
+    """The shop's name, as its customers see it (another shop's card is named by it)."""
+    names = await Merchant.filter(id=merchant_id).values_list("name", flat=True)
+    return str(names[0]) if names else ""

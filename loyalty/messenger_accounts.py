@@ -21,8 +21,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 from tortoise.transactions import in_transaction
 
@@ -30,6 +30,9 @@ from loyalty.clock import ensure_utc
 from loyalty.errors import LoyaltyError
 from models import Identity, MessengerAccount
 from models.enums import AccountStatus, Platform
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 # 32 random bytes, 256 bits: Telegram allows 1-256 characters of A-Z a-z 0-9 _ -.
 WEBHOOK_SECRET_BYTES = 32
@@ -122,18 +125,32 @@ def checked_app_secret(text: str) -> SecretStr:
 
 
 class CredentialBox:
-    """Seals and opens credentials with one Fernet key (32 raw bytes, from the settings)."""
+    """Seals and opens credentials with one Fernet key (32 raw bytes, from the settings).
+
+    The Fernet is made on first use, not here: every process builds a box at start, and
+    cryptography's bindings cost ~8 MB of idle memory in one that never meets a shop's bot."""
 
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
             raise ValueError("a credential key is 32 bytes")
-        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+        self._key = base64.urlsafe_b64encode(key)
+        self._made: Fernet | None = None
+
+    @property
+    def _fernet(self) -> Fernet:
+        if self._made is None:
+            from cryptography.fernet import Fernet
+
+            self._made = Fernet(self._key)
+        return self._made
 
     def seal(self, credential: SecretStr) -> str:
         return self._fernet.encrypt(credential.get_secret_value().encode()).decode("ascii")
 
     def open(self, sealed: str) -> SecretStr:
         """The credential; ``ValueError`` when it was sealed under another key."""
+        from cryptography.fernet import InvalidToken  # loaded by _fernet already
+
         try:
             return SecretStr(self._fernet.decrypt(sealed.encode("ascii")).decode())
         except InvalidToken:

@@ -1,10 +1,11 @@
 """Refer a friend: a member's own invite link, and the friend who joins through it.
 
-The link is ``t.me/<bot>?start=r-<token>``, the token 128 random bits on the member's row, made
-the first time they share it. It joins the friend to the same card like the counter QR does,
-and records who brought them — only when that is true and new: the member opening their own
-link, or someone who is (or was) on any of the shop's cards, joins or sees the card as usual
-and no referral is recorded, so no reward can be earned for oneself or for a regular.
+The link is ``t.me/<bot>?start=r-<token>`` (the shop's own bot while it has one connected, see
+``loyalty.messenger_accounts.own_bot_username``), the token 128 random bits on the member's
+row, made the first time they share it. It joins the friend to the same card like the counter
+QR does, and records who brought them — only when that is true and new: the member opening
+their own link, or someone who is (or was) on any of the shop's cards, joins or sees the card
+as usual and no referral is recorded, so no reward can be earned for oneself or for a regular.
 
 The rewards themselves are an automation's business (``automations.triggers`` reads the
 referral rows), so an owner chooses them like any other chain.
@@ -54,6 +55,8 @@ class Invite:
     token: str
     card_name: str
     shop_name: str
+    # Whose link it is: the shop's own bot, while connected, is the one it opens.
+    merchant_id: int
     # A friend's first stamp earns both the gifts (else only joining is rewarded).
     rewards_first_stamp: bool
 
@@ -73,6 +76,7 @@ async def member_invite(membership_id: int, customer_id: int) -> Invite | None:
         token=await invite_token(membership),
         card_name=card.name,
         shop_name=card.merchant.name,
+        merchant_id=card.merchant_id,
         rewards_first_stamp=await rewards_first_stamp(card.merchant_id, card.id),
     )
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -17,26 +16,12 @@ from PIL import Image, ImageDraw
 
 from render import typeset
 
-
-@dataclass(frozen=True, slots=True)
-class ChartDay:
-    """One local day of the chart."""
-
-    day: date
-    sent: int
-    """Messages sent that day, every channel together: the bar."""
-    visits: int
-    """Visits attributed to the campaign that day: the line."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChartLabels:
-    """The chart's words, translated by the caller."""
-
-    deliveries: str
-    visits: str
-    no_data: str
-
+# The figures and words live apart from the drawing, so the modules that compute them import
+# no Pillow at start (idle memory); they are the same classes here.
+from render.chart_data import BarDay as BarDay
+from render.chart_data import BarLabels as BarLabels
+from render.chart_data import ChartDay as ChartDay
+from render.chart_data import ChartLabels as ChartLabels
 
 # Telegram shows photos up to 1280 px on the long side; 16:9 fills a phone held sideways and
 # leaves the text at about 10 pt when the chat shows it 400 points wide.
@@ -200,22 +185,6 @@ def _png(image: Image.Image) -> bytes:
 
 
 # --- the shop's dashboard: two series of bars side by side ------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BarDay:
-    """One column of the dashboard chart: a day, or the first day of a week."""
-
-    day: date
-    visits: int
-    stamps: int
-
-
-@dataclass(frozen=True, slots=True)
-class BarLabels:
-    visits: str
-    stamps: str
-    no_data: str
 
 
 SECOND_BAR_COLOUR = LINE_COLOUR

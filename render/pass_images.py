@@ -13,6 +13,8 @@ import regex
 from PIL import Image, ImageDraw
 
 from render import typeset
+from render.colour import RGB as RGB
+from render.colour import rgb as rgb
 from render.imaging import decode_upload, fit
 
 # Points, from Apple's pass design guidelines; files come at @1x, @2x and @3x.
@@ -20,15 +22,6 @@ ICON_POINTS = (29, 29)
 LOGO_POINTS = (160, 50)
 SCALES = (1, 2, 3)
 # Decoding a hostile upload must stay cheap: anything larger is ignored.
-
-RGB = tuple[int, int, int]
-
-
-def rgb(colour: str) -> RGB:
-    """``#RRGGBB`` → (r, g, b); anything else is a ValueError."""
-    if len(colour) != 7 or colour[0] != "#":
-        raise ValueError(f"colour must be #RRGGBB, got {colour!r}")
-    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
 def _png(image: Image.Image) -> bytes:

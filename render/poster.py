@@ -16,71 +16,27 @@ from __future__ import annotations
 import io
 import unicodedata
 from dataclasses import dataclass
-from enum import StrEnum
 
 import segno
 from PIL import Image, ImageDraw
 
 from render import typeset
 from render.imaging import decode_upload, fit
+
+# What is printed lives apart from the drawing, so the poster handlers import no Pillow or
+# segno at start (idle memory); they are the same names here.
+from render.poster_spec import DPI as DPI
+from render.poster_spec import Paper as Paper
+from render.poster_spec import Poster as Poster
+from render.poster_spec import PosterFiles as PosterFiles
 from render.typeset import Direction, Style
 
-DPI = 300
-MM_PER_INCH = 25.4
 QR_BORDER = 4
-_COLOUR_HEX = frozenset("0123456789abcdefABCDEF")
 _RTL_LANGUAGES = frozenset({"he", "fa", "ar"})
 WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)
 
 RGB = tuple[int, int, int]
-
-
-class Paper(StrEnum):
-    A5 = "A5"
-    A4 = "A4"
-
-    @property
-    def millimetres(self) -> tuple[int, int]:
-        return {Paper.A5: (148, 210), Paper.A4: (210, 297)}[self]
-
-    @property
-    def pixels(self) -> tuple[int, int]:
-        """The page at 300 dpi: 1748 x 2480 (A5), 2480 x 3508 (A4)."""
-        w, h = self.millimetres
-        return round(w / MM_PER_INCH * DPI), round(h / MM_PER_INCH * DPI)
-
-
-@dataclass(frozen=True, slots=True)
-class Poster:
-    """Everything printed; the texts are already in the shop's language."""
-
-    merchant_name: str
-    card_name: str
-    call_to_action: str
-    reward_line: str
-    footer: str
-    join_url: str
-    background: str
-    foreground: str
-    accent: str
-    language: str
-    paper: Paper
-    logo_png: bytes | None = None
-
-    def __post_init__(self) -> None:
-        for colour in (self.background, self.foreground, self.accent):
-            if len(colour) != 7 or colour[0] != "#" or not set(colour[1:]) <= _COLOUR_HEX:
-                raise ValueError(f"colour must be #RRGGBB, got {colour!r}")
-        if not self.join_url:
-            raise ValueError("join_url is empty")
-
-
-@dataclass(frozen=True, slots=True)
-class PosterFiles:
-    png: bytes
-    pdf: bytes
-    size: tuple[int, int]
 
 
 def _rgb(colour: str) -> RGB:

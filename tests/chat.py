@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.delivery import photo_store
 from bot.messengers import messenger_webhooks
 from campaigns.metrics import refresh as refresh_metrics
+from conversation.links import MessengerLinks
 from fakes.telegram import (
     FakeTelegramAPI,
     FakeUser,
@@ -181,6 +182,28 @@ def new_chat(telegram: FakeTelegramAPI, webhook_url: str, fresh_state: Backend) 
         return chat
 
     return make
+
+
+@pytest.fixture
+def other_messengers(runtime: BotRuntime) -> Iterator[MessengerLinks]:
+    """For one test, the bot is on Viber and WhatsApp too (the suite's own runtime is on
+    Telegram only): what the handlers get as ``messenger_links``, and shops' own bots
+    connected meanwhile get ``/link`` in their menu."""
+    data = runtime.dispatcher.workflow_data
+    before = data["messenger_links"]
+    assert runtime.shop_bots is not None
+    runtime.shop_bots.linking = True
+    links = MessengerLinks(
+        telegram_username=before.telegram_username,
+        viber_uri="stampbot",
+        whatsapp_number="+380 44 123 4567",
+    )
+    data["messenger_links"] = links
+    try:
+        yield links
+    finally:
+        data["messenger_links"] = before
+        runtime.shop_bots.linking = False
 
 
 @pytest.fixture

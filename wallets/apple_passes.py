@@ -21,11 +21,12 @@ from tortoise.expressions import Q
 # The web pages serve passes by this media type without importing the adapter.
 from channels.apple_wallet.pkpass import MEDIA_TYPE as MEDIA_TYPE
 from channels.apple_wallet.pkpass import PassContent, PassIdentity, build_pkpass
-from channels.apple_wallet.signing import PassSigner
+from channels.apple_wallet.signing import ManifestSigner
 from locales import supported_language
 from loyalty.clock import ensure_utc
 from loyalty.links import LinkSigner
 from loyalty.memberships import ensure_counter_code
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.tokens import LinkKind, start_link
 from models import Customer, Identity, Membership, Merchant, Voucher, WalletPass
 from models.enums import MembershipStatus, VoucherStatus
@@ -101,7 +102,7 @@ class WalletPasses:
         pass_type_identifier: str,
         team_identifier: str,
         base_url: str,
-        signer: PassSigner,
+        signer: ManifestSigner,
         link_signer: LinkSigner,
         bot_username: str,
         passes_dir: Path | None = None,
@@ -126,9 +127,10 @@ class WalletPasses:
     def pass_type_identifier(self) -> str:
         return self.identity.pass_type_identifier
 
-    def barcode_message(self, public_token: str) -> str:
-        """The personal QR payload: the same link the Telegram card image carries."""
-        return start_link(self._bot_username, LinkKind.MEMBERSHIP, public_token)
+    def barcode_message(self, public_token: str, bot_username: str | None = None) -> str:
+        """The personal QR payload: the same link the Telegram card image carries, to
+        ``bot_username`` (the shop's own bot while connected), else the shared bot."""
+        return start_link(bot_username or self._bot_username, LinkKind.MEMBERSHIP, public_token)
 
     async def content(
         self, wallet_pass: WalletPass, *, now: datetime | None = None
@@ -158,7 +160,9 @@ class WalletPasses:
             foreground=merchant.foreground_color,
             accent=merchant.accent_color,
             logo_png=merchant.logo_png,
-            barcode_message=self.barcode_message(membership.public_token),
+            barcode_message=self.barcode_message(
+                membership.public_token, await own_bot_username(merchant.id)
+            ),
             card_page_url=card_page_url(self._links, membership.id, membership.public_token),
             voucher_titles=tuple(voucher.title for voucher in vouchers),
             campaign_message=wallet_pass.campaign_message,

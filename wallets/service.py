@@ -31,6 +31,7 @@ from channels.google_wallet import (
 from loyalty.clock import utcnow
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card
 from models import (
@@ -43,7 +44,6 @@ from models import (
     WalletPass,
 )
 from models.enums import MembershipStatus
-from render.pass_images import pass_images
 from wallets.apple_passes import IssuedPass, WalletPasses, member_language, shop_locations
 from wallets.apple_registry import forget_push_tokens, pass_changed, start_retiring
 from wallets.card_link import card_page_url
@@ -321,7 +321,8 @@ class Wallets:
         return result.outcome is Outcome.DELIVERED
 
     async def shop_changed(self, merchant_id: int, *, parallel: int = 16) -> int:
-        """The shop's name or place changed: every card of it changed (``cards_changed``).
+        """The shop's name or place changed, or it connected or disconnected its own bot (the
+        passes' QR codes open it): every card of it changed (``cards_changed``).
         Apple phones fetch the pass with its new ``locations``; Google gets class and objects
         again. Returns how many memberships with a pass were told."""
         card_ids = await Card.filter(merchant_id=merchant_id).values_list("id", flat=True)
@@ -366,7 +367,13 @@ class Wallets:
         return pass_from_card(
             card,
             account_name=customer.first_name or card.card_name,
-            barcode_value=start_link(self._bot_username, LinkKind.MEMBERSHIP, card.token),
+            # The shop's own bot while connected, as its join links (``shop_changed`` on
+            # connecting and disconnecting brings the saved objects along).
+            barcode_value=start_link(
+                await own_bot_username(card.merchant_id) or self._bot_username,
+                LinkKind.MEMBERSHIP,
+                card.token,
+            ),
             card_page_url=card_page_url(self._links, card.membership_id, card.token),
             language=await member_language(membership, membership.card.merchant.default_language),
             counter_code=card.counter_code,
@@ -399,6 +406,8 @@ async def _record_object(membership_id: int, object_id: str) -> None:
 async def card_logo_png(card_id: int) -> bytes | None:
     """The card's logo as Google shows it: the square badge the Apple pass uses as its icon
     (the merchant's logo, or their initial on their colours). None for an unknown card."""
+    from render.pass_images import pass_images  # here: Pillow only when a badge is drawn
+
     card = await Card.get_or_none(id=card_id).select_related("merchant")
     if card is None:
         return None

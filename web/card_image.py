@@ -19,17 +19,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from loyalty.clock import utcnow
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner, Purpose
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, VoucherView, customer_card, issued_voucher
-from render.card import CardImage, VoucherImage, render_card, render_voucher
 from wallets.card_link import CARD_PAGE_PATH, card_page_url, membership_for_card_page
 from web.card_page import UsernameSource
+
+# render.card is imported where a picture is made: Pillow, segno and the fonts cost idle memory
+# in every web process, and many never draw one (a photo's Telegram file id is reused).
+if TYPE_CHECKING:
+    from render.card import CardImage, VoucherImage
 
 __all__ = [
     "CARD_IMAGE_FILE",
@@ -53,6 +59,8 @@ _KEPT = 256
 
 def card_image(card: CardView, bot_username: str) -> CardImage:
     """What the card's picture shows; its QR code is the member's link the staff scan."""
+    from render.card import CardImage
+
     return CardImage(
         merchant_name=card.brand.merchant_name,
         card_name=card.card_name,
@@ -72,6 +80,8 @@ def card_image_url(signer: LinkSigner, card: CardView) -> str:
 
 def voucher_image(voucher: VoucherView, bot_username: str) -> VoucherImage:
     """What the voucher's picture shows; its QR code is the link the staff scan to use it."""
+    from render.card import VoucherImage
+
     return VoucherImage(
         merchant_name=voucher.brand.merchant_name,
         title=voucher.title,
@@ -126,6 +136,8 @@ class CardImages:
             card = await customer_card(membership.id, membership.customer_id)
         except MembershipNotFound:
             raise web.HTTPNotFound() from None
+        # The QR opens the shop's own bot while connected, as its join links do.
+        username = await own_bot_username(card.merchant_id) or username
         return _png(await self._draw(card_image(card, username)))
 
     async def voucher(self, request: web.Request) -> web.Response:
@@ -135,9 +147,12 @@ class CardImages:
         if found is None or not username:
             logger.info("voucher picture refused: unknown, forged, used or dead token")
             raise web.HTTPNotFound()
+        username = await own_bot_username(found.merchant_id) or username
         return _png(await self._draw(voucher_image(found, username)))
 
     async def _draw(self, image: CardImage | VoucherImage) -> bytes:
+        from render.card import CardImage, render_card, render_voucher
+
         key = image.cache_key()
         kept = self._drawn.get(key)
         if kept is not None:

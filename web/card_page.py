@@ -22,13 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import segno
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from campaigns.history import SentMessage, message_html, recent_messages
@@ -36,13 +34,18 @@ from locales import RIGHT_TO_LEFT, supported_language
 from loyalty.clock import utcnow
 from loyalty.errors import MembershipNotFound
 from loyalty.links import LinkSigner, Purpose
+from loyalty.messenger_accounts import own_bot_username
 from loyalty.tokens import LinkKind, start_link
 from loyalty.views import CardView, customer_card
 from wallets.card_link import CARD_PAGE_PATH, membership_for_card_page
 from web.headers import private_page_headers
 from web.passes import pass_download_url
 
+# jinja2 and segno are imported where a page is made: idle memory in every web process, and
+# many never show a card page.
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from channels.photos import PhotoStore
     from models import Membership, Merchant
 
@@ -161,6 +164,8 @@ def _fill(template: str, **values: object) -> Markup:
 
 
 def _qr_svg(link: str) -> Markup:
+    import segno
+
     svg = segno.make(link, error="m").svg_inline(scale=_QR_SCALE, dark="#000", light="#fff")
     return Markup(svg)  # noqa: S704 - segno's own markup; the payload is our start link
 
@@ -212,7 +217,7 @@ class CardPage:
         self._photos = photos
         self._i18n = i18n
         self._bot_username = bot_username
-        self._loader = FileSystemLoader(templates_dir)
+        self._templates_dir = templates_dir
         self._environments: dict[str, Environment] = {}
 
     def register(self, app: web.Application) -> None:
@@ -220,8 +225,10 @@ class CardPage:
 
     def _environment(self, language: str) -> Environment:
         if language not in self._environments:
+            from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
             env = Environment(
-                loader=self._loader,
+                loader=FileSystemLoader(self._templates_dir),
                 autoescape=True,
                 extensions=["jinja2.ext.i18n"],
                 undefined=StrictUndefined,
@@ -315,7 +322,12 @@ class CardPage:
         def local_date(moment: datetime) -> str:
             return format_date(moment.astimezone(zone), "medium", locale=language)
 
-        username = await self._bot_username() if card.vouchers else None
+        # The shop's own bot while connected: its voucher QR codes open it, as its join links.
+        username = (
+            await own_bot_username(merchant.id) or await self._bot_username()
+            if card.vouchers
+            else None
+        )
         vouchers = [
             _Voucher(
                 title=voucher.title,

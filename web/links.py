@@ -6,11 +6,12 @@ Each route checks its signed token first; a bad token is a 404 and changes nothi
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
@@ -21,15 +22,25 @@ from loyalty.links import LinkSigner, Purpose
 from loyalty.profile import confirm_email
 from web.headers import private_page_headers
 
+if TYPE_CHECKING:
+    import jinja2
+
 logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 SIGNER_KEY = web.AppKey("link_signer", LinkSigner)
 I18N_KEY = web.AppKey("i18n", I18n)
-_pages = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES / "web"), autoescape=True, enable_async=False
-)
+
+
+@functools.cache
+def _pages() -> jinja2.Environment:
+    """Made on the first page: jinja2 costs idle memory, and most processes show none."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / "web"), autoescape=True, enable_async=False
+    )
 
 
 def _page(
@@ -37,7 +48,7 @@ def _page(
     action: str | None = None, button: str | None = None, status: int = 200,
 ) -> web.Response:  # fmt: skip
     nonce = secrets.token_urlsafe(16)
-    html = _pages.get_template("page.html").render(
+    html = _pages().get_template("page.html").render(
         language=language, rtl=language in RIGHT_TO_LEFT, title=title, message=message,
         action=action, button=button, nonce=nonce,
     )  # fmt: skip

@@ -12,15 +12,17 @@ from __future__ import annotations
 import gettext
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.utils.i18n import I18n
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from handlers.counter_menu import SCANNER_PATH
 from locales import RIGHT_TO_LEFT, supported_language
 from web.card_page import UsernameSource
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "web"
 
@@ -36,6 +38,9 @@ class ScannerPage:
 
     def _environment(self, language: str) -> Environment:
         if language not in self._environments:
+            # Here, not at the top: jinja2 costs idle memory until someone opens the page.
+            from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
             env = Environment(
                 loader=FileSystemLoader(TEMPLATES_DIR),
                 autoescape=True,

@@ -19,9 +19,9 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from channels.apple_wallet.signing import PassSigner
+from channels.apple_wallet.signing import ManifestSigner
 from channels.pass_texts import PassTexts, pass_languages
-from render.pass_images import pass_images, rgb
+from render.colour import rgb
 
 MEDIA_TYPE = "application/vnd.apple.pkpass"
 BARCODE_ENCODING = "iso-8859-1"
@@ -223,6 +223,9 @@ def pass_json(content: PassContent, identity: PassIdentity) -> dict[str, Any]:
 
 def pass_files(content: PassContent, identity: PassIdentity) -> dict[str, bytes]:
     """Every file of the pass except the manifest and the signature."""
+    # Here, not at the top: Pillow costs idle memory in a process that builds no pass.
+    from render.pass_images import pass_images
+
     document = json.dumps(pass_json(content, identity), ensure_ascii=False, indent=2)
     files = {"pass.json": document.encode("utf-8")}
     for language, table in localizations(content).items():
@@ -255,7 +258,7 @@ def zip_pass(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def build_pkpass(content: PassContent, identity: PassIdentity, signer: PassSigner) -> bytes:
+def build_pkpass(content: PassContent, identity: PassIdentity, signer: ManifestSigner) -> bytes:
     files = pass_files(content, identity)
     manifest_bytes = manifest(files)
     files["manifest.json"] = manifest_bytes

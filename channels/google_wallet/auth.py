@@ -15,13 +15,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 __all__ = [
     "GOOGLE_TOKEN_URI",
@@ -61,6 +60,12 @@ class ServiceAccount:
             raise ServiceAccountError(
                 "not a service-account key: client_email or private_key missing"
             )
+        # Here, not at the top: cryptography's bindings cost ~8 MB of idle memory, and a
+        # process without Google Wallet configured never reads a key.
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
         try:
             key = serialization.load_pem_private_key(pem.encode(), password=None)
         except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -92,6 +97,8 @@ class ServiceAccount:
 
     def sign(self, claims: Mapping[str, Any]) -> str:
         """An RS256 JWT over ``claims``, naming this key in ``kid`` as Google's libraries do."""
+        import jwt  # here: it imports cryptography's bindings (idle memory, see from_info)
+
         headers = {"kid": self.private_key_id} if self.private_key_id else None
         return jwt.encode(dict(claims), self.private_key, algorithm="RS256", headers=headers)
 

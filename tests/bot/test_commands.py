@@ -25,6 +25,23 @@ async def test_commands_are_registered_per_language(
         assert localized[0]["description"] != default[0]["description"], language
 
 
+async def test_where_viber_or_whatsapp_is_the_menu_offers_link_in_every_language(
+    runtime: BotRuntime, telegram: FakeTelegramAPI
+) -> None:
+    await set_commands(runtime.bot, runtime.i18n, linking=True)
+
+    default = telegram.commands(SCOPE)
+    assert [c["command"] for c in default] == ["card", "vouchers", "settings", "link", "help"]
+    assert default[3]["description"] == "Link Viber or WhatsApp to this chat"
+    for language in ("uk", "he", "fa", "th"):
+        localized = telegram.commands(SCOPE, language)
+        assert localized[3]["command"] == "link", language
+        assert localized[3]["description"] not in ("", default[3]["description"]), language
+    # Back to this run's own deployment (Telegram only): no /link.
+    await set_commands(runtime.bot, runtime.i18n)
+    assert "link" not in [c["command"] for c in telegram.commands(SCOPE)]
+
+
 async def test_a_replica_starts_although_telegram_refuses_the_menu_for_now(
     runtime: BotRuntime, telegram: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -12,14 +12,20 @@ from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
+from pydantic import SecretStr
 
+from bot.config import Settings
+from bot.factory import credential_key
 from fakes.loopback import free_port
 from fakes.telegram import FakeTelegramAPI
+from loyalty.messenger_accounts import CredentialBox, connect_account
 from loyalty.stamps import add_stamps
 from models import Voucher
+from models.enums import Platform
 from tests import factories
 from tests.chat import text_of
 from tests.conftest import REDIS_URL, Backend
+from tests.shop_bots import bot_id, new_token
 
 
 def _env(telegram: FakeTelegramAPI, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -89,6 +95,39 @@ async def test_run_polls_by_default(
     reply = next(m for m in telegram.sent_messages(user.id) if m.from_bot)
     assert "Welcome to Kafe Lviv!" in text_of(reply)
     assert telegram.commands({"type": "all_private_chats"}, "uk")
+
+
+async def test_run_polls_the_shops_own_bots_too(
+    telegram: FakeTelegramAPI, tmp_path: Path, fresh_state: Backend
+) -> None:
+    """Without a public URL no webhook reaches a shop's bot: ``run`` polls it as well."""
+    shop = await factories.merchant()
+    key = "run-polls-shop-bots-signing-key-0123456789"
+    token = new_token()
+    shop_bot = telegram.bot(token, username="kafe_lviv_bot")
+    box = CredentialBox(credential_key(Settings(var_dir=tmp_path, web={"signing_key": key})))
+    await connect_account(
+        shop.merchant.id,
+        Platform.TELEGRAM,
+        SecretStr(token),
+        external_id=str(bot_id(token)),
+        username="kafe_lviv_bot",
+        box=box,
+    )
+    env = _env(telegram, tmp_path, STAMPBOT_DATABASE_URL=fresh_state.url)
+    env["STAMPBOT_SIGNING_KEY"] = key
+    user = shop_bot.add_user(660_011, "Polly")
+    saved = replace(telegram.webhook)
+    telegram.webhook.url = ""
+    try:
+        async with _running(env):
+            shop_bot.send_text(user, f"/start j-{shop.card.join_token}")
+            await _wait_for(lambda: any(m.from_bot for m in shop_bot.sent_messages(user.id)))
+    finally:
+        telegram.webhook = saved
+    reply = next(m for m in shop_bot.sent_messages(user.id) if m.from_bot)
+    assert "Welcome to Kafe Lviv!" in text_of(reply)
+    assert [m for m in telegram.sent_messages(user.id) if m.from_bot] == []
 
 
 async def test_run_serves_a_webhook_when_a_public_url_is_set(

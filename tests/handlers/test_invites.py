@@ -8,11 +8,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bot.app import BotRuntime
+from fakes.telegram import FakeTelegramAPI
 from handlers.callbacks import CardAction, CardOp
 from loyalty.clock import utcnow
 from loyalty.stamps import add_stamps
 from models import Automation, Membership, Referral, Voucher
 from models.enums import StaffRole, VoucherSource
+from tests import factories
 from tests.chat import Chat, buttons, invite_payload, text_of
 from tests.handlers.test_automations import (
     automations_list,
@@ -21,6 +23,7 @@ from tests.handlers.test_automations import (
     tap,
 )
 from tests.handlers.wizard.test_flow import customers, deliver_all, staff_chat
+from tests.shop_bots import connect_own_bot, new_token, shop_bot_chat
 
 
 def labels(message: Any) -> list[str]:
@@ -128,3 +131,34 @@ async def test_ones_own_link_a_stale_and_a_forged_invite_button_change_nothing(
     assert "🤝 Invite a friend" not in labels(await card_of(member))
     await member.press_label(card, "Invite a friend")
     assert member.last_answer()["text"] == "The shop is not rewarding invitations right now."
+
+
+async def test_the_invite_link_opens_the_shops_own_bot_and_joins_there(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    """A member of the shared bot shares the shop's own bot; a friend it brings to another
+    shop's bot is sent back to it (conversation.joining)."""
+    shop = await shop_without_quiet_hours()
+    owner = await staff_chat(new_chat, shop, StaffRole.OWNER, "Marta")
+    (member,) = await customers(new_chat, shop, 1)
+    screen = await tap(owner, await automations_list(owner), "Refer a friend")
+    await tap(owner, owner.current(screen), "Switch on")
+    token = new_token()
+    telegram.bot(token, username="kafe_lviv_bot")
+    await connect_own_bot(owner, token)
+
+    invite = (await member.press_label(await card_of(member), "Invite a friend"))[-1]
+
+    payload = invite_payload(invite)
+    assert f"https://t.me/kafe_lviv_bot?start={payload}" in text_of(invite)
+    [share] = [b["url"] for b in invite.inline_buttons() if "url" in b]
+    assert parse_qs(urlsplit(share).query)["url"][0].startswith("https://t.me/kafe_lviv_bot?")
+    # Through another shop's own bot, the friend is told whose card it is and given its link.
+    other = await factories.merchant("Pekarnia")
+    other_owner = await staff_chat(new_chat, other, StaffRole.OWNER, "Ivan")
+    other_token = new_token()
+    await connect_own_bot(other_owner, other_token)
+    friend = shop_bot_chat(telegram, other_token, 880_701, "Taras")
+    answer = await friend.scan(payload)
+    assert text_of(answer[-1]).endswith(f"\nhttps://t.me/kafe_lviv_bot?start={payload}")
+    assert await Referral.all().count() == 0

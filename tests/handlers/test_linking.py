@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot.app import BotRuntime
 from handlers.texts import LRI, PDI
 from loyalty.customers import customer_for_identity
@@ -16,6 +18,10 @@ from tests import factories
 from tests.chat import Chat, buttons, raw_text_of, text_of
 from tests.factories import T0
 from tests.handlers.test_counter import _staff
+
+# The code is typed in Viber or WhatsApp: this module's bot is on them (the settings and /link
+# without them: tests/handlers/test_settings.py).
+pytestmark = pytest.mark.usefixtures("other_messengers")
 
 CODE = re.compile(r"[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}")
 DOES_NOT_WORK = (

@@ -11,6 +11,7 @@ import pytest
 from bot.app import BotRuntime
 from bot.config import Settings
 from fakes.telegram import StoredMessage, visible
+from handlers.callbacks import SettingsAction, SettingsOp
 from loyalty.profile import OFFER_CHANNELS
 from loyalty.stamps import add_stamps
 from models import (
@@ -61,6 +62,40 @@ async def test_settings_menu_shows_the_current_values(chat: Chat) -> None:
         "Email",
         "Birthday",
         "Offers",
+        "🔒 Privacy & data",
+        "✖ Close",
+    ]
+
+
+async def test_linking_is_offered_only_where_another_messenger_is(chat: Chat) -> None:
+    """This run's bot is on Telegram only: no button, /link says so, a code is a text."""
+    _, menu = await _customer_with_settings(chat)
+
+    assert "Link another messenger" not in " ".join(label for label, _ in buttons(menu))
+    assert [text_of(m) for m in await chat.send("/link")] == [
+        "We are on Telegram only here, so there is no other messenger to link."
+    ]
+    assert [text_of(m) for m in await chat.send("/link K7Q-D3M-XPA")] == [
+        "We are on Telegram only here, so there is no other messenger to link."
+    ]
+    typed = [text_of(m) for m in await chat.send("K7Q-D3M-XPA")]
+    assert not any("code" in text for text in typed), typed
+    # A button from when Viber was still there: expired, nothing issued.
+    forged = SettingsAction(op=SettingsOp.LINK).pack()
+    assert (
+        await chat._post(
+            chat.telegram.callback_update(chat.user, menu, forged, check_button=False)
+        )
+        == []
+    )
+    assert chat.last_answer()["text"] == "This button has expired."
+
+
+@pytest.mark.usefixtures("other_messengers")
+async def test_with_viber_or_whatsapp_the_settings_offer_linking(chat: Chat) -> None:
+    _, menu = await _customer_with_settings(chat)
+
+    assert [label for label, _ in buttons(menu)][4:] == [
         "🔗 Link another messenger",
         "🔒 Privacy & data",
         "✖ Close",

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
+import zipfile
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
+from bot.app import BotRuntime
 from fakes.telegram import FakeTelegramAPI
 from loyalty.messenger_accounts import secret_matches
-from models import Membership, MessengerAccount
+from models import Customer, Membership, MessengerAccount, WalletPass
 from models.enums import AccountStatus, StaffRole
 from tests import factories
 from tests.chat import Chat, button, text_of
 from tests.handlers.test_card_settings import _staff
+from tests.handlers.test_staff import _invite
 from tests.shop_bots import bot_id, connect_own_bot, new_token, own_bot_screen, shop_bot_chat
+from wallets.apple_passes import IssuedPass
 
 
 def _token_message_deleted(owner: Chat, token: str) -> bool:
@@ -72,6 +79,25 @@ async def test_the_owner_connects_the_shops_own_bot(
     assert all(token not in str(c.params) for c in telegram.calls())
     again = await own_bot_screen(owner)
     assert "Your shop's own bot: @kafe_lviv_bot" in text_of(again)
+
+
+@pytest.mark.usefixtures("other_messengers")
+async def test_a_shops_bot_offers_link_where_viber_or_whatsapp_is(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    token = new_token()
+
+    await connect_own_bot(owner, token)
+
+    shop_bot = telegram.bot(token)
+    menu = shop_bot.commands({"type": "all_private_chats"})
+    assert [c["command"] for c in menu] == ["card", "vouchers", "settings", "link", "help"]
+    assert menu[3]["description"] == "Link Viber or WhatsApp to this chat"
+    ukrainian = shop_bot.commands({"type": "all_private_chats"}, "uk")
+    assert ukrainian[3]["command"] == "link"
+    assert ukrainian[3]["description"] != menu[3]["description"]
 
 
 async def test_a_malformed_token_is_refused_without_asking_telegram(
@@ -265,3 +291,102 @@ async def test_the_token_is_never_logged(
     secret = token.split(":", 1)[1]
     assert secret not in logged
     assert revoked.split(":", 1)[1] not in logged
+
+
+async def test_a_shops_bot_answers_another_shops_join_link_with_that_shops_link(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    """Joining shop B through shop A's bot would make the person B's customer in A's chat."""
+    lviv, bakery, roastery = (
+        await factories.merchant("Kafe Lviv"),
+        await factories.merchant("Pekarnia"),
+        await factories.merchant("Roastery"),
+    )
+    lviv_token, roastery_token = new_token(), new_token()
+    telegram.bot(lviv_token, username="kafe_lviv_bot")
+    telegram.bot(roastery_token, username="roastery_bot")
+    await connect_own_bot(await _staff(new_chat, lviv, StaffRole.OWNER, "Marta"), lviv_token)
+    roaster = await _staff(new_chat, roastery, StaffRole.OWNER, "Ivan")
+    await connect_own_bot(roaster, roastery_token)
+    customer = shop_bot_chat(telegram, lviv_token, 880_601)
+
+    bakery_join = f"j-{bakery.card.join_token}"
+    answer = await customer.scan(bakery_join)
+
+    assert [text_of(m) for m in answer] == [
+        f"This link is for {bakery.card.name} at Pekarnia, another shop. Join it in that "
+        f"shop's chat:\nhttps://t.me/stampbot_test_bot?start={bakery_join}"
+    ]
+    roastery_join = f"j-{roastery.card.join_token}"
+    answer = await customer.scan(roastery_join)
+    assert text_of(answer[-1]).endswith(f"\nhttps://t.me/roastery_bot?start={roastery_join}")
+    assert await Membership.all().count() == 0
+    assert await Customer.all().count() == 0  # nobody was made
+    # The shop's own card joins there as ever.
+    await customer.scan(f"j-{lviv.card.join_token}")
+    assert await Membership.filter(card_id=lviv.card.id).count() == 1
+
+
+async def test_a_saved_wallet_pass_follows_the_shops_bot(
+    new_chat: Any, telegram: FakeTelegramAPI, runtime: BotRuntime
+) -> None:
+    """The pass's QR opens the shop's own bot while connected, the shared one after."""
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    member = await factories.member(shop)
+    await runtime.wallets.apple_pass(member.id)
+    before = await WalletPass.get(membership_id=member.id)
+    token = new_token()
+    telegram.bot(token, username="kafe_lviv_bot")
+
+    await connect_own_bot(owner, token)
+
+    connected = await WalletPass.get(membership_id=member.id)
+    assert connected.update_tag > before.update_tag
+    assert _barcode(await runtime.wallets.passes.build(connected)) == (
+        f"https://t.me/kafe_lviv_bot?start=m-{member.public_token}"
+    )
+    screen = await own_bot_screen(owner)
+    await owner.press_label(screen, "Disconnect the bot")
+    await owner.press_label(owner.current(screen), "Yes, disconnect it")
+    disconnected = await WalletPass.get(membership_id=member.id)
+    assert disconnected.update_tag > connected.update_tag
+    assert _barcode(await runtime.wallets.passes.build(disconnected)) == (
+        f"https://t.me/stampbot_test_bot?start=m-{member.public_token}"
+    )
+
+
+def _barcode(issued: IssuedPass) -> str:
+    with zipfile.ZipFile(io.BytesIO(issued.pkpass)) as pkpass:
+        document = json.loads(pkpass.read("pass.json"))
+    return str(document["barcodes"][0]["message"])
+
+
+async def test_the_staff_invite_opens_the_shops_own_bot_while_connected(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    token = new_token()
+    telegram.bot(token, username="kafe_lviv_bot")
+    await connect_own_bot(owner, token)
+
+    photo, payload = await _invite(owner, "Cashier")
+
+    shared = unquote(str(next(b["url"] for b in photo.inline_buttons() if "url" in b)))
+    assert f"https://t.me/kafe_lviv_bot?start={payload}" in shared
+
+
+@pytest.mark.usefixtures("other_messengers")
+async def test_staff_keep_link_in_their_own_menu_where_viber_or_whatsapp_is(
+    new_chat: Any, telegram: FakeTelegramAPI
+) -> None:
+    """A staff member's chat menu replaces the customers' one: it repeats /link too."""
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+
+    await owner.send("/admin")
+
+    commands = [c["command"] for c in telegram.menu_for(owner.user.id)]
+    assert commands[:5] == ["card", "vouchers", "settings", "link", "help"]
+    assert "admin" in commands

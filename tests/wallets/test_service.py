@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from pydantic import SecretStr
 
 from campaigns.composer import Composer
 from campaigns.stats import as_text, campaign_stats
@@ -24,10 +25,11 @@ from fakes.google_wallet import FakeClock, FakeGoogleWallet
 from locales import RIGHT_TO_LEFT, SUPPORTED
 from loyalty.customers import erase_customer
 from loyalty.memberships import join, leave
+from loyalty.messenger_accounts import CredentialBox, connect_account, disconnect_account
 from loyalty.stamps import add_stamps
 from loyalty.views import customer_card
 from models import Customer, Delivery, GoogleWalletObject, Membership, PassRegistration, WalletPass
-from models.enums import Channel, DeliveryStatus
+from models.enums import Channel, DeliveryStatus, Platform
 from tests import factories
 from tests.campaigns.helpers import SIGNER, started
 from tests.channels.apple_wallet.verify import pass_problems, read_strings, unzip
@@ -520,3 +522,49 @@ async def test_google_trouble_while_erasing_keeps_the_object_to_try_again(
     assert update.google is not None
     assert update.google.outcome == "retry"
     assert await GoogleWalletObject.exists(membership_id=member.id)
+
+
+async def test_while_the_shop_has_its_own_bot_both_passes_open_it(setup: Setup) -> None:
+    """The QR of either pass opens the bot the shop's join links open; the shop-wide refresh
+    (what connecting and disconnecting run) pushes the change to the phone and to Google."""
+    shop = await factories.merchant()
+    member, wallet_pass, device = await member_with_both_passes(setup, shop)
+    box = CredentialBox(b"k" * 32)
+    await connect_account(
+        shop.merchant.id,
+        Platform.TELEGRAM,
+        SecretStr(f"7100000999:{'A' * 35}"),
+        external_id="7100000999",
+        username="kafe_lviv_bot",
+        box=box,
+    )
+
+    assert await setup.wallets.shop_changed(shop.merchant.id) == 1
+
+    own = f"https://t.me/kafe_lviv_bot?start=m-{member.public_token}"
+    assert [push.payload for push in setup.apns.pushes_to(device)] == [{}]
+    moved = await WalletPass.get(id=wallet_pass.id)
+    assert moved.update_tag > wallet_pass.update_tag
+    assert _pass_barcode((await setup.wallets.passes.build(moved)).pkpass) == own
+    assert _google_barcode(setup, await _object_id(member.id)) == own
+
+    await disconnect_account(shop.merchant.id, Platform.TELEGRAM)
+    await setup.wallets.shop_changed(shop.merchant.id)
+
+    shared = f"https://t.me/{BOT}?start=m-{member.public_token}"
+    back = await WalletPass.get(id=wallet_pass.id)
+    assert _pass_barcode((await setup.wallets.passes.build(back)).pkpass) == shared
+    assert _google_barcode(setup, await _object_id(member.id)) == shared
+    assert len(setup.apns.pushes_to(device)) == 2
+
+
+def _pass_barcode(pkpass: bytes) -> str:
+    return str(json.loads(unzip(pkpass)["pass.json"])["barcodes"][0]["message"])
+
+
+async def _object_id(membership_id: int) -> str:
+    return (await GoogleWalletObject.get(membership_id=membership_id)).object_id
+
+
+def _google_barcode(setup: Setup, object_id: str) -> str:
+    return str(setup.google.objects[object_id]["barcode"]["value"])

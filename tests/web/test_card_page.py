@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from html.parser import HTMLParser
 
 import aiohttp
 import pytest
+import zxingcpp
+from PIL import Image
+from pydantic import SecretStr
 
 from bot.app import BotRuntime
 from loyalty.customers import erase_customer
 from loyalty.links import Purpose
+from loyalty.messenger_accounts import CredentialBox, connect_account, disconnect_account
+from loyalty.tokens import LinkKind, start_link
 from models import Customer, Membership, Merchant
+from models.enums import Platform
 from tests.contrast import AA_NORMAL_TEXT, contrast_ratio
 from tests.web.card_page_scenario import card_on_the_web, send_campaign
 from wallets.card_link import card_page_token
-from web.card_page import accept_languages, choose_language, wallet_platform
+from web.card_image import CARD_IMAGE_FILE
+from web.card_page import _qr_svg, accept_languages, choose_language, wallet_platform
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
 
@@ -355,3 +363,29 @@ async def test_a_made_up_tag_costs_no_database_query(
     assert (missing[0], found[0]) == (404, 200)
     assert queries_for_forged == []
     assert queries_for_genuine != []  # the counting itself works
+
+
+async def test_the_voucher_qr_opens_the_shops_own_bot_while_connected(
+    runtime: BotRuntime, webhook_url: str
+) -> None:
+    shop, web = await card_on_the_web(runtime.signer)
+    token = web.voucher.token
+    await connect_account(
+        shop.merchant.id,
+        Platform.TELEGRAM,
+        SecretStr(f"7100000998:{'B' * 35}"),
+        external_id="7100000998",
+        username="kafe_lviv_bot",
+        box=CredentialBox(b"k" * 32),
+    )
+
+    _, _, html = await _get(web.url)
+    assert str(_qr_svg(start_link("kafe_lviv_bot", LinkKind.VOUCHER, token))) in html
+    async with aiohttp.ClientSession() as http, http.get(web.url + CARD_IMAGE_FILE) as picture:
+        image = Image.open(io.BytesIO(await picture.read()))
+    decoded = [code.text for code in zxingcpp.read_barcodes(image)]
+    assert decoded == [f"https://t.me/kafe_lviv_bot?start=m-{web.membership.public_token}"]
+
+    await disconnect_account(shop.merchant.id, Platform.TELEGRAM)
+    _, _, html = await _get(web.url)
+    assert str(_qr_svg(start_link("stampbot_test_bot", LinkKind.VOUCHER, token))) in html
