@@ -239,6 +239,7 @@ async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
         whatsapp=messengers.whatsapp,
         # Shops' own bots on /tg/<account id>, served whenever the shared bot's webhook is.
         shop_bots=runtime.shop_bots,
+        notices=runtime.notices,
     )
     runner = web_runner(app)  # token-free access log, slow clients cut off
     await runner.setup()

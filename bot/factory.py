@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from conversation.links import MessengerLinks
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import FileIdCache
+    from handlers.notice_queue import NoticeQueue
     from handlers.notify import ChatReplies, CustomerNotifier
     from loyalty.linking import LinkCodes
     from wallets.apple_passes import WalletPasses
@@ -77,6 +78,7 @@ class BotRuntime:
     wallets: Wallets
     email: EmailChannel
     notifier: CustomerNotifier
+    notices: NoticeQueue  # the notices handlers give after their answer (``notifier.later``)
     progress: CampaignProgress
     dispatcher: Dispatcher
     viber: ViberApi | None = None  # the shared Viber bot, when its token is configured
@@ -103,6 +105,7 @@ async def bot_runtime(
     from channels.telegram import TelegramBudget, TelegramChannel
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import MemoryFileIdCache, RedisFileIdCache
+    from handlers.notice_queue import NoticeQueue
     from handlers.notify import CustomerNotifier
     from handlers.wizard.flow import wizard_services
     from loyalty.messenger_accounts import CredentialBox
@@ -144,6 +147,9 @@ async def bot_runtime(
             settings.telegram, CredentialBox(credential_key(settings)), signer, i18n
         )
         closing.push_async_callback(shop_bots.close)
+        # Closed before the bots, the wallets and the database it sends with: what is still
+        # pending at the stop is sent first (a few seconds at most).
+        notices = NoticeQueue()
         notifier = CustomerNotifier(
             bot,
             i18n,
@@ -151,7 +157,9 @@ async def bot_runtime(
             slot=budget.service_slot,
             chats=messenger_replies(settings, viber, whatsapp),
             shop_bots=shop_bots,
+            queue=notices,
         )
+        closing.push_async_callback(notices.close)
         progress = CampaignProgress(
             bot, i18n, interval=settings.campaigns.progress_interval_seconds
         )
@@ -212,6 +220,7 @@ async def bot_runtime(
             wallets=wallets,
             email=email,
             notifier=notifier,
+            notices=notices,
             progress=progress,
             viber=viber,
             whatsapp=whatsapp,
