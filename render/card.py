@@ -363,7 +363,6 @@ def stamp_centres(card: CardImage) -> list[tuple[int, int]]:
 
 def render_card(card: CardImage) -> bytes:
     modules, scale = _qr_geometry(card.qr_url)
-    layout = _card_layout(card.stamps_needed, modules, scale)
     # The base is keyed on everything drawn but the QR code, with the balance as shown; the
     # code's size is part of the key too, because it moves the columns.
     design = dataclasses.replace(card, qr_url="", balance=card.shown_balance)
