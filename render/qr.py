@@ -170,7 +170,8 @@ def make_final_message(version: int, error: int, buff: Any) -> Any:
     codewords = int(bits.translate(_DIGITS) or b"0", 2).to_bytes(len(bits) // 8, "big")
     data_blocks, error_blocks = [], []
     at = 0
-    for ec_info in consts.ECC[version][error]:
+    ec_infos: Any = consts.ECC[version][error]  # type: ignore[index]
+    for ec_info in ec_infos:
         num_error_words = ec_info.num_total - ec_info.num_data
         for _ in range(ec_info.num_blocks):
             block = codewords[at : at + ec_info.num_data]
