@@ -2,15 +2,17 @@
 
 Both bots run as processes of their own and answer webhooks as production does (the update is
 handled before the HTTP answer, so an answer's latency is the whole handling, the bot's calls
-to the Bot API included). This process is the driver and the loopback Bot API: it posts real
-update JSON, built before the clock starts, and times each answer.
+to the Bot API included; only a stamp's notice to the customer is sent after the answer, from
+stampbot's notice queue, still within the bot's Telegram limit). This process is the driver and
+the loopback Bot API: it posts real update JSON, built before the clock starts, and times each
+answer.
 
 Scenarios, each from people the bot has never heard from in that scenario:
 
 - ``start``: ``/start`` from someone with no card (stampbot: a customer look-up, a text answer);
 - ``card``: ``/card`` from a member (their card image with the personal QR, as a photo);
 - ``stamp``: a cashier pressing "+1" on a customer's stamp screen (the ledger row, the edited
-  screen, the customer's notice);
+  screen; then the customer's notice);
 - ``join``: ``/start <join link>`` from someone new (customer, membership, the first card);
 - ``mix``: a shop's day in every ten updates — one join, three card views, four stamps and two
   voucher views (``/vouchers`` from a member holding one: the voucher with its QR, as a photo).
@@ -19,8 +21,15 @@ The echo bot answers every message with its text and every button with an empty 
 Loads: a closed loop with 64 updates in flight (throughput), and an open loop at a fixed rate
 (200/s; joins 20/s) whose latencies count from the moment each update was due, so a queue in
 the bot shows. PostgreSQL and Redis as in production. The memory of both processes (RSS) is
-read when they are up and idle and after each load. Prints a markdown table, records the
-headline figures (``var/bench/webhook.json``); asserts nothing.
+read when they are up and idle and after each load.
+
+After each load with stamps the driver waits until every stamped customer's notice has reached
+the fake Bot API (at 30 messages a second, the bot's limit, that can take a while): their CPU
+is the load's too, so the CPU per update is read after them. A second table gives the notices'
+lag (from the moment the stamp was due to the notice's arrival) and the most notices on their
+way at once (stamps answered whose notice had not arrived yet), as extra figures without a
+target. Prints markdown tables, records the headline figures (``var/bench/webhook.json``);
+asserts nothing.
 
 Run: ``make bench`` or ``.venv/bin/python bench/webhook.py [--quick] [scenario …]``.
 """

@@ -124,11 +124,11 @@ class NoticeQueue:
                 room.set_result(None)
                 break
 
-    async def drain(self, timeout: float | None = None) -> int:
-        """Wait until nothing is pending (notices put meanwhile included), at most ``timeout``
-        seconds; returns how many are still pending."""
+    async def drain(self, seconds: float | None = None) -> int:
+        """Wait until nothing is pending (notices put meanwhile included), at most ``seconds``
+        (None: as long as it takes); returns how many are still pending."""
         loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
+        deadline = None if seconds is None else loop.time() + seconds
         while self._tasks:
             left = None if deadline is None else deadline - loop.time()
             if left is not None and left <= 0:
@@ -136,22 +136,22 @@ class NoticeQueue:
             await asyncio.wait(set(self._tasks), timeout=left)
         return len(self._tasks)
 
-    async def settle(self, timeout: float = CLOSE_TIMEOUT) -> int:
+    async def settle(self, seconds: float = CLOSE_TIMEOUT) -> int:
         """:meth:`drain` for a stop (the web app's cleanup): logs what was sent meanwhile and,
         as a warning, how many were left."""
         pending = len(self._tasks)
-        left = await self.drain(timeout)
+        left = await self.drain(seconds)
         if left:
-            logger.warning("stopping with %d customer notices unsent after %.0f s", left, timeout)
+            logger.warning("stopping with %d customer notices unsent after %.0f s", left, seconds)
         elif pending:
             logger.info("sent the %d customer notices pending at the stop", pending)
         return left
 
-    async def close(self, timeout: float = CLOSE_TIMEOUT) -> int:
-        """Take no more (a later put sends at once), wait up to ``timeout`` seconds for what is
+    async def close(self, seconds: float = CLOSE_TIMEOUT) -> int:
+        """Take no more (a later put sends at once), wait up to ``seconds`` for what is
         pending, then cancel the rest; returns how many notices were not sent (logged)."""
         self._closed = True
-        left = await self.settle(timeout)
+        left = await self.settle(seconds)
         if left:
             tasks = list(self._tasks)
             for task in tasks:
