@@ -73,6 +73,10 @@ class Tick:
     digests: int = 0
 
 
+def _batches(channel: DeliveryChannel) -> bool:
+    return isinstance(channel, BatchChannel)
+
+
 async def _stopped(task: asyncio.Task[None] | None) -> None:
     if task is not None:
         task.cancel()
@@ -135,8 +139,10 @@ class DeliveryWorker:
         many in a call (:class:`~channels.base.BatchChannel`) gets all of its own together."""
         single: list[tuple[Claimed, OutboundMessage]] = []
         grouped: dict[str, list[tuple[Claimed, OutboundMessage]]] = {}
+        # Asked once per channel, not per row: a runtime protocol check is slow.
+        batching = {name for name, channel in self.channels.items() if _batches(channel)}
         for row, message in pending:
-            if isinstance(self.channels.get(row.channel), BatchChannel):
+            if row.channel in batching:
                 grouped.setdefault(row.channel, []).append((row, message))
             else:
                 single.append((row, message))
