@@ -596,7 +596,7 @@ async def channel_toggled(
     if steps is None:
         return
     draft = steps.draft
-    offered = {c.value for c in offered_channels(wizard)}
+    offered = {c.value for c in offered_channels(wizard, steps.shop)}
     value = callback_data.value
     if value not in offered:
         await steps.message.answer(button_expired())
