@@ -704,16 +704,21 @@ def template_words(name: str) -> str:
     return _("No WhatsApp template: people who have not written in 24 hours are skipped there.")
 
 
-def template_prompt(current: str) -> str:
-    return "\n".join(
-        (
-            _(
-                "Send the name of a message template WhatsApp approved for this number, as in "
-                "WhatsApp Manager (for example: autumn_offer), or - for none."
-            ),
-            template_words(current),
+def template_prompt(current: str, *, own_number: bool = False) -> str:
+    """``own_number``: the shop has a WhatsApp number of its own, whose customers get the
+    template from that number, so it must be approved there (templates are per account)."""
+    if own_number:
+        ask = _(
+            "Send the name of a message template WhatsApp approved for your own number, as "
+            "in its WhatsApp Manager (for example: autumn_offer), or - for none. Where the "
+            "number lacks it, people who have not written in 24 hours are skipped."
         )
-    )
+    else:
+        ask = _(
+            "Send the name of a message template WhatsApp approved for this number, as in "
+            "WhatsApp Manager (for example: autumn_offer), or - for none."
+        )
+    return "\n".join((ask, template_words(current)))
 
 
 def holdout_prompt() -> str:
