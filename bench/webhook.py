@@ -2,15 +2,17 @@
 
 Both bots run as processes of their own and answer webhooks as production does (the update is
 handled before the HTTP answer, so an answer's latency is the whole handling, the bot's calls
-to the Bot API included). This process is the driver and the loopback Bot API: it posts real
-update JSON, built before the clock starts, and times each answer.
+to the Bot API included; only a stamp's notice to the customer is sent after the answer, from
+stampbot's notice queue, still within the bot's Telegram limit). This process is the driver and
+the loopback Bot API: it posts real update JSON, built before the clock starts, and times each
+answer.
 
 Scenarios, each from people the bot has never heard from in that scenario:
 
 - ``start``: ``/start`` from someone with no card (stampbot: a customer look-up, a text answer);
 - ``card``: ``/card`` from a member (their card image with the personal QR, as a photo);
 - ``stamp``: a cashier pressing "+1" on a customer's stamp screen (the ledger row, the edited
-  screen, the customer's notice);
+  screen; then the customer's notice);
 - ``join``: ``/start <join link>`` from someone new (customer, membership, the first card);
 - ``mix``: a shop's day in every ten updates — one join, three card views, four stamps and two
   voucher views (``/vouchers`` from a member holding one: the voucher with its QR, as a photo).
@@ -19,8 +21,15 @@ The echo bot answers every message with its text and every button with an empty 
 Loads: a closed loop with 64 updates in flight (throughput), and an open loop at a fixed rate
 (200/s; joins 20/s) whose latencies count from the moment each update was due, so a queue in
 the bot shows. PostgreSQL and Redis as in production. The memory of both processes (RSS) is
-read when they are up and idle and after each load. Prints a markdown table, records the
-headline figures (``var/bench/webhook.json``); asserts nothing.
+read when they are up and idle and after each load.
+
+After each load with stamps the driver waits until every stamped customer's notice has reached
+the fake Bot API (at 30 messages a second, the bot's limit, that can take a while): their CPU
+is the load's too, so the CPU per update is read after them. A second table gives the notices'
+lag (from the moment the stamp was due to the notice's arrival) and the most notices on their
+way at once (stamps answered whose notice had not arrived yet), as extra figures without a
+target. Prints markdown tables, records the headline figures (``var/bench/webhook.json``);
+asserts nothing.
 
 Run: ``make bench`` or ``.venv/bin/python bench/webhook.py [--quick] [scenario …]``.
 """
@@ -71,6 +80,8 @@ MIX_P99_MS = 50.0
 IDLE_RSS_OVER_ECHO_MB = 50.0
 # A cashier presses at most this many buttons in a run: under the flood limit's burst.
 PRESSES_PER_CASHIER = 4
+# How long after a load the driver waits for the last stamp notices (30/s at most).
+NOTICE_WAIT = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +103,19 @@ class Result:
     p99_ms: float
     cpu_ms: float  # the bot process's CPU per update: what the machine's load does not change
     rate: float | None  # the load's: None for the closed loop
+    notices: Notices | None = None  # stampbot's stamp notices, where the load has stamps
+
+
+@dataclass(frozen=True, slots=True)
+class Notices:
+    """The customers' stamp notices of one load, as the fake Bot API received them."""
+
+    count: int
+    missing: int  # stamps whose customer heard nothing within NOTICE_WAIT
+    p50_ms: float  # from the moment the stamp was due to the notice's arrival
+    p99_ms: float
+    max_ms: float
+    deepest: int  # stamps answered whose notice had not arrived yet, at the worst moment
 
 
 def loads(scenario: str, quick: bool) -> list[Load]:
@@ -346,48 +370,106 @@ async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> bool:
         return False
 
 
-async def closed_loop(url: str, bodies: list[bytes]) -> tuple[float, list[float], int]:
-    latencies: list[float] = []
-    failed = 0
-    queue = iter(bodies)
+@dataclass(slots=True)
+class Run:
+    """One load's answers: ``due[i]`` and ``answered[i]`` are the wall-clock times (the fake's
+    clock) update ``i`` was due and answered at."""
+
+    elapsed: float
+    latencies: list[float]
+    failed: int
+    due: list[float]
+    answered: list[float]
+
+
+async def closed_loop(url: str, bodies: list[bytes]) -> Run:
+    run = Run(0.0, [], 0, [0.0] * len(bodies), [0.0] * len(bodies))
+    queue = iter(enumerate(bodies))
     connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
     async with aiohttp.ClientSession(connector=connector) as http:
 
         async def worker() -> None:
-            nonlocal failed
-            for body in queue:
-                started = time.perf_counter()
+            for n, body in queue:
+                started, run.due[n] = time.perf_counter(), time.time()
                 ok = await post(http, url, body)
-                latencies.append(time.perf_counter() - started)
-                failed += not ok
+                run.latencies.append(time.perf_counter() - started)
+                run.answered[n] = time.time()
+                run.failed += not ok
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
-        return time.perf_counter() - started, latencies, failed
+        run.elapsed = time.perf_counter() - started
+        return run
 
 
-async def open_loop(url: str, bodies: list[bytes], rate: float) -> tuple[float, list[float], int]:
+async def open_loop(url: str, bodies: list[bytes], rate: float) -> Run:
     """Each update is due at ``i / rate``; its latency counts from then, not from when sent."""
-    latencies: list[float] = []
-    failed = 0
+    run = Run(0.0, [], 0, [0.0] * len(bodies), [0.0] * len(bodies))
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
 
-        async def one(body: bytes, due: float) -> None:
-            nonlocal failed
+        async def one(n: int, body: bytes, due: float) -> None:
             ok = await post(http, url, body)
-            latencies.append(time.perf_counter() - due)
-            failed += not ok
+            run.latencies.append(time.perf_counter() - due)
+            run.answered[n] = time.time()
+            run.failed += not ok
 
-        started = time.perf_counter()
+        started, wall = time.perf_counter(), time.time()
         tasks = []
         for n, body in enumerate(bodies):
             due = started + n / rate
+            run.due[n] = wall + n / rate
             if (wait := due - time.perf_counter()) > 0:
                 await asyncio.sleep(wait)
-            tasks.append(asyncio.create_task(one(body, due)))
+            tasks.append(asyncio.create_task(one(n, body, due)))
         await asyncio.gather(*tasks)
-        return time.perf_counter() - started, latencies, failed
+        run.elapsed = time.perf_counter() - started
+        return run
+
+
+def stamped(scenario: str, first: int, count: int) -> dict[int, int]:
+    """The stamp updates among ``Driver.updates(scenario, first, count)``: their index, by the
+    telegram id of the customer each stamps."""
+    if scenario == "stamp":
+        return {first + n: n for n in range(count)}
+    if scenario != "mix":
+        return {}
+    return {
+        MIX_BASE["stamp"] + first + n: n
+        for n in range(count)
+        if MIX[(first + n) % len(MIX)] == "stamp"
+    }
+
+
+async def notices_of(fake: FakeTelegramAPI, customers: dict[int, int], run: Run) -> Notices:
+    """Wait (up to NOTICE_WAIT) until each stamped customer's notice reached the fake, then
+    time them: from when the stamp was due, and how many were on their way at once."""
+    arrived: dict[int, float] = {}
+    seen = 0
+    deadline = time.monotonic() + NOTICE_WAIT
+    while len(arrived) < len(customers) and time.monotonic() < deadline:
+        calls = fake.calls()
+        for call in calls[seen:]:
+            chat = call.params.get("chat_id")
+            if call.method == "sendMessage" and chat is not None:
+                chat = int(chat)
+                if chat in customers and chat not in arrived:
+                    arrived[chat] = call.timestamp
+        seen = len(calls)
+        await asyncio.sleep(0.1)
+    lags = [arrived[chat] - run.due[n] for chat, n in customers.items() if chat in arrived]
+    # Queue depth as the driver sees it: +1 when a stamp is answered, -1 when its notice lands.
+    events = sorted(
+        [(run.answered[n], 1) for n in customers.values()] + [(at, -1) for at in arrived.values()]
+    )
+    depth = deepest = 0
+    for _, step in events:
+        depth += step
+        deepest = max(deepest, depth)
+    return Notices(
+        len(lags), len(customers) - len(lags), percentile(lags, 50), percentile(lags, 99),
+        max(lags, default=0.0) * 1000, deepest,
+    )  # fmt: skip
 
 
 def cpu_seconds(pid: int) -> float:
@@ -423,20 +505,26 @@ async def measure(
         for bot, (url, pid) in bots.items():
             bodies = driver.updates(scenario, next_person[bot], load.count)
             next_person[bot] += load.count
+            first = next_person[bot] - load.count
             cpu = cpu_seconds(pid)
             if load.rate is None:
-                elapsed, latencies, failed = await closed_loop(url, bodies)
+                run = await closed_loop(url, bodies)
             else:
-                elapsed, latencies, failed = await open_loop(url, bodies, load.rate)
+                run = await open_loop(url, bodies, load.rate)
+            # Stampbot tells the stamped customers after answering: their notices' CPU is the
+            # load's too, so it is read once they have all arrived.
+            customers = stamped(scenario, first, load.count) if bot == "stampbot" else {}
+            notices = await notices_of(driver.fake, customers, run) if customers else None
             cpu = cpu_seconds(pid) - cpu
             loaded_rss[bot] = max(loaded_rss.get(bot, 0.0), rss_mb(pid))
             if load.name == "warm-up":
                 continue
             results.append(
                 Result(
-                    bot, scenario, load.name, len(bodies), failed, len(bodies) / elapsed,
-                    percentile(latencies, 50), percentile(latencies, 99),
-                    cpu / len(bodies) * 1000, load.rate,
+                    bot, scenario, load.name, len(bodies), run.failed,
+                    len(bodies) / run.elapsed, percentile(run.latencies, 50),
+                    percentile(run.latencies, 99), cpu / len(bodies) * 1000, load.rate,
+                    notices,
                 )
             )  # fmt: skip
         # The echo bot's people are fresh for stampbot too: both start from the same range.
@@ -461,6 +549,21 @@ def table(results: list[Result]) -> str:
             f"| {r.p50_ms:.1f} / {r.p99_ms:.1f} | {echo.cpu_ms:.2f} / {r.cpu_ms:.2f} "
             f"| {r.failed + echo.failed} |"
         )
+    told = [r for r in results if r.notices is not None]
+    if told:
+        lines += [
+            "",
+            "| scenario | load | stamp notices | lag p50 / p99 / max ms | deepest queue |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for r in told:
+            assert r.notices is not None
+            n = r.notices
+            missing = f" ({n.missing} missing)" if n.missing else ""
+            lines.append(
+                f"| {r.scenario} | {r.load} | {n.count}{missing} "
+                f"| {n.p50_ms:.0f} / {n.p99_ms:.0f} / {n.max_ms:.0f} | {n.deepest} |"
+            )
     return "\n".join(lines)
 
 
@@ -497,6 +600,12 @@ def record(results: list[Result], idle_rss: dict[str, float], loaded: dict[str, 
                 f"mix, {r.load}, CPU per update", r.cpu_ms, "ms", baseline=other.cpu_ms,
                 baseline_name=base,
             )  # fmt: skip
+        if mix and r.notices is not None:
+            figures.add(f"mix, {r.load}, stamp notice lag, p50", r.notices.p50_ms, "ms")
+            figures.add(f"mix, {r.load}, stamp notice lag, p99", r.notices.p99_ms, "ms")
+            figures.add(
+                f"mix, {r.load}, notices on their way at most", r.notices.deepest, "notices"
+            )
     if idle_rss:
         over = idle_rss["stampbot"] - idle_rss["echo"]
         figures.add(

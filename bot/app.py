@@ -265,6 +265,7 @@ async def _start_web(runtime: BotRuntime, secret: str | None) -> web.AppRunner:
         shop_bots=runtime.shop_bots,
         shop_vibers=messengers.shop_vibers,
         shop_whatsapps=messengers.shop_whatsapps,
+        notices=runtime.notices,
     )
     runner = web_runner(app)  # token-free access log, slow clients cut off
     await runner.setup()

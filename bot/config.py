@@ -138,17 +138,22 @@ class DeliverySettings(_Concern, env_prefix="STAMPBOT_DELIVERY_"):
     telegram_per_second: float = Field(
         default=30.0, gt=0, le=1000, validation_alias="STAMPBOT_TELEGRAM_PER_SECOND"
     )
-    batch_size: int = Field(default=100, ge=1, le=5000)
+    # Rows per claim. Unset: about 1.5 seconds of sending at ``telegram_per_second``, between
+    # 10 and 100 (``campaigns.worker.batch_for_rate``), because a claimed batch is what is
+    # queued ahead of the next claim: 100 at 30/s held a small shop's campaign 3.3 s behind a
+    # big one's rows, while at 1,000/s 100 is a tenth of a second.
+    batch_size: int | None = Field(default=None, ge=1, le=5000)
     lease_seconds: int = Field(default=120, ge=1)
     concurrency: int = Field(default=64, ge=1, le=2000)
     # A worker serves /healthz and /metrics on this port (of the web host) when set; each
     # worker on a machine needs its own.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
-    @field_validator("metrics_port", mode="before")
+    @field_validator("metrics_port", "batch_size", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
-        # ``STAMPBOT_DELIVERY_METRICS_PORT=`` (as .env.example has it) means "no port".
+        # ``STAMPBOT_DELIVERY_METRICS_PORT=`` (as .env.example has it) means "no port", and an
+        # empty batch size the one that follows the Telegram rate.
         return None if value == "" else value
 
 

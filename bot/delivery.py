@@ -14,7 +14,7 @@ from aiogram import Bot
 from bot.config import Settings
 from campaigns.composer import Composer
 from campaigns.digest import DigestPoster
-from campaigns.worker import DeliveryWorker
+from campaigns.worker import DeliveryWorker, batch_for_rate
 from channels.base import DeliveryChannel
 from channels.dkim import DkimSigner
 from channels.email import EmailChannel, EmailSettings
@@ -181,6 +181,8 @@ def build_worker(
     """``bot_username``: the one Telegram reported (getMe), for the t.me links campaigns carry;
     without it (tests, the offline demo) the setting. ``digests`` posts the results digests
     the worker claims a day and a week after a campaign (none without it)."""
+    delivery = settings.delivery
+    batch_size = delivery.batch_size or batch_for_rate(delivery.telegram_per_second)
     composer = Composer(
         signer,
         supported=SUPPORTED,
@@ -202,9 +204,9 @@ def build_worker(
             whatsapp_accounts=whatsapp_accounts,
         ),
         composer,
-        batch_size=settings.delivery.batch_size,
-        lease=timedelta(seconds=settings.delivery.lease_seconds),
-        concurrency=settings.delivery.concurrency,
+        batch_size=batch_size,
+        lease=timedelta(seconds=delivery.lease_seconds),
+        concurrency=delivery.concurrency,
         wallets=wallets,
         digests=digests,
     )

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.config import FloodSettings
 from bot.context import Services
+from bot.inline_filters import run_filters_inline
 from channels.ratelimit import Rate, RateLimiter
 from handlers import get_routers
 from handlers.middlewares import CustomerMiddleware, LocaleMiddleware, ThrottlingMiddleware
@@ -34,4 +35,6 @@ def build_dispatcher(
         observer.outer_middleware(CustomerMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
+    # Magic filters would each run in a worker thread (see bot.inline_filters).
+    run_filters_inline(dispatcher)
     return dispatcher

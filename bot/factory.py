@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from conversation.links import MessengerLinks
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import FileIdCache
+    from handlers.notice_queue import NoticeQueue
     from handlers.notify import ChatReplies, CustomerNotifier
     from loyalty.linking import LinkCodes
     from wallets.apple_passes import WalletPasses
@@ -79,6 +80,7 @@ class BotRuntime:
     wallets: Wallets
     email: EmailChannel
     notifier: CustomerNotifier
+    notices: NoticeQueue  # the notices handlers give after their answer (``notifier.later``)
     progress: CampaignProgress
     dispatcher: Dispatcher
     viber: ViberApi | None = None  # the shared Viber bot, when its token is configured
@@ -111,6 +113,7 @@ async def bot_runtime(
     from channels.telegram import TelegramBudget, TelegramChannel
     from handlers.campaign_progress import CampaignProgress
     from handlers.media import MemoryFileIdCache, RedisFileIdCache
+    from handlers.notice_queue import NoticeQueue
     from handlers.notify import CustomerNotifier
     from handlers.wizard.flow import wizard_services
     from loyalty.messenger_accounts import CredentialBox
@@ -164,6 +167,9 @@ async def bot_runtime(
         closing.push_async_callback(shop_vibers.close)
         shop_whatsapps = ShopWhatsApps(settings.whatsapp, box, signer)
         closing.push_async_callback(shop_whatsapps.close)
+        # Closed before the bots, the wallets and the database it sends with: what is still
+        # pending at the stop is sent first (a few seconds at most).
+        notices = NoticeQueue()
         notifier = CustomerNotifier(
             bot,
             i18n,
@@ -172,7 +178,9 @@ async def bot_runtime(
             chats=messenger_replies(settings, viber, whatsapp),
             shop_bots=shop_bots,
             shop_chats={Platform.VIBER: shop_vibers, Platform.WHATSAPP: shop_whatsapps},
+            queue=notices,
         )
+        closing.push_async_callback(notices.close)
         progress = CampaignProgress(
             bot, i18n, interval=settings.campaigns.progress_interval_seconds
         )
@@ -235,6 +243,7 @@ async def bot_runtime(
             wallets=wallets,
             email=email,
             notifier=notifier,
+            notices=notices,
             progress=progress,
             viber=viber,
             whatsapp=whatsapp,

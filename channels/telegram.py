@@ -34,10 +34,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -52,14 +52,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import SendMessage, SendPhoto
 from aiogram.methods.base import Response
-from aiogram.types import (
-    BufferedInputFile,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Message,
-)
+from aiogram.types import BufferedInputFile
+from aiogram.types.base import TelegramObject
+from pydantic import ConfigDict
 
 from channels.base import Action, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.ratelimit import Rate, RateLimiter, acquire
@@ -86,11 +83,36 @@ DEFAULT_PER_CHAT_RATE = Rate(1 / 1.25, 1)
 # Deliveries whose parts are remembered between attempts; the oldest are forgotten first.
 SENT_PARTS_LIMIT = 10_000
 
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-# aiogram reads every answer as ``Response[Message]``, a class pydantic builds on first use and
-# keeps only while something refers to it: held here, it is not rebuilt after each collection
-# (that costs more than the send).
-_KEEP_RESPONSE_TYPE = Response[Message]
+
+class _Sent(TelegramObject):
+    """Of Telegram's answer to a send, the one field a delivery keeps. Read as aiogram's whole
+    ``Message`` (sender, chat, entities, the buttons echoed back), the answer cost more CPU
+    than making the request; the rest of it is not looked at."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    message_id: int
+
+
+class _SendMessage(SendMessage):
+    """``sendMessage`` as aiogram sends it, answered with :class:`_Sent`."""
+
+    __returning__ = _Sent  # type: ignore[assignment]  # a Message of which one field is read
+
+
+class _SendPhoto(SendPhoto):
+    """``sendPhoto`` as aiogram sends it, answered with :class:`_Sent`."""
+
+    __returning__ = _Sent  # type: ignore[assignment]  # a Message of which one field is read
+
+
+# The blank requests each send copies with its own values (see ``TelegramChannel._send_part``).
+_MESSAGE = _SendMessage.model_construct(chat_id=0, text="")
+_PHOTO = _SendPhoto.model_construct(chat_id=0, photo="")
+# aiogram reads an answer as ``Response[<the method's type>]``, a class pydantic builds on first
+# use and keeps only while something refers to it: held here, it is not rebuilt after each
+# collection (that costs more than the send).
+_KEEP_RESPONSE_TYPE = Response[_Sent]
 _CHAT_GONE = ("chat not found", "user not found", "peer_id_invalid")
 
 
@@ -172,7 +194,11 @@ class TelegramChannel:
             await self._wait_for_tokens(chat_id)
             last_sent = time.monotonic()
             try:
-                markup = _markup(message.buttons) if index + 1 == len(parts) else None
+                markup = (
+                    _markup(message.buttons, self.bot.session.json_dumps)
+                    if index + 1 == len(parts)
+                    else None
+                )
                 message_id = await self._send_part(chat_id, parts[index], message, markup)
             except Exception as error:
                 result = _result_for(error)
@@ -203,8 +229,18 @@ class TelegramChannel:
         chat_id: int | str,
         part: _Part,
         message: OutboundMessage,
-        markup: InlineKeyboardMarkup | None,
+        markup: str | None,
     ) -> int:
+        """One Bot API request. The method is assembled from values this module made, not
+        validated field by field (a copy of a blank one with them set, which also skips
+        filling in some twenty defaults): aiogram would check each again, build a model per
+        button and serialise them back, for every message. The keyboard
+        (``markup``, :func:`_markup`) and the preview option go as the JSON text aiogram would
+        have written for them; it passes text through as it is, so the request is the same."""
+        # Typed as aiogram's models; these two are their JSON text (see above).
+        fields: dict[str, Any] = {"chat_id": chat_id, "reply_markup": markup}
+        fields["parse_mode"] = ParseMode.HTML.value
+        method: _SendMessage | _SendPhoto
         if part.photo:
             photo: BufferedInputFile | str
             if message.photo_file_id:
@@ -212,23 +248,14 @@ class TelegramChannel:
             else:
                 assert message.photo is not None
                 photo = BufferedInputFile(message.photo, filename="photo.jpg")
-            sent = await self.bot.send_photo(
-                chat_id,
-                photo,
-                caption=part.html or None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                request_timeout=self.request_timeout,
-            )
+            fields.update(photo=photo, caption=part.html or None)
+            method = _PHOTO.model_copy(update=fields)
         else:
-            sent = await self.bot.send_message(
-                chat_id,
-                part.html,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=_NO_PREVIEW,
-                reply_markup=markup,
-                request_timeout=self.request_timeout,
+            fields.update(
+                text=part.html, link_preview_options=_no_preview(self.bot.session.json_dumps)
             )
+            method = _MESSAGE.model_copy(update=fields)
+        sent = await self.bot(method, request_timeout=self.request_timeout)
         return sent.message_id
 
     def _remember(self, delivery_id: int, done: list[int], *, keep: bool) -> None:
@@ -271,20 +298,26 @@ def chat_key(chat_id: int | str, account_id: int | None = None) -> str:
     return f"tg:chat:{chat_id}" if account_id is None else f"tg:{account_id}:chat:{chat_id}"
 
 
-@lru_cache(maxsize=1024)
-def _button(button: Action) -> InlineKeyboardButton:
-    # Kept: most buttons of a campaign are the same for everyone (the shop's "stop offers"),
-    # and building one validates it. Nothing changes a button once made.
+@lru_cache(maxsize=4)
+def _no_preview(dumps: Callable[..., str]) -> str:
+    """``link_preview_options`` with the preview off, as aiogram writes it, written once."""
+    return dumps({"is_disabled": True})
+
+
+def _button(button: Action) -> dict[str, str]:
+    # aiogram's InlineKeyboardButton as it goes out: the fields that are set, in its order.
     if button.url:
-        return InlineKeyboardButton(text=button.label, url=button.url)
-    return InlineKeyboardButton(text=button.label, callback_data=button.id)
+        return {"text": button.label, "url": button.url}
+    return {"text": button.label, "callback_data": button.id}
 
 
-def _markup(rows: tuple[tuple[Action, ...], ...]) -> InlineKeyboardMarkup | None:
-    """The message's buttons, under its last part: a reader sees them after the whole text."""
+def _markup(rows: tuple[tuple[Action, ...], ...], dumps: Callable[..., str]) -> str | None:
+    """The message's buttons, under its last part (a reader sees them after the whole text),
+    as the JSON of ``reply_markup``: written here with the session's own encoder, as aiogram
+    would write an ``InlineKeyboardMarkup``, without building one per message."""
     if not rows:
         return None
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(b) for b in row] for row in rows])
+    return dumps({"inline_keyboard": [[_button(b) for b in row] for row in rows]})
 
 
 def _chat_id(address: str) -> int | str | None:

@@ -60,9 +60,9 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from campaigns.preview import MailChannel
     from channels.base import DeliveryChannel
-    from conversation.links import MessengerLinks
     from handlers.media import FileIdCache
-    from models import Customer, Staff
+    from loyalty.links import LinkSigner
+    from models import Customer, MessengerAccount, Staff
     from wallets.service import Wallets
 
 router = Router(name="admin")
@@ -281,8 +281,11 @@ async def join_own_pressed(
     bot: Bot,
     file_cache: FileIdCache,
     state: FSMContext,
+    messenger_links: MessengerLinks,
     customer: Customer | None = None,
     wallets: Wallets | None = None,
+    link_signer: LinkSigner | None = None,
+    messenger_account: MessengerAccount | None = None,
 ) -> None:
     """Step 3 of the first run: the owner joins their own card as a customer would, by the
     same path as a scan of the counter QR (so they see what customers see)."""
@@ -299,7 +302,18 @@ async def join_own_pressed(
     command = CommandObject(
         prefix="/", command="start", args=payload(LinkKind.JOIN, shop.cards[0].join_token)
     )
-    await start_with_link(message, command, bot, customer, file_cache, state, wallets=wallets)
+    await start_with_link(
+        message,
+        command,
+        bot,
+        customer,
+        file_cache,
+        state,
+        messenger_links,
+        wallets=wallets,
+        link_signer=link_signer,
+        messenger_account=messenger_account,
+    )
 
 
 @router.callback_query(AdminAction.filter(F.op.in_({AdminOp.NEW_CAMPAIGN, AdminOp.CAMPAIGNS})))

@@ -460,7 +460,7 @@ async def _stamp_at_once(
     await message.answer(text, reply_markup=markup)
     if not result.replayed:
         await ask_amount(message, state, result)
-        await notifier.stamps_added(card.customer_id, result)
+        await notifier.later(card.customer_id, notifier.stamps_added, card.customer_id, result)
 
 
 class TypedCode(Filter):
@@ -672,7 +672,7 @@ async def stamp_pressed(
         text, markup = _stamped_screen(card, result, typed=False)
         await query.message.edit_text(text, reply_markup=markup)
         await ask_amount(query.message, state, result)
-        await notifier.stamps_added(card.customer_id, result)
+        await notifier.later(card.customer_id, notifier.stamps_added, card.customer_id, result)
 
 
 # ---- "Other…": a number of stamps typed, up to the card's maximum per visit --------------------
@@ -736,7 +736,7 @@ async def count_typed(message: Message, state: FSMContext, notifier: CustomerNot
     await message.answer(screen, reply_markup=markup)
     if not result.replayed:
         await ask_amount(message, state, result)
-        await notifier.stamps_added(card.customer_id, result)
+        await notifier.later(card.customer_id, notifier.stamps_added, card.customer_id, result)
 
 
 @router.callback_query(RedeemAction.filter())
@@ -760,7 +760,9 @@ async def redeem_pressed(
     if await _settle(
         query, query.message, voucher, redeemed, _("✅ Redeemed: {title} for {name}.")
     ):
-        await notifier.voucher_redeemed(voucher.customer_id, voucher.voucher_id)
+        await notifier.later(
+            voucher.customer_id, notifier.voucher_redeemed, voucher.customer_id, voucher.voucher_id
+        )
 
 
 async def _settle(
@@ -830,7 +832,9 @@ async def void_confirmed(
     voided = void_by_staff(voucher.staff, voucher.voucher_id, reason="cancelled at the till")
     done = _("🗑 Cancelled: {title} for {name}. They have been told.")
     if await _settle(query, query.message, voucher, voided, done):
-        await notifier.voucher_voided(voucher.customer_id, voucher.voucher_id)
+        await notifier.later(
+            voucher.customer_id, notifier.voucher_voided, voucher.customer_id, voucher.voucher_id
+        )
 
 
 # ---- text from staff that no conversation took ----------------------------------------------

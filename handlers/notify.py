@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ParamSpec, Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -62,9 +62,12 @@ from models.enums import Platform
 from wallets.service import Wallets
 
 if TYPE_CHECKING:
+    from handlers.notice_queue import NoticeQueue
     from handlers.shop_bot import ShopBotService
 
 logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
 
 
 class ServiceSlot(Protocol):
@@ -121,6 +124,10 @@ class CustomerNotifier:
 
     ``shop_bots``: a customer who came through a shop's own bot hears of that shop there, while
     it is connected; of other shops, and after a disconnect, through the shared bot.
+
+    ``queue``: where handlers put the notices they give with :meth:`later`, so a staff member's
+    answer never waits for the customer's notice (``handlers.notice_queue``). The methods
+    themselves always send before they return (the reminders' loop counts what they sent).
     """
 
     def __init__(
@@ -133,8 +140,10 @@ class CustomerNotifier:
         chats: Mapping[Platform, ChatReplies] | None = None,
         shop_bots: ShopBotService | None = None,
         shop_chats: Mapping[Platform, ShopChats] | None = None,
+        queue: NoticeQueue | None = None,
     ) -> None:
         self._bot = bot
+        self._queue = queue
         self._shop_bots = shop_bots
         # Shops' own Viber bots and WhatsApp numbers: a person who came through one is reached
         # there only (Viber ids are the bot's own; on WhatsApp they agreed to that number).
@@ -145,6 +154,22 @@ class CustomerNotifier:
         # Viber and WhatsApp, where this deployment has an account: a customer who joined
         # there hears of their stamps there (WhatsApp: within its 24-hour window only).
         self._chats = dict(chats or {})
+
+    async def later(
+        self,
+        key: Hashable,
+        notice: Callable[P, Awaitable[object]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> None:
+        """``notice(*args, **kwargs)`` after the update is answered, in order with the other
+        notices for ``key`` (the customer): put on the queue, waiting while it is full; without
+        a queue, now."""
+        if self._queue is None:
+            await notice(*args, **kwargs)
+        else:
+            await self._queue.put(key, notice, *args, **kwargs)
 
     async def _contact(self, customer_id: int, merchant_id: int | None = None) -> Contact | None:
         """The customer's first reachable messenger this notifier can write in; with

@@ -261,7 +261,7 @@ async def undo_pressed(
         for title in result.voided_titles
     ]
     await query.message.edit_text("\n".join(lines))
-    await notifier.stamps_undone(result.customer_id, result)
+    await notifier.later(result.customer_id, notifier.stamps_undone, result.customer_id, result)
 
 
 # ---- the customer look-up -----------------------------------------------------------------------
@@ -514,7 +514,9 @@ async def void_reason_pressed(
             reason=_reason_label(callback_data.value),
         )
     )
-    await notifier.voucher_voided(voucher.customer_id, voucher.voucher_id)
+    await notifier.later(
+        voucher.customer_id, notifier.voucher_voided, voucher.customer_id, voucher.voucher_id
+    )
 
 
 @router.callback_query(TillAction.filter(F.op == TillOp.EXTEND))
@@ -574,7 +576,9 @@ async def _extend(
         date=local_date(extended.expires_at, voucher.timezone),
     )
     await (answer.edit_text(text) if edit else answer.answer(text))
-    await notifier.voucher_extended(voucher.customer_id, voucher.voucher_id)
+    await notifier.later(
+        voucher.customer_id, notifier.voucher_extended, voucher.customer_id, voucher.voucher_id
+    )
 
 
 @router.callback_query(TillAction.filter(F.op == TillOp.EXTEND_BY))
@@ -721,7 +725,7 @@ async def _give(
             title=bold(voucher.title), name=user_text(card.first_name)
         )
     )
-    await notifier.voucher_given(card.customer_id, voucher.id)
+    await notifier.later(card.customer_id, notifier.voucher_given, card.customer_id, voucher.id)
 
 
 @router.callback_query(TillAction.filter(F.op == TillOp.GOODWILL_DEFAULT))

@@ -237,7 +237,9 @@ async def confirm_use(
     used = await customer_voucher(voucher.id, customer.id)
     await _edit(query.message, used_text(used) or voucher_caption(used), None)
     # The staff's own phones confirm it (a screenshot can't), then the wallet pass changes.
-    await notifier.self_redeemed(used, customer.first_name or "")
+    await notifier.later(
+        ("shop leads", used.merchant_id), notifier.self_redeemed, used, customer.first_name or ""
+    )
     if wallets is not None:
         # The voucher leaves the wallet pass too (best effort: it never fails the redemption).
         await wallets.voucher_changed(voucher.id)

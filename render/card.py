@@ -55,11 +55,10 @@ QR_TARGET_PX = 456
 QR_MAX_PX = 600
 QR_PANEL_PAD = 16
 
-# Card pictures without their QR code kept for re-use, most recently used first. One keeps the
-# rows the QR code crosses (2-3 MB: Pillow keeps 4 bytes a pixel) and the rest compressed, so
-# this bounds the memory to about 50 MB; a shop's card at the join balance stays in while its
-# poster draws people in.
-BASE_CACHE_SIZE = 16
+# Card pictures without their QR code kept for re-use, most recently used first. One is kept
+# compressed (about 150 kB: ``png.Patchwork``), so this bounds the memory to about 10 MB; a
+# shop's card at each balance its members are at stays in while they come and go.
+BASE_CACHE_SIZE = 64
 
 BACKDROP = (236, 239, 243)
 WHITE = (255, 255, 255)
@@ -200,14 +199,23 @@ def _qr_scale(modules: int) -> int:
     return scale
 
 
+# segno's matrix holds 1 for a dark module (0 light): as 8-bit grey, black on white.
+_GREY = bytes([255] + [0] * 255)
+
+
 def _qr_image(url: str, scale: int) -> Image.Image:
-    rows = list(_qr(url).matrix_iter(scale=1, border=QR_BORDER))
-    size = len(rows)
-    data = bytes(0 if dark else 255 for row in rows for dark in row)
+    """The symbol with its quiet zone, ``scale`` pixels a module, in RGB (the card's mode).
+
+    Drawn from segno's module matrix in a few whole-image steps: segno's own image writer (or
+    iterating its modules) costs more than making the code."""
+    matrix = _qr(url).matrix
+    size = len(matrix)
+    modules = Image.frombytes("L", (size, size), b"".join(matrix).translate(_GREY))
+    side = size + 2 * QR_BORDER
+    framed = Image.new("L", (side, side), 255)
+    framed.paste(modules, (QR_BORDER, QR_BORDER))
     # Nearest-neighbour keeps every module a crisp square of exactly scale x scale pixels.
-    return Image.frombytes("L", (size, size), data).resize(
-        (size * scale, size * scale), Image.Resampling.NEAREST
-    )
+    return framed.resize((side * scale, side * scale), Image.Resampling.NEAREST).convert("RGB")
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -355,35 +363,18 @@ def stamp_centres(card: CardImage) -> list[tuple[int, int]]:
 
 def render_card(card: CardImage) -> bytes:
     modules, scale = _qr_geometry(card.qr_url)
-    layout = _card_layout(card.stamps_needed, modules, scale)
     # The base is keyed on everything drawn but the QR code, with the balance as shown; the
     # code's size is part of the key too, because it moves the columns.
     design = dataclasses.replace(card, qr_url="", balance=card.shown_balance)
-    base = _card_base(design, modules)
-    band = base.band.copy()
-    band.paste(_qr_image(card.qr_url, scale), (layout.qr_box[0], 0))
-    return base.template.encode(band)
-
-
-@dataclass(frozen=True, slots=True)
-class _CardBase:
-    """A card drawn without its QR code, ready for a member's code to be pasted on."""
-
-    band: Image.Image
-    """The rows the QR code crosses, the white panel empty; callers paste onto a copy."""
-    template: png.Template
-    """The rows above and below the band, already compressed."""
+    return _card_base(design, modules).encode([_qr_image(card.qr_url, scale)])
 
 
 @lru_cache(maxsize=BASE_CACHE_SIZE)
-def _card_base(card: CardImage, modules: int) -> _CardBase:
+def _card_base(card: CardImage, modules: int) -> png.Patchwork:
+    """The card drawn without its QR code and compressed but for the QR code's box, where
+    each member's code goes (about 150 kB kept, whatever the drawing)."""
     layout = _card_layout(card.stamps_needed, modules, _qr_scale(modules))
-    image = _draw_card(card, layout)
-    top, bottom = layout.qr_box[1], layout.qr_box[3]
-    return _CardBase(
-        band=image.crop((0, top, image.width, bottom)),
-        template=png.Template(image, (top, bottom)),
-    )
+    return png.Patchwork(_draw_card(card, layout), [layout.qr_box])
 
 
 def _draw_card(card: CardImage, layout: CardLayout) -> Image.Image:
@@ -543,26 +534,21 @@ def render_voucher(voucher: VoucherImage) -> bytes:
     size, text = _fit(voucher.code, "mono", 64 * s, 24 * s, (cx1 - cx0 - 48) * s)
     centre = ((cx0 + cx1) // 2 * s - cx0 * s, (cy0 + cy1) // 2 * s - cy0 * s)
     _text(plate, centre, text, "mono", size, fg, "mm")
-    band = base.band.copy()
-    top = base.template.band[0]
-    band.paste(_flatten(base.plate_backdrop, plate), (cx0, cy0 - top))
-    band.paste(
-        _qr_image(voucher.qr_url, layout.qr_scale), (layout.qr_box[0], layout.qr_box[1] - top)
+    return base.template.encode(
+        [_flatten(base.plate_backdrop, plate), _qr_image(voucher.qr_url, layout.qr_scale)]
     )
-    return base.template.encode(band)
 
 
 @dataclass(frozen=True, slots=True)
 class _VoucherBase:
     """A voucher drawn without its code and QR code."""
 
-    band: Image.Image
-    """The rows the code and the QR code cross, plate and panel empty."""
     plate: Image.Image
     """The code's plate at the supersampled size, as drawn before the code is written on it."""
     plate_backdrop: Image.Image
     """What lies under the plate, at the final size."""
-    template: png.Template
+    template: png.Patchwork
+    """The voucher compressed but for the code's box and the QR code's."""
 
 
 @lru_cache(maxsize=BASE_CACHE_SIZE // 2)
@@ -611,10 +597,8 @@ def _voucher_base(voucher: VoucherImage, modules: int) -> _VoucherBase:
 
     _qr_panel(draw, layout.qr_panel)
     image = _flatten(base, layer)
-    rows = (min(code_box[1], layout.qr_box[1]), max(code_box[3], layout.qr_box[3]))
     return _VoucherBase(
-        band=image.crop((0, rows[0], image.width, rows[1])),
         plate=plate_layer,
         plate_backdrop=plate_backdrop,
-        template=png.Template(image, rows),
+        template=png.Patchwork(image, [code_box, layout.qr_box]),
     )

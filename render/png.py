@@ -98,3 +98,112 @@ class Template:
             )
         )
         return _file(self.mode, self.size, idat)
+
+
+Box = tuple[int, int, int, int]
+_ADLER_BASE = 65521
+# A deflate stream's last block: final, fixed Huffman codes, only the end-of-block code.
+_FINAL_EMPTY_BLOCK = b"\x03\x00"
+
+
+class _Pieces:
+    """Byte strings compressed one by one as self-contained deflate pieces (each ends on a
+    full flush: no back-reference into what came before it, byte-aligned, not final), so
+    they can be laid end to end in any order. Equal strings are compressed once."""
+
+    def __init__(self, level: int) -> None:
+        self._compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self.made: dict[bytes, bytes] = {}
+
+    def __call__(self, data: bytes) -> bytes:
+        if not data:
+            return b""
+        piece = self.made.get(data)
+        if piece is None:
+            piece = self._compressor.compress(data) + self._compressor.flush(zlib.Z_FULL_FLUSH)
+            self.made[data] = piece
+        return piece
+
+
+class Patchwork:
+    """A picture whose pixels change only inside a few boxes; all else is compressed once.
+
+    Unlike :class:`Template`, whose band of whole rows is compressed again for each picture,
+    only the boxes' own pixels are: for a card that is its member's QR code, a third of the
+    rows it crosses. Each row of a box and each stretch of fixed bytes between two of them is
+    a self-contained deflate piece (see ``_Pieces``), and a box's equal rows (a QR module is
+    several pixels tall) are compressed once. The stream's Adler-32 is a weighted sum of its
+    bytes, so the fixed bytes' share is summed once too and each distinct row's is added from
+    its own checksum. The pixels are exactly those of the picture written whole.
+    """
+
+    def __init__(self, image: Image.Image, boxes: list[Box], level: int = 1) -> None:
+        width, height = image.size
+        pixel = _colour_type(image.mode)[1]
+        for n, (left, top, right, bottom) in enumerate(boxes):
+            if not (0 <= left <= right <= width and 0 <= top <= bottom <= height):
+                raise ValueError(f"box {(left, top, right, bottom)} is not within the image")
+            for other in boxes[:n]:
+                if left < other[2] and other[0] < right and top < other[3] and other[1] < bottom:
+                    raise ValueError("boxes must not overlap")
+        self.mode, self.size, self.boxes, self.level = image.mode, image.size, list(boxes), level
+        stride = 1 + width * pixel
+        # Every row of every box, by where its bytes start in the uncompressed stream.
+        spans = sorted(
+            (y * stride + 1 + left * pixel, (right - left) * pixel, index, y - top)
+            for index, (left, top, right, bottom) in enumerate(boxes)
+            if right > left
+            for y in range(top, bottom)
+        )
+        self._spans = [(index, row) for _, _, index, row in spans]
+        raw = _scanlines(image)
+        self._length = total = len(raw)
+        self._weights = [total - start for start, _, _, _ in spans]
+        compress = _Pieces(level)
+        # The fixed stretches: before the first span, between each two, after the last.
+        fixed, at = [], 0
+        for start, length, _, _ in spans:
+            fixed.append(compress(raw[at:start]))
+            at = start + length
+        fixed.append(compress(raw[at:]))
+        self._fixed = fixed
+        # The checksum's sums over the fixed bytes alone: the stream with the boxes zeroed.
+        zeroed = image.copy()
+        for box in boxes:
+            zeroed.paste(0, box)
+        adler = zlib.adler32(_scanlines(zeroed))
+        self._sum1, self._sum2 = (adler & 0xFFFF) - 1, (adler >> 16) - total
+
+    def encode(self, patches: list[Image.Image]) -> bytes:
+        """The whole picture as a PNG file, with ``patches[i]`` as the pixels of box ``i``."""
+        if len(patches) != len(self.boxes):
+            raise ValueError(f"expected {len(self.boxes)} patches, got {len(patches)}")
+        pixel = _colour_type(self.mode)[1]
+        rows: list[list[bytes]] = []
+        for patch, (left, top, right, bottom) in zip(patches, self.boxes, strict=True):
+            if patch.mode != self.mode or patch.size != (right - left, bottom - top):
+                raise ValueError(
+                    f"patch must be a {self.mode} image of {right - left}x{bottom - top}"
+                )
+            data, stride = patch.tobytes(), (right - left) * pixel
+            rows.append([data[y * stride : (y + 1) * stride] for y in range(bottom - top)])
+        spans = [rows[index][row] for index, row in self._spans]
+        compress = _Pieces(self.level)
+        # Each distinct row: its byte sum, and the sum of its bytes weighted by their place.
+        sums: dict[bytes, tuple[int, int]] = {}
+        for data in dict.fromkeys(spans):
+            compress(data)
+            adler, length = zlib.adler32(data), len(data)
+            total = (adler & 0xFFFF) - 1
+            sums[data] = (total, length * total + length - (adler >> 16))
+        sum1 = self._sum1 + sum(sums[data][0] for data in spans)
+        sum2 = self._sum2 + sum(
+            weight * sums[data][0] - sums[data][1]
+            for weight, data in zip(self._weights, spans, strict=True)
+        )
+        adler = (self._length + sum2) % _ADLER_BASE << 16 | (1 + sum1) % _ADLER_BASE
+        out = [b""] * (2 * len(spans) + 1)
+        out[0::2] = self._fixed
+        out[1::2] = [compress.made[data] if data else b"" for data in spans]
+        stream = b"".join((_ZLIB_HEADER, *out, _FINAL_EMPTY_BLOCK, struct.pack(">I", adler)))
+        return _file(self.mode, self.size, stream)

@@ -30,6 +30,18 @@ from web.app import WEBHOOK_PATH, build_web_app, web_runner
 
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 _user_ids = itertools.count(700_001)
+# The session's bot runtime, while it runs (see ``notices_sent``).
+_runtimes: list[BotRuntime] = []
+
+
+async def notices_sent() -> None:
+    """Wait until the customer notices the bot put on its queue while answering are sent.
+
+    Handlers answer staff first and tell the customer after (``handlers.notice_queue``); every
+    update a test feeds through a :class:`Chat` waits here, so what the customer was told is
+    there to read as soon as the update is answered, with no sleeps."""
+    for runtime in _runtimes:
+        await runtime.notices.drain()
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +69,9 @@ def bot_settings(telegram: FakeTelegramAPI, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture(scope="session")
 async def runtime(database: Backend, bot_settings: Settings) -> AsyncIterator[BotRuntime]:
     async with bot_runtime(bot_settings) as built:
+        _runtimes.append(built)
         yield built
+        _runtimes.remove(built)
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +91,7 @@ async def webhook_url(runtime: BotRuntime) -> AsyncIterator[str]:
         shop_bots=runtime.shop_bots,
         shop_vibers=messengers.shop_vibers,
         shop_whatsapps=messengers.shop_whatsapps,
+        notices=runtime.notices,
     )
     runner = web_runner(app)
     await runner.setup()
@@ -109,6 +124,7 @@ class Chat:
     async def _post(self, update: dict[str, Any]) -> list[StoredMessage]:
         delivery = await self.telegram.post_update(update, url=self.url)
         assert delivery.status == 200, delivery.body
+        await notices_sent()
         return self.new_messages()
 
     def new_messages(self) -> list[StoredMessage]:

@@ -39,6 +39,7 @@ from web.whatsapp import WhatsAppWebhook, setup_whatsapp_routes
 
 if TYPE_CHECKING:
     from channels.photos import PhotoStore
+    from handlers.notice_queue import NoticeQueue
     from handlers.shop_bot import ShopBotService
 
 logger = logging.getLogger(__name__)
@@ -210,11 +211,23 @@ def build_web_app(
     shop_bots: ShopBotService | None = None,
     shop_vibers: ShopViberWebhooks | None = None,
     shop_whatsapps: ShopWhatsAppWebhooks | None = None,
+    notices: NoticeQueue | None = None,
     **data: Any,
 ) -> web.Application:
+    """``notices``: the customer notices the handlers left to send after their answers; when
+    the app stops, it waits for them a few seconds (and logs how many were left)."""
     app = web.Application(
         client_max_size=MAX_UPDATE_BYTES, middlewares=[body_timeout_middleware(body_timeout)]
     )
+    if notices is not None:
+        queue = notices
+
+        async def send_pending_notices(app: web.Application) -> None:
+            # On cleanup, not on shutdown: aiohttp signals shutdown before the requests still
+            # being answered finish, and those may put notices too.
+            await queue.settle()
+
+        app.on_cleanup.append(send_pending_notices)
     setup_ops_routes(app, checks=checks, refresh=refresh_metrics)
     setup_wallet_routes(app, signer=signer, passes=wallet_passes)
     if wallet_passes is not None:

@@ -13,12 +13,19 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from PIL import Image
 from redis.asyncio import Redis
 
 from channels.base import Action, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
-from channels.telegram import DEFAULT_GLOBAL_RATE, DEFAULT_PER_CHAT_RATE, TelegramChannel
+from channels.telegram import (
+    DEFAULT_GLOBAL_RATE,
+    DEFAULT_PER_CHAT_RATE,
+    TelegramChannel,
+    _no_preview,
+)
+from channels.telegram import _markup as telegram_markup
 from fakes.telegram import FakeTelegramAPI
 from fakes.telegram.formatting import utf16_len
 
@@ -155,6 +162,28 @@ async def test_buttons_go_under_the_last_part_of_a_split_message(
         [("Stop offers from Corner Cafe", "off:stop:2")],
         [("Menu", "https://cafe.example/menu")],
     ]
+
+
+def test_the_keyboard_goes_out_as_aiogram_would_write_it(bot: Bot) -> None:
+    """The channel writes ``reply_markup`` itself (no model per button): the same text as
+    aiogram's own serialisation of the keyboard, so the request is what it was."""
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(text=b.label, callback_data=b.id)
+                for b in row
+            ]
+            for row in BUTTONS
+        ]
+    )
+    dumps = bot.session.json_dumps
+
+    assert telegram_markup(BUTTONS, dumps) == bot.session.prepare_value(keyboard, bot, {})
+    assert _no_preview(dumps) == bot.session.prepare_value(
+        LinkPreviewOptions(is_disabled=True), bot, {}
+    )
 
 
 async def test_a_photo_alone_carries_the_buttons(

@@ -86,3 +86,44 @@ def test_a_template_refuses_a_band_of_the_wrong_size_or_place() -> None:
         template.encode(image.crop((0, 10, 29, 31)))
     with pytest.raises(ValueError, match="RGB"):
         template.encode(image.crop((0, 10, 29, 30)).convert("L"))
+
+
+BOXES = [(3, 5, 11, 17), (15, 0, 29, 9), (0, 30, 29, 40)]
+
+
+@pytest.mark.parametrize("boxes", [BOXES, BOXES[:1], [(0, 0, 29, 40)], [(4, 4, 4, 9)]])
+def test_a_patchwork_writes_its_fixed_pixels_around_each_patch(
+    boxes: list[tuple[int, int, int, int]],
+) -> None:
+    image = banded()
+    patchwork = png.Patchwork(image, boxes)
+    for colour in ((0, 0, 0), (255, 255, 255), (1, 2, 3)):
+        picture = image.copy()
+        patches = []
+        for n, box in enumerate(boxes):
+            patch = Image.new("RGB", (box[2] - box[0], box[3] - box[1]), colour)
+            if patch.width and patch.height:
+                patch.putpixel((0, patch.height - 1), (n * 40, 7, 250))
+            picture.paste(patch, box[:2])
+            patches.append(patch)
+
+        data = patchwork.encode(patches)
+
+        # zlib checks the stream's Adler-32: the pieces and the combined checksum agree.
+        assert len(zlib.decompress(idat(data))) == image.height * (1 + 3 * image.width)
+        decoded = Image.open(BytesIO(data))
+        assert decoded.size == image.size
+        assert decoded.tobytes() == picture.tobytes()
+
+
+def test_a_patchwork_refuses_boxes_outside_or_overlapping_and_patches_of_the_wrong_size() -> None:
+    image = banded()
+    with pytest.raises(ValueError, match="within"):
+        png.Patchwork(image, [(0, 0, 30, 5)])
+    with pytest.raises(ValueError, match="overlap"):
+        png.Patchwork(image, [(0, 0, 10, 10), (9, 9, 12, 12)])
+    patchwork = png.Patchwork(image, [(0, 0, 10, 10)])
+    with pytest.raises(ValueError, match="10x10"):
+        patchwork.encode([Image.new("RGB", (10, 11))])
+    with pytest.raises(ValueError, match="1 patches"):
+        patchwork.encode([])
