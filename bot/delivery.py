@@ -48,9 +48,10 @@ def build_channels(
     whatsapp_accounts: WhatsAppAccounts | None = None,
 ) -> dict[str, DeliveryChannel]:
     """Telegram and email always; the wallets when their push service is configured (Apple:
-    APNs, Google: the Wallet API); Viber and WhatsApp when the runtime has their clients
-    (``viber``, ``whatsapp``: it builds and closes them, one each per process); else their
-    rows fail as "channel not configured".
+    APNs, Google: the Wallet API); Viber and WhatsApp when the runtime has their shared
+    clients (``viber``, ``whatsapp``: it builds and closes them, one each per process) or
+    shops' own accounts (``viber_accounts``, ``whatsapp_accounts``), which send for those
+    shops even without a shared one; else their rows fail as "channel not configured".
 
     ``email``: the runtime's channel, so one process builds one; else a new one."""
     channels: dict[str, DeliveryChannel] = {
@@ -71,9 +72,9 @@ def build_channels(
         channels["apple_wallet"] = AppleWalletChannel(wallets.apns, PassRegistry())
     if wallets is not None and wallets.google is not None:
         channels["google_wallet"] = wallets.google
-    if viber is not None:
+    if viber is not None or viber_accounts is not None:
         channels["viber"] = build_viber_channel(settings, viber, limiter, viber_accounts)
-    if whatsapp is not None:
+    if whatsapp is not None or whatsapp_accounts is not None:
         from channels.whatsapp.channel import WhatsAppChannel
 
         channels["whatsapp"] = WhatsAppChannel(
@@ -88,13 +89,14 @@ def build_channels(
 
 def build_viber_channel(
     settings: Settings,
-    api: ViberApi,
+    api: ViberApi | None,
     limiter: RateLimiter,
     accounts: ViberAccounts | None = None,
 ) -> DeliveryChannel:
     """The shared Viber bot's channel: its bucket in the shared limiter at its rate, and
     ``broadcast_message`` for campaigns when Viber has enabled it for the bot; ``accounts``
-    sends to the people of shops' own Viber bots through those bots."""
+    sends to the people of shops' own Viber bots through those bots (``api`` None: only
+    them)."""
     from channels.viber.channel import ViberChannel
     from channels.viber.render import Sender
 

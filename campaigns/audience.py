@@ -213,6 +213,18 @@ class _Flags:
         return f"({alias}.{self.usable} = 1 AND {alias}.{self.out} = 0)"
 
 
+def _own_or_shared(p: Params, n: int, channel: Channel, merchant_id: int) -> str:
+    """On Viber and WhatsApp, only the identities the shop may write to: through the shared
+    account, or through its own (an id of another shop's Viber bot is that bot's; a person who
+    wrote to another shop's number agreed to hear from that shop)."""
+    if channel not in (Channel.VIBER, Channel.WHATSAPP):
+        return ""
+    return (
+        f" AND (i{n}.account_id IS NULL OR i{n}.account_id IN (SELECT ma.id FROM "
+        f"messenger_account ma WHERE ma.merchant_id = {p(merchant_id)}))"
+    )
+
+
 def _flags_query(
     p: Params, channels: list[Channel], merchant_id: int, where: str, *, ordered: bool = True
 ) -> tuple[str, dict[Channel, _Flags]]:
@@ -237,6 +249,7 @@ def _flags_query(
             joins.append(
                 f"LEFT JOIN identity i{n} ON i{n}.customer_id = c.id "
                 f"AND i{n}.platform = {p(platform.value)}"
+                + _own_or_shared(p, n, channel, merchant_id)
             )
             has = flag(f"has{n}", f"i{n}.id IS NOT NULL")
             usable = flag(f"usable{n}", f"i{n}.reachable = TRUE")

@@ -83,6 +83,9 @@ class _Person:
     wrote_at: dict[str, datetime]
     # Platform → the shop's own bot they came through there (``bot.shop_bots``).
     accounts: dict[str, int] = field(default_factory=dict)
+    # Viber and WhatsApp → their reachable ids there by account (None: the shared one): a
+    # Viber id is one bot's, so a campaign picks the one of its shop's bot, else the shared.
+    own_chats: dict[str, dict[int | None, str]] = field(default_factory=dict)
 
 
 class Content(Protocol):
@@ -222,6 +225,7 @@ class Composer:
         chats: dict[int, dict[str, str]] = {}
         wrote: dict[int, dict[str, datetime]] = {}
         accounts: dict[int, dict[str, int]] = {}
+        own_chats: dict[int, dict[str, dict[int | None, str]]] = {}
         languages: dict[int, tuple[int, str]] = {}
         rank = {platform.value: n for n, platform in enumerate(MESSENGERS.values())}
         for customer_id, platform, external_id, reachable, language_code, inbound, account in (
@@ -241,6 +245,9 @@ class Composer:
                     wrote.setdefault(person, {})[where] = ensure_utc(inbound)
                 if account is not None:
                     accounts.setdefault(person, {})[where] = int(account)
+                if where in _OWN_CHAT_PLATFORMS:
+                    by_account = own_chats.setdefault(person, {}).setdefault(where, {})
+                    by_account[None if account is None else int(account)] = str(external_id)
             if language_code and rank[where] < languages.get(person, (len(rank), ""))[0]:
                 languages[person] = (rank[where], str(language_code))
         people: dict[int, _Person] = {}
@@ -257,6 +264,7 @@ class Composer:
                 messenger_language=languages.get(person, (0, None))[1],
                 wrote_at=wrote.get(person, {}),
                 accounts=accounts.get(person, {}),
+                own_chats=own_chats.get(person, {}),
             )
         return people
 
@@ -290,7 +298,15 @@ class Composer:
                 # Opted out after the audience was taken: respect it now.
                 out.append((row, DeliveryResult.failed(Reason.UNSUBSCRIBED)))
                 continue
-            address = self._address(row.channel, person) or wallets.get(row.id)
+            account: int | None = None
+            if row.channel in _OWN_CHATS:
+                picked = _shop_chat(row.channel, context, person, shop_bots)
+                if isinstance(picked, DeliveryResult):
+                    out.append((row, picked))
+                    continue
+                address, account = picked
+            else:
+                address = self._address(row.channel, person) or wallets.get(row.id)
             if address is None:
                 out.append((row, DeliveryResult.failed(Reason.NO_ADDRESS)))
                 continue
@@ -300,14 +316,8 @@ class Composer:
                 message = _in_window(message, context.campaign, person, language)
             if row.channel == Channel.TELEGRAM:
                 message = await self._through_shop_bot(message, context, person, shop_bots)
-            elif row.channel in _OWN_CHATS and (
-                refused := _through_shop_chat(row.channel, context, person, shop_bots)
-            ):
-                out.append((row, refused))
-                continue
             elif row.channel in _OWN_CHATS:
-                where = _OWN_CHATS[row.channel].value
-                message = replace(message, account_id=person.accounts.get(where))
+                message = replace(message, account_id=account)
             if row.channel == Channel.EMAIL:
                 message = await self._for_email(
                     message, context, cards.get((row.customer_id, context.campaign.card_id))
@@ -560,17 +570,25 @@ _OWN_CHATS: dict[str, Platform] = {
 }
 
 
-def _through_shop_chat(
+_OWN_CHAT_PLATFORMS = frozenset(p.value for p in _OWN_CHATS.values())
+
+
+def _shop_chat(
     channel: str,
     context: _CampaignContext,
     person: _Person,
     shop_bots: dict[int, int],
-) -> DeliveryResult | None:
-    """A person who came through a shop's own Viber bot (whose ids are its own) or WhatsApp
-    number (whom they agreed to hear from) is written to through that account only, while it
-    is connected, and only with that shop's news: the refusal otherwise (None: the message
-    may go, through the account in ``person.accounts``, if any)."""
-    account = person.accounts.get(_OWN_CHATS[channel].value)
-    if account is None or shop_bots.get(account) == context.merchant.id:
-        return None
-    return DeliveryResult.failed(Reason.UNREACHABLE, detail="on another shop's own account")
+) -> tuple[str | None, int | None] | DeliveryResult:
+    """Where a Viber or WhatsApp row goes: the person's id on the campaign's shop's own bot or
+    number while it is connected (they came through it), else their id on the shared one
+    (address, account; None, None: no reachable id at all). Ids on another shop's own account
+    only (its bot's ids; that shop's customers) refuse: only that shop writes there."""
+    ids = person.own_chats.get(_OWN_CHATS[channel].value, {})
+    for account, external_id in ids.items():
+        if account is not None and shop_bots.get(account) == context.merchant.id:
+            return external_id, account
+    if None in ids:
+        return ids[None], None
+    if ids:
+        return DeliveryResult.failed(Reason.UNREACHABLE, detail="on another shop's own account")
+    return None, None

@@ -18,8 +18,14 @@ from campaigns.errors import CampaignNotFound
 from campaigns.report import DayRow, daily_series
 from campaigns.spec import AudienceFilter
 from campaigns.stats import CampaignStats, campaign_stats
-from models import Campaign, Card, Merchant
-from models.enums import CampaignStatus
+from models import Campaign, Card, Merchant, MessengerAccount
+from models.enums import AccountStatus, CampaignStatus, Channel, Platform
+
+# The paid chats a shop may have an account of its own on.
+OWN_CHATS: dict[Channel, Platform] = {
+    Channel.VIBER: Platform.VIBER,
+    Channel.WHATSAPP: Platform.WHATSAPP,
+}
 
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?")
 
@@ -42,6 +48,9 @@ class CampaignShop:
     name: str
     timezone: str
     cards: tuple[CardChoice, ...]  # active, oldest first
+    # The paid chats the shop has an account of its own on (its Viber bot, its WhatsApp
+    # number): offered in the wizard even where the deployment has no shared one.
+    own_chats: tuple[Channel, ...] = ()
 
     def card(self, card_id: int | None) -> CardChoice | None:
         return next((card for card in self.cards if card.id == card_id), None)
@@ -53,6 +62,7 @@ class CampaignShop:
             "name": self.name,
             "timezone": self.timezone,
             "cards": [[c.id, c.name, c.stamps_needed] for c in self.cards],
+            "own_chats": [c.value for c in self.own_chats],
         }
 
     @classmethod
@@ -68,7 +78,9 @@ class CampaignShop:
                 )
                 for i, n, s in data["cards"]
             )
-            return cls(int(merchant_id), str(name), str(timezone), cards)
+            # A shop stored before it had own chats has none.
+            own = tuple(Channel(c) for c in data.get("own_chats", ()))
+            return cls(int(merchant_id), str(name), str(timezone), cards, own)
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -76,6 +88,13 @@ class CampaignShop:
 async def campaign_shop(merchant_id: int) -> CampaignShop:
     merchant = await Merchant.get(id=merchant_id)
     cards = await Card.filter(merchant_id=merchant_id, active=True).order_by("id")
+    own = set(
+        await MessengerAccount.filter(
+            merchant_id=merchant_id,
+            platform__in=list(OWN_CHATS.values()),
+            status=AccountStatus.ACTIVE,
+        ).values_list("platform", flat=True)
+    )
     return CampaignShop(
         merchant_id=merchant.id,
         name=merchant.name,
@@ -86,6 +105,7 @@ async def campaign_shop(merchant_id: int) -> CampaignShop:
             )
             for c in cards
         ),
+        own_chats=tuple(channel for channel, platform in OWN_CHATS.items() if platform in own),
     )
 
 

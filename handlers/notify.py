@@ -52,6 +52,7 @@ from loyalty.views import (
     VoucherView,
     claim_reminder,
     contact_of,
+    contacts_of,
     customer_card,
     customer_voucher,
     release_reminder,
@@ -170,14 +171,22 @@ class CustomerNotifier:
         else:
             await self._queue.put(key, notice, *args, **kwargs)
 
-    async def _contact(self, customer_id: int) -> Contact | None:
-        """The customer's first reachable messenger this notifier can write in."""
+    async def _contact(self, customer_id: int, merchant_id: int | None = None) -> Contact | None:
+        """The customer's first reachable messenger this notifier can write in; with
+        ``merchant_id``, the first that can carry that shop's news: not an identity of another
+        shop's own Viber bot or WhatsApp number, nor of a disconnected one (``_send`` asks
+        when the first one cannot)."""
         for platform in NOTICE_PLATFORMS:
             known = platform in self._chats or platform in self._shop_chats
             if platform != Platform.TELEGRAM and not known:
                 continue
-            if (contact := await contact_of(customer_id, platform)) is not None:
-                return contact
+            if merchant_id is None or platform == Platform.TELEGRAM:
+                if (contact := await contact_of(customer_id, platform)) is not None:
+                    return contact
+                continue
+            for contact in await contacts_of(customer_id, platform):
+                if await self._chat_replies(contact, merchant_id) is not None:
+                    return contact
         return None
 
     async def _send_message(
@@ -240,7 +249,13 @@ class CustomerNotifier:
         if contact.platform != Platform.TELEGRAM:
             replies = await self._chat_replies(contact, merchant_id)
             if replies is None:
-                return False
+                # Another shop's own account, or a disconnected one: the next messenger.
+                if merchant_id is None:
+                    return False
+                following = await self._contact(contact.customer_id, merchant_id)
+                if following is None or following == contact:
+                    return False
+                return await self._send(following, text, markup, merchant_id=merchant_id)
             sent = await replies.send(contact.chat_id, [screen_of(text, markup)])
             if not sent:
                 logger.info("customer %s not told in %s", contact.customer_id, contact.platform)

@@ -265,15 +265,34 @@ async def contact_of(customer_id: int, platform: Platform = Platform.TELEGRAM) -
     )
 
 
+async def contacts_of(customer_id: int, platform: Platform) -> list[Contact]:
+    """Every reachable identity of a customer on ``platform``, oldest first: on Viber and
+    WhatsApp one may be the shared bot's and others shops' own bots' (a notice picks)."""
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(
+        _contact_sql(conn.capabilities.dialect, every=True), [customer_id, platform.value]
+    )
+    return [
+        Contact(
+            customer_id=customer_id,
+            platform=platform,
+            chat_id=str(row["external_id"]),
+            language=row["language"] or row["language_code"],
+            account_id=row["account_id"],
+        )
+        for row in rows
+    ]
+
+
 @functools.cache
-def _contact_sql(dialect: str) -> str:
+def _contact_sql(dialect: str, *, every: bool = False) -> str:
     first, second = ("$1", "$2") if dialect == "postgres" else ("?", "?")
     return (
         'SELECT i."external_id", i."language_code", i."account_id", c."language" '  # noqa: S608
         'FROM "identity" i '
         'JOIN "customer" c ON c."id" = i."customer_id" '
         f'WHERE i."customer_id" = {first} AND i."platform" = {second} AND i."reachable" '
-        'ORDER BY i."id" LIMIT 1'
+        f'ORDER BY i."id"{"" if every else " LIMIT 1"}'
     )
 
 

@@ -131,7 +131,7 @@ class ViberChannel:
 
     def __init__(
         self,
-        api: ViberApi,
+        api: ViberApi | None,
         limiter: RateLimiter,
         *,
         sender: Sender,
@@ -182,6 +182,8 @@ class ViberChannel:
                 )
             own = replace(message, account_id=None)
             return await self.for_account(client, message.account_id).send(own)
+        if self.api is None:
+            return DeliveryResult.failed(Reason.UNREACHABLE, detail="channel not configured")
         receiver = message.address.strip()
         if not receiver:
             return DeliveryResult.failed(Reason.NO_ADDRESS, detail="no Viber user id")
@@ -237,14 +239,15 @@ class ViberChannel:
                 groups.setdefault(_content(message), []).append(index)
         # Alone, or without broadcasting, each message is one send; they go together (the
         # shared bucket paces them), as the worker sends any other channel's batch.
-        alone = own + [i for indexes in groups.values() if not self.broadcast or len(indexes) == 1
+        broadcast = self.broadcast and self.api is not None
+        alone = own + [i for indexes in groups.values() if not broadcast or len(indexes) == 1
                        for i in indexes]  # fmt: skip
         for index, result in zip(
             alone, await asyncio.gather(*(self.send(messages[i]) for i in alone)), strict=True
         ):
             results[index] = result
         for content, indexes in groups.items():
-            if not self.broadcast or len(indexes) == 1:
+            if not broadcast or len(indexes) == 1:
                 continue
             for start in range(0, len(indexes), BROADCAST_LIMIT):
                 batch = indexes[start : start + BROADCAST_LIMIT]
@@ -260,6 +263,9 @@ class ViberChannel:
         payloads = self._payloads(content)
         if not payloads:
             return [DeliveryResult.failed(Reason.BAD_REQUEST, detail="no text")] * len(receivers)
+        api = self.api
+        if api is None:  # only the shared bot broadcasts
+            return [DeliveryResult.failed(Reason.UNREACHABLE)] * len(receivers)
         outcome: dict[str, DeliveryResult] = {}
         token: dict[str, str] = {}
         for payload in payloads:
@@ -268,7 +274,7 @@ class ViberChannel:
                 break
             await acquire(self.limiter, self.rate_key, self.rate)
             try:
-                reply = await self.api.broadcast_message(pending, payload)
+                reply = await api.broadcast_message(pending, payload)
             except ViberUnavailable as error:
                 outcome |= dict.fromkeys(pending, _unavailable(error))
                 break

@@ -29,7 +29,14 @@ spare: at 2%, sends that left on time still arrived bunched across a second's ed
 A message with ``account_id`` is for a person who wrote to a shop's own number
 (``accounts``, ``bot.shop_whatsapps``): it goes through that number in its own bucket
 (``whatsapp:<account id>``); once it is disconnected the row fails unreachable (the person
-agreed to hear from the shop's number, not from ours).
+agreed to hear from the shop's number, not from ours). A deployment without a shared number
+has a channel with no ``api``: it sends for shops' own numbers only, and fails a shared
+number's row as not configured, as the worker does for a channel it lacks.
+
+A template is approved per business account: the campaign's template may be unknown on a
+shop's own number (132001). Such a row outside the window is skipped ``OUTSIDE_WINDOW``,
+as with no template at all, rather than failed: the number needs the template, not the
+person another channel.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from channels.messenger_text import plain
 from channels.ratelimit import Rate, RateLimiter, acquire
 
 from .api import WhatsAppApi, WhatsAppReply, WhatsAppUnavailable, template_message
-from .errors import ECOSYSTEM_LIMIT, RE_ENGAGEMENT, result_for_error
+from .errors import ECOSYSTEM_LIMIT, RE_ENGAGEMENT, TEMPLATE_UNKNOWN, result_for_error
 from .render import DEFAULT_LIST_LABEL, Key, message_payloads
 
 __all__ = ["DEFAULT_RATE", "WhatsAppChannel", "address_digits"]
@@ -81,7 +88,7 @@ class WhatsAppChannel:
 
     def __init__(
         self,
-        api: WhatsAppApi,
+        api: WhatsAppApi | None,
         limiter: RateLimiter,
         *,
         account: str = "default",
@@ -102,6 +109,8 @@ class WhatsAppChannel:
         self.sent_parts: MutableMapping[int, list[str]] = {} if sent_parts is None else sent_parts
         # How often each delivery met the per-user marketing limit (131049), for its backoff.
         self.ecosystem_hits: dict[int, int] = {}
+        # A shop's own number (``for_account``): its templates are its own.
+        self.own_number = False
 
     def payloads(self, message: OutboundMessage) -> list[dict[str, Any]]:
         """The session messages ``message`` is sent as, in order."""
@@ -124,6 +133,7 @@ class WhatsAppChannel:
             sent_parts=self.sent_parts,
         )
         channel.ecosystem_hits = self.ecosystem_hits
+        channel.own_number = True
         return channel
 
     async def send(self, message: OutboundMessage) -> DeliveryResult:
@@ -137,6 +147,8 @@ class WhatsAppChannel:
                 )
             own = replace(message, account_id=None)
             return await self.for_account(api, message.account_id).send(own)
+        if self.api is None:
+            return DeliveryResult.failed(Reason.UNREACHABLE, detail="channel not configured")
         to = address_digits(message.address)
         if not to:
             return DeliveryResult.failed(Reason.NO_ADDRESS, detail="no WhatsApp number")
@@ -185,12 +197,20 @@ class WhatsAppChannel:
         if reply.ok and reply.message_id:
             self.ecosystem_hits.pop(message.delivery_id, None)
             return DeliveryResult.delivered(external_id=reply.message_id)
+        if self.own_number and reply.error is not None and reply.error.code == TEMPLATE_UNKNOWN:
+            return DeliveryResult.skipped(
+                Reason.OUTSIDE_WINDOW,
+                detail=f"template {message.template} ({language}) is not on the shop's number",
+            )
         return self._refused(message.delivery_id, reply)
 
     async def _call(self, to: str, payload: dict[str, Any]) -> WhatsAppReply | DeliveryResult:
+        api = self.api
+        if api is None:
+            return DeliveryResult.failed(Reason.UNREACHABLE, detail="channel not configured")
         await acquire(self.limiter, self.rate_key, self.rate)
         try:
-            return await self.api.send(to, payload)
+            return await api.send(to, payload)
         except WhatsAppUnavailable as error:
             return _unavailable(error)
 

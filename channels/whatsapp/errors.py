@@ -55,6 +55,8 @@ CONFIGURATION = frozenset({0, 190, 10, 200, 3, 131005, 133010, 131042})
 ACCOUNT_BLOCKED = frozenset({131031, 368})
 BAD_REQUESTS = frozenset({100, 131008, 131009, 131051})
 TEMPLATE_ERRORS = range(132000, 133000)
+# "Template name does not exist in the translation": not approved for this number's account.
+TEMPLATE_UNKNOWN = 132001
 TRANSIENT = frozenset({1, 2, 131000, 131016})
 # Seconds to wait after a 131049, by the attempt that met it (1st, 2nd, 3rd and later).
 ECOSYSTEM_RETRY_AFTER = (3600.0, 6 * 3600.0, 24 * 3600.0)

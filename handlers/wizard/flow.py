@@ -596,7 +596,7 @@ async def channel_toggled(
     if steps is None:
         return
     draft = steps.draft
-    offered = {c.value for c in offered_channels(wizard)}
+    offered = {c.value for c in offered_channels(wizard, steps.shop)}
     value = callback_data.value
     if value not in offered:
         await steps.message.answer(button_expired())
@@ -812,7 +812,8 @@ async def template_asked(query: CallbackQuery, state: FSMContext, wizard: Wizard
     steps = await _steps(query, state, wizard)
     if steps is None:
         return
-    prompt = template_prompt(steps.draft.whatsapp_template)
+    own_number = Channel.WHATSAPP in steps.shop.own_chats
+    prompt = template_prompt(steps.draft.whatsapp_template, own_number=own_number)
     await steps.show(CampaignWizard.whatsapp_template, (prompt, typed_answer_markup()))
 
 

@@ -191,13 +191,15 @@ def chosen_card(draft: Draft, shop: CampaignShop) -> CardChoice:
     return card
 
 
-def offered_channels(services: WizardServices) -> tuple[Channel, ...]:
-    """The channels this bot can send on, in the channel screen's order: the paid chats last."""
+def offered_channels(services: WizardServices, shop: CampaignShop) -> tuple[Channel, ...]:
+    """The channels this bot can send on for ``shop``, in the channel screen's order, the paid
+    chats last: a paid chat when the deployment has a shared account on it or the shop its own
+    (its Viber bot, its WhatsApp number), which sends to the people who came through it."""
     return tuple(
         c
         for c in CHANNEL_STEP_ORDER
         if (c in WALLET and c in services.wallet_channels)
-        or (c in PAID_CHATS and c in services.paid_chats)
+        or (c in PAID_CHATS and (c in services.paid_chats or c in shop.own_chats))
         or c not in (*WALLET, *PAID_CHATS)
     )
 
@@ -221,7 +223,7 @@ async def apply_defaults(draft: Draft, shop: CampaignShop, services: WizardServi
     if draft.channels_auto:
         picked = [
             c.value
-            for c in offered_channels(services)
+            for c in offered_channels(services, shop)
             # A paid chat is the owner's choice, never a default.
             if found.by_channel[c] > 0
             and (c not in WALLET or draft.push_text)
@@ -236,12 +238,14 @@ async def apply_defaults(draft: Draft, shop: CampaignShop, services: WizardServi
 # The summary
 
 
-def _warnings(draft: Draft, found: Reach, services: WizardServices) -> list[str]:
+def _warnings(
+    draft: Draft, shop: CampaignShop, found: Reach, services: WizardServices
+) -> list[str]:
     """Every channel of this bot that reaches nobody in the audience, chosen or not: the owner
     learns it now, not from the statistics afterwards."""
     configured = services.wallet_channels
     chosen = draft.ordered_channels()
-    rest = [c for c in offered_channels(services) if c not in chosen]
+    rest = [c for c in offered_channels(services, shop) if c not in chosen]
     lines = []
     for channel in (*chosen, *rest):
         if found.by_channel[channel]:
@@ -285,7 +289,7 @@ def summary_text(draft: Draft, shop: CampaignShop, services: WizardServices, fou
         for c in draft.ordered_channels()
     )
     lines.append(_("Via: {channels}").format(channels=via))
-    lines += _warnings(draft, found, services)
+    lines += _warnings(draft, shop, found, services)
     if draft.push_text:
         lines.append(_("Lock-screen line: “{text}”").format(text=user_text(draft.push_text)))
     else:
@@ -546,7 +550,7 @@ async def channels_screen(draft: Draft, shop: CampaignShop, services: WizardServ
     found = await reach(draft, shop)
     configured = services.wallet_channels
     builder = InlineKeyboardBuilder()
-    for channel in offered_channels(services):
+    for channel in offered_channels(services, shop):
         state = _("On") if channel in draft.channels else _("Off")
         _button(
             builder,
@@ -567,7 +571,7 @@ async def channels_screen(draft: Draft, shop: CampaignShop, services: WizardServ
     lines = [_("<b>Where should it go?</b> Tap a channel to switch it on or off.")]
     if not configured:
         lines.append(wallet_not_set_up())
-    if paid := [c for c in offered_channels(services) if c in PAID_CHATS]:
+    if paid := [c for c in offered_channels(services, shop) if c in PAID_CHATS]:
         lines.append(
             _(
                 "{channels}: the messenger charges the shop for each message a bot starts, "
@@ -700,16 +704,21 @@ def template_words(name: str) -> str:
     return _("No WhatsApp template: people who have not written in 24 hours are skipped there.")
 
 
-def template_prompt(current: str) -> str:
-    return "\n".join(
-        (
-            _(
-                "Send the name of a message template WhatsApp approved for this number, as in "
-                "WhatsApp Manager (for example: autumn_offer), or - for none."
-            ),
-            template_words(current),
+def template_prompt(current: str, *, own_number: bool = False) -> str:
+    """``own_number``: the shop has a WhatsApp number of its own, whose customers get the
+    template from that number, so it must be approved there (templates are per account)."""
+    if own_number:
+        ask = _(
+            "Send the name of a message template WhatsApp approved for your own number, as "
+            "in its WhatsApp Manager (for example: autumn_offer), or - for none. Where the "
+            "number lacks it, people who have not written in 24 hours are skipped."
         )
-    )
+    else:
+        ask = _(
+            "Send the name of a message template WhatsApp approved for this number, as in "
+            "WhatsApp Manager (for example: autumn_offer), or - for none."
+        )
+    return "\n".join((ask, template_words(current)))
 
 
 def holdout_prompt() -> str:
