@@ -31,6 +31,8 @@ from loyalty.messenger_accounts import (
 from models import MessengerAccount
 
 if TYPE_CHECKING:
+    from loyalty.links import LinkSigner
+    from loyalty.messenger_accounts import CredentialBox
     from models.enums import Platform
 
 logger = logging.getLogger(__name__)
@@ -81,9 +83,23 @@ class ShopAccounts(Generic[C]):
     (``_unhook``) and what follows (``_disconnected``); both default to nothing."""
 
     platform: ClassVar[Platform]
+    # Where the platform calls us: ``<prefix><account id>`` (``web.shop_accounts``).
+    path_prefix: ClassVar[str]
 
-    def __init__(self, close_client: Callable[[C], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        box: CredentialBox,
+        signer: LinkSigner,
+        close_client: Callable[[C], Awaitable[None]],
+    ) -> None:
+        self._box = box
+        # The public base URL the webhooks point at (the links' base: the same web app).
+        self._signer = signer
         self._clients: AccountClients[C] = AccountClients(close_client)
+
+    def webhook_url(self, account: MessengerAccount) -> str:
+        """Where the platform calls us for the account: its id, never its token or secret."""
+        return f"{self._signer.base_url.rstrip('/')}{self.path_prefix}{account.id}"
 
     async def _previous(self, merchant_id: int) -> MessengerAccount | None:
         """The shop's row before connecting (any status): what ``_undo`` puts back, and whose

@@ -54,11 +54,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def shop_webhook_path(account_id: int) -> str:
-    """Where Telegram posts a shop bot's updates: the account's id, never its token."""
-    return f"{SHOP_WEBHOOK_PREFIX}{account_id}"
-
-
 @dataclass(frozen=True, slots=True)
 class BotIdentity:
     """Who Telegram says a token is (getMe)."""
@@ -76,6 +71,7 @@ class ShopBots(ShopAccounts["Bot"]):
     """
 
     platform = Platform.TELEGRAM
+    path_prefix = SHOP_WEBHOOK_PREFIX
 
     def __init__(
         self,
@@ -89,12 +85,10 @@ class ShopBots(ShopAccounts["Bot"]):
         linking: bool = False,
         wallets: Wallets | None = None,
     ) -> None:
-        super().__init__(_close_bot)
+        super().__init__(box, signer, _close_bot)
         self._telegram = telegram
         # As ``bot.factory.build_bot``: answers wait out a 429, a delivery worker's bots not.
         self._replies = replies
-        self._box = box
-        self._signer = signer
         self._i18n = i18n
         # The shared bot's menu has /link when Viber or WhatsApp is there: so has a shop's.
         self.linking = linking
@@ -156,7 +150,7 @@ class ShopBots(ShopAccounts["Bot"]):
         )
         account = connected.account
         bot = self.bot_for(account)
-        url = f"{self._signer.base_url.rstrip('/')}{shop_webhook_path(account.id)}"
+        url = self.webhook_url(account)
         try:
             if self.polling is not None:
                 # Polled (see the module's docstring): a webhook would refuse getUpdates.

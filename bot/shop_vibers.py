@@ -49,11 +49,6 @@ logger = logging.getLogger(__name__)
 SENDER_NAME_LIMIT = 28
 
 
-def shop_viber_path(account_id: int) -> str:
-    """Where Viber posts a shop bot's callbacks: the account's id, never its token."""
-    return f"{SHOP_VIBER_PREFIX}{account_id}"
-
-
 @dataclass(frozen=True, slots=True)
 class ViberBotIdentity:
     """Who Viber says a token is (``get_account_info``)."""
@@ -77,14 +72,13 @@ class ShopVibers(ChatAccounts[ViberClient, ViberReplies]):
     ``api_url`` is Viber's (the shared bot's setting; tests point it at the fake)."""
 
     platform = Platform.VIBER
+    path_prefix = SHOP_VIBER_PREFIX
     credential = "Viber token"
 
     def __init__(self, viber: ViberSettings, box: CredentialBox, signer: LinkSigner) -> None:
-        super().__init__(_close_client)
+        super().__init__(box, signer, _close_client)
         self.api_url = viber.api_url
         self._shared = viber.auth_token
-        self._box = box
-        self._signer = signer
 
     def _api(self, token: SecretStr) -> ViberApi:
         return ViberApi(token, base_url=self.api_url)
@@ -156,7 +150,7 @@ class ShopVibers(ChatAccounts[ViberClient, ViberReplies]):
         )
         account = connected.account
         client = await self.client_for(account)
-        url = f"{self._signer.base_url.rstrip('/')}{shop_viber_path(account.id)}"
+        url = self.webhook_url(account)
         try:
             reply = await client.api.set_webhook(url)
         except ViberUnavailable as error:

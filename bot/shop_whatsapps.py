@@ -58,11 +58,6 @@ logger = logging.getLogger(__name__)
 INVALID_TOKEN = 190
 
 
-def shop_whatsapp_path(account_id: int) -> str:
-    """Where Meta posts a shop number's notifications: the account's id, never a secret."""
-    return f"{SHOP_WHATSAPP_PREFIX}{account_id}"
-
-
 @dataclass(frozen=True, slots=True)
 class WhatsAppNumber:
     """Who the Graph API says a number is."""
@@ -82,20 +77,16 @@ class ShopWhatsApps(ChatAccounts[WhatsAppApi, WhatsAppReplies]):
     """Checks, connects and disconnects shops' own numbers, and keeps one client each."""
 
     platform = Platform.WHATSAPP
+    path_prefix = SHOP_WHATSAPP_PREFIX
     credential = "WhatsApp credentials"
     # No ``_unhook``: the webhook is the Meta app's, set and removed in its App Dashboard (the
     # disconnected account's URL answers 404 from then on).
 
     def __init__(self, whatsapp: WhatsAppSettings, box: CredentialBox, signer: LinkSigner) -> None:
-        super().__init__(_close_client)
+        super().__init__(box, signer, _close_client)
         self.api_url = whatsapp.api_url
         self._version = whatsapp.api_version
         self._shared_number = whatsapp.phone_number_id
-        self._box = box
-        self._signer = signer
-
-    def webhook_url(self, account: MessengerAccount) -> str:
-        return f"{self._signer.base_url.rstrip('/')}{shop_whatsapp_path(account.id)}"
 
     def _api(self, token: SecretStr, phone_number_id: str) -> WhatsAppApi:
         return WhatsAppApi(token, phone_number_id, base_url=self.api_url, version=self._version)
