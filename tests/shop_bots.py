@@ -3,9 +3,13 @@ tokens, an owner opening the screen and connecting one, the typed secret deleted
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import secrets
+from collections.abc import AsyncIterator
 
+from bot.shop_vibers import ShopVibers
+from bot.shop_whatsapps import ShopWhatsApps
 from fakes.telegram import FakeTelegramAPI, StoredMessage
 from tests.chat import Chat, shop_menu, text_of
 
@@ -15,6 +19,20 @@ _bot_ids = itertools.count(7_100_000_001)
 def new_token() -> str:
     """A well-formed token of a bot nobody has used yet (the fake serves it on first use)."""
     return f"{next(_bot_ids)}:{secrets.token_urlsafe(27)[:35]}"
+
+
+@contextlib.asynccontextmanager
+async def pointed_at(
+    accounts: ShopVibers | ShopWhatsApps | None, api_url: str
+) -> AsyncIterator[None]:
+    """The session's shops' Viber bots or numbers calling this test's fake API; the clients
+    made for it closed after, and the session's address back."""
+    assert accounts is not None
+    before = accounts.api_url
+    accounts.api_url = api_url
+    yield
+    await accounts.close()
+    accounts.api_url = before
 
 
 def bot_id(token: str) -> int:

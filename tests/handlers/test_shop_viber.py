@@ -26,7 +26,7 @@ from tests import factories
 from tests.campaigns.helpers import started
 from tests.chat import Chat, button, text_of
 from tests.handlers.test_card_settings import _staff
-from tests.shop_bots import connect_own_viber, own_viber_screen, typed_deleted
+from tests.shop_bots import connect_own_viber, own_viber_screen, pointed_at, typed_deleted
 
 UNKNOWN_TOKEN = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f"
 
@@ -34,12 +34,8 @@ UNKNOWN_TOKEN = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f"
 @pytest.fixture
 async def vibers(runtime: BotRuntime, viber: FakeViber) -> AsyncIterator[FakeViber]:
     """The session's shops' Viber bots pointed at this test's fake Viber."""
-    assert runtime.shop_vibers is not None
-    before = runtime.shop_vibers.api_url
-    runtime.shop_vibers.api_url = viber.api_url
-    yield viber
-    await runtime.shop_vibers.close()
-    runtime.shop_vibers.api_url = before
+    async with pointed_at(runtime.shop_vibers, viber.api_url):
+        yield viber
 
 
 async def _cafe_with_its_viber(

@@ -24,18 +24,19 @@ from tests import factories
 from tests.campaigns.helpers import started
 from tests.chat import Chat, button, text_of
 from tests.handlers.test_card_settings import _staff
-from tests.shop_bots import connect_own_whatsapp, own_whatsapp_screen, typed_deleted
+from tests.shop_bots import (
+    connect_own_whatsapp,
+    own_whatsapp_screen,
+    pointed_at,
+    typed_deleted,
+)
 
 
 @pytest.fixture
 async def numbers(runtime: BotRuntime, whatsapp: FakeWhatsApp) -> AsyncIterator[FakeWhatsApp]:
     """The session's shops' numbers pointed at this test's fake Graph API."""
-    assert runtime.shop_whatsapps is not None
-    before = runtime.shop_whatsapps.api_url
-    runtime.shop_whatsapps.api_url = whatsapp.base_url
-    yield whatsapp
-    await runtime.shop_whatsapps.close()
-    runtime.shop_whatsapps.api_url = before
+    async with pointed_at(runtime.shop_whatsapps, whatsapp.base_url):
+        yield whatsapp
 
 
 async def _cafe_with_its_number(
