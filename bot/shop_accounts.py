@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 C = TypeVar("C")
+T = TypeVar("T")
 
 
 class AccountClients(Generic[C]):
@@ -187,19 +188,20 @@ class ChatAccounts(ShopAccounts[C], Generic[C, R]):
         account = await self._active(account_id)
         if account is None or account.merchant_id != merchant_id:
             return None
-        try:
-            return await self.replies_for(account)
-        except ValueError:
-            logger.error("the %s of account %s cannot be unsealed", self.credential, account.id)
-            return None
+        return await self._unsealed(account, self.replies_for)
 
     async def client_of_account(self, account_id: int | None) -> C | None:
         """The client of a connected account; None for the shared one or a disconnected one."""
         account = await self._active(account_id)
-        if account is None:
-            return None
+        return None if account is None else await self._unsealed(account, self._client)
+
+    async def _unsealed(
+        self, account: MessengerAccount, use: Callable[[MessengerAccount], Awaitable[T]]
+    ) -> T | None:
+        """``use(account)``; None, logged, when its credential cannot be unsealed (sealed under
+        a signing secret since rotated: the owner connects it again)."""
         try:
-            return await self._client(account)
+            return await use(account)
         except ValueError:
             logger.error("the %s of account %s cannot be unsealed", self.credential, account.id)
             return None
