@@ -53,19 +53,24 @@ class Webhook(Protocol):
     async def handle(self, request: web.Request) -> web.StreamResponse: ...
 
 
+A = TypeVar("A")
 W = TypeVar("W", bound=Webhook)
 
 
-class AccountWebhooks(Generic[W]):
+class AccountWebhooks(Generic[A, W]):
     """Calls to every shop account of one platform, each handled by that account's webhook.
 
+    ``accounts`` is the platform's service (``bot.shop_vibers``, ``bot.shop_whatsapps``),
     ``replay`` makes an account's replay guard (its own key space). A subclass builds an
     account's webhook (``_build``); ``credential`` names what is sealed, for the log."""
 
     platform: ClassVar[Platform]
     credential: ClassVar[str]
 
-    def __init__(self, conversation: Conversation, replay: Callable[[int], Replay]) -> None:
+    def __init__(
+        self, accounts: A, conversation: Conversation, replay: Callable[[int], Replay]
+    ) -> None:
+        self._accounts = accounts
         self._conversation = conversation
         self._replay = replay
         # account id -> (the sealed credential it was made with, its webhook).

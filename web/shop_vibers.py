@@ -15,7 +15,6 @@ longer unseal a 403 (both ``web.shop_accounts``'s); the signature and the body a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
@@ -26,9 +25,7 @@ from web.shop_accounts import AccountWebhooks
 from web.viber import Replies, ViberWebhook
 
 if TYPE_CHECKING:
-    from conversation.screen import Conversation
     from models import MessengerAccount
-    from web.replay import Replay
 
 SHOP_VIBER_PREFIX = "/viber/"
 
@@ -43,22 +40,11 @@ class ShopViberService(Protocol):
     async def replies_for(self, account: MessengerAccount) -> Replies: ...
 
 
-class ShopViberWebhooks(AccountWebhooks[ViberWebhook]):
-    """Callbacks of every shop's own Viber bot, each resolved by the account id in the path.
-
-    ``replay`` makes an account's replay guard (its own key space)."""
+class ShopViberWebhooks(AccountWebhooks[ShopViberService, ViberWebhook]):
+    """Callbacks of every shop's own Viber bot, each resolved by the account id in the path."""
 
     platform = Platform.VIBER
     credential = "Viber token"
-
-    def __init__(
-        self,
-        accounts: ShopViberService,
-        conversation: Conversation,
-        replay: Callable[[int], Replay],
-    ) -> None:
-        super().__init__(conversation, replay)
-        self._accounts = accounts
 
     def register(self, app: web.Application) -> None:
         app.router.add_post(f"{SHOP_VIBER_PREFIX}{{account_id}}", self.handle)

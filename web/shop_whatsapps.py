@@ -11,7 +11,6 @@ longer unseal a 403; the rest is ``WhatsAppWebhook``'s (403, 413, 400).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
@@ -23,9 +22,7 @@ from web.shop_accounts import AccountWebhooks
 from web.whatsapp import CHALLENGE_LIMIT, Replies, WhatsAppWebhook
 
 if TYPE_CHECKING:
-    from conversation.screen import Conversation
     from models import MessengerAccount
-    from web.replay import Replay
 
 logger = logging.getLogger(__name__)
 
@@ -42,21 +39,12 @@ class ShopWhatsAppService(Protocol):
     async def replies_for(self, account: MessengerAccount) -> Replies: ...
 
 
-class ShopWhatsAppWebhooks(AccountWebhooks[WhatsAppWebhook]):
+class ShopWhatsAppWebhooks(AccountWebhooks[ShopWhatsAppService, WhatsAppWebhook]):
     """Notifications of every shop's own number, and Meta's handshake for each (``GET``):
     WhatsApp's webhook is set in the App Dashboard, so Meta checks it with the verify token."""
 
     platform = Platform.WHATSAPP
     credential = "WhatsApp credentials"
-
-    def __init__(
-        self,
-        accounts: ShopWhatsAppService,
-        conversation: Conversation,
-        replay: Callable[[int], Replay],
-    ) -> None:
-        super().__init__(conversation, replay)
-        self._accounts = accounts
 
     def register(self, app: web.Application) -> None:
         path = f"{SHOP_WHATSAPP_PREFIX}{{account_id}}"
