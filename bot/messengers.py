@@ -9,6 +9,7 @@ it: Viber retries for about an hour, Meta for up to seven days.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,12 @@ def _replay(runtime: BotRuntime, prefix: str, seconds: int) -> Replay:
     return MemoryReplayGuard(seconds)
 
 
+def _account_replay(runtime: BotRuntime, prefix: str, seconds: int) -> Callable[[int], Replay]:
+    """A replay guard per shop account: each account's event tokens in a key space of their
+    own (``<prefix><account id>:seen:``), as two bots may number their events alike."""
+    return lambda account_id: _replay(runtime, f"{prefix}{account_id}:seen:", seconds)
+
+
 def messenger_webhooks(runtime: BotRuntime) -> MessengerWebhooks:
     """The webhooks of the messengers this runtime has a client for, and of shops' own Viber
     bots and WhatsApp numbers (whether or not the deployment has shared ones)."""
@@ -100,28 +107,22 @@ def messenger_webhooks(runtime: BotRuntime) -> MessengerWebhooks:
             replies=WhatsAppReplies(runtime.whatsapp),
             replay=_replay(runtime, "stampbot:whatsapp:seen:", WHATSAPP_REPLAY_SECONDS),
         )
-    shop_vibers = None
+    shop_vibers = shop_whatsapps = None
     if runtime.shop_vibers is not None:
         from web.shop_vibers import ShopViberWebhooks
 
         shop_vibers = ShopViberWebhooks(
             runtime.shop_vibers,
             conversation,
-            # Each account's event tokens in a key space of their own.
-            lambda account_id: _replay(
-                runtime, f"stampbot:viber:{account_id}:seen:", VIBER_REPLAY_SECONDS
-            ),
+            _account_replay(runtime, "stampbot:viber:", VIBER_REPLAY_SECONDS),
         )
-    shop_whatsapps = None
     if runtime.shop_whatsapps is not None:
         from web.shop_whatsapps import ShopWhatsAppWebhooks
 
         shop_whatsapps = ShopWhatsAppWebhooks(
             runtime.shop_whatsapps,
             conversation,
-            lambda account_id: _replay(
-                runtime, f"stampbot:whatsapp:{account_id}:seen:", WHATSAPP_REPLAY_SECONDS
-            ),
+            _account_replay(runtime, "stampbot:whatsapp:", WHATSAPP_REPLAY_SECONDS),
         )
     return MessengerWebhooks(
         viber=viber, whatsapp=whatsapp, shop_vibers=shop_vibers, shop_whatsapps=shop_whatsapps

@@ -29,17 +29,14 @@ from typing import TYPE_CHECKING
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from pydantic import SecretStr
 
+from bot.shop_accounts import ShopAccounts
 from loyalty.messenger_accounts import (
     AccountTaken,
     BotTokenRefused,
     CredentialBox,
     MessengerUnavailable,
-    active_account,
-    active_account_of,
     connect_account,
     credential_of,
-    disconnect_account,
-    forget_account,
 )
 from models import MessengerAccount
 from models.enums import Platform
@@ -57,11 +54,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def shop_webhook_path(account_id: int) -> str:
-    """Where Telegram posts a shop bot's updates: the account's id, never its token."""
-    return f"{SHOP_WEBHOOK_PREFIX}{account_id}"
-
-
 @dataclass(frozen=True, slots=True)
 class BotIdentity:
     """Who Telegram says a token is (getMe)."""
@@ -70,13 +62,16 @@ class BotIdentity:
     username: str
 
 
-class ShopBots:
+class ShopBots(ShopAccounts["Bot"]):
     """Verifies, connects and disconnects shops' bots, and keeps one ``Bot`` per account.
 
     ``signer`` gives the public base URL the webhooks point at (the links' base: the same web
     app). ``allowed_updates`` is the dispatcher's (set once it is built), like the shared
     bot's webhook.
     """
+
+    platform = Platform.TELEGRAM
+    path_prefix = SHOP_WEBHOOK_PREFIX
 
     def __init__(
         self,
@@ -90,11 +85,10 @@ class ShopBots:
         linking: bool = False,
         wallets: Wallets | None = None,
     ) -> None:
+        super().__init__(box, signer, _close_bot)
         self._telegram = telegram
         # As ``bot.factory.build_bot``: answers wait out a 429, a delivery worker's bots not.
         self._replies = replies
-        self._box = box
-        self._signer = signer
         self._i18n = i18n
         # The shared bot's menu has /link when Viber or WhatsApp is there: so has a shop's.
         self.linking = linking
@@ -103,12 +97,6 @@ class ShopBots:
         # Set while ``stampbot run`` long-polls (no public URL): bots are polled, not called.
         self.polling: ShopBotPolling | None = None
         self.allowed_updates = list(allowed_updates) if allowed_updates is not None else None
-        # account id -> (the sealed token it was made with, the bot): a token connected again
-        # (the owner's new one) makes a new Bot.
-        self._bots: dict[int, tuple[str, Bot]] = {}
-        # Bots replaced or forgotten: their sessions are closed at ``close`` (a request in
-        # flight on one may still finish).
-        self._retired: list[Bot] = []
 
     def _make_bot(self, token: SecretStr) -> Bot:
         from bot.factory import build_bot
@@ -117,20 +105,14 @@ class ShopBots:
 
     def bot_for(self, account: MessengerAccount) -> Bot:
         """The account's bot (made on first use, kept while its token stays the same)."""
-        kept = self._bots.get(account.id)
-        if kept is not None and kept[0] == account.credential_encrypted:
-            return kept[1]
+        kept = self._clients.kept(account)
         if kept is not None:
-            self._retire(kept[1])
-        bot = self._make_bot(credential_of(account, self._box))
-        self._bots[account.id] = (account.credential_encrypted, bot)
-        return bot
+            return kept
+        return self._clients.keep(account, self._make_bot(credential_of(account, self._box)))
 
     async def bot_of_account(self, account_id: int | None) -> Bot | None:
         """The bot of a connected account; None for the shared bot or a disconnected one."""
-        if account_id is None:
-            return None
-        account = await active_account(account_id, Platform.TELEGRAM)
+        account = await self._active(account_id)
         return self.bot_for(account) if account is not None else None
 
     async def verify(self, token: SecretStr) -> BotIdentity:
@@ -157,9 +139,7 @@ class ShopBots:
         shared = self._telegram.token
         if shared is not None and shared.get_secret_value().split(":", 1)[0] == str(me.id):
             raise AccountTaken()  # the shared bot itself: its webhook is everybody's
-        before = await MessengerAccount.get_or_none(
-            merchant_id=merchant_id, platform=Platform.TELEGRAM
-        )
+        before = await self._previous(merchant_id)
         connected = await connect_account(
             merchant_id,
             Platform.TELEGRAM,
@@ -170,7 +150,7 @@ class ShopBots:
         )
         account = connected.account
         bot = self.bot_for(account)
-        url = f"{self._signer.base_url.rstrip('/')}{shop_webhook_path(account.id)}"
+        url = self.webhook_url(account)
         try:
             if self.polling is not None:
                 # Polled (see the module's docstring): a webhook would refuse getUpdates.
@@ -217,13 +197,6 @@ class ShopBots:
         finally:
             await bot.session.close()
 
-    async def _undo(self, account: MessengerAccount, before: MessengerAccount | None) -> None:
-        self.forget(account.id)
-        if before is None:
-            await forget_account(account.id)
-        else:
-            await before.save()  # the row as it was (its old token and status)
-
     async def _set_menu(self, bot: Bot) -> None:
         """The customers' command menu, in every language, on the shop's bot too; a refusal
         leaves the bot without a menu, not unconnected."""
@@ -234,34 +207,19 @@ class ShopBots:
         except TelegramAPIError as error:
             logger.warning("the command menu of a shop's bot was not set: %s", error.message)
 
-    async def disconnect(self, merchant_id: int) -> MessengerAccount | None:
-        """Delete the webhook (best effort: a revoked token cannot) and mark the account
-        disconnected; the account, or None when the shop had none connected."""
-        account = await active_account_of(merchant_id, Platform.TELEGRAM)
-        if account is None:
-            return None
+    async def _unhook(self, account: MessengerAccount) -> None:
+        """Stop polling it, delete the webhook (best effort: a revoked token cannot)."""
         if self.polling is not None:
             await self.polling.stop(account.id)
         try:
             await self.bot_for(account).delete_webhook()
         except (TelegramAPIError, ValueError) as error:
-            logger.info("deleteWebhook of shop %s's bot failed: %s", merchant_id, error)
-        gone = await disconnect_account(merchant_id, Platform.TELEGRAM)
-        self.forget(account.id)
-        if gone is not None:
-            await self._passes_follow(merchant_id)
-        return gone
+            logger.info("deleteWebhook of shop %s's bot failed: %s", account.merchant_id, error)
 
-    def forget(self, account_id: int) -> None:
-        kept = self._bots.pop(account_id, None)
-        if kept is not None:
-            self._retire(kept[1])
+    async def _disconnected(self, account: MessengerAccount) -> None:
+        """Its customers are reached on the shared bot again, and so are its passes' QR codes."""
+        await self._passes_follow(account.merchant_id)
 
-    def _retire(self, bot: Bot) -> None:
-        self._retired.append(bot)
 
-    async def close(self) -> None:
-        for bot in [*(kept[1] for kept in self._bots.values()), *self._retired]:
-            await bot.session.close()
-        self._bots.clear()
-        self._retired.clear()
+async def _close_bot(bot: Bot) -> None:
+    await bot.session.close()

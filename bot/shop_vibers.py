@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from bot.shop_accounts import ChatAccounts
 from channels.viber.api import Status, ViberApi, ViberUnavailable
 from channels.viber.render import Sender
 from channels.viber.replies import ViberReplies
@@ -31,13 +32,8 @@ from loyalty.messenger_accounts import (
     BotTokenRefused,
     CredentialBox,
     MessengerUnavailable,
-    active_account,
-    active_account_of,
     connect_account,
     credential_of,
-    disconnect_account,
-    forget_account,
-    set_reachable_through,
 )
 from models import Merchant, MessengerAccount
 from models.enums import Platform
@@ -51,11 +47,6 @@ logger = logging.getLogger(__name__)
 
 # Viber shows the sender's name over every message: 28 characters at most.
 SENDER_NAME_LIMIT = 28
-
-
-def shop_viber_path(account_id: int) -> str:
-    """Where Viber posts a shop bot's callbacks: the account's id, never its token."""
-    return f"{SHOP_VIBER_PREFIX}{account_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +66,19 @@ class ViberClient:
     sender: Sender
 
 
-class ShopVibers:
+class ShopVibers(ChatAccounts[ViberClient, ViberReplies]):
     """Verifies, connects and disconnects shops' Viber bots, and keeps one client each.
 
     ``api_url`` is Viber's (the shared bot's setting; tests point it at the fake)."""
 
+    platform = Platform.VIBER
+    path_prefix = SHOP_VIBER_PREFIX
+    credential = "Viber token"
+
     def __init__(self, viber: ViberSettings, box: CredentialBox, signer: LinkSigner) -> None:
+        super().__init__(box, signer, _close_client)
         self.api_url = viber.api_url
         self._shared = viber.auth_token
-        self._box = box
-        self._signer = signer
-        # account id -> (the sealed token it was made with, the client).
-        self._clients: dict[int, tuple[str, ViberClient]] = {}
-        self._retired: list[ViberApi] = []
 
     def _api(self, token: SecretStr) -> ViberApi:
         return ViberApi(token, base_url=self.api_url)
@@ -95,17 +86,15 @@ class ShopVibers:
     async def client_for(self, account: MessengerAccount) -> ViberClient:
         """The account's client (made on first use, kept while its token stays the same);
         ``ValueError`` when the token cannot be unsealed."""
-        kept = self._clients.get(account.id)
-        if kept is not None and kept[0] == account.credential_encrypted:
-            return kept[1]
+        kept = self._clients.kept(account)
+        if kept is not None:
+            return kept
         api = self._api(credential_of(account, self._box))
         shop = await Merchant.get_or_none(id=account.merchant_id)
         name = (shop.name if shop is not None else "") or account.username or "Viber"
-        client = ViberClient(api, Sender(name[:SENDER_NAME_LIMIT]))
-        if kept is not None:
-            self._retired.append(kept[1].api)
-        self._clients[account.id] = (account.credential_encrypted, client)
-        return client
+        return self._clients.keep(account, ViberClient(api, Sender(name[:SENDER_NAME_LIMIT])))
+
+    _client = client_for
 
     def token_of(self, account: MessengerAccount) -> SecretStr:
         """The account's auth token (its callbacks' signature key); ``ValueError`` when it
@@ -116,33 +105,6 @@ class ShopVibers:
         """Answers in the account's chats, through its client, under the shop's name."""
         client = await self.client_for(account)
         return ViberReplies(client.api, client.sender)
-
-    async def replies_of(self, account_id: int, merchant_id: int) -> ViberReplies | None:
-        """How a notice of shop ``merchant_id`` reaches a person who came through account
-        ``account_id``: its bot while connected and the shop's; None otherwise (the shared
-        bot cannot write to an id of another bot)."""
-        account = await active_account(account_id, Platform.VIBER)
-        if account is None or account.merchant_id != merchant_id:
-            return None
-        try:
-            return await self.replies_for(account)
-        except ValueError:
-            logger.error("the Viber token of account %s cannot be unsealed", account.id)
-            return None
-
-    async def client_of_account(self, account_id: int | None) -> ViberClient | None:
-        """The client of a connected Viber account; None for the shared bot or a
-        disconnected one."""
-        if account_id is None:
-            return None
-        account = await active_account(account_id, Platform.VIBER)
-        if account is None:
-            return None
-        try:
-            return await self.client_for(account)
-        except ValueError:
-            logger.error("the Viber token of account %s cannot be unsealed", account.id)
-            return None
 
     async def verify(self, token: SecretStr) -> ViberBotIdentity:
         """``get_account_info`` with the token; :class:`BotTokenRefused` on status 2, else
@@ -177,9 +139,7 @@ class ShopVibers:
         ):
             raise AccountTaken()  # the shared bot itself: its webhook is everybody's
         me = await self.verify(token)
-        before = await MessengerAccount.get_or_none(
-            merchant_id=merchant_id, platform=Platform.VIBER
-        )
+        before = await self._previous(merchant_id)
         connected = await connect_account(
             merchant_id,
             Platform.VIBER,
@@ -190,7 +150,7 @@ class ShopVibers:
         )
         account = connected.account
         client = await self.client_for(account)
-        url = f"{self._signer.base_url.rstrip('/')}{shop_viber_path(account.id)}"
+        url = self.webhook_url(account)
         try:
             reply = await client.api.set_webhook(url)
         except ViberUnavailable as error:
@@ -206,13 +166,8 @@ class ShopVibers:
             )
             await self._undo(account, before)
             raise MessengerUnavailable()
-        if before is not None:
-            # The same bot again: its people are ours to write to again; another bot: the
-            # people of the old one are not its people (Viber ids are per bot).
-            same = before.external_id == account.external_id
-            await set_reachable_through(account.id, Platform.VIBER, reachable=same)
-            if not same:
-                await self._let_go(before)
+        if before is not None and not await self._people_follow(account, before):
+            await self._let_go(before)  # another bot: the old one's webhook is not ours
         logger.info("shop %s connected its own Viber bot (account %s)", merchant_id, account.id)
         return account
 
@@ -229,37 +184,13 @@ class ShopVibers:
         finally:
             await api.close()
 
-    async def _undo(self, account: MessengerAccount, before: MessengerAccount | None) -> None:
-        await self.forget(account.id)
-        if before is None:
-            await forget_account(account.id)
-        else:
-            await before.save()  # the row as it was (its old token and status)
-
-    async def disconnect(self, merchant_id: int) -> MessengerAccount | None:
-        """Remove the webhook (best effort: a revoked token cannot), mark the account
-        disconnected and its people unreachable on Viber; the account, or None when the shop
-        had none connected."""
-        account = await active_account_of(merchant_id, Platform.VIBER)
-        if account is None:
-            return None
+    async def _unhook(self, account: MessengerAccount) -> None:
+        """Remove the webhook (best effort: a revoked token cannot)."""
         try:
             await (await self.client_for(account)).api.set_webhook("")
         except (ViberUnavailable, ValueError) as error:
-            logger.info("removing shop %s's Viber webhook failed: %s", merchant_id, error)
-        gone = await disconnect_account(merchant_id, Platform.VIBER)
-        if gone is not None:
-            await set_reachable_through(account.id, Platform.VIBER, reachable=False)
-        await self.forget(account.id)
-        return gone
+            logger.info("removing shop %s's Viber webhook failed: %s", account.merchant_id, error)
 
-    async def forget(self, account_id: int) -> None:
-        kept = self._clients.pop(account_id, None)
-        if kept is not None:
-            self._retired.append(kept[1].api)
 
-    async def close(self) -> None:
-        for api in [*(kept[1].api for kept in self._clients.values()), *self._retired]:
-            await api.close()
-        self._clients.clear()
-        self._retired.clear()
+async def _close_client(client: ViberClient) -> None:
+    await client.api.close()

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from bot.shop_accounts import ChatAccounts
 from channels.whatsapp.api import WhatsAppApi, WhatsAppUnavailable
 from channels.whatsapp.replies import WhatsAppReplies
 from loyalty.messenger_accounts import (
@@ -40,12 +41,8 @@ from loyalty.messenger_accounts import (
     Connected,
     CredentialBox,
     MessengerUnavailable,
-    active_account,
-    active_account_of,
     connect_account,
     credential_of,
-    disconnect_account,
-    set_reachable_through,
 )
 from models import MessengerAccount
 from models.enums import Platform
@@ -59,11 +56,6 @@ logger = logging.getLogger(__name__)
 
 # Meta's code for an access token it cannot parse or that has expired.
 INVALID_TOKEN = 190
-
-
-def shop_whatsapp_path(account_id: int) -> str:
-    """Where Meta posts a shop number's notifications: the account's id, never a secret."""
-    return f"{SHOP_WHATSAPP_PREFIX}{account_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,21 +73,20 @@ class NumberSecrets:
     app_secret: SecretStr
 
 
-class ShopWhatsApps:
+class ShopWhatsApps(ChatAccounts[WhatsAppApi, WhatsAppReplies]):
     """Checks, connects and disconnects shops' own numbers, and keeps one client each."""
 
+    platform = Platform.WHATSAPP
+    path_prefix = SHOP_WHATSAPP_PREFIX
+    credential = "WhatsApp credentials"
+    # No ``_unhook``: the webhook is the Meta app's, set and removed in its App Dashboard (the
+    # disconnected account's URL answers 404 from then on).
+
     def __init__(self, whatsapp: WhatsAppSettings, box: CredentialBox, signer: LinkSigner) -> None:
+        super().__init__(box, signer, _close_client)
         self.api_url = whatsapp.api_url
         self._version = whatsapp.api_version
         self._shared_number = whatsapp.phone_number_id
-        self._box = box
-        self._signer = signer
-        # account id -> (the sealed credentials it was made with, the client).
-        self._clients: dict[int, tuple[str, WhatsAppApi]] = {}
-        self._retired: list[WhatsAppApi] = []
-
-    def webhook_url(self, account: MessengerAccount) -> str:
-        return f"{self._signer.base_url.rstrip('/')}{shop_whatsapp_path(account.id)}"
 
     def _api(self, token: SecretStr, phone_number_id: str) -> WhatsAppApi:
         return WhatsAppApi(token, phone_number_id, base_url=self.api_url, version=self._version)
@@ -119,41 +110,17 @@ class ShopWhatsApps:
         return self.secrets_of(account).app_secret
 
     def client_for(self, account: MessengerAccount) -> WhatsAppApi:
-        kept = self._clients.get(account.id)
-        if kept is not None and kept[0] == account.credential_encrypted:
-            return kept[1]
-        api = self._api(self.secrets_of(account).access_token, account.external_id)
+        kept = self._clients.kept(account)
         if kept is not None:
-            self._retired.append(kept[1])
-        self._clients[account.id] = (account.credential_encrypted, api)
-        return api
+            return kept
+        api = self._api(self.secrets_of(account).access_token, account.external_id)
+        return self._clients.keep(account, api)
+
+    async def _client(self, account: MessengerAccount) -> WhatsAppApi:
+        return self.client_for(account)
 
     async def replies_for(self, account: MessengerAccount) -> WhatsAppReplies:
         return WhatsAppReplies(self.client_for(account))
-
-    async def replies_of(self, account_id: int, merchant_id: int) -> WhatsAppReplies | None:
-        """A notice of shop ``merchant_id`` to a person who wrote to account ``account_id``:
-        its number while connected and the shop's; None otherwise."""
-        account = await active_account(account_id, Platform.WHATSAPP)
-        if account is None or account.merchant_id != merchant_id:
-            return None
-        try:
-            return await self.replies_for(account)
-        except ValueError:
-            logger.error("the WhatsApp credentials of account %s cannot be unsealed", account.id)
-            return None
-
-    async def client_of_account(self, account_id: int | None) -> WhatsAppApi | None:
-        if account_id is None:
-            return None
-        account = await active_account(account_id, Platform.WHATSAPP)
-        if account is None:
-            return None
-        try:
-            return self.client_for(account)
-        except ValueError:
-            logger.error("the WhatsApp credentials of account %s cannot be unsealed", account.id)
-            return None
 
     async def check(self, phone_number_id: str, token: SecretStr) -> WhatsAppNumber:
         """The number as the token sees it; :class:`BotTokenRefused` on Meta's 190,
@@ -195,9 +162,7 @@ class ShopWhatsApps:
         except ValueError:
             raise BadBotToken() from None
         number = await self.check(phone_number_id, token)
-        before = await MessengerAccount.get_or_none(
-            merchant_id=merchant_id, platform=Platform.WHATSAPP
-        )
+        before = await self._previous(merchant_id)
         credential = json.dumps(
             {
                 "access_token": token.get_secret_value(),
@@ -213,32 +178,13 @@ class ShopWhatsApps:
             box=self._box,
         )
         account = connected.account
-        if before is not None:
-            same = before.external_id == account.external_id
-            await set_reachable_through(account.id, Platform.WHATSAPP, reachable=same)
+        await self._people_follow(account, before)
         self.forget(account.id)
         logger.info(
             "shop %s connected its own WhatsApp number (account %s)", merchant_id, account.id
         )
         return connected
 
-    async def disconnect(self, merchant_id: int) -> MessengerAccount | None:
-        account = await active_account_of(merchant_id, Platform.WHATSAPP)
-        if account is None:
-            return None
-        gone = await disconnect_account(merchant_id, Platform.WHATSAPP)
-        if gone is not None:
-            await set_reachable_through(account.id, Platform.WHATSAPP, reachable=False)
-        self.forget(account.id)
-        return gone
 
-    def forget(self, account_id: int) -> None:
-        kept = self._clients.pop(account_id, None)
-        if kept is not None:
-            self._retired.append(kept[1])
-
-    async def close(self) -> None:
-        for api in [*(kept[1] for kept in self._clients.values()), *self._retired]:
-            await api.close()
-        self._clients.clear()
-        self._retired.clear()
+async def _close_client(api: WhatsAppApi) -> None:
+    await api.close()

@@ -42,13 +42,14 @@ import json
 import secrets
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
 
+from .hosted import HostedFake
 from .loopback import LoopbackSite
 
 __all__ = [
@@ -171,7 +172,7 @@ class Fault:
     delay: float = 0.0
 
 
-class FakeViber:
+class FakeViber(HostedFake):
     def __init__(
         self,
         auth_token: str | None = None,
@@ -218,24 +219,8 @@ class FakeViber:
         await self._site.start(app, shutdown=1.0)
         return self
 
-    async def stop(self) -> None:
-        for other in self.bots.values():
-            await other.stop()
-        if self._host is not None:
-            if self._http is not None:
-                await self._http.close()
-                self._http = None
-            return
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-        await self._site.stop()
-
-    async def __aenter__(self) -> FakeViber:
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+    def _guests(self) -> Iterable[FakeViber]:
+        return self.bots.values()
 
     @property
     def api_url(self) -> str:

@@ -42,13 +42,14 @@ import json
 import secrets
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
 
+from .hosted import HostedFake
 from .loopback import LoopbackSite
 
 __all__ = [
@@ -181,7 +182,7 @@ class Fault:
     delay: float = 0.0
 
 
-class FakeWhatsApp:
+class FakeWhatsApp(HostedFake):
     def __init__(
         self,
         access_token: str | None = None,
@@ -228,24 +229,8 @@ class FakeWhatsApp:
         await self._site.start(app, shutdown=1.0)
         return self
 
-    async def stop(self) -> None:
-        for other in self.numbers.values():
-            await other.stop()
-        if self._host is not None:
-            if self._http is not None:
-                await self._http.close()
-                self._http = None
-            return
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-        await self._site.stop()
-
-    async def __aenter__(self) -> FakeWhatsApp:
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+    def _guests(self) -> Iterable[FakeWhatsApp]:
+        return self.numbers.values()
 
     @property
     def base_url(self) -> str:

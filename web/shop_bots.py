@@ -22,9 +22,10 @@ from aiogram.methods import TelegramMethod
 from aiogram.webhook.aiohttp_server import BaseRequestHandler
 from aiohttp import web
 
-from loyalty.messenger_accounts import active_account, secret_matches
+from loyalty.messenger_accounts import secret_matches
 from models.enums import Platform
 from web.ops import WEBHOOK_SECONDS
+from web.shop_accounts import account_in
 from web.updates import SECRET_HEADER, checked_update
 
 if TYPE_CHECKING:
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SHOP_WEBHOOK_PREFIX = "/tg/"
-# Account ids are database ids: a path segment longer than this is no account of ours.
-_MAX_ID_DIGITS = 12
 
 
 class ShopBotRequestHandler(BaseRequestHandler):
@@ -62,10 +61,7 @@ class ShopBotRequestHandler(BaseRequestHandler):
             return await self._handle(request)
 
     async def _handle(self, request: web.Request) -> web.Response:
-        raw = request.match_info.get("account_id", "")
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= _MAX_ID_DIGITS):
-            return web.Response(body="Not Found", status=404)
-        account = await active_account(int(raw), Platform.TELEGRAM)
+        account = await account_in(request, Platform.TELEGRAM)
         if account is None:
             return web.Response(body="Not Found", status=404)
         sent = request.headers.get(SECRET_HEADER, "")

@@ -11,16 +11,14 @@ longer unseal a 403; the rest is ``WhatsAppWebhook``'s (403, 413, 400).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from pydantic import SecretStr
 
-from conversation.screen import Conversation
-from loyalty.messenger_accounts import active_account, secret_matches
+from loyalty.messenger_accounts import secret_matches
 from models.enums import Platform
-from web.replay import Replay
+from web.shop_accounts import AccountWebhooks
 from web.whatsapp import CHALLENGE_LIMIT, Replies, WhatsAppWebhook
 
 if TYPE_CHECKING:
@@ -29,7 +27,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SHOP_WHATSAPP_PREFIX = "/whatsapp/"
-_MAX_ID_DIGITS = 12
 
 
 class ShopWhatsAppService(Protocol):
@@ -42,31 +39,17 @@ class ShopWhatsAppService(Protocol):
     async def replies_for(self, account: MessengerAccount) -> Replies: ...
 
 
-class ShopWhatsAppWebhooks:
-    def __init__(
-        self,
-        accounts: ShopWhatsAppService,
-        conversation: Conversation,
-        replay: Callable[[int], Replay],
-    ) -> None:
-        self._accounts = accounts
-        self._conversation = conversation
-        self._replay = replay
-        self._webhooks: dict[int, tuple[str, WhatsAppWebhook]] = {}
+class ShopWhatsAppWebhooks(AccountWebhooks[ShopWhatsAppService, WhatsAppWebhook]):
+    """Notifications of every shop's own number, and Meta's handshake for each (``GET``):
+    WhatsApp's webhook is set in the App Dashboard, so Meta checks it with the verify token."""
+
+    platform = Platform.WHATSAPP
+    credential = "WhatsApp credentials"
 
     def register(self, app: web.Application) -> None:
         path = f"{SHOP_WHATSAPP_PREFIX}{{account_id}}"
         app.router.add_get(path, self.verify)
         app.router.add_post(path, self.handle)
-
-    async def _account(self, request: web.Request) -> MessengerAccount | None:
-        raw = request.match_info.get("account_id", "")
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= _MAX_ID_DIGITS):
-            return None
-        account = await active_account(int(raw), Platform.WHATSAPP)
-        if account is None:
-            self._webhooks.pop(int(raw), None)
-        return account
 
     async def verify(self, request: web.Request) -> web.StreamResponse:
         account = await self._account(request)
@@ -84,11 +67,8 @@ class ShopWhatsAppWebhooks:
             return web.Response(status=403, text="Forbidden")
         return web.Response(status=200, text=challenge, content_type="text/plain")
 
-    async def _webhook(self, account: MessengerAccount) -> WhatsAppWebhook:
-        kept = self._webhooks.get(account.id)
-        if kept is not None and kept[0] == account.credential_encrypted:
-            return kept[1]
-        webhook = WhatsAppWebhook(
+    async def _build(self, account: MessengerAccount) -> WhatsAppWebhook:
+        return WhatsAppWebhook(
             app_secret=self._accounts.app_secret_of(account),
             # The handshake is answered above, against the stored digest.
             verify_token=SecretStr(""),
@@ -97,16 +77,3 @@ class ShopWhatsAppWebhooks:
             replay=self._replay(account.id),
             account=str(account.id),
         )
-        self._webhooks[account.id] = (account.credential_encrypted, webhook)
-        return webhook
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        account = await self._account(request)
-        if account is None:
-            return web.Response(status=404, text="Not Found")
-        try:
-            webhook = await self._webhook(account)
-        except ValueError:
-            logger.error("the WhatsApp credentials of account %s cannot be unsealed", account.id)
-            return web.Response(status=403, text="Forbidden")
-        return await webhook.handle(request)

@@ -43,6 +43,7 @@ from typing import Protocol
 
 from channels.base import Action, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.messenger_text import plain
+from channels.own_accounts import send_through_account
 from channels.ratelimit import Rate, RateLimiter, acquire
 
 from .api import Status, ViberApi, ViberReply, ViberUnavailable
@@ -173,15 +174,13 @@ class ViberChannel:
 
     async def send(self, message: OutboundMessage) -> DeliveryResult:
         if message.account_id is not None:
-            client = None
-            if self.accounts is not None:
-                client = await self.accounts.client_of_account(message.account_id)
-            if client is None:
-                return DeliveryResult.failed(
-                    Reason.UNREACHABLE, unreachable=True, detail="the shop's Viber bot is off"
-                )
-            own = replace(message, account_id=None)
-            return await self.for_account(client, message.account_id).send(own)
+            return await send_through_account(
+                message,
+                message.account_id,
+                self.accounts,
+                self.for_account,
+                "the shop's Viber bot is off",
+            )
         if self.api is None:
             return DeliveryResult.failed(Reason.UNREACHABLE, detail="channel not configured")
         receiver = message.address.strip()

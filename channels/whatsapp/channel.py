@@ -48,6 +48,7 @@ from typing import Any, Protocol
 
 from channels.base import Action, DeliveryResult, OutboundMessage, Outcome, Reason
 from channels.messenger_text import plain
+from channels.own_accounts import send_through_account
 from channels.ratelimit import Rate, RateLimiter, acquire
 
 from .api import WhatsAppApi, WhatsAppReply, WhatsAppUnavailable, template_message
@@ -138,15 +139,13 @@ class WhatsAppChannel:
 
     async def send(self, message: OutboundMessage) -> DeliveryResult:
         if message.account_id is not None:
-            api = None
-            if self.accounts is not None:
-                api = await self.accounts.client_of_account(message.account_id)
-            if api is None:
-                return DeliveryResult.failed(
-                    Reason.UNREACHABLE, unreachable=True, detail="the shop's number is off"
-                )
-            own = replace(message, account_id=None)
-            return await self.for_account(api, message.account_id).send(own)
+            return await send_through_account(
+                message,
+                message.account_id,
+                self.accounts,
+                self.for_account,
+                "the shop's number is off",
+            )
         if self.api is None:
             return DeliveryResult.failed(Reason.UNREACHABLE, detail="channel not configured")
         to = address_digits(message.address)

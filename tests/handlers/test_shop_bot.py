@@ -17,17 +17,18 @@ from loyalty.messenger_accounts import secret_matches
 from models import Customer, Membership, MessengerAccount, WalletPass
 from models.enums import AccountStatus, StaffRole
 from tests import factories
-from tests.chat import Chat, button, text_of
+from tests.chat import button, text_of
 from tests.handlers.test_card_settings import _staff
 from tests.handlers.test_staff import _invite
-from tests.shop_bots import bot_id, connect_own_bot, new_token, own_bot_screen, shop_bot_chat
+from tests.shop_bots import (
+    bot_id,
+    connect_own_bot,
+    new_token,
+    own_bot_screen,
+    shop_bot_chat,
+    typed_deleted,
+)
 from wallets.apple_passes import IssuedPass
-
-
-def _token_message_deleted(owner: Chat, token: str) -> bool:
-    typed = [m for m in owner.telegram.received_messages(owner.user.id) if m.text == token]
-    assert len(typed) == 1
-    return typed[0].deleted
 
 
 async def test_the_owner_connects_the_shops_own_bot(
@@ -48,7 +49,7 @@ async def test_the_owner_connects_the_shops_own_bot(
         "Connected: @kafe_lviv_bot.\n"
         "Customers who start your bot are answered there, with your shop's name."
     ]
-    assert _token_message_deleted(owner, token)
+    assert typed_deleted(owner, token)
     account = await MessengerAccount.get(merchant_id=shop.merchant.id)
     assert (account.external_id, account.username, account.status) == (
         str(bot_id(token)),
@@ -110,7 +111,7 @@ async def test_a_malformed_token_is_refused_without_asking_telegram(
     answer = await connect_own_bot(owner, typo)
 
     assert "That is not a bot token." in text_of(answer[-1])
-    assert _token_message_deleted(owner, typo)
+    assert typed_deleted(owner, typo)
     assert await MessengerAccount.all().count() == 0
     assert telegram.bot("7100000999:" + "x" * 35).calls() == []
     # Still asked: the right token now connects.
@@ -129,7 +130,7 @@ async def test_a_token_telegram_refuses_stores_nothing(
     answer = await connect_own_bot(owner, token)
 
     assert "Telegram does not know this token." in text_of(answer[-1])
-    assert _token_message_deleted(owner, token)
+    assert typed_deleted(owner, token)
     assert await MessengerAccount.all().count() == 0
     assert telegram.bot(token).calls() == []  # 401s are not served by the bot
 

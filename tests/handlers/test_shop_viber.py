@@ -26,7 +26,7 @@ from tests import factories
 from tests.campaigns.helpers import started
 from tests.chat import Chat, button, text_of
 from tests.handlers.test_card_settings import _staff
-from tests.shop_bots import connect_own_viber, own_viber_screen
+from tests.shop_bots import connect_own_viber, own_viber_screen, pointed_at, typed_deleted
 
 UNKNOWN_TOKEN = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f"
 
@@ -34,18 +34,8 @@ UNKNOWN_TOKEN = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f"
 @pytest.fixture
 async def vibers(runtime: BotRuntime, viber: FakeViber) -> AsyncIterator[FakeViber]:
     """The session's shops' Viber bots pointed at this test's fake Viber."""
-    assert runtime.shop_vibers is not None
-    before = runtime.shop_vibers.api_url
-    runtime.shop_vibers.api_url = viber.api_url
-    yield viber
-    await runtime.shop_vibers.close()
-    runtime.shop_vibers.api_url = before
-
-
-def _typed_deleted(owner: Chat, text: str) -> bool:
-    typed = [m for m in owner.telegram.received_messages(owner.user.id) if m.text == text]
-    assert len(typed) == 1
-    return typed[0].deleted
+    async with pointed_at(runtime.shop_vibers, viber.api_url):
+        yield viber
 
 
 async def _cafe_with_its_viber(
@@ -76,7 +66,7 @@ async def _joined(cafe: factories.NewMerchant, shop_viber: FakeViber) -> str:
 async def test_the_owner_connects_the_shops_viber_bot(new_chat: Any, vibers: FakeViber) -> None:
     cafe, owner, shop_viber, account = await _cafe_with_its_viber(new_chat, vibers)
 
-    assert _typed_deleted(owner, shop_viber.auth_token)
+    assert typed_deleted(owner, shop_viber.auth_token)
     assert (account.external_id, account.username, account.status) == (
         shop_viber.account_id,
         "kafelviv",
@@ -100,7 +90,7 @@ async def test_a_token_viber_refuses_stores_nothing(new_chat: Any, vibers: FakeV
     answer = await connect_own_viber(owner, UNKNOWN_TOKEN)
 
     assert "Viber does not know this token." in text_of(answer[-1])
-    assert _typed_deleted(owner, UNKNOWN_TOKEN)
+    assert typed_deleted(owner, UNKNOWN_TOKEN)
     assert vibers.refusals[2] == 1  # Viber's "invalidAuthToken"
     assert await MessengerAccount.all().count() == 0
     malformed = await owner.send("my token is secret")

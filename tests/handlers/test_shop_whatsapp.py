@@ -22,39 +22,21 @@ from models import Delivery, Identity, Membership, MessengerAccount
 from models.enums import AccountStatus, Channel, DeliveryStatus, Platform, StaffRole
 from tests import factories
 from tests.campaigns.helpers import started
-from tests.chat import Chat, button, shop_menu, text_of
+from tests.chat import Chat, button, text_of
 from tests.handlers.test_card_settings import _staff
+from tests.shop_bots import (
+    connect_own_whatsapp,
+    own_whatsapp_screen,
+    pointed_at,
+    typed_deleted,
+)
 
 
 @pytest.fixture
 async def numbers(runtime: BotRuntime, whatsapp: FakeWhatsApp) -> AsyncIterator[FakeWhatsApp]:
     """The session's shops' numbers pointed at this test's fake Graph API."""
-    assert runtime.shop_whatsapps is not None
-    before = runtime.shop_whatsapps.api_url
-    runtime.shop_whatsapps.api_url = whatsapp.base_url
-    yield whatsapp
-    await runtime.shop_whatsapps.close()
-    runtime.shop_whatsapps.api_url = before
-
-
-async def _screen(owner: Chat) -> Any:
-    cards = (await owner.press_label(await shop_menu(owner), "Cards"))[-1]
-    fresh = await owner.press_label(cards, "Your own WhatsApp number")
-    return fresh[-1] if fresh else owner.current(cards)
-
-
-async def _connect(owner: Chat, number_id: str, token: str, secret: str) -> list[Any]:
-    await owner.press_label(await _screen(owner), "Connect your own WhatsApp number")
-    await owner.send(number_id)
-    asked = await owner.send(token)
-    if "Step 3 of 3" not in text_of(asked[-1]):
-        return asked
-    return await owner.send(secret)
-
-
-def _deleted(owner: Chat, text: str) -> bool:
-    typed = [m for m in owner.telegram.received_messages(owner.user.id) if m.text == text]
-    return len(typed) == 1 and typed[0].deleted
+    async with pointed_at(runtime.shop_whatsapps, whatsapp.base_url):
+        yield whatsapp
 
 
 async def _cafe_with_its_number(
@@ -63,7 +45,7 @@ async def _cafe_with_its_number(
     cafe = await factories.merchant("Kafe Lviv", stamps_needed=5)
     owner = await _staff(new_chat, cafe, StaffRole.OWNER, "Marta")
     shop_wa = numbers.add_number("380441234567", "Kafe Lviv")
-    [answer] = await _connect(
+    [answer] = await connect_own_whatsapp(
         owner, shop_wa.phone_number_id, shop_wa.access_token, shop_wa.app_secret
     )
     lines = text_of(answer).splitlines()
@@ -90,7 +72,7 @@ async def test_the_owner_connects_the_shops_number_and_meta_verifies_the_webhook
     _cafe, owner, shop_wa, account, verify_token = await _cafe_with_its_number(new_chat, numbers)
 
     for typed in (shop_wa.phone_number_id, shop_wa.access_token, shop_wa.app_secret):
-        assert _deleted(owner, typed)
+        assert typed_deleted(owner, typed)
     assert (account.external_id, account.username, account.status) == (
         shop_wa.phone_number_id,
         "380441234567",
@@ -105,7 +87,7 @@ async def test_the_owner_connects_the_shops_number_and_meta_verifies_the_webhook
     ok = await shop_wa.verify(verify_token, challenge="1158201444")
     assert (ok.status, ok.body) == (200, b"1158201444")
     assert (await shop_wa.verify("not-it")).status == 403
-    assert "+380441234567" in text_of(await _screen(owner))
+    assert "+380441234567" in text_of(await own_whatsapp_screen(owner))
 
 
 async def test_a_token_meta_refuses_stores_nothing(new_chat: Any, numbers: FakeWhatsApp) -> None:
@@ -114,10 +96,10 @@ async def test_a_token_meta_refuses_stores_nothing(new_chat: Any, numbers: FakeW
     shop_wa = numbers.add_number("380441234567")
     bad = "EAAG" + "x" * 60
 
-    answer = await _connect(owner, shop_wa.phone_number_id, bad, shop_wa.app_secret)
+    answer = await connect_own_whatsapp(owner, shop_wa.phone_number_id, bad, shop_wa.app_secret)
 
     assert "Meta does not accept this access token" in text_of(answer[-1])
-    assert _deleted(owner, bad)
+    assert typed_deleted(owner, bad)
     assert shop_wa.refusals[190] == 1
     assert await MessengerAccount.all().count() == 0
 
@@ -128,7 +110,7 @@ async def test_only_the_owner_may_connect(
     shop = await factories.merchant()
     owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
     manager = await _staff(new_chat, shop, StaffRole.MANAGER, "Ivan")
-    connect = button(await _screen(owner), "Connect your own WhatsApp number")
+    connect = button(await own_whatsapp_screen(owner), "Connect your own WhatsApp number")
 
     menu = (await manager.send("/admin"))[-1]
     await manager._post(telegram.callback_update(manager.user, menu, connect, check_button=False))
@@ -201,7 +183,7 @@ async def test_disconnecting_keeps_the_members_and_stops_the_shops_number(
     person = await _joined(cafe, shop_wa)
     received = len(shop_wa.texts(person))
 
-    screen = await _screen(owner)
+    screen = await own_whatsapp_screen(owner)
     question = await owner.press_label(screen, "Disconnect the WhatsApp number")
     asked = question[-1] if question else owner.current(screen)
     assert "They agreed to hear from your number only" in text_of(asked)
