@@ -107,7 +107,7 @@ async def send_card(
     wallets: Wallets | None = None,
     link_signer: LinkSigner | None = None,
 ) -> Message:
-    from render.card import render_card  # here: Pillow and segno only when a card is drawn
+    from render.card import render_card  # here: Pillow and zxing-cpp only when a card is drawn
 
     me = await bot.me()
     image = card_image(card, me.username or "")

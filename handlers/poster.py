@@ -156,7 +156,7 @@ async def send_counter_qr(
     card = shop.cards[0]
     poster = await _poster(bot, i18n, shop, card, QUICK_PAPER)
     await bot.send_chat_action(message.chat.id, "upload_photo")
-    from render.poster import render_poster  # here: Pillow and segno only when one is drawn
+    from render.poster import render_poster  # here: Pillow and zxing-cpp only when one is drawn
 
     files = await asyncio.to_thread(render_poster, poster)
     builder = InlineKeyboardBuilder()
@@ -248,7 +248,7 @@ async def _send_poster(
     language = poster.language
     await bot.send_chat_action(chat_id, "upload_document")
     # About half a second of drawing at A4: kept off the event loop, which serves everyone.
-    from render.poster import render_poster  # here: Pillow and segno only when one is drawn
+    from render.poster import render_poster  # here: Pillow and zxing-cpp only when one is drawn
 
     files = await asyncio.to_thread(render_poster, poster)
     logger.info(

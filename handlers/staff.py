@@ -529,7 +529,7 @@ async def send_invite(
         ),
     )
     builder.adjust(2)
-    from render.poster import render_link_qr  # here: Pillow and segno only when one is drawn
+    from render.poster import render_link_qr  # here: Pillow and zxing-cpp only when one is drawn
 
     await bot.send_chat_action(message.chat.id, "upload_photo")
     await bot.send_photo(

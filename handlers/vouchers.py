@@ -110,7 +110,7 @@ def not_usable_text(error: LoyaltyError, voucher: VoucherView) -> str:
 async def _send_voucher(
     bot: Bot, file_cache: FileIdCache, chat_id: int, voucher: VoucherView
 ) -> None:
-    from render.card import render_voucher  # here: Pillow and segno only when one is drawn
+    from render.card import render_voucher  # here: Pillow and zxing-cpp only when one is drawn
 
     me = await bot.me()
     image = voucher_image(voucher, me.username or "")

@@ -20,15 +20,12 @@ import unicodedata
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
-import segno
 from PIL import Image, ImageDraw, ImageFilter
 
-from render import png, qr, typeset
+from render import png, typeset
 from render.imaging import decode_upload, fit
+from render.qr import qr_modules
 from render.typeset import Anchor, Style
-
-# segno's own QR codes, with the data mask chosen faster (the same mask: see render.qr).
-qr.install()
 
 # Bump whenever the drawing changes, so cached photos of the old design are not re-used.
 RENDER_VERSION = "card-image-2"
@@ -178,17 +175,20 @@ class VoucherLayout:
 
 
 @lru_cache(maxsize=256)
-def _qr(url: str) -> segno.QRCode:
+def _qr(url: str) -> Image.Image:
+    """The symbol's modules, one pixel each (``render.qr``); kept, as a member's card is viewed
+    again and again. Never changed in place: callers paste it or resize a copy."""
     if not url:
         raise ValueError("qr_url is empty")
-    # make_qr, not make: a Micro QR would be chosen for short data and many phone scanners
-    # (Telegram's own included) cannot read Micro QR.
-    return segno.make_qr(url, error="m")
+    try:
+        return qr_modules(url)
+    except ValueError as exc:
+        raise ValueError("qr_url does not fit in a QR code") from exc
 
 
 def _qr_geometry(url: str) -> tuple[int, int]:
     """(modules across including the quiet zone, pixels per module)."""
-    modules = int(_qr(url).symbol_size(scale=1, border=QR_BORDER)[0])
+    modules = _qr(url).width + 2 * QR_BORDER
     return modules, _qr_scale(modules)
 
 
@@ -199,19 +199,10 @@ def _qr_scale(modules: int) -> int:
     return scale
 
 
-# segno's matrix holds 1 for a dark module (0 light): as 8-bit grey, black on white.
-_GREY = bytes([255] + [0] * 255)
-
-
 def _qr_image(url: str, scale: int) -> Image.Image:
-    """The symbol with its quiet zone, ``scale`` pixels a module, in RGB (the card's mode).
-
-    Drawn from segno's module matrix in a few whole-image steps: segno's own image writer (or
-    iterating its modules) costs more than making the code."""
-    matrix = _qr(url).matrix
-    size = len(matrix)
-    modules = Image.frombytes("L", (size, size), b"".join(matrix).translate(_GREY))
-    side = size + 2 * QR_BORDER
+    """The symbol with its quiet zone, ``scale`` pixels a module, in RGB (the card's mode)."""
+    modules = _qr(url)
+    side = modules.width + 2 * QR_BORDER
     framed = Image.new("L", (side, side), 255)
     framed.paste(modules, (QR_BORDER, QR_BORDER))
     # Nearest-neighbour keeps every module a crisp square of exactly scale x scale pixels.

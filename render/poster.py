@@ -17,18 +17,18 @@ import io
 import unicodedata
 from dataclasses import dataclass
 
-import segno
 from PIL import Image, ImageDraw
 
 from render import typeset
 from render.imaging import decode_upload, fit
 
 # What is printed lives apart from the drawing, so the poster handlers import no Pillow or
-# segno at start (idle memory); they are the same names here.
+# zxing-cpp at start (idle memory); they are the same names here.
 from render.poster_spec import DPI as DPI
 from render.poster_spec import Paper as Paper
 from render.poster_spec import Poster as Poster
 from render.poster_spec import PosterFiles as PosterFiles
+from render.qr import qr_modules
 from render.typeset import Direction, Style
 
 QR_BORDER = 4
@@ -143,15 +143,16 @@ class _Block:
 
 def _qr_image(url: str, side: int) -> Image.Image:
     """The symbol with its quiet zone in at most ``side`` pixels, modules whole pixels."""
-    # make_qr, not make: many phone scanners cannot read the Micro QR segno picks for short data.
-    code = segno.make_qr(url, error="m")
-    rows = list(code.matrix_iter(scale=1, border=QR_BORDER))
-    modules = len(rows)
+    try:
+        code = qr_modules(url)
+    except ValueError as exc:
+        raise ValueError("join_url does not fit in a QR code") from exc
+    modules = code.width + 2 * QR_BORDER
     scale = side // modules
     if scale < 4:
         raise ValueError("join_url is too long for a poster QR code")
-    data = bytes(0 if dark else 255 for row in rows for dark in row)
-    symbol = Image.frombytes("L", (modules, modules), data)
+    symbol = Image.new("L", (modules, modules), 255)
+    symbol.paste(code, (QR_BORDER, QR_BORDER))
     return symbol.resize((modules * scale, modules * scale), Image.Resampling.NEAREST)
 
 

@@ -1,6 +1,6 @@
 """What the counter poster prints (``render.poster`` draws it): the paper, the texts, the files.
 
-Apart from the drawing so that the handlers offering a poster import no Pillow or segno: a web
+Apart from the drawing so that the handlers offering a poster import no Pillow or zxing-cpp: a web
 process that draws no poster keeps that idle memory.
 """
 

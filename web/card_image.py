@@ -32,7 +32,7 @@ from loyalty.views import CardView, VoucherView, customer_card, issued_voucher
 from wallets.card_link import CARD_PAGE_PATH, card_page_url, membership_for_card_page
 from web.card_page import UsernameSource
 
-# render.card is imported where a picture is made: Pillow, segno and the fonts cost idle memory
+# render.card is imported where a picture is made: Pillow, zxing-cpp and the fonts cost idle memory
 # in every web process, and many never draw one (a photo's Telegram file id is reused).
 if TYPE_CHECKING:
     from render.card import CardImage, VoucherImage

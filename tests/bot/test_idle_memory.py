@@ -21,14 +21,15 @@ from loyalty.links import LinkSigner
 from tests.channels.apple_wallet.verify import openssl_verify
 
 ROOT = Path(__file__).resolve().parents[2]
-# Loaded on use: what draws (Pillow, segno), signs (cryptography's bindings, PyJWT), pushes
-# (h2), renders pages and emails (jinja2) or reads automation chains (ruamel.yaml).
+# Loaded on use: what draws (Pillow, segno, zxing-cpp), signs (cryptography's bindings, PyJWT),
+# pushes (h2), renders pages and emails (jinja2) or reads automation chains (ruamel.yaml).
 ON_USE = (
     "cryptography.hazmat.bindings._rust",
     "jwt",
     "h2",
     "PIL",
     "segno",
+    "zxingcpp",
     "jinja2",
     "ruamel.yaml",
     "render.card",

@@ -19,7 +19,7 @@ from PIL import Image
 
 from render import poster as poster_module
 from render import typeset
-from render.poster import Paper, Poster, draw_poster, render_poster
+from render.poster import Paper, Poster, draw_poster, render_link_qr, render_poster
 
 URL = "https://t.me/stampbot_test_bot?start=j-Q2xhcmtzb25fY29mZmVlX3Rva2Vu"
 # The longest join link start_link can build: 32-character bot name, 64-character payload.
@@ -226,3 +226,15 @@ def test_bad_colours_and_empty_links_are_refused() -> None:
         make(background="red")
     with pytest.raises(ValueError, match="join_url"):
         make(join_url="")
+
+
+@pytest.mark.parametrize("url", [URL, "https://t.me/b?start=1"])
+def test_the_poster_and_invite_codes_are_regular_qr_codes_at_level_m(url: str) -> None:
+    # Never a Micro QR, even for a short link: many phone scanners cannot read one.
+    poster = draw_poster(make(join_url=url))
+    with Image.open(BytesIO(render_link_qr(url))) as invite:
+        for image in (poster, invite.convert("RGB")):
+            codes = zxingcpp.read_barcodes(image)
+            assert [(c.text, c.format, c.ec_level) for c in codes] == [
+                (url, zxingcpp.BarcodeFormat.QRCode, "M")
+            ]
