@@ -43,12 +43,30 @@ def tortoise_config(db_url: str, *, migrations: bool = True) -> dict[str, Any]:
     """``migrations``: with aerich's own model, as aerich needs; the running processes go
     without, so they never load aerich (and the numpy it pulls in: 14 MB a process)."""
     models = ["models", "aerich.models"] if migrations else ["models"]
+    connection: str | dict[str, Any] = db_url
+    if not migrations and dialect_of(db_url) == "postgres":
+        connection = expand_db_url(db_url)
+        connection["credentials"]["reset"] = keep_session
     return {
-        "connections": {"default": db_url},
+        "connections": {"default": connection},
         "apps": {APP: {"models": models, "default_connection": "default"}},
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """What a pooled PostgreSQL connection needs on its way back to the pool beyond asyncpg's
+    own rollback of a transaction left open (which runs first, whatever reset is given):
+    nothing.
+
+    asyncpg's default reset sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
+    ALL`` at every release, and Tortoise takes a pooled connection for every query outside a
+    transaction: one more round trip each, 22 for a cashier's stamp (a profile of the webhook
+    bench). None of it has anything to undo here: settings are ``SET LOCAL``, advisory locks are
+    transaction locks (the migration lock has a connection of its own, closed after), nothing
+    listens, and cursors live inside transactions. Session state set on a pooled connection
+    would now outlive its query; ``tests/models/test_db.py`` keeps that from creeping in."""
 
 
 def migrations_location(db_url: str) -> str:
