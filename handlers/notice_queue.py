@@ -22,13 +22,14 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
-from typing import ParamSpec
+from typing import TypeVarTuple
 
 from prometheus_client import Gauge
 
 logger = logging.getLogger(__name__)
 
-P = ParamSpec("P")
+# The notice's arguments: positional only, so a handler room keeps to named parameters.
+Args = TypeVarTuple("Args")
 
 # Half a minute of the bot's 30 messages a second: a burst far past the limit is absorbed and
 # told, late; past it, a request waits for room.
@@ -65,16 +66,15 @@ class NoticeQueue:
     async def put(
         self,
         key: Hashable,
-        notice: Callable[P, Awaitable[object]],
+        notice: Callable[[*Args], Awaitable[object]],
         /,
-        *args: P.args,
-        **kwargs: P.kwargs,
+        *args: *Args,
     ) -> None:
-        """Send ``notice(*args, **kwargs)`` soon, after the notices put before it for ``key``;
+        """Send ``notice(*args)`` soon, after the notices put before it for ``key``;
         waits while the queue is full. Once closed, the notice is sent now, in the caller's
         time: a request still finishing at shutdown loses nothing."""
         if self._closed:
-            await notice(*args, **kwargs)
+            await notice(*args)
             return
         while len(self._tasks) >= self.capacity:
             room = asyncio.get_running_loop().create_future()
@@ -85,7 +85,7 @@ class NoticeQueue:
                 with contextlib.suppress(ValueError):
                     self._waiting.remove(room)
         before = self._last.get(key)
-        task = asyncio.create_task(self._run(before, notice, *args, **kwargs))
+        task = asyncio.create_task(self._run(before, notice, *args))
         self._tasks.add(task)
         self._last[key] = task
         PENDING.inc()
@@ -97,16 +97,15 @@ class NoticeQueue:
     async def _run(
         self,
         before: asyncio.Task[None] | None,
-        notice: Callable[P, Awaitable[object]],
+        notice: Callable[[*Args], Awaitable[object]],
         /,
-        *args: P.args,
-        **kwargs: P.kwargs,
+        *args: *Args,
     ) -> None:
         if before is not None:
             # Its failure is logged by its own callback; this one is sent all the same.
             with contextlib.suppress(Exception):
                 await asyncio.shield(before)
-        await notice(*args, **kwargs)
+        await notice(*args)
 
     def _done(
         self, key: Hashable, task: asyncio.Task[None], notice: Callable[..., object]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, ParamSpec, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVarTuple
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-P = ParamSpec("P")
+Args = TypeVarTuple("Args")
 
 
 class ServiceSlot(Protocol):
@@ -158,18 +158,17 @@ class CustomerNotifier:
     async def later(
         self,
         key: Hashable,
-        notice: Callable[P, Awaitable[object]],
+        notice: Callable[[*Args], Awaitable[object]],
         /,
-        *args: P.args,
-        **kwargs: P.kwargs,
+        *args: *Args,
     ) -> None:
-        """``notice(*args, **kwargs)`` after the update is answered, in order with the other
+        """``notice(*args)`` after the update is answered, in order with the other
         notices for ``key`` (the customer): put on the queue, waiting while it is full; without
         a queue, now."""
         if self._queue is None:
-            await notice(*args, **kwargs)
+            await notice(*args)
         else:
-            await self._queue.put(key, notice, *args, **kwargs)
+            await self._queue.put(key, notice, *args)
 
     async def _contact(self, customer_id: int, merchant_id: int | None = None) -> Contact | None:
         """The customer's first reachable messenger this notifier can write in; with

@@ -51,14 +51,14 @@ async def test_a_full_queue_makes_the_next_put_wait_for_room() -> None:
 async def test_notices_for_one_customer_keep_their_order_and_others_do_not_wait() -> None:
     queue, sent, gate = NoticeQueue(), [], asyncio.Event()
 
-    async def tell(text: str, wait: bool = False) -> None:
+    async def tell(text: str, wait: bool) -> None:
         if wait:
             await gate.wait()
         sent.append(text)
 
-    await queue.put("olena", tell, "Olena's stamp", wait=True)
-    await queue.put("olena", tell, "Olena's undo")
-    await queue.put("taras", tell, "Taras's stamp")
+    await queue.put("olena", tell, "Olena's stamp", True)
+    await queue.put("olena", tell, "Olena's undo", False)
+    await queue.put("taras", tell, "Taras's stamp", False)
     await asyncio.sleep(0.01)
     assert sent == ["Taras's stamp"]  # Olena's undo waits for her stamp, Taras does not
     gate.set()
