@@ -165,7 +165,7 @@ async def bot_runtime(
         closing.push_async_callback(shop_bots.close)
         shop_vibers = ShopVibers(settings.viber, box, signer)
         closing.push_async_callback(shop_vibers.close)
-        shop_whatsapps = ShopWhatsApps(settings.whatsapp, box, signer)
+        shop_whatsapps = ShopWhatsApps(settings.whatsapp, box, signer, i18n)
         closing.push_async_callback(shop_whatsapps.close)
         # Closed before the bots, the wallets and the database it sends with: what is still
         # pending at the stop is sent first (a few seconds at most).

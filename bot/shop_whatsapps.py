@@ -20,6 +20,10 @@ Disconnecting marks the account disconnected (its webhook URL answers 404 from t
 owner removes it in the dashboard) and, as for Viber, the people who wrote to that number
 unreachable on WhatsApp: they agreed to hear from the shop's number, not from ours. The same
 number connected again makes them reachable again.
+
+Connecting also sets the number's commands (``bot.whatsapp_commands``) in the shop's default
+language: Meta refusing them, or not answering, is logged and the number stays connected (the
+list is a convenience; the chat works without it).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from bot.shop_accounts import ChatAccounts
+from bot.whatsapp_commands import number_commands
 from channels.whatsapp.api import WhatsAppApi, WhatsAppUnavailable
 from channels.whatsapp.replies import WhatsAppReplies
 from loyalty.messenger_accounts import (
@@ -44,11 +49,13 @@ from loyalty.messenger_accounts import (
     connect_account,
     credential_of,
 )
-from models import MessengerAccount
+from models import Merchant, MessengerAccount
 from models.enums import Platform
 from web.shop_whatsapps import SHOP_WHATSAPP_PREFIX
 
 if TYPE_CHECKING:
+    from aiogram.utils.i18n import I18n
+
     from bot.config import WhatsAppSettings
     from loyalty.links import LinkSigner
 
@@ -82,8 +89,11 @@ class ShopWhatsApps(ChatAccounts[WhatsAppApi, WhatsAppReplies]):
     # No ``_unhook``: the webhook is the Meta app's, set and removed in its App Dashboard (the
     # disconnected account's URL answers 404 from then on).
 
-    def __init__(self, whatsapp: WhatsAppSettings, box: CredentialBox, signer: LinkSigner) -> None:
+    def __init__(
+        self, whatsapp: WhatsAppSettings, box: CredentialBox, signer: LinkSigner, i18n: I18n
+    ) -> None:
         super().__init__(box, signer, _close_client)
+        self._i18n = i18n
         self.api_url = whatsapp.api_url
         self._version = whatsapp.api_version
         self._shared_number = whatsapp.phone_number_id
@@ -183,7 +193,33 @@ class ShopWhatsApps(ChatAccounts[WhatsAppApi, WhatsAppReplies]):
         logger.info(
             "shop %s connected its own WhatsApp number (account %s)", merchant_id, account.id
         )
+        await self._set_commands(merchant_id, number.id, token)
         return connected
+
+    async def _set_commands(
+        self, merchant_id: int, phone_number_id: str, token: SecretStr
+    ) -> None:
+        """The number's command list in the shop's language; a refusal is only logged."""
+        language = (
+            await Merchant.filter(id=merchant_id)
+            .first()
+            .values_list("default_language", flat=True)
+        )
+        commands = number_commands(self._i18n, language if isinstance(language, str) else None)
+        api = self._api(token, phone_number_id)
+        try:
+            reply = await api.set_commands(commands)
+        except WhatsAppUnavailable as error:
+            logger.warning("no commands for shop %s's number: %s", merchant_id, error.reason)
+            return
+        finally:
+            await api.close()
+        if reply.error is not None:
+            logger.warning(
+                "Meta refused the commands of shop %s's number: %s",
+                merchant_id,
+                reply.error.message or reply.error.describe(),
+            )
 
 
 async def _close_client(api: WhatsAppApi) -> None:

@@ -232,6 +232,9 @@ class CustomerConversation:
                 return await self._join(turn, payload)
             if self._link_codes is not None and looks_like_link_code(inbound.text):
                 return await self._link(turn, self._link_codes)
+            command = _command(inbound.text)
+            if command is not None:
+                return await self._command(turn, command)
             return await self._typed(turn)
         if inbound.kind == InboundKind.ACTION:
             return await self._pressed(turn, inbound.action_id)
@@ -315,6 +318,23 @@ class CustomerConversation:
             return await self._home(None, greeting=True)
         note = Screen(_("I'm the card bot, so I can't pass messages to the shop."))
         return [note, *await self._home(turn.customer)]
+
+    async def _command(self, turn: _Turn, command: str) -> list[Screen]:
+        """``/card``, ``/vouchers``, ``/settings``, ``/help``: what WhatsApp's command list
+        sends when tapped (``channels.whatsapp.commands``), answered with the screen the same
+        button shows; another ``/word`` is free text."""
+        customer = turn.customer
+        if command == "help":
+            return await self._home(customer, greeting=True)
+        if command == "card":
+            return await self._home(customer)
+        if customer is None:
+            return await self._typed(turn)
+        if command == "vouchers":
+            return await self._vouchers(customer)
+        if command == "settings":
+            return [await self._menu(turn, customer)]
+        return await self._typed(turn)
 
     async def _expired(self, customer: Customer | None) -> list[Screen]:
         return [Screen(button_expired()), *await self._home(customer)]
@@ -576,6 +596,15 @@ class CustomerConversation:
         if not await stop_offers(customer, action.merchant_id, OFFER_CHANNELS):
             return [Screen(_("Offers from this shop are already off."))]
         return [Screen(stopped_text(shop), actions=((settings_action(),),))]
+
+
+def _command(text: str) -> str | None:
+    """The word of a typed ``/command`` (lowercased), None when the text is not one."""
+    word = text.strip()
+    if not word.startswith("/") or len(word) < 2 or not word[1:].isascii():
+        return None
+    name = word[1:].lower()
+    return name if name.replace("_", "").isalnum() else None
 
 
 def _card_list(cards: list[CardView]) -> Screen:

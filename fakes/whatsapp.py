@@ -39,8 +39,10 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import secrets
 import time
+import unicodedata
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -74,6 +76,12 @@ ROW_ID: Final = 200
 LIST_BUTTON: Final = 20
 SECTION_TITLE: Final = 24
 WINDOW_SECONDS: Final = 24 * 3600
+# Conversational components (``/conversational_automation``), per business number.
+COMMANDS: Final = 30
+COMMAND_NAME: Final = 32
+COMMAND_DESCRIPTION: Final = 256
+PROMPTS: Final = 4
+PROMPT: Final = 80
 SESSION_TYPES: Final = frozenset({"text", "image", "interactive"})
 TITLES: Final = {
     0: "AuthException",
@@ -219,6 +227,8 @@ class FakeWhatsApp(HostedFake):
         # Other business numbers on the same Graph API (a shop's own), by phone number id.
         self.numbers: dict[str, FakeWhatsApp] = {}
         self._host: FakeWhatsApp | None = None
+        # The number's commands and prompts as last accepted (the POST's body), None: never set.
+        self.automation: dict[str, Any] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -226,6 +236,9 @@ class FakeWhatsApp(HostedFake):
         app = web.Application(client_max_size=1 << 20)
         app.router.add_post("/{version}/{phone_number_id}/messages", self._handle)
         app.router.add_get("/{version}/{phone_number_id}", self._phone_number)
+        app.router.add_post(
+            "/{version}/{phone_number_id}/conversational_automation", self._automation
+        )
         await self._site.start(app, shutdown=1.0)
         return self
 
@@ -272,6 +285,49 @@ class FakeWhatsApp(HostedFake):
             elif name == "verified_name":
                 answer[name] = self.verified_name
         return web.json_response(answer)
+
+    async def _automation(self, request: web.Request) -> web.Response:
+        """``POST /{version}/{phone_number_id}/conversational_automation``: commands and
+        prompts, refused as Meta refuses them (400, code 100 or 105, the whole sentence in
+        ``message``); ``{"success": true}`` and kept in :attr:`automation`. A ``fail_next``
+        error code is answered here too (a network fault is the messages call's only)."""
+        other = self.numbers.get(request.match_info["phone_number_id"])
+        if other is not None:
+            return await other._automation(request)
+        raw = await request.read()
+        try:
+            body: Any = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        self.calls.append(body)
+        if self._faults and self._faults[0].code:
+            return self._error(
+                _Refusal(self._faults[0].http_status or 400, self._faults.popleft().code)
+            )
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else ""
+        if not token or not hmac.compare_digest(token.encode(), self.access_token.encode()):
+            return self._error(_Refusal(401, 190))
+        if request.match_info["phone_number_id"] != self.phone_number_id:
+            return self._error(_Refusal(400, 100, "Unsupported post request."))
+        refused = _check_automation(body)
+        if refused is not None:
+            code, message = refused
+            self.refusals[code] += 1
+            error = {
+                "message": message,
+                "type": "OAuthException",
+                "code": code,
+                "fbtrace_id": "A" + secrets.token_urlsafe(16),
+            }
+            return web.json_response({"error": error}, status=400)
+        self.automation = body
+        return web.json_response({"success": True})
+
+    def commands(self) -> list[tuple[str, str]]:
+        """(name, description) of the number's commands as last set."""
+        listed = (self.automation or {}).get("commands") or []
+        return [(c["command_name"], c["command_description"]) for c in listed]
 
     # -- people and templates ----------------------------------------------------------------
 
@@ -707,3 +763,76 @@ def _check_interactive(obj: dict[str, Any]) -> None:
             raise _Refusal(400, 100, "The parameter parameters['url'] is required.")
     else:
         raise _Refusal(400, 100, f"Unsupported interactive type: {kind}")
+
+
+_COMMAND_NAME = re.compile(r"[a-z0-9_]+")
+
+
+def _has_emoji(text: str) -> bool:
+    """Pictographs, dingbats and their joiners: what WhatsApp calls emoji here."""
+    return any(
+        ord(ch) >= 0x1F000
+        or 0x2600 <= ord(ch) <= 0x27BF
+        or ch in "\u200d\ufe0f"
+        or unicodedata.category(ch) == "So"
+        for ch in text
+    )
+
+
+def _check_automation(body: Any) -> tuple[int, str] | None:
+    """Meta's (code, message) for conversational components it would refuse, else None."""
+    if not isinstance(body, dict):
+        return 100, "(#100) The parameter commands is required."
+    commands = body.get("commands", [])
+    prompts = body.get("prompts", [])
+    if not isinstance(commands, list):
+        return 100, "(#100) Param commands must be an array."
+    if not isinstance(prompts, list):
+        return 100, "(#100) Param prompts must be an array."
+    if len(commands) > COMMANDS:
+        found = len(commands)
+        return (
+            105,
+            f"(#105) The parameter commands must have at most {COMMANDS} elements, {found} found.",
+        )
+    if len(prompts) > PROMPTS:
+        found = len(prompts)
+        return (
+            105,
+            f"(#105) The parameter prompts must have at most {PROMPTS} elements, {found} found.",
+        )
+    for i, command in enumerate(commands):
+        if not isinstance(command, dict):
+            return 100, f"(#100) Param commands[{i}] must be an object."
+        name, text = command.get("command_name"), command.get("command_description")
+        param = f"commands[{i}]['command_name']"
+        if not isinstance(name, str) or not name:
+            return 100, f"(#100) The parameter {param} is required."
+        if len(name) > COMMAND_NAME:
+            return 100, f"(#100) Param {param} must be at most {COMMAND_NAME} characters long."
+        if _has_emoji(name):
+            return 100, f"(#100) Param {param} must not contain emojis."
+        if not _COMMAND_NAME.fullmatch(name):
+            return (
+                100,
+                f"(#100) Param {param} must contain only lowercase letters, digits and"
+                " underscores.",
+            )
+        param = f"commands[{i}]['command_description']"
+        if not isinstance(text, str) or not text:
+            return 100, f"(#100) The parameter {param} is required."
+        if len(text) > COMMAND_DESCRIPTION:
+            return (
+                100,
+                f"(#100) Param {param} must be at most {COMMAND_DESCRIPTION} characters long.",
+            )
+        if _has_emoji(text):
+            return 100, f"(#100) Param {param} must not contain emojis."
+    for i, prompt in enumerate(prompts):
+        if not isinstance(prompt, str) or not prompt:
+            return 100, f"(#100) Param prompts[{i}] must be a non-empty string."
+        if len(prompt) > PROMPT:
+            return 100, f"(#100) Param prompts[{i}] must be at most {PROMPT} characters long."
+        if _has_emoji(prompt):
+            return 100, f"(#100) Param prompts[{i}] must not contain emojis."
+    return None

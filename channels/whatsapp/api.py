@@ -207,6 +207,50 @@ class WhatsAppApi:
             raise WhatsAppUnavailable(f"phone number: HTTP {http_status}", http_status=http_status)
         return WhatsAppReply(http_status, message_id=answer["id"], body=answer)
 
+    async def set_commands(
+        self, commands: Sequence[tuple[str, str]], prompts: Sequence[str] = ()
+    ) -> WhatsAppReply:
+        """``POST /<phone number id>/conversational_automation``: the number's commands
+        (name, description) and ice-breaker prompts, what WhatsApp shows in its chat (a tapped
+        command arrives as the text ``/name``). Meta's refusal (code 100 or 105 for a limit)
+        is the answer's ``error``; ``body`` is ``{"success": true}`` when it took them."""
+        payload = {
+            "enable_welcome_message": False,
+            "commands": [
+                {"command_name": name, "command_description": text} for name, text in commands
+            ],
+            "prompts": list(prompts),
+        }
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        headers = {
+            "Authorization": f"Bearer {self._token.get_secret_value()}",
+            "Content-Type": "application/json",
+        }
+        url = f"{self._number_url}/conversational_automation"
+        try:
+            async with self._http().post(
+                url, data=body.encode(), headers=headers, timeout=self._timeout
+            ) as response:
+                raw = await response.read()
+                http_status = response.status
+        except TimeoutError as exc:
+            raise WhatsAppUnavailable("commands: timeout") from exc
+        except aiohttp.ClientError as exc:
+            raise WhatsAppUnavailable(f"commands: {type(exc).__name__}") from exc
+        try:
+            answer = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WhatsAppUnavailable(
+                f"commands: HTTP {http_status}, not JSON", http_status=http_status
+            ) from exc
+        if not isinstance(answer, dict):
+            raise WhatsAppUnavailable(f"commands: HTTP {http_status}", http_status=http_status)
+        if "error" in answer:
+            return _reply(http_status, answer)
+        if http_status >= 400 or answer.get("success") is not True:
+            raise WhatsAppUnavailable(f"commands: HTTP {http_status}", http_status=http_status)
+        return WhatsAppReply(http_status, body=answer)
+
     # -- the message types we send -----------------------------------------------------------
 
     async def send_text(self, to: str, body: str, *, preview_url: bool = False) -> WhatsAppReply:
