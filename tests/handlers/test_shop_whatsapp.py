@@ -4,6 +4,7 @@ through it, and disconnected without losing a member."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from fakes.whatsapp import FakeWhatsApp
 from loyalty.messenger_accounts import secret_matches
 from loyalty.stamps import add_stamps
 from loyalty.tokens import LinkKind, payload
-from models import Delivery, Identity, Membership, MessengerAccount
+from models import Delivery, Identity, Membership, Merchant, MessengerAccount
 from models.enums import AccountStatus, Channel, DeliveryStatus, Platform, StaffRole
 from tests import factories
 from tests.campaigns.helpers import started
@@ -81,13 +82,66 @@ async def test_the_owner_connects_the_shops_number_and_meta_verifies_the_webhook
     for secret in (shop_wa.access_token, shop_wa.app_secret, verify_token):
         assert secret not in account.credential_encrypted
     assert secret_matches(account, verify_token)
-    assert shop_wa.calls == [{"GET": shop_wa.phone_number_id}] * 2
+    assert shop_wa.calls[:2] == [{"GET": shop_wa.phone_number_id}] * 2
+    # Then its commands, in the shop's language (English here): a tap sends "/card".
+    assert len(shop_wa.calls) == 3
+    assert shop_wa.commands() == [
+        ("card", "My card and QR"),
+        ("vouchers", "My rewards, and how to use them"),
+        ("settings", "Language, offers, leaving a card"),
+        ("help", "What I can do"),
+    ]
     assert numbers.calls == []
     # Meta's handshake: the challenge back with the right verify token, 403 with another.
     ok = await shop_wa.verify(verify_token, challenge="1158201444")
     assert (ok.status, ok.body) == (200, b"1158201444")
     assert (await shop_wa.verify("not-it")).status == 403
     assert "+380441234567" in text_of(await own_whatsapp_screen(owner))
+
+
+async def test_the_numbers_commands_are_in_the_shops_language(
+    new_chat: Any, numbers: FakeWhatsApp
+) -> None:
+    shop = await factories.merchant("Кава на Ринку")
+    await Merchant.filter(id=shop.merchant.id).update(default_language="uk")
+    # The owner reads Telegram in English: the list is the number's, in the shop's language.
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    shop_wa = numbers.add_number("380441234568", "Кава на Ринку")
+
+    await connect_own_whatsapp(
+        owner, shop_wa.phone_number_id, shop_wa.access_token, shop_wa.app_secret
+    )
+
+    assert shop_wa.commands() == [
+        ("card", "Моя картка і QR-код"),
+        ("vouchers", "Мої винагороди і як ними скористатися"),
+        ("settings", "Мова, пропозиції, вихід із картки"),
+        ("help", "Що я вмію"),
+    ]
+    assert numbers.automation is None  # the shared number's list is not touched
+
+
+async def test_meta_refusing_the_commands_leaves_the_number_connected(
+    new_chat: Any, numbers: FakeWhatsApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = await factories.merchant()
+    owner = await _staff(new_chat, shop, StaffRole.OWNER, "Marta")
+    shop_wa = numbers.add_number("380441234569")
+    shop_wa.fail_next(code=100)
+
+    with caplog.at_level(logging.WARNING, logger="bot.shop_whatsapps"):
+        [answer] = await connect_own_whatsapp(
+            owner, shop_wa.phone_number_id, shop_wa.access_token, shop_wa.app_secret
+        )
+
+    assert text_of(answer).startswith("Connected: +380441234569.")
+    assert shop_wa.refusals[100] == 1
+    assert shop_wa.automation is None
+    account = await MessengerAccount.get(merchant_id=shop.merchant.id)
+    assert account.status == AccountStatus.ACTIVE
+    assert "Meta refused the commands" in caplog.text
+    for secret in (shop_wa.access_token, shop_wa.app_secret):
+        assert secret not in caplog.text
 
 
 async def test_a_token_meta_refuses_stores_nothing(new_chat: Any, numbers: FakeWhatsApp) -> None:
