@@ -149,3 +149,44 @@ async def test_a_number_nobody_joined_with_gets_the_way_in_and_is_not_stored(
     [answer] = await Person(whatsapp, DANA).says("שלום")
     assert "Scan the QR code" in answer.text
     assert await Identity.filter(platform=Platform.WHATSAPP).count() == 0
+
+
+async def test_a_tapped_command_answers_as_its_button(
+    whatsapp: FakeWhatsApp, webhook: str
+) -> None:
+    """WhatsApp sends a command from the number's list as the text "/card"."""
+    shop = await factories.merchant("Kafe Lviv")
+    dana = Person(whatsapp, DANA)
+    joined = await dana.says(_join_text(shop.card.join_token))
+    card = [(r.type, r.choices) for r in joined]
+
+    typed = await dana.says("  /CARD ")
+    assert [(r.type, r.choices) for r in typed] == card
+    said = visible(" ".join(r.text for r in typed))
+    assert "Kafe Lviv" in said
+    assert "can't pass messages" not in said
+
+    [menu] = await dana.says("/settings")
+    assert "Language: English" in visible(menu.text)
+    assert [r.text for r in await dana.presses("Settings")] == [menu.text]
+
+    [vouchers] = await dana.says("/vouchers")
+    assert visible(vouchers.text) == (
+        "No vouchers yet. 10 more stamps on *Coffee card* and one is yours."
+    )
+
+    assert [(r.type, r.choices) for r in await dana.says("/help")] == card
+
+    unknown = await dana.says("/stamps")
+    assert unknown[0].text == "I'm the card bot, so I can't pass messages to the shop."
+    assert [(r.type, r.choices) for r in unknown[1:]] == card
+
+
+async def test_a_command_from_someone_without_a_card_shows_the_way_in(
+    whatsapp: FakeWhatsApp, webhook: str
+) -> None:
+    dana = Person(whatsapp, DANA)
+    for command in ("/card", "/vouchers", "/settings", "/help"):
+        [answer] = await dana.says(command)
+        assert "Scan the QR code" in answer.text
+    assert await Identity.filter(platform=Platform.WHATSAPP).count() == 0
