@@ -79,6 +79,17 @@ def _parser() -> argparse.ArgumentParser:
         " Viber calls it before it answers)",
     )
     viber_commands.add_parser("remove-webhook", help="stop Viber calling this deployment")
+
+    whatsapp = commands.add_parser("whatsapp", help="the shared WhatsApp number")
+    whatsapp_commands = whatsapp.add_subparsers(dest="whatsapp_command", required=True)
+    set_commands = whatsapp_commands.add_parser(
+        "set-commands",
+        help="list /card, /vouchers, /settings and /help in the number's chats (one language"
+        " for everybody: WhatsApp keeps one list per number)",
+    )
+    set_commands.add_argument(
+        "--language", default=None, help="their language (default: STAMPBOT_DEFAULT_LANGUAGE)"
+    )
     return parser
 
 
@@ -110,6 +121,41 @@ async def _viber_webhook(settings: Settings, *, remove: bool) -> int:
         print(f"error: Viber refused: {reply.status} {reply.status_message}", file=sys.stderr)
         return 1
     print("Viber webhook removed." if remove else f"Viber calls {url} now.")
+    return 0
+
+
+async def _whatsapp_commands(settings: Settings, language: str | None) -> int:
+    """Set the shared number's commands; Meta's refusal is printed with its message."""
+    from bot.factory import build_i18n, build_whatsapp_api
+    from bot.whatsapp_commands import number_commands
+    from channels.whatsapp.api import WhatsAppUnavailable
+
+    api = build_whatsapp_api(settings)
+    if api is None:
+        print(
+            "error: STAMPBOT_WHATSAPP_ACCESS_TOKEN and STAMPBOT_WHATSAPP_PHONE_NUMBER_ID are"
+            " not set",
+            file=sys.stderr,
+        )
+        return 2
+    i18n = build_i18n(settings)
+    chosen = language or settings.shops.default_language
+    if chosen not in i18n.available_locales:
+        await api.close()
+        print(f"error: no translations in {chosen!r}", file=sys.stderr)
+        return 2
+    commands = number_commands(i18n, chosen)
+    try:
+        reply = await api.set_commands(commands)
+    except WhatsAppUnavailable as exc:
+        print(f"error: WhatsApp did not answer: {exc.reason}", file=sys.stderr)
+        return 1
+    finally:
+        await api.close()
+    if reply.error is not None:
+        print(f"error: Meta refused: {reply.error.message}", file=sys.stderr)
+        return 1
+    print(f"WhatsApp lists {', '.join('/' + name for name, _ in commands)} now ({chosen}).")
     return 0
 
 
@@ -254,6 +300,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "viber":
         return await _viber_webhook(settings, remove=args.viber_command == "remove-webhook")
+    if args.command == "whatsapp":
+        return await _whatsapp_commands(settings, args.language)
     if args.command == "demo":
         from demo.week import run_demo
 

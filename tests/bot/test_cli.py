@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from channels.viber.api import ViberApi
 from conversation.screen import Inbound, Screen, StatusUpdate
 from fakes.viber import FakeViber
+from fakes.whatsapp import FakeWhatsApp
 from loyalty.tokens import parse_payload
 from tests.channels.apple_wallet.verify import pass_problems
 from tests.conftest import PG_ADMIN_DSN, Backend, _pg_admin
@@ -271,3 +272,40 @@ async def test_viber_set_webhook_registers_our_address_and_viber_checks_it_first
 
     code, out, _ = await _stampbot_async("viber", "remove-webhook", tmp_path=tmp_path, env=env)
     assert (code, out.strip(), viber.webhook_url) == (0, "Viber webhook removed.", "")
+
+
+async def test_whatsapp_set_commands_lists_them_at_the_shared_number(
+    tmp_path: Path, whatsapp: FakeWhatsApp
+) -> None:
+    missing = await _stampbot_async("whatsapp", "set-commands", tmp_path=tmp_path, env={})
+    assert missing[0] == 2
+    assert "STAMPBOT_WHATSAPP_ACCESS_TOKEN" in missing[2]
+
+    env = {
+        "STAMPBOT_WHATSAPP_ACCESS_TOKEN": whatsapp.access_token,
+        "STAMPBOT_WHATSAPP_PHONE_NUMBER_ID": whatsapp.phone_number_id,
+        "STAMPBOT_WHATSAPP_API_URL": whatsapp.base_url,
+        "STAMPBOT_DEFAULT_LANGUAGE": "he",
+    }
+    code, out, err = await _stampbot_async(
+        "whatsapp", "set-commands", "--language", "uk", tmp_path=tmp_path, env=env
+    )
+    assert (code, out.strip(), err) == (
+        0,
+        "WhatsApp lists /card, /vouchers, /settings, /help now (uk).",
+        "",
+    )
+    assert whatsapp.commands()[0] == ("card", "Моя картка і QR-код")
+    # Without --language: the deployment's default.
+    code, _, _ = await _stampbot_async("whatsapp", "set-commands", tmp_path=tmp_path, env=env)
+    assert code == 0
+    assert whatsapp.commands()[0] == ("card", "הכרטיס שלי וקוד ה-QR")
+
+    wrong = env | {"STAMPBOT_WHATSAPP_ACCESS_TOKEN": "EAAG" + "0" * 60}
+    code, out, err = await _stampbot_async(
+        "whatsapp", "set-commands", tmp_path=tmp_path, env=wrong
+    )
+    assert code == 1
+    assert err.startswith("error: Meta refused: Invalid OAuth access token")
+    assert "0" * 60 not in out + err
+    assert whatsapp.commands()[0] == ("card", "הכרטיס שלי וקוד ה-QR")
