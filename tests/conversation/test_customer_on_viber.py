@@ -277,3 +277,18 @@ async def test_viber_settings_show_a_code_that_viber_itself_refuses(
     # A new code replaces the shown one.
     [renewed] = await olena.presses("New code", on=shown)
     assert code not in visible(renewed.text)
+
+
+async def test_a_typed_command_answers_as_its_button(viber: FakeViber, webhook: str) -> None:
+    shop = await factories.merchant("Kafe Lviv")
+    olena = viber.add_user("Olena", subscribed=False, language="uk")
+    await viber.user_opens(olena, context=payload(LinkKind.JOIN, shop.card.join_token))
+    person = Person(viber, olena)
+    [welcome] = person.new()
+
+    typed = await person.says(" /Settings ")
+    pressed = await person.presses("Налаштування", on=welcome)
+    assert [r.text for r in typed] == [r.text for r in pressed]
+    assert "Мова: Українська" in visible(typed[0].text)
+    unknown = await person.says("/stamps")
+    assert unknown[0].text == "Я бот картки лояльності, тож не можу передати повідомлення закладу."
