@@ -140,35 +140,50 @@ class WhatsAppApi:
             await self._session.close()
         self._session = None
 
-    async def send(self, to: str, message: dict[str, Any]) -> WhatsAppReply:
-        """POST one message (``type`` and its object) to ``to``; the answer, refusals too."""
-        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
-        body = json.dumps({**payload, **message}, ensure_ascii=False, separators=(",", ":"))
-        headers = {
-            "Authorization": f"Bearer {self._token.get_secret_value()}",
-            "Content-Type": "application/json",
-        }
-        kind = str(message.get("type", "?"))
+    async def _call(
+        self,
+        what: str,
+        url: str,
+        *,
+        payload: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """One Graph API request (POST of ``payload`` as JSON, else GET with ``params``) and its
+        answer as a JSON object with its HTTP status. No answer, or one that is not a JSON
+        object, is ``WhatsAppUnavailable`` named by ``what``; Meta's refusals are answers."""
+        headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
+        data = None
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        method = "POST" if payload is not None else "GET"
         try:
-            async with self._http().post(
-                self._url, data=body.encode(), headers=headers, timeout=self._timeout
+            async with self._http().request(
+                method, url, data=data, params=params, headers=headers, timeout=self._timeout
             ) as response:
                 raw = await response.read()
                 http_status = response.status
         except TimeoutError as exc:
-            raise WhatsAppUnavailable(f"{kind}: timeout") from exc
+            raise WhatsAppUnavailable(f"{what}: timeout") from exc
         except aiohttp.ClientError as exc:
-            raise WhatsAppUnavailable(f"{kind}: {type(exc).__name__}") from exc
+            raise WhatsAppUnavailable(f"{what}: {type(exc).__name__}") from exc
         try:
             answer = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise WhatsAppUnavailable(
-                f"{kind}: HTTP {http_status}, not JSON", http_status=http_status
+                f"{what}: HTTP {http_status}, not JSON", http_status=http_status
             ) from exc
         if not isinstance(answer, dict):
             raise WhatsAppUnavailable(
-                f"{kind}: HTTP {http_status}, not an object", http_status=http_status
+                f"{what}: HTTP {http_status}, not an object", http_status=http_status
             )
+        return http_status, answer
+
+    async def send(self, to: str, message: dict[str, Any]) -> WhatsAppReply:
+        """POST one message (``type`` and its object) to ``to``; the answer, refusals too."""
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+        kind = str(message.get("type", "?"))
+        http_status, answer = await self._call(kind, self._url, payload={**payload, **message})
         reply = _reply(http_status, answer)
         if reply.error is None and not reply.message_id:
             raise WhatsAppUnavailable(
@@ -180,29 +195,10 @@ class WhatsAppApi:
         """``GET /<phone number id>?fields=display_phone_number,verified_name``: who the
         number is, as the token may see it (a bad token: ``error.code`` 190). The answer's
         fields are in ``body``; ``message_id`` is the number's id."""
-        headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
         params = {"fields": "display_phone_number,verified_name"}
-        try:
-            async with self._http().get(
-                self._number_url, params=params, headers=headers, timeout=self._timeout
-            ) as response:
-                raw = await response.read()
-                http_status = response.status
-        except TimeoutError as exc:
-            raise WhatsAppUnavailable("phone number: timeout") from exc
-        except aiohttp.ClientError as exc:
-            raise WhatsAppUnavailable(f"phone number: {type(exc).__name__}") from exc
-        try:
-            answer = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WhatsAppUnavailable(
-                f"phone number: HTTP {http_status}, not JSON", http_status=http_status
-            ) from exc
-        if not isinstance(answer, dict):
-            raise WhatsAppUnavailable(f"phone number: HTTP {http_status}", http_status=http_status)
-        error = _reply(http_status, answer) if "error" in answer else None
-        if error is not None:
-            return error
+        http_status, answer = await self._call("phone number", self._number_url, params=params)
+        if "error" in answer:
+            return _reply(http_status, answer)
         if http_status >= 400 or not isinstance(answer.get("id"), str):
             raise WhatsAppUnavailable(f"phone number: HTTP {http_status}", http_status=http_status)
         return WhatsAppReply(http_status, message_id=answer["id"], body=answer)
@@ -221,30 +217,8 @@ class WhatsAppApi:
             ],
             "prompts": list(prompts),
         }
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        headers = {
-            "Authorization": f"Bearer {self._token.get_secret_value()}",
-            "Content-Type": "application/json",
-        }
         url = f"{self._number_url}/conversational_automation"
-        try:
-            async with self._http().post(
-                url, data=body.encode(), headers=headers, timeout=self._timeout
-            ) as response:
-                raw = await response.read()
-                http_status = response.status
-        except TimeoutError as exc:
-            raise WhatsAppUnavailable("commands: timeout") from exc
-        except aiohttp.ClientError as exc:
-            raise WhatsAppUnavailable(f"commands: {type(exc).__name__}") from exc
-        try:
-            answer = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WhatsAppUnavailable(
-                f"commands: HTTP {http_status}, not JSON", http_status=http_status
-            ) from exc
-        if not isinstance(answer, dict):
-            raise WhatsAppUnavailable(f"commands: HTTP {http_status}", http_status=http_status)
+        http_status, answer = await self._call("commands", url, payload=payload)
         if "error" in answer:
             return _reply(http_status, answer)
         if http_status >= 400 or answer.get("success") is not True:
