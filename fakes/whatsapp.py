@@ -294,12 +294,7 @@ class FakeWhatsApp(HostedFake):
         other = self.numbers.get(request.match_info["phone_number_id"])
         if other is not None:
             return await other._automation(request)
-        raw = await request.read()
-        try:
-            body: Any = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            body = None
-        self.calls.append(body)
+        body = await self._recorded(request)
         if self._faults and self._faults[0].code:
             return self._error(
                 _Refusal(self._faults[0].http_status or 400, self._faults.popleft().code)
@@ -356,18 +351,22 @@ class FakeWhatsApp(HostedFake):
         proxy does) or Meta's error ``code`` (with ``http_status`` or 400), after ``delay``."""
         self._faults.extend([Fault(http_status, code, delay)] * times)
 
+    async def _recorded(self, request: web.Request) -> Any:
+        """The request's JSON body (None when it is not JSON), kept in :attr:`calls`."""
+        try:
+            body: Any = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        self.calls.append(body)
+        return body
+
     # -- the API -----------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
         other = self.numbers.get(request.match_info["phone_number_id"])
         if other is not None:
             return await other._handle(request)
-        raw = await request.read()
-        try:
-            body: Any = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            body = None
-        self.calls.append(body)
+        body = await self._recorded(request)
         if self._faults:
             fault = self._faults.popleft()
             if fault.delay:

@@ -34,6 +34,15 @@ from tests.handlers.wizard.test_flow import labels, send_it, write_campaign
 __all__ = ["numbers", "vibers"]  # the fixtures pointing shops' accounts at the fakes
 
 
+async def deliver(runtime: BotRuntime, **channels: Any) -> None:
+    """A few ticks of the worker as ``stampbot worker`` builds it, with these channels."""
+    worker = build_worker(
+        runtime.settings, runtime.bot, runtime.limiter, runtime.signer, **channels
+    )
+    for _ in range(4):
+        await worker.tick()
+
+
 async def _other_shops_account(platform: Platform, status: AccountStatus) -> MessengerAccount:
     """An account row of another shop (no client is ever built for it here)."""
     bakery = await factories.merchant("Bakery")
@@ -70,15 +79,7 @@ async def test_a_campaign_reaches_the_shops_viber_customers_without_a_shared_bot
     summary = owner.current(channels)
     await send_it(owner, summary)
 
-    worker = build_worker(
-        runtime.settings,
-        runtime.bot,
-        runtime.limiter,
-        runtime.signer,
-        viber_accounts=runtime.shop_vibers,
-    )
-    for _ in range(4):
-        await worker.tick()
+    await deliver(runtime, viber_accounts=runtime.shop_vibers)
 
     [message] = [m for m in shop_viber.received[person] if "Pumpkin latte" in m.text]
     assert message.message["sender"]["name"] == "Kafe Lviv"
@@ -158,15 +159,7 @@ async def test_a_template_the_shops_number_lacks_skips_the_row(
     campaign = await started(
         cafe, Channel.WHATSAPP, text="Pumpkin latte is back!", whatsapp_template="autumn_offer"
     )
-    worker = build_worker(
-        runtime.settings,
-        runtime.bot,
-        runtime.limiter,
-        runtime.signer,
-        whatsapp_accounts=runtime.shop_whatsapps,
-    )
-    for _ in range(4):
-        await worker.tick()
+    await deliver(runtime, whatsapp_accounts=runtime.shop_whatsapps)
 
     [row] = await Delivery.filter(campaign_id=campaign.id)
     assert (row.status, row.reason, row.attempts) == (
@@ -204,16 +197,7 @@ async def test_of_a_persons_viber_ids_the_campaign_picks_its_shops_bot_else_the_
     )
 
     campaign = await started(cafe, Channel.VIBER, text="Pumpkin latte is back!")
-    worker = build_worker(
-        runtime.settings,
-        runtime.bot,
-        runtime.limiter,
-        runtime.signer,
-        viber=viber_api,
-        viber_accounts=runtime.shop_vibers,
-    )
-    for _ in range(4):
-        await worker.tick()
+    await deliver(runtime, viber=viber_api, viber_accounts=runtime.shop_vibers)
 
     assert any("Pumpkin latte is back!" in text for text in shop_viber.texts(regular))
     assert vibers.texts(regular_shared) == []
@@ -229,15 +213,7 @@ async def test_the_shops_number_sends_without_a_shared_one_and_its_receipts_coun
     person = await joined_on_whatsapp(cafe, shop_wa)  # wrote just now: the window is open
 
     campaign = await started(cafe, Channel.WHATSAPP, text="Pumpkin latte is back!")
-    worker = build_worker(
-        runtime.settings,
-        runtime.bot,
-        runtime.limiter,
-        runtime.signer,
-        whatsapp_accounts=runtime.shop_whatsapps,
-    )
-    for _ in range(4):
-        await worker.tick()
+    await deliver(runtime, whatsapp_accounts=runtime.shop_whatsapps)
 
     assert any("Pumpkin latte is back!" in text for text in shop_wa.texts(person))
     assert numbers.received == {}
