@@ -41,7 +41,13 @@ from handlers.texts import (
 )
 from handlers.till import ask_amount, undo_button, unknown_code
 from loyalty.clock import utcnow
-from loyalty.counter import CounterCard, CounterVoucher, card_at_counter, voucher_at_counter
+from loyalty.counter import (
+    CounterCard,
+    CounterVoucher,
+    card_at_counter,
+    voucher_at_counter,
+    with_ready_vouchers,
+)
 from loyalty.errors import (
     InviteInvalid,
     InviteRevoked,
@@ -647,7 +653,9 @@ async def stamp_pressed(
         await query.answer(button_expired())
         return
     try:
-        card = await card_at_counter(query.from_user.id, membership_id=callback_data.membership_id)
+        card = await card_at_counter(
+            query.from_user.id, membership_id=callback_data.membership_id, ready=False
+        )
     except LoyaltyError:
         await query.answer(button_expired())
         return
@@ -661,6 +669,7 @@ async def stamp_pressed(
         )
     except StampCooldown as refused:
         await query.answer()
+        card = await with_ready_vouchers(card)
         text, markup = _cooldown_screen(card, refused, callback_data.count, typed=False)
         await query.message.edit_text(text, reply_markup=markup)
         return

@@ -7,7 +7,7 @@ the code is simply unknown, so guessing cannot reveal another shop's customers.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -83,9 +83,12 @@ async def card_at_counter(
     code: str | None = None,
     merchant_id: int | None = None,
     now: datetime | None = None,
+    ready: bool = True,
 ) -> CounterCard:
     """The card as the till sees it; ``merchant_id`` narrows a typed code to that one shop
-    (the one a member of several shops' staff said they work for)."""
+    (the one a member of several shops' staff said they work for). ``ready=False`` leaves out
+    the ready vouchers (``with_ready_vouchers`` adds them): a stamp button's press shows them
+    only when the stamp is refused, so the press does not read them first."""
     row: dict[str, Any] | None = None
     if token is not None:
         row = await _counter_row('m."public_token" = {}', token)
@@ -110,8 +113,7 @@ async def card_at_counter(
     staff = await seat_at(telegram_user_id, int(row["merchant_id"]), Permission.STAMP)
     if staff is None:
         raise MembershipNotFound()
-    ready = (await active_vouchers(int(row["id"]), now=ensure_utc(now)))[:READY_VOUCHERS]
-    return CounterCard(
+    card = CounterCard(
         staff=staff,
         membership_id=int(row["id"]),
         customer_id=int(row["customer_id"]),
@@ -123,10 +125,16 @@ async def card_at_counter(
         timezone=row["timezone"],
         reward_text=row["reward_text"],
         shop_name=row["shop_name"],
-        vouchers=tuple(ReadyVoucher(v.id, v.title, v.expires_at) for v in ready),
         scan_adds_stamp=bool(row["scan_adds_stamp"]),
         several_cards=int(row["cards"]) > 1,
     )
+    return await with_ready_vouchers(card, now=now) if ready else card
+
+
+async def with_ready_vouchers(card: CounterCard, *, now: datetime | None = None) -> CounterCard:
+    """``card`` with up to ``READY_VOUCHERS`` of its usable vouchers, soonest to expire first."""
+    usable = (await active_vouchers(card.membership_id, now=ensure_utc(now)))[:READY_VOUCHERS]
+    return replace(card, vouchers=tuple(ReadyVoucher(v.id, v.title, v.expires_at) for v in usable))
 
 
 async def _counter_row(where: str, value: object) -> dict[str, Any] | None:
