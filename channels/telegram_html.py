@@ -96,7 +96,13 @@ class _Tokenizer(HTMLParser):
         # <b><i>x</b>y</i> renders as <b><i>x</i></b><i>y</i>. Unmatched end tags vanish.
         for index in range(len(self._stack) - 1, -1, -1):
             if self._stack[index].name == tag:
-                del self._stack[index]
+                if tag == "pre":
+                    # A <code> opened in this <pre> ends with it: outside a <pre> its language
+                    # is not allowed, and a second sanitize would drop it (not idempotent).
+                    inside = self._stack[index + 1 :]
+                    self._stack[index:] = [e for e in inside if e.name != "code"]
+                else:
+                    del self._stack[index]
                 break
 
     def handle_data(self, data: str) -> None:

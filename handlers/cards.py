@@ -40,15 +40,20 @@ _UNSAFE_FILE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
 
 def stamps_line(card: CardView) -> str:
     """Progress in words ("3 of 10 stamps"): a screen reader reads "3/10" as "3 slash 10"."""
+    return progress_line(card.balance, card.stamps_needed, card.reward_text)
+
+
+def progress_line(balance: int, needed: int, reward: str) -> str:
+    """``stamps_line`` from its figures, for a notice that has them without a card view."""
     return ngettext(
         "{balance} of {needed} stamps — {count} more for {reward}",
         "{balance} of {needed} stamps — {count} more for {reward}",
-        card.stamps_to_reward,
+        needed - balance,
     ).format(
-        balance=ltr(str(card.balance)),
-        needed=ltr(str(card.stamps_needed)),
-        count=card.stamps_to_reward,
-        reward=bold(card.reward_text),
+        balance=ltr(str(balance)),
+        needed=ltr(str(needed)),
+        count=needed - balance,
+        reward=bold(reward),
     )
 
 

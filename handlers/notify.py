@@ -27,7 +27,7 @@ from handlers.callbacks import (
     VoucherAction,
     VoucherOp,
 )
-from handlers.cards import stamps_line
+from handlers.cards import progress_line, stamps_line
 from handlers.keyboards import my_card_label
 from handlers.texts import (
     bold,
@@ -287,16 +287,22 @@ class CustomerNotifier:
         if contact is None:
             return False
         with self._i18n.context(), self._i18n.use_locale(self._locale(contact)):
-            card = await customer_card(result.membership.id, customer_id)
-            shop = user_text(card.brand.merchant_name)
             added = ngettext(
                 "{count} stamp at {shop}", "{count} stamps at {shop}", result.added
-            ).format(count=plus(result.added), shop=shop)
+            ).format(count=plus(result.added), shop=user_text(result.shop_name))
             if not result.vouchers:
-                text = "\n".join([added + "!", stamps_line(card)])
-                return await self._send(
-                    contact, text, _open_card(card.membership_id), merchant_id=card.merchant_id
+                # Most stamps: told from what the stamp read, with no card view to build.
+                membership, stamp_card = result.membership, result.card
+                progress = progress_line(
+                    membership.balance, stamp_card.stamps_needed, stamp_card.reward_text
                 )
+                return await self._send(
+                    contact,
+                    "\n".join([added + "!", progress]),
+                    _open_card(membership.id),
+                    merchant_id=stamp_card.merchant_id,
+                )
+            card = await customer_card(result.membership.id, customer_id)
             # The good news first: the reward, then that a new card began (not "stamps lost").
             lines = []
             for voucher in result.vouchers:

@@ -7,15 +7,16 @@ the code is simply unknown, so guessing cannot reveal another shop's customers.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from tortoise import connections
 
 from loyalty.clock import ensure_utc
+from loyalty.customers import _select_list, _unprefixed
 from loyalty.errors import MembershipNotFound, VoucherNotFound
-from loyalty.staff import Permission, seat_at, staff_roles
+from loyalty.staff import Permission, allows, seat_at, staff_roles
 from loyalty.tokens import normalize_counter_code, normalize_voucher_code
 from loyalty.vouchers import active_vouchers
 from models import Customer, Membership, Merchant, Staff, Voucher
@@ -83,12 +84,15 @@ async def card_at_counter(
     code: str | None = None,
     merchant_id: int | None = None,
     now: datetime | None = None,
+    ready: bool = True,
 ) -> CounterCard:
     """The card as the till sees it; ``merchant_id`` narrows a typed code to that one shop
-    (the one a member of several shops' staff said they work for)."""
+    (the one a member of several shops' staff said they work for). ``ready=False`` leaves out
+    the ready vouchers (``with_ready_vouchers`` adds them): a stamp button's press shows them
+    only when the stamp is refused, so the press does not read them first."""
     row: dict[str, Any] | None = None
     if token is not None:
-        row = await _counter_row('m."public_token" = {}', token)
+        row = await _counter_row('m."public_token" = {}', token, telegram_user_id)
     elif code is not None:
         # Codes are unique per card only: look among the shops this person works for.
         normalized = normalize_counter_code(code)
@@ -102,16 +106,15 @@ async def card_at_counter(
                 counter_code=normalized, card__merchant_id__in=merchants
             ).first()
             if membership is not None:
-                row = await _counter_row('m."id" = {}', membership.id)
+                row = await _counter_row('m."id" = {}', membership.id, telegram_user_id)
     elif membership_id is not None:
-        row = await _counter_row('m."id" = {}', membership_id)
+        row = await _counter_row('m."id" = {}', membership_id, telegram_user_id)
     if row is None or row["status"] != MembershipStatus.ACTIVE.value:
         raise MembershipNotFound()
-    staff = await seat_at(telegram_user_id, int(row["merchant_id"]), Permission.STAMP)
-    if staff is None:
+    staff = _seat(row)
+    if staff is None or not allows(staff, Permission.STAMP):
         raise MembershipNotFound()
-    ready = (await active_vouchers(int(row["id"]), now=ensure_utc(now)))[:READY_VOUCHERS]
-    return CounterCard(
+    card = CounterCard(
         staff=staff,
         membership_id=int(row["id"]),
         customer_id=int(row["customer_id"]),
@@ -123,33 +126,53 @@ async def card_at_counter(
         timezone=row["timezone"],
         reward_text=row["reward_text"],
         shop_name=row["shop_name"],
-        vouchers=tuple(ReadyVoucher(v.id, v.title, v.expires_at) for v in ready),
         scan_adds_stamp=bool(row["scan_adds_stamp"]),
         several_cards=int(row["cards"]) > 1,
     )
+    return await with_ready_vouchers(card, now=now) if ready else card
 
 
-async def _counter_row(where: str, value: object) -> dict[str, Any] | None:
-    """The membership with what the till shows of its card, shop and customer, in one
-    statement written once (every scan and every press of a stamp button reads it)."""
+async def with_ready_vouchers(card: CounterCard, *, now: datetime | None = None) -> CounterCard:
+    """``card`` with up to ``READY_VOUCHERS`` of its usable vouchers, soonest to expire first."""
+    usable = (await active_vouchers(card.membership_id, now=ensure_utc(now)))[:READY_VOUCHERS]
+    return replace(card, vouchers=tuple(ReadyVoucher(v.id, v.title, v.expires_at) for v in usable))
+
+
+async def _counter_row(where: str, value: object, telegram_user_id: int) -> dict[str, Any] | None:
+    """The membership with what the till shows of its card, shop and customer, and the staff
+    seat of ``telegram_user_id`` at that shop if any, in one statement written once (every
+    scan and every press of a stamp button reads it)."""
     conn = connections.get("default")
-    rows = await conn.execute_query_dict(_counter_sql(conn.capabilities.dialect, where), [value])
+    sql = _counter_sql(conn.capabilities.dialect, where)
+    rows = await conn.execute_query_dict(sql, [value, telegram_user_id, True])
     return rows[0] if rows else None
+
+
+def _seat(row: dict[str, Any]) -> Staff | None:
+    """The staff seat ``_counter_row`` found beside the card (None: not staff there)."""
+    if row["st_id"] is None:
+        return None
+    return Staff._init_from_db(**_unprefixed(row, "st_", Staff))
 
 
 @functools.cache
 def _counter_sql(dialect: str, where: str) -> str:
-    mark = "$1" if dialect == "postgres" else "?"
+    """Built on first use: the models know their columns once Tortoise is set up. Numbered
+    placeholders on both dialects: the seat's come before ``where``'s in the text."""
+    prefix = "$" if dialect == "postgres" else "?"
+    value, user, active = (f"{prefix}{n}" for n in (1, 2, 3))
     return (
         'SELECT m."id", m."customer_id", m."status", m."balance", c."merchant_id", '  # noqa: S608
         'c."name" AS "card_name", c."stamps_needed", c."max_stamps_per_call", '
         'c."reward_text", s."timezone", s."name" AS "shop_name", s."scan_adds_stamp", '
         'cu."first_name", (SELECT COUNT(*) FROM "card" o WHERE o."merchant_id" = '
-        'c."merchant_id") AS "cards" '
+        f'c."merchant_id") AS "cards", {_select_list(Staff, "st")} '
         'FROM "membership" m JOIN "card" c ON c."id" = m."card_id" '
         'JOIN "merchant" s ON s."id" = c."merchant_id" '
         'JOIN "customer" cu ON cu."id" = m."customer_id" '
-        f"WHERE {where.format(mark)} LIMIT 1"
+        'LEFT JOIN "staff" st ON st."merchant_id" = c."merchant_id" '
+        f'AND st."telegram_user_id" = {user} AND st."active" = {active} '
+        f"WHERE {where.format(value)} LIMIT 1"
     )
 
 

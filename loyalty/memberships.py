@@ -48,16 +48,20 @@ async def join(customer: Customer, card: Card, *, now: datetime | None = None) -
         raise CustomerErased()
     _check_open(card)
     existing = await Membership.get_or_none(customer_id=customer.id, card_id=card.id)
-    if existing is None:
+    while existing is None:
         try:
+            # The till code comes with the row: a join is one statement, not three.
             membership = await Membership.create(
-                customer=customer, card=card, public_token=new_token()
+                customer=customer,
+                card=card,
+                public_token=new_token(),
+                counter_code=new_counter_code(),
             )
-            await ensure_counter_code(membership)
             return JoinResult(membership=membership, created=True)
         except IntegrityError:
-            # A double tap on the join link raced us; the other request made the row.
-            existing = await Membership.get(customer_id=customer.id, card_id=card.id)
+            # A double tap on the join link raced us and the other request made the row; or,
+            # with no such row, the card already has that till code: draw another.
+            existing = await Membership.get_or_none(customer_id=customer.id, card_id=card.id)
     if existing.status == MembershipStatus.LEFT:
         existing.status = MembershipStatus.ACTIVE
         existing.left_at = None

@@ -189,6 +189,10 @@ async def _touch(
     if campaign_message is not None and len(campaign_message) > CAMPAIGN_MESSAGE_MAX:
         raise ValueError(f"a pass campaign message has at most {CAMPAIGN_MESSAGE_MAX} characters")
     moment = ensure_utc(now)
+    if not await WalletPass.filter(**wallet_pass_filter).exists():
+        # Most members never download a pass, and every stamp asks: one look, not a
+        # transaction. A pass made just after it is drawn as the membership is then anyway.
+        return []
     async with in_transaction():
         wallet_pass = await WalletPass.select_for_update().get_or_none(**wallet_pass_filter)
         if wallet_pass is None:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Self
 
-from aiohttp import ClientSession, ClientTimeout, MultipartReader, web
+from aiohttp import ClientResponse, ClientSession, ClientTimeout, MultipartReader, web
 
 from ..loopback import LoopbackSite
 from .calls import (
@@ -234,12 +234,18 @@ class ApiServer(FaultInjection):
             headers=headers,
             timeout=ClientTimeout(total=request_timeout),
         ) as resp:
-            status, body = resp.status, ""
-            if resp.content_type == "multipart/form-data":
-                params, files = await read_multipart(MultipartReader(resp.headers, resp.content))
-            else:
-                body = await resp.text()
-                params, files = parse_body(resp.content_type, body), {}
+            return await self.webhook_answered(resp)
+
+    async def webhook_answered(self, resp: ClientResponse) -> WebhookDelivery:
+        """What Telegram does with the webhook's answer to an update: a failure is noted on
+        the webhook, and a method in a 2xx answer is run (for a driver that posts updates
+        itself, as ``bench/webhook.py`` does)."""
+        status, body = resp.status, ""
+        if resp.content_type == "multipart/form-data":
+            params, files = await read_multipart(MultipartReader(resp.headers, resp.content))
+        else:
+            body = await resp.text()
+            params, files = parse_body(resp.content_type, body), {}
         delivery = WebhookDelivery(status=status, body=body)
         if not 200 <= status < 300:
             self.webhook.last_error_date = int(time.time())

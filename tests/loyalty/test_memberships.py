@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from loyalty import memberships
 from loyalty.customers import customer_for_identity, erase_customer
 from loyalty.errors import CardNotFound, CustomerErased, MembershipNotFound
 from loyalty.ledger import ledger_sum
@@ -125,3 +126,22 @@ async def test_the_same_messenger_account_after_erasure_is_a_new_customer() -> N
     again = await factories.customer(77)
 
     assert again.id != person.id
+
+
+async def test_a_join_whose_till_code_the_card_already_has_draws_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The till code comes with the new row; a code the card already uses is refused by the
+    unique index, and the join draws again instead of failing."""
+    shop = await factories.merchant()
+    first = await factories.member(shop)
+    assert first.counter_code is not None
+    drawn = iter([first.counter_code, "Q7KM-3XPD"])
+    monkeypatch.setattr(memberships, "new_counter_code", lambda: next(drawn))
+    person = await factories.customer(4242)
+
+    joined = await join(person, shop.card)
+
+    assert joined.created
+    assert (await Membership.get(id=joined.membership.id)).counter_code == "Q7KM-3XPD"
+    assert await Membership.filter(card_id=shop.card.id).count() == 2

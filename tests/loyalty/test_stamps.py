@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from loyalty import stamps
 from loyalty.errors import (
     InvalidIdempotencyKey,
     InvalidStampCount,
@@ -285,20 +286,17 @@ async def test_losing_the_insert_race_on_the_key_replays_the_winner(
         membership.id, 4, merchant_id=shop.merchant.id, idempotency_key="scan-1", now=T0
     )
     before = await _snapshot(membership.id)
-    real_exists = StampEvent.exists
+    real_lock = stamps._lock
     misses = [True]
 
-    def exists_missing_once(**filters: Any) -> object:
-        if misses and filters.get("idempotency_key") == "scan-1":
+    async def lock_missing_once(membership_id: int, key: str | None) -> Any:
+        locked = await real_lock(membership_id, key)
+        if misses and key == "scan-1" and locked is not None:
             misses.pop()
+            return locked[0], locked[1], locked[2], False
+        return locked
 
-            async def no() -> bool:
-                return False
-
-            return no()
-        return real_exists(**filters)
-
-    monkeypatch.setattr(StampEvent, "exists", exists_missing_once)
+    monkeypatch.setattr(stamps, "_lock", lock_missing_once)
 
     again = await add_stamps(
         membership.id, 4, merchant_id=shop.merchant.id, idempotency_key="scan-1", now=T0
