@@ -543,10 +543,15 @@ def _inked_plate(base: _VoucherBase, plate: Image.Image) -> Image.Image:
     if inked is not None:
         left, top = inked[0] // s, inked[1] // s
         right, bottom = -(-inked[2] // s), -(-inked[3] // s)
-        written = plate.crop((left * s, top * s, right * s, bottom * s))
-        flat.paste(
-            _flatten(base.plate_backdrop.crop((left, top, right, bottom)), written), (left, top)
-        )
+        box = (left * s, top * s, right * s, bottom * s)
+        written = plate.crop(box)
+        if base.plate_translucent.crop(box).getbbox() is None:
+            # All opaque (writing on the plate keeps its pixels so): compositing onto the
+            # backdrop changes nothing, and the reduction is the same without alpha.
+            flat.paste(written.convert("RGB").reduce(s), (left, top))
+        else:
+            backdrop = base.plate_backdrop.crop((left, top, right, bottom))
+            flat.paste(_flatten(backdrop, written), (left, top))
     return flat
 
 
@@ -560,6 +565,8 @@ class _VoucherBase:
     """What lies under the plate, at the final size."""
     plate_flat: Image.Image
     """The plate without a code, flattened onto its backdrop."""
+    plate_translucent: Image.Image
+    """Where the plate is not opaque (its rounded corners), non-zero."""
     template: png.Patchwork
     """The voucher compressed but for the code's box and the QR code's."""
 
@@ -614,5 +621,6 @@ def _voucher_base(voucher: VoucherImage, modules: int) -> _VoucherBase:
         plate=plate_layer,
         plate_backdrop=plate_backdrop,
         plate_flat=_flatten(plate_backdrop, plate_layer),
+        plate_translucent=plate_layer.getchannel("A").point(lambda a: 255 if a < 255 else 0),
         template=png.Patchwork(image, [code_box, layout.qr_box]),
     )

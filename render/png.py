@@ -186,7 +186,7 @@ class Patchwork:
                     f"patch must be a {self.mode} image of {right - left}x{bottom - top}"
                 )
             data, stride = patch.tobytes(), (right - left) * pixel
-            rows.append([data[y * stride : (y + 1) * stride] for y in range(bottom - top)])
+            rows.append(_runs([data[y * stride : (y + 1) * stride] for y in range(bottom - top)]))
         spans = [rows[index][row] for index, row in self._spans]
         compress = _Pieces(self.level)
         # Each distinct row: its byte sum, and the sum of its bytes weighted by their place.
@@ -207,3 +207,14 @@ class Patchwork:
         out[1::2] = [compress.made[data] if data else b"" for data in spans]
         stream = b"".join((_ZLIB_HEADER, *out, _FINAL_EMPTY_BLOCK, struct.pack(">I", adler)))
         return _file(self.mode, self.size, stream)
+
+
+def _runs(rows: list[bytes]) -> list[bytes]:
+    """``rows``, each equal to the row above it being that very object: a QR code's module is
+    several rows tall, and telling them equal by comparing neighbours is cheaper than hashing
+    every row's bytes for the dictionary that finds the distinct ones (a fifth of a card's
+    encoding): each distinct object is hashed once."""
+    for y in range(1, len(rows)):
+        if rows[y] == rows[y - 1]:
+            rows[y] = rows[y - 1]
+    return rows
