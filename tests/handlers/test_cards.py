@@ -360,3 +360,17 @@ async def test_each_card_shows_its_own_usable_vouchers_soonest_to_expire_first(
     [tea_card] = await chat.press_label(cards, "Tea House")
     assert "• Forever scone" in text_of(tea_card)
     assert "Free tea" not in text_of(tea_card)
+
+
+async def test_an_older_card_without_a_till_code_gets_one_on_its_first_view(chat: Chat) -> None:
+    _, membership = await _joined(chat)
+    await Membership.filter(id=membership.id).update(counter_code=None)
+
+    [card] = await chat.send("/card")
+
+    made = (await Membership.get(id=membership.id)).counter_code
+    assert made
+    assert f"(or say code {made})" in text_of(card)
+    [again] = await chat.send("/card")
+    assert (await Membership.get(id=membership.id)).counter_code == made
+    assert f"(or say code {made})" in text_of(again)
