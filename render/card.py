@@ -199,14 +199,20 @@ def _qr_scale(modules: int) -> int:
     return scale
 
 
-def _qr_image(url: str, scale: int) -> Image.Image:
-    """The symbol with its quiet zone, ``scale`` pixels a module, in RGB (the card's mode)."""
+def _qr_rows(url: str, scale: int) -> list[bytes]:
+    """The symbol with its quiet zone, ``scale`` pixels a module, as the rows' RGB bytes (the
+    card's mode). Nearest-neighbour keeps every module a crisp square of exactly scale x scale
+    pixels; each module row is widened once and its ``scale`` rows are that one object, which
+    the encoder takes as they are: scaling the whole square and cutting it into rows again was
+    a third of encoding a card's code."""
     modules = _qr(url)
     side = modules.width + 2 * QR_BORDER
     framed = Image.new("L", (side, side), 255)
     framed.paste(modules, (QR_BORDER, QR_BORDER))
-    # Nearest-neighbour keeps every module a crisp square of exactly scale x scale pixels.
-    return framed.resize((side * scale, side * scale), Image.Resampling.NEAREST).convert("RGB")
+    wide = framed.resize((side * scale, side), Image.Resampling.NEAREST).convert("RGB")
+    data, stride = wide.tobytes(), side * scale * 3
+    rows = [data[y * stride : (y + 1) * stride] for y in range(side)]
+    return [row for row in rows for _ in range(scale)]
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -357,7 +363,7 @@ def render_card(card: CardImage) -> bytes:
     # The base is keyed on everything drawn but the QR code, with the balance as shown; the
     # code's size is part of the key too, because it moves the columns.
     design = dataclasses.replace(card, qr_url="", balance=card.shown_balance)
-    return _card_base(design, modules).encode([_qr_image(card.qr_url, scale)])
+    return _card_base(design, modules).encode([_qr_rows(card.qr_url, scale)])
 
 
 @lru_cache(maxsize=BASE_CACHE_SIZE)
@@ -526,7 +532,7 @@ def render_voucher(voucher: VoucherImage) -> bytes:
     centre = ((cx0 + cx1) // 2 * s - cx0 * s, (cy0 + cy1) // 2 * s - cy0 * s)
     _text(plate, centre, text, "mono", size, fg, "mm")
     return base.template.encode(
-        [_inked_plate(base, plate), _qr_image(voucher.qr_url, layout.qr_scale)]
+        [_inked_plate(base, plate), _qr_rows(voucher.qr_url, layout.qr_scale)]
     )
 
 
