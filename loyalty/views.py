@@ -136,10 +136,10 @@ async def _owned_views(
     """(customer id, card) of the active memberships ``where`` picks (``m``), each card with
     its usable vouchers, soonest to expire first, from one statement.
 
-    Every /card, /vouchers and stamp notice reads these; as four ORM queries (memberships
-    with their card and shop, the vouchers, the invite automations, and the models made of
-    each) building them cost more CPU than the database spent running them, so it is one
-    statement written once, selecting only what a view shows."""
+    Every /card, /vouchers and stamp notice reads these. They were three statements (the
+    memberships with their card and shop, made into models; the vouchers and the invite
+    automations, built by the ORM's query builder each time), which cost more CPU than the
+    database spent running them: now one, written once, selecting only what a view shows."""
     conn = connections.get("default")
     sql = _card_views_sql(conn.capabilities.dialect, where)
     params: list[object] = [
