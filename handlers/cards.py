@@ -229,18 +229,20 @@ async def show_card(
     if customer is None or query.message is None:
         await query.answer(button_expired())
         return
-    try:
-        card = await customer_card(callback_data.membership_id, customer.id)
-    except MembershipNotFound:
+    # One read for the card and whether it is one of several: their cards are the active ones,
+    # so a card left since (or another person's) is not among them.
+    cards = await customer_cards(customer.id)
+    card = next((c for c in cards if c.membership_id == callback_data.membership_id), None)
+    if card is None:
         # A card left since (or not theirs): the toast, then their cards as they are now.
         await expired(
             query,
             lambda message: show_my_cards(
-                message, bot, customer, file_cache, wallets, link_signer
+                message, bot, customer, file_cache, wallets, link_signer, cards
             ),
         )
         return
-    several = len(await customer_cards(customer.id)) > 1
+    several = len(cards) > 1
     await query.answer()
     await send_card(
         bot,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Sequence
 
 from PIL import Image
 
@@ -174,19 +175,27 @@ class Patchwork:
         adler = zlib.adler32(_scanlines(zeroed))
         self._sum1, self._sum2 = (adler & 0xFFFF) - 1, (adler >> 16) - total
 
-    def encode(self, patches: list[Image.Image]) -> bytes:
-        """The whole picture as a PNG file, with ``patches[i]`` as the pixels of box ``i``."""
+    def encode(self, patches: Sequence[Image.Image | Sequence[bytes]]) -> bytes:
+        """The whole picture as a PNG file, with ``patches[i]`` as the pixels of box ``i``:
+        an image, or its rows' bytes (a picture made of repeated rows, as a QR code is, is
+        cheaper given as its rows, each repeat the same object, than drawn whole)."""
         if len(patches) != len(self.boxes):
             raise ValueError(f"expected {len(self.boxes)} patches, got {len(patches)}")
         pixel = _colour_type(self.mode)[1]
         rows: list[list[bytes]] = []
         for patch, (left, top, right, bottom) in zip(patches, self.boxes, strict=True):
-            if patch.mode != self.mode or patch.size != (right - left, bottom - top):
-                raise ValueError(
-                    f"patch must be a {self.mode} image of {right - left}x{bottom - top}"
-                )
-            data, stride = patch.tobytes(), (right - left) * pixel
-            rows.append([data[y * stride : (y + 1) * stride] for y in range(bottom - top)])
+            stride, height = (right - left) * pixel, bottom - top
+            if isinstance(patch, Image.Image):
+                if patch.mode != self.mode or patch.size != (right - left, height):
+                    raise ValueError(
+                        f"patch must be a {self.mode} image of {right - left}x{height}"
+                    )
+                data = patch.tobytes()
+                rows.append(_runs([data[y * stride : (y + 1) * stride] for y in range(height)]))
+            else:
+                if len(patch) != height or any(len(row) != stride for row in patch):
+                    raise ValueError(f"patch must be {height} rows of {stride} bytes")
+                rows.append(_runs(list(patch)))
         spans = [rows[index][row] for index, row in self._spans]
         compress = _Pieces(self.level)
         # Each distinct row: its byte sum, and the sum of its bytes weighted by their place.
@@ -207,3 +216,14 @@ class Patchwork:
         out[1::2] = [compress.made[data] if data else b"" for data in spans]
         stream = b"".join((_ZLIB_HEADER, *out, _FINAL_EMPTY_BLOCK, struct.pack(">I", adler)))
         return _file(self.mode, self.size, stream)
+
+
+def _runs(rows: list[bytes]) -> list[bytes]:
+    """``rows``, each equal to the row above it being that very object: a QR code's module is
+    several rows tall, and telling them equal by comparing neighbours is cheaper than hashing
+    every row's bytes for the dictionary that finds the distinct ones (a fifth of a card's
+    encoding): each distinct object is hashed once."""
+    for y in range(1, len(rows)):
+        if rows[y] == rows[y - 1]:
+            rows[y] = rows[y - 1]
+    return rows

@@ -309,3 +309,68 @@ async def test_the_chat_has_one_wallet_button_whatever_is_configured(chat: Chat)
 
     assert list(_url_buttons(replies[-1])) == ["📲 Add to phone wallet"]
     assert not any("Google" in label or "Apple" in label for label, _ in buttons(replies[-1]))
+
+
+async def test_each_card_shows_its_own_usable_vouchers_soonest_to_expire_first(
+    chat: Chat,
+) -> None:
+    """A card and its vouchers are read in one go: each card's vouchers stay its own, in their
+    order, and an expired or used one is on no screen."""
+    from datetime import timedelta
+
+    from loyalty.clock import utcnow
+    from loyalty.vouchers import issue_voucher
+    from models.enums import VoucherSource, VoucherStatus
+
+    kafe, at_kafe = await _joined(chat)
+    tea = await factories.merchant("Tea House")
+    await chat.send(f"/start j-{tea.card.join_token}")
+    at_tea = await Membership.get(card_id=tea.card.id)
+    now = utcnow()
+
+    async def issue(membership: Membership, title: str, days: int | None, **at: object) -> Voucher:
+        card = kafe.card if membership.id == at_kafe.id else tea.card
+        return await issue_voucher(
+            membership, card, source=VoucherSource.MANUAL, title=title, validity_days=days,
+            **at,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    await issue(at_kafe, "Free cake", 30)
+    await issue(at_kafe, "Free tea", 5)
+    await issue(at_kafe, "Old muffin", 10, now=now - timedelta(days=20))
+    used = await issue(at_kafe, "Used bagel", 30)
+    await Voucher.filter(id=used.id).update(status=VoucherStatus.REDEEMED, redeemed_at=now)
+    await issue(at_tea, "Forever scone", None)
+
+    [listing] = await chat.send("/vouchers")
+    # The card joined last first (neither visited yet), each card's soonest to expire first.
+    assert [label for label, _ in buttons(listing)] == [
+        "🎟 Forever scone · Tea House",
+        "🎟 Free tea · Kafe Lviv",
+        "🎟 Free cake · Kafe Lviv",
+    ]
+    [cards] = await chat.send("/card")
+    [kafe_card] = await chat.press_label(cards, "Kafe Lviv")
+    caption = text_of(kafe_card)
+    ready = caption.split("Ready to use:")[1].split("Show this QR")[0]
+    assert [line.split(" — ")[0] for line in ready.split("\n") if line] == [
+        "• Free tea",
+        "• Free cake",
+    ]
+    [tea_card] = await chat.press_label(cards, "Tea House")
+    assert "• Forever scone" in text_of(tea_card)
+    assert "Free tea" not in text_of(tea_card)
+
+
+async def test_an_older_card_without_a_till_code_gets_one_on_its_first_view(chat: Chat) -> None:
+    _, membership = await _joined(chat)
+    await Membership.filter(id=membership.id).update(counter_code=None)
+
+    [card] = await chat.send("/card")
+
+    made = (await Membership.get(id=membership.id)).counter_code
+    assert made
+    assert f"(or say code {made})" in text_of(card)
+    [again] = await chat.send("/card")
+    assert (await Membership.get(id=membership.id)).counter_code == made
+    assert f"(or say code {made})" in text_of(again)

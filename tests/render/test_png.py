@@ -114,6 +114,15 @@ def test_a_patchwork_writes_its_fixed_pixels_around_each_patch(
         decoded = Image.open(BytesIO(data))
         assert decoded.size == image.size
         assert decoded.tobytes() == picture.tobytes()
+        # A patch given as its rows' bytes (repeated rows one object, as for a QR code).
+        as_rows = [_rows(patch) for patch in patches]
+        assert patchwork.encode(as_rows) == data
+
+
+def _rows(patch: Image.Image) -> list[bytes]:
+    data, stride = patch.tobytes(), 3 * patch.width
+    rows = [data[y * stride : (y + 1) * stride] for y in range(patch.height)]
+    return [rows[y - 1] if y and rows[y] == rows[y - 1] else rows[y] for y in range(len(rows))]
 
 
 def test_a_patchwork_refuses_boxes_outside_or_overlapping_and_patches_of_the_wrong_size() -> None:
@@ -127,3 +136,7 @@ def test_a_patchwork_refuses_boxes_outside_or_overlapping_and_patches_of_the_wro
         patchwork.encode([Image.new("RGB", (10, 11))])
     with pytest.raises(ValueError, match="1 patches"):
         patchwork.encode([])
+    with pytest.raises(ValueError, match="10 rows of 30 bytes"):
+        patchwork.encode([[bytes(30)] * 9])
+    with pytest.raises(ValueError, match="10 rows of 30 bytes"):
+        patchwork.encode([[bytes(30)] * 9 + [bytes(29)]])
