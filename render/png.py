@@ -1,4 +1,4 @@
-"""PNG bytes written for speed: unfiltered rows through zlib at its fastest level.
+"""PNG bytes written for speed: unfiltered rows through deflate at its fastest level.
 
 Pillow's PNG writer has no setting for its row filters and tries several on every row, which
 was most of the time of drawing a card; zlib at level 1 already finds the long runs of one
@@ -6,6 +6,11 @@ colour and the repeated rows our pictures are made of. Telegram recompresses eve
 the few kilobytes this gives away are not worth the milliseconds on a join. Lossless, so the
 pixels are exactly the ones drawn, and nothing but pixels is written (no time, no dpi): equal
 images give equal bytes.
+
+The deflating is zlib-ng's (the ``zlib-ng`` package, zlib's interface and streams): at the
+fastest level it takes a quarter of zlib's CPU on our rows (0.41 against 1.57 ms for a QR band
+of 1.3 MB), for a third more bytes, which Telegram's recompression takes away again. The
+checksums stay the standard library's; they are the same functions.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import zlib
 from collections.abc import Sequence
 
 from PIL import Image
+from zlib_ng import zlib_ng
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # PNG colour types by Pillow mode, with bytes per pixel.
@@ -53,11 +59,11 @@ def _file(mode: str, size: tuple[int, int], idat: bytes) -> bytes:
 
 def encode(image: Image.Image, level: int = 1) -> bytes:
     """``image`` (mode L, RGB or RGBA) as a PNG file: IHDR, one IDAT, IEND."""
-    return _file(image.mode, image.size, zlib.compress(_scanlines(image), level))
+    return _file(image.mode, image.size, zlib_ng.compress(_scanlines(image), level))
 
 
 def _deflate(data: bytes, level: int, flush: int) -> bytes:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    compressor = zlib_ng.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
     return compressor.compress(data) + compressor.flush(flush)
 
 
@@ -113,7 +119,7 @@ class _Pieces:
     they can be laid end to end in any order. Equal strings are compressed once."""
 
     def __init__(self, level: int) -> None:
-        self._compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self._compressor = zlib_ng.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
         self.made: dict[bytes, bytes] = {}
 
     def __call__(self, data: bytes) -> bytes:
