@@ -279,11 +279,11 @@ def main() -> None:
     args = parser.parse_args()
     if unknown := set(args.kinds) - set(KINDS):
         parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     rows = asyncio.run(run(args.kinds or KINDS, args.quick, args.profile, args.compare))
-    print(
-        f"dispatch: stampbot's Dispatcher in process, PostgreSQL + Redis, {os.cpu_count()} cores"
-    )
-    print()
+    cores = os.cpu_count()
+    print(f"dispatch: stampbot's Dispatcher in process, PostgreSQL + Redis, {cores} cores\n")
     print(table(rows))
     print(f"saved {record(rows).save()}")
 
