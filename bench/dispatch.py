@@ -7,15 +7,18 @@ the fake Bot API answering the bot's calls in this process too; what a stamp put
 notice queue is sent before the next update, and counted with it. For each kind of update — a
 cashier's "+1" press, ``/card`` and ``/vouchers`` from a member, ``/start <join link>`` from
 someone new, a forged button only the fallback answers ("this button has expired") — it reports
-the CPU per update (``time.process_time``, median and mean) and, from a second batch, how many
+the CPU per update (``time.process_time``, median and mean; and the median of what answering
+it took outside the handler that took it: parsing, middlewares, routing and filters, the part
+the dispatch costs; the fake Bot API's share of the handler's calls counts as the handler's)
+and, from a second batch, how many
 times per update aiogram checked a handler's filters, unpacked a ``CallbackData`` and let a
 router propagate the update, and how many times pydantic validated something.
 
-``--compare`` feeds the dispatcher as built and without each of its savings (the callback
-gates of ``bot.callback_gates``) in rounds that take turns, so that whatever else the machine
-does weighs on both alike.
+The baseline is the same dispatcher without its savings (the callback gates of
+``bot.callback_gates``), fed in rounds that take turns with it, so that whatever else the
+machine does weighs on both alike.
 
-Run: ``.venv/bin/python bench/dispatch.py [--quick] [--compare] [kind …]``.
+Run: ``.venv/bin/python bench/dispatch.py [--quick] [--profile DIR] [kind …]``.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ COUNTED = (
 # And from a profile, C functions, which cProfile counts exactly: label, name.
 PROFILED = (("validate_python", "<method 'validate_python' of"),)
 ROUNDS = 8
+BASELINE = "without callback gates"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,8 @@ class Row:
     count: int
     cpu_ms: float  # per update, the notices it queued included: the median
     mean_ms: float  # and the mean (with the garbage collections, a slow moment of the machine)
+    outside_ms: float  # the median of the CPU outside the handler and the notices: parsing,
+    # middlewares, routing, filters
     counts: dict[str, float]  # per update, from the counted batch
 
 
@@ -141,19 +147,52 @@ class Feeder:
             made.append(json.dumps(update).encode())
         return made
 
-    async def feed(self, bodies: list[bytes]) -> list[float]:
-        """Each update's CPU seconds, the notices it queued included."""
+    async def feed(self, bodies: list[bytes]) -> list[tuple[float, float]]:
+        """Each update's CPU seconds, the notices it queued included, and of them those spent
+        answering it outside the handler that took it: parsing, middlewares, routing, filters
+        (not the notices)."""
         from aiogram.types import Update
 
         runtime = self.runtime
         spent = []
-        for body in bodies:
-            started = time.process_time()
-            update = Update.model_validate(json.loads(body), context={"bot": runtime.bot})
-            await runtime.dispatcher.feed_webhook_update(runtime.bot, update)
-            await runtime.notices.drain()
-            spent.append(time.process_time() - started)
+        with handler_time(runtime.dispatcher) as inside:
+            for body in bodies:
+                inside[0] = 0.0
+                started = time.process_time()
+                update = Update.model_validate(json.loads(body), context={"bot": runtime.bot})
+                await runtime.dispatcher.feed_webhook_update(runtime.bot, update)
+                answered = time.process_time()
+                await runtime.notices.drain()
+                total = time.process_time() - started
+                spent.append((total, answered - started - inside[0]))
         return spent
+
+
+@contextlib.contextmanager
+def handler_time(dispatcher: Any) -> Iterator[list[float]]:
+    """Adds up the CPU seconds spent in handlers (not the dispatcher's own, which every update
+    goes through) while in the block, in its one item; the time other tasks take while a
+    handler waits counts as the handler's."""
+    from aiogram.dispatcher.event.handler import HandlerObject
+
+    inside = [0.0]
+    original = HandlerObject.call
+    own = dispatcher._listen_update
+
+    async def call(self: HandlerObject, *args: Any, **kwargs: Any) -> Any:
+        if self.callback == own:
+            return await original(self, *args, **kwargs)
+        started = time.process_time()
+        try:
+            return await original(self, *args, **kwargs)
+        finally:
+            inside[0] += time.process_time() - started
+
+    setattr(HandlerObject, "call", call)  # noqa: B010 - a method, put back below
+    try:
+        yield inside
+    finally:
+        setattr(HandlerObject, "call", original)  # noqa: B010
 
 
 def variants(dispatcher: Any) -> dict[str, Callable[[], object]]:
@@ -162,19 +201,16 @@ def variants(dispatcher: Any) -> dict[str, Callable[[], object]]:
 
     return {
         "as built": lambda: gate_callbacks(dispatcher),
-        "no callback gates": lambda: remove_gates(dispatcher),
+        BASELINE: lambda: remove_gates(dispatcher),
     }
 
 
-async def measure(
-    feeder: Feeder, kind: str, count: int, dump: Path | None, compare: bool
-) -> list[Row]:
+async def measure(feeder: Feeder, kind: str, count: int, dump: Path | None) -> list[Row]:
     """``count`` updates of ``kind`` for each variant, in rounds that take turns, then a
     counted (and profiled) batch of each."""
-    made = variants(feeder.runtime.dispatcher)
-    chosen = made if compare else {"as built": made["as built"]}
+    chosen = made = variants(feeder.runtime.dispatcher)
     await feeder.feed(feeder.bodies(kind, 20))  # warm: caches, prepared statements
-    cpu: dict[str, list[float]] = {name: [] for name in chosen}
+    cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in chosen}
     for _ in range(ROUNDS):
         for name, make in chosen.items():
             make()
@@ -194,8 +230,10 @@ async def measure(
         spent = cpu[name]
         rows.append(
             Row(
-                kind, name, len(spent), statistics.median(spent) * 1000,
-                statistics.fmean(spent) * 1000, counts | profiled(profile, len(bodies)),
+                kind, name, len(spent), statistics.median(t for t, _ in spent) * 1000,
+                statistics.fmean(t for t, _ in spent) * 1000,
+                statistics.median(o for _, o in spent) * 1000,
+                counts | profiled(profile, len(bodies)),
             )
         )  # fmt: skip
     made["as built"]()
@@ -205,16 +243,16 @@ async def measure(
 def table(rows: list[Row]) -> str:
     labels = [label for label, _, _ in COUNTED] + [label for label, _ in PROFILED]
     lines = [
-        "| update | dispatcher | n | CPU ms/update, median / mean | "
+        "| update | dispatcher | n | CPU ms/update, median / mean | outside the handler | "
         + " | ".join(f"{label} /update" for label in labels)
         + " |",
-        "|---|---|---:|---:|" + "---:|" * len(labels),
+        "|---|---|---:|---:|---:|" + "---:|" * len(labels),
     ]
     for row in rows:
         counts = " | ".join(f"{row.counts[label]:.1f}" for label in labels)
         lines.append(
             f"| {row.kind} | {row.variant} | {row.count} | {row.cpu_ms:.2f} / {row.mean_ms:.2f} "
-            f"| {counts} |"
+            f"| {row.outside_ms:.2f} | {counts} |"
         )
     return "\n".join(lines)
 
@@ -243,7 +281,7 @@ async def runtime_on(db_url: str, fake: FakeTelegramAPI) -> AsyncIterator[Any]:
         await close_db()
 
 
-async def run(kinds: Sequence[str], quick: bool, dump: Path | None, compare: bool) -> list[Row]:
+async def run(kinds: Sequence[str], quick: bool, dump: Path | None) -> list[Row]:
     from redis.asyncio import Redis
 
     logging.basicConfig(level=logging.ERROR)
@@ -254,26 +292,36 @@ async def run(kinds: Sequence[str], quick: bool, dump: Path | None, compare: boo
         shop = await webhook.seed(db_url, quick=True)  # a few thousand people of each kind
         async with runtime_on(db_url, fake) as runtime:
             feeder = Feeder(fake, shop, runtime)
-            return [r for kind in kinds for r in await measure(feeder, kind, count, dump, compare)]
+            return [r for kind in kinds for r in await measure(feeder, kind, count, dump)]
 
 
 def record(rows: list[Row]) -> Figures:
     figures = Figures("dispatch")
+    base = {row.kind: row for row in rows if row.variant == BASELINE}
+    name = f"the same dispatcher {BASELINE}, taking turns"
     for row in rows:
-        if row.variant != "as built":
+        if row.variant == BASELINE:
             continue
-        figures.add(f"{row.kind}: CPU per update, in process, median", row.cpu_ms, "ms")
+        other = base[row.kind]
+        figures.add(
+            f"{row.kind}: CPU per update, in process, median", row.cpu_ms, "ms",
+            baseline=other.cpu_ms, baseline_name=name,
+        )  # fmt: skip
+        figures.add(
+            f"{row.kind}: CPU per update outside the handler, median", row.outside_ms, "ms",
+            baseline=other.outside_ms, baseline_name=name,
+        )  # fmt: skip
         for label, value in row.counts.items():
-            figures.add(f"{row.kind}: {label} per update", value, "calls")
+            figures.add(
+                f"{row.kind}: {label} per update", value, "calls",
+                baseline=other.counts[label], baseline_name=name,
+            )  # fmt: skip
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="a third of the updates")
-    parser.add_argument(
-        "--compare", action="store_true", help="also without each saving, taking turns"
-    )
     parser.add_argument("--profile", type=Path, help="write each batch's cProfile here")
     parser.add_argument("kinds", nargs="*", help=f"some of {', '.join(KINDS)}")
     args = parser.parse_args()
@@ -281,7 +329,7 @@ def main() -> None:
         parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
-    rows = asyncio.run(run(args.kinds or KINDS, args.quick, args.profile, args.compare))
+    rows = asyncio.run(run(args.kinds or KINDS, args.quick, args.profile))
     cores = os.cpu_count()
     print(f"dispatch: stampbot's Dispatcher in process, PostgreSQL + Redis, {cores} cores\n")
     print(table(rows))
