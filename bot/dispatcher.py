@@ -6,6 +6,7 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 
+from bot.callback_gates import gate_callbacks
 from bot.config import FloodSettings
 from bot.context import Services
 from bot.inline_filters import run_filters_inline
@@ -35,6 +36,8 @@ def build_dispatcher(
         observer.outer_middleware(CustomerMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
+    # A button press skips the routers with no handler for its kind of button.
+    gate_callbacks(dispatcher)
     # Magic filters would each run in a worker thread (see bot.inline_filters).
     run_filters_inline(dispatcher)
     return dispatcher

@@ -20,6 +20,10 @@ def get_routers() -> list[Router]:
 
     The routers are module singletons (aiogram style), so one process has one Dispatcher;
     the parent is built once too, so asking again (a check of the routing) is harmless.
+
+    A button press skips each router whose callback handlers all start with a CallbackData
+    filter of other prefixes (``bot.callback_gates``); a router with a callback handler that
+    starts with any other filter is tried for every press, as the fallback is.
     """
     from handlers import (
         admin,
