@@ -277,10 +277,19 @@ async def set_enabled(
 
 
 async def delete_automation(merchant_id: int, automation_id: int) -> str:
-    """Delete it with its enrolments and step campaigns; its name, for the answer."""
+    """Delete it with its enrolments, step campaigns and their delivery rows; its name, for the
+    answer.
+
+    The delivery rows have no foreign key that would cascade (see ``Delivery``), so they are
+    deleted here, after the enrolments: deleting those waits for a step being fired (the engine
+    holds their rows while it writes delivery rows), so the rows it writes are there to delete.
+    """
     row = await _row(merchant_id, automation_id)
     async with in_transaction():
-        await Campaign.filter(automation_id=row.id).delete()
+        steps = await Campaign.filter(automation_id=row.id).values_list("id", flat=True)
+        await Enrollment.filter(automation_id=row.id).delete()
+        await Delivery.filter(campaign_id__in=list(steps)).delete()
+        await Campaign.filter(id__in=list(steps)).delete()
         await row.delete()
     return row.name
 

@@ -10,7 +10,8 @@
 4. 600 messages at the default 30/s: wall time vs the ideal 20 s (target within 5%), 429s.
 
 Run: ``make bench`` or ``.venv/bin/python bench/broadcast.py`` (``--quick``: no 1,000,000
-snapshot, a quarter of the paced messages). Prints figures and records them
+snapshot, a quarter of the paced messages; ``--snapshots``: the snapshots of 1. only, to
+measure a change to them without minutes of sending). Prints figures and records them
 (``var/bench/broadcast.json``); asserts nothing.
 """
 
@@ -267,7 +268,59 @@ async def _deliver(
                 await bot.session.close()
 
 
-async def run(people: int, quick: bool) -> None:
+async def _sending(
+    merchant_id: int, cards: list[Card], paced: tuple[tuple[int, int], ...], figures: Figures
+) -> None:
+    """Parts 2 to 4: the pipeline with no rate limit, then at each of ``paced`` (limit, count)."""
+    wall, cpu, stats = await _deliver(
+        merchant_id, cards[1], per_second=1_000_000, strict=0, loops=1, batch=500
+    )
+    sent = stats["sent"]
+    bare_wall, bare_cpu = await _bare_sends(sent)
+    cpu_ms, bare_ms = cpu / sent * 1000, bare_cpu / sent * 1000
+    print(
+        f"2. no rate limit: {sent:,} messages in {wall:.2f} s ({sent / wall:,.0f}/s); "
+        f"engine CPU {cpu_ms:.3f} ms per message (target < 0.5 ms). Bare aiogram "
+        f"send_message, 64 at once: {sent / bare_wall:,.0f}/s, {bare_ms:.3f} ms CPU each"
+    )
+    bare = "bare aiogram send_message, 64 at once"
+    figures.add(
+        "campaign pipeline, no rate limit", sent / wall, "messages/s",
+        baseline=sent / bare_wall, baseline_name=bare,
+    )  # fmt: skip
+    figures.add(
+        "campaign pipeline CPU per message", cpu_ms, "ms", baseline=bare_ms,
+        baseline_name=bare, target="< 0.5 ms", met=cpu_ms < 0.5,
+    )  # fmt: skip
+    for number, card, (limit, count) in zip((3, 4), cards[2:4], paced, strict=True):
+        wall, _, stats = await _deliver(
+            merchant_id, card, per_second=limit, strict=limit, loops=1,
+            batch=100,
+        )  # fmt: skip
+        ideal = count / limit
+        print(
+            f"{number}. {count:,} messages at {limit}/s: {wall:.2f} s, "
+            f"ideal {ideal:.0f} s, {(wall / ideal - 1) * 100:+.1f}% (target within 5%); "
+            f"{stats['rate_limited']} answered 429 by the strict fake"
+        )
+        departures = TimedTelegramChannel.departures
+        span = max(departures) - min(departures)
+        print(
+            f"   first to last request {span:.2f} s ({count / span:,.0f}/s); busiest rolling "
+            f"second as sent: {busiest_second(departures)}"
+        )
+        figures.add(
+            f"{count:,} messages at {limit:,}/s, wall time", wall, "s", baseline=ideal,
+            baseline_name=f"ideal {count:,} / {limit:,}/s", target="<= 1.05x",
+            met=wall <= ideal * 1.05,
+        )  # fmt: skip
+        figures.add(
+            f"{count:,} messages at {limit:,}/s, 429 answers", stats["rate_limited"], "",
+            target="= 0", met=stats["rate_limited"] == 0,
+        )  # fmt: skip
+
+
+async def run(people: int, quick: bool, snapshots: bool) -> None:
     name = f"stampbot_bench_broadcast_{os.getpid()}"
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -291,52 +344,8 @@ async def run(people: int, quick: bool) -> None:
         await _seed(sizes)
         await _snapshot(shop.merchant.id, cards[0], people, 5, figures)
 
-        wall, cpu, stats = await _deliver(
-            shop.merchant.id, cards[1], per_second=1_000_000, strict=0, loops=1, batch=500
-        )
-        sent = stats["sent"]
-        bare_wall, bare_cpu = await _bare_sends(sent)
-        cpu_ms, bare_ms = cpu / sent * 1000, bare_cpu / sent * 1000
-        print(
-            f"2. no rate limit: {sent:,} messages in {wall:.2f} s ({sent / wall:,.0f}/s); "
-            f"engine CPU {cpu_ms:.3f} ms per message (target < 0.5 ms). Bare aiogram "
-            f"send_message, 64 at once: {sent / bare_wall:,.0f}/s, {bare_ms:.3f} ms CPU each"
-        )
-        bare = "bare aiogram send_message, 64 at once"
-        figures.add(
-            "campaign pipeline, no rate limit", sent / wall, "messages/s",
-            baseline=sent / bare_wall, baseline_name=bare,
-        )  # fmt: skip
-        figures.add(
-            "campaign pipeline CPU per message", cpu_ms, "ms", baseline=bare_ms,
-            baseline_name=bare, target="< 0.5 ms", met=cpu_ms < 0.5,
-        )  # fmt: skip
-        for number, card, (limit, count) in zip((3, 4), cards[2:4], paced, strict=True):
-            wall, _, stats = await _deliver(
-                shop.merchant.id, card, per_second=limit, strict=limit, loops=1,
-                batch=100,
-            )  # fmt: skip
-            ideal = count / limit
-            print(
-                f"{number}. {count:,} messages at {limit}/s: {wall:.2f} s, "
-                f"ideal {ideal:.0f} s, {(wall / ideal - 1) * 100:+.1f}% (target within 5%); "
-                f"{stats['rate_limited']} answered 429 by the strict fake"
-            )
-            departures = TimedTelegramChannel.departures
-            span = max(departures) - min(departures)
-            print(
-                f"   first to last request {span:.2f} s ({count / span:,.0f}/s); busiest rolling "
-                f"second as sent: {busiest_second(departures)}"
-            )
-            figures.add(
-                f"{count:,} messages at {limit:,}/s, wall time", wall, "s", baseline=ideal,
-                baseline_name=f"ideal {count:,} / {limit:,}/s", target="<= 1.05x",
-                met=wall <= ideal * 1.05,
-            )  # fmt: skip
-            figures.add(
-                f"{count:,} messages at {limit:,}/s, 429 answers", stats["rate_limited"], "",
-                target="= 0", met=stats["rate_limited"] == 0,
-            )  # fmt: skip
+        if not snapshots:
+            await _sending(shop.merchant.id, cards, paced, figures)
         if not quick:
             await _seed({cards[4].id: 1_000_000})
             await _snapshot(shop.merchant.id, cards[4], 1_000_000, 15, figures)
@@ -354,8 +363,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="no 1,000,000 snapshot, fewer sends")
+    parser.add_argument(
+        "--snapshots", action="store_true", help="the audience snapshots only, no sending"
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.people, args.quick))
+    asyncio.run(run(args.people, args.quick, args.snapshots))
 
 
 if __name__ == "__main__":

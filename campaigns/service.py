@@ -181,7 +181,18 @@ async def copy_campaign(campaign: Campaign, *, now: datetime | None = None) -> C
 
 
 async def delete_campaign(campaign: Campaign) -> None:
-    """Drafts, scheduled and finished campaigns go; one that is sending must be stopped first."""
-    if campaign.status in (CampaignStatus.SENDING, CampaignStatus.PAUSED):
-        raise WrongCampaignState("deleted", campaign.status)
-    await campaign.delete()
+    """Drafts, scheduled and finished campaigns go; one that is sending must be stopped first.
+
+    The campaign's delivery rows go with it, deleted here: they have no foreign key that would
+    cascade (see ``Delivery``). The row is locked and its status read again first, so a
+    snapshot under way (which holds the same lock) ends before: the campaign is then sending
+    and refused, instead of its rows being written after the delete looked for them.
+    """
+    async with in_transaction():
+        locked = await Campaign.select_for_update().get_or_none(id=campaign.id)
+        if locked is None:
+            return
+        if locked.status in (CampaignStatus.SENDING, CampaignStatus.PAUSED):
+            raise WrongCampaignState("deleted", locked.status)
+        await Delivery.filter(campaign_id=locked.id).delete()
+        await locked.delete()

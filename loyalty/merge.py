@@ -33,7 +33,8 @@ async def merge_customers(
     - identities, enrolments in automations: moved;
     - opt-outs: moved, so a "no" said on either side still holds (a duplicate goes);
     - deliveries: moved, except a campaign's row for a channel ``target`` has one of already
-      (the unique row per campaign, customer and channel), which goes with ``source``;
+      (the unique row per campaign, customer and channel), which stays with ``source``, or is
+      deleted with it (no foreign key cascades: see ``Delivery``);
     - memberships of cards only ``source`` held: moved whole (ledger, vouchers, passes);
     - a card both held: ``target``'s membership keeps going with the stamps of both (a
       ``merge`` row on each side of the ledger, then the rewards the sum has earned), the
@@ -55,6 +56,7 @@ async def merge_customers(
     if kept:
         await _anonymise(source, moment)
     else:
+        await Delivery.filter(customer_id=source.id).delete()
         await source.delete()
     return rewards
 

@@ -24,7 +24,7 @@ from models.enums import (
     VoucherSource,
 )
 from tests import factories
-from tests.campaigns.helpers import audience
+from tests.campaigns.helpers import audience, orphan_deliveries
 from tests.conftest import Backend
 
 # Monday 4 May 2026, 17:19 in Kyiv (UTC+3): outside the default quiet hours 21:00–09:00.
@@ -358,3 +358,25 @@ async def test_kill_9_while_firing_loses_nothing_and_sends_nothing_twice(db: Bac
     assert await EnrollmentStep.filter(step="first").count() == 5
     assert await Delivery.all().count() == 10
     assert await Voucher.filter(source=VoucherSource.AUTOMATION).count() == 5
+
+
+async def test_deleting_an_automation_deletes_its_delivery_rows(db: Backend) -> None:
+    """Delivery rows have no foreign key to cascade from the step campaign or the enrolment:
+    the delete removes them itself, and leaves another automation's rows alone."""
+    from automations.service import delete_automation
+
+    shop = await factories.merchant()
+    people = await audience(shop, 2)
+    made, kept = await automation(shop), await automation(shop)
+    for each in (made, kept):
+        await enrol(each, [(p.id, f"x:{each.id}") for p in people], now=T0)
+    await Scheduler("w1").run_until_idle(T0)
+    steps = await Campaign.filter(automation_id=made.id).values_list("id", flat=True)
+    assert await Delivery.filter(campaign_id__in=list(steps)).count() == 4
+    others = await Delivery.exclude(campaign_id__in=list(steps)).count()
+
+    await delete_automation(shop.merchant.id, made.id)
+
+    assert await Delivery.filter(campaign_id__in=list(steps)).count() == 0
+    assert await Delivery.all().count() == others == 4
+    assert await orphan_deliveries() == 0

@@ -11,6 +11,7 @@ from datetime import timedelta
 from campaigns.composer import Composer
 from campaigns.service import create_campaign, send_now
 from campaigns.spec import CampaignSpec
+from campaigns.sql import connection
 from campaigns.worker import DeliveryWorker
 from channels.base import DeliveryChannel, DeliveryResult, OutboundMessage
 from channels.viber.api import ViberApi
@@ -135,3 +136,15 @@ def messenger_worker(
     if whatsapp_api is not None:
         channels["whatsapp"] = whatsapp_channel(whatsapp_api)
     return DeliveryWorker(channels, composer)
+
+
+async def orphan_deliveries() -> int:
+    """Delivery rows whose campaign, customer or enrolment is gone, counted in the database:
+    no foreign key keeps them from being left behind (see ``models.Delivery``)."""
+    _, rows = await connection().execute_query(
+        "SELECT COUNT(*) AS n FROM delivery d WHERE NOT EXISTS (SELECT 1 FROM campaign k "
+        "WHERE k.id = d.campaign_id) OR NOT EXISTS (SELECT 1 FROM customer c "
+        "WHERE c.id = d.customer_id) OR (d.enrollment_id IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM enrollment e WHERE e.id = d.enrollment_id))"
+    )
+    return int(dict(rows[0])["n"])

@@ -19,7 +19,7 @@ from models.enums import (
     VoucherSource,
 )
 from tests import factories
-from tests.campaigns.helpers import ScriptedChannel, audience, started, worker
+from tests.campaigns.helpers import ScriptedChannel, audience, orphan_deliveries, started, worker
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -455,3 +455,40 @@ async def test_delete_refuses_a_sending_campaign_and_removes_a_draft() -> None:
     await delete_campaign(draft)
     with pytest.raises(CampaignNotFound):
         await get_campaign(draft.id, merchant_id=shop.merchant.id)
+
+
+async def test_deleting_a_finished_campaign_deletes_its_delivery_rows() -> None:
+    """No foreign key cascades from the campaign (see ``models.Delivery``): the delete takes
+    the rows itself, and another campaign's rows stay."""
+    from campaigns.service import delete_campaign
+
+    shop = await factories.merchant()
+    await audience(shop, 3)
+    done = await started(shop, Channel.TELEGRAM)
+    other = await started(shop, Channel.TELEGRAM)
+    await worker(ScriptedChannel("telegram")).tick()
+    for campaign in (done, other):
+        await campaign.refresh_from_db()
+        assert campaign.status == CampaignStatus.DONE
+    assert await Delivery.filter(campaign_id=done.id).count() == 3
+
+    await delete_campaign(done)
+
+    assert await Delivery.filter(campaign_id=done.id).count() == 0
+    assert await Delivery.filter(campaign_id=other.id).count() == 3
+    assert await orphan_deliveries() == 0
+
+
+async def test_a_campaign_is_deleted_by_its_stored_status_not_a_stale_copy() -> None:
+    """A copy read while it was scheduled is refused once the campaign is sending (its
+    snapshot was taken meanwhile): its rows are not left without their campaign."""
+    from campaigns.service import delete_campaign
+
+    shop = await factories.merchant()
+    await audience(shop, 2)
+    stale = await started(shop, Channel.TELEGRAM)
+    await worker(ScriptedChannel("telegram", delay=0)).start_due(utcnow())
+
+    with pytest.raises(WrongCampaignState):
+        await delete_campaign(stale)
+    assert await Delivery.filter(campaign_id=stale.id).count() == 2

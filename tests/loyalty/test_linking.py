@@ -22,7 +22,7 @@ from loyalty.linking import (
 )
 from loyalty.memberships import join
 from loyalty.stamps import add_stamps
-from models import ChannelOptOut, Customer, Identity, Membership, StampEvent, Voucher
+from models import ChannelOptOut, Customer, Delivery, Identity, Membership, StampEvent, Voucher
 from models.enums import Channel, LedgerKind, MembershipStatus, Platform, VoucherStatus
 from tests import factories
 from tests.factories import T0
@@ -395,3 +395,38 @@ async def test_the_memory_store_stays_bounded() -> None:
     newest = await codes.redeem(issued[2].code, Platform.VIBER, "viber-2", now=T0)
 
     assert (oldest.status, newest.status) == (LinkStatus.INVALID, LinkStatus.LINKED)
+
+
+async def test_a_merged_and_deleted_customer_leaves_no_delivery_rows(codes: LinkCodes) -> None:
+    """No foreign key cascades from the customer (see ``models.Delivery``): the merge moves
+    the deleted side's rows, and deletes those the kept side already has, in the database."""
+    from campaigns.service import create_campaign
+    from campaigns.spec import CampaignSpec
+    from tests.campaigns.helpers import orphan_deliveries
+
+    cafe = await factories.merchant()
+    telegram = await _telegram_customer()
+    viber = await _viber_customer()
+    await join(telegram, cafe.card, now=T0)
+    campaigns = [
+        await create_campaign(
+            cafe.merchant.id,
+            CampaignSpec(card_id=cafe.card.id, channels=(Channel.EMAIL,), message_text=text),
+        )
+        for text in ("Both had it", "Only the Viber side had it")
+    ]
+    rows = [(telegram, campaigns[0]), (viber, campaigns[0]), (viber, campaigns[1])]
+    for person, campaign in rows:
+        await Delivery.create(
+            campaign_id=campaign.id, customer_id=person.id, channel=Channel.EMAIL, attempts=0
+        )
+    issued = await codes.issue(telegram.id, Platform.TELEGRAM, now=T0)
+
+    outcome = await codes.redeem(issued.code, Platform.VIBER, "viber-b", now=T0)
+
+    assert outcome.status == LinkStatus.MERGED
+    assert not await Customer.filter(id=viber.id).exists()
+    kept = await Delivery.filter(customer_id=telegram.id).values_list("campaign_id", flat=True)
+    assert sorted(kept) == sorted(c.id for c in campaigns)
+    assert await Delivery.all().count() == 2
+    assert await orphan_deliveries() == 0
