@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import secrets
@@ -261,7 +262,13 @@ async def _stampbot_in_process(
             patch.setenv(key, value)
         patch.chdir(tmp_path)
         capsys.readouterr()
-        code = await asyncio.to_thread(main, list(args))
+        # main quiets aiogram's per-update log, for the process; this one runs on.
+        quieted = logging.getLogger("aiogram.event")
+        level = quieted.level
+        try:
+            code = await asyncio.to_thread(main, list(args))
+        finally:
+            quieted.setLevel(level)
         out, err = capsys.readouterr()
     return code, out, err
 
