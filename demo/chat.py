@@ -113,6 +113,11 @@ async def chat_demo(
                 "redis": RedisSettings(url=None),
                 # The demo's people tap at machine speed; flood control is shown by its tests.
                 "flood": settings.flood.model_copy(update={"burst": 100}),
+                # Its campaign is sent in milliseconds: at the production round of 3 s, the
+                # transcript stopped for a round or two to show the finished progress message.
+                "campaigns": settings.campaigns.model_copy(
+                    update={"progress_interval_seconds": 0.2}
+                ),
             }
         )
         async with bot_runtime(bot_settings) as runtime:

@@ -7,6 +7,7 @@ is checked by the send methods once a request is otherwise valid, where Telegram
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import time
@@ -30,12 +31,16 @@ class Fault:
     # The call takes effect (after ``delay``), then the connection is cut with no answer: what
     # a client that timed out sees, not knowing whether its message went.
     hang_up: bool = False
+    # The call waits until this is set (or the server stops), then takes effect normally.
+    release: asyncio.Event | None = None
 
     @property
     def kind(self) -> str:
-        """How a count of faults names this one: "429", "500", "hang_up", "delay"."""
+        """How a count of faults names this one: "429", "500", "hang_up", "hold", "delay"."""
         if self.hang_up:
             return "hang_up"
+        if self.release is not None:
+            return "hold"
         return str(self.status) if self.status else "delay"
 
 
@@ -115,6 +120,14 @@ class FaultInjection(TelegramState):
         """Hold the next calls before handling them: past the client's timeout the client gives
         up, yet the call still takes effect, as a slow Telegram does."""
         self.inject_fault(method, Fault(delay=seconds), times=times)
+
+    def hold_next(self, method: str, *, times: int = 1) -> asyncio.Event:
+        """Hold the next calls until the returned event is set, then handle them: slow for
+        exactly as long as a test needs (until calls of several clients wait at once, say),
+        where a fixed ``delay_next`` must guess at the slowest machine and always waits it."""
+        release = asyncio.Event()
+        self.inject_fault(method, Fault(release=release), times=times)
+        return release
 
     def hang_up_next(self, method: str, *, times: int = 1, after: float = 0.0) -> None:
         """Carry out the next calls, then cut the connection without answering (after

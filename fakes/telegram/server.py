@@ -278,7 +278,9 @@ class ApiServer(FaultInjection):
         """One method call of this bot, its token already checked."""
         call = self._record(request.match_info["method"], params, files, request.method)
         fault = self._take_fault(call.method) if call.method.lower() in self._methods else None
-        if fault is not None and (fault.delay or fault.hang_up):
+        if fault is not None and fault.release is not None:
+            await self._hold(fault.release)  # then handled normally, as a delay
+        elif fault is not None and (fault.delay or fault.hang_up):
             await self._sleep(fault.delay)  # then handled normally: slow, not failed
         elif fault is not None:
             return _fault_response(call, fault)
@@ -319,6 +321,15 @@ class ApiServer(FaultInjection):
             return web.json_response(ApiError(404, "Not Found").payload(), status=404)
         content_type = stored.mime_type or "application/octet-stream"
         return web.Response(body=stored.data, content_type=content_type)
+
+    async def _hold(self, release: asyncio.Event) -> None:
+        """Wait for ``release``, but give up when the server stops, as :meth:`_sleep`."""
+        waits = [asyncio.ensure_future(event.wait()) for event in (release, self._closing)]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but give up when the server stops so shutdown never hangs on a test delay."""

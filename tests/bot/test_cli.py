@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import secrets
@@ -239,6 +240,39 @@ async def _stampbot_async(*args: str, tmp_path: Path, env: dict[str, str]) -> tu
     return process.returncode, out.decode(), err.decode()
 
 
+async def _stampbot_in_process(
+    *args: str,
+    tmp_path: Path,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[int, str, str]:
+    """The same command by its ``main``, here: exit code, stdout and stderr as the subprocess
+    gives them, without the seconds a new interpreter spends importing aiogram (which
+    ``whatsapp set-commands`` needs for its translations). ``main`` runs its own event loop,
+    so it runs in a thread, apart from the loop the fakes answer on; its environment and
+    directory are the subprocess's, for this call only."""
+    from bot.__main__ import main
+
+    with monkeypatch.context() as patch:
+        for key in [key for key in os.environ if key.startswith("STAMPBOT_")]:
+            patch.delenv(key)
+        own = {"STAMPBOT_VAR_DIR": str(tmp_path / "var"), "STAMPBOT_LOG_LEVEL": "WARNING"}
+        for key, value in (own | env).items():
+            patch.setenv(key, value)
+        patch.chdir(tmp_path)
+        capsys.readouterr()
+        # main quiets aiogram's per-update log, for the process; this one runs on.
+        quieted = logging.getLogger("aiogram.event")
+        level = quieted.level
+        try:
+            code = await asyncio.to_thread(main, list(args))
+        finally:
+            quieted.setLevel(level)
+        out, err = capsys.readouterr()
+    return code, out, err
+
+
 async def test_viber_set_webhook_registers_our_address_and_viber_checks_it_first(
     tmp_path: Path, viber: FakeViber, viber_api: ViberApi, redis_client: Redis
 ) -> None:
@@ -275,9 +309,17 @@ async def test_viber_set_webhook_registers_our_address_and_viber_checks_it_first
 
 
 async def test_whatsapp_set_commands_lists_them_at_the_shared_number(
-    tmp_path: Path, whatsapp: FakeWhatsApp
+    tmp_path: Path,
+    whatsapp: FakeWhatsApp,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    missing = await _stampbot_async("whatsapp", "set-commands", tmp_path=tmp_path, env={})
+    """One real ``stampbot`` process for the happy path; the refusals and the default
+    language by the same ``main`` in this process (see ``_stampbot_in_process``)."""
+    missing = await _stampbot_in_process(
+        "whatsapp", "set-commands", tmp_path=tmp_path, env={},
+        monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
     assert missing[0] == 2
     assert "STAMPBOT_WHATSAPP_ACCESS_TOKEN" in missing[2]
 
@@ -297,14 +339,19 @@ async def test_whatsapp_set_commands_lists_them_at_the_shared_number(
     )
     assert whatsapp.commands()[0] == ("card", "Моя картка і QR-код")
     # Without --language: the deployment's default.
-    code, _, _ = await _stampbot_async("whatsapp", "set-commands", tmp_path=tmp_path, env=env)
+    code, out, _ = await _stampbot_in_process(
+        "whatsapp", "set-commands", tmp_path=tmp_path, env=env,
+        monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
     assert code == 0
+    assert out.strip() == "WhatsApp lists /card, /vouchers, /settings, /help now (he)."
     assert whatsapp.commands()[0] == ("card", "הכרטיס שלי וקוד ה-QR")
 
     wrong = env | {"STAMPBOT_WHATSAPP_ACCESS_TOKEN": "EAAG" + "0" * 60}
-    code, out, err = await _stampbot_async(
-        "whatsapp", "set-commands", tmp_path=tmp_path, env=wrong
-    )
+    code, out, err = await _stampbot_in_process(
+        "whatsapp", "set-commands", tmp_path=tmp_path, env=wrong,
+        monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
     assert code == 1
     assert err.startswith("error: Meta refused: Invalid OAuth access token")
     assert "0" * 60 not in out + err

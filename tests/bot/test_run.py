@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
@@ -26,6 +27,9 @@ from tests import factories
 from tests.chat import text_of
 from tests.conftest import REDIS_URL, Backend
 from tests.shop_bots import bot_id, new_token
+
+# What a replica logs at the end of a round of expiry reminders that sent any.
+_REMINDERS_SENT = re.compile(r"sent (\d+) voucher expiry reminders")
 
 
 def _env(telegram: FakeTelegramAPI, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -51,22 +55,31 @@ async def _stampbot(env: dict[str, str], *args: str) -> tuple[int, str]:
     return process.returncode or 0, out.decode()
 
 
+async def _read_lines(stream: asyncio.StreamReader, lines: list[str]) -> None:
+    while line := await stream.readline():
+        lines.append(line.decode())
+
+
 @asynccontextmanager
-async def _running(
-    env: dict[str, str], command: str = "run"
-) -> AsyncIterator[asyncio.subprocess.Process]:
+async def _running(env: dict[str, str], command: str = "run") -> AsyncIterator[list[str]]:
+    """The process while it runs; yields its log (stdout and stderr), read as it is written,
+    so a test can wait for a line instead of sleeping."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", command, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    reader = asyncio.create_task(_read_lines(process.stdout, lines))
     try:
-        yield process
+        yield lines
     finally:
         process.terminate()
-        output, _ = await asyncio.wait_for(process.communicate(), 30)
-        assert "very-secret" not in output.decode()
+        await asyncio.wait_for(asyncio.gather(reader, process.wait()), 30)
+        output = "".join(lines)
+        assert "very-secret" not in output
         # SIGTERM is a clean stop: the worker finishes its batch, connections close.
-        assert process.returncode == 0, output.decode()[-2000:]
+        assert process.returncode == 0, output[-2000:]
 
 
 async def _wait_for(condition: object, seconds: float = 90.0) -> None:
@@ -208,21 +221,29 @@ async def test_two_web_replicas_both_accept_updates_and_send_each_reminder_once(
     await add_stamps(membership.id, vouchers, merchant_id=shop.merchant.id)
     envs = _replica_envs(telegram, tmp_path, fresh_state)
     users = [telegram.add_user(660_100 + n, f"Replica{n}") for n in range(len(envs))]
-    # Slow sends (10 s for all five), so both replicas' first rounds of expiry reminders
-    # overlap however far apart the two processes finish starting.
-    telegram.delay_next("sendMessage", 2.0, times=2 * vouchers)
+    # The first two reminders are held until both are waiting: a replica sends one at a
+    # time, so then each replica is inside its first round of expiry reminders with all of
+    # them due, however far apart the two processes finish starting.
+    release = telegram.hold_next("sendMessage", times=2)
 
     def reminders() -> int:
         return sum(int(c.params["chat_id"]) == chat_id for c in telegram.calls("sendMessage"))
 
+    def rounds_sent(logs: list[list[str]]) -> list[int]:
+        """What each replica's finished round says it sent (each sends at least the held one)."""
+        return [sum(int(n) for n in _REMINDERS_SENT.findall("".join(log))) for log in logs]
+
     registered = len(telegram.calls("setWebhook"))
     saved = replace(telegram.webhook)
     try:
-        async with _running(envs[0], "web"), _running(envs[1], "web"):
-            # Each replica sets the webhook once its web app listens (slow on a busy machine).
+        async with _running(envs[0], "web") as first, _running(envs[1], "web") as second:
+            await _wait_for(lambda: reminders() >= 2, 90)  # both starts are slow on a busy box
+            release.set()
+            # Both rounds over: a second copy of any reminder would have been sent in one.
+            await _wait_for(lambda: all(rounds_sent([first, second])), 60)
+            assert sum(rounds_sent([first, second])) == vouchers
+            # Each replica set the webhook once its web app listened.
             await _wait_for(lambda: len(telegram.calls("setWebhook")) >= registered + 2, 90)
-            await _wait_for(lambda: reminders() >= vouchers, 60)
-            await asyncio.sleep(3)  # a second copy would be on its way by now
             telegram.clear_faults()
             statuses = []
             for env, user in zip(envs, users, strict=True):
@@ -234,6 +255,7 @@ async def test_two_web_replicas_both_accept_updates_and_send_each_reminder_once(
                 statuses.append((await telegram.post_update(update, url=url)).status)
                 await _serves_wallets(f"http://127.0.0.1:{env['STAMPBOT_WEB_PORT']}", shop.card.id)
     finally:
+        release.set()
         telegram.webhook = saved
         telegram.clear_faults()
 

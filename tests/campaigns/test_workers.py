@@ -93,12 +93,13 @@ async def test_two_workers_share_the_rate_limit_and_send_each_row_once(
     workers = [await _worker(env), await _worker(env)]
     try:
         await _until_done(campaign.id, 60)
+        elapsed = time.monotonic() - started
     finally:
         telegram.disable_rate_limit()
+        # Both stop at once: each finishes its batch and closes its connections.
         for process in workers:
             process.terminate()
-            await process.wait()
-    elapsed = time.monotonic() - started
+        await asyncio.gather(*(process.wait() for process in workers))
 
     per_chat = _messages_per_chat(telegram, first_id, people)
     assert len(per_chat) == people

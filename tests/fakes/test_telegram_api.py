@@ -737,6 +737,26 @@ async def test_delay_beyond_client_timeout_still_takes_effect(
     assert [m.text for m in fake.sent_messages(5)] == ["slow"]  # sent although the client gave up
 
 
+async def test_held_calls_wait_for_their_release_then_take_effect(
+    fake: FakeTelegramAPI, bot: Bot
+) -> None:
+    release = fake.hold_next("sendMessage", times=2)
+    held = [asyncio.create_task(bot.send_message(6, text)) for text in ("one", "two")]
+    for _ in range(100):
+        if len(fake.calls("sendMessage")) == 2:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+
+    assert len(fake.calls("sendMessage")) == 2  # both arrived
+    assert fake.sent_messages(6) == []  # neither has taken effect
+    assert not any(task.done() for task in held)
+    await bot.send_message(6, "three")  # the third is not held
+    release.set()
+    await asyncio.gather(*held)
+    assert sorted(m.text or "" for m in fake.sent_messages(6)) == ["one", "three", "two"]
+
+
 async def test_strict_rate_limit_counts(fake: FakeTelegramAPI, bot: Bot) -> None:
     fake.enable_rate_limit(per_second=30)
     results = await asyncio.gather(
