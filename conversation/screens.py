@@ -12,7 +12,7 @@ from conversation.actions import voucher_list_actions
 from conversation.screen import Action, Screen
 from handlers.callbacks import SettingsAction, SettingsOp
 from handlers.texts import back_label, bold, ltr, user_text
-from loyalty.views import CardView, VoucherView, customer_cards, customer_vouchers
+from loyalty.views import CardView, VoucherView, customer_cards
 
 __all__ = [
     "erase_question",
@@ -112,14 +112,15 @@ def left_text(card: CardView) -> str:
 async def vouchers(customer_id: int | None) -> Screen | VoucherView:
     """ "My vouchers": the list, or the one voucher itself (a list of one is a tap for
     nothing), or how far the next one is."""
-    held = await customer_vouchers(customer_id) if customer_id is not None else []
+    # The cards once: their vouchers are the list, and without any the nearest reward.
+    cards = await customer_cards(customer_id) if customer_id is not None else []
+    held = [voucher for card in cards for voucher in card.vouchers]
     if len(held) == 1:
         return held[0]
     if held:
         return Screen(
             _("Your vouchers — tap one to see its code:"), actions=voucher_list_actions(held)
         )
-    cards = await customer_cards(customer_id) if customer_id is not None else []
     if not cards:
         return Screen(_("No vouchers yet. Join a shop's card by scanning its QR code."))
     card = cards[0]
