@@ -72,6 +72,8 @@ async def start_with_link(
 
 
 async def _customer(user: User) -> Customer:
+    """Made on first contact, which is when it is asked for: the customer middleware looked
+    this person up for this update and found no one."""
     return await customer_for_identity(
         Platform.TELEGRAM,
         str(user.id),
@@ -79,6 +81,7 @@ async def _customer(user: User) -> Customer:
         last_name=user.last_name,
         username=user.username,
         language_code=user.language_code,
+        absent=True,
     )
 
 

@@ -28,17 +28,21 @@ async def customer_for_identity(
     username: str | None = None,
     language: str | None = None,
     language_code: str | None = None,
+    absent: bool = False,
 ) -> Customer:
     """The customer behind a messenger account, created on first contact.
 
     ``language`` is an explicit choice; ``language_code`` is what the messenger reports.
+    ``absent``: the caller looked the account up for this very message and found no one
+    (``find_customer``, as the bot's middleware does for every update), so the customer is
+    made without a second look; a first message that raced this one still ends in one
+    customer, through the unique identity.
     """
-    identity = await Identity.get_or_none(platform=platform, external_id=external_id)
+    identity = (
+        None if absent else await Identity.get_or_none(platform=platform, external_id=external_id)
+    )
     if identity is not None:
-        customer = await Customer.get(id=identity.customer_id)
-        if customer.erased_at is not None:
-            raise CustomerErased()
-        return customer
+        return await _living(identity.customer_id)
     try:
         async with in_transaction():
             customer = await Customer.create(
@@ -57,7 +61,15 @@ async def customer_for_identity(
     except IntegrityError:
         # Two first messages raced: the other one created the identity, use it.
         identity = await Identity.get(platform=platform, external_id=external_id)
-        return await Customer.get(id=identity.customer_id)
+        return await _living(identity.customer_id)
+
+
+async def _living(customer_id: int) -> Customer:
+    """The customer, unless erased (CustomerErased)."""
+    customer = await Customer.get(id=customer_id)
+    if customer.erased_at is not None:
+        raise CustomerErased()
+    return customer
 
 
 async def chosen_language(customer_id: int) -> str | None:

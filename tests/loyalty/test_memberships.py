@@ -39,6 +39,29 @@ async def test_first_contact_from_many_updates_makes_one_customer() -> None:
     assert await Identity.filter(platform=Platform.TELEGRAM, external_id="42").count() == 1
 
 
+async def test_a_first_contact_made_without_a_second_look_still_ends_in_one_customer() -> None:
+    """``absent``: the caller found no one for this message; one that raced it made them."""
+    first = await customer_for_identity(Platform.TELEGRAM, "43", first_name="Dana")
+
+    raced = await customer_for_identity(Platform.TELEGRAM, "43", first_name="Dana", absent=True)
+    fresh = await customer_for_identity(Platform.TELEGRAM, "44", first_name="Ola", absent=True)
+
+    assert raced.id == first.id
+    assert fresh.id != first.id
+    assert await Identity.filter(platform=Platform.TELEGRAM, external_id="43").count() == 1
+    assert await Identity.filter(platform=Platform.TELEGRAM, external_id="44").count() == 1
+
+
+async def test_an_erased_customer_is_not_handed_back_through_a_raced_identity() -> None:
+    person = await customer_for_identity(Platform.TELEGRAM, "45", first_name="Dana")
+    await Customer.filter(id=person.id).update(erased_at=T0)  # identity kept: the race's view
+
+    with pytest.raises(CustomerErased):
+        await customer_for_identity(Platform.TELEGRAM, "45", absent=True)
+    with pytest.raises(CustomerErased):
+        await customer_for_identity(Platform.TELEGRAM, "45")
+
+
 @pytest.mark.parametrize("token", ["", "nope", "x" * 64, "j-" + "A" * 22, "🙂" * 10])
 async def test_unknown_join_tokens_are_refused(token: str) -> None:
     await factories.merchant()
