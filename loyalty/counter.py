@@ -14,7 +14,7 @@ from typing import Any
 from tortoise import connections
 
 from loyalty.clock import ensure_utc
-from loyalty.customers import _select_list, _unprefixed
+from loyalty.customers import _numbered, _select_list, _unprefixed
 from loyalty.errors import MembershipNotFound, VoucherNotFound
 from loyalty.staff import Permission, allows, seat_at, staff_roles
 from loyalty.tokens import normalize_counter_code, normalize_voucher_code
@@ -144,7 +144,7 @@ async def _counter_row(where: str, value: object, telegram_user_id: int) -> dict
     scan and every press of a stamp button reads it)."""
     conn = connections.get("default")
     sql = _counter_sql(conn.capabilities.dialect, where)
-    rows = await conn.execute_query_dict(sql, [value, telegram_user_id, True])
+    rows = await conn.execute_query_dict(sql, [telegram_user_id, True, value])
     return rows[0] if rows else None
 
 
@@ -157,11 +157,9 @@ def _seat(row: dict[str, Any]) -> Staff | None:
 
 @functools.cache
 def _counter_sql(dialect: str, where: str) -> str:
-    """Built on first use: the models know their columns once Tortoise is set up. Numbered
-    placeholders on both dialects: the seat's come before ``where``'s in the text."""
-    prefix = "$" if dialect == "postgres" else "?"
-    value, user, active = (f"{prefix}{n}" for n in (1, 2, 3))
-    return (
+    """Built on first use: the models know their columns once Tortoise is set up. Its values:
+    the person, ``True`` (an active seat), then ``where``'s."""
+    text = (
         'SELECT m."id", m."customer_id", m."status", m."balance", c."merchant_id", '  # noqa: S608
         'c."name" AS "card_name", c."stamps_needed", c."max_stamps_per_call", '
         'c."reward_text", s."timezone", s."name" AS "shop_name", s."scan_adds_stamp", '
@@ -171,9 +169,10 @@ def _counter_sql(dialect: str, where: str) -> str:
         'JOIN "merchant" s ON s."id" = c."merchant_id" '
         'JOIN "customer" cu ON cu."id" = m."customer_id" '
         'LEFT JOIN "staff" st ON st."merchant_id" = c."merchant_id" '
-        f'AND st."telegram_user_id" = {user} AND st."active" = {active} '
-        f"WHERE {where.format(value)} LIMIT 1"
+        'AND st."telegram_user_id" = {} AND st."active" = {} '
+        f"WHERE {where} LIMIT 1"
     )
+    return _numbered(dialect, text)
 
 
 async def voucher_at_counter(

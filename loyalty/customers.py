@@ -142,15 +142,22 @@ def _unprefixed(row: dict[str, Any], prefix: str, model: type[Model]) -> dict[st
     return {column: row[prefix + column] for column in model._meta.db_fields}
 
 
+def _numbered(dialect: str, text: str) -> str:
+    """``text`` with each ``{}`` the next parameter's mark: ``$n`` for PostgreSQL, ``?`` else
+    (the statements written once in this room, their values in the order of their marks)."""
+    marks = [f"${n}" if dialect == "postgres" else "?" for n in range(1, text.count("{}") + 1)]
+    return text.format(*marks)
+
+
 @functools.cache
 def _find_customer_sql(dialect: str) -> str:
     """Built on first use: the models know their foreign-key columns once Tortoise is set up."""
-    first, second = ("$1", "$2") if dialect == "postgres" else ("?", "?")
-    return (
+    text = (
         f"SELECT {_select_list(Identity, 'i')}, {_select_list(Customer, 'c')} "  # noqa: S608
         'FROM "identity" i JOIN "customer" c ON c."id" = i."customer_id" '
-        f'WHERE i."platform" = {first} AND i."external_id" = {second} LIMIT 1'
+        'WHERE i."platform" = {} AND i."external_id" = {} LIMIT 1'
     )
+    return _numbered(dialect, text)
 
 
 async def mark_inbound(

@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from loyalty.clock import ensure_utc
-from loyalty.customers import _select_list, _unprefixed
+from loyalty.customers import _numbered, _select_list, _unprefixed
 from loyalty.errors import (
     InvalidIdempotencyKey,
     InvalidStampCount,
@@ -166,7 +166,7 @@ async def _lock(
     cashier of the shop behind one another. SQLite has no row locks; its writes take turns."""
     conn = connections.get("default")
     rows = await conn.execute_query_dict(
-        _lock_sql(conn.capabilities.dialect), [membership_id, idempotency_key]
+        _lock_sql(conn.capabilities.dialect), [idempotency_key, membership_id]
     )
     if not rows:
         return None
@@ -178,17 +178,17 @@ async def _lock(
 
 @functools.cache
 def _lock_sql(dialect: str) -> str:
-    """Built on first use: the models know their columns once Tortoise is set up."""
-    postgres = dialect == "postgres"
-    first, second = ("$1", "$2::varchar") if postgres else ("?1", "?2")
-    return (
+    """Built on first use: the models know their columns once Tortoise is set up. Its values:
+    the idempotency key, then the membership."""
+    text = (
         f"SELECT {_select_list(Membership, 'm')}, {_select_list(Card, 'c')}, "  # noqa: S608
         'EXISTS (SELECT 1 FROM "stamp_event" e WHERE e."membership_id" = m."id" '
-        f'AND e."idempotency_key" = {second}) AS "seen", s."name" AS "shop_name" '
+        'AND e."idempotency_key" = {}) AS "seen", s."name" AS "shop_name" '
         'FROM "membership" m JOIN "card" c ON c."id" = m."card_id" '
         'JOIN "merchant" s ON s."id" = c."merchant_id" '
-        f'WHERE m."id" = {first}' + (" FOR UPDATE OF m" if postgres else "")
+        'WHERE m."id" = {}' + (" FOR UPDATE OF m" if dialect == "postgres" else "")
     )
+    return _numbered(dialect, text)
 
 
 async def issue_due_rewards(

@@ -12,6 +12,7 @@ from typing import Any
 from tortoise import connections
 
 from loyalty.clock import ensure_utc
+from loyalty.customers import _numbered
 from loyalty.errors import MembershipNotFound, VoucherNotFound
 from loyalty.memberships import ensure_counter_code
 from loyalty.referrals import REFERRAL_TRIGGERS
@@ -321,12 +322,6 @@ def _voucher_views_sql(dialect: str, joins_and_where: str) -> str:
         f"{joins_and_where}"
     )
     return _numbered(dialect, text)
-
-
-def _numbered(dialect: str, text: str) -> str:
-    """``text`` with each ``{}`` the next parameter's mark: ``$n`` for PostgreSQL, ``?`` else."""
-    marks = [f"${n}" if dialect == "postgres" else "?" for n in range(1, text.count("{}") + 1)]
-    return text.format(*marks)
 
 
 async def contact_of(customer_id: int, platform: Platform = Platform.TELEGRAM) -> Contact | None:

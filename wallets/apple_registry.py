@@ -186,13 +186,7 @@ async def serials_updated_since(
 async def _touch(
     wallet_pass_filter: dict[str, object], campaign_message: str | None, now: datetime | None
 ) -> list[str]:
-    if campaign_message is not None and len(campaign_message) > CAMPAIGN_MESSAGE_MAX:
-        raise ValueError(f"a pass campaign message has at most {CAMPAIGN_MESSAGE_MAX} characters")
     moment = ensure_utc(now)
-    if not await WalletPass.filter(**wallet_pass_filter).exists():
-        # Most members never download a pass, and every stamp asks: one look, not a
-        # transaction. A pass made just after it is drawn as the membership is then anyway.
-        return []
     async with in_transaction():
         wallet_pass = await WalletPass.select_for_update().get_or_none(**wallet_pass_filter)
         if wallet_pass is None:
@@ -220,7 +214,17 @@ async def pass_changed(
     ``campaign_message`` replaces the pass's campaign line (Wallet shows it on the lock screen
     because the field changed); None leaves it as it is. No pass yet: nothing to notify, [].
     """
+    _check_line(campaign_message)
+    if not await WalletPass.filter(membership_id=membership_id).exists():
+        # Most members never download a pass, and every stamp asks: one look, not a
+        # transaction. A pass made just after it is drawn as the membership is then anyway.
+        return []
     return await _touch({"membership_id": membership_id}, campaign_message, now)
+
+
+def _check_line(campaign_message: str | None) -> None:
+    if campaign_message is not None and len(campaign_message) > CAMPAIGN_MESSAGE_MAX:
+        raise ValueError(f"a pass campaign message has at most {CAMPAIGN_MESSAGE_MAX} characters")
 
 
 def campaign_line(push_text: str, merchant_name: str) -> str:
@@ -238,6 +242,7 @@ async def put_campaign_line(serial_number: str, text: str, *, now: datetime | No
     An unknown, never downloaded or retiring pass is left as it is. ValueError when ``text``
     is longer than the pass holds (``CAMPAIGN_MESSAGE_MAX``); the pass is not touched then.
     """
+    _check_line(text)
     await _touch({"serial_number": serial_number}, text, now)
 
 
